@@ -1,0 +1,136 @@
+import type { Dot, NodeId, Timestamp } from '../crdt/dot.js';
+
+/**
+ * The wire format of changes. Changes travel between peers and may come from a hostile peer, so
+ * the format is versioned and every field is validated on arrival (see `decodeChangeBatch`).
+ */
+export const CHANGE_FORMAT = 1;
+
+/** Attribute values as stored and sent. Dates travel as ISO strings; references as target oids. */
+export type AttributeValue = string | number | boolean | null;
+
+/** One write to an attribute register: the value, when it was written, and its unique dot. */
+export interface AttributeWrite {
+  readonly value: AttributeValue;
+  readonly ts: Timestamp;
+  readonly dot: Dot;
+}
+
+/** A version vector in its compact JSON form: `node → max` or `node → [max, ...seqs past max]`. */
+export type VersionVectorJSON = Record<string, number | number[]>;
+
+/**
+ * The whole state of one attribute register. Usually one write; more while concurrent writes are
+ * unresolved, and then the last writer wins for display and the others are conflicts.
+ */
+export interface AttributeChange {
+  readonly kind: 'attribute';
+  readonly entityType: string;
+  readonly oid: string;
+  readonly attribute: string;
+  readonly writes: readonly AttributeWrite[];
+}
+
+/** One child added to a child relation (an add-wins set of child oids). */
+export interface ChildAddChange {
+  readonly kind: 'child-add';
+  readonly entityType: string;
+  readonly oid: string;
+  readonly relation: string;
+  readonly child: string;
+  readonly dot: Dot;
+}
+
+/**
+ * The whole state of one child relation: each child with the dots that added it. Sent instead of
+ * `child-add` when the relation lost children since the receiver's version: joined with the
+ * batch's version as causal context, it removes what the sender removed without any tombstones.
+ */
+export interface ChildrenChange {
+  readonly kind: 'children';
+  readonly entityType: string;
+  readonly oid: string;
+  readonly relation: string;
+  readonly items: ReadonlyArray<readonly [child: string, dots: readonly Dot[]]>;
+}
+
+/** The seed's `ModelChange`: one piece of a model's state, as sent between peers. */
+export type ModelChange = AttributeChange | ChildAddChange | ChildrenChange;
+
+/**
+ * A delta: every change the receiver lacks relative to `since`, and the sender's version (its
+ * causal context). The receiver may adopt `version` only if it already holds everything in
+ * `since`; otherwise it applies what it can and asks for a full exchange.
+ */
+export interface ChangeBatch {
+  readonly format: typeof CHANGE_FORMAT;
+  readonly modelId: string;
+  readonly since: VersionVectorJSON;
+  readonly version: VersionVectorJSON;
+  readonly changes: readonly ModelChange[];
+}
+
+/** The stored and transferable state of one entity. */
+export interface EntityState {
+  readonly entityType: string;
+  readonly oid: string;
+  readonly attributes: Readonly<Record<string, readonly AttributeWrite[]>>;
+  readonly children: Readonly<Record<string, ReadonlyArray<readonly [child: string, dots: readonly Dot[]]>>>;
+}
+
+/** The seed's `ModelSnapshot`: the whole model with its version vector. */
+export interface ModelSnapshot {
+  readonly format: typeof CHANGE_FORMAT;
+  readonly modelId: string;
+  readonly version: VersionVectorJSON;
+  readonly entities: readonly EntityState[];
+}
+
+/** A concurrent overwrite that lost under last-writer-wins, kept so the application can show it. */
+export interface Conflict {
+  readonly entityType: string;
+  readonly oid: string;
+  readonly attribute: string;
+  /** The value the model shows (the last writer by hybrid clock, then node id). */
+  readonly winner: AttributeWrite;
+  /** Concurrent writes that lost; each names its writer (`dot.node`) and time (`ts`). */
+  readonly losers: readonly AttributeWrite[];
+}
+
+/** Why one incoming change was refused. A rejected change never alters state. */
+export interface RejectedChange {
+  readonly change: unknown;
+  readonly reason: string;
+}
+
+/** The seed's `ApplyChangesResult`. */
+export interface ApplyChangesResult {
+  /** Changes that altered state. */
+  readonly applied: number;
+  /** Changes already known (duplicates, or superseded by what this replica holds). */
+  readonly ignored: number;
+  readonly rejected: readonly RejectedChange[];
+  /** Conflicts that exist after the merge on the registers this batch touched. */
+  readonly conflicts: readonly Conflict[];
+  /**
+   * False when the batch assumed state this replica does not have (`since` not covered): the
+   * changes were applied but the sender's version was not adopted, so a full exchange is needed.
+   */
+  readonly complete: boolean;
+}
+
+/** The seed's `ConflictResolution`: what was decided and the new writes that carry the decision. */
+export interface ConflictResolution {
+  readonly resolved: ReadonlyArray<{ readonly oid: string; readonly attribute: string; readonly value: AttributeValue }>;
+  readonly changes: readonly ModelChange[];
+}
+
+/** What a model reports after every local edit or merge. */
+export interface ModelChangedDetail {
+  readonly modelId: string;
+  readonly origin: 'local' | 'remote';
+  /** The changes made (local) or applied (remote). */
+  readonly changes: readonly ModelChange[];
+  /** Author of local changes. */
+  readonly nodeId?: NodeId;
+}

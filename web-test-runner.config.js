@@ -1,0 +1,21 @@
+// Unit and integration tests run in the system Chromium (see README). Every RTCPeerConnection in
+// the tests uses `iceServers: []`, and mDNS host candidates are disabled, so WebRTC traffic stays
+// on this machine.
+import { playwrightLauncher } from '@web/test-runner-playwright';
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { chromiumPath, chromiumArgs } from './test/chromium.js';
+
+export default {
+  files: ['test/**/*.test.ts', '!test/node/**', '!test/e2e/**'],
+  nodeResolve: { exportConditions: ['browser', 'production'] },
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: './tsconfig.json' })],
+  browsers: [
+    playwrightLauncher({
+      product: 'chromium',
+      launchOptions: { executablePath: chromiumPath(), args: chromiumArgs },
+    }),
+  ],
+  concurrency: 2,
+  testFramework: { config: { timeout: 20000 } },
+  testsFinishTimeout: 10 * 60 * 1000,
+};
