@@ -68,6 +68,12 @@ export interface ChangeBatch {
   readonly since: VersionVectorJSON;
   readonly version: VersionVectorJSON;
   readonly changes: readonly ModelChange[];
+  /**
+   * Set on every part but the last when a large delta is sent in parts: the receiver joins with
+   * `version` as context (safe, since each change carries a whole register or relation) but
+   * adopts `version` only with the last part, so a connection lost midway loses nothing.
+   */
+  readonly partial?: boolean;
 }
 
 /** The stored and transferable state of one entity. */
