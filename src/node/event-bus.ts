@@ -1,0 +1,41 @@
+/**
+ * The seed's `EventBus`: typed, synchronous publish/subscribe keyed by kebab-case event names.
+ * A listener that throws is reported and does not stop the others, so one broken view cannot
+ * break synchronization.
+ */
+export class EventBus<Events extends { [K in keyof Events]: unknown }> {
+  private readonly listeners = new Map<keyof Events, Set<(event: never) => void>>();
+
+  constructor(private readonly onListenerError: (error: unknown) => void = (error) => console.error(error)) {}
+
+  /** Subscribes to one event type; returns the unsubscribe function. */
+  on<K extends keyof Events>(type: K, listener: (event: Events[K]) => void): () => void {
+    let set = this.listeners.get(type);
+    if (!set) this.listeners.set(type, (set = new Set()));
+    set.add(listener as (event: never) => void);
+    return () => set.delete(listener as (event: never) => void);
+  }
+
+  /** Resolves with the next event of `type`. */
+  once<K extends keyof Events>(type: K): Promise<Events[K]> {
+    return new Promise((resolve) => {
+      const off = this.on(type, (event) => {
+        off();
+        resolve(event);
+      });
+    });
+  }
+
+  /** Delivers `event` to every listener of `type`, in subscription order. */
+  emit<K extends keyof Events>(type: K, event: Events[K]): void {
+    const set = this.listeners.get(type);
+    if (!set) return;
+    for (const listener of [...set]) {
+      try {
+        (listener as (event: Events[K]) => void)(event);
+      } catch (error) {
+        this.onListenerError(error);
+      }
+    }
+  }
+}

@@ -1,0 +1,80 @@
+import type { NodeId } from '../crdt/dot.js';
+import type { Conflict, ModelChange } from '../domain/model-change.js';
+import type { PeerDisconnectedEvent, PeerDiscoveredEvent } from '../net/peer-discovery.js';
+
+export type { PeerDiscoveredEvent, PeerDisconnectedEvent };
+
+/** The seed's `ModelChangedEvent`: a model changed, by a local edit or a merge. */
+export interface ModelChangedEvent {
+  readonly modelId: string;
+  readonly origin: 'local' | 'remote';
+  readonly changes: readonly ModelChange[];
+}
+
+/** The seed's `EntityAttributeChangedEvent`, one per attribute write that changed a shown value. */
+export interface EntityAttributeChangedEvent {
+  readonly modelId: string;
+  readonly entityId: string;
+  readonly attributeName: string;
+  readonly newValue: unknown;
+  readonly timestamp: number;
+  readonly nodeId: NodeId;
+}
+
+/** Progress while a large delta arrives in parts. */
+export interface SyncProgressEvent {
+  readonly modelId: string;
+  readonly peerId: NodeId;
+  readonly part: number;
+  readonly parts: number;
+}
+
+/** Conflicts present after a merge. */
+export interface ConflictDetectedEvent {
+  readonly modelId: string;
+  readonly conflicts: readonly Conflict[];
+}
+
+/** The node's overall status changed (peers, sync state, signaling, storage, online). */
+export interface StatusChangedEvent {
+  readonly status: NodeStatus;
+}
+
+/** Everything the status bar shows, as one value. */
+export interface NodeStatus {
+  readonly nodeId: NodeId;
+  /** False when the browser is offline or the user chose to work offline. */
+  readonly online: boolean;
+  readonly signaling: 'off' | 'connecting' | 'connected' | 'disconnected';
+  readonly peers: readonly PeerInfo[];
+  /** Local changes no peer has confirmed holding yet. */
+  readonly unsentChanges: number;
+  /** Local changes not yet durably stored. */
+  readonly unsavedChanges: number;
+  /** A large room being received, if any. */
+  readonly receiving: SyncProgressEvent | null;
+  /** Persistent storage: granted, refused, or not offered by this browser. */
+  readonly persistence: 'granted' | 'denied' | 'unsupported' | 'unknown';
+  /** The last storage problem, in words, if any. */
+  readonly storageError: string | null;
+}
+
+/** One connected peer. */
+export interface PeerInfo {
+  readonly peerId: NodeId;
+  readonly displayName: string | null;
+  readonly via: string;
+  /** True when every shared model has exactly the same version on both sides. */
+  readonly inSync: boolean;
+}
+
+/** The typed events of an `EDNetP2PNode`'s `EventBus`. */
+export interface EDNetEvents {
+  'peer-discovered': PeerDiscoveredEvent;
+  'peer-disconnected': PeerDisconnectedEvent;
+  'model-changed': ModelChangedEvent;
+  'entity-attribute-changed': EntityAttributeChangedEvent;
+  'sync-progress': SyncProgressEvent;
+  'conflict-detected': ConflictDetectedEvent;
+  'status-changed': StatusChangedEvent;
+}
