@@ -23,3 +23,22 @@ export interface Timestamp {
 
 /** `"node:seq"`, a dot as a map key. */
 export const dotKey = (dot: Dot): string => `${dot.node}:${dot.seq}`;
+
+/** Node ids as the signaling protocol allows them: 1–64 of `[A-Za-z0-9_-]` (no `:`, so `dotKey` is unambiguous). */
+export const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** True for a well-formed node id. `__proto__` is refused because ids become object keys on the wire. */
+export const isNodeId = (value: unknown): value is NodeId =>
+  typeof value === 'string' && NODE_ID_PATTERN.test(value) && value !== '__proto__';
+
+/** True for a positive safe integer, the only valid sequence number. */
+export const isSeq = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) > 0;
+
+/** Total order on dots: by node id, then sequence number. */
+export const compareDots = (a: Dot, b: Dot): number =>
+  a.node < b.node ? -1 : a.node > b.node ? 1 : a.seq - b.seq;
+
+/** Anything that can say whether it has seen a dot: a `VersionVector`, or the dots of one change. */
+export interface CausalContext {
+  covers(dot: Dot): boolean;
+}

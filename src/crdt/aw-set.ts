@@ -1,0 +1,182 @@
+import { type CausalContext, type Dot, type NodeId, compareDots } from './dot.js';
+
+const NO_DOTS: readonly Dot[] = [];
+
+/** A set's elements, each with the dots that added it, plus its removal marks: the serializable state. */
+export interface AWSetState<T> {
+  readonly items: Iterable<readonly [T, readonly Dot[]]>;
+  readonly removals: readonly Dot[];
+}
+
+/** What a join changed. */
+export interface SetJoin<T> {
+  /** Dots that arrived, with their elements. */
+  readonly added: ReadonlyArray<readonly [T, Dot]>;
+  /** Dots dropped because the other side had seen and removed them. */
+  readonly removed: ReadonlyArray<readonly [T, Dot]>;
+  /** Removal marks that are new or newer. */
+  readonly marks: readonly Dot[];
+}
+
+/**
+ * An add-wins observed-remove set. Each element maps to the dots of the adds that put it there;
+ * removing drops the dots this replica observed. The join keeps a dot if both sides hold it or the
+ * other side never saw it, so an add concurrent with a remove survives (add wins), and no
+ * tombstones are needed: the version vector remembers which dots were seen and removed.
+ *
+ * The set also keeps *removal marks*, the dot of the latest removal by each node. They play no
+ * part in deciding membership; they let a replica tell, from state alone, that the set lost
+ * elements since some version, so the whole set must be sent (a removal leaves nothing else
+ * behind). At most one mark per node, so they stay as small as a version vector.
+ */
+export class AWSet<T> {
+  readonly #items = new Map<T, readonly Dot[]>();
+  readonly #marks = new Map<NodeId, number>();
+
+  /** A set holding `state` (as produced by `toState` or sent over the wire). */
+  constructor(state?: AWSetState<T>) {
+    if (!state) return;
+    for (const [element, dots] of state.items) if (dots.length) this.#items.set(element, [...dots].sort(compareDots));
+    for (const dot of state.removals) this.#mark(dot);
+  }
+
+  /** Number of elements. */
+  get size(): number {
+    return this.#items.size;
+  }
+
+  /** True if `element` is present. */
+  has(element: T): boolean {
+    return this.#items.has(element);
+  }
+
+  /** The elements, in insertion order. */
+  values(): IterableIterator<T> {
+    return this.#items.keys();
+  }
+
+  /** Each element with the dots that added it. */
+  entries(): IterableIterator<[T, readonly Dot[]]> {
+    return this.#items.entries();
+  }
+
+  /** The dots that added `element` (empty if absent). */
+  dotsOf(element: T): readonly Dot[] {
+    return this.#items.get(element) ?? NO_DOTS;
+  }
+
+  /** True if the add with this dot is held for `element`. */
+  holds(element: T, dot: Dot): boolean {
+    const dots = this.#items.get(element);
+    return dots !== undefined && dots.some((d) => d.seq === dot.seq && d.node === dot.node);
+  }
+
+  /** The latest removal dot of each node, sorted. */
+  removals(): Dot[] {
+    return [...this.#marks].map(([node, seq]) => ({ node, seq })).sort(compareDots);
+  }
+
+  /** True if `dot` is a current removal mark. */
+  hasMark(dot: Dot): boolean {
+    return this.#marks.get(dot.node) === dot.seq;
+  }
+
+  /** A local add. The new dot replaces the observed ones, which the local context covers. */
+  add(element: T, dot: Dot): void {
+    this.#items.set(element, [dot]);
+  }
+
+  /** A local remove: drops the observed dots and returns them (empty if absent). */
+  remove(element: T): readonly Dot[] {
+    const dots = this.#items.get(element);
+    if (!dots) return NO_DOTS;
+    this.#items.delete(element);
+    return dots;
+  }
+
+  /** Records the dot of a local removal as this node's latest removal mark. */
+  markRemoval(dot: Dot): void {
+    this.#mark(dot);
+  }
+
+  /**
+   * Joins another replica's state in place (see `mergeSets`). `ownContext` must cover every dot
+   * held here, `otherContext` every dot in `other`. Returns what changed, or null.
+   */
+  join(other: AWSetState<T>, ownContext: CausalContext, otherContext: CausalContext): SetJoin<T> | null {
+    const added: Array<readonly [T, Dot]> = [];
+    const removed: Array<readonly [T, Dot]> = [];
+    const marks: Dot[] = [];
+    const theirs = other.items instanceof Map ? (other.items as Map<T, readonly Dot[]>) : new Map(other.items);
+    const fresh: Array<readonly [T, readonly Dot[]]> = [];
+    for (const [element, dots] of theirs) {
+      if (this.#items.has(element)) continue;
+      const kept = dots.filter((dot) => !ownContext.covers(dot));
+      if (kept.length) fresh.push([element, kept.length > 1 ? kept.sort(compareDots) : kept]);
+    }
+    for (const [element, dots] of this.#items) {
+      const kept = joinDots(dots, ownContext, theirs.get(element) ?? NO_DOTS, otherContext);
+      if (kept.length === dots.length && kept.every((dot, i) => dot === dots[i])) continue;
+      for (const dot of dots) if (!kept.includes(dot)) removed.push([element, dot]);
+      for (const dot of kept) if (!dots.includes(dot)) added.push([element, dot]);
+      if (kept.length) this.#items.set(element, kept);
+      else this.#items.delete(element);
+    }
+    for (const [element, kept] of fresh) {
+      this.#items.set(element, kept);
+      for (const dot of kept) added.push([element, dot]);
+    }
+    for (const dot of other.removals) if (this.#mark(dot)) marks.push(dot);
+    return added.length || removed.length || marks.length ? { added, removed, marks } : null;
+  }
+
+  /**
+   * Joins one remote add (a delta whose causal context is just its own dot): the dot joins the
+   * element unless this replica already holds it or has seen it and removed it. True if added.
+   */
+  joinAdd(element: T, dot: Dot, ownContext: CausalContext): boolean {
+    if (ownContext.covers(dot) || this.holds(element, dot)) return false;
+    const dots = this.#items.get(element);
+    this.#items.set(element, dots ? [...dots, dot].sort(compareDots) : [dot]);
+    return true;
+  }
+
+  /** An independent copy. */
+  clone(): AWSet<T> {
+    return new AWSet(this.toState());
+  }
+
+  /** The serializable state, elements and dots in insertion order. */
+  toState(): AWSetState<T> {
+    return { items: [...this.#items].map(([element, dots]) => [element, [...dots]] as const), removals: this.removals() };
+  }
+
+  #mark(dot: Dot): boolean {
+    if ((this.#marks.get(dot.node) ?? 0) >= dot.seq) return false;
+    this.#marks.set(dot.node, dot.seq);
+    return true;
+  }
+}
+
+/**
+ * The pure join of two add-wins sets with their replicas' causal contexts, as a new set. Per
+ * element, a dot survives if both sides hold it or one side holds it and the other never saw it;
+ * removal marks join by maximum per node. Commutative, associative and idempotent.
+ */
+export function mergeSets<T>(a: AWSet<T>, contextA: CausalContext, b: AWSet<T>, contextB: CausalContext): AWSet<T> {
+  const merged = a.clone();
+  merged.join({ items: b.entries(), removals: b.removals() }, contextA, contextB);
+  return merged;
+}
+
+// Dots of one element after the join, in a canonical order so equal states compare equal.
+function joinDots(a: readonly Dot[], contextA: CausalContext, b: readonly Dot[], contextB: CausalContext): readonly Dot[] {
+  const kept: Dot[] = [];
+  for (const dot of a) {
+    if (b.some((d) => d.seq === dot.seq && d.node === dot.node) || !contextB.covers(dot)) kept.push(dot);
+  }
+  for (const dot of b) {
+    if (!a.some((d) => d.seq === dot.seq && d.node === dot.node) && !contextA.covers(dot)) kept.push(dot);
+  }
+  return kept.length > 1 ? kept.sort(compareDots) : kept;
+}
