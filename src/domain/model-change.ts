@@ -52,6 +52,12 @@ export interface ChildrenChange {
   readonly oid: string;
   readonly relation: string;
   readonly items: ReadonlyArray<readonly [child: string, dots: readonly Dot[]]>;
+  /**
+   * The latest removal dot of each node in this relation. Removals leave nothing else in state,
+   * so these marks are how every replica (also one relaying the change, or one reloaded from
+   * storage) knows the relation lost children since some version and must send it whole.
+   */
+  readonly removals?: readonly Dot[];
 }
 
 /** The seed's `ModelChange`: one piece of a model's state, as sent between peers. */
@@ -82,6 +88,8 @@ export interface EntityState {
   readonly oid: string;
   readonly attributes: Readonly<Record<string, readonly AttributeWrite[]>>;
   readonly children: Readonly<Record<string, ReadonlyArray<readonly [child: string, dots: readonly Dot[]]>>>;
+  /** Per child relation that lost children, its removal marks (see `ChildrenChange.removals`). */
+  readonly removals?: Readonly<Record<string, readonly Dot[]>>;
 }
 
 /** The seed's `ModelSnapshot`: the whole model with its version vector. */
@@ -101,6 +109,11 @@ export interface Conflict {
   readonly winner: AttributeWrite;
   /** Concurrent writes that lost; each names its writer (`dot.node`) and time (`ts`). */
   readonly losers: readonly AttributeWrite[];
+  /**
+   * Only on `$deleted` conflicts of a deleted entity: edits made concurrently with the delete (their
+   * timestamps are after it). They are kept inside the entity; restoring it brings them back.
+   */
+  readonly concurrentEdits?: ReadonlyArray<{ readonly attribute: string; readonly write: AttributeWrite }>;
 }
 
 /** Why one incoming change was refused. A rejected change never alters state. */
