@@ -1,0 +1,305 @@
+import {
+  type Dot,
+  type Timestamp,
+  VERSION_VECTOR_LIMITS,
+  VersionVector,
+  type VersionVectorLimits,
+  isNodeId,
+  isSeq,
+} from '../crdt/index.js';
+import { describe, isOid } from './attribute-rules.js';
+import { NAME_PATTERN } from './domain-schema.js';
+import {
+  type AttributeValue,
+  type AttributeWrite,
+  CHANGE_FORMAT,
+  type ChangeBatch,
+  type EntityState,
+  type ModelChange,
+  type ModelSnapshot,
+  type VersionVectorJSON,
+} from './model-change.js';
+
+/** Why untrusted input was refused. */
+export interface DecodeError {
+  readonly error: string;
+}
+
+/** Size and count limits on untrusted changes and snapshots. */
+export interface DecodeLimits {
+  readonly maxChanges: number;
+  readonly maxEntities: number;
+  /** Writes in one register (concurrent writes, one per writer at most in practice). */
+  readonly maxWrites: number;
+  readonly maxChildren: number;
+  /** Dots adding one child. */
+  readonly maxDots: number;
+  readonly maxAttributes: number;
+  readonly maxRelations: number;
+  /** Hard cap on any string value; each model applies its own, lower cap too. */
+  readonly maxStringLength: number;
+  readonly version: VersionVectorLimits;
+}
+
+/** Default limits. */
+export const DECODE_LIMITS: DecodeLimits = {
+  maxChanges: 100_000,
+  maxEntities: 1_000_000,
+  maxWrites: 256,
+  maxChildren: 100_000,
+  maxDots: 256,
+  maxAttributes: 256,
+  maxRelations: 64,
+  maxStringLength: 1_000_000,
+  version: VERSION_VECTOR_LIMITS,
+};
+
+/** Model ids, as the sync protocol allows them. */
+export const MODEL_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+// Batches built by `decodeChangeBatch`: their structure is known good, so `applyChanges` only
+// runs the model's own checks on them.
+const decodedBatches = new WeakSet<object>();
+
+/** True if `batch` came out of `decodeChangeBatch` (its structure is already validated). */
+export const wasDecoded = (batch: object): boolean => decodedBatches.has(batch);
+
+class Malformed extends Error {}
+
+/**
+ * Parses a `ChangeBatch` from untrusted JSON (already `JSON.parse`d). Validates the whole
+ * structure: format, ids, version vectors, every change, every write, value types and sizes, and
+ * counts. Returns fresh objects holding only known fields, or a `DecodeError`; never throws. The
+ * model's own checks (concepts, attribute types, clocks) happen in `applyChanges`.
+ */
+export function decodeChangeBatch(json: unknown, limits: DecodeLimits = DECODE_LIMITS): ChangeBatch | DecodeError {
+  try {
+    const raw = record(json, 'batch');
+    const { modelId, since, version } = envelope(raw, limits);
+    const list = array(raw.changes, 'changes', 0, limits.maxChanges);
+    const changes = list.map((change, i) => decodeOne(change, `changes[${i}]`, limits));
+    if (raw.partial !== undefined && typeof raw.partial !== 'boolean') throw new Malformed('partial must be a boolean');
+    const batch: ChangeBatch = { format: CHANGE_FORMAT, modelId, since, version, changes, ...(raw.partial ? { partial: true } : {}) };
+    decodedBatches.add(batch);
+    return batch;
+  } catch (error) {
+    return failure(error);
+  }
+}
+
+/** Parses one change from untrusted input (same rules as in `decodeChangeBatch`). */
+export function decodeChange(json: unknown, limits: DecodeLimits = DECODE_LIMITS): ModelChange | DecodeError {
+  try {
+    return decodeOne(json, 'change', limits);
+  } catch (error) {
+    return failure(error);
+  }
+}
+
+/** Parses a `ModelSnapshot` from untrusted input: envelope, version, and every entity state. */
+export function decodeSnapshot(json: unknown, limits: DecodeLimits = DECODE_LIMITS): ModelSnapshot | DecodeError {
+  try {
+    const raw = record(json, 'snapshot');
+    const { modelId, version } = envelope(raw, limits, false);
+    const list = array(raw.entities, 'entities', 0, limits.maxEntities);
+    const seen = new Set<string>();
+    const entities = list.map((entity, i) => {
+      const state = entityState(entity, `entities[${i}]`, limits);
+      if (seen.has(state.oid)) throw new Malformed(`entities[${i}]: entity ${state.oid} appears twice`);
+      seen.add(state.oid);
+      return state;
+    });
+    return { format: CHANGE_FORMAT, modelId, version, entities };
+  } catch (error) {
+    return failure(error);
+  }
+}
+
+/** Parses one `EntityState` (as stored or inside a snapshot). */
+export function decodeEntityState(json: unknown, limits: DecodeLimits = DECODE_LIMITS): EntityState | DecodeError {
+  try {
+    return entityState(json, 'entity', limits);
+  } catch (error) {
+    return failure(error);
+  }
+}
+
+/** True for a decode failure. */
+export function isDecodeError(value: unknown): value is DecodeError {
+  return typeof value === 'object' && value !== null && 'error' in value && typeof (value as DecodeError).error === 'string';
+}
+
+function failure(error: unknown): DecodeError {
+  if (error instanceof Malformed) return { error: error.message };
+  // Anything else is a bug here, not bad input; still never thrown at the caller's event loop.
+  return { error: `could not decode: ${String(error)}` };
+}
+
+function envelope(raw: Record<string, unknown>, limits: DecodeLimits, withSince = true) {
+  if (raw.format !== CHANGE_FORMAT) throw new Malformed(`unsupported format ${describe(raw.format)} (this build reads ${CHANGE_FORMAT})`);
+  if (typeof raw.modelId !== 'string' || !MODEL_ID_PATTERN.test(raw.modelId)) throw new Malformed('malformed modelId');
+  return {
+    modelId: raw.modelId,
+    since: withSince ? versionJSON(raw.since, 'since', limits) : {},
+    version: versionJSON(raw.version, 'version', limits),
+  };
+}
+
+function versionJSON(raw: unknown, what: string, limits: DecodeLimits): VersionVectorJSON {
+  try {
+    return VersionVector.fromJSON(raw, limits.version).toJSON();
+  } catch (error) {
+    throw new Malformed(`${what}: ${(error as Error).message}`);
+  }
+}
+
+function decodeOne(json: unknown, where: string, limits: DecodeLimits): ModelChange {
+  const raw = record(json, where);
+  const entityType = name(raw.entityType, `${where}.entityType`);
+  const oid = entityId(raw.oid, `${where}.oid`);
+  switch (raw.kind) {
+    case 'attribute':
+      return {
+        kind: 'attribute',
+        entityType,
+        oid,
+        attribute: name(raw.attribute, `${where}.attribute`),
+        writes: writes(raw.writes, `${where}.writes`, limits),
+      };
+    case 'child-add':
+      return {
+        kind: 'child-add',
+        entityType,
+        oid,
+        relation: name(raw.relation, `${where}.relation`),
+        child: entityId(raw.child, `${where}.child`),
+        dot: dot(raw.dot, `${where}.dot`),
+      };
+    case 'children': {
+      const relation = name(raw.relation, `${where}.relation`);
+      const items = children(raw.items, `${where}.items`, limits);
+      const removals = raw.removals === undefined ? [] : marks(raw.removals, `${where}.removals`, limits);
+      return { kind: 'children', entityType, oid, relation, items, ...(removals.length ? { removals } : {}) };
+    }
+    default:
+      throw new Malformed(`${where}: unknown kind ${describe(raw.kind)}`);
+  }
+}
+
+function entityState(json: unknown, where: string, limits: DecodeLimits): EntityState {
+  const raw = record(json, where);
+  const entityType = name(raw.entityType, `${where}.entityType`);
+  const oid = entityId(raw.oid, `${where}.oid`);
+  const attributes: Record<string, readonly AttributeWrite[]> = {};
+  for (const [key, value] of entries(raw.attributes, `${where}.attributes`, limits.maxAttributes))
+    attributes[name(key, `${where}.attributes key`)] = writes(value, `${where}.attributes.${key}`, limits);
+  const relations: Record<string, ReadonlyArray<readonly [string, readonly Dot[]]>> = {};
+  for (const [key, value] of entries(raw.children, `${where}.children`, limits.maxRelations))
+    relations[name(key, `${where}.children key`)] = children(value, `${where}.children.${key}`, limits);
+  const state: EntityState = { entityType, oid, attributes, children: relations };
+  if (raw.removals === undefined) return state;
+  const removals: Record<string, readonly Dot[]> = {};
+  for (const [key, value] of entries(raw.removals, `${where}.removals`, limits.maxRelations))
+    removals[name(key, `${where}.removals key`)] = marks(value, `${where}.removals.${key}`, limits);
+  return { ...state, removals };
+}
+
+function writes(json: unknown, where: string, limits: DecodeLimits): AttributeWrite[] {
+  const list = array(json, where, 1, limits.maxWrites);
+  const seen = new Set<string>();
+  return list.map((item, i) => {
+    const raw = record(item, `${where}[${i}]`);
+    const write = {
+      value: value(raw.value, `${where}[${i}].value`, limits),
+      ts: timestamp(raw.ts, `${where}[${i}].ts`),
+      dot: dot(raw.dot, `${where}[${i}].dot`),
+    };
+    const key = `${write.dot.node}:${write.dot.seq}`;
+    if (seen.has(key)) throw new Malformed(`${where}: two writes share the dot ${key}`);
+    seen.add(key);
+    return write;
+  });
+}
+
+function children(json: unknown, where: string, limits: DecodeLimits): Array<readonly [string, readonly Dot[]]> {
+  const list = array(json, where, 0, limits.maxChildren);
+  const seenChildren = new Set<string>();
+  const seenDots = new Set<string>();
+  return list.map((item, i) => {
+    const pair = array(item, `${where}[${i}]`, 2, 2);
+    const child = entityId(pair[0], `${where}[${i}][0]`);
+    if (seenChildren.has(child)) throw new Malformed(`${where}: child ${child} appears twice`);
+    seenChildren.add(child);
+    const dots = array(pair[1], `${where}[${i}][1]`, 1, limits.maxDots).map((d, j) => {
+      const parsed = dot(d, `${where}[${i}][1][${j}]`);
+      const key = `${parsed.node}:${parsed.seq}`;
+      if (seenDots.has(key)) throw new Malformed(`${where}: the dot ${key} adds two children`);
+      seenDots.add(key);
+      return parsed;
+    });
+    return [child, dots] as const;
+  });
+}
+
+function marks(json: unknown, where: string, limits: DecodeLimits): Dot[] {
+  const list = array(json, where, 0, limits.version.maxNodes).map((d, i) => dot(d, `${where}[${i}]`));
+  if (new Set(list.map((d) => d.node)).size !== list.length) throw new Malformed(`${where}: more than one mark for a node`);
+  return list;
+}
+
+function value(json: unknown, where: string, limits: DecodeLimits): AttributeValue {
+  if (json === null || typeof json === 'boolean') return json;
+  if (typeof json === 'number') {
+    if (!Number.isFinite(json)) throw new Malformed(`${where}: not a finite number`);
+    return json;
+  }
+  if (typeof json === 'string') {
+    if (json.length > limits.maxStringLength) throw new Malformed(`${where}: string of ${json.length} characters exceeds ${limits.maxStringLength}`);
+    return json;
+  }
+  throw new Malformed(`${where}: values are strings, numbers, booleans or null, not ${describe(json)}`);
+}
+
+function timestamp(json: unknown, where: string): Timestamp {
+  const raw = record(json, where);
+  if (!isCount(raw.ms) || !isCount(raw.c)) throw new Malformed(`${where}: ms and c must be non-negative safe integers`);
+  return { ms: raw.ms, c: raw.c };
+}
+
+function dot(json: unknown, where: string): Dot {
+  const raw = record(json, where);
+  if (!isNodeId(raw.node)) throw new Malformed(`${where}: malformed node id`);
+  if (!isSeq(raw.seq)) throw new Malformed(`${where}: seq must be a positive safe integer, got ${describe(raw.seq)}`);
+  return { node: raw.node, seq: raw.seq };
+}
+
+function name(json: unknown, where: string): string {
+  if (typeof json !== 'string' || !NAME_PATTERN.test(json) || json === '__proto__') throw new Malformed(`${where}: malformed name`);
+  return json;
+}
+
+function entityId(json: unknown, where: string): string {
+  if (!isOid(json)) throw new Malformed(`${where}: malformed entity id`);
+  return json;
+}
+
+function record(json: unknown, where: string): Record<string, unknown> {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Malformed(`${where}: expected an object, got ${describe(json)}`);
+  return json as Record<string, unknown>;
+}
+
+function array(json: unknown, where: string, min: number, max: number): unknown[] {
+  if (!Array.isArray(json)) throw new Malformed(`${where}: expected an array, got ${describe(json)}`);
+  if (json.length < min || json.length > max) throw new Malformed(`${where}: expected ${min}–${max} items, got ${json.length}`);
+  return json;
+}
+
+function entries(json: unknown, where: string, max: number): Array<[string, unknown]> {
+  const list = Object.entries(record(json, where));
+  if (list.length > max) throw new Malformed(`${where}: more than ${max} entries`);
+  return list;
+}
+
+function isCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}

@@ -1,0 +1,36 @@
+// The domain layer: the declared meta-model, `CRDTEntity`, the generic `DomainModel`, and the wire
+// format with its decoders for untrusted input.
+export * from './model-change.js';
+export type { SynchronizableDomainModel } from './synchronizable-domain-model.js';
+export {
+  AttributeType,
+  type AttributeDeclaration,
+  type AttributeSchema,
+  type ConceptDeclaration,
+  type ConceptSchema,
+  DEFAULT_MAX_STRING_LENGTH,
+  DELETED,
+  type DomainSchema,
+  NAME_PATTERN,
+  type RelationDeclaration,
+  type RelationSchema,
+  type SchemaDeclaration,
+  defineSchema,
+} from './domain-schema.js';
+export { OID_PATTERN, type RuleViolation, ValidationError, isIsoDate, isOid, ruleViolation, typeProblem } from './attribute-rules.js';
+export {
+  DECODE_LIMITS,
+  type DecodeError,
+  type DecodeLimits,
+  MODEL_ID_PATTERN,
+  decodeChange,
+  decodeChangeBatch,
+  decodeEntityState,
+  decodeSnapshot,
+  isDecodeError,
+} from './change-decoder.js';
+export { CRDTEntity } from './crdt-entity.js';
+export { Entities } from './entities.js';
+export { type CreateOptions, DomainModel, type DomainModelOptions, type ValidationIssue } from './domain-model.js';
+export { mergeEntityStates } from './merge-entity-states.js';
+export { type EntityAttributeChangedEvent, attributeChangedEvents, changedOids } from './model-events.js';

@@ -1,0 +1,96 @@
+import type { NodeId, VersionVector } from '../crdt/index.js';
+import type { EntityRecord } from './entity-record.js';
+
+/** What an operation touched: an attribute register, a child added, or a child relation's removal. */
+export const TouchKind = { attribute: 0, add: 1, removal: 2 } as const;
+export type TouchKind = (typeof TouchKind)[keyof typeof TouchKind];
+
+/** One logged operation of one node. */
+export interface TouchEntry {
+  readonly seq: number;
+  readonly record: EntityRecord;
+  /** Attribute or relation name. */
+  readonly field: string;
+  readonly kind: TouchKind;
+  /** The child, for `add`. */
+  readonly child: string | undefined;
+}
+
+interface NodeLog {
+  readonly entries: TouchEntry[];
+  sorted: boolean;
+}
+
+/**
+ * An index from each node's operations (by seq) to what they touched, so `getChangesSince` reads
+ * only the operations a version lacks instead of scanning the model. Entries go stale when their
+ * write is superseded; the model skips stale ones and rebuilds the log from its state when it
+ * holds more than twice the entries it had after the last rebuild (plus slack), which keeps it
+ * proportional to the live state at amortized constant cost per operation.
+ */
+export class TouchLog {
+  readonly #nodes = new Map<NodeId, NodeLog>();
+  #size = 0;
+  #limit = TouchLog.SLACK;
+  static readonly SLACK = 4096;
+
+  /** Number of entries held. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** True when the log has outgrown the state it indexes and should be rebuilt. */
+  get overgrown(): boolean {
+    return this.#size > this.#limit;
+  }
+
+  /** Logs one operation. Seqs may arrive out of order (remote dots); the log sorts lazily. */
+  record(node: NodeId, seq: number, record: EntityRecord, field: string, kind: TouchKind, child?: string): void {
+    let log = this.#nodes.get(node);
+    if (!log) this.#nodes.set(node, (log = { entries: [], sorted: true }));
+    const entries = log.entries;
+    if (entries.length && entries[entries.length - 1]!.seq > seq) log.sorted = false;
+    entries.push({ seq, record, field, kind, child });
+    this.#size++;
+  }
+
+  /** Calls `visit` for every entry whose dot `since` does not cover. */
+  forEachSince(since: VersionVector, visit: (node: NodeId, entry: TouchEntry) => void): void {
+    for (const [node, log] of this.#nodes) {
+      if (!log.sorted) {
+        log.entries.sort((a, b) => a.seq - b.seq);
+        log.sorted = true;
+      }
+      const entries = log.entries;
+      const gaps = since.extrasOf(node).length > 0;
+      for (let i = firstAfter(entries, since.get(node)); i < entries.length; i++) {
+        const entry = entries[i]!;
+        if (gaps && since.covers({ node, seq: entry.seq })) continue;
+        visit(node, entry);
+      }
+    }
+  }
+
+  /** Empties the log before a rebuild. */
+  clear(): void {
+    this.#nodes.clear();
+    this.#size = 0;
+  }
+
+  /** Call after a rebuild: the next rebuild happens once the log has doubled (plus slack). */
+  settle(): void {
+    this.#limit = 2 * this.#size + TouchLog.SLACK;
+  }
+}
+
+/** Index of the first entry with a seq above `seq`. */
+function firstAfter(entries: readonly TouchEntry[], seq: number): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (entries[mid]!.seq <= seq) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,57 @@
+import { expect } from 'chai';
+import { CHANGE_FORMAT, DECODE_LIMITS, decodeChangeBatch, decodeSnapshot, isDecodeError } from '../../src/domain/index.js';
+import { library } from './library-schema.js';
+
+describe('decodeChangeBatch and decodeSnapshot', () => {
+  it('round-trips a real delta through JSON, keeping only known fields', () => {
+    const alice = library('alice');
+    const ada = alice.create('Author', { name: 'Ada' });
+    const book = alice.create('Book', { title: 'T' });
+    ada.addChild('works', book);
+    ada.removeChild('works', book);
+    ada.addChild('works', book);
+    const delta = alice.getDelta(library('bob').version);
+    const json = JSON.parse(JSON.stringify({ ...delta, extra: 'ignored' }));
+    const decoded = decodeChangeBatch(json);
+    expect(isDecodeError(decoded)).to.equal(false);
+    expect(decoded).to.deep.equal(JSON.parse(JSON.stringify(delta)));
+  });
+
+  const bad: Array<[string, unknown, RegExp]> = [
+    ['a non-object', 'hello', /expected an object/],
+    ['another format', { format: 99, modelId: 'm', since: {}, version: {}, changes: [] }, /unsupported format/],
+    ['a bad model id', { format: CHANGE_FORMAT, modelId: 'a b', since: {}, version: {}, changes: [] }, /modelId/],
+    ['a bad since', { format: CHANGE_FORMAT, modelId: 'm', since: [], version: {}, changes: [] }, /since/],
+    ['a bad version', { format: CHANGE_FORMAT, modelId: 'm', since: {}, version: { a: 'x' }, changes: [] }, /version/],
+    ['changes not an array', { format: CHANGE_FORMAT, modelId: 'm', since: {}, version: {}, changes: {} }, /changes/],
+    ['a bad partial flag', { format: CHANGE_FORMAT, modelId: 'm', since: {}, version: {}, changes: [], partial: 'yes' }, /partial/],
+    ['a malformed change', { format: CHANGE_FORMAT, modelId: 'm', since: {}, version: {}, changes: [{ kind: 'attribute' }] }, /changes\[0\]/],
+  ];
+  for (const [what, json, reason] of bad) {
+    it(`refuses ${what}`, () => {
+      const decoded = decodeChangeBatch(json);
+      expect(isDecodeError(decoded)).to.equal(true);
+      expect((decoded as { error: string }).error).to.match(reason);
+    });
+  }
+
+  it('caps the number of changes', () => {
+    const changes = Array.from({ length: 3 }, () => ({}));
+    const decoded = decodeChangeBatch({ format: CHANGE_FORMAT, modelId: 'm', since: {}, version: {}, changes }, { ...DECODE_LIMITS, maxChanges: 2 });
+    expect(decoded).to.deep.equal({ error: 'changes: expected 0–2 items, got 3' });
+  });
+
+  it('never throws, even on hostile getters', () => {
+    const trap = { get format() { throw new Error('boom'); } };
+    expect(isDecodeError(decodeChangeBatch(trap))).to.equal(true);
+  });
+
+  it('decodes snapshots and refuses duplicate entities', () => {
+    const alice = library('alice');
+    alice.create('Author', { name: 'Ada' });
+    const snapshot = JSON.parse(JSON.stringify(alice.getSnapshot()));
+    expect(decodeSnapshot(snapshot)).to.deep.equal(snapshot);
+    const doubled = { ...snapshot, entities: [snapshot.entities[0], snapshot.entities[0]] };
+    expect((decodeSnapshot(doubled) as { error: string }).error).to.match(/appears twice/);
+  });
+});
