@@ -31,6 +31,7 @@ export {
 } from './change-decoder.js';
 export { CRDTEntity } from './crdt-entity.js';
 export { Entities } from './entities.js';
-export { type CreateOptions, DomainModel, type DomainModelOptions, type ValidationIssue } from './domain-model.js';
+export { type AttributeValues, type CreateOptions, DomainModel, type DomainModelOptions } from './domain-model.js';
+export type { ValidationIssue } from './model-rules.js';
 export { mergeEntityStates } from './merge-entity-states.js';
 export { type EntityAttributeChangedEvent, attributeChangedEvents, changedOids } from './model-events.js';

@@ -1,0 +1,339 @@
+import {
+  AWSet,
+  type CausalContext,
+  type Dot,
+  type HybridLogicalClock,
+  LWWRegister,
+  type NodeId,
+  VersionVector,
+} from '../crdt/index.js';
+import { AttributeIndex } from './attribute-index.js';
+import { typeProblem } from './attribute-rules.js';
+import { type AttributeSchema, DELETED, type DomainSchema, deletedAttribute } from './domain-schema.js';
+import { EntityRecord } from './entity-record.js';
+import type { AttributeChange, AttributeValue, AttributeWrite, ChildAddChange, Conflict, ModelChange } from './model-change.js';
+import { TouchKind, TouchLog } from './touch-log.js';
+
+/** What one local operation or one merge touched: for events, conflicts and results. */
+export interface Touched {
+  readonly registers: Map<LWWRegister<AttributeValue>, readonly [EntityRecord, string]>;
+  readonly relations: Map<AWSet<string>, readonly [EntityRecord, string]>;
+  readonly adds: ChildAddChange[];
+  readonly records: Set<EntityRecord>;
+}
+
+/** An empty `Touched`. */
+export function newTouched(): Touched {
+  return { registers: new Map(), relations: new Map(), adds: [], records: new Set() };
+}
+
+/**
+ * The changes describing what was touched: whole registers and relations as they are now, and
+ * single adds (unless their relation is listed whole).
+ */
+export function changesOf(touched: Touched): ModelChange[] {
+  const changes: ModelChange[] = [];
+  for (const [register, [record, attribute]] of touched.registers)
+    changes.push({ kind: 'attribute', entityType: record.concept.name, oid: record.oid, attribute, writes: register.writes });
+  for (const [, [record, relation]] of touched.relations) changes.push(record.childrenChange(relation));
+  const whole = new Set([...touched.relations.values()].map(([record, relation]) => `${record.oid}\u0000${relation}`));
+  for (const add of touched.adds) if (!whole.has(`${add.oid}\u0000${add.relation}`)) changes.push(add);
+  return changes;
+}
+
+/**
+ * The replicated state of one model and every way it changes: local writes (stamped with a fresh
+ * timestamp and dot), validated joins of remote state, the touch log that makes deltas cheap, and
+ * the indexes (unique values, references, conflicted entities) kept in step with each change.
+ * Internal to the domain layer; `DomainModel` is its public face.
+ */
+export class ReplicaState {
+  readonly records = new Map<string, EntityRecord>();
+  /** This replica's causal context. Only own operations and whole adopted versions add to it. */
+  readonly version = new VersionVector();
+  readonly index = new AttributeIndex();
+  readonly #byConcept = new Map<string, Map<string, EntityRecord>>();
+  readonly #deletedSchemas = new Map<string, AttributeSchema>();
+  readonly #log = new TouchLog();
+  readonly #conflicted = new Set<EntityRecord>();
+  #nextSeq: number;
+
+  constructor(
+    readonly schema: DomainSchema,
+    readonly nodeId: NodeId,
+    readonly clock: HybridLogicalClock,
+    firstSeq: number,
+    readonly maxEntities: number,
+  ) {
+    this.#nextSeq = firstSeq;
+    for (const name of schema.concepts.keys()) {
+      this.#byConcept.set(name, new Map());
+      this.#deletedSchemas.set(name, deletedAttribute(name));
+    }
+  }
+
+  /** The seq the next own operation will use at the earliest. */
+  get nextSeq(): number {
+    return Math.max(this.#nextSeq, this.version.maxSeen(this.nodeId) + 1);
+  }
+
+  /** Never use seqs up to `seq` again (and count them as seen). */
+  markOwnSequenceUsedUpTo(seq: number): void {
+    this.version.update(this.nodeId, seq);
+    this.#nextSeq = Math.max(this.#nextSeq, seq + 1);
+  }
+
+  /** Records of one concept, deleted ones included (undefined for an unknown concept). */
+  conceptRecords(concept: string): ReadonlyMap<string, EntityRecord> | undefined {
+    return this.#byConcept.get(concept);
+  }
+
+  /** The schema of the reserved `$deleted` register of a concept. */
+  deletedSchema(concept: string): AttributeSchema {
+    return this.#deletedSchemas.get(concept)!;
+  }
+
+  /** True if `oid` names a live entity of `concept`. */
+  isLive(oid: AttributeValue, concept: string): boolean {
+    if (typeof oid !== 'string') return false;
+    const record = this.records.get(oid);
+    return record !== undefined && record.concept.name === concept && !record.deleted && !record.isEmpty();
+  }
+
+  /** Entities that currently have conflicts. */
+  conflicted(): ReadonlySet<EntityRecord> {
+    return this.#conflicted;
+  }
+
+  /** Registers a new record. */
+  addRecord(record: EntityRecord): EntityRecord {
+    this.records.set(record.oid, record);
+    this.#byConcept.get(record.concept.name)!.set(record.oid, record);
+    return record;
+  }
+
+  // ---------------------------------------------------------------- local operations
+
+  /** One local write with a fresh timestamp and dot. `resolve` replaces all writes, else the winner. */
+  write(record: EntityRecord, attribute: string, value: AttributeValue, resolve: boolean, touched: Touched): void {
+    const register = record.register(attribute);
+    const before = register.value;
+    const write = { value, ts: this.clock.now(), dot: this.#nextDot() };
+    if (resolve) register.resolve(write);
+    else register.set(write);
+    this.#log.record(write.dot.node, write.dot.seq, record, attribute, TouchKind.attribute);
+    this.#registerChanged(record, attribute, before);
+    touched.registers.set(register, [record, attribute]);
+    // A local set keeps a live entity's conflicts as they were; these can change them.
+    if (resolve || attribute === DELETED) touched.records.add(record);
+  }
+
+  /** One local child add. */
+  addChild(record: EntityRecord, relation: string, child: string, touched: Touched): void {
+    const dot = this.#nextDot();
+    record.relation(relation).add(child, dot);
+    this.#log.record(dot.node, dot.seq, record, relation, TouchKind.add, child);
+    touched.adds.push({ kind: 'child-add', entityType: record.concept.name, oid: record.oid, relation, child, dot });
+  }
+
+  /** One local child removal: its dot becomes this node's removal mark on the relation. */
+  removeChild(record: EntityRecord, relation: string, child: string, touched: Touched): void {
+    const dot = this.#nextDot();
+    const set = record.relation(relation);
+    set.remove(child);
+    set.markRemoval(dot);
+    this.#log.record(dot.node, dot.seq, record, relation, TouchKind.removal);
+    touched.relations.set(set, [record, relation]);
+  }
+
+  #nextDot(): Dot {
+    const seq = this.nextSeq;
+    this.#nextSeq = seq + 1;
+    const dot = { node: this.nodeId, seq };
+    this.version.add(dot);
+    return dot;
+  }
+
+  // ---------------------------------------------------------------- remote state
+
+  /** The problem with an entity of this concept, if the concept is unknown. */
+  conceptProblem(concept: string): string | undefined {
+    return this.schema.concepts.has(concept) ? undefined : `unknown concept ${concept}`;
+  }
+
+  /**
+   * The model's own checks on a structurally valid change: known concept, attribute or relation,
+   * value types and the string cap, the entity cap, timestamps not beyond `limitMs`, no dot of this
+   * node it never made, and every dot covered by the sender's `context`. `trusted` (this
+   * replica's own storage) skips the clock and forged-dot checks.
+   */
+  changeProblem(change: ModelChange, context: VersionVector | undefined, limitMs: number, trusted = false): string | undefined {
+    const concept = this.schema.concepts.get(change.entityType);
+    if (!concept) return `unknown concept ${change.entityType}`;
+    const existing = this.records.get(change.oid);
+    if (existing && existing.concept !== concept) return `entity ${change.oid} is a ${existing.concept.name}, not a ${concept.name}`;
+    if (!existing && this.records.size >= this.maxEntities) return `the model holds the maximum of ${this.maxEntities} entities`;
+    const dotProblem = (dot: Dot): string | undefined => {
+      if (!trusted && dot.node === this.nodeId && dot.seq >= this.nextSeq) return `dot ${dot.node}:${dot.seq} claims an operation this node never made`;
+      if (context && !context.covers(dot)) return `dot ${dot.node}:${dot.seq} is not covered by the batch version`;
+      return undefined;
+    };
+    if (change.kind === 'attribute') {
+      const attribute = change.attribute === DELETED ? this.#deletedSchemas.get(concept.name) : concept.attributes.get(change.attribute);
+      if (!attribute) return `unknown attribute ${concept.name}.${change.attribute}`;
+      for (const write of change.writes) {
+        const problem = typeProblem(attribute, write.value, this.schema.maxStringLength);
+        if (problem) return `${concept.name}.${attribute.name}: ${problem}`;
+        if (!trusted && write.ts.ms > limitMs) return `timestamp ${write.ts.ms} is more than ${this.clock.maxDriftMs} ms ahead of this clock`;
+        const bad = dotProblem(write.dot);
+        if (bad) return bad;
+      }
+      return undefined;
+    }
+    if (!concept.children.has(change.relation)) return `unknown relation ${concept.name}.${change.relation}`;
+    if (change.kind === 'child-add') return dotProblem(change.dot);
+    const dots = [...change.items.flatMap(([, d]) => d), ...(change.removals ?? [])];
+    return dots.map(dotProblem).find(Boolean);
+  }
+
+  /**
+   * Joins one validated change. `context` is the sender's causal context; without one, each
+   * change's own dots (a pure union: nothing held here is dropped). True if state changed. An
+   * entity is only materialized if the join keeps something.
+   */
+  ingest(change: ModelChange, context: VersionVector | undefined, touched: Touched): boolean {
+    const concept = this.schema.concepts.get(change.entityType)!;
+    const record = this.records.get(change.oid) ?? new EntityRecord(change.oid, concept);
+    if (change.kind === 'attribute') {
+      const register = record.registers.get(change.attribute) ?? new LWWRegister<AttributeValue>();
+      return this.joinRegister(record, change.attribute, register, change.writes, context ?? writesContext(change), touched);
+    }
+    const set = record.relations.get(change.relation) ?? new AWSet<string>();
+    let added: ReadonlyArray<readonly [string, Dot]>;
+    let marks: readonly Dot[] = [];
+    if (change.kind === 'child-add') {
+      if (!set.joinAdd(change.child, change.dot, this.version)) return false;
+      added = [[change.child, change.dot]];
+      touched.adds.push(change);
+    } else {
+      const result = set.join({ items: change.items, removals: change.removals ?? [] }, this.version, context ?? itemsContext(change.items));
+      if (!result) return false;
+      ({ added, marks } = result);
+      touched.relations.set(set, [record, change.relation]);
+    }
+    if (!this.records.has(record.oid)) this.addRecord(record);
+    if (!record.relations.has(change.relation)) record.relations.set(change.relation, set);
+    for (const [child, dot] of added) this.#log.record(dot.node, dot.seq, record, change.relation, TouchKind.add, child);
+    for (const dot of marks) this.#log.record(dot.node, dot.seq, record, change.relation, TouchKind.removal);
+    touched.records.add(record);
+    return true;
+  }
+
+  /** Joins remote writes into one register (attaching register and record if anything is kept). */
+  joinRegister(
+    record: EntityRecord,
+    attribute: string,
+    register: LWWRegister<AttributeValue>,
+    writes: readonly AttributeWrite[],
+    context: CausalContext,
+    touched: Touched,
+  ): boolean {
+    const before = register.value;
+    const result = register.join(writes, this.version, context);
+    if (!result) return false;
+    if (!this.records.has(record.oid)) this.addRecord(record);
+    if (!record.registers.has(attribute)) record.registers.set(attribute, register);
+    for (const write of result.added) {
+      this.#log.record(write.dot.node, write.dot.seq, record, attribute, TouchKind.attribute);
+      // Checked against the drift limit already (or from trusted storage): the clock may pass it.
+      this.clock.witness(write.ts);
+    }
+    this.#registerChanged(record, attribute, before);
+    touched.registers.set(register, [record, attribute]);
+    touched.records.add(record);
+    return true;
+  }
+
+  /**
+   * The rest of a full-state join: registers and relations the other state does not list (`listed`
+   * holds `oid\0attribute` and `oid\0/relation` keys) lose what `context` had seen and dropped.
+   */
+  joinUnlisted(listed: ReadonlySet<string>, context: VersionVector, touched: Touched): void {
+    for (const record of this.records.values()) {
+      for (const [attribute, register] of record.registers)
+        if (!listed.has(`${record.oid}\u0000${attribute}`)) this.joinRegister(record, attribute, register, [], context, touched);
+      for (const [relation, set] of record.relations)
+        if (!listed.has(`${record.oid}\u0000/${relation}`) && set.join({ items: [], removals: [] }, this.version, context)) {
+          touched.relations.set(set, [record, relation]);
+          touched.records.add(record);
+        }
+    }
+  }
+
+  /** Every change the holder of `since` lacks, read from the touch log (stale entries skipped). */
+  changesSince(since: VersionVector): ModelChange[] {
+    const registers = new Map<LWWRegister<AttributeValue>, readonly [EntityRecord, string]>();
+    const relations = new Map<AWSet<string>, readonly [EntityRecord, string]>();
+    const adds: ChildAddChange[] = [];
+    this.#log.forEachSince(since, (node, entry) => {
+      const { record, field } = entry;
+      const dot = { node, seq: entry.seq };
+      if (entry.kind === TouchKind.attribute) {
+        const register = record.registers.get(field);
+        if (register && !registers.has(register) && register.holds(dot)) registers.set(register, [record, field]);
+        return;
+      }
+      const set = record.relations.get(field);
+      if (set && entry.kind === TouchKind.removal && set.hasMark(dot)) relations.set(set, [record, field]);
+      if (set && entry.kind === TouchKind.add && set.holds(entry.child!, dot))
+        adds.push({ kind: 'child-add', entityType: record.concept.name, oid: record.oid, relation: field, child: entry.child!, dot });
+    });
+    return changesOf({ registers, relations, adds, records: new Set() });
+  }
+
+  /** After a change: conflict bookkeeping and log compaction. Returns the conflicts on what was touched. */
+  settle(touched: Touched): Conflict[] {
+    const conflicts: Conflict[] = [];
+    for (const record of touched.records) {
+      if (!record.hasConflicts()) {
+        this.#conflicted.delete(record);
+        continue;
+      }
+      this.#conflicted.add(record);
+      for (const conflict of record.conflicts()) {
+        const register = record.registers.get(conflict.attribute);
+        if (conflict.attribute === DELETED || (register && touched.registers.has(register))) conflicts.push(conflict);
+      }
+    }
+    if (this.#log.overgrown) this.#rebuildLog();
+    return conflicts;
+  }
+
+  #registerChanged(record: EntityRecord, attribute: string, before: AttributeValue | undefined): void {
+    const schema = record.concept.attributes.get(attribute);
+    if (schema?.indexed) this.index.update(schema, record, before, record.value(attribute));
+  }
+
+  // The log from the state alone: one entry per held dot and removal mark.
+  #rebuildLog(): void {
+    this.#log.clear();
+    for (const record of this.records.values()) {
+      for (const [attribute, register] of record.registers)
+        for (const write of register.writes) this.#log.record(write.dot.node, write.dot.seq, record, attribute, TouchKind.attribute);
+      for (const [relation, set] of record.relations) {
+        for (const [child, dots] of set.entries()) for (const dot of dots) this.#log.record(dot.node, dot.seq, record, relation, TouchKind.add, child);
+        for (const dot of set.removals()) this.#log.record(dot.node, dot.seq, record, relation, TouchKind.removal);
+      }
+    }
+    this.#log.settle();
+  }
+}
+
+// Without a sender context, a change's causal context is its own dots.
+function writesContext(change: AttributeChange): CausalContext {
+  return { covers: (dot) => change.writes.some((write) => write.dot.seq === dot.seq && write.dot.node === dot.node) };
+}
+
+function itemsContext(items: ReadonlyArray<readonly [string, readonly Dot[]]>): CausalContext {
+  return { covers: (dot) => items.some(([, dots]) => dots.some((d) => d.seq === dot.seq && d.node === dot.node)) };
+}
