@@ -120,7 +120,7 @@ export class DomainModel implements SynchronizableDomainModel {
     return this.#handle(record);
   }
 
-  /** The live entities of a concept (deleted ones too with `includeDeleted`). */
+  /** The live entities of a concept (deleted ones too with `includeDeleted`), in the order this replica learned of them. */
   entities(concept: string, options: { includeDeleted?: boolean } = {}): Entities {
     this.#concept(concept);
     const found: CRDTEntity[] = [];
@@ -139,9 +139,11 @@ export class DomainModel implements SynchronizableDomainModel {
     return new Entities(found);
   }
 
-  /** Every current conflict (see `EntityRecord.conflicts` for what counts). */
+  /** Every current conflict (see `EntityRecord.conflicts` for what counts), by oid then attribute. */
   get conflicts(): Conflict[] {
-    return [...this.#state.conflicted()].flatMap((record) => record.conflicts());
+    return [...this.#state.conflicted()]
+      .sort((a, b) => (a.oid < b.oid ? -1 : a.oid > b.oid ? 1 : 0))
+      .flatMap((record) => record.conflicts().sort((a, b) => (a.attribute < b.attribute ? -1 : a.attribute > b.attribute ? 1 : 0)));
   }
 
   /** Domain rules the merged state breaks (see `validateModel`). */

@@ -1,0 +1,54 @@
+import { type DomainSchema, defineSchema } from '../../domain/index.js';
+
+/** Lifecycle of an election: draft (being prepared) → open (accepting ballots) → closed. */
+export const ElectionStatus = { draft: 'draft', open: 'open', closed: 'closed' } as const;
+export type ElectionStatus = (typeof ElectionStatus)[keyof typeof ElectionStatus];
+
+/**
+ * The seed's electoral model, declared with the meta-model. `status`, `openedAt`, `closedAt` and
+ * `castAt` are managed: only `ElectoralSystemModel`'s operations write them, stamped from the
+ * hybrid logical clock, so every replica can decide from state alone whether a ballot was cast
+ * while its election was open.
+ */
+export const electoralSchema: DomainSchema = defineSchema({
+  concepts: {
+    Election: {
+      attributes: {
+        title: { type: 'string', required: true, min: 1, max: 200 },
+        description: { type: 'string', max: 5000 },
+        opensAt: { type: 'date' },
+        closesAt: { type: 'date' },
+        status: { type: 'enum', values: Object.values(ElectionStatus), default: ElectionStatus.draft, managed: true },
+        openedAt: { type: 'date', managed: true, immutable: true },
+        closedAt: { type: 'date', managed: true, immutable: true },
+      },
+      children: { candidates: { concept: 'Candidate' } },
+    },
+    Candidate: {
+      attributes: {
+        name: { type: 'string', required: true, min: 1, max: 200 },
+        party: { type: 'string', max: 200 },
+        statement: { type: 'string', max: 2000 },
+        election: { type: 'reference', concept: 'Election', required: true, immutable: true },
+      },
+    },
+    Voter: {
+      attributes: {
+        name: { type: 'string', required: true, min: 1, max: 200 },
+        voterNumber: { type: 'string', required: true, unique: true, pattern: '^[A-Za-z0-9-]{1,32}$' },
+        email: { type: 'string', max: 254, pattern: '^[^@\\s]+@[^@\\s]+$' },
+        district: { type: 'string', max: 100 },
+        birthDate: { type: 'date' },
+      },
+      children: { elections: { concept: 'Election' } },
+    },
+    Ballot: {
+      attributes: {
+        voter: { type: 'reference', concept: 'Voter', required: true, immutable: true },
+        election: { type: 'reference', concept: 'Election', required: true, immutable: true },
+        candidate: { type: 'reference', concept: 'Candidate', required: true, immutable: true },
+        castAt: { type: 'date', required: true, managed: true, immutable: true },
+      },
+    },
+  },
+});

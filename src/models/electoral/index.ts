@@ -1,0 +1,20 @@
+// The electoral system model: elections, candidates, voters and ballots, declared with the meta-model.
+export { ElectionStatus, electoralSchema } from './electoral-schema.js';
+export {
+  type CandidateInput,
+  type ElectionInput,
+  ElectoralSystemModel,
+  type ElectoralSystemModelOptions,
+  type VoterInput,
+} from './electoral-system-model.js';
+export {
+  BallotReason,
+  BallotStatus,
+  type BallotVerdict,
+  type CandidateResult,
+  type Tally,
+  type VotingWindow,
+  ballotFlaw,
+  tallyElection,
+  votingWindow,
+} from './tally.js';

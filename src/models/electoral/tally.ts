@@ -1,0 +1,175 @@
+import { type CRDTEntity, type DomainModel, ValidationError } from '../../domain/index.js';
+import type { ElectionStatus } from './electoral-schema.js';
+
+/** What became of a ballot in a tally. */
+export const BallotStatus = { counted: 'counted', superseded: 'superseded', invalid: 'invalid' } as const;
+export type BallotStatus = (typeof BallotStatus)[keyof typeof BallotStatus];
+
+/** Why a ballot does not count. */
+export const BallotReason = {
+  incomplete: 'incomplete',
+  voterUnknown: 'voter-unknown',
+  notRegistered: 'not-registered',
+  candidateNotStanding: 'candidate-not-standing',
+  neverOpened: 'never-opened',
+  beforeOpening: 'before-opening',
+  afterClosing: 'after-closing',
+  superseded: 'superseded',
+} as const;
+export type BallotReason = (typeof BallotReason)[keyof typeof BallotReason];
+
+/** One ballot's fate. */
+export interface BallotVerdict {
+  readonly ballotId: string;
+  readonly voterId: string;
+  readonly candidateId: string;
+  readonly castAt: string;
+  readonly status: BallotStatus;
+  readonly reason?: BallotReason;
+  /** Human-readable reason. */
+  readonly detail?: string;
+}
+
+/** Votes of one candidate. */
+export interface CandidateResult {
+  readonly candidateId: string;
+  readonly name: string;
+  readonly party: string | null;
+  readonly votes: number;
+}
+
+/** The result of an election, identical on every replica holding the same changes. */
+export interface Tally {
+  readonly electionId: string;
+  readonly status: ElectionStatus;
+  /** When voting opened (the earliest opening, if devices opened it concurrently). */
+  readonly openedAt: string | null;
+  /** When voting closed (the earliest closing). */
+  readonly closedAt: string | null;
+  /** Every standing candidate, most votes first (then by name and id). */
+  readonly results: readonly CandidateResult[];
+  readonly counted: number;
+  readonly superseded: number;
+  readonly invalid: number;
+  /** Every ballot for the election, in cast order. */
+  readonly ballots: readonly BallotVerdict[];
+}
+
+/**
+ * Tallies an election from the model's merged state alone, so replicas with the same changes agree.
+ * A ballot counts if its voter exists and is registered for the election, its candidate stands in
+ * it (references the election and is in its `candidates`), and it was cast while the election was
+ * open: `openedAt ≤ castAt ≤ closedAt` (ms; the earliest value where devices opened or closed it
+ * concurrently). Of one voter's valid ballots, the earliest by `(castAt, ballot id)` counts and the
+ * others are superseded; invalid ones are listed with the reason.
+ */
+export function tallyElection(model: DomainModel, electionId: string): Tally {
+  const window = votingWindow(model, electionId);
+  const votes = new Map<string, number>([...window.standing.keys()].map((id) => [id, 0]));
+  const countedFor = new Map<string, string>();
+  // Cast order must not depend on how a replica happened to store the ballots.
+  const ballots = model
+    .findBy('Ballot', 'election', electionId)
+    .map((ballot) => ({ ballot, cast: castMs(ballot) }))
+    .sort((a, b) => (a.cast !== b.cast ? (a.cast < b.cast ? -1 : 1) : a.ballot.oid < b.ballot.oid ? -1 : 1));
+  const verdicts: BallotVerdict[] = [];
+  for (const { ballot } of ballots) {
+    const base = {
+      ballotId: ballot.oid,
+      voterId: String(ballot.getAttribute('voter') ?? ''),
+      candidateId: String(ballot.getAttribute('candidate') ?? ''),
+      castAt: String(ballot.getAttribute('castAt') ?? ''),
+    };
+    const flaw = ballotFlaw(model, window, ballot);
+    if (flaw) verdicts.push({ ...base, status: BallotStatus.invalid, ...flaw });
+    else if (countedFor.has(base.voterId))
+      verdicts.push({
+        ...base,
+        status: BallotStatus.superseded,
+        reason: BallotReason.superseded,
+        detail: `voter ${base.voterId} already voted with ballot ${countedFor.get(base.voterId)}`,
+      });
+    else {
+      countedFor.set(base.voterId, ballot.oid);
+      votes.set(base.candidateId, votes.get(base.candidateId)! + 1);
+      verdicts.push({ ...base, status: BallotStatus.counted });
+    }
+  }
+  const results = [...window.standing].map(([candidateId, candidate]) => ({
+    candidateId,
+    name: String(candidate.getAttribute('name') ?? ''),
+    party: (candidate.getAttribute('party') as string | null | undefined) ?? null,
+    votes: votes.get(candidateId)!,
+  }));
+  // Plain code-unit order, not locale order: every replica must sort alike.
+  results.sort((a, b) => b.votes - a.votes || (a.name !== b.name ? (a.name < b.name ? -1 : 1) : a.candidateId < b.candidateId ? -1 : 1));
+  const count = (status: BallotStatus) => verdicts.filter((v) => v.status === status).length;
+  return {
+    electionId,
+    status: window.election.getAttribute('status') as ElectionStatus,
+    openedAt: window.openedAt,
+    closedAt: window.closedAt,
+    results,
+    counted: count(BallotStatus.counted),
+    superseded: count(BallotStatus.superseded),
+    invalid: count(BallotStatus.invalid),
+    ballots: verdicts,
+  };
+}
+
+/** What decides whether a ballot of one election is valid. */
+export interface VotingWindow {
+  readonly election: CRDTEntity;
+  readonly openedAt: string | null;
+  readonly closedAt: string | null;
+  /** Candidates standing: live, referencing the election, and in its `candidates`. */
+  readonly standing: ReadonlyMap<string, CRDTEntity>;
+}
+
+/** The voting window and standing candidates of a live election; throws `ValidationError` if there is none. */
+export function votingWindow(model: DomainModel, electionId: string): VotingWindow {
+  const election = model.get(electionId);
+  if (election?.concept !== 'Election') throw new ValidationError('Election', undefined, 'exists', `no live election ${JSON.stringify(electionId)}`);
+  const standing = new Map<string, CRDTEntity>();
+  for (const id of election.childOids('candidates')) {
+    const candidate = model.get(id);
+    if (candidate?.concept === 'Candidate' && candidate.getAttribute('election') === electionId) standing.set(id, candidate);
+  }
+  return { election, openedAt: earliest(election, 'openedAt'), closedAt: earliest(election, 'closedAt'), standing };
+}
+
+/** Why a ballot cannot count in its election, whatever the voter's other ballots; undefined if it can. */
+export function ballotFlaw(model: DomainModel, window: VotingWindow, ballot: CRDTEntity): { reason: BallotReason; detail: string } | undefined {
+  const voterId = ballot.getAttribute('voter');
+  const candidateId = ballot.getAttribute('candidate');
+  const castAt = ballot.getAttribute('castAt');
+  if (typeof voterId !== 'string' || typeof candidateId !== 'string' || typeof castAt !== 'string')
+    return { reason: BallotReason.incomplete, detail: 'the ballot lacks its voter, candidate or cast time' };
+  const voter = model.get(voterId);
+  if (voter?.concept !== 'Voter') return { reason: BallotReason.voterUnknown, detail: `voter ${voterId} does not exist or was deleted` };
+  if (!voter.childOids('elections').includes(window.election.oid))
+    return { reason: BallotReason.notRegistered, detail: `voter ${voterId} is not registered for this election` };
+  if (!window.standing.has(candidateId))
+    return { reason: BallotReason.candidateNotStanding, detail: `candidate ${candidateId} does not stand in this election` };
+  if (window.openedAt === null) return { reason: BallotReason.neverOpened, detail: 'the election was never opened' };
+  if (Date.parse(castAt) < Date.parse(window.openedAt))
+    return { reason: BallotReason.beforeOpening, detail: `cast at ${castAt}, before the election opened at ${window.openedAt}` };
+  if (window.closedAt !== null && Date.parse(castAt) > Date.parse(window.closedAt))
+    return { reason: BallotReason.afterClosing, detail: `cast at ${castAt}, after the election closed at ${window.closedAt}` };
+  return undefined;
+}
+
+function castMs(ballot: CRDTEntity): number {
+  const castAt = ballot.getAttribute('castAt');
+  return typeof castAt === 'string' ? Date.parse(castAt) : Infinity;
+}
+
+// The earliest of an attribute's values, conflicting ones included (for stamps written once per device).
+function earliest(entity: CRDTEntity, attribute: string): string | null {
+  const conflict = entity.conflicts.find((c) => c.attribute === attribute);
+  const values = [entity.getAttribute(attribute), ...(conflict?.losers.map((w) => w.value) ?? [])].filter(
+    (value): value is string => typeof value === 'string',
+  );
+  if (!values.length) return null;
+  return values.reduce((a, b) => (Date.parse(b) < Date.parse(a) || (Date.parse(b) === Date.parse(a) && b < a) ? b : a));
+}
