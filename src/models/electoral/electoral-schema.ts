@@ -4,6 +4,10 @@ import { type DomainSchema, defineSchema } from '../../domain/index.js';
 export const ElectionStatus = { draft: 'draft', open: 'open', closed: 'closed' } as const;
 export type ElectionStatus = (typeof ElectionStatus)[keyof typeof ElectionStatus];
 
+/** How a ballot reached the model. */
+export const BallotChannel = { online: 'online', inPerson: 'in-person', postal: 'postal' } as const;
+export type BallotChannel = (typeof BallotChannel)[keyof typeof BallotChannel];
+
 /**
  * The seed's electoral model, declared with the meta-model. `status`, `openedAt`, `closedAt` and
  * `castAt` are managed: only `ElectoralSystemModel`'s operations write them, stamped from the
@@ -38,6 +42,7 @@ export const electoralSchema: DomainSchema = defineSchema({
         voterNumber: { type: 'string', required: true, unique: true, pattern: '^[A-Za-z0-9-]{1,32}$' },
         email: { type: 'string', max: 254, pattern: '^[^@\\s]+@[^@\\s]+$' },
         district: { type: 'string', max: 100 },
+        address: { type: 'string', max: 300 },
         birthDate: { type: 'date' },
       },
       children: { elections: { concept: 'Election' } },
@@ -48,6 +53,7 @@ export const electoralSchema: DomainSchema = defineSchema({
         election: { type: 'reference', concept: 'Election', required: true, immutable: true },
         candidate: { type: 'reference', concept: 'Candidate', required: true, immutable: true },
         castAt: { type: 'date', required: true, managed: true, immutable: true },
+        channel: { type: 'enum', values: Object.values(BallotChannel), default: BallotChannel.online, immutable: true },
       },
     },
   },

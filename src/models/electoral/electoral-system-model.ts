@@ -1,5 +1,5 @@
 import { type CRDTEntity, DomainModel, type DomainModelOptions, type Entities, ValidationError, isIsoDate } from '../../domain/index.js';
-import { ElectionStatus, electoralSchema } from './electoral-schema.js';
+import { type BallotChannel, ElectionStatus, electoralSchema } from './electoral-schema.js';
 import { type Tally, ballotFlaw, tallyElection, votingWindow } from './tally.js';
 
 /** Options of an `ElectoralSystemModel`: a `DomainModel`'s, with the schema fixed. */
@@ -26,7 +26,16 @@ export interface VoterInput {
   readonly voterNumber: string;
   readonly email?: string;
   readonly district?: string;
+  readonly address?: string;
   readonly birthDate?: string;
+}
+
+/** What `castBallot` takes. */
+export interface BallotInput {
+  readonly voterId: string;
+  readonly electionId: string;
+  readonly candidateId: string;
+  readonly channel?: BallotChannel;
 }
 
 /**
@@ -101,7 +110,7 @@ export class ElectoralSystemModel extends DomainModel {
    * Casts a ballot: the election must be open, the voter registered for it and without a counted
    * ballot, the candidate standing in it. `castAt` is stamped from the hybrid clock.
    */
-  castBallot(input: { readonly voterId: string; readonly electionId: string; readonly candidateId: string }): CRDTEntity {
+  castBallot(input: BallotInput): CRDTEntity {
     const election = this.#election(input.electionId, [ElectionStatus.open], 'ballots can only be cast while the election is open');
     const voter = this.#voter(input.voterId);
     if (!voter.childOids('elections').includes(election.oid))
@@ -113,7 +122,13 @@ export class ElectoralSystemModel extends DomainModel {
       (ballot) => ballot.getAttribute('election') === election.oid && !ballotFlaw(this, window, ballot),
     );
     if (voted) throw new ValidationError('Ballot', 'voter', 'already-voted', `voter ${voter.oid} has already voted in this election`);
-    return this.createManaged('Ballot', { voter: voter.oid, election: election.oid, candidate: input.candidateId, castAt: this.#stamp() });
+    return this.createManaged('Ballot', {
+      voter: voter.oid,
+      election: election.oid,
+      candidate: input.candidateId,
+      castAt: this.#stamp(),
+      channel: input.channel,
+    });
   }
 
   /** The tally of an election (see `tallyElection`). */

@@ -1,6 +1,7 @@
 // The electoral system model: elections, candidates, voters and ballots, declared with the meta-model.
-export { ElectionStatus, electoralSchema } from './electoral-schema.js';
+export { BallotChannel, ElectionStatus, electoralSchema } from './electoral-schema.js';
 export {
+  type BallotInput,
   type CandidateInput,
   type ElectionInput,
   ElectoralSystemModel,
