@@ -1,0 +1,24 @@
+// The storage layer: the storage port with in-memory and IndexedDB implementations, the glue that
+// keeps a model and its stored copy in step, node identities, and room export and import.
+export type { RoomMetadata, SequenceReservation, StorageAdapter, StoredIdentity, StoredModel } from './storage-adapter.js';
+export { StorageError, StorageErrorCode, isStorageError, toStorageError } from './storage-error.js';
+export { MemoryStorageAdapter } from './memory-storage-adapter.js';
+export { IndexedDbStorageAdapter, type IndexedDbStorageAdapterOptions } from './indexeddb-storage-adapter.js';
+export { DB_VERSION, roomDatabaseName } from './room-database-schema.js';
+export { DEFAULT_RESERVE_BLOCK, type LockManagerLike, NodeIdentity, type NodeIdentityOptions } from './node-identity.js';
+export { ModelPersistence, type ModelPersistenceOptions, type PersistableModel, type PersistenceEvent } from './model-persistence.js';
+export { type PersistentStorageManager, requestPersistentStorage } from './persistent-storage.js';
+export {
+  type ModelLookup,
+  ROOM_FILE_FORMAT,
+  ROOM_FILE_LIMITS,
+  ROOM_FILE_VERSION,
+  type RoomFile,
+  type RoomFileLimits,
+  type RoomFileResult,
+  exportRoom,
+  importRoom,
+  readRoomFile,
+  roomFileBlob,
+  roomFileName,
+} from './room-file.js';

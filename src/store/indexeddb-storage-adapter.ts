@@ -1,0 +1,322 @@
+import { type IDBPDatabase, deleteDB, openDB } from 'idb';
+import type { NodeId } from '../crdt/dot.js';
+import { VersionVector } from '../crdt/version-vector.js';
+import type { EntityState } from '../domain/model-change.js';
+import { joinStoredEntity } from './join-stored-entity.js';
+import { ListenerSet } from './listener-set.js';
+import {
+  DB_VERSION,
+  type EntityRecord,
+  ROOM_META_KEY,
+  type RoomDatabase,
+  roomDatabaseName,
+  upgradeRoomDatabase,
+} from './room-database-schema.js';
+import type { RoomMetadata, SequenceReservation, StorageAdapter, StoredIdentity, StoredModel } from './storage-adapter.js';
+import { StorageError, toStorageError } from './storage-error.js';
+
+/** Options of `IndexedDbStorageAdapter`. */
+export interface IndexedDbStorageAdapterOptions {
+  readonly roomId: string;
+  /** Defaults to `roomDatabaseName(roomId)`; tests pass a unique name. */
+  readonly dbName?: string;
+  /**
+   * Commit durability. `strict` (the default) resolves a save only once the browser flushed it to
+   * disk, so "saved" survives a power cut, not only a closed tab.
+   */
+  readonly durability?: IDBTransactionDurability;
+}
+
+// A notice between tabs after a commit; validated on arrival since any script of the origin may post.
+interface CommitNotice {
+  readonly type: 'commit';
+  readonly modelId: string;
+}
+
+/**
+ * The `StorageAdapter` on IndexedDB (through `idb`). One database per room, shared by all tabs:
+ * writes join into stored state inside one readwrite transaction, and each commit is announced on
+ * a `BroadcastChannel` (`ednet-store-<database>`) so other tabs read what changed.
+ *
+ * Errors: calls reject with `StorageError` (`quota-exceeded`, `outdated`, `closed`, `corrupt`,
+ * `unknown`) and leave stored data unchanged, since a failing transaction is aborted as a whole.
+ * `onProblem` reports `blocked` (an upgrade waits for a tab holding an older version open),
+ * `outdated` (a newer app version wants the database: this connection closes itself so the
+ * upgrade can proceed) and `deleted` (the database was deleted or closed by the browser). After
+ * `deleted`, the next call opens a fresh database.
+ */
+export class IndexedDbStorageAdapter implements StorageAdapter {
+  readonly name: string;
+  readonly #durability: IDBTransactionDurability;
+  readonly #externalChange = new ListenerSet<string | null>();
+  readonly #problem = new ListenerSet<StorageError>();
+  readonly #channel: BroadcastChannel | null;
+  #opening: Promise<IDBPDatabase<RoomDatabase>> | null = null;
+  #connection: IDBPDatabase<RoomDatabase> | null = null;
+  #closed = false;
+
+  constructor(options: IndexedDbStorageAdapterOptions) {
+    this.name = options.dbName ?? roomDatabaseName(options.roomId);
+    this.#durability = options.durability ?? 'strict';
+    this.#channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(`ednet-store-${this.name}`) : null;
+    if (this.#channel) this.#channel.onmessage = (event) => this.#onNotice(event.data);
+    if (typeof document !== 'undefined') document.addEventListener('resume', this.#onResume);
+    if (typeof window !== 'undefined') window.addEventListener('pageshow', this.#onResume);
+  }
+
+  /** Opens (creating or migrating) the database now rather than on first use, to surface errors early. */
+  async open(): Promise<void> {
+    await this.#database();
+  }
+
+  async load(modelId: string, sinceCommit = 0): Promise<StoredModel> {
+    return this.#run(async (db) => {
+      const tx = db.transaction(['models', 'entities'], 'readonly');
+      const entities = tx.objectStore('entities');
+      // One getAll over a key range: the load path costs one transaction, whatever the size.
+      const [model, records] = await inTransaction(tx, () =>
+        Promise.all([
+          tx.objectStore('models').get(modelId),
+          sinceCommit > 0
+            ? entities.index('by-commit').getAll(IDBKeyRange.bound([modelId, sinceCommit], [modelId, Infinity], true))
+            : entities.getAll(IDBKeyRange.bound([modelId], [modelId, []])),
+        ]),
+      );
+      return {
+        version: parseVersion(model?.version ?? {}),
+        entities: records.map((record) => record.entity),
+        commit: model?.commit ?? 0,
+      };
+    });
+  }
+
+  async merge(modelId: string, entities: readonly EntityState[], incomingVersion: VersionVector): Promise<number> {
+    // Read now: the caller may go on changing its vector while the transaction runs.
+    const version = incomingVersion.clone();
+    const commit = await this.#run(async (db) => {
+      const tx = db.transaction(['models', 'entities'], 'readwrite', { durability: this.#durability });
+      return inTransaction(tx, async () => {
+        const models = tx.objectStore('models');
+        const store = tx.objectStore('entities');
+        const [model, ...stored] = await Promise.all([
+          observed(models.get(modelId)),
+          ...entities.map((entity) => observed(store.get([modelId, entity.oid]))),
+        ]);
+        const storedVersion = parseVersion(model?.version ?? {});
+        const commit = (model?.commit ?? 0) + 1;
+        const writes: Promise<unknown>[] = entities.map((entity, i) => {
+          const record: EntityRecord = {
+            modelId,
+            oid: entity.oid,
+            commit,
+            entity: joinStoredEntity(stored[i]?.entity, storedVersion, entity, version),
+          };
+          return observed(store.put(record));
+        });
+        writes.push(observed(models.put({ modelId, version: storedVersion.mergeWith(version).toJSON(), commit })));
+        await Promise.all(writes);
+        return commit;
+      });
+    });
+    this.#channel?.postMessage({ type: 'commit', modelId } satisfies CommitNotice);
+    return commit;
+  }
+
+  async identities(): Promise<StoredIdentity[]> {
+    return this.#run((db) => db.getAll('identities'));
+  }
+
+  async reserveSequences(nodeId: NodeId, above: number, count: number): Promise<SequenceReservation> {
+    return this.#run(async (db) => {
+      // Always strict: a reservation exists to survive crashes.
+      const tx = db.transaction('identities', 'readwrite', { durability: 'strict' });
+      return inTransaction(tx, async () => {
+        const previous = (await tx.store.get(nodeId))?.reservedUpTo ?? 0;
+        const reservedUpTo = Math.max(previous, above) + count;
+        await tx.store.put({ nodeId, reservedUpTo, lastClaimedAt: Date.now() });
+        return { previous, reservedUpTo };
+      });
+    });
+  }
+
+  async readMetadata(): Promise<RoomMetadata> {
+    return this.#run(async (db) => (await db.get('meta', ROOM_META_KEY)) ?? {});
+  }
+
+  async writeMetadata(patch: RoomMetadata): Promise<void> {
+    await this.#run(async (db) => {
+      const tx = db.transaction('meta', 'readwrite', { durability: this.#durability });
+      await inTransaction(tx, async () => {
+        const current = (await tx.store.get(ROOM_META_KEY)) ?? {};
+        await tx.store.put({ ...current, ...patch }, ROOM_META_KEY);
+      });
+    });
+  }
+
+  async deleteRoom(): Promise<void> {
+    this.#checkOpen();
+    const opening = this.#opening;
+    this.#opening = null;
+    this.#connection = null;
+    if (opening) (await opening.catch(() => null))?.close();
+    try {
+      // Other tabs' connections close themselves on `versionchange`, so this is not blocked by them.
+      await deleteDB(this.name);
+    } catch (error) {
+      throw toStorageError(error);
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    void this.#opening?.then((db) => db.close(), () => undefined);
+    this.#opening = null;
+    this.#connection = null;
+    this.#channel?.close();
+    if (typeof document !== 'undefined') document.removeEventListener('resume', this.#onResume);
+    if (typeof window !== 'undefined') window.removeEventListener('pageshow', this.#onResume);
+    this.#externalChange.clear();
+    this.#problem.clear();
+  }
+
+  onExternalChange(listener: (modelId: string | null) => void): () => void {
+    return this.#externalChange.add(listener);
+  }
+
+  onProblem(listener: (problem: StorageError) => void): () => void {
+    return this.#problem.add(listener);
+  }
+
+  async #run<T>(operation: (db: IDBPDatabase<RoomDatabase>) => Promise<T>): Promise<T> {
+    try {
+      return await operation(await this.#database());
+    } catch (error) {
+      throw toStorageError(error);
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new StorageError('closed');
+  }
+
+  #database(): Promise<IDBPDatabase<RoomDatabase>> {
+    this.#checkOpen();
+    if (!this.#opening) {
+      const opening = this.#openDatabase();
+      this.#opening = opening;
+      // A failed open is retried by the next call (the user may have closed the blocking tab).
+      opening.catch(() => {
+        if (this.#opening === opening) this.#opening = null;
+      });
+    }
+    return this.#opening;
+  }
+
+  async #openDatabase(): Promise<IDBPDatabase<RoomDatabase>> {
+    if (typeof indexedDB === 'undefined') throw new StorageError('unavailable');
+    let migrationError: unknown;
+    let db: IDBPDatabase<RoomDatabase>;
+    try {
+      db = await openDB<RoomDatabase>(this.name, DB_VERSION, {
+        upgrade: (database, oldVersion, _newVersion, tx) => {
+          upgradeRoomDatabase(database, oldVersion, tx).catch((error: unknown) => {
+            migrationError = error;
+            abortQuietly(tx);
+          });
+        },
+        blocked: () => this.#problem.emit(new StorageError('blocked')),
+      });
+    } catch (error) {
+      if (migrationError !== undefined)
+        throw new StorageError(
+          'corrupt',
+          `Stored data could not be upgraded to the current format; it was left as it was (${String(migrationError)}).`,
+          { cause: migrationError },
+        );
+      const mapped = toStorageError(error);
+      if (mapped.code === 'outdated' || mapped.code === 'quota-exceeded') throw mapped;
+      throw new StorageError('unavailable', undefined, { cause: error });
+    }
+    if (this.#closed) {
+      db.close();
+      throw new StorageError('closed');
+    }
+    this.#connection = db;
+    // Another tab deletes the database (newVersion null) or upgrades it: close, so it can proceed.
+    db.addEventListener('versionchange', (event) => this.#lose(db, event.newVersion === null ? 'deleted' : 'outdated'));
+    // The browser closed the connection itself, e.g. the user cleared site data.
+    db.addEventListener('close', () => this.#lose(db, 'deleted'));
+    return db;
+  }
+
+  // The connection is gone or must go: close it, forget it (the next call reopens), tell the UI.
+  // Nothing is re-created here: after a deletion, the next save decides to write again.
+  #lose(db: IDBPDatabase<RoomDatabase>, code: 'deleted' | 'outdated'): void {
+    db.close();
+    if (this.#connection !== db) return;
+    this.#connection = null;
+    this.#opening = null;
+    if (!this.#closed) this.#problem.emit(new StorageError(code));
+  }
+
+  #onNotice(data: unknown): void {
+    if (typeof data !== 'object' || data === null) return;
+    const { type, modelId } = data as Partial<CommitNotice>;
+    if (type === 'commit' && typeof modelId === 'string') this.#externalChange.emit(modelId);
+  }
+
+  // A frozen or cached page missed its BroadcastChannel messages: check everything on return.
+  readonly #onResume = (event: Event): void => {
+    if (event.type === 'pageshow' && !(event as PageTransitionEvent).persisted) return;
+    this.#externalChange.emit(null);
+  };
+}
+
+/** Parses a stored version vector; a malformed one means the database is damaged. */
+function parseVersion(json: unknown): VersionVector {
+  try {
+    return VersionVector.fromJSON(json);
+  } catch (error) {
+    throw new StorageError('corrupt', undefined, { cause: error });
+  }
+}
+
+/**
+ * Runs `body` in `tx` and resolves once the transaction committed. If anything fails, including a
+ * request that throws synchronously, the transaction is aborted, so requests already queued never
+ * commit on their own: all or nothing. Rejects with the transaction's own error when it has one
+ * (a quota error at commit time), else with what `body` threw.
+ */
+async function inTransaction<T>(tx: { readonly done: Promise<void>; abort(): void }, body: () => Promise<T>): Promise<T> {
+  const done = tx.done;
+  // Observed at once, so an abort never surfaces as an unhandled rejection.
+  done.catch(() => undefined);
+  try {
+    const result = await body();
+    await done;
+    return result;
+  } catch (error) {
+    abortQuietly(tx);
+    const reason = await done.then(
+      () => undefined,
+      (abort: unknown) => abort,
+    );
+    throw reason instanceof DOMException && reason.name !== 'AbortError' ? reason : error;
+  }
+}
+
+// A request promise that rejects when its transaction aborts must not surface as an unhandled
+// rejection if a later request threw before anyone awaited it.
+function observed<T>(request: Promise<T>): Promise<T> {
+  request.catch(() => undefined);
+  return request;
+}
+
+function abortQuietly(tx: { abort(): void }): void {
+  try {
+    tx.abort();
+  } catch {
+    // Already finished or aborted.
+  }
+}

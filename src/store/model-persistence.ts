@@ -1,0 +1,268 @@
+import type { NodeId } from '../crdt/dot.js';
+import type { VersionVector } from '../crdt/version-vector.js';
+import type { ApplyChangesResult, EntityState, ModelChangedDetail } from '../domain/model-change.js';
+import { changedOids } from '../domain/index.js';
+import { ListenerSet } from './listener-set.js';
+import type { NodeIdentity } from './node-identity.js';
+import type { StorageAdapter, StoredModel } from './storage-adapter.js';
+import { StorageError, toStorageError } from './storage-error.js';
+
+/** What `ModelPersistence` needs from a model; `DomainModel` fits. */
+export interface PersistableModel {
+  readonly modelId: string;
+  readonly nodeId: NodeId;
+  readonly version: VersionVector;
+  getEntityStates(oids?: Iterable<string>): EntityState[];
+  loadState(entities: readonly EntityState[], version: VersionVector): Pick<ApplyChangesResult, 'rejected'>;
+  markOwnSequenceUsedUpTo(seq: number): void;
+  onChange(listener: (detail: ModelChangedDetail) => void): () => void;
+}
+
+/** What the UI hears from `ModelPersistence`. */
+export type PersistenceEvent =
+  /** Changes to these entities are durably stored. */
+  | { readonly type: 'saved'; readonly modelId: string; readonly oids: readonly string[]; readonly commit: number }
+  /** The number of entities with unsaved changes changed. */
+  | { readonly type: 'pending'; readonly modelId: string; readonly pending: number }
+  /** Stored state was joined into the model: at startup, or written by another tab. */
+  | { readonly type: 'loaded'; readonly modelId: string; readonly oids: readonly string[]; readonly source: 'storage' | 'other-tab' }
+  /** Saving or loading failed, or storage reported a problem. Unsaved changes stay pending. */
+  | { readonly type: 'error'; readonly modelId: string; readonly error: StorageError };
+
+/** Options of `ModelPersistence`. */
+export interface ModelPersistenceOptions {
+  /** The tab's identity: its reservation is applied on load and extended as own seqs advance. */
+  readonly identity?: NodeIdentity;
+  /** First retry delay after a failed save (doubling up to a minute). Default 2 s. */
+  readonly retryDelayMs?: number;
+}
+
+const MAX_RETRY_DELAY_MS = 60_000;
+
+/**
+ * Keeps one model and its stored copy in step. `load()` joins what is stored into the model (call
+ * it before any network activity); afterwards every change, local or remote, is saved: changed
+ * entities are batched per event-loop turn and joined into storage in one transaction. Commits by
+ * other tabs are read back and joined into the model, so every tab shows every tab's writes.
+ * Failed saves keep their changes pending and are retried; nothing is dropped.
+ */
+export class ModelPersistence {
+  readonly #events = new ListenerSet<PersistenceEvent>();
+  readonly #dirty = new Set<string>();
+  #inFlight = 0;
+  #queue: Promise<unknown> = Promise.resolve();
+  #saving: Promise<StorageError | null> | null = null;
+  #scheduled = false;
+  #refreshQueued = false;
+  #seenCommit = 0;
+  #applying = false;
+  #loaded = false;
+  #closed = false;
+  #retryDelay: number;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #unsubscribe: Array<() => void>;
+
+  constructor(
+    readonly model: PersistableModel,
+    readonly storage: StorageAdapter,
+    private readonly options: ModelPersistenceOptions = {},
+  ) {
+    if (options.identity && options.identity.nodeId !== model.nodeId)
+      throw new Error(`model ${model.modelId} belongs to node ${model.nodeId}, not to identity ${options.identity.nodeId}`);
+    this.#retryDelay = options.retryDelayMs ?? 2000;
+    this.#unsubscribe = [
+      model.onChange((detail) => this.#onModelChange(detail)),
+      storage.onExternalChange((modelId) => {
+        if (this.#loaded && (modelId === null || modelId === model.modelId)) this.#queueRefresh();
+      }),
+      storage.onProblem((problem) => this.#onProblem(problem)),
+    ];
+  }
+
+  /** Entities with changes not yet durably stored. */
+  get pending(): number {
+    return this.#dirty.size + this.#inFlight;
+  }
+
+  /** Subscribes to persistence events; returns the unsubscribe function. */
+  onEvent(listener: (event: PersistenceEvent) => void): () => void {
+    return this.#events.add(listener);
+  }
+
+  /**
+   * Joins the stored model into the in-memory one and applies the identity's sequence reservation.
+   * Rejects with a `StorageError` if storage cannot be read (the model is then unchanged).
+   */
+  async load(): Promise<void> {
+    await this.#enqueue(async () => {
+      const stored = await this.storage.load(this.model.modelId);
+      this.#apply(stored, 'storage');
+    });
+    this.#loaded = true;
+    const identity = this.options.identity;
+    if (identity) {
+      // Seqs up to firstSeq - 1 may have been used by an earlier session: mark them seen, so they
+      // are never used again and leave no gap in version vectors.
+      this.model.markOwnSequenceUsedUpTo(identity.firstSeq - 1);
+      this.#reserveFor(this.model.version.maxSeen(identity.nodeId));
+    }
+  }
+
+  /**
+   * Resolves once nothing is pending (every change made so far is durably stored), saving at once
+   * whatever waits; rejects with the `StorageError` of a save that failed.
+   */
+  async whenSaved(): Promise<void> {
+    while (this.pending > 0) {
+      if (this.#saving) {
+        await this.#saving;
+        continue;
+      }
+      const error = await this.#flush();
+      if (error) throw error;
+    }
+  }
+
+  /** Stops saving and listening. Call `whenSaved()` first to keep the last changes. */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#retryTimer);
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    this.#events.clear();
+  }
+
+  #onModelChange(detail: ModelChangedDetail): void {
+    if (this.#closed) return;
+    // What this class itself loaded from storage is stored already: saving it again would echo.
+    if (this.#applying && detail.origin === 'remote') return;
+    for (const oid of changedOids(detail)) this.#dirty.add(oid);
+    if (detail.origin === 'local' && this.options.identity) this.#reserveFor(this.model.version.maxSeen(this.options.identity.nodeId));
+    this.#emitPending();
+    this.#schedule();
+  }
+
+  #reserveFor(usedSeq: number): void {
+    this.options.identity?.ensureReserved(usedSeq).catch((error: unknown) => this.#emitError(toStorageError(error)));
+  }
+
+  #onProblem(problem: StorageError): void {
+    if (this.#closed) return;
+    if (problem.code === 'deleted') {
+      // The stored copy is gone; the model still holds everything. All of it is unsaved now, and
+      // is written again with the next save (the next change, a retry, or `whenSaved()`).
+      this.#seenCommit = 0;
+      for (const entity of this.model.getEntityStates()) this.#dirty.add(entity.oid);
+      this.#emitPending();
+    }
+    this.#emitError(problem);
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#closed) return;
+    this.#scheduled = true;
+    // One transaction per event-loop turn: a burst of edits in one task is saved together.
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      if (!this.#saving) void this.#flush();
+    });
+  }
+
+  // Saves everything dirty in one merge. Resolves with the failure, if any (never rejects).
+  #flush(): Promise<StorageError | null> {
+    const saving = this.#enqueue(async () => {
+      if (!this.#dirty.size || this.#closed) return null;
+      const oids = [...this.#dirty];
+      this.#dirty.clear();
+      this.#inFlight = oids.length;
+      // State and version are read together, synchronously: the version is an exact context for them.
+      const entities = this.model.getEntityStates(oids);
+      const version = this.model.version;
+      try {
+        const commit = await this.storage.merge(this.model.modelId, entities, version);
+        this.#inFlight = 0;
+        this.#retryDelay = this.options.retryDelayMs ?? 2000;
+        this.#events.emit({ type: 'saved', modelId: this.model.modelId, oids, commit });
+        this.#emitPending();
+        // Another tab committed in between: read its writes before counting this commit as seen.
+        if (commit === this.#seenCommit + 1) this.#seenCommit = commit;
+        else await this.#refresh().catch((error: unknown) => this.#emitError(toStorageError(error)));
+        return null;
+      } catch (caught) {
+        const error = toStorageError(caught);
+        for (const oid of oids) this.#dirty.add(oid);
+        this.#inFlight = 0;
+        this.#emitError(error);
+        this.#retryLater(error);
+        return error;
+      }
+    }).finally(() => {
+      if (this.#saving === saving) this.#saving = null;
+      // Changes made while this save was running.
+      if (this.#dirty.size && !this.#retryTimer) this.#schedule();
+    });
+    this.#saving = saving;
+    return saving;
+  }
+
+  #retryLater(error: StorageError): void {
+    // A closed or outdated adapter will not recover by retrying; the UI asks for a reload.
+    if (this.#closed || this.#retryTimer || error.code === 'closed' || error.code === 'outdated') return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      if (!this.#saving) void this.#flush();
+    }, this.#retryDelay);
+    this.#retryDelay = Math.min(this.#retryDelay * 2, MAX_RETRY_DELAY_MS);
+  }
+
+  #queueRefresh(): void {
+    if (this.#refreshQueued || this.#closed) return;
+    this.#refreshQueued = true;
+    void this.#enqueue(async () => {
+      this.#refreshQueued = false;
+      await this.#refresh();
+    }).catch((error: unknown) => this.#emitError(toStorageError(error)));
+  }
+
+  // Reads what other tabs committed since the last commit seen and joins it into the model.
+  async #refresh(): Promise<void> {
+    let stored = await this.storage.load(this.model.modelId, this.#seenCommit);
+    // A smaller commit counter means the database was deleted and created again: read it all.
+    if (stored.commit < this.#seenCommit) stored = await this.storage.load(this.model.modelId);
+    if (stored.commit === this.#seenCommit) return;
+    this.#apply(stored, 'other-tab');
+  }
+
+  #apply(stored: StoredModel, source: 'storage' | 'other-tab'): void {
+    // The model holds everything stored up to `#seenCommit`, and `stored` everything written
+    // after it, so the stored version is an exact context and the model may adopt it.
+    this.#applying = true;
+    let result: Pick<ApplyChangesResult, 'rejected'>;
+    try {
+      result = this.model.loadState(stored.entities, stored.version);
+    } finally {
+      this.#applying = false;
+    }
+    this.#seenCommit = stored.commit;
+    if (result.rejected.length)
+      this.#emitError(
+        new StorageError('corrupt', `${result.rejected.length} stored entities of ${this.model.modelId} could not be read and were skipped.`),
+      );
+    if (stored.entities.length)
+      this.#events.emit({ type: 'loaded', modelId: this.model.modelId, oids: stored.entities.map((entity) => entity.oid), source });
+  }
+
+  // Storage work of this model runs one step at a time, so commits are seen in order.
+  #enqueue<T>(step: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(step);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  #emitPending(): void {
+    this.#events.emit({ type: 'pending', modelId: this.model.modelId, pending: this.pending });
+  }
+
+  #emitError(error: StorageError): void {
+    this.#events.emit({ type: 'error', modelId: this.model.modelId, error });
+  }
+}

@@ -1,0 +1,34 @@
+import type { StorageAdapter } from './storage-adapter.js';
+
+/** The part of `StorageManager` used here; `navigator.storage` fits. */
+export interface PersistentStorageManager {
+  persisted(): Promise<boolean>;
+  persist(): Promise<boolean>;
+}
+
+/**
+ * Asks the browser to keep this site's data under storage pressure (`navigator.storage.persist()`),
+ * records the answer in the room's metadata and returns it: granted, refused, or `'unsupported'`
+ * where the browser offers no such request. Some browsers ask the user, so call it after a user
+ * action (creating or joining a room) when possible. Never throws: a failing request is a refusal.
+ */
+export async function requestPersistentStorage(
+  storage: StorageAdapter,
+  manager: PersistentStorageManager | undefined = defaultManager(),
+): Promise<boolean | 'unsupported'> {
+  let granted: boolean | 'unsupported';
+  if (!manager || typeof manager.persist !== 'function') granted = 'unsupported';
+  else {
+    try {
+      granted = (await manager.persisted()) || (await manager.persist());
+    } catch {
+      granted = false;
+    }
+  }
+  await storage.writeMetadata({ persistenceGranted: granted });
+  return granted;
+}
+
+function defaultManager(): PersistentStorageManager | undefined {
+  return (globalThis as { navigator?: { storage?: PersistentStorageManager } }).navigator?.storage;
+}

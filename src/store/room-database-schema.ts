@@ -1,0 +1,97 @@
+import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
+import type { VersionVectorJSON } from '../crdt/version-vector.js';
+import type { EntityState } from '../domain/model-change.js';
+import type { RoomMetadata, StoredIdentity } from './storage-adapter.js';
+
+/**
+ * The schema version this code writes. Raise it by one for every change of the stored format and
+ * add a migration step below: an app update must open every older database, never wipe it.
+ */
+export const DB_VERSION = 2;
+
+/** The database of a room: one per room per origin, shared by every tab of that room. */
+export const roomDatabaseName = (roomId: string): string => `ednet-room-${roomId}`;
+
+/** One model: its causal context and commit counter. */
+export interface ModelRecord {
+  readonly modelId: string;
+  readonly version: VersionVectorJSON;
+  readonly commit: number;
+}
+
+/** One entity's whole state, with the commit that last wrote it. */
+export interface EntityRecord {
+  readonly modelId: string;
+  readonly oid: string;
+  readonly commit: number;
+  readonly entity: EntityState;
+}
+
+/** The current (version 2) format, from which every store name, key and value type follows. */
+export interface RoomDatabase extends DBSchema {
+  models: { key: string; value: ModelRecord };
+  entities: { key: [string, string]; value: EntityRecord; indexes: { 'by-commit': [string, number] } };
+  identities: { key: string; value: StoredIdentity };
+  meta: { key: string; value: RoomMetadata };
+}
+
+/** The key of the room's metadata record in `meta`. */
+export const ROOM_META_KEY = 'room';
+
+type UpgradeTransaction = IDBPTransaction<RoomDatabase, StoreNames<RoomDatabase>[], 'versionchange'>;
+
+/**
+ * Brings a database from `oldVersion` to `DB_VERSION`, one step per version, inside the upgrade
+ * transaction. A new database runs every step from nothing. The returned promise rejects if a
+ * step failed; the caller then aborts the upgrade, which leaves the old database untouched.
+ */
+export async function upgradeRoomDatabase(db: IDBPDatabase<RoomDatabase>, oldVersion: number, tx: UpgradeTransaction): Promise<void> {
+  // Older steps address stores that the current schema type no longer describes.
+  const raw = db as unknown as IDBPDatabase;
+  const rawTx = tx as unknown as IDBPTransaction<unknown, string[], 'versionchange'>;
+  if (oldVersion < 1) createVersion1(raw);
+  if (oldVersion < 2) await migrateToVersion2(raw, rawTx);
+}
+
+/**
+ * Version 1: `entities` keyed by `[modelId, oid]` holding `{modelId, oid, entity}`, and one `meta`
+ * store whose `versions` record held every model's version vector (`modelId → vector`), whose
+ * `identities` record held the node identities as an array, and whose `room` record held
+ * `{createdAt}`.
+ */
+function createVersion1(db: IDBPDatabase): void {
+  db.createObjectStore('entities', { keyPath: ['modelId', 'oid'] });
+  const meta = db.createObjectStore('meta');
+  void meta.put({ createdAt: Date.now() }, ROOM_META_KEY);
+}
+
+/**
+ * Version 2 moves each model's version vector into its own `models` record with a commit counter
+ * (so a save rewrites one small record, not every model's vector), stamps every entity with the
+ * commit that wrote it and indexes that (so other tabs read only what changed), and gives node
+ * identities their own store.
+ */
+async function migrateToVersion2(db: IDBPDatabase, tx: IDBPTransaction<unknown, string[], 'versionchange'>): Promise<void> {
+  const models = db.createObjectStore('models', { keyPath: 'modelId' });
+  const identities = db.createObjectStore('identities', { keyPath: 'nodeId' });
+  const entities = tx.objectStore('entities');
+  entities.createIndex('by-commit', ['modelId', 'commit']);
+  const meta = tx.objectStore('meta');
+
+  const versions = ((await meta.get('versions')) ?? {}) as Record<string, VersionVectorJSON>;
+  for (const [modelId, version] of Object.entries(versions)) await models.put({ modelId, version, commit: 1 });
+  const oldIdentities = ((await meta.get('identities')) ?? []) as Array<{ nodeId: string; reservedUpTo: number }>;
+  for (const { nodeId, reservedUpTo } of oldIdentities) await identities.put({ nodeId, reservedUpTo, lastClaimedAt: 0 });
+  const seen = new Set(Object.keys(versions));
+  for (let cursor = await entities.openCursor(); cursor; cursor = await cursor.continue()) {
+    const record = cursor.value as { modelId: string };
+    await cursor.update({ ...record, commit: 1 });
+    // Every model with entities gets a record, so its commit counter continues above 1.
+    if (!seen.has(record.modelId)) {
+      seen.add(record.modelId);
+      await models.put({ modelId: record.modelId, version: {}, commit: 1 });
+    }
+  }
+  await meta.delete('versions');
+  await meta.delete('identities');
+}

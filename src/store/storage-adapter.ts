@@ -1,0 +1,77 @@
+import type { NodeId } from '../crdt/dot.js';
+import type { VersionVector } from '../crdt/version-vector.js';
+import type { EntityState } from '../domain/model-change.js';
+import type { StorageError } from './storage-error.js';
+
+/** What is stored for one model, or the part of it written after some commit. */
+export interface StoredModel {
+  /** The model's causal context: every dot the stored entities reflect. */
+  readonly version: VersionVector;
+  readonly entities: EntityState[];
+  /** Number of the model's last commit, 0 if nothing was ever saved. */
+  readonly commit: number;
+}
+
+/** One node identity of this room in this browser (a tab claims one while it is open). */
+export interface StoredIdentity {
+  readonly nodeId: NodeId;
+  /** Own sequence numbers up to here may have been used: a new session starts above. */
+  readonly reservedUpTo: number;
+  readonly lastClaimedAt: number;
+}
+
+/** The result of `reserveSequences`: the reservation before and after. */
+export interface SequenceReservation {
+  readonly previous: number;
+  readonly reservedUpTo: number;
+}
+
+/** Small facts about the room's storage. */
+export interface RoomMetadata {
+  readonly createdAt?: number;
+  /** Whether the browser granted persistent storage (`navigator.storage.persist()`). */
+  readonly persistenceGranted?: boolean | 'unsupported';
+  /** Per model, the own sequence number up to which peers confirmed holding our changes. */
+  readonly acknowledgedOwnSeq?: Readonly<Record<string, number>>;
+}
+
+/**
+ * The storage port: one room's models, node identities and metadata. Every write is atomic, and
+ * its promise resolves only once it is durable; a failure rejects with a `StorageError` and
+ * leaves the stored data as it was. Several adapters may open the same room at once (tabs).
+ */
+export interface StorageAdapter {
+  /** Names the room's storage; used for tab-wide lock and channel names. */
+  readonly name: string;
+  /**
+   * Reads a model in one transaction: everything, or with `sinceCommit` only the entities written
+   * by later commits (the version and commit are always the current ones).
+   */
+  load(modelId: string, sinceCommit?: number): Promise<StoredModel>;
+  /**
+   * Joins `entities` (whose causal context is `version`) into what is stored, in one read–merge–
+   * write transaction, so concurrent writers lose nothing. Returns the commit number it made.
+   */
+  merge(modelId: string, entities: readonly EntityState[], version: VersionVector): Promise<number>;
+  /** Every node identity stored for this room. */
+  identities(): Promise<StoredIdentity[]>;
+  /**
+   * Atomically sets `nodeId`'s reservation to `max(stored, above) + count` (creating the identity
+   * if new) and returns the reservation before and after.
+   */
+  reserveSequences(nodeId: NodeId, above: number, count: number): Promise<SequenceReservation>;
+  readMetadata(): Promise<RoomMetadata>;
+  /** Shallow-merges `patch` into the metadata. */
+  writeMetadata(patch: RoomMetadata): Promise<void>;
+  /** Deletes everything stored for the room; other open adapters report `deleted`. */
+  deleteRoom(): Promise<void>;
+  /** Closes this adapter; later calls reject with `closed`. */
+  close(): void;
+  /**
+   * Another adapter (usually another tab) committed to `modelId`, or to anything (`null`, e.g.
+   * after this tab was frozen). Returns the unsubscribe function.
+   */
+  onExternalChange(listener: (modelId: string | null) => void): () => void;
+  /** Problems not tied to one call: `blocked`, `deleted`, `outdated`. Returns the unsubscribe function. */
+  onProblem(listener: (problem: StorageError) => void): () => void;
+}

@@ -1,0 +1,268 @@
+import { expect } from 'chai';
+import type { VersionVector } from '../../src/crdt/index.js';
+import type { DomainModel, EntityState } from '../../src/domain/index.js';
+import {
+  IndexedDbStorageAdapter,
+  MemoryStorageAdapter,
+  ModelPersistence,
+  NodeIdentity,
+  type PersistenceEvent,
+  type StorageAdapter,
+  StorageError,
+  exportRoom,
+} from '../../src/store/index.js';
+import { election, entitiesOf } from './election-model.js';
+import { lockReleased } from './lock-released.js';
+import { deleteTestDb, uniqueDbName } from './unique-db-name.js';
+
+/** One open tab of a room: storage connection, identity, model and persistence. */
+interface Tab {
+  readonly storage: StorageAdapter;
+  readonly identity: NodeIdentity;
+  readonly model: DomainModel;
+  readonly persistence: ModelPersistence;
+  readonly events: PersistenceEvent[];
+}
+
+/** Resolves once `check` holds, re-checking after every event-loop turn (hang guard: the test timeout). */
+async function eventually(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+/** What a brand-new tab loads from `storage` (closed afterwards). */
+async function freshLoad(storage: StorageAdapter): Promise<DomainModel> {
+  try {
+    const model = election('zed');
+    const stored = await storage.load('election');
+    model.loadState(stored.entities, stored.version);
+    return model;
+  } finally {
+    storage.close();
+  }
+}
+
+const backends: Array<[string, () => { open(): StorageAdapter; teardown(): Promise<void> }]> = [
+  [
+    'memory',
+    () => {
+      const first = new MemoryStorageAdapter();
+      let used = false;
+      return {
+        open: () => (used ? first.openAnother() : ((used = true), first)),
+        teardown: async () => undefined,
+      };
+    },
+  ],
+  [
+    'IndexedDB',
+    () => {
+      const dbName = uniqueDbName();
+      return {
+        open: () => new IndexedDbStorageAdapter({ roomId: 'r', dbName }),
+        teardown: () => deleteTestDb(dbName),
+      };
+    },
+  ],
+];
+
+for (const [backend, makeBackend] of backends) {
+  describe(`ModelPersistence (${backend})`, () => {
+    let room: ReturnType<typeof makeBackend>;
+    const tabs: Tab[] = [];
+
+    async function openTab(options: { load?: boolean } = {}): Promise<Tab> {
+      const storage = room.open();
+      const identity = await NodeIdentity.claim(storage, { reserveBlock: 100 });
+      const model = election(identity.nodeId, { firstSeq: identity.firstSeq });
+      const persistence = new ModelPersistence(model, storage, { identity, retryDelayMs: 10 });
+      const events: PersistenceEvent[] = [];
+      persistence.onEvent((event) => events.push(event));
+      if (options.load !== false) await persistence.load();
+      const tab = { storage, identity, model, persistence, events };
+      tabs.push(tab);
+      return tab;
+    }
+
+    // Closes a tab abruptly, as a crash or a closed page does: no final save.
+    function closeTab(tab: Tab): void {
+      tab.persistence.close();
+      tab.identity.release();
+      tab.storage.close();
+      tabs.splice(tabs.indexOf(tab), 1);
+    }
+
+    beforeEach(() => {
+      room = makeBackend();
+    });
+    afterEach(async () => {
+      for (const tab of [...tabs]) closeTab(tab);
+      await room.teardown();
+    });
+
+    it('saves a burst of edits made in one turn in one transaction, then reports it saved', async () => {
+      const tab = await openTab();
+      const election1 = tab.model.create('Election', { title: 'Board' });
+      for (let i = 0; i < 50; i++) election1.addChild('candidates', tab.model.create('Candidate', { name: `c${i}` }));
+      expect(tab.persistence.pending).to.equal(51);
+      await tab.persistence.whenSaved();
+      expect(tab.persistence.pending).to.equal(0);
+      const saved = tab.events.filter((event) => event.type === 'saved');
+      expect(saved).to.have.length(1);
+      expect(saved[0]!.type === 'saved' && saved[0]!.oids.length).to.equal(51);
+      expect(tab.events.at(-1)).to.deep.include({ type: 'pending', pending: 0 });
+      expect(entitiesOf(await freshLoad(room.open()))).to.equal(entitiesOf(tab.model));
+    });
+
+    it('loads what is stored before anything else: a reopened tab has everything, with no network', async () => {
+      const first = await openTab();
+      first.model.create('Candidate', { name: 'Ada', votes: 4 });
+      first.model.create('Candidate', { name: 'Bob', votes: 2 });
+      await first.persistence.whenSaved();
+      const expected = entitiesOf(first.model);
+      closeTab(first);
+      const reopened = await openTab();
+      expect(entitiesOf(reopened.model)).to.equal(expected);
+      expect(reopened.events.filter((event) => event.type === 'loaded')).to.have.length(1);
+      expect(reopened.events.filter((event) => event.type === 'saved')).to.deep.equal([]);
+    });
+
+    it('saves remote changes applied to the model', async () => {
+      const tab = await openTab();
+      const bob = election('bob');
+      bob.create('Candidate', { name: 'From Bob' });
+      tab.model.applyChanges(bob.getDelta(tab.model.version));
+      await tab.persistence.whenSaved();
+      expect(entitiesOf(await freshLoad(room.open()))).to.equal(entitiesOf(tab.model));
+    });
+
+    it('never reuses a sequence number after a reload, even for writes that were never saved', async () => {
+      const first = await openTab();
+      const ada = first.model.create('Candidate', { name: 'Ada' });
+      await first.persistence.whenSaved();
+      // A write that may have reached a peer, then the tab dies before saving it.
+      ada.setAttribute('votes', 7);
+      const unsavedSeq = first.model.version.maxSeen(first.identity.nodeId);
+      const nodeId = first.identity.nodeId;
+      closeTab(first);
+      await lockReleased(nodeId);
+      const second = await openTab();
+      expect(second.identity.nodeId).to.equal(nodeId);
+      second.model.get(ada.oid)!.setAttribute('votes', 8);
+      const writes = second.model.getEntityStates([ada.oid])[0]!.attributes.votes!;
+      expect(writes[0]!.dot.seq).to.be.greaterThan(unsavedSeq);
+    });
+
+    it('keeps two tabs writing the same entities at once in step, losing no write', async () => {
+      const tabA = await openTab();
+      const tabB = await openTab();
+      expect(tabA.identity.nodeId).to.not.equal(tabB.identity.nodeId);
+      const shared = tabA.model.create('Candidate', { name: 'Shared' });
+      await tabA.persistence.whenSaved();
+      await eventually(() => tabB.model.get(shared.oid) !== undefined);
+      for (let round = 0; round < 20; round++) {
+        tabA.model.get(shared.oid)!.setAttribute('votes', round);
+        tabB.model.get(shared.oid)!.setAttribute('name', `B${round}`);
+        tabA.model.create('Candidate', { name: `A-only ${round}` });
+        tabB.model.create('Candidate', { name: `B-only ${round}` });
+        if (round % 3 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      await Promise.all([tabA.persistence.whenSaved(), tabB.persistence.whenSaved()]);
+      await eventually(() => entitiesOf(tabA.model) === entitiesOf(tabB.model) && tabA.model.version.equals(tabB.model.version));
+      expect(tabA.model.entities('Candidate').count).to.equal(41);
+      expect(tabA.model.get(shared.oid)!.getAttribute('votes')).to.equal(19);
+      expect(tabA.model.get(shared.oid)!.getAttribute('name')).to.equal('B19');
+      const stored = await freshLoad(room.open());
+      expect(entitiesOf(stored)).to.equal(entitiesOf(tabA.model));
+    });
+
+    it('keeps concurrent writes to one attribute from two tabs as a conflict in both tabs and storage', async () => {
+      const tabA = await openTab();
+      const tabB = await openTab();
+      const shared = tabA.model.create('Candidate', { name: 'Shared' });
+      await tabA.persistence.whenSaved();
+      await eventually(() => tabB.model.get(shared.oid) !== undefined);
+      tabA.model.get(shared.oid)!.setAttribute('name', 'From A');
+      tabB.model.get(shared.oid)!.setAttribute('name', 'From B');
+      await Promise.all([tabA.persistence.whenSaved(), tabB.persistence.whenSaved()]);
+      await eventually(() => tabA.model.conflicts.length === 1 && tabB.model.conflicts.length === 1);
+      const stored = await freshLoad(room.open());
+      const names = (m: DomainModel) => m.getEntityStates([shared.oid])[0]!.attributes.name!.map((w) => w.value).sort();
+      expect(names(stored)).to.deep.equal(['From A', 'From B']);
+      expect(names(tabA.model)).to.deep.equal(['From A', 'From B']);
+      expect(names(tabB.model)).to.deep.equal(['From A', 'From B']);
+    });
+
+    it('does not echo: loading another tab\'s writes saves nothing', async () => {
+      const tabA = await openTab();
+      const tabB = await openTab();
+      tabA.model.create('Candidate', { name: 'Ada' });
+      await tabA.persistence.whenSaved();
+      await eventually(() => tabB.model.entities('Candidate').count === 1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(tabB.events.filter((event) => event.type === 'saved')).to.deep.equal([]);
+      expect(tabB.persistence.pending).to.equal(0);
+      expect(tabB.events.some((event) => event.type === 'loaded' && event.source === 'other-tab')).to.equal(true);
+      const storage = room.open();
+      expect((await storage.load('election')).commit).to.equal(1);
+      storage.close();
+    });
+
+    it('closed in the middle of a burst: every write reported saved is there on reopen', async () => {
+      const tab = await openTab();
+      const saved = new Map<string, string>();
+      const written = new Map<string, string>();
+      tab.persistence.onEvent((event) => {
+        if (event.type === 'saved') for (const oid of event.oids) saved.set(oid, written.get(oid)!);
+      });
+      let i = 0;
+      // Write one entity per turn until a dozen saves were reported, then close without waiting.
+      while (saved.size < 12) {
+        const candidate = tab.model.create('Candidate', { name: `n${i++}` });
+        written.set(candidate.oid, candidate.getAttribute('name') as string);
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      for (let j = 0; j < 20; j++) tab.model.create('Candidate', { name: `late${j}` });
+      closeTab(tab);
+      const reopened = await openTab();
+      for (const [oid, name] of saved) expect(reopened.model.get(oid)?.getAttribute('name')).to.equal(name);
+    });
+
+    it('keeps failed saves pending, reports the error, and retries until saved', async () => {
+      const tab = await openTab({ load: false });
+      let failures = 1;
+      const merge = tab.storage.merge.bind(tab.storage);
+      tab.storage.merge = (modelId: string, entities: readonly EntityState[], version: VersionVector) =>
+        failures-- > 0 ? Promise.reject(new StorageError('quota-exceeded')) : merge(modelId, entities, version);
+      await tab.persistence.load();
+      tab.model.create('Candidate', { name: 'Ada' });
+      const error = await tab.persistence.whenSaved().then(
+        () => null,
+        (caught: unknown) => caught,
+      );
+      expect((error as StorageError).code).to.equal('quota-exceeded');
+      expect(tab.persistence.pending).to.equal(1);
+      const reported = tab.events.find((event) => event.type === 'error');
+      expect(reported?.type === 'error' && reported.error.message).to.match(/storage is full/);
+      // The retry timer saves it without any further change.
+      await eventually(() => tab.persistence.pending === 0);
+      expect(entitiesOf(await freshLoad(room.open()))).to.equal(entitiesOf(tab.model));
+    });
+
+    it('after the stored room is deleted, keeps the model, offers export, and saves everything again', async () => {
+      const tab = await openTab();
+      tab.model.create('Candidate', { name: 'Ada' });
+      tab.model.create('Candidate', { name: 'Bob' });
+      await tab.persistence.whenSaved();
+      const other = room.open();
+      await other.deleteRoom();
+      other.close();
+      await eventually(() => tab.events.some((event) => event.type === 'error' && event.error.code === 'deleted'));
+      expect(tab.model.entities('Candidate').count).to.equal(2);
+      expect(tab.persistence.pending).to.equal(2);
+      expect(exportRoom('r', [tab.model]).models[0]!.entities).to.have.length(2);
+      tab.model.create('Candidate', { name: 'Carol' });
+      await tab.persistence.whenSaved();
+      expect(entitiesOf(await freshLoad(room.open()))).to.equal(entitiesOf(tab.model));
+    });
+  });
+}

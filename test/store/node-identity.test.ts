@@ -1,0 +1,102 @@
+import { expect } from 'chai';
+import { asNodeId, isNodeId } from '../../src/crdt/index.js';
+import { IndexedDbStorageAdapter, MemoryStorageAdapter, NodeIdentity, type StorageAdapter } from '../../src/store/index.js';
+import { lockReleased } from './lock-released.js';
+import { deleteTestDb, uniqueDbName } from './unique-db-name.js';
+
+describe('NodeIdentity', () => {
+  let dbName: string;
+  const held: NodeIdentity[] = [];
+  const adapters: StorageAdapter[] = [];
+  const open = (): IndexedDbStorageAdapter => {
+    const storage = new IndexedDbStorageAdapter({ roomId: 'r', dbName });
+    adapters.push(storage);
+    return storage;
+  };
+  const claim = async (storage: StorageAdapter, reserveBlock = 100): Promise<NodeIdentity> => {
+    const identity = await NodeIdentity.claim(storage, { reserveBlock });
+    held.push(identity);
+    return identity;
+  };
+
+  beforeEach(() => {
+    dbName = uniqueDbName();
+  });
+  afterEach(async () => {
+    for (const identity of held.splice(0)) identity.release();
+    for (const storage of adapters.splice(0)) storage.close();
+    await deleteTestDb(dbName);
+  });
+
+  it('gives two open tabs distinct ids, and a later tab reuses a released one', async () => {
+    const tabA = await claim(open());
+    const tabB = await claim(open());
+    expect(isNodeId(tabA.nodeId)).to.equal(true);
+    expect(tabB.nodeId).to.not.equal(tabA.nodeId);
+    tabA.release();
+    await lockReleased(tabA.nodeId);
+    // A reloaded tab takes the free identity back instead of minting a new one.
+    const tabC = await claim(open());
+    expect(tabC.nodeId).to.equal(tabA.nodeId);
+    expect(await adapters[0]!.identities()).to.have.length(2);
+  });
+
+  it('never hands out a sequence number twice: a new session starts above the old reservation', async () => {
+    const storage = open();
+    const first = await claim(storage);
+    expect(first.firstSeq).to.equal(1);
+    expect(first.reservedUpTo).to.equal(100);
+    first.release();
+    await lockReleased(first.nodeId);
+    const second = await claim(open());
+    expect(second.nodeId).to.equal(first.nodeId);
+    expect(second.firstSeq).to.equal(101);
+    expect(second.reservedUpTo).to.equal(200);
+  });
+
+  it('extends the reservation durably once half of it is used', async () => {
+    const storage = open();
+    const identity = await claim(storage);
+    await identity.ensureReserved(30);
+    expect(identity.reservedUpTo).to.equal(100);
+    await identity.ensureReserved(51);
+    expect(identity.reservedUpTo).to.equal(200);
+    // A burst past the reservation still reserves above what was used.
+    await identity.ensureReserved(400);
+    expect(identity.reservedUpTo).to.equal(500);
+    identity.release();
+    await lockReleased(identity.nodeId);
+    expect((await claim(open())).firstSeq).to.equal(501);
+  });
+
+  it('claims from memory storage without Web Locks too', async () => {
+    const storage = new MemoryStorageAdapter();
+    const locks = realmOnlyLocks();
+    const a = await NodeIdentity.claim(storage, { locks, newNodeId: () => asNodeId('alice') });
+    const b = await NodeIdentity.claim(storage, { locks, newNodeId: () => asNodeId('bob') });
+    expect([a.nodeId, b.nodeId]).to.deep.equal(['alice', 'bob']);
+    a.release();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const c = await NodeIdentity.claim(storage, { locks, newNodeId: () => asNodeId('carol') });
+    expect(c.nodeId).to.equal('alice');
+    expect(c.firstSeq).to.equal(1001);
+    b.release();
+    c.release();
+  });
+});
+
+// A lock manager with the Web Locks semantics used (`ifAvailable`), held in this page only.
+function realmOnlyLocks() {
+  const heldNames = new Set<string>();
+  return {
+    async request(name: string, _options: { ifAvailable: true }, callback: (lock: unknown) => Promise<unknown> | undefined) {
+      if (heldNames.has(name)) return callback(null);
+      heldNames.add(name);
+      try {
+        return await callback({ name });
+      } finally {
+        heldNames.delete(name);
+      }
+    },
+  };
+}
