@@ -1,5 +1,6 @@
 import {
   type Dot,
+  InvalidVersionVectorError,
   type Timestamp,
   VERSION_VECTOR_LIMITS,
   VersionVector,
@@ -122,6 +123,26 @@ export function decodeEntityState(json: unknown, limits: DecodeLimits = DECODE_L
   } catch (error) {
     return failure(error);
   }
+}
+
+/**
+ * Checks the envelope of a batch that did not come from `decodeChangeBatch` (its changes are
+ * checked one by one later): format, model, changes array, partial flag and both versions.
+ */
+export function batchEnvelopeProblem(batch: ChangeBatch, modelId: string): string | undefined {
+  if (typeof batch !== 'object' || batch === null) return 'batch: not an object';
+  if (batch.format !== CHANGE_FORMAT) return `batch: unsupported format ${describe(batch.format)}`;
+  if (batch.modelId !== modelId) return `batch: for model ${describe(batch.modelId)}, not ${modelId}`;
+  if (!Array.isArray(batch.changes)) return 'batch: changes must be an array';
+  if (batch.partial !== undefined && typeof batch.partial !== 'boolean') return 'batch: partial must be a boolean';
+  try {
+    VersionVector.fromJSON(batch.since);
+    VersionVector.fromJSON(batch.version);
+  } catch (error) {
+    if (error instanceof InvalidVersionVectorError) return `batch: ${error.message}`;
+    throw error;
+  }
+  return undefined;
 }
 
 /** True for a decode failure. */

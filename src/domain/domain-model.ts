@@ -1,7 +1,8 @@
 import { nanoid } from 'nanoid';
-import { HybridLogicalClock, InvalidVersionVectorError, type NodeId, VersionVector, isNodeId } from '../crdt/index.js';
+import { HybridLogicalClock, type NodeId, VersionVector, isNodeId } from '../crdt/index.js';
 import { ValidationError, isOid, ruleViolation, typeProblem } from './attribute-rules.js';
-import { MODEL_ID_PATTERN, decodeChange, decodeEntityState, decodeSnapshot, isDecodeError, wasDecoded } from './change-decoder.js';
+import { AdoptionGuard } from './adoption-guard.js';
+import { MODEL_ID_PATTERN, batchEnvelopeProblem, decodeChange, decodeEntityState, decodeSnapshot, isDecodeError, wasDecoded } from './change-decoder.js';
 import { CRDTEntity } from './crdt-entity.js';
 import { type ConceptSchema, DELETED, type DomainSchema, type SchemaDeclaration, defineSchema } from './domain-schema.js';
 import { Entities } from './entities.js';
@@ -57,8 +58,6 @@ export interface CreateOptions {
 /** Attribute values of a `create` or `update`; undefined means "not given". */
 export type AttributeValues = Readonly<Record<string, AttributeValue | undefined>>;
 
-const MAX_POISONED = 64;
-
 /**
  * The generic replicated domain model: declared concepts, `CRDTEntity`s, one version vector, and
  * the `SynchronizableDomainModel` contract. Local edits are validated against the declaration and
@@ -75,8 +74,7 @@ export class DomainModel implements SynchronizableDomainModel {
   readonly #newId: () => string;
   readonly #onListenerError: (error: unknown) => void;
   readonly #listeners = new Set<(detail: ModelChangedDetail) => void>();
-  // Keys of batches whose earlier parts had rejected changes: their last part must not be adopted.
-  readonly #poisoned: string[] = [];
+  readonly #adoption = new AdoptionGuard();
 
   constructor(options: DomainModelOptions) {
     if (!MODEL_ID_PATTERN.test(options.modelId)) throw new Error(`model id ${JSON.stringify(options.modelId)} is malformed`);
@@ -288,7 +286,7 @@ export class DomainModel implements SynchronizableDomainModel {
     let structured = false;
     const batch = Array.isArray(input) ? undefined : (input as ChangeBatch);
     if (batch) {
-      const problem = this.#batchProblem(batch);
+      const problem = batchEnvelopeProblem(batch, this.modelId);
       if (problem) return { applied: 0, ignored: 0, rejected: [{ change: input, reason: problem }], conflicts: [], complete: false };
       context = VersionVector.fromJSON(batch.version);
       covered = this.#state.version.includes(VersionVector.fromJSON(batch.since));
@@ -309,7 +307,7 @@ export class DomainModel implements SynchronizableDomainModel {
       else ignored++;
     }
     const complete = covered && rejected.length === 0;
-    if (batch && context) this.#adopt(batch, context, complete);
+    if (batch && context && this.#adoption.mayAdopt(batch, covered, rejected.length > 0)) this.#state.version.mergeWith(context);
     const conflicts = this.#state.settle(touched);
     this.#emit('remote', touched);
     return { applied, ignored, rejected, conflicts, complete };
@@ -455,37 +453,6 @@ export class DomainModel implements SynchronizableDomainModel {
   }
 
   // ---------------------------------------------------------------- internals
-
-  #batchProblem(batch: ChangeBatch): string | undefined {
-    if (typeof batch !== 'object' || batch === null) return 'batch: not an object';
-    if (batch.format !== CHANGE_FORMAT) return `batch: unsupported format ${String(batch.format)}`;
-    if (batch.modelId !== this.modelId) return `batch: for model ${String(batch.modelId).slice(0, 128)}, not ${this.modelId}`;
-    if (!Array.isArray(batch.changes)) return 'batch: changes must be an array';
-    if (batch.partial !== undefined && typeof batch.partial !== 'boolean') return 'batch: partial must be a boolean';
-    try {
-      VersionVector.fromJSON(batch.since);
-      VersionVector.fromJSON(batch.version);
-    } catch (error) {
-      if (error instanceof InvalidVersionVectorError) return `batch: ${error.message}`;
-      throw error;
-    }
-    return undefined;
-  }
-
-  // Adopts the sender's version when the batch was complete and is the last part of its delta.
-  #adopt(batch: ChangeBatch, context: VersionVector, complete: boolean): void {
-    const key = JSON.stringify(batch.since) + JSON.stringify(batch.version);
-    if (batch.partial) {
-      if (!complete && !this.#poisoned.includes(key)) {
-        this.#poisoned.push(key);
-        if (this.#poisoned.length > MAX_POISONED) this.#poisoned.shift();
-      }
-      return;
-    }
-    const poisoned = this.#poisoned.indexOf(key);
-    if (poisoned >= 0) this.#poisoned.splice(poisoned, 1);
-    else if (complete) this.#state.version.mergeWith(context);
-  }
 
   #emit(origin: 'local' | 'remote', touched: Touched): void {
     if (!this.#listeners.size) return;
