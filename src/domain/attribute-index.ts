@@ -33,9 +33,4 @@ export class AttributeIndex {
   lookup(attribute: AttributeSchema, value: AttributeValue): ReadonlySet<EntityRecord> {
     return this.#byAttribute.get(attribute)?.get(value) ?? NONE;
   }
-
-  /** Every indexed value of `attribute` with its holders. */
-  entries(attribute: AttributeSchema): IterableIterator<[AttributeValue, Set<EntityRecord>]> {
-    return (this.#byAttribute.get(attribute) ?? new Map<AttributeValue, Set<EntityRecord>>()).entries();
-  }
 }
