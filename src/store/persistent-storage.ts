@@ -9,12 +9,13 @@ export interface PersistentStorageManager {
 /**
  * Asks the browser to keep this site's data under storage pressure (`navigator.storage.persist()`),
  * records the answer in the room's metadata and returns it: granted, refused, or `'unsupported'`
- * where the browser offers no such request. Some browsers ask the user, so call it after a user
- * action (creating or joining a room) when possible. Never throws: a failing request is a refusal.
+ * where the browser offers no such request (`manager` null). Some browsers ask the user, so call
+ * it after a user action (creating or joining a room) when possible. A failing request counts as
+ * a refusal; only recording the answer can reject (with a `StorageError`).
  */
 export async function requestPersistentStorage(
   storage: StorageAdapter,
-  manager: PersistentStorageManager | undefined = defaultManager(),
+  manager: PersistentStorageManager | null = defaultManager(),
 ): Promise<boolean | 'unsupported'> {
   let granted: boolean | 'unsupported';
   if (!manager || typeof manager.persist !== 'function') granted = 'unsupported';
@@ -29,6 +30,6 @@ export async function requestPersistentStorage(
   return granted;
 }
 
-function defaultManager(): PersistentStorageManager | undefined {
-  return (globalThis as { navigator?: { storage?: PersistentStorageManager } }).navigator?.storage;
+function defaultManager(): PersistentStorageManager | null {
+  return (globalThis as { navigator?: { storage?: PersistentStorageManager } }).navigator?.storage ?? null;
 }
