@@ -189,10 +189,21 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
   }
 
   async #run<T>(operation: (db: IDBPDatabase<RoomDatabase>) => Promise<T>): Promise<T> {
-    try {
-      return await operation(await this.#database());
-    } catch (error) {
-      throw toStorageError(error);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await operation(await this.#database());
+      } catch (error) {
+        const mapped = toStorageError(error);
+        // The browser closed the connection before this transaction could start (nothing of it
+        // ran): drop the connection and try once more on a fresh one.
+        if (mapped.code === 'closed' && !this.#closed && attempt === 1) {
+          this.#connection?.close();
+          this.#connection = null;
+          this.#opening = null;
+          continue;
+        }
+        throw mapped;
+      }
     }
   }
 
