@@ -1,0 +1,380 @@
+import { WebSocket } from 'ws';
+import { decodeClientFrame, ErrorCode, isRefusal } from './client-frames.js';
+import { RateLimiter } from './rate-limiter.js';
+import { announcedLimits } from './signaling-options.js';
+
+/** The protocol version the `welcome` frame announces; the browser client checks it. */
+export const PROTOCOL_VERSION = 1;
+
+/** Why a peer left a room, as `peer-left` frames say. */
+export const LeaveReason = Object.freeze({
+  /** It sent `leave`. */
+  left: 'left',
+  /** Its connection closed, or the server closed it for breaking the rules. */
+  disconnected: 'disconnected',
+  /** It stopped answering heartbeats. */
+  heartbeatTimeout: 'heartbeat-timeout',
+  /** It did not read what was sent to it, and its queue outgrew `maxBufferedBytes`. */
+  tooSlow: 'too-slow',
+});
+
+/** Close codes the server uses (RFC 6455). */
+export const CloseCode = Object.freeze({ goingAway: 1001, policy: 1008, internalError: 1011 });
+
+/** Refusals recover at this pace: `maxRefusedFrames` per minute. */
+const REFUSAL_WINDOW_MS = 60_000;
+/** How long a closing connection may take to finish the closing handshake before it is cut. */
+const CLOSE_GRACE_MS = 1000;
+
+/** @typedef {import('./signaling-options.js').ResolvedSignalingOptions} ResolvedSignalingOptions */
+/** @typedef {import('./client-frames.js').Refusal} Refusal */
+
+/** One client WebSocket and what it is bound to: a peer id per room. */
+class Connection {
+  /**
+   * @param {WebSocket} socket
+   * @param {ResolvedSignalingOptions} options
+   */
+  constructor(socket, options) {
+    this.socket = socket;
+    /** @type {Map<string, string>} room → this connection's peer id there */
+    this.rooms = new Map();
+    this.limiter = new RateLimiter({ perSecond: options.messagesPerSecond, burst: options.messageBurst, now: options.now });
+    this.refusals = new RateLimiter({
+      perSecond: (options.maxRefusedFrames * 1000) / REFUSAL_WINDOW_MS,
+      burst: options.maxRefusedFrames,
+      now: options.now,
+    });
+    /** Frames dropped for the rate since the last accepted one. */
+    this.dropped = 0;
+    this.missedHeartbeats = 0;
+    this.gone = false;
+  }
+}
+
+/**
+ * The rooms and the connections in them: introduces peers and relays their signals, stamping the
+ * sender. Knows nothing of HTTP; `accept` takes sockets that are already open.
+ */
+export class SignalingHub {
+  /** @param {ResolvedSignalingOptions} options */
+  constructor(options) {
+    this.options = options;
+    /** @type {Map<string, Map<string, Connection>>} room → peer id → connection */
+    this.rooms = new Map();
+    /** @type {Set<Connection>} */
+    this.connections = new Set();
+    this.relayed = 0;
+    this.refused = 0;
+    this.rateDropped = 0;
+    this.closing = false;
+    this.welcome = JSON.stringify({ type: 'welcome', protocol: PROTOCOL_VERSION, limits: announcedLimits(options) });
+    this.heartbeat = setInterval(() => this.beat(), options.heartbeatIntervalMs);
+    this.heartbeat.unref();
+  }
+
+  /** Takes over an open WebSocket: greets it, then serves its frames until it closes. */
+  accept(/** @type {WebSocket} */ socket) {
+    if (this.closing) {
+      socket.close(CloseCode.goingAway, 'server shutting down');
+      return;
+    }
+    const connection = new Connection(socket, this.options);
+    this.connections.add(connection);
+    socket.on('message', (data, isBinary) => this.receive(connection, data, isBinary));
+    socket.on('pong', () => {
+      connection.missedHeartbeats = 0;
+    });
+    socket.on('close', () => this.drop(connection, LeaveReason.disconnected));
+    // Protocol violations (bad UTF-8, frames past ws's payload cap) end here; `close` follows.
+    socket.on('error', (error) => this.options.logger.debug?.('signaling socket error', error));
+    this.sendText(connection, this.welcome);
+  }
+
+  /** Counts for monitoring and tests. */
+  stats() {
+    let memberships = 0;
+    for (const members of this.rooms.values()) memberships += members.size;
+    return {
+      connections: this.connections.size,
+      rooms: this.rooms.size,
+      memberships,
+      relayedSignals: this.relayed,
+      refusedFrames: this.refused,
+      rateLimitedFrames: this.rateDropped,
+    };
+  }
+
+  /** Closes every connection (1001) and stops the heartbeat; resolves once all sockets are closed. */
+  async close() {
+    this.closing = true;
+    clearInterval(this.heartbeat);
+    const sockets = [...this.connections].map((connection) => {
+      // Nobody is told `peer-left`: everyone is leaving.
+      connection.gone = true;
+      return connection.socket;
+    });
+    this.connections.clear();
+    this.rooms.clear();
+    await Promise.all(sockets.map((socket) => closeSocket(socket)));
+  }
+
+  /**
+   * @param {Connection} connection
+   * @param {import('ws').RawData} data
+   * @param {boolean} isBinary
+   */
+  receive(connection, data, isBinary) {
+    if (connection.gone) return;
+    connection.missedHeartbeats = 0;
+    try {
+      if (!connection.limiter.take()) {
+        this.dropForRate(connection);
+        return;
+      }
+      connection.dropped = 0;
+      const frame = decodeClientFrame(data, isBinary, this.options.maxFrameBytes);
+      if (isRefusal(frame)) {
+        this.refuse(connection, frame);
+        return;
+      }
+      switch (frame.type) {
+        case 'join':
+          this.join(connection, frame.room, frame.peer);
+          break;
+        case 'leave':
+          this.leave(connection, frame.room);
+          break;
+        case 'signal':
+          this.signal(connection, frame.room, frame.to, frame.data);
+          break;
+        case 'ping':
+          this.send(connection, { type: 'pong' });
+          break;
+      }
+    } catch (error) {
+      // A bug must cost one connection, never the process.
+      this.options.logger.warn('unexpected error while handling a signaling frame; closing that connection', error);
+      this.end(connection, CloseCode.internalError, 'internal error', LeaveReason.disconnected);
+    }
+  }
+
+  /**
+   * @param {Connection} connection
+   * @param {string} room
+   * @param {string} peer
+   */
+  join(connection, room, peer) {
+    const members = this.rooms.get(room);
+    const current = connection.rooms.get(room);
+    if (current === peer) {
+      // A repeated join (the client retries after a refusal it could not place): say so again.
+      this.send(connection, { type: 'joined', room, peer, peers: othersIn(members, peer) });
+      return;
+    }
+    if (current !== undefined) {
+      this.refuse(connection, refusal(ErrorCode.alreadyJoined, `this connection is in room ${room} as ${current}; leave it first`, 'join'));
+      return;
+    }
+    if (connection.rooms.size >= this.options.maxRoomsPerConnection) {
+      this.refuse(connection, refusal(ErrorCode.tooManyRooms, `a connection may be in at most ${this.options.maxRoomsPerConnection} rooms`, 'join'));
+      return;
+    }
+    if (members?.has(peer)) {
+      this.refuse(connection, refusal(ErrorCode.peerIdTaken, `peer ${peer} is already in room ${room} on another connection`, 'join'));
+      return;
+    }
+    if (members && members.size >= this.options.maxPeersPerRoom) {
+      this.refuse(connection, refusal(ErrorCode.roomFull, `room ${room} holds at most ${this.options.maxPeersPerRoom} peers`, 'join'));
+      return;
+    }
+    const peers = othersIn(members, peer);
+    const joinedRoom = members ?? new Map();
+    joinedRoom.set(peer, connection);
+    this.rooms.set(room, joinedRoom);
+    connection.rooms.set(room, peer);
+    this.send(connection, { type: 'joined', room, peer, peers });
+    this.broadcast(joinedRoom, connection, { type: 'peer-joined', room, peer });
+  }
+
+  /**
+   * @param {Connection} connection
+   * @param {string} room
+   */
+  leave(connection, room) {
+    if (!connection.rooms.has(room)) {
+      this.refuse(connection, refusal(ErrorCode.notInRoom, `not in room ${room}`, 'leave'));
+      return;
+    }
+    this.removeFrom(connection, room, LeaveReason.left);
+  }
+
+  /**
+   * @param {Connection} connection
+   * @param {string} room
+   * @param {string} to
+   * @param {unknown} data
+   */
+  signal(connection, room, to, data) {
+    const from = connection.rooms.get(room);
+    if (from === undefined) {
+      this.refuse(connection, refusal(ErrorCode.notInRoom, `join room ${room} before signaling in it`, 'signal'));
+      return;
+    }
+    const target = this.rooms.get(room)?.get(to);
+    if (!target) {
+      this.refuse(connection, refusal(ErrorCode.unknownPeer, `no peer ${to} in room ${room}`, 'signal'));
+      return;
+    }
+    // `from` comes from the sender's binding, never from the frame: nobody speaks as another peer.
+    this.send(target, { type: 'signal', room, from, data });
+    this.relayed++;
+  }
+
+  /** Answers with an `error` frame, and closes a connection that keeps sending refused frames. */
+  refuse(/** @type {Connection} */ connection, /** @type {Refusal} */ refused) {
+    this.refused++;
+    this.send(connection, { type: 'error', ...refused });
+    if (!connection.refusals.take()) {
+      this.end(connection, CloseCode.policy, `too many refused frames (last: ${refused.code})`, LeaveReason.disconnected);
+    }
+  }
+
+  /**
+   * Drops a frame over the rate. Only the first of a run is answered, so a flood is not echoed
+   * back; a connection that goes on for another whole burst without slowing down is closed.
+   * @param {Connection} connection
+   */
+  dropForRate(connection) {
+    this.rateDropped++;
+    connection.dropped++;
+    const { messagesPerSecond, messageBurst } = this.options;
+    if (connection.dropped === 1) {
+      this.refused++;
+      this.send(connection, {
+        type: 'error',
+        code: ErrorCode.rateLimited,
+        message: `over ${messagesPerSecond} frames per second (burst ${messageBurst}); frames are dropped until you slow down`,
+      });
+    } else if (connection.dropped > messageBurst) {
+      this.end(connection, CloseCode.policy, 'message rate exceeded', LeaveReason.disconnected);
+    }
+  }
+
+  /** Sends a WebSocket ping to everyone; ends connections that missed two. */
+  beat() {
+    for (const connection of [...this.connections]) {
+      if (connection.missedHeartbeats >= 2) {
+        this.drop(connection, LeaveReason.heartbeatTimeout);
+        connection.socket.terminate();
+        continue;
+      }
+      connection.missedHeartbeats++;
+      try {
+        connection.socket.ping();
+      } catch (error) {
+        // The socket is closing; its `close` event does the cleanup.
+        this.options.logger.debug?.('heartbeat ping failed', error);
+      }
+    }
+  }
+
+  /**
+   * Forgets a connection and tells its rooms why it left. Idempotent.
+   * @param {Connection} connection
+   * @param {string} reason
+   */
+  drop(connection, reason) {
+    if (connection.gone) return;
+    connection.gone = true;
+    this.connections.delete(connection);
+    for (const room of [...connection.rooms.keys()]) this.removeFrom(connection, room, reason);
+  }
+
+  /**
+   * Closes a connection with a code and reason, removing it from its rooms at once.
+   * @param {Connection} connection
+   * @param {number} code
+   * @param {string} reason
+   * @param {string} leaveReason
+   */
+  end(connection, code, reason, leaveReason) {
+    if (connection.gone) return;
+    this.drop(connection, leaveReason);
+    this.options.logger.info?.(`closing a signaling connection: ${reason}`);
+    void closeSocket(connection.socket, code, reason);
+  }
+
+  /**
+   * @param {Connection} connection
+   * @param {string} room
+   * @param {string} reason
+   */
+  removeFrom(connection, room, reason) {
+    const peer = connection.rooms.get(room);
+    const members = this.rooms.get(room);
+    connection.rooms.delete(room);
+    if (peer === undefined || members?.get(peer) !== connection) return;
+    members.delete(peer);
+    if (members.size === 0) this.rooms.delete(room);
+    else this.broadcast(members, connection, { type: 'peer-left', room, peer, reason });
+  }
+
+  /**
+   * @param {Map<string, Connection>} members
+   * @param {Connection} except
+   * @param {object} frame
+   */
+  broadcast(members, except, frame) {
+    const text = JSON.stringify(frame);
+    for (const member of [...members.values()]) if (member !== except) this.sendText(member, text);
+  }
+
+  /** @param {Connection} connection @param {object} frame */
+  send(connection, frame) {
+    this.sendText(connection, JSON.stringify(frame));
+  }
+
+  /** @param {Connection} connection @param {string} text */
+  sendText(connection, text) {
+    const socket = connection.socket;
+    if (socket.readyState !== WebSocket.OPEN) return;
+    // A peer that does not read must not make the server hold its frames without bound.
+    if (socket.bufferedAmount + text.length > this.options.maxBufferedBytes) {
+      this.drop(connection, LeaveReason.tooSlow);
+      socket.terminate();
+      return;
+    }
+    socket.send(text);
+  }
+}
+
+/** @param {Map<string, Connection> | undefined} members @param {string} peer */
+function othersIn(members, peer) {
+  return members ? [...members.keys()].filter((other) => other !== peer) : [];
+}
+
+/** @returns {Refusal} */
+function refusal(/** @type {string} */ code, /** @type {string} */ message, /** @type {string} */ ref) {
+  return { code, message, ref };
+}
+
+/**
+ * Closes with a handshake, cutting the socket if the peer does not answer in time.
+ * @param {WebSocket} socket
+ * @param {number} [code]
+ * @param {string} [reason]
+ * @returns {Promise<void>}
+ */
+function closeSocket(socket, code = CloseCode.goingAway, reason = 'server shutting down') {
+  if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => socket.terminate(), CLOSE_GRACE_MS);
+    timer.unref();
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    socket.close(code, reason);
+  });
+}

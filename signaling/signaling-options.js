@@ -1,0 +1,92 @@
+/** Writes what the server refuses or survives; `console` fits. @typedef {{ warn(message: string, details?: unknown): void, info?(message: string): void, debug?(message: string, details?: unknown): void }} SignalingLogger */
+
+/**
+ * Options of `createSignalingServer`; every limit has a default (docs/protocol.md).
+ * @typedef {object} SignalingServerOptions
+ * @property {number} [port] TCP port; 0 picks a free one. Default 0. Ignored when `server` is given and listening.
+ * @property {string} [host] Interface to listen on. Default `127.0.0.1`.
+ * @property {import('node:http').Server} [server] An HTTP server to attach to instead of creating one; closing the signaling server leaves it running.
+ * @property {string} [path] Where the WebSocket lives. Default `/signaling`.
+ * @property {number} [maxFrameBytes] Largest client frame in bytes. Default 64 KiB.
+ * @property {number} [maxRoomsPerConnection] Default 16.
+ * @property {number} [maxPeersPerRoom] Default 64.
+ * @property {number} [messagesPerSecond] Sustained frames per connection. Default 100.
+ * @property {number} [messageBurst] Frames a connection may send at once. Default 200.
+ * @property {number} [heartbeatIntervalMs] WebSocket ping period; two missed pongs end the connection. Default 15 s.
+ * @property {number} [maxRefusedFrames] Refused frames (recovering over a minute) before closing with 1008. Default 20.
+ * @property {number} [maxBufferedBytes] Unsent bytes queued for one connection before it is dropped as too slow. Default 1 MiB.
+ * @property {SignalingLogger} [logger] Default: the console, `[signaling]` prefix, no debug output.
+ * @property {() => number} [now] Clock in milliseconds for the rate limits. Default `performance.now`.
+ */
+
+/** @typedef {Required<Omit<SignalingServerOptions, 'server'>> & { server: import('node:http').Server | undefined }} ResolvedSignalingOptions */
+
+/** Writes to the console with a `[signaling]` prefix and drops debug output. */
+export const consoleSignalingLogger = /** @type {SignalingLogger} */ ({
+  warn: (message, details) => (details === undefined ? console.warn(`[signaling] ${message}`) : console.warn(`[signaling] ${message}`, details)),
+  info: (message) => console.log(`[signaling] ${message}`),
+});
+
+const COUNTS = /** @type {const} */ (['maxFrameBytes', 'maxRoomsPerConnection', 'maxPeersPerRoom', 'messageBurst', 'maxRefusedFrames', 'maxBufferedBytes']);
+const RATES = /** @type {const} */ (['messagesPerSecond', 'heartbeatIntervalMs']);
+const PATH_PATTERN = /^\/[A-Za-z0-9_.~/-]*$/;
+
+/**
+ * Fills in defaults and checks every option; bad configuration is a programmer error and throws.
+ * @param {SignalingServerOptions} options
+ * @returns {ResolvedSignalingOptions}
+ */
+export function resolveSignalingOptions(options = {}) {
+  if (typeof options !== 'object' || options === null) throw new TypeError('createSignalingServer: options must be an object');
+  const resolved = {
+    port: options.port ?? 0,
+    host: options.host ?? '127.0.0.1',
+    server: options.server,
+    path: options.path ?? '/signaling',
+    maxFrameBytes: options.maxFrameBytes ?? 64 * 1024,
+    maxRoomsPerConnection: options.maxRoomsPerConnection ?? 16,
+    maxPeersPerRoom: options.maxPeersPerRoom ?? 64,
+    messagesPerSecond: options.messagesPerSecond ?? 100,
+    messageBurst: options.messageBurst ?? 200,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 15_000,
+    maxRefusedFrames: options.maxRefusedFrames ?? 20,
+    maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
+    logger: options.logger ?? consoleSignalingLogger,
+    now: options.now ?? (() => performance.now()),
+  };
+  if (!Number.isInteger(resolved.port) || resolved.port < 0 || resolved.port > 65535) {
+    throw new RangeError(`createSignalingServer: port must be an integer from 0 to 65535, got ${resolved.port}`);
+  }
+  if (typeof resolved.host !== 'string' || resolved.host === '') throw new TypeError('createSignalingServer: host must be a non-empty string');
+  if (resolved.server !== undefined && (typeof resolved.server !== 'object' || typeof resolved.server?.on !== 'function')) {
+    throw new TypeError('createSignalingServer: server must be an http.Server');
+  }
+  if (typeof resolved.path !== 'string' || !PATH_PATTERN.test(resolved.path)) {
+    throw new TypeError(`createSignalingServer: path must start with / and hold only [A-Za-z0-9_.~/-], got ${JSON.stringify(resolved.path)}`);
+  }
+  for (const name of COUNTS) {
+    const value = resolved[name];
+    if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`createSignalingServer: ${name} must be a positive integer, got ${value}`);
+  }
+  for (const name of RATES) {
+    const value = resolved[name];
+    if (!(value > 0) || !Number.isFinite(value)) throw new RangeError(`createSignalingServer: ${name} must be a positive number, got ${value}`);
+  }
+  // setInterval silently turns a period above 2^31-1 ms into 1 ms: a heartbeat storm.
+  if (resolved.heartbeatIntervalMs > 2 ** 31 - 1) throw new RangeError('createSignalingServer: heartbeatIntervalMs must be below 2^31 ms');
+  if (typeof resolved.logger?.warn !== 'function') throw new TypeError('createSignalingServer: logger needs a warn method');
+  if (typeof resolved.now !== 'function') throw new TypeError('createSignalingServer: now must be a function');
+  return resolved;
+}
+
+/** The limits as the `welcome` frame announces them. @param {ResolvedSignalingOptions} options */
+export function announcedLimits(options) {
+  return {
+    maxFrameBytes: options.maxFrameBytes,
+    maxRoomsPerConnection: options.maxRoomsPerConnection,
+    maxPeersPerRoom: options.maxPeersPerRoom,
+    messagesPerSecond: options.messagesPerSecond,
+    messageBurst: options.messageBurst,
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+  };
+}
