@@ -1,0 +1,124 @@
+import { LitElement, css, html } from 'lit';
+import { baseStyles, cardStyles, controlStyles } from '../ui/shared/theme.js';
+import { copyText, type CopyEnvironment } from './copy-text.js';
+import './ednet-qr-code.js';
+
+/** The part of `navigator` the share button uses. */
+export interface ShareTarget {
+  share(data: { title?: string; text?: string; url?: string }): Promise<void>;
+}
+
+/**
+ * Shares a room link: the link itself (read-only field), a copy button, the system share sheet
+ * where the browser has one, and a QR code. The link holds the room key, so the panel says so.
+ */
+export class EDNetSharePanel extends LitElement {
+  static override properties = { link: {}, roomName: { attribute: 'room-name' }, message: { state: true } };
+  static override styles = [
+    baseStyles,
+    controlStyles,
+    cardStyles,
+    css`
+      :host {
+        display: block;
+      }
+      .layout {
+        display: grid;
+        gap: var(--ed-gap, 12px);
+        grid-template-columns: minmax(0, 1fr) auto;
+        align-items: start;
+      }
+      @media (max-width: 560px) {
+        .layout {
+          grid-template-columns: minmax(0, 1fr);
+        }
+      }
+      input {
+        font-family: ui-monospace, monospace;
+        font-size: 0.875rem;
+      }
+      figure {
+        margin: 0;
+        justify-self: center;
+      }
+      figcaption {
+        text-align: center;
+        font-size: 0.875rem;
+        color: var(--ed-muted, #545d68);
+      }
+    `,
+  ];
+
+  declare link: string;
+  declare roomName: string;
+  declare message: { readonly text: string; readonly ok: boolean } | null;
+  /** Overridden by tests; defaults to the browser's. */
+  copyEnvironment: CopyEnvironment | undefined;
+  shareTarget: ShareTarget | null | undefined;
+
+  constructor() {
+    super();
+    this.link = '';
+    this.roomName = '';
+    this.message = null;
+  }
+
+  override render() {
+    const share = this.#shareTarget();
+    return html`
+      <section class="card" aria-labelledby="share-heading">
+        <h2 id="share-heading">Invite people</h2>
+        <div class="layout">
+          <div>
+            <div class="field">
+              <label for="link">Room link</label>
+              <input id="link" type="text" readonly .value=${this.link} @focus=${(event: Event) => (event.target as HTMLInputElement).select()} />
+              <span class="hint">Anyone with this link can join the room and edit it. It holds the room key after “#”, which is never sent to a server.</span>
+            </div>
+            <div class="actions">
+              <button type="button" @click=${this.#copy}>Copy link</button>
+              ${share ? html`<button type="button" class="secondary" @click=${this.#share}>Share…</button>` : null}
+            </div>
+            <p role="status" class=${this.message?.ok === false ? 'error' : 'hint'}>${this.message?.text ?? ''}</p>
+          </div>
+          <figure>
+            <ednet-qr-code .text=${this.link} label="QR code of the room link"></ednet-qr-code>
+            <figcaption>Scan to join</figcaption>
+          </figure>
+        </div>
+      </section>
+    `;
+  }
+
+  async #copy(): Promise<void> {
+    const field = this.renderRoot.querySelector<HTMLInputElement>('#link');
+    const outcome = await copyText(this.link, field, this.copyEnvironment);
+    this.message =
+      outcome === 'failed'
+        ? { ok: false, text: 'Could not copy automatically: the link is selected, copy it with Ctrl+C (⌘C).' }
+        : { ok: true, text: 'Link copied.' };
+  }
+
+  async #share(): Promise<void> {
+    try {
+      await this.#shareTarget()?.share({ title: this.roomName ? `EDNet room: ${this.roomName}` : 'EDNet room', url: this.link });
+      this.message = null;
+    } catch (error) {
+      // Closing the share sheet rejects with AbortError; that is a choice, not a failure.
+      if ((error as { name?: string }).name !== 'AbortError') this.message = { ok: false, text: 'Sharing failed; copy the link instead.' };
+    }
+  }
+
+  #shareTarget(): ShareTarget | null {
+    if (this.shareTarget !== undefined) return this.shareTarget;
+    return typeof navigator.share === 'function' ? (navigator as ShareTarget) : null;
+  }
+}
+
+customElements.define('ednet-share-panel', EDNetSharePanel);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ednet-share-panel': EDNetSharePanel;
+  }
+}
