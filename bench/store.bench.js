@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { chromiumArgs, chromiumPath } from '../test/chromium.js';
+import { comparison, repeatAsync } from './lib/stats.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ENTITIES = 10_000;
@@ -15,6 +16,9 @@ const ENTITIES = 10_000;
 // Runs in the page. Every measurement uses a fresh database and deletes it afterwards.
 const PAGE_ENTRY = `
 import { deleteDB } from 'idb';
+import { nanoid } from 'nanoid';
+import * as Y from 'yjs';
+import { IndexeddbPersistence, storeState } from 'y-indexeddb';
 import { IndexedDbStorageAdapter, ModelPersistence, NodeIdentity } from './src/store/index.ts';
 import { ElectoralSystemModel } from './src/models/electoral/index.ts';
 
@@ -84,20 +88,81 @@ async function open(count) {
   return ms;
 }
 
-window.storeBench = { save, open };
+// The same voters in Yjs: one Y.Map per entity in a top-level map, each voter its own transaction.
+function registerYjsVoter(doc, v) {
+  doc.transact(() => {
+    const voter = new Y.Map();
+    doc.getMap('entities').set(nanoid(), voter);
+    voter.set('type', 'Voter');
+    voter.set('name', 'Voter ' + v);
+    voter.set('voterNumber', 'V-' + v);
+    voter.set('email', 'voter' + v + '@example.org');
+    voter.set('district', 'District ' + (v % 50));
+    voter.set('address', v + ' Main Street, Springfield');
+  });
+}
+
+// y-indexeddb writes each update in its own transaction and exposes no promise for it; a read-only
+// transaction on the same store starts only after every read-write one created before it finished.
+function yjsFlushed(persistence) {
+  return new Promise((resolve, reject) => {
+    const tx = persistence.db.transaction('updates', 'readonly');
+    tx.oncomplete = () => resolve(undefined);
+    tx.onerror = () => reject(tx.error);
+  });
+}
+
+async function openYjs(name) {
+  const doc = new Y.Doc();
+  const persistence = new IndexeddbPersistence(name, doc);
+  await persistence.whenSynced;
+  return { doc, persistence };
+}
+
+// Registers \`count\` voters in one burst and times until y-indexeddb has committed every update.
+async function yjsSave(count) {
+  const name = dbName();
+  const writer = await openYjs(name);
+  const started = performance.now();
+  for (let v = 0; v < count; v++) registerYjsVoter(writer.doc, v);
+  await yjsFlushed(writer.persistence);
+  const ms = performance.now() - started;
+  await writer.persistence.destroy();
+  const reader = await openYjs(name);
+  const stored = reader.doc.getMap('entities').size;
+  await reader.persistence.destroy();
+  await deleteDB(name);
+  if (stored !== count) throw new Error('stored ' + stored + ' of ' + count + ' Yjs entities');
+  return ms;
+}
+
+// Fills a y-indexeddb database with \`count\` voters, compacted into one update as y-indexeddb does
+// once a tab idles (its best case), then times a new document opening it until synced.
+async function yjsOpen(count) {
+  const name = dbName();
+  const writer = await openYjs(name);
+  for (let v = 0; v < count; v++) registerYjsVoter(writer.doc, v);
+  await storeState(writer.persistence, true);
+  await yjsFlushed(writer.persistence);
+  await writer.persistence.destroy();
+  await turn();
+  const started = performance.now();
+  const reader = await openYjs(name);
+  const ms = performance.now() - started;
+  const loaded = reader.doc.getMap('entities').size;
+  await reader.persistence.destroy();
+  await deleteDB(name);
+  if (loaded !== count) throw new Error('loaded ' + loaded + ' of ' + count + ' Yjs voters');
+  return ms;
+}
+
+window.storeBench = { save, open, yjsSave, yjsOpen };
 `;
 
 const PAGE_HTML = '<!doctype html><meta charset="utf-8"><title>store bench</title><script type="module" src="/bench.js"></script>';
 
-/**
- * Median and relative spread of timings (ms).
- * @param {number[]} timings
- */
-function summarize(timings) {
-  const sorted = [...timings].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)];
-  return { value: Math.round(median), median: Math.round(median), spread: +((sorted[sorted.length - 1] - sorted[0]) / median).toFixed(3), runs: sorted.length };
-}
+/** A single-figure row's value, median, spread and runs. @param {import('./lib/stats.js').Sample} sample */
+const rounded = (sample) => ({ value: Math.round(sample.median), median: Math.round(sample.median), spread: sample.spread, runs: sample.runs });
 
 /** Serves the bundled page on 127.0.0.1 (a free port) and resolves with its URL and a closer. */
 async function servePage() {
@@ -138,35 +203,40 @@ export async function run({ quick = false } = {}) {
     /** @type {(what: 'save' | 'open', ...args: unknown[]) => Promise<number>} */
     const measure = (what, ...args) =>
       tab.evaluate(([what, args]) => /** @type {any} */ (window).storeBench[what](...args), /** @type {const} */ ([what, args]));
-    const repeat = async (/** @type {() => Promise<number>} */ once) => {
-      const timings = [];
-      for (let i = 0; i < runs; i++) timings.push(await once());
-      return summarize(timings);
-    };
+    const repeat = (/** @type {() => Promise<number>} */ once) => repeatAsync(runs, once, { warmUp: !quick });
+    /** @type {(what: 'yjsSave' | 'yjsOpen', count: number) => Promise<number>} */
+    const measureYjs = (what, count) => tab.evaluate(([what, count]) => /** @type {any} */ (window).storeBench[what](count), /** @type {const} */ ([what, count]));
     return [
+      comparison({
+        workload: 6,
+        name: 'IndexedDB: save 10,000 entity changes, one burst (ours relaxed durability; y-indexeddb browser default)',
+        unit: 'ms',
+        ours: await repeat(() => measure('save', ENTITIES, ENTITIES, 'relaxed')),
+        theirs: await repeat(() => measureYjs('yjsSave', ENTITIES)),
+        extra: { entities: ENTITIES },
+      }),
+      comparison({
+        workload: 6,
+        name: 'IndexedDB: open a database of 10,000 entities until the model is ready (y-indexeddb: compacted, until synced)',
+        unit: 'ms',
+        ours: await repeat(() => measure('open', ENTITIES)),
+        theirs: await repeat(() => measureYjs('yjsOpen', ENTITIES)),
+        target: { of: 'ours', op: '<', limit: 500 },
+        extra: { entities: ENTITIES },
+      }),
       {
-        name: 'save 10,000 entity changes, one burst (strict durability)',
+        workload: 6,
+        name: 'IndexedDB: save 10,000 entity changes, one burst (strict durability)',
         unit: 'ms',
         entities: ENTITIES,
-        ...(await repeat(() => measure('save', ENTITIES, ENTITIES, 'strict'))),
+        ...rounded(await repeat(() => measure('save', ENTITIES, ENTITIES, 'strict'))),
       },
       {
-        name: 'save 10,000 entity changes, 100 per event-loop turn (strict durability)',
+        workload: 6,
+        name: 'IndexedDB: save 10,000 entity changes, 100 per event-loop turn (strict durability)',
         unit: 'ms',
         entities: ENTITIES,
-        ...(await repeat(() => measure('save', ENTITIES, 100, 'strict'))),
-      },
-      {
-        name: 'save 10,000 entity changes, one burst (relaxed durability)',
-        unit: 'ms',
-        entities: ENTITIES,
-        ...(await repeat(() => measure('save', ENTITIES, ENTITIES, 'relaxed'))),
-      },
-      {
-        name: 'open a database of 10,000 entities until the model is ready',
-        unit: 'ms',
-        entities: ENTITIES,
-        ...(await repeat(() => measure('open', ENTITIES))),
+        ...rounded(await repeat(() => measure('save', ENTITIES, 100, 'strict'))),
       },
     ];
   } finally {

@@ -1,0 +1,122 @@
+// The electoral workload both sides build: 10 open elections with 4 candidates each, voters
+// registered for one election each (6 attributes), and one ballot from each voter but 50, for `n`
+// entities in all (n = 1,000 gives 500 voters and 450 ballots). Ours is an `ElectoralSystemModel`
+// built through its operations; Yjs is one `Y.Doc` whose top-level map holds one `Y.Map` per entity
+// (its concept under `type`, its attributes, and a nested `Y.Map` of child oids per relation), each
+// operation in its own transaction as an app would make it. Every string is built afresh on both
+// sides, so neither shares memory with the other or with the caller.
+import { nanoid } from 'nanoid';
+import * as Y from 'yjs';
+
+/** @typedef {import('./load-core.js').Core} Core */
+/** @typedef {ReturnType<Core['ElectoralSystemModel']['prototype']['registerVoter']>} Entity */
+
+/** @param {number} n */
+function shape(n) {
+  if (n < 100 || n % 2) throw new Error('the workload needs an even number of at least 100 entities');
+  return { elections: 10, candidatesPerElection: 4, voters: (n - 50 + 50) / 2, unvoted: 50 };
+}
+
+/**
+ * Builds our model of `n` entities.
+ * @param {Core} core
+ * @param {number} n
+ * @param {string} nodeId
+ */
+export function buildOurs(core, n, nodeId) {
+  const { elections: e, candidatesPerElection, voters: voterCount, unvoted } = shape(n);
+  const model = new core.ElectoralSystemModel({ modelId: 'bench', nodeId });
+  const elections = [];
+  for (let i = 0; i < e; i++) {
+    const election = model.createElection({
+      title: `Election ${i}`,
+      description: 'Annual election of the board of the cooperative.',
+      opensAt: '2024-05-01T08:00:00.000Z',
+      closesAt: '2024-05-01T20:00:00.000Z',
+    });
+    const candidates = Array.from({ length: candidatesPerElection }, (_, c) =>
+      model.addCandidate(election.oid, { name: `Candidate ${i}.${c}`, party: `Party ${c}`, statement: 'For a fair budget.' }),
+    );
+    elections.push({ election, candidates });
+  }
+  for (const { election } of elections) model.openElection(election.oid);
+  /** @type {Entity[]} */
+  const voters = [];
+  for (let v = 0; v < voterCount; v++) {
+    const { election, candidates } = elections[v % e];
+    const voter = model.registerVoter({
+      name: `Voter ${v}`,
+      voterNumber: `V-${v}`,
+      email: `voter${v}@example.org`,
+      district: `District ${v % 50}`,
+      address: `${v} Main Street, Springfield`,
+      birthDate: '1980-01-01',
+    });
+    model.registerForElection(voter.oid, election.oid);
+    if (v >= unvoted) model.castBallot({ voterId: voter.oid, electionId: election.oid, candidateId: candidates[v % candidatesPerElection].oid, channel: 'in-person' });
+    voters.push(voter);
+  }
+  return { model, voters };
+}
+
+/**
+ * Builds the same `n` entities as a Yjs document.
+ * @param {number} n
+ */
+export function buildYjs(n) {
+  const { elections: e, candidatesPerElection, voters: voterCount, unvoted } = shape(n);
+  const doc = new Y.Doc();
+  const entities = doc.getMap('entities');
+  /**
+   * @param {string} type
+   * @param {Record<string, string>} attributes
+   * @param {string[]} relations
+   */
+  const create = (type, attributes, relations = []) => {
+    const oid = nanoid();
+    const entity = new Y.Map();
+    doc.transact(() => {
+      entities.set(oid, entity);
+      entity.set('type', type);
+      for (const [name, value] of Object.entries(attributes)) entity.set(name, value);
+      for (const relation of relations) entity.set(relation, new Y.Map());
+    });
+    return { oid, entity };
+  };
+  /** @param {Y.Map<any>} parent @param {string} relation @param {string} child */
+  const addChild = (parent, relation, child) => doc.transact(() => parent.get(relation).set(child, true));
+  const elections = [];
+  for (let i = 0; i < e; i++) {
+    const election = create(
+      'Election',
+      { title: `Election ${i}`, description: 'Annual election of the board of the cooperative.', opensAt: '2024-05-01T08:00:00.000Z', closesAt: '2024-05-01T20:00:00.000Z', status: 'draft' },
+      ['candidates'],
+    );
+    const candidates = Array.from({ length: candidatesPerElection }, (_, c) => {
+      const candidate = create('Candidate', { name: `Candidate ${i}.${c}`, party: `Party ${c}`, statement: 'For a fair budget.', election: election.oid });
+      addChild(election.entity, 'candidates', candidate.oid);
+      return candidate;
+    });
+    elections.push({ election, candidates });
+  }
+  for (const { election } of elections)
+    doc.transact(() => {
+      election.entity.set('status', 'open');
+      election.entity.set('openedAt', new Date().toISOString());
+    });
+  /** @type {Y.Map<any>[]} */
+  const voters = [];
+  for (let v = 0; v < voterCount; v++) {
+    const { election, candidates } = elections[v % e];
+    const voter = create(
+      'Voter',
+      { name: `Voter ${v}`, voterNumber: `V-${v}`, email: `voter${v}@example.org`, district: `District ${v % 50}`, address: `${v} Main Street, Springfield`, birthDate: '1980-01-01' },
+      ['elections'],
+    );
+    addChild(voter.entity, 'elections', election.oid);
+    if (v >= unvoted)
+      create('Ballot', { voter: voter.oid, election: election.oid, candidate: candidates[v % candidatesPerElection].oid, castAt: new Date().toISOString(), channel: 'in-person' });
+    voters.push(voter.entity);
+  }
+  return { doc, voters };
+}

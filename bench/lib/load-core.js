@@ -1,0 +1,65 @@
+// Bundles the core (crdt, domain, electoral model) with esbuild (types stripped, not checked) into
+// a temporary module, so the benchmarks and the heap probe run our TypeScript in plain Node.
+import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/**
+ * @typedef {object} Core
+ * @property {typeof import('../../src/crdt/index.js').VersionVector} VersionVector
+ * @property {typeof import('../../src/domain/index.js').decodeChangeBatch} decodeChangeBatch
+ * @property {typeof import('../../src/models/electoral/index.js').ElectoralSystemModel} ElectoralSystemModel
+ */
+
+/** The repository root. */
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * Writes the core bundle to a temporary file; `dispose` removes it.
+ * @returns {Promise<{ path: string, dispose: () => void }>}
+ */
+export async function bundleCore() {
+  const path = join(tmpdir(), `ednet-core-bench-${process.pid}-${Date.now()}.mjs`);
+  await build({
+    stdin: {
+      contents: [
+        "export { VersionVector } from './src/crdt/index.ts';",
+        "export { decodeChangeBatch } from './src/domain/index.ts';",
+        "export { ElectoralSystemModel } from './src/models/electoral/index.ts';",
+      ].join('\n'),
+      resolveDir: root,
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile: path,
+    logLevel: 'error',
+  });
+  return { path, dispose: () => rmSync(path, { force: true }) };
+}
+
+/**
+ * Imports a core bundle written by `bundleCore`.
+ * @param {string} path
+ * @returns {Promise<Core>}
+ */
+export async function importCore(path) {
+  return import(pathToFileURL(path).href);
+}
+
+/**
+ * Bundles and imports the core in one step (the bundle file is removed once imported).
+ * @returns {Promise<Core>}
+ */
+export async function loadCore() {
+  const bundle = await bundleCore();
+  try {
+    return await importCore(bundle.path);
+  } finally {
+    bundle.dispose();
+  }
+}

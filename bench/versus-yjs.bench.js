@@ -1,0 +1,198 @@
+// Side by side with Yjs, in Node, on the electoral workload (bench/lib/electoral-workload.js) of
+// 1,000 and 10,000 entities: local attribute writes (workload 1), remote changes applied from wire
+// bytes (2), delta and snapshot bytes (3), and retained heap per entity (4, in child processes
+// started with --expose-gc). Every figure is a median of several runs after a warm-up.
+import { execFile } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import * as Y from 'yjs';
+import { buildOurs, buildYjs } from './lib/electoral-workload.js';
+import { bundleCore, importCore } from './lib/load-core.js';
+import { comparison, repeat, repeatAsync } from './lib/stats.js';
+
+const SIZES = [1_000, 10_000];
+const EDITS = 100;
+const probe = fileURLToPath(new URL('./lib/heap-probe.js', import.meta.url));
+
+/** @param {number} n */
+const entities = (n) => n.toLocaleString('en-US');
+
+/**
+ * Writes per second of `writes` attribute writes spread over the voters.
+ * @param {number} writes
+ * @param {(voter: number, value: string) => void} write
+ * @param {number} voters
+ */
+function writeRate(writes, write, voters) {
+  let round = 0;
+  return () => {
+    round++;
+    const start = performance.now();
+    for (let i = 0; i < writes; i++) write(i % voters, `District ${round}.${i}`);
+    return writes / ((performance.now() - start) / 1000);
+  };
+}
+
+/**
+ * Retained heap per entity of one side, from a fresh `node --expose-gc` process.
+ * @param {'ours' | 'yjs'} side
+ * @param {number} n
+ * @param {string} corePath
+ */
+async function heapPerEntity(side, n, corePath) {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', probe, side, String(n), corePath]);
+  return /** @type {{ bytesPerEntity: number }} */ (JSON.parse(stdout)).bytesPerEntity;
+}
+
+/**
+ * Runs the comparison; `quick` does fewer repetitions and writes.
+ * @param {{ quick?: boolean }} [options]
+ */
+export async function run({ quick = false } = {}) {
+  const bundle = await bundleCore();
+  try {
+    const core = await importCore(bundle.path);
+    const runs = quick ? 3 : 7;
+    const writes = quick ? 20_000 : 100_000;
+    const results = [];
+
+    for (const n of SIZES) {
+      let ours = buildOurs(core, n, 'alice');
+      let yjs = buildYjs(n);
+      results.push(
+        comparison({
+          workload: 1,
+          name: `local attribute writes, ${entities(n)} entities`,
+          unit: 'writes/s',
+          ours: repeat(runs, writeRate(writes, (v, value) => ours.voters[v].setAttribute('district', value), ours.voters.length)),
+          theirs: repeat(runs, writeRate(writes, (v, value) => yjs.voters[v].set('district', value), yjs.voters.length)),
+          target: { of: 'ratio', op: '>=', limit: 1 },
+        }),
+      );
+
+      // The other workloads start from fresh builds: Yjs keeps every overwritten write in its
+      // delete set, which the write loop above would have grown far past a typical document.
+      ours = buildOurs(core, n, 'alice');
+      yjs = buildYjs(n);
+
+      // From the bytes a peer receives to merged state: parse, validate and apply, against Yjs's
+      // decode-and-integrate of the equivalent update.
+      const wire = JSON.stringify(ours.model.getDelta(new core.VersionVector()));
+      const update = Y.encodeStateAsUpdate(yjs.doc);
+      results.push(
+        comparison({
+          workload: 2,
+          name: `remote changes applied, whole ${entities(n)}-entity state as one delta, from wire bytes`,
+          unit: 'entities/s',
+          ours: repeat(runs, () => {
+            const bob = new core.ElectoralSystemModel({ modelId: 'bench', nodeId: 'bob' });
+            const start = performance.now();
+            const batch = core.decodeChangeBatch(JSON.parse(wire));
+            if ('error' in batch) throw new Error(batch.error);
+            const result = bob.applyChanges(batch);
+            const seconds = (performance.now() - start) / 1000;
+            if (!result.complete || result.applied !== batch.changes.length) throw new Error('the delta was not applied whole');
+            return n / seconds;
+          }),
+          theirs: repeat(runs, () => {
+            const doc = new Y.Doc();
+            const start = performance.now();
+            Y.applyUpdate(doc, update);
+            const seconds = (performance.now() - start) / 1000;
+            if (doc.getMap('entities').size !== n) throw new Error('the update was not applied whole');
+            return n / seconds;
+          }),
+          target: { of: 'ratio', op: '>=', limit: 1 },
+          extra: { changes: ours.model.getChangesSince(new core.VersionVector()).length },
+        }),
+      );
+
+      // Live sync: a replica holding the whole model receives EDITS one-attribute updates, each
+      // parsed, validated and applied on its own.
+      const baseWire = JSON.stringify(ours.model.getDelta(new core.VersionVector()));
+      const baseUpdate = Y.encodeStateAsUpdate(yjs.doc);
+      const oursSince = ours.model.version;
+      const yjsSince = Y.encodeStateVector(yjs.doc);
+      /** @type {string[]} */
+      const oursEdits = [];
+      /** @type {Uint8Array[]} */
+      const yjsEdits = [];
+      const onUpdate = (/** @type {Uint8Array} */ update) => yjsEdits.push(update);
+      yjs.doc.on('update', onUpdate);
+      for (let i = 0; i < EDITS; i++) {
+        const before = ours.model.version;
+        const voter = (i * 37) % ours.voters.length;
+        ours.voters[voter].setAttribute('name', `Edited ${i}`);
+        oursEdits.push(JSON.stringify(ours.model.getDelta(before)));
+        yjs.voters[voter].set('name', `Edited ${i}`);
+      }
+      yjs.doc.off('update', onUpdate);
+      results.push(
+        comparison({
+          workload: 2,
+          name: `remote changes applied, ${EDITS} one-attribute deltas into a ${entities(n)}-entity replica, from wire bytes`,
+          unit: 'deltas/s',
+          ours: repeat(runs, () => {
+            const bob = new core.ElectoralSystemModel({ modelId: 'bench', nodeId: 'bob' });
+            const base = core.decodeChangeBatch(JSON.parse(baseWire));
+            if ('error' in base) throw new Error(base.error);
+            bob.applyChanges(base);
+            const start = performance.now();
+            for (const wire of oursEdits) {
+              const batch = core.decodeChangeBatch(JSON.parse(wire));
+              if ('error' in batch) throw new Error(batch.error);
+              if (!bob.applyChanges(batch).complete) throw new Error('an edit was not applied whole');
+            }
+            return EDITS / ((performance.now() - start) / 1000);
+          }),
+          theirs: repeat(runs, () => {
+            const doc = new Y.Doc();
+            Y.applyUpdate(doc, baseUpdate);
+            const start = performance.now();
+            for (const update of yjsEdits) Y.applyUpdate(doc, update);
+            return EDITS / ((performance.now() - start) / 1000);
+          }),
+          target: { of: 'ratio', op: '>=', limit: 1 },
+        }),
+      );
+
+      if (n === 10_000) {
+        const delta = Buffer.from(JSON.stringify(ours.model.getDelta(oursSince)));
+        const yjsDelta = Y.encodeStateAsUpdate(yjs.doc, yjsSince);
+        const snapshot = Buffer.from(JSON.stringify(ours.model.getSnapshot()));
+        const yjsSnapshot = Y.encodeStateAsUpdate(yjs.doc);
+        const bytes = { of: /** @type {const} */ ('ratio'), op: /** @type {const} */ ('<='), limit: 1 };
+        results.push(
+          comparison({ workload: 3, name: `delta bytes after ${EDITS} attribute edits, ${entities(n)} entities (ours: JSON change batch; Yjs: update from a state vector)`, unit: 'bytes', ours: delta.length, theirs: yjsDelta.length, target: bytes }),
+          comparison({ workload: 3, name: `snapshot bytes, ${entities(n)} entities (ours: JSON snapshot; Yjs: whole-state update)`, unit: 'bytes', ours: snapshot.length, theirs: yjsSnapshot.length, target: bytes }),
+          comparison({ workload: 3, name: `delta bytes gzipped, ${EDITS} attribute edits, ${entities(n)} entities (for information)`, unit: 'bytes', ours: gzipSync(delta).length, theirs: gzipSync(yjsDelta).length }),
+          comparison({ workload: 3, name: `snapshot bytes gzipped, ${entities(n)} entities (for information)`, unit: 'bytes', ours: gzipSync(snapshot).length, theirs: gzipSync(yjsSnapshot).length }),
+        );
+      }
+    }
+
+    for (const n of SIZES) {
+      const probes = quick ? 1 : 3;
+      const measure = (/** @type {'ours' | 'yjs'} */ side) => repeatAsync(probes, () => heapPerEntity(side, n, bundle.path), { warmUp: false });
+      results.push(
+        comparison({
+          workload: 4,
+          name: `retained heap per entity, ${entities(n)} entities (Node, --expose-gc, fresh process each)`,
+          unit: 'bytes/entity',
+          ours: await measure('ours'),
+          theirs: await measure('yjs'),
+          target: { of: 'ratio', op: '<=', limit: 1 },
+        }),
+      );
+    }
+    return results;
+  } finally {
+    bundle.dispose();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  for (const row of await run({ quick: process.argv.includes('--quick') })) console.log(JSON.stringify({ bench: 'versus-yjs', ...row }));
+}
