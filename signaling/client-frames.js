@@ -77,9 +77,8 @@ export function decodeClientFrame(data, isBinary, maxFrameBytes) {
       return { type, room: frame.room, to: frame.to, data: frame.data };
     case 'ping':
       return { type };
-    case undefined:
-      return refuse(ErrorCode.badFrame, 'frame has no type');
     default:
+      if (typeof type !== 'string') return refuse(ErrorCode.badFrame, type === undefined ? 'frame has no type' : 'frame type must be a string');
       return refuse(ErrorCode.unknownType, `unknown frame type ${JSON.stringify(type).slice(0, 60)}`, ref);
   }
 }
