@@ -5,7 +5,7 @@ import type { MemoryConnection } from './memory-connection.js';
 import type { MemoryNetwork } from './memory-network.js';
 import type { PeerConnection, Transport } from './transport.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './message-framer.js';
-import { assertNodeId } from './wire-guards.js';
+import { assertNodeId, isNodeId } from './wire-guards.js';
 
 /** Options of `MemoryTransport`. */
 export interface MemoryTransportOptions {
@@ -55,6 +55,7 @@ export class MemoryTransport implements Transport {
 
   connect(peer: NodeId): Promise<PeerConnection> {
     if (this.closed) return Promise.reject(new Error('transport is closed'));
+    if (!isNodeId(peer)) return Promise.reject(new TypeError(`invalid node id ${JSON.stringify(peer)}`));
     if (peer === this.localId) return Promise.reject(new Error('cannot connect to itself'));
     return this.network.openLink(this, peer);
   }

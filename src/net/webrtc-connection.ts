@@ -1,0 +1,134 @@
+import type { NodeId } from '../crdt/dot.js';
+import { BackpressuredSender, type BackpressureOptions, type DataChannelLike } from './backpressured-sender.js';
+import { BaseConnection } from './base-connection.js';
+import type { NetLogger } from './logger.js';
+import { DEFAULT_CHUNK_BYTES, encodeCloseFrame, MessageFramer } from './message-framer.js';
+import { MessageReassembler } from './message-reassembler.js';
+import { ConnectionState } from './transport.js';
+
+/** What a WebRTC connection needs from the transport that made it. */
+export interface WebRtcConnectionOptions {
+  readonly peerId: NodeId;
+  readonly via: string;
+  readonly logger: NetLogger;
+  /** Names the signaling session that made this connection. */
+  readonly session: string;
+  /** The open data channel. */
+  readonly channel: DataChannelLike;
+  readonly maxMessageBytes: number;
+  /** Payload bytes per data-channel frame. Default 16 KiB. */
+  readonly chunkBytes?: number;
+  readonly backpressure?: BackpressureOptions;
+  /** Tears the peer connection down at once (idempotent). */
+  readonly teardown: () => void;
+  /** Called once, when this connection closed. */
+  readonly closed: (connection: WebRtcConnection) => void;
+}
+
+/**
+ * After a local close the data channel is closed gracefully (so the close notice and earlier frames
+ * still arrive) and the peer connection torn down when it finished; this long at the most.
+ */
+const CLOSE_GRACE_MS = 5000;
+
+/**
+ * One WebRTC data channel to a peer, carrying messages of any size: each is split into chunk
+ * frames, sent under backpressure (so memory stays flat however large the message) and joined on
+ * the other side. A close tells the peer why.
+ */
+export class WebRtcConnection extends BaseConnection {
+  readonly session: string;
+  private readonly channel: DataChannelLike;
+  private readonly maxMessageBytes: number;
+  private readonly framer: MessageFramer;
+  private readonly reassembler: MessageReassembler;
+  private readonly sender: BackpressuredSender;
+  private readonly teardown: () => void;
+  private readonly onClosed: (connection: WebRtcConnection) => void;
+
+  constructor(options: WebRtcConnectionOptions) {
+    super(options.peerId, options.via, options.logger);
+    this.session = options.session;
+    this.channel = options.channel;
+    this.maxMessageBytes = options.maxMessageBytes;
+    const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+    this.framer = new MessageFramer(chunkBytes);
+    this.reassembler = new MessageReassembler({
+      maxMessageBytes: this.maxMessageBytes,
+      maxChunkBytes: Math.max(chunkBytes, 16 * DEFAULT_CHUNK_BYTES),
+    });
+    this.sender = new BackpressuredSender(this.channel, options.backpressure);
+    this.teardown = options.teardown;
+    this.onClosed = options.closed;
+    this.markOpen();
+  }
+
+  /** Bytes queued in the data channel now; stays near the backpressure high-water mark at most. */
+  get bufferedAmount(): number {
+    return this.state === ConnectionState.open ? this.channel.bufferedAmount : 0;
+  }
+
+  send(message: Uint8Array): Promise<void> {
+    if (this.state !== ConnectionState.open) return Promise.reject(new Error(`connection to ${this.peerId} is closed`));
+    if (!(message instanceof Uint8Array)) return Promise.reject(new TypeError('a message must be a Uint8Array'));
+    if (message.byteLength > this.maxMessageBytes) {
+      return Promise.reject(
+        new RangeError(`message of ${message.byteLength} bytes exceeds the limit of ${this.maxMessageBytes}`),
+      );
+    }
+    // Frames are cut lazily while the channel drains: a copy keeps the caller free to reuse its buffer.
+    const sent = this.sender.write(this.framer.frames(message.slice()));
+    sent.catch((error: Error) => this.failed(error));
+    return sent;
+  }
+
+  close(reason = 'closed'): void {
+    if (!this.markClosed(reason)) return;
+    this.sender.fail(new Error(`connection to ${this.peerId} closed: ${reason}`));
+    try {
+      if (this.channel.readyState === 'open') this.channel.send(encodeCloseFrame(reason));
+      // Closing the channel (not the peer connection) lets the frames already queued arrive first.
+      this.channel.close();
+    } catch (error) {
+      this.logger.debug?.(`closing the data channel to ${this.peerId} failed`, error);
+    }
+    setTimeout(this.teardown, CLOSE_GRACE_MS);
+    this.onClosed(this);
+  }
+
+  /** @internal One frame from the data channel. */
+  frame(data: Uint8Array): void {
+    if (this.state !== ConnectionState.open) return;
+    const result = this.reassembler.push(data);
+    switch (result.kind) {
+      case 'message':
+        this.receive(result.message);
+        break;
+      case 'close':
+        this.end(`closed by peer: ${result.reason}`);
+        break;
+      case 'error':
+        // Chunks cannot be skipped on a reliable ordered channel: the stream is broken for good.
+        this.logger.warn(`invalid data from ${this.peerId}: ${result.reason}`);
+        this.close(`invalid data: ${result.reason}`);
+        break;
+      case 'pending':
+        break;
+    }
+  }
+
+  /** @internal The peer connection ended under this connection (or the peer said goodbye). */
+  end(reason: string): void {
+    if (!this.markClosed(reason)) {
+      this.teardown();
+      return;
+    }
+    this.sender.fail(new Error(`connection to ${this.peerId} closed: ${reason}`));
+    this.teardown();
+    this.onClosed(this);
+  }
+
+  private failed(error: Error): void {
+    if (this.state === ConnectionState.open) this.end(`sending failed: ${error.message}`);
+  }
+}

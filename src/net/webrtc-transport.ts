@@ -1,0 +1,399 @@
+import * as simplePeerBundle from 'simple-peer/simplepeer.min.js';
+import type { NodeId } from '../crdt/dot.js';
+import type { BackpressureOptions, DataChannelLike } from './backpressured-sender.js';
+import { Listeners } from './listeners.js';
+import { consoleLogger, type NetLogger } from './logger.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './message-framer.js';
+import type { SignalingChannel } from './peer-discovery.js';
+import type { PeerConnection, Transport } from './transport.js';
+import { WebRtcConnection } from './webrtc-connection.js';
+import { decodeRtcEnvelope, encodeRtcEnvelope, type RtcEnvelope, type RtcSignalData } from './webrtc-signal.js';
+import { assertNodeId, assertPositive, isNodeId, randomToken } from './wire-guards.js';
+
+/** Options of `WebRtcTransport`. */
+export interface WebRtcTransportOptions {
+  readonly localId: NodeId;
+  /** Relays offers, answers and candidates to peers: a discovery of the same room. */
+  readonly signaling: SignalingChannel;
+  /**
+   * STUN/TURN servers. Default none: peers on one network find each other by their host
+   * addresses, and no third party learns who talks to whom.
+   */
+  readonly iceServers?: RTCIceServer[];
+  /** A `connect` not open after this long fails. Default 15 s. */
+  readonly connectTimeoutMs?: number;
+  /** Larger messages are refused by `send`, and close the connection when announced. Default 64 MiB. */
+  readonly maxMessageBytes?: number;
+  /** Incoming connections beyond this many are refused. Default: no limit. */
+  readonly maxConnections?: number;
+  /** Payload bytes per data-channel frame. Default 16 KiB, which every browser accepts. */
+  readonly chunkBytes?: number;
+  /** When sending pauses for the data channel to drain. Default 1 MiB, resuming at 256 KiB. */
+  readonly backpressure?: BackpressureOptions;
+  readonly logger?: NetLogger;
+}
+
+/** The part of a simple-peer instance this transport uses. */
+interface SimplePeerInstance {
+  readonly _channel: DataChannelLike | null;
+  signal(data: RtcSignalData): void;
+  destroy(): void;
+  on(event: 'signal', listener: (data: unknown) => void): void;
+  on(event: 'connect' | 'close', listener: () => void): void;
+  on(event: 'data', listener: (data: Uint8Array) => void): void;
+  on(event: 'error', listener: (error: Error) => void): void;
+}
+
+type SimplePeerConstructor = new (options: {
+  initiator: boolean;
+  trickle: boolean;
+  config: RTCConfiguration;
+  channelConfig: RTCDataChannelInit;
+}) => SimplePeerInstance;
+
+interface Waiter {
+  readonly resolve: (connection: PeerConnection) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** One attempt at a peer connection, named by the offering side, from the first signal to its end. */
+interface Session {
+  readonly id: string;
+  readonly peerId: NodeId;
+  readonly peer: SimplePeerInstance;
+  /** `connect` calls it settles; none means the peer opened it and it is announced. */
+  waiters: Waiter[];
+  timer: ReturnType<typeof setTimeout> | undefined;
+  connection: WebRtcConnection | undefined;
+  error: Error | undefined;
+}
+
+/** A higher id's `request` waiting for the lower id's offer. */
+interface Request {
+  readonly waiters: Waiter[];
+  readonly timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * The WebRTC transport (over simple-peer): one reliable, ordered data channel per peer, set up
+ * through a `SignalingChannel`. Glare is settled by rule, not by race: the lower node id always
+ * offers, the higher one asks it to (`request`), so simultaneous connects make one connection.
+ * Each offer starts a session with its own id, so signals left over from an earlier attempt are
+ * ignored, and a new offer from a peer replaces its old connection (the peer reloaded). Every
+ * signal is checked before simple-peer sees it. Incoming connections are refused while nobody
+ * listens with `onConnection`. Bad signals are counted in `ignoredSignals`.
+ */
+export class WebRtcTransport implements Transport {
+  readonly kind = 'webrtc';
+  readonly localId: NodeId;
+  private readonly signaling: SignalingChannel;
+  private readonly iceServers: RTCIceServer[];
+  private readonly connectTimeoutMs: number;
+  private readonly maxMessageBytes: number;
+  private readonly maxConnections: number;
+  private readonly chunkBytes: number | undefined;
+  private readonly backpressure: BackpressureOptions | undefined;
+  private readonly logger: NetLogger;
+  private readonly connectionListeners: Listeners<[PeerConnection]>;
+  private readonly sessions = new Map<NodeId, Session>();
+  private readonly requests = new Map<NodeId, Request>();
+  private readonly unsubscribeSignals: () => void;
+  private closed = false;
+  private ignored = 0;
+
+  constructor(options: WebRtcTransportOptions) {
+    assertNodeId(options.localId, 'WebRtcTransport');
+    this.localId = options.localId;
+    this.signaling = options.signaling;
+    this.iceServers = [...(options.iceServers ?? [])];
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
+    assertPositive(this.connectTimeoutMs, 'WebRtcTransport connectTimeoutMs');
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    assertPositive(this.maxMessageBytes, 'WebRtcTransport maxMessageBytes');
+    this.maxConnections = options.maxConnections ?? Number.POSITIVE_INFINITY;
+    this.chunkBytes = options.chunkBytes;
+    this.backpressure = options.backpressure;
+    this.logger = options.logger ?? consoleLogger;
+    this.connectionListeners = new Listeners(this.logger, 'webrtc connection');
+    this.unsubscribeSignals = this.signaling.onSignal((from, data) => this.handleSignal(from, data));
+  }
+
+  /** Signals that were malformed, broke the protocol or came from a session that is over. */
+  get ignoredSignals(): number {
+    return this.ignored;
+  }
+
+  /** Open connections of this transport. */
+  get openConnections(): readonly PeerConnection[] {
+    return [...this.sessions.values()].flatMap((session) => (session.connection ? [session.connection] : []));
+  }
+
+  connect(peer: NodeId): Promise<PeerConnection> {
+    if (this.closed) return Promise.reject(new Error('transport is closed'));
+    if (!isNodeId(peer)) return Promise.reject(new TypeError(`invalid node id ${JSON.stringify(peer)}`));
+    if (peer === this.localId) return Promise.reject(new Error('cannot connect to itself'));
+    return new Promise((resolve, reject) => {
+      const waiter = { resolve, reject };
+      const session = this.sessions.get(peer);
+      if (session?.connection) resolve(session.connection);
+      else if (session) session.waiters.push(waiter);
+      else if (this.requests.has(peer)) this.requests.get(peer)?.waiters.push(waiter);
+      else if (this.localId < peer) this.startSession(peer, randomToken(16), true, [waiter]);
+      else this.request(peer, waiter);
+    });
+  }
+
+  onConnection(listener: (connection: PeerConnection) => void): () => void {
+    return this.connectionListeners.add(listener);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribeSignals();
+    for (const session of [...this.sessions.values()]) {
+      if (session.connection) session.connection.close('transport closed');
+      else this.abandon(session, 'transport closed', 'transport closed');
+    }
+    for (const [peer, request] of [...this.requests]) this.failRequest(peer, request, 'transport closed');
+    this.connectionListeners.clear();
+  }
+
+  /** The higher id asks the lower one to offer. */
+  private request(peer: NodeId, waiter: Waiter): void {
+    const timer = setTimeout(() => {
+      const request = this.requests.get(peer);
+      if (request) this.failRequest(peer, request, `no answer from ${peer} within ${this.connectTimeoutMs} ms`);
+    }, this.connectTimeoutMs);
+    this.requests.set(peer, { waiters: [waiter], timer });
+    this.sendEnvelope(peer, { kind: 'request' });
+  }
+
+  private failRequest(peer: NodeId, request: Request, reason: string): void {
+    clearTimeout(request.timer);
+    if (this.requests.get(peer) === request) this.requests.delete(peer);
+    for (const waiter of request.waiters) waiter.reject(new Error(reason));
+  }
+
+  private startSession(peerId: NodeId, id: string, initiator: boolean, waiters: Waiter[]): Session | undefined {
+    let peer: SimplePeerInstance;
+    try {
+      peer = new (simplePeer())({
+        initiator,
+        trickle: true,
+        // Always set: simple-peer's default names public STUN servers.
+        config: { iceServers: this.iceServers },
+        channelConfig: { ordered: true },
+      });
+    } catch (error) {
+      for (const waiter of waiters) waiter.reject(new Error(`WebRTC is unavailable: ${(error as Error).message}`));
+      return undefined;
+    }
+    const session: Session = { id, peerId, peer, waiters, timer: undefined, connection: undefined, error: undefined };
+    session.timer = setTimeout(
+      () => this.abandon(session, `could not connect to ${peerId} within ${this.connectTimeoutMs} ms`, 'timed out'),
+      this.connectTimeoutMs,
+    );
+    this.sessions.set(peerId, session);
+    peer.on('signal', (data) => {
+      if (this.sessions.get(peerId) === session) this.sendEnvelope(peerId, { kind: 'signal', session: id, data: data as RtcSignalData });
+    });
+    peer.on('connect', () => this.opened(session));
+    peer.on('data', (data) => session.connection?.frame(data));
+    peer.on('error', (error) => {
+      session.error ??= error;
+    });
+    peer.on('close', () => this.ended(session));
+    return session;
+  }
+
+  private opened(session: Session): void {
+    const channel = session.peer._channel;
+    if (this.sessions.get(session.peerId) !== session || session.connection || !channel) {
+      session.peer.destroy();
+      return;
+    }
+    clearTimeout(session.timer);
+    const connection = new WebRtcConnection({
+      peerId: session.peerId,
+      via: this.kind,
+      logger: this.logger,
+      session: session.id,
+      channel,
+      maxMessageBytes: this.maxMessageBytes,
+      chunkBytes: this.chunkBytes,
+      backpressure: this.backpressure,
+      teardown: () => session.peer.destroy(),
+      closed: () => {
+        if (this.sessions.get(session.peerId) === session) this.sessions.delete(session.peerId);
+      },
+    });
+    session.connection = connection;
+    const waiters = session.waiters;
+    session.waiters = [];
+    if (waiters.length === 0 && this.connectionListeners.size === 0) {
+      connection.close('not accepting connections');
+      return;
+    }
+    if (waiters.length === 0) this.connectionListeners.emit(connection);
+    for (const waiter of waiters) waiter.resolve(connection);
+  }
+
+  /** simple-peer closed the peer connection, for whatever reason. */
+  private ended(session: Session): void {
+    clearTimeout(session.timer);
+    const reason = session.error ? `connection failed: ${session.error.message}` : 'connection lost';
+    if (session.connection) {
+      session.connection.end(reason);
+      return;
+    }
+    if (this.sessions.get(session.peerId) === session) this.sessions.delete(session.peerId);
+    this.rejectWaiters(session, `could not connect to ${session.peerId}: ${reason}`);
+  }
+
+  /** Gives up on a session that is not open yet, telling the peer. */
+  private abandon(session: Session, reason: string, told: string): void {
+    if (session.connection) return;
+    clearTimeout(session.timer);
+    if (this.sessions.get(session.peerId) === session) {
+      this.sessions.delete(session.peerId);
+      this.sendEnvelope(session.peerId, { kind: 'close', session: session.id, reason: told });
+    }
+    session.peer.destroy();
+    this.rejectWaiters(session, reason);
+  }
+
+  private rejectWaiters(session: Session, reason: string): void {
+    const waiters = session.waiters;
+    session.waiters = [];
+    for (const waiter of waiters) waiter.reject(new Error(reason));
+  }
+
+  private handleSignal(from: NodeId, raw: unknown): void {
+    if (this.closed) return;
+    if (!isNodeId(from) || from === this.localId) {
+      this.ignore(`signal from an invalid sender ${JSON.stringify(from)?.slice(0, 80)}`);
+      return;
+    }
+    const envelope = decodeRtcEnvelope(raw);
+    if (typeof envelope === 'string') {
+      this.ignore(`signal from ${from}: ${envelope}`);
+      return;
+    }
+    switch (envelope.kind) {
+      case 'request':
+        this.requested(from);
+        break;
+      case 'signal':
+        this.signalled(from, envelope.session, envelope.data);
+        break;
+      case 'close':
+        this.refused(from, envelope.session, envelope.reason);
+        break;
+    }
+  }
+
+  /** The higher id wants a connection: offer one, unless one is already on its way. */
+  private requested(from: NodeId): void {
+    if (from < this.localId) {
+      this.ignore(`request from ${from}, which offers itself`);
+      return;
+    }
+    const session = this.sessions.get(from);
+    if (session && !session.connection) return; // our offer answers it
+    // It asks although we are connected: it lost its end (a reload, say).
+    session?.connection?.end('peer opened a new connection');
+    const refusal = this.refusal();
+    if (refusal !== undefined) this.sendEnvelope(from, { kind: 'close', session: undefined, reason: refusal });
+    else this.startSession(from, randomToken(16), true, []);
+  }
+
+  private signalled(from: NodeId, sessionId: string, data: RtcSignalData): void {
+    const session = this.sessions.get(from);
+    if (session?.id === sessionId) {
+      this.feed(session, data);
+      return;
+    }
+    if (data.type !== 'offer' || from > this.localId) {
+      this.ignore(`${data.type} from ${from} for session ${sessionId}, which is not current`);
+      return;
+    }
+    // A new offer from the lower id replaces whatever we had with it.
+    const waiters = session?.waiters ?? [];
+    if (session) {
+      session.waiters = [];
+      if (session.connection) session.connection.end('peer opened a new connection');
+      else this.abandon(session, 'replaced by a newer offer', 'replaced');
+    }
+    const request = this.requests.get(from);
+    if (request) {
+      clearTimeout(request.timer);
+      this.requests.delete(from);
+      waiters.push(...request.waiters);
+    }
+    const refusal = waiters.length === 0 ? this.refusal() : undefined;
+    if (refusal !== undefined) {
+      this.sendEnvelope(from, { kind: 'close', session: sessionId, reason: refusal });
+      return;
+    }
+    const started = this.startSession(from, sessionId, false, waiters);
+    if (started) this.feed(started, data);
+  }
+
+  private refused(from: NodeId, sessionId: string | undefined, reason: string): void {
+    if (sessionId === undefined) {
+      const request = this.requests.get(from);
+      if (request) this.failRequest(from, request, `refused by ${from}: ${reason}`);
+      return;
+    }
+    const session = this.sessions.get(from);
+    if (session?.id !== sessionId) return;
+    if (session.connection) {
+      session.connection.end(`closed by peer: ${reason}`);
+      return;
+    }
+    clearTimeout(session.timer);
+    this.sessions.delete(from);
+    session.peer.destroy();
+    this.rejectWaiters(session, `refused by ${from}: ${reason}`);
+  }
+
+  private feed(session: Session, data: RtcSignalData): void {
+    try {
+      session.peer.signal(data);
+    } catch (error) {
+      this.logger.debug?.(`signal for a closed session with ${session.peerId} dropped`, error);
+    }
+  }
+
+  /** Why a connection the peer opened would be refused now, if it would. */
+  private refusal(): string | undefined {
+    if (this.connectionListeners.size === 0) return 'not accepting connections';
+    if (this.sessions.size >= this.maxConnections) return 'too many connections';
+    return undefined;
+  }
+
+  private sendEnvelope(to: NodeId, envelope: RtcEnvelope): void {
+    try {
+      this.signaling.sendSignal(to, encodeRtcEnvelope(envelope));
+    } catch (error) {
+      this.logger.warn(`could not send a WebRTC signal to ${to}`, error);
+    }
+  }
+
+  private ignore(reason: string): void {
+    this.ignored++;
+    this.logger.debug?.(`webrtc transport ignored a signal: ${reason}`);
+  }
+}
+
+/**
+ * simple-peer's constructor from its prebuilt bundle: a bundler that understands CommonJS hands
+ * it over as the default export; loaded as a plain ES module it only sets `globalThis.SimplePeer`.
+ */
+function simplePeer(): SimplePeerConstructor {
+  const bundle = simplePeerBundle as { default?: unknown };
+  const constructor = bundle.default ?? (globalThis as { SimplePeer?: unknown }).SimplePeer;
+  if (typeof constructor !== 'function') throw new Error('simple-peer did not load');
+  return constructor as SimplePeerConstructor;
+}

@@ -1,0 +1,201 @@
+import { expect } from 'chai';
+import { asNodeId, type NodeId } from '../../src/crdt/dot.js';
+import { MemoryDiscovery } from '../../src/net/memory-discovery.js';
+import { MemoryNetwork } from '../../src/net/memory-network.js';
+import type { SignalingChannel } from '../../src/net/peer-discovery.js';
+import type { PeerConnection } from '../../src/net/transport.js';
+import { WebRtcTransport, type WebRtcTransportOptions } from '../../src/net/webrtc-transport.js';
+import { encodeRtcEnvelope } from '../../src/net/webrtc-signal.js';
+import { alice, bob, closed, eventually, inbox, nextConnection, patterned, recordingLogger, rejection, sameBytes, uniqueRoom } from './net-test-helpers.js';
+
+/** Records the configuration of every RTCPeerConnection made while installed. */
+function recordPeerConnections(): { readonly configs: RTCConfiguration[]; restore(): void } {
+  const Original = globalThis.RTCPeerConnection;
+  const configs: RTCConfiguration[] = [];
+  class Recording extends Original {
+    constructor(config?: RTCConfiguration) {
+      configs.push(config ?? {});
+      super(config);
+    }
+  }
+  globalThis.RTCPeerConnection = Recording as typeof RTCPeerConnection;
+  return { configs, restore: () => void (globalThis.RTCPeerConnection = Original) };
+}
+
+describe('WebRtcTransport', () => {
+  let network: MemoryNetwork;
+  let room: string;
+  const cleanups: Array<() => void> = [];
+  beforeEach(() => {
+    network = new MemoryNetwork({ kind: 'webrtc' });
+    room = uniqueRoom();
+  });
+  afterEach(() => {
+    for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+    network.close();
+  });
+
+  function discovery(nodeId: NodeId): MemoryDiscovery {
+    const made = new MemoryDiscovery(network, { room, nodeId, logger: recordingLogger() });
+    void made.start();
+    cleanups.push(() => void made.stop());
+    return made;
+  }
+
+  function transport(localId: NodeId, options: Partial<WebRtcTransportOptions> = {}, signaling: SignalingChannel = discovery(localId)): WebRtcTransport {
+    const made = new WebRtcTransport({ localId, signaling, logger: recordingLogger(), ...options });
+    cleanups.push(() => made.close());
+    return made;
+  }
+
+  async function pair(options: Partial<WebRtcTransportOptions> = {}): Promise<[WebRtcTransport, WebRtcTransport, PeerConnection, PeerConnection]> {
+    const a = transport(alice, options);
+    const b = transport(bob, options);
+    const incoming = nextConnection(b);
+    const atAlice = await a.connect(bob);
+    return [a, b, atAlice, await incoming];
+  }
+
+  it('gives every peer connection no ICE servers unless told, and the given ones otherwise', async () => {
+    const recorder = recordPeerConnections();
+    cleanups.push(() => recorder.restore());
+    await pair();
+    expect(recorder.configs).to.have.length(2);
+    for (const config of recorder.configs) expect(config.iceServers).to.deep.equal([]);
+
+    const iceServers = [{ urls: 'stun:127.0.0.1:3478' }];
+    const c = transport(asNodeId('carol'), { iceServers, connectTimeoutMs: 200 });
+    await rejection(c.connect(asNodeId('dave')));
+    expect(recorder.configs[2]!.iceServers).to.deep.equal(iceServers);
+  });
+
+  it('sends a 10 MB message without ever queueing more than the high-water mark in the channel', async () => {
+    const highWaterMark = 256 * 1024;
+    const [, , atAlice, atBob] = await pair({ backpressure: { highWaterMark, lowWaterMark: 64 * 1024 } });
+    const send = RTCDataChannel.prototype.send;
+    let mostQueued = 0;
+    let frames = 0;
+    RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: never) {
+      mostQueued = Math.max(mostQueued, this.bufferedAmount);
+      frames++;
+      return send.call(this, data);
+    };
+    cleanups.push(() => void (RTCDataChannel.prototype.send = send));
+    const toBob = inbox(atBob);
+    const large = patterned(10 * 1024 * 1024, 5);
+    await atAlice.send(large);
+    await eventually(() => toBob.length === 1);
+    RTCDataChannel.prototype.send = send;
+    expect(frames).to.equal(640);
+    // A frame is only handed over while at most the high-water mark waits.
+    expect(mostQueued).to.be.at.most(highWaterMark);
+    expect(sameBytes(toBob[0]!, large)).to.equal(true);
+  });
+
+  it('ignores malformed, stale and out-of-protocol signals, and still connects', async () => {
+    const signals: Array<(from: NodeId, data: unknown) => void> = [];
+    const fake: SignalingChannel = {
+      sendSignal: () => undefined,
+      onSignal: (listener) => {
+        signals.push(listener);
+        return () => undefined;
+      },
+    };
+    const b = transport(bob, {}, fake);
+    b.onConnection(() => expect.fail('no connection may come of bad signals'));
+    const inject = (from: string, data: unknown) => signals.forEach((listener) => listener(from as NodeId, data));
+    const offer = { type: 'offer', sdp: 'v=0\r\n' };
+    const bad: Array<[string, unknown]> = [
+      ['alice', 'not an object'],
+      ['alice', { t: 'rtc', v: 2, kind: 'request' }],
+      ['alice', { t: 'rtc', v: 1, kind: 'signal', session: 'bad session!', data: offer }],
+      ['alice', encodeRtcEnvelope({ kind: 'signal', session: 'stale', data: { type: 'answer', sdp: 'v=0' } })],
+      ['alice', { t: 'rtc', v: 1, kind: 'signal', session: 's1', data: { type: 'renegotiate' } }],
+      ['alice', { t: 'rtc', v: 1, kind: 'signal', session: 's1', data: { type: 'candidate', candidate: { candidate: 'x' } } }],
+      ['carol', encodeRtcEnvelope({ kind: 'signal', session: 's2', data: { type: 'offer', sdp: 'v=0' } })], // carol > bob never offers
+      ['alice', encodeRtcEnvelope({ kind: 'request' })], // alice < bob never requests
+      ['not valid!', encodeRtcEnvelope({ kind: 'request' })],
+      ['bob', encodeRtcEnvelope({ kind: 'request' })],
+    ];
+    for (const [from, data] of bad) inject(from, data);
+    expect(b.ignoredSignals).to.equal(bad.length);
+    expect(b.openConnections).to.have.length(0);
+  });
+
+  it('an offer simple-peer cannot use fails that attempt only', async () => {
+    const a = transport(alice, { connectTimeoutMs: 5000 });
+    const b = transport(bob);
+    const announced: PeerConnection[] = [];
+    b.onConnection((connection) => announced.push(connection));
+    // aaron < bob may offer, but this SDP is no session description at all.
+    const aaron = discovery(asNodeId('aaron'));
+    aaron.sendSignal(bob, encodeRtcEnvelope({ kind: 'signal', session: 'garbled', data: { type: 'offer', sdp: 'v=0\r\n' } }));
+    const atAlice = await a.connect(bob);
+    expect(atAlice.state).to.equal('open');
+    await eventually(() => announced.length > 0);
+    expect(announced.map((connection) => connection.peerId)).to.deep.equal([alice]);
+    expect(b.openConnections).to.have.length(1);
+  });
+
+  it('a new offer from a reloaded lower peer replaces its old connection', async () => {
+    const [, b, atAlice, atBob] = await pair();
+    const oldEnd = closed(atBob);
+    // alice's page reloads: the old signaling client is gone (its data channel lingers), a new one joins.
+    const aliceDiscovery = network.roomMembers(room).get(alice)!;
+    await aliceDiscovery.stop();
+    const reloaded = transport(alice);
+    const incoming = nextConnection(b);
+    const fresh = await reloaded.connect(bob);
+    const atBobFresh = await incoming;
+    expect(await oldEnd).to.equal('peer opened a new connection');
+    expect(atBobFresh).to.not.equal(atBob);
+    const toBob = inbox(atBobFresh);
+    await fresh.send(patterned(21));
+    await eventually(() => toBob.length === 1);
+    expect(atAlice.peerId).to.equal(bob);
+  });
+
+  it('a request from a reloaded higher peer replaces its old connection', async () => {
+    const [a, , , atBob] = await pair();
+    const atAliceOld = a.openConnections[0]!;
+    const oldEnd = closed(atAliceOld);
+    await network.roomMembers(room).get(bob)!.stop();
+    const reloaded = transport(bob);
+    const incoming = nextConnection(a);
+    const fresh = await reloaded.connect(alice);
+    const atAliceFresh = await incoming;
+    expect(await oldEnd).to.equal('peer opened a new connection');
+    const toAlice = inbox(atAliceFresh);
+    await fresh.send(patterned(22));
+    await eventually(() => toAlice.length === 1);
+    expect(atBob.peerId).to.equal(alice);
+  });
+
+  it('refuses incoming connections beyond maxConnections', async () => {
+    const a = transport(alice);
+    const b = transport(bob, { maxConnections: 1 });
+    b.onConnection(() => undefined);
+    await a.connect(bob);
+    const carol = transport(asNodeId('aaron'));
+    const refused = await rejection(carol.connect(bob));
+    expect(refused.message).to.contain('too many connections');
+  });
+
+  it('a peer that stops answering during setup times the attempt out', async () => {
+    const a = transport(alice, { connectTimeoutMs: 300 });
+    // bob's signals reach alice, but alice's never reach bob.
+    const b = transport(bob, {}, { sendSignal: () => undefined, onSignal: () => () => undefined });
+    b.onConnection(() => undefined);
+    const error = await rejection(a.connect(bob));
+    expect(error.message).to.contain('within 300 ms');
+  });
+
+  it('a closed connection makes the peer notice even when it was mid-message', async () => {
+    const [, , atAlice, atBob] = await pair();
+    const bobSees = closed(atBob);
+    const sending = atAlice.send(patterned(8 * 1024 * 1024));
+    atAlice.close('interrupted');
+    await rejection(sending);
+    expect(await bobSees).to.contain('interrupted');
+  });
+});
