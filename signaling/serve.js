@@ -1,0 +1,112 @@
+import { createServer } from 'node:http';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { attachSignalingServer, closeHttpServer, listen } from './signaling-server.js';
+import { answer, createStaticHandler } from './static-files.js';
+
+/** The built app, next to this folder. */
+export const DEFAULT_ROOT = fileURLToPath(new URL('../dist/', import.meta.url));
+/** Where the signaling WebSocket lives on the app server; the browser client derives it from the page's origin. */
+export const SIGNALING_PATH = '/signaling';
+
+/**
+ * @typedef {object} AppServerOptions
+ * @property {number} [port] Default 8080; 0 picks a free port.
+ * @property {string} [host] Default `127.0.0.1`.
+ * @property {string} [root] The built app. Default `dist/`.
+ * @property {Omit<import('./signaling-options.js').SignalingServerOptions, 'port' | 'host' | 'server' | 'path'>} [signaling] Limits and logger of the signaling server.
+ */
+
+/**
+ * @typedef {object} AppServer
+ * @property {number} port
+ * @property {string} url The app, e.g. `http://127.0.0.1:8080/`.
+ * @property {string} signalingUrl e.g. `ws://127.0.0.1:8080/signaling`.
+ * @property {() => import('./signaling-server.js').SignalingStats} stats
+ * @property {() => Promise<void>} close
+ */
+
+/**
+ * One HTTP server for everything `npm start` offers: the built app, `GET /healthz`, and the
+ * signaling WebSocket at `/signaling`, all on one port.
+ * @param {AppServerOptions} [options]
+ * @returns {Promise<AppServer>}
+ */
+export async function createAppServer({ port = 8080, host = '127.0.0.1', root = DEFAULT_ROOT, signaling: signalingOptions = {} } = {}) {
+  const serveStatic = await createStaticHandler(root);
+  const server = createServer((request, response) => {
+    const pathname = request.url?.split('?', 1)[0];
+    if (pathname === '/healthz') {
+      answer(response, request, 200, 'ok');
+      return;
+    }
+    if (pathname === SIGNALING_PATH) {
+      answer(response, request, 426, 'Upgrade Required: this is a WebSocket endpoint', { Upgrade: 'websocket' });
+      return;
+    }
+    serveStatic(request, response).catch((/** @type {unknown} */ error) => {
+      console.warn('[app] serving a request failed', error);
+      if (!response.headersSent) answer(response, request, 500, 'Internal Server Error');
+      else response.destroy();
+    });
+  });
+  const signaling = attachSignalingServer(server, { ...signalingOptions, path: SIGNALING_PATH });
+  try {
+    await listen(server, port, host);
+  } catch (error) {
+    await signaling.close();
+    throw error;
+  }
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('createAppServer: the server is not listening on TCP');
+  const origin = `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  return {
+    port: address.port,
+    url: `http://${origin}/`,
+    signalingUrl: `ws://${origin}${SIGNALING_PATH}`,
+    stats: signaling.stats,
+    async close() {
+      await signaling.close();
+      await closeHttpServer(server);
+    },
+  };
+}
+
+/** @param {string} text */
+function parsePort(text) {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new RangeError(`PORT must be an integer from 0 to 65535, got ${JSON.stringify(text)}`);
+  return port;
+}
+
+/** `node signaling/serve.js [dir]`: serves `dir` (default `dist/`) on HOST:PORT (default 127.0.0.1:8080). */
+async function main() {
+  let app;
+  try {
+    const [root = DEFAULT_ROOT] = process.argv.slice(2);
+    app = await createAppServer({ port: parsePort(process.env.PORT ?? '8080'), host: process.env.HOST || '127.0.0.1', root });
+  } catch (error) {
+    console.error(`EDNet P2P could not start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+  console.log(`EDNet P2P: ${app.url} (signaling at ${app.signalingUrl})`);
+  const stop = () => {
+    app.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+/** True when node was started on this file, rather than it being imported. */
+function runDirectly() {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (runDirectly()) await main();
