@@ -31,6 +31,26 @@ export function repeat(runs, measure) {
 }
 
 /**
+ * `repeat` for two measurements taken in turns (a, b, a, b, ...), so a change in the machine's
+ * load during the runs weighs on both sides alike.
+ * @param {number} runs
+ * @param {() => number} a
+ * @param {() => number} b
+ * @returns {[Sample, Sample]}
+ */
+export function repeatInTurns(runs, a, b) {
+  a();
+  b();
+  const as = [];
+  const bs = [];
+  for (let i = 0; i < runs; i++) {
+    as.push(a());
+    bs.push(b());
+  }
+  return [summarize(as), summarize(bs)];
+}
+
+/**
  * `repeat` for asynchronous measurements.
  * @param {number} runs
  * @param {() => Promise<number>} measure
