@@ -135,7 +135,7 @@ export class SignalingHub {
       connection.dropped = 0;
       const frame = decodeClientFrame(data, isBinary, this.options.maxFrameBytes);
       if (isRefusal(frame)) {
-        this.refuse(connection, frame);
+        this.refuseMalformed(connection, frame);
         return;
       }
       switch (frame.type) {
@@ -231,12 +231,20 @@ export class SignalingHub {
     this.relayed++;
   }
 
-  /** Answers with an `error` frame, and closes a connection that keeps sending refused frames. */
+  /**
+   * Answers a frame that was well-formed but cannot be done now (a full room, a taken id, a peer
+   * that just left). Clients meet these in good faith, so they only cost their share of the rate.
+   */
   refuse(/** @type {Connection} */ connection, /** @type {Refusal} */ refused) {
     this.refused++;
     this.send(connection, { type: 'error', ...refused });
+  }
+
+  /** Answers a malformed frame, and closes a connection that keeps sending them. */
+  refuseMalformed(/** @type {Connection} */ connection, /** @type {Refusal} */ refused) {
+    this.refuse(connection, refused);
     if (!connection.refusals.take()) {
-      this.end(connection, CloseCode.policy, `too many refused frames (last: ${refused.code})`, LeaveReason.disconnected);
+      this.end(connection, CloseCode.policy, `too many malformed frames (last: ${refused.code})`, LeaveReason.disconnected);
     }
   }
 

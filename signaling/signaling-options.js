@@ -13,7 +13,7 @@
  * @property {number} [messagesPerSecond] Sustained frames per connection. Default 100.
  * @property {number} [messageBurst] Frames a connection may send at once. Default 200.
  * @property {number} [heartbeatIntervalMs] WebSocket ping period; two missed pongs end the connection. Default 15 s.
- * @property {number} [maxRefusedFrames] Refused frames (recovering over a minute) before closing with 1008. Default 20.
+ * @property {number} [maxRefusedFrames] Malformed frames (recovering over a minute) before closing with 1008. Default 20.
  * @property {number} [maxBufferedBytes] Unsent bytes queued for one connection before it is dropped as too slow. Default 1 MiB.
  * @property {SignalingLogger} [logger] Default: the console, `[signaling]` prefix, no debug output.
  * @property {() => number} [now] Clock in milliseconds for the rate limits. Default `performance.now`.

@@ -108,7 +108,7 @@ test('a connection that keeps flooding is closed with 1008 and its rooms are tol
   assert.deepEqual(await alice.next('peer-left'), { type: 'peer-left', room: 'r', peer: 'bob', reason: 'disconnected' });
 });
 
-test('a connection that keeps sending refused frames is closed with 1008', async (t) => {
+test('a connection that keeps sending malformed frames is closed with 1008', async (t) => {
   const clock = manualClock();
   const server = await startServer({ maxRefusedFrames: 3, now: clock.now });
   t.after(() => server.close());
@@ -124,9 +124,26 @@ test('a connection that keeps sending refused frames is closed with 1008', async
     assert.equal((await alice.error()).code, 'unknown-type');
   }
   await alice.sync();
-  alice.send({ type: 'leave', room: 'nowhere' });
-  assert.equal((await alice.error()).code, 'not-in-room');
-  assert.deepEqual(await alice.closed, { code: 1008, reason: 'too many refused frames (last: not-in-room)' });
+  alice.send({ type: 'join', room: 'r' });
+  assert.equal((await alice.error()).code, 'bad-frame');
+  assert.deepEqual(await alice.closed, { code: 1008, reason: 'too many malformed frames (last: bad-frame)' });
+});
+
+test('refusals of well-formed frames (full room, taken id, unknown peer) never close the connection', async (t) => {
+  const clock = manualClock();
+  const server = await startServer({ maxRefusedFrames: 2, maxPeersPerRoom: 1, now: clock.now });
+  t.after(() => server.close());
+  const alice = await TestClient.connect(server.url);
+  const bob = await TestClient.connect(server.url);
+  await alice.join('r', 'alice');
+  for (let i = 0; i < 5; i++) {
+    assert.equal((await bob.join('r', 'alice')).code, 'peer-id-taken');
+    assert.equal((await bob.join('r', 'bob')).code, 'room-full');
+    bob.send({ type: 'signal', room: 'r', to: 'alice', data: 1 });
+    assert.equal((await bob.error()).code, 'not-in-room');
+  }
+  await alice.close();
+  assert.equal((await bob.join('r', 'bob')).type, 'joined');
 });
 
 test('a peer that stops answering heartbeats is removed and its room is told', async (t) => {
