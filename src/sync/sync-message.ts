@@ -1,8 +1,11 @@
-import type { ChangeBatch, VersionVectorJSON } from '../domain/model-change.js';
-import { decodeChangeBatch } from '../domain/index.js';
+import { VersionVector } from '../crdt/index.js';
+import { type ChangeBatch, type VersionVectorJSON, MODEL_ID_PATTERN, decodeChangeBatch } from '../domain/index.js';
 
 /** Sync protocol versions this build speaks; the handshake picks the highest both sides know. */
 export const SYNC_PROTOCOLS: readonly number[] = [1];
+
+/** Display names are capped; longer ones are refused rather than cut, so a peer sees its own name. */
+export const MAX_DISPLAY_NAME_CHARS = 64;
 
 /**
  * Opens every connection. `models` maps each model this node holds to its version, so the other
@@ -13,33 +16,53 @@ export interface HelloMessage {
   readonly protocols: readonly number[];
   readonly node: string;
   readonly models: Readonly<Record<string, VersionVectorJSON>>;
+  /** The name the user gave this device, shown to peers; null if none. */
+  readonly name?: string | null;
   readonly auth?: unknown;
 }
 
-/** Changes the receiver lacks. `part`/`parts` number the pieces of a large delta. */
-export interface DeltaMessage {
-  readonly t: 'delta';
-  readonly batch: ChangeBatch;
-  readonly part: number;
-  readonly parts: number;
+/** The sender's display name changed. */
+export interface InfoMessage {
+  readonly t: 'info';
+  readonly name: string | null;
 }
 
 /**
- * Sent after applying a delta: the receiver's version now. `complete: false` means the delta
- * assumed state the receiver lacked, so the sender must recompute from this version.
+ * Changes the receiver lacks. `seq` numbers the deltas sent on this connection (1, 2, …; every
+ * part of one delta has the same); `part`/`parts` number the pieces of a large delta.
+ */
+export interface DeltaMessage {
+  readonly t: 'delta';
+  readonly seq: number;
+  readonly part: number;
+  readonly parts: number;
+  readonly batch: ChangeBatch;
+}
+
+/**
+ * Sent after the last part of a delta: the receiver's version now, and `seen`, the highest delta
+ * seq it has received on this connection. `complete: false` means it could not adopt the delta's
+ * version (it lacked what the delta assumed, or refused part of it).
  */
 export interface AckMessage {
   readonly t: 'ack';
   readonly model: string;
   readonly version: VersionVectorJSON;
   readonly complete: boolean;
+  readonly seen: number;
 }
 
-/** Anti-entropy and explicit sync requests: "this is what I have; send me what I lack". */
+/**
+ * Anti-entropy, explicit sync requests and model announcements: "this is what I have; send me
+ * what I lack". `sent` is the last delta seq the sender sent on this connection (so the receiver
+ * knows any delta up to it either arrived or was lost); `seen` as in `AckMessage`.
+ */
 export interface VersionMessage {
   readonly t: 'version';
   readonly model: string;
   readonly version: VersionVectorJSON;
+  readonly sent: number;
+  readonly seen: number;
 }
 
 /** Sent before closing a connection on purpose (unsupported protocol, repeated bad frames). */
@@ -49,17 +72,16 @@ export interface ErrorMessage {
 }
 
 /** Every message of the sync protocol. */
-export type SyncMessage = HelloMessage | DeltaMessage | AckMessage | VersionMessage | ErrorMessage;
+export type SyncMessage = HelloMessage | DeltaMessage | AckMessage | VersionMessage | InfoMessage | ErrorMessage;
 
 /** A refused frame, with the reason. */
 export interface SyncDecodeError {
   readonly error: string;
 }
 
-const MODEL_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_MODELS = 64;
-const MAX_VECTOR_NODES = 10_000;
+const MAX_PARTS = 1_000_000;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -70,8 +92,8 @@ export function encodeSyncMessage(message: SyncMessage): Uint8Array {
 }
 
 /**
- * Parses and validates one frame from a peer. Never throws: anything malformed comes back as a
- * `SyncDecodeError`, because a peer may be buggy or hostile.
+ * Parses and validates one frame from a peer, version vectors included. Never throws: anything
+ * malformed comes back as a `SyncDecodeError`, because a peer may be buggy or hostile.
  */
 export function decodeSyncMessage(bytes: Uint8Array, maxBytes: number): SyncMessage | SyncDecodeError {
   if (bytes.byteLength > maxBytes) return { error: `frame of ${bytes.byteLength} bytes exceeds ${maxBytes}` };
@@ -90,6 +112,8 @@ export function decodeSyncMessage(bytes: Uint8Array, maxBytes: number): SyncMess
     case 'ack':
     case 'version':
       return decodeVersionLike(raw);
+    case 'info':
+      return isDisplayName(raw.name) ? { t: 'info', name: raw.name } : { error: 'info: name must be null or a short string' };
     case 'error':
       return typeof raw.reason === 'string' && raw.reason.length <= 1000
         ? { t: 'error', reason: raw.reason }
@@ -113,44 +137,58 @@ function decodeHello(raw: Record<string, unknown>): HelloMessage | SyncDecodeErr
   if (!isRecord(models)) return { error: 'hello: models must be an object' };
   const entries = Object.entries(models);
   if (entries.length > MAX_MODELS) return { error: `hello: more than ${MAX_MODELS} models` };
+  const versions: Record<string, VersionVectorJSON> = {};
   for (const [id, version] of entries) {
-    if (!MODEL_ID.test(id)) return { error: 'hello: bad model id' };
-    const problem = checkVersionShape(version);
-    if (problem) return { error: `hello: ${problem}` };
+    if (!MODEL_ID_PATTERN.test(id)) return { error: 'hello: bad model id' };
+    const parsed = parseVersion(version);
+    if ('error' in parsed) return { error: `hello: ${parsed.error}` };
+    versions[id] = parsed;
   }
-  return { t: 'hello', protocols: protocols as number[], node, models: models as Record<string, VersionVectorJSON>, auth: raw.auth };
+  const name = raw.name ?? null;
+  if (!isDisplayName(name)) return { error: 'hello: name must be null or a short string' };
+  return { t: 'hello', protocols: protocols as number[], node, models: versions, name, auth: raw.auth };
 }
 
 function decodeDelta(raw: Record<string, unknown>): DeltaMessage | SyncDecodeError {
-  const { part, parts } = raw;
-  if (!Number.isSafeInteger(parts) || (parts as number) < 1 || (parts as number) > 1_000_000)
-    return { error: 'delta: bad parts' };
-  if (!Number.isSafeInteger(part) || (part as number) < 1 || (part as number) > (parts as number))
-    return { error: 'delta: bad part' };
+  const { seq, part, parts } = raw;
+  if (!isCount(seq) || seq < 1) return { error: 'delta: bad seq' };
+  if (!isCount(parts) || parts < 1 || parts > MAX_PARTS) return { error: 'delta: bad parts' };
+  if (!isCount(part) || part < 1 || part > parts) return { error: 'delta: bad part' };
   const batch = decodeChangeBatch(raw.batch);
   if ('error' in batch) return { error: `delta: ${batch.error}` };
-  if (Boolean(batch.partial) !== (part !== parts)) return { error: 'delta: partial flag disagrees with part numbers' };
-  return { t: 'delta', batch, part: part as number, parts: parts as number };
+  // The last part may be partial too: then its version is context only, never adopted.
+  if (part !== parts && !batch.partial) return { error: 'delta: a part before the last must be partial' };
+  return { t: 'delta', seq, part, parts, batch };
 }
 
 function decodeVersionLike(raw: Record<string, unknown>): AckMessage | VersionMessage | SyncDecodeError {
-  const { model, version } = raw;
-  if (typeof model !== 'string' || !MODEL_ID.test(model)) return { error: `${raw.t}: bad model id` };
-  const problem = checkVersionShape(version);
-  if (problem) return { error: `${raw.t}: ${problem}` };
-  const vector = version as VersionVectorJSON;
-  if (raw.t === 'version') return { t: 'version', model, version: vector };
+  const { model, seen } = raw;
+  if (typeof model !== 'string' || !MODEL_ID_PATTERN.test(model)) return { error: `${raw.t}: bad model id` };
+  const version = parseVersion(raw.version);
+  if ('error' in version) return { error: `${raw.t}: ${version.error}` };
+  if (!isCount(seen)) return { error: `${raw.t}: seen must be a non-negative integer` };
+  if (raw.t === 'version') {
+    if (!isCount(raw.sent)) return { error: 'version: sent must be a non-negative integer' };
+    return { t: 'version', model, version, sent: raw.sent, seen };
+  }
   if (typeof raw.complete !== 'boolean') return { error: 'ack: complete must be a boolean' };
-  return { t: 'ack', model, version: vector, complete: raw.complete };
+  return { t: 'ack', model, version, complete: raw.complete, seen };
 }
 
-/** Cheap structural check; the model's `VersionVector.fromJSON` validates the numbers fully. */
-function checkVersionShape(version: unknown): string | undefined {
-  if (!isRecord(version)) return 'version must be an object';
-  const nodes = Object.keys(version);
-  if (nodes.length > MAX_VECTOR_NODES) return 'version has too many nodes';
-  for (const node of nodes) if (!NODE_ID.test(node)) return 'version has a bad node id';
-  return undefined;
+function parseVersion(version: unknown): VersionVectorJSON | SyncDecodeError {
+  try {
+    return VersionVector.fromJSON(version).toJSON();
+  } catch (error) {
+    return { error: `version: ${(error as Error).message}` };
+  }
+}
+
+function isCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+function isDisplayName(value: unknown): value is string | null {
+  return value === null || (typeof value === 'string' && value.length <= MAX_DISPLAY_NAME_CHARS);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,9 +1,13 @@
 import type { NodeId } from '../crdt/dot.js';
 import { VersionVector } from '../crdt/index.js';
-import type { ApplyChangesResult, ChangeBatch } from '../domain/model-change.js';
 import type { SynchronizableDomainModel } from '../domain/synchronizable-domain-model.js';
 import type { PeerConnection } from '../net/transport.js';
+import { PeerModelSync } from './peer-model-sync.js';
+import { sendableChanges } from './sendable-changes.js';
+import { splitBatch } from './split-batch.js';
+import { type PeerStatus, type SyncCounters, type SyncEngineEvent, type SyncResult, emptyCounters } from './sync-engine-event.js';
 import {
+  MAX_DISPLAY_NAME_CHARS,
   SYNC_PROTOCOLS,
   decodeSyncMessage,
   encodeSyncMessage,
@@ -14,7 +18,8 @@ import {
   type SyncMessage,
   type VersionMessage,
 } from './sync-message.js';
-import { splitBatch } from './split-batch.js';
+
+export type { PeerModelStatus, PeerStatus, SyncCounters, SyncEngineEvent, SyncResult } from './sync-engine-event.js';
 
 /** Where the engine reports input it refused. Never throws; the default writes to the console. */
 export interface SyncLogger {
@@ -24,114 +29,49 @@ export interface SyncLogger {
 /** Options of `SynchronizationEngine`. */
 export interface SynchronizationEngineOptions {
   readonly nodeId: NodeId;
-  /** How often versions are compared again with every peer; 0 turns it off. Default 30 s. */
+  /** How often versions are compared again with every peer once started; 0 turns it off. Default 30 s. */
   readonly antiEntropyIntervalMs?: number;
-  /** Larger deltas travel in parts of this many changes, so progress shows and memory stays flat. */
+  /** Larger deltas travel in parts of this many changes, so progress shows and memory stays flat. Default 2,000. */
   readonly maxChangesPerMessage?: number;
   /** Frames larger than this are refused. Default 64 MiB. */
   readonly maxMessageBytes?: number;
-  /** Bad frames or rejected changes tolerated from one peer before it is disconnected. */
+  /** Bad frames or deltas with rejected changes tolerated from one peer before it is disconnected. Default 10. */
   readonly maxOffences?: number;
+  /** The name this device shows to peers (sent in the hello; `setDisplayName` changes it). */
+  readonly displayName?: string | null;
   readonly logger?: SyncLogger;
 }
 
-/** Traffic counters, per peer and in `SyncResult`. */
-export interface SyncCounters {
-  messagesSent: number;
-  messagesReceived: number;
-  bytesSent: number;
-  bytesReceived: number;
-  changesSent: number;
-  changesReceived: number;
-  changesApplied: number;
-  changesRejected: number;
-}
-
-/** The seed's `SyncResult`: what one `synchronize` call exchanged and whether it converged. */
-export interface SyncResult extends SyncCounters {
-  readonly modelId: string;
-  /** Connected peers holding the model. */
-  readonly peers: number;
-  /** Of those, how many ended with exactly our version. */
-  readonly inSyncPeers: number;
-  readonly durationMs: number;
-}
-
-/** What the engine knows about one peer and one model. */
-export interface PeerModelStatus {
-  readonly modelId: string;
-  /** True when the peer's last reported version equals ours: neither side lacks anything. */
-  readonly inSync: boolean;
-  /** The version the peer last reported (or that its deltas proved). */
-  readonly confirmed: VersionVector | null;
-  /** Deltas sent and not yet acknowledged. */
-  readonly unacked: number;
-}
-
-/** What the engine knows about one connected peer. */
-export interface PeerStatus {
-  readonly peerId: NodeId;
-  readonly via: string;
-  /** False until the peer's hello arrived. */
-  readonly ready: boolean;
-  readonly models: readonly PeerModelStatus[];
-  readonly counters: Readonly<SyncCounters>;
-}
-
-/** Events the engine reports. */
-export type SyncEngineEvent =
-  | { readonly type: 'peer-ready'; readonly peerId: NodeId }
-  | { readonly type: 'peer-removed'; readonly peerId: NodeId; readonly reason: string }
-  | { readonly type: 'peer-sync-state'; readonly peerId: NodeId; readonly modelId: string; readonly inSync: boolean }
-  | {
-      readonly type: 'sync-progress';
-      readonly peerId: NodeId;
-      readonly modelId: string;
-      readonly part: number;
-      readonly parts: number;
-    }
-  | {
-      readonly type: 'changes-applied';
-      readonly peerId: NodeId;
-      readonly modelId: string;
-      readonly result: ApplyChangesResult;
-    }
-  | { readonly type: 'peer-offence'; readonly peerId: NodeId; readonly reason: string };
-
-interface PeerModelState {
-  /** What we believe the peer holds: its reports plus everything we sent it. */
-  known: VersionVector;
-  confirmed: VersionVector | null;
-  unacked: number;
-  lastInSync: boolean;
+/** Parts of a delta arriving: a part missing makes the delta's version unadoptable. */
+interface IncomingDelta {
+  readonly seq: number;
+  readonly part: number;
+  readonly broken: boolean;
 }
 
 interface PeerState {
   readonly connection: PeerConnection;
   protocol: number | null;
-  readonly models: Map<string, PeerModelState>;
+  name: string | null;
+  /** The models both sides hold. */
+  readonly models: Map<string, PeerModelSync>;
   offences: number;
   readonly counters: SyncCounters;
   readonly unsubscribe: Array<() => void>;
+  /** The seq of the last delta sent on this connection. */
+  sentSeq: number;
+  /** The highest delta seq received, or known lost, on this connection. */
+  seenSeq: number;
+  incoming: IncomingDelta | null;
 }
 
-const emptyCounters = (): SyncCounters => ({
-  messagesSent: 0,
-  messagesReceived: 0,
-  bytesSent: 0,
-  bytesReceived: 0,
-  changesSent: 0,
-  changesReceived: 0,
-  changesApplied: 0,
-  changesRejected: 0,
-});
-
 /**
- * The seed's `SynchronizationEngine`. On every connection both sides say what they hold; each
- * then sends exactly what the other lacks. Afterwards every local edit and every change learned
- * from one peer goes, batched per event-loop turn, to each peer that lacks it (so a partial mesh
- * converges), never back to where it came from and never twice. Periodic anti-entropy compares
- * versions again, so nothing dropped stays missing.
+ * The seed's `SynchronizationEngine`. On every connection both sides say what they hold (hello);
+ * each then sends exactly what the other lacks. Afterwards every local edit and every change
+ * learned from one peer goes, batched per event-loop turn, to each peer that lacks it (so a
+ * partial mesh converges), never back to where it came from. Acks and periodic anti-entropy
+ * correct what the engine believes a peer holds, so nothing lost stays missing. The protocol is
+ * described in docs/protocol.md.
  */
 export class SynchronizationEngine {
   readonly nodeId: NodeId;
@@ -144,12 +84,12 @@ export class SynchronizationEngine {
   private readonly counters = emptyCounters();
   private flushScheduled = false;
   private timer: ReturnType<typeof setInterval> | undefined;
-  private running = false;
   private readonly antiEntropyIntervalMs: number;
   private readonly maxChangesPerMessage: number;
   private readonly maxMessageBytes: number;
   private readonly maxOffences: number;
   private readonly logger: SyncLogger;
+  private displayName: string | null;
 
   constructor(options: SynchronizationEngineOptions) {
     this.nodeId = options.nodeId;
@@ -157,20 +97,25 @@ export class SynchronizationEngine {
     this.maxChangesPerMessage = options.maxChangesPerMessage ?? 2_000;
     this.maxMessageBytes = options.maxMessageBytes ?? 64 * 1024 * 1024;
     this.maxOffences = options.maxOffences ?? 10;
+    this.displayName = checkDisplayName(options.displayName ?? null);
     this.logger = options.logger ?? { warn: (message, details) => console.warn(`[sync] ${message}`, details ?? '') };
-    if (this.maxChangesPerMessage < 1) throw new RangeError('maxChangesPerMessage must be at least 1');
+    if (!(this.antiEntropyIntervalMs >= 0)) throw new RangeError('antiEntropyIntervalMs must be 0 or more');
+    for (const [name, value] of [
+      ['maxChangesPerMessage', this.maxChangesPerMessage],
+      ['maxMessageBytes', this.maxMessageBytes],
+      ['maxOffences', this.maxOffences],
+    ] as const)
+      if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer`);
   }
 
   /** Starts periodic anti-entropy. Connections can be added before or after. */
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    if (this.antiEntropyIntervalMs > 0) this.timer = setInterval(() => this.antiEntropy(), this.antiEntropyIntervalMs);
+    if (this.timer !== undefined || this.antiEntropyIntervalMs === 0) return;
+    this.timer = setInterval(() => this.antiEntropy(), this.antiEntropyIntervalMs);
   }
 
-  /** Stops anti-entropy and closes every connection the engine holds. */
+  /** Stops anti-entropy and closes every connection the engine holds. Models stay registered. */
   stop(): void {
-    this.running = false;
     clearInterval(this.timer);
     this.timer = undefined;
     for (const peer of [...this.peers.values()]) peer.connection.close('node stopped');
@@ -188,14 +133,15 @@ export class SynchronizationEngine {
     if (model.modelId !== modelId) throw new Error(`model id ${model.modelId} does not match ${modelId}`);
     const unsubscribe = model.onChange(() => this.markDirty(modelId));
     this.models.set(modelId, { model, unsubscribe });
-    const announce: VersionMessage = { t: 'version', model: modelId, version: model.version.toJSON() };
-    for (const peer of this.readyPeers()) this.send(peer, announce);
+    // Peers that hold it answer with their version, and the exchange starts as after a hello.
+    for (const peer of this.readyPeers()) this.sendVersion(peer, modelId);
   }
 
-  /** Stops syncing a model. */
+  /** Stops syncing a model; deltas for it are ignored from then on. */
   unregisterModel(modelId: string): void {
     this.models.get(modelId)?.unsubscribe();
     this.models.delete(modelId);
+    this.dirty.delete(modelId);
     for (const peer of this.peers.values()) peer.models.delete(modelId);
   }
 
@@ -204,23 +150,27 @@ export class SynchronizationEngine {
    * A second connection to a peer that already has one replaces it.
    */
   addConnection(connection: PeerConnection): void {
+    if (connection.peerId === this.nodeId) throw new Error('a connection to this node itself');
     this.peers.get(connection.peerId)?.connection.close('replaced by a newer connection');
     const peer: PeerState = {
       connection,
       protocol: null,
+      name: null,
       models: new Map(),
       offences: 0,
       counters: emptyCounters(),
       unsubscribe: [],
+      sentSeq: 0,
+      seenSeq: 0,
+      incoming: null,
     };
     this.peers.set(connection.peerId, peer);
     peer.unsubscribe.push(
       connection.onMessage((bytes) => this.receive(peer, bytes)),
       connection.onClose((reason) => this.removePeer(peer, reason)),
     );
-    const models: Record<string, ReturnType<VersionVector['toJSON']>> = {};
-    for (const [id, { model }] of this.models) models[id] = model.version.toJSON();
-    this.send(peer, { t: 'hello', protocols: SYNC_PROTOCOLS, node: this.nodeId, models });
+    const models: HelloMessage['models'] = Object.fromEntries([...this.models].map(([id, { model }]) => [id, model.version.toJSON()]));
+    this.send(peer, { t: 'hello', protocols: SYNC_PROTOCOLS, node: this.nodeId, models, name: this.displayName });
   }
 
   /**
@@ -228,14 +178,13 @@ export class SynchronizationEngine {
    * missing both ways, and resolves when all of them are in sync or `timeoutMs` passed.
    */
   async synchronize(modelId: string, timeoutMs = 10_000): Promise<SyncResult> {
-    const entry = this.models.get(modelId);
-    if (!entry) throw new Error(`model ${modelId} is not registered`);
+    if (!this.models.has(modelId)) throw new Error(`model ${modelId} is not registered`);
+    if (!(timeoutMs >= 0)) throw new RangeError('timeoutMs must be 0 or more');
     const started = performance.now();
     const before = { ...this.counters };
-    const message: VersionMessage = { t: 'version', model: modelId, version: entry.model.version.toJSON() };
     for (const peer of this.readyPeers()) {
-      if (!peer.models.has(modelId)) continue;
-      this.send(peer, message);
+      peer.models.get(modelId)?.progressed();
+      this.sendVersion(peer, modelId);
       this.sendDelta(peer, modelId);
     }
     await new Promise<void>((resolve) => {
@@ -251,11 +200,10 @@ export class SynchronizationEngine {
       const unsubscribe = this.onEvent(check);
       check();
     });
-    const after = this.counters;
-    const sharing = this.sharingPeers(modelId);
     const diff = Object.fromEntries(
-      Object.entries(after).map(([key, value]) => [key, value - before[key as keyof SyncCounters]]),
+      Object.entries(this.counters).map(([key, value]) => [key, value - before[key as keyof SyncCounters]]),
     ) as unknown as SyncCounters;
+    const sharing = this.sharingPeers(modelId);
     return {
       ...diff,
       modelId,
@@ -265,13 +213,21 @@ export class SynchronizationEngine {
     };
   }
 
-  /** Every connected peer, whether we are in sync with it per model, and its traffic. */
+  /** Changes the name peers see for this device and tells every connected peer. */
+  setDisplayName(name: string | null): void {
+    this.displayName = checkDisplayName(name);
+    for (const peer of this.readyPeers()) this.send(peer, { t: 'info', name: this.displayName });
+  }
+
+  /** Every connected peer, whether we are in sync with it per shared model, and its traffic. */
   peerStatus(): PeerStatus[] {
     return [...this.peers.values()].map((peer) => ({
       peerId: peer.connection.peerId,
       via: peer.connection.via,
       ready: peer.protocol !== null,
+      name: peer.name,
       counters: { ...peer.counters },
+      offences: peer.offences,
       models: [...peer.models].map(([modelId, state]) => ({
         modelId,
         inSync: this.isInSync(peer, modelId),
@@ -281,15 +237,19 @@ export class SynchronizationEngine {
     }));
   }
 
-  /** Local changes of `modelId` that no peer has confirmed holding (this session). */
+  /**
+   * Own operations (seqs) of `modelId` past the highest one any peer confirmed holding, this
+   * session or before (`setAcknowledgedOwnChanges`).
+   */
   unsentChanges(modelId: string): number {
     const entry = this.models.get(modelId);
     if (!entry) return 0;
     return Math.max(0, entry.model.version.get(this.nodeId) - (this.acknowledgedOwnSeq.get(modelId) ?? 0));
   }
 
-  /** Tells the engine how many own changes peers had confirmed before (e.g. from storage). */
+  /** Tells the engine up to which own seq peers had confirmed holding changes before (e.g. from storage). */
   setAcknowledgedOwnChanges(modelId: string, seq: number): void {
+    if (!Number.isSafeInteger(seq) || seq < 0) throw new RangeError('seq must be a non-negative integer');
     this.acknowledgedOwnSeq.set(modelId, Math.max(seq, this.acknowledgedOwnSeq.get(modelId) ?? 0));
   }
 
@@ -306,8 +266,10 @@ export class SynchronizationEngine {
     const dirty = [...this.dirty];
     this.dirty.clear();
     for (const modelId of dirty) {
-      for (const peer of this.readyPeers()) this.sendDelta(peer, modelId);
-      for (const peer of this.peers.values()) this.updateSyncState(peer, modelId);
+      for (const peer of this.readyPeers()) {
+        this.sendDelta(peer, modelId);
+        this.updateSyncState(peer, modelId);
+      }
     }
   }
 
@@ -318,18 +280,27 @@ export class SynchronizationEngine {
     if (!entry || !state) return;
     const version = entry.model.version;
     if (state.known.includes(version)) return;
-    const batch = entry.model.getDelta(state.known);
-    const parts = splitBatch(batch, this.maxChangesPerMessage);
-    parts.forEach((part: ChangeBatch, index: number) => {
-      const message: DeltaMessage = { t: 'delta', batch: part, part: index + 1, parts: parts.length };
-      this.count(peer, 'changesSent', part.changes.length);
-      this.send(peer, message);
+    const delta = entry.model.getDelta(state.known);
+    const { changes, adoptable } = sendableChanges(delta.changes, version);
+    // Only writes not adopted yet, and they would not let the peer adopt anything: wait for them.
+    if (!adoptable && changes.length === 0) return;
+    const parts = splitBatch({ ...delta, changes }, this.maxChangesPerMessage, adoptable);
+    const seq = ++peer.sentSeq;
+    parts.forEach((batch, index) => {
+      this.count(peer, 'changesSent', batch.changes.length);
+      this.send(peer, { t: 'delta', seq, part: index + 1, parts: parts.length, batch });
     });
-    state.known.mergeWith(version);
-    state.unacked += 1;
+    state.sent(seq, adoptable ? version : null);
+  }
+
+  private sendVersion(peer: PeerState, modelId: string): void {
+    const entry = this.models.get(modelId);
+    if (!entry) return;
+    this.send(peer, { t: 'version', model: modelId, version: entry.model.version.toJSON(), sent: peer.sentSeq, seen: peer.seenSeq });
   }
 
   private receive(peer: PeerState, bytes: Uint8Array): void {
+    if (this.peers.get(peer.connection.peerId) !== peer) return;
     this.count(peer, 'messagesReceived', 1);
     this.count(peer, 'bytesReceived', bytes.byteLength);
     const message = decodeSyncMessage(bytes, this.maxMessageBytes);
@@ -337,8 +308,8 @@ export class SynchronizationEngine {
     try {
       this.handle(peer, message);
     } catch (error) {
-      // A message that passed decoding but still failed (e.g. a version vector with bad numbers)
-      // is the peer's fault, never the application's: count it and carry on.
+      // Decoding validated the message; a failure here is a bug, but it must not break the
+      // connection's event loop. It is the peer's input that triggered it, so it counts.
       this.offence(peer, `could not process ${message.t}: ${(error as Error).message}`);
     }
   }
@@ -353,16 +324,15 @@ export class SynchronizationEngine {
     if (peer.protocol === null) return this.offence(peer, `${message.t} before hello`);
     if (message.t === 'delta') return this.handleDelta(peer, message);
     if (message.t === 'ack') return this.handleAck(peer, message);
-    return this.handleVersion(peer, message);
+    if (message.t === 'version') return this.handleVersion(peer, message);
+    peer.name = message.name;
+    this.emit({ type: 'peer-info', peerId: peer.connection.peerId, name: message.name });
   }
 
   private handleHello(peer: PeerState, hello: HelloMessage): void {
     if (peer.protocol !== null) return this.offence(peer, 'second hello');
-    if (hello.node !== peer.connection.peerId) {
-      this.send(peer, { t: 'error', reason: 'hello names another node than the connection' });
-      peer.connection.close('hello names another node than the connection');
-      return;
-    }
+    if (hello.node !== peer.connection.peerId)
+      return this.offence(peer, `hello names node ${hello.node}, but the connection is to ${peer.connection.peerId}`);
     const common = hello.protocols.filter((p) => SYNC_PROTOCOLS.includes(p));
     if (common.length === 0) {
       const reason = `no common sync protocol (ours ${SYNC_PROTOCOLS.join(',')}, theirs ${hello.protocols.join(',')})`;
@@ -370,122 +340,120 @@ export class SynchronizationEngine {
       peer.connection.close(reason);
       return;
     }
+    const shared = Object.entries(hello.models)
+      .filter(([modelId]) => this.models.has(modelId))
+      .map(([modelId, json]) => [modelId, VersionVector.fromJSON(json)] as const);
     peer.protocol = Math.max(...common);
-    const versions = Object.entries(hello.models).map(([id, json]) => [id, VersionVector.fromJSON(json)] as const);
-    for (const [modelId, version] of versions) {
-      if (!this.models.has(modelId)) continue;
-      peer.models.set(modelId, { known: version.clone(), confirmed: version, unacked: 0, lastInSync: false });
+    peer.name = hello.name ?? null;
+    for (const [modelId, version] of shared) {
+      peer.models.set(modelId, new PeerModelSync(version));
+      this.noteConfirmed(modelId, version);
     }
     this.emit({ type: 'peer-ready', peerId: peer.connection.peerId });
-    for (const modelId of peer.models.keys()) {
+    for (const [modelId] of shared) {
       this.sendDelta(peer, modelId);
-      this.noteConfirmed(modelId, peer.models.get(modelId)!.confirmed!);
       this.updateSyncState(peer, modelId);
     }
   }
 
   private handleDelta(peer: PeerState, message: DeltaMessage): void {
-    const { batch } = message;
+    const { batch, seq, part, parts } = message;
+    const previous = peer.incoming;
+    // Parts arrive in order on a reliable connection; if one is missing anyway (a lost message),
+    // the rest are joined but the delta's version must not be adopted.
+    const broken = part !== 1 && (previous === null || previous.seq !== seq || previous.part !== part - 1 || previous.broken);
+    const last = part === parts;
+    peer.incoming = last ? null : { seq, part, broken };
+    if (last) peer.seenSeq = Math.max(peer.seenSeq, seq);
     const entry = this.models.get(batch.modelId);
     if (!entry) return; // A model we do not hold: not an offence, the peer may not know yet.
     const state = this.peerModel(peer, batch.modelId);
-    const result = entry.model.applyChanges(batch);
     const peerVersion = VersionVector.fromJSON(batch.version);
+    const result = entry.model.applyChanges(broken && !batch.partial ? { ...batch, partial: true } : batch);
     this.count(peer, 'changesReceived', batch.changes.length);
     this.count(peer, 'changesApplied', result.applied);
     this.count(peer, 'changesRejected', result.rejected.length);
-    // The sender holds everything in its version, so nothing of it will be sent back.
-    state.known.mergeWith(peerVersion);
-    this.emit({ type: 'changes-applied', peerId: peer.connection.peerId, modelId: batch.modelId, result });
-    if (message.parts > 1) {
-      this.emit({
-        type: 'sync-progress',
-        peerId: peer.connection.peerId,
-        modelId: batch.modelId,
-        part: message.part,
-        parts: message.parts,
-      });
+    // The sender holds everything in its version, so none of it will be sent back.
+    state.holds(peerVersion);
+    this.noteConfirmed(batch.modelId, peerVersion);
+    const peerId = peer.connection.peerId;
+    this.emit({ type: 'changes-applied', peerId, modelId: batch.modelId, result });
+    if (parts > 1) this.emit({ type: 'sync-progress', peerId, modelId: batch.modelId, part, parts });
+    if (last) {
+      const ours = entry.model.version;
+      const ack: AckMessage = { t: 'ack', model: batch.modelId, version: ours.toJSON(), complete: ours.includes(peerVersion), seen: peer.seenSeq };
+      this.send(peer, ack);
+      this.updateSyncState(peer, batch.modelId);
     }
-    if (result.rejected.length > 0) {
-      this.offence(peer, `${result.rejected.length} change(s) rejected: ${result.rejected[0]!.reason}`);
-    }
-    if (message.part !== message.parts) return;
-    state.confirmed = state.confirmed ? state.confirmed.clone() : new VersionVector();
-    state.confirmed.mergeWith(peerVersion);
-    const ack: AckMessage = {
-      t: 'ack',
-      model: batch.modelId,
-      version: entry.model.version.toJSON(),
-      complete: result.complete,
-    };
-    this.send(peer, ack);
-    this.updateSyncState(peer, batch.modelId);
+    if (result.rejected.length > 0) this.offence(peer, `${result.rejected.length} change(s) rejected: ${result.rejected[0]!.reason}`);
   }
 
   private handleAck(peer: PeerState, ack: AckMessage): void {
     if (!this.models.has(ack.model)) return;
     const state = this.peerModel(peer, ack.model);
     const version = VersionVector.fromJSON(ack.version);
-    state.unacked = Math.max(0, state.unacked - 1);
-    state.confirmed = state.confirmed ? state.confirmed.clone() : new VersionVector();
-    state.confirmed.mergeWith(version);
+    state.reported(version, ack.seen);
     this.noteConfirmed(ack.model, version);
-    if (ack.complete) {
-      state.known.mergeWith(version);
-    } else {
-      // The peer could not adopt our delta (it lacked what we assumed): start again from what it
-      // reports, which is authoritative.
-      state.known = version;
-      this.sendDelta(peer, ack.model);
-    }
+    if (ack.complete) state.progressed();
+    // An incomplete ack: the peer lacked what the delta assumed, or refused some of it. Send
+    // again from what it reports, unless the last resend got exactly this answer already.
+    if (ack.complete || state.shouldResend(version)) this.sendDelta(peer, ack.model);
     this.updateSyncState(peer, ack.model);
   }
 
   private handleVersion(peer: PeerState, message: VersionMessage): void {
     const entry = this.models.get(message.model);
     if (!entry) return;
+    const isNew = !peer.models.has(message.model);
+    // Messages arrive in order: a delta numbered up to `sent` that has not arrived never will.
+    const lost = message.sent > peer.seenSeq;
+    if (lost) {
+      peer.seenSeq = message.sent;
+      if (peer.incoming && peer.incoming.seq <= message.sent) peer.incoming = null;
+    }
     const state = this.peerModel(peer, message.model);
     const version = VersionVector.fromJSON(message.version);
-    state.confirmed = version.clone();
+    state.reported(version, message.seen);
+    state.progressed();
     this.noteConfirmed(message.model, version);
-    // With deltas in flight the report may predate them: only widen what we believe then.
-    if (state.unacked === 0) state.known = version.clone();
-    else state.known.mergeWith(version);
     this.sendDelta(peer, message.model);
-    // The peer holds something we lack: tell it what we have, so it sends the difference.
-    const ours = entry.model.version;
-    if (!ours.includes(version)) this.send(peer, { t: 'version', model: message.model, version: ours.toJSON() });
+    // Answer when the peer holds something we lack, has just learnt we hold the model, lost
+    // deltas, or had not seen all of ours when it asked (ours may be lost: our `sent` tells it).
+    if (isNew || lost || state.unacked > 0 || !entry.model.version.includes(version)) this.sendVersion(peer, message.model);
     this.updateSyncState(peer, message.model);
   }
 
-  private peerModel(peer: PeerState, modelId: string): PeerModelState {
+  private peerModel(peer: PeerState, modelId: string): PeerModelSync {
     let state = peer.models.get(modelId);
     if (!state) {
-      state = { known: new VersionVector(), confirmed: null, unacked: 0, lastInSync: false };
+      state = new PeerModelSync();
       peer.models.set(modelId, state);
     }
     return state;
   }
 
+  /** A peer holds `version`: our own operations in it count as delivered. */
   private noteConfirmed(modelId: string, version: VersionVector): void {
-    const seq = version.get(this.nodeId);
+    const own = this.models.get(modelId)?.model.version.get(this.nodeId) ?? 0;
+    // A peer cannot hold more of ours than we made; a claim beyond that is ignored.
+    const seq = Math.min(version.get(this.nodeId), own);
     if (seq > (this.acknowledgedOwnSeq.get(modelId) ?? 0)) this.acknowledgedOwnSeq.set(modelId, seq);
   }
 
   private antiEntropy(): void {
     for (const peer of this.readyPeers()) {
-      for (const modelId of peer.models.keys()) {
-        const entry = this.models.get(modelId);
-        if (entry) this.send(peer, { t: 'version', model: modelId, version: entry.model.version.toJSON() });
+      for (const modelId of this.models.keys()) {
+        peer.models.get(modelId)?.progressed();
+        this.sendVersion(peer, modelId);
       }
     }
   }
 
   private isInSync(peer: PeerState, modelId: string): boolean {
-    const state = peer.models.get(modelId);
+    const confirmed = peer.models.get(modelId)?.confirmed;
     const entry = this.models.get(modelId);
-    if (!state?.confirmed || !entry) return false;
-    return state.confirmed.compare(entry.model.version) === 'equal';
+    if (!confirmed || !entry) return false;
+    return confirmed.compare(entry.model.version) === 'equal';
   }
 
   private updateSyncState(peer: PeerState, modelId: string): void {
@@ -510,7 +478,7 @@ export class SynchronizationEngine {
     peer.offences += 1;
     this.logger.warn(`refused input from ${peer.connection.peerId}: ${reason}`);
     this.emit({ type: 'peer-offence', peerId: peer.connection.peerId, reason });
-    if (peer.offences >= this.maxOffences) {
+    if (peer.offences >= this.maxOffences && this.peers.get(peer.connection.peerId) === peer) {
       this.send(peer, { t: 'error', reason: 'too many invalid messages' });
       peer.connection.close('too many invalid messages');
     }
@@ -545,4 +513,11 @@ export class SynchronizationEngine {
       }
     }
   }
+}
+
+/** Trims a display name; an empty one means none. Too long a name is the caller's bug. */
+function checkDisplayName(name: string | null): string | null {
+  const trimmed = name?.trim() ?? '';
+  if (trimmed.length > MAX_DISPLAY_NAME_CHARS) throw new RangeError(`a display name has at most ${MAX_DISPLAY_NAME_CHARS} characters`);
+  return trimmed === '' ? null : trimmed;
 }

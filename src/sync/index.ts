@@ -1,0 +1,21 @@
+// The sync layer: `SynchronizationEngine` keeps registered domain models in sync with peers over
+// any `PeerConnection`, and the sync wire format it speaks (docs/protocol.md).
+export { SynchronizationEngine, type SyncLogger, type SynchronizationEngineOptions } from './synchronization-engine.js';
+export type { PeerModelStatus, PeerStatus, SyncCounters, SyncEngineEvent, SyncResult } from './sync-engine-event.js';
+export {
+  MAX_DISPLAY_NAME_CHARS,
+  SYNC_PROTOCOLS,
+  type AckMessage,
+  type DeltaMessage,
+  type ErrorMessage,
+  type HelloMessage,
+  type InfoMessage,
+  type SyncDecodeError,
+  type SyncMessage,
+  type VersionMessage,
+  decodeSyncMessage,
+  encodeSyncMessage,
+  isDecodeError,
+} from './sync-message.js';
+export { splitBatch } from './split-batch.js';
+export { sendableChanges, type SendableChanges } from './sendable-changes.js';

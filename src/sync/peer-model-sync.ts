@@ -1,0 +1,87 @@
+import { VersionVector } from '../crdt/index.js';
+
+/** A delta sent and not yet known to have been processed (or lost). */
+interface PendingDelta {
+  readonly seq: number;
+  /** The sender's version if the receiver may adopt it; null for a batch it may only join. */
+  readonly version: VersionVector | null;
+}
+
+/**
+ * What this node knows about one peer's copy of one model, over one connection.
+ *
+ * `known` is what the peer holds or will hold: its last report plus every adoptable delta sent
+ * after the report was made. Deltas are computed from it, so nothing is sent twice and nothing is
+ * echoed. It may only err low (a duplicate); erring high would lose changes, so a report always
+ * replaces it: the peer says which deltas it had seen when it reported (`seen`), and only the
+ * deltas after that are added back. A delta lost on the way is then sent again.
+ */
+export class PeerModelSync {
+  #known: VersionVector;
+  #confirmed: VersionVector | null;
+  #pending: PendingDelta[] = [];
+  #stalledAt: VersionVector | null = null;
+  /** The in-sync state last reported by an event, so only changes are reported. */
+  lastInSync = false;
+
+  constructor(reported?: VersionVector) {
+    this.#known = reported?.clone() ?? new VersionVector();
+    this.#confirmed = reported?.clone() ?? null;
+  }
+
+  /** What the peer holds or will hold once the deltas in flight arrive. Do not mutate. */
+  get known(): VersionVector {
+    return this.#known;
+  }
+
+  /** Every version the peer reported or proved by sending it; null before the first. Do not mutate. */
+  get confirmed(): VersionVector | null {
+    return this.#confirmed;
+  }
+
+  /** Deltas sent and not yet acknowledged. */
+  get unacked(): number {
+    return this.#pending.length;
+  }
+
+  /** A delta numbered `seq` went to the peer; `version` if the peer may adopt it. */
+  sent(seq: number, version: VersionVector | null): void {
+    this.#pending.push({ seq, version: version?.clone() ?? null });
+    if (version) this.#known.mergeWith(version);
+  }
+
+  /** The peer sent a delta with `version` as its context: it holds all of it. */
+  holds(version: VersionVector): void {
+    this.#known.mergeWith(version);
+    this.#confirm(version);
+  }
+
+  /** The peer reported `version` after processing (or losing) every delta up to `seen`. */
+  reported(version: VersionVector, seen: number): void {
+    this.#pending = this.#pending.filter((delta) => delta.seq > seen);
+    this.#known = version.clone();
+    for (const delta of this.#pending) if (delta.version) this.#known.mergeWith(delta.version);
+    this.#confirm(version);
+  }
+
+  /**
+   * After an ack saying the peer could not adopt a delta: whether to send again now. Not if the
+   * peer reports the same version as after the last such resend: it refuses something, and
+   * sending it again at once would only repeat that (anti-entropy retries later).
+   */
+  shouldResend(version: VersionVector): boolean {
+    if (this.#stalledAt?.equals(version)) return false;
+    this.#stalledAt = version.clone();
+    return true;
+  }
+
+  /** A delta was adopted or a fresh exchange began: resends are worth trying again. */
+  progressed(): void {
+    this.#stalledAt = null;
+  }
+
+  #confirm(version: VersionVector): void {
+    if (this.#confirmed) this.#confirmed.mergeWith(version);
+    else this.#confirmed = version.clone();
+  }
+}

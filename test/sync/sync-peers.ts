@@ -1,0 +1,76 @@
+import { type NodeId, asNodeId } from '../../src/crdt/dot.js';
+import { ElectoralSystemModel } from '../../src/models/electoral/index.js';
+import type { MemoryNetwork } from '../../src/net/memory-network.js';
+import { MemoryTransport } from '../../src/net/memory-transport.js';
+import type { PeerConnection } from '../../src/net/transport.js';
+import { type SyncEngineEvent, SynchronizationEngine, type SynchronizationEngineOptions } from '../../src/sync/index.js';
+
+/** The model every test peer holds. */
+export const MODEL = 'election';
+
+/** One node of a test: an electoral model, its sync engine, a memory transport, what it reported. */
+export interface SyncPeer {
+  readonly id: NodeId;
+  readonly model: ElectoralSystemModel;
+  readonly engine: SynchronizationEngine;
+  readonly transport: MemoryTransport;
+  readonly events: SyncEngineEvent[];
+  readonly warnings: string[];
+}
+
+const quiet = { warn: () => {} };
+
+/** A node named `name` on `network`, accepting connections. Anti-entropy is off unless asked for. */
+export function syncPeer(network: MemoryNetwork, name: string, options: Partial<SynchronizationEngineOptions> = {}): SyncPeer {
+  const id = asNodeId(name);
+  const model = new ElectoralSystemModel({ modelId: MODEL, nodeId: id });
+  const warnings: string[] = [];
+  const engine = new SynchronizationEngine({ nodeId: id, antiEntropyIntervalMs: 0, logger: { warn: (message) => warnings.push(message) }, ...options });
+  engine.registerModel(MODEL, model);
+  const transport = new MemoryTransport(network, id, { logger: quiet });
+  transport.onConnection((connection) => engine.addConnection(connection));
+  const events: SyncEngineEvent[] = [];
+  engine.onEvent((event) => events.push(event));
+  return { id, model, engine, transport, events, warnings };
+}
+
+/** Connects `a` to `b`; `wrap` may stand between `a`'s engine and its end of the link. */
+export async function link(a: SyncPeer, b: SyncPeer, wrap?: (connection: PeerConnection) => PeerConnection): Promise<void> {
+  const connection = await a.transport.connect(b.id);
+  a.engine.addConnection(wrap ? wrap(connection) : connection);
+}
+
+/**
+ * Lets everything in flight arrive. The memory network and the engine only use microtasks, and
+ * the microtask queue drains before the next task runs, so after this the system is quiet.
+ */
+export const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** Waits (checking every few ms) until `condition` holds; the test's timeout bounds it. */
+export async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+/** The model's whole state, canonical: equal strings mean equal replicas. */
+export const canonical = (peer: SyncPeer): string => JSON.stringify(peer.model.getSnapshot());
+
+/** Registers `count` voters in one go. */
+export function registerVoters(peer: SyncPeer, count: number, prefix = 'V'): void {
+  for (let i = 0; i < count; i++) peer.model.registerVoter({ name: `Voter ${i}`, voterNumber: `${prefix}${String(i).padStart(5, '0')}` });
+}
+
+/** What `peer` knows about its connection to `other`. */
+export function statusOf(peer: SyncPeer, other: SyncPeer) {
+  const status = peer.engine.peerStatus().find((p) => p.peerId === other.id);
+  if (!status) throw new Error(`${peer.id} has no connection to ${other.id}`);
+  return status;
+}
+
+/** True if `peer` reports being in sync with `other` on the test model. */
+export const inSyncWith = (peer: SyncPeer, other: SyncPeer): boolean =>
+  statusOf(peer, other).models.find((m) => m.modelId === MODEL)?.inSync ?? false;
+
+/** Events of one type. */
+export function eventsOf<T extends SyncEngineEvent['type']>(peer: SyncPeer, type: T): Extract<SyncEngineEvent, { type: T }>[] {
+  return peer.events.filter((event): event is Extract<SyncEngineEvent, { type: T }> => event.type === type);
+}
