@@ -1,15 +1,8 @@
 import { nanoid } from 'nanoid';
+import { generateRoomSecret } from '../security/room-keys.js';
 import type { RoomRef } from './room-session.js';
 
-/** 256 random bits as base64url without padding (43 characters): the secret of a new room. */
-export function generateRoomSecret(random: (bytes: Uint8Array) => Uint8Array = (bytes) => crypto.getRandomValues(bytes)): string {
-  const bytes = random(new Uint8Array(32));
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-/** A new room: a `nanoid` id (126 random bits) and a fresh secret. */
+/** A new room: a `nanoid` id (126 random bits) and a fresh 256-bit secret. */
 export function createRoom(): RoomRef {
   return { roomId: nanoid(), secret: generateRoomSecret() };
 }

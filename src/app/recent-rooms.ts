@@ -1,4 +1,5 @@
-import { ROOM_ID_PATTERN, ROOM_SECRET_PATTERN } from './room-link.js';
+import { isRoomSecret } from '../security/room-keys.js';
+import { ROOM_ID_PATTERN } from './room-link.js';
 import type { RoomRef } from './room-session.js';
 
 /** A room this device opened before, as the landing page lists it. */
@@ -114,7 +115,7 @@ function parseRecentRoom(value: unknown): RecentRoom | null {
   if (typeof value !== 'object' || value === null) return null;
   const { roomId, secret, name, lastOpened, workOffline } = value as Record<string, unknown>;
   if (typeof roomId !== 'string' || !ROOM_ID_PATTERN.test(roomId)) return null;
-  if (typeof secret !== 'string' || !ROOM_SECRET_PATTERN.test(secret)) return null;
+  if (!isRoomSecret(secret)) return null;
   if (typeof lastOpened !== 'number' || !Number.isFinite(lastOpened)) return null;
   return {
     roomId,

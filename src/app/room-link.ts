@@ -1,9 +1,8 @@
+import { isRoomSecret } from '../security/room-keys.js';
 import type { RoomRef } from './room-session.js';
 
 /** Room ids as links carry them: what `nanoid` produces, 1–64 of `[A-Za-z0-9_-]`. */
 export const ROOM_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-/** Room secrets: base64url of 128 to 512 random bits (22 to 86 characters, no padding). */
-export const ROOM_SECRET_PATTERN = /^[A-Za-z0-9_-]{22,86}$/;
 
 /** A parsed link: the room, or why the text is not a room link. */
 export type RoomLinkResult = { readonly ok: true; readonly room: RoomRef } | { readonly ok: false; readonly error: string };
@@ -17,7 +16,7 @@ const FRAGMENT = /^#\/room\/([^?#/]*)\?k=([^&#]*)$/;
  */
 export function roomLink(base: string | URL, room: RoomRef): string {
   if (!ROOM_ID_PATTERN.test(room.roomId)) throw new TypeError(`roomLink: ${JSON.stringify(room.roomId)} is not a valid room id`);
-  if (!ROOM_SECRET_PATTERN.test(room.secret)) throw new TypeError('roomLink: the room secret is not 22–86 base64url characters');
+  if (!isRoomSecret(room.secret)) throw new TypeError('roomLink: the room secret is not base64url of 16–64 bytes');
   const url = new URL(base);
   url.search = '';
   url.hash = `/room/${room.roomId}?k=${room.secret}`;
@@ -34,7 +33,7 @@ export function parseRoomLink(hash: string): RoomLinkResult {
   const [, roomId, secret] = match as unknown as [string, string, string];
   if (!ROOM_ID_PATTERN.test(roomId)) return fail('The room id in this link is not valid (1–64 letters, digits, "-" or "_").');
   if (!secret) return fail('This room link has no key (the part after "?k=").');
-  if (!ROOM_SECRET_PATTERN.test(secret)) return fail('The room key in this link is damaged: it must be 22–86 letters, digits, "-" or "_".');
+  if (!isRoomSecret(secret)) return fail('The room key in this link is damaged: it must be 22–86 letters, digits, "-" or "_" (128–512 bits).');
   return { ok: true, room: { roomId, secret } };
 }
 

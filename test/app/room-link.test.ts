@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { parsePastedRoomLink, parseRoomLink, roomLink, routeFromHash } from '../../src/app/room-link.js';
-import { createRoom, generateRoomSecret } from '../../src/app/create-room.js';
+import { createRoom } from '../../src/app/create-room.js';
 
 const room = { roomId: 'V1StGXR8_Z5jdHi6B-myT', secret: 'aGVsbG8td29ybGQtMTIzNDU2Nzg5MA' };
 
@@ -35,6 +35,7 @@ describe('room links', () => {
     [`#/room/${room.roomId}?k=tooShort`, 'damaged'],
     [`#/room/${room.roomId}?k=${room.secret}=`, 'damaged'],
     [`#/room/${room.roomId}?k=${'a'.repeat(87)}`, 'damaged'],
+    [`#/room/${room.roomId}?k=${'a'.repeat(25)}`, 'damaged'],
   ] as const) {
     it(`reject ${JSON.stringify(hash)} with a message`, () => {
       const result = parseRoomLink(hash);
@@ -73,13 +74,5 @@ describe('new rooms', () => {
     expect(created.secret).to.match(/^[A-Za-z0-9_-]{43}$/);
     expect(parseRoomLink(new URL(roomLink('https://ednet.example/', created)).hash)).to.deep.equal({ ok: true, room: created });
     expect(createRoom().secret).to.not.equal(created.secret);
-  });
-
-  it('encode every secret byte (base64url, no padding)', () => {
-    const secret = generateRoomSecret((bytes) => bytes.fill(0xfb));
-    expect(secret).to.equal('-_v7'.repeat(10) + '-_s');
-    const bytes = Uint8Array.from(atob(secret.replace(/-/g, '+').replace(/_/g, '/') + '='), (c) => c.charCodeAt(0));
-    expect(bytes.length).to.equal(32);
-    expect([...bytes].every((b) => b === 0xfb)).to.equal(true);
   });
 });

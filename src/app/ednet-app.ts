@@ -1,0 +1,310 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { baseStyles, controlStyles } from '../ui/shared/theme.js';
+import { createRoom } from './create-room.js';
+import { exposeOnWindow } from './ednet-console.js';
+import './ednet-landing-page.js';
+import './ednet-room-page.js';
+import type { InstallPrompt } from './install-prompt.js';
+import { type PwaUpdates, UpdateState } from './pwa-updates.js';
+import { RecentRooms } from './recent-rooms.js';
+import { type Route, roomLink, routeFromHash } from './room-link.js';
+import type { RoomRef, RoomSession } from './room-session.js';
+
+/** Opens a room; the app uses `openRoomSession`, tests a fake. */
+export type SessionOpener = (room: RoomRef) => Promise<RoomSession>;
+
+type Page =
+  | { readonly kind: 'landing' }
+  | { readonly kind: 'opening'; readonly room: RoomRef }
+  | { readonly kind: 'room'; readonly session: RoomSession }
+  | { readonly kind: 'failed'; readonly room: RoomRef; readonly error: string };
+
+/**
+ * The app shell and its composition root: it follows the location fragment (the landing page, or
+ * a room link), opens and closes room sessions, remembers rooms, applies the choices the pages
+ * report, and shows the install button and the update prompt. Exactly one session is open at a
+ * time; the fragment is the only place a room's id and secret appear in the address.
+ */
+export class EDNetApp extends LitElement {
+  static override properties = {
+    page: { state: true },
+    linkError: { state: true },
+    updateState: { state: true },
+    installAvailable: { state: true },
+  };
+  static override styles = [
+    baseStyles,
+    controlStyles,
+    css`
+      :host {
+        display: flex;
+        flex-direction: column;
+        min-height: 100vh;
+        min-height: 100dvh;
+      }
+      header {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: calc(var(--ed-gap, 12px) / 2) var(--ed-gap, 12px);
+        padding: calc(var(--ed-gap, 12px) / 2) var(--ed-gap, 12px);
+        background: var(--ed-accent, #1a56c4);
+        color: var(--ed-accent-text, #ffffff);
+      }
+      header a {
+        color: inherit;
+        font-weight: 700;
+        font-size: 1.1rem;
+        text-decoration: none;
+        min-height: 44px;
+        display: inline-flex;
+        align-items: center;
+      }
+      header .room-name {
+        flex: 1 1 8em;
+        min-width: 0;
+        font-weight: 600;
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
+      }
+      header button {
+        background: var(--ed-accent-text, #ffffff);
+        color: var(--ed-accent, #1a56c4);
+        border-color: var(--ed-accent-text, #ffffff);
+      }
+      .banner {
+        display: flex;
+        flex-wrap: wrap;
+        gap: calc(var(--ed-gap, 12px) / 2) var(--ed-gap, 12px);
+        align-items: center;
+        justify-content: space-between;
+        padding: calc(var(--ed-gap, 12px) / 2) var(--ed-gap, 12px);
+        background: var(--ed-surface, #ffffff);
+        border-bottom: 2px solid var(--ed-warn, #8a4b00);
+      }
+      .banner.error {
+        border-bottom-color: var(--ed-danger, #b3261e);
+      }
+      main {
+        flex: 1;
+      }
+      .centered {
+        max-width: 1100px;
+        margin: 0 auto;
+        padding: var(--ed-gap, 12px);
+        width: 100%;
+      }
+    `,
+  ];
+
+  declare page: Page;
+  declare linkError: string | null;
+  declare updateState: UpdateState;
+  declare installAvailable: boolean;
+  /** How rooms are opened; set by main.ts (tests set a fake) before the element connects. */
+  openSession: SessionOpener | undefined;
+  recentRooms = new RecentRooms();
+  updates: PwaUpdates | undefined;
+  install: InstallPrompt | undefined;
+  #names = new Map<string, string>();
+  #generation = 0;
+  #cleanups: Array<() => void> = [];
+  #onHashChange = (): void => void this.#route(routeFromHash(location.hash));
+
+  constructor() {
+    super();
+    this.page = { kind: 'landing' };
+    this.linkError = null;
+    this.updateState = UpdateState.current;
+    this.installAvailable = false;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    window.addEventListener('hashchange', this.#onHashChange);
+    this.#cleanups.push(() => window.removeEventListener('hashchange', this.#onHashChange));
+    if (this.updates) {
+      this.updateState = this.updates.state;
+      this.#cleanups.push(this.updates.onChange((state) => (this.updateState = state)));
+    }
+    if (this.install) {
+      this.installAvailable = this.install.available;
+      this.#cleanups.push(this.install.onChange((available) => (this.installAvailable = available)));
+    }
+    void this.#route(routeFromHash(location.hash));
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    for (const cleanup of this.#cleanups.splice(0)) cleanup();
+    void this.closeRoom();
+  }
+
+  /** The open session, if any. */
+  get session(): RoomSession | null {
+    return this.page.kind === 'room' ? this.page.session : null;
+  }
+
+  /** Closes the open room (saving it), e.g. before the page reloads into a new version. */
+  async closeRoom(): Promise<void> {
+    const session = this.session;
+    this.#generation++;
+    this.page = { kind: 'landing' };
+    exposeOnWindow(null);
+    await session?.close();
+  }
+
+  override render() {
+    const room = this.page.kind === 'room' ? this.page.session.room : this.page.kind === 'landing' ? null : this.page.room;
+    const roomName = room ? (this.recentRooms.get(room.roomId)?.name ?? '') : '';
+    return html`
+      <header>
+        <a href="#/" aria-label="EDNet P2P, all rooms">EDNet P2P</a>
+        <span class="room-name wrap">${roomName}</span>
+        ${this.installAvailable ? html`<button type="button" @click=${() => void this.install?.install()}>Install app</button>` : nothing}
+      </header>
+      ${this.#updateBanner()}
+      ${this.linkError
+        ? html`<div class="banner error" role="alert">
+            <span class="wrap">This link cannot be opened. ${this.linkError}</span>
+            <button type="button" class="secondary" @click=${this.#dismissLinkError}>${this.session ? 'Back to the room' : 'OK'}</button>
+          </div>`
+        : nothing}
+      <main
+        @create-room=${this.#onCreateRoom}
+        @open-room=${(event: CustomEvent<{ room: RoomRef }>) => this.#goTo(event.detail.room)}
+        @forget-room=${this.#onForgetRoom}
+        @work-offline-change=${this.#onWorkOffline}
+        @display-name-change=${(event: CustomEvent<{ name: string }>) => this.session?.setDisplayName(event.detail.name)}
+      >
+        ${this.#main(roomName)}
+      </main>
+    `;
+  }
+
+  #main(roomName: string) {
+    switch (this.page.kind) {
+      case 'landing':
+        return html`<div class="centered"><ednet-landing-page .recent=${this.recentRooms.list()}></ednet-landing-page></div>`;
+      case 'opening':
+        return html`<div class="centered"><p role="status">Opening ${roomName || 'the room'}…</p></div>`;
+      case 'failed':
+        return html`<div class="centered" role="alert">
+          <h2>The room could not be opened</h2>
+          <p class="wrap">${this.page.error}</p>
+          <div class="actions">
+            <button type="button" @click=${() => void this.#route(routeFromHash(location.hash))}>Try again</button>
+            <a href="#/">All rooms</a>
+          </div>
+        </div>`;
+      case 'room': {
+        const session = this.page.session;
+        return html`<ednet-room-page
+          .session=${session}
+          room-name=${roomName}
+          link=${roomLink(baseAddress(), session.room)}
+          ?work-offline=${this.recentRooms.get(session.room.roomId)?.workOffline ?? false}
+        ></ednet-room-page>`;
+      }
+    }
+  }
+
+  #updateBanner() {
+    switch (this.updateState) {
+      case UpdateState.current:
+        return nothing;
+      case UpdateState.applying:
+        return html`<div class="banner" role="status">Updating…</div>`;
+      case UpdateState.waiting:
+      case UpdateState.updatedElsewhere:
+        return html`<div class="banner" role="status">
+          <span>${this.updateState === UpdateState.waiting ? 'A new version of the app is available.' : 'The app was updated in another tab.'}</span>
+          <button type="button" @click=${() => void this.updates?.applyUpdate()}>Reload</button>
+        </div>`;
+    }
+  }
+
+  async #route(route: Route): Promise<void> {
+    if (route.page === 'invalid') {
+      // A bad link changes nothing: the open room (or the landing page) stays as it was.
+      this.linkError = route.error;
+      return;
+    }
+    this.linkError = null;
+    if (route.page === 'landing') {
+      if (this.page.kind !== 'landing') await this.closeRoom();
+      this.requestUpdate();
+      return;
+    }
+    const current = this.session;
+    if (current && current.room.roomId === route.room.roomId && current.room.secret === route.room.secret) return;
+    const generation = ++this.#generation;
+    this.page = { kind: 'opening', room: route.room };
+    exposeOnWindow(null);
+    await current?.close();
+    const remembered = this.recentRooms.opened(route.room, this.#names.get(route.room.roomId));
+    this.#names.delete(route.room.roomId);
+    let session: RoomSession;
+    try {
+      if (!this.openSession) throw new Error('The app has no way to open rooms (openSession is not set).');
+      session = await this.openSession(route.room);
+    } catch (error) {
+      if (generation === this.#generation) this.page = { kind: 'failed', room: route.room, error: error instanceof Error ? error.message : String(error) };
+      return;
+    }
+    // Another route won while this room was opening: it is no longer wanted.
+    if (generation !== this.#generation) {
+      await session.close();
+      return;
+    }
+    if (remembered.workOffline) session.setWorkOffline(true);
+    this.page = { kind: 'room', session };
+    exposeOnWindow(session);
+  }
+
+  #goTo(room: RoomRef): void {
+    const hash = new URL(roomLink(baseAddress(), room)).hash;
+    if (location.hash === hash) void this.#route({ page: 'room', room });
+    else location.hash = hash;
+  }
+
+  #onCreateRoom(event: CustomEvent<{ name: string }>): void {
+    const room = createRoom();
+    if (event.detail.name.trim()) this.#names.set(room.roomId, event.detail.name);
+    this.#goTo(room);
+  }
+
+  #onForgetRoom(event: CustomEvent<{ roomId: string }>): void {
+    this.recentRooms.forget(event.detail.roomId);
+    this.requestUpdate();
+  }
+
+  #onWorkOffline(event: CustomEvent<{ offline: boolean }>): void {
+    const session = this.session;
+    if (!session) return;
+    session.setWorkOffline(event.detail.offline);
+    this.recentRooms.setWorkOffline(session.room.roomId, event.detail.offline);
+    this.requestUpdate();
+  }
+
+  #dismissLinkError(): void {
+    this.linkError = null;
+    // Put the address back to what is shown, so reloading shows it again.
+    const session = this.session;
+    history.replaceState(history.state, '', session ? roomLink(baseAddress(), session.room) : `${baseAddress()}#/`);
+  }
+}
+
+/** The app's own address without query or fragment. */
+function baseAddress(): string {
+  return `${location.origin}${location.pathname}`;
+}
+
+customElements.define('ednet-app', EDNetApp);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ednet-app': EDNetApp;
+  }
+}

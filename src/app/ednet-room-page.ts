@@ -1,0 +1,287 @@
+import { LitElement, css, html, nothing } from 'lit';
+import type { NodeStatus } from '../node/node-events.js';
+import { ModelController } from '../ui/shared/model-controller.js';
+import { baseStyles, cardStyles, controlStyles } from '../ui/shared/theme.js';
+import './ednet-share-panel.js';
+import type { RoomSession } from './room-session.js';
+
+/** The sections of a room, in tab order. */
+export const RoomTab = { elections: 'elections', conflicts: 'conflicts', explorer: 'explorer', room: 'room' } as const;
+export type RoomTab = (typeof RoomTab)[keyof typeof RoomTab];
+
+const TAB_LABELS: Record<RoomTab, string> = { elections: 'Elections', conflicts: 'Conflicts', explorer: 'Explorer', room: 'Share & backup' };
+const TABS = Object.values(RoomTab);
+
+const PERSISTENCE_TEXT: Record<NodeStatus['persistence'], string> = {
+  granted: 'Persistent: the browser keeps this room’s data even when space runs low.',
+  denied: 'Not persistent: the browser may clear this room’s data when space runs low. Export the room now and then to keep a copy, or install the app (installed apps are usually granted persistence).',
+  unsupported: 'This browser does not offer persistent storage: export the room now and then to keep a copy.',
+  unknown: 'Persistent storage has not been requested yet.',
+};
+
+/** One status message of the backup section. */
+interface Notice {
+  readonly ok: boolean;
+  readonly text: string;
+}
+
+/**
+ * An open room: the status bar (always visible), and tabs for the elections, the conflicts, the
+ * model explorer, and sharing and backup. It reads the session and its model; choices the app
+ * keeps (work offline, display name) go up as the status bar's events.
+ */
+export class EDNetRoomPage extends LitElement {
+  static override properties = {
+    session: { attribute: false },
+    roomName: { attribute: 'room-name' },
+    link: {},
+    workOffline: { type: Boolean, attribute: 'work-offline' },
+    tab: { state: true },
+    status: { state: true },
+    notice: { state: true },
+    busy: { state: true },
+  };
+  static override styles = [
+    baseStyles,
+    controlStyles,
+    cardStyles,
+    css`
+      :host {
+        display: block;
+      }
+      ednet-status-bar {
+        position: sticky;
+        top: 0;
+        z-index: 2;
+      }
+      [role='tablist'] {
+        display: flex;
+        gap: 4px;
+        overflow-x: auto;
+        padding: var(--ed-gap, 12px) var(--ed-gap, 12px) 0;
+        border-bottom: 1px solid var(--ed-border, #7d8692);
+        scrollbar-width: thin;
+      }
+      [role='tab'] {
+        flex: none;
+        border-radius: var(--ed-radius, 8px) var(--ed-radius, 8px) 0 0;
+        border: 1px solid transparent;
+        border-bottom: none;
+        background: transparent;
+        color: var(--ed-text, #1b1f24);
+        font-weight: 600;
+        margin-bottom: -1px;
+      }
+      [role='tab'][aria-selected='true'] {
+        background: var(--ed-surface, #ffffff);
+        border-color: var(--ed-border, #7d8692);
+        color: var(--ed-accent, #1a56c4);
+      }
+      .count {
+        display: inline-block;
+        min-width: 1.6em;
+        margin-left: 0.35em;
+        padding: 0 0.4em;
+        border-radius: 999px;
+        background: var(--ed-warn, #8a4b00);
+        color: var(--ed-surface, #ffffff);
+        font-size: 0.8rem;
+        text-align: center;
+      }
+      [role='tabpanel'] {
+        padding: var(--ed-gap, 12px);
+        max-width: 1100px;
+        margin: 0 auto;
+      }
+      [role='tabpanel']:focus-visible {
+        outline-offset: -3px;
+      }
+      .backup {
+        display: grid;
+        gap: var(--ed-gap, 12px);
+        grid-template-columns: repeat(auto-fit, minmax(min(100%, 260px), 1fr));
+        align-items: start;
+      }
+    `,
+  ];
+
+  declare session: RoomSession | undefined;
+  declare roomName: string;
+  declare link: string;
+  declare workOffline: boolean;
+  declare tab: RoomTab;
+  declare status: NodeStatus | undefined;
+  declare notice: Notice | null;
+  declare busy: boolean;
+  #unsubscribe: (() => void) | undefined;
+  #subscribed: RoomSession | undefined;
+
+  constructor() {
+    super();
+    this.roomName = '';
+    this.link = '';
+    this.workOffline = false;
+    this.tab = RoomTab.elections;
+    this.notice = null;
+    this.busy = false;
+    // The conflict count in the tab follows every merge.
+    new ModelController(this, () => this.session?.model);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#follow(undefined);
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.#follow(this.session);
+  }
+
+  protected override willUpdate(): void {
+    if (this.isConnected) this.#follow(this.session);
+  }
+
+  override render() {
+    const session = this.session;
+    if (!session) return nothing;
+    const conflicts = session.model.conflicts.length;
+    return html`
+      <ednet-status-bar .status=${this.status} .workOffline=${this.workOffline}></ednet-status-bar>
+      <div role="tablist" aria-label="Room sections" @keydown=${this.#onTabKey}>
+        ${TABS.map(
+          (tab) => html`<button
+            type="button"
+            role="tab"
+            id=${`tab-${tab}`}
+            aria-controls=${`panel-${tab}`}
+            aria-selected=${tab === this.tab ? 'true' : 'false'}
+            tabindex=${tab === this.tab ? '0' : '-1'}
+            @click=${() => (this.tab = tab)}
+          >
+            ${TAB_LABELS[tab]}${tab === RoomTab.conflicts && conflicts > 0
+              ? html`<span class="count" aria-label=${`, ${conflicts} open`}>${conflicts}</span>`
+              : nothing}
+          </button>`,
+        )}
+      </div>
+      <div role="tabpanel" id=${`panel-${this.tab}`} aria-labelledby=${`tab-${this.tab}`} tabindex="0">${this.#panel(session)}</div>
+    `;
+  }
+
+  #panel(session: RoomSession) {
+    switch (this.tab) {
+      case RoomTab.elections:
+        return html`<ednet-elections-view .model=${session.model}></ednet-elections-view>`;
+      case RoomTab.conflicts:
+        return html`<ednet-conflicts-panel .model=${session.model} .peers=${this.status?.peers ?? []}></ednet-conflicts-panel>`;
+      case RoomTab.explorer:
+        return html`<ednet-model-explorer .model=${session.model}></ednet-model-explorer>`;
+      case RoomTab.room:
+        return this.#roomPanel();
+    }
+  }
+
+  #roomPanel() {
+    return html`
+      <ednet-share-panel .link=${this.link} room-name=${this.roomName}></ednet-share-panel>
+      <section class="card" aria-labelledby="backup-heading">
+        <h2 id="backup-heading">Storage and backup</h2>
+        <p>${PERSISTENCE_TEXT[this.status?.persistence ?? 'unknown']}</p>
+        ${this.status?.storageError ? html`<p class="error" role="alert">Storage problem: ${this.status.storageError}</p>` : nothing}
+        <p class="muted">A room file holds the whole room. Importing one merges it into this room: nothing newer is overwritten.</p>
+        <div class="backup">
+          <div>
+            <span class="label">Export</span>
+            <button type="button" ?disabled=${this.busy} @click=${this.#export}>Export room</button>
+            <span class="hint">Downloads the room as a .json file.</span>
+          </div>
+          <div>
+            <label for="import-file">Import a room file</label>
+            <input id="import-file" type="file" accept=".json,application/json" ?disabled=${this.busy} @change=${this.#import} />
+          </div>
+        </div>
+        <p role="status" class=${this.notice?.ok === false ? 'error' : 'hint'}>${this.notice?.text ?? ''}</p>
+      </section>
+    `;
+  }
+
+  #follow(session: RoomSession | undefined): void {
+    if (session === this.#subscribed) return;
+    this.#unsubscribe?.();
+    this.#subscribed = session;
+    this.#unsubscribe = session?.onStatus((status) => (this.status = status));
+    this.status = session?.status;
+    this.notice = null;
+  }
+
+  #onTabKey(event: KeyboardEvent): void {
+    const index = TABS.indexOf(this.tab);
+    const next =
+      event.key === 'ArrowRight' ? TABS[(index + 1) % TABS.length] : event.key === 'ArrowLeft' ? TABS[(index + TABS.length - 1) % TABS.length] : event.key === 'Home' ? TABS[0] : event.key === 'End' ? TABS[TABS.length - 1] : undefined;
+    if (!next) return;
+    event.preventDefault();
+    this.tab = next;
+    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>(`#tab-${next}`)?.focus());
+  }
+
+  async #export(): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    this.busy = true;
+    try {
+      const blob = await session.exportRoom();
+      downloadBlob(blob, `ednet-room-${session.room.roomId}-${new Date().toISOString().slice(0, 10)}.json`);
+      this.notice = { ok: true, text: `Exported (${Math.max(1, Math.round(blob.size / 1024))} KiB).` };
+    } catch (error) {
+      this.notice = { ok: false, text: `Export failed: ${messageOf(error)}` };
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async #import(event: Event): Promise<void> {
+    const input = event.target as HTMLInputElement;
+    const file = input.files?.[0];
+    const session = this.session;
+    if (!file || !session) return;
+    this.busy = true;
+    try {
+      const result = await session.importRoom(file);
+      this.notice = result.ok
+        ? { ok: true, text: `Imported ${file.name}: ${result.value.map((model) => `${model.entities} entities`).join(', ') || 'nothing new'}.` }
+        : { ok: false, text: `Import failed: ${result.error}` };
+    } catch (error) {
+      this.notice = { ok: false, text: `Import failed: ${messageOf(error)}` };
+    } finally {
+      input.value = '';
+      this.busy = false;
+    }
+  }
+}
+
+/** Saves a blob as a file through a temporary download link. */
+function downloadBlob(blob: Blob, fileName: string): void {
+  const url = URL.createObjectURL(blob);
+  const anchor = document.createElement('a');
+  anchor.href = url;
+  anchor.download = fileName;
+  anchor.hidden = true;
+  document.body.append(anchor);
+  anchor.click();
+  anchor.remove();
+  // The download has started reading the blob by the next task; revoking sooner can cancel it.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+customElements.define('ednet-room-page', EDNetRoomPage);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ednet-room-page': EDNetRoomPage;
+  }
+}

@@ -1,0 +1,71 @@
+// Shared pieces of the end-to-end tests: the real app server on a free port serving the built
+// app (`npm run test:e2e` builds it first), the system Chromium, and screenshots of what the
+// tests saw (test-results/screenshots, not committed).
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { createAppServer } from '../../signaling/serve.js';
+import { chromiumArgs, chromiumPath } from '../chromium.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const dist = join(root, 'dist');
+const screenshots = join(root, 'test-results', 'screenshots');
+
+/** Phone and desktop viewports the screenshots are taken at. */
+export const viewports = {
+  desktop: { width: 1280, height: 800 },
+  phone: { width: 390, height: 844 },
+};
+
+/**
+ * Starts the app server (static app, /healthz, /signaling) on 127.0.0.1. `port` 0 picks a free one.
+ * @param {number} [port]
+ */
+export async function startServer(port = 0) {
+  if (!existsSync(join(dist, 'index.html'))) throw new Error('dist/ is missing: run `npm run build` (npm run test:e2e does) first.');
+  return createAppServer({ port, host: '127.0.0.1', root: dist });
+}
+
+/** The system Chromium with the project's flags. */
+export async function launchBrowser() {
+  const executablePath = chromiumPath();
+  if (!executablePath) throw new Error('No Chromium found: set CHROMIUM_PATH (see test/chromium.js).');
+  return chromium.launch({ executablePath, args: chromiumArgs });
+}
+
+/**
+ * A page that fails the test on any uncaught error or CSP violation, and records console errors.
+ * @param {import('playwright-core').BrowserContext} context
+ */
+export async function openPage(context) {
+  const page = await context.newPage();
+  /** @type {string[]} */
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy|Refused to/.test(message.text())) problems.push(`CSP: ${message.text()}`);
+  });
+  return { page, problems };
+}
+
+/**
+ * Saves a full-page screenshot as test-results/screenshots/<name>.png.
+ * @param {import('playwright-core').Page} page
+ * @param {string} name
+ */
+export async function screenshot(page, name) {
+  mkdirSync(screenshots, { recursive: true });
+  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+}
+
+/**
+ * Waits until `predicate` holds in the page (sync between browsers takes as long as it takes;
+ * the generous limit only stops a hung run).
+ * @param {import('playwright-core').Page} page
+ * @param {import('playwright-core').PageFunction<any, unknown>} predicate
+ * @param {unknown} [arg]
+ */
+export async function waitUntil(page, predicate, arg) {
+  await page.waitForFunction(predicate, arg, { timeout: 90_000, polling: 100 });
+}

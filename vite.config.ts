@@ -1,0 +1,51 @@
+import { defineConfig } from 'vite';
+import { VitePWA } from 'vite-plugin-pwa';
+
+// The app is one page (index.html). vite-plugin-pwa writes the web app manifest and a Workbox
+// service worker that precaches the whole shell; src/app/pwa-updates.ts registers it with
+// workbox-window and asks the user before a new version takes over (`registerType: 'prompt'`).
+export default defineConfig({
+  build: {
+    target: 'es2022',
+    // One script for the whole app: an old tab never asks for a chunk a new version removed.
+    rolldownOptions: { output: { codeSplitting: false } },
+  },
+  plugins: [
+    VitePWA({
+      registerType: 'prompt',
+      // Registration is ours (src/app/main.ts): no inline script, so the CSP needs no exception.
+      injectRegister: false,
+      // The glob below precaches every icon; listing them again would only duplicate entries.
+      includeManifestIcons: false,
+      manifest: {
+        id: '/',
+        name: 'EDNet P2P',
+        short_name: 'EDNet',
+        description: 'Elections run by the devices that take part: peer to peer, offline first, no central server holding the data.',
+        lang: 'en',
+        start_url: '/',
+        scope: '/',
+        display: 'standalone',
+        theme_color: '#1a56c4',
+        background_color: '#f4f5f7',
+        icons: [
+          { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png', purpose: 'any' },
+          { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'any' },
+          { src: '/icons/icon-maskable-192.png', sizes: '192x192', type: 'image/png', purpose: 'maskable' },
+          { src: '/icons/icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        ],
+      },
+      workbox: {
+        globPatterns: ['**/*.{js,css,html,svg,png,webmanifest}'],
+        navigateFallback: 'index.html',
+        // The signaling socket and the health check belong to the server, never to the cache.
+        navigateFallbackDenylist: [/^\/signaling/, /^\/healthz/],
+        cleanupOutdatedCaches: true,
+        // The first version controls the page at once, so it works offline without a reload.
+        // Later versions wait for the user's consent (skipWaiting stays off).
+        clientsClaim: true,
+        skipWaiting: false,
+      },
+    }),
+  ],
+});
