@@ -4,11 +4,16 @@
 import { playwrightLauncher } from '@web/test-runner-playwright';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromiumPath, chromiumArgs } from './test/chromium.js';
+import { signalingServerPlugin } from './test/net/signaling-server-plugin.js';
 
 export default {
   files: ['test/**/*.test.ts', '!test/node/**', '!test/e2e/**'],
   nodeResolve: { exportConditions: ['browser', 'production'] },
-  plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: './tsconfig.json' })],
+  plugins: [
+    esbuildPlugin({ ts: true, target: 'es2022', tsconfig: './tsconfig.json' }),
+    // The real signaling server on 127.0.0.1; tests fetch its URL from `/__signaling`.
+    signalingServerPlugin(),
+  ],
   browsers: [
     playwrightLauncher({
       product: 'chromium',
