@@ -63,7 +63,7 @@ export async function screenshot(page, name) {
  * Waits until `predicate` holds in the page (sync between browsers takes as long as it takes;
  * the generous limit only stops a hung run).
  * @param {import('playwright-core').Page} page
- * @param {import('playwright-core').PageFunction<any, unknown>} predicate
+ * @param {string | ((arg: any) => unknown)} predicate
  * @param {unknown} [arg]
  */
 export async function waitUntil(page, predicate, arg) {

@@ -1,0 +1,161 @@
+import { expect } from 'chai';
+import type { NodeId } from '../../src/crdt/dot.js';
+import '../../src/app/ednet-app.js';
+import type { EDNetApp } from '../../src/app/ednet-app.js';
+import { RecentRooms, type KeyValueStorage } from '../../src/app/recent-rooms.js';
+import { roomLink } from '../../src/app/room-link.js';
+import type { RoomRef, RoomSession } from '../../src/app/room-session.js';
+import { ElectoralSystemModel } from '../../src/models/electoral/index.js';
+import type { EDNetP2PNode } from '../../src/node/ednet-p2p-node.js';
+import type { NodeStatus } from '../../src/node/node-events.js';
+
+const secret = 'aGVsbG8td29ybGQtMTIzNDU2Nzg5MA';
+
+/** A session that records what the app asks of it. */
+function fakeSession(room: RoomRef, log: string[]): RoomSession {
+  const nodeId = 'alice' as NodeId;
+  const status: NodeStatus = {
+    nodeId,
+    online: true,
+    signaling: 'connected',
+    peers: [],
+    unsentChanges: 0,
+    unsavedChanges: 0,
+    receiving: null,
+    persistence: 'granted',
+    storageError: null,
+  };
+  return {
+    room,
+    node: { nodeId } as unknown as EDNetP2PNode,
+    model: new ElectoralSystemModel({ modelId: 'electoral', nodeId }),
+    status,
+    onStatus: () => () => {},
+    setDisplayName: (name) => log.push(`name ${room.roomId} ${name}`),
+    setWorkOffline: (offline) => log.push(`offline ${room.roomId} ${offline}`),
+    exportRoom: async () => new Blob(['{}']),
+    importRoom: async () => ({ ok: true, value: [] }),
+    close: async () => void log.push(`close ${room.roomId}`),
+  };
+}
+
+function memoryStorage(): KeyValueStorage {
+  const data = new Map<string, string>();
+  return { getItem: (key) => data.get(key) ?? null, setItem: (key, value) => void data.set(key, value) };
+}
+
+const hashOf = (room: RoomRef) => new URL(roomLink(location.href, room)).hash;
+const nextHashChange = () => new Promise((resolve) => window.addEventListener('hashchange', resolve, { once: true }));
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+describe('ednet-app', () => {
+  let app: EDNetApp;
+  let log: string[];
+  let opened: RoomRef[];
+
+  beforeEach(async () => {
+    history.replaceState(null, '', '#/');
+    log = [];
+    opened = [];
+    app = document.createElement('ednet-app');
+    app.recentRooms = new RecentRooms(memoryStorage());
+    app.openSession = async (room) => {
+      opened.push(room);
+      log.push(`open ${room.roomId}`);
+      return fakeSession(room, log);
+    };
+    document.body.append(app);
+    await app.updateComplete;
+  });
+
+  afterEach(() => {
+    app.remove();
+    history.replaceState(null, '', '#/');
+  });
+
+  it('creates a room from the landing page and opens it from the link it puts in the fragment', async () => {
+    const landing = app.shadowRoot!.querySelector('ednet-landing-page')!;
+    await landing.updateComplete;
+    landing.shadowRoot!.querySelector<HTMLInputElement>('#room-name')!.value = 'Board vote';
+    const changed = nextHashChange();
+    landing.shadowRoot!.querySelector<HTMLButtonElement>('form button[type="submit"]')!.click();
+    await changed;
+    await until(() => app.session !== null);
+    const room = opened[0]!;
+    expect(location.hash).to.equal(hashOf(room));
+    expect(app.recentRooms.get(room.roomId)?.name).to.equal('Board vote');
+    expect(window.ednet.session).to.equal(app.session);
+    expect(window.ednet.model).to.equal(app.session!.model);
+    await app.updateComplete;
+    const page = app.shadowRoot!.querySelector('ednet-room-page')!;
+    expect(page.link).to.equal(roomLink(location.href, room));
+    expect(app.shadowRoot!.querySelector('header')!.textContent).to.include('Board vote');
+  });
+
+  it('keeps the open room when the fragment turns into a bad link, and puts the address back on dismiss', async () => {
+    const room = { roomId: 'alpha', secret };
+    location.hash = hashOf(room);
+    await until(() => app.session !== null);
+    const before = app.session;
+    const changed = nextHashChange();
+    location.hash = '#/room/alpha?k=broken';
+    await changed;
+    await app.updateComplete;
+    const alert = app.shadowRoot!.querySelector('[role="alert"]')!;
+    expect(alert.textContent).to.include('damaged');
+    expect(app.session).to.equal(before);
+    expect(log).to.deep.equal(['open alpha']);
+    alert.querySelector('button')!.click();
+    await app.updateComplete;
+    expect(app.shadowRoot!.querySelector('[role="alert"]')).to.equal(null);
+    expect(location.hash).to.equal(hashOf(room));
+  });
+
+  it('switches rooms by closing the open one first, and closes it when going back to the landing page', async () => {
+    location.hash = hashOf({ roomId: 'alpha', secret });
+    await until(() => app.session?.room.roomId === 'alpha');
+    location.hash = hashOf({ roomId: 'beta', secret });
+    await until(() => app.session?.room.roomId === 'beta');
+    location.hash = '#/';
+    await until(() => app.session === null && log.length === 4);
+    expect(log).to.deep.equal(['open alpha', 'close alpha', 'open beta', 'close beta']);
+    expect(window.ednet).to.deep.equal({ session: null, node: null, model: null });
+    expect(app.recentRooms.list().map((entry) => entry.roomId)).to.deep.equal(['beta', 'alpha']);
+  });
+
+  it('applies and remembers the work-offline choice, and passes the display name on', async () => {
+    location.hash = hashOf({ roomId: 'alpha', secret });
+    await until(() => app.session !== null);
+    await app.updateComplete;
+    const page = app.shadowRoot!.querySelector('ednet-room-page')!;
+    page.dispatchEvent(new CustomEvent('work-offline-change', { detail: { offline: true }, bubbles: true, composed: true }));
+    page.dispatchEvent(new CustomEvent('display-name-change', { detail: { name: 'Alice' }, bubbles: true, composed: true }));
+    expect(log).to.deep.equal(['open alpha', 'offline alpha true', 'name alpha Alice']);
+    expect(app.recentRooms.get('alpha')?.workOffline).to.equal(true);
+    await app.updateComplete;
+    expect(page.workOffline).to.equal(true);
+    // Reopening the room restores the choice before anything is shown.
+    location.hash = '#/';
+    await until(() => app.session === null);
+    location.hash = hashOf({ roomId: 'alpha', secret });
+    await until(() => app.session !== null);
+    expect(log.slice(-2)).to.deep.equal(['open alpha', 'offline alpha true']);
+  });
+
+  it('shows why a room could not be opened and offers to try again', async () => {
+    let fail = true;
+    app.openSession = async (room) => {
+      if (fail) throw new Error('storage is blocked');
+      return fakeSession(room, log);
+    };
+    location.hash = hashOf({ roomId: 'alpha', secret });
+    await until(() => app.shadowRoot!.querySelector('[role="alert"]')?.textContent?.includes('storage is blocked') ?? false);
+    fail = false;
+    app.shadowRoot!.querySelector<HTMLButtonElement>('[role="alert"] button')!.click();
+    await until(() => app.session !== null);
+  });
+
+});
