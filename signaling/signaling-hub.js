@@ -348,7 +348,7 @@ export class SignalingHub {
     const socket = connection.socket;
     if (socket.readyState !== WebSocket.OPEN) return;
     // A peer that does not read must not make the server hold its frames without bound.
-    if (socket.bufferedAmount + text.length > this.options.maxBufferedBytes) {
+    if (socket.bufferedAmount + Buffer.byteLength(text) > this.options.maxBufferedBytes) {
       this.drop(connection, LeaveReason.tooSlow);
       socket.terminate();
       return;

@@ -72,6 +72,10 @@ export function resolveSignalingOptions(options = {}) {
     const value = resolved[name];
     if (!(value > 0) || !Number.isFinite(value)) throw new RangeError(`createSignalingServer: ${name} must be a positive number, got ${value}`);
   }
+  if (resolved.maxBufferedBytes < 2 * resolved.maxFrameBytes) {
+    // Otherwise one relayed frame of the largest size could mark its recipient as a slow reader.
+    throw new RangeError(`createSignalingServer: maxBufferedBytes (${resolved.maxBufferedBytes}) must be at least twice maxFrameBytes (${resolved.maxFrameBytes})`);
+  }
   // setInterval silently turns a period above 2^31-1 ms into 1 ms: a heartbeat storm.
   if (resolved.heartbeatIntervalMs > 2 ** 31 - 1) throw new RangeError('createSignalingServer: heartbeatIntervalMs must be below 2^31 ms');
   if (typeof resolved.logger?.warn !== 'function') throw new TypeError('createSignalingServer: logger needs a warn method');

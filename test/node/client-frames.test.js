@@ -46,3 +46,40 @@ test('a prototype-polluting payload stays plain data', () => {
   assert.equal(/** @type {any} */ ({}).polluted, undefined);
   assert.equal(JSON.stringify(/** @type {any} */ (frame).data), '{"__proto__":{"polluted":true}}');
 });
+
+test('any input decodes to a checked frame or a refusal, never a throw', async () => {
+  const fc = (await import('fast-check')).default;
+  const ROOM = /^[A-Za-z0-9_.:-]{1,128}$/;
+  const PEER = /^[A-Za-z0-9_-]{1,64}$/;
+  const fieldValue = fc.oneof(fc.string(), fc.constantFrom('r', 'alice', 'join', 'leave', 'signal', 'ping'), fc.jsonValue());
+  const frameLike = fc.record(
+    { type: fc.oneof(fc.constantFrom('join', 'leave', 'signal', 'ping'), fc.jsonValue()), room: fieldValue, peer: fieldValue, to: fieldValue, data: fc.jsonValue() },
+    { requiredKeys: [] },
+  );
+  const input = fc.oneof(
+    fc.string().map((text) => Buffer.from(text)),
+    fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes)),
+    fc.jsonValue().map((value) => Buffer.from(JSON.stringify(value) ?? '')),
+    frameLike.map((value) => Buffer.from(JSON.stringify(value))),
+  );
+  fc.assert(
+    fc.property(input, fc.boolean(), (bytes, isBinary) => {
+      const result = /** @type {any} */ (decodeClientFrame(bytes, isBinary, 4096));
+      if (isRefusal(result)) return typeof result.code === 'string' && typeof result.message === 'string';
+      if (isBinary) return false;
+      switch (result.type) {
+        case 'join':
+          return ROOM.test(result.room) && PEER.test(result.peer) && Object.keys(result).length === 3;
+        case 'leave':
+          return ROOM.test(result.room) && Object.keys(result).length === 2;
+        case 'signal':
+          return ROOM.test(result.room) && PEER.test(result.to) && 'data' in result && Object.keys(result).length === 4;
+        case 'ping':
+          return Object.keys(result).length === 1;
+        default:
+          return false;
+      }
+    }),
+    { numRuns: 2000 },
+  );
+});

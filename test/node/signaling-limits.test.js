@@ -163,7 +163,7 @@ test('a peer that stops answering heartbeats is removed and its room is told', a
 });
 
 test('a peer that does not read its frames is dropped once its queue outgrows maxBufferedBytes', async (t) => {
-  const server = await startServer({ maxBufferedBytes: 64 * 1024, messagesPerSecond: 10_000, messageBurst: 10_000 });
+  const server = await startServer({ maxBufferedBytes: 64 * 1024, maxFrameBytes: 32 * 1024, messagesPerSecond: 10_000, messageBurst: 10_000 });
   t.after(() => server.close());
   const alice = await TestClient.connect(server.url);
   const sleepy = await TestClient.connect(server.url);
@@ -199,6 +199,7 @@ test('every limit is checked when the server starts: bad configuration throws', 
     { heartbeatIntervalMs: 2 ** 31 },
     { maxRefusedFrames: 0 },
     { maxBufferedBytes: '1' },
+    { maxBufferedBytes: 1000, maxFrameBytes: 600 },
     { logger: {} },
     { now: 5 },
     { server: {} },
