@@ -16,6 +16,7 @@ function fakeSession(room: RoomRef, log: string[]): RoomSession {
   const nodeId = 'alice' as NodeId;
   const status: NodeStatus = {
     nodeId,
+    displayName: null,
     online: true,
     signaling: 'connected',
     peers: [],
@@ -157,5 +158,4 @@ describe('ednet-app', () => {
     app.shadowRoot!.querySelector<HTMLButtonElement>('[role="alert"] button')!.click();
     await until(() => app.session !== null);
   });
-
 });
