@@ -1,0 +1,125 @@
+import { type PropertyValues, type TemplateResult, html, nothing } from 'lit';
+import { repeat } from 'lit/directives/repeat.js';
+import { ElectionStatus } from '../../models/electoral/index.js';
+import { fieldErrorOf } from '../shared/error-message.js';
+import { focusFirstInvalid, formValue, inputField } from '../shared/form-field.js';
+import { ElectionPart } from './election-part.js';
+
+/** The candidates standing in an election, with adding and withdrawing them while it is a draft. */
+export class EdnetCandidateList extends ElectionPart {
+  static override properties = { errors: { state: true }, message: { state: true } };
+
+  private declare errors: ReadonlyMap<string, string>;
+  private declare message: string;
+  #focusInvalid = false;
+
+  constructor() {
+    super();
+    this.errors = new Map();
+    this.message = '';
+  }
+
+  override render(): TemplateResult {
+    const model = this.model;
+    const election = this.election();
+    if (!model || !election) return html``;
+    const draft = election.getAttribute('status') === ElectionStatus.draft;
+    const candidates = model.candidates(election.oid).sortBy('name');
+    return html`<section class="card" aria-labelledby="candidates-heading">
+      <h3 id="candidates-heading">Candidates <span class="muted">(${candidates.count})</span></h3>
+      ${candidates.count
+        ? html`<ul class="plain">
+            ${repeat(
+              candidates,
+              (candidate) => candidate.oid,
+              (candidate) => {
+                const name = String(candidate.getAttribute('name') ?? candidate.oid);
+                const party = candidate.getAttribute('party');
+                const statement = candidate.getAttribute('statement');
+                return html`<li class="head">
+                  <span class="wrap">
+                    <strong>${name}</strong>${party ? html` <span class="muted">${party}</span>` : nothing}
+                    ${statement ? html`<span class="hint wrap">${statement}</span>` : nothing}
+                  </span>
+                  ${draft
+                    ? html`<button type="button" class="danger" @click=${() => this.#remove(candidate.oid)}>
+                        Remove<span class="visually-hidden"> ${name}</span>
+                      </button>`
+                    : nothing}
+                </li>`;
+              },
+            )}
+          </ul>`
+        : html`<p class="muted">No candidates yet.</p>`}
+      ${this.errors.get('candidates') ? html`<p class="error" role="alert">${this.errors.get('candidates')}</p>` : nothing}
+      ${draft
+        ? html`<form novalidate @submit=${this.#add}>
+            <h4>Add a candidate</h4>
+            <div class="grid">
+              ${inputField({ id: 'candidate-name', name: 'name', label: 'Name', error: this.errors.get('name'), required: true, maxLength: 200 })}
+              ${inputField({ id: 'candidate-party', name: 'party', label: 'Party', error: this.errors.get('party'), maxLength: 200 })}
+            </div>
+            ${inputField({ id: 'candidate-statement', name: 'statement', label: 'Statement', error: this.errors.get('statement'), multiline: true, maxLength: 2000 })}
+            ${this.errors.get('') ? html`<p class="error" role="alert">${this.errors.get('')}</p>` : nothing}
+            <button type="submit">Add candidate</button>
+          </form>`
+        : html`<p class="muted">Candidates can be changed only while the election is a draft.</p>`}
+      <p class="muted" role="status">${this.message}</p>
+    </section>`;
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('electionId')) {
+      this.errors = new Map();
+      this.message = '';
+    }
+  }
+
+  protected override updated(changed: PropertyValues): void {
+    super.updated(changed);
+    if (this.#focusInvalid) {
+      this.#focusInvalid = false;
+      focusFirstInvalid(this.renderRoot);
+    }
+  }
+
+  #add(event: SubmitEvent): void {
+    event.preventDefault();
+    const form = event.target as HTMLFormElement;
+    const optional = (name: string) => formValue(form, name).trim() || undefined;
+    try {
+      const candidate = this.model!.addCandidate(this.electionId!, {
+        name: formValue(form, 'name').trim(),
+        party: optional('party'),
+        statement: optional('statement'),
+      });
+      form.reset();
+      this.errors = new Map();
+      this.message = `${String(candidate.getAttribute('name'))} added.`;
+    } catch (error) {
+      const { field, message } = fieldErrorOf(error);
+      this.errors = new Map([[field === 'name' || field === 'party' || field === 'statement' ? field : '', message]]);
+      this.message = '';
+      this.#focusInvalid = true;
+    }
+  }
+
+  #remove(candidateId: string): void {
+    try {
+      this.model!.removeCandidate(this.electionId!, candidateId);
+      this.errors = new Map();
+      this.message = 'Candidate removed.';
+    } catch (error) {
+      this.errors = new Map([['candidates', fieldErrorOf(error).message]]);
+      this.message = '';
+    }
+  }
+}
+
+customElements.define('ednet-candidate-list', EdnetCandidateList);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ednet-candidate-list': EdnetCandidateList;
+  }
+}

@@ -1,0 +1,132 @@
+import { type PropertyValues, type TemplateResult, html, nothing } from 'lit';
+import type { AttributeValue, CRDTEntity } from '../../domain/index.js';
+import { ElectionStatus } from '../../models/electoral/index.js';
+import { fieldErrorOf } from '../shared/error-message.js';
+import { focusFirstInvalid, formValue, inputField } from '../shared/form-field.js';
+import { formatIsoDate } from '../shared/format.js';
+import { ElectionPart } from './election-part.js';
+
+/** The election's own fields the editor writes, in form order. */
+const FIELDS = ['title', 'description', 'opensAt', 'closesAt'] as const;
+
+/** Words for an election's status, shown in its badge. */
+export const STATUS_TEXT: Record<ElectionStatus, string> = { draft: 'Draft', open: 'Voting open', closed: 'Closed' };
+
+/**
+ * The details of one election (title, description, planned dates) with their edit form, its
+ * status, and the lifecycle actions: open voting (a draft with candidates) and close it.
+ */
+export class EdnetElectionEditor extends ElectionPart {
+  static override properties = { errors: { state: true }, message: { state: true } };
+
+  private declare errors: ReadonlyMap<string, string>;
+  private declare message: string;
+  #focusInvalid = false;
+
+  constructor() {
+    super();
+    this.errors = new Map();
+    this.message = '';
+  }
+
+  override render(): TemplateResult {
+    const election = this.election();
+    if (!election) return html``;
+    const status = (election.getAttribute('status') as ElectionStatus | undefined) ?? ElectionStatus.draft;
+    const shown = (name: (typeof FIELDS)[number]) => String(election.getAttribute(name) ?? '');
+    const openedAt = election.getAttribute('openedAt');
+    const closedAt = election.getAttribute('closedAt');
+    return html`<section class="card" aria-labelledby="editor-heading">
+      <div class="head">
+        <h3 id="editor-heading">Election details</h3>
+        <span class=${`badge ${status}`}>${STATUS_TEXT[status] ?? status}</span>
+      </div>
+      ${openedAt || closedAt
+        ? html`<p class="muted">
+            ${openedAt ? html`Opened ${formatIsoDate(openedAt)}.` : nothing} ${closedAt ? html`Closed ${formatIsoDate(closedAt)}.` : nothing}
+          </p>`
+        : nothing}
+      <form novalidate @submit=${(event: SubmitEvent) => this.#save(event, election)}>
+        ${inputField({ id: 'title', label: 'Title', value: shown('title'), error: this.errors.get('title'), required: true, maxLength: 200 })}
+        ${inputField({ id: 'description', label: 'Description', value: shown('description'), error: this.errors.get('description'), multiline: true, maxLength: 5000 })}
+        <div class="grid">
+          ${dateField('opensAt', 'Opens (planned)', shown('opensAt'), this.errors.get('opensAt'))}
+          ${dateField('closesAt', 'Closes (planned)', shown('closesAt'), this.errors.get('closesAt'))}
+        </div>
+        ${this.errors.get('') ? html`<p class="error" role="alert">${this.errors.get('')}</p>` : nothing}
+        <div class="actions">
+          <button type="submit">Save details</button>
+          ${status === ElectionStatus.draft ? html`<button type="button" class="secondary" @click=${this.#open}>Open voting</button>` : nothing}
+          ${status === ElectionStatus.open ? html`<button type="button" class="danger" @click=${this.#close}>Close voting</button>` : nothing}
+        </div>
+        ${this.errors.get('status') ? html`<p class="error" role="alert">${this.errors.get('status')}</p>` : nothing}
+        <p class="muted" role="status">${this.message}</p>
+      </form>
+    </section>`;
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('electionId')) {
+      this.errors = new Map();
+      this.message = '';
+    }
+  }
+
+  protected override updated(changed: PropertyValues): void {
+    super.updated(changed);
+    if (this.#focusInvalid) {
+      this.#focusInvalid = false;
+      focusFirstInvalid(this.renderRoot);
+    }
+  }
+
+  #save(event: SubmitEvent, election: CRDTEntity): void {
+    event.preventDefault();
+    const form = event.target as HTMLFormElement;
+    const values: Record<string, AttributeValue> = {};
+    for (const name of FIELDS) {
+      const raw = formValue(form, name);
+      // Only what the user changed is written: an untouched field must not overwrite a peer's edit.
+      if (raw !== String(election.getAttribute(name) ?? '')) values[name] = raw.trim() === '' ? null : raw;
+    }
+    this.#run(() => this.model!.update(election.oid, values), 'Saved.', true);
+  }
+
+  #open(): void {
+    this.#run(() => this.model!.openElection(this.electionId!), 'Voting is open.');
+  }
+
+  #close(): void {
+    this.#run(() => this.model!.closeElection(this.electionId!), 'Voting is closed.');
+  }
+
+  #run(operation: () => void, done: string, fields = false): void {
+    try {
+      operation();
+      this.errors = new Map();
+      this.message = done;
+    } catch (error) {
+      const { field, message } = fieldErrorOf(error);
+      // Lifecycle errors (status, candidates) show next to the lifecycle buttons.
+      const key = fields && field && (FIELDS as readonly string[]).includes(field) ? field : fields ? '' : 'status';
+      this.errors = new Map([[key, message]]);
+      this.message = '';
+      this.#focusInvalid = fields;
+    }
+  }
+}
+
+/** A date field; a stored date-time gets a text field, so saving never drops its time. */
+function dateField(id: string, label: string, value: string, error: string | undefined): TemplateResult {
+  return value.includes('T')
+    ? inputField({ id, label, value, error, hint: 'A UTC date and time, like 2024-05-01T08:00:00Z.' })
+    : inputField({ id, label, value, error, type: 'date' });
+}
+
+customElements.define('ednet-election-editor', EdnetElectionEditor);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ednet-election-editor': EdnetElectionEditor;
+  }
+}

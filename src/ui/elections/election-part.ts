@@ -1,0 +1,90 @@
+import { type CSSResultGroup, LitElement, type PropertyDeclarations, css } from 'lit';
+import type { CRDTEntity } from '../../domain/index.js';
+import type { ElectoralSystemModel } from '../../models/electoral/index.js';
+import { ModelController } from '../shared/model-controller.js';
+import { baseStyles, cardStyles, controlStyles } from '../shared/theme.js';
+
+/**
+ * What every part of the elections view shares: the model and the election it shows, a
+ * subscription that re-renders the part when the model changes (locally or from a peer), and the
+ * theme. Each part acts on the model itself; the model's rules decide, and their errors show next
+ * to the field they concern.
+ */
+export abstract class ElectionPart extends LitElement {
+  static override properties: PropertyDeclarations = {
+    model: { attribute: false },
+    electionId: { attribute: 'election-id' },
+  };
+
+  declare model: ElectoralSystemModel | undefined;
+  declare electionId: string | undefined;
+
+  constructor() {
+    super();
+    new ModelController(this, () => this.model);
+  }
+
+  static override styles: CSSResultGroup = [
+    baseStyles,
+    controlStyles,
+    cardStyles,
+    css`
+      :host {
+        display: block;
+        min-width: 0;
+      }
+      section.card {
+        margin: 0;
+        height: 100%;
+      }
+      .head {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: baseline;
+        justify-content: space-between;
+        gap: 4px 12px;
+      }
+      .grid {
+        display: grid;
+        grid-template-columns: repeat(auto-fill, minmax(min(100%, 12rem), 1fr));
+        gap: 0 var(--ed-gap, 12px);
+      }
+      ul.plain {
+        list-style: none;
+        margin: 0 0 var(--ed-gap, 12px);
+        padding: 0;
+      }
+      ul.plain > li {
+        padding: 8px 0;
+        border-bottom: 1px solid var(--ed-border, #7d8692);
+      }
+      ul.plain > li:last-child {
+        border-bottom: none;
+      }
+      fieldset {
+        border: 1px solid var(--ed-border, #7d8692);
+        border-radius: var(--ed-radius, 8px);
+        margin: 0 0 var(--ed-gap, 12px);
+        padding: 8px var(--ed-gap, 12px);
+        min-width: 0;
+      }
+      legend {
+        font-weight: 600;
+        padding: 0 4px;
+      }
+      details > summary {
+        cursor: pointer;
+        font-weight: 600;
+        min-height: 44px;
+        display: flex;
+        align-items: center;
+      }
+    `,
+  ];
+
+  /** The live election shown, if any. */
+  protected election(): CRDTEntity | undefined {
+    const election = this.electionId ? this.model?.get(this.electionId) : undefined;
+    return election?.concept === 'Election' ? election : undefined;
+  }
+}
