@@ -137,16 +137,17 @@ function decodeHello(raw: Record<string, unknown>): HelloMessage | SyncDecodeErr
   if (!isRecord(models)) return { error: 'hello: models must be an object' };
   const entries = Object.entries(models);
   if (entries.length > MAX_MODELS) return { error: `hello: more than ${MAX_MODELS} models` };
-  const versions: Record<string, VersionVectorJSON> = {};
+  const versions: Array<[string, VersionVectorJSON]> = [];
   for (const [id, version] of entries) {
     if (!MODEL_ID_PATTERN.test(id)) return { error: 'hello: bad model id' };
     const parsed = parseVersion(version);
     if ('error' in parsed) return { error: `hello: ${parsed.error}` };
-    versions[id] = parsed;
+    versions.push([id, parsed]);
   }
   const name = raw.name ?? null;
   if (!isDisplayName(name)) return { error: 'hello: name must be null or a short string' };
-  return { t: 'hello', protocols: protocols as number[], node, models: versions, name, auth: raw.auth };
+  // fromEntries defines own properties, so even a model id like `__proto__` stays an entry.
+  return { t: 'hello', protocols: protocols as number[], node, models: Object.fromEntries(versions), name, auth: raw.auth };
 }
 
 function decodeDelta(raw: Record<string, unknown>): DeltaMessage | SyncDecodeError {
