@@ -70,6 +70,8 @@ export class EdnetModelExplorer extends LitElement {
         color: var(--ed-accent, #1a56c4);
       }
       .table-wrap {
+        /* The containing block of the visually hidden labels inside, or they widen the page. */
+        position: relative;
         overflow-x: auto;
         margin: var(--ed-gap, 12px) 0;
         border: 1px solid var(--ed-border, #7d8692);
