@@ -9,7 +9,7 @@ import type { RoomSession } from './room-session.js';
 export const RoomTab = { elections: 'elections', conflicts: 'conflicts', explorer: 'explorer', room: 'room' } as const;
 export type RoomTab = (typeof RoomTab)[keyof typeof RoomTab];
 
-const TAB_LABELS: Record<RoomTab, string> = { elections: 'Elections', conflicts: 'Conflicts', explorer: 'Explorer', room: 'Share & backup' };
+const TAB_LABELS: Record<RoomTab, string> = { elections: 'Elections', conflicts: 'Conflicts', explorer: 'Explorer', room: 'Share' };
 const TABS = Object.values(RoomTab);
 
 const PERSISTENCE_TEXT: Record<NodeStatus['persistence'], string> = {
@@ -71,6 +71,15 @@ export class EDNetRoomPage extends LitElement {
         color: var(--ed-text, #1b1f24);
         font-weight: 600;
         margin-bottom: -1px;
+      }
+      @media (max-width: 480px) {
+        [role='tablist'] {
+          gap: 0;
+          padding: calc(var(--ed-gap, 12px) / 2) calc(var(--ed-gap, 12px) / 2) 0;
+        }
+        [role='tab'] {
+          padding: 0.45em 0.6em;
+        }
       }
       [role='tab'][aria-selected='true'] {
         background: var(--ed-surface, #ffffff);

@@ -1,7 +1,8 @@
 // Shared pieces of the end-to-end tests: the real app server on a free port serving the built
 // app (`npm run test:e2e` builds it first), the system Chromium, and screenshots of what the
 // tests saw (test-results/screenshots, not committed).
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -32,6 +33,25 @@ export async function launchBrowser() {
   const executablePath = chromiumPath();
   if (!executablePath) throw new Error('No Chromium found: set CHROMIUM_PATH (see test/chromium.js).');
   return chromium.launch({ executablePath, args: chromiumArgs });
+}
+
+/**
+ * A browser with a real (temporary) profile: Chromium does not offer to install apps in the
+ * incognito-like contexts of `browser.newContext()`. `close()` also deletes the profile.
+ * @param {import('playwright-core').BrowserContextOptions} [options]
+ */
+export async function launchProfile(options = {}) {
+  const executablePath = chromiumPath();
+  if (!executablePath) throw new Error('No Chromium found: set CHROMIUM_PATH (see test/chromium.js).');
+  const profile = mkdtempSync(join(tmpdir(), 'ednet-e2e-profile-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath, args: chromiumArgs, ...options });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
 }
 
 /**

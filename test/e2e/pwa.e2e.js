@@ -1,0 +1,142 @@
+// The app as an installable, offline-first PWA, in the system Chromium against the real app server:
+// the landing page, strict link parsing, the manifest and installability as Chromium judges them,
+// a controlling service worker, and a reload of an open room with the server stopped.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { launchBrowser, launchProfile, openPage, screenshot, startServer, viewports, waitUntil } from './harness.js';
+
+/** @type {import('playwright-core').Browser} */
+let browser;
+before(async () => {
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** @param {import('playwright-core').Page} page */
+const createRoom = async (page, name = '') => {
+  if (name) await page.getByLabel(/Room name/).fill(name);
+  await page.getByRole('button', { name: 'Create room' }).click();
+  await waitUntil(page, () => window.ednet?.session != null);
+};
+
+describe('the app shell', () => {
+  it('creates a room whose id and key live only in the fragment, and lists it on the landing page', async () => {
+    const server = await startServer();
+    const context = await browser.newContext({ viewport: viewports.desktop });
+    try {
+      const { page, problems } = await openPage(context);
+      /** @type {string[]} */
+      const requested = [];
+      page.on('request', (request) => requested.push(request.url()));
+      await page.goto(server.url);
+      await screenshot(page, 'landing-desktop');
+      await createRoom(page, 'Board election');
+      const { roomId, secret } = /** @type {{ roomId: string, secret: string }} */ (await page.evaluate(() => window.ednet.session?.room));
+      assert.equal(new URL(page.url()).hash, `#/room/${roomId}?k=${secret}`);
+      // No request, the signaling socket included, carries the room id or its key.
+      assert.deepEqual(requested.filter((url) => url.includes(roomId) || url.includes(secret)), []);
+      await page.getByRole('link', { name: /all rooms/ }).click();
+      await waitUntil(page, () => window.ednet.session === null);
+      await page.getByRole('button', { name: 'Open Board election' }).waitFor();
+      await page.getByRole('button', { name: 'Open Board election' }).click();
+      await waitUntil(page, (id) => window.ednet.session?.room.roomId === id, roomId);
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+      await server.close();
+    }
+  });
+
+  it('explains a malformed link and changes nothing', async () => {
+    const server = await startServer();
+    const context = await browser.newContext({ viewport: viewports.phone });
+    try {
+      const { page, problems } = await openPage(context);
+      await page.goto(`${server.url}#/room/abc?k=not-a-key`);
+      await page.getByRole('alert').filter({ hasText: 'This link cannot be opened' }).waitFor();
+      assert.equal(await page.evaluate(() => window.ednet.session), null);
+      await page.getByLabel('Room link').fill('https://example.org/#/room/abc');
+      await page.getByRole('button', { name: 'Join' }).click();
+      await page.getByText('This is not a room link').waitFor();
+      await screenshot(page, 'bad-link-phone');
+      assert.equal(await page.evaluate(() => localStorage.getItem('ednet.recentRooms')), null);
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+      await server.close();
+    }
+  });
+});
+
+describe('the PWA', () => {
+  it('is installable: manifest fields, real PNG icons, and a service worker controlling the page', async () => {
+    const server = await startServer();
+    const profile = await launchProfile({ viewport: viewports.desktop });
+    const context = profile.context;
+    try {
+      const { page, problems } = await openPage(context);
+      await page.goto(server.url);
+      await waitUntil(page, () => navigator.serviceWorker.controller !== null);
+      const manifest = await page.evaluate(async () => {
+        const href = document.querySelector('link[rel="manifest"]')?.getAttribute('href');
+        return href ? (await fetch(href)).json() : null;
+      });
+      assert.equal(manifest.name, 'EDNet P2P');
+      assert.ok(manifest.short_name);
+      assert.equal(manifest.display, 'standalone');
+      assert.equal(manifest.start_url, '/');
+      assert.equal(manifest.scope, '/');
+      assert.match(manifest.theme_color, /^#[0-9a-f]{6}$/i);
+      for (const [size, purpose] of [
+        [192, 'any'],
+        [512, 'any'],
+        [192, 'maskable'],
+        [512, 'maskable'],
+      ]) {
+        const icon = manifest.icons.find((/** @type {any} */ entry) => entry.sizes === `${size}x${size}` && entry.purpose === purpose);
+        assert.ok(icon, `a ${purpose} icon of ${size}px`);
+        const loaded = await page.evaluate(async (src) => {
+          const response = await fetch(src);
+          const bitmap = await createImageBitmap(await response.blob());
+          return { type: response.headers.get('content-type'), width: bitmap.width, height: bitmap.height };
+        }, icon.src);
+        assert.deepEqual(loaded, { type: 'image/png', width: size, height: size });
+      }
+      // Chromium's own verdict, as used for its install prompt.
+      const cdp = await context.newCDPSession(page);
+      const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+      assert.deepEqual(installabilityErrors, []);
+      assert.deepEqual(problems, []);
+    } finally {
+      await profile.close();
+      await server.close();
+    }
+  });
+
+  it('reloads an open room with the server stopped: the app from the service worker, the data from IndexedDB', async () => {
+    const server = await startServer();
+    const context = await browser.newContext({ viewport: viewports.phone });
+    try {
+      const { page, problems } = await openPage(context);
+      await page.goto(server.url);
+      await createRoom(page);
+      await waitUntil(page, () => navigator.serviceWorker.controller !== null);
+      await page.evaluate(() => window.ednet.model?.createElection({ title: 'Kept offline' }));
+      await waitUntil(page, () => window.ednet.session?.status.unsavedChanges === 0);
+      const roomUrl = page.url();
+      await server.close();
+      await page.reload();
+      await waitUntil(page, () => window.ednet?.model?.elections().count === 1);
+      assert.equal(page.url(), roomUrl);
+      assert.equal(await page.evaluate(() => window.ednet.model?.elections().first()?.getAttribute('title')), 'Kept offline');
+      await page.getByRole('button', { name: /Kept offline/ }).waitFor();
+      await screenshot(page, 'offline-reload-phone');
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+      await server.close().catch(() => undefined);
+    }
+  });
+});
