@@ -300,7 +300,18 @@ export class WebRtcTransport implements Transport {
       return;
     }
     const session = this.sessions.get(from);
-    if (session && !session.connection) return; // our offer answers it
+    if (session && !session.connection) {
+      // Either the request crossed our offer (glare) or the peer never got it (it was away, or
+      // reloaded): a fresh offer serves both. The old session is dropped without a word, since
+      // the peer replaces it with the new one anyway.
+      clearTimeout(session.timer);
+      this.sessions.delete(from);
+      const waiters = session.waiters;
+      session.waiters = [];
+      session.peer.destroy();
+      this.startSession(from, randomToken(16), true, waiters);
+      return;
+    }
     // It asks although we are connected: it lost its end (a reload, say).
     session?.connection?.end('peer opened a new connection');
     const refusal = this.refusal();

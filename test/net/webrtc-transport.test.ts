@@ -171,6 +171,22 @@ describe('WebRtcTransport', () => {
     expect(atBob.peerId).to.equal(alice);
   });
 
+  it('a peer that missed our offer gets a fresh one when it asks, and our connect is answered too', async () => {
+    const a = transport(alice, { connectTimeoutMs: 15_000 });
+    // bob is not in the room yet: alice's offer goes nowhere.
+    const bobDiscovery = new MemoryDiscovery(network, { room, nodeId: bob, logger: recordingLogger() });
+    cleanups.push(() => void bobDiscovery.stop());
+    const b = transport(bob, {}, bobDiscovery);
+    a.onConnection(() => expect.fail('the connection answers alice\'s connect, it is not announced'));
+    const fromAlice = a.connect(bob);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await bobDiscovery.start();
+    const [atAlice, atBob] = await Promise.all([fromAlice, b.connect(alice)]);
+    expect(atAlice.peerId).to.equal(bob);
+    expect(atBob.peerId).to.equal(alice);
+    expect(a.openConnections).to.have.length(1);
+  });
+
   it('refuses incoming connections beyond maxConnections', async () => {
     const a = transport(alice);
     const b = transport(bob, { maxConnections: 1 });
