@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { NodeId } from '../../src/crdt/dot.js';
 import { eventually, uniqueIds, uniqueRoom } from './net-test-helpers.js';
 import type { RtcPage } from './rtc-page.js';
 import { signalingServerUrl } from './signaling-server-url.js';
@@ -30,7 +31,7 @@ describe('WebRTC between two pages (iframes, each its own realm), introduced by 
   it('the pages connect, exchange messages and a large one, and a page that vanishes is noticed', async () => {
     const url = await signalingServerUrl();
     const room = uniqueRoom();
-    const [alice, bob] = uniqueIds('alice', 'bob') as [string, string];
+    const [alice, bob] = uniqueIds('alice', 'bob') as [NodeId, NodeId];
     const pageA = openPage(alice, url, room);
     const pageB = openPage(bob, url, room);
     frames.push(pageA.frame, pageB.frame);
