@@ -43,6 +43,8 @@ export interface StatusChangedEvent {
 /** Everything the status bar shows, as one value. */
 export interface NodeStatus {
   readonly nodeId: NodeId;
+  /** The name peers see for this device, or null. */
+  readonly displayName: string | null;
   /** False when the browser is offline or the user chose to work offline. */
   readonly online: boolean;
   readonly signaling: 'off' | 'connecting' | 'connected' | 'disconnected';
