@@ -60,6 +60,7 @@ export function textOf(element: Element): string {
 
 function collectText(node: Node): string {
   if (node.nodeType === Node.TEXT_NODE) return node.textContent ?? '';
+  if (node.nodeType === Node.COMMENT_NODE) return '';
   if (node instanceof HTMLStyleElement || node instanceof HTMLTemplateElement) return '';
   let text = '';
   if (node instanceof Element && node.shadowRoot) text += collectText(node.shadowRoot);
