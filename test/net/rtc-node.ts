@@ -1,10 +1,7 @@
 // One peer as a node composes the net layer: discovery finds peers, the transport reaches them
 // (signaling through the same discovery), the ConnectionManager keeps one connection per peer.
 import type { NodeId } from '../../src/crdt/dot.js';
-import { ConnectionManager } from '../../src/net/connection-manager.js';
-import { ServerBasedDiscovery } from '../../src/net/server-based-discovery.js';
-import type { PeerConnection } from '../../src/net/transport.js';
-import { WebRtcTransport } from '../../src/net/webrtc-transport.js';
+import { ConnectionManager, ServerBasedDiscovery, WebRtcTransport, type PeerConnection } from '../../src/net/index.js';
 import { recordingLogger } from './net-test-helpers.js';
 
 /** A started peer: its parts, the messages it received, and how to stop it. */
