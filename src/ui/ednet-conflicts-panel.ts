@@ -230,4 +230,7 @@ declare global {
   interface HTMLElementTagNameMap {
     'ednet-conflicts-panel': EdnetConflictsPanel;
   }
+  interface HTMLElementEventMap {
+    'conflict-resolved': CustomEvent<ConflictResolvedDetail>;
+  }
 }

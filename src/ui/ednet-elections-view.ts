@@ -214,4 +214,7 @@ declare global {
   interface HTMLElementTagNameMap {
     'ednet-elections-view': EdnetElectionsView;
   }
+  interface HTMLElementEventMap {
+    'election-select': CustomEvent<ElectionSelectDetail>;
+  }
 }

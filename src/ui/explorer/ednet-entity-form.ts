@@ -314,4 +314,9 @@ declare global {
   interface HTMLElementTagNameMap {
     'ednet-entity-form': EdnetEntityForm;
   }
+  interface HTMLElementEventMap {
+    'entity-saved': CustomEvent<EntitySavedDetail>;
+    'entity-deleted': CustomEvent<EntityDeletedDetail>;
+    'form-close': CustomEvent<Record<string, never>>;
+  }
 }
