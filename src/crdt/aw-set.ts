@@ -112,7 +112,8 @@ export class AWSet<T> {
     for (const [element, dots] of theirs) {
       if (this.#items.has(element)) continue;
       const kept = dots.filter((dot) => !ownContext.covers(dot));
-      if (kept.length) fresh.push([element, kept.length > 1 ? kept.sort(compareDots) : kept]);
+      // `slice` keeps an exact-size copy: `filter` grows its result with spare room the set would keep.
+      if (kept.length) fresh.push([element, kept.sort(compareDots).slice()]);
     }
     for (const [element, dots] of this.#items) {
       const kept = joinDots(dots, ownContext, theirs.get(element) ?? NO_DOTS, otherContext);
@@ -178,5 +179,5 @@ function joinDots(a: readonly Dot[], contextA: CausalContext, b: readonly Dot[],
   for (const dot of b) {
     if (!a.some((d) => d.seq === dot.seq && d.node === dot.node) && !contextA.covers(dot)) kept.push(dot);
   }
-  return kept.length > 1 ? kept.sort(compareDots) : kept;
+  return kept.sort(compareDots).slice();
 }

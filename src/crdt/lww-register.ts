@@ -87,8 +87,9 @@ export class LWWRegister<T> {
    */
   set(write: RegisterWrite<T>): readonly RegisterWrite<T>[] {
     const [replaced, ...rest] = this.#writes;
-    rest.push(write);
-    this.#writes = rest.sort(descending);
+    // The usual register holds one write: an exact one-element array, as `push` onto an empty
+    // array would reserve room for 17 and most registers are never written again.
+    this.#writes = rest.length ? [...rest, write].sort(descending) : [write];
     return replaced ? [replaced] : [];
   }
 
@@ -136,7 +137,8 @@ export function joinWrites<T>(
   for (const write of b) {
     if (indexOfDot(a, write.dot) < 0 && !contextA.covers(write.dot)) joined.push(write);
   }
-  return joined.length > 1 ? joined.sort(descending) : joined;
+  // Exact-size arrays: `joined` grew by `push`, which reserves spare room the register would keep.
+  return joined.length > 1 ? joined.sort(descending).slice() : joined.length ? [joined[0]!] : [];
 }
 
 /** The pure join of two registers with their replicas' causal contexts, as a new register. */
