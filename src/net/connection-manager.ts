@@ -222,7 +222,12 @@ export class ConnectionManager {
       this.emitState({ peerId, via: vias[0] ?? '', state: 'failed', reason: `at most ${this.maxConnections} connections` });
       return false;
     }
-    for (const transport of this.transports.filter((t) => vias.includes(t.kind))) {
+    const routes = this.transports.filter((t) => vias.includes(t.kind));
+    if (routes.length === 0) {
+      this.emitState({ peerId, via: vias[0] ?? '', state: 'failed', reason: `no transport for ${vias.join(', ') || 'any route'}` });
+      return this.open.has(peerId);
+    }
+    for (const transport of routes) {
       if (!this.improves(peerId, transport.kind)) break;
       this.emitState({ peerId, via: transport.kind, state: 'connecting' });
       try {

@@ -202,6 +202,12 @@ describe('ConnectionManager', () => {
     expect(await a.manager.connectToPeer({ nodeId: bob, via: 'webrtc' })).to.equal(false);
   });
 
+  it('a route over a transport the node lacks fails with a reason', async () => {
+    const a = peer(alice, { only: 'preferred' });
+    expect(await a.manager.connectToPeer({ nodeId: bob, via: 'carrier-pigeon' })).to.equal(false);
+    expect(a.events.at(-1)).to.deep.include({ peerId: bob, state: 'failed', reason: 'no transport for carrier-pigeon' });
+  });
+
   it('refuses nonsense configuration', () => {
     const transport = new MemoryTransport(preferred, alice, { logger: recordingLogger() });
     expect(() => new ConnectionManager({ localId: alice, transports: [] })).to.throw();
