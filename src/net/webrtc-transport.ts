@@ -1,6 +1,7 @@
 import * as simplePeerBundle from 'simple-peer/simplepeer.min.js';
 import type { NodeId } from '../crdt/dot.js';
 import type { BackpressureOptions, DataChannelLike } from './backpressured-sender.js';
+import { watchPageLifecycle } from './broadcast-channel-like.js';
 import { Listeners } from './listeners.js';
 import { consoleLogger, type NetLogger } from './logger.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './message-framer.js';
@@ -30,6 +31,11 @@ export interface WebRtcTransportOptions {
   readonly chunkBytes?: number;
   /** When sending pauses for the data channel to drain. Default 1 MiB, resuming at 256 KiB. */
   readonly backpressure?: BackpressureOptions;
+  /**
+   * Close every connection, telling the peers, on `pagehide`/`freeze` (a page with open peer
+   * connections cannot enter the back/forward cache). Default: when in a window.
+   */
+  readonly watchPage?: boolean;
   readonly logger?: NetLogger;
 }
 
@@ -98,6 +104,7 @@ export class WebRtcTransport implements Transport {
   private readonly sessions = new Map<NodeId, Session>();
   private readonly requests = new Map<NodeId, Request>();
   private readonly unsubscribeSignals: () => void;
+  private readonly unwatchPage: () => void;
   private closed = false;
   private ignored = 0;
 
@@ -116,6 +123,8 @@ export class WebRtcTransport implements Transport {
     this.logger = options.logger ?? consoleLogger;
     this.connectionListeners = new Listeners(this.logger, 'webrtc connection');
     this.unsubscribeSignals = this.signaling.onSignal((from, data) => this.handleSignal(from, data));
+    const watchPage = options.watchPage ?? typeof window !== 'undefined';
+    this.unwatchPage = watchPage ? watchPageLifecycle(() => this.closeConnections('page hidden'), () => undefined) : () => undefined;
   }
 
   /** Signals that were malformed, broke the protocol or came from a session that is over. */
@@ -151,12 +160,17 @@ export class WebRtcTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribeSignals();
-    for (const session of [...this.sessions.values()]) {
-      if (session.connection) session.connection.close('transport closed');
-      else this.abandon(session, 'transport closed', 'transport closed');
-    }
+    this.unwatchPage();
+    this.closeConnections('transport closed');
     for (const [peer, request] of [...this.requests]) this.failRequest(peer, request, 'transport closed');
     this.connectionListeners.clear();
+  }
+
+  private closeConnections(reason: string): void {
+    for (const session of [...this.sessions.values()]) {
+      if (session.connection) session.connection.close(reason);
+      else this.abandon(session, reason, reason);
+    }
   }
 
   /** The higher id asks the lower one to offer. */

@@ -187,6 +187,15 @@ describe('WebRtcTransport', () => {
     expect(a.openConnections).to.have.length(1);
   });
 
+  it('closes its connections, telling the peers, when the page is hidden', async () => {
+    const [a, , atAlice, atBob] = await pair({ watchPage: true });
+    const bobSees = closed(atBob);
+    window.dispatchEvent(new Event('pagehide'));
+    expect(await closed(atAlice)).to.equal('page hidden');
+    expect(await bobSees).to.contain('page hidden');
+    a.close();
+  });
+
   it('refuses incoming connections beyond maxConnections', async () => {
     const a = transport(alice);
     const b = transport(bob, { maxConnections: 1 });
