@@ -67,7 +67,7 @@ export class EdnetConflictsPanel extends LitElement {
         border-top: 1px solid var(--ed-border, #7d8692);
       }
       .write .what {
-        flex: 1 1 14em;
+        flex: 1 1 20em;
         min-width: 0;
       }
       .value {

@@ -95,7 +95,10 @@ export class EdnetModelExplorer extends LitElement {
         background: var(--ed-bg, #f4f5f7);
       }
       td {
-        overflow-wrap: anywhere;
+        overflow-wrap: break-word;
+      }
+      td.row-actions {
+        white-space: nowrap;
       }
       tr.deleted td {
         color: var(--ed-muted, #545d68);

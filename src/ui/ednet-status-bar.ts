@@ -109,6 +109,23 @@ export class EdnetStatusBar extends LitElement {
         min-height: 32px;
         display: inline-flex;
         align-items: center;
+        gap: 0.4em;
+        color: var(--ed-accent, #1a56c4);
+      }
+      /* A flex summary loses its disclosure triangle: draw one. */
+      details.peers > summary::before {
+        content: '';
+        border: 0.35em solid transparent;
+        border-left: 0.5em solid currentColor;
+        border-right: 0;
+      }
+      details.peers[open] > summary::before {
+        transform: rotate(90deg);
+      }
+      .item label {
+        display: inline;
+        margin: 0;
+        font-weight: 400;
       }
       details.peers ul {
         margin: 4px 0 0;
@@ -173,9 +190,9 @@ export class EdnetStatusBar extends LitElement {
         font-weight: 400;
         white-space: nowrap;
       }
-      form.name input {
+      form.name input#display-name {
         width: 11em;
-        min-height: 32px;
+        min-height: 36px;
         padding: 0.15em 0.5em;
       }
       .toggle {
@@ -209,9 +226,22 @@ export class EdnetStatusBar extends LitElement {
           gap: 8px;
           flex-basis: 100%;
           padding: 6px 0 4px;
+          order: 2;
         }
-        form.name input {
+        form.name input#display-name {
           width: 100%;
+          min-height: 44px;
+        }
+        .receiving {
+          order: 1;
+          flex-basis: 100%;
+          flex-wrap: wrap;
+        }
+        .receiving progress {
+          flex: 1 1 6em;
+        }
+        .storage-error {
+          order: 3;
         }
         form.name {
           display: flex;
@@ -289,7 +319,7 @@ export class EdnetStatusBar extends LitElement {
     const receiving = status.receiving;
     if (!receiving) return nothing;
     const from = this.#peerName(status.peers, receiving.peerId);
-    return html`<span class="item">
+    return html`<span class="item receiving">
       <label for="receiving">Receiving room from ${from}</label>
       <progress id="receiving" max=${receiving.parts} .value=${receiving.part}></progress>
       <span>${receiving.part} of ${receiving.parts}</span>
@@ -299,7 +329,7 @@ export class EdnetStatusBar extends LitElement {
   #peerList(peers: readonly PeerInfo[]): TemplateResult | typeof nothing {
     if (!peers.length) return nothing;
     return html`<details class="peers">
-      <summary>Peers</summary>
+      <summary>Peers (${peers.length})</summary>
       <ul>
         ${repeat(
           peers,

@@ -1,6 +1,5 @@
 import { type TemplateResult, css, html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
-import { styleMap } from 'lit/directives/style-map.js';
 import { type BallotReason, type BallotVerdict, type Tally, ElectionStatus } from '../../models/electoral/index.js';
 import { formatIsoDate, plural } from '../shared/format.js';
 import { ElectionPart } from './election-part.js';
@@ -49,8 +48,11 @@ export class EdnetElectionResults extends ElectionPart {
       .line {
         display: flex;
         justify-content: space-between;
+        align-items: baseline;
         gap: 8px;
-        flex-wrap: wrap;
+      }
+      .line > .wrap {
+        min-width: 0;
       }
       .votes {
         font-variant-numeric: tabular-nums;
@@ -100,7 +102,7 @@ export class EdnetElectionResults extends ElectionPart {
                     <span class="wrap"><strong>${result.name}</strong>${result.party ? html` <span class="muted">${result.party}</span>` : nothing}</span>
                     <span class="votes">${plural(result.votes, 'vote')} (${Math.round(share)}%)</span>
                   </div>
-                  <div class="track" aria-hidden="true"><div class="fill" style=${styleMap({ width: `${share}%` })}></div></div>
+                  <div class="track" aria-hidden="true"><div class="fill" .style=${`width: ${share}%`}></div></div>
                 </li>`;
               },
             )}

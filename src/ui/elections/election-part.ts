@@ -78,6 +78,18 @@ export abstract class ElectionPart extends LitElement {
         min-height: 44px;
         display: flex;
         align-items: center;
+        gap: 0.4em;
+        color: var(--ed-accent, #1a56c4);
+      }
+      /* A flex summary loses its disclosure triangle: draw one. */
+      details > summary::before {
+        content: '';
+        border: 0.35em solid transparent;
+        border-left: 0.5em solid currentColor;
+        border-right: 0;
+      }
+      details[open] > summary::before {
+        transform: rotate(90deg);
       }
     `,
   ];
