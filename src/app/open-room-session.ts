@@ -2,8 +2,12 @@ import { ElectoralSystemModel } from '../models/electoral/index.js';
 import { BroadcastChannelTransport } from '../net/broadcast-channel-transport.js';
 import { LocalNetworkDiscovery } from '../net/local-network-discovery.js';
 import { ServerBasedDiscovery, signalingUrl } from '../net/server-based-discovery.js';
+import type { PeerDiscovery } from '../net/peer-discovery.js';
+import type { Transport } from '../net/transport.js';
+import { WebRtcTransport } from '../net/webrtc-transport.js';
 import { EDNetP2PNode } from '../node/ednet-p2p-node.js';
 import type { NodeStatus } from '../node/node-events.js';
+import { deriveRoomTopic } from '../security/room-keys.js';
 import {
   IndexedDbStorageAdapter,
   ModelPersistence,
@@ -27,6 +31,11 @@ export interface OpenRoomSessionOptions {
   readonly iceServers?: RTCIceServer[];
   /** The room's storage; default its IndexedDB database. */
   readonly storage?: StorageAdapter;
+  /**
+   * Also find and reach tabs of this browser over BroadcastChannel (no server needed). Default
+   * true; tests turn it off to force WebRTC between pages of one browser.
+   */
+  readonly localTabs?: boolean;
   /** Stored as the user's display name; default the one kept in this browser. */
   readonly displayName?: string | null;
 }
@@ -41,6 +50,7 @@ const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
  */
 export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOptions = {}): Promise<RoomSession> {
   if (!ROOM_ID.test(room.roomId)) throw new TypeError(`"${room.roomId}" is not a room id`);
+  if (options.localTabs === false && options.signalingUrl === null) throw new Error('a room needs a signaling server or local tabs to reach peers');
   const storage = options.storage ?? new IndexedDbStorageAdapter({ roomId: room.roomId });
   const cleanups: Array<() => void> = [];
   try {
@@ -53,16 +63,20 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
     const metadata = await storage.readMetadata();
     const ackKey = acknowledgementKey(ELECTORAL_MODEL_ID, identity.nodeId);
 
-    const topic = await roomTopic(room.roomId);
+    const topic = await deriveRoomTopic(room.roomId);
     const url = options.signalingUrl === undefined ? defaultSignalingUrl() : options.signalingUrl;
     const server = url ? new ServerBasedDiscovery({ url, room: topic, nodeId: identity.nodeId }) : undefined;
-    const local = new LocalNetworkDiscovery({ room: topic, nodeId: identity.nodeId });
+    const localTabs = options.localTabs ?? true;
+    const local = localTabs ? new LocalNetworkDiscovery({ room: topic, nodeId: identity.nodeId }) : undefined;
+    const discoveries: PeerDiscovery[] = [local, server].filter((discovery) => discovery !== undefined);
     // Tabs of one browser talk over BroadcastChannel: it needs no server and is preferred.
-    const transports = [new BroadcastChannelTransport({ localId: identity.nodeId, room: topic })];
+    const transports: Transport[] = [];
+    if (localTabs) transports.push(new BroadcastChannelTransport({ localId: identity.nodeId, room: topic }));
+    if (server) transports.push(new WebRtcTransport({ localId: identity.nodeId, signaling: server, iceServers: options.iceServers ?? [] }));
     const node = new EDNetP2PNode({
       nodeId: identity.nodeId,
       transports,
-      discoveries: server ? [local, server] : [local],
+      discoveries,
       signaling: server,
       displayName: options.displayName ?? readDisplayName(),
     });
@@ -121,21 +135,6 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
     storage.close();
     throw error;
   }
-}
-
-/**
- * The topic the signaling server and other tabs know the room by: a hash, so the server never
- * learns the room id. (Deriving it from the room secret as well is the security layer's job.)
- */
-async function roomTopic(roomId: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`ednet-p2p/room/${roomId}`));
-  return base64url(new Uint8Array(digest)).slice(0, 43);
-}
-
-function base64url(bytes: Uint8Array): string {
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
 function defaultSignalingUrl(): string | null {

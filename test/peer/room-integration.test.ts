@@ -1,0 +1,148 @@
+import { expect } from 'chai';
+import type { OpenRoomSessionOptions } from '../../src/app/open-room-session.js';
+import type { RoomSession } from '../../src/app/room-session.js';
+import { eventually, uniqueRoom } from '../net/net-test-helpers.js';
+import { privateSignalingServer, signalingServerUrl } from '../net/signaling-server-url.js';
+import type { RoomPage } from './room-page.js';
+
+interface Page {
+  readonly frame: HTMLIFrameElement;
+  readonly session: RoomSession;
+}
+
+const frames: HTMLIFrameElement[] = [];
+
+/** Opens a same-origin iframe running one room session; resolves once it is open. */
+async function openPage(roomId: string, options: OpenRoomSessionOptions): Promise<Page> {
+  const frame = document.createElement('iframe');
+  frames.push(frame);
+  const ready = new Promise<void>((resolve) => {
+    const listen = (event: MessageEvent) => {
+      if (event.source !== frame.contentWindow || event.data?.type !== 'room-page-ready') return;
+      window.removeEventListener('message', listen);
+      resolve();
+    };
+    window.addEventListener('message', listen);
+  });
+  const module = new URL('./room-page.ts', import.meta.url).pathname;
+  frame.srcdoc = `<script type="module">import { startRoomPage } from '${module}'; startRoomPage(${JSON.stringify(roomId)}, ${JSON.stringify(options)});</script>`;
+  document.body.append(frame);
+  await ready;
+  const { session } = (frame.contentWindow as unknown as { roomPage: RoomPage }).roomPage;
+  return { frame, session };
+}
+
+const roomId = (): string => uniqueRoom().replace('room-', 'r');
+
+/** Every page lists every other page as a connected peer it is in sync with. */
+const allInSync = (pages: readonly Page[]) => () =>
+  pages.every((page) => page.session.status.peers.length === pages.length - 1 && page.session.status.peers.every((peer) => peer.inSync));
+
+const versionOf = (page: Page) => JSON.stringify(page.session.model.version.toJSON());
+const tallyOf = (page: Page, election: string) => JSON.stringify(page.session.model.tally(election));
+
+/** Bytes this page sent to and received from its peers over the current connections. */
+const trafficOf = (page: Page) =>
+  page.session.node.sync.peerStatus().reduce((sum, peer) => sum + peer.counters.bytesSent + peer.counters.bytesReceived, 0);
+
+describe('rooms across pages', function () {
+  this.timeout(60_000);
+
+  afterEach(async () => {
+    for (const frame of frames.splice(0)) {
+      const page = (frame.contentWindow as unknown as { roomPage?: RoomPage } | null)?.roomPage;
+      await page?.session.close();
+      frame.remove();
+    }
+  });
+
+  it('three pages joined through the real signaling server over WebRTC edit concurrently and converge', async () => {
+    const url = await signalingServerUrl();
+    const room = roomId();
+    const options: OpenRoomSessionOptions = { signalingUrl: url, localTabs: false, iceServers: [] };
+    const pages = await Promise.all([openPage(room, options), openPage(room, options), openPage(room, options)]);
+    const [a, b, c] = pages as [Page, Page, Page];
+    await eventually(allInSync(pages));
+    for (const page of pages) for (const peer of page.session.status.peers) expect(peer.via).to.equal('webrtc');
+
+    const election = a.session.model.createElection({ title: 'Board' });
+    const ann = a.session.model.addCandidate(election.oid, { name: 'Ann' });
+    const ben = a.session.model.addCandidate(election.oid, { name: 'Ben' });
+    await eventually(() => c.session.model.get(ben.oid) !== undefined && b.session.model.get(ben.oid) !== undefined);
+    // Each page registers its own voters at the same time.
+    const voters = pages.map((page, index) =>
+      [0, 1].map((n) => {
+        const voter = page.session.model.registerVoter({ name: `Voter ${index}.${n}`, voterNumber: `V-${index}-${n}` });
+        page.session.model.registerForElection(voter.oid, election.oid);
+        return voter.oid;
+      }),
+    );
+    await eventually(() => pages.every((page) => voters.flat().every((oid) => page.session.model.get(oid) !== undefined)));
+    a.session.model.openElection(election.oid);
+    await eventually(() => pages.every((page) => page.session.model.get(election.oid)!.getAttribute('status') === 'open'));
+    // Ballots cast on every page at once, and a concurrent edit of the same attribute.
+    pages.forEach((page, index) =>
+      voters[index]!.forEach((voterId, n) =>
+        page.session.model.castBallot({ voterId, electionId: election.oid, candidateId: n === 0 ? ann.oid : ben.oid }),
+      ),
+    );
+    b.session.model.update(election.oid, { title: 'Board (B)' });
+    c.session.model.update(election.oid, { title: 'Board (C)' });
+    await eventually(() => allInSync(pages)() && new Set(pages.map(versionOf)).size === 1);
+
+    expect(new Set(pages.map((page) => tallyOf(page, election.oid))).size).to.equal(1);
+    expect(new Set(pages.map((page) => page.session.model.get(election.oid)!.getAttribute('title'))).size).to.equal(1);
+    expect(a.session.model.ballots(election.oid).count).to.equal(6);
+    // The concurrent title edits are kept as a conflict on every page, not silently dropped.
+    for (const page of pages) expect(page.session.model.conflicts.map((conflict) => conflict.attribute)).to.include('title');
+  });
+
+  it('a partitioned page and the rest edit, heal, converge; the bytes at heal depend on the edits, not the model size', async () => {
+    const url = await signalingServerUrl();
+    const room = roomId();
+    const options: OpenRoomSessionOptions = { signalingUrl: url, localTabs: false, iceServers: [] };
+    const pages = await Promise.all([openPage(room, options), openPage(room, options)]);
+    const [a, b] = pages as [Page, Page];
+    await eventually(allInSync(pages));
+    // A large model, synced before the partition.
+    const voters: string[] = [];
+    for (let i = 0; i < 2000; i++) voters.push(a.session.model.registerVoter({ name: `Voter ${i}`, voterNumber: `N-${i}` }).oid);
+    await eventually(() => allInSync(pages)() && b.session.model.get(voters[1999]!) !== undefined);
+    const snapshotBytes = JSON.stringify(a.session.model.getSnapshot()).length;
+
+    // The partition: page b works offline, which closes its WebRTC connections and leaves the
+    // signaling server (an open data channel would otherwise keep delivering).
+    b.session.setWorkOffline(true);
+    await eventually(() => a.session.status.peers.length === 0 && b.session.status.peers.length === 0);
+    for (let i = 0; i < 10; i++) a.session.model.update(voters[i]!, { name: `A renamed ${i}` });
+    for (let i = 0; i < 10; i++) b.session.model.update(voters[100 + i]!, { name: `B renamed ${i}` });
+    b.session.model.update(voters[0]!, { name: 'B renamed 0 too' });
+    await eventually(() => b.session.status.unsentChanges === 11);
+
+    b.session.setWorkOffline(false);
+    await eventually(() => allInSync(pages)() && versionOf(a) === versionOf(b));
+    const healBytes = trafficOf(a);
+    expect(a.session.model.get(voters[105]!)!.getAttribute('name')).to.equal('B renamed 5');
+    expect(b.session.model.get(voters[5]!)!.getAttribute('name')).to.equal('A renamed 5');
+    expect(a.session.model.get(voters[0]!)!.getAttribute('name')).to.equal(b.session.model.get(voters[0]!)!.getAttribute('name'));
+    expect(b.session.status.unsentChanges).to.equal(0);
+    // 21 edits cost a few kilobytes, against a model of several hundred.
+    expect(snapshotBytes).to.be.greaterThan(200_000);
+    expect(healBytes).to.be.lessThan(snapshotBytes / 20);
+  });
+
+  it('two tabs with the signaling server stopped still sync over BroadcastChannel', async () => {
+    const server = await privateSignalingServer();
+    await server.stop();
+    const room = roomId();
+    const options: OpenRoomSessionOptions = { signalingUrl: server.url, iceServers: [] };
+    const pages = await Promise.all([openPage(room, options), openPage(room, options)]);
+    const [a, b] = pages as [Page, Page];
+    await eventually(allInSync(pages));
+    expect(a.session.status.signaling).to.not.equal('connected');
+    expect(a.session.status.peers[0]!.via).to.equal('broadcast');
+    const election = b.session.model.createElection({ title: 'No server' });
+    await eventually(() => a.session.model.get(election.oid) !== undefined);
+    expect(a.session.model.get(election.oid)!.getAttribute('title')).to.equal('No server');
+  });
+});
