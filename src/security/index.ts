@@ -1,0 +1,56 @@
+// Security: room keys from the link's secret, sealed signaling and BroadcastChannel traffic, the
+// device's signing key, and the app's Content-Security-Policy. WebCrypto only.
+export { BASE64URL_PATTERN, fromBase64Url, toBase64Url } from './base64url.js';
+export {
+  MAX_ROOM_SECRET_BYTES,
+  MIN_ROOM_SECRET_BYTES,
+  ROOM_SECRET_BYTES,
+  RoomKeyError,
+  type RoomKeys,
+  type SealingKeys,
+  deriveRoomKeys,
+  deriveRoomTopic,
+  generateRoomSecret,
+  isRoomSecret,
+} from './room-keys.js';
+export {
+  DEFAULT_MAX_SEALED_BYTES,
+  IV_BYTES,
+  type OpenFailure,
+  OpenFailureKind,
+  type Opened,
+  SEALED_VERSION,
+  type SealedBox,
+  type SealedBytes,
+  isOpenFailure,
+  open,
+  openBytes,
+  seal,
+  sealBytes,
+} from './sealed-box.js';
+export {
+  EncryptedSignalingChannel,
+  type EncryptedSignalingChannelOptions,
+  type SignalRejection,
+  type SignalRejectionKind,
+} from './encrypted-signaling-channel.js';
+export {
+  type BroadcastRejection,
+  EncryptedBroadcastChannel,
+  type EncryptedBroadcastChannelOptions,
+  encryptedBroadcastChannel,
+} from './encrypted-broadcast-channel.js';
+export { type BinaryJsonError, decodeBinaryJson, encodeBinaryJson } from './binary-json.js';
+export {
+  DEVICE_DB_NAME,
+  DEVICE_ID_CHARS,
+  DeviceIdentity,
+  NODE_ID_SUFFIX_CHARS,
+  PUBLIC_KEY_BYTES,
+} from './device-identity.js';
+export {
+  CONTENT_SECURITY_POLICY,
+  CONTENT_SECURITY_POLICY_DIRECTIVES,
+  CONTENT_SECURITY_POLICY_HEADER,
+  HEADER_ONLY_DIRECTIVES,
+} from './content-security-policy.js';
