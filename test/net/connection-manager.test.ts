@@ -198,7 +198,7 @@ describe('ConnectionManager', () => {
     expect(await atBob).to.contain('node stopped');
     const eventsBefore = a.events.length;
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(a.events.length).to.equal(eventsBefore + 0);
+    expect(a.events.length).to.equal(eventsBefore);
     expect(await a.manager.connectToPeer({ nodeId: bob, via: 'webrtc' })).to.equal(false);
   });
 

@@ -10,7 +10,7 @@ export interface RtcNode {
   readonly discovery: ServerBasedDiscovery;
   readonly transport: WebRtcTransport;
   readonly manager: ConnectionManager;
-  /** Text messages received, as `from: text`. */
+  /** Short text messages received, as `from: text`. */
   readonly received: string[];
   connectionTo(peer: NodeId): PeerConnection | undefined;
   sendText(peer: NodeId, text: string): Promise<void>;
@@ -25,7 +25,9 @@ export async function startRtcNode(nodeId: NodeId, url: string, room: string): P
   const manager = new ConnectionManager({ localId: nodeId, transports: [transport], logger, backoff: { initialMs: 50, maxMs: 500 } });
   const received: string[] = [];
   manager.onConnection((connection) => {
-    connection.onMessage((message) => received.push(`${connection.peerId}: ${new TextDecoder().decode(message)}`));
+    connection.onMessage((message) => {
+      if (message.byteLength <= 1000) received.push(`${connection.peerId}: ${new TextDecoder().decode(message)}`);
+    });
   });
   discovery.onEvent((event) => {
     if (event.type === 'peer-discovered') manager.keepConnected(event.peerAddress);

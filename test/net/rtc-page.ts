@@ -35,7 +35,7 @@ export async function startRtcPage(nodeId: string, url: string, room: string): P
   const page: RtcPage = {
     nodeId,
     connectedPeers: () => node.manager.connections.filter((c) => c.state === 'open').map((c) => c.peerId),
-    received: () => node.received.filter((line) => line.length < 1000),
+    received: () => [...node.received],
     sendText: (peer, text) => node.sendText(asNodeId(peer), text),
     async sendLarge(peer, bytes) {
       const message = new Uint8Array(bytes);
