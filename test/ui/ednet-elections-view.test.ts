@@ -1,4 +1,4 @@
-import { sendKeys, setViewport } from '@web/test-runner-commands';
+import { emulateMedia, sendKeys, setViewport } from '@web/test-runner-commands';
 import { expect } from 'chai';
 import '../../src/ui/index.js';
 import type { EdnetElectionsView } from '../../src/ui/index.js';
@@ -40,6 +40,7 @@ describe('ednet-elections-view', () => {
   afterEach(async () => {
     unmountAll();
     await setViewport({ width: 1024, height: 768 });
+    await emulateMedia({ colorScheme: 'light' });
   });
 
   it('creates an election from its form and shows it', async () => {
@@ -261,6 +262,16 @@ describe('ednet-elections-view', () => {
     find<HTMLDetailsElement>(view, ...VOTERS, 'details').open = true;
     await settle();
     expect(document.documentElement.scrollWidth).to.be.at.most(360);
+    expect(await axeViolations(view)).to.deep.equal([]);
+  });
+
+  it('has no axe violations in the dark colour scheme either', async () => {
+    await emulateMedia({ colorScheme: 'dark' });
+    const model = electoral('alice');
+    const ids = openElection(model);
+    model.castBallot({ voterId: ids.vera, electionId: ids.election, candidateId: ids.ann });
+    const view = await mount('ednet-elections-view', { model });
+    await castBallot(view, 'V-1', 'Ben');
     expect(await axeViolations(view)).to.deep.equal([]);
   });
 });

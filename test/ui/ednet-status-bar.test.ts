@@ -1,4 +1,4 @@
-import { sendKeys, setViewport } from '@web/test-runner-commands';
+import { emulateMedia, sendKeys, setViewport } from '@web/test-runner-commands';
 import { expect } from 'chai';
 import type { NodeId } from '../../src/crdt/index.js';
 import type { NodeStatus } from '../../src/node/node-events.js';
@@ -29,6 +29,7 @@ describe('ednet-status-bar', () => {
   afterEach(async () => {
     unmountAll();
     await setViewport({ width: 1024, height: 768 });
+    await emulateMedia({ colorScheme: 'light' });
   });
 
   it('says it is starting until a status arrives', async () => {
@@ -154,6 +155,12 @@ describe('ednet-status-bar', () => {
 
   it('has no axe violations', async () => {
     const bar: EdnetStatusBar = await mount('ednet-status-bar', { status: status({ storageError: 'IndexedDB closed' }) });
+    expect(await axeViolations(bar)).to.deep.equal([]);
+  });
+
+  it('has no axe violations in the dark colour scheme either', async () => {
+    await emulateMedia({ colorScheme: 'dark' });
+    const bar = await mount('ednet-status-bar', { status: status({ storageError: 'IndexedDB closed' }) });
     expect(await axeViolations(bar)).to.deep.equal([]);
   });
 });
