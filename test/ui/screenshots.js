@@ -1,5 +1,5 @@
 // Screenshots of every view at phone and desktop widths, for the docs:
-//   node test/ui/screenshots.js [output directory, default docs/screenshots]
+//   node test/ui/screenshots.js [output directory, default docs/screenshots] [light|dark]
 // Bundles screenshot-page.ts with esbuild and photographs it in the system Chromium.
 import { build } from 'esbuild';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { chromium } from 'playwright-core';
 import { chromiumArgs, chromiumPath } from '../chromium.js';
 
 const out = resolve(process.argv[2] ?? 'docs/screenshots');
+const colorScheme = process.argv[3] === 'dark' ? 'dark' : 'light';
 const work = await mkdtemp(join(tmpdir(), 'ednet-screens-'));
 try {
   await build({
@@ -32,7 +33,7 @@ try {
   const browser = await chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs });
   try {
     for (const [label, width] of [['phone', 360], ['desktop', 1100]]) {
-      const page = await browser.newPage({ viewport: { width, height: 800 }, deviceScaleFactor: 1 });
+      const page = await browser.newPage({ viewport: { width, height: 800 }, deviceScaleFactor: 1, colorScheme });
       await page.goto(pathToFileURL(join(work, 'index.html')).href);
       await page.waitForSelector('ednet-conflicts-panel');
       const shoot = (tag, name) => page.locator(tag).screenshot({ path: join(out, `${name}-${label}.png`), animations: 'disabled' });
