@@ -274,4 +274,21 @@ describe('ednet-elections-view', () => {
     await castBallot(view, 'V-1', 'Ben');
     expect(await axeViolations(view)).to.deep.equal([]);
   });
+
+  it('shows a long voter roll a page at a time, and finds voters by name or number', async () => {
+    const model = electoral('alice');
+    model.createElection({ title: 'Board' });
+    for (let i = 0; i < 120; i++) model.registerVoter({ name: `Voter ${i}`, voterNumber: `N-${i}` });
+    const view = await mount('ednet-elections-view', { model });
+    expect(findAll(view, VOTERS, 'li.voter')).to.have.length(50);
+    expect(textOf(find(view, ...VOTERS))).to.contain('Showing 50 of 120.');
+    button(view, VOTERS, 'Show more voters').click();
+    await settle();
+    expect(findAll(view, VOTERS, 'li.voter')).to.have.length(100);
+    const search = find<HTMLInputElement>(view, ...VOTERS, '#voter-filter');
+    search.focus();
+    await sendKeys({ type: 'n-11' });
+    await settle();
+    expect(findAll(view, VOTERS, 'li.voter').map((li) => textOf(li))).to.deep.equal(['Voter 11 N-11', 'Voter 110 N-110', 'Voter 111 N-111', 'Voter 112 N-112', 'Voter 113 N-113', 'Voter 114 N-114', 'Voter 115 N-115', 'Voter 116 N-116', 'Voter 117 N-117', 'Voter 118 N-118', 'Voter 119 N-119']);
+  });
 });
