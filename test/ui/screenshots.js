@@ -32,10 +32,14 @@ try {
   await mkdir(out, { recursive: true });
   const browser = await chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs });
   try {
-    for (const [label, width] of [['phone', 360], ['desktop', 1100]]) {
+    for (const { label, width } of [
+      { label: 'phone', width: 360 },
+      { label: 'desktop', width: 1100 },
+    ]) {
       const page = await browser.newPage({ viewport: { width, height: 800 }, deviceScaleFactor: 1, colorScheme });
       await page.goto(pathToFileURL(join(work, 'index.html')).href);
       await page.waitForSelector('ednet-conflicts-panel');
+      /** @param {string} tag @param {string} name */
       const shoot = (tag, name) => page.locator(tag).screenshot({ path: join(out, `${name}-${label}.png`), animations: 'disabled' });
       await shoot('ednet-elections-view', 'elections-view');
       if (label === 'phone') {
