@@ -17,6 +17,8 @@ export class AdoptionGuard {
    * holds the batch's `since`, `rejected` if any of its changes (or its version) was refused.
    */
   mayAdopt(batch: ChangeBatch, covered: boolean, rejected: boolean): boolean {
+    // The common case, a whole delta with no tainted part on record, needs no key.
+    if (!batch.partial && !this.#tainted.length) return covered && !rejected;
     const key = JSON.stringify(batch.since) + JSON.stringify(batch.version);
     const tainted = this.#tainted.indexOf(key);
     if (batch.partial) {

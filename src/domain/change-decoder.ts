@@ -1,6 +1,7 @@
 import {
   type Dot,
   InvalidVersionVectorError,
+  type NodeId,
   type Timestamp,
   VERSION_VECTOR_LIMITS,
   VersionVector,
@@ -18,7 +19,6 @@ import {
   type EntityState,
   type ModelChange,
   type ModelSnapshot,
-  type VersionVectorJSON,
 } from './model-change.js';
 
 /** Why untrusted input was refused. */
@@ -58,14 +58,29 @@ export const DECODE_LIMITS: DecodeLimits = {
 /** Model ids, as the sync protocol allows them. */
 export const MODEL_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
+/** A decoded batch's `since` and `version`, parsed once by the decoder. Never mutated. */
+export interface DecodedVersions {
+  readonly since: VersionVector;
+  readonly version: VersionVector;
+}
+
 // Batches built by `decodeChangeBatch`: their structure is known good, so `applyChanges` only
-// runs the model's own checks on them.
-const decodedBatches = new WeakSet<object>();
+// runs the model's own checks on them, and reuses the version vectors parsed while decoding.
+const decodedBatches = new WeakMap<object, DecodedVersions>();
 
 /** True if `batch` came out of `decodeChangeBatch` (its structure is already validated). */
 export const wasDecoded = (batch: object): boolean => decodedBatches.has(batch);
 
+/** The version vectors of a batch made by `decodeChangeBatch`; undefined for any other batch. */
+export const decodedVersions = (batch: object): DecodedVersions | undefined => decodedBatches.get(batch);
+
 class Malformed extends Error {}
+
+// Hot loops decode each item with an empty location and name it only when something is wrong:
+// building `changes[123].writes[0].dot` for every item that is fine costs more than the checks.
+function located(error: unknown, where: string): unknown {
+  return error instanceof Malformed ? new Malformed(where + error.message) : error;
+}
 
 /**
  * Parses a `ChangeBatch` from untrusted JSON (already `JSON.parse`d). Validates the whole
@@ -78,10 +93,23 @@ export function decodeChangeBatch(json: unknown, limits: DecodeLimits = DECODE_L
     const raw = record(json, 'batch');
     const { modelId, since, version } = envelope(raw, limits);
     const list = array(raw.changes, 'changes', 0, limits.maxChanges);
-    const changes = list.map((change, i) => decodeOne(change, `changes[${i}]`, limits));
+    const changes = list.map((change, i) => {
+      try {
+        return decodeOne(change, '', limits);
+      } catch (error) {
+        throw located(error, `changes[${i}]`);
+      }
+    });
     if (raw.partial !== undefined && typeof raw.partial !== 'boolean') throw new Malformed('partial must be a boolean');
-    const batch: ChangeBatch = { format: CHANGE_FORMAT, modelId, since, version, changes, ...(raw.partial ? { partial: true } : {}) };
-    decodedBatches.add(batch);
+    const batch: ChangeBatch = {
+      format: CHANGE_FORMAT,
+      modelId,
+      since: since.toJSON(),
+      version: version.toJSON(),
+      changes,
+      ...(raw.partial ? { partial: true } : {}),
+    };
+    decodedBatches.set(batch, { since, version });
     return batch;
   } catch (error) {
     return failure(error);
@@ -101,7 +129,8 @@ export function decodeChange(json: unknown, limits: DecodeLimits = DECODE_LIMITS
 export function decodeSnapshot(json: unknown, limits: DecodeLimits = DECODE_LIMITS): ModelSnapshot | DecodeError {
   try {
     const raw = record(json, 'snapshot');
-    const { modelId, version } = envelope(raw, limits, false);
+    const { modelId, version: parsed } = envelope(raw, limits, false);
+    const version = parsed.toJSON();
     const list = array(raw.entities, 'entities', 0, limits.maxEntities);
     const seen = new Set<string>();
     const entities = list.map((entity, i) => {
@@ -161,14 +190,14 @@ function envelope(raw: Record<string, unknown>, limits: DecodeLimits, withSince 
   if (typeof raw.modelId !== 'string' || !MODEL_ID_PATTERN.test(raw.modelId)) throw new Malformed('malformed modelId');
   return {
     modelId: raw.modelId,
-    since: withSince ? versionJSON(raw.since, 'since', limits) : {},
-    version: versionJSON(raw.version, 'version', limits),
+    since: withSince ? parseVersion(raw.since, 'since', limits) : new VersionVector(),
+    version: parseVersion(raw.version, 'version', limits),
   };
 }
 
-function versionJSON(raw: unknown, what: string, limits: DecodeLimits): VersionVectorJSON {
+function parseVersion(raw: unknown, what: string, limits: DecodeLimits): VersionVector {
   try {
-    return VersionVector.fromJSON(raw, limits.version).toJSON();
+    return VersionVector.fromJSON(raw, limits.version);
   } catch (error) {
     throw new Malformed(`${what}: ${(error as Error).message}`);
   }
@@ -212,11 +241,23 @@ function entityState(json: unknown, where: string, limits: DecodeLimits): Entity
   const entityType = name(raw.entityType, `${where}.entityType`);
   const oid = entityId(raw.oid, `${where}.oid`);
   const attributes: Record<string, readonly AttributeWrite[]> = {};
-  for (const [key, value] of entries(raw.attributes, `${where}.attributes`, limits.maxAttributes))
-    attributes[name(key, `${where}.attributes key`)] = writes(value, `${where}.attributes.${key}`, limits);
+  for (const [key, value] of entries(raw.attributes, `${where}.attributes`, limits.maxAttributes)) {
+    if (!isName(key)) throw new Malformed(`${where}.attributes key: malformed name`);
+    try {
+      attributes[key] = writes(value, '', limits);
+    } catch (error) {
+      throw located(error, `${where}.attributes.${key}`);
+    }
+  }
   const relations: Record<string, ReadonlyArray<readonly [string, readonly Dot[]]>> = {};
-  for (const [key, value] of entries(raw.children, `${where}.children`, limits.maxRelations))
-    relations[name(key, `${where}.children key`)] = children(value, `${where}.children.${key}`, limits);
+  for (const [key, value] of entries(raw.children, `${where}.children`, limits.maxRelations)) {
+    if (!isName(key)) throw new Malformed(`${where}.children key: malformed name`);
+    try {
+      relations[key] = children(value, '', limits);
+    } catch (error) {
+      throw located(error, `${where}.children.${key}`);
+    }
+  }
   const state: EntityState = { entityType, oid, attributes, children: relations };
   if (raw.removals === undefined) return state;
   const removals: Record<string, readonly Dot[]> = {};
@@ -227,39 +268,63 @@ function entityState(json: unknown, where: string, limits: DecodeLimits): Entity
 
 function writes(json: unknown, where: string, limits: DecodeLimits): AttributeWrite[] {
   const list = array(json, where, 1, limits.maxWrites);
-  const seen = new Set<string>();
-  return list.map((item, i) => {
-    const raw = record(item, `${where}[${i}]`);
-    const write = {
-      value: value(raw.value, `${where}[${i}].value`, limits),
-      ts: timestamp(raw.ts, `${where}[${i}].ts`),
-      dot: dot(raw.dot, `${where}[${i}].dot`),
-    };
-    const key = `${write.dot.node}:${write.dot.seq}`;
-    if (seen.has(key)) throw new Malformed(`${where}: two writes share the dot ${key}`);
-    seen.add(key);
-    return write;
+  const decoded = list.map((item, i) => {
+    try {
+      const raw = record(item, '');
+      return { value: value(raw.value, '.value', limits), ts: timestamp(raw.ts, '.ts'), dot: dot(raw.dot, '.dot') };
+    } catch (error) {
+      throw located(error, `${where}[${i}]`);
+    }
   });
+  if (decoded.length > 1) {
+    const seen = new Set<string>();
+    for (const { dot } of decoded) {
+      const key = `${dot.node}:${dot.seq}`;
+      if (seen.has(key)) throw new Malformed(`${where}: two writes share the dot ${key}`);
+      seen.add(key);
+    }
+  }
+  return decoded;
 }
 
 function children(json: unknown, where: string, limits: DecodeLimits): Array<readonly [string, readonly Dot[]]> {
   const list = array(json, where, 0, limits.maxChildren);
-  const seenChildren = new Set<string>();
-  const seenDots = new Set<string>();
-  return list.map((item, i) => {
-    const pair = array(item, `${where}[${i}]`, 2, 2);
-    const child = entityId(pair[0], `${where}[${i}][0]`);
-    if (seenChildren.has(child)) throw new Malformed(`${where}: child ${child} appears twice`);
-    seenChildren.add(child);
-    const dots = array(pair[1], `${where}[${i}][1]`, 1, limits.maxDots).map((d, j) => {
-      const parsed = dot(d, `${where}[${i}][1][${j}]`);
-      const key = `${parsed.node}:${parsed.seq}`;
-      if (seenDots.has(key)) throw new Malformed(`${where}: the dot ${key} adds two children`);
-      seenDots.add(key);
-      return parsed;
-    });
-    return [child, dots] as const;
+  let dotCount = 0;
+  const decoded = list.map((item, i) => {
+    try {
+      const pair = array(item, '', 2, 2);
+      const child = entityId(pair[0], '[0]');
+      const raw = array(pair[1], '[1]', 1, limits.maxDots);
+      const dots = raw.map((d, j) => {
+        try {
+          return dot(d, '');
+        } catch (error) {
+          throw located(error, `[1][${j}]`);
+        }
+      });
+      dotCount += dots.length;
+      return [child, dots] as const;
+    } catch (error) {
+      throw located(error, `${where}[${i}]`);
+    }
   });
+  if (decoded.length > 1) {
+    const seenChildren = new Set<string>();
+    for (const [child] of decoded) {
+      if (seenChildren.has(child)) throw new Malformed(`${where}: child ${child} appears twice`);
+      seenChildren.add(child);
+    }
+  }
+  if (dotCount > 1) {
+    const seenDots = new Set<string>();
+    for (const [, dots] of decoded)
+      for (const { node, seq } of dots) {
+        const key = `${node}:${seq}`;
+        if (seenDots.has(key)) throw new Malformed(`${where}: the dot ${key} adds two children`);
+        seenDots.add(key);
+      }
+  }
+  return decoded;
 }
 
 function marks(json: unknown, where: string, limits: DecodeLimits): Dot[] {
@@ -287,16 +352,25 @@ function timestamp(json: unknown, where: string): Timestamp {
   return { ms: raw.ms, c: raw.c };
 }
 
+// The last node id that passed `isNodeId`: most dots of a batch come from a few nodes.
+let lastNodeId: NodeId | undefined;
+
 function dot(json: unknown, where: string): Dot {
   const raw = record(json, where);
-  if (!isNodeId(raw.node)) throw new Malformed(`${where}: malformed node id`);
+  // Reusing the checked string also lets every dot of a node share one copy of its id.
+  const node = raw.node === lastNodeId ? lastNodeId : isNodeId(raw.node) ? (lastNodeId = raw.node) : undefined;
+  if (node === undefined) throw new Malformed(`${where}: malformed node id`);
   if (!isSeq(raw.seq)) throw new Malformed(`${where}: seq must be a positive safe integer, got ${describe(raw.seq)}`);
-  return { node: raw.node, seq: raw.seq };
+  return { node, seq: raw.seq };
 }
 
 function name(json: unknown, where: string): string {
-  if (typeof json !== 'string' || !NAME_PATTERN.test(json) || json === '__proto__') throw new Malformed(`${where}: malformed name`);
+  if (!isName(json)) throw new Malformed(`${where}: malformed name`);
   return json;
+}
+
+function isName(json: unknown): json is string {
+  return typeof json === 'string' && NAME_PATTERN.test(json) && json !== '__proto__';
 }
 
 function entityId(json: unknown, where: string): string {

@@ -2,7 +2,7 @@ import { nanoid } from 'nanoid';
 import { HybridLogicalClock, type NodeId, VersionVector, isNodeId } from '../crdt/index.js';
 import { ValidationError, isOid, ruleViolation, typeProblem } from './attribute-rules.js';
 import { AdoptionGuard } from './adoption-guard.js';
-import { MODEL_ID_PATTERN, batchEnvelopeProblem, decodeChange, decodeEntityState, decodeSnapshot, isDecodeError, wasDecoded } from './change-decoder.js';
+import { MODEL_ID_PATTERN, batchEnvelopeProblem, decodeChange, decodeEntityState, decodeSnapshot, decodedVersions, isDecodeError } from './change-decoder.js';
 import { CRDTEntity } from './crdt-entity.js';
 import { type ConceptSchema, DELETED, type DomainSchema, type SchemaDeclaration, defineSchema } from './domain-schema.js';
 import { Entities } from './entities.js';
@@ -288,9 +288,10 @@ export class DomainModel implements SynchronizableDomainModel {
     if (batch) {
       const problem = batchEnvelopeProblem(batch, this.modelId);
       if (problem) return { applied: 0, ignored: 0, rejected: [{ change: input, reason: problem }], conflicts: [], complete: false };
-      context = VersionVector.fromJSON(batch.version);
-      covered = this.#state.version.includes(VersionVector.fromJSON(batch.since));
-      structured = wasDecoded(batch);
+      const decoded = decodedVersions(batch);
+      context = decoded?.version ?? VersionVector.fromJSON(batch.version);
+      covered = this.#state.version.includes(decoded?.since ?? VersionVector.fromJSON(batch.since));
+      structured = decoded !== undefined;
       list = batch.changes;
       if (context.maxSeen(this.nodeId) >= this.nextSeq)
         rejected.push({ change: batch.version, reason: `the batch version claims operations of ${this.nodeId} that it never made` });
