@@ -131,7 +131,7 @@ export class EncryptedSignalingChannel implements SignalingChannel {
   private receive(from: NodeId, data: unknown): void {
     if (this.closed) return;
     if (!isNodeId(from)) {
-      this.reject(from, OpenFailureKind.notSealed, 'invalid sender id');
+      this.reject(from, OpenFailureKind.tampered, 'the relay named an invalid sender id');
       return;
     }
     void this.incoming.run(from, async () => {
