@@ -1,6 +1,6 @@
 import { LitElement, type PropertyValues, type TemplateResult, css, html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
-import { type ElectionStatus, type ElectoralSystemModel } from '../models/electoral/index.js';
+import type { ElectionStatus, ElectoralSystemModel } from '../models/electoral/index.js';
 import './elections/ednet-ballot-form.js';
 import './elections/ednet-candidate-list.js';
 import { STATUS_TEXT } from './elections/ednet-election-editor.js';
