@@ -173,11 +173,6 @@ export class ReplicaState {
     const existing = this.records.get(change.oid);
     if (existing && existing.concept !== concept) return `entity ${change.oid} is a ${existing.concept.name}, not a ${concept.name}`;
     if (!existing && this.records.size >= this.maxEntities) return `the model holds the maximum of ${this.maxEntities} entities`;
-    const dotProblem = (dot: Dot): string | undefined => {
-      if (!trusted && dot.node === this.nodeId && dot.seq >= this.nextSeq) return `dot ${dot.node}:${dot.seq} claims an operation this node never made`;
-      if (context && !context.covers(dot)) return `dot ${dot.node}:${dot.seq} is not covered by the batch version`;
-      return undefined;
-    };
     if (change.kind === 'attribute') {
       const attribute = change.attribute === DELETED ? this.#deletedSchemas.get(concept.name) : concept.attributes.get(change.attribute);
       if (!attribute) return `unknown attribute ${concept.name}.${change.attribute}`;
@@ -185,15 +180,21 @@ export class ReplicaState {
         const problem = typeProblem(attribute, write.value, this.schema.maxStringLength);
         if (problem) return `${concept.name}.${attribute.name}: ${problem}`;
         if (!trusted && write.ts.ms > limitMs) return `timestamp ${write.ts.ms} is more than ${this.clock.maxDriftMs} ms ahead of this clock`;
-        const bad = dotProblem(write.dot);
+        const bad = this.#dotProblem(write.dot, context, trusted);
         if (bad) return bad;
       }
       return undefined;
     }
     if (!concept.children.has(change.relation)) return `unknown relation ${concept.name}.${change.relation}`;
-    if (change.kind === 'child-add') return dotProblem(change.dot);
+    if (change.kind === 'child-add') return this.#dotProblem(change.dot, context, trusted);
     const dots = [...change.items.flatMap(([, d]) => d), ...(change.removals ?? [])];
-    return dots.map(dotProblem).find(Boolean);
+    return dots.map((dot) => this.#dotProblem(dot, context, trusted)).find(Boolean);
+  }
+
+  #dotProblem(dot: Dot, context: VersionVector | undefined, trusted: boolean): string | undefined {
+    if (!trusted && dot.node === this.nodeId && dot.seq >= this.nextSeq) return `dot ${dot.node}:${dot.seq} claims an operation this node never made`;
+    if (context && !context.covers(dot)) return `dot ${dot.node}:${dot.seq} is not covered by the batch version`;
+    return undefined;
   }
 
   /**
@@ -305,8 +306,27 @@ export class ReplicaState {
         if (conflict.attribute === DELETED || (register && touched.registers.has(register))) conflicts.push(conflict);
       }
     }
-    if (this.#log.overgrown) this.#rebuildLog();
+    if (this.#log.overgrown) {
+      // A rebuild only pays when many entries went stale. After a bulk join (a whole delta, a
+      // snapshot, a load from storage) nearly all are live, and logging them all again would add
+      // a third to the cost of the join; counting them allocates nothing.
+      if (this.#liveEntries() * 4 > this.#log.size * 3) this.#log.settle();
+      else this.#rebuildLog();
+    }
     return conflicts;
+  }
+
+  // The entries a rebuild would keep: one per held write, child dot and removal mark.
+  #liveEntries(): number {
+    let live = 0;
+    for (const record of this.records.values()) {
+      for (const register of record.registers.values()) live += register.writes.length;
+      for (const set of record.relations.values()) {
+        for (const [, dots] of set.entries()) live += dots.length;
+        live += set.removals().length;
+      }
+    }
+    return live;
   }
 
   #registerChanged(record: EntityRecord, attribute: string, before: AttributeValue | undefined): void {

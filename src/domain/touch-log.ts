@@ -24,9 +24,10 @@ interface NodeLog {
 /**
  * An index from each node's operations (by seq) to what they touched, so `getChangesSince` reads
  * only the operations a version lacks instead of scanning the model. Entries go stale when their
- * write is superseded; the model skips stale ones and rebuilds the log from its state when it
- * holds more than twice the entries it had after the last rebuild (plus slack), which keeps it
- * proportional to the live state at amortized constant cost per operation.
+ * write is superseded; the model skips stale ones. When the log holds more than twice the entries
+ * it had after the last check (plus slack), the model rebuilds it from its state if a quarter or
+ * more of the entries are stale, which keeps it proportional to the live state at amortized
+ * constant cost per operation.
  */
 export class TouchLog {
   readonly #nodes = new Map<NodeId, NodeLog>();
@@ -77,7 +78,7 @@ export class TouchLog {
     this.#size = 0;
   }
 
-  /** Call after a rebuild: the next rebuild happens once the log has doubled (plus slack). */
+  /** Call after a rebuild, or a check that found it mostly live: the next check comes once the log has doubled (plus slack). */
   settle(): void {
     this.#limit = 2 * this.#size + TouchLog.SLACK;
   }
