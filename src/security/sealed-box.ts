@@ -77,7 +77,8 @@ export async function openBytes(
   const envelope = checkEnvelope(sealed, keys);
   if (isOpenFailure(envelope)) return envelope;
   const { iv, ct } = envelope;
-  if (!(iv instanceof Uint8Array) || !(ct instanceof Uint8Array)) return failure('notSealed', 'iv and ct must be bytes');
+  // From here on the message claims our key: anything wrong with it is tampering.
+  if (!(iv instanceof Uint8Array) || !(ct instanceof Uint8Array)) return failure('tampered', 'iv and ct must be bytes');
   return decrypt(keys, iv, ct, aad, maxBytes);
 }
 
@@ -104,13 +105,14 @@ export async function open(
   const envelope = checkEnvelope(sealed, keys);
   if (isOpenFailure(envelope)) return envelope;
   const { iv, ct } = envelope;
-  // Base64 grows 4/3; refuse oversized text before decoding it.
+  // The message claims our key from here on: anything wrong with it is tampering. Base64 grows
+  // by 4/3: oversized text is refused before it is decoded.
   if (typeof iv !== 'string' || typeof ct !== 'string' || ct.length > Math.ceil(((maxBytes + 16) * 4) / 3)) {
-    return failure('notSealed', 'iv and ct must be base64url text of bounded size');
+    return failure('tampered', 'iv and ct must be base64url text of bounded size');
   }
   const ivBytes = fromBase64Url(iv);
   const ctBytes = fromBase64Url(ct);
-  if (!ivBytes || !ctBytes) return failure('notSealed', 'iv or ct is not base64url');
+  if (!ivBytes || !ctBytes) return failure('tampered', 'iv or ct is not base64url');
   const plain = await decrypt(keys, ivBytes, ctBytes, aad, maxBytes);
   if (isOpenFailure(plain)) return plain;
   try {
