@@ -40,7 +40,15 @@ for (const file of files) {
   if (typeof module.run !== 'function') throw new Error(`${file} does not export run({ quick })`);
   const started = Date.now();
   /** @type {Array<Record<string, unknown>>} */
-  const measurements = (await module.run({ quick })) ?? [];
+  let measurements;
+  try {
+    measurements = (await module.run({ quick })) ?? [];
+  } catch (error) {
+    // One broken benchmark must not hide the others; the report says what failed.
+    console.error(error);
+    process.exitCode = 1;
+    measurements = [{ name: `FAILED: ${String(/** @type {Error} */ (error)?.message ?? error).split('\n')[0]}` }];
+  }
   for (const measurement of measurements) {
     const row = /** @type {Row} */ ({ bench: file.replace(/\.bench\.js$/, ''), ...measurement });
     console.log(JSON.stringify(row));
