@@ -1,0 +1,239 @@
+// The page side of bench/webrtc.bench.js, bundled with esbuild and opened once per peer, each peer
+// in its own browser context (no BroadcastChannel between them: every byte goes over WebRTC).
+// Ours is a real room session (openRoomSession: signaling server, WebRTC, sync engine, in-memory
+// storage); theirs is a Y.Doc with y-webrtc on its own signaling server. Both pages count every
+// byte their RTCDataChannels send and receive, the same way for both sides.
+import * as Y from 'yjs';
+import { WebrtcProvider } from 'y-webrtc';
+import { openRoomSession } from '../../src/app/open-room-session.ts';
+import { VersionVector } from '../../src/crdt/index.ts';
+import { MemoryStorageAdapter } from '../../src/store/index.ts';
+import { buildOurs, buildYjs } from '../lib/electoral-workload.js';
+
+/** Wall-clock milliseconds with sub-millisecond resolution, comparable between the two pages. */
+const now = () => performance.timeOrigin + performance.now();
+
+const wire = { sent: 0, received: 0, firstReceivedAt: 0, /** @type {string[]} */ errors: [] };
+
+/** @param {unknown} data */
+function byteSize(data) {
+  if (typeof data === 'string') return new TextEncoder().encode(data).byteLength;
+  if (data instanceof Blob) return data.size;
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data.byteLength;
+  return 0;
+}
+
+// Both libraries send with `channel.send` and receive through `channel.onmessage` (simple-peer).
+const send = RTCDataChannel.prototype.send;
+RTCDataChannel.prototype.send = function (/** @type {any} */ data) {
+  try {
+    send.call(this, data);
+  } catch (error) {
+    // y-webrtc swallows these: they are the only trace of a message that never left.
+    wire.errors.push(`${byteSize(data)} bytes: ${/** @type {Error} */ (error).message}`);
+    throw error;
+  }
+  wire.sent += byteSize(data);
+};
+const onmessage = /** @type {PropertyDescriptor} */ (Object.getOwnPropertyDescriptor(RTCDataChannel.prototype, 'onmessage'));
+Object.defineProperty(RTCDataChannel.prototype, 'onmessage', {
+  configurable: true,
+  enumerable: true,
+  get: onmessage.get,
+  set(/** @type {((event: MessageEvent) => void) | null} */ handler) {
+    onmessage.set?.call(
+      this,
+      handler &&
+        ((/** @type {MessageEvent} */ event) => {
+          if (!wire.firstReceivedAt) wire.firstReceivedAt = now();
+          wire.received += byteSize(event.data);
+          handler.call(this, event);
+        }),
+    );
+  },
+});
+
+function resetWire() {
+  wire.sent = 0;
+  wire.received = 0;
+  wire.firstReceivedAt = 0;
+}
+
+/**
+ * Resolves once `done()` holds, checked on every `subscribe` callback; rejects after `timeoutMs`.
+ * @param {(check: () => void) => () => void} subscribe
+ * @param {() => boolean} done
+ * @param {number} timeoutMs
+ * @param {string} what
+ */
+function until(subscribe, done, timeoutMs, what) {
+  return new Promise((resolve, reject) => {
+    let unsubscribe = () => {};
+    const timer = setTimeout(() => {
+      unsubscribe();
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+    }, timeoutMs);
+    const check = () => {
+      if (!done()) return;
+      clearTimeout(timer);
+      unsubscribe();
+      resolve(undefined);
+    };
+    unsubscribe = subscribe(check);
+    check();
+  });
+}
+
+/** @type {import('../../src/app/room-session.ts').RoomSession | undefined} */
+let session;
+/** @type {{ doc: Y.Doc, provider: WebrtcProvider } | undefined} */
+let yjs;
+/** Where the latency writes go: a voter's oid. */
+let target = '';
+/** @type {number[]} */
+let latencies = [];
+let expected = 0;
+
+/** @param {string} roomId @param {string} signalingUrl */
+const openOurs = (roomId, signalingUrl) =>
+  openRoomSession({ roomId, secret: 'webrtc-bench' }, { signalingUrl, localTabs: false, iceServers: [], storage: new MemoryStorageAdapter(), displayName: null });
+
+/** @param {string} roomId @param {string} signalingUrl @param {Y.Doc} doc */
+const openYjs = (roomId, signalingUrl, doc) =>
+  // The default signaling list names public servers, and simple-peer's default ICE servers are
+  // public STUN servers: both are replaced. Each page has its own browser context, so y-webrtc's
+  // BroadcastChannel reaches no other peer either way.
+  new WebrtcProvider(roomId, doc, { signaling: [signalingUrl], peerOpts: { config: { iceServers: [] } }, filterBcConns: true });
+
+/** Latency writes and their receipt: the written value carries the time it was written. */
+const stamp = (/** @type {number} */ i) => `Voter ${i}@${now()}`;
+/** @param {unknown} value */
+function received(value) {
+  if (typeof value !== 'string') return;
+  const at = value.indexOf('@');
+  const i = Number(value.slice(6, at));
+  if (!value.startsWith('Voter ') || at < 0 || !(i >= latencies.length)) return;
+  const ms = now() - Number(value.slice(at + 1));
+  // A write overtaken by the next one before it was applied counts with the later apply time.
+  while (latencies.length <= i) latencies.push(ms);
+}
+
+window.webrtcBench = {
+  /**
+   * Peer A: opens the room holding the `n`-entity electoral workload.
+   * @param {'ours' | 'yjs'} side @param {string} roomId @param {string} signalingUrl @param {number} n
+   */
+  async seed(side, roomId, signalingUrl, n) {
+    if (side === 'ours') {
+      session = await openOurs(roomId, signalingUrl);
+      const model = session.model;
+      // The shared workload builds into a model it constructs: hand it the session's model.
+      const core = /** @type {any} */ ({ ElectoralSystemModel: class { constructor() { return model; } } });
+      const { voters } = buildOurs(core, n, session.node.nodeId);
+      target = voters[0].oid;
+      return { target, version: model.version.toJSON() };
+    }
+    const { doc, voters } = buildYjs(n);
+    for (const [oid, entity] of doc.getMap('entities')) if (entity === voters[0]) target = oid;
+    yjs = { doc, provider: openYjs(roomId, signalingUrl, doc) };
+    return { target, version: Array.from(Y.encodeStateVector(doc)) };
+  },
+
+  /**
+   * Peer B: joins the room fresh and times until it holds everything A had; the bytes are both
+   * directions over the data channels, counted while joining.
+   * @param {'ours' | 'yjs'} side @param {string} roomId @param {string} signalingUrl @param {{ target: string, version: any }} seeded @param {number} timeoutMs
+   */
+  async join(side, roomId, signalingUrl, seeded, timeoutMs) {
+    resetWire();
+    target = seeded.target;
+    const started = now();
+    if (side === 'ours') {
+      session = await openOurs(roomId, signalingUrl);
+      const node = session.node;
+      const model = session.model;
+      const wanted = VersionVector.fromJSON(seeded.version);
+      await until((check) => node.events.on('model-changed', check), () => model.version.includes(wanted), timeoutMs, 'the whole model');
+      const ms = now() - started;
+      const syncBytesReceived = node.sync.peerStatus().reduce((sum, peer) => sum + peer.counters.bytesReceived, 0);
+      const via = node.sync.peerStatus().map((peer) => peer.via);
+      return { ms, connectMs: wire.firstReceivedAt - started, bytes: wire.sent + wire.received, bytesReceived: wire.received, syncBytesReceived, via };
+    }
+    const doc = new Y.Doc();
+    const entities = doc.getMap('entities');
+    const wanted = Y.decodeStateVector(Uint8Array.from(seeded.version));
+    const holdsAll = () => {
+      const have = Y.decodeStateVector(Y.encodeStateVector(doc));
+      return [...wanted].every(([client, clock]) => (have.get(client) ?? 0) >= clock);
+    };
+    // The whole state arrives as one update: checking the entity count first keeps the check cheap.
+    let sized = false;
+    yjs = { doc, provider: openYjs(roomId, signalingUrl, doc) };
+    const provider = yjs.provider;
+    await until(
+      (check) => {
+        const onUpdate = () => {
+          sized ||= entities.size > 0;
+          check();
+        };
+        doc.on('update', onUpdate);
+        return () => doc.off('update', onUpdate);
+      },
+      () => sized && holdsAll(),
+      timeoutMs,
+      'the whole document',
+    );
+    const ms = now() - started;
+    const via = [...(provider.room?.webrtcConns.keys() ?? [])].map(() => 'webrtc').concat(provider.room?.bcConns.size ? ['broadcast'] : []);
+    return { ms, connectMs: wire.firstReceivedAt - started, bytes: wire.sent + wire.received, bytesReceived: wire.received, via };
+  },
+
+  /** Peer B: records the latency of every write it applies from now on. @param {number} count */
+  listen(count) {
+    latencies = [];
+    expected = count;
+    if (session) {
+      const model = session.model;
+      session.node.events.on('model-changed', (event) => {
+        if (event.origin === 'remote') received(model.get(target)?.getAttribute('name'));
+      });
+    } else if (yjs) {
+      const entity = /** @type {Y.Map<unknown>} */ (yjs.doc.getMap('entities').get(target));
+      entity.observe(() => received(entity.get('name')));
+    }
+  },
+
+  /** Peer A: `count` writes to one attribute, `intervalMs` apart. @param {number} count @param {number} intervalMs */
+  async write(count, intervalMs) {
+    for (let i = 0; i < count; i++) {
+      if (session) session.model.update(target, { name: stamp(i) });
+      else /** @type {Y.Map<unknown>} */ (yjs?.doc.getMap('entities').get(target))?.set('name', stamp(i));
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  },
+
+  /** Peer B: the latencies recorded, once all arrived. @param {number} timeoutMs */
+  async latencies(timeoutMs) {
+    await until(
+      (check) => {
+        const timer = setInterval(check, 10);
+        return () => clearInterval(timer);
+      },
+      () => latencies.length >= expected,
+      timeoutMs,
+      'every write',
+    );
+    return latencies;
+  },
+
+  /** Why data-channel sends failed in this page, if they did. */
+  sendErrors() {
+    return wire.errors;
+  },
+
+  async close() {
+    await session?.close();
+    yjs?.provider.destroy();
+    yjs?.doc.destroy();
+  },
+};
