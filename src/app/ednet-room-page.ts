@@ -75,10 +75,11 @@ export class EDNetRoomPage extends LitElement {
       @media (max-width: 480px) {
         [role='tablist'] {
           gap: 0;
-          padding: calc(var(--ed-gap, 12px) / 2) calc(var(--ed-gap, 12px) / 2) 0;
+          padding: calc(var(--ed-gap, 12px) / 2) 4px 0;
         }
         [role='tab'] {
-          padding: 0.45em 0.6em;
+          padding: 0.45em 0.5em;
+          font-size: 0.9375rem;
         }
       }
       [role='tab'][aria-selected='true'] {

@@ -1,5 +1,6 @@
 // The app's entry point and the shell's composition root: it adopts the design tokens, opens
 // rooms with `openRoomSession`, registers the service worker, and mounts `<ednet-app>`.
+import '../ui/index.js';
 import { themeTokens } from '../ui/shared/theme.js';
 import { type EDNetApp } from './ednet-app.js';
 import { exposeOnWindow } from './ednet-console.js';

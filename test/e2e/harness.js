@@ -55,7 +55,8 @@ export async function launchProfile(options = {}) {
 }
 
 /**
- * A page that fails the test on any uncaught error or CSP violation, and records console errors.
+ * A page with what went wrong in it: uncaught errors and CSP violations (`problems`, which the
+ * tests expect empty) and its console output (`logs`, printed when a test fails).
  * @param {import('playwright-core').BrowserContext} context
  */
 export async function openPage(context) {
@@ -63,10 +64,13 @@ export async function openPage(context) {
   /** @type {string[]} */
   const problems = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  /** @type {string[]} */
+  const logs = [];
   page.on('console', (message) => {
     if (message.type() === 'error' && /Content Security Policy|Refused to/.test(message.text())) problems.push(`CSP: ${message.text()}`);
+    if (message.type() !== 'debug') logs.push(`${new Date().toISOString().slice(11, 23)} ${message.type()} ${message.text()}`);
   });
-  return { page, problems };
+  return { page, problems, logs };
 }
 
 /**
@@ -76,6 +80,8 @@ export async function openPage(context) {
  */
 export async function screenshot(page, name) {
   mkdirSync(screenshots, { recursive: true });
+  // Clicks scroll the page; a sticky bar would then be drawn mid-page in a full-page capture.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
 }
 
@@ -87,5 +93,11 @@ export async function screenshot(page, name) {
  * @param {unknown} [arg]
  */
 export async function waitUntil(page, predicate, arg) {
-  await page.waitForFunction(predicate, arg, { timeout: 90_000, polling: 100 });
+  try {
+    await page.waitForFunction(predicate, arg, { timeout: 90_000, polling: 100 });
+  } catch (error) {
+    // Say where the page was: the room's status is most of what explains a sync that never came.
+    const status = await page.evaluate(() => JSON.stringify(window.ednet?.session?.status ?? null)).catch(() => 'unavailable');
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\nwaiting for: ${String(predicate)}\npage status: ${status}`, { cause: error });
+  }
 }
