@@ -33,6 +33,8 @@ const files = readdirSync(here)
   .filter((name) => !only || name.startsWith(only))
   .sort();
 
+// The machine is shared: its load before and after the run says how far to trust the timings.
+const loadBefore = os.loadavg()[0];
 /** @type {Row[]} */
 const results = [];
 for (const file of files) {
@@ -120,7 +122,7 @@ const findingsPath = join(docs, 'benchmark-findings.md');
 const findings = existsSync(findingsPath) ? readFileSync(findingsPath, 'utf8').trim() : '## Findings\n\nNone recorded yet.';
 
 const cpus = os.cpus();
-const machine = `${cpus[0]?.model ?? 'unknown CPU'} × ${cpus.length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}, Node ${process.version}`;
+const machine = `${cpus[0]?.model ?? 'unknown CPU'} × ${cpus.length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}, Node ${process.version}; 1-minute load average ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end`;
 const command = `npm run bench${quick || only ? ' --' : ''}${quick ? ' --quick' : ''}${only ? ` --only=${only}` : ''}`;
 
 writeFileSync(
