@@ -17,9 +17,8 @@ import { chromiumArgs, chromiumPath } from '../test/chromium.js';
 import { comparison, round, summarize } from './lib/stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..');
 const ENTITIES = 10_000;
-/** The largest room of the workload whose Yjs state still fits in one Chromium data-channel message (256 KiB). */
+/** A room of the workload whose Yjs state fits in one Chromium data-channel message (256 KiB); 1,000 entities do not. */
 const SMALL = 500;
 /** Milliseconds between two latency writes: well above the latency, so writes do not queue. */
 const WRITE_INTERVAL_MS = 20;

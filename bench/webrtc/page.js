@@ -5,15 +5,15 @@
 // byte their RTCDataChannels send and receive, the same way for both sides.
 import * as Y from 'yjs';
 import { WebrtcProvider } from 'y-webrtc';
-import { openRoomSession } from '../../src/app/open-room-session.ts';
-import { VersionVector } from '../../src/crdt/index.ts';
-import { MemoryStorageAdapter } from '../../src/store/index.ts';
+import { openRoomSession } from '../../src/app/open-room-session.js';
+import { VersionVector } from '../../src/crdt/index.js';
+import { MemoryStorageAdapter } from '../../src/store/index.js';
 import { buildOurs, buildYjs } from '../lib/electoral-workload.js';
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable between the two pages. */
 const now = () => performance.timeOrigin + performance.now();
 
-const wire = { sent: 0, received: 0, firstReceivedAt: 0, /** @type {string[]} */ errors: [] };
+const wire = { sent: 0, received: 0, firstReceivedAt: 0, errors: /** @type {string[]} */ ([]) };
 
 /** @param {unknown} data */
 function byteSize(data) {
@@ -84,7 +84,7 @@ function until(subscribe, done, timeoutMs, what) {
   });
 }
 
-/** @type {import('../../src/app/room-session.ts').RoomSession | undefined} */
+/** @type {import('../../src/app/room-session.js').RoomSession | undefined} */
 let session;
 /** @type {{ doc: Y.Doc, provider: WebrtcProvider } | undefined} */
 let yjs;
@@ -118,7 +118,7 @@ function received(value) {
   while (latencies.length <= i) latencies.push(ms);
 }
 
-window.webrtcBench = {
+/** @type {any} */ (window).webrtcBench = {
   /**
    * Peer A: opens the room holding the `n`-entity electoral workload.
    * @param {'ours' | 'yjs'} side @param {string} roomId @param {string} signalingUrl @param {number} n

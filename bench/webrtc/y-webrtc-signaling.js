@@ -14,7 +14,7 @@ http.Server.prototype.listen = function (...args) {
     const address = this.address();
     if (address && typeof address === 'object') process.stdout.write(`listening ${address.port}\n`);
   });
-  return listen.call(this, 0, '127.0.0.1', ...args.slice(1).filter((arg) => typeof arg === 'function'));
+  return /** @type {(...args: unknown[]) => http.Server} */ (listen).call(this, 0, '127.0.0.1', args.find((arg) => typeof arg === 'function'));
 };
 // The server prints where it listens to the console; the line above says it with the real port.
 console.log = () => {};
