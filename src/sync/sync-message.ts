@@ -53,14 +53,16 @@ export interface AckMessage {
 }
 
 /**
- * Anti-entropy, explicit sync requests and model announcements: "this is what I have; send me
- * what I lack". `sent` is the last delta seq the sender sent on this connection (so the receiver
- * knows any delta up to it either arrived or was lost); `seen` as in `AckMessage`.
+ * "This is what I have; send me what I lack." A `request` (anti-entropy, an explicit sync, a
+ * model announcement) is always answered with a version that is not one. `sent` is the last delta
+ * seq the sender sent on this connection, so the receiver knows any delta up to it either arrived
+ * or was lost; `seen` as in `AckMessage`.
  */
 export interface VersionMessage {
   readonly t: 'version';
   readonly model: string;
   readonly version: VersionVectorJSON;
+  readonly request: boolean;
   readonly sent: number;
   readonly seen: number;
 }
@@ -170,7 +172,8 @@ function decodeVersionLike(raw: Record<string, unknown>): AckMessage | VersionMe
   if (!isCount(seen)) return { error: `${raw.t}: seen must be a non-negative integer` };
   if (raw.t === 'version') {
     if (!isCount(raw.sent)) return { error: 'version: sent must be a non-negative integer' };
-    return { t: 'version', model, version, sent: raw.sent, seen };
+    if (typeof raw.request !== 'boolean') return { error: 'version: request must be a boolean' };
+    return { t: 'version', model, version, request: raw.request, sent: raw.sent, seen };
   }
   if (typeof raw.complete !== 'boolean') return { error: 'ack: complete must be a boolean' };
   return { t: 'ack', model, version, complete: raw.complete, seen };

@@ -134,7 +134,7 @@ export class SynchronizationEngine {
     const unsubscribe = model.onChange(() => this.markDirty(modelId));
     this.models.set(modelId, { model, unsubscribe });
     // Peers that hold it answer with their version, and the exchange starts as after a hello.
-    for (const peer of this.readyPeers()) this.sendVersion(peer, modelId);
+    for (const peer of this.readyPeers()) this.sendVersion(peer, modelId, true);
   }
 
   /** Stops syncing a model; deltas for it are ignored from then on. */
@@ -184,7 +184,7 @@ export class SynchronizationEngine {
     const before = { ...this.counters };
     for (const peer of this.readyPeers()) {
       peer.models.get(modelId)?.progressed();
-      this.sendVersion(peer, modelId);
+      this.sendVersion(peer, modelId, true);
       this.sendDelta(peer, modelId);
     }
     await new Promise<void>((resolve) => {
@@ -293,10 +293,11 @@ export class SynchronizationEngine {
     state.sent(seq, adoptable ? version : null);
   }
 
-  private sendVersion(peer: PeerState, modelId: string): void {
+  private sendVersion(peer: PeerState, modelId: string, request: boolean): void {
     const entry = this.models.get(modelId);
     if (!entry) return;
-    this.send(peer, { t: 'version', model: modelId, version: entry.model.version.toJSON(), sent: peer.sentSeq, seen: peer.seenSeq });
+    const version = entry.model.version.toJSON();
+    this.send(peer, { t: 'version', model: modelId, version, request, sent: peer.sentSeq, seen: peer.seenSeq });
   }
 
   private receive(peer: PeerState, bytes: Uint8Array): void {
@@ -404,7 +405,6 @@ export class SynchronizationEngine {
   private handleVersion(peer: PeerState, message: VersionMessage): void {
     const entry = this.models.get(message.model);
     if (!entry) return;
-    const isNew = !peer.models.has(message.model);
     // Messages arrive in order: a delta numbered up to `sent` that has not arrived never will.
     const lost = message.sent > peer.seenSeq;
     if (lost) {
@@ -417,9 +417,11 @@ export class SynchronizationEngine {
     state.progressed();
     this.noteConfirmed(message.model, version);
     this.sendDelta(peer, message.model);
-    // Answer when the peer holds something we lack, has just learnt we hold the model, lost
-    // deltas, or had not seen all of ours when it asked (ours may be lost: our `sent` tells it).
-    if (isNew || lost || state.unacked > 0 || !entry.model.version.includes(version)) this.sendVersion(peer, message.model);
+    // A request always gets our version. So does a reply that revealed lost deltas: our `seen`
+    // tells the peer they are lost, not in flight, and it sends their changes again. Nothing
+    // else is answered, so two peers that keep differing (one refuses the other's changes)
+    // cannot bounce versions back and forth.
+    if (message.request || lost) this.sendVersion(peer, message.model, false);
     this.updateSyncState(peer, message.model);
   }
 
@@ -444,7 +446,7 @@ export class SynchronizationEngine {
     for (const peer of this.readyPeers()) {
       for (const modelId of this.models.keys()) {
         peer.models.get(modelId)?.progressed();
-        this.sendVersion(peer, modelId);
+        this.sendVersion(peer, modelId, true);
       }
     }
   }

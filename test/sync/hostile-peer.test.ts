@@ -4,7 +4,7 @@ import { MemoryNetwork } from '../../src/net/memory-network.js';
 import { MemoryTransport } from '../../src/net/memory-transport.js';
 import type { PeerConnection } from '../../src/net/transport.js';
 import { type SyncMessage, encodeSyncMessage } from '../../src/sync/index.js';
-import { MODEL, type SyncPeer, canonical, eventsOf, settle, statusOf, syncPeer } from './sync-peers.js';
+import { MODEL, type SyncPeer, canonical, eventsOf, link, settle, statusOf, syncPeer } from './sync-peers.js';
 
 /** A peer that speaks raw frames: what it sends is not checked, what it gets is kept. */
 async function mallory(network: MemoryNetwork, target: SyncPeer, name = 'mallory') {
@@ -146,9 +146,25 @@ describe('SynchronizationEngine: hostile and broken peers', () => {
     // Another model's delta, ack and version: the peer may not know we lack it.
     await m.send({ ...delta('mallory', { writes: [write('x', 'mallory', 1)] }), batch: { format: 1, modelId: 'other', since: {}, version: {}, changes: [] } });
     await m.send({ t: 'ack', model: 'other', version: {}, complete: true, seen: 0 });
-    await m.send({ t: 'version', model: 'other', version: {}, sent: 1, seen: 0 });
+    await m.send({ t: 'version', model: 'other', version: {}, request: true, sent: 1, seen: 0 });
     expect(eventsOf(alice, 'peer-offence')).to.have.length(1);
     expect(statusOf(alice, m).models).to.deep.equal([]);
+  });
+
+  it('changes a peer keeps refusing (a clock too far ahead) are resent once, not in a loop', async () => {
+    const alice = syncPeer(network, 'alice', {}, () => Date.now() + 60 * 60 * 1000);
+    const bob = syncPeer(network, 'bob');
+    await link(alice, bob);
+    await settle();
+    alice.model.createElection({ title: 'From the future' });
+    await settle();
+    expect(eventsOf(bob, 'peer-offence').map((e) => e.reason)).to.have.length(2);
+    expect(eventsOf(bob, 'peer-offence')[0]!.reason).to.match(/ahead of this clock/);
+    expect(bob.model.entities('Election').count).to.equal(0);
+    expect(statusOf(bob, alice).ready).to.equal(true);
+    bob.model.createElection({ title: 'From now' });
+    await settle();
+    expect(alice.model.entities('Election').count).to.equal(2);
   });
 
   it('refuses to be configured wrongly or connected to itself', () => {

@@ -36,7 +36,7 @@ describe('sync messages', () => {
       { t: 'delta', seq: 3, part: 1, parts: 2, batch: batch([], true) },
       { t: 'delta', seq: 3, part: 2, parts: 2, batch: batch([], true) },
       { t: 'ack', model: 'm', version: { a: 1 }, complete: false, seen: 4 },
-      { t: 'version', model: 'm', version: {}, sent: 2, seen: 0 },
+      { t: 'version', model: 'm', version: {}, request: true, sent: 2, seen: 0 },
       { t: 'info', name: null },
       { t: 'error', reason: 'bye' },
     ];
@@ -70,9 +70,10 @@ describe('sync messages', () => {
       [{ t: 'delta', seq: 1, part: 1, parts: 1, batch: batch([{ kind: 'attribute' } as never]) }, /delta:/],
       [{ t: 'ack', model: 'm', version: {}, complete: 'yes', seen: 0 }, /complete/],
       [{ t: 'ack', model: 'm', version: {}, complete: true }, /seen/],
-      [{ t: 'version', model: 'm', version: {}, seen: 0 }, /sent/],
-      [{ t: 'version', model: '', version: {}, sent: 0, seen: 0 }, /model id/],
-      [{ t: 'version', model: 'm', version: { 'x:y': 1 }, sent: 0, seen: 0 }, /version/],
+      [{ t: 'version', model: 'm', version: {}, request: true, seen: 0 }, /sent/],
+      [{ t: 'version', model: 'm', version: {}, sent: 0, seen: 0 }, /request/],
+      [{ t: 'version', model: '', version: {}, request: false, sent: 0, seen: 0 }, /model id/],
+      [{ t: 'version', model: 'm', version: { 'x:y': 1 }, request: false, sent: 0, seen: 0 }, /version/],
       [{ t: 'info', name: 5 }, /name/],
       [{ t: 'error' }, /reason/],
     ];

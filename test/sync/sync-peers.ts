@@ -20,10 +20,15 @@ export interface SyncPeer {
 
 const quiet = { warn: () => {} };
 
-/** A node named `name` on `network`, accepting connections. Anti-entropy is off unless asked for. */
-export function syncPeer(network: MemoryNetwork, name: string, options: Partial<SynchronizationEngineOptions> = {}): SyncPeer {
+/** A node named `name` on `network`, accepting connections. Anti-entropy is off unless asked for; `getNow` is the model's wall clock. */
+export function syncPeer(
+  network: MemoryNetwork,
+  name: string,
+  options: Partial<SynchronizationEngineOptions> = {},
+  getNow?: () => number,
+): SyncPeer {
   const id = asNodeId(name);
-  const model = new ElectoralSystemModel({ modelId: MODEL, nodeId: id });
+  const model = new ElectoralSystemModel({ modelId: MODEL, nodeId: id, getNow });
   const warnings: string[] = [];
   const engine = new SynchronizationEngine({ nodeId: id, antiEntropyIntervalMs: 0, logger: { warn: (message) => warnings.push(message) }, ...options });
   engine.registerModel(MODEL, model);
@@ -60,14 +65,14 @@ export function registerVoters(peer: SyncPeer, count: number, prefix = 'V'): voi
 }
 
 /** What `peer` knows about its connection to `other`. */
-export function statusOf(peer: SyncPeer, other: SyncPeer) {
+export function statusOf(peer: SyncPeer, other: { readonly id: NodeId }) {
   const status = peer.engine.peerStatus().find((p) => p.peerId === other.id);
   if (!status) throw new Error(`${peer.id} has no connection to ${other.id}`);
   return status;
 }
 
 /** True if `peer` reports being in sync with `other` on the test model. */
-export const inSyncWith = (peer: SyncPeer, other: SyncPeer): boolean =>
+export const inSyncWith = (peer: SyncPeer, other: { readonly id: NodeId }): boolean =>
   statusOf(peer, other).models.find((m) => m.modelId === MODEL)?.inSync ?? false;
 
 /** Events of one type. */

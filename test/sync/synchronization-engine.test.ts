@@ -136,7 +136,7 @@ describe('SynchronizationEngine: convergence', () => {
       await settle();
       expect(canonical(bob)).to.equal(canonical(alice));
       const initial = net.stats.bytes;
-      net.partition(['alice'], ['bob']);
+      net.partition([alice.id], [bob.id]);
       await settle();
       expect(alice.engine.peerStatus()).to.deep.equal([]);
       const voters = alice.model.entities('Voter').toArray();
@@ -172,8 +172,15 @@ describe('SynchronizationEngine: convergence', () => {
     const total = alice.model.getChangesSince(bob.model.version).length;
     await link(bob, carol);
     await settle();
+    // Bob edits while the parts arrive: his own write goes on to carol at once, alice's writes
+    // only once bob adopted them (carol would refuse writes bob's version does not cover).
+    let bobsElection: string | undefined;
+    bob.engine.onEvent((event) => {
+      if (event.type === 'sync-progress' && event.part === 2) bobsElection = bob.model.createElection({ title: 'Meanwhile' }).oid;
+    });
     await link(alice, bob);
     await settle();
+    expect(carol.model.get(bobsElection!)?.getAttribute('title')).to.equal('Meanwhile');
     const progress = eventsOf(bob, 'sync-progress').filter((e) => e.peerId === 'alice');
     const parts = Math.ceil(total / 500);
     expect(progress.map((e) => `${e.part}/${e.parts}`)).to.deep.equal(Array.from({ length: parts }, (_, i) => `${i + 1}/${parts}`));
@@ -232,7 +239,7 @@ describe('SynchronizationEngine: status and results', () => {
     alice.model.createElection({ title: 'Mayor' });
     const result = await alice.engine.synchronize(MODEL, 30);
     expect(result).to.include({ peers: 1, inSyncPeers: 0 });
-    expect(statusOf(alice, { id: mute.localId } as never).models[0]).to.include({ inSync: false, unacked: 1 });
+    expect(statusOf(alice, { id: mute.localId }).models[0]).to.include({ inSync: false, unacked: 1 });
   });
 
   it('peerStatus() says in sync only while neither side lacks anything', async () => {
@@ -247,7 +254,7 @@ describe('SynchronizationEngine: status and results', () => {
     expect(inSyncWith(alice, bob)).to.equal(false);
     await settle();
     expect(inSyncWith(alice, bob) && inSyncWith(bob, alice)).to.equal(true);
-    network.partition(['alice'], ['bob']);
+    network.partition([alice.id], [bob.id]);
     await settle();
     bob.model.update(election.oid, { description: 'Offline edit' });
     network.heal();
@@ -310,10 +317,10 @@ describe('SynchronizationEngine: status and results', () => {
       let dropper: DroppingConnection | undefined;
       await link(alice, bob, (connection) => (dropper = new DroppingConnection(connection)));
       await settle();
-      dropper!.dropNextDelta = true;
+      dropper!.dropOutgoing.push('delta');
       const election = alice.model.createElection({ title: 'Mayor' });
       await settle();
-      expect(dropper!.dropped).to.equal(1);
+      expect(dropper!.dropped).to.deep.equal(['delta']);
       expect(bob.model.get(election.oid)).to.equal(undefined);
       expect(inSyncWith(alice, bob)).to.equal(false);
       // Without anti-entropy it stays missing, however long we wait.
@@ -326,6 +333,66 @@ describe('SynchronizationEngine: status and results', () => {
       expect(eventsOf(alice, 'peer-removed').map((e) => e.reason)).to.deep.equal(['node stopped']);
       net.close();
     }
+  });
+
+  it('a delta after a lost one is answered as incomplete, and the sender resends from the ack at once', async () => {
+    const alice = syncPeer(network, 'alice');
+    const bob = syncPeer(network, 'bob');
+    let dropper: DroppingConnection | undefined;
+    await link(alice, bob, (connection) => (dropper = new DroppingConnection(connection)));
+    await settle();
+    dropper!.dropOutgoing.push('delta');
+    const election = alice.model.createElection({ title: 'Mayor' });
+    await settle();
+    expect(bob.model.get(election.oid)).to.equal(undefined);
+    alice.model.update(election.oid, { description: 'Second edit' });
+    await settle();
+    expect(canonical(bob)).to.equal(canonical(alice));
+    expect(inSyncWith(alice, bob) && inSyncWith(bob, alice)).to.equal(true);
+  });
+
+  it('a lost part: the rest is joined but not adopted, and the incomplete ack brings a resend', async () => {
+    const options = { maxChangesPerMessage: 100 };
+    const alice = syncPeer(network, 'alice', options);
+    const bob = syncPeer(network, 'bob', options);
+    let dropper: DroppingConnection | undefined;
+    await link(alice, bob, (connection) => (dropper = new DroppingConnection(connection)));
+    await settle();
+    dropper!.dropOutgoing.push('delta');
+    registerVoters(alice, 150);
+    await settle();
+    expect(dropper!.dropped).to.deep.equal(['delta']);
+    expect(eventsOf(bob, 'sync-progress').map((e) => `${e.part}/${e.parts}`)).to.deep.equal(['2/3', '3/3', '1/3', '2/3', '3/3']);
+    expect(canonical(bob)).to.equal(canonical(alice));
+  });
+
+  it('a relay holding writes it has not adopted forwards only its adopted ones; anti-entropy completes the rest', async () => {
+    const options = { maxChangesPerMessage: 100, antiEntropyIntervalMs: 10 };
+    const alice = syncPeer(network, 'alice', options);
+    const bob = syncPeer(network, 'bob', options);
+    const carol = syncPeer(network, 'carol', options);
+    await link(bob, carol);
+    let dropper: DroppingConnection | undefined;
+    await link(bob, alice, (connection) => (dropper = new DroppingConnection(connection)));
+    await settle();
+    // Bob loses the first part of alice's delta, and alice loses bob's ack.
+    dropper!.dropIncoming.push('delta');
+    dropper!.dropOutgoing.push('ack');
+    registerVoters(alice, 150);
+    await settle();
+    expect(dropper!.dropped).to.deep.equal(['delta', 'ack']);
+    expect(bob.model.entities('Voter').count).to.be.greaterThan(0);
+    expect(bob.model.version.get(alice.id)).to.equal(0);
+    const election = bob.model.createElection({ title: 'Meanwhile' });
+    await settle();
+    expect(carol.model.get(election.oid)?.getAttribute('title')).to.equal('Meanwhile');
+    expect(carol.model.entities('Voter').count).to.equal(0);
+    for (const peer of [alice, bob, carol]) expect(eventsOf(peer, 'peer-offence')).to.deep.equal([]);
+    alice.engine.start();
+    await until(() => canonical(carol) === canonical(alice) && canonical(bob) === canonical(alice));
+    alice.engine.stop();
+    expect(carol.model.entities('Voter').count).to.equal(150);
+    for (const peer of [alice, bob, carol]) expect(eventsOf(peer, 'peer-offence')).to.deep.equal([]);
   });
 
   it('a second connection to the same peer replaces the first', async () => {
@@ -349,10 +416,13 @@ describe('SynchronizationEngine: status and results', () => {
   });
 });
 
-/** Stands between an engine and its connection and loses the next delta it is asked to send. */
+/** Stands between an engine and its connection and loses the next messages of the listed types. */
 class DroppingConnection implements PeerConnection {
-  dropNextDelta = false;
-  dropped = 0;
+  /** Types of messages to lose on the way out, in order (each entry loses one message). */
+  readonly dropOutgoing: string[] = [];
+  readonly dropIncoming: string[] = [];
+  /** Types of the messages lost so far. */
+  readonly dropped: string[] = [];
 
   constructor(private readonly inner: PeerConnection) {}
 
@@ -369,16 +439,14 @@ class DroppingConnection implements PeerConnection {
   }
 
   send(message: Uint8Array): Promise<void> {
-    if (this.dropNextDelta && JSON.parse(new TextDecoder().decode(message)).t === 'delta') {
-      this.dropNextDelta = false;
-      this.dropped++;
-      return Promise.resolve();
-    }
+    if (this.lose(this.dropOutgoing, message)) return Promise.resolve();
     return this.inner.send(message);
   }
 
   onMessage(listener: (message: Uint8Array) => void): () => void {
-    return this.inner.onMessage(listener);
+    return this.inner.onMessage((message) => {
+      if (!this.lose(this.dropIncoming, message)) listener(message);
+    });
   }
 
   onClose(listener: (reason: string) => void): () => void {
@@ -387,5 +455,13 @@ class DroppingConnection implements PeerConnection {
 
   close(reason?: string): void {
     this.inner.close(reason);
+  }
+
+  private lose(types: string[], message: Uint8Array): boolean {
+    const type = (JSON.parse(new TextDecoder().decode(message)) as { t: string }).t;
+    if (types[0] !== type) return false;
+    types.shift();
+    this.dropped.push(type);
+    return true;
   }
 }
