@@ -100,8 +100,8 @@ export class EDNetRoomPage extends LitElement {
       }
       [role='tabpanel'] {
         padding: var(--ed-gap, 12px);
-        max-width: 1100px;
-        margin: 0 auto;
+        /* Aligned with the bars above it, which start at the left edge too. */
+        max-width: 1200px;
       }
       [role='tabpanel']:focus-visible {
         outline-offset: -3px;
