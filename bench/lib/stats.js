@@ -51,6 +51,28 @@ export function repeatInTurns(runs, a, b) {
 }
 
 /**
+ * `repeatInTurns` for asynchronous measurements.
+ * @param {number} runs
+ * @param {() => Promise<number>} a
+ * @param {() => Promise<number>} b
+ * @param {{ warmUp?: boolean }} [options]
+ * @returns {Promise<[Sample, Sample]>}
+ */
+export async function repeatInTurnsAsync(runs, a, b, { warmUp = true } = {}) {
+  if (warmUp) {
+    await a();
+    await b();
+  }
+  const as = [];
+  const bs = [];
+  for (let i = 0; i < runs; i++) {
+    as.push(await a());
+    bs.push(await b());
+  }
+  return [summarize(as), summarize(bs)];
+}
+
+/**
  * `repeat` for asynchronous measurements.
  * @param {number} runs
  * @param {() => Promise<number>} measure
