@@ -5,6 +5,9 @@ import { VitePWA } from 'vite-plugin-pwa';
 // service worker that precaches the whole shell; src/app/pwa-updates.ts registers it with
 // workbox-window and asks the user before a new version takes over (`registerType: 'prompt'`).
 export default defineConfig({
+  // Names this build (EDNET_BUILD_ID, default the build time), so every build is a new version to
+  // the service worker and a page can tell which version it runs (`<html data-build>`).
+  define: { __EDNET_BUILD__: JSON.stringify(process.env.EDNET_BUILD_ID ?? new Date().toISOString()) },
   build: {
     target: 'es2022',
     // One script for the whole app: an old tab never asks for a chunk a new version removed.

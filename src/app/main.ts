@@ -8,6 +8,7 @@ import { InstallPrompt } from './install-prompt.js';
 import { openRoomSession } from './open-room-session.js';
 import { PwaUpdates, appServiceWorker } from './pwa-updates.js';
 
+document.documentElement.dataset.build = __EDNET_BUILD__;
 if (themeTokens.styleSheet) document.adoptedStyleSheets = [...document.adoptedStyleSheets, themeTokens.styleSheet];
 exposeOnWindow(null);
 const app = document.createElement('ednet-app') as EDNetApp;

@@ -20,12 +20,14 @@ export const viewports = {
 };
 
 /**
- * Starts the app server (static app, /healthz, /signaling) on 127.0.0.1. `port` 0 picks a free one.
+ * Starts the app server (static app, /healthz, /signaling) on 127.0.0.1, serving `root` (default
+ * the build in dist/). `port` 0 picks a free one.
  * @param {number} [port]
+ * @param {string} [root]
  */
-export async function startServer(port = 0) {
-  if (!existsSync(join(dist, 'index.html'))) throw new Error('dist/ is missing: run `npm run build` (npm run test:e2e does) first.');
-  return createAppServer({ port, host: '127.0.0.1', root: dist });
+export async function startServer(port = 0, root = dist) {
+  if (!existsSync(join(root, 'index.html'))) throw new Error(`${root} holds no build: run \`npm run build\` (npm run test:e2e does) first.`);
+  return createAppServer({ port, host: '127.0.0.1', root });
 }
 
 /** The system Chromium with the project's flags. */

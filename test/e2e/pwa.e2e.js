@@ -1,9 +1,18 @@
 // The app as an installable, offline-first PWA, in the system Chromium against the real app server:
 // the landing page, strict link parsing, the manifest and installability as Chromium judges them,
-// a controlling service worker, and a reload of an open room with the server stopped.
+// a controlling service worker, a reload of an open room with the server stopped, and a new
+// version that waits for the user's consent.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { launchBrowser, launchProfile, openPage, screenshot, startServer, viewports, waitUntil } from './harness.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** @type {import('playwright-core').Browser} */
 let browser;
@@ -137,6 +146,45 @@ describe('the PWA', () => {
     } finally {
       await context.close();
       await server.close().catch(() => undefined);
+    }
+  });
+});
+
+describe('a new version', () => {
+  it('waits for the user, then takes over on "Reload" with the open room kept', async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'ednet-e2e-update-'));
+    const build = (/** @type {string} */ id) =>
+      promisify(execFile)(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], {
+        cwd: root,
+        env: { ...process.env, EDNET_BUILD_ID: id },
+      });
+    await build('first');
+    const server = await startServer(0, outDir);
+    const context = await browser.newContext({ viewport: viewports.phone });
+    try {
+      const { page, problems } = await openPage(context);
+      await page.goto(server.url);
+      await createRoom(page);
+      await waitUntil(page, () => navigator.serviceWorker.controller !== null);
+      assert.equal(await page.evaluate(() => document.documentElement.dataset.build), 'first');
+      const roomUrl = page.url();
+
+      await build('second');
+      // The app checks for a new version whenever the tab becomes visible (and hourly).
+      await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+      const banner = page.getByRole('status').filter({ hasText: 'A new version of the app is available' });
+      await banner.waitFor({ timeout: 90_000 });
+      // Until the user says so, the old version keeps running.
+      assert.equal(await page.evaluate(() => document.documentElement.dataset.build), 'first');
+      await screenshot(page, 'update-prompt-phone');
+      await Promise.all([page.waitForEvent('load', { timeout: 90_000 }), banner.getByRole('button', { name: 'Reload' }).click()]);
+      await waitUntil(page, () => document.documentElement.dataset.build === 'second' && window.ednet?.session != null);
+      assert.equal(page.url(), roomUrl);
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+      await server.close();
+      rmSync(outDir, { recursive: true, force: true });
     }
   });
 });
