@@ -51,10 +51,13 @@ export class EDNetApp extends LitElement {
         background: var(--ed-accent, #1a56c4);
         color: var(--ed-accent-text, #ffffff);
       }
+      header h1 {
+        margin: 0;
+        font-size: 1.1rem;
+      }
       header a {
         color: inherit;
         font-weight: 700;
-        font-size: 1.1rem;
         text-decoration: none;
         min-height: 44px;
         display: inline-flex;
@@ -160,7 +163,7 @@ export class EDNetApp extends LitElement {
     const roomName = room ? (this.recentRooms.get(room.roomId)?.name ?? '') : '';
     return html`
       <header>
-        <a href="#/" aria-label="EDNet P2P, all rooms">EDNet P2P</a>
+        <h1><a href="#/" aria-label="EDNet P2P, all rooms">EDNet P2P</a></h1>
         <span class="room-name wrap">${roomName}</span>
         ${this.installAvailable ? html`<button type="button" @click=${() => void this.install?.install()}>Install app</button>` : nothing}
       </header>

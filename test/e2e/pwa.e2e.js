@@ -77,6 +77,31 @@ describe('the app shell', () => {
       await server.close();
     }
   });
+  it('has no accessibility violations axe can find on the landing page, the room and the share panel', async () => {
+    const server = await startServer();
+    // axe is injected as an inline script, which the app's CSP rightly refuses: bypass it here only.
+    const context = await browser.newContext({ viewport: viewports.phone, bypassCSP: true });
+    try {
+      const { page } = await openPage(context);
+      await page.goto(server.url);
+      await page.getByRole('button', { name: 'Create room' }).waitFor();
+      await page.addScriptTag({ path: join(root, 'node_modules', 'axe-core', 'axe.min.js') });
+      const violations = async () =>
+        page.evaluate(async () => {
+          const axe = /** @type {any} */ (window).axe;
+          const result = await axe.run(document, { resultTypes: ['violations'] });
+          return result.violations.map((/** @type {any} */ violation) => `${violation.id}: ${violation.nodes.map((/** @type {any} */ node) => node.target.join(' ')).join(', ')}`);
+        });
+      assert.deepEqual(await violations(), []);
+      await createRoom(page);
+      assert.deepEqual(await violations(), []);
+      await page.getByRole('tab', { name: 'Share' }).click();
+      assert.deepEqual(await violations(), []);
+    } finally {
+      await context.close();
+      await server.close();
+    }
+  });
 });
 
 describe('the PWA', () => {
