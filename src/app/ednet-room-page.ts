@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import type { NodeStatus } from '../node/node-events.js';
+import { plural } from '../ui/shared/format.js';
 import { ModelController } from '../ui/shared/model-controller.js';
 import { baseStyles, cardStyles, controlStyles } from '../ui/shared/theme.js';
 import './ednet-share-panel.js';
@@ -259,7 +260,7 @@ export class EDNetRoomPage extends LitElement {
     try {
       const result = await session.importRoom(file);
       this.notice = result.ok
-        ? { ok: true, text: `Imported ${file.name}: ${result.value.map((model) => `${model.entities} entities`).join(', ') || 'nothing new'}.` }
+        ? { ok: true, text: `Imported ${file.name}: ${result.value.map((model) => plural(model.entities, 'entity', 'entities')).join(', ') || 'nothing new'}.` }
         : { ok: false, text: `Import failed: ${result.error}` };
     } catch (error) {
       this.notice = { ok: false, text: `Import failed: ${messageOf(error)}` };

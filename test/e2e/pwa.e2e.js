@@ -4,7 +4,7 @@
 // version that waits for the user's consent.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -97,6 +97,36 @@ describe('the app shell', () => {
       assert.deepEqual(await violations(), []);
       await page.getByRole('tab', { name: 'Share' }).click();
       assert.deepEqual(await violations(), []);
+    } finally {
+      await context.close();
+      await server.close();
+    }
+  });
+  it('exports the room as a file and imports room files, explaining the ones it refuses', async () => {
+    const server = await startServer();
+    const context = await browser.newContext({ viewport: viewports.desktop, acceptDownloads: true });
+    try {
+      const { page, problems } = await openPage(context);
+      await page.goto(server.url);
+      await createRoom(page);
+      await page.evaluate(() => window.ednet.model?.createElection({ title: 'Exported' }));
+      await page.getByRole('tab', { name: 'Share' }).click();
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export room' }).click()]);
+      const roomId = await page.evaluate(() => window.ednet.session?.room.roomId);
+      assert.match(download.suggestedFilename(), new RegExp(`^ednet-room-${roomId}-\\d{4}-\\d{2}-\\d{2}\\.json$`));
+      const exported = JSON.parse(readFileSync(/** @type {string} */ (await download.path()), 'utf8'));
+      assert.equal(exported.roomId, roomId);
+
+      const importFile = page.getByLabel('Import a room file');
+      await importFile.setInputFiles({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{not json') });
+      await page.getByText('Import failed: The file is not a room export: it is not valid JSON.').waitFor();
+      await importFile.setInputFiles({ name: 'other.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...exported, roomId: 'another-room' })) });
+      await page.getByText('Import failed: The file holds room "another-room"').waitFor();
+      await importFile.setInputFiles({ name: 'same.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(exported)) });
+      await page.getByText('Imported same.json: 1 entity.').waitFor();
+      assert.equal(await page.evaluate(() => window.ednet.model?.elections().count), 1);
+      await screenshot(page, 'share-import-desktop');
+      assert.deepEqual(problems, []);
     } finally {
       await context.close();
       await server.close();
