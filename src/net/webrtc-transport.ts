@@ -72,6 +72,12 @@ interface Session {
   timer: ReturnType<typeof setTimeout> | undefined;
   connection: WebRtcConnection | undefined;
   error: Error | undefined;
+  /**
+   * Frames that arrived before simple-peer's `connect`: it reports `connect` only after polling
+   * for a selected candidate pair, so the peer, connected first, may already have sent (its hello).
+   */
+  early: Uint8Array[];
+  earlyBytes: number;
 }
 
 /** A higher id's `request` waiting for the lower id's offer. */
@@ -203,7 +209,7 @@ export class WebRtcTransport implements Transport {
       for (const waiter of waiters) waiter.reject(new Error(`WebRTC is unavailable: ${(error as Error).message}`));
       return undefined;
     }
-    const session: Session = { id, peerId, peer, waiters, timer: undefined, connection: undefined, error: undefined };
+    const session: Session = { id, peerId, peer, waiters, timer: undefined, connection: undefined, error: undefined, early: [], earlyBytes: 0 };
     session.timer = setTimeout(
       () => this.abandon(session, `could not connect to ${peerId} within ${this.connectTimeoutMs} ms`, 'timed out'),
       this.connectTimeoutMs,
@@ -213,7 +219,7 @@ export class WebRtcTransport implements Transport {
       if (this.sessions.get(peerId) === session) this.sendEnvelope(peerId, { kind: 'signal', session: id, data: data as RtcSignalData });
     });
     peer.on('connect', () => this.opened(session));
-    peer.on('data', (data) => session.connection?.frame(data));
+    peer.on('data', (data) => this.data(session, data));
     peer.on('error', (error) => {
       session.error ??= error;
     });
@@ -243,6 +249,9 @@ export class WebRtcTransport implements Transport {
       },
     });
     session.connection = connection;
+    // The connection keeps whole messages until its first listener, so none of these is lost.
+    for (const data of session.early.splice(0)) connection.frame(data);
+    session.earlyBytes = 0;
     const waiters = session.waiters;
     session.waiters = [];
     if (waiters.length === 0 && this.connectionListeners.size === 0) {
@@ -251,6 +260,16 @@ export class WebRtcTransport implements Transport {
     }
     if (waiters.length === 0) this.connectionListeners.emit(connection);
     for (const waiter of waiters) waiter.resolve(connection);
+  }
+
+  private data(session: Session, data: Uint8Array): void {
+    if (session.connection) {
+      session.connection.frame(data);
+      return;
+    }
+    session.earlyBytes += data.byteLength;
+    if (session.earlyBytes > this.maxMessageBytes) this.abandon(session, `${session.peerId} sent too much before the connection opened`, 'too much data before open');
+    else session.early.push(data);
   }
 
   /** simple-peer closed the peer connection, for whatever reason. */
