@@ -123,7 +123,9 @@ export async function run({ quick = false } = {}) {
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
       })();
-      const joined = await Promise.race([call(b, 'join', side, roomId, signalingUrl, seeded, TIMEOUT_MS), refused.then((failure) => failure ?? new Promise(() => {}))]).finally(() => {
+      const joined = await Promise.race([call(b, 'join', side, roomId, signalingUrl, seeded, TIMEOUT_MS).catch(async (/** @type {Error} */ error) => {
+          throw new Error(`${side}, ${n} entities: ${error.message}; page A: ${JSON.stringify(await call(a, 'state').catch(() => null))}`);
+        }), refused.then((failure) => failure ?? new Promise(() => {}))]).finally(() => {
         joining = false;
       });
       if ('failed' in joined) return { failed: /** @type {string} */ (joined.failed) };

@@ -65,13 +65,14 @@ function resetWire() {
  * @param {() => boolean} done
  * @param {number} timeoutMs
  * @param {string} what
+ * @param {() => unknown} [state] what to report on a timeout
  */
-function until(subscribe, done, timeoutMs, what) {
+function until(subscribe, done, timeoutMs, what, state = () => '') {
   return new Promise((resolve, reject) => {
     let unsubscribe = () => {};
     const timer = setTimeout(() => {
       unsubscribe();
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} ${JSON.stringify(state())}`));
     }, timeoutMs);
     const check = () => {
       if (!done()) return;
@@ -153,7 +154,13 @@ function received(value) {
       const node = session.node;
       const model = session.model;
       const wanted = VersionVector.fromJSON(seeded.version);
-      await until((check) => node.events.on('model-changed', check), () => model.version.includes(wanted), timeoutMs, 'the whole model');
+      await until((check) => node.events.on('model-changed', check), () => model.version.includes(wanted), timeoutMs, 'the whole model', () => ({
+        version: model.version.toJSON(),
+        wanted: seeded.version,
+        status: node.status,
+        peers: node.sync.peerStatus(),
+        wire,
+      }));
       const ms = now() - started;
       const syncBytesReceived = node.sync.peerStatus().reduce((sum, peer) => sum + peer.counters.bytesReceived, 0);
       const via = node.sync.peerStatus().map((peer) => peer.via);
@@ -224,6 +231,12 @@ function received(value) {
       'every write',
     );
     return latencies;
+  },
+
+  /** What this page's peer knows, for a failure report. */
+  state() {
+    if (!session) return { peers: [...(yjs?.provider.room?.webrtcConns.keys() ?? [])], wire };
+    return { version: session.model.version.toJSON(), status: session.node.status, peers: session.node.sync.peerStatus(), wire };
   },
 
   /** Why data-channel sends failed in this page, if they did. */
