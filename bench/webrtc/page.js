@@ -95,9 +95,12 @@ let target = '';
 let latencies = [];
 let expected = 0;
 
+/** The room secret both pages share (base64url of 32 bytes, as a room link carries it). */
+const SECRET = 'd2VicnRjIGJlbmNobWFyayByb29tIHNlY3JldCAzMmI';
+
 /** @param {string} roomId @param {string} signalingUrl */
 const openOurs = (roomId, signalingUrl) =>
-  openRoomSession({ roomId, secret: 'webrtc-bench' }, { signalingUrl, localTabs: false, iceServers: [], storage: new MemoryStorageAdapter(), displayName: null });
+  openRoomSession({ roomId, secret: SECRET }, { signalingUrl, localTabs: false, iceServers: [], storage: new MemoryStorageAdapter(), displayName: null });
 
 /** @param {string} roomId @param {string} signalingUrl @param {Y.Doc} doc */
 const openYjs = (roomId, signalingUrl, doc) =>
