@@ -164,6 +164,8 @@ export function batchEnvelopeProblem(batch: ChangeBatch, modelId: string): strin
   if (batch.modelId !== modelId) return `batch: for model ${describe(batch.modelId)}, not ${modelId}`;
   if (!Array.isArray(batch.changes)) return 'batch: changes must be an array';
   if (batch.partial !== undefined && typeof batch.partial !== 'boolean') return 'batch: partial must be a boolean';
+  // The decoder parsed both versions already.
+  if (decodedBatches.has(batch)) return undefined;
   try {
     VersionVector.fromJSON(batch.since);
     VersionVector.fromJSON(batch.version);
