@@ -25,6 +25,7 @@ function fakeSession(room: RoomRef, log: string[]): RoomSession {
     receiving: null,
     persistence: 'granted',
     storageError: null,
+    roomKeyProblem: null,
   };
   return {
     room,
