@@ -18,4 +18,4 @@ export {
   isDecodeError,
 } from './sync-message.js';
 export { splitBatch } from './split-batch.js';
-export { sendableChanges, type SendableChanges } from './sendable-changes.js';
+export { sendableChanges } from './sendable-changes.js';

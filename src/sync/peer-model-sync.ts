@@ -3,14 +3,14 @@ import { VersionVector } from '../crdt/index.js';
 /** A delta sent and not yet known to have been processed (or lost). */
 interface PendingDelta {
   readonly seq: number;
-  /** The sender's version if the receiver may adopt it; null for a batch it may only join. */
-  readonly version: VersionVector | null;
+  /** The sender's version the delta carries. */
+  readonly version: VersionVector;
 }
 
 /**
  * What this node knows about one peer's copy of one model, over one connection.
  *
- * `known` is what the peer holds or will hold: its last report plus every adoptable delta sent
+ * `known` is what the peer holds or will hold: its last report plus every delta sent
  * after the report was made. Deltas are computed from it, so nothing is sent twice and nothing is
  * echoed. It may only err low (a duplicate); erring high would lose changes, so a report always
  * replaces it: the peer says which deltas it had seen when it reported (`seen`), and only the
@@ -44,10 +44,10 @@ export class PeerModelSync {
     return this.#pending.length;
   }
 
-  /** A delta numbered `seq` went to the peer; `version` if the peer may adopt it. */
-  sent(seq: number, version: VersionVector | null): void {
-    this.#pending.push({ seq, version: version?.clone() ?? null });
-    if (version) this.#known.mergeWith(version);
+  /** A delta numbered `seq` carrying `version` went to the peer. */
+  sent(seq: number, version: VersionVector): void {
+    this.#pending.push({ seq, version: version.clone() });
+    this.#known.mergeWith(version);
   }
 
   /** The peer sent a delta with `version` as its context: it holds all of it. */
@@ -60,7 +60,7 @@ export class PeerModelSync {
   reported(version: VersionVector, seen: number): void {
     this.#pending = this.#pending.filter((delta) => delta.seq > seen);
     this.#known = version.clone();
-    for (const delta of this.#pending) if (delta.version) this.#known.mergeWith(delta.version);
+    for (const delta of this.#pending) this.#known.mergeWith(delta.version);
     this.#confirm(version);
   }
 

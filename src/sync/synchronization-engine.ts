@@ -2,7 +2,7 @@ import type { NodeId } from '../crdt/dot.js';
 import { VersionVector } from '../crdt/index.js';
 import type { SynchronizableDomainModel } from '../domain/synchronizable-domain-model.js';
 import type { PeerConnection } from '../net/transport.js';
-import { PeerModelSync } from './peer-model-sync.js';
+import { PeerLink } from './peer-link.js';
 import { sendableChanges } from './sendable-changes.js';
 import { splitBatch } from './split-batch.js';
 import { type PeerStatus, type SyncCounters, type SyncEngineEvent, type SyncResult, emptyCounters } from './sync-engine-event.js';
@@ -10,7 +10,6 @@ import {
   MAX_DISPLAY_NAME_CHARS,
   SYNC_PROTOCOLS,
   decodeSyncMessage,
-  encodeSyncMessage,
   isDecodeError,
   type AckMessage,
   type DeltaMessage,
@@ -42,29 +41,6 @@ export interface SynchronizationEngineOptions {
   readonly logger?: SyncLogger;
 }
 
-/** Parts of a delta arriving: a part missing makes the delta's version unadoptable. */
-interface IncomingDelta {
-  readonly seq: number;
-  readonly part: number;
-  readonly broken: boolean;
-}
-
-interface PeerState {
-  readonly connection: PeerConnection;
-  protocol: number | null;
-  name: string | null;
-  /** The models both sides hold. */
-  readonly models: Map<string, PeerModelSync>;
-  offences: number;
-  readonly counters: SyncCounters;
-  readonly unsubscribe: Array<() => void>;
-  /** The seq of the last delta sent on this connection. */
-  sentSeq: number;
-  /** The highest delta seq received, or known lost, on this connection. */
-  seenSeq: number;
-  incoming: IncomingDelta | null;
-}
-
 /**
  * The seed's `SynchronizationEngine`. On every connection both sides say what they hold (hello);
  * each then sends exactly what the other lacks. Afterwards every local edit and every change
@@ -76,7 +52,7 @@ interface PeerState {
 export class SynchronizationEngine {
   readonly nodeId: NodeId;
   private readonly models = new Map<string, { model: SynchronizableDomainModel; unsubscribe: () => void }>();
-  private readonly peers = new Map<NodeId, PeerState>();
+  private readonly peers = new Map<NodeId, PeerLink>();
   private readonly listeners = new Set<(event: SyncEngineEvent) => void>();
   private readonly dirty = new Set<string>();
   private readonly acknowledgedOwnSeq = new Map<string, number>();
@@ -142,7 +118,7 @@ export class SynchronizationEngine {
     this.models.get(modelId)?.unsubscribe();
     this.models.delete(modelId);
     this.dirty.delete(modelId);
-    for (const peer of this.peers.values()) peer.models.delete(modelId);
+    for (const peer of this.peers.values()) peer.unshare(modelId);
   }
 
   /**
@@ -152,25 +128,14 @@ export class SynchronizationEngine {
   addConnection(connection: PeerConnection): void {
     if (connection.peerId === this.nodeId) throw new Error('a connection to this node itself');
     this.peers.get(connection.peerId)?.connection.close('replaced by a newer connection');
-    const peer: PeerState = {
-      connection,
-      protocol: null,
-      name: null,
-      models: new Map(),
-      offences: 0,
-      counters: emptyCounters(),
-      unsubscribe: [],
-      sentSeq: 0,
-      seenSeq: 0,
-      incoming: null,
-    };
+    const peer = new PeerLink(connection, this.counters, (error) => this.logger.warn(`send to ${connection.peerId} failed`, error));
     this.peers.set(connection.peerId, peer);
     peer.unsubscribe.push(
       connection.onMessage((bytes) => this.receive(peer, bytes)),
       connection.onClose((reason) => this.removePeer(peer, reason)),
     );
     const models: HelloMessage['models'] = Object.fromEntries([...this.models].map(([id, { model }]) => [id, model.version.toJSON()]));
-    this.send(peer, { t: 'hello', protocols: SYNC_PROTOCOLS, node: this.nodeId, models, name: this.displayName });
+    peer.send({ t: 'hello', protocols: SYNC_PROTOCOLS, node: this.nodeId, models, name: this.displayName });
   }
 
   /**
@@ -183,7 +148,7 @@ export class SynchronizationEngine {
     const started = performance.now();
     const before = { ...this.counters };
     for (const peer of this.readyPeers()) {
-      peer.models.get(modelId)?.progressed();
+      peer.model(modelId)?.progressed();
       this.sendVersion(peer, modelId, true);
       this.sendDelta(peer, modelId);
     }
@@ -216,25 +181,12 @@ export class SynchronizationEngine {
   /** Changes the name peers see for this device and tells every connected peer. */
   setDisplayName(name: string | null): void {
     this.displayName = checkDisplayName(name);
-    for (const peer of this.readyPeers()) this.send(peer, { t: 'info', name: this.displayName });
+    for (const peer of this.readyPeers()) peer.send({ t: 'info', name: this.displayName });
   }
 
   /** Every connected peer, whether we are in sync with it per shared model, and its traffic. */
   peerStatus(): PeerStatus[] {
-    return [...this.peers.values()].map((peer) => ({
-      peerId: peer.connection.peerId,
-      via: peer.connection.via,
-      ready: peer.protocol !== null,
-      name: peer.name,
-      counters: { ...peer.counters },
-      offences: peer.offences,
-      models: [...peer.models].map(([modelId, state]) => ({
-        modelId,
-        inSync: this.isInSync(peer, modelId),
-        confirmed: state.confirmed?.clone() ?? null,
-        unacked: state.unacked,
-      })),
-    }));
+    return [...this.peers.values()].map((peer) => peer.status((modelId) => this.isInSync(peer, modelId)));
   }
 
   /**
@@ -274,36 +226,33 @@ export class SynchronizationEngine {
   }
 
   /** Sends the peer whatever of `modelId` it does not hold yet, in parts if large. */
-  private sendDelta(peer: PeerState, modelId: string): void {
+  private sendDelta(peer: PeerLink, modelId: string): void {
     const entry = this.models.get(modelId);
-    const state = peer.models.get(modelId);
+    const state = peer.model(modelId);
     if (!entry || !state) return;
     const version = entry.model.version;
     if (state.known.includes(version)) return;
     const delta = entry.model.getDelta(state.known);
-    const { changes, adoptable } = sendableChanges(delta.changes, version);
-    // Only writes not adopted yet, and they would not let the peer adopt anything: wait for them.
-    if (!adoptable && changes.length === 0) return;
-    const parts = splitBatch({ ...delta, changes }, this.maxChangesPerMessage, adoptable);
+    const parts = splitBatch({ ...delta, changes: sendableChanges(delta.changes, version) }, this.maxChangesPerMessage);
     const seq = ++peer.sentSeq;
     parts.forEach((batch, index) => {
-      this.count(peer, 'changesSent', batch.changes.length);
-      this.send(peer, { t: 'delta', seq, part: index + 1, parts: parts.length, batch });
+      peer.count('changesSent', batch.changes.length);
+      peer.send({ t: 'delta', seq, part: index + 1, parts: parts.length, batch });
     });
-    state.sent(seq, adoptable ? version : null);
+    state.sent(seq, version);
   }
 
-  private sendVersion(peer: PeerState, modelId: string, request: boolean): void {
+  private sendVersion(peer: PeerLink, modelId: string, request: boolean): void {
     const entry = this.models.get(modelId);
     if (!entry) return;
     const version = entry.model.version.toJSON();
-    this.send(peer, { t: 'version', model: modelId, version, request, sent: peer.sentSeq, seen: peer.seenSeq });
+    peer.send({ t: 'version', model: modelId, version, request, sent: peer.sentSeq, seen: peer.seenSeq });
   }
 
-  private receive(peer: PeerState, bytes: Uint8Array): void {
-    if (this.peers.get(peer.connection.peerId) !== peer) return;
-    this.count(peer, 'messagesReceived', 1);
-    this.count(peer, 'bytesReceived', bytes.byteLength);
+  private receive(peer: PeerLink, bytes: Uint8Array): void {
+    if (this.peers.get(peer.peerId) !== peer) return;
+    peer.count('messagesReceived', 1);
+    peer.count('bytesReceived', bytes.byteLength);
     const message = decodeSyncMessage(bytes, this.maxMessageBytes);
     if (isDecodeError(message)) return this.offence(peer, message.error);
     try {
@@ -315,9 +264,9 @@ export class SynchronizationEngine {
     }
   }
 
-  private handle(peer: PeerState, message: SyncMessage): void {
+  private handle(peer: PeerLink, message: SyncMessage): void {
     if (message.t === 'error') {
-      this.logger.warn(`peer ${peer.connection.peerId} closed the sync: ${message.reason}`);
+      this.logger.warn(`peer ${peer.peerId} closed the sync: ${message.reason}`);
       peer.connection.close(`peer reported: ${message.reason}`);
       return;
     }
@@ -327,17 +276,17 @@ export class SynchronizationEngine {
     if (message.t === 'ack') return this.handleAck(peer, message);
     if (message.t === 'version') return this.handleVersion(peer, message);
     peer.name = message.name;
-    this.emit({ type: 'peer-info', peerId: peer.connection.peerId, name: message.name });
+    this.emit({ type: 'peer-info', peerId: peer.peerId, name: message.name });
   }
 
-  private handleHello(peer: PeerState, hello: HelloMessage): void {
+  private handleHello(peer: PeerLink, hello: HelloMessage): void {
     if (peer.protocol !== null) return this.offence(peer, 'second hello');
-    if (hello.node !== peer.connection.peerId)
-      return this.offence(peer, `hello names node ${hello.node}, but the connection is to ${peer.connection.peerId}`);
+    if (hello.node !== peer.peerId)
+      return this.offence(peer, `hello names node ${hello.node}, but the connection is to ${peer.peerId}`);
     const common = hello.protocols.filter((p) => SYNC_PROTOCOLS.includes(p));
     if (common.length === 0) {
       const reason = `no common sync protocol (ours ${SYNC_PROTOCOLS.join(',')}, theirs ${hello.protocols.join(',')})`;
-      this.send(peer, { t: 'error', reason });
+      peer.send({ t: 'error', reason });
       peer.connection.close(reason);
       return;
     }
@@ -347,51 +296,47 @@ export class SynchronizationEngine {
     peer.protocol = Math.max(...common);
     peer.name = hello.name ?? null;
     for (const [modelId, version] of shared) {
-      peer.models.set(modelId, new PeerModelSync(version));
+      peer.share(modelId, version);
       this.noteConfirmed(modelId, version);
     }
-    this.emit({ type: 'peer-ready', peerId: peer.connection.peerId });
+    this.emit({ type: 'peer-ready', peerId: peer.peerId });
     for (const [modelId] of shared) {
       this.sendDelta(peer, modelId);
       this.updateSyncState(peer, modelId);
     }
   }
 
-  private handleDelta(peer: PeerState, message: DeltaMessage): void {
+  private handleDelta(peer: PeerLink, message: DeltaMessage): void {
     const { batch, seq, part, parts } = message;
-    const previous = peer.incoming;
     // Parts arrive in order on a reliable connection; if one is missing anyway (a lost message),
     // the rest are joined but the delta's version must not be adopted.
-    const broken = part !== 1 && (previous === null || previous.seq !== seq || previous.part !== part - 1 || previous.broken);
-    const last = part === parts;
-    peer.incoming = last ? null : { seq, part, broken };
-    if (last) peer.seenSeq = Math.max(peer.seenSeq, seq);
+    const broken = peer.receivedPart(seq, part, parts);
     const entry = this.models.get(batch.modelId);
     if (!entry) return; // A model we do not hold: not an offence, the peer may not know yet.
-    const state = this.peerModel(peer, batch.modelId);
+    const state = peer.share(batch.modelId);
     const peerVersion = VersionVector.fromJSON(batch.version);
     const result = entry.model.applyChanges(broken && !batch.partial ? { ...batch, partial: true } : batch);
-    this.count(peer, 'changesReceived', batch.changes.length);
-    this.count(peer, 'changesApplied', result.applied);
-    this.count(peer, 'changesRejected', result.rejected.length);
+    peer.count('changesReceived', batch.changes.length);
+    peer.count('changesApplied', result.applied);
+    peer.count('changesRejected', result.rejected.length);
     // The sender holds everything in its version, so none of it will be sent back.
     state.holds(peerVersion);
     this.noteConfirmed(batch.modelId, peerVersion);
-    const peerId = peer.connection.peerId;
+    const peerId = peer.peerId;
     this.emit({ type: 'changes-applied', peerId, modelId: batch.modelId, result });
     if (parts > 1) this.emit({ type: 'sync-progress', peerId, modelId: batch.modelId, part, parts });
-    if (last) {
+    if (part === parts) {
       const ours = entry.model.version;
       const ack: AckMessage = { t: 'ack', model: batch.modelId, version: ours.toJSON(), complete: ours.includes(peerVersion), seen: peer.seenSeq };
-      this.send(peer, ack);
+      peer.send(ack);
       this.updateSyncState(peer, batch.modelId);
     }
     if (result.rejected.length > 0) this.offence(peer, `${result.rejected.length} change(s) rejected: ${result.rejected[0]!.reason}`);
   }
 
-  private handleAck(peer: PeerState, ack: AckMessage): void {
+  private handleAck(peer: PeerLink, ack: AckMessage): void {
     if (!this.models.has(ack.model)) return;
-    const state = this.peerModel(peer, ack.model);
+    const state = peer.share(ack.model);
     const version = VersionVector.fromJSON(ack.version);
     state.reported(version, ack.seen);
     this.noteConfirmed(ack.model, version);
@@ -402,16 +347,11 @@ export class SynchronizationEngine {
     this.updateSyncState(peer, ack.model);
   }
 
-  private handleVersion(peer: PeerState, message: VersionMessage): void {
+  private handleVersion(peer: PeerLink, message: VersionMessage): void {
     const entry = this.models.get(message.model);
     if (!entry) return;
-    // Messages arrive in order: a delta numbered up to `sent` that has not arrived never will.
-    const lost = message.sent > peer.seenSeq;
-    if (lost) {
-      peer.seenSeq = message.sent;
-      if (peer.incoming && peer.incoming.seq <= message.sent) peer.incoming = null;
-    }
-    const state = this.peerModel(peer, message.model);
+    const lost = peer.sentUpTo(message.sent);
+    const state = peer.share(message.model);
     const version = VersionVector.fromJSON(message.version);
     state.reported(version, message.seen);
     state.progressed();
@@ -425,15 +365,6 @@ export class SynchronizationEngine {
     this.updateSyncState(peer, message.model);
   }
 
-  private peerModel(peer: PeerState, modelId: string): PeerModelSync {
-    let state = peer.models.get(modelId);
-    if (!state) {
-      state = new PeerModelSync();
-      peer.models.set(modelId, state);
-    }
-    return state;
-  }
-
   /** A peer holds `version`: our own operations in it count as delivered. */
   private noteConfirmed(modelId: string, version: VersionVector): void {
     const own = this.models.get(modelId)?.model.version.get(this.nodeId) ?? 0;
@@ -445,65 +376,51 @@ export class SynchronizationEngine {
   private antiEntropy(): void {
     for (const peer of this.readyPeers()) {
       for (const modelId of this.models.keys()) {
-        peer.models.get(modelId)?.progressed();
+        peer.model(modelId)?.progressed();
         this.sendVersion(peer, modelId, true);
       }
     }
   }
 
-  private isInSync(peer: PeerState, modelId: string): boolean {
-    const confirmed = peer.models.get(modelId)?.confirmed;
+  private isInSync(peer: PeerLink, modelId: string): boolean {
+    const confirmed = peer.model(modelId)?.confirmed;
     const entry = this.models.get(modelId);
     if (!confirmed || !entry) return false;
     return confirmed.compare(entry.model.version) === 'equal';
   }
 
-  private updateSyncState(peer: PeerState, modelId: string): void {
-    const state = peer.models.get(modelId);
+  private updateSyncState(peer: PeerLink, modelId: string): void {
+    const state = peer.model(modelId);
     if (!state) return;
     const inSync = this.isInSync(peer, modelId);
     if (inSync === state.lastInSync) return;
     state.lastInSync = inSync;
-    this.emit({ type: 'peer-sync-state', peerId: peer.connection.peerId, modelId, inSync });
+    this.emit({ type: 'peer-sync-state', peerId: peer.peerId, modelId, inSync });
   }
 
-  private send(peer: PeerState, message: SyncMessage): void {
-    const bytes = encodeSyncMessage(message);
-    this.count(peer, 'messagesSent', 1);
-    this.count(peer, 'bytesSent', bytes.byteLength);
-    peer.connection.send(bytes).catch((error: unknown) => {
-      this.logger.warn(`send to ${peer.connection.peerId} failed`, error);
-    });
-  }
-
-  private offence(peer: PeerState, reason: string): void {
+  private offence(peer: PeerLink, reason: string): void {
     peer.offences += 1;
-    this.logger.warn(`refused input from ${peer.connection.peerId}: ${reason}`);
-    this.emit({ type: 'peer-offence', peerId: peer.connection.peerId, reason });
-    if (peer.offences >= this.maxOffences && this.peers.get(peer.connection.peerId) === peer) {
-      this.send(peer, { t: 'error', reason: 'too many invalid messages' });
+    this.logger.warn(`refused input from ${peer.peerId}: ${reason}`);
+    this.emit({ type: 'peer-offence', peerId: peer.peerId, reason });
+    if (peer.offences >= this.maxOffences && this.peers.get(peer.peerId) === peer) {
+      peer.send({ t: 'error', reason: 'too many invalid messages' });
       peer.connection.close('too many invalid messages');
     }
   }
 
-  private removePeer(peer: PeerState, reason: string): void {
-    if (this.peers.get(peer.connection.peerId) !== peer) return;
-    this.peers.delete(peer.connection.peerId);
+  private removePeer(peer: PeerLink, reason: string): void {
+    if (this.peers.get(peer.peerId) !== peer) return;
+    this.peers.delete(peer.peerId);
     for (const unsubscribe of peer.unsubscribe) unsubscribe();
-    this.emit({ type: 'peer-removed', peerId: peer.connection.peerId, reason });
+    this.emit({ type: 'peer-removed', peerId: peer.peerId, reason });
   }
 
-  private readyPeers(): PeerState[] {
-    return [...this.peers.values()].filter((peer) => peer.protocol !== null);
+  private readyPeers(): PeerLink[] {
+    return [...this.peers.values()].filter((peer) => peer.ready);
   }
 
-  private sharingPeers(modelId: string): PeerState[] {
-    return this.readyPeers().filter((peer) => peer.models.has(modelId));
-  }
-
-  private count(peer: PeerState, key: keyof SyncCounters, amount: number): void {
-    peer.counters[key] += amount;
-    this.counters[key] += amount;
+  private sharingPeers(modelId: string): PeerLink[] {
+    return this.readyPeers().filter((peer) => peer.shares(modelId));
   }
 
   private emit(event: SyncEngineEvent): void {

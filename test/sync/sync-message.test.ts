@@ -104,9 +104,7 @@ describe('splitBatch', () => {
     for (const part of parts) expect(part).to.include({ modelId: 'm', format: 1 });
   });
 
-  it('with adoptable false, marks every part partial', () => {
-    expect(splitBatch(batch(changes), 2, false).map((part) => part.partial)).to.deep.equal([true, true, true]);
-    expect(splitBatch(batch([]), 2, false).map((part) => part.partial)).to.deep.equal([true]);
+  it('refuses a part size below one', () => {
     expect(() => splitBatch(batch(changes), 0)).to.throw(RangeError);
   });
 });
@@ -114,28 +112,38 @@ describe('splitBatch', () => {
 describe('sendableChanges', () => {
   const version = VersionVector.fromJSON({ a: 3, b: 1 });
 
-  it('keeps everything when the version covers every dot', () => {
+  it('keeps everything, as is, when the version covers every dot', () => {
     const changes = [attribute('v1', ['a', 1], ['b', 1]), attribute('v2', ['a', 3])];
-    const result = sendableChanges(changes, version);
-    expect(result.adoptable).to.equal(true);
-    expect(result.changes).to.equal(changes);
+    expect(sendableChanges(changes, version)).to.equal(changes);
   });
 
-  it('drops changes holding writes not adopted yet; still adoptable if they held nothing covered', () => {
+  it('leaves out writes, adds and removal marks the version does not cover, keeping the rest', () => {
     const changes: ModelChange[] = [
       attribute('v1', ['a', 1]),
       attribute('v2', ['c', 1]),
-      { kind: 'child-add', entityType: 'Voter', oid: 'v1', relation: 'elections', child: 'e1', dot: dot('c', 2) },
+      attribute('v3', ['a', 2], ['c', 2]),
+      { kind: 'child-add', entityType: 'Voter', oid: 'v1', relation: 'elections', child: 'e1', dot: dot('c', 3) },
+      { kind: 'child-add', entityType: 'Voter', oid: 'v1', relation: 'elections', child: 'e2', dot: dot('b', 1) },
+      {
+        kind: 'children',
+        entityType: 'Voter',
+        oid: 'v4',
+        relation: 'elections',
+        items: [
+          ['e1', [dot('a', 3), dot('c', 4)]],
+          ['e2', [dot('c', 5)]],
+        ],
+        removals: [dot('c', 6)],
+      },
+      { kind: 'children', entityType: 'Voter', oid: 'v5', relation: 'elections', items: [['e1', [dot('c', 7)]]], removals: [dot('b', 1)] },
+      { kind: 'children', entityType: 'Voter', oid: 'v6', relation: 'elections', items: [['e1', [dot('c', 8)]]] },
     ];
-    expect(sendableChanges(changes, version)).to.deep.equal({ changes: [changes[0]], adoptable: true });
-  });
-
-  it('a dropped change that also held covered writes makes the batch unadoptable', () => {
-    const mixed: ModelChange[] = [
-      attribute('v1', ['a', 1]),
-      attribute('v2', ['a', 2], ['c', 1]),
-      { kind: 'children', entityType: 'Voter', oid: 'v3', relation: 'elections', items: [['e1', [dot('a', 3)]]], removals: [dot('b', 2)] },
-    ];
-    expect(sendableChanges(mixed, version)).to.deep.equal({ changes: [mixed[0]], adoptable: false });
+    expect(sendableChanges(changes, version)).to.deep.equal([
+      changes[0],
+      attribute('v3', ['a', 2]),
+      changes[4],
+      { kind: 'children', entityType: 'Voter', oid: 'v4', relation: 'elections', items: [['e1', [dot('a', 3)]]] },
+      { kind: 'children', entityType: 'Voter', oid: 'v5', relation: 'elections', items: [], removals: [dot('b', 1)] },
+    ]);
   });
 });
