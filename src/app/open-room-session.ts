@@ -7,7 +7,13 @@ import type { Transport } from '../net/transport.js';
 import { WebRtcTransport } from '../net/webrtc-transport.js';
 import { EDNetP2PNode } from '../node/ednet-p2p-node.js';
 import type { NodeStatus } from '../node/node-events.js';
-import { deriveRoomTopic } from '../security/room-keys.js';
+import {
+  DeviceIdentity,
+  EncryptedSignalingChannel,
+  OpenFailureKind,
+  deriveRoomKeys,
+  encryptedBroadcastChannel,
+} from '../security/index.js';
 import {
   IndexedDbStorageAdapter,
   ModelPersistence,
@@ -54,7 +60,10 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
   const storage = options.storage ?? new IndexedDbStorageAdapter({ roomId: room.roomId });
   const cleanups: Array<() => void> = [];
   try {
-    const identity = await NodeIdentity.claim(storage);
+    // A bad secret fails here, before anything is stored or sent.
+    const keys = await deriveRoomKeys(room.roomId, room.secret);
+    const device = await DeviceIdentity.load();
+    const identity = await NodeIdentity.claim(storage, { newNodeId: () => device.newNodeId() });
     cleanups.push(() => identity.release());
     const model = new ElectoralSystemModel({ modelId: ELECTORAL_MODEL_ID, nodeId: identity.nodeId, firstSeq: identity.firstSeq });
     const persistence = new ModelPersistence(model, storage, { identity });
@@ -63,17 +72,31 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
     const metadata = await storage.readMetadata();
     const ackKey = acknowledgementKey(ELECTORAL_MODEL_ID, identity.nodeId);
 
-    const topic = await deriveRoomTopic(room.roomId);
+    const topic = keys.topic;
+    let node: EDNetP2PNode | undefined;
+    const keyMismatch = (): void =>
+      node?.setRoomKeyProblem('Wrong or missing room key: another device of this room uses a different link. Ask for a new link.');
+    // Every tab-to-tab message is sealed with the room key; a tab of another key is reported.
+    const BroadcastChannelImpl = encryptedBroadcastChannel(keys, {
+      onRejected: (rejection) => {
+        if (rejection.kind === OpenFailureKind.wrongKey || rejection.kind === OpenFailureKind.notSealed) keyMismatch();
+      },
+    });
     const url = options.signalingUrl === undefined ? defaultSignalingUrl() : options.signalingUrl;
     const server = url ? new ServerBasedDiscovery({ url, room: topic, nodeId: identity.nodeId }) : undefined;
     const localTabs = options.localTabs ?? true;
-    const local = localTabs ? new LocalNetworkDiscovery({ room: topic, nodeId: identity.nodeId }) : undefined;
+    const local = localTabs ? new LocalNetworkDiscovery({ room: topic, nodeId: identity.nodeId, BroadcastChannelImpl }) : undefined;
     const discoveries: PeerDiscovery[] = [local, server].filter((discovery) => discovery !== undefined);
     // Tabs of one browser talk over BroadcastChannel: it needs no server and is preferred.
     const transports: Transport[] = [];
-    if (localTabs) transports.push(new BroadcastChannelTransport({ localId: identity.nodeId, room: topic }));
-    if (server) transports.push(new WebRtcTransport({ localId: identity.nodeId, signaling: server, iceServers: options.iceServers ?? [] }));
-    const node = new EDNetP2PNode({
+    if (localTabs) transports.push(new BroadcastChannelTransport({ localId: identity.nodeId, room: topic, BroadcastChannelImpl }));
+    // Offers, answers and candidates are sealed end to end: the server can neither read nor swap them.
+    const signaling = server ? new EncryptedSignalingChannel(server, identity.nodeId, keys) : undefined;
+    if (signaling) {
+      cleanups.push(signaling.onKeyMismatch(keyMismatch), () => signaling.close());
+      transports.push(new WebRtcTransport({ localId: identity.nodeId, signaling, iceServers: options.iceServers ?? [] }));
+    }
+    node = new EDNetP2PNode({
       nodeId: identity.nodeId,
       transports,
       discoveries,

@@ -93,6 +93,7 @@ export class EDNetP2PNode {
   private receiving: SyncProgressEvent | null = null;
   private persistence: NodeStatus['persistence'] = 'unknown';
   private storageError: string | null = null;
+  private roomKeyProblem: string | null = null;
   private lastStatus: NodeStatus;
   private lastStatusKey = '';
   private statusScheduled = false;
@@ -139,7 +140,11 @@ export class EDNetP2PNode {
     if (this.running) return;
     this.running = true;
     this.unsubscribe.push(
-      this.connections.onConnection((connection) => this.sync.addConnection(connection)),
+      this.connections.onConnection((connection) => {
+        // Connections only open between holders of the same room key: the key works.
+        this.roomKeyProblem = null;
+        this.sync.addConnection(connection);
+      }),
       this.connections.onStateChange(() => this.scheduleStatus()),
       this.sync.onEvent((event) => this.onSyncEvent(event)),
       ...this.discoveries.map((discovery) => discovery.onEvent((event) => this.onDiscoveryEvent(event))),
@@ -254,6 +259,15 @@ export class EDNetP2PNode {
   /** Records a storage problem (or its end, with null), for the status. */
   setStorageError(message: string | null): void {
     this.storageError = message;
+    this.scheduleStatus();
+  }
+
+  /**
+   * Records that a peer's messages could not be opened with the room key (or, with null, that a
+   * peer of the room was reached after all), for the status.
+   */
+  setRoomKeyProblem(message: string | null): void {
+    this.roomKeyProblem = message;
     this.scheduleStatus();
   }
 
@@ -377,6 +391,7 @@ export class EDNetP2PNode {
       receiving: this.receiving,
       persistence: this.persistence,
       storageError: this.storageError,
+      roomKeyProblem: this.roomKeyProblem,
     };
   }
 }

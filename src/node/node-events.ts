@@ -59,6 +59,11 @@ export interface NodeStatus {
   readonly persistence: 'granted' | 'denied' | 'unsupported' | 'unknown';
   /** The last storage problem, in words, if any. */
   readonly storageError: string | null;
+  /**
+   * A peer of the room holds another room key or none (its messages could not be opened): this
+   * device's link is outdated or wrong, or the other one's is. Null while no mismatch was seen.
+   */
+  readonly roomKeyProblem: string | null;
 }
 
 /** One connected peer. */

@@ -201,7 +201,8 @@ export class EdnetStatusBar extends LitElement {
         padding: 0.1em 0.8em;
         margin-left: auto;
       }
-      .storage-error {
+      .storage-error,
+      .room-key-problem {
         flex-basis: 100%;
         margin: 0;
       }
@@ -240,7 +241,8 @@ export class EdnetStatusBar extends LitElement {
         .receiving progress {
           flex: 1 1 6em;
         }
-        .storage-error {
+        .storage-error,
+        .room-key-problem {
           order: 3;
         }
         form.name {
@@ -295,6 +297,7 @@ export class EdnetStatusBar extends LitElement {
         </form>
       </div>
       ${status.storageError ? html`<p class="storage-error error" role="alert">Storage problem: ${status.storageError}</p>` : nothing}
+      ${status.roomKeyProblem ? html`<p class="room-key-problem error" role="alert">${status.roomKeyProblem}</p>` : nothing}
     </div>`;
   }
 

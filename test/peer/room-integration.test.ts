@@ -11,21 +11,25 @@ interface Page {
 }
 
 const frames: HTMLIFrameElement[] = [];
+/** A room secret as links carry it (base64url of 32 random bytes). */
+const SECRET = 'q5mXb7V0yJ4kR2dT8wL1nC6hF3sA9eG0uP4zK7iM2oQ';
 
 /** Opens a same-origin iframe running one room session; resolves once it is open. */
-async function openPage(roomId: string, options: OpenRoomSessionOptions): Promise<Page> {
+async function openPage(roomId: string, options: OpenRoomSessionOptions, secret = SECRET): Promise<Page> {
   const frame = document.createElement('iframe');
   frames.push(frame);
-  const ready = new Promise<void>((resolve) => {
+  const ready = new Promise<void>((resolve, reject) => {
     const listen = (event: MessageEvent) => {
-      if (event.source !== frame.contentWindow || event.data?.type !== 'room-page-ready') return;
+      if (event.source !== frame.contentWindow) return;
+      if (event.data?.type === 'room-page-failed') reject(new Error(`the page could not open the room: ${event.data.message}`));
+      else if (event.data?.type !== 'room-page-ready') return;
       window.removeEventListener('message', listen);
       resolve();
     };
     window.addEventListener('message', listen);
   });
   const module = new URL('./room-page.ts', import.meta.url).pathname;
-  frame.srcdoc = `<script type="module">import { startRoomPage } from '${module}'; startRoomPage(${JSON.stringify(roomId)}, ${JSON.stringify(options)});</script>`;
+  frame.srcdoc = `<script type="module">import { startRoomPage } from '${module}'; startRoomPage(${JSON.stringify(roomId)}, ${JSON.stringify(secret)}, ${JSON.stringify(options)});</script>`;
   document.body.append(frame);
   await ready;
   const { session } = (frame.contentWindow as unknown as { roomPage: RoomPage }).roomPage;
@@ -145,4 +149,20 @@ describe('rooms across pages', function () {
     await eventually(() => a.session.model.get(election.oid) !== undefined);
     expect(a.session.model.get(election.oid)!.getAttribute('title')).to.equal('No server');
   });
+
+  for (const localTabs of [false, true]) {
+    it(`a page with another room key never syncs and says so (${localTabs ? 'tabs of one browser' : 'WebRTC through the server'})`, async () => {
+      const url = await signalingServerUrl();
+      const room = roomId();
+      const options: OpenRoomSessionOptions = { signalingUrl: url, localTabs, iceServers: [] };
+      const a = await openPage(room, options);
+      a.session.model.createElection({ title: 'Members only' });
+      const outsider = await openPage(room, options, 'Zz9mXb7V0yJ4kR2dT8wL1nC6hF3sA9eG0uP4zK7iM2o');
+      await eventually(() => outsider.session.status.roomKeyProblem !== null);
+      expect(outsider.session.status.roomKeyProblem).to.match(/wrong or missing room key/i);
+      expect(outsider.session.status.peers).to.deep.equal([]);
+      expect(outsider.session.model.elections().count).to.equal(0);
+      expect(a.session.status.peers).to.deep.equal([]);
+    });
+  }
 });

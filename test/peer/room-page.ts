@@ -10,11 +10,12 @@ export interface RoomPage {
 }
 
 /** Opens `roomId` with in-memory storage and exposes the session as `window.roomPage`. */
-export async function startRoomPage(roomId: string, options: OpenRoomSessionOptions): Promise<void> {
-  const session = await openRoomSession(
-    { roomId, secret: 'integration-test-secret' },
-    { ...options, storage: new MemoryStorageAdapter(), displayName: null },
-  );
-  (window as unknown as { roomPage: RoomPage }).roomPage = { session };
-  parent.postMessage({ type: 'room-page-ready' }, '*');
+export async function startRoomPage(roomId: string, secret: string, options: OpenRoomSessionOptions): Promise<void> {
+  try {
+    const session = await openRoomSession({ roomId, secret }, { ...options, storage: new MemoryStorageAdapter(), displayName: null });
+    (window as unknown as { roomPage: RoomPage }).roomPage = { session };
+    parent.postMessage({ type: 'room-page-ready' }, '*');
+  } catch (error) {
+    parent.postMessage({ type: 'room-page-failed', message: String(error) }, '*');
+  }
 }

@@ -21,6 +21,7 @@ function status(overrides: Partial<NodeStatus> = {}): NodeStatus {
     receiving: { modelId: 'election-2024', peerId: 'bob-node-0123456789' as NodeId, part: 3, parts: 10 },
     persistence: 'granted',
     storageError: null,
+    roomKeyProblem: null,
     ...overrides,
   };
 }
@@ -151,6 +152,15 @@ describe('ednet-status-bar', () => {
     const bar = await mount('ednet-status-bar', { status: status() });
     expect(getComputedStyle(find(bar, 'button.toggle')).display).to.equal('none');
     expect(getComputedStyle(find(bar, '#details')).display).not.to.equal('none');
+  });
+
+  it('says when a peer of the room holds another room key', async () => {
+    const bar = await mount('ednet-status-bar', { status: status({ roomKeyProblem: 'Wrong or missing room key' }) });
+    const alert = find(bar, '.room-key-problem');
+    expect(alert.getAttribute('role')).to.equal('alert');
+    expect(alert.textContent).to.contain('Wrong or missing room key');
+    const fine = await mount('ednet-status-bar', { status: status() });
+    expect(fine.shadowRoot!.querySelector('.room-key-problem')).to.equal(null);
   });
 
   it('has no axe violations', async () => {

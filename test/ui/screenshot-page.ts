@@ -82,6 +82,7 @@ bar.status = {
   receiving: { modelId: 'election-2024', peerId: 'carol-5c0b7a' as NodeId, part: 4, parts: 10 },
   persistence: 'granted',
   storageError: null,
+  roomKeyProblem: null,
 };
 
 const view = document.createElement('ednet-elections-view');
