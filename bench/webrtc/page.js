@@ -13,7 +13,15 @@ import { buildOurs, buildYjs } from '../lib/electoral-workload.js';
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable between the two pages. */
 const now = () => performance.timeOrigin + performance.now();
 
-const wire = { sent: 0, received: 0, firstReceivedAt: 0, errors: /** @type {string[]} */ ([]) };
+const wire = { sent: 0, received: 0, firstReceivedAt: 0, lastReceivedAt: 0, errors: /** @type {string[]} */ ([]) };
+/** When the latest latency write was made, until the first data-channel send after it. */
+let writtenAt = 0;
+/** Per latency write: from the write to its first byte handed to the data channel (page A). */
+/** @type {number[]} */
+let senderMs = [];
+/** Per latency write: from the data-channel message carrying it to the write applied (page B). */
+/** @type {number[]} */
+let receiverMs = [];
 
 /** @param {unknown} data */
 function byteSize(data) {
@@ -34,6 +42,10 @@ RTCDataChannel.prototype.send = function (/** @type {any} */ data) {
     throw error;
   }
   wire.sent += byteSize(data);
+  if (writtenAt) {
+    senderMs.push(now() - writtenAt);
+    writtenAt = 0;
+  }
 };
 const onmessage = /** @type {PropertyDescriptor} */ (Object.getOwnPropertyDescriptor(RTCDataChannel.prototype, 'onmessage'));
 Object.defineProperty(RTCDataChannel.prototype, 'onmessage', {
@@ -45,7 +57,8 @@ Object.defineProperty(RTCDataChannel.prototype, 'onmessage', {
       this,
       handler &&
         ((/** @type {MessageEvent} */ event) => {
-          if (!wire.firstReceivedAt) wire.firstReceivedAt = now();
+          wire.lastReceivedAt = now();
+          if (!wire.firstReceivedAt) wire.firstReceivedAt = wire.lastReceivedAt;
           wire.received += byteSize(event.data);
           handler.call(this, event);
         }),
@@ -117,9 +130,13 @@ function received(value) {
   const at = value.indexOf('@');
   const i = Number(value.slice(6, at));
   if (!value.startsWith('Voter ') || at < 0 || !(i >= latencies.length)) return;
-  const ms = now() - Number(value.slice(at + 1));
+  const appliedAt = now();
+  const ms = appliedAt - Number(value.slice(at + 1));
   // A write overtaken by the next one before it was applied counts with the later apply time.
-  while (latencies.length <= i) latencies.push(ms);
+  while (latencies.length <= i) {
+    latencies.push(ms);
+    receiverMs.push(appliedAt - wire.lastReceivedAt);
+  }
 }
 
 /** @type {any} */ (window).webrtcBench = {
@@ -201,6 +218,7 @@ function received(value) {
   /** Peer B: records the latency of every write it applies from now on. @param {number} count */
   listen(count) {
     latencies = [];
+    receiverMs = [];
     expected = count;
     if (session) {
       const model = session.model;
@@ -213,16 +231,28 @@ function received(value) {
     }
   },
 
-  /** Peer A: `count` writes to one attribute, `intervalMs` apart. @param {number} count @param {number} intervalMs */
+  /**
+   * Peer A: `count` writes to one attribute, `intervalMs` apart; resolves with each write's time
+   * until its first byte was handed to the data channel.
+   * @param {number} count @param {number} intervalMs
+   */
   async write(count, intervalMs) {
+    senderMs = [];
     for (let i = 0; i < count; i++) {
+      writtenAt = now();
       if (session) session.model.update(target, { name: stamp(i) });
       else /** @type {Y.Map<unknown>} */ (yjs?.doc.getMap('entities').get(target))?.set('name', stamp(i));
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
+    writtenAt = 0;
+    return senderMs;
   },
 
-  /** Peer B: the latencies recorded, once all arrived. @param {number} timeoutMs */
+  /**
+   * Peer B: the latency of each write, and the part of it spent in this page (from the message
+   * that carried the write to the write applied), once all arrived.
+   * @param {number} timeoutMs
+   */
   async latencies(timeoutMs) {
     await until(
       (check) => {
@@ -233,7 +263,7 @@ function received(value) {
       timeoutMs,
       'every write',
     );
-    return latencies;
+    return { latencies, receiverMs };
   },
 
   /** What this page's peer knows, for a failure report. */

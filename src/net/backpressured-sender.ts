@@ -31,6 +31,8 @@ const RECHECK_MS = 250;
 export class BackpressuredSender {
   private readonly highWaterMark: number;
   private tail: Promise<void> = Promise.resolve();
+  /** Writes not settled yet. */
+  private pending = 0;
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
 
@@ -49,8 +51,14 @@ export class BackpressuredSender {
    * to the channel; rejects once the sender failed (the channel closed or refused a frame).
    */
   write(frames: Iterable<Uint8Array<ArrayBuffer>>): Promise<void> {
-    const run = this.tail.then(() => this.pump(frames));
-    this.tail = run.catch(() => undefined);
+    // An idle sender hands the frames over within this task: a small message then leaves before
+    // whatever else the caller's turn queued (status updates, storage), not after it.
+    const run = this.pending === 0 ? this.pump(frames) : this.tail.then(() => this.pump(frames));
+    this.pending++;
+    this.tail = run.then(
+      () => void this.pending--,
+      () => void this.pending--,
+    );
     return run;
   }
 

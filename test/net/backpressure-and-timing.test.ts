@@ -61,6 +61,20 @@ describe('BackpressuredSender', () => {
     expect(channel.sent.map((frame) => frame[0])).to.deep.equal([0, 1, 2, 3, 4, 200, 200]);
   });
 
+  it('an idle sender hands a message to the channel at once, a busy one after the earlier writes', async () => {
+    const channel = new FakeChannel();
+    const sender = new BackpressuredSender(channel, { highWaterMark: 100, lowWaterMark: 10 });
+    const first = sender.write(frames(1, 10));
+    expect(channel.sent).to.have.length(1);
+    const second = sender.write(frames(1, 10));
+    expect(channel.sent).to.have.length(1);
+    await Promise.all([first, second]);
+    expect(channel.sent).to.have.length(2);
+    await turn();
+    void sender.write(frames(1, 10));
+    expect(channel.sent).to.have.length(3);
+  });
+
   it('fails every pending and later write once failed', async () => {
     const channel = new FakeChannel();
     const sender = new BackpressuredSender(channel, { highWaterMark: 10, lowWaterMark: 0 });
