@@ -1,5 +1,6 @@
 // Security: room keys from the link's secret, sealed signaling and BroadcastChannel traffic, the
-// device's signing key, and the app's Content-Security-Policy. WebCrypto only.
+// device's signing key, peer connections authenticated with it, and the app's
+// Content-Security-Policy. WebCrypto only.
 export { BASE64URL_PATTERN, fromBase64Url, toBase64Url } from './base64url.js';
 export {
   MAX_ROOM_SECRET_BYTES,
@@ -48,6 +49,29 @@ export {
   NODE_ID_SUFFIX_CHARS,
   PUBLIC_KEY_BYTES,
 } from './device-identity.js';
+export {
+  AUTH_FRAME_MARKER,
+  AUTH_NONCE_BYTES,
+  AUTH_VERSION,
+  type AuthFrame,
+  type AuthFrameError,
+  type AuthHello,
+  type AuthProof,
+  MAX_AUTH_FRAME_BYTES,
+  SIGNATURE_BYTES,
+  authTranscript,
+  decodeAuthFrame,
+  encodeAuthFrame,
+  isAuthFrameError,
+} from './auth-frames.js';
+export {
+  type AuthenticateOptions,
+  AuthenticatedConnection,
+  AuthenticationError,
+  AuthenticationFailureKind,
+  DEFAULT_AUTH_TIMEOUT_MS,
+  authenticateConnection,
+} from './authenticated-connection.js';
 export {
   CONTENT_SECURITY_POLICY,
   CONTENT_SECURITY_POLICY_DIRECTIVES,
