@@ -11,6 +11,7 @@ import {
   DeviceIdentity,
   EncryptedSignalingChannel,
   OpenFailureKind,
+  authenticateConnection,
   deriveRoomKeys,
   encryptedBroadcastChannel,
 } from '../security/index.js';
@@ -102,6 +103,8 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
       discoveries,
       signaling: server,
       displayName: options.displayName ?? readDisplayName(),
+      // A peer proves with its device key that its node id is its own before any sync message.
+      authenticate: (connection) => authenticateConnection(connection, { identity: device, localId: identity.nodeId }),
     });
     node.registerDomainModel(ELECTORAL_MODEL_ID, model, {
       persistence,

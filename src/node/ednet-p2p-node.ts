@@ -4,7 +4,7 @@ import type { SynchronizableDomainModel } from '../domain/synchronizable-domain-
 import type { BackoffOptions } from '../net/backoff.js';
 import { ConnectionManager } from '../net/connection-manager.js';
 import type { DiscoveryEvent, PeerDiscovery } from '../net/peer-discovery.js';
-import type { PeerAddress, Transport } from '../net/transport.js';
+import type { PeerAddress, PeerConnection, Transport } from '../net/transport.js';
 import type { PersistenceEvent } from '../store/model-persistence.js';
 import {
   SynchronizationEngine,
@@ -50,6 +50,11 @@ export interface EDNetP2PNodeOptions {
    */
   readonly followBrowserOnline?: boolean;
   readonly logger?: SyncLogger;
+  /**
+   * Runs on every new connection before the sync engine sees it (say, `authenticateConnection`);
+   * a rejected connection is closed and never synced with.
+   */
+  readonly authenticate?: (connection: PeerConnection) => Promise<PeerConnection>;
 }
 
 /** Options of `registerDomainModel`. */
@@ -83,6 +88,8 @@ export class EDNetP2PNode {
   private readonly discoveries: readonly PeerDiscovery[];
   private readonly signaling: SignalingStatusSource | undefined;
   private readonly followBrowserOnline: boolean;
+  private readonly authenticate: EDNetP2PNodeOptions['authenticate'];
+  private readonly logger: SyncLogger;
   private readonly models = new Map<string, ModelEntry>();
   private readonly unsubscribe: Array<() => void> = [];
   private displayNameValue: string | null;
@@ -105,6 +112,8 @@ export class EDNetP2PNode {
     this.signaling = options.signaling;
     this.displayNameValue = options.displayName ?? null;
     this.followBrowserOnline = options.followBrowserOnline ?? typeof window !== 'undefined';
+    this.authenticate = options.authenticate;
+    this.logger = options.logger ?? { warn: (message, details) => console.warn(`[node] ${message}`, details ?? '') };
     this.connections = new ConnectionManager({
       localId: options.nodeId,
       transports: options.transports,
@@ -143,7 +152,17 @@ export class EDNetP2PNode {
       this.connections.onConnection((connection) => {
         // Connections only open between holders of the same room key: the key works.
         this.roomKeyProblem = null;
-        this.sync.addConnection(connection);
+        if (!this.authenticate) {
+          this.sync.addConnection(connection);
+          return;
+        }
+        this.authenticate(connection).then(
+          (authenticated) => this.sync.addConnection(authenticated),
+          (error: unknown) => {
+            this.logger.warn(`refused the connection to ${connection.peerId}`, error);
+            connection.close(`authentication failed: ${(error as Error)?.message ?? error}`);
+          },
+        );
       }),
       this.connections.onStateChange(() => this.scheduleStatus()),
       this.sync.onEvent((event) => this.onSyncEvent(event)),

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { deleteDB } from 'idb';
 import { type NodeId, asNodeId } from '../../src/crdt/dot.js';
+import { ElectoralSystemModel } from '../../src/models/electoral/index.js';
+import { MemoryDiscovery } from '../../src/net/memory-discovery.js';
 import { MemoryNetwork } from '../../src/net/memory-network.js';
 import { MemoryTransport } from '../../src/net/memory-transport.js';
 import type { PeerConnection } from '../../src/net/transport.js';
@@ -17,8 +19,9 @@ import {
   type AuthenticationFailureKind,
   authenticateConnection,
 } from '../../src/security/authenticated-connection.js';
+import { EDNetP2PNode } from '../../src/node/ednet-p2p-node.js';
 import { DeviceIdentity } from '../../src/security/device-identity.js';
-import { closed, inbox, nextConnection, recordingLogger, rejection, sameBytes } from '../net/net-test-helpers.js';
+import { closed, eventually, inbox, nextConnection, recordingLogger, rejection, sameBytes } from '../net/net-test-helpers.js';
 import { uniqueDbName } from '../store/unique-db-name.js';
 
 const encoder = new TextEncoder();
@@ -337,6 +340,64 @@ describe('authenticateConnection', () => {
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(atAlice).to.have.length(0);
     expect(toAlice.state).to.equal('open');
+  });
+});
+
+describe('EDNetP2PNode with authenticate', () => {
+  const dbNames = [uniqueDbName(), uniqueDbName()];
+  const nodes: EDNetP2PNode[] = [];
+  let network: MemoryNetwork;
+  let alice: DeviceIdentity;
+  let bob: DeviceIdentity;
+
+  before(async () => {
+    [alice, bob] = (await Promise.all(dbNames.map((name) => DeviceIdentity.load(name)))) as [DeviceIdentity, DeviceIdentity];
+  });
+
+  after(async () => {
+    await Promise.all(dbNames.map((name) => deleteDB(name)));
+  });
+
+  beforeEach(() => {
+    network = new MemoryNetwork();
+  });
+
+  afterEach(async () => {
+    await Promise.all(nodes.splice(0).map((node) => node.stop()));
+    network.close();
+  });
+
+  function start(nodeId: NodeId, identity: DeviceIdentity | null, logger = recordingLogger()) {
+    const model = new ElectoralSystemModel({ modelId: 'election', nodeId });
+    const node = new EDNetP2PNode({
+      nodeId,
+      transports: [new MemoryTransport(network, nodeId, { logger: quiet })],
+      discoveries: [new MemoryDiscovery(network, { room: 'room', nodeId })],
+      backoff: { initialMs: 20, maxMs: 200 },
+      followBrowserOnline: false,
+      logger,
+      authenticate: identity ? (connection) => authenticateConnection(connection, { identity, localId: nodeId, logger: quiet }) : undefined,
+    });
+    node.registerDomainModel('election', model);
+    nodes.push(node);
+    return { node, model, logger, started: node.start() };
+  }
+
+  it("syncs authenticated peers and keeps one that does not authenticate away from the engine", async () => {
+    const bobPeer = start(bob.newNodeId(), bob);
+    // A node without the handshake, under an id of Alice's device: it opens with a sync hello.
+    const impostor = start(asNodeId(`${alice.deviceId}Imposter`), null);
+    impostor.model.createElection({ title: 'Forged' });
+    await Promise.all([bobPeer.started, impostor.started]);
+    await eventually(() => bobPeer.logger.warnings.some((warning) => warning.startsWith('refused the connection')));
+    expect(bobPeer.node.sync.peerStatus()).to.have.length(0);
+
+    const alicePeer = start(alice.newNodeId(), alice);
+    alicePeer.model.createElection({ title: 'Real' });
+    await alicePeer.started;
+    await eventually(() => bobPeer.model.version.toJSON()[alicePeer.node.nodeId] !== undefined);
+    expect(bobPeer.node.sync.peerStatus().map((peer) => peer.peerId)).to.deep.equal([alicePeer.node.nodeId]);
+    expect(bobPeer.model.version.toJSON()[impostor.node.nodeId]).to.equal(undefined);
   });
 });
 
