@@ -145,6 +145,17 @@ describe('two browsers in one room', () => {
     assert.match(resultsA, /Ada Lovelace[\s\S]*2 votes[\s\S]*Grace Hopper[\s\S]*1 vote/);
     await screenshot(a, 'results-desktop');
     await screenshot(b, 'results-phone');
+    for (const [page, name] of /** @type {const} */ ([
+      [a, 'explorer-desktop'],
+      [b, 'explorer-phone'],
+    ])) {
+      await page.getByRole('tab', { name: 'Explorer' }).click();
+      const explorer = page.locator('ednet-model-explorer');
+      await explorer.getByRole('button', { name: /^Candidate/ }).click();
+      await explorer.getByText('Grace Hopper').first().waitFor();
+      await screenshot(page, name);
+      await page.getByRole('tab', { name: 'Elections' }).click();
+    }
     assert.deepEqual(alice.problems, []);
     assert.deepEqual(bob.problems, []);
   }));
