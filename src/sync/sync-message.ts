@@ -9,7 +9,9 @@ export const MAX_DISPLAY_NAME_CHARS = 64;
 
 /**
  * Opens every connection. `models` maps each model this node holds to its version, so the other
- * side can send exactly what is missing. `auth` is reserved for signed handshakes.
+ * side can send exactly what is missing. Peers prove their node ids before the first sync
+ * message (see docs/security.md); `auth` is carried through unread, room for credentials a later
+ * protocol version may add (for example signed-change certificates).
  */
 export interface HelloMessage {
   readonly t: 'hello';
