@@ -156,7 +156,7 @@ export async function run({ quick = false } = {}) {
   }
 
   /** @typedef {Awaited<ReturnType<typeof once>>} Result */
-  /** @param {Result[]} results @param {'ms' | 'connectMs' | 'bytes' | 'bytesReceived' | 'median' | 'p99' | 'sender' | 'receiver'} key */
+  /** @param {Result[]} results @param {'ms' | 'connectMs' | 'lastByteMs' | 'bytes' | 'bytesReceived' | 'median' | 'p99' | 'sender' | 'receiver'} key */
   const sample = (results, key) => summarize(results.map((result) => /** @type {number} */ (result[key])));
   /** @param {Result[]} results */
   const succeeded = (results) => {
@@ -236,7 +236,7 @@ export async function run({ quick = false } = {}) {
       }),
       oursOnly(`fresh peer bootstrap: page B joins a ${large}-entity room until it holds all of page A's state`, 'ms', sample(oursLarge, 'ms'), {
         target: { of: 'ours', op: '<', limit: 1000 },
-        'first byte ms': round(sample(oursLarge, 'connectMs').median),
+        'first / last byte received ms': `${round(sample(oursLarge, 'connectMs').median)} / ${round(sample(oursLarge, 'lastByteMs').median)}`,
         'y-webrtc': yjsLargeOutcome,
       }),
       oursOnly(`fresh peer bootstrap bytes on the data channels, both directions, ${large} entities`, 'bytes', sample(oursLarge, 'bytes'), {

@@ -152,6 +152,10 @@ function received(value) {
       const core = /** @type {any} */ ({ ElectoralSystemModel: class { constructor() { return model; } } });
       const { voters } = buildOurs(core, n, session.node.nodeId);
       target = voters[0].oid;
+      // A peer that has been open a while: everything stored, nothing left over from the build.
+      const open = session;
+      await until((check) => open.onStatus(check), () => open.status.unsavedChanges === 0, 60_000, 'the model saved');
+      await new Promise((resolve) => setTimeout(resolve, 100));
       return { target, version: model.version.toJSON() };
     }
     const { doc, voters } = buildYjs(n);
@@ -184,7 +188,7 @@ function received(value) {
       const ms = now() - started;
       const syncBytesReceived = node.sync.peerStatus().reduce((sum, peer) => sum + peer.counters.bytesReceived, 0);
       const via = node.sync.peerStatus().map((peer) => peer.via);
-      return { ms, connectMs: wire.firstReceivedAt - started, bytes: wire.sent + wire.received, bytesReceived: wire.received, syncBytesReceived, via };
+      return { ms, connectMs: wire.firstReceivedAt - started, lastByteMs: wire.lastReceivedAt - started, bytes: wire.sent + wire.received, bytesReceived: wire.received, syncBytesReceived, via };
     }
     const doc = new Y.Doc();
     const entities = doc.getMap('entities');
@@ -212,7 +216,7 @@ function received(value) {
     );
     const ms = now() - started;
     const via = [...(provider.room?.webrtcConns.keys() ?? [])].map(() => 'webrtc').concat(provider.room?.bcConns.size ? ['broadcast'] : []);
-    return { ms, connectMs: wire.firstReceivedAt - started, bytes: wire.sent + wire.received, bytesReceived: wire.received, via };
+    return { ms, connectMs: wire.firstReceivedAt - started, lastByteMs: wire.lastReceivedAt - started, bytes: wire.sent + wire.received, bytesReceived: wire.received, via };
   },
 
   /** Peer B: records the latency of every write it applies from now on. @param {number} count */
