@@ -375,9 +375,14 @@ function isName(json: unknown): json is string {
   return typeof json === 'string' && NAME_PATTERN.test(json) && json !== '__proto__';
 }
 
+// The last entity id that passed `isOid`: a delta lists an entity's changes together.
+let lastOid: string | undefined;
+
 function entityId(json: unknown, where: string): string {
+  // Reusing the checked string also lets the changes of one entity share one copy of its id.
+  if (typeof json === 'string' && json === lastOid) return lastOid;
   if (!isOid(json)) throw new Malformed(`${where}: malformed entity id`);
-  return json;
+  return (lastOid = json);
 }
 
 function record(json: unknown, where: string): Record<string, unknown> {

@@ -41,6 +41,21 @@ describe('decodeChangeBatch and decodeSnapshot', () => {
     expect(decoded).to.deep.equal({ error: 'changes: expected 0–2 items, got 3' });
   });
 
+  it('checks every id, also right after a batch with valid ones', () => {
+    const alice = library('alice');
+    alice.create('Author', { name: 'Ada' });
+    const json = JSON.parse(JSON.stringify(alice.getDelta(library('bob').version)));
+    expect(isDecodeError(decodeChangeBatch(json))).to.equal(false);
+    const [change] = json.changes;
+    const without = (key: string, value: unknown) => ({ ...json, changes: [{ ...change, [key]: value }] });
+    expect(decodeChangeBatch(without('oid', undefined))).to.deep.equal({ error: 'changes[0].oid: malformed entity id' });
+    const write = change.writes[0];
+    expect(decodeChangeBatch(without('writes', [{ ...write, dot: { seq: write.dot.seq } }]))).to.deep.equal({
+      error: 'changes[0].writes[0].dot: malformed node id',
+    });
+    expect(isDecodeError(decodeChangeBatch(json))).to.equal(false);
+  });
+
   it('never throws, even on hostile getters', () => {
     const trap = { get format() { throw new Error('boom'); } };
     expect(isDecodeError(decodeChangeBatch(trap))).to.equal(true);
