@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { extname, join, sep } from 'node:path';
 import { pipeline } from 'node:stream';
 
@@ -50,6 +50,7 @@ export async function createStaticHandler(root) {
     throw new Error(`no built app in ${root} (${error instanceof Error ? error.message : String(error)}): run \`npm run build\` first`);
   }
   const index = join(realRoot, 'index.html');
+  const pageHeaders = await pageSecurityHeaders(index);
 
   return async (request, response) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -63,16 +64,31 @@ export async function createStaticHandler(root) {
     }
     const file = target.hidden ? undefined : await findFile(realRoot, target.segments);
     if (file) {
-      await sendFile(request, response, file.path, file.size, file.modified, target.pathname.startsWith(HASHED_PREFIX) ? IMMUTABLE : REVALIDATE);
+      const extra = extname(file.path).toLowerCase() === '.html' ? pageHeaders : {};
+      await sendFile(request, response, file.path, file.size, file.modified, target.pathname.startsWith(HASHED_PREFIX) ? IMMUTABLE : REVALIDATE, extra);
       return;
     }
     if (isNavigation(request) && !target.pathname.startsWith(HASHED_PREFIX)) {
       const page = await stat(index);
-      await sendFile(request, response, index, page.size, page.mtime, REVALIDATE, { Vary: 'Accept' });
+      await sendFile(request, response, index, page.size, page.mtime, REVALIDATE, { ...pageHeaders, Vary: 'Accept' });
       return;
     }
     answer(response, request, 404, 'Not Found', { Vary: 'Accept' });
   };
+}
+
+/**
+ * Headers for HTML pages. The Content-Security-Policy is the one the app declares in its
+ * index.html (one source of truth), plus what only works as a header: `frame-ancestors`, so no
+ * other site can frame the app and trick a user into clicking through it.
+ * @param {string} index
+ * @returns {Promise<Record<string, string>>}
+ */
+async function pageSecurityHeaders(index) {
+  const html = await readFile(index, 'utf8');
+  const meta = /<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]*)"/i.exec(html);
+  const policy = meta ? `${meta[1].trim().replace(/;\s*$/, '')}; frame-ancestors 'none'` : "frame-ancestors 'none'";
+  return { 'Content-Security-Policy': policy, 'Referrer-Policy': 'no-referrer', 'X-Frame-Options': 'DENY' };
 }
 
 /**

@@ -11,7 +11,8 @@ import { createAppServer } from '../../signaling/serve.js';
 import { recordingLogger, TestClient } from './signaling-test-client.js';
 
 const SECRET = 'secret-outside-the-root';
-const INDEX = '<!doctype html><title>EDNet P2P</title>';
+const POLICY = "default-src 'self'; script-src 'self'; object-src 'none'";
+const INDEX = `<!doctype html><meta\n  http-equiv="Content-Security-Policy"\n  content="${POLICY}"\n/><title>EDNet P2P</title>`;
 
 /** @type {string} */
 let parent;
@@ -213,4 +214,15 @@ test('run directly, it prints its URL and serves until SIGTERM', async () => {
   assert.equal(health, 200);
   child.kill('SIGTERM');
   assert.equal(await exited, 0);
+});
+
+test('pages carry the app\'s Content-Security-Policy as a header, with frame-ancestors added', async () => {
+  for (const path of ['/', '/index.html', '/rooms/deep/link']) {
+    const page = await fetchRaw(path, { headers: { accept: 'text/html' } });
+    assert.equal(page.status, 200, path);
+    assert.equal(page.headers['content-security-policy'], `${POLICY}; frame-ancestors 'none'`, path);
+    assert.equal(page.headers['x-frame-options'], 'DENY', path);
+  }
+  const script = await fetchRaw('/assets/index-3f9a1c.js');
+  assert.equal(script.headers['content-security-policy'], undefined);
 });
