@@ -10,8 +10,6 @@ export default defineConfig({
   define: { __EDNET_BUILD__: JSON.stringify(process.env.EDNET_BUILD_ID ?? new Date().toISOString()) },
   build: {
     target: 'es2022',
-    // One script for the whole app: an old tab never asks for a chunk a new version removed.
-    rolldownOptions: { output: { codeSplitting: false } },
   },
   plugins: [
     VitePWA({

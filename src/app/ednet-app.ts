@@ -3,12 +3,12 @@ import { baseStyles, controlStyles } from '../ui/shared/theme.js';
 import { createRoom } from './create-room.js';
 import { exposeOnWindow } from './ednet-console.js';
 import './ednet-landing-page.js';
-import './ednet-room-page.js';
 import type { InstallPrompt } from './install-prompt.js';
 import { type PwaUpdates, UpdateState } from './pwa-updates.js';
 import { RecentRooms } from './recent-rooms.js';
 import { type Route, roomLink, routeFromHash } from './room-link.js';
 import type { RoomRef, RoomSession } from './room-session.js';
+import { loadRoomPage } from './room-code.js';
 
 /** Opens a room; the app uses `openRoomSession`, tests a fake. */
 export type SessionOpener = (room: RoomRef) => Promise<RoomSession>;
@@ -251,7 +251,14 @@ export class EDNetApp extends LitElement {
     let session: RoomSession;
     try {
       if (!this.openSession) throw new Error('The app has no way to open rooms (openSession is not set).');
-      session = await this.openSession(route.room);
+      // The room's views load (once) while the room itself opens.
+      const [opened, views] = await Promise.allSettled([this.openSession(route.room), loadRoomPage()]);
+      if (opened.status === 'rejected') throw opened.reason;
+      session = opened.value;
+      if (views.status === 'rejected') {
+        await session.close();
+        throw views.reason;
+      }
     } catch (error) {
       if (generation === this.#generation) this.page = { kind: 'failed', room: route.room, error: error instanceof Error ? error.message : String(error) };
       return;

@@ -3,6 +3,10 @@ import type { NodeStatus } from '../node/node-events.js';
 import { plural } from '../ui/shared/format.js';
 import { ModelController } from '../ui/shared/model-controller.js';
 import { baseStyles, cardStyles, controlStyles } from '../ui/shared/theme.js';
+import '../ui/ednet-conflicts-panel.js';
+import '../ui/ednet-elections-view.js';
+import '../ui/ednet-model-explorer.js';
+import '../ui/ednet-status-bar.js';
 import './ednet-share-panel.js';
 import type { RoomSession } from './room-session.js';
 

@@ -1,18 +1,18 @@
 // The app's entry point and the shell's composition root: it adopts the design tokens, opens
-// rooms with `openRoomSession`, registers the service worker, and mounts `<ednet-app>`.
-import '../ui/index.js';
+// rooms with `openRoomSession` (loaded on first use, see room-code.ts), registers the service
+// worker, and mounts `<ednet-app>`.
 import { themeTokens } from '../ui/shared/theme.js';
 import { type EDNetApp } from './ednet-app.js';
 import { exposeOnWindow } from './ednet-console.js';
 import { InstallPrompt } from './install-prompt.js';
-import { openRoomSession } from './open-room-session.js';
 import { PwaUpdates, appServiceWorker } from './pwa-updates.js';
+import { loadRoomSession, preloadRoomCode } from './room-code.js';
 
 document.documentElement.dataset.build = __EDNET_BUILD__;
 if (themeTokens.styleSheet) document.adoptedStyleSheets = [...document.adoptedStyleSheets, themeTokens.styleSheet];
 exposeOnWindow(null);
 const app = document.createElement('ednet-app') as EDNetApp;
-app.openSession = (room) => openRoomSession(room);
+app.openSession = async (room) => (await loadRoomSession()).openRoomSession(room);
 app.install = new InstallPrompt();
 // The service worker exists only in a build (`vite build`); the dev server serves sources.
 if (import.meta.env.PROD && 'serviceWorker' in navigator) {
@@ -21,3 +21,5 @@ if (import.meta.env.PROD && 'serviceWorker' in navigator) {
 }
 document.querySelector('#loading')?.remove();
 document.body.append(app);
+// Only once the landing page has rendered, so it never competes with what that page needs.
+void app.updateComplete.then(preloadRoomCode);

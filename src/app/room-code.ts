@@ -1,0 +1,24 @@
+// The landing page needs none of a room's code, so a first visit loads only the shell: the room
+// page with its views, and openRoomSession with the node and everything under it, load when a
+// room opens (and ahead of that when the browser is idle, see `preloadRoomCode`).
+import { lazyModule } from './lazy-module.js';
+
+/** Defines `<ednet-room-page>` and the views it shows. */
+export const loadRoomPage = lazyModule("The room page", () => import('./ednet-room-page.js'));
+
+/** `openRoomSession` and everything a room runs on (node, sync, storage, network, security). */
+export const loadRoomSession = lazyModule('The room engine', () => import('./open-room-session.js'));
+
+/**
+ * Loads the room's code once the landing page has rendered and the browser is idle. Besides
+ * opening the first room sooner, it keeps a tab whole: once loaded, a module never needs the
+ * network again, even after a new version of the app has replaced the files this tab came with.
+ */
+export function preloadRoomCode(): void {
+  const load = (): void => {
+    loadRoomPage().catch(() => undefined);
+    loadRoomSession().catch(() => undefined);
+  };
+  if ('requestIdleCallback' in window) requestIdleCallback(load, { timeout: 2_000 });
+  else setTimeout(load, 500);
+}
