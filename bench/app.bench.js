@@ -1,9 +1,15 @@
-// App benchmark, in the system Chromium against the real app server: the JavaScript and CSS the
-// browser fetches on a first visit (gzipped as a server would send them), and the time from
-// navigation to a rendered room holding 10,000 entities in IndexedDB, reloaded with the app served
-// by its service worker. `run({ quick })` returns one row per measurement; the app is built with
-// `vite build` into a temporary folder first.
+// App benchmark, in the system Chromium against the real app server (the app built with
+// `vite build` into a temporary folder first). `run({ quick })` returns one row per measurement:
+// - the landing page's first load: the JavaScript and CSS a first visit fetches before the page's
+//   `load` event (the app loads a room's code only after it, or when a room opens);
+// - everything needed to show a room: the JavaScript and CSS a first visit straight to a room link
+//   fetches until the room is rendered (WebRTC's simple-peer is not among them when it loads at the
+//   first connection);
+// - the time from navigation to a rendered room holding 10,000 entities in IndexedDB, reloaded
+//   with the app served by its service worker, split by the app's performance marks.
+// Sizes are of the bodies as fetched, gzipped at level 9 as a server would send them.
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -27,6 +33,42 @@ function summarize(timings) {
   return { value: Math.round(median), median: Math.round(median), spread: +((sorted[sorted.length - 1] - sorted[0]) / median).toFixed(3), runs: sorted.length };
 }
 
+/** @param {number[]} values */
+const medianOf = (values) => Math.round([...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]);
+
+/**
+ * Records the scripts and style sheets a page fetches: URL, type, raw and gzipped size.
+ * @param {import('playwright-core').Page} page
+ */
+function recordAssets(page) {
+  /** @type {Promise<{ url: string, type: string, raw: number, gzip: number }>[]} */
+  const fetched = [];
+  page.on('response', (response) => {
+    const type = response.request().resourceType();
+    if (type === 'script' || type === 'stylesheet')
+      fetched.push(response.body().then((body) => ({ url: response.url(), type, raw: body.length, gzip: gzipSync(body, { level: 9 }).length })));
+  });
+  return () => Promise.all(fetched);
+}
+
+/**
+ * One row of fetched sizes.
+ * @param {string} name
+ * @param {{ url: string, type: string, raw: number, gzip: number }[]} files
+ */
+function sizeRow(name, files) {
+  const sum = (/** @type {'raw' | 'gzip'} */ key, /** @type {string} */ type) => files.filter((file) => file.type === type).reduce((total, file) => total + file[key], 0);
+  return {
+    name,
+    unit: 'bytes',
+    value: sum('gzip', 'script') + sum('gzip', 'stylesheet'),
+    js: sum('gzip', 'script'),
+    css: sum('gzip', 'stylesheet'),
+    raw: sum('raw', 'script') + sum('raw', 'stylesheet'),
+    files: files.length,
+  };
+}
+
 /**
  * Runs every measurement and returns one object per row.
  * @param {{ quick?: boolean }} [options]
@@ -39,21 +81,36 @@ export async function run({ quick = false } = {}) {
   const server = await createAppServer({ port: 0, root: outDir });
   const browser = await chromium.launch({ executablePath, args: chromiumArgs });
   try {
+    // A first visit to a room link, in a profile of its own: everything a room needs.
+    const roomContext = await browser.newContext();
+    const roomPage = await roomContext.newPage();
+    const roomAssets = recordAssets(roomPage);
+    const link = `${server.url}#/room/bench-${randomBytes(8).toString('hex')}?k=${randomBytes(32).toString('base64url')}`;
+    await roomPage.goto(link);
+    // Rendered: the elections view of the room shows its heading (the page's CSP allows no eval,
+    // so the check is a function, not a string).
+    await roomPage.waitForFunction(
+      () =>
+        document.querySelector('ednet-app')?.shadowRoot?.querySelector('ednet-room-page')?.shadowRoot?.querySelector('ednet-elections-view')?.shadowRoot?.querySelector('#elections-heading') != null,
+      null,
+      { timeout: 60_000 },
+    );
+    const roomFiles = await roomAssets();
+    await roomContext.close();
+
+    // A first visit to the landing page: what is fetched before the `load` event.
     const context = await browser.newContext();
     const page = await context.newPage();
-
-    // First visit: every script and style sheet the page itself asks for, before any room opens.
-    /** @type {Promise<{ type: string, raw: number, gzip: number }>[]} */
-    const fetched = [];
-    page.on('response', (response) => {
-      const type = response.request().resourceType();
-      if (type === 'script' || type === 'stylesheet')
-        fetched.push(response.body().then((body) => ({ type, raw: body.length, gzip: gzipSync(body, { level: 9 }).length })));
-    });
-    await page.goto(server.url);
+    const landingAssets = recordAssets(page);
+    await page.goto(server.url, { waitUntil: 'load' });
     await page.getByRole('button', { name: 'Create room' }).waitFor();
-    const files = await Promise.all(fetched);
-    const total = (/** @type {string} */ type, /** @type {'raw' | 'gzip'} */ key) => files.filter((file) => file.type === type).reduce((sum, file) => sum + file[key], 0);
+    const beforeLoad = new Set(
+      await page.evaluate(() => {
+        const loaded = /** @type {PerformanceNavigationTiming} */ (performance.getEntriesByType('navigation')[0]).loadEventStart;
+        return performance.getEntriesByType('resource').filter((entry) => entry.startTime < loaded).map((entry) => entry.name);
+      }),
+    );
+    const landingFiles = (await landingAssets()).filter((file) => beforeLoad.has(file.url));
 
     // A room with 10,000 entities, saved, then reopened by reloading its link.
     await page.getByRole('button', { name: 'Create room' }).click();
@@ -68,6 +125,7 @@ export async function run({ quick = false } = {}) {
     }, ENTITIES);
     await page.waitForFunction(() => window.ednet.session?.status.unsavedChanges === 0, null, { timeout: 120_000, polling: 100 });
 
+    /** @type {{ rendered: number, opening: number, opened: number }[]} */
     const timings = [];
     for (let i = 0; i < (quick ? 1 : 5); i++) {
       await page.reload();
@@ -77,17 +135,29 @@ export async function run({ quick = false } = {}) {
           const model = window.ednet?.model;
           if (!model || model.elections().count + model.voters().count !== count) return false;
           const button = document.querySelector('ednet-app')?.shadowRoot?.querySelector('ednet-room-page')?.shadowRoot?.querySelector('ednet-elections-view')?.shadowRoot?.querySelector('button.election');
-          return button ? performance.now() : false;
+          if (!button) return false;
+          const mark = (/** @type {string} */ name) => performance.getEntriesByName(name)[0]?.startTime ?? NaN;
+          return { rendered: performance.now(), opening: mark('ednet:room-opening'), opened: mark('ednet:room-opened') };
         },
         ENTITIES,
         { timeout: 120_000, polling: 'raf' },
       );
-      timings.push(/** @type {number} */ (await rendered.jsonValue()));
+      timings.push(await rendered.jsonValue());
     }
     return [
-      { name: 'first visit: JavaScript fetched (gzipped)', unit: 'bytes', value: total('script', 'gzip'), raw: total('script', 'raw'), files: files.filter((file) => file.type === 'script').length },
-      { name: 'first visit: CSS fetched (gzipped)', unit: 'bytes', value: total('stylesheet', 'gzip'), raw: total('stylesheet', 'raw'), files: files.filter((file) => file.type === 'stylesheet').length },
-      { name: 'navigation to a rendered room of 10,000 entities (reload, app from the service worker)', unit: 'ms', entities: ENTITIES, ...summarize(timings) },
+      sizeRow('landing page first load: JS+CSS fetched before the load event (gzipped)', landingFiles),
+      sizeRow('room first load: JS+CSS fetched by a first visit to a room link until the room is rendered (gzipped; simple-peer excluded only if it loads at the first WebRTC connection)', roomFiles),
+      {
+        name: 'navigation to a rendered room of 10,000 entities (reload, app from the service worker)',
+        unit: 'ms',
+        entities: ENTITIES,
+        ...summarize(timings.map((timing) => timing.rendered)),
+        // Where the time goes (medians, ms): until the app asks for the room (page and app code),
+        // opening the session (IndexedDB read, loadState, node start), and the first render.
+        untilOpening: medianOf(timings.map((timing) => timing.opening)),
+        openingSession: medianOf(timings.map((timing) => timing.opened - timing.opening)),
+        render: medianOf(timings.map((timing) => timing.rendered - timing.opened)),
+      },
     ];
   } finally {
     await browser.close();

@@ -21,5 +21,4 @@ if (import.meta.env.PROD && 'serviceWorker' in navigator) {
 }
 document.querySelector('#loading')?.remove();
 document.body.append(app);
-// Only once the landing page has rendered, so it never competes with what that page needs.
-void app.updateComplete.then(preloadRoomCode);
+preloadRoomCode();

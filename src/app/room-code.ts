@@ -10,15 +10,20 @@ export const loadRoomPage = lazyModule("The room page", () => import('./ednet-ro
 export const loadRoomSession = lazyModule('The room engine', () => import('./open-room-session.js'));
 
 /**
- * Loads the room's code once the landing page has rendered and the browser is idle. Besides
- * opening the first room sooner, it keeps a tab whole: once loaded, a module never needs the
- * network again, even after a new version of the app has replaced the files this tab came with.
+ * Loads the room's code after the page's `load` event, once the browser is idle, so it never
+ * competes with what the landing page needs. Besides opening the first room sooner, it keeps a
+ * tab whole: once loaded, a module never needs the network again, even after a new version of the
+ * app has replaced the files this tab came with.
  */
 export function preloadRoomCode(): void {
   const load = (): void => {
     loadRoomPage().catch(() => undefined);
     loadRoomSession().catch(() => undefined);
   };
-  if ('requestIdleCallback' in window) requestIdleCallback(load, { timeout: 2_000 });
-  else setTimeout(load, 500);
+  const whenIdle = (): void => {
+    if ('requestIdleCallback' in window) requestIdleCallback(load, { timeout: 2_000 });
+    else setTimeout(load, 500);
+  };
+  if (document.readyState === 'complete') whenIdle();
+  else window.addEventListener('load', whenIdle, { once: true });
 }
