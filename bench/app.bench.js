@@ -142,7 +142,7 @@ export async function run({ quick = false } = {}) {
         ENTITIES,
         { timeout: 120_000, polling: 'raf' },
       );
-      timings.push(await rendered.jsonValue());
+      timings.push(/** @type {{ rendered: number, opening: number, opened: number }} */ (await rendered.jsonValue()));
     }
     return [
       sizeRow('landing page first load: JS+CSS fetched before the load event (gzipped)', landingFiles),
