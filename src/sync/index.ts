@@ -6,6 +6,7 @@ export {
   MAX_DISPLAY_NAME_CHARS,
   SYNC_PROTOCOLS,
   type AckMessage,
+  type DeltaEncoding,
   type DeltaMessage,
   type ErrorMessage,
   type HelloMessage,
@@ -14,8 +15,10 @@ export {
   type SyncMessage,
   type VersionMessage,
   decodeSyncMessage,
+  deltaEncodingFor,
   encodeSyncMessage,
   isDecodeError,
 } from './sync-message.js';
+export { type PackedBatch, decodePackedBatch, packBatch, unpackBatch } from './compact-batch.js';
 export { splitBatch } from './split-batch.js';
 export { sendableChanges } from './sendable-changes.js';

@@ -3,7 +3,7 @@ import type { VersionVector } from '../crdt/index.js';
 import type { PeerConnection } from '../net/transport.js';
 import { PeerModelSync } from './peer-model-sync.js';
 import { type PeerModelStatus, type PeerStatus, type SyncCounters, emptyCounters } from './sync-engine-event.js';
-import { type SyncMessage, encodeSyncMessage } from './sync-message.js';
+import { type SyncMessage, deltaEncodingFor, encodeSyncMessage } from './sync-message.js';
 
 /** The parts of a delta arriving so far. */
 interface IncomingDelta {
@@ -98,7 +98,7 @@ export class PeerLink {
 
   /** Encodes, counts and sends one message; a failed send is reported, never thrown. */
   send(message: SyncMessage): void {
-    const bytes = encodeSyncMessage(message);
+    const bytes = encodeSyncMessage(message, deltaEncodingFor(this.protocol));
     this.count('messagesSent', 1);
     this.count('bytesSent', bytes.byteLength);
     this.connection.send(bytes).catch(this.onSendError);

@@ -1,8 +1,20 @@
 import { VersionVector } from '../crdt/index.js';
 import { type ChangeBatch, type VersionVectorJSON, MODEL_ID_PATTERN, decodeChangeBatch } from '../domain/index.js';
+import { packBatch, unpackBatch } from './compact-batch.js';
 
-/** Sync protocol versions this build speaks; the handshake picks the highest both sides know. */
-export const SYNC_PROTOCOLS: readonly number[] = [1];
+/**
+ * Sync protocol versions this build speaks; the handshake picks the highest both sides know.
+ * Protocol 2 is protocol 1 with deltas in the compact form (`packBatch`).
+ */
+export const SYNC_PROTOCOLS: readonly number[] = [1, 2];
+
+/** How a delta's batch is written: plain `ChangeBatch` JSON, or the compact tables and tuples. */
+export type DeltaEncoding = 'json' | 'compact';
+
+/** The delta encoding of an agreed protocol; before the handshake (null) only JSON is safe. */
+export function deltaEncodingFor(protocol: number | null): DeltaEncoding {
+  return protocol !== null && protocol >= 2 ? 'compact' : 'json';
+}
 
 /** Display names are capped; longer ones are refused rather than cut, so a peer sees its own name. */
 export const MAX_DISPLAY_NAME_CHARS = 64;
@@ -30,7 +42,7 @@ export interface InfoMessage {
 }
 
 /**
- * Changes the receiver lacks. `seq` numbers the deltas sent on this connection (1, 2, …; every
+ * Changes the receiver lacks (on the wire as `batch`, or as `packed` in protocol 2). `seq` numbers the deltas sent on this connection (1, 2, …; every
  * part of one delta has the same); `part`/`parts` number the pieces of a large delta.
  */
 export interface DeltaMessage {
@@ -90,8 +102,15 @@ const MAX_PARTS = 1_000_000;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** Serializes a message for a `PeerConnection`. */
-export function encodeSyncMessage(message: SyncMessage): Uint8Array {
+/**
+ * Serializes a message for a `PeerConnection`. With `compact` a delta carries `packed` (the
+ * batch's compact form) instead of `batch`; only peers that agreed on protocol 2 read it.
+ */
+export function encodeSyncMessage(message: SyncMessage, encoding: DeltaEncoding = 'json'): Uint8Array {
+  if (encoding === 'compact' && message.t === 'delta') {
+    const { batch, ...envelope } = message;
+    return encoder.encode(JSON.stringify({ ...envelope, packed: packBatch(batch) }));
+  }
   return encoder.encode(JSON.stringify(message));
 }
 
@@ -159,7 +178,15 @@ function decodeDelta(raw: Record<string, unknown>): DeltaMessage | SyncDecodeErr
   if (!isCount(seq) || seq < 1) return { error: 'delta: bad seq' };
   if (!isCount(parts) || parts < 1 || parts > MAX_PARTS) return { error: 'delta: bad parts' };
   if (!isCount(part) || part < 1 || part > parts) return { error: 'delta: bad part' };
-  const batch = decodeChangeBatch(raw.batch);
+  let json = raw.batch;
+  if (raw.packed !== undefined) {
+    if (json !== undefined) return { error: 'delta: batch and packed together' };
+    // Unpacked to the plain shape, then validated by the same decoder as a JSON batch.
+    const unpacked = unpackBatch(raw.packed);
+    if ('error' in unpacked) return { error: `delta: ${unpacked.error}` };
+    json = unpacked.batch;
+  }
+  const batch = decodeChangeBatch(json);
   if ('error' in batch) return { error: `delta: ${batch.error}` };
   // The last part may be partial too: then its version is context only, never adopted.
   if (part !== parts && !batch.partial) return { error: 'delta: a part before the last must be partial' };
