@@ -1,4 +1,3 @@
-import * as simplePeerBundle from 'simple-peer/simplepeer.min.js';
 import type { NodeId } from '../crdt/dot.js';
 import type { BackpressureOptions, DataChannelLike } from './backpressured-sender.js';
 import { watchPageLifecycle } from './broadcast-channel-like.js';
@@ -93,7 +92,8 @@ interface Request {
  * Each offer starts a session with its own id, so signals left over from an earlier attempt are
  * ignored, and a new offer from a peer replaces its old connection (the peer reloaded). Every
  * signal is checked before simple-peer sees it. Incoming connections are refused while nobody
- * listens with `onConnection`. Bad signals are counted in `ignoredSignals`.
+ * listens with `onConnection`. Bad signals are counted in `ignoredSignals`. simple-peer itself is
+ * loaded with the first `connect` or signal, which wait for it.
  */
 export class WebRtcTransport implements Transport {
   readonly kind = 'webrtc';
@@ -113,6 +113,9 @@ export class WebRtcTransport implements Transport {
   private readonly unwatchPage: () => void;
   private closed = false;
   private ignored = 0;
+  /** Signals that arrived while simple-peer was loading, handled in order once it is here. */
+  private readonly queuedSignals: Array<readonly [from: NodeId, data: unknown]> = [];
+  private simplePeerReady: Promise<void> | undefined;
 
   constructor(options: WebRtcTransportOptions) {
     assertNodeId(options.localId, 'WebRtcTransport');
@@ -147,6 +150,7 @@ export class WebRtcTransport implements Transport {
     if (this.closed) return Promise.reject(new Error('transport is closed'));
     if (!isNodeId(peer)) return Promise.reject(new TypeError(`invalid node id ${JSON.stringify(peer)}`));
     if (peer === this.localId) return Promise.reject(new Error('cannot connect to itself'));
+    if (!loadedSimplePeer) return this.whenSimplePeer().then(() => this.connect(peer));
     return new Promise((resolve, reject) => {
       const waiter = { resolve, reject };
       const session = this.sessions.get(peer);
@@ -167,6 +171,7 @@ export class WebRtcTransport implements Transport {
     this.closed = true;
     this.unsubscribeSignals();
     this.unwatchPage();
+    this.queuedSignals.length = 0;
     this.closeConnections('transport closed');
     for (const [peer, request] of [...this.requests]) this.failRequest(peer, request, 'transport closed');
     this.connectionListeners.clear();
@@ -198,7 +203,8 @@ export class WebRtcTransport implements Transport {
   private startSession(peerId: NodeId, id: string, initiator: boolean, waiters: Waiter[]): Session | undefined {
     let peer: SimplePeerInstance;
     try {
-      peer = new (simplePeer())({
+      if (!loadedSimplePeer) throw new Error('simple-peer is not loaded');
+      peer = new loadedSimplePeer({
         initiator,
         trickle: true,
         // Always set: simple-peer's default names public STUN servers.
@@ -302,8 +308,33 @@ export class WebRtcTransport implements Transport {
     for (const waiter of waiters) waiter.reject(new Error(reason));
   }
 
+  /**
+   * Resolves once simple-peer is loaded and the signals that came meanwhile are handled; rejects,
+   * dropping those signals, if it cannot load (the next use tries again).
+   */
+  private whenSimplePeer(): Promise<void> {
+    this.simplePeerReady ??= loadSimplePeer().then(
+      () => {
+        for (const [from, data] of this.queuedSignals.splice(0)) this.handleSignal(from, data);
+      },
+      (error: unknown) => {
+        this.simplePeerReady = undefined;
+        for (const [from] of this.queuedSignals.splice(0)) this.ignore(`signal from ${from}: ${(error as Error).message}`);
+        throw new Error(`WebRTC is unavailable: ${(error as Error).message}`);
+      },
+    );
+    return this.simplePeerReady;
+  }
+
   private handleSignal(from: NodeId, raw: unknown): void {
     if (this.closed) return;
+    if (!loadedSimplePeer) {
+      // Nothing is decided before simple-peer is here, so the order of signals is kept.
+      if (this.queuedSignals.length >= MAX_QUEUED_SIGNALS) this.ignore(`signal from ${String(from).slice(0, 80)}: too many while WebRTC loads`);
+      else this.queuedSignals.push([from, raw]);
+      this.whenSimplePeer().catch(() => undefined);
+      return;
+    }
     if (!isNodeId(from) || from === this.localId) {
       this.ignore(`signal from an invalid sender ${JSON.stringify(from)?.slice(0, 80)}`);
       return;
@@ -431,13 +462,30 @@ export class WebRtcTransport implements Transport {
   }
 }
 
+/** Signals kept while simple-peer loads; more are ignored (counted in `ignoredSignals`). */
+const MAX_QUEUED_SIGNALS = 256;
+
+let loadedSimplePeer: SimplePeerConstructor | undefined;
+let loadingSimplePeer: Promise<SimplePeerConstructor> | undefined;
+
 /**
- * simple-peer's constructor from its prebuilt bundle: a bundler that understands CommonJS hands
- * it over as the default export; loaded as a plain ES module it only sets `globalThis.SimplePeer`.
+ * simple-peer's constructor, loaded on first use: it is most of the transport's weight, and a page
+ * that never makes a WebRTC connection never needs it. A failed load is retried on the next use.
+ * From its prebuilt bundle: a bundler that understands CommonJS hands it over as the default
+ * export; loaded as a plain ES module it only sets `globalThis.SimplePeer`.
  */
-function simplePeer(): SimplePeerConstructor {
-  const bundle = simplePeerBundle as { default?: unknown };
-  const constructor = bundle.default ?? (globalThis as { SimplePeer?: unknown }).SimplePeer;
-  if (typeof constructor !== 'function') throw new Error('simple-peer did not load');
-  return constructor as SimplePeerConstructor;
+function loadSimplePeer(): Promise<SimplePeerConstructor> {
+  loadingSimplePeer ??= import('simple-peer/simplepeer.min.js').then(
+    (bundle: { default?: unknown }) => {
+      const constructor = bundle.default ?? (globalThis as { SimplePeer?: unknown }).SimplePeer;
+      if (typeof constructor !== 'function') throw new Error('simple-peer did not load');
+      loadedSimplePeer = constructor as SimplePeerConstructor;
+      return loadedSimplePeer;
+    },
+    (error: unknown) => {
+      loadingSimplePeer = undefined;
+      throw new Error(`simple-peer did not load: ${(error as Error)?.message ?? error}`);
+    },
+  );
+  return loadingSimplePeer;
 }
