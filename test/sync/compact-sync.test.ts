@@ -1,0 +1,190 @@
+import { expect } from 'chai';
+import { asNodeId } from '../../src/crdt/dot.js';
+import { VersionVector } from '../../src/crdt/index.js';
+import { ElectoralSystemModel } from '../../src/models/electoral/index.js';
+import { MemoryNetwork } from '../../src/net/memory-network.js';
+import { MemoryTransport } from '../../src/net/memory-transport.js';
+import type { PeerConnection } from '../../src/net/transport.js';
+import { packBatch } from '../../src/sync/index.js';
+import { MODEL, canonical, eventsOf, inSyncWith, link, registerVoters, settle, statusOf, syncPeer } from './sync-peers.js';
+
+type Frame = Record<string, unknown>;
+const encoder = new TextEncoder();
+const parse = (bytes: Uint8Array): Frame => JSON.parse(new TextDecoder().decode(bytes)) as Frame;
+
+/** Frames seen on one link, from the wrapped engine's side. */
+interface Tap {
+  readonly sent: Frame[];
+  readonly received: Frame[];
+}
+
+/**
+ * Stands between an engine and its end of a link, recording every frame both ways. With
+ * `protocol1` it makes that engine an old peer: its hello offers only protocol 1, it sees the
+ * other side offering only what it knows, and a packed delta reaching it is recorded as one it
+ * could not have read.
+ */
+function tapped(tap: Tap, options: { protocol1?: boolean; unreadable?: Frame[] } = {}) {
+  const asOld = (bytes: Uint8Array): Uint8Array => {
+    const frame = parse(bytes);
+    if (!options.protocol1 || frame.t !== 'hello') return bytes;
+    return encoder.encode(JSON.stringify({ ...frame, protocols: (frame.protocols as number[]).filter((p) => p === 1) }));
+  };
+  return (connection: PeerConnection): PeerConnection => ({
+    peerId: connection.peerId,
+    get via() {
+      return connection.via;
+    },
+    get state() {
+      return connection.state;
+    },
+    send(bytes) {
+      const out = asOld(bytes);
+      tap.sent.push(parse(out));
+      return connection.send(out);
+    },
+    onMessage: (listener) =>
+      connection.onMessage((bytes) => {
+        const frame = asOld(bytes);
+        tap.received.push(parse(frame));
+        if (options.protocol1 && 'packed' in parse(frame)) options.unreadable?.push(parse(frame));
+        listener(frame);
+      }),
+    onClose: (listener) => connection.onClose(listener),
+    close: (reason) => connection.close(reason),
+  });
+}
+
+const deltas = (frames: Frame[]) => frames.filter((frame) => frame.t === 'delta');
+const tap = (): Tap => ({ sent: [], received: [] });
+
+describe('SynchronizationEngine: compact deltas (protocol 2) and older peers', () => {
+  let network: MemoryNetwork;
+  beforeEach(() => {
+    network = new MemoryNetwork();
+  });
+  afterEach(() => network.close());
+
+  it('two engines agree on protocol 2 and send every delta packed, also in parts', async () => {
+    const alice = syncPeer(network, 'alice', { maxChangesPerMessage: 7 });
+    const bob = syncPeer(network, 'bob');
+    registerVoters(alice, 20);
+    registerVoters(bob, 3, 'B');
+    const frames = tap();
+    await link(alice, bob, tapped(frames));
+    await settle();
+    expect(canonical(bob)).to.equal(canonical(alice));
+    alice.model.createElection({ title: 'Mayor ünïcødé 🗳️' });
+    bob.model.registerVoter({ name: 'Late "quoted" \\ voter', voterNumber: 'B-late' });
+    await settle();
+    expect(canonical(bob)).to.equal(canonical(alice));
+    expect(inSyncWith(alice, bob) && inSyncWith(bob, alice)).to.equal(true);
+    const sent = deltas(frames.sent);
+    const received = deltas(frames.received);
+    expect(sent.length).to.be.greaterThan(3);
+    expect(received.length).to.be.greaterThanOrEqual(2);
+    for (const frame of [...sent, ...received]) expect(Object.keys(frame)).to.deep.equal(['t', 'seq', 'part', 'parts', 'packed']);
+    expect(sent.some((frame) => (frame.parts as number) > 1)).to.equal(true);
+    expect(eventsOf(alice, 'peer-offence')).to.deep.equal([]);
+    expect(eventsOf(bob, 'peer-offence')).to.deep.equal([]);
+  });
+
+  it('an old-protocol peer still syncs both ways, in JSON', async () => {
+    const alice = syncPeer(network, 'alice', { maxChangesPerMessage: 7 });
+    const bob = syncPeer(network, 'bob');
+    registerVoters(alice, 10);
+    registerVoters(bob, 10, 'B');
+    const frames = tap();
+    const unreadable: Frame[] = [];
+    await link(alice, bob, tapped(frames, { protocol1: true, unreadable }));
+    await settle();
+    alice.model.createElection({ title: 'Old' });
+    bob.model.createElection({ title: 'New' });
+    await settle();
+    expect(canonical(bob)).to.equal(canonical(alice));
+    expect(alice.model.entities('Election').count).to.equal(2);
+    expect(inSyncWith(alice, bob) && inSyncWith(bob, alice)).to.equal(true);
+    expect(frames.sent.find((frame) => frame.t === 'hello')).to.deep.include({ protocols: [1] });
+    expect(unreadable).to.deep.equal([]);
+    const all = [...deltas(frames.sent), ...deltas(frames.received)];
+    expect(all.length).to.be.greaterThan(3);
+    for (const frame of all) expect(Object.keys(frame)).to.deep.equal(['t', 'seq', 'part', 'parts', 'batch']);
+    expect(eventsOf(bob, 'peer-offence')).to.deep.equal([]);
+  });
+
+  it('in a mixed mesh each link speaks what both ends know, and changes cross both', async () => {
+    const alice = syncPeer(network, 'alice');
+    const bob = syncPeer(network, 'bob');
+    const carol = syncPeer(network, 'carol');
+    const old = tap();
+    const unreadable: Frame[] = [];
+    const modern = tap();
+    await link(alice, bob, tapped(old, { protocol1: true, unreadable }));
+    await link(carol, bob, tapped(modern));
+    await settle();
+    alice.model.createElection({ title: 'From the old peer' });
+    carol.model.registerVoter({ name: 'Carol', voterNumber: 'C-1' });
+    await settle();
+    expect(canonical(carol)).to.equal(canonical(alice));
+    expect(canonical(bob)).to.equal(canonical(alice));
+    expect(carol.model.entities('Election').count).to.equal(1);
+    expect(alice.model.entities('Voter').count).to.equal(1);
+    expect(unreadable).to.deep.equal([]);
+    expect([...deltas(old.sent), ...deltas(old.received)].every((frame) => 'batch' in frame)).to.equal(true);
+    expect([...deltas(modern.sent), ...deltas(modern.received)].every((frame) => 'packed' in frame)).to.equal(true);
+    expect(deltas(modern.received).length).to.be.greaterThan(0);
+  });
+
+  it('hostile packed deltas change nothing and count as offences; a valid one applies', async () => {
+    const alice = syncPeer(network, 'alice', { maxOffences: 100 });
+    alice.model.createElection({ title: 'Mayor' });
+    const state = canonical(alice);
+    const transport = new MemoryTransport(network, asNodeId('mallory'), { logger: { warn: () => {} } });
+    const connection = await transport.connect(alice.id);
+    const received: Frame[] = [];
+    connection.onMessage((bytes) => received.push(parse(bytes)));
+    const send = async (frame: unknown) => {
+      await connection.send(encoder.encode(JSON.stringify(frame)));
+      await settle();
+    };
+    await send({ t: 'hello', protocols: [1, 2], node: 'mallory', models: { [MODEL]: {} } });
+    expect(statusOf(alice, { id: asNodeId('mallory') }).ready).to.equal(true);
+    expect(deltas(received).every((frame) => 'packed' in frame)).to.equal(true);
+
+    const source = new ElectoralSystemModel({ modelId: MODEL, nodeId: asNodeId('mallory') });
+    source.registerVoter({ name: 'Mal', voterNumber: 'M-1' });
+    const valid = packBatch(source.getDelta(new VersionVector()));
+    const edit = (change: (packed: any[]) => void) => {
+      const packed = structuredClone(valid) as any[];
+      change(packed);
+      return packed;
+    };
+    const hostile: unknown[] = [
+      'packed',
+      [],
+      edit((p) => (p[7] = [[0, 0]])),
+      edit((p) => (p[7][0][0] = 1_000)),
+      edit((p) => (p[7][0][1] = -1)),
+      edit((p) => (p[7][0][2] = [0, 0, 'x'])),
+      edit((p) => (p[7][0][2][0] = 9)),
+      edit((p) => (p[4] = Array.from({ length: 20_000 }, (_, i) => `n${i}`))),
+      edit((p) => (p[7][0][2][5] = 3)),
+      edit((p) => (p[7][0][2][6] = Number.MAX_SAFE_INTEGER + 2)),
+      edit((p) => (p[5][0] = 'Nope')),
+    ];
+    let seq = 0;
+    for (const packed of hostile) {
+      await send({ t: 'delta', seq: ++seq, part: 1, parts: 1, packed });
+      expect(canonical(alice)).to.equal(state);
+    }
+    const reasons = eventsOf(alice, 'peer-offence').map((event) => event.reason);
+    expect(reasons).to.have.length(hostile.length);
+    expect(reasons.slice(0, -1).every((reason) => /packed batch/.test(reason))).to.equal(true);
+    expect(reasons.at(-1)).to.match(/unknown concept Nope/);
+
+    await send({ t: 'delta', seq: ++seq, part: 1, parts: 1, packed: valid });
+    expect(alice.model.findBy('Voter', 'voterNumber', 'M-1').first()).not.to.equal(undefined);
+    expect(reasons.length).to.equal(eventsOf(alice, 'peer-offence').length);
+  });
+});
+
