@@ -4,6 +4,7 @@ import type { AttributeSchema, CRDTEntity, ConceptSchema, DomainModel } from '..
 import type { EntityDeletedDetail, EntitySavedDetail } from './explorer/ednet-entity-form.js';
 import './explorer/ednet-entity-form.js';
 import { fieldErrorOf } from './shared/error-message.js';
+import { Memo } from './shared/memo.js';
 import { entityLabel, formatIsoDate, formatValue, plural } from './shared/format.js';
 import { ModelController } from './shared/model-controller.js';
 import { baseStyles, cardStyles, controlStyles } from './shared/theme.js';
@@ -37,6 +38,18 @@ export class EdnetModelExplorer extends LitElement {
   private declare limit: number;
   private declare notice: string;
   #focusForm = false;
+  readonly #modelChanges: ModelController;
+  // One pass over the entities per model change (or concept, filter or page), not one per render.
+  readonly #counts = new Memo((_revision: number, model: DomainModel) => new Map([...model.schema.concepts.keys()].map((name) => [name, model.entities(name).count])));
+  readonly #page = new Memo((_revision: number, model: DomainModel, concept: string, includeDeleted: boolean, limit: number) => {
+    const all = model.entities(concept, { includeDeleted });
+    const rows: CRDTEntity[] = [];
+    for (const entity of all) {
+      if (rows.length >= limit) break;
+      rows.push(entity);
+    }
+    return { count: all.count, rows };
+  });
 
   constructor() {
     super();
@@ -46,7 +59,7 @@ export class EdnetModelExplorer extends LitElement {
     this.showDeleted = false;
     this.limit = 0;
     this.notice = '';
-    new ModelController(this, () => this.model);
+    this.#modelChanges = new ModelController(this, () => this.model);
   }
 
   static override styles = [
@@ -123,6 +136,7 @@ export class EdnetModelExplorer extends LitElement {
     const concepts = [...model.schema.concepts.values()];
     const concept = model.schema.concepts.get(this.concept ?? '') ?? concepts[0];
     if (!concept) return html`<p class="muted">This model declares no concepts.</p>`;
+    const counts = this.#counts.get(this.#modelChanges.revision, model);
     return html`<section aria-labelledby="explorer-heading">
       <h2 id="explorer-heading" class="wrap">Model ${model.modelId}</h2>
       <nav aria-label="Concepts">
@@ -130,7 +144,7 @@ export class EdnetModelExplorer extends LitElement {
           ${concepts.map(
             (each) => html`<li>
               <button type="button" aria-pressed=${each === concept ? 'true' : 'false'} @click=${() => this.#select(each.name)}>
-                ${each.name} <span>(${model.entities(each.name).count.toLocaleString()})</span>
+                ${each.name} <span>(${(counts.get(each.name) ?? 0).toLocaleString()})</span>
               </button>
             </li>`,
           )}
@@ -154,12 +168,11 @@ export class EdnetModelExplorer extends LitElement {
   }
 
   #conceptView(model: DomainModel, concept: ConceptSchema): TemplateResult {
-    const all = model.entities(concept.name, { includeDeleted: this.showDeleted });
-    const rows = all.toArray().slice(0, this.limit);
+    const { count, rows } = this.#page.get(this.#modelChanges.revision, model, concept.name, this.showDeleted, this.limit);
     const attributes = [...concept.attributes.values()];
     const relations = [...concept.children.values()];
     const headingId = `concept-${concept.name}`;
-    return html`<h3 id=${headingId}>${concept.name} <span class="muted">(${plural(all.count, 'entity', 'entities')})</span></h3>
+    return html`<h3 id=${headingId}>${concept.name} <span class="muted">(${plural(count, 'entity', 'entities')})</span></h3>
       <div class="actions">
         <button type="button" @click=${() => this.#edit(undefined)}>New ${concept.name}</button>
         <label class="check"><input type="checkbox" .checked=${this.showDeleted} @change=${this.#toggleDeleted} /> Show deleted</label>
@@ -175,12 +188,12 @@ export class EdnetModelExplorer extends LitElement {
             @form-close=${this.#closeForm}
           ></ednet-entity-form>`
         : nothing}
-      ${all.count === 0
+      ${count === 0
         ? html`<p class="empty muted">No ${concept.name} yet.</p>`
         : html`<div class="table-wrap" role="region" aria-labelledby=${headingId} tabindex="0">
             <table>
               <caption class="visually-hidden">
-                ${concept.name}: ${rows.length} of ${all.count} shown
+                ${concept.name}: ${rows.length} of ${count} shown
               </caption>
               <thead>
                 <tr>
@@ -198,10 +211,10 @@ export class EdnetModelExplorer extends LitElement {
               </tbody>
             </table>
           </div>`}
-      ${all.count > rows.length
+      ${count > rows.length
         ? html`<p class="actions">
-            <span>Showing ${rows.length.toLocaleString()} of ${all.count.toLocaleString()}.</span>
-            <button type="button" class="secondary" @click=${() => (this.limit += this.pageSize)}>Show ${Math.min(this.pageSize, all.count - rows.length)} more</button>
+            <span>Showing ${rows.length.toLocaleString()} of ${count.toLocaleString()}.</span>
+            <button type="button" class="secondary" @click=${() => (this.limit += this.pageSize)}>Show ${Math.min(this.pageSize, count - rows.length)} more</button>
           </p>`
         : nothing}`;
   }

@@ -1,7 +1,8 @@
 import { type TemplateResult, css, html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
-import { type BallotReason, type BallotVerdict, type Tally, ElectionStatus } from '../../models/electoral/index.js';
+import { type BallotReason, type BallotVerdict, type ElectoralSystemModel, type Tally, ElectionStatus } from '../../models/electoral/index.js';
 import { formatIsoDate, plural } from '../shared/format.js';
+import { Memo } from '../shared/memo.js';
 import { ElectionPart } from './election-part.js';
 
 const PAGE = 20;
@@ -28,6 +29,11 @@ export class EdnetElectionResults extends ElectionPart {
   static override properties = { limit: { state: true } };
 
   private declare limit: number;
+  // The tally is computed once per model change, not once per render.
+  readonly #tally = new Memo((_revision: number, model: ElectoralSystemModel, electionId: string) => {
+    const tally = model.tally(electionId);
+    return { tally, notCounted: tally.ballots.filter((ballot) => ballot.status !== 'counted') };
+  });
 
   constructor() {
     super();
@@ -82,8 +88,7 @@ export class EdnetElectionResults extends ElectionPart {
   override render(): TemplateResult {
     const model = this.model;
     if (!model || !this.election()) return html``;
-    const tally = model.tally(this.electionId!);
-    const notCounted = tally.ballots.filter((ballot) => ballot.status !== 'counted');
+    const { tally, notCounted } = this.#tally.get(this.modelChanges.revision, model, this.electionId!);
     return html`<section class="card" aria-labelledby="results-heading">
       <div class="head">
         <h3 id="results-heading">Results</h3>

@@ -1,8 +1,10 @@
 import { type PropertyValues, type TemplateResult, css, html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { CRDTEntity } from '../../domain/index.js';
+import type { ElectoralSystemModel } from '../../models/electoral/index.js';
 import { fieldErrorOf } from '../shared/error-message.js';
 import { focusFirstInvalid, formValue, inputField } from '../shared/form-field.js';
+import { Memo } from '../shared/memo.js';
 import { ElectionPart } from './election-part.js';
 
 const PAGE = 50;
@@ -27,6 +29,8 @@ export class EdnetVoterRoll extends ElectionPart {
   private declare filter: string;
   private declare limit: number;
   #focusInvalid = false;
+  // One pass over the roll per model change (or new search or page), not one per render.
+  readonly #roll = new Memo(rollOf);
 
   constructor() {
     super();
@@ -58,11 +62,8 @@ export class EdnetVoterRoll extends ElectionPart {
     const model = this.model;
     const election = this.election();
     if (!model || !election) return html``;
-    const voters = model.voters();
-    const registered = voters.filter((voter) => isRegistered(voter, election.oid)).count;
-    const needle = this.filter.trim().toLowerCase();
-    const matching = needle ? voters.filter((voter) => matches(voter, needle)) : voters;
-    const shown = matching.toArray().slice(0, this.limit);
+    const roll = this.#roll.get(this.modelChanges.revision, model, election.oid, this.filter.trim().toLowerCase(), this.limit);
+    const { voters, registered, matching, shown } = roll;
     const title = String(election.getAttribute('title') ?? '');
     return html`<section class="card" aria-labelledby="voters-heading">
       <h3 id="voters-heading">Voters <span class="muted">(${registered.toLocaleString()} of ${voters.count.toLocaleString()} registered)</span></h3>
@@ -84,9 +85,9 @@ export class EdnetVoterRoll extends ElectionPart {
                 (voter) => this.#voter(voter, election.oid),
               )}
             </ul>
-            ${matching.count > shown.length
+            ${matching > shown.length
               ? html`<p class="actions">
-                  <span>Showing ${shown.length.toLocaleString()} of ${matching.count.toLocaleString()}.</span>
+                  <span>Showing ${shown.length.toLocaleString()} of ${matching.toLocaleString()}.</span>
                   <button type="button" class="secondary" @click=${() => (this.limit += PAGE)}>Show more voters</button>
                 </p>`
               : nothing}
@@ -204,6 +205,21 @@ export class EdnetVoterRoll extends ElectionPart {
     this.filter = (event.target as HTMLInputElement).value;
     this.limit = PAGE;
   }
+}
+
+/** What the roll shows of the voters: counts, and the first `limit` voters matching `needle`. */
+function rollOf(_revision: number, model: ElectoralSystemModel, electionId: string, needle: string, limit: number) {
+  const voters = model.voters();
+  const shown: CRDTEntity[] = [];
+  let registered = 0;
+  let matching = 0;
+  for (const voter of voters) {
+    if (isRegistered(voter, electionId)) registered++;
+    if (needle && !matches(voter, needle)) continue;
+    matching++;
+    if (shown.length < limit) shown.push(voter);
+  }
+  return { voters, registered, matching, shown };
 }
 
 function isRegistered(voter: CRDTEntity, electionId: string): boolean {

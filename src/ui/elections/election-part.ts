@@ -18,10 +18,12 @@ export abstract class ElectionPart extends LitElement {
 
   declare model: ElectoralSystemModel | undefined;
   declare electionId: string | undefined;
+  /** Re-renders on every change of the model; its `revision` keys what a part derives from it. */
+  protected readonly modelChanges: ModelController;
 
   constructor() {
     super();
-    new ModelController(this, () => this.model);
+    this.modelChanges = new ModelController(this, () => this.model);
   }
 
   static override styles: CSSResultGroup = [

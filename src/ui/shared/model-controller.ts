@@ -19,12 +19,21 @@ export class ModelController implements ReactiveController {
   #unsubscribe: (() => void) | undefined;
   #pending = false;
   #connected = false;
+  #revision = 0;
 
   /** `getModel` reads the host's current model (usually its `model` property). */
   constructor(host: ReactiveControllerHost, getModel: () => ObservableModel | undefined) {
     this.#host = host;
     this.#getModel = getModel;
     host.addController(this);
+  }
+
+  /**
+   * Counts the changes of the host's model seen so far (and every switch to another model or
+   * resubscription): what a host derives from its model stays valid while this stays the same.
+   */
+  get revision(): number {
+    return this.#revision;
   }
 
   hostConnected(): void {
@@ -49,7 +58,11 @@ export class ModelController implements ReactiveController {
     if (!this.#connected || model === this.#subscribed) return;
     this.#unsubscribe?.();
     this.#subscribed = model;
-    this.#unsubscribe = model?.onChange(() => this.#schedule());
+    this.#revision++;
+    this.#unsubscribe = model?.onChange(() => {
+      this.#revision++;
+      this.#schedule();
+    });
   }
 
   #schedule(): void {
