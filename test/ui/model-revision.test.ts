@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { NodeId } from '../../src/crdt/dot.js';
+import type { ModelChangedDetail } from '../../src/domain/index.js';
 import { ElectoralSystemModel } from '../../src/models/electoral/index.js';
 import '../../src/ui/elections/ednet-voter-roll.js';
 import { Memo } from '../../src/ui/shared/memo.js';
@@ -25,13 +26,13 @@ function fakeHost() {
 }
 
 function fakeModel() {
-  const listeners = new Set<() => void>();
+  const listeners = new Set<(detail: ModelChangedDetail) => void>();
   const model: ObservableModel & { change(): void } = {
     onChange(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    change: () => listeners.forEach((listener) => listener()),
+    change: () => listeners.forEach((listener) => listener({ origin: 'local', changes: [] } as unknown as ModelChangedDetail)),
   };
   return model;
 }
