@@ -11,6 +11,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  * @property {typeof import('../../src/crdt/index.js').VersionVector} VersionVector
  * @property {typeof import('../../src/domain/index.js').decodeChangeBatch} decodeChangeBatch
  * @property {typeof import('../../src/models/electoral/index.js').ElectoralSystemModel} ElectoralSystemModel
+ * @property {typeof import('../../src/sync/sync-message.js').encodeSyncMessage} encodeSyncMessage
+ * @property {typeof import('../../src/sync/sync-message.js').decodeSyncMessage} decodeSyncMessage
  */
 
 /** The repository root. */
@@ -28,6 +30,7 @@ export async function bundleCore() {
         "export { VersionVector } from './src/crdt/index.ts';",
         "export { decodeChangeBatch } from './src/domain/index.ts';",
         "export { ElectoralSystemModel } from './src/models/electoral/index.ts';",
+        "export { encodeSyncMessage, decodeSyncMessage } from './src/sync/sync-message.ts';",
       ].join('\n'),
       resolveDir: root,
       loader: 'ts',
