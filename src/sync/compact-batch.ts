@@ -14,13 +14,13 @@ import type { Dot } from '../crdt/dot.js';
  * The compact wire form of a `ChangeBatch` (sync protocol 2), a JSON array:
  * `[modelId, partial, since, version, nodes, names, oids, runs]`. Each string of the changes (a
  * dot's node id; entity type, attribute or relation name; oid) is written once in its table and
- * referred to by index. The two version vectors keep their JSON form and name their nodes
- * themselves: one corrupted table entry then cannot rename a node in the dots and in the causal
- * context alike, which would make foreign writes look covered.
- * `runs` groups consecutive changes of one entity: `[typeIndex, oidIndex, ...changes]`. Dots are
- * `nodeIndex, seq` with `seq` minus the previous seq of the same node in the batch; a write's
- * `ms` is minus the previous write's, and its `c` too when `ms` is the same (everything starts at
- * 0), so most numbers are small. The layout is specified in docs/protocol.md.
+ * referred to by index. `runs` groups consecutive changes of one entity:
+ * `[typeIndex, oidIndex, ...changes]`. Dots are `nodeIndex, seq` with `seq` minus the previous
+ * seq of the same node in the batch; a write's `ms` is minus the previous write's, and its `c`
+ * too when `ms` is the same (everything starts at 0), so most numbers are small. The version
+ * vectors keep their JSON form and name their nodes themselves: one corrupted table entry then
+ * cannot rename a node in the dots and in the causal context alike, which would make foreign
+ * writes look covered. The layout is specified in docs/protocol.md.
  */
 export type PackedBatch = unknown[];
 
