@@ -1,10 +1,11 @@
 import { type PropertyValues, type TemplateResult, html, nothing } from 'lit';
 import { ifDefined } from 'lit/directives/if-defined.js';
 import { repeat } from 'lit/directives/repeat.js';
-import { ValidationError } from '../../domain/index.js';
-import { ElectionStatus } from '../../models/electoral/index.js';
+import { type CRDTEntity, ValidationError } from '../../domain/index.js';
+import { ElectionStatus, type ElectoralSystemModel } from '../../models/electoral/index.js';
 import { fieldErrorOf } from '../shared/error-message.js';
 import { describedBy, focusFirstInvalid, formValue, inputField } from '../shared/form-field.js';
+import { Memo } from '../shared/memo.js';
 import { ElectionPart } from './election-part.js';
 
 /** The voter-number field suggests at most this many registered voters. */
@@ -28,17 +29,23 @@ export class EdnetBallotForm extends ElectionPart {
     this.message = '';
   }
 
+  // Once per model change, and only as far as the first registered voters.
+  readonly #suggestions = new Memo((_revision: number, model: ElectoralSystemModel, electionId: string) => {
+    const found: CRDTEntity[] = [];
+    for (const voter of model.voters()) {
+      if (found.length >= MAX_SUGGESTIONS) break;
+      if (voter.childOids('elections').includes(electionId)) found.push(voter);
+    }
+    return found;
+  });
+
   override render(): TemplateResult {
     const model = this.model;
     const election = this.election();
     if (!model || !election) return html``;
     const status = election.getAttribute('status');
     const candidates = model.candidates(election.oid).sortBy('name');
-    const suggestions = model
-      .voters()
-      .filter((voter) => voter.childOids('elections').includes(election.oid))
-      .toArray()
-      .slice(0, MAX_SUGGESTIONS);
+    const suggestions = this.#suggestions.get(this.modelChanges.revision, model, election.oid);
     const candidateError = this.errors.get('candidate');
     const candidateNotes = describedBy('candidate', undefined, candidateError);
     return html`<section class="card" aria-labelledby="ballot-heading">
