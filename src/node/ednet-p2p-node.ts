@@ -69,6 +69,8 @@ interface ModelEntry {
   readonly model: SynchronizableDomainModel;
   readonly persistence: PersistenceStatusSource | undefined;
   readonly unsubscribe: Array<() => void>;
+  /** The last unsent count, valid while our own seq and what peers confirmed stay the same. */
+  unsent: { readonly ownSeq: number; readonly acknowledged: number; readonly count: number } | undefined;
 }
 
 /**
@@ -144,7 +146,10 @@ export class EDNetP2PNode {
     return this.lastStatus;
   }
 
-  /** Starts accepting connections and finding peers (unless offline). Models may be registered before or after. */
+  /**
+   * Starts accepting connections and finding peers (unless offline); resolves without waiting
+   * for any peer or server. Models may be registered before or after.
+   */
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
@@ -182,7 +187,9 @@ export class EDNetP2PNode {
     }
     this.connections.start();
     this.sync.start();
-    if (this.online) await this.startDiscoveries();
+    // Finding peers goes on in the background: a slow or absent signaling server must not keep
+    // the models (already usable) or the UI waiting. The status tells how it goes.
+    if (this.online) void this.startDiscoveries();
     else this.connections.pause();
     this.scheduleStatus();
   }
@@ -209,7 +216,7 @@ export class EDNetP2PNode {
       throw error;
     }
     if (options.acknowledgedOwnSeq !== undefined) this.sync.setAcknowledgedOwnChanges(modelId, options.acknowledgedOwnSeq);
-    const entry: ModelEntry = { model, persistence: options.persistence, unsubscribe: [] };
+    const entry: ModelEntry = { model, persistence: options.persistence, unsubscribe: [], unsent: undefined };
     entry.unsubscribe.push(
       model.onChange((detail) => {
         this.events.emit('model-changed', detail);
@@ -296,7 +303,12 @@ export class EDNetP2PNode {
     if (!entry) return 0;
     const ownSeq = entry.model.version.get(this.nodeId);
     const acknowledged = ownSeq - this.sync.unsentChanges(modelId);
-    return unsentOwnChanges(entry.model, this.nodeId, acknowledged);
+    // Counting walks the unsent changes; remote changes leave the count as it was, so skip it then.
+    const cached = entry.unsent;
+    if (cached && cached.ownSeq === ownSeq && cached.acknowledged === acknowledged) return cached.count;
+    const count = unsentOwnChanges(entry.model, this.nodeId, acknowledged);
+    entry.unsent = { ownSeq, acknowledged, count };
+    return count;
   }
 
   /** The own sequence number up to which peers confirmed holding our changes of `modelId`. */
