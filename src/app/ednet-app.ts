@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { baseStyles, controlStyles } from '../ui/shared/theme.js';
+import { generateRoomSecret } from '../security/room-keys.js';
 import { createRoom } from './create-room.js';
 import { exposeOnWindow } from './ednet-console.js';
 import './ednet-landing-page.js';
@@ -180,6 +181,7 @@ export class EDNetApp extends LitElement {
         @forget-room=${this.#onForgetRoom}
         @work-offline-change=${this.#onWorkOffline}
         @display-name-change=${(event: CustomEvent<{ name: string }>) => this.session?.setDisplayName(event.detail.name)}
+        @rotate-room-key=${this.#onRotateRoomKey}
       >
         ${this.#main(roomName)}
       </main>
@@ -286,6 +288,17 @@ export class EDNetApp extends LitElement {
     const room = createRoom();
     if (event.detail.name.trim()) this.#names.set(room.roomId, event.detail.name);
     this.#goTo(room);
+  }
+
+  /**
+   * A new secret for the open room: the room reopens under it (its stored data is kept, since
+   * storage is per room id) and the address, recent rooms and share panel show the new link.
+   * Peers still on the old key now see a key mismatch instead of syncing.
+   */
+  #onRotateRoomKey(): void {
+    const session = this.session;
+    if (!session) return;
+    this.#goTo({ roomId: session.room.roomId, secret: generateRoomSecret() });
   }
 
   #onForgetRoom(event: CustomEvent<{ roomId: string }>): void {

@@ -13,7 +13,12 @@ export interface ShareTarget {
  * where the browser has one, and a QR code. The link holds the room key, so the panel says so.
  */
 export class EDNetSharePanel extends LitElement {
-  static override properties = { link: {}, roomName: { attribute: 'room-name' }, message: { state: true } };
+  static override properties = {
+    link: {},
+    roomName: { attribute: 'room-name' },
+    message: { state: true },
+    confirmingRotation: { state: true },
+  };
   static override styles = [
     baseStyles,
     controlStyles,
@@ -41,6 +46,9 @@ export class EDNetSharePanel extends LitElement {
         margin: 0;
         justify-self: center;
       }
+      .rotation {
+        margin-top: var(--ed-gap, 12px);
+      }
       figcaption {
         text-align: center;
         font-size: 0.875rem;
@@ -52,6 +60,7 @@ export class EDNetSharePanel extends LitElement {
   declare link: string;
   declare roomName: string;
   declare message: { readonly text: string; readonly ok: boolean } | null;
+  declare confirmingRotation: boolean;
   /** Overridden by tests; defaults to the browser's. */
   copyEnvironment: CopyEnvironment | undefined;
   shareTarget: ShareTarget | null | undefined;
@@ -61,6 +70,7 @@ export class EDNetSharePanel extends LitElement {
     this.link = '';
     this.roomName = '';
     this.message = null;
+    this.confirmingRotation = false;
   }
 
   override render() {
@@ -87,7 +97,27 @@ export class EDNetSharePanel extends LitElement {
           </figure>
         </div>
       </section>
+      <section class="card rotation" aria-labelledby="rotate-heading">
+        <h2 id="rotate-heading">Replace the room key</h2>
+        <p class="hint">
+          If the link reached someone it should not have, make a new one. The room and its data stay; devices that have
+          only the old link can no longer join, and members must get the new link from you.
+        </p>
+        ${this.confirmingRotation
+          ? html`<div class="actions" role="group" aria-label="Confirm replacing the room key">
+              <button type="button" class="danger" @click=${this.#rotate}>Replace the key now</button>
+              <button type="button" class="secondary" @click=${() => (this.confirmingRotation = false)}>Cancel</button>
+            </div>`
+          : html`<div class="actions">
+              <button type="button" class="secondary" @click=${() => (this.confirmingRotation = true)}>Make a new link…</button>
+            </div>`}
+      </section>
     `;
+  }
+
+  #rotate(): void {
+    this.confirmingRotation = false;
+    this.dispatchEvent(new CustomEvent('rotate-room-key', { bubbles: true, composed: true }));
   }
 
   async #copy(): Promise<void> {
@@ -120,5 +150,9 @@ customElements.define('ednet-share-panel', EDNetSharePanel);
 declare global {
   interface HTMLElementTagNameMap {
     'ednet-share-panel': EDNetSharePanel;
+  }
+  interface HTMLElementEventMap {
+    /** The user asked for a new room key (and so a new link) for the open room. */
+    'rotate-room-key': CustomEvent<void>;
   }
 }

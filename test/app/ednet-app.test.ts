@@ -147,6 +147,22 @@ describe('ednet-app', () => {
     expect(log.slice(-2)).to.deep.equal(['open alpha', 'offline alpha true']);
   });
 
+  it('replaces the room key: the same room reopens under a new secret, and the link and recent rooms follow', async () => {
+    location.hash = hashOf({ roomId: 'alpha', secret });
+    await until(() => app.session !== null);
+    await app.updateComplete;
+    const page = app.shadowRoot!.querySelector('ednet-room-page')!;
+    page.dispatchEvent(new CustomEvent('rotate-room-key', { bubbles: true, composed: true }));
+    await until(() => opened.length === 2 && app.session?.room === opened[1]);
+    expect(log).to.deep.equal(['open alpha', 'close alpha', 'open alpha']);
+    const rotated = opened[1]!;
+    expect(rotated.roomId).to.equal('alpha');
+    expect(rotated.secret).to.not.equal(secret);
+    expect(rotated.secret).to.match(/^[A-Za-z0-9_-]{43}$/);
+    expect(location.hash).to.equal(hashOf(rotated));
+    expect(app.recentRooms.get('alpha')?.secret).to.equal(rotated.secret);
+  });
+
   it('shows why a room could not be opened and offers to try again', async () => {
     let fail = true;
     app.openSession = async (room) => {

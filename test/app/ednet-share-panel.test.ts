@@ -21,6 +21,23 @@ const status = (element: EDNetSharePanel) => element.shadowRoot!.querySelector('
 describe('ednet-share-panel', () => {
   afterEach(() => document.querySelectorAll('ednet-share-panel').forEach((element) => element.remove()));
 
+  it('replaces the room key only after a confirmation', async () => {
+    const element = await panel();
+    let requests = 0;
+    element.addEventListener('rotate-room-key', () => requests++);
+    button(element, 'Make a new link…')!.click();
+    await element.updateComplete;
+    button(element, 'Cancel')!.click();
+    await element.updateComplete;
+    expect(requests).to.equal(0);
+    button(element, 'Make a new link…')!.click();
+    await element.updateComplete;
+    button(element, 'Replace the key now')!.click();
+    await element.updateComplete;
+    expect(requests).to.equal(1);
+    expect(button(element, 'Replace the key now')).to.equal(undefined);
+  });
+
   it('shows the link and a QR code of it', async () => {
     const element = await panel();
     expect(element.shadowRoot!.querySelector('input')!.value).to.equal(link);
