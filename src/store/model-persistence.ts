@@ -35,14 +35,24 @@ export interface ModelPersistenceOptions {
   readonly identity?: NodeIdentity;
   /** First retry delay after a failed save (doubling up to a minute). Default 2 s. */
   readonly retryDelayMs?: number;
+  /**
+   * A save waits until no change arrived for this long, so a burst of changes arriving in
+   * separate tasks (the parts of a large delta) is saved in few transactions. Default 25 ms.
+   */
+  readonly saveDelayMs?: number;
+  /** The longest a change waits to be saved while changes keep arriving. Default 400 ms. */
+  readonly maxSaveDelayMs?: number;
 }
 
 const MAX_RETRY_DELAY_MS = 60_000;
+const SAVE_DELAY_MS = 25;
+const MAX_SAVE_DELAY_MS = 400;
 
 /**
  * Keeps one model and its stored copy in step. `load()` joins what is stored into the model (call
  * it before any network activity); afterwards every change, local or remote, is saved: changed
- * entities are batched per event-loop turn and joined into storage in one transaction. Commits by
+ * entities are batched until changes pause (at most `maxSaveDelayMs`) and joined into storage in one
+ * transaction; the page going hidden or away saves at once. Commits by
  * other tabs are read back and joined into the model, so every tab shows every tab's writes.
  * Failed saves keep their changes pending and are retried; nothing is dropped.
  */
@@ -52,7 +62,11 @@ export class ModelPersistence {
   #inFlight = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #saving: Promise<StorageError | null> | null = null;
-  #scheduled = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the oldest change not yet in a save arrived. */
+  #waitingSince: number | undefined;
+  /** A change arrived since the save timer was armed. */
+  #changedSinceArmed = false;
   #refreshQueued = false;
   #seenCommit = 0;
   #applying = false;
@@ -76,6 +90,7 @@ export class ModelPersistence {
         if (this.#loaded && (modelId === null || modelId === model.modelId)) this.#queueRefresh();
       }),
       storage.onProblem((problem) => this.#onProblem(problem)),
+      watchPageHidden(() => this.#saveNow()),
     ];
   }
 
@@ -127,6 +142,7 @@ export class ModelPersistence {
   close(): void {
     this.#closed = true;
     clearTimeout(this.#retryTimer);
+    clearTimeout(this.#timer);
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.#events.clear();
   }
@@ -157,20 +173,42 @@ export class ModelPersistence {
     this.#emitError(problem);
   }
 
+  // Saves once changes pause for `saveDelayMs`, or `maxSaveDelayMs` after the oldest waiting
+  // change. Each part of a large delta arrives in its own task: saving after each one would read,
+  // clone and write the same entities again and again, and hold up the next part.
   #schedule(): void {
-    if (this.#scheduled || this.#closed) return;
-    this.#scheduled = true;
-    // One transaction per event-loop turn: a burst of edits in one task is saved together.
-    queueMicrotask(() => {
-      this.#scheduled = false;
-      if (!this.#saving) void this.#flush();
-    });
+    if (this.#closed) return;
+    this.#changedSinceArmed = true;
+    this.#waitingSince ??= now();
+    if (this.#timer === undefined)
+      this.#arm(Math.min(this.options.saveDelayMs ?? SAVE_DELAY_MS, this.options.maxSaveDelayMs ?? MAX_SAVE_DELAY_MS));
+  }
+
+  #arm(delay: number): void {
+    this.#changedSinceArmed = false;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (this.#closed || this.#saving) return; // the running save schedules what waits when it ends
+      const quiet = this.options.saveDelayMs ?? SAVE_DELAY_MS;
+      const left = (this.options.maxSaveDelayMs ?? MAX_SAVE_DELAY_MS) - (now() - (this.#waitingSince ?? now()));
+      if (this.#changedSinceArmed && left > 0) this.#arm(Math.min(quiet, left));
+      else void this.#flush();
+    }, delay);
+  }
+
+  // The page is going away or hidden (and may be discarded): save what waits without delay.
+  #saveNow(): void {
+    if (this.#closed || !this.#dirty.size) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (!this.#saving) void this.#flush();
   }
 
   // Saves everything dirty in one merge. Resolves with the failure, if any (never rejects).
   #flush(): Promise<StorageError | null> {
     const saving = this.#enqueue(async () => {
       if (!this.#dirty.size || this.#closed) return null;
+      this.#waitingSince = undefined;
       const oids = [...this.#dirty];
       this.#dirty.clear();
       this.#inFlight = oids.length;
@@ -197,8 +235,8 @@ export class ModelPersistence {
       }
     }).finally(() => {
       if (this.#saving === saving) this.#saving = null;
-      // Changes made while this save was running.
-      if (this.#dirty.size && !this.#retryTimer) this.#schedule();
+      // Changes made while this save was running: they have waited already, so no quiet period.
+      if (this.#dirty.size && !this.#retryTimer && this.#timer === undefined && !this.#closed) this.#arm(0);
     });
     this.#saving = saving;
     return saving;
@@ -265,4 +303,21 @@ export class ModelPersistence {
   #emitError(error: StorageError): void {
     this.#events.emit({ type: 'error', modelId: this.model.modelId, error });
   }
+}
+
+const now = (): number => (typeof performance === 'undefined' ? Date.now() : performance.now());
+
+// Calls `save` when the page is hidden or goes away (it may be discarded without another task);
+// does nothing outside a window.
+function watchPageHidden(save: () => void): () => void {
+  if (typeof window === 'undefined' || typeof document === 'undefined') return () => undefined;
+  const onVisibility = (): void => {
+    if (document.visibilityState === 'hidden') save();
+  };
+  window.addEventListener('pagehide', save);
+  document.addEventListener('visibilitychange', onVisibility);
+  return () => {
+    window.removeEventListener('pagehide', save);
+    document.removeEventListener('visibilitychange', onVisibility);
+  };
 }

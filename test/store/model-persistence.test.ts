@@ -135,6 +135,60 @@ for (const [backend, makeBackend] of backends) {
       expect(entitiesOf(await freshLoad(room.open()))).to.equal(entitiesOf(tab.model));
     });
 
+    it('saves a burst of remote batches arriving in separate tasks in fewer transactions than batches, every change in the end', async () => {
+      const storage = room.open();
+      let merges = 0;
+      const merge = storage.merge.bind(storage);
+      storage.merge = (modelId: string, entities: readonly EntityState[], version: VersionVector) => {
+        merges++;
+        return merge(modelId, entities, version);
+      };
+      const model = election('carol');
+      const persistence = new ModelPersistence(model, storage, { saveDelayMs: 1000, maxSaveDelayMs: 5000 });
+      const savedOids = new Set<string>();
+      persistence.onEvent((event) => {
+        if (event.type === 'saved') for (const oid of event.oids) savedOids.add(oid);
+      });
+      await persistence.load();
+      const bob = election('bob');
+      const batches = 20;
+      for (let i = 0; i < batches; i++) {
+        bob.create('Candidate', { name: `remote ${i}` });
+        model.applyChanges(bob.getDelta(model.version));
+        // Each batch in its own task, as the parts of a delta arrive from a data channel.
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      await persistence.whenSaved();
+      expect(merges).to.be.greaterThan(0).and.lessThan(batches);
+      expect(savedOids.size).to.equal(batches);
+      expect(persistence.pending).to.equal(0);
+      persistence.close();
+      storage.close();
+      expect(entitiesOf(await freshLoad(room.open()))).to.equal(entitiesOf(model));
+    });
+
+    it('saves on its own while changes keep arriving, at the latest maxSaveDelayMs after a change', async () => {
+      const storage = room.open();
+      const model = election('carol');
+      // Changes never pause for a whole minute here: only the cap makes the saves happen.
+      const persistence = new ModelPersistence(model, storage, { saveDelayMs: 60_000, maxSaveDelayMs: 20 });
+      const events: PersistenceEvent[] = [];
+      persistence.onEvent((event) => events.push(event));
+      await persistence.load();
+      const bob = election('bob');
+      let i = 0;
+      while (!events.some((event) => event.type === 'saved')) {
+        bob.create('Candidate', { name: `remote ${i++}` });
+        model.applyChanges(bob.getDelta(model.version));
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      // The last changes are saved without a pause of a minute and without whenSaved().
+      await eventually(() => persistence.pending === 0);
+      persistence.close();
+      storage.close();
+      expect(entitiesOf(await freshLoad(room.open()))).to.equal(entitiesOf(model));
+    });
+
     it('never reuses a sequence number after a reload, even for writes that were never saved', async () => {
       const first = await openTab();
       const ada = first.model.create('Candidate', { name: 'Ada' });
