@@ -103,6 +103,8 @@ export class EDNetP2PNode {
   private persistence: NodeStatus['persistence'] = 'unknown';
   private storageError: string | null = null;
   private roomKeyProblem: string | null = null;
+  /** The last refusal of each connected peer's input, for the status. */
+  private readonly lastRefusals = new Map<NodeId, string>();
   private lastStatus: NodeStatus;
   private lastStatusKey = '';
   private statusScheduled = false;
@@ -375,8 +377,11 @@ export class EDNetP2PNode {
       this.events.emit('sync-progress', progress);
     } else if (event.type === 'changes-applied' && event.result.conflicts.length > 0) {
       this.events.emit('conflict-detected', { modelId: event.modelId, conflicts: event.result.conflicts });
-    } else if (event.type === 'peer-removed' && this.receiving?.peerId === event.peerId) {
-      this.receiving = null;
+    } else if (event.type === 'peer-offence') {
+      this.lastRefusals.set(event.peerId, event.reason);
+    } else if (event.type === 'peer-removed') {
+      this.lastRefusals.delete(event.peerId);
+      if (this.receiving?.peerId === event.peerId) this.receiving = null;
     }
     this.scheduleStatus();
   }
@@ -404,6 +409,8 @@ export class EDNetP2PNode {
         displayName: peer.name,
         via: peer.via,
         inSync: peer.models.every((model) => model.inSync),
+        refused: peer.offences,
+        lastRefusal: this.lastRefusals.get(peer.peerId) ?? null,
       }));
     let unsent = 0;
     let unsaved = 0;

@@ -73,6 +73,10 @@ export interface PeerInfo {
   readonly via: string;
   /** True when every shared model has exactly the same version on both sides. */
   readonly inSync: boolean;
+  /** Messages or changes from this peer that were refused (invalid, or breaking the model's rules). */
+  readonly refused: number;
+  /** Why the last one was refused, in words; null if none was. */
+  readonly lastRefusal: string | null;
 }
 
 /** The typed events of an `EDNetP2PNode`'s `EventBus`. */

@@ -342,6 +342,9 @@ export class EdnetStatusBar extends LitElement {
               <span class="dot" aria-hidden="true"></span>
               <span class="wrap">${peer.displayName || shortId(peer.peerId)}</span>
               <span class="muted">via ${peer.via}, ${peer.inSync ? 'in sync' : 'syncing'}</span>
+              ${peer.refused > 0
+                ? html`<span class="refused error">${plural(peer.refused, 'message')} refused${peer.lastRefusal ? html`, last: ${peer.lastRefusal}` : nothing}</span>`
+                : nothing}
             </li>`,
         )}
       </ul>

@@ -176,6 +176,20 @@ describe('EDNetP2PNode', () => {
     expect(result.messagesSent).to.be.greaterThan(0);
   });
 
+  it('lists what it refused from a peer, with the reason, next to that peer', async () => {
+    const [a] = await startPeers('node-a');
+    const mallory = new MemoryTransport(network, asNodeId('mallory'));
+    const connection = await mallory.connect(asNodeId('node-a'));
+    const send = (value: unknown) => connection.send(new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value)));
+    await send({ t: 'hello', protocols: [1], node: 'mallory', models: {} });
+    await statusWhere(a!.node, (s) => s.peers.some((p) => p.peerId === 'mallory'));
+    await send('not json at all');
+    const status = await statusWhere(a!.node, (s) => s.peers.some((p) => p.refused === 1));
+    const peer = status.peers.find((p) => p.peerId === 'mallory')!;
+    expect(peer.lastRefusal).to.match(/JSON/);
+    expect(a!.model.version.isEmpty()).to.equal(true);
+  });
+
   it('refuses a second model with the same id and leaves the first registered', async () => {
     const [a] = await startPeers('node-a');
     const other = new ElectoralSystemModel({ modelId: MODEL, nodeId: asNodeId('node-a') });

@@ -43,7 +43,7 @@ describe('ednet-conflicts-panel', () => {
     const { alice, merge } = concurrentRename();
     const panel = await mount('ednet-conflicts-panel', {
       model: alice,
-      peers: [{ peerId: 'bob' as NodeId, displayName: 'Bob B.', via: 'webrtc', inSync: true }],
+      peers: [{ peerId: 'bob' as NodeId, displayName: 'Bob B.', via: 'webrtc', inSync: true, refused: 0, lastRefusal: null }],
     });
     expect(textOf(panel)).to.contain('No conflicts');
     merge();

@@ -13,8 +13,8 @@ function status(overrides: Partial<NodeStatus> = {}): NodeStatus {
     online: true,
     signaling: 'connected',
     peers: [
-      { peerId: 'bob-node-0123456789' as NodeId, displayName: 'Bob', via: 'webrtc', inSync: true },
-      { peerId: 'carol-node-0123456789' as NodeId, displayName: null, via: 'broadcast-channel', inSync: false },
+      { peerId: 'bob-node-0123456789' as NodeId, displayName: 'Bob', via: 'webrtc', inSync: true, refused: 0, lastRefusal: null },
+      { peerId: 'carol-node-0123456789' as NodeId, displayName: null, via: 'broadcast-channel', inSync: false, refused: 0, lastRefusal: null },
     ],
     unsentChanges: 3,
     unsavedChanges: 1,
@@ -85,7 +85,7 @@ describe('ednet-status-bar', () => {
   it('renders peer-supplied names as text, never as markup', async () => {
     const hostile = '<img src=x onerror="window.__pwned=1">';
     const bar = await mount('ednet-status-bar', {
-      status: status({ peers: [{ peerId: 'mallory' as NodeId, displayName: hostile, via: 'webrtc', inSync: true }] }),
+      status: status({ peers: [{ peerId: 'mallory' as NodeId, displayName: hostile, via: 'webrtc', inSync: true, refused: 0, lastRefusal: null }] }),
     });
     expect(bar.shadowRoot!.querySelector('img')).to.equal(null);
     expect(textOf(bar)).to.contain(hostile);
@@ -152,6 +152,14 @@ describe('ednet-status-bar', () => {
     const bar = await mount('ednet-status-bar', { status: status() });
     expect(getComputedStyle(find(bar, 'button.toggle')).display).to.equal('none');
     expect(getComputedStyle(find(bar, '#details')).display).not.to.equal('none');
+  });
+
+  it('shows what was refused from a peer, and why, as text', async () => {
+    const peer = { peerId: 'mallory' as NodeId, displayName: 'Mallory', via: 'webrtc', inSync: true, refused: 3, lastRefusal: 'delta: bad seq <b>' };
+    const bar = await mount('ednet-status-bar', { status: status({ peers: [peer] }) });
+    const refused = find(bar, '.refused');
+    expect(refused.textContent).to.contain('3 messages refused, last: delta: bad seq <b>');
+    expect(refused.querySelector('b')).to.equal(null);
   });
 
   it('says when a peer of the room holds another room key', async () => {

@@ -74,8 +74,8 @@ bar.status = {
   online: true,
   signaling: 'connected',
   peers: [
-    { peerId: 'bob-81d2e0' as NodeId, displayName: 'Bob', via: 'webrtc', inSync: true },
-    { peerId: 'carol-5c0b7a' as NodeId, displayName: null, via: 'broadcast-channel', inSync: false },
+    { peerId: 'bob-81d2e0' as NodeId, displayName: 'Bob', via: 'webrtc', inSync: true, refused: 0, lastRefusal: null },
+    { peerId: 'carol-5c0b7a' as NodeId, displayName: null, via: 'broadcast-channel', inSync: false, refused: 0, lastRefusal: null },
   ],
   unsentChanges: 3,
   unsavedChanges: 0,
@@ -91,7 +91,7 @@ const explorer = document.createElement('ednet-model-explorer');
 explorer.model = books;
 const conflicts = document.createElement('ednet-conflicts-panel');
 conflicts.model = books;
-conflicts.peers = [{ peerId: 'bob' as NodeId, displayName: 'Bob', via: 'webrtc', inSync: true }];
+conflicts.peers = [{ peerId: 'bob' as NodeId, displayName: 'Bob', via: 'webrtc', inSync: true, refused: 0, lastRefusal: null }];
 
 for (const element of [bar, view, explorer, conflicts]) {
   const section = document.createElement('section');
