@@ -64,7 +64,10 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
     // A bad secret fails here, before anything is stored or sent.
     const keys = await deriveRoomKeys(room.roomId, room.secret);
     const device = await DeviceIdentity.load();
-    const identity = await NodeIdentity.claim(storage, { newNodeId: () => device.newNodeId() });
+    const identity = await NodeIdentity.claim(storage, {
+      newNodeId: () => device.newNodeId(),
+      canReuse: (nodeId) => device.ownsNodeId(nodeId),
+    });
     cleanups.push(() => identity.release());
     const model = new ElectoralSystemModel({ modelId: ELECTORAL_MODEL_ID, nodeId: identity.nodeId, firstSeq: identity.firstSeq });
     const persistence = new ModelPersistence(model, storage, { identity });
@@ -123,7 +126,11 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
         const ack = node.acknowledgedOwnSeq(ELECTORAL_MODEL_ID);
         if (ack <= savedAck) return;
         savedAck = ack;
-        storage.writeMetadata({ acknowledgedOwnSeq: { ...metadata.acknowledgedOwnSeq, [ackKey]: ack } }).catch(() => undefined);
+        // Other tabs keep their own entries in the same record: read it again just before writing.
+        storage
+          .readMetadata()
+          .then((now) => storage.writeMetadata({ acknowledgedOwnSeq: { ...now.acknowledgedOwnSeq, [ackKey]: ack } }))
+          .catch(() => undefined);
       }),
     );
     await node.start();

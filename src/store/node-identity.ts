@@ -15,6 +15,11 @@ export interface NodeIdentityOptions {
   readonly reserveBlock?: number;
   /** Makes the id of a new identity (default: 21 random URL-safe characters). */
   readonly newNodeId?: () => NodeId;
+  /**
+   * Whether a stored identity may be taken back; default all. With node ids derived from a device
+   * key, ids stored before (or by another key) must not be reused: peers would refuse them.
+   */
+  readonly canReuse?: (nodeId: NodeId) => boolean;
 }
 
 /** The default number of own sequence numbers reserved at a time. */
@@ -57,6 +62,7 @@ export class NodeIdentity {
     if (!Number.isSafeInteger(block) || block < 2) throw new Error('reserveBlock must be an integer of at least 2');
     const stored = (await storage.identities()).sort((a, b) => b.lastClaimedAt - a.lastClaimedAt);
     for (const { nodeId } of stored) {
+      if (options.canReuse && !options.canReuse(nodeId)) continue;
       const unlock = await tryLock(locks, lockName(storage, nodeId));
       if (unlock) return NodeIdentity.#reserve(storage, nodeId, block, unlock);
     }

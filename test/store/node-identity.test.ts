@@ -41,6 +41,20 @@ describe('NodeIdentity', () => {
     expect(await adapters[0]!.identities()).to.have.length(2);
   });
 
+  it('never takes back a stored identity the caller may not reuse (an id of another key), and mints one instead', async () => {
+    const old = await claim(open());
+    old.release();
+    await lockReleased(old.nodeId);
+    const identity = await NodeIdentity.claim(open(), {
+      reserveBlock: 100,
+      newNodeId: () => asNodeId('device-key-tab-1'),
+      canReuse: (nodeId) => nodeId.startsWith('device-key-'),
+    });
+    held.push(identity);
+    expect(identity.nodeId).to.equal('device-key-tab-1');
+    expect((await adapters[0]!.identities()).map((stored) => stored.nodeId)).to.have.members([old.nodeId, 'device-key-tab-1']);
+  });
+
   it('never hands out a sequence number twice: a new session starts above the old reservation', async () => {
     const storage = open();
     const first = await claim(storage);
