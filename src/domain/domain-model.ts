@@ -410,27 +410,22 @@ export class DomainModel implements SynchronizableDomainModel {
   loadState(entities: readonly EntityState[], version: VersionVector): ApplyChangesResult {
     const rejected: RejectedChange[] = [];
     const touched = newTouched();
-    let applied = 0;
-    let ignored = 0;
+    const counts = { applied: 0, ignored: 0 };
     for (const raw of entities) {
       const state = decodeEntityState(raw);
-      const changes = isDecodeError(state) ? [] : stateToChanges(state);
-      const problem = isDecodeError(state)
-        ? state.error
-        : (this.#state.conceptProblem(state.entityType) ?? changes.map((c) => this.#state.changeProblem(c, undefined, Infinity, true)).find(Boolean));
-      if (problem) {
-        rejected.push({ change: raw, reason: problem });
+      if (isDecodeError(state)) {
+        rejected.push({ change: raw, reason: state.error });
         continue;
       }
-      for (const change of changes) {
-        if (this.#state.ingest(change, version, touched)) applied++;
-        else ignored++;
-      }
+      // Checked once per entity, then joined register by register without making changes.
+      const problem = this.#state.storedStateProblem(state);
+      if (problem) rejected.push({ change: raw, reason: problem });
+      else this.#state.joinState(state, version, touched, counts);
     }
     if (!rejected.length) this.#state.version.mergeWith(version);
     const conflicts = this.#state.settle(touched);
     this.#emit('remote', touched);
-    return { applied, ignored, rejected, conflicts, complete: rejected.length === 0 };
+    return { applied: counts.applied, ignored: counts.ignored, rejected, conflicts, complete: rejected.length === 0 };
   }
 
   /**

@@ -11,7 +11,7 @@ import { AttributeIndex } from './attribute-index.js';
 import { typeProblem } from './attribute-rules.js';
 import { type AttributeSchema, DELETED, type DomainSchema, deletedAttribute } from './domain-schema.js';
 import { EntityRecord } from './entity-record.js';
-import type { AttributeChange, AttributeValue, AttributeWrite, ChildAddChange, Conflict, ModelChange } from './model-change.js';
+import type { AttributeChange, AttributeValue, AttributeWrite, ChildAddChange, Conflict, EntityState, ModelChange } from './model-change.js';
 import { TouchKind, TouchLog } from './touch-log.js';
 
 /** What one local operation or one merge touched: for events, conflicts and results. */
@@ -206,7 +206,8 @@ export class ReplicaState {
     const concept = this.schema.concepts.get(change.entityType)!;
     const record = this.records.get(change.oid) ?? new EntityRecord(change.oid, concept);
     if (change.kind === 'attribute') {
-      const register = record.registers.get(change.attribute) ?? new LWWRegister<AttributeValue>();
+      const register = record.registers.get(change.attribute);
+      if (!register) return this.#joinNewRegister(record, change.attribute, change.writes, touched);
       return this.joinRegister(record, change.attribute, register, change.writes, context ?? writesContext(change), touched);
     }
     const set = record.relations.get(change.relation) ?? new AWSet<string>();
@@ -253,6 +254,89 @@ export class ReplicaState {
     touched.registers.set(register, [record, attribute]);
     touched.records.add(record);
     return true;
+  }
+
+  // The join of remote writes into a register this record does not have yet: an empty register
+  // keeps every write this replica has not seen (whatever the sender's context), so the join
+  // reduces to a filter, without a register to join into and a result to compare.
+  #joinNewRegister(record: EntityRecord, attribute: string, writes: readonly AttributeWrite[], touched: Touched): boolean {
+    const version = this.version;
+    let kept = writes;
+    for (const write of writes)
+      if (version.covers(write.dot)) {
+        kept = writes.filter((w) => !version.covers(w.dot));
+        break;
+      }
+    if (!kept.length) return false;
+    const register = new LWWRegister<AttributeValue>();
+    // One write, the usual case: `resolve` stores it as an exact one-element array, where the
+    // constructor would push it into an array with room for 17.
+    if (kept.length === 1) register.resolve(kept[0]!);
+    else register.join(kept, version, version);
+    if (!this.records.has(record.oid)) this.addRecord(record);
+    record.registers.set(attribute, register);
+    for (const write of register.writes) {
+      this.#log.record(write.dot.node, write.dot.seq, record, attribute, TouchKind.attribute);
+      // Checked against the drift limit already (or from trusted storage): the clock may pass it.
+      this.clock.witness(write.ts);
+    }
+    this.#registerChanged(record, attribute, undefined);
+    touched.registers.set(register, [record, attribute]);
+    touched.records.add(record);
+    return true;
+  }
+
+  /**
+   * The model's checks on one decoded entity state from this replica's own storage, once per
+   * entity rather than once per register: known concept (the one of the entity held already),
+   * the entity cap, known attributes and relations, value types and the string cap. Stored state
+   * is trusted for clocks and dots (see `changeProblem`).
+   */
+  storedStateProblem(state: EntityState): string | undefined {
+    const concept = this.schema.concepts.get(state.entityType);
+    if (!concept) return `unknown concept ${state.entityType}`;
+    const existing = this.records.get(state.oid);
+    if (existing && existing.concept !== concept) return `entity ${state.oid} is a ${existing.concept.name}, not a ${concept.name}`;
+    if (!existing && this.records.size >= this.maxEntities) return `the model holds the maximum of ${this.maxEntities} entities`;
+    for (const name of Object.keys(state.attributes)) {
+      const attribute = name === DELETED ? this.#deletedSchemas.get(concept.name) : concept.attributes.get(name);
+      if (!attribute) return `unknown attribute ${concept.name}.${name}`;
+      for (const write of state.attributes[name]!) {
+        const problem = typeProblem(attribute, write.value, this.schema.maxStringLength);
+        if (problem) return `${concept.name}.${attribute.name}: ${problem}`;
+      }
+    }
+    for (const name of Object.keys(state.children)) if (!concept.children.has(name)) return `unknown relation ${concept.name}.${name}`;
+    for (const name of Object.keys(state.removals ?? {})) if (!concept.children.has(name)) return `unknown relation ${concept.name}.${name}`;
+    return undefined;
+  }
+
+  /**
+   * Joins one entity state checked by `storedStateProblem`, with `context` as its causal context:
+   * each register and relation as `ingest` would join the changes of `stateToChanges`, without
+   * making them. Counts each register and relation in `counts` as applied or ignored.
+   */
+  joinState(state: EntityState, context: VersionVector, touched: Touched, counts: { applied: number; ignored: number }): void {
+    const { entityType, oid } = state;
+    const record = this.records.get(oid) ?? new EntityRecord(oid, this.schema.concepts.get(entityType)!);
+    for (const attribute of Object.keys(state.attributes)) {
+      const writes = state.attributes[attribute]!;
+      const register = record.registers.get(attribute);
+      const changed = register
+        ? this.joinRegister(record, attribute, register, writes, context, touched)
+        : this.#joinNewRegister(record, attribute, writes, touched);
+      if (changed) counts.applied++;
+      else counts.ignored++;
+    }
+    const removals = state.removals;
+    if (!removals && !Object.keys(state.children).length) return;
+    for (const relation of new Set([...Object.keys(state.children), ...Object.keys(removals ?? {})])) {
+      const items = Object.hasOwn(state.children, relation) ? state.children[relation]! : [];
+      const marks = removals && Object.hasOwn(removals, relation) ? removals[relation]! : [];
+      const change: ModelChange = { kind: 'children', entityType, oid, relation, items, ...(marks.length ? { removals: marks } : {}) };
+      if (this.ingest(change, context, touched)) counts.applied++;
+      else counts.ignored++;
+    }
   }
 
   /**

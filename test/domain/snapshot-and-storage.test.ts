@@ -83,6 +83,41 @@ describe('DomainModel: snapshots and storage hooks', () => {
     expect(reloaded.version.isEmpty()).to.equal(true);
   });
 
+  it('loadState checks every stored entity whole: one bad register or relation skips the entity, never part of it', () => {
+    const alice = library('alice');
+    const ada = alice.create('Author', { name: 'Ada', rating: 4 });
+    const book = alice.create('Book', { title: 'T' });
+    ada.addChild('works', book);
+    const [adaState, bookState] = alice.getEntityStates([ada.oid, book.oid]) as [EntityState, EntityState];
+    const write = adaState.attributes.rating![0]!;
+    const bad: Array<[EntityState, string]> = [
+      [{ ...adaState, oid: 'a1', attributes: { ...adaState.attributes, rating: [{ ...write, value: 'five' }] } }, 'Author.rating: expected a finite number, got "five"'],
+      [{ ...adaState, oid: 'a2', attributes: { ...adaState.attributes, shoeSize: [write] } }, 'unknown attribute Author.shoeSize'],
+      [{ ...adaState, oid: 'a3', children: { ...adaState.children, friends: [] } }, 'unknown relation Author.friends'],
+      [{ ...adaState, oid: 'a4', removals: { fans: [write.dot] } }, 'unknown relation Author.fans'],
+      [{ ...bookState, oid: ada.oid }, `entity ${ada.oid} is a Author, not a Book`],
+    ];
+    const reloaded = library('alice');
+    const result = reloaded.loadState([adaState, bookState, ...bad.map(([state]) => state)], alice.version);
+    expect(result.rejected.map((r) => r.reason)).to.deep.equal(bad.map(([, reason]) => reason));
+    expect(result.rejected.map((r) => r.change)).to.deep.equal(bad.map(([state]) => state));
+    for (const oid of ['a1', 'a2', 'a3', 'a4']) expect(reloaded.get(oid, { includeDeleted: true })).to.equal(undefined);
+    expect(reloaded.getEntityStates()).to.deep.equal([adaState, bookState].sort((a, b) => (a.oid < b.oid ? -1 : 1)));
+    expect(reloaded.version.isEmpty()).to.equal(true);
+  });
+
+  it('loadState counts each register and relation as applied, or ignored when already held', () => {
+    const alice = library('alice');
+    const ada = alice.create('Author', { name: 'Ada' });
+    ada.addChild('works', alice.create('Book', { title: 'T' }));
+    const states = alice.getEntityStates();
+    const parts = states.reduce((sum, state) => sum + Object.keys(state.attributes).length + Object.keys(state.children).length, 0);
+    const reloaded = library('alice');
+    expect(reloaded.loadState(states, alice.version)).to.deep.include({ applied: parts, ignored: 0, complete: true });
+    expect(reloaded.loadState(states, alice.version)).to.deep.include({ applied: 0, ignored: parts, complete: true });
+    expect(canonical(reloaded)).to.equal(canonical(alice));
+  });
+
   describe('mergeEntityStates', () => {
     // Three tabs edit one entity concurrently; their stored states and versions are then joined.
     const op = fc.record({ tab: fc.nat(2), attribute: fc.constantFrom('name', 'rating'), value: fc.integer({ min: 1, max: 5 }), sync: fc.nat(3) });
