@@ -95,6 +95,31 @@ describe('DomainModel: local operations', () => {
     expect(model.findBy('Author', 'email', 'b@x.org').map((e) => e.getAttribute('name'))).to.deep.equal(['Third']);
   });
 
+  it('findBy follows a reference shared by several entities as values move, are merged in and are cleared', () => {
+    const model = library('alice');
+    const ada = model.create('Author', { name: 'Ada' });
+    const bob = model.create('Author', { name: 'Bob' });
+    const titles = (author: string) => model.findBy('Book', 'author', author).map((e) => e.getAttribute('title')).sort();
+    const one = model.create('Book', { title: 'One', author: ada.oid });
+    const two = model.create('Book', { title: 'Two', author: ada.oid });
+    const three = model.create('Book', { title: 'Three', author: ada.oid });
+    expect(titles(ada.oid)).to.deep.equal(['One', 'Three', 'Two']);
+    two.setAttribute('author', bob.oid);
+    three.setAttribute('author', bob.oid);
+    expect(titles(ada.oid)).to.deep.equal(['One']);
+    expect(titles(bob.oid)).to.deep.equal(['Three', 'Two']);
+    one.setAttribute('author', null);
+    three.setAttribute('author', ada.oid);
+    expect(titles(ada.oid)).to.deep.equal(['Three']);
+    expect(titles(bob.oid)).to.deep.equal(['Two']);
+    two.setAttribute('author', ada.oid);
+    expect(titles(bob.oid)).to.deep.equal([]);
+    const copy = library('bob');
+    copy.applyChanges(model.getDelta(copy.version));
+    expect(copy.findBy('Book', 'author', ada.oid).map((e) => e.getAttribute('title')).sort()).to.deep.equal(['Three', 'Two']);
+    expect(copy.findBy('Book', 'author', bob.oid).count).to.equal(0);
+  });
+
   it('managed attributes are for subclasses', () => {
     class Stamped extends DomainModel {
       stamp(oid: string) {
