@@ -360,18 +360,20 @@ export class ReplicaState {
     const registers = new Map<LWWRegister<AttributeValue>, readonly [EntityRecord, string]>();
     const relations = new Map<AWSet<string>, readonly [EntityRecord, string]>();
     const adds: ChildAddChange[] = [];
-    this.#log.forEachSince(since, (node, entry) => {
-      const { record, field } = entry;
-      const dot = { node, seq: entry.seq };
-      if (entry.kind === TouchKind.attribute) {
+    // One dot object for the checks; only the adds that are sent get their own.
+    const dot: { node: NodeId; seq: number } = { node: this.nodeId, seq: 0 };
+    this.#log.forEachSince(since, (node, seq, record, field, kind, child) => {
+      dot.node = node;
+      dot.seq = seq;
+      if (kind === TouchKind.attribute) {
         const register = record.registers.get(field);
         if (register && !registers.has(register) && register.holds(dot)) registers.set(register, [record, field]);
         return;
       }
       const set = record.relations.get(field);
-      if (set && entry.kind === TouchKind.removal && set.hasMark(dot)) relations.set(set, [record, field]);
-      if (set && entry.kind === TouchKind.add && set.holds(entry.child!, dot))
-        adds.push({ kind: 'child-add', entityType: record.concept.name, oid: record.oid, relation: field, child: entry.child!, dot });
+      if (set && kind === TouchKind.removal && set.hasMark(dot)) relations.set(set, [record, field]);
+      if (set && kind === TouchKind.add && set.holds(child!, dot))
+        adds.push({ kind: 'child-add', entityType: record.concept.name, oid: record.oid, relation: field, child: child!, dot: { node, seq } });
     });
     return changesOf({ registers, relations, adds, records: new Set() });
   }

@@ -5,17 +5,6 @@ import type { EntityRecord } from './entity-record.js';
 export const TouchKind = { attribute: 0, add: 1, removal: 2 } as const;
 export type TouchKind = (typeof TouchKind)[keyof typeof TouchKind];
 
-/** One logged operation of one node. */
-export interface TouchEntry {
-  readonly seq: number;
-  readonly record: EntityRecord;
-  /** Attribute or relation name. */
-  readonly field: string;
-  readonly kind: TouchKind;
-  /** The child, for `add`. */
-  readonly child: string | undefined;
-}
-
 // One node's entries as parallel columns: the log holds an entry per live write, and an object
 // per entry would be one more allocation per write joined and about 36 bytes more per entry.
 interface NodeLog {
@@ -65,16 +54,23 @@ export class TouchLog {
     this.#size++;
   }
 
-  /** Calls `visit` for every entry whose dot `since` does not cover. */
-  forEachSince(since: VersionVector, visit: (node: NodeId, entry: TouchEntry) => void): void {
+  /**
+   * Calls `visit` for every entry whose dot `since` does not cover, with the entry's columns as
+   * arguments: a delta to a fresh peer visits every entry, and an object per entry would be as
+   * many allocations as the model has writes.
+   */
+  forEachSince(
+    since: VersionVector,
+    visit: (node: NodeId, seq: number, record: EntityRecord, field: string, kind: TouchKind, child: string | undefined) => void,
+  ): void {
     for (const [node, log] of this.#nodes) {
       if (!log.sorted) sortBySeq(log);
-      const { seqs } = log;
+      const { seqs, records, fields, kinds, children } = log;
       const gaps = since.extrasOf(node).length > 0;
       for (let i = firstAfter(seqs, since.get(node)); i < seqs.length; i++) {
         const seq = seqs[i]!;
         if (gaps && since.covers({ node, seq })) continue;
-        visit(node, { seq, record: log.records[i]!, field: log.fields[i]!, kind: log.kinds[i]!, child: log.children[i] });
+        visit(node, seq, records[i]!, fields[i]!, kinds[i]!, children[i]);
       }
     }
   }
