@@ -4,7 +4,7 @@
 import { lazyModule } from './lazy-module.js';
 
 /** Defines `<ednet-room-page>` and the views it shows. */
-export const loadRoomPage = lazyModule("The room page", () => import('./ednet-room-page.js'));
+export const loadRoomPage = lazyModule('The room page', () => import('./ednet-room-page.js'));
 
 /** `openRoomSession` and everything a room runs on (node, sync, storage, network, security). */
 export const loadRoomSession = lazyModule('The room engine', () => import('./open-room-session.js'));
