@@ -65,8 +65,10 @@ export class ModelPersistence {
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** When the oldest change not yet in a save arrived. */
   #waitingSince: number | undefined;
-  /** A change arrived since the save timer was armed. */
-  #changedSinceArmed = false;
+  /** When the latest change arrived. */
+  #lastChangeAt = 0;
+  /** The page is going away: the next save starts without waiting for a pause. */
+  #urgent = false;
   #refreshQueued = false;
   #seenCommit = 0;
   #applying = false;
@@ -178,27 +180,37 @@ export class ModelPersistence {
   // clone and write the same entities again and again, and hold up the next part.
   #schedule(): void {
     if (this.#closed) return;
-    this.#changedSinceArmed = true;
-    this.#waitingSince ??= now();
-    if (this.#timer === undefined)
+    const time = now();
+    this.#lastChangeAt = time;
+    this.#waitingSince ??= time;
+    // While a save runs, it looks at what waits when it ends.
+    if (this.#timer === undefined && !this.#saving)
       this.#arm(Math.min(this.options.saveDelayMs ?? SAVE_DELAY_MS, this.options.maxSaveDelayMs ?? MAX_SAVE_DELAY_MS));
   }
 
   #arm(delay: number): void {
-    this.#changedSinceArmed = false;
+    clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      if (this.#closed || this.#saving) return; // the running save schedules what waits when it ends
-      const quiet = this.options.saveDelayMs ?? SAVE_DELAY_MS;
-      const left = (this.options.maxSaveDelayMs ?? MAX_SAVE_DELAY_MS) - (now() - (this.#waitingSince ?? now()));
-      if (this.#changedSinceArmed && left > 0) this.#arm(Math.min(quiet, left));
-      else void this.#flush();
+      this.#saveWhenDue();
     }, delay);
+  }
+
+  // Starts the save if changes paused or the oldest waited long enough, else waits until then.
+  #saveWhenDue(): void {
+    if (this.#closed || this.#saving || !this.#dirty.size) return;
+    const time = now();
+    const quietIn = (this.options.saveDelayMs ?? SAVE_DELAY_MS) - (time - this.#lastChangeAt);
+    const capIn = (this.options.maxSaveDelayMs ?? MAX_SAVE_DELAY_MS) - (time - (this.#waitingSince ?? time));
+    const wait = Math.min(quietIn, capIn);
+    if (wait > 0 && !this.#urgent) this.#arm(wait);
+    else void this.#flush();
   }
 
   // The page is going away or hidden (and may be discarded): save what waits without delay.
   #saveNow(): void {
     if (this.#closed || !this.#dirty.size) return;
+    this.#urgent = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (!this.#saving) void this.#flush();
@@ -209,6 +221,7 @@ export class ModelPersistence {
     const saving = this.#enqueue(async () => {
       if (!this.#dirty.size || this.#closed) return null;
       this.#waitingSince = undefined;
+      this.#urgent = false;
       const oids = [...this.#dirty];
       this.#dirty.clear();
       this.#inFlight = oids.length;
@@ -228,6 +241,7 @@ export class ModelPersistence {
       } catch (caught) {
         const error = toStorageError(caught);
         for (const oid of oids) this.#dirty.add(oid);
+        this.#waitingSince ??= now();
         this.#inFlight = 0;
         this.#emitError(error);
         this.#retryLater(error);
@@ -235,9 +249,13 @@ export class ModelPersistence {
       }
     }).finally(() => {
       if (this.#saving === saving) this.#saving = null;
-      // Changes made while this save was running: they have waited already, so no quiet period.
-      if (this.#dirty.size && !this.#retryTimer && this.#timer === undefined && !this.#closed) this.#arm(0);
     });
+    // Changes made while this save was running. After a failure, the retry timer or the next
+    // change saves them: retrying at once would spin on a storage that keeps failing.
+    saving.then(
+      (error) => error || this.#saveWhenDue(),
+      () => undefined,
+    );
     this.#saving = saving;
     return saving;
   }

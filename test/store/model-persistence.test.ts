@@ -189,6 +189,21 @@ for (const [backend, makeBackend] of backends) {
       expect(entitiesOf(await freshLoad(room.open()))).to.equal(entitiesOf(model));
     });
 
+    it('saves at once when the page goes away, without waiting for changes to pause', async () => {
+      const storage = room.open();
+      const model = election('carol');
+      const persistence = new ModelPersistence(model, storage, { saveDelayMs: 60_000, maxSaveDelayMs: 60_000 });
+      await persistence.load();
+      model.create('Candidate', { name: 'Ada' });
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      expect(persistence.pending).to.equal(1);
+      window.dispatchEvent(new Event('pagehide'));
+      await eventually(() => persistence.pending === 0);
+      persistence.close();
+      storage.close();
+      expect(entitiesOf(await freshLoad(room.open()))).to.equal(entitiesOf(model));
+    });
+
     it('never reuses a sequence number after a reload, even for writes that were never saved', async () => {
       const first = await openTab();
       const ada = first.model.create('Candidate', { name: 'Ada' });
