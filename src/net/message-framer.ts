@@ -4,6 +4,8 @@
  *
  *   chunk  [1][u32 message id][u32 index][u32 count][u32 total bytes][payload]   (big-endian)
  *   close  [2][reason, UTF-8]
+ *   ping   [3]          asks the peer to show it is still there
+ *   pong   [4]          the answer, sent at once on receipt
  *
  * Chunks of one message travel in order; a message of `count` chunks is complete after chunk
  * `count - 1`. The total is announced up front so the receiver can refuse an oversized message at
@@ -14,6 +16,10 @@
 export const CHUNK_FRAME = 1;
 /** Frame kind byte of a close notice carrying the reason. */
 export const CLOSE_FRAME = 2;
+/** Frame kind byte of a liveness probe. */
+export const PING_FRAME = 3;
+/** Frame kind byte of the answer to a probe. */
+export const PONG_FRAME = 4;
 /** Bytes before the payload of a chunk frame. */
 export const CHUNK_HEADER_BYTES = 17;
 /** Default payload bytes per chunk: the largest size every browser's data channel accepts. */

@@ -5,6 +5,8 @@ import {
   DEFAULT_CHUNK_BYTES,
   DEFAULT_MAX_MESSAGE_BYTES,
   MAX_CLOSE_REASON_CHARS,
+  PING_FRAME,
+  PONG_FRAME,
 } from './message-framer.js';
 
 /** What one incoming frame amounted to. Nothing here throws: bad frames become `error`. */
@@ -12,6 +14,7 @@ export type FrameResult =
   | { readonly kind: 'message'; readonly message: Uint8Array }
   | { readonly kind: 'pending' }
   | { readonly kind: 'close'; readonly reason: string }
+  | { readonly kind: 'ping' | 'pong' }
   | { readonly kind: 'error'; readonly reason: string };
 
 /** Limits of a `MessageReassembler`. */
@@ -33,6 +36,8 @@ interface PartialMessage {
 }
 
 const PENDING: FrameResult = { kind: 'pending' };
+const PING: FrameResult = { kind: 'ping' };
+const PONG: FrameResult = { kind: 'pong' };
 /** How many refused message ids are remembered, so their remaining chunks are skipped quietly. */
 const REMEMBERED_DISCARDS = 64;
 
@@ -63,6 +68,9 @@ export class MessageReassembler {
   push(frame: Uint8Array): FrameResult {
     if (frame.byteLength === 0) return error('empty frame');
     if (frame[0] === CLOSE_FRAME) return this.closeNotice(frame);
+    if (frame[0] === PING_FRAME || frame[0] === PONG_FRAME) {
+      return frame.byteLength === 1 ? (frame[0] === PING_FRAME ? PING : PONG) : error('liveness frame with a payload');
+    }
     if (frame[0] !== CHUNK_FRAME) return error(`unknown frame kind ${frame[0]}`);
     if (frame.byteLength < CHUNK_HEADER_BYTES) return error('truncated chunk header');
     const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);

@@ -2,8 +2,9 @@ import type { NodeId } from '../crdt/dot.js';
 import { BackpressuredSender, type BackpressureOptions, type DataChannelLike } from './backpressured-sender.js';
 import { BaseConnection } from './base-connection.js';
 import type { NetLogger } from './logger.js';
-import { DEFAULT_CHUNK_BYTES, encodeCloseFrame, MessageFramer } from './message-framer.js';
+import { DEFAULT_CHUNK_BYTES, encodeCloseFrame, MessageFramer, PING_FRAME, PONG_FRAME } from './message-framer.js';
 import { MessageReassembler } from './message-reassembler.js';
+import { PeerLiveness } from './peer-liveness.js';
 import { ConnectionState } from './transport.js';
 
 /** What a WebRTC connection needs from the transport that made it. */
@@ -19,6 +20,8 @@ export interface WebRtcConnectionOptions {
   /** Payload bytes per data-channel frame. Default 16 KiB. */
   readonly chunkBytes?: number;
   readonly backpressure?: BackpressureOptions;
+  /** Liveness check period; 0 turns it off. */
+  readonly heartbeatMs: number;
   /** Tears the peer connection down at once (idempotent). */
   readonly teardown: () => void;
   /** Called once, when this connection closed. */
@@ -35,6 +38,12 @@ const CLOSE_GRACE_MS = 5000;
  * One WebRTC data channel to a peer, carrying messages of any size: each is split into chunk
  * frames, sent under backpressure (so memory stays flat however large the message) and joined on
  * the other side. A close tells the peer why.
+ *
+ * A peer can vanish without a word (a phone that lost its network, a frozen laptop); the data
+ * channel would notice only when ICE gives up, about 30 s later. So a peer silent for two
+ * heartbeats is probed with a ping, which it answers at once on receipt, and the connection
+ * ends if the answer has not come by a later heartbeat. Timers of background tabs may run late,
+ * but a probe's answer does not depend on the peer's timers, so a slow tab is not taken for gone.
  */
 export class WebRtcConnection extends BaseConnection {
   readonly session: string;
@@ -45,6 +54,8 @@ export class WebRtcConnection extends BaseConnection {
   private readonly sender: BackpressuredSender;
   private readonly teardown: () => void;
   private readonly onClosed: (connection: WebRtcConnection) => void;
+  private readonly liveness: PeerLiveness | undefined;
+  private readonly heartbeat: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: WebRtcConnectionOptions) {
     super(options.peerId, options.via, options.logger);
@@ -60,6 +71,11 @@ export class WebRtcConnection extends BaseConnection {
     this.sender = new BackpressuredSender(this.channel, options.backpressure);
     this.teardown = options.teardown;
     this.onClosed = options.closed;
+    if (options.heartbeatMs > 0) {
+      this.liveness = new PeerLiveness(2 * options.heartbeatMs, options.heartbeatMs);
+      this.liveness.heard(this.peerId);
+      this.heartbeat = setInterval(() => this.checkLiveness(), options.heartbeatMs);
+    }
     this.markOpen();
   }
 
@@ -84,6 +100,7 @@ export class WebRtcConnection extends BaseConnection {
 
   close(reason = 'closed'): void {
     if (!this.markClosed(reason)) return;
+    clearInterval(this.heartbeat);
     this.sender.fail(new Error(`connection to ${this.peerId} closed: ${reason}`));
     try {
       if (this.channel.readyState === 'open') this.channel.send(encodeCloseFrame(reason));
@@ -99,8 +116,14 @@ export class WebRtcConnection extends BaseConnection {
   /** @internal One frame from the data channel. */
   frame(data: Uint8Array): void {
     if (this.state !== ConnectionState.open) return;
+    this.liveness?.heard(this.peerId);
     const result = this.reassembler.push(data);
     switch (result.kind) {
+      case 'ping':
+        this.sendControl(PONG_FRAME);
+        break;
+      case 'pong':
+        break;
       case 'message':
         this.receive(result.message);
         break;
@@ -119,6 +142,7 @@ export class WebRtcConnection extends BaseConnection {
 
   /** @internal The peer connection ended under this connection (or the peer said goodbye). */
   end(reason: string): void {
+    clearInterval(this.heartbeat);
     if (!this.markClosed(reason)) {
       this.teardown();
       return;
@@ -126,6 +150,25 @@ export class WebRtcConnection extends BaseConnection {
     this.sender.fail(new Error(`connection to ${this.peerId} closed: ${reason}`));
     this.teardown();
     this.onClosed(this);
+  }
+
+  private checkLiveness(): void {
+    const verdict = this.liveness!.tick();
+    if (verdict.vanished.length > 0) this.end('the peer stopped answering');
+    else if (verdict.probe.length > 0) this.sendControl(PING_FRAME);
+  }
+
+  /**
+   * A one-byte frame straight onto the channel, beside the queue: probes and answers must not wait
+   * behind a large message, and carrying no payload, their place among a message's chunks does
+   * not matter to the reassembler.
+   */
+  private sendControl(kind: number): void {
+    try {
+      if (this.channel.readyState === 'open') this.channel.send(new Uint8Array([kind]));
+    } catch (error) {
+      this.logger.debug?.(`liveness frame to ${this.peerId} failed`, error);
+    }
   }
 
   private failed(error: Error): void {

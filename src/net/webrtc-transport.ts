@@ -26,6 +26,11 @@ export interface WebRtcTransportOptions {
   readonly maxMessageBytes?: number;
   /** Incoming connections beyond this many are refused. Default: no limit. */
   readonly maxConnections?: number;
+  /**
+   * Liveness check period: a peer silent for two of these is probed, and the connection ends
+   * if the probe is not answered by a later check. Default 5 s; 0 turns it off.
+   */
+  readonly heartbeatMs?: number;
   /** Payload bytes per data-channel frame. Default 16 KiB, which every browser accepts. */
   readonly chunkBytes?: number;
   /** When sending pauses for the data channel to drain. Default 1 MiB, resuming at 256 KiB. */
@@ -104,6 +109,7 @@ export class WebRtcTransport implements Transport {
   private readonly maxMessageBytes: number;
   private readonly maxConnections: number;
   private readonly chunkBytes: number | undefined;
+  private readonly heartbeatMs: number;
   private readonly backpressure: BackpressureOptions | undefined;
   private readonly logger: NetLogger;
   private readonly connectionListeners: Listeners<[PeerConnection]>;
@@ -128,6 +134,8 @@ export class WebRtcTransport implements Transport {
     assertPositive(this.maxMessageBytes, 'WebRtcTransport maxMessageBytes');
     this.maxConnections = options.maxConnections ?? Number.POSITIVE_INFINITY;
     this.chunkBytes = options.chunkBytes;
+    this.heartbeatMs = options.heartbeatMs ?? 5_000;
+    if (!(this.heartbeatMs >= 0)) throw new RangeError('WebRtcTransport heartbeatMs must be 0 or more');
     this.backpressure = options.backpressure;
     this.logger = options.logger ?? consoleLogger;
     this.connectionListeners = new Listeners(this.logger, 'webrtc connection');
@@ -249,6 +257,7 @@ export class WebRtcTransport implements Transport {
       maxMessageBytes: this.maxMessageBytes,
       chunkBytes: this.chunkBytes,
       backpressure: this.backpressure,
+      heartbeatMs: this.heartbeatMs,
       teardown: () => session.peer.destroy(),
       closed: () => {
         if (this.sessions.get(session.peerId) === session) this.sessions.delete(session.peerId);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CHUNK_HEADER_BYTES, encodeCloseFrame, MessageFramer } from '../../src/net/message-framer.js';
+import { CHUNK_HEADER_BYTES, encodeCloseFrame, MessageFramer, PING_FRAME, PONG_FRAME } from '../../src/net/message-framer.js';
 import { MessageReassembler, type FrameResult } from '../../src/net/message-reassembler.js';
 import { patterned, sameBytes } from './net-test-helpers.js';
 
@@ -79,6 +79,14 @@ describe('Message framing', () => {
     expect(reassembler.push(chunk(2, 0, 2, 2, new Uint8Array(1))).kind).to.equal('pending');
     expect(reassembler.push(chunk(3, 0, 2, 2, new Uint8Array(1))).kind).to.equal('error');
     expect(reassembler.push(chunk(1, 1, 2, 2, new Uint8Array(1))).kind).to.equal('message');
+  });
+
+  it('tells liveness probes and answers apart from data, and refuses them with a payload', () => {
+    const reassembler = new MessageReassembler();
+    expect(reassembler.push(new Uint8Array([PING_FRAME]))).to.deep.equal({ kind: 'ping' });
+    expect(reassembler.push(new Uint8Array([PONG_FRAME]))).to.deep.equal({ kind: 'pong' });
+    expect(reassembler.push(new Uint8Array([PING_FRAME, 0])).kind).to.equal('error');
+    expect(reassembler.push(new Uint8Array([9])).kind).to.equal('error');
   });
 
   it('refuses a nonsense chunk size', () => {

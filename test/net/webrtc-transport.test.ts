@@ -56,6 +56,35 @@ describe('WebRtcTransport', () => {
     return [a, b, atAlice, await incoming];
   }
 
+  it('ends a connection whose peer stops answering, long before ICE would notice', async () => {
+    const [, , atAlice, atBob] = await pair({ heartbeatMs: 50 });
+    const gone = closed(atAlice);
+    // Bob freezes: no heartbeat of its own and no answer to anything (a lost network, a frozen tab).
+    const frozen = atBob as unknown as { heartbeat: ReturnType<typeof setInterval>; frame: (data: Uint8Array) => void };
+    clearInterval(frozen.heartbeat);
+    frozen.frame = () => undefined;
+    expect(await gone).to.equal('the peer stopped answering');
+  });
+
+  it('keeps a quiet but present peer: probes are answered whatever its timers do', async () => {
+    const [, , atAlice, atBob] = await pair({ heartbeatMs: 30 });
+    // Bob's own heartbeat stops (a background tab whose timers barely run); it still answers.
+    clearInterval((atBob as unknown as { heartbeat: ReturnType<typeof setInterval> }).heartbeat);
+    const pings: number[] = [];
+    const send = RTCDataChannel.prototype.send;
+    RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: never) {
+      if ((data as Uint8Array).byteLength === 1) pings.push((data as Uint8Array)[0]!);
+      return send.call(this, data);
+    };
+    cleanups.push(() => void (RTCDataChannel.prototype.send = send));
+    await eventually(() => pings.filter((kind) => kind === 3).length >= 5 && pings.filter((kind) => kind === 4).length >= 5);
+    expect(atAlice.state).to.equal('open');
+    expect(atBob.state).to.equal('open');
+    const received = inbox(atBob);
+    await atAlice.send(new TextEncoder().encode('still here'));
+    await eventually(() => received.length === 1);
+  });
+
   it('gives every peer connection no ICE servers unless told, and the given ones otherwise', async () => {
     const recorder = recordPeerConnections();
     cleanups.push(() => recorder.restore());
