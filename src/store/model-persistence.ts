@@ -51,10 +51,10 @@ const MAX_SAVE_DELAY_MS = 400;
 /**
  * Keeps one model and its stored copy in step. `load()` joins what is stored into the model (call
  * it before any network activity); afterwards every change, local or remote, is saved: changed
- * entities are batched until changes pause (at most `maxSaveDelayMs`) and joined into storage in one
- * transaction; the page going hidden or away saves at once. Commits by
- * other tabs are read back and joined into the model, so every tab shows every tab's writes.
- * Failed saves keep their changes pending and are retried; nothing is dropped.
+ * entities are batched until changes pause (waiting at most `maxSaveDelayMs`) and joined into
+ * storage in one transaction; the page going hidden or away saves at once. Commits by other tabs
+ * are read back and joined into the model, so every tab shows every tab's writes. Failed saves
+ * keep their changes pending and are retried; nothing is dropped.
  */
 export class ModelPersistence {
   readonly #events = new ListenerSet<PersistenceEvent>();
