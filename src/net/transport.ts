@@ -23,6 +23,12 @@ export interface PeerConnection {
   readonly peerId: NodeId;
   readonly via: string;
   readonly state: ConnectionState;
+  /**
+   * What identifies this connection's own encrypted channel on both ends, when the transport has
+   * such a thing (WebRTC: both DTLS certificate fingerprints). An authentication handshake that
+   * signs it cannot be relayed: a relay has its own channel to each side, with other fingerprints.
+   */
+  readonly channelBinding?: Uint8Array;
   /** Queues one message. Resolves once the transport accepted it (after backpressure waits). */
   send(message: Uint8Array): Promise<void>;
   /** Subscribes to whole incoming messages; returns the unsubscribe function. */

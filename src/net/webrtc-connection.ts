@@ -16,6 +16,8 @@ export interface WebRtcConnectionOptions {
   readonly session: string;
   /** The open data channel. */
   readonly channel: DataChannelLike;
+  /** Both DTLS fingerprints (see `PeerConnection.channelBinding`), if known. */
+  readonly channelBinding?: Uint8Array;
   readonly maxMessageBytes: number;
   /** Payload bytes per data-channel frame. Default 16 KiB. */
   readonly chunkBytes?: number;
@@ -47,6 +49,7 @@ const CLOSE_GRACE_MS = 5000;
  */
 export class WebRtcConnection extends BaseConnection {
   readonly session: string;
+  readonly channelBinding: Uint8Array | undefined;
   private readonly channel: DataChannelLike;
   private readonly maxMessageBytes: number;
   private readonly framer: MessageFramer;
@@ -60,6 +63,7 @@ export class WebRtcConnection extends BaseConnection {
   constructor(options: WebRtcConnectionOptions) {
     super(options.peerId, options.via, options.logger);
     this.session = options.session;
+    this.channelBinding = options.channelBinding;
     this.channel = options.channel;
     this.maxMessageBytes = options.maxMessageBytes;
     const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;

@@ -46,6 +46,7 @@ export interface WebRtcTransportOptions {
 /** The part of a simple-peer instance this transport uses. */
 interface SimplePeerInstance {
   readonly _channel: DataChannelLike | null;
+  readonly _pc: RTCPeerConnection | null;
   signal(data: RtcSignalData): void;
   destroy(): void;
   on(event: 'signal', listener: (data: unknown) => void): void;
@@ -254,6 +255,7 @@ export class WebRtcTransport implements Transport {
       logger: this.logger,
       session: session.id,
       channel,
+      channelBinding: dtlsBinding(session.peer._pc),
       maxMessageBytes: this.maxMessageBytes,
       chunkBytes: this.chunkBytes,
       backpressure: this.backpressure,
@@ -497,4 +499,20 @@ function loadSimplePeer(): Promise<SimplePeerConstructor> {
     },
   );
   return loadingSimplePeer;
+}
+
+/**
+ * Both DTLS certificate fingerprints of a peer connection, sorted so both ends compute the same
+ * bytes, or undefined when a description lacks one (then nothing is bound).
+ */
+function dtlsBinding(pc: RTCPeerConnection | null): Uint8Array | undefined {
+  const local = fingerprintOf(pc?.localDescription?.sdp);
+  const remote = fingerprintOf(pc?.remoteDescription?.sdp);
+  if (!local || !remote) return undefined;
+  return new TextEncoder().encode(`ednet-p2p/dtls\u0000${[local, remote].sort().join('\u0000')}`);
+}
+
+function fingerprintOf(sdp: string | undefined): string | undefined {
+  const match = sdp && /^a=fingerprint:(\S+) ([0-9A-Fa-f:]+)\s*$/m.exec(sdp);
+  return match ? `${match[1]!.toLowerCase()} ${match[2]!.toUpperCase()}` : undefined;
 }

@@ -55,7 +55,8 @@ export interface AuthenticateOptions {
   /**
    * Bytes both ends know about the underlying channel (say, both DTLS fingerprints), signed with
    * the transcript so the proofs cannot be relayed onto another channel. Both sides must pass the
-   * same bytes. Default none.
+   * same bytes. Default: the connection's own `channelBinding` (WebRTC gives both DTLS
+   * fingerprints), else none.
    */
   readonly channelBinding?: Uint8Array;
   readonly logger?: NetLogger;
@@ -76,10 +77,11 @@ export async function authenticateConnection(connection: PeerConnection, options
   if (!identity.ownsNodeId(localId)) throw new TypeError(`authenticateConnection: ${JSON.stringify(localId)} does not belong to this device`);
   const timeoutMs = options.timeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS;
   if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) throw new TypeError('authenticateConnection: timeoutMs must be a positive number');
-  if (options.channelBinding !== undefined && !(options.channelBinding instanceof Uint8Array)) {
+  const channelBinding = options.channelBinding ?? connection.channelBinding;
+  if (channelBinding !== undefined && !(channelBinding instanceof Uint8Array)) {
     throw new TypeError('authenticateConnection: channelBinding must be bytes');
   }
-  return new Handshake(connection, identity, localId, options.channelBinding?.slice() ?? new Uint8Array(0), options.logger ?? consoleLogger).run(timeoutMs);
+  return new Handshake(connection, identity, localId, channelBinding?.slice() ?? new Uint8Array(0), options.logger ?? consoleLogger).run(timeoutMs);
 }
 
 /** One run of the handshake over one connection. */
@@ -242,6 +244,10 @@ export class AuthenticatedConnection implements PeerConnection {
 
   get via(): string {
     return this.inner.via;
+  }
+
+  get channelBinding(): Uint8Array | undefined {
+    return this.inner.channelBinding;
   }
 
   get state(): ConnectionState {

@@ -56,6 +56,18 @@ describe('WebRtcTransport', () => {
     return [a, b, atAlice, await incoming];
   }
 
+  it('binds each connection to its DTLS channel: both ends hold the same fingerprints, another connection others', async () => {
+    const [, , atAlice, atBob] = await pair();
+    const binding = new TextDecoder().decode(atAlice.channelBinding);
+    expect(binding).to.match(/^ednet-p2p\/dtls\u0000sha-256 [0-9A-F:]{95}\u0000sha-256 [0-9A-F:]{95}$/);
+    expect(new TextDecoder().decode(atBob.channelBinding)).to.equal(binding);
+    const carol = transport(asNodeId('carol'));
+    const incoming = nextConnection(carol);
+    const atAliceToCarol = await transport(asNodeId('dave')).connect(asNodeId('carol'));
+    await incoming;
+    expect(new TextDecoder().decode(atAliceToCarol.channelBinding)).to.not.equal(binding);
+  });
+
   it('ends a connection whose peer stops answering, long before ICE would notice', async () => {
     const [, , atAlice, atBob] = await pair({ heartbeatMs: 50 });
     const gone = closed(atAlice);
