@@ -4,6 +4,7 @@ export { SynchronizationEngine, type SyncLogger, type SynchronizationEngineOptio
 export type { PeerModelStatus, PeerStatus, SyncCounters, SyncEngineEvent, SyncResult } from './sync-engine-event.js';
 export {
   MAX_DISPLAY_NAME_CHARS,
+  PACK_MIN_CHANGES,
   SYNC_PROTOCOLS,
   type AckMessage,
   type DeltaEncoding,

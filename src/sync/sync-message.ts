@@ -103,11 +103,19 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Serializes a message for a `PeerConnection`. With `compact` a delta carries `packed` (the
- * batch's compact form) instead of `batch`; only peers that agreed on protocol 2 read it.
+ * Deltas with fewer changes travel as plain JSON even between protocol-2 peers: a live edit is a
+ * few hundred bytes either way, and plain JSON decodes faster than tables to unpack, so packing
+ * pays only where bytes add up (bootstraps, catching up after being offline).
+ */
+export const PACK_MIN_CHANGES = 8;
+
+/**
+ * Serializes a message for a `PeerConnection`. With `compact`, a delta of at least
+ * `PACK_MIN_CHANGES` changes carries `packed` (the batch's compact form) instead of `batch`; only
+ * peers that agreed on protocol 2 read it.
  */
 export function encodeSyncMessage(message: SyncMessage, encoding: DeltaEncoding = 'json'): Uint8Array {
-  if (encoding === 'compact' && message.t === 'delta') {
+  if (encoding === 'compact' && message.t === 'delta' && message.batch.changes.length >= PACK_MIN_CHANGES) {
     const { batch, ...envelope } = message;
     return encoder.encode(JSON.stringify({ ...envelope, packed: packBatch(batch) }));
   }

@@ -7,6 +7,7 @@ import {
   type PackedBatch,
   decodePackedBatch,
   decodeSyncMessage,
+  PACK_MIN_CHANGES,
   deltaEncodingFor,
   encodeSyncMessage,
   isDecodeError,
@@ -163,8 +164,13 @@ describe('compact batches (sync protocol 2)', () => {
     expect([null, 1, 2, 3].map(deltaEncodingFor)).to.deep.equal(['json', 'json', 'compact', 'compact']);
     const other = { t: 'ack', model: 'm', version: {}, complete: true, seen: 1 } as const;
     expect(encodeSyncMessage(other, 'compact')).to.deep.equal(encodeSyncMessage(other));
-    const frame = JSON.parse(new TextDecoder().decode(encodeSyncMessage(message(sample), 'compact')));
+    const large = { ...sample, changes: Array.from({ length: PACK_MIN_CHANGES }, () => sample.changes[0]!) };
+    const frame = JSON.parse(new TextDecoder().decode(encodeSyncMessage(message(large), 'compact')));
     expect(Object.keys(frame)).to.deep.equal(['t', 'seq', 'part', 'parts', 'packed']);
+    // A live edit or two stays plain JSON: a few hundred bytes either way, and faster to read.
+    const small = { ...sample, changes: sample.changes.slice(0, 1) };
+    const plain = JSON.parse(new TextDecoder().decode(encodeSyncMessage(message(small), 'compact')));
+    expect(Object.keys(plain)).to.deep.equal(['t', 'seq', 'part', 'parts', 'batch']);
   });
 
   it('is much smaller than JSON', () => {
