@@ -9,7 +9,7 @@ import './elections/ednet-voter-roll.js';
 import { fieldErrorOf } from './shared/error-message.js';
 import { focusFirstInvalid, formValue, inputField } from './shared/form-field.js';
 import { ModelController } from './shared/model-controller.js';
-import { baseStyles, cardStyles, controlStyles } from './shared/theme.js';
+import { baseStyles, cardStyles, controlStyles, disclosureStyles } from './shared/theme.js';
 
 /** Detail of `election-select`. */
 export interface ElectionSelectDetail {
@@ -51,6 +51,7 @@ export class EdnetElectionsView extends LitElement {
     baseStyles,
     controlStyles,
     cardStyles,
+    disclosureStyles,
     css`
       :host {
         display: block;
@@ -98,25 +99,6 @@ export class EdnetElectionsView extends LitElement {
         border-color: var(--ed-accent, #1a56c4);
         background: var(--ed-bg, #f4f5f7);
         font-weight: 600;
-      }
-      details > summary {
-        cursor: pointer;
-        font-weight: 600;
-        min-height: 44px;
-        display: flex;
-        align-items: center;
-        gap: 0.4em;
-        color: var(--ed-accent, #1a56c4);
-      }
-      /* A flex summary loses its disclosure triangle: draw one. */
-      details > summary::before {
-        content: '';
-        border: 0.35em solid transparent;
-        border-left: 0.5em solid currentColor;
-        border-right: 0;
-      }
-      details[open] > summary::before {
-        transform: rotate(90deg);
       }
     `,
   ];

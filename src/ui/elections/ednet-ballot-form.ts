@@ -1,12 +1,12 @@
-import { type PropertyValues, type TemplateResult, html, nothing } from 'lit';
+import { type TemplateResult, html, nothing } from 'lit';
 import { ifDefined } from 'lit/directives/if-defined.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { type CRDTEntity, ValidationError } from '../../domain/index.js';
 import { ElectionStatus, type ElectoralSystemModel } from '../../models/electoral/index.js';
 import { fieldErrorOf } from '../shared/error-message.js';
-import { describedBy, focusFirstInvalid, formValue, inputField } from '../shared/form-field.js';
+import { describedBy, formValue, inputField } from '../shared/form-field.js';
 import { Memo } from '../shared/memo.js';
-import { ElectionPart } from './election-part.js';
+import { ElectionFormPart } from './election-form-part.js';
 
 /** The voter-number field suggests at most this many registered voters. */
 const MAX_SUGGESTIONS = 200;
@@ -16,19 +16,7 @@ const MAX_SUGGESTIONS = 200;
  * candidate. The model's rules decide (open election, registered voter, one counted ballot per
  * voter, standing candidate); a refusal shows next to the voter or candidate field.
  */
-export class EdnetBallotForm extends ElectionPart {
-  static override properties = { errors: { state: true }, message: { state: true } };
-
-  private declare errors: ReadonlyMap<string, string>;
-  private declare message: string;
-  #focusInvalid = false;
-
-  constructor() {
-    super();
-    this.errors = new Map();
-    this.message = '';
-  }
-
+export class EdnetBallotForm extends ElectionFormPart {
   // Once per model change, and only as far as the first registered voters.
   readonly #suggestions = new Memo((_revision: number, model: ElectoralSystemModel, electionId: string) => {
     const found: CRDTEntity[] = [];
@@ -93,21 +81,6 @@ export class EdnetBallotForm extends ElectionPart {
     </section>`;
   }
 
-  protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('electionId')) {
-      this.errors = new Map();
-      this.message = '';
-    }
-  }
-
-  protected override updated(changed: PropertyValues): void {
-    super.updated(changed);
-    if (this.#focusInvalid) {
-      this.#focusInvalid = false;
-      focusFirstInvalid(this.renderRoot);
-    }
-  }
-
   #cast(event: SubmitEvent): void {
     event.preventDefault();
     const model = this.model!;
@@ -124,17 +97,14 @@ export class EdnetBallotForm extends ElectionPart {
         model.castBallot({ voterId: voter!.oid, electionId: this.electionId!, candidateId });
         const candidate = model.get(candidateId);
         form.reset();
-        this.errors = new Map();
-        this.message = `Ballot cast by ${String(voter!.getAttribute('name') ?? number)} for ${String(candidate?.getAttribute('name') ?? candidateId)}.`;
+        this.succeeded(`Ballot cast by ${String(voter!.getAttribute('name') ?? number)} for ${String(candidate?.getAttribute('name') ?? candidateId)}.`);
         return;
       } catch (error) {
         const { field, message } = fieldErrorOf(error);
         errors.set(field === 'voter' || field === 'candidate' ? field : '', voterMessage(error, String(voter!.getAttribute('name') ?? number)) ?? message);
       }
     }
-    this.errors = errors;
-    this.message = '';
-    this.#focusInvalid = true;
+    this.refused(errors);
   }
 }
 

@@ -1,24 +1,12 @@
-import { type PropertyValues, type TemplateResult, html, nothing } from 'lit';
+import { type TemplateResult, html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { ElectionStatus } from '../../models/electoral/index.js';
 import { fieldErrorOf } from '../shared/error-message.js';
-import { focusFirstInvalid, formValue, inputField } from '../shared/form-field.js';
-import { ElectionPart } from './election-part.js';
+import { formValue, inputField } from '../shared/form-field.js';
+import { ElectionFormPart } from './election-form-part.js';
 
 /** The candidates standing in an election, with adding and withdrawing them while it is a draft. */
-export class EdnetCandidateList extends ElectionPart {
-  static override properties = { errors: { state: true }, message: { state: true } };
-
-  private declare errors: ReadonlyMap<string, string>;
-  private declare message: string;
-  #focusInvalid = false;
-
-  constructor() {
-    super();
-    this.errors = new Map();
-    this.message = '';
-  }
-
+export class EdnetCandidateList extends ElectionFormPart {
   override render(): TemplateResult {
     const model = this.model;
     const election = this.election();
@@ -68,21 +56,6 @@ export class EdnetCandidateList extends ElectionPart {
     </section>`;
   }
 
-  protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('electionId')) {
-      this.errors = new Map();
-      this.message = '';
-    }
-  }
-
-  protected override updated(changed: PropertyValues): void {
-    super.updated(changed);
-    if (this.#focusInvalid) {
-      this.#focusInvalid = false;
-      focusFirstInvalid(this.renderRoot);
-    }
-  }
-
   #add(event: SubmitEvent): void {
     event.preventDefault();
     const form = event.target as HTMLFormElement;
@@ -94,24 +67,19 @@ export class EdnetCandidateList extends ElectionPart {
         statement: optional('statement'),
       });
       form.reset();
-      this.errors = new Map();
-      this.message = `${String(candidate.getAttribute('name'))} added.`;
+      this.succeeded(`${String(candidate.getAttribute('name'))} added.`);
     } catch (error) {
       const { field, message } = fieldErrorOf(error);
-      this.errors = new Map([[field === 'name' || field === 'party' || field === 'statement' ? field : '', message]]);
-      this.message = '';
-      this.#focusInvalid = true;
+      this.refused(new Map([[field === 'name' || field === 'party' || field === 'statement' ? field : '', message]]));
     }
   }
 
   #remove(candidateId: string): void {
     try {
       this.model!.removeCandidate(this.electionId!, candidateId);
-      this.errors = new Map();
-      this.message = 'Candidate removed.';
+      this.succeeded('Candidate removed.');
     } catch (error) {
-      this.errors = new Map([['candidates', fieldErrorOf(error).message]]);
-      this.message = '';
+      this.refused(new Map([['candidates', fieldErrorOf(error).message]]), false);
     }
   }
 }

@@ -1,10 +1,10 @@
-import { type PropertyValues, type TemplateResult, html, nothing } from 'lit';
+import { type TemplateResult, html, nothing } from 'lit';
 import type { AttributeValue, CRDTEntity } from '../../domain/index.js';
 import { ElectionStatus } from '../../models/electoral/index.js';
 import { fieldErrorOf } from '../shared/error-message.js';
-import { focusFirstInvalid, formValue, inputField } from '../shared/form-field.js';
+import { formValue, inputField } from '../shared/form-field.js';
 import { formatIsoDate } from '../shared/format.js';
-import { ElectionPart } from './election-part.js';
+import { ElectionFormPart } from './election-form-part.js';
 
 /** The election's own fields the editor writes, in form order. */
 const FIELDS = ['title', 'description', 'opensAt', 'closesAt'] as const;
@@ -16,19 +16,7 @@ export const STATUS_TEXT: Record<ElectionStatus, string> = { draft: 'Draft', ope
  * The details of one election (title, description, planned dates) with their edit form, its
  * status, and the lifecycle actions: open voting (a draft with candidates) and close it.
  */
-export class EdnetElectionEditor extends ElectionPart {
-  static override properties = { errors: { state: true }, message: { state: true } };
-
-  private declare errors: ReadonlyMap<string, string>;
-  private declare message: string;
-  #focusInvalid = false;
-
-  constructor() {
-    super();
-    this.errors = new Map();
-    this.message = '';
-  }
-
+export class EdnetElectionEditor extends ElectionFormPart {
   override render(): TemplateResult {
     const election = this.election();
     if (!election) return html``;
@@ -65,21 +53,6 @@ export class EdnetElectionEditor extends ElectionPart {
     </section>`;
   }
 
-  protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('electionId')) {
-      this.errors = new Map();
-      this.message = '';
-    }
-  }
-
-  protected override updated(changed: PropertyValues): void {
-    super.updated(changed);
-    if (this.#focusInvalid) {
-      this.#focusInvalid = false;
-      focusFirstInvalid(this.renderRoot);
-    }
-  }
-
   #save(event: SubmitEvent, election: CRDTEntity): void {
     event.preventDefault();
     const form = event.target as HTMLFormElement;
@@ -103,15 +76,12 @@ export class EdnetElectionEditor extends ElectionPart {
   #run(operation: () => void, done: string, fields = false): void {
     try {
       operation();
-      this.errors = new Map();
-      this.message = done;
+      this.succeeded(done);
     } catch (error) {
       const { field, message } = fieldErrorOf(error);
       // Lifecycle errors (status, candidates) show next to the lifecycle buttons.
       const key = fields && field && (FIELDS as readonly string[]).includes(field) ? field : fields ? '' : 'status';
-      this.errors = new Map([[key, message]]);
-      this.message = '';
-      this.#focusInvalid = fields;
+      this.refused(new Map([[key, message]]), fields);
     }
   }
 }

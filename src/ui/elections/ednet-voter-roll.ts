@@ -1,11 +1,11 @@
-import { type PropertyValues, type TemplateResult, css, html, nothing } from 'lit';
+import { type TemplateResult, css, html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { CRDTEntity } from '../../domain/index.js';
 import type { ElectoralSystemModel } from '../../models/electoral/index.js';
 import { fieldErrorOf } from '../shared/error-message.js';
-import { focusFirstInvalid, formValue, inputField } from '../shared/form-field.js';
+import { formValue, inputField } from '../shared/form-field.js';
 import { Memo } from '../shared/memo.js';
-import { ElectionPart } from './election-part.js';
+import { ElectionFormPart } from './election-form-part.js';
 
 const PAGE = 50;
 const VOTER_FIELDS = ['name', 'voterNumber', 'email', 'district', 'address', 'birthDate'] as const;
@@ -14,35 +14,28 @@ const VOTER_FIELDS = ['name', 'voterNumber', 'email', 'district', 'address', 'bi
  * The voter roll: every voter with a switch for their registration in this election, a search,
  * and the form registering a new voter. Long rolls show a page at a time.
  */
-export class EdnetVoterRoll extends ElectionPart {
+export class EdnetVoterRoll extends ElectionFormPart {
   static override properties = {
-    errors: { state: true },
     rowErrors: { state: true },
-    message: { state: true },
     filter: { state: true },
     limit: { state: true },
   };
 
-  private declare errors: ReadonlyMap<string, string>;
   private declare rowErrors: ReadonlyMap<string, string>;
-  private declare message: string;
   private declare filter: string;
   private declare limit: number;
-  #focusInvalid = false;
   // One pass over the roll per model change (or new search or page), not one per render.
   readonly #roll = new Memo(rollOf);
 
   constructor() {
     super();
-    this.errors = new Map();
     this.rowErrors = new Map();
-    this.message = '';
     this.filter = '';
     this.limit = PAGE;
   }
 
   static override styles = [
-    ElectionPart.styles,
+    ElectionFormPart.styles,
     css`
       .voter {
         display: flex;
@@ -114,20 +107,8 @@ export class EdnetVoterRoll extends ElectionPart {
     </section>`;
   }
 
-  protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('electionId')) {
-      this.errors = new Map();
-      this.rowErrors = new Map();
-      this.message = '';
-    }
-  }
-
-  protected override updated(changed: PropertyValues): void {
-    super.updated(changed);
-    if (this.#focusInvalid) {
-      this.#focusInvalid = false;
-      focusFirstInvalid(this.renderRoot);
-    }
+  protected override resetForElection(): void {
+    this.rowErrors = new Map();
   }
 
   #voter(voter: CRDTEntity, electionId: string): TemplateResult {
@@ -184,19 +165,17 @@ export class EdnetVoterRoll extends ElectionPart {
       });
     } catch (error) {
       const { field, message } = fieldErrorOf(error);
-      this.errors = new Map([[field && (VOTER_FIELDS as readonly string[]).includes(field) ? field : '', message]]);
-      this.message = '';
-      this.#focusInvalid = true;
+      this.refused(new Map([[field && (VOTER_FIELDS as readonly string[]).includes(field) ? field : '', message]]));
       return;
     }
     const alsoRegister = (form.elements.namedItem('register') as HTMLInputElement).checked;
     form.reset();
-    this.errors = new Map();
-    this.message = `${String(voter.getAttribute('name'))} registered as a voter.`;
+    this.succeeded(`${String(voter.getAttribute('name'))} registered as a voter.`);
     if (!alsoRegister) return;
     try {
       model.registerForElection(voter.oid, this.electionId!);
     } catch (error) {
+      // The voter exists now (the message says so); only the registration was refused.
       this.errors = new Map([['', fieldErrorOf(error).message]]);
     }
   }

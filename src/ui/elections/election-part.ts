@@ -2,7 +2,7 @@ import { type CSSResultGroup, LitElement, type PropertyDeclarations, css } from 
 import type { CRDTEntity } from '../../domain/index.js';
 import type { ElectoralSystemModel } from '../../models/electoral/index.js';
 import { ModelController } from '../shared/model-controller.js';
-import { baseStyles, cardStyles, controlStyles } from '../shared/theme.js';
+import { baseStyles, cardStyles, controlStyles, disclosureStyles } from '../shared/theme.js';
 
 /**
  * What every part of the elections view shares: the model and the election it shows, a
@@ -30,6 +30,7 @@ export abstract class ElectionPart extends LitElement {
     baseStyles,
     controlStyles,
     cardStyles,
+    disclosureStyles,
     css`
       :host {
         display: block;
@@ -73,25 +74,6 @@ export abstract class ElectionPart extends LitElement {
       legend {
         font-weight: 600;
         padding: 0 4px;
-      }
-      details > summary {
-        cursor: pointer;
-        font-weight: 600;
-        min-height: 44px;
-        display: flex;
-        align-items: center;
-        gap: 0.4em;
-        color: var(--ed-accent, #1a56c4);
-      }
-      /* A flex summary loses its disclosure triangle: draw one. */
-      details > summary::before {
-        content: '';
-        border: 0.35em solid transparent;
-        border-left: 0.5em solid currentColor;
-        border-right: 0;
-      }
-      details[open] > summary::before {
-        transform: rotate(90deg);
       }
     `,
   ];

@@ -238,3 +238,26 @@ export const cardStyles = css`
     color: var(--ed-warn, #8a4b00);
   }
 `;
+
+/** `<details>` whose summary is a 44 px tap target in the accent colour, with a drawn disclosure triangle. */
+export const disclosureStyles = css`
+  details > summary {
+    cursor: pointer;
+    font-weight: 600;
+    min-height: 44px;
+    display: flex;
+    align-items: center;
+    gap: 0.4em;
+    color: var(--ed-accent, #1a56c4);
+  }
+  /* A flex summary loses its disclosure triangle: draw one. */
+  details > summary::before {
+    content: '';
+    border: 0.35em solid transparent;
+    border-left: 0.5em solid currentColor;
+    border-right: 0;
+  }
+  details[open] > summary::before {
+    transform: rotate(90deg);
+  }
+`;
