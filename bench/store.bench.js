@@ -2,12 +2,11 @@
 // electoral model. Measures the time to save 10,000 entity changes and the time from opening a
 // database of 10,000 entities to the model being ready. `run({ quick })` returns one measurement
 // object per row; `node bench/store.bench.js [--quick]` prints them as JSON lines.
-import { build } from 'esbuild';
-import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { chromiumArgs, chromiumPath } from '../test/chromium.js';
+import { serveBundledPage } from './lib/serve-bundled-page.js';
 import { comparison, repeatAsync, repeatInTurnsAsync } from './lib/stats.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -159,32 +158,12 @@ async function yjsOpen(count) {
 window.storeBench = { save, open, yjsSave, yjsOpen };
 `;
 
-const PAGE_HTML = '<!doctype html><meta charset="utf-8"><title>store bench</title><script type="module" src="/bench.js"></script>';
 
 /** A single-figure row's value, median, spread and runs. @param {import('./lib/stats.js').Sample} sample */
 const rounded = (sample) => ({ value: Math.round(sample.median), median: Math.round(sample.median), spread: sample.spread, runs: sample.runs });
 
-/** Serves the bundled page on 127.0.0.1 (a free port) and resolves with its URL and a closer. */
-async function servePage() {
-  const bundle = await build({
-    stdin: { contents: PAGE_ENTRY, resolveDir: root, loader: 'ts' },
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'error',
-  });
-  const script = bundle.outputFiles[0].text;
-  const server = createServer((request, response) => {
-    const [type, body] = request.url === '/bench.js' ? ['text/javascript', script] : request.url === '/' ? ['text/html', PAGE_HTML] : [null, 'not found'];
-    response.writeHead(type ? 200 : 404, { 'content-type': type ?? 'text/plain' });
-    response.end(body);
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
-  const address = /** @type {import('node:net').AddressInfo} */ (server.address());
-  return { url: `http://127.0.0.1:${address.port}/`, close: () => new Promise((resolve) => server.close(() => resolve(undefined))) };
-}
+/** Serves the bundled page on 127.0.0.1 (a free port). */
+const servePage = () => serveBundledPage({ entry: { stdin: { contents: PAGE_ENTRY, resolveDir: root, loader: 'ts' } }, title: 'store bench' });
 
 /**
  * Runs every measurement and returns one object per row.

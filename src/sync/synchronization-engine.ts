@@ -209,7 +209,7 @@ export class SynchronizationEngine {
     this.dirty.add(modelId);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    // One flush per event-loop turn: a burst of edits in one task travels as one delta per peer.
+    // One flush per event-loop turn, so a burst of edits in one task travels as one delta per peer.
     queueMicrotask(() => this.flush());
   }
 
