@@ -156,6 +156,27 @@ export class DomainModel implements SynchronizableDomainModel {
     return this.#create(concept, values, options, false);
   }
 
+  /**
+   * Why `author` may not write entity `oid` of `concept` (any attribute, relation or removal), or
+   * undefined if it may. Checked for every remote change, once per distinct author of its dots
+   * (which the sync layer has verified), and before every local operation with this replica's
+   * node id. Rules must depend only on these three arguments, never on mutable state: then every
+   * replica decides alike, whatever order changes arrive in. Default: everyone may write.
+   */
+  protected authorizationProblem(_concept: string, _oid: string, _author: NodeId): string | undefined {
+    return undefined;
+  }
+
+  /** The oid of an entity `create` makes without one given. Default: the `newId` option. */
+  protected newOid(_concept: string): string {
+    return this.#newId();
+  }
+
+  /** The `ValidationError` rule local operations throw when `authorizationProblem` refuses them. */
+  protected authorizationRule(_concept: string): string {
+    return 'owner';
+  }
+
   /** Writes attributes of a live entity; all are validated before any is written. */
   update(oid: string, values: AttributeValues): void {
     this.#update(oid, values, false);
@@ -169,6 +190,7 @@ export class DomainModel implements SynchronizableDomainModel {
   delete(oid: string): boolean {
     const record = this.#existing(oid);
     if (record.deleted) return false;
+    this.#authorize(record.concept.name, oid);
     this.#local((touched) => this.#state.write(record, DELETED, true, false, touched));
     return true;
   }
@@ -177,6 +199,7 @@ export class DomainModel implements SynchronizableDomainModel {
   restore(oid: string): boolean {
     const record = this.#existing(oid);
     if (!record.deleted) return false;
+    this.#authorize(record.concept.name, oid);
     this.#local((touched) => this.#state.write(record, DELETED, false, false, touched));
     return true;
   }
@@ -188,6 +211,7 @@ export class DomainModel implements SynchronizableDomainModel {
     if (!this.#state.isLive(child, target))
       throw new ValidationError(record.concept.name, relation, 'reference', `${JSON.stringify(child)} is not a live ${target}`);
     if (record.relations.get(relation)?.has(child)) return false;
+    this.#authorize(record.concept.name, oid);
     this.#local((touched) => this.#state.addChild(record, relation, child, touched));
     return true;
   }
@@ -197,6 +221,7 @@ export class DomainModel implements SynchronizableDomainModel {
     const record = this.#live(oid);
     this.#relationTarget(record.concept, relation);
     if (!record.relations.get(relation)?.has(child)) return false;
+    this.#authorize(record.concept.name, oid);
     this.#local((touched) => this.#state.removeChild(record, relation, child, touched));
     return true;
   }
@@ -213,9 +238,10 @@ export class DomainModel implements SynchronizableDomainModel {
 
   #create(concept: string, values: AttributeValues, options: CreateOptions, managed: boolean): CRDTEntity {
     const schema = this.#concept(concept);
-    const oid = options.oid ?? this.#newId();
+    const oid = options.oid ?? this.newOid(concept);
     if (!isOid(oid)) throw new ValidationError(concept, undefined, 'type', `${JSON.stringify(oid)} is not a valid entity id`);
     if (this.#state.records.has(oid)) throw new ValidationError(concept, undefined, 'exists', `an entity ${oid} exists already`);
+    this.#authorize(concept, oid);
     if (this.#state.records.size >= this.#state.maxEntities)
       throw new ValidationError(concept, undefined, 'max', `the model holds ${this.#state.maxEntities} entities`);
     const record = new EntityRecord(oid, schema);
@@ -241,6 +267,7 @@ export class DomainModel implements SynchronizableDomainModel {
 
   #update(oid: string, values: AttributeValues, managed: boolean): void {
     const record = this.#live(oid);
+    this.#authorize(record.concept.name, oid);
     const writes = checkLocalValues(this.#state, record, values, managed).filter(([attribute, value]) => record.value(attribute.name) !== value);
     if (!writes.length) return;
     this.#local((touched) => {
@@ -302,7 +329,7 @@ export class DomainModel implements SynchronizableDomainModel {
     let ignored = 0;
     for (const raw of list) {
       const change = structured ? (raw as ModelChange) : decodeChange(raw);
-      const problem = isDecodeError(change) ? change.error : this.#state.changeProblem(change, context, limitMs);
+      const problem = isDecodeError(change) ? change.error : (this.#state.changeProblem(change, context, limitMs) ?? this.#authorProblem(change));
       if (problem) rejected.push({ change: raw, reason: problem });
       else if (this.#state.ingest(change as ModelChange, context, touched)) applied++;
       else ignored++;
@@ -334,6 +361,7 @@ export class DomainModel implements SynchronizableDomainModel {
       seen.add(key);
       const inConflict = change.attribute === DELETED ? record.deleted && record.hasConflicts() : !record.deleted && register.hasConflicts;
       if (!inConflict) continue;
+      this.#authorize(record.concept.name, record.oid);
       const current: AttributeChange = { kind: 'attribute', entityType: record.concept.name, oid: record.oid, attribute: change.attribute, writes: register.writes };
       const value = choose ? choose(current) : register.value!;
       const schema = change.attribute === DELETED ? this.#state.deletedSchema(record.concept.name) : record.concept.attributes.get(change.attribute)!;
@@ -368,7 +396,7 @@ export class DomainModel implements SynchronizableDomainModel {
     const changes = decoded.entities.flatMap(stateToChanges);
     const limitMs = this.clock.wallClock() + this.clock.maxDriftMs;
     if (decoded.entities.some((entity) => this.#state.conceptProblem(entity.entityType))) return false;
-    if (changes.some((change) => this.#state.changeProblem(change, context, limitMs))) return false;
+    if (changes.some((change) => this.#state.changeProblem(change, context, limitMs) ?? this.#authorProblem(change))) return false;
     const touched = newTouched();
     const listed = new Set<string>();
     for (const change of changes) {
@@ -441,6 +469,8 @@ export class DomainModel implements SynchronizableDomainModel {
     const problem =
       this.#state.conceptProblem(decoded.entityType) ?? changes.map((change) => this.#state.changeProblem(change, context, limitMs)).find(Boolean);
     if (problem) throw new ValidationError(decoded.entityType, undefined, 'type', problem);
+    const refused = changes.map((change) => this.#authorProblem(change)).find(Boolean);
+    if (refused) throw new ValidationError(decoded.entityType, undefined, this.authorizationRule(decoded.entityType), refused);
     const touched = newTouched();
     for (const change of changes) this.#state.ingest(change, context, touched);
     this.#state.settle(touched);
@@ -449,6 +479,28 @@ export class DomainModel implements SynchronizableDomainModel {
   }
 
   // ---------------------------------------------------------------- internals
+
+  // Local operations are refused before anything is written: peers would refuse the writes anyway.
+  #authorize(concept: string, oid: string): void {
+    const problem = this.authorizationProblem(concept, oid, this.nodeId);
+    if (problem) throw new ValidationError(concept, undefined, this.authorizationRule(concept), problem);
+  }
+
+  // The first refusal among the change's distinct authors (a register or relation may hold several).
+  #authorProblem(change: ModelChange): string | undefined {
+    const authors = new Set<NodeId>();
+    if (change.kind === 'attribute') for (const write of change.writes) authors.add(write.dot.node);
+    else if (change.kind === 'child-add') authors.add(change.dot.node);
+    else {
+      for (const [, dots] of change.items) for (const dot of dots) authors.add(dot.node);
+      for (const dot of change.removals ?? []) authors.add(dot.node);
+    }
+    for (const author of authors) {
+      const problem = this.authorizationProblem(change.entityType, change.oid, author);
+      if (problem) return problem;
+    }
+    return undefined;
+  }
 
   #emit(origin: 'local' | 'remote', touched: Touched): void {
     if (!this.#listeners.size) return;

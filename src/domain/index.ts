@@ -33,5 +33,6 @@ export { CRDTEntity } from './crdt-entity.js';
 export { Entities } from './entities.js';
 export { type AttributeValues, type CreateOptions, DomainModel, type DomainModelOptions } from './domain-model.js';
 export type { ValidationIssue } from './model-rules.js';
+export { DEVICE_ID_CHARS, OWNED_OID_CHARS, deviceOf, ownedOid, ownerOf } from './ownership.js';
 export { mergeEntityStates } from './merge-entity-states.js';
 export { type EntityAttributeChangedEvent, attributeChangedEvents, changedOids } from './model-events.js';
