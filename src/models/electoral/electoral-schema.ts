@@ -4,6 +4,15 @@ import { type DomainSchema, defineSchema } from '../../domain/index.js';
 export const ElectionStatus = { draft: 'draft', open: 'open', closed: 'closed' } as const;
 export type ElectionStatus = (typeof ElectionStatus)[keyof typeof ElectionStatus];
 
+/**
+ * Who may do what. `enforced`: every entity belongs to the device whose id starts its oid, and only
+ * that device writes it (the organiser its elections and candidates, a voter its registration, a
+ * voter's device its ballots); the organiser approves voters. `open`: anyone may write anything,
+ * for models without device identities.
+ */
+export const ElectionRoles = { enforced: 'enforced', open: 'open' } as const;
+export type ElectionRoles = (typeof ElectionRoles)[keyof typeof ElectionRoles];
+
 /** How a ballot reached the model. */
 export const BallotChannel = { online: 'online', inPerson: 'in-person', postal: 'postal' } as const;
 export type BallotChannel = (typeof BallotChannel)[keyof typeof BallotChannel];
@@ -26,7 +35,8 @@ export const electoralSchema: DomainSchema = defineSchema({
         openedAt: { type: 'date', managed: true, immutable: true },
         closedAt: { type: 'date', managed: true, immutable: true },
       },
-      children: { candidates: { concept: 'Candidate' } },
+      // approvedVoters: the organiser's approval of voters who asked to vote (Voter.elections).
+      children: { candidates: { concept: 'Candidate' }, approvedVoters: { concept: 'Voter' } },
     },
     Candidate: {
       attributes: {

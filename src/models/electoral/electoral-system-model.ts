@@ -1,9 +1,28 @@
-import { type CRDTEntity, DomainModel, type DomainModelOptions, type Entities, ValidationError, isIsoDate } from '../../domain/index.js';
-import { type BallotChannel, ElectionStatus, electoralSchema } from './electoral-schema.js';
+import type { NodeId } from '../../crdt/index.js';
+import {
+  type CRDTEntity,
+  DEVICE_ID_CHARS,
+  DomainModel,
+  type DomainModelOptions,
+  Entities,
+  ValidationError,
+  deviceOf,
+  isIsoDate,
+  ownedOid,
+  ownerOf,
+} from '../../domain/index.js';
+import { type BallotChannel, ElectionRoles, ElectionStatus, electoralSchema } from './electoral-schema.js';
 import { type Tally, ballotFlaw, tallyElection, votingWindow } from './tally.js';
 
 /** Options of an `ElectoralSystemModel`: a `DomainModel`'s, with the schema fixed. */
-export type ElectoralSystemModelOptions = Omit<DomainModelOptions, 'schema'>;
+export interface ElectoralSystemModelOptions extends Omit<DomainModelOptions, 'schema'> {
+  /**
+   * `enforced` (default): ownership rules over verified authors (see `ElectionRoles`); the node id
+   * must start with a device id, and `newId`, if given, must make 21 URL-safe characters (the
+   * random part of an owned oid). `open`: no ownership rules.
+   */
+  readonly roles?: ElectionRoles;
+}
 
 /** What `createElection` takes. Dates are ISO strings; `opensAt`/`closesAt` are the planned window. */
 export interface ElectionInput {
@@ -43,10 +62,79 @@ export interface BallotInput {
  * domain model. The convenience operations check the domain rules locally and throw
  * `ValidationError`; `tally` applies the same rules to the merged state, deterministically, so
  * ballots accepted by devices that were offline are settled identically everywhere.
+ *
+ * With roles enforced (the default), every entity's oid names the device that made it, and only
+ * that device's changes to it are accepted, locally and from peers (whose authorship the sync
+ * layer verifies): the creator of an election is its organiser, who alone edits it, its
+ * candidates and its approved voters, and opens and closes it; a voter registers from its own
+ * device and only ballots cast by that device count. Rules depend on ids alone, never on mutable
+ * state, so every replica refuses the same changes whatever order they arrive in.
  */
 export class ElectoralSystemModel extends DomainModel {
+  /** Whether ownership rules apply (see `ElectionRoles`). */
+  readonly roles: ElectionRoles;
+  /** This replica's device id (the first 32 characters of its node id), if it has one. */
+  readonly deviceId: string | undefined;
+
   constructor(options: ElectoralSystemModelOptions) {
     super({ ...options, schema: electoralSchema });
+    this.roles = options.roles ?? ElectionRoles.enforced;
+    if (this.roles !== ElectionRoles.enforced && this.roles !== ElectionRoles.open) throw new Error(`unknown roles ${JSON.stringify(this.roles)}`);
+    this.deviceId = deviceOf(this.nodeId);
+    if (this.roles === ElectionRoles.enforced && this.deviceId === undefined)
+      throw new Error(
+        `roles 'enforced' need a node id that starts with a ${DEVICE_ID_CHARS}-character device id, not ${JSON.stringify(this.nodeId)}; pass roles: 'open' for a model without device identities`,
+      );
+  }
+
+  protected override authorizationProblem(concept: string, oid: string, author: NodeId): string | undefined {
+    if (this.roles === ElectionRoles.open) return undefined;
+    const owner = ownerOf(oid);
+    const device = deviceOf(author);
+    if (owner !== undefined && owner === device) return undefined;
+    const by = device === undefined ? `node ${author}, which has no device id` : `device ${device}`;
+    if (owner === undefined) return `${concept} ${oid} names no owning device, so nobody may change it (changed by ${by})`;
+    return `only ${OWNER_ROLE[concept] ?? 'the owning device'} (device ${owner}) may change ${concept} ${oid}, not ${by}`;
+  }
+
+  protected override authorizationRule(concept: string): string {
+    return concept === 'Election' || concept === 'Candidate' ? 'organiser' : concept === 'Voter' ? 'voter' : 'owner';
+  }
+
+  // Owned oids even through the generic `create` (the model explorer uses it).
+  protected override newOid(concept: string): string {
+    return this.roles === ElectionRoles.enforced ? ownedOid(this.nodeId, super.newOid(concept)) : super.newOid(concept);
+  }
+
+  /** The device organising an election (the one whose id starts its oid); undefined with open roles. */
+  organiserOf(electionId: string): string | undefined {
+    return this.roles === ElectionRoles.enforced ? ownerOf(electionId) : undefined;
+  }
+
+  /** True if `node` (default: this replica) may edit, open and close the election and approve its voters. */
+  isOrganiser(electionId: string, node: string = this.nodeId): boolean {
+    if (this.roles === ElectionRoles.open) return true;
+    const organiser = ownerOf(electionId);
+    return organiser !== undefined && organiser === deviceOf(node);
+  }
+
+  /** True if this replica's device registered the voter (and so is the only one whose ballots for it count). */
+  isMyVoter(voterId: string): boolean {
+    if (this.roles === ElectionRoles.open) return true;
+    return ownerOf(voterId) === this.deviceId;
+  }
+
+  /** Live voters this device registered, sorted by oid. With open roles, none: nobody owns a voter. */
+  myVoters(): Entities {
+    if (this.roles === ElectionRoles.open) return new Entities([]);
+    return this.voters()
+      .filter((voter) => ownerOf(voter.oid) === this.deviceId)
+      .sort((a, b) => (a.oid < b.oid ? -1 : a.oid > b.oid ? 1 : 0));
+  }
+
+  /** This device's voter (the first of `myVoters`), if it registered one. */
+  myVoter(): CRDTEntity | undefined {
+    return this.myVoters().first();
   }
 
   /** Creates an election in draft. */
@@ -60,6 +148,7 @@ export class ElectoralSystemModel extends DomainModel {
   /** Adds a candidate to a draft election. */
   addCandidate(electionId: string, input: CandidateInput): CRDTEntity {
     const election = this.#election(electionId, [ElectionStatus.draft], 'candidates can only be added while the election is a draft');
+    this.#organiserOnly(election.oid, 'add candidates');
     const candidate = this.create('Candidate', { ...input, election: election.oid });
     election.addChild('candidates', candidate);
     return candidate;
@@ -68,21 +157,26 @@ export class ElectoralSystemModel extends DomainModel {
   /** Withdraws a candidate from a draft election (the candidate is deleted). */
   removeCandidate(electionId: string, candidateId: string): void {
     const election = this.#election(electionId, [ElectionStatus.draft], 'candidates can only be removed while the election is a draft');
+    this.#organiserOnly(election.oid, 'remove candidates');
     if (!election.childOids('candidates').includes(candidateId))
       throw new ValidationError('Election', 'candidates', 'candidate', `${candidateId} does not stand in this election`);
     election.removeChild('candidates', candidateId);
     this.delete(candidateId);
   }
 
-  /** Registers a voter; the voter number must be unique in the model. */
+  /**
+   * Registers a voter; the voter number must be unique in the model. With roles enforced the voter
+   * belongs to this device: only it can edit the voter, register it for elections and vote as it.
+   */
   registerVoter(input: VoterInput): CRDTEntity {
     return this.create('Voter', { ...input });
   }
 
-  /** Registers a voter for an election that is not closed. */
+  /** Registers a voter for an election that is not closed: with roles enforced, a request the organiser approves. */
   registerForElection(voterId: string, electionId: string): void {
     const voter = this.#voter(voterId);
     this.#election(electionId, [ElectionStatus.draft, ElectionStatus.open], 'voters cannot register for a closed election');
+    this.#ownVoterOnly(voter.oid, 'register it for an election');
     voter.addChild('elections', electionId);
   }
 
@@ -90,12 +184,43 @@ export class ElectoralSystemModel extends DomainModel {
   unregisterFromElection(voterId: string, electionId: string): void {
     const voter = this.#voter(voterId);
     this.#election(electionId, [ElectionStatus.draft], 'voters can only be unregistered while the election is a draft');
+    this.#ownVoterOnly(voter.oid, 'unregister it');
     voter.removeChild('elections', electionId);
+  }
+
+  /** The organiser approves a voter who registered for an election that is not closed. False if already approved. */
+  approveVoter(electionId: string, voterId: string): boolean {
+    const election = this.#election(electionId, [ElectionStatus.draft, ElectionStatus.open], 'voters can only be approved before the election closes');
+    this.#organiserOnly(election.oid, 'approve voters');
+    const voter = this.#voter(voterId);
+    if (!voter.childOids('elections').includes(election.oid))
+      throw new ValidationError('Election', 'approvedVoters', 'registered', `voter ${voter.oid} has not registered for this election`);
+    return election.addChild('approvedVoters', voter.oid);
+  }
+
+  /** The organiser withdraws a voter's approval while the election is a draft. False if it was not approved. */
+  revokeVoter(electionId: string, voterId: string): boolean {
+    const election = this.#election(electionId, [ElectionStatus.draft], 'approvals can only be withdrawn while the election is a draft');
+    this.#organiserOnly(election.oid, 'withdraw approvals');
+    return election.removeChild('approvedVoters', voterId);
+  }
+
+  /** True if the organiser approved the voter for the election (always true with open roles, which have no approval). */
+  isApproved(electionId: string, voterId: string): boolean {
+    return this.roles === ElectionRoles.open || this.#election(electionId).childOids('approvedVoters').includes(voterId);
+  }
+
+  /** Live voters who registered for the election and wait for the organiser's approval (none with open roles). */
+  pendingVoters(electionId: string): Entities {
+    this.#election(electionId);
+    if (this.roles === ElectionRoles.open) return new Entities([]);
+    return this.voters().filter((voter) => voter.childOids('elections').includes(electionId) && !this.isApproved(electionId, voter.oid));
   }
 
   /** Opens a draft election with at least one candidate, stamping `openedAt` from the hybrid clock. */
   openElection(electionId: string): void {
     const election = this.#election(electionId, [ElectionStatus.draft], 'only a draft election can be opened');
+    this.#organiserOnly(election.oid, 'open it');
     if (!election.getChild('candidates').count) throw new ValidationError('Election', 'candidates', 'candidate', 'an election needs a candidate to open');
     this.updateManaged(election.oid, { status: ElectionStatus.open, openedAt: this.#stamp() });
   }
@@ -103,21 +228,27 @@ export class ElectoralSystemModel extends DomainModel {
   /** Closes an open election, stamping `closedAt`. */
   closeElection(electionId: string): void {
     const election = this.#election(electionId, [ElectionStatus.open], 'only an open election can be closed');
+    this.#organiserOnly(election.oid, 'close it');
     this.updateManaged(election.oid, { status: ElectionStatus.closed, closedAt: this.#stamp() });
   }
 
   /**
    * Casts a ballot: the election must be open, the voter registered for it and without a counted
-   * ballot, the candidate standing in it. `castAt` is stamped from the hybrid clock.
+   * ballot, the candidate standing in it; with roles enforced, the voter must be this device's own
+   * and approved. `castAt` is stamped from the hybrid clock.
    */
   castBallot(input: BallotInput): CRDTEntity {
     const election = this.#election(input.electionId, [ElectionStatus.open], 'ballots can only be cast while the election is open');
     const voter = this.#voter(input.voterId);
+    if (!this.isMyVoter(voter.oid))
+      throw new ValidationError('Ballot', 'voter', 'not-voters-device', `only the voter's own device can vote as ${String(voter.getAttribute('name'))}`);
     if (!voter.childOids('elections').includes(election.oid))
       throw new ValidationError('Ballot', 'voter', 'registered', `voter ${voter.oid} is not registered for this election`);
-    if (!election.childOids('candidates').includes(input.candidateId) || this.get(input.candidateId)?.getAttribute('election') !== election.oid)
-      throw new ValidationError('Ballot', 'candidate', 'candidate', `${input.candidateId} does not stand in this election`);
+    if (!this.isApproved(election.oid, voter.oid))
+      throw new ValidationError('Ballot', 'voter', 'not-approved', `the organiser has not approved ${String(voter.getAttribute('name'))} for this election yet`);
     const window = votingWindow(this, election.oid);
+    if (!window.standing.has(input.candidateId))
+      throw new ValidationError('Ballot', 'candidate', 'candidate', `${input.candidateId} does not stand in this election`);
     const voted = this.findBy('Ballot', 'voter', voter.oid).find(
       (ballot) => ballot.getAttribute('election') === election.oid && !ballotFlaw(this, window, ballot),
     );
@@ -169,6 +300,14 @@ export class ElectoralSystemModel extends DomainModel {
     return election;
   }
 
+  #organiserOnly(electionId: string, action: string): void {
+    if (!this.isOrganiser(electionId)) throw new ValidationError('Election', undefined, 'organiser', `only the organiser of this election can ${action}`);
+  }
+
+  #ownVoterOnly(voterId: string, action: string): void {
+    if (!this.isMyVoter(voterId)) throw new ValidationError('Voter', undefined, 'voter', `only the voter's own device can ${action}`);
+  }
+
   #voter(voterId: string): CRDTEntity {
     const voter = this.get(voterId);
     if (voter?.concept !== 'Voter') throw new ValidationError('Voter', undefined, 'exists', `no live voter ${JSON.stringify(voterId)}`);
@@ -180,3 +319,11 @@ export class ElectoralSystemModel extends DomainModel {
     return new Date(this.clock.now().ms).toISOString();
   }
 }
+
+// Who the owning device of each concept is, for refusal messages.
+const OWNER_ROLE: Readonly<Record<string, string>> = {
+  Election: "the organiser's device",
+  Candidate: "the organiser's device",
+  Voter: "the voter's own device",
+  Ballot: 'the device that cast it',
+};

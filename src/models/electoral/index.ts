@@ -1,5 +1,5 @@
 // The electoral system model: elections, candidates, voters and ballots, declared with the meta-model.
-export { BallotChannel, ElectionStatus, electoralSchema } from './electoral-schema.js';
+export { BallotChannel, ElectionRoles, ElectionStatus, electoralSchema } from './electoral-schema.js';
 export {
   type BallotInput,
   type CandidateInput,
@@ -16,6 +16,7 @@ export {
   type Tally,
   type VotingWindow,
   ballotFlaw,
+  rolesOf,
   tallyElection,
   votingWindow,
 } from './tally.js';

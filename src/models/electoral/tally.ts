@@ -1,5 +1,5 @@
-import { type CRDTEntity, type DomainModel, ValidationError } from '../../domain/index.js';
-import type { ElectionStatus } from './electoral-schema.js';
+import { type CRDTEntity, type DomainModel, ValidationError, ownerOf } from '../../domain/index.js';
+import { ElectionRoles, type ElectionStatus } from './electoral-schema.js';
 
 /** What became of a ballot in a tally. */
 export const BallotStatus = { counted: 'counted', superseded: 'superseded', invalid: 'invalid' } as const;
@@ -9,7 +9,9 @@ export type BallotStatus = (typeof BallotStatus)[keyof typeof BallotStatus];
 export const BallotReason = {
   incomplete: 'incomplete',
   voterUnknown: 'voter-unknown',
+  notVotersDevice: 'not-voters-device',
   notRegistered: 'not-registered',
+  notApproved: 'not-approved',
   candidateNotStanding: 'candidate-not-standing',
   neverOpened: 'never-opened',
   beforeOpening: 'before-opening',
@@ -60,11 +62,13 @@ export interface Tally {
  * A ballot counts if its voter exists and is registered for the election, its candidate stands in
  * it (references the election and is in its `candidates`), and it was cast while the election was
  * open: `openedAt ≤ castAt ≤ closedAt` (ms; the earliest value where devices opened or closed it
- * concurrently). Of one voter's valid ballots, the earliest by `(castAt, ballot id)` counts and the
- * others are superseded; invalid ones are listed with the reason.
+ * concurrently). With roles enforced, also: the ballot was cast by the voter's own device (the
+ * device in both oids), the organiser approved the voter, and candidates stand only if the
+ * organiser's device made them. Of one voter's valid ballots, the earliest by `(castAt, ballot id)`
+ * counts and the others are superseded; invalid ones are listed with the reason.
  */
-export function tallyElection(model: DomainModel, electionId: string): Tally {
-  const window = votingWindow(model, electionId);
+export function tallyElection(model: DomainModel, electionId: string, roles: ElectionRoles = rolesOf(model)): Tally {
+  const window = votingWindow(model, electionId, roles);
   const votes = new Map<string, number>([...window.standing.keys()].map((id) => [id, 0]));
   const countedFor = new Map<string, string>();
   // Cast order must not depend on how a replica happened to store the ballots.
@@ -122,20 +126,32 @@ export interface VotingWindow {
   readonly election: CRDTEntity;
   readonly openedAt: string | null;
   readonly closedAt: string | null;
-  /** Candidates standing: live, referencing the election, and in its `candidates`. */
+  /** Candidates standing: live, referencing the election, and in its `candidates` (and, with roles enforced, made by the organiser's device). */
   readonly standing: ReadonlyMap<string, CRDTEntity>;
+  readonly roles: ElectionRoles;
+  /** Voters the organiser approved (`approvedVoters`); checked only with roles enforced. */
+  readonly approved: ReadonlySet<string>;
 }
 
 /** The voting window and standing candidates of a live election; throws `ValidationError` if there is none. */
-export function votingWindow(model: DomainModel, electionId: string): VotingWindow {
+export function votingWindow(model: DomainModel, electionId: string, roles: ElectionRoles = rolesOf(model)): VotingWindow {
   const election = model.get(electionId);
   if (election?.concept !== 'Election') throw new ValidationError('Election', undefined, 'exists', `no live election ${JSON.stringify(electionId)}`);
+  const organiser = ownerOf(electionId);
   const standing = new Map<string, CRDTEntity>();
   for (const id of election.childOids('candidates')) {
     const candidate = model.get(id);
-    if (candidate?.concept === 'Candidate' && candidate.getAttribute('election') === electionId) standing.set(id, candidate);
+    if (candidate?.concept !== 'Candidate' || candidate.getAttribute('election') !== electionId) continue;
+    if (roles === ElectionRoles.enforced && (organiser === undefined || ownerOf(id) !== organiser)) continue;
+    standing.set(id, candidate);
   }
-  return { election, openedAt: earliest(election, 'openedAt'), closedAt: earliest(election, 'closedAt'), standing };
+  const approved = new Set(election.childOids('approvedVoters'));
+  return { election, openedAt: earliest(election, 'openedAt'), closedAt: earliest(election, 'closedAt'), standing, roles, approved };
+}
+
+/** The roles a model enforces: its `roles` if it has them (an `ElectoralSystemModel`), else open. */
+export function rolesOf(model: DomainModel): ElectionRoles {
+  return (model as { roles?: ElectionRoles }).roles === ElectionRoles.enforced ? ElectionRoles.enforced : ElectionRoles.open;
 }
 
 /** Why a ballot cannot count in its election, whatever the voter's other ballots; undefined if it can. */
@@ -147,8 +163,18 @@ export function ballotFlaw(model: DomainModel, window: VotingWindow, ballot: CRD
     return { reason: BallotReason.incomplete, detail: 'the ballot lacks its voter, candidate or cast time' };
   const voter = model.get(voterId);
   if (voter?.concept !== 'Voter') return { reason: BallotReason.voterUnknown, detail: `voter ${voterId} does not exist or was deleted` };
+  const enforced = window.roles === ElectionRoles.enforced;
+  const caster = ownerOf(ballot.oid);
+  const votersDevice = ownerOf(voterId);
+  if (enforced && (caster === undefined || caster !== votersDevice))
+    return {
+      reason: BallotReason.notVotersDevice,
+      detail: `cast by device ${caster ?? 'unknown'}, not by the voter's own device ${votersDevice ?? '(none: the voter has no device)'}`,
+    };
   if (!voter.childOids('elections').includes(window.election.oid))
     return { reason: BallotReason.notRegistered, detail: `voter ${voterId} is not registered for this election` };
+  if (enforced && !window.approved.has(voterId))
+    return { reason: BallotReason.notApproved, detail: `the organiser has not approved voter ${voterId} for this election` };
   if (!window.standing.has(candidateId))
     return { reason: BallotReason.candidateNotStanding, detail: `candidate ${candidateId} does not stand in this election` };
   if (window.openedAt === null) return { reason: BallotReason.neverOpened, detail: 'the election was never opened' };

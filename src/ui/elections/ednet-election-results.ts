@@ -11,7 +11,9 @@ const PAGE = 20;
 export const REASON_TEXT: Record<BallotReason, string> = {
   incomplete: 'Incomplete ballot',
   'voter-unknown': 'Voter unknown or deleted',
+  'not-voters-device': "Not cast from the voter's own device",
   'not-registered': 'Voter not registered for this election',
+  'not-approved': 'Voter not approved by the organiser',
   'candidate-not-standing': 'Candidate does not stand in this election',
   'never-opened': 'The election was never opened',
   'before-opening': 'Cast before voting opened',

@@ -2,10 +2,12 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { VersionVector } from '../../../src/crdt/index.js';
 import { type ChangeBatch, ValidationError, decodeChangeBatch, isDecodeError } from '../../../src/domain/index.js';
-import type { ElectoralSystemModel } from '../../../src/models/electoral/index.js';
-import { electoral, sync } from './electoral-fixture.js';
+import { ElectionRoles, type ElectoralSystemModel } from '../../../src/models/electoral/index.js';
+import { electoral, nodeOf, sync } from './electoral-fixture.js';
 
 const NODES = ['alice', 'bob', 'carol', 'dave', 'erin'];
+// With roles enforced: device node ids, and a second tab of Alice's device (an organiser too).
+const DEVICE_NODES = [nodeOf('alice'), nodeOf('bob'), nodeOf('alice', 'tab00002'), nodeOf('carol'), nodeOf('dave')];
 const at = fc.nat(4);
 const pick = fc.nat(20);
 const op = fc.oneof(
@@ -13,6 +15,7 @@ const op = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('candidate' as const), at, pick, name: fc.constantFrom('Ann', 'Ben', 'Cy') }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('voter' as const), at, number: fc.integer({ min: 1, max: 6 }) }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('register' as const), at, pick, other: pick }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('approve' as const), at, pick, other: pick }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('unregister' as const), at, pick, other: pick }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('open' as const), at, pick }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('close' as const), at, pick }) },
@@ -48,6 +51,8 @@ function perform(model: ElectoralSystemModel, o: Op): void {
       return void model.registerVoter({ name: 'V', voterNumber: `N-${o.number}` });
     case 'register':
       return model.registerForElection(choose(voters, o.pick), choose(elections, o.other));
+    case 'approve':
+      return void model.approveVoter(choose(elections, o.other), choose(voters, o.pick));
     case 'unregister':
       return model.unregisterFromElection(choose(voters, o.pick), choose(elections, o.other));
     case 'open':
@@ -87,6 +92,7 @@ function setUp(replicas: readonly ElectoralSystemModel[]): void {
     const election = first.createElection({ title });
     for (const name of ['Ann', 'Ben']) first.addCandidate(election.oid, { name });
     for (const voter of voters) first.registerForElection(voter.oid, election.oid);
+    if (first.roles === ElectionRoles.enforced) for (const voter of voters) first.approveVoter(election.oid, voter.oid);
     if (title === 'Board') first.openElection(election.oid);
   }
   for (const other of replicas.slice(1)) sync(first, other);
@@ -100,60 +106,63 @@ const tallies = (model: ElectoralSystemModel) =>
     .map((id) => model.tally(id));
 const canonical = (model: ElectoralSystemModel) => JSON.stringify(model.getSnapshot());
 
-describe('ElectoralSystemModel: 3–5 replicas with random operations and unreliable delivery', () => {
-  it('converge to identical snapshots and tallies; merges are idempotent; snapshots round-trip', () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 3, max: 5 }), fc.array(op, { minLength: 10, maxLength: 70 }), (count, ops) => {
-        const walls = NODES.slice(0, count).map((_, i) => ({ t: Date.parse('2024-05-01T08:00:00Z') + i * 13 }));
-        const replicas = walls.map((wall, i) => {
-          const clock = { now: () => wall.t, advance: (ms: number) => (wall.t += ms), set: (ms: number) => (wall.t = ms) };
-          return electoral(NODES[i]!, clock);
-        });
-        setUp(replicas);
-        const inFlight: Array<{ to: number; batch: ChangeBatch }> = [];
-        for (const o of ops) {
-          if (o.kind === 'send') {
-            const [from, to] = [replicas[o.at % count]!, o.to % count];
-            inFlight.push({ to, batch: wire(from.getDelta(replicas[to]!.version)) });
-          } else if (o.kind === 'deliver') {
-            if (!inFlight.length) continue;
-            const index = o.pick % inFlight.length;
-            const { to, batch } = inFlight[index]!;
-            if (!o.duplicate) inFlight.splice(index, 1);
-            if (o.drop) continue;
-            const result = replicas[to]!.applyChanges(batch);
-            expect(result.rejected).to.deep.equal([]);
-          } else if (o.kind === 'tick') {
-            walls[o.at % count]!.t += o.ms;
-          } else {
-            try {
-              perform(replicas[o.at % count]!, o);
-            } catch (error) {
-              if (!(error instanceof ValidationError)) throw error;
+for (const roles of [ElectionRoles.open, ElectionRoles.enforced])
+  describe(`ElectoralSystemModel (roles ${roles}): 3–5 replicas with random operations and unreliable delivery`, () => {
+    // With roles enforced, operations a device may not do throw locally, so no peer ever refuses a change.
+    it('converge to identical snapshots and tallies; merges are idempotent; snapshots round-trip', () => {
+      const nodes = roles === ElectionRoles.open ? NODES : DEVICE_NODES;
+      fc.assert(
+        fc.property(fc.integer({ min: 3, max: 5 }), fc.array(op, { minLength: 10, maxLength: 70 }), (count, ops) => {
+          const walls = NODES.slice(0, count).map((_, i) => ({ t: Date.parse('2024-05-01T08:00:00Z') + i * 13 }));
+          const replicas = walls.map((wall, i) => {
+            const clock = { now: () => wall.t, advance: (ms: number) => (wall.t += ms), set: (ms: number) => (wall.t = ms) };
+            return electoral(nodes[i]!, clock, roles);
+          });
+          setUp(replicas);
+          const inFlight: Array<{ to: number; batch: ChangeBatch }> = [];
+          for (const o of ops) {
+            if (o.kind === 'send') {
+              const [from, to] = [replicas[o.at % count]!, o.to % count];
+              inFlight.push({ to, batch: wire(from.getDelta(replicas[to]!.version)) });
+            } else if (o.kind === 'deliver') {
+              if (!inFlight.length) continue;
+              const index = o.pick % inFlight.length;
+              const { to, batch } = inFlight[index]!;
+              if (!o.duplicate) inFlight.splice(index, 1);
+              if (o.drop) continue;
+              const result = replicas[to]!.applyChanges(batch);
+              expect(result.rejected).to.deep.equal([]);
+            } else if (o.kind === 'tick') {
+              walls[o.at % count]!.t += o.ms;
+            } else {
+              try {
+                perform(replicas[o.at % count]!, o);
+              } catch (error) {
+                if (!(error instanceof ValidationError)) throw error;
+              }
             }
           }
-        }
-        // Drops are repaired by a full exchange, as the sync engine's anti-entropy does.
-        for (let round = 0; round < 2; round++) for (const from of replicas) for (const to of replicas) if (from !== to) sync(from, to);
-        const snapshot = canonical(replicas[0]!);
-        const tally = JSON.stringify(tallies(replicas[0]!));
-        for (const replica of replicas) {
-          expect(canonical(replica)).to.equal(snapshot);
-          expect(JSON.stringify(tallies(replica))).to.equal(tally);
-          expect(replica.conflicts).to.deep.equal(replicas[0]!.conflicts);
-        }
-        // Idempotent: everything again, as a full delta, changes nothing.
-        const again = replicas[0]!.applyChanges(wire(replicas[1]!.getDelta(new VersionVector())));
-        expect(again.applied).to.equal(0);
-        expect(canonical(replicas[0]!)).to.equal(snapshot);
-        // A snapshot brings a fresh replica to the same state.
-        const latest = Math.max(...walls.map((w) => w.t));
-        const fresh = electoral('frank', { now: () => latest, advance: () => undefined, set: () => undefined });
-        expect(fresh.initializeFromSnapshot(JSON.parse(snapshot))).to.equal(true);
-        expect(canonical(fresh)).to.equal(snapshot);
-        expect(JSON.stringify(tallies(fresh))).to.equal(tally);
-      }),
-      { numRuns: 80 },
-    );
+          // Drops are repaired by a full exchange, as the sync engine's anti-entropy does.
+          for (let round = 0; round < 2; round++) for (const from of replicas) for (const to of replicas) if (from !== to) sync(from, to);
+          const snapshot = canonical(replicas[0]!);
+          const tally = JSON.stringify(tallies(replicas[0]!));
+          for (const replica of replicas) {
+            expect(canonical(replica)).to.equal(snapshot);
+            expect(JSON.stringify(tallies(replica))).to.equal(tally);
+            expect(replica.conflicts).to.deep.equal(replicas[0]!.conflicts);
+          }
+          // Idempotent: everything again, as a full delta, changes nothing.
+          const again = replicas[0]!.applyChanges(wire(replicas[1]!.getDelta(new VersionVector())));
+          expect(again.applied).to.equal(0);
+          expect(canonical(replicas[0]!)).to.equal(snapshot);
+          // A snapshot brings a fresh replica to the same state.
+          const latest = Math.max(...walls.map((w) => w.t));
+          const fresh = electoral(roles === ElectionRoles.open ? 'frank' : nodeOf('frank'), { now: () => latest, advance: () => undefined, set: () => undefined }, roles);
+          expect(fresh.initializeFromSnapshot(JSON.parse(snapshot))).to.equal(true);
+          expect(canonical(fresh)).to.equal(snapshot);
+          expect(JSON.stringify(tallies(fresh))).to.equal(tally);
+        }),
+        { numRuns: 80 },
+      );
+    });
   });
-});
