@@ -98,6 +98,19 @@ export class VersionVector implements CausalContext {
     this.#setMax(node, seq, keep.length ? keep : undefined);
   }
 
+  /**
+   * Forgets every dot of `node` past `seq` (in place) and returns this. Erring low is always safe
+   * for a context that is sent: the receiver may get something twice, never miss it.
+   */
+  forgetAfter(node: NodeId, seq: number): this {
+    if (this.maxSeen(node) <= seq) return this;
+    const extras = this.#extras.get(node)?.filter((s) => s <= seq);
+    this.#extras.delete(node);
+    if (Math.min(this.get(node), seq) === 0 && !extras?.length) this.#max.delete(node);
+    else this.#setMax(node, Math.min(this.get(node), seq), extras?.length ? extras : undefined);
+    return this;
+  }
+
   /** True if `dot` has been seen. */
   covers(dot: Dot): boolean {
     const max = this.#max.get(dot.node);

@@ -1,7 +1,28 @@
-// Security: room keys from the link's secret, sealed signaling and BroadcastChannel traffic, the
+// Security: signed changes (certificates, their store and verification), room keys from the link's secret, sealed signaling and BroadcastChannel traffic, the
 // device's signing key, peer connections authenticated with it, and the app's
 // Content-Security-Policy. WebCrypto only.
 export { BASE64URL_PATTERN, fromBase64Url, toBase64Url } from './base64url.js';
+export { sha256 } from './sha256.js';
+export { ITEM_HASH_BYTES, type ItemVisitor, forEachDot, forEachItem, itemHash, keepItems } from './change-items.js';
+export {
+  CERTIFICATE_SIGNATURE_BYTES,
+  CERTIFICATE_VERSION,
+  type CertificateError,
+  type ChangeCertificate,
+  MAX_CERTIFICATE_BYTES,
+  MAX_CERTIFIED_ITEMS,
+  certificateSignedBytes,
+  decodeCertificate,
+  encodeCertificate,
+  isCertificateError,
+} from './change-certificate.js';
+export { type CertificateEntry, CertificateStore } from './certificate-store.js';
+export {
+  type CertificationCounters,
+  ChangeCertification,
+  type ChangeSigner,
+  type VerifiedBatch,
+} from './change-certification.js';
 export {
   MAX_ROOM_SECRET_BYTES,
   MIN_ROOM_SECRET_BYTES,

@@ -29,6 +29,8 @@ export class PeerLink {
   sentSeq = 0;
   /** The highest delta seq received, or known lost, on this connection. */
   seenSeq = 0;
+  /** Where changes are signed: the tail of this peer's messages waiting for verification, in order. */
+  inbox: Promise<void> = Promise.resolve();
   readonly #models = new Map<string, PeerModelSync>();
   #incoming: IncomingDelta | null = null;
 
@@ -73,14 +75,15 @@ export class PeerLink {
   }
 
   /**
-   * Records one arriving part of delta `seq`; true if a part before it went missing, so the
-   * delta's version must not be adopted. The last part also advances `seenSeq`.
+   * Records one arriving part of delta `seq` (`refused`: its content was refused); true if a part
+   * before it went missing or was refused, so the delta's version must not be adopted. The last
+   * part also advances `seenSeq`.
    */
-  receivedPart(seq: number, part: number, parts: number): boolean {
+  receivedPart(seq: number, part: number, parts: number, refused = false): boolean {
     const previous = this.#incoming;
     const broken = part !== 1 && (previous === null || previous.seq !== seq || previous.part !== part - 1 || previous.broken);
     const last = part === parts;
-    this.#incoming = last ? null : { seq, part, broken };
+    this.#incoming = last ? null : { seq, part, broken: broken || refused };
     if (last) this.seenSeq = Math.max(this.seenSeq, seq);
     return broken;
   }

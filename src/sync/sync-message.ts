@@ -1,5 +1,7 @@
 import { VersionVector } from '../crdt/index.js';
 import { type ChangeBatch, type VersionVectorJSON, MODEL_ID_PATTERN, decodeChangeBatch } from '../domain/index.js';
+import { BASE64URL_PATTERN } from '../security/base64url.js';
+import { MAX_CERTIFICATE_BYTES } from '../security/change-certificate.js';
 import { packBatch, unpackBatch } from './compact-batch.js';
 
 /**
@@ -51,6 +53,11 @@ export interface DeltaMessage {
   readonly part: number;
   readonly parts: number;
   readonly batch: ChangeBatch;
+  /**
+   * Where changes are signed: the authors' certificates of every item in `batch` (encoded, see
+   * `encodeCertificate`), checked by the receiver before anything is applied.
+   */
+  readonly certs?: readonly string[];
 }
 
 /**
@@ -98,6 +105,9 @@ export interface SyncDecodeError {
 const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_MODELS = 64;
 const MAX_PARTS = 1_000_000;
+// A part has at most as many certificates as items; a generous bound on both.
+const MAX_CERTIFICATES_PER_DELTA = 1_000_000;
+const MAX_ENCODED_CERTIFICATE = Math.ceil((MAX_CERTIFICATE_BYTES * 4) / 3);
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -198,7 +208,13 @@ function decodeDelta(raw: Record<string, unknown>): DeltaMessage | SyncDecodeErr
   if ('error' in batch) return { error: `delta: ${batch.error}` };
   // The last part may be partial too: then its version is context only, never adopted.
   if (part !== parts && !batch.partial) return { error: 'delta: a part before the last must be partial' };
-  return { t: 'delta', seq, part, parts, batch };
+  if (raw.certs === undefined) return { t: 'delta', seq, part, parts, batch };
+  // Only the shape here; each certificate is decoded and verified before the batch is applied.
+  const { certs } = raw;
+  if (!Array.isArray(certs) || certs.length > MAX_CERTIFICATES_PER_DELTA) return { error: 'delta: certs must be a list of certificates' };
+  if (!certs.every((text) => typeof text === 'string' && text.length <= MAX_ENCODED_CERTIFICATE && BASE64URL_PATTERN.test(text)))
+    return { error: 'delta: a certificate is not a short base64url string' };
+  return { t: 'delta', seq, part, parts, batch, certs };
 }
 
 function decodeVersionLike(raw: Record<string, unknown>): AckMessage | VersionMessage | SyncDecodeError {

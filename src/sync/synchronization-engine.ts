@@ -1,7 +1,9 @@
 import type { NodeId } from '../crdt/dot.js';
 import { VersionVector } from '../crdt/index.js';
+import type { ModelChange } from '../domain/model-change.js';
 import type { SynchronizableDomainModel } from '../domain/synchronizable-domain-model.js';
 import type { PeerConnection } from '../net/transport.js';
+import { ChangeCertification, type ChangeSigner } from '../security/change-certification.js';
 import { PeerLink } from './peer-link.js';
 import { sendableChanges } from './sendable-changes.js';
 import { splitBatch } from './split-batch.js';
@@ -39,6 +41,11 @@ export interface SynchronizationEngineOptions {
   /** The name this device shows to peers (sent in the hello; `setDisplayName` changes it). */
   readonly displayName?: string | null;
   readonly logger?: SyncLogger;
+  /**
+   * Signs this node's changes and requires every received item to carry its author's valid
+   * certificate (docs/security.md, "Signed changes"). Without it nothing is signed or checked.
+   */
+  readonly signer?: ChangeSigner;
 }
 
 /**
@@ -51,6 +58,8 @@ export interface SynchronizationEngineOptions {
  */
 export class SynchronizationEngine {
   readonly nodeId: NodeId;
+  /** Certificates and their checks, when changes are signed (the `signer` option). */
+  readonly certification: ChangeCertification | undefined;
   private readonly models = new Map<string, { model: SynchronizableDomainModel; unsubscribe: () => void }>();
   private readonly peers = new Map<NodeId, PeerLink>();
   private readonly listeners = new Set<(event: SyncEngineEvent) => void>();
@@ -74,6 +83,7 @@ export class SynchronizationEngine {
     this.maxMessageBytes = options.maxMessageBytes ?? 64 * 1024 * 1024;
     this.maxOffences = options.maxOffences ?? 10;
     this.displayName = checkDisplayName(options.displayName ?? null);
+    this.certification = options.signer && new ChangeCertification(options.signer);
     this.logger = options.logger ?? { warn: (message, details) => console.warn(`[sync] ${message}`, details ?? '') };
     if (!(this.antiEntropyIntervalMs >= 0)) throw new RangeError('antiEntropyIntervalMs must be 0 or more');
     for (const [name, value] of [
@@ -107,8 +117,13 @@ export class SynchronizationEngine {
   registerModel(modelId: string, model: SynchronizableDomainModel): void {
     if (this.models.has(modelId)) throw new Error(`model ${modelId} is already registered`);
     if (model.modelId !== modelId) throw new Error(`model id ${model.modelId} does not match ${modelId}`);
-    const unsubscribe = model.onChange(() => this.markDirty(modelId));
+    const unsubscribe = model.onChange((detail) => {
+      this.markDirty(modelId);
+      this.certify(modelId, detail.changes);
+    });
     this.models.set(modelId, { model, unsubscribe });
+    // Own items from before (storage, or this device's other tabs) may lack certificates.
+    this.certify(modelId, model.getChangesSince(new VersionVector()));
     // Peers that hold it answer with their version, and the exchange starts as after a hello.
     for (const peer of this.readyPeers()) this.sendVersion(peer, modelId, true);
   }
@@ -205,6 +220,17 @@ export class SynchronizationEngine {
     this.acknowledgedOwnSeq.set(modelId, Math.max(seq, this.acknowledgedOwnSeq.get(modelId) ?? 0));
   }
 
+  // Certifies what this device wrote; what was held back waiting for it goes out once done.
+  private certify(modelId: string, changes: readonly ModelChange[]): void {
+    if (!this.certification || !changes.length) return;
+    this.certification.certify(modelId, changes).then(
+      (count) => {
+        if (count > 0 && this.models.has(modelId)) this.markDirty(modelId);
+      },
+      (error) => this.logger.warn(`could not sign changes of ${modelId}`, error),
+    );
+  }
+
   private markDirty(modelId: string): void {
     this.dirty.add(modelId);
     if (this.flushScheduled) return;
@@ -230,14 +256,22 @@ export class SynchronizationEngine {
     const entry = this.models.get(modelId);
     const state = peer.model(modelId);
     if (!entry || !state) return;
-    const version = entry.model.version;
+    let version = entry.model.version;
     if (state.known.includes(version)) return;
     const delta = entry.model.getDelta(state.known);
-    const parts = splitBatch({ ...delta, changes: sendableChanges(delta.changes, version) }, this.maxChangesPerMessage);
+    let changes: readonly ModelChange[] = sendableChanges(delta.changes, version);
+    const certification = this.certification;
+    if (certification) {
+      // Items still being signed wait (with the context claiming them) until they are.
+      ({ changes, version } = certification.sendable(modelId, changes, version));
+      if (state.known.includes(version)) return;
+    }
+    const parts = splitBatch({ ...delta, version: version.toJSON(), changes }, this.maxChangesPerMessage);
     const seq = ++peer.sentSeq;
     parts.forEach((batch, index) => {
       peer.count('changesSent', batch.changes.length);
-      peer.send({ t: 'delta', seq, part: index + 1, parts: parts.length, batch });
+      const certs = certification && { certs: certification.certificatesFor(modelId, batch.changes) };
+      peer.send({ t: 'delta', seq, part: index + 1, parts: parts.length, batch, ...certs });
     });
     state.sent(seq, version);
   }
@@ -255,8 +289,24 @@ export class SynchronizationEngine {
     peer.count('bytesReceived', bytes.byteLength);
     const message = decodeSyncMessage(bytes, this.maxMessageBytes);
     if (isDecodeError(message)) return this.offence(peer, message.error);
+    const certification = this.certification;
+    if (!certification) return this.process(peer, message);
+    // Verification is asynchronous (WebCrypto); every message of the peer waits its turn, so an
+    // ack or version never overtakes the delta before it.
+    peer.inbox = peer.inbox.then(async () => {
+      if (message.t !== 'delta' || !this.models.has(message.batch.modelId)) return this.process(peer, message);
+      const verified = await certification.verify(message.batch.modelId, message.batch, message.certs ?? []);
+      if (this.peers.get(peer.peerId) !== peer) return;
+      for (const problem of verified.problems) this.offence(peer, problem);
+      this.process(peer, { ...message, batch: verified.batch }, !verified.ok);
+    }).catch((error) => this.logger.warn(`could not verify a message from ${peer.peerId}`, error));
+  }
+
+  /** Handles one decoded message; `refused`: a delta whose content verification refused. */
+  private process(peer: PeerLink, message: SyncMessage, refused = false): void {
+    if (this.peers.get(peer.peerId) !== peer) return;
     try {
-      this.handle(peer, message);
+      this.handle(peer, message, refused);
     } catch (error) {
       // Decoding validated the message; a failure here is a bug, but it must not break the
       // connection's event loop. It is the peer's input that triggered it, so it counts.
@@ -264,7 +314,7 @@ export class SynchronizationEngine {
     }
   }
 
-  private handle(peer: PeerLink, message: SyncMessage): void {
+  private handle(peer: PeerLink, message: SyncMessage, refused: boolean): void {
     if (message.t === 'error') {
       this.logger.warn(`peer ${peer.peerId} closed the sync: ${message.reason}`);
       peer.connection.close(`peer reported: ${message.reason}`);
@@ -272,7 +322,7 @@ export class SynchronizationEngine {
     }
     if (message.t === 'hello') return this.handleHello(peer, message);
     if (peer.protocol === null) return this.offence(peer, `${message.t} before hello`);
-    if (message.t === 'delta') return this.handleDelta(peer, message);
+    if (message.t === 'delta') return this.handleDelta(peer, message, refused);
     if (message.t === 'ack') return this.handleAck(peer, message);
     if (message.t === 'version') return this.handleVersion(peer, message);
     peer.name = message.name;
@@ -306,11 +356,11 @@ export class SynchronizationEngine {
     }
   }
 
-  private handleDelta(peer: PeerLink, message: DeltaMessage): void {
+  private handleDelta(peer: PeerLink, message: DeltaMessage, refused: boolean): void {
     const { batch, seq, part, parts } = message;
     // Parts arrive in order on a reliable connection; if one is missing anyway (a lost message),
-    // the rest are joined but the delta's version must not be adopted.
-    const broken = peer.receivedPart(seq, part, parts);
+    // or was refused, the rest are joined but the delta's version must not be adopted.
+    const broken = peer.receivedPart(seq, part, parts, refused);
     const entry = this.models.get(batch.modelId);
     if (!entry) return; // A model we do not hold: not an offence, the peer may not know yet.
     const state = peer.share(batch.modelId);
@@ -319,9 +369,12 @@ export class SynchronizationEngine {
     peer.count('changesReceived', batch.changes.length);
     peer.count('changesApplied', result.applied);
     peer.count('changesRejected', result.rejected.length);
-    // The sender holds everything in its version, so none of it will be sent back.
-    state.holds(peerVersion);
-    this.noteConfirmed(batch.modelId, peerVersion);
+    // The sender holds everything in its version, so none of it will be sent back. (Not taken
+    // from a delta whose content was refused: nothing it says is.)
+    if (!refused) {
+      state.holds(peerVersion);
+      this.noteConfirmed(batch.modelId, peerVersion);
+    }
     const peerId = peer.peerId;
     this.emit({ type: 'changes-applied', peerId, modelId: batch.modelId, result });
     if (parts > 1) this.emit({ type: 'sync-progress', peerId, modelId: batch.modelId, part, parts });

@@ -1,0 +1,132 @@
+import { type NodeId, asNodeId, isNodeId } from '../crdt/dot.js';
+import { ITEM_HASH_BYTES } from './change-items.js';
+import { PUBLIC_KEY_BYTES } from './device-identity.js';
+
+/** Items one certificate may list: large commits get several, so a relay forwarding one item never carries more than this many hashes with it. */
+export const MAX_CERTIFIED_ITEMS = 256;
+/** Bytes of an Ed25519 signature. */
+export const CERTIFICATE_SIGNATURE_BYTES = 64;
+/** Format of the encoded certificate (its first byte). */
+export const CERTIFICATE_VERSION = 1;
+/** Upper bound of an encoded certificate: header, worst-case seq varints, hashes, signature. */
+export const MAX_CERTIFICATE_BYTES = 1 + 1 + 64 + PUBLIC_KEY_BYTES + 2 + MAX_CERTIFIED_ITEMS * (8 + ITEM_HASH_BYTES) + CERTIFICATE_SIGNATURE_BYTES;
+
+/**
+ * One author's signature over a run of its operations in one model: for each listed seq, the hash
+ * of the item (write, add or removal mark) that seq made. A receiver checks each item it gets
+ * against the hash at its seq and needs nothing else of the commit, so relays, which forward what
+ * survived rather than what was written, still prove every item's author. See docs/security.md.
+ */
+export interface ChangeCertificate {
+  readonly node: NodeId;
+  /** The author's Ed25519 public key; `node` must be derived from it. */
+  readonly publicKey: Uint8Array;
+  /** Ascending, distinct, 1 to `MAX_CERTIFIED_ITEMS`. */
+  readonly seqs: readonly number[];
+  /** `ITEM_HASH_BYTES` per seq, in the same order. */
+  readonly hashes: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+/** Why bytes are not a certificate. */
+export interface CertificateError {
+  readonly error: string;
+}
+
+const encoder = new TextEncoder();
+const SIGNED_PREFIX = encoder.encode('ednet-p2p/certificate/v1\u0000');
+
+/** The encoded certificate: `[version][node length][node][public key][count u16][seq deltas, LEB128][hashes][signature]`. */
+export function encodeCertificate(certificate: ChangeCertificate): Uint8Array {
+  const body = encodeBody(certificate);
+  const out = new Uint8Array(body.length + CERTIFICATE_SIGNATURE_BYTES);
+  out.set(body);
+  out.set(certificate.signature, body.length);
+  return out;
+}
+
+/** What the author signs: a domain label and the model id, then the certificate without its signature. */
+export function certificateSignedBytes(modelId: string, certificate: Omit<ChangeCertificate, 'signature'>): Uint8Array {
+  const model = encoder.encode(modelId);
+  const body = encodeBody(certificate);
+  const out = new Uint8Array(SIGNED_PREFIX.length + 1 + model.length + body.length);
+  out.set(SIGNED_PREFIX);
+  out[SIGNED_PREFIX.length] = model.length;
+  out.set(model, SIGNED_PREFIX.length + 1);
+  out.set(body, SIGNED_PREFIX.length + 1 + model.length);
+  return out;
+}
+
+/** Parses an untrusted certificate, checking every length and that seqs ascend. Never throws. */
+export function decodeCertificate(bytes: Uint8Array): ChangeCertificate | CertificateError {
+  const fail = (error: string) => ({ error: `certificate: ${error}` });
+  if (bytes.length > MAX_CERTIFICATE_BYTES) return fail('too long');
+  let at = 0;
+  if (bytes[at++] !== CERTIFICATE_VERSION) return fail('unknown version');
+  const nodeLength = bytes[at++] ?? 0;
+  if (at + nodeLength + PUBLIC_KEY_BYTES + 2 > bytes.length) return fail('truncated');
+  let node = '';
+  for (let i = 0; i < nodeLength; i++) node += String.fromCharCode(bytes[at + i]!);
+  at += nodeLength;
+  if (!isNodeId(node)) return fail('bad node id');
+  const publicKey = bytes.slice(at, at + PUBLIC_KEY_BYTES);
+  at += PUBLIC_KEY_BYTES;
+  const count = (bytes[at]! << 8) | bytes[at + 1]!;
+  at += 2;
+  if (count < 1 || count > MAX_CERTIFIED_ITEMS) return fail(`must list 1 to ${MAX_CERTIFIED_ITEMS} items`);
+  const seqs: number[] = [];
+  let previous = 0;
+  for (let i = 0; i < count; i++) {
+    let delta = 0;
+    let scale = 1;
+    for (let shift = 0; ; shift++) {
+      if (at >= bytes.length || shift > 7) return fail('bad seq');
+      const byte = bytes[at++]!;
+      // One encoding per number: a trailing zero group would give a signed list a second form.
+      if (byte === 0 && shift > 0) return fail('bad seq');
+      delta += (byte & 0x7f) * scale;
+      scale *= 128;
+      if (byte < 0x80) break;
+    }
+    const seq = previous + delta;
+    if (delta < 1 || !Number.isSafeInteger(seq)) return fail('seqs must ascend');
+    seqs.push(seq);
+    previous = seq;
+  }
+  const hashBytes = count * ITEM_HASH_BYTES;
+  if (bytes.length !== at + hashBytes + CERTIFICATE_SIGNATURE_BYTES) return fail('wrong length');
+  const hashes = bytes.slice(at, at + hashBytes);
+  const signature = bytes.slice(at + hashBytes);
+  return { node: asNodeId(node), publicKey, seqs, hashes, signature };
+}
+
+/** True for a decode failure. */
+export function isCertificateError(value: ChangeCertificate | CertificateError): value is CertificateError {
+  return 'error' in value;
+}
+
+function encodeBody(certificate: Omit<ChangeCertificate, 'signature'>): Uint8Array {
+  const { node, publicKey, seqs, hashes } = certificate;
+  const out = new Uint8Array(2 + node.length + PUBLIC_KEY_BYTES + 2 + seqs.length * 8 + hashes.length);
+  let at = 0;
+  out[at++] = CERTIFICATE_VERSION;
+  out[at++] = node.length;
+  for (let i = 0; i < node.length; i++) out[at++] = node.charCodeAt(i);
+  out.set(publicKey, at);
+  at += PUBLIC_KEY_BYTES;
+  out[at++] = seqs.length >> 8;
+  out[at++] = seqs.length & 0xff;
+  let previous = 0;
+  for (const seq of seqs) {
+    let delta = seq - previous;
+    previous = seq;
+    while (delta >= 0x80) {
+      out[at++] = (delta % 0x80) | 0x80;
+      delta = Math.floor(delta / 0x80);
+    }
+    out[at++] = delta;
+  }
+  out.set(hashes, at);
+  at += hashes.length;
+  return out.subarray(0, at);
+}

@@ -1,0 +1,252 @@
+import { type Dot, type NodeId, dotKey } from '../crdt/dot.js';
+import type { VersionVector } from '../crdt/version-vector.js';
+import type { ChangeBatch, ModelChange } from '../domain/model-change.js';
+import { fromBase64Url, toBase64Url } from './base64url.js';
+import {
+  type ChangeCertificate,
+  MAX_CERTIFIED_ITEMS,
+  certificateSignedBytes,
+  decodeCertificate,
+  encodeCertificate,
+  isCertificateError,
+} from './change-certificate.js';
+import { ITEM_HASH_BYTES, forEachDot, forEachItem, itemHash, keepItems } from './change-items.js';
+import { CertificateStore, type CertificateEntry, sameBytes } from './certificate-store.js';
+import { DeviceIdentity } from './device-identity.js';
+
+/** What certifies this device's changes: `DeviceIdentity` is one. */
+export interface ChangeSigner {
+  /** The raw Ed25519 public key certificates carry. */
+  readonly publicKey: Uint8Array;
+  /** True for the node ids this key may certify (its device id, with or without a tab suffix). */
+  ownsNodeId(node: unknown): boolean;
+  sign(bytes: Uint8Array): Promise<Uint8Array>;
+}
+
+/** A received batch after verification. */
+export interface VerifiedBatch {
+  /** True if every certificate and every item checked out. */
+  readonly ok: boolean;
+  /** The batch if `ok`; otherwise the same envelope with no changes, `partial` so it is never adopted. */
+  readonly batch: ChangeBatch;
+  /** What failed: certificates refused (malformed, not the node's key, bad signature, equivocation) and items without a valid certificate. */
+  readonly problems: readonly string[];
+}
+
+/** Counts since the start, for status and benchmarks. */
+export interface CertificationCounters {
+  /** Certificates made here. */
+  signed: number;
+  /** Received certificates whose signature was checked and held. */
+  verified: number;
+  /** Received certificates refused. */
+  refused: number;
+  /** Received items dropped for want of a valid certificate. */
+  rejectedItems: number;
+}
+
+/**
+ * Signed changes for the sync engine (docs/security.md, "Signed changes"). Every item this device
+ * writes is certified (one Ed25519 signature per run of up to `MAX_CERTIFIED_ITEMS` items); every
+ * delta carries the certificates of its items, the author's original ones when relayed; every
+ * received item is checked against its certificate before the model sees it. One instance per
+ * engine, one `CertificateStore` per model.
+ */
+export class ChangeCertification {
+  readonly counters: CertificationCounters = { signed: 0, verified: 0, refused: 0, rejectedItems: 0 };
+  readonly #stores = new Map<string, CertificateStore>();
+  readonly #inFlight = new Map<string, Set<string>>();
+  // Certificates held, by their encoding, so one received again is not verified again.
+  readonly #byEncoding = new Map<string, ChangeCertificate>();
+  readonly #encodings = new WeakMap<ChangeCertificate, string>();
+  readonly #keyOwnsNode = new Map<string, Promise<boolean>>();
+
+  constructor(readonly signer: ChangeSigner) {}
+
+  /** The certificates of one model's items. */
+  store(modelId: string): CertificateStore {
+    let store = this.#stores.get(modelId);
+    if (!store) {
+      store = new CertificateStore();
+      store.onAdded((added) => {
+        for (const certificate of added) this.#byEncoding.set(this.#encode(certificate), certificate);
+      });
+      this.#stores.set(modelId, store);
+    }
+    return store;
+  }
+
+  /**
+   * Certifies the items of `changes` written by node ids this device owns that have no
+   * certificate yet (fresh local edits, and own items from before, or from this device's other
+   * tabs through storage). Resolves with how many items it certified.
+   */
+  async certify(modelId: string, changes: readonly ModelChange[]): Promise<number> {
+    const store = this.store(modelId);
+    let inFlight = this.#inFlight.get(modelId);
+    if (!inFlight) this.#inFlight.set(modelId, (inFlight = new Set()));
+    const byNode = new Map<NodeId, Array<[seq: number, hash: Uint8Array, key: string]>>();
+    const owned = (dot: Dot) => this.signer.ownsNodeId(dot.node) && !inFlight.has(dotKey(dot)) && !store.entry(dot);
+    for (const change of changes) {
+      // Canonical forms cost more than lookups: made only for changes with something to sign.
+      let any = false;
+      forEachDot(change, (dot) => (any ||= owned(dot)));
+      if (!any) continue;
+      forEachItem(change, (dot, canonical) => {
+        if (!this.signer.ownsNodeId(dot.node)) return;
+        const key = dotKey(dot);
+        if (inFlight.has(key) || store.entry(dot)) return;
+        inFlight.add(key);
+        let items = byNode.get(dot.node);
+        if (!items) byNode.set(dot.node, (items = []));
+        items.push([dot.seq, itemHash(canonical), key]);
+      });
+    }
+    const runs: Array<Array<[number, Uint8Array, string]>> = [];
+    for (const items of byNode.values()) {
+      items.sort((a, b) => a[0] - b[0]);
+      for (let i = 0; i < items.length; i += MAX_CERTIFIED_ITEMS) runs.push(items.slice(i, i + MAX_CERTIFIED_ITEMS));
+    }
+    try {
+      const certificates = await Promise.all(
+        runs.map(async (run) => {
+          const hashes = new Uint8Array(run.length * ITEM_HASH_BYTES);
+          run.forEach(([, hash], i) => hashes.set(hash, i * ITEM_HASH_BYTES));
+          const unsigned = { node: nodeOf(run[0]![2]), publicKey: this.signer.publicKey, seqs: run.map(([seq]) => seq), hashes };
+          return { ...unsigned, signature: await this.signer.sign(certificateSignedBytes(modelId, unsigned)) };
+        }),
+      );
+      store.add(certificates);
+      this.counters.signed += certificates.length;
+      return runs.reduce((sum, run) => sum + run.length, 0);
+    } finally {
+      for (const run of runs) for (const [, , key] of run) inFlight.delete(key);
+    }
+  }
+
+  /**
+   * What of `changes` may be sent now, and the context to send with them: an item without a
+   * certificate (its certification still running, or an item of someone else that came without
+   * one) stays back, and so does everything of its node past it, so the receiver never adopts a
+   * version claiming it. It goes once certified.
+   */
+  sendable(modelId: string, changes: readonly ModelChange[], version: VersionVector): { changes: readonly ModelChange[]; version: VersionVector } {
+    const store = this.store(modelId);
+    let caps: Map<NodeId, number> | undefined;
+    for (const change of changes)
+      forEachDot(change, (dot) => {
+        if (store.entry(dot)) return;
+        caps ??= new Map();
+        caps.set(dot.node, Math.min(caps.get(dot.node) ?? Infinity, dot.seq - 1));
+      });
+    if (!caps) return { changes, version };
+    const capped = version.clone();
+    for (const [node, seq] of caps) capped.forgetAfter(node, seq);
+    const kept: ModelChange[] = [];
+    for (const change of changes) {
+      const projected = keepItems(change, (dot) => capped.covers(dot));
+      if (projected) kept.push(projected);
+    }
+    return { changes: kept, version: capped };
+  }
+
+  /** The encoded certificates covering every item of `changes` (each once). */
+  certificatesFor(modelId: string, changes: readonly ModelChange[]): string[] {
+    const store = this.store(modelId);
+    const found = new Set<ChangeCertificate>();
+    for (const change of changes)
+      forEachDot(change, (dot) => {
+        const entry = store.entry(dot);
+        if (entry) found.add(entry.certificate);
+      });
+    return [...found].map((certificate) => this.#encode(certificate));
+  }
+
+  /**
+   * Checks a received batch: every certificate (format, key owns the node, signature, no
+   * equivocation against what is held) and every item against the hash its certificate lists.
+   * Anything failing refuses the whole batch: an honest sender never sends an item without its
+   * certificate (see `sendable`), so a failure means a hostile or broken peer, and nothing it
+   * sent is taken. Otherwise the certificates that vouched for an item are stored. Never throws.
+   */
+  async verify(modelId: string, batch: ChangeBatch, encoded: readonly string[]): Promise<VerifiedBatch> {
+    const store = this.store(modelId);
+    const problems: string[] = [];
+    const fresh = new Map<string, CertificateEntry>();
+    const freshCertificates = new Set<ChangeCertificate>();
+    const checked = await Promise.all(encoded.map((text) => this.#check(modelId, store, text)));
+    for (const result of checked) {
+      if (typeof result === 'string') {
+        problems.push(result);
+        this.counters.refused++;
+        continue;
+      }
+      if (!result.fresh) continue;
+      freshCertificates.add(result.certificate);
+      result.certificate.seqs.forEach((seq, index) => {
+        const hash = result.certificate.hashes.subarray(index * ITEM_HASH_BYTES, (index + 1) * ITEM_HASH_BYTES);
+        fresh.set(`${result.certificate.node}:${seq}`, { certificate: result.certificate, hash });
+      });
+    }
+    const used = new Set<ChangeCertificate>();
+    let failed = 0;
+    for (const change of batch.changes)
+      forEachItem(change, (dot, canonical) => {
+        const entry = fresh.get(dotKey(dot)) ?? store.entry(dot);
+        if (entry && sameBytes(entry.hash, itemHash(canonical))) {
+          used.add(entry.certificate);
+          return;
+        }
+        if (!failed++)
+          problems.push(entry ? `operation ${dotKey(dot)} does not match its author's certificate` : `operation ${dotKey(dot)} has no certificate`);
+      });
+    if (failed) {
+      this.counters.rejectedItems += failed;
+      if (failed > 1) problems[problems.length - 1] += ` (and ${failed - 1} more item(s))`;
+    }
+    if (problems.length) return { ok: false, batch: { ...batch, changes: [], partial: true }, problems };
+    const added = [...used].filter((certificate) => freshCertificates.has(certificate));
+    store.add(added);
+    this.counters.verified += added.length;
+    return { ok: true, batch, problems };
+  }
+
+  /** The certificate if it may be used (`fresh` if it was not held before), or why not. */
+  async #check(modelId: string, store: CertificateStore, text: string): Promise<{ certificate: ChangeCertificate; fresh: boolean } | string> {
+    const held = this.#byEncoding.get(text);
+    if (held) return { certificate: held, fresh: false };
+    const bytes = fromBase64Url(text);
+    if (!bytes) return 'certificate: not base64url';
+    const certificate = decodeCertificate(bytes);
+    if (isCertificateError(certificate)) return certificate.error;
+    const { node, publicKey, signature } = certificate;
+    if (!(await this.#ownsNode(node, publicKey))) return `certificate: node ${node} is not derived from the key that signed it`;
+    if (!(await DeviceIdentity.verify(publicKey, signature, certificateSignedBytes(modelId, certificate))))
+      return `certificate of ${node}: the signature does not verify`;
+    const seq = store.conflict(certificate);
+    if (seq !== undefined) return `certificate of ${node}: a different operation ${node}:${seq} was signed before (equivocation)`;
+    return { certificate, fresh: true };
+  }
+
+  #ownsNode(node: NodeId, publicKey: Uint8Array): Promise<boolean> {
+    const key = `${node}/${toBase64Url(publicKey)}`;
+    let owns = this.#keyOwnsNode.get(key);
+    if (!owns) {
+      owns = DeviceIdentity.nodeIdBelongsTo(node, publicKey);
+      if (this.#keyOwnsNode.size > 10_000) this.#keyOwnsNode.clear();
+      this.#keyOwnsNode.set(key, owns);
+    }
+    return owns;
+  }
+
+  #encode(certificate: ChangeCertificate): string {
+    let text = this.#encodings.get(certificate);
+    if (text === undefined) this.#encodings.set(certificate, (text = toBase64Url(encodeCertificate(certificate))));
+    return text;
+  }
+}
+
+// The node of a `node:seq` key (node ids contain no colon).
+function nodeOf(key: string): NodeId {
+  return key.slice(0, key.lastIndexOf(':')) as NodeId;
+}

@@ -1,0 +1,158 @@
+import { expect } from 'chai';
+import { asNodeId } from '../../src/crdt/dot.js';
+import { VersionVector } from '../../src/crdt/version-vector.js';
+import {
+  type ChangeCertificate,
+  CertificateStore,
+  ITEM_HASH_BYTES,
+  MAX_CERTIFIED_ITEMS,
+  decodeCertificate,
+  encodeCertificate,
+  forEachItem,
+  isCertificateError,
+  itemHash,
+  keepItems,
+  sha256,
+} from '../../src/security/index.js';
+import type { ModelChange } from '../../src/domain/index.js';
+
+const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+const node = asNodeId('A'.repeat(32) + 'tab00001');
+
+function certificate(seqs: number[]): ChangeCertificate {
+  const hashes = new Uint8Array(seqs.length * ITEM_HASH_BYTES);
+  hashes.forEach((_, i) => (hashes[i] = (i * 7) & 0xff));
+  return { node, publicKey: new Uint8Array(32).fill(3), seqs, hashes, signature: new Uint8Array(64).fill(9) };
+}
+
+describe('sha256', () => {
+  it('matches WebCrypto for every length around the block boundaries and for long inputs', async () => {
+    const lengths = [0, 1, 3, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129, 1000, 70_000];
+    for (const length of lengths) {
+      const data = crypto.getRandomValues(new Uint8Array(Math.min(length, 65_536)));
+      const input = length > 65_536 ? new Uint8Array([...data, ...data.subarray(0, length - 65_536)]) : data;
+      const expected = new Uint8Array(await crypto.subtle.digest('SHA-256', input));
+      expect(hex(sha256(input)), `length ${length}`).to.equal(hex(expected));
+    }
+  });
+
+  it('gives the known digest of "abc"', () => {
+    expect(hex(sha256(new TextEncoder().encode('abc')))).to.equal('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+});
+
+describe('change certificates: encoding', () => {
+  it('round-trips, large seqs and gaps included', () => {
+    const original = certificate([1, 2, 3, 200, 70_000, 2 ** 40, Number.MAX_SAFE_INTEGER]);
+    const decoded = decodeCertificate(encodeCertificate(original));
+    expect(isCertificateError(decoded)).to.equal(false);
+    expect(decoded).to.deep.equal({ ...original, publicKey: original.publicKey, hashes: original.hashes, signature: original.signature });
+  });
+
+  it('refuses malformed certificates with a reason, never throwing', () => {
+    const good = encodeCertificate(certificate([5, 6]));
+    const cases: Array<[string, Uint8Array]> = [
+      ['empty', new Uint8Array()],
+      ['unknown version', Uint8Array.from([2, ...good.subarray(1)])],
+      ['truncated', good.subarray(0, good.length - 1)],
+      ['extended', Uint8Array.from([...good, 0])],
+      ['bad node id', (() => { const b = good.slice(); b[2] = 0x3a; return b; })()],
+    ];
+    for (const [name, bytes] of cases) {
+      const decoded = decodeCertificate(bytes);
+      expect(isCertificateError(decoded), name).to.equal(true);
+    }
+    // Seq deltas: zero (not ascending) and a non-canonical varint (a trailing zero group).
+    const at = 2 + node.length + 32 + 2;
+    const zero = good.slice();
+    zero[at + 1] = 0;
+    expect(decodeCertificate(zero)).to.deep.equal({ error: 'certificate: seqs must ascend' });
+    const padded = Uint8Array.from([...good.subarray(0, at), 0x85, 0x00, ...good.subarray(at + 1)]);
+    expect(decodeCertificate(padded)).to.have.property('error');
+  });
+
+  it(`lists 1 to ${MAX_CERTIFIED_ITEMS} items`, () => {
+    const seqs = Array.from({ length: MAX_CERTIFIED_ITEMS }, (_, i) => i + 1);
+    expect(isCertificateError(decodeCertificate(encodeCertificate(certificate(seqs))))).to.equal(false);
+    const tooMany = encodeCertificate(certificate([...seqs, MAX_CERTIFIED_ITEMS + 1]));
+    expect(decodeCertificate(tooMany)).to.have.property('error').that.includes('1 to');
+  });
+});
+
+describe('change items', () => {
+  const write = (value: string, seq: number) => ({ value, ts: { ms: 1, c: 0 }, dot: { node, seq } });
+  const attribute: ModelChange = { kind: 'attribute', entityType: 'Book', oid: 'b1', attribute: 'title', writes: [write('Dune', 1), write('Emma', 2)] };
+  const children: ModelChange = {
+    kind: 'children',
+    entityType: 'Author',
+    oid: 'a1',
+    relation: 'works',
+    items: [['b1', [{ node, seq: 3 }]], ['b2', [{ node, seq: 4 }, { node, seq: 5 }]]],
+    removals: [{ node, seq: 6 }],
+  };
+
+  it('hash everything that decides an item: value, timestamp, place and dot', () => {
+    const forms: string[] = [];
+    forEachItem(attribute, (_, canonical) => forms.push(canonical));
+    expect(forms).to.have.length(2);
+    const base = forms[0]!;
+    const variants = [
+      { ...attribute, writes: [{ ...write('Dune', 1), value: 'Dune!' }] },
+      { ...attribute, writes: [{ ...write('Dune', 1), ts: { ms: 2, c: 0 } }] },
+      { ...attribute, writes: [{ ...write('Dune', 1), ts: { ms: 1, c: 1 } }] },
+      { ...attribute, oid: 'b2', writes: [write('Dune', 1)] },
+      { ...attribute, attribute: 'genre', writes: [write('Dune', 1)] },
+      { ...attribute, writes: [write('Dune', 9)] },
+    ] as ModelChange[];
+    for (const variant of variants)
+      forEachItem(variant, (_, canonical) => expect(hex(itemHash(canonical))).not.to.equal(hex(itemHash(base))));
+    expect(itemHash(base)).to.have.length(ITEM_HASH_BYTES);
+  });
+
+  it('keepItems keeps the whole change, a part of it, or nothing', () => {
+    expect(keepItems(children, () => true)).to.equal(children);
+    expect(keepItems(children, () => false)).to.equal(undefined);
+    const odd = keepItems(children, (dot) => dot.seq % 2 === 1);
+    expect(odd).to.deep.equal({
+      kind: 'children',
+      entityType: 'Author',
+      oid: 'a1',
+      relation: 'works',
+      items: [['b1', [{ node, seq: 3 }]], ['b2', [{ node, seq: 5 }]]],
+    });
+    expect(keepItems(attribute, (dot) => dot.seq === 2)).to.deep.equal({ ...attribute, writes: [write('Emma', 2)] });
+  });
+});
+
+describe('CertificateStore', () => {
+  it('indexes by dot, keeps the first certificate of a dot, and reports equivocation', () => {
+    const store = new CertificateStore();
+    const heard: number[] = [];
+    store.onAdded((added) => heard.push(added.length));
+    const first = certificate([1, 2]);
+    store.add([first]);
+    expect(store.entry({ node, seq: 2 })?.certificate).to.equal(first);
+    expect(store.entry({ node, seq: 3 })).to.equal(undefined);
+    // The same items again, and one more: only the new entry is taken from it.
+    const again = certificate([1, 2]);
+    store.add([again]);
+    expect(store.size).to.equal(1);
+    const other = { ...certificate([2, 3]), hashes: new Uint8Array(2 * ITEM_HASH_BYTES).fill(1) };
+    expect(store.conflict(other)).to.equal(2);
+    expect(store.conflict(certificate([1]))).to.equal(undefined);
+    expect(heard).to.deep.equal([1]);
+  });
+});
+
+describe('VersionVector.forgetAfter', () => {
+  it('forgets the dots of one node past a seq, extras included, and nothing else', () => {
+    const a = asNodeId('a');
+    const b = asNodeId('b');
+    const version = VersionVector.fromJSON({ a: [5, 7, 9], b: 3 });
+    expect(version.clone().forgetAfter(a, 8).toJSON()).to.deep.equal({ a: [5, 7], b: 3 });
+    expect(version.clone().forgetAfter(a, 2).toJSON()).to.deep.equal({ a: 2, b: 3 });
+    expect(version.clone().forgetAfter(a, 0).toJSON()).to.deep.equal({ b: 3 });
+    expect(version.clone().forgetAfter(b, 10).toJSON()).to.deep.equal({ a: [5, 7, 9], b: 3 });
+    expect(version.clone().forgetAfter(b, 1).covers({ node: b, seq: 2 })).to.equal(false);
+  });
+});

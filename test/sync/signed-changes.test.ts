@@ -1,0 +1,242 @@
+import { expect } from 'chai';
+import { deleteDB } from 'idb';
+import { type NodeId, asNodeId } from '../../src/crdt/dot.js';
+import { VersionVector } from '../../src/crdt/version-vector.js';
+import type { DomainModel } from '../../src/domain/index.js';
+import { MemoryNetwork } from '../../src/net/memory-network.js';
+import { MemoryTransport } from '../../src/net/memory-transport.js';
+import type { PeerConnection } from '../../src/net/transport.js';
+import {
+  DeviceIdentity,
+  ITEM_HASH_BYTES,
+  certificateSignedBytes,
+  encodeCertificate,
+  forEachItem,
+  itemHash,
+  toBase64Url,
+} from '../../src/security/index.js';
+import { type DeltaMessage, type SyncEngineEvent, SynchronizationEngine } from '../../src/sync/index.js';
+import { library } from '../domain/library-schema.js';
+
+const MODEL = 'library';
+const quiet = { warn: () => {} };
+
+interface SignedPeer {
+  readonly id: NodeId;
+  readonly identity: DeviceIdentity;
+  readonly model: DomainModel;
+  readonly engine: SynchronizationEngine;
+  readonly transport: MemoryTransport;
+  readonly events: SyncEngineEvent[];
+}
+
+function signedPeer(network: MemoryNetwork, identity: DeviceIdentity, signing = true): SignedPeer {
+  const id = identity.newNodeId();
+  const model = library(id);
+  const engine = new SynchronizationEngine({ nodeId: id, antiEntropyIntervalMs: 0, logger: quiet, ...(signing ? { signer: identity } : {}) });
+  engine.registerModel(MODEL, model);
+  const transport = new MemoryTransport(network, id, { logger: quiet });
+  transport.onConnection((connection) => engine.addConnection(connection));
+  const events: SyncEngineEvent[] = [];
+  engine.onEvent((event) => events.push(event));
+  return { id, identity, model, engine, transport, events };
+}
+
+async function link(a: SignedPeer, b: SignedPeer): Promise<void> {
+  a.engine.addConnection(await a.transport.connect(b.id));
+}
+
+/** Waits until `condition` holds (signing and verification are asynchronous); the test timeout bounds it. */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+/** Lets queued verification and delivery finish. */
+async function quiesce(): Promise<void> {
+  for (let i = 0; i < 10; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+const canonical = (peer: SignedPeer) => JSON.stringify(peer.model.getSnapshot());
+const offences = (peer: SignedPeer) => peer.events.filter((e) => e.type === 'peer-offence').map((e) => (e as { reason: string }).reason);
+
+/** A raw participant: connects to `target`, records what it gets, sends any frame. */
+async function rawPeer(network: MemoryNetwork, id: NodeId, target: SignedPeer) {
+  const transport = new MemoryTransport(network, id, { logger: quiet });
+  const connection: PeerConnection = await transport.connect(target.id);
+  const received: Array<Record<string, unknown>> = [];
+  connection.onMessage((bytes) => received.push(JSON.parse(new TextDecoder().decode(bytes))));
+  const send = async (frame: unknown) => {
+    await connection.send(new TextEncoder().encode(JSON.stringify(frame)));
+    await quiesce();
+  };
+  await send({ t: 'hello', protocols: [1], node: id, models: { [MODEL]: {} } });
+  return { id, connection, received, send };
+}
+
+const deltaOf = (batch: unknown, certs: string[], seq = 1) => ({ t: 'delta', seq, part: 1, parts: 1, batch, certs });
+
+describe('signed changes between sync engines', () => {
+  const dbNames = ['alice', 'bob', 'carol', 'mallory'].map((name) => `signed-changes-${name}-${Math.random().toString(36).slice(2)}`);
+  let identities: DeviceIdentity[];
+  let network: MemoryNetwork;
+
+  before(async () => {
+    identities = await Promise.all(dbNames.map((name) => DeviceIdentity.load(name)));
+  });
+  after(async () => {
+    await Promise.all(dbNames.map((name) => deleteDB(name)));
+  });
+  beforeEach(() => {
+    network = new MemoryNetwork();
+  });
+  afterEach(() => network.close());
+
+  it('signs local edits, verifies them on arrival, and converges', async () => {
+    const [alice, bob] = [signedPeer(network, identities[0]!), signedPeer(network, identities[1]!)];
+    const author = alice.model.create('Author', { name: 'Ursula' });
+    await link(alice, bob);
+    alice.model.update(author.oid, { rating: 5 });
+    bob.model.create('Book', { title: 'Emma' });
+    await until(() => canonical(alice) === canonical(bob) && bob.model.version.equals(alice.model.version));
+    const aliceCertification = alice.engine.certification!;
+    const bobCertification = bob.engine.certification!;
+    expect(aliceCertification.counters.signed).to.be.greaterThan(0);
+    expect(bobCertification.counters.verified).to.be.greaterThan(0);
+    // Every item bob holds has its author's certificate, with the author's key.
+    for (const change of bob.model.getChangesSince(new VersionVector()))
+      forEachItem(change, (dot) => {
+        const entry = bobCertification.store(MODEL).entry(dot)!;
+        expect(entry, `certificate of ${dot.node}:${dot.seq}`).to.not.equal(undefined);
+        expect(toBase64Url(entry.certificate.publicKey)).to.equal(toBase64Url(dot.node === alice.id ? alice.identity.publicKey : bob.identity.publicKey));
+      });
+    expect(offences(alice).concat(offences(bob))).to.deep.equal([]);
+  });
+
+  it('a change relayed through a third peer still proves its author', async () => {
+    const [alice, bob, carol] = identities.slice(0, 3).map((identity) => signedPeer(network, identity));
+    await link(alice!, bob!);
+    await link(bob!, carol!);
+    const author = alice!.model.create('Author', { name: 'Octavia' });
+    await until(() => carol!.model.get(author.oid)?.getAttribute('name') === 'Octavia');
+    const entry = carol!.engine.certification!.store(MODEL).entry({ node: alice!.id, seq: 1 })!;
+    expect(entry.certificate.node).to.equal(alice!.id);
+    expect(toBase64Url(entry.certificate.publicKey)).to.equal(toBase64Url(alice!.identity.publicKey));
+    expect(offences(carol!)).to.deep.equal([]);
+  });
+
+  it('refuses a forged change (another node id, no certificate) and one signed by the wrong key; state stays unchanged', async () => {
+    const [alice, bob] = [signedPeer(network, identities[0]!), signedPeer(network, identities[1]!)];
+    alice.model.create('Author', { name: 'Ursula' });
+    await link(alice, bob);
+    await until(() => canonical(alice) === canonical(bob));
+    const before = canonical(bob);
+    const versionBefore = JSON.stringify(bob.model.version.toJSON());
+    const malloryId = identities[3]!.newNodeId();
+    const mallory = await rawPeer(network, malloryId, bob);
+    const seq = alice.model.version.get(alice.id) + 1;
+    const forged = { kind: 'attribute', entityType: 'Author', oid: `${alice.id}-1`, attribute: 'name', writes: [{ value: 'Forged', ts: { ms: Date.now(), c: 0 }, dot: { node: alice.id, seq } }] };
+    const batch = { format: 1, modelId: MODEL, since: {}, version: { [alice.id]: seq }, changes: [forged] };
+    // 1. No certificate at all.
+    await mallory.send(deltaOf(batch, []));
+    // 2. A certificate for alice's node id, signed with mallory's key.
+    let canonicalForm = '';
+    forEachItem(forged as never, (_, form) => (canonicalForm = form));
+    const unsigned = { node: alice.id, publicKey: identities[3]!.publicKey, seqs: [seq], hashes: itemHash(canonicalForm) };
+    const signature = await identities[3]!.sign(certificateSignedBytes(MODEL, unsigned));
+    await mallory.send(deltaOf(batch, [toBase64Url(encodeCertificate({ ...unsigned, signature }))], 2));
+    // 3. The right node's key id but a signature over other bytes.
+    const wrongSignature = await identities[3]!.sign(new Uint8Array([1, 2, 3]));
+    await mallory.send(deltaOf(batch, [toBase64Url(encodeCertificate({ ...unsigned, publicKey: alice.identity.publicKey, signature: wrongSignature }))], 3));
+    expect(canonical(bob)).to.equal(before);
+    expect(JSON.stringify(bob.model.version.toJSON())).to.equal(versionBefore);
+    const reasons = offences(bob);
+    expect(reasons.some((r) => r.includes('has no certificate'))).to.equal(true);
+    expect(reasons.some((r) => r.includes('is not derived from the key'))).to.equal(true);
+    expect(reasons.some((r) => r.includes('signature does not verify'))).to.equal(true);
+    expect(bob.engine.certification!.counters.refused).to.equal(2);
+  });
+
+  it('refuses a tampered item whose certificate is genuine, and a second, different operation signed under the same dot', async () => {
+    const [alice, bob] = [signedPeer(network, identities[0]!), signedPeer(network, identities[1]!)];
+    const mallory = signedPeer(network, identities[3]!, true);
+    const author = mallory.model.create('Author', { name: 'Honest' });
+    // Capture mallory's own signed delta as it goes out, through a raw listener on bob's side.
+    const tap = await rawPeer(network, asNodeId(identities[2]!.newNodeId()), mallory);
+    await until(() => tap.received.some((m) => m.t === 'delta'));
+    const delta = tap.received.find((m) => m.t === 'delta') as unknown as DeltaMessage;
+    expect(delta.certs).to.have.length(1);
+    await link(alice, bob);
+    const before = canonical(bob);
+    const intruder = await rawPeer(network, asNodeId(identities[3]!.newNodeId()), bob);
+    // 1. The genuine certificate, an item changed on the way.
+    const tampered = JSON.parse(JSON.stringify(delta.batch));
+    tampered.changes.find((c: { attribute?: string }) => c.attribute === 'name').writes[0].value = 'Tampered';
+    await intruder.send(deltaOf(tampered, [...delta.certs!]));
+    expect(canonical(bob)).to.equal(before);
+    expect(offences(bob).some((r) => r.includes("does not match its author's certificate"))).to.equal(true);
+    // 2. The genuine delta is accepted...
+    await intruder.send(deltaOf(delta.batch, [...delta.certs!], 2));
+    expect(bob.model.get(author.oid)?.getAttribute('name')).to.equal('Honest');
+    // 3. ...and a second certificate from the same author for the same dot, with another item, is equivocation.
+    const other = JSON.parse(JSON.stringify(delta.batch));
+    const nameChange = other.changes.find((c: { attribute?: string }) => c.attribute === 'name');
+    nameChange.writes[0].value = 'Other';
+    other.changes = [nameChange];
+    let form = '';
+    forEachItem(nameChange, (_, canonicalForm) => (form = canonicalForm));
+    const unsigned = { node: mallory.id, publicKey: identities[3]!.publicKey, seqs: [nameChange.writes[0].dot.seq], hashes: itemHash(form) };
+    const signature = await identities[3]!.sign(certificateSignedBytes(MODEL, unsigned));
+    await intruder.send(deltaOf(other, [toBase64Url(encodeCertificate({ ...unsigned, signature }))], 3));
+    expect(bob.model.get(author.oid)?.getAttribute('name')).to.equal('Honest');
+    expect(offences(bob).some((r) => r.includes('equivocation'))).to.equal(true);
+    expect(unsigned.hashes).to.have.length(ITEM_HASH_BYTES);
+  });
+
+  it('a replayed old change alters nothing', async () => {
+    const [alice, bob] = [signedPeer(network, identities[0]!), signedPeer(network, identities[1]!)];
+    const tap = await rawPeer(network, asNodeId(identities[2]!.newNodeId()), alice);
+    const author = alice.model.create('Author', { name: 'First' });
+    await until(() => tap.received.some((m) => m.t === 'delta'));
+    const old = tap.received.find((m) => m.t === 'delta') as unknown as DeltaMessage;
+    await link(alice, bob);
+    alice.model.update(author.oid, { name: 'Second' });
+    await until(() => bob.model.get(author.oid)?.getAttribute('name') === 'Second');
+    const before = canonical(bob);
+    const replay = await rawPeer(network, asNodeId(identities[2]!.newNodeId()), bob);
+    await replay.send(deltaOf(old.batch, [...old.certs!], 1));
+    expect(canonical(bob)).to.equal(before);
+    expect(bob.model.get(author.oid)?.getAttribute('name')).to.equal('Second');
+  });
+
+  it('a peer that does not sign gets its changes refused and is disconnected after repeated offences', async () => {
+    const alice = signedPeer(network, identities[0]!);
+    const unsigned = signedPeer(network, identities[1]!, false);
+    for (let i = 0; i < 12; i++) unsigned.model.create('Book', { title: `Book ${i}` });
+    const before = canonical(alice);
+    await link(unsigned, alice);
+    for (let i = 0; i < 12; i++) {
+      unsigned.model.create('Book', { title: `More ${i}` });
+      await quiesce();
+    }
+    await until(() => alice.events.some((e) => e.type === 'peer-removed'));
+    expect(canonical(alice)).to.equal(before);
+    expect(offences(alice).every((r) => r.includes('has no certificate'))).to.equal(true);
+  });
+
+  it('holds back own edits until they are signed, then sends them with their certificate', async () => {
+    const [alice, bob] = [signedPeer(network, identities[0]!), signedPeer(network, identities[1]!)];
+    await link(alice, bob);
+    await quiesce();
+    const tap = await rawPeer(network, asNodeId(identities[2]!.newNodeId()), alice);
+    const author = alice.model.create('Author', { name: 'Tove' });
+    for (let i = 0; i < 300; i++) alice.model.create('Book', { title: `Book ${i}`, author: author.oid });
+    await until(() => bob.model.entities('Book').count === 300);
+    const deltas = tap.received.filter((m) => m.t === 'delta') as unknown as DeltaMessage[];
+    // Every delta that carries items carries the certificates of all of them (more than one: 256 items each at most).
+    const sent = deltas.filter((d) => d.batch.changes.length > 0);
+    expect(sent.length).to.be.greaterThan(0);
+    for (const d of sent) expect(d.certs!.length).to.be.greaterThan(0);
+    expect(Math.max(...sent.map((d) => d.certs!.length))).to.be.greaterThan(1);
+    expect(offences(bob)).to.deep.equal([]);
+  });
+});
