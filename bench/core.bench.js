@@ -61,7 +61,7 @@ export async function run({ quick = false } = {}) {
     unit: 'changes/s',
     changes: full.changes.length,
     ...repeat(runs, () => {
-      const bob = new core.ElectoralSystemModel({ modelId: 'bench', nodeId: 'bob' });
+      const bob = new core.ElectoralSystemModel({ modelId: 'bench', nodeId: 'bob', roles: 'open' });
       const start = performance.now();
       const result = bob.applyChanges(full);
       const seconds = (performance.now() - start) / 1000;

@@ -29,7 +29,7 @@ const turn = () => new Promise((resolve) => setTimeout(resolve, 0));
 async function openTab(name, durability) {
   const storage = new IndexedDbStorageAdapter({ roomId: 'bench', dbName: name, durability });
   const identity = await NodeIdentity.claim(storage);
-  const model = new ElectoralSystemModel({ modelId: 'electoral', nodeId: identity.nodeId, firstSeq: identity.firstSeq });
+  const model = new ElectoralSystemModel({ modelId: 'electoral', nodeId: identity.nodeId, firstSeq: identity.firstSeq, roles: 'open' });
   const persistence = new ModelPersistence(model, storage, { identity });
   await persistence.load();
   return { storage, identity, model, persistence };

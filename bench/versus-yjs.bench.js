@@ -81,7 +81,7 @@ export async function run({ quick = false } = {}) {
       const [oursWhole, yjsWhole] = repeatInTurns(
         runs,
         () => {
-          const bob = new core.ElectoralSystemModel({ modelId: 'bench', nodeId: 'bob' });
+          const bob = new core.ElectoralSystemModel({ modelId: 'bench', nodeId: 'bob', roles: 'open' });
           const start = performance.now();
           const batch = fromWire(core, wire);
           const result = bob.applyChanges(batch);
@@ -133,7 +133,7 @@ export async function run({ quick = false } = {}) {
       const [oursLive, yjsLive] = repeatInTurns(
         runs,
         () => {
-          const bob = new core.ElectoralSystemModel({ modelId: 'bench', nodeId: 'bob' });
+          const bob = new core.ElectoralSystemModel({ modelId: 'bench', nodeId: 'bob', roles: 'open' });
           const base = fromWire(core, baseWire);
           bob.applyChanges(base);
           const start = performance.now();

@@ -25,7 +25,7 @@ function shape(n) {
  */
 export function buildOurs(core, n, nodeId) {
   const { elections: e, candidatesPerElection, voters: voterCount, unvoted } = shape(n);
-  const model = new core.ElectoralSystemModel({ modelId: 'bench', nodeId });
+  const model = new core.ElectoralSystemModel({ modelId: 'bench', nodeId, roles: 'open' });
   const elections = [];
   for (let i = 0; i < e; i++) {
     const election = model.createElection({
@@ -53,6 +53,8 @@ export function buildOurs(core, n, nodeId) {
       birthDate: '1980-01-01',
     });
     model.registerForElection(voter.oid, election.oid);
+    // A room session's model enforces election roles: its organiser approves the voter first.
+    if (model.roles === 'enforced') model.approveVoter(election.oid, voter.oid);
     if (v >= unvoted) model.castBallot({ voterId: voter.oid, electionId: election.oid, candidateId: candidates[v % candidatesPerElection].oid, channel: 'in-person' });
     voters.push(voter);
   }

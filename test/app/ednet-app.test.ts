@@ -30,7 +30,7 @@ function fakeSession(room: RoomRef, log: string[]): RoomSession {
   return {
     room,
     node: { nodeId } as unknown as EDNetP2PNode,
-    model: new ElectoralSystemModel({ modelId: 'electoral', nodeId }),
+    model: new ElectoralSystemModel({ modelId: 'electoral', nodeId, roles: 'open' }),
     status,
     onStatus: () => () => {},
     setDisplayName: (name) => log.push(`name ${room.roomId} ${name}`),

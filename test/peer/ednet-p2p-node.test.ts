@@ -17,7 +17,7 @@ interface Peer {
 
 function peer(network: MemoryNetwork, name: string, displayName: string | null = null): Peer {
   const id = asNodeId(name);
-  const model = new ElectoralSystemModel({ modelId: MODEL, nodeId: id });
+  const model = new ElectoralSystemModel({ modelId: MODEL, nodeId: id, roles: 'open' });
   const node = new EDNetP2PNode({
     nodeId: id,
     transports: [new MemoryTransport(network, id)],
@@ -192,7 +192,7 @@ describe('EDNetP2PNode', () => {
 
   it('refuses a second model with the same id and leaves the first registered', async () => {
     const [a] = await startPeers('node-a');
-    const other = new ElectoralSystemModel({ modelId: MODEL, nodeId: asNodeId('node-a') });
+    const other = new ElectoralSystemModel({ modelId: MODEL, nodeId: asNodeId('node-a'), roles: 'open' });
     expect(() => a!.node.registerDomainModel(MODEL, other)).to.throw(/already registered/);
     expect(a!.node.registry.get(MODEL)).to.equal(a!.model);
   });

@@ -82,8 +82,16 @@ describe('rooms across pages', function () {
       }),
     );
     await eventually(() => pages.every((page) => voters.flat().every((oid) => page.session.model.get(oid) !== undefined)));
+    // The organiser approves them (the pages share one device here, so each votes as its own voters).
+    for (const oid of voters.flat()) a.session.model.approveVoter(election.oid, oid);
     a.session.model.openElection(election.oid);
-    await eventually(() => pages.every((page) => page.session.model.get(election.oid)!.getAttribute('status') === 'open'));
+    await eventually(() =>
+      pages.every(
+        (page) =>
+          page.session.model.get(election.oid)!.getAttribute('status') === 'open' &&
+          voters.flat().every((oid) => page.session.model.isApproved(election.oid, oid)),
+      ),
+    );
     // Ballots cast on every page at once, and a concurrent edit of the same attribute.
     pages.forEach((page, index) =>
       voters[index]!.forEach((voterId, n) =>

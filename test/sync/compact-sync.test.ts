@@ -159,7 +159,7 @@ describe('SynchronizationEngine: compact deltas (protocol 2) and older peers', (
     expect(statusOf(alice, { id: asNodeId('mallory') }).ready).to.equal(true);
     expect(deltas(received).every(packedUnlessSmall)).to.equal(true);
 
-    const source = new ElectoralSystemModel({ modelId: MODEL, nodeId: asNodeId('mallory') });
+    const source = new ElectoralSystemModel({ modelId: MODEL, nodeId: asNodeId('mallory'), roles: 'open' });
     source.registerVoter({ name: 'Mal', voterNumber: 'M-1' });
     const valid = packBatch(source.getDelta(new VersionVector()));
     const edit = (change: (packed: any[]) => void) => {

@@ -28,7 +28,7 @@ export function syncPeer(
   getNow?: () => number,
 ): SyncPeer {
   const id = asNodeId(name);
-  const model = new ElectoralSystemModel({ modelId: MODEL, nodeId: id, getNow });
+  const model = new ElectoralSystemModel({ modelId: MODEL, nodeId: id, getNow, roles: 'open' });
   const warnings: string[] = [];
   const engine = new SynchronizationEngine({ nodeId: id, antiEntropyIntervalMs: 0, logger: { warn: (message) => warnings.push(message) }, ...options });
   engine.registerModel(MODEL, model);

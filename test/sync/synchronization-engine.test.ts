@@ -110,8 +110,8 @@ describe('SynchronizationEngine: convergence', () => {
     await link(alice, bob);
     await settle();
     const { ElectoralSystemModel } = await import('../../src/models/electoral/index.js');
-    const aliceExtra = new ElectoralSystemModel({ modelId: 'extra', nodeId: alice.id });
-    const bobExtra = new ElectoralSystemModel({ modelId: 'extra', nodeId: bob.id });
+    const aliceExtra = new ElectoralSystemModel({ modelId: 'extra', nodeId: alice.id, roles: 'open' });
+    const bobExtra = new ElectoralSystemModel({ modelId: 'extra', nodeId: bob.id, roles: 'open' });
     alice.engine.registerModel('extra', aliceExtra);
     await settle();
     bob.engine.registerModel('extra', bobExtra);

@@ -10,7 +10,7 @@ const EDITS = 100;
 
 /** The benchmark's electoral workload: 10 elections of 4 candidates, voters, a ballot from all voters but 50. */
 function electoralModel() {
-  const model = new ElectoralSystemModel({ modelId: 'bench', nodeId: asNodeId('alice') });
+  const model = new ElectoralSystemModel({ modelId: 'bench', nodeId: asNodeId('alice'), roles: 'open' });
   const elections = Array.from({ length: 10 }, (_, i) => {
     const election = model.createElection({
       title: `Election ${i}`,

@@ -91,7 +91,7 @@ describe('ednet-voter-roll scanning', () => {
   afterEach(unmountAll);
 
   it('scans the voters once per model change, not on renders that change nothing in the model', async () => {
-    const model = new ElectoralSystemModel({ modelId: 'electoral', nodeId: 'alice' as NodeId });
+    const model = new ElectoralSystemModel({ modelId: 'electoral', nodeId: 'alice' as NodeId, roles: 'open' });
     const election = model.createElection({ title: 'Board' });
     for (let i = 1; i <= 8; i++) model.registerVoter({ name: `Voter ${i}`, voterNumber: `V-${i}` });
     let scans = 0;
