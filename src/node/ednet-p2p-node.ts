@@ -15,8 +15,11 @@ import {
 } from '../sync/synchronization-engine.js';
 import { DomainModelRegistry } from './domain-model-registry.js';
 import { EventBus } from './event-bus.js';
-import type { EDNetEvents, NodeStatus, PeerInfo, SyncProgressEvent } from './node-events.js';
+import type { EDNetEvents, InputRefusedEvent, NodeStatus, PeerInfo, SyncProgressEvent } from './node-events.js';
 import { unsentOwnChanges } from './unsent-own-changes.js';
+
+/** Refusals the node keeps for the audit view; older ones are dropped. */
+const MAX_REFUSALS = 200;
 
 /** The connection state of a signaling server client, as the status bar shows it. */
 export interface SignalingStatusSource {
@@ -105,6 +108,7 @@ export class EDNetP2PNode {
   private roomKeyProblem: string | null = null;
   /** The last refusal of each connected peer's input, for the status. */
   private readonly lastRefusals = new Map<NodeId, string>();
+  private readonly refusalLog: InputRefusedEvent[] = [];
   private lastStatus: NodeStatus;
   private lastStatusKey = '';
   private statusScheduled = false;
@@ -144,6 +148,11 @@ export class EDNetP2PNode {
   }
 
   /** Everything the status bar shows, now. */
+  /** The latest input refused from peers, oldest first (at most 200; see `InputRefusedEvent`). */
+  get refusals(): readonly InputRefusedEvent[] {
+    return [...this.refusalLog];
+  }
+
   get status(): NodeStatus {
     return this.lastStatus;
   }
@@ -379,6 +388,11 @@ export class EDNetP2PNode {
       this.events.emit('conflict-detected', { modelId: event.modelId, conflicts: event.result.conflicts });
     } else if (event.type === 'peer-offence') {
       this.lastRefusals.set(event.peerId, event.reason);
+      const name = this.sync.peerStatus().find((peer) => peer.peerId === event.peerId)?.name ?? null;
+      const refusal: InputRefusedEvent = { at: Date.now(), peerId: event.peerId, peerName: name, reason: event.reason };
+      this.refusalLog.push(refusal);
+      if (this.refusalLog.length > MAX_REFUSALS) this.refusalLog.shift();
+      this.events.emit('input-refused', refusal);
     } else if (event.type === 'peer-removed') {
       this.lastRefusals.delete(event.peerId);
       if (this.receiving?.peerId === event.peerId) this.receiving = null;

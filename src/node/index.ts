@@ -13,6 +13,7 @@ export type {
   ConflictDetectedEvent,
   EDNetEvents,
   EntityAttributeChangedEvent,
+  InputRefusedEvent,
   ModelChangedEvent,
   NodeStatus,
   PeerDisconnectedEvent,

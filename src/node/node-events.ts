@@ -80,6 +80,20 @@ export interface PeerInfo {
 }
 
 /** The typed events of an `EDNetP2PNode`'s `EventBus`. */
+/**
+ * Input from a peer this node refused (a frame it could not decode, a change without a valid
+ * signature, a change breaking the model's rules), kept for the audit view. Only this replica's
+ * record: what reached it, not what every replica saw.
+ */
+export interface InputRefusedEvent {
+  /** Wall-clock ms when it was refused. */
+  readonly at: number;
+  readonly peerId: NodeId;
+  /** The display name the peer gave, if any (untrusted text). */
+  readonly peerName: string | null;
+  readonly reason: string;
+}
+
 export interface EDNetEvents {
   'peer-discovered': PeerDiscoveredEvent;
   'peer-disconnected': PeerDisconnectedEvent;
@@ -88,4 +102,5 @@ export interface EDNetEvents {
   'sync-progress': SyncProgressEvent;
   'conflict-detected': ConflictDetectedEvent;
   'status-changed': StatusChangedEvent;
+  'input-refused': InputRefusedEvent;
 }
