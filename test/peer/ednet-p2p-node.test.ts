@@ -188,6 +188,11 @@ describe('EDNetP2PNode', () => {
     const peer = status.peers.find((p) => p.peerId === 'mallory')!;
     expect(peer.lastRefusal).to.match(/JSON/);
     expect(a!.model.version.isEmpty()).to.equal(true);
+    // The refusal is also kept for the audit view, with when and from whom.
+    expect(a!.node.refusals).to.have.length(1);
+    expect(a!.node.refusals[0]).to.include({ peerId: 'mallory', peerName: null });
+    expect(a!.node.refusals[0]!.reason).to.match(/JSON/);
+    expect(a!.node.refusals[0]!.at).to.be.closeTo(Date.now(), 60_000);
   });
 
   it('refuses a second model with the same id and leaves the first registered', async () => {
