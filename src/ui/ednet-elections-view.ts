@@ -1,10 +1,11 @@
 import { LitElement, type PropertyValues, type TemplateResult, css, html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
-import type { ElectionStatus, ElectoralSystemModel } from '../models/electoral/index.js';
+import { ElectionRoles, type ElectionStatus, type ElectoralSystemModel } from '../models/electoral/index.js';
 import './elections/ednet-ballot-form.js';
 import './elections/ednet-candidate-list.js';
 import { STATUS_TEXT } from './elections/ednet-election-editor.js';
 import './elections/ednet-election-results.js';
+import './elections/ednet-voter-registration.js';
 import './elections/ednet-voter-roll.js';
 import { fieldErrorOf } from './shared/error-message.js';
 import { focusFirstInvalid, formValue, inputField } from './shared/form-field.js';
@@ -20,8 +21,8 @@ const ELECTION_FIELDS = ['title', 'description', 'opensAt', 'closesAt'] as const
 
 /**
  * The election app's main view over an `ElectoralSystemModel`: the list of elections and the form
- * creating one; for the chosen election its details and lifecycle, live results, the ballot form,
- * its candidates and the voter roll. Every part follows the model, so changes merged from peers
+ * creating one; for the chosen election its details and lifecycle, live results, this device's
+ * own registration (with roles enforced), the ballot form, its candidates and the voter roll. Every part follows the model, so changes merged from peers
  * show as they arrive. Fires `election-select` when the user picks an election.
  */
 export class EdnetElectionsView extends LitElement {
@@ -150,6 +151,9 @@ export class EdnetElectionsView extends LitElement {
         ? html`<div class="parts">
             <ednet-election-editor .model=${model} .electionId=${selected}></ednet-election-editor>
             <ednet-election-results .model=${model} .electionId=${selected}></ednet-election-results>
+            ${model.roles === ElectionRoles.enforced
+              ? html`<ednet-voter-registration .model=${model} .electionId=${selected}></ednet-voter-registration>`
+              : nothing}
             <ednet-ballot-form .model=${model} .electionId=${selected}></ednet-ballot-form>
             <ednet-candidate-list .model=${model} .electionId=${selected}></ednet-candidate-list>
             <ednet-voter-roll .model=${model} .electionId=${selected}></ednet-voter-roll>

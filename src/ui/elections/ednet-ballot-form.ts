@@ -1,7 +1,7 @@
 import { type TemplateResult, html, nothing } from 'lit';
 import { ifDefined } from 'lit/directives/if-defined.js';
 import { repeat } from 'lit/directives/repeat.js';
-import { type CRDTEntity, ValidationError } from '../../domain/index.js';
+import { type CRDTEntity, type Entities, ValidationError } from '../../domain/index.js';
 import { ElectionStatus, type ElectoralSystemModel } from '../../models/electoral/index.js';
 import { fieldErrorOf } from '../shared/error-message.js';
 import { describedBy, formValue, inputField } from '../shared/form-field.js';
@@ -12,9 +12,11 @@ import { ElectionFormPart } from './election-form-part.js';
 const MAX_SUGGESTIONS = 200;
 
 /**
- * Casting a ballot: the voter by voter number (suggested from the registered voters) and a
- * candidate. The model's rules decide (open election, registered voter, one counted ballot per
- * voter, standing candidate); a refusal shows next to the voter or candidate field.
+ * Casting a ballot. With roles enforced, this device votes as its own voter (once the organiser
+ * approved it) and says why it cannot otherwise. With open roles, the voter is chosen by voter
+ * number (suggested from the registered voters), as at a polling desk. The model's rules decide
+ * (open election, registered voter, one counted ballot per voter, standing candidate); a refusal
+ * shows next to the voter or candidate field.
  */
 export class EdnetBallotForm extends ElectionFormPart {
   // Once per model change, and only as far as the first registered voters.
@@ -27,6 +29,11 @@ export class EdnetBallotForm extends ElectionFormPart {
     return found;
   });
 
+  // This voter's counted ballot, once per model change.
+  readonly #counted = new Memo((_revision: number, model: ElectoralSystemModel, electionId: string, voterId: string) =>
+    model.tally(electionId).ballots.find((ballot) => ballot.voterId === voterId && ballot.status === 'counted'),
+  );
+
   override render(): TemplateResult {
     const model = this.model;
     const election = this.election();
@@ -36,6 +43,9 @@ export class EdnetBallotForm extends ElectionFormPart {
     const suggestions = this.#suggestions.get(this.modelChanges.revision, model, election.oid);
     const candidateError = this.errors.get('candidate');
     const candidateNotes = describedBy('candidate', undefined, candidateError);
+    const enforced = this.rolesEnforced();
+    const voter = enforced ? model.myVoter() : undefined;
+    const obstacle = enforced ? this.#obstacle(voter, election.oid) : undefined;
     return html`<section class="card" aria-labelledby="ballot-heading">
       <h3 id="ballot-heading">Cast a ballot</h3>
       <p class="muted">
@@ -45,8 +55,25 @@ export class EdnetBallotForm extends ElectionFormPart {
             ? 'Voting has closed; ballots are no longer accepted.'
             : 'Ballots are accepted once voting is opened.'}
       </p>
-      <form novalidate @submit=${this.#cast}>
-        ${inputField({
+      ${obstacle ? html`<p class="wrap">${obstacle}</p>` : nothing}
+      ${obstacle ? nothing : this.#form(voter, suggestions, candidates, candidateError, candidateNotes)}
+      <p class="muted" role="status">${this.message}</p>
+    </section>`;
+  }
+
+  #form(
+    voter: CRDTEntity | undefined,
+    suggestions: readonly CRDTEntity[],
+    candidates: Entities,
+    candidateError: string | undefined,
+    candidateNotes: string | undefined,
+  ): TemplateResult {
+    const enforced = this.rolesEnforced();
+    return html`<form novalidate @submit=${this.#cast}>
+        ${voter
+          ? html`<p class="wrap">Voting as <strong>${String(voter.getAttribute('name') ?? '')}</strong> <span class="muted">${String(voter.getAttribute('voterNumber') ?? '')}</span>, from this device.</p>`
+          : nothing}
+        ${enforced ? nothing : inputField({
           id: 'ballot-voter',
           name: 'voterNumber',
           label: 'Voter number',
@@ -55,9 +82,11 @@ export class EdnetBallotForm extends ElectionFormPart {
           list: 'registered-voters',
           hint: 'As printed on the voter card.',
         })}
-        <datalist id="registered-voters">
-          ${suggestions.map((voter) => html`<option value=${String(voter.getAttribute('voterNumber') ?? '')}>${String(voter.getAttribute('name') ?? '')}</option>`)}
-        </datalist>
+        ${enforced
+          ? nothing
+          : html`<datalist id="registered-voters">
+              ${suggestions.map((voter) => html`<option value=${String(voter.getAttribute('voterNumber') ?? '')}>${String(voter.getAttribute('name') ?? '')}</option>`)}
+            </datalist>`}
         <fieldset aria-describedby=${ifDefined(candidateNotes)}>
           <legend>Candidate</legend>
           ${candidates.count ? nothing : html`<p class="muted">No candidates.</p>`}
@@ -76,20 +105,32 @@ export class EdnetBallotForm extends ElectionFormPart {
         </fieldset>
         ${this.errors.get('') ? html`<p class="error" role="alert">${this.errors.get('')}</p>` : nothing}
         <button type="submit">Cast ballot</button>
-        <p class="muted" role="status">${this.message}</p>
-      </form>
-    </section>`;
+      </form>`;
+  }
+
+  // Why this device cannot vote here (roles enforced), or undefined if it can.
+  #obstacle(voter: CRDTEntity | undefined, electionId: string): string | undefined {
+    const model = this.model!;
+    if (!voter) return 'To vote, register yourself under “Your registration”; the organiser then approves you.';
+    if (!voter.childOids('elections').includes(electionId)) return 'To vote, ask to vote in this election under “Your registration”.';
+    if (!model.isApproved(electionId, voter.oid)) return 'You can vote once the organiser approves your registration.';
+    const cast = this.#counted.get(this.modelChanges.revision, model, electionId, voter.oid);
+    if (cast) return `You have voted, for ${String(model.get(cast.candidateId)?.getAttribute('name') ?? cast.candidateId)}.`;
+    return undefined;
   }
 
   #cast(event: SubmitEvent): void {
     event.preventDefault();
     const model = this.model!;
     const form = event.target as HTMLFormElement;
-    const number = formValue(form, 'voterNumber').trim();
+    const enforced = this.rolesEnforced();
+    const number = enforced ? '' : formValue(form, 'voterNumber').trim();
     const candidateId = (form.querySelector<HTMLInputElement>('input[name="candidate"]:checked')?.value ?? '').trim();
     const errors = new Map<string, string>();
-    const voter = number ? model.voterByNumber(number) : undefined;
-    if (!number) errors.set('voter', 'Enter the voter number.');
+    const voter = enforced ? model.myVoter() : number ? model.voterByNumber(number) : undefined;
+    if (enforced) {
+      if (!voter) errors.set('', 'Register yourself first.');
+    } else if (!number) errors.set('voter', 'Enter the voter number.');
     else if (!voter) errors.set('voter', `No voter has the number ${number}.`);
     if (!candidateId) errors.set('candidate', 'Choose a candidate.');
     if (!errors.size) {
@@ -101,7 +142,8 @@ export class EdnetBallotForm extends ElectionFormPart {
         return;
       } catch (error) {
         const { field, message } = fieldErrorOf(error);
-        errors.set(field === 'voter' || field === 'candidate' ? field : '', voterMessage(error, String(voter!.getAttribute('name') ?? number)) ?? message);
+        const key = field === 'candidate' || (field === 'voter' && !enforced) ? field : '';
+        errors.set(key, voterMessage(error, String(voter!.getAttribute('name') ?? number)) ?? message);
       }
     }
     this.refused(errors);

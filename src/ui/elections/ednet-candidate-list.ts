@@ -5,13 +5,14 @@ import { fieldErrorOf } from '../shared/error-message.js';
 import { formValue, inputField } from '../shared/form-field.js';
 import { ElectionFormPart } from './election-form-part.js';
 
-/** The candidates standing in an election, with adding and withdrawing them while it is a draft. */
+/** The candidates standing in an election, with adding and withdrawing them (by its organiser) while it is a draft. */
 export class EdnetCandidateList extends ElectionFormPart {
   override render(): TemplateResult {
     const model = this.model;
     const election = this.election();
     if (!model || !election) return html``;
     const draft = election.getAttribute('status') === ElectionStatus.draft;
+    const editable = draft && this.organising();
     const candidates = model.candidates(election.oid).sortBy('name');
     return html`<section class="card" aria-labelledby="candidates-heading">
       <h3 id="candidates-heading">Candidates <span class="muted">(${candidates.count})</span></h3>
@@ -29,7 +30,7 @@ export class EdnetCandidateList extends ElectionFormPart {
                     <strong>${name}</strong>${party ? html` <span class="muted">${party}</span>` : nothing}
                     ${statement ? html`<span class="hint wrap">${statement}</span>` : nothing}
                   </span>
-                  ${draft
+                  ${editable
                     ? html`<button type="button" class="danger" @click=${() => this.#remove(candidate.oid)}>
                         Remove<span class="visually-hidden"> ${name}</span>
                       </button>`
@@ -40,7 +41,7 @@ export class EdnetCandidateList extends ElectionFormPart {
           </ul>`
         : html`<p class="muted">No candidates yet.</p>`}
       ${this.errors.get('candidates') ? html`<p class="error" role="alert">${this.errors.get('candidates')}</p>` : nothing}
-      ${draft
+      ${editable
         ? html`<form novalidate @submit=${this.#add}>
             <h4>Add a candidate</h4>
             <div class="grid">
@@ -51,7 +52,9 @@ export class EdnetCandidateList extends ElectionFormPart {
             ${this.errors.get('') ? html`<p class="error" role="alert">${this.errors.get('')}</p>` : nothing}
             <button type="submit">Add candidate</button>
           </form>`
-        : html`<p class="muted">Candidates can be changed only while the election is a draft.</p>`}
+        : html`<p class="muted">
+            ${draft ? 'Only the organiser can add or remove candidates.' : 'Candidates can be changed only while the election is a draft.'}
+          </p>`}
       <p class="muted" role="status">${this.message}</p>
     </section>`;
   }

@@ -1,10 +1,11 @@
-import { type TemplateResult, html, nothing } from 'lit';
+import { type TemplateResult, css, html, nothing } from 'lit';
 import type { AttributeValue, CRDTEntity } from '../../domain/index.js';
 import { ElectionStatus } from '../../models/electoral/index.js';
 import { fieldErrorOf } from '../shared/error-message.js';
 import { formValue, inputField } from '../shared/form-field.js';
 import { formatIsoDate } from '../shared/format.js';
 import { ElectionFormPart } from './election-form-part.js';
+import { shortDevice } from './election-part.js';
 
 /** The election's own fields the editor writes, in form order. */
 const FIELDS = ['title', 'description', 'opensAt', 'closesAt'] as const;
@@ -14,9 +15,25 @@ export const STATUS_TEXT: Record<ElectionStatus, string> = { draft: 'Draft', ope
 
 /**
  * The details of one election (title, description, planned dates) with their edit form, its
- * status, and the lifecycle actions: open voting (a draft with candidates) and close it.
+ * status, and the lifecycle actions: open voting (a draft with candidates) and close it. With
+ * roles enforced it says who organises the election, and shows others the details read-only.
  */
 export class EdnetElectionEditor extends ElectionFormPart {
+  static override styles = [
+    ElectionFormPart.styles,
+    css`
+      dl.details {
+        margin: 0 0 var(--ed-gap, 12px);
+      }
+      dl.details dt {
+        font-weight: 600;
+      }
+      dl.details dd {
+        margin: 0 0 6px;
+      }
+    `,
+  ];
+
   override render(): TemplateResult {
     const election = this.election();
     if (!election) return html``;
@@ -29,12 +46,34 @@ export class EdnetElectionEditor extends ElectionFormPart {
         <h3 id="editor-heading">Election details</h3>
         <span class=${`badge ${status}`}>${STATUS_TEXT[status] ?? status}</span>
       </div>
+      ${this.rolesEnforced() ? html`<p class="organiser">${this.#organiserText(election.oid)}</p>` : nothing}
       ${openedAt || closedAt
         ? html`<p class="muted">
             ${openedAt ? html`Opened ${formatIsoDate(openedAt)}.` : nothing} ${closedAt ? html`Closed ${formatIsoDate(closedAt)}.` : nothing}
           </p>`
         : nothing}
-      <form novalidate @submit=${(event: SubmitEvent) => this.#save(event, election)}>
+      ${this.organising() ? this.#form(election, status, shown) : this.#readOnly(shown)}
+    </section>`;
+  }
+
+  #organiserText(electionId: string): string {
+    if (this.organising()) return 'You organise this election.';
+    return `Organised by device ${shortDevice(this.model!.organiserOf(electionId))}.`;
+  }
+
+  // What others see: the details as text, and why they cannot change them.
+  #readOnly(shown: (name: (typeof FIELDS)[number]) => string): TemplateResult {
+    const row = (label: string, value: string) => (value ? html`<dt>${label}</dt><dd class="wrap">${value}</dd>` : nothing);
+    return html`<dl class="details">
+        ${row('Title', shown('title'))} ${row('Description', shown('description'))}
+        ${row('Opens (planned)', shown('opensAt') && formatIsoDate(shown('opensAt')))}
+        ${row('Closes (planned)', shown('closesAt') && formatIsoDate(shown('closesAt')))}
+      </dl>
+      <p class="muted">Only the organiser can change this election, and open or close voting.</p>`;
+  }
+
+  #form(election: CRDTEntity, status: ElectionStatus, shown: (name: (typeof FIELDS)[number]) => string): TemplateResult {
+    return html`<form novalidate @submit=${(event: SubmitEvent) => this.#save(event, election)}>
         ${inputField({ id: 'title', label: 'Title', value: shown('title'), error: this.errors.get('title'), required: true, maxLength: 200 })}
         ${inputField({ id: 'description', label: 'Description', value: shown('description'), error: this.errors.get('description'), multiline: true, maxLength: 5000 })}
         <div class="grid">
@@ -49,8 +88,7 @@ export class EdnetElectionEditor extends ElectionFormPart {
         </div>
         ${this.errors.get('status') ? html`<p class="error" role="alert">${this.errors.get('status')}</p>` : nothing}
         <p class="muted" role="status">${this.message}</p>
-      </form>
-    </section>`;
+      </form>`;
   }
 
   #save(event: SubmitEvent, election: CRDTEntity): void {

@@ -140,6 +140,7 @@ export class EdnetElectionResults extends ElectionPart {
     return html`<li class="wrap">
       <strong>${ballot.reason ? REASON_TEXT[ballot.reason] : ballot.status}</strong><br />
       <span class="muted">${voterName} for ${candidateName}${ballot.castAt ? `, cast ${formatIsoDate(ballot.castAt)}` : ''}</span>
+      ${ballot.detail ? html`<br /><span class="hint">${ballot.detail}</span>` : nothing}
     </li>`;
   }
 }

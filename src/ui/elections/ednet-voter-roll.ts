@@ -1,18 +1,22 @@
 import { type TemplateResult, css, html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { CRDTEntity } from '../../domain/index.js';
-import type { ElectoralSystemModel } from '../../models/electoral/index.js';
+import { ownerOf } from '../../domain/index.js';
+import { ElectionStatus, type ElectoralSystemModel } from '../../models/electoral/index.js';
 import { fieldErrorOf } from '../shared/error-message.js';
 import { formValue, inputField } from '../shared/form-field.js';
 import { Memo } from '../shared/memo.js';
 import { ElectionFormPart } from './election-form-part.js';
+import { shortDevice } from './election-part.js';
 
 const PAGE = 50;
 const VOTER_FIELDS = ['name', 'voterNumber', 'email', 'district', 'address', 'birthDate'] as const;
 
 /**
- * The voter roll: every voter with a switch for their registration in this election, a search,
- * and the form registering a new voter. Long rolls show a page at a time.
+ * The voter roll. With open roles: every voter with a switch for their registration in this
+ * election, and the form registering a new voter. With roles enforced (voters register themselves,
+ * see `ednet-voter-registration`): the voters who asked to vote here, approved or waiting, with the
+ * organiser's Approve and Withdraw approval buttons. Both search, and show a page at a time.
  */
 export class EdnetVoterRoll extends ElectionFormPart {
   static override properties = {
@@ -55,18 +59,15 @@ export class EdnetVoterRoll extends ElectionFormPart {
     const model = this.model;
     const election = this.election();
     if (!model || !election) return html``;
-    const roll = this.#roll.get(this.modelChanges.revision, model, election.oid, this.filter.trim().toLowerCase(), this.limit);
+    const enforced = this.rolesEnforced();
+    const roll = this.#roll.get(this.modelChanges.revision, model, election.oid, this.filter.trim().toLowerCase(), this.limit, enforced);
+    if (enforced) return this.#approvalRoll(election, roll);
     const { voters, registered, matching, shown } = roll;
     const title = String(election.getAttribute('title') ?? '');
     return html`<section class="card" aria-labelledby="voters-heading">
-      <h3 id="voters-heading">Voters <span class="muted">(${registered.toLocaleString()} of ${voters.count.toLocaleString()} registered)</span></h3>
-      ${voters.count > 5
-        ? html`<div class="field">
-            <label for="voter-filter">Find a voter</label>
-            <input id="voter-filter" type="search" .value=${this.filter} @input=${this.#onFilter} />
-          </div>`
-        : nothing}
-      ${voters.count === 0
+      <h3 id="voters-heading">Voters <span class="muted">(${registered.toLocaleString()} of ${voters.length.toLocaleString()} registered)</span></h3>
+      ${this.#search(voters.length)}
+      ${voters.length === 0
         ? html`<p class="muted">No voters yet.</p>`
         : html`<fieldset class="roll">
             <legend class="wrap">Registered for ${title}</legend>
@@ -78,14 +79,9 @@ export class EdnetVoterRoll extends ElectionFormPart {
                 (voter) => this.#voter(voter, election.oid),
               )}
             </ul>
-            ${matching > shown.length
-              ? html`<p class="actions">
-                  <span>Showing ${shown.length.toLocaleString()} of ${matching.toLocaleString()}.</span>
-                  <button type="button" class="secondary" @click=${() => (this.limit += PAGE)}>Show more voters</button>
-                </p>`
-              : nothing}
+            ${this.#more(matching, shown.length)}
           </fieldset>`}
-      <details ?open=${voters.count === 0}>
+      <details ?open=${voters.length === 0}>
         <summary>Register a new voter</summary>
         <form novalidate @submit=${this.#register}>
           <div class="grid">
@@ -109,6 +105,91 @@ export class EdnetVoterRoll extends ElectionFormPart {
 
   protected override resetForElection(): void {
     this.rowErrors = new Map();
+  }
+
+  // Roles enforced: who asked to vote here, and the organiser's approvals.
+  #approvalRoll(election: CRDTEntity, roll: Roll): TemplateResult {
+    const { voters, matching, shown } = roll;
+    const organising = this.organising();
+    const isApproved = (voter: CRDTEntity) => this.model!.isApproved(election.oid, voter.oid);
+    const approved = voters.filter(isApproved).length;
+    const waiting = voters.filter((voter) => isRegistered(voter, election.oid) && !isApproved(voter)).length;
+    return html`<section class="card" aria-labelledby="voters-heading">
+      <h3 id="voters-heading">Voters <span class="muted">(${approved.toLocaleString()} approved, ${waiting.toLocaleString()} waiting)</span></h3>
+      ${this.#search(voters.length)}
+      ${voters.length === 0
+        ? html`<p class="muted">Nobody has asked to vote in this election yet. Voters register themselves from their own device.</p>`
+        : html`<ul class="plain">
+              ${repeat(
+                shown,
+                (voter) => voter.oid,
+                (voter) => this.#approval(voter, election, organising),
+              )}
+            </ul>
+            ${matching === 0 ? html`<p class="muted">No voter matches.</p>` : nothing} ${this.#more(matching, shown.length)}`}
+      ${organising ? nothing : html`<p class="muted">Only the organiser can approve voters.</p>`}
+      <p class="muted" role="status">${this.message}</p>
+    </section>`;
+  }
+
+  #approval(voter: CRDTEntity, election: CRDTEntity, organising: boolean): TemplateResult {
+    const model = this.model!;
+    const name = String(voter.getAttribute('name') ?? voter.oid);
+    const number = String(voter.getAttribute('voterNumber') ?? '');
+    const asked = isRegistered(voter, election.oid);
+    const approved = model.isApproved(election.oid, voter.oid);
+    const status = election.getAttribute('status');
+    const error = this.rowErrors.get(voter.oid);
+    const state = approved ? (asked ? 'Approved' : 'Approved, request withdrawn') : 'Waiting for approval';
+    return html`<li class="voter">
+      <div class="head">
+        <span class="wrap">
+          ${name} <span class="muted">${number}, device ${shortDevice(ownerOf(voter.oid))}${model.isMyVoter(voter.oid) ? ' (this device)' : ''}</span>
+        </span>
+        <span class=${`badge ${approved ? 'open' : 'draft'}`}>${state}</span>
+      </div>
+      ${organising && !approved && asked && status !== ElectionStatus.closed
+        ? html`<button type="button" @click=${() => this.#approve(voter.oid, true)}>Approve<span class="visually-hidden"> ${name}</span></button>`
+        : nothing}
+      ${organising && approved && status === ElectionStatus.draft
+        ? html`<button type="button" class="secondary" @click=${() => this.#approve(voter.oid, false)}>
+            Withdraw approval<span class="visually-hidden"> of ${name}</span>
+          </button>`
+        : nothing}
+      ${error ? html`<span class="field-error" role="alert">${error}</span>` : nothing}
+    </li>`;
+  }
+
+  #approve(voterId: string, approve: boolean): void {
+    const rowErrors = new Map(this.rowErrors);
+    rowErrors.delete(voterId);
+    try {
+      if (approve) this.model!.approveVoter(this.electionId!, voterId);
+      else this.model!.revokeVoter(this.electionId!, voterId);
+      this.message = approve ? 'Approved.' : 'Approval withdrawn.';
+    } catch (error) {
+      rowErrors.set(voterId, fieldErrorOf(error).message);
+      this.message = '';
+    }
+    this.rowErrors = rowErrors;
+  }
+
+  #search(count: number): TemplateResult | typeof nothing {
+    return count > 5
+      ? html`<div class="field">
+          <label for="voter-filter">Find a voter</label>
+          <input id="voter-filter" type="search" .value=${this.filter} @input=${this.#onFilter} />
+        </div>`
+      : nothing;
+  }
+
+  #more(matching: number, shown: number): TemplateResult | typeof nothing {
+    return matching > shown
+      ? html`<p class="actions">
+          <span>Showing ${shown.toLocaleString()} of ${matching.toLocaleString()}.</span>
+          <button type="button" class="secondary" @click=${() => (this.limit += PAGE)}>Show more voters</button>
+        </p>`
+      : nothing;
   }
 
   #voter(voter: CRDTEntity, electionId: string): TemplateResult {
@@ -187,8 +268,18 @@ export class EdnetVoterRoll extends ElectionFormPart {
 }
 
 /** What the roll shows of the voters: counts, and the first `limit` voters matching `needle`. */
-function rollOf(_revision: number, model: ElectoralSystemModel, electionId: string, needle: string, limit: number) {
-  const voters = model.voters();
+interface Roll {
+  /** Every voter (with roles enforced: those who asked to vote here or were approved). */
+  readonly voters: readonly CRDTEntity[];
+  readonly registered: number;
+  readonly matching: number;
+  readonly shown: readonly CRDTEntity[];
+}
+
+function rollOf(_revision: number, model: ElectoralSystemModel, electionId: string, needle: string, limit: number, enforced: boolean): Roll {
+  const all = model.voters();
+  const approved = enforced ? new Set(model.get(electionId)?.childOids('approvedVoters')) : undefined;
+  const voters = approved ? [...all.filter((voter) => approved.has(voter.oid) || isRegistered(voter, electionId))] : [...all];
   const shown: CRDTEntity[] = [];
   let registered = 0;
   let matching = 0;

@@ -1,6 +1,6 @@
 import { type CSSResultGroup, LitElement, type PropertyDeclarations, css } from 'lit';
 import type { CRDTEntity } from '../../domain/index.js';
-import type { ElectoralSystemModel } from '../../models/electoral/index.js';
+import { ElectionRoles, type ElectoralSystemModel } from '../../models/electoral/index.js';
 import { ModelController } from '../shared/model-controller.js';
 import { baseStyles, cardStyles, controlStyles, disclosureStyles } from '../shared/theme.js';
 
@@ -83,4 +83,19 @@ export abstract class ElectionPart extends LitElement {
     const election = this.electionId ? this.model?.get(this.electionId) : undefined;
     return election?.concept === 'Election' ? election : undefined;
   }
+
+  /** True if the model enforces election roles (a room session's model does). */
+  protected rolesEnforced(): boolean {
+    return this.model?.roles === ElectionRoles.enforced;
+  }
+
+  /** True if this device may edit, open and close the election shown (anyone may, with open roles). */
+  protected organising(): boolean {
+    return this.electionId !== undefined && this.model !== undefined && this.model.isOrganiser(this.electionId);
+  }
+}
+
+/** How a device is shown to people: the start of its id, enough to tell devices apart. */
+export function shortDevice(deviceId: string | undefined): string {
+  return deviceId ? `${deviceId.slice(0, 8)}…` : 'unknown';
 }

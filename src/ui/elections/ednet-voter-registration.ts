@@ -1,0 +1,108 @@
+import { type TemplateResult, html, nothing } from 'lit';
+import type { CRDTEntity } from '../../domain/index.js';
+import { ElectionStatus } from '../../models/electoral/index.js';
+import { fieldErrorOf } from '../shared/error-message.js';
+import { formValue, inputField } from '../shared/form-field.js';
+import { ElectionFormPart } from './election-form-part.js';
+
+const FIELDS = ['name', 'voterNumber', 'email', 'district'] as const;
+
+/**
+ * This device's own registration, where election roles are enforced: a voter is bound to the
+ * device that registers it, so a person registers themselves here (name and voter number), asks
+ * to vote in the election shown, and sees whether the organiser has approved them.
+ */
+export class EdnetVoterRegistration extends ElectionFormPart {
+  override render(): TemplateResult {
+    const model = this.model;
+    const election = this.election();
+    if (!model || !election) return html``;
+    const voter = model.myVoter();
+    return html`<section class="card" aria-labelledby="registration-heading">
+      <h3 id="registration-heading">Your registration</h3>
+      ${voter ? this.#registered(voter, election) : this.#form(election)}
+      ${this.errors.get('') ? html`<p class="error" role="alert">${this.errors.get('')}</p>` : nothing}
+      <p class="muted" role="status">${this.message}</p>
+    </section>`;
+  }
+
+  #form(election: CRDTEntity): TemplateResult {
+    const closed = election.getAttribute('status') === ElectionStatus.closed;
+    return html`<p class="muted">Register yourself to vote from this device. Your registration belongs to this device: only it can vote as you.</p>
+      <form novalidate @submit=${this.#register}>
+        <div class="grid">
+          ${inputField({ id: 'self-name', name: 'name', label: 'Your name', error: this.errors.get('name'), required: true, maxLength: 200, autocomplete: 'name' })}
+          ${inputField({ id: 'self-number', name: 'voterNumber', label: 'Voter number', error: this.errors.get('voterNumber'), required: true, hint: 'Letters, digits and dashes, unique.' })}
+          ${inputField({ id: 'self-email', name: 'email', label: 'Email', type: 'email', error: this.errors.get('email'), maxLength: 254 })}
+          ${inputField({ id: 'self-district', name: 'district', label: 'District', error: this.errors.get('district'), maxLength: 100 })}
+        </div>
+        <button type="submit">${closed ? 'Register' : 'Register and ask to vote'}</button>
+      </form>`;
+  }
+
+  #registered(voter: CRDTEntity, election: CRDTEntity): TemplateResult {
+    const model = this.model!;
+    const name = String(voter.getAttribute('name') ?? '');
+    const number = String(voter.getAttribute('voterNumber') ?? '');
+    const title = String(election.getAttribute('title') ?? '');
+    const status = election.getAttribute('status');
+    const asked = voter.childOids('elections').includes(election.oid);
+    const approved = model.isApproved(election.oid, voter.oid);
+    let state: TemplateResult;
+    if (approved && asked)
+      state = html`<p><span class="badge open">Approved</span> ${status === ElectionStatus.open ? 'You can vote now.' : status === ElectionStatus.draft ? 'You can vote once voting opens.' : 'Voting has closed.'}</p>`;
+    else if (asked)
+      state = html`<p><span class="badge draft">Waiting</span> The organiser has not approved your registration yet.</p>
+        ${status === ElectionStatus.draft ? html`<button type="button" class="secondary" @click=${() => this.#withdraw(voter.oid)}>Withdraw my request</button>` : nothing}`;
+    else if (status === ElectionStatus.closed) state = html`<p class="muted">This election has closed.</p>`;
+    else
+      state = html`<p class="muted">You have not asked to vote in this election.</p>
+        <button type="button" @click=${() => this.#ask(voter.oid)}>Ask to vote in <span class="wrap">${title}</span></button>`;
+    return html`<p class="wrap">You are registered as <strong>${name}</strong> <span class="muted">${number}</span>.</p>
+      ${state}`;
+  }
+
+  #register(event: SubmitEvent): void {
+    event.preventDefault();
+    const form = event.target as HTMLFormElement;
+    const model = this.model!;
+    const text = (name: string) => formValue(form, name).trim();
+    let voter: CRDTEntity;
+    try {
+      voter = model.registerVoter({ name: text('name'), voterNumber: text('voterNumber'), email: text('email') || undefined, district: text('district') || undefined });
+    } catch (error) {
+      const { field, message } = fieldErrorOf(error);
+      this.refused(new Map([[field && (FIELDS as readonly string[]).includes(field) ? field : '', message]]));
+      return;
+    }
+    this.succeeded(`Registered as ${String(voter.getAttribute('name'))}.`);
+    if (this.election()?.getAttribute('status') === ElectionStatus.closed) return;
+    this.#ask(voter.oid, `Registered as ${String(voter.getAttribute('name'))}; the organiser can now approve you.`);
+  }
+
+  #ask(voterId: string, done = 'Asked to vote; the organiser can now approve you.'): void {
+    try {
+      this.model!.registerForElection(voterId, this.electionId!);
+      this.succeeded(done);
+    } catch (error) {
+      this.refused(new Map([['', fieldErrorOf(error).message]]), false);
+    }
+  }
+
+  #withdraw(voterId: string): void {
+    try {
+      this.model!.unregisterFromElection(voterId, this.electionId!);
+      this.succeeded('Request withdrawn.');
+    } catch (error) {
+      this.refused(new Map([['', fieldErrorOf(error).message]]), false);
+    }
+  }
+}
+
+customElements.define('ednet-voter-registration', EdnetVoterRegistration);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ednet-voter-registration': EdnetVoterRegistration;
+  }
+}

@@ -1,0 +1,123 @@
+import { expect } from 'chai';
+import '../../src/ui/index.js';
+import { type AttributeValues, type CRDTEntity, ownedOid } from '../../src/domain/index.js';
+import { ElectionRoles, ElectoralSystemModel } from '../../src/models/electoral/index.js';
+import { fakeClock } from '../crdt/fake-clock.js';
+import { electoral, nodeOf, sync } from '../models/electoral/electoral-fixture.js';
+import { axeViolations, button, find, findAll, mount, settle, submitForm, textOf, unmountAll } from './ui-test-helpers.js';
+
+const EDITOR = ['ednet-election-editor'];
+const BALLOT = ['ednet-ballot-form'];
+const RESULTS = ['ednet-election-results'];
+const CANDIDATES = ['ednet-candidate-list'];
+const VOTERS = ['ednet-voter-roll'];
+const REGISTRATION = ['ednet-voter-registration'];
+
+const buttonsOf = (host: Element, path: readonly string[]) => findAll(host, path, 'button').map((b) => textOf(b));
+
+/** Two devices with roles enforced: Alice organises, Bob votes. */
+function devices() {
+  const clock = fakeClock(Date.parse('2024-05-01T08:00:00Z'));
+  return {
+    clock,
+    alice: electoral(nodeOf('alice'), clock, ElectionRoles.enforced),
+    bob: electoral(nodeOf('bob'), clock, ElectionRoles.enforced),
+  };
+}
+
+describe('ednet-elections-view with election roles', () => {
+  afterEach(() => unmountAll());
+
+  it('runs the real flow: the organiser sets up, a voter registers on its own device, the organiser approves, the voter votes', async () => {
+    const { alice, bob } = devices();
+    const organiser = await mount('ednet-elections-view', { model: alice });
+    await submitForm(organiser, [], 'details form', { title: 'Board' });
+    expect(textOf(find(organiser, ...EDITOR))).to.contain('You organise this election.');
+    await submitForm(organiser, CANDIDATES, 'form', { name: 'Ann' });
+    await submitForm(organiser, CANDIDATES, 'form', { name: 'Ben' });
+    expect(textOf(find(organiser, ...VOTERS))).to.contain('Nobody has asked to vote in this election yet.');
+    sync(alice, bob);
+
+    const voter = await mount('ednet-elections-view', { model: bob });
+    expect(textOf(find(voter, ...BALLOT))).to.contain('register yourself under “Your registration”');
+    await submitForm(voter, REGISTRATION, 'form', { name: 'Bob', voterNumber: 'V-1' });
+    expect(textOf(find(voter, ...REGISTRATION))).to.match(/You are registered as Bob V-1 ?\./);
+    expect(textOf(find(voter, ...REGISTRATION))).to.contain('Waiting The organiser has not approved your registration yet.');
+    expect(textOf(find(voter, ...BALLOT))).to.contain('You can vote once the organiser approves your registration.');
+    sync(bob, alice);
+    await settle();
+
+    expect(textOf(find(organiser, ...VOTERS))).to.contain('(0 approved, 1 waiting)');
+    expect(textOf(find(organiser, ...VOTERS, 'li.voter'))).to.match(/Bob V-1, device bob_____… Waiting for approval/);
+    button(organiser, VOTERS, 'Approve').click();
+    await settle();
+    expect(textOf(find(organiser, ...VOTERS))).to.contain('(1 approved, 0 waiting)');
+    button(organiser, EDITOR, 'Open voting').click();
+    await settle();
+    sync(alice, bob);
+    await settle();
+
+    expect(textOf(find(voter, ...REGISTRATION))).to.contain('Approved You can vote now.');
+    expect(textOf(find(voter, ...BALLOT))).to.match(/Voting as Bob V-1 ?, from this device\./);
+    const ann = findAll<HTMLInputElement>(voter, BALLOT, 'input[type="radio"]').find((radio) => radio.closest('label')!.textContent!.includes('Ann'))!;
+    ann.click();
+    find<HTMLButtonElement>(voter, ...BALLOT, 'button[type="submit"]').click();
+    await settle();
+    expect(textOf(find(voter, ...BALLOT))).to.contain('You have voted, for Ann.');
+    expect(textOf(find(voter, ...BALLOT, '[role="status"]'))).to.equal('Ballot cast by Bob for Ann.');
+    sync(bob, alice);
+    await settle();
+    expect(textOf(find(organiser, ...RESULTS))).to.contain('1 ballot counted.');
+    expect(await axeViolations(organiser)).to.deep.equal([]);
+    expect(await axeViolations(voter)).to.deep.equal([]);
+  });
+
+  it('shows others the election read-only, with who organises it and why the controls are missing', async () => {
+    const { alice, bob } = devices();
+    const election = alice.createElection({ title: 'Board', opensAt: '2024-05-01' }).oid;
+    alice.addCandidate(election, { name: 'Ann' });
+    sync(alice, bob);
+    bob.registerForElection(bob.registerVoter({ name: 'Bob', voterNumber: 'V-1' }).oid, election);
+    const view = await mount('ednet-elections-view', { model: bob });
+    const editor = textOf(find(view, ...EDITOR));
+    expect(editor).to.contain('Organised by device alice___….');
+    expect(editor).to.contain('Title Board');
+    expect(editor).to.contain('Only the organiser can change this election, and open or close voting.');
+    expect(buttonsOf(view, EDITOR)).to.deep.equal([]);
+    expect(textOf(find(view, ...CANDIDATES))).to.contain('Only the organiser can add or remove candidates.');
+    expect(buttonsOf(view, CANDIDATES)).to.deep.equal([]);
+    expect(textOf(find(view, ...VOTERS))).to.contain('Only the organiser can approve voters.');
+    expect(textOf(find(view, ...VOTERS, 'li.voter'))).to.contain('(this device)');
+    expect(buttonsOf(view, VOTERS)).to.deep.equal([]);
+    expect(await axeViolations(view)).to.deep.equal([]);
+  });
+
+  it('lists a ballot cast for another device\'s voter as not counted, with the reason and its detail', async () => {
+    const { clock, alice, bob } = devices();
+    const election = alice.createElection({ title: 'Board' }).oid;
+    const ann = alice.addCandidate(election, { name: 'Ann' }).oid;
+    sync(alice, bob);
+    const bobsVoter = bob.registerVoter({ name: 'Bob', voterNumber: 'V-1' }).oid;
+    bob.registerForElection(bobsVoter, election);
+    sync(bob, alice);
+    alice.approveVoter(election, bobsVoter);
+    alice.openElection(election);
+    // Mallory's replica keeps no rules and casts a ballot, under its own device, for Bob's voter.
+    class Hostile extends ElectoralSystemModel {
+      forge(concept: string, values: AttributeValues, oid: string): CRDTEntity {
+        return this.createManaged(concept, values, { oid });
+      }
+    }
+    const mallory = new Hostile({ modelId: 'election-2024', nodeId: nodeOf('mallory'), getNow: clock.now, roles: ElectionRoles.open });
+    sync(alice, mallory);
+    sync(bob, mallory);
+    clock.advance(1000);
+    mallory.forge('Ballot', { voter: bobsVoter, election, candidate: ann, castAt: new Date(clock.now()).toISOString() }, ownedOid(nodeOf('mallory')));
+    sync(mallory, alice);
+    const view = await mount('ednet-elections-view', { model: alice });
+    const text = textOf(find(view, ...RESULTS));
+    expect(text).to.contain('0 ballots counted, 1 invalid.');
+    expect(text).to.contain("Not cast from the voter's own device Bob for Ann");
+    expect(text).to.contain(`cast by device ${nodeOf('mallory').slice(0, 32)}, not by the voter's own device ${nodeOf('bob').slice(0, 32)}`);
+  });
+});
