@@ -2,6 +2,7 @@ import { type IDBPDatabase, deleteDB, openDB } from 'idb';
 import type { NodeId } from '../crdt/dot.js';
 import { VersionVector } from '../crdt/version-vector.js';
 import type { EntityState } from '../domain/model-change.js';
+import { certificateKey } from './certificate-key.js';
 import { joinStoredEntity } from './join-stored-entity.js';
 import { ListenerSet } from './listener-set.js';
 import {
@@ -71,30 +72,39 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
 
   async load(modelId: string, sinceCommit = 0): Promise<StoredModel> {
     return this.#run(async (db) => {
-      const tx = db.transaction(['models', 'entities'], 'readonly');
+      const tx = db.transaction(['models', 'entities', 'certificates'], 'readonly');
       const entities = tx.objectStore('entities');
-      // One getAll over a key range: the load path costs one transaction, whatever the size.
-      const [model, records] = await inTransaction(tx, () =>
+      const certificates = tx.objectStore('certificates');
+      const since = IDBKeyRange.bound([modelId, sinceCommit], [modelId, Infinity], true);
+      const all = IDBKeyRange.bound([modelId], [modelId, []]);
+      // One getAll per store over a key range: the load path costs one transaction, whatever the size.
+      const [model, records, certificateRecords] = await inTransaction(tx, () =>
         Promise.all([
           tx.objectStore('models').get(modelId),
-          sinceCommit > 0
-            ? entities.index('by-commit').getAll(IDBKeyRange.bound([modelId, sinceCommit], [modelId, Infinity], true))
-            : entities.getAll(IDBKeyRange.bound([modelId], [modelId, []])),
+          sinceCommit > 0 ? entities.index('by-commit').getAll(since) : entities.getAll(all),
+          sinceCommit > 0 ? certificates.index('by-commit').getAll(since) : certificates.getAll(all),
         ]),
       );
       return {
         version: parseVersion(model?.version ?? {}),
         entities: records.map((record) => record.entity),
         commit: model?.commit ?? 0,
+        certificates: certificateRecords.map((record) => record.bytes),
       };
     });
   }
 
-  async merge(modelId: string, entities: readonly EntityState[], incomingVersion: VersionVector): Promise<number> {
+  async merge(
+    modelId: string,
+    entities: readonly EntityState[],
+    incomingVersion: VersionVector,
+    certificates: readonly Uint8Array[] = [],
+  ): Promise<number> {
     // Read now: the caller may go on changing its vector while the transaction runs.
     const version = incomingVersion.clone();
     const commit = await this.#run(async (db) => {
-      const tx = db.transaction(['models', 'entities'], 'readwrite', { durability: this.#durability });
+      const stores = certificates.length ? (['models', 'entities', 'certificates'] as const) : (['models', 'entities'] as const);
+      const tx = db.transaction([...stores], 'readwrite', { durability: this.#durability });
       return inTransaction(tx, async () => {
         const models = tx.objectStore('models');
         const store = tx.objectStore('entities');
@@ -113,6 +123,10 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
           };
           return observed(store.put(record));
         });
+        if (certificates.length) {
+          const certificateStore = tx.objectStore('certificates');
+          for (const bytes of certificates) writes.push(observed(certificateStore.put({ modelId, key: certificateKey(bytes), commit, bytes: ownBuffer(bytes) })));
+        }
         writes.push(observed(models.put({ modelId, version: storedVersion.mergeWith(version).toJSON(), commit })));
         await Promise.all(writes);
         return commit;
@@ -282,6 +296,11 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
     if (event.type === 'pageshow' && !(event as PageTransitionEvent).persisted) return;
     this.#externalChange.emit(null);
   };
+}
+
+// Structured clone stores a view's whole buffer: a certificate cut out of a larger one is copied.
+function ownBuffer(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
 }
 
 /** Parses a stored version vector; a malformed one means the database is damaged. */

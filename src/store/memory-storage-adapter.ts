@@ -1,6 +1,7 @@
 import type { NodeId } from '../crdt/dot.js';
 import { VersionVector, type VersionVectorJSON } from '../crdt/version-vector.js';
 import type { EntityState } from '../domain/model-change.js';
+import { certificateKey } from './certificate-key.js';
 import { joinStoredEntity } from './join-stored-entity.js';
 import { ListenerSet } from './listener-set.js';
 import type { RoomMetadata, SequenceReservation, StorageAdapter, StoredIdentity, StoredModel } from './storage-adapter.js';
@@ -10,6 +11,7 @@ interface MemoryModel {
   version: VersionVectorJSON;
   commit: number;
   readonly entities: Map<string, { readonly commit: number; readonly entity: EntityState }>;
+  readonly certificates: Map<string, { readonly commit: number; readonly bytes: Uint8Array }>;
 }
 
 // What several adapters of one "room" share, like the tabs of a browser share a database.
@@ -51,17 +53,19 @@ export class MemoryStorageAdapter implements StorageAdapter {
   async load(modelId: string, sinceCommit = 0): Promise<StoredModel> {
     this.#checkOpen();
     const model = this.#room.models.get(modelId);
-    if (!model) return { version: new VersionVector(), entities: [], commit: 0 };
+    if (!model) return { version: new VersionVector(), entities: [], commit: 0, certificates: [] };
     const entities: EntityState[] = [];
     for (const record of model.entities.values()) if (record.commit > sinceCommit) entities.push(structuredClone(record.entity));
-    return { version: VersionVector.fromJSON(model.version), entities, commit: model.commit };
+    const certificates: Uint8Array[] = [];
+    for (const record of model.certificates.values()) if (record.commit > sinceCommit) certificates.push(record.bytes.slice());
+    return { version: VersionVector.fromJSON(model.version), entities, commit: model.commit, certificates };
   }
 
-  async merge(modelId: string, entities: readonly EntityState[], version: VersionVector): Promise<number> {
+  async merge(modelId: string, entities: readonly EntityState[], version: VersionVector, certificates: readonly Uint8Array[] = []): Promise<number> {
     this.#checkOpen();
     // Everything below runs without awaiting, so it is one atomic step like an IDB transaction.
     let model = this.#room.models.get(modelId);
-    if (!model) this.#room.models.set(modelId, (model = { version: {}, commit: 0, entities: new Map() }));
+    if (!model) this.#room.models.set(modelId, (model = { version: {}, commit: 0, entities: new Map(), certificates: new Map() }));
     const storedVersion = VersionVector.fromJSON(model.version);
     const commit = model.commit + 1;
     const joined = entities.map((entity) => {
@@ -69,6 +73,7 @@ export class MemoryStorageAdapter implements StorageAdapter {
       return structuredClone(joinStoredEntity(stored, storedVersion, entity, version));
     });
     for (const entity of joined) model.entities.set(entity.oid, { commit, entity });
+    for (const bytes of certificates) model.certificates.set(certificateKey(bytes), { commit, bytes: bytes.slice() });
     model.version = storedVersion.mergeWith(version).toJSON();
     model.commit = commit;
     this.#notifyOthers((adapter) => adapter.#externalChange.emit(modelId));

@@ -7,7 +7,7 @@ import type { RoomMetadata, StoredIdentity } from './storage-adapter.js';
  * The schema version this code writes. Raise it by one for every change of the stored format and
  * add a migration step below: an app update must open every older database, never wipe it.
  */
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
 /** The database of a room: one per room per origin, shared by every tab of that room. */
 export const roomDatabaseName = (roomId: string): string => `ednet-room-${roomId}`;
@@ -27,10 +27,22 @@ export interface EntityRecord {
   readonly entity: EntityState;
 }
 
-/** The current (version 2) format, from which every store name, key and value type follows. */
+/**
+ * One change certificate, encoded (`encodeCertificate`), keyed by a digest of its bytes
+ * (`certificateKey`), with the commit that last wrote it.
+ */
+export interface CertificateRecord {
+  readonly modelId: string;
+  readonly key: string;
+  readonly commit: number;
+  readonly bytes: Uint8Array;
+}
+
+/** The current (version 3) format, from which every store name, key and value type follows. */
 export interface RoomDatabase extends DBSchema {
   models: { key: string; value: ModelRecord };
   entities: { key: [string, string]; value: EntityRecord; indexes: { 'by-commit': [string, number] } };
+  certificates: { key: [string, string]; value: CertificateRecord; indexes: { 'by-commit': [string, number] } };
   identities: { key: string; value: StoredIdentity };
   meta: { key: string; value: RoomMetadata };
 }
@@ -51,6 +63,7 @@ export async function upgradeRoomDatabase(db: IDBPDatabase<RoomDatabase>, oldVer
   const rawTx = tx as unknown as IDBPTransaction<unknown, string[], 'versionchange'>;
   if (oldVersion < 1) createVersion1(raw);
   if (oldVersion < 2) await migrateToVersion2(raw, rawTx);
+  if (oldVersion < 3) createVersion3(raw);
 }
 
 /**
@@ -94,4 +107,14 @@ async function migrateToVersion2(db: IDBPDatabase, tx: IDBPTransaction<unknown, 
   }
   await meta.delete('versions');
   await meta.delete('identities');
+}
+
+/**
+ * Version 3 adds `certificates`: the change certificates of the items a model holds, written in
+ * the same transaction as the entities they vouch for and indexed by commit like them, so other
+ * tabs read only new ones. Nothing older changes: version 2 data held no certificates.
+ */
+function createVersion3(db: IDBPDatabase): void {
+  const certificates = db.createObjectStore('certificates', { keyPath: ['modelId', 'key'] });
+  certificates.createIndex('by-commit', ['modelId', 'commit']);
 }

@@ -10,6 +10,11 @@ export interface StoredModel {
   readonly entities: EntityState[];
   /** Number of the model's last commit, 0 if nothing was ever saved. */
   readonly commit: number;
+  /**
+   * The encoded change certificates stored with the entities (every one, or those written after
+   * `sinceCommit`). Opaque bytes here: the storage layer neither parses nor checks them.
+   */
+  readonly certificates: Uint8Array[];
 }
 
 /** One node identity of this room in this browser (a tab claims one while it is open). */
@@ -44,15 +49,17 @@ export interface StorageAdapter {
   /** Names the room's storage; used for tab-wide lock and channel names. */
   readonly name: string;
   /**
-   * Reads a model in one transaction: everything, or with `sinceCommit` only the entities written
-   * by later commits (the version and commit are always the current ones).
+   * Reads a model in one transaction: everything, or with `sinceCommit` only the entities and
+   * certificates written by later commits (the version and commit are always the current ones).
    */
   load(modelId: string, sinceCommit?: number): Promise<StoredModel>;
   /**
-   * Joins `entities` (whose causal context is `version`) into what is stored, in one read–merge–
-   * write transaction, so concurrent writers lose nothing. Returns the commit number it made.
+   * Joins `entities` (whose causal context is `version`) into what is stored, and stores
+   * `certificates` (encoded; one stored twice is kept once), all in one read–merge–write
+   * transaction: concurrent writers lose nothing, and an entity is never stored without the
+   * certificates written with it. Returns the commit number it made.
    */
-  merge(modelId: string, entities: readonly EntityState[], version: VersionVector): Promise<number>;
+  merge(modelId: string, entities: readonly EntityState[], version: VersionVector, certificates?: readonly Uint8Array[]): Promise<number>;
   /** Every node identity stored for this room. */
   identities(): Promise<StoredIdentity[]>;
   /**

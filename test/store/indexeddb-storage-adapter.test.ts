@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { openDB } from 'idb';
 import { VersionVector, asNodeId } from '../../src/crdt/index.js';
+import type { DomainModel } from '../../src/domain/index.js';
 import { DB_VERSION, IndexedDbStorageAdapter, type StorageAdapter, StorageError } from '../../src/store/index.js';
 import { election, entitiesOf } from './election-model.js';
 import { runStorageAdapterContractTests } from './storage-adapter-contract.js';
@@ -114,7 +115,7 @@ describe('IndexedDbStorageAdapter', () => {
       const db = await openRaw(dbName);
       raw.push(db);
       expect(db.version).to.equal(DB_VERSION);
-      expect([...db.objectStoreNames].sort()).to.deep.equal(['entities', 'identities', 'meta', 'models']);
+      expect([...db.objectStoreNames].sort()).to.deep.equal(['certificates', 'entities', 'identities', 'meta', 'models']);
     });
 
     it('reports "blocked" while a tab holds the old version open, and upgrades once it closes', async () => {
@@ -130,6 +131,60 @@ describe('IndexedDbStorageAdapter', () => {
       old.close();
       const stored = await loading;
       expect(stored.entities).to.have.length(2);
+    });
+  });
+
+  describe('migration from schema version 2', () => {
+    // The version 2 format, written by hand with the raw API as the previous release wrote it.
+    async function writeVersion2(alice: DomainModel, firstOid: string): Promise<void> {
+      const db = await openRaw(dbName, 2, (upgrade) => {
+        upgrade.createObjectStore('models', { keyPath: 'modelId' });
+        upgrade.createObjectStore('entities', { keyPath: ['modelId', 'oid'] }).createIndex('by-commit', ['modelId', 'commit']);
+        upgrade.createObjectStore('identities', { keyPath: 'nodeId' });
+        upgrade.createObjectStore('meta');
+      });
+      await new Promise<void>((resolve, reject) => {
+        const tx = db.transaction(['models', 'entities', 'identities', 'meta'], 'readwrite');
+        for (const entity of alice.getEntityStates())
+          tx.objectStore('entities').put({ modelId: 'election', oid: entity.oid, commit: entity.oid === firstOid ? 1 : 2, entity });
+        tx.objectStore('models').put({ modelId: 'election', version: alice.version.toJSON(), commit: 2 });
+        tx.objectStore('identities').put({ nodeId: 'alice', reservedUpTo: 2000, lastClaimedAt: 7 });
+        tx.objectStore('meta').put({ createdAt: 42, persistenceGranted: true }, 'room');
+        tx.oncomplete = () => resolve();
+        tx.onerror = () => reject(tx.error);
+      });
+      db.close();
+    }
+
+    it('opens a version 2 database, keeps all its data and commit numbers, and stores certificates from then on', async () => {
+      const alice = election('alice');
+      const e = alice.create('Election', { title: 'Board' });
+      const c = alice.create('Candidate', { name: 'Ada', votes: 2 });
+      e.addChild('candidates', c);
+      await writeVersion2(alice, e.oid);
+      const storage = adapter();
+      const stored = await storage.load('election');
+      expect(stored.commit).to.equal(2);
+      expect(stored.certificates).to.deep.equal([]);
+      expect(stored.version.equals(alice.version)).to.equal(true);
+      const model = election('zed');
+      model.loadState(stored.entities, stored.version);
+      expect(entitiesOf(model)).to.equal(entitiesOf(alice));
+      // The commit index survived: a tab that had seen commit 1 reads only what commit 2 wrote.
+      expect((await storage.load('election', 1)).entities.map((entity) => entity.oid)).to.deep.equal([c.oid]);
+      expect(await storage.identities()).to.deep.equal([{ nodeId: 'alice', reservedUpTo: 2000, lastClaimedAt: 7 }]);
+      expect(await storage.readMetadata()).to.deep.equal({ createdAt: 42, persistenceGranted: true });
+      c.setAttribute('votes', 3);
+      const certificate = Uint8Array.from([1, 2, 3, 4]);
+      expect(await storage.merge('election', alice.getEntityStates([c.oid]), alice.version, [certificate])).to.equal(3);
+      const since = await storage.load('election', 2);
+      expect(since.entities.map((entity) => entity.oid)).to.deep.equal([c.oid]);
+      expect(since.certificates.map((bytes) => [...bytes])).to.deep.equal([[1, 2, 3, 4]]);
+      const db = await openRaw(dbName);
+      raw.push(db);
+      expect(db.version).to.equal(DB_VERSION);
+      expect(DB_VERSION).to.equal(3);
+      expect([...db.objectStoreNames].sort()).to.deep.equal(['certificates', 'entities', 'identities', 'meta', 'models']);
     });
   });
 
@@ -167,11 +222,11 @@ describe('IndexedDbStorageAdapter', () => {
       IDBObjectStore.prototype.put = put;
     });
 
-    // Makes the `n`-th entity put of the next transaction fail as a full disk does.
-    function failNthPut(n: number): void {
+    // Makes the `n`-th put into `store` fail as a full disk does.
+    function failNthPut(n: number, store = 'entities'): void {
       let calls = 0;
       IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
-        if (this.name === 'entities' && ++calls === n) throw new DOMException('The disk is full', 'QuotaExceededError');
+        if (this.name === store && ++calls === n) throw new DOMException('The disk is full', 'QuotaExceededError');
         return put.apply(this, args);
       };
     }
@@ -194,6 +249,28 @@ describe('IndexedDbStorageAdapter', () => {
       expect(after.entities).to.deep.equal(before.entities);
       expect(after.commit).to.equal(before.commit);
       expect(after.version.equals(before.version)).to.equal(true);
+    });
+
+    it('never stores entities without their certificates: a failed certificate write stores nothing of the batch', async () => {
+      const storage = adapter();
+      const alice = election('alice');
+      const a = alice.create('Candidate', { name: 'Ada' });
+      await storage.merge('election', alice.getEntityStates(), alice.version, [Uint8Array.from([1])]);
+      const before = await storage.load('election');
+      a.setAttribute('name', 'Ada Lovelace');
+      failNthPut(2, 'certificates');
+      const error = await rejectionOf(storage.merge('election', alice.getEntityStates(), alice.version, [Uint8Array.from([2]), Uint8Array.from([3])]));
+      expect((error as StorageError).code).to.equal('quota-exceeded');
+      IDBObjectStore.prototype.put = put;
+      const after = await storage.load('election');
+      expect(after.entities).to.deep.equal(before.entities);
+      expect(after.certificates.map((bytes) => [...bytes])).to.deep.equal([[1]]);
+      expect([after.commit, after.version.equals(before.version)]).to.deep.equal([before.commit, true]);
+      // The same batch, retried, stores entities and certificates under one commit.
+      const commit = await storage.merge('election', alice.getEntityStates(), alice.version, [Uint8Array.from([2]), Uint8Array.from([3])]);
+      const since = await storage.load('election', commit - 1);
+      expect(since.entities.map((entity) => entity.oid)).to.deep.equal([a.oid]);
+      expect(since.certificates.map((bytes) => [...bytes]).sort()).to.deep.equal([[2], [3]]);
     });
 
     it('maps a quota error that aborts the transaction', async () => {

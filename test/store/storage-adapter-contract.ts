@@ -20,6 +20,12 @@ function reloaded(stored: StoredModel, node = 'zed'): DomainModel {
   return model;
 }
 
+/** `length` bytes counting up from `seed`: distinct stand-ins for encoded certificates (opaque to storage). */
+const bytes = (seed: number, length: number): Uint8Array => Uint8Array.from({ length }, (_, i) => (seed * 31 + i) & 0xff);
+
+/** Byte strings as comparable, ordered arrays. */
+const sorted = (list: readonly Uint8Array[]): number[][] => list.map((item) => [...item]).sort((a, b) => String(a).localeCompare(String(b)));
+
 const nextEvent = <T>(subscribe: (listener: (value: T) => void) => () => void): Promise<T> =>
   new Promise((resolve) => {
     const off = subscribe((value) => {
@@ -181,6 +187,50 @@ export function runStorageAdapterContractTests(name: string, setup: () => Promis
       expect(other.commit).to.equal(0);
     });
 
+    it('stores certificates with the entities in one commit; loads them all, or only later ones', async () => {
+      const alice = election('alice');
+      const a = alice.create('Candidate', { name: 'Ada' });
+      const storage = await harness.open();
+      const [first, second, third] = [bytes(1, 40), bytes(2, 90), bytes(3, 7)];
+      expect(await storage.merge('election', alice.getEntityStates(), alice.version, [first, second])).to.equal(1);
+      a.setAttribute('votes', 1);
+      expect(await storage.merge('election', alice.getEntityStates([a.oid]), alice.version, [third])).to.equal(2);
+      const other = await harness.open();
+      expect(sorted((await other.load('election')).certificates)).to.deep.equal(sorted([first, second, third]));
+      const since = await other.load('election', 1);
+      expect(since.entities.map((entity) => entity.oid)).to.deep.equal([a.oid]);
+      expect(sorted(since.certificates)).to.deep.equal(sorted([third]));
+      expect((await other.load('election', 2)).certificates).to.deep.equal([]);
+      expect((await other.load('election-2')).certificates).to.deep.equal([]);
+    });
+
+    it('keeps one copy of a certificate stored twice, and stores certificates without entities', async () => {
+      const storage = await harness.open();
+      const other = await harness.open();
+      const certificate = bytes(9, 120);
+      await storage.merge('election', [], new VersionVector(), [certificate]);
+      await other.merge('election', [], new VersionVector(), [certificate.slice(), bytes(10, 120)]);
+      const stored = await storage.load('election');
+      expect(stored.entities).to.deep.equal([]);
+      expect(stored.commit).to.equal(2);
+      expect(sorted(stored.certificates)).to.deep.equal(sorted([certificate, bytes(10, 120)]));
+      // Stored again by the later commit: a tab that saw commit 1 reads it again (no loss, no echo).
+      expect((await storage.load('election', 1)).certificates).to.have.length(2);
+    });
+
+    it('copies certificate bytes in and out, even a view into a larger buffer', async () => {
+      const storage = await harness.open();
+      const buffer = bytes(5, 64);
+      const view = buffer.subarray(8, 40);
+      await storage.merge('election', [], new VersionVector(), [view]);
+      buffer.fill(0);
+      const [loaded] = (await storage.load('election')).certificates;
+      expect([...loaded!]).to.deep.equal([...bytes(5, 64).subarray(8, 40)]);
+      expect(loaded!.byteLength).to.equal(32);
+      loaded!.fill(0);
+      expect([...(await storage.load('election')).certificates[0]!]).to.deep.equal([...bytes(5, 64).subarray(8, 40)]);
+    });
+
     it('reserves sequence numbers atomically and never lowers a reservation', async () => {
       const storage = await harness.open();
       const alice = asNodeId('alice');
@@ -219,14 +269,14 @@ export function runStorageAdapterContractTests(name: string, setup: () => Promis
       const [tabA, tabB] = [await harness.open(), await harness.open()];
       const alice = election('alice');
       alice.create('Candidate', { name: 'Ada' });
-      await tabA.merge('election', alice.getEntityStates(), alice.version);
+      await tabA.merge('election', alice.getEntityStates(), alice.version, [bytes(1, 10)]);
       await tabA.reserveSequences(asNodeId('alice'), 0, 10);
       await tabB.load('election');
       const problem = nextEvent<StorageError>((listener) => tabB.onProblem(listener));
       await tabA.deleteRoom();
       expect((await problem).code).to.equal('deleted');
       const after = await tabB.load('election');
-      expect([after.commit, after.entities.length, after.version.isEmpty()]).to.deep.equal([0, 0, true]);
+      expect([after.commit, after.entities.length, after.certificates.length, after.version.isEmpty()]).to.deep.equal([0, 0, 0, true]);
       expect(await tabB.identities()).to.deep.equal([]);
       expect(await tabA.merge('election', alice.getEntityStates(), alice.version)).to.equal(1);
     });
