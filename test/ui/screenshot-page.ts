@@ -2,41 +2,57 @@
 import type { NodeId } from '../../src/crdt/index.js';
 import '../../src/ui/index.js';
 import { themeTokens } from '../../src/ui/shared/theme.js';
+import { ownedOid } from '../../src/domain/index.js';
+import { ElectionRoles, ElectoralSystemModel } from '../../src/models/electoral/index.js';
 import { fakeClock } from '../crdt/fake-clock.js';
 import { library, sync as syncLibrary } from '../domain/library-schema.js';
-import { electoral, sync } from '../models/electoral/electoral-fixture.js';
+import { electoral, nodeOf, sync } from '../models/electoral/electoral-fixture.js';
 
 document.adoptedStyleSheets = [...document.adoptedStyleSheets, themeTokens.styleSheet!];
 
+/** A replica that keeps no election rules but makes owned oids, as a hostile peer could. */
+class Lawless extends ElectoralSystemModel {
+  protected override newOid(): string {
+    return ownedOid(this.nodeId);
+  }
+}
+
 function electionDemo() {
-  const aliceClock = fakeClock(Date.UTC(2024, 4, 1, 8));
-  const bobClock = fakeClock(Date.UTC(2024, 4, 1, 8));
-  const alice = electoral('alice', aliceClock);
-  const bob = electoral('bob', bobClock);
+  // Election roles as a room enforces them: Alice's device organises; each voter registers on their own device.
+  const clock = fakeClock(Date.UTC(2024, 4, 1, 8));
+  const alice = electoral(nodeOf('alice'), clock, ElectionRoles.enforced);
   const election = alice.createElection({ title: 'Student council 2024', description: 'One seat, first past the post.', opensAt: '2024-05-01', closesAt: '2024-05-03' }).oid;
   const candidates = [
     alice.addCandidate(election, { name: 'Amara Okafor', party: 'Green Campus', statement: 'Solar panels on every roof.' }).oid,
     alice.addCandidate(election, { name: 'Bruno Keller', party: 'Students First' }).oid,
     alice.addCandidate(election, { name: 'Chen Wei', statement: 'Longer library hours.' }).oid,
   ];
-  const names = ['Vera Novak', 'Walt Smith', 'Xiu Li', 'Yusuf Demir', 'Zoe Martin', 'Ines Costa', 'Omar Haddad', 'Lena Berg'];
-  const voters = names.map((name, i) => {
-    const voter = alice.registerVoter({ name, voterNumber: `V-${100 + i}`, district: i % 2 ? 'North' : 'South' }).oid;
-    if (i < 7) alice.registerForElection(voter, election);
-    return voter;
+  const names = ['Vera Novak', 'Walt Smith', 'Xiu Li', 'Yusuf Demir', 'Zoe Martin', 'Ines Costa', 'Omar Haddad'];
+  const devices = names.map((name, i) => {
+    const device = electoral(nodeOf(name.split(' ')[0]!.toLowerCase()), clock, ElectionRoles.enforced);
+    sync(alice, device);
+    const voter = device.registerVoter({ name, voterNumber: `V-${100 + i}`, district: i % 2 ? 'North' : 'South' }).oid;
+    device.registerForElection(voter, election);
+    sync(device, alice);
+    // Two registrations still wait for the organiser.
+    if (i < 5) alice.approveVoter(election, voter);
+    return { device, voter };
   });
   alice.openElection(election);
-  sync(alice, bob);
-  const votes = [0, 1, 0, 2, 0, 1];
+  const votes = [0, 1, 0, 2];
   votes.forEach((candidate, i) => {
-    aliceClock.advance(60_000);
-    alice.castBallot({ voterId: voters[i]!, electionId: election, candidateId: candidates[candidate]! });
+    const { device, voter } = devices[i]!;
+    sync(alice, device);
+    clock.advance(60_000);
+    device.castBallot({ voterId: voter, electionId: election, candidateId: candidates[candidate]! });
+    sync(device, alice);
   });
-  // A second device accepted a ballot from a voter who had already voted: it is superseded.
-  bobClock.advance(30 * 60_000);
-  bob.castBallot({ voterId: voters[0]!, electionId: election, candidateId: candidates[1]! });
-  aliceClock.advance(30 * 60_000);
-  sync(bob, alice);
+  // A device without the rules casts a ballot for Zoe's voter: it stays in the state, but does not count.
+  const mallory = new Lawless({ modelId: 'election-2024', nodeId: nodeOf('mallory'), getNow: clock.now, roles: ElectionRoles.open });
+  sync(alice, mallory);
+  clock.advance(60_000);
+  mallory.castBallot({ voterId: devices[4]!.voter, electionId: election, candidateId: candidates[1]! });
+  sync(mallory, alice);
   alice.createElection({ title: 'Club treasurer' });
   return alice;
 }

@@ -28,7 +28,7 @@ export class EdnetVoterRegistration extends ElectionFormPart {
 
   #form(election: CRDTEntity): TemplateResult {
     const closed = election.getAttribute('status') === ElectionStatus.closed;
-    return html`<p class="muted">Register yourself to vote from this device. Your registration belongs to this device: only it can vote as you.</p>
+    const form = html`<p class="muted">Register yourself to vote from this device. Your registration belongs to this device: only it can vote as you.</p>
       <form novalidate @submit=${this.#register}>
         <div class="grid">
           ${inputField({ id: 'self-name', name: 'name', label: 'Your name', error: this.errors.get('name'), required: true, maxLength: 200, autocomplete: 'name' })}
@@ -38,6 +38,8 @@ export class EdnetVoterRegistration extends ElectionFormPart {
         </div>
         <button type="submit">${closed ? 'Register' : 'Register and ask to vote'}</button>
       </form>`;
+    // The organiser mostly runs the election; voting too is the exception, so it starts folded.
+    return this.organising() ? html`<details ?open=${this.errors.size > 0}><summary>Register to vote yourself</summary>${form}</details>` : form;
   }
 
   #registered(voter: CRDTEntity, election: CRDTEntity): TemplateResult {

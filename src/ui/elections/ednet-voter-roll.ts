@@ -52,6 +52,10 @@ export class EdnetVoterRoll extends ElectionFormPart {
       fieldset.roll ul.plain > li {
         padding: 4px 0;
       }
+      .voter > button {
+        align-self: flex-start;
+        margin-top: 4px;
+      }
     `,
   ];
 
