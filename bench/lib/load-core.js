@@ -1,4 +1,4 @@
-// Bundles the core (crdt, domain, electoral model) with esbuild (types stripped, not checked) into
+// Bundles the core (crdt, domain, electoral model, change certificates) with esbuild (types stripped, not checked) into
 // a temporary module, so the benchmarks and the heap probe run our TypeScript in plain Node.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
@@ -13,6 +13,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  * @property {typeof import('../../src/models/electoral/index.js').ElectoralSystemModel} ElectoralSystemModel
  * @property {typeof import('../../src/sync/sync-message.js').encodeSyncMessage} encodeSyncMessage
  * @property {typeof import('../../src/sync/sync-message.js').decodeSyncMessage} decodeSyncMessage
+ * @property {typeof import('../../src/security/change-certification.js').ChangeCertification} ChangeCertification
+ * @property {typeof import('../../src/security/device-identity.js').DeviceIdentity} DeviceIdentity
  */
 
 /** The repository root. */
@@ -31,6 +33,8 @@ export async function bundleCore() {
         "export { decodeChangeBatch } from './src/domain/index.ts';",
         "export { ElectoralSystemModel } from './src/models/electoral/index.ts';",
         "export { encodeSyncMessage, decodeSyncMessage } from './src/sync/sync-message.ts';",
+        "export { ChangeCertification } from './src/security/change-certification.ts';",
+        "export { DeviceIdentity } from './src/security/device-identity.ts';",
       ].join('\n'),
       resolveDir: root,
       loader: 'ts',

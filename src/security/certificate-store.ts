@@ -1,13 +1,6 @@
-import { type Dot, dotKey } from '../crdt/dot.js';
+import type { Dot, NodeId } from '../crdt/dot.js';
 import type { ChangeCertificate } from './change-certificate.js';
 import { ITEM_HASH_BYTES } from './change-items.js';
-
-/** Where a certificate lists one item. */
-export interface CertificateEntry {
-  readonly certificate: ChangeCertificate;
-  /** The item's hash in the certificate. */
-  readonly hash: Uint8Array;
-}
 
 /**
  * The certificates of one model's items, indexed by dot. Holds only certificates that were made
@@ -15,7 +8,8 @@ export interface CertificateEntry {
  * Kept so that every item this replica holds can be sent on with its author's proof.
  */
 export class CertificateStore {
-  readonly #entries = new Map<string, { certificate: ChangeCertificate; index: number }>();
+  // node → seq → the certificate listing it (numeric keys: no string per item).
+  readonly #bySeq = new Map<NodeId, Map<number, ChangeCertificate>>();
   readonly #certificates = new Set<ChangeCertificate>();
   readonly #listeners = new Set<(added: readonly ChangeCertificate[]) => void>();
 
@@ -25,9 +19,14 @@ export class CertificateStore {
   }
 
   /** The certificate listing the item of `dot`, if any. */
-  entry(dot: Dot): CertificateEntry | undefined {
-    const found = this.#entries.get(dotKey(dot));
-    return found && { certificate: found.certificate, hash: hashAt(found.certificate, found.index) };
+  certificateOf(dot: Dot): ChangeCertificate | undefined {
+    return this.#bySeq.get(dot.node)?.get(dot.seq);
+  }
+
+  /** True if a held certificate lists `hash` for the item of `dot`. */
+  vouchesFor(dot: Dot, hash: Uint8Array): boolean {
+    const certificate = this.certificateOf(dot);
+    return certificate !== undefined && listsHash(certificate, dot.seq, hash);
   }
 
   /**
@@ -35,29 +34,33 @@ export class CertificateStore {
    * the author signed two different operations under one dot (equivocation).
    */
   conflict(certificate: ChangeCertificate): number | undefined {
+    const held = this.#bySeq.get(certificate.node);
+    if (!held) return undefined;
     for (let index = 0; index < certificate.seqs.length; index++) {
-      const held = this.#entries.get(`${certificate.node}:${certificate.seqs[index]}`);
-      if (held && !sameBytes(hashAt(held.certificate, held.index), hashAt(certificate, index))) return certificate.seqs[index];
+      const seq = certificate.seqs[index]!;
+      const other = held.get(seq);
+      if (other && !listsHash(other, seq, certificate.hashes.subarray(index * ITEM_HASH_BYTES, (index + 1) * ITEM_HASH_BYTES))) return seq;
     }
     return undefined;
   }
 
   /**
    * Adds certificates (made here, verified, or loaded from storage; not checked again). Entries a
-   * held certificate already lists keep the held one. Listeners hear of the ones that were new.
+   * held certificate already lists keep the held one; a certificate listing nothing new is not
+   * kept. Listeners hear of the ones that were new.
    */
-  add(certificates: readonly ChangeCertificate[]): void {
+  add(certificates: Iterable<ChangeCertificate>): void {
     const added: ChangeCertificate[] = [];
     for (const certificate of certificates) {
       if (this.#certificates.has(certificate)) continue;
+      let held = this.#bySeq.get(certificate.node);
+      if (!held) this.#bySeq.set(certificate.node, (held = new Map()));
       let listed = false;
-      certificate.seqs.forEach((seq, index) => {
-        const key = `${certificate.node}:${seq}`;
-        if (this.#entries.has(key)) return;
-        this.#entries.set(key, { certificate, index });
+      for (const seq of certificate.seqs) {
+        if (held.has(seq)) continue;
+        held.set(seq, certificate);
         listed = true;
-      });
-      // One that lists nothing new would only take space.
+      }
       if (!listed) continue;
       this.#certificates.add(certificate);
       added.push(certificate);
@@ -78,13 +81,21 @@ export class CertificateStore {
   }
 }
 
-function hashAt(certificate: ChangeCertificate, index: number): Uint8Array {
-  return certificate.hashes.subarray(index * ITEM_HASH_BYTES, (index + 1) * ITEM_HASH_BYTES);
-}
-
-/** Byte equality. */
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+/** True if `certificate` lists `seq` with `hash` (`ITEM_HASH_BYTES`). */
+export function listsHash(certificate: ChangeCertificate, seq: number, hash: Uint8Array): boolean {
+  const { seqs, hashes } = certificate;
+  let lo = 0;
+  let hi = seqs.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const at = seqs[mid]!;
+    if (at === seq) {
+      const offset = mid * ITEM_HASH_BYTES;
+      for (let i = 0; i < ITEM_HASH_BYTES; i++) if (hashes[offset + i] !== hash[i]) return false;
+      return true;
+    }
+    if (at < seq) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
 }

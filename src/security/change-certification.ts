@@ -10,8 +10,8 @@ import {
   encodeCertificate,
   isCertificateError,
 } from './change-certificate.js';
-import { ITEM_HASH_BYTES, forEachDot, forEachItem, itemHash, keepItems } from './change-items.js';
-import { CertificateStore, type CertificateEntry, sameBytes } from './certificate-store.js';
+import { ITEM_HASH_BYTES, forEachDot, forEachItem, keepItems } from './change-items.js';
+import { CertificateStore, listsHash } from './certificate-store.js';
 import { DeviceIdentity } from './device-identity.js';
 
 /** What certifies this device's changes: `DeviceIdentity` is one. */
@@ -56,7 +56,7 @@ export class ChangeCertification {
   readonly counters: CertificationCounters = { signed: 0, verified: 0, refused: 0, rejectedItems: 0 };
   readonly #stores = new Map<string, CertificateStore>();
   readonly #inFlight = new Map<string, Set<string>>();
-  // Certificates held, by their encoding, so one received again is not verified again.
+  // Certificates held, by their encoding (once sent or received), so one received again is not verified again.
   readonly #byEncoding = new Map<string, ChangeCertificate>();
   readonly #encodings = new WeakMap<ChangeCertificate, string>();
   readonly #keyOwnsNode = new Map<string, Promise<boolean>>();
@@ -66,13 +66,7 @@ export class ChangeCertification {
   /** The certificates of one model's items. */
   store(modelId: string): CertificateStore {
     let store = this.#stores.get(modelId);
-    if (!store) {
-      store = new CertificateStore();
-      store.onAdded((added) => {
-        for (const certificate of added) this.#byEncoding.set(this.#encode(certificate), certificate);
-      });
-      this.#stores.set(modelId, store);
-    }
+    if (!store) this.#stores.set(modelId, (store = new CertificateStore()));
     return store;
   }
 
@@ -86,20 +80,19 @@ export class ChangeCertification {
     let inFlight = this.#inFlight.get(modelId);
     if (!inFlight) this.#inFlight.set(modelId, (inFlight = new Set()));
     const byNode = new Map<NodeId, Array<[seq: number, hash: Uint8Array, key: string]>>();
-    const owned = (dot: Dot) => this.signer.ownsNodeId(dot.node) && !inFlight.has(dotKey(dot)) && !store.entry(dot);
+    const owned = (dot: Dot) => this.signer.ownsNodeId(dot.node) && !inFlight.has(dotKey(dot)) && !store.certificateOf(dot);
     for (const change of changes) {
-      // Canonical forms cost more than lookups: made only for changes with something to sign.
+      // Hashing costs more than lookups: done only for changes with something to sign.
       let any = false;
       forEachDot(change, (dot) => (any ||= owned(dot)));
       if (!any) continue;
-      forEachItem(change, (dot, canonical) => {
-        if (!this.signer.ownsNodeId(dot.node)) return;
+      forEachItem(change, (dot, hash) => {
+        if (!owned(dot)) return;
         const key = dotKey(dot);
-        if (inFlight.has(key) || store.entry(dot)) return;
         inFlight.add(key);
         let items = byNode.get(dot.node);
         if (!items) byNode.set(dot.node, (items = []));
-        items.push([dot.seq, itemHash(canonical), key]);
+        items.push([dot.seq, hash.slice(), key]);
       });
     }
     const runs: Array<Array<[number, Uint8Array, string]>> = [];
@@ -135,7 +128,7 @@ export class ChangeCertification {
     let caps: Map<NodeId, number> | undefined;
     for (const change of changes)
       forEachDot(change, (dot) => {
-        if (store.entry(dot)) return;
+        if (store.certificateOf(dot)) return;
         caps ??= new Map();
         caps.set(dot.node, Math.min(caps.get(dot.node) ?? Infinity, dot.seq - 1));
       });
@@ -156,8 +149,8 @@ export class ChangeCertification {
     const found = new Set<ChangeCertificate>();
     for (const change of changes)
       forEachDot(change, (dot) => {
-        const entry = store.entry(dot);
-        if (entry) found.add(entry.certificate);
+        const certificate = store.certificateOf(dot);
+        if (certificate) found.add(certificate);
       });
     return [...found].map((certificate) => this.#encode(certificate));
   }
@@ -172,41 +165,38 @@ export class ChangeCertification {
   async verify(modelId: string, batch: ChangeBatch, encoded: readonly string[]): Promise<VerifiedBatch> {
     const store = this.store(modelId);
     const problems: string[] = [];
-    const fresh = new Map<string, CertificateEntry>();
-    const freshCertificates = new Set<ChangeCertificate>();
+    // The batch's new certificates, checked; held ones agree with them (no equivocation).
+    const fresh = new CertificateStore();
     const checked = await Promise.all(encoded.map((text) => this.#check(modelId, store, text)));
-    for (const result of checked) {
+    checked.forEach((result, index) => {
       if (typeof result === 'string') {
         problems.push(result);
         this.counters.refused++;
-        continue;
+      } else if (result.fresh) {
+        fresh.add([result.certificate]);
+        this.#encodings.set(result.certificate, encoded[index]!);
       }
-      if (!result.fresh) continue;
-      freshCertificates.add(result.certificate);
-      result.certificate.seqs.forEach((seq, index) => {
-        const hash = result.certificate.hashes.subarray(index * ITEM_HASH_BYTES, (index + 1) * ITEM_HASH_BYTES);
-        fresh.set(`${result.certificate.node}:${seq}`, { certificate: result.certificate, hash });
-      });
-    }
+    });
     const used = new Set<ChangeCertificate>();
     let failed = 0;
     for (const change of batch.changes)
-      forEachItem(change, (dot, canonical) => {
-        const entry = fresh.get(dotKey(dot)) ?? store.entry(dot);
-        if (entry && sameBytes(entry.hash, itemHash(canonical))) {
-          used.add(entry.certificate);
+      forEachItem(change, (dot, hash) => {
+        const certificate = fresh.certificateOf(dot) ?? store.certificateOf(dot);
+        if (certificate && listsHash(certificate, dot.seq, hash)) {
+          used.add(certificate);
           return;
         }
         if (!failed++)
-          problems.push(entry ? `operation ${dotKey(dot)} does not match its author's certificate` : `operation ${dotKey(dot)} has no certificate`);
+          problems.push(certificate ? `operation ${dotKey(dot)} does not match its author's certificate` : `operation ${dotKey(dot)} has no certificate`);
       });
     if (failed) {
       this.counters.rejectedItems += failed;
       if (failed > 1) problems[problems.length - 1] += ` (and ${failed - 1} more item(s))`;
     }
     if (problems.length) return { ok: false, batch: { ...batch, changes: [], partial: true }, problems };
-    const added = [...used].filter((certificate) => freshCertificates.has(certificate));
+    const added = fresh.certificates().filter((certificate) => used.has(certificate));
     store.add(added);
+    for (const certificate of added) this.#byEncoding.set(this.#encodings.get(certificate)!, certificate);
     this.counters.verified += added.length;
     return { ok: true, batch, problems };
   }
@@ -239,9 +229,14 @@ export class ChangeCertification {
     return owns;
   }
 
+  // Encoded once; a held certificate's encoding is also how it is recognized when it comes back.
   #encode(certificate: ChangeCertificate): string {
     let text = this.#encodings.get(certificate);
-    if (text === undefined) this.#encodings.set(certificate, (text = toBase64Url(encodeCertificate(certificate))));
+    if (text === undefined) {
+      text = toBase64Url(encodeCertificate(certificate));
+      this.#encodings.set(certificate, text);
+      this.#byEncoding.set(text, certificate);
+    }
     return text;
   }
 }

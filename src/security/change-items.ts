@@ -1,6 +1,6 @@
 import type { Dot } from '../crdt/dot.js';
-import type { ModelChange } from '../domain/model-change.js';
-import { sha256 } from './sha256.js';
+import type { AttributeValue, ModelChange } from '../domain/model-change.js';
+import { sha256Into } from './sha256.js';
 
 /**
  * Bytes of an item hash: SHA-256 cut to 128 bits. What a hash must resist here is a second
@@ -11,18 +11,22 @@ import { sha256 } from './sha256.js';
  */
 export const ITEM_HASH_BYTES = 16;
 
-const encoder = new TextEncoder();
-const PREFIX = 'ednet-p2p/item/v1\u0000';
+/** Format of the hashed form of an item (its first byte). */
+export const ITEM_FORMAT = 1;
+
+const enum Kind {
+  write = 1,
+  add = 2,
+  removal = 3,
+}
 
 /**
- * Gets each dot-bearing item of a change: an attribute write (`w`), a child add (`a`) or a removal
- * mark (`r`), in a canonical form holding everything that decides its effect (the value and
- * timestamp too, so no relay can move a write ahead in last-writer-wins). JSON of an array of
- * primitives is deterministic and unambiguous.
+ * Gets each dot-bearing item of a change with its hash: an attribute write, a child add or a
+ * removal mark. `hash` is only valid during the call (copy it to keep it).
  */
-export type ItemVisitor = (dot: Dot, canonical: string) => void;
+export type ItemVisitor = (dot: Dot, hash: Uint8Array) => void;
 
-/** Calls `visit` for the dot of every item of `change` (cheaper than `forEachItem`). */
+/** Calls `visit` for the dot of every item of `change` (no hashing). */
 export function forEachDot(change: ModelChange, visit: (dot: Dot) => void): void {
   switch (change.kind) {
     case 'attribute':
@@ -38,51 +42,69 @@ export function forEachDot(change: ModelChange, visit: (dot: Dot) => void): void
   }
 }
 
-/** Calls `visit` for every item of `change`, with its canonical form. */
+/**
+ * Calls `visit` for every item of `change` with its hash. The hashed form holds everything that
+ * decides the item's effect: where it applies (concept, oid, attribute or relation, child), its
+ * value and timestamp (so no relay can move a write ahead in last-writer-wins) and its seq, in a
+ * binary form with length-prefixed strings, so it is unambiguous. The author's node id is not in
+ * it: an item is only ever checked against a certificate of the item's own node.
+ */
 export function forEachItem(change: ModelChange, visit: ItemVisitor): void {
   const { entityType, oid } = change;
   switch (change.kind) {
     case 'attribute':
-      for (const { value, ts, dot } of change.writes)
-        visit(dot, JSON.stringify(['w', entityType, oid, change.attribute, value, ts.ms, ts.c, dot.node, dot.seq]));
+      for (const { value, ts, dot } of change.writes) {
+        begin(Kind.write, entityType, oid, change.attribute);
+        writeValue(value);
+        writeNumber(ts.ms);
+        writeNumber(ts.c);
+        visit(dot, finish(dot.seq));
+      }
       return;
     case 'child-add':
-      visit(change.dot, addItem(entityType, oid, change.relation, change.child, change.dot));
+      begin(Kind.add, entityType, oid, change.relation);
+      writeString(change.child);
+      visit(change.dot, finish(change.dot.seq));
       return;
     case 'children':
-      for (const [child, dots] of change.items) for (const dot of dots) visit(dot, addItem(entityType, oid, change.relation, child, dot));
-      for (const dot of change.removals ?? []) visit(dot, JSON.stringify(['r', entityType, oid, change.relation, dot.node, dot.seq]));
+      for (const [child, dots] of change.items)
+        for (const dot of dots) {
+          begin(Kind.add, entityType, oid, change.relation);
+          writeString(child);
+          visit(dot, finish(dot.seq));
+        }
+      for (const dot of change.removals ?? []) {
+        begin(Kind.removal, entityType, oid, change.relation);
+        visit(dot, finish(dot.seq));
+      }
       return;
   }
 }
 
 /**
- * `change` with only the items `keep` accepts: the change itself if it keeps all, undefined if
- * none. A register keeps its kept writes; a relation its kept adds and removal marks.
+ * `change` with only the items whose dots `keep` accepts: the change itself if it keeps all,
+ * undefined if none. A register keeps its kept writes; a relation its kept adds and removal marks.
  */
-export function keepItems(change: ModelChange, keep: (dot: Dot, canonical: string) => boolean): ModelChange | undefined {
-  const { entityType, oid } = change;
+export function keepItems(change: ModelChange, keep: (dot: Dot) => boolean): ModelChange | undefined {
   switch (change.kind) {
     case 'attribute': {
-      const writes = change.writes.filter(({ value, ts, dot }) =>
-        keep(dot, JSON.stringify(['w', entityType, oid, change.attribute, value, ts.ms, ts.c, dot.node, dot.seq])),
-      );
+      const writes = change.writes.filter((write) => keep(write.dot));
       if (writes.length === change.writes.length) return change;
       return writes.length ? { ...change, writes } : undefined;
     }
     case 'child-add':
-      return keep(change.dot, addItem(entityType, oid, change.relation, change.child, change.dot)) ? change : undefined;
+      return keep(change.dot) ? change : undefined;
     case 'children': {
       let all = true;
       const items = change.items
         .map(([child, dots]) => {
-          const kept = dots.filter((dot) => keep(dot, addItem(entityType, oid, change.relation, child, dot)));
+          const kept = dots.filter(keep);
           if (kept.length !== dots.length) all = false;
           return [child, kept] as const;
         })
         .filter(([, dots]) => dots.length > 0);
       const removals = change.removals ?? [];
-      const marks = removals.filter((dot) => keep(dot, JSON.stringify(['r', entityType, oid, change.relation, dot.node, dot.seq])));
+      const marks = removals.filter(keep);
       if (all && marks.length === removals.length) return change;
       if (!items.length && !marks.length) return undefined;
       const { removals: _all, ...relation } = change;
@@ -91,11 +113,81 @@ export function keepItems(change: ModelChange, keep: (dot: Dot, canonical: strin
   }
 }
 
-/** The hash a certificate lists for an item (see `ITEM_HASH_BYTES`). */
-export function itemHash(canonical: string): Uint8Array {
-  return sha256(encoder.encode(PREFIX + canonical)).subarray(0, ITEM_HASH_BYTES);
+// One scratch buffer for the item being hashed: hashing allocates nothing per item.
+let buffer = new Uint8Array(1024);
+let view = new DataView(buffer.buffer);
+let length = 0;
+const digest = new Uint8Array(32);
+const encoder = new TextEncoder();
+
+function ensure(extra: number): void {
+  if (length + extra <= buffer.length) return;
+  const grown = new Uint8Array(Math.max(buffer.length * 2, length + extra));
+  grown.set(buffer.subarray(0, length));
+  buffer = grown;
+  view = new DataView(buffer.buffer);
 }
 
-function addItem(entityType: string, oid: string, relation: string, child: string, dot: Dot): string {
-  return JSON.stringify(['a', entityType, oid, relation, child, dot.node, dot.seq]);
+function begin(kind: Kind, entityType: string, oid: string, field: string): void {
+  length = 0;
+  buffer[length++] = ITEM_FORMAT;
+  buffer[length++] = kind;
+  writeString(entityType);
+  writeString(oid);
+  writeString(field);
+}
+
+function finish(seq: number): Uint8Array {
+  writeNumber(seq);
+  sha256Into(buffer, length, digest, 0);
+  return digest.subarray(0, ITEM_HASH_BYTES);
+}
+
+function writeValue(value: AttributeValue): void {
+  ensure(1);
+  if (value === null) buffer[length++] = 0;
+  else if (typeof value === 'boolean') buffer[length++] = value ? 2 : 1;
+  else if (typeof value === 'number') {
+    buffer[length++] = 3;
+    writeNumber(value);
+  } else {
+    buffer[length++] = 4;
+    writeString(value);
+  }
+}
+
+function writeNumber(value: number): void {
+  ensure(8);
+  // -0 and 0 are one value on the wire (JSON), so they must be one here.
+  view.setFloat64(length, value === 0 ? 0 : value);
+  length += 8;
+}
+
+// A LEB128 byte length, then UTF-8. Short ASCII strings (ids, names) are written directly.
+function writeString(text: string): void {
+  const n = text.length;
+  ensure(5 + n * 3);
+  if (n < 0x80) {
+    const start = length + 1;
+    let i = 0;
+    for (; i < n; i++) {
+      const code = text.charCodeAt(i);
+      if (code >= 0x80) break;
+      buffer[start + i] = code;
+    }
+    if (i === n) {
+      buffer[length] = n;
+      length = start + n;
+      return;
+    }
+  }
+  const bytes = encoder.encode(text);
+  let size = bytes.length;
+  while (size >= 0x80) {
+    buffer[length++] = (size & 0x7f) | 0x80;
+    size >>>= 7;
+  }
+  buffer[length++] = size;
+  buffer.set(bytes, length);
+  length += bytes.length;
 }

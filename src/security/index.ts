@@ -2,8 +2,8 @@
 // device's signing key, peer connections authenticated with it, and the app's
 // Content-Security-Policy. WebCrypto only.
 export { BASE64URL_PATTERN, fromBase64Url, toBase64Url } from './base64url.js';
-export { sha256 } from './sha256.js';
-export { ITEM_HASH_BYTES, type ItemVisitor, forEachDot, forEachItem, itemHash, keepItems } from './change-items.js';
+export { sha256, sha256Into } from './sha256.js';
+export { ITEM_FORMAT, ITEM_HASH_BYTES, type ItemVisitor, forEachDot, forEachItem, keepItems } from './change-items.js';
 export {
   CERTIFICATE_SIGNATURE_BYTES,
   CERTIFICATE_VERSION,
@@ -16,7 +16,7 @@ export {
   encodeCertificate,
   isCertificateError,
 } from './change-certificate.js';
-export { type CertificateEntry, CertificateStore } from './certificate-store.js';
+export { CertificateStore, listsHash } from './certificate-store.js';
 export {
   type CertificationCounters,
   ChangeCertification,

@@ -10,7 +10,6 @@ import {
   encodeCertificate,
   forEachItem,
   isCertificateError,
-  itemHash,
   keepItems,
   sha256,
 } from '../../src/security/index.js';
@@ -91,22 +90,44 @@ describe('change items', () => {
     removals: [{ node, seq: 6 }],
   };
 
-  it('hash everything that decides an item: value, timestamp, place and dot', () => {
-    const forms: string[] = [];
-    forEachItem(attribute, (_, canonical) => forms.push(canonical));
-    expect(forms).to.have.length(2);
-    const base = forms[0]!;
+  const hashesOf = (change: ModelChange) => {
+    const hashes: string[] = [];
+    forEachItem(change, (_, hash) => hashes.push(hex(hash)));
+    return hashes;
+  };
+
+  it('hash everything that decides an item: value, timestamp, place and seq', () => {
+    const [base, second] = hashesOf(attribute);
+    expect(base).to.have.length(ITEM_HASH_BYTES * 2);
+    expect(second).to.not.equal(base);
     const variants = [
       { ...attribute, writes: [{ ...write('Dune', 1), value: 'Dune!' }] },
+      { ...attribute, writes: [{ ...write('Dune', 1), value: 1 }] },
+      { ...attribute, writes: [{ ...write('Dune', 1), value: null }] },
       { ...attribute, writes: [{ ...write('Dune', 1), ts: { ms: 2, c: 0 } }] },
       { ...attribute, writes: [{ ...write('Dune', 1), ts: { ms: 1, c: 1 } }] },
       { ...attribute, oid: 'b2', writes: [write('Dune', 1)] },
+      { ...attribute, entityType: 'Author', writes: [write('Dune', 1)] },
       { ...attribute, attribute: 'genre', writes: [write('Dune', 1)] },
       { ...attribute, writes: [write('Dune', 9)] },
+      // A string that would run into the next field if lengths were not written.
+      { ...attribute, oid: 'b1t', attribute: 'itle', writes: [write('Dune', 1)] },
     ] as ModelChange[];
-    for (const variant of variants)
-      forEachItem(variant, (_, canonical) => expect(hex(itemHash(canonical))).not.to.equal(hex(itemHash(base))));
-    expect(itemHash(base)).to.have.length(ITEM_HASH_BYTES);
+    const all = new Set([base, ...variants.map((variant) => hashesOf(variant)[0])]);
+    expect(all.size).to.equal(variants.length + 1);
+    // The same item hashes the same, whoever's change carries it; non-ASCII text too.
+    expect(hashesOf({ ...attribute, writes: [write('Dune', 1)] })).to.deep.equal([base]);
+    const unicode = { ...attribute, writes: [write('Düne ✓ ' + 'x'.repeat(200), 1)] } as ModelChange;
+    expect(hashesOf(unicode)).to.deep.equal(hashesOf(JSON.parse(JSON.stringify(unicode))));
+    expect(hashesOf(unicode)[0]).to.not.equal(base);
+  });
+
+  it('hash adds, the removal marks and the child they concern', () => {
+    const hashes = hashesOf(children);
+    expect(hashes).to.have.length(4);
+    expect(new Set(hashes).size).to.equal(4);
+    const add: ModelChange = { kind: 'child-add', entityType: 'Author', oid: 'a1', relation: 'works', child: 'b1', dot: { node, seq: 3 } };
+    expect(hashesOf(add)).to.deep.equal([hashes[0]]);
   });
 
   it('keepItems keeps the whole change, a part of it, or nothing', () => {
@@ -131,8 +152,10 @@ describe('CertificateStore', () => {
     store.onAdded((added) => heard.push(added.length));
     const first = certificate([1, 2]);
     store.add([first]);
-    expect(store.entry({ node, seq: 2 })?.certificate).to.equal(first);
-    expect(store.entry({ node, seq: 3 })).to.equal(undefined);
+    expect(store.certificateOf({ node, seq: 2 })).to.equal(first);
+    expect(store.certificateOf({ node, seq: 3 })).to.equal(undefined);
+    expect(store.vouchesFor({ node, seq: 2 }, first.hashes.subarray(ITEM_HASH_BYTES))).to.equal(true);
+    expect(store.vouchesFor({ node, seq: 1 }, first.hashes.subarray(ITEM_HASH_BYTES))).to.equal(false);
     // The same items again, and one more: only the new entry is taken from it.
     const again = certificate([1, 2]);
     store.add([again]);

@@ -12,7 +12,6 @@ import {
   certificateSignedBytes,
   encodeCertificate,
   forEachItem,
-  itemHash,
   toBase64Url,
 } from '../../src/security/index.js';
 import { type DeltaMessage, type SyncEngineEvent, SynchronizationEngine } from '../../src/sync/index.js';
@@ -105,9 +104,9 @@ describe('signed changes between sync engines', () => {
     // Every item bob holds has its author's certificate, with the author's key.
     for (const change of bob.model.getChangesSince(new VersionVector()))
       forEachItem(change, (dot) => {
-        const entry = bobCertification.store(MODEL).entry(dot)!;
-        expect(entry, `certificate of ${dot.node}:${dot.seq}`).to.not.equal(undefined);
-        expect(toBase64Url(entry.certificate.publicKey)).to.equal(toBase64Url(dot.node === alice.id ? alice.identity.publicKey : bob.identity.publicKey));
+        const certificate = bobCertification.store(MODEL).certificateOf(dot)!;
+        expect(certificate, `certificate of ${dot.node}:${dot.seq}`).to.not.equal(undefined);
+        expect(toBase64Url(certificate.publicKey)).to.equal(toBase64Url(dot.node === alice.id ? alice.identity.publicKey : bob.identity.publicKey));
       });
     expect(offences(alice).concat(offences(bob))).to.deep.equal([]);
   });
@@ -118,9 +117,9 @@ describe('signed changes between sync engines', () => {
     await link(bob!, carol!);
     const author = alice!.model.create('Author', { name: 'Octavia' });
     await until(() => carol!.model.get(author.oid)?.getAttribute('name') === 'Octavia');
-    const entry = carol!.engine.certification!.store(MODEL).entry({ node: alice!.id, seq: 1 })!;
-    expect(entry.certificate.node).to.equal(alice!.id);
-    expect(toBase64Url(entry.certificate.publicKey)).to.equal(toBase64Url(alice!.identity.publicKey));
+    const certificate = carol!.engine.certification!.store(MODEL).certificateOf({ node: alice!.id, seq: 1 })!;
+    expect(certificate.node).to.equal(alice!.id);
+    expect(toBase64Url(certificate.publicKey)).to.equal(toBase64Url(alice!.identity.publicKey));
     expect(offences(carol!)).to.deep.equal([]);
   });
 
@@ -139,9 +138,9 @@ describe('signed changes between sync engines', () => {
     // 1. No certificate at all.
     await mallory.send(deltaOf(batch, []));
     // 2. A certificate for alice's node id, signed with mallory's key.
-    let canonicalForm = '';
-    forEachItem(forged as never, (_, form) => (canonicalForm = form));
-    const unsigned = { node: alice.id, publicKey: identities[3]!.publicKey, seqs: [seq], hashes: itemHash(canonicalForm) };
+    let itemHash = new Uint8Array();
+    forEachItem(forged as never, (_, hash) => (itemHash = hash.slice()));
+    const unsigned = { node: alice.id, publicKey: identities[3]!.publicKey, seqs: [seq], hashes: itemHash };
     const signature = await identities[3]!.sign(certificateSignedBytes(MODEL, unsigned));
     await mallory.send(deltaOf(batch, [toBase64Url(encodeCertificate({ ...unsigned, signature }))], 2));
     // 3. The right node's key id but a signature over other bytes.
@@ -182,9 +181,9 @@ describe('signed changes between sync engines', () => {
     const nameChange = other.changes.find((c: { attribute?: string }) => c.attribute === 'name');
     nameChange.writes[0].value = 'Other';
     other.changes = [nameChange];
-    let form = '';
-    forEachItem(nameChange, (_, canonicalForm) => (form = canonicalForm));
-    const unsigned = { node: mallory.id, publicKey: identities[3]!.publicKey, seqs: [nameChange.writes[0].dot.seq], hashes: itemHash(form) };
+    let itemHash = new Uint8Array();
+    forEachItem(nameChange, (_, hash) => (itemHash = hash.slice()));
+    const unsigned = { node: mallory.id, publicKey: identities[3]!.publicKey, seqs: [nameChange.writes[0].dot.seq], hashes: itemHash };
     const signature = await identities[3]!.sign(certificateSignedBytes(MODEL, unsigned));
     await intruder.send(deltaOf(other, [toBase64Url(encodeCertificate({ ...unsigned, signature }))], 3));
     expect(bob.model.get(author.oid)?.getAttribute('name')).to.equal('Honest');
