@@ -3,6 +3,7 @@ import type { NodeStatus } from '../node/node-events.js';
 import { plural } from '../ui/shared/format.js';
 import { ModelController } from '../ui/shared/model-controller.js';
 import { baseStyles, cardStyles, controlStyles } from '../ui/shared/theme.js';
+import '../ui/audit/ednet-audit-view.js';
 import '../ui/ednet-conflicts-panel.js';
 import '../ui/ednet-elections-view.js';
 import '../ui/ednet-model-explorer.js';
@@ -11,10 +12,10 @@ import './ednet-share-panel.js';
 import type { RoomSession } from './room-session.js';
 
 /** The sections of a room, in tab order. */
-export const RoomTab = { elections: 'elections', conflicts: 'conflicts', explorer: 'explorer', room: 'room' } as const;
+export const RoomTab = { elections: 'elections', conflicts: 'conflicts', explorer: 'explorer', audit: 'audit', room: 'room' } as const;
 export type RoomTab = (typeof RoomTab)[keyof typeof RoomTab];
 
-const TAB_LABELS: Record<RoomTab, string> = { elections: 'Elections', conflicts: 'Conflicts', explorer: 'Explorer', room: 'Share' };
+const TAB_LABELS: Record<RoomTab, string> = { elections: 'Elections', conflicts: 'Conflicts', explorer: 'Explorer', audit: 'Audit', room: 'Share' };
 const TABS = Object.values(RoomTab);
 
 const PERSISTENCE_TEXT: Record<NodeStatus['persistence'], string> = {
@@ -32,7 +33,7 @@ interface Notice {
 
 /**
  * An open room: the status bar (always visible), and tabs for the elections, the conflicts, the
- * model explorer, and sharing and backup. It reads the session and its model; choices the app
+ * model explorer, the audit, and sharing and backup. It reads the session and its model; choices the app
  * keeps (work offline, display name) go up as the status bar's events.
  */
 export class EDNetRoomPage extends LitElement {
@@ -192,6 +193,8 @@ export class EDNetRoomPage extends LitElement {
         return html`<ednet-conflicts-panel .model=${session.model} .peers=${this.status?.peers ?? []}></ednet-conflicts-panel>`;
       case RoomTab.explorer:
         return html`<ednet-model-explorer .model=${session.model}></ednet-model-explorer>`;
+      case RoomTab.audit:
+        return html`<ednet-audit-view .model=${session.model} .node=${session.node}></ednet-audit-view>`;
       case RoomTab.room:
         return this.#roomPanel();
     }

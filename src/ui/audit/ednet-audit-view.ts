@@ -1,0 +1,302 @@
+import { LitElement, type TemplateResult, css, html, nothing } from 'lit';
+import { repeat } from 'lit/directives/repeat.js';
+import type { NodeId } from '../../crdt/index.js';
+import { type BallotReason, BallotStatus, type BallotVerdict, type ElectoralSystemModel } from '../../models/electoral/index.js';
+import type { InputRefusedEvent } from '../../node/node-events.js';
+import { formatIsoDate, formatTime, shortId } from '../shared/format.js';
+import { Memo } from '../shared/memo.js';
+import { ModelController } from '../shared/model-controller.js';
+import { baseStyles, cardStyles, controlStyles } from '../shared/theme.js';
+import { AuditNodeController, type AuditNode } from './audit-node-controller.js';
+import { type AuthorName, AuthorNames } from './author-names.js';
+import type { CertificateStore } from '../../security/certificate-store.js';
+import { type ActivityEntry, ActivityTiming, electionActivity } from './election-activity.js';
+import { SignatureState, signatureOf } from './item-signature.js';
+
+const PAGE = 500;
+
+const SIGNATURE_TEXT: Record<SignatureState, string> = {
+  valid: 'valid signature',
+  invalid: 'signature invalid',
+  missing: 'no certificate',
+  pending: 'being signed',
+  off: 'not signed',
+};
+
+const REASON_TEXT: Record<BallotReason, string> = {
+  incomplete: 'Incomplete ballot',
+  'voter-unknown': 'Unknown voter',
+  'not-voters-device': "Not cast on the voter's own device",
+  'not-registered': 'Voter not registered for this election',
+  'not-approved': 'Voter not approved by the organiser',
+  'candidate-not-standing': 'Candidate not standing',
+  'never-opened': 'The election was never opened',
+  'before-opening': 'Cast before voting opened',
+  'after-closing': 'Cast after voting closed',
+  superseded: 'The voter had already voted',
+};
+
+/**
+ * The audit of an election: who did what and when, with each entry's signature state; the ballots
+ * the tally leaves out, and why; and the input this device refused from peers. Reads the model
+ * and the node; changes nothing. Names and values come from peers and are rendered as text only.
+ */
+export class EdnetAuditView extends LitElement {
+  static override properties = {
+    model: { attribute: false },
+    node: { attribute: false },
+    electionId: { attribute: false },
+    limit: { state: true },
+  };
+
+  declare model: ElectoralSystemModel | undefined;
+  /** The room's node: signatures, peers' names and refused input. Without it only the model's part shows. */
+  declare node: AuditNode | undefined;
+  /** The election audited; the first one when unset or gone. */
+  declare electionId: string | undefined;
+  private declare limit: number;
+  readonly #modelChanges = new ModelController(this, () => this.model);
+  readonly #nodeChanges = new AuditNodeController(this, () => ({ node: this.node, modelId: this.model?.modelId }));
+  readonly #signatures = new Memo(
+    (entries: readonly ActivityEntry[], _revision: number, store: CertificateStore | undefined, ownsNode: (node: NodeId) => boolean) =>
+      new Map(entries.map((entry) => [entry.key, signatureOf(entry.items, store, ownsNode)])),
+  );
+  readonly #activity = new Memo((model: ElectoralSystemModel, _revision: number, electionId: string) => electionActivity(model, electionId));
+
+  constructor() {
+    super();
+    this.limit = PAGE;
+  }
+
+  static override styles = [
+    baseStyles,
+    controlStyles,
+    cardStyles,
+    css`
+      :host {
+        display: block;
+        container-type: inline-size;
+      }
+      .field {
+        max-width: 32em;
+      }
+      ol,
+      ul {
+        list-style: none;
+        margin: 0;
+        padding: 0;
+      }
+      .entry {
+        display: grid;
+        grid-template-columns: minmax(9em, 13em) minmax(8em, 15em) minmax(0, 1fr) auto;
+        grid-template-areas: 'when who what sig';
+        gap: 4px 12px;
+        align-items: baseline;
+        padding: 8px 0;
+        border-top: 1px solid var(--ed-border, #7d8692);
+      }
+      .when {
+        grid-area: when;
+      }
+      .who {
+        grid-area: who;
+        min-width: 0;
+      }
+      .what {
+        grid-area: what;
+        min-width: 0;
+      }
+      .sig {
+        grid-area: sig;
+        justify-self: end;
+      }
+      @container (max-width: 640px) {
+        .entry {
+          grid-template-columns: minmax(0, 1fr) auto;
+          grid-template-areas: 'when sig' 'who who' 'what what';
+        }
+      }
+      .when,
+      .detail {
+        font-size: 0.875rem;
+        color: var(--ed-muted, #545d68);
+      }
+      .detail {
+        display: block;
+      }
+      .sig.valid {
+        color: var(--ed-ok, #1d6b33);
+      }
+      .sig.invalid {
+        color: var(--ed-danger, #b3261e);
+      }
+      .sig.missing {
+        color: var(--ed-warn, #8a4b00);
+      }
+      .sig.pending,
+      .sig.off {
+        color: var(--ed-muted, #545d68);
+      }
+      .verdict {
+        padding: 8px 0;
+        border-top: 1px solid var(--ed-border, #7d8692);
+      }
+      .verdict p {
+        margin: 0;
+      }
+      .reason {
+        font-weight: 600;
+      }
+    `,
+  ];
+
+  override render(): TemplateResult {
+    const model = this.model;
+    if (!model) return html`<p class="muted">No room is open.</p>`;
+    const elections = model.entities('Election', { includeDeleted: true }).toArray();
+    const election = elections.find((e) => e.oid === this.electionId) ?? elections.find((e) => !e.isDeleted) ?? elections[0];
+    const names = new AuthorNames(model, election?.oid, [...this.#refusals().map((r) => ({ peerId: r.peerId, displayName: r.peerName })), ...(this.node?.status.peers ?? [])]);
+    return html`<section aria-labelledby="audit-heading">
+      <h2 id="audit-heading">Audit</h2>
+      <p class="muted">Who did what in an election, when, and whether their signature checks out; ballots the count leaves out; input this device refused.</p>
+      ${this.node && !this.node.sync.certification
+        ? html`<p class="notice">Changes in this room are not signed: authors are who the changes claim, not proven by a device key.</p>`
+        : nothing}
+      ${election
+        ? html`<div class="field">
+              <label for="audit-election">Election</label>
+              <select id="audit-election" @change=${this.#choose}>
+                ${elections.map(
+                  (e) =>
+                    html`<option value=${e.oid} ?selected=${e.oid === election.oid}>
+                      ${String(e.getAttribute('title') ?? e.oid)}${e.isDeleted ? ' (deleted)' : ''}
+                    </option>`,
+                )}
+              </select>
+            </div>
+            ${this.#activitySection(model, election.oid, names)} ${this.#uncountedSection(model, election.oid, election.isDeleted, names)}`
+        : html`<p class="muted">No elections yet.</p>`}
+      ${this.#refusedSection(names)}
+    </section>`;
+  }
+
+  #activitySection(model: ElectoralSystemModel, electionId: string, names: AuthorNames): TemplateResult {
+    const entries = this.#activity.get(model, this.#modelChanges.revision, electionId);
+    const shown = entries.slice(0, this.limit);
+    const certification = this.node?.sync.certification;
+    const store = certification?.store(model.modelId);
+    // Hashing items costs: only the entries shown, again only when they or the certificates change.
+    const signatures = this.#signatures.get(shown, this.#nodeChanges.revision, store, this.#ownsNode);
+    return html`<section class="card" aria-labelledby="activity-heading">
+      <h3 id="activity-heading">Activity <span class="muted">(${entries.length.toLocaleString()})</span></h3>
+      <p class="hint">
+        Newest first, as this device's copy of the room holds it: a value overwritten since is no longer here. Additions and removals carry no clock
+        reading, so their time is bounded by the author's nearest other change.
+      </p>
+      ${entries.length
+        ? html`<ol class="activity">
+            ${repeat(
+              shown,
+              (entry) => entry.key,
+              (entry) => this.#entry(entry, names.of(entry.author), signatures.get(entry.key)!),
+            )}
+          </ol>`
+        : html`<p class="muted">Nothing recorded for this election.</p>`}
+      ${entries.length > this.limit
+        ? html`<p class="actions">
+            <span>Showing ${this.limit.toLocaleString()} of ${entries.length.toLocaleString()}.</span>
+            <button type="button" class="secondary" @click=${() => (this.limit += PAGE)}>Show ${PAGE} more</button>
+          </p>`
+        : nothing}
+    </section>`;
+  }
+
+  #entry(entry: ActivityEntry, author: AuthorName, signature: SignatureState): TemplateResult {
+    return html`<li class="entry">
+      ${this.#time(entry)}
+      <span class="who wrap"><span class="visually-hidden">by </span>${author.name}${author.detail ? html`<span class="detail">${author.detail}</span>` : nothing}</span>
+      <span class="what wrap">${entry.what}</span>
+      <span class=${`badge sig ${signature}`}>${SIGNATURE_TEXT[signature]}</span>
+    </li>`;
+  }
+
+  #time(entry: ActivityEntry): TemplateResult {
+    if (entry.ms === undefined) return html`<span class="when">time unknown</span>`;
+    const prefix = entry.timing === ActivityTiming.after ? 'after ' : entry.timing === ActivityTiming.before ? 'before ' : '';
+    return html`<span class="when">${prefix}<time datetime=${new Date(entry.ms).toISOString()}>${formatTime(entry.ms)}</time></span>`;
+  }
+
+  #uncountedSection(model: ElectoralSystemModel, electionId: string, deleted: boolean, names: AuthorNames): TemplateResult {
+    const verdicts = deleted ? [] : model.tally(electionId).ballots.filter((verdict) => verdict.status !== BallotStatus.counted);
+    return html`<section class="card" aria-labelledby="uncounted-heading">
+      <h3 id="uncounted-heading">Ballots not counted <span class="muted">(${verdicts.length.toLocaleString()})</span></h3>
+      ${deleted
+        ? html`<p class="muted">The election is deleted: there is no count.</p>`
+        : verdicts.length
+          ? html`<ul>
+              ${verdicts.map((verdict) => this.#verdict(model, verdict, names))}
+            </ul>`
+          : html`<p class="muted">Every ballot cast so far counts.</p>`}
+    </section>`;
+  }
+
+  #verdict(model: ElectoralSystemModel, verdict: BallotVerdict, names: AuthorNames): TemplateResult {
+    const voter = model.get(verdict.voterId, { includeDeleted: true })?.getAttribute('name');
+    // The ballot's author: whoever wrote its voter (written once, at casting, by the caster).
+    const author = model.get(verdict.ballotId)?.toState().attributes['voter']?.[0]?.dot.node;
+    const caster = author === undefined ? undefined : names.of(author);
+    return html`<li class="verdict">
+      <p class="wrap">
+        <span class="reason">${verdict.reason ? REASON_TEXT[verdict.reason] : verdict.status}</span>: ballot of voter
+        ${typeof voter === 'string' ? `“${voter}”` : shortId(verdict.voterId)}, cast ${formatIsoDate(verdict.castAt)}${caster
+          ? ` by ${caster.name}${caster.detail ? ` (${caster.detail})` : ''}`
+          : ''}.
+      </p>
+      ${verdict.detail ? html`<p class="hint wrap">${verdict.detail}</p>` : nothing}
+    </li>`;
+  }
+
+  #refusedSection(names: AuthorNames): TemplateResult {
+    const refusals = this.#refusals().slice().reverse();
+    return html`<section class="card" aria-labelledby="refused-heading">
+      <h3 id="refused-heading">Refused input <span class="muted">(${refusals.length.toLocaleString()})</span></h3>
+      <p class="hint">
+        Only what reached this device since the room was opened here (the latest 200, every election): other devices keep their own list. Refused input
+        changed nothing.
+      </p>
+      ${!this.node
+        ? html`<p class="muted">Not connected to a node.</p>`
+        : refusals.length
+          ? html`<ol>
+              ${refusals.map((refusal) => {
+                const peer = names.of(refusal.peerId);
+                return html`<li class="entry">
+                  <span class="when"><time datetime=${new Date(refusal.at).toISOString()}>${formatTime(refusal.at)}</time></span>
+                  <span class="who wrap"><span class="visually-hidden">from </span>${peer.name}${peer.detail ? html`<span class="detail">${peer.detail}</span>` : nothing}</span>
+                  <span class="what wrap">${refusal.reason}</span>
+                </li>`;
+              })}
+            </ol>`
+          : html`<p class="muted">Nothing refused.</p>`}
+    </section>`;
+  }
+
+  #refusals(): readonly InputRefusedEvent[] {
+    return this.node?.refusals ?? [];
+  }
+
+  readonly #ownsNode = (node: NodeId): boolean => this.node?.sync.certification?.signer.ownsNodeId(node) ?? false;
+
+  #choose(event: Event): void {
+    this.electionId = (event.target as HTMLSelectElement).value;
+    this.limit = PAGE;
+  }
+}
+
+customElements.define('ednet-audit-view', EdnetAuditView);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ednet-audit-view': EdnetAuditView;
+  }
+}
