@@ -2,6 +2,8 @@ import type { NodeId } from '../crdt/dot.js';
 import type { VersionVector } from '../crdt/version-vector.js';
 import type { ApplyChangesResult, EntityState, ModelChangedDetail } from '../domain/model-change.js';
 import { changedOids } from '../domain/index.js';
+import { type ChangeCertificate, decodeCertificate, encodeCertificate, isCertificateError } from '../security/change-certificate.js';
+import type { CertificateStore } from '../security/certificate-store.js';
 import { ListenerSet } from './listener-set.js';
 import type { NodeIdentity } from './node-identity.js';
 import type { StorageAdapter, StoredModel } from './storage-adapter.js';
@@ -42,6 +44,14 @@ export interface ModelPersistenceOptions {
   readonly saveDelayMs?: number;
   /** The longest a change waits to be saved while changes keep arriving. Default 400 ms. */
   readonly maxSaveDelayMs?: number;
+  /**
+   * The model's change certificates (the sync engine's `certification.store(modelId)`). Stored
+   * ones are added to it on load, before the model's state (they come from this replica's own
+   * storage and are not verified again); ones added to it later are saved with the entities, in the
+   * same transaction. Fill it before the model is registered with the engine, which signs again
+   * every own item it finds without a certificate.
+   */
+  readonly certificates?: CertificateStore;
 }
 
 const MAX_RETRY_DELAY_MS = 60_000;
@@ -59,6 +69,8 @@ const MAX_SAVE_DELAY_MS = 400;
 export class ModelPersistence {
   readonly #events = new ListenerSet<PersistenceEvent>();
   readonly #dirty = new Set<string>();
+  /** Certificates not yet stored. */
+  #unsavedCertificates: ChangeCertificate[] = [];
   #inFlight = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #saving: Promise<StorageError | null> | null = null;
@@ -94,9 +106,10 @@ export class ModelPersistence {
       storage.onProblem((problem) => this.#onProblem(problem)),
       watchPageHidden(() => this.#saveNow()),
     ];
+    if (options.certificates) this.#unsubscribe.push(options.certificates.onAdded((added) => this.#onCertificatesAdded(added)));
   }
 
-  /** Entities with changes not yet durably stored. */
+  /** Entities with changes not yet durably stored (certificates waiting to be stored are not counted). */
   get pending(): number {
     return this.#dirty.size + this.#inFlight;
   }
@@ -126,11 +139,11 @@ export class ModelPersistence {
   }
 
   /**
-   * Resolves once nothing is pending (every change made so far is durably stored), saving at once
-   * whatever waits; rejects with the `StorageError` of a save that failed.
+   * Resolves once nothing is pending (every change and certificate so far is durably stored),
+   * saving at once whatever waits; rejects with the `StorageError` of a save that failed.
    */
   async whenSaved(): Promise<void> {
-    while (this.pending > 0) {
+    while (this.pending > 0 || this.#unsavedCertificates.length) {
       if (this.#saving) {
         await this.#saving;
         continue;
@@ -159,6 +172,13 @@ export class ModelPersistence {
     this.#schedule();
   }
 
+  #onCertificatesAdded(added: readonly ChangeCertificate[]): void {
+    // Loaded from storage: stored already.
+    if (this.#closed || this.#applying) return;
+    this.#unsavedCertificates.push(...added);
+    this.#schedule();
+  }
+
   #reserveFor(usedSeq: number): void {
     this.options.identity?.ensureReserved(usedSeq).catch((error: unknown) => this.#emitError(toStorageError(error)));
   }
@@ -170,6 +190,7 @@ export class ModelPersistence {
       // is written again with the next save (the next change, a retry, or `whenSaved()`).
       this.#seenCommit = 0;
       for (const entity of this.model.getEntityStates()) this.#dirty.add(entity.oid);
+      if (this.options.certificates) this.#unsavedCertificates = this.options.certificates.certificates();
       this.#emitPending();
     }
     this.#emitError(problem);
@@ -198,7 +219,7 @@ export class ModelPersistence {
 
   // Starts the save if changes paused or the oldest waited long enough, else waits until then.
   #saveWhenDue(): void {
-    if (this.#closed || this.#saving || !this.#dirty.size) return;
+    if (this.#closed || this.#saving || !this.#hasUnsaved()) return;
     const time = now();
     const quietIn = (this.options.saveDelayMs ?? SAVE_DELAY_MS) - (time - this.#lastChangeAt);
     const capIn = (this.options.maxSaveDelayMs ?? MAX_SAVE_DELAY_MS) - (time - (this.#waitingSince ?? time));
@@ -209,27 +230,39 @@ export class ModelPersistence {
 
   // The page is going away or hidden (and may be discarded): save what waits without delay.
   #saveNow(): void {
-    if (this.#closed || !this.#dirty.size) return;
+    if (this.#closed || !this.#hasUnsaved()) return;
     this.#urgent = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (!this.#saving) void this.#flush();
   }
 
-  // Saves everything dirty in one merge. Resolves with the failure, if any (never rejects).
+  #hasUnsaved(): boolean {
+    return this.#dirty.size > 0 || this.#unsavedCertificates.length > 0;
+  }
+
+  // Saves everything dirty, and the certificates waiting, in one merge. Resolves with the failure,
+  // if any (never rejects).
   #flush(): Promise<StorageError | null> {
     const saving = this.#enqueue(async () => {
-      if (!this.#dirty.size || this.#closed) return null;
+      if (!this.#hasUnsaved() || this.#closed) return null;
       this.#waitingSince = undefined;
       this.#urgent = false;
       const oids = [...this.#dirty];
       this.#dirty.clear();
       this.#inFlight = oids.length;
-      // State and version are read together, synchronously: the version is an exact context for them.
+      // A received item's certificate was added before the item reached the model (it is verified
+      // first), so it waits here no later than the entity: the two are stored in one transaction.
+      // An own item may be saved before its signature is made; after a crash in between, the
+      // engine signs it again on registration.
+      const certificates = this.#unsavedCertificates;
+      this.#unsavedCertificates = [];
+      // State and version are read together, synchronously: the version is an exact context for them
+      // (with no entity to save, nothing this tab changed is unsaved, so it is exact for the store).
       const entities = this.model.getEntityStates(oids);
       const version = this.model.version;
       try {
-        const commit = await this.storage.merge(this.model.modelId, entities, version);
+        const commit = await this.storage.merge(this.model.modelId, entities, version, certificates.map(encodeCertificate));
         this.#inFlight = 0;
         this.#retryDelay = this.options.retryDelayMs ?? 2000;
         this.#events.emit({ type: 'saved', modelId: this.model.modelId, oids, commit });
@@ -241,6 +274,7 @@ export class ModelPersistence {
       } catch (caught) {
         const error = toStorageError(caught);
         for (const oid of oids) this.#dirty.add(oid);
+        this.#unsavedCertificates = certificates.concat(this.#unsavedCertificates);
         this.#waitingSince ??= now();
         this.#inFlight = 0;
         this.#emitError(error);
@@ -293,11 +327,18 @@ export class ModelPersistence {
     // after it, so the stored version is an exact context and the model may adopt it.
     this.#applying = true;
     let result: Pick<ApplyChangesResult, 'rejected'>;
+    let malformed = 0;
     try {
+      // Certificates first: whoever hears of the loaded items (the sync engine) finds theirs.
+      malformed = this.#loadCertificates(stored.certificates);
       result = this.model.loadState(stored.entities, stored.version);
     } finally {
       this.#applying = false;
     }
+    if (malformed)
+      this.#emitError(
+        new StorageError('corrupt', `${malformed} stored change certificates of ${this.model.modelId} could not be read and were skipped.`),
+      );
     this.#seenCommit = stored.commit;
     if (result.rejected.length)
       this.#emitError(
@@ -305,6 +346,22 @@ export class ModelPersistence {
       );
     if (stored.entities.length)
       this.#events.emit({ type: 'loaded', modelId: this.model.modelId, oids: stored.entities.map((entity) => entity.oid), source });
+  }
+
+  // Adds stored certificates to the store (not verified again: this replica stored them after
+  // making or verifying them). Returns how many could not be decoded and were skipped.
+  #loadCertificates(encoded: readonly Uint8Array[]): number {
+    const store = this.options.certificates;
+    if (!store || !encoded.length) return 0;
+    const certificates: ChangeCertificate[] = [];
+    let malformed = 0;
+    for (const bytes of encoded) {
+      const certificate = bytes instanceof Uint8Array ? decodeCertificate(bytes) : { error: 'not bytes' };
+      if (isCertificateError(certificate)) malformed++;
+      else certificates.push(certificate);
+    }
+    store.add(certificates);
+    return malformed;
   }
 
   // Storage work of this model runs one step at a time, so commits are seen in order.
