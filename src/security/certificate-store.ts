@@ -81,20 +81,20 @@ export class CertificateStore {
   }
 }
 
-/** True if `certificate` lists `seq` with `hash` (`ITEM_HASH_BYTES`). */
-export function listsHash(certificate: ChangeCertificate, seq: number, hash: Uint8Array): boolean {
+/** True if `certificate` lists `seq` with the `ITEM_HASH_BYTES` of `hash` from `offset`. */
+export function listsHash(certificate: ChangeCertificate, seq: number, hash: Uint8Array, offset = 0): boolean {
   const { seqs, hashes } = certificate;
   let lo = 0;
   let hi = seqs.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    const at = seqs[mid]!;
-    if (at === seq) {
-      const offset = mid * ITEM_HASH_BYTES;
-      for (let i = 0; i < ITEM_HASH_BYTES; i++) if (hashes[offset + i] !== hash[i]) return false;
+    const listed = seqs[mid]!;
+    if (listed === seq) {
+      const at = mid * ITEM_HASH_BYTES;
+      for (let i = 0; i < ITEM_HASH_BYTES; i++) if (hashes[at + i] !== hash[offset + i]) return false;
       return true;
     }
-    if (at < seq) lo = mid + 1;
+    if (listed < seq) lo = mid + 1;
     else hi = mid - 1;
   }
   return false;

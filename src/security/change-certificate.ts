@@ -8,6 +8,12 @@ export const MAX_CERTIFIED_ITEMS = 256;
 export const CERTIFICATE_SIGNATURE_BYTES = 64;
 /** Format of the encoded certificate (its first byte). */
 export const CERTIFICATE_VERSION = 1;
+/**
+ * The same format without the hash list: sent with a delta that carries every item the
+ * certificate lists, from which the receiver computes the list (it hashes each item anyway). Saves
+ * 16 bytes per item, most of a bootstrap's certificate bytes.
+ */
+export const ELIDED_CERTIFICATE_VERSION = 2;
 /** Upper bound of an encoded certificate: header, worst-case seq varints, hashes, signature. */
 export const MAX_CERTIFICATE_BYTES = 1 + 1 + 64 + PUBLIC_KEY_BYTES + 2 + MAX_CERTIFIED_ITEMS * (8 + ITEM_HASH_BYTES) + CERTIFICATE_SIGNATURE_BYTES;
 
@@ -28,6 +34,11 @@ export interface ChangeCertificate {
   readonly signature: Uint8Array;
 }
 
+/** A certificate as sent without its hash list (`ELIDED_CERTIFICATE_VERSION`). */
+export interface ElidedCertificate extends Omit<ChangeCertificate, 'hashes'> {
+  readonly hashes: null;
+}
+
 /** Why bytes are not a certificate. */
 export interface CertificateError {
   readonly error: string;
@@ -38,9 +49,19 @@ const SIGNED_PREFIX = encoder.encode('ednet-p2p/certificate/v1\u0000');
 
 /** The encoded certificate: `[version][node length][node][public key][count u16][seq deltas, LEB128][hashes][signature]`. */
 export function encodeCertificate(certificate: ChangeCertificate): Uint8Array {
-  const body = encodeBody(certificate);
+  return encode(certificate, false);
+}
+
+/** The encoded certificate without its hash list (`ELIDED_CERTIFICATE_VERSION`), to send with every item it lists. */
+export function encodeElidedCertificate(certificate: ChangeCertificate): Uint8Array {
+  return encode(certificate, true);
+}
+
+function encode(certificate: ChangeCertificate, elideHashes: boolean): Uint8Array {
+  const body = encodeBody(certificate, elideHashes);
   const out = new Uint8Array(body.length + CERTIFICATE_SIGNATURE_BYTES);
   out.set(body);
+  if (elideHashes) out[0] = ELIDED_CERTIFICATE_VERSION;
   out.set(certificate.signature, body.length);
   return out;
 }
@@ -57,12 +78,19 @@ export function certificateSignedBytes(modelId: string, certificate: Omit<Change
   return out;
 }
 
-/** Parses an untrusted certificate, checking every length and that seqs ascend. Never throws. */
+/** Parses an untrusted certificate in its full form, checking every length and that seqs ascend. Never throws. */
 export function decodeCertificate(bytes: Uint8Array): ChangeCertificate | CertificateError {
+  const decoded = decodeSentCertificate(bytes);
+  return !isCertificateError(decoded) && decoded.hashes === null ? { error: 'certificate: hash list missing' } : (decoded as ChangeCertificate | CertificateError);
+}
+
+/** `decodeCertificate` that also takes the elided form, as deltas carry it. Never throws. */
+export function decodeSentCertificate(bytes: Uint8Array): ChangeCertificate | ElidedCertificate | CertificateError {
   const fail = (error: string) => ({ error: `certificate: ${error}` });
   if (bytes.length > MAX_CERTIFICATE_BYTES) return fail('too long');
   let at = 0;
-  if (bytes[at++] !== CERTIFICATE_VERSION) return fail('unknown version');
+  const version = bytes[at++];
+  if (version !== CERTIFICATE_VERSION && version !== ELIDED_CERTIFICATE_VERSION) return fail('unknown version');
   const nodeLength = bytes[at++] ?? 0;
   if (at + nodeLength + PUBLIC_KEY_BYTES + 2 > bytes.length) return fail('truncated');
   let node = '';
@@ -93,21 +121,22 @@ export function decodeCertificate(bytes: Uint8Array): ChangeCertificate | Certif
     seqs.push(seq);
     previous = seq;
   }
-  const hashBytes = count * ITEM_HASH_BYTES;
+  const hashBytes = version === CERTIFICATE_VERSION ? count * ITEM_HASH_BYTES : 0;
   if (bytes.length !== at + hashBytes + CERTIFICATE_SIGNATURE_BYTES) return fail('wrong length');
-  const hashes = bytes.slice(at, at + hashBytes);
   const signature = bytes.slice(at + hashBytes);
-  return { node: asNodeId(node), publicKey, seqs, hashes, signature };
+  if (version === ELIDED_CERTIFICATE_VERSION) return { node: asNodeId(node), publicKey, seqs, hashes: null, signature };
+  return { node: asNodeId(node), publicKey, seqs, hashes: bytes.slice(at, at + hashBytes), signature };
 }
 
 /** True for a decode failure. */
-export function isCertificateError(value: ChangeCertificate | CertificateError): value is CertificateError {
+export function isCertificateError(value: ChangeCertificate | ElidedCertificate | CertificateError): value is CertificateError {
   return 'error' in value;
 }
 
-function encodeBody(certificate: Omit<ChangeCertificate, 'signature'>): Uint8Array {
+// Always version 1, as signed; `encodeCertificate` marks the elided form.
+function encodeBody(certificate: Omit<ChangeCertificate, 'signature'>, elideHashes = false): Uint8Array {
   const { node, publicKey, seqs, hashes } = certificate;
-  const out = new Uint8Array(2 + node.length + PUBLIC_KEY_BYTES + 2 + seqs.length * 8 + hashes.length);
+  const out = new Uint8Array(2 + node.length + PUBLIC_KEY_BYTES + 2 + seqs.length * 8 + (elideHashes ? 0 : hashes.length));
   let at = 0;
   out[at++] = CERTIFICATE_VERSION;
   out[at++] = node.length;
@@ -126,7 +155,9 @@ function encodeBody(certificate: Omit<ChangeCertificate, 'signature'>): Uint8Arr
     }
     out[at++] = delta;
   }
-  out.set(hashes, at);
-  at += hashes.length;
+  if (!elideHashes) {
+    out.set(hashes, at);
+    at += hashes.length;
+  }
   return out.subarray(0, at);
 }

@@ -4,10 +4,12 @@ import type { ChangeBatch, ModelChange } from '../domain/model-change.js';
 import { fromBase64Url, toBase64Url } from './base64url.js';
 import {
   type ChangeCertificate,
+  type ElidedCertificate,
   MAX_CERTIFIED_ITEMS,
   certificateSignedBytes,
-  decodeCertificate,
+  decodeSentCertificate,
   encodeCertificate,
+  encodeElidedCertificate,
   isCertificateError,
 } from './change-certificate.js';
 import { ITEM_HASH_BYTES, forEachDot, forEachItem, keepItems } from './change-items.js';
@@ -59,6 +61,7 @@ export class ChangeCertification {
   // Certificates held, by their encoding (once sent or received), so one received again is not verified again.
   readonly #byEncoding = new Map<string, ChangeCertificate>();
   readonly #encodings = new WeakMap<ChangeCertificate, string>();
+  readonly #elidedEncodings = new WeakMap<ChangeCertificate, string>();
   readonly #keyOwnsNode = new Map<string, Promise<boolean>>();
 
   constructor(readonly signer: ChangeSigner) {}
@@ -143,16 +146,20 @@ export class ChangeCertification {
     return { changes: kept, version: capped };
   }
 
-  /** The encoded certificates covering every item of `changes` (each once). */
+  /**
+   * The encoded certificates covering every item of `changes` (each once): without its hash list
+   * where `changes` hold every item the certificate lists (the receiver computes the list).
+   */
   certificatesFor(modelId: string, changes: readonly ModelChange[]): string[] {
     const store = this.store(modelId);
-    const found = new Set<ChangeCertificate>();
+    const found = new Map<ChangeCertificate, number>();
     for (const change of changes)
       forEachDot(change, (dot) => {
         const certificate = store.certificateOf(dot);
-        if (certificate) found.add(certificate);
+        if (certificate) found.set(certificate, (found.get(certificate) ?? 0) + 1);
       });
-    return [...found].map((certificate) => this.#encode(certificate));
+    // A batch holds each dot once (one change per register or relation), so a count is exact.
+    return [...found].map(([certificate, count]) => this.#encode(certificate, count === certificate.seqs.length));
   }
 
   /**
@@ -165,30 +172,52 @@ export class ChangeCertification {
   async verify(modelId: string, batch: ChangeBatch, encoded: readonly string[]): Promise<VerifiedBatch> {
     const store = this.store(modelId);
     const problems: string[] = [];
+    // Every item hashed once, in order: the dots, and their hashes end to end.
+    const dots: Dot[] = [];
+    for (const change of batch.changes) forEachDot(change, (dot) => dots.push(dot));
+    const hashes = new Uint8Array(dots.length * ITEM_HASH_BYTES);
+    let index = 0;
+    for (const change of batch.changes) forEachItem(change, (_, hash) => hashes.set(hash, index++ * ITEM_HASH_BYTES));
+    let itemIndex: Map<NodeId, Map<number, number>> | undefined;
     // The batch's new certificates, checked; held ones agree with them (no equivocation).
     const fresh = new CertificateStore();
-    const checked = await Promise.all(encoded.map((text) => this.#check(modelId, store, text)));
-    checked.forEach((result, index) => {
+    const texts = new Map<ChangeCertificate, string>();
+    const parsed = encoded.map((text) => {
+      const result = this.#parse(text);
+      if (typeof result === 'string' || 'held' in result || result.hashes) return result;
+      // Elided: the hash list is the listed items' hashes, all of which must be in this batch.
+      itemIndex ??= indexByDot(dots);
+      const list = new Uint8Array(result.seqs.length * ITEM_HASH_BYTES);
+      for (let i = 0; i < result.seqs.length; i++) {
+        const at = itemIndex.get(result.node)?.get(result.seqs[i]!);
+        if (at === undefined) return `certificate of ${result.node}: lists operation ${result.node}:${result.seqs[i]} without its hash, but the delta lacks it`;
+        list.set(hashes.subarray(at * ITEM_HASH_BYTES, (at + 1) * ITEM_HASH_BYTES), i * ITEM_HASH_BYTES);
+      }
+      return { ...result, hashes: list };
+    });
+    const checked = await Promise.all(
+      parsed.map((result) => (typeof result === 'string' || 'held' in result ? result : this.#check(modelId, store, result))),
+    );
+    checked.forEach((result, at) => {
       if (typeof result === 'string') {
         problems.push(result);
         this.counters.refused++;
-      } else if (result.fresh) {
-        fresh.add([result.certificate]);
-        this.#encodings.set(result.certificate, encoded[index]!);
+      } else if (!('held' in result)) {
+        fresh.add([result]);
+        texts.set(result, encoded[at]!);
       }
     });
     const used = new Set<ChangeCertificate>();
     let failed = 0;
-    for (const change of batch.changes)
-      forEachItem(change, (dot, hash) => {
-        const certificate = fresh.certificateOf(dot) ?? store.certificateOf(dot);
-        if (certificate && listsHash(certificate, dot.seq, hash)) {
-          used.add(certificate);
-          return;
-        }
-        if (!failed++)
-          problems.push(certificate ? `operation ${dotKey(dot)} does not match its author's certificate` : `operation ${dotKey(dot)} has no certificate`);
-      });
+    dots.forEach((dot, at) => {
+      const certificate = fresh.certificateOf(dot) ?? store.certificateOf(dot);
+      if (certificate && listsHash(certificate, dot.seq, hashes, at * ITEM_HASH_BYTES)) {
+        used.add(certificate);
+        return;
+      }
+      if (!failed++)
+        problems.push(certificate ? `operation ${dotKey(dot)} does not match its author's certificate` : `operation ${dotKey(dot)} has no certificate`);
+    });
     if (failed) {
       this.counters.rejectedItems += failed;
       if (failed > 1) problems[problems.length - 1] += ` (and ${failed - 1} more item(s))`;
@@ -196,26 +225,31 @@ export class ChangeCertification {
     if (problems.length) return { ok: false, batch: { ...batch, changes: [], partial: true }, problems };
     const added = fresh.certificates().filter((certificate) => used.has(certificate));
     store.add(added);
-    for (const certificate of added) this.#byEncoding.set(this.#encodings.get(certificate)!, certificate);
+    // Known by this encoding from now on: the same certificate again is not verified again.
+    for (const certificate of added) this.#byEncoding.set(texts.get(certificate)!, certificate);
     this.counters.verified += added.length;
     return { ok: true, batch, problems };
   }
 
-  /** The certificate if it may be used (`fresh` if it was not held before), or why not. */
-  async #check(modelId: string, store: CertificateStore, text: string): Promise<{ certificate: ChangeCertificate; fresh: boolean } | string> {
+  /** A held certificate by its encoding, or the decoded one, or why it cannot be read. */
+  #parse(text: string): { held: ChangeCertificate } | ChangeCertificate | ElidedCertificate | string {
     const held = this.#byEncoding.get(text);
-    if (held) return { certificate: held, fresh: false };
+    if (held) return { held };
     const bytes = fromBase64Url(text);
     if (!bytes) return 'certificate: not base64url';
-    const certificate = decodeCertificate(bytes);
-    if (isCertificateError(certificate)) return certificate.error;
+    const certificate = decodeSentCertificate(bytes);
+    return isCertificateError(certificate) ? certificate.error : certificate;
+  }
+
+  /** The certificate if it may be used, or why not: key owns the node, signature, no equivocation. */
+  async #check(modelId: string, store: CertificateStore, certificate: ChangeCertificate): Promise<ChangeCertificate | string> {
     const { node, publicKey, signature } = certificate;
     if (!(await this.#ownsNode(node, publicKey))) return `certificate: node ${node} is not derived from the key that signed it`;
     if (!(await DeviceIdentity.verify(publicKey, signature, certificateSignedBytes(modelId, certificate))))
       return `certificate of ${node}: the signature does not verify`;
     const seq = store.conflict(certificate);
     if (seq !== undefined) return `certificate of ${node}: a different operation ${node}:${seq} was signed before (equivocation)`;
-    return { certificate, fresh: true };
+    return certificate;
   }
 
   #ownsNode(node: NodeId, publicKey: Uint8Array): Promise<boolean> {
@@ -229,16 +263,28 @@ export class ChangeCertification {
     return owns;
   }
 
-  // Encoded once; a held certificate's encoding is also how it is recognized when it comes back.
-  #encode(certificate: ChangeCertificate): string {
-    let text = this.#encodings.get(certificate);
+  // Encoded once per form; a held certificate's encoding is also how it is recognized when it comes back.
+  #encode(certificate: ChangeCertificate, elideHashes: boolean): string {
+    const cache = elideHashes ? this.#elidedEncodings : this.#encodings;
+    let text = cache.get(certificate);
     if (text === undefined) {
-      text = toBase64Url(encodeCertificate(certificate));
-      this.#encodings.set(certificate, text);
+      text = toBase64Url(elideHashes ? encodeElidedCertificate(certificate) : encodeCertificate(certificate));
+      cache.set(certificate, text);
       this.#byEncoding.set(text, certificate);
     }
     return text;
   }
+}
+
+// Item positions by dot, to fill in elided hash lists.
+function indexByDot(dots: readonly Dot[]): Map<NodeId, Map<number, number>> {
+  const index = new Map<NodeId, Map<number, number>>();
+  dots.forEach((dot, at) => {
+    let seqs = index.get(dot.node);
+    if (!seqs) index.set(dot.node, (seqs = new Map()));
+    seqs.set(dot.seq, at);
+  });
+  return index;
 }
 
 // The node of a `node:seq` key (node ids contain no colon).

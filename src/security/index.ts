@@ -9,11 +9,15 @@ export {
   CERTIFICATE_VERSION,
   type CertificateError,
   type ChangeCertificate,
+  ELIDED_CERTIFICATE_VERSION,
+  type ElidedCertificate,
   MAX_CERTIFICATE_BYTES,
   MAX_CERTIFIED_ITEMS,
   certificateSignedBytes,
   decodeCertificate,
+  decodeSentCertificate,
   encodeCertificate,
+  encodeElidedCertificate,
   isCertificateError,
 } from './change-certificate.js';
 export { CertificateStore, listsHash } from './certificate-store.js';

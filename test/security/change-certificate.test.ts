@@ -7,7 +7,9 @@ import {
   ITEM_HASH_BYTES,
   MAX_CERTIFIED_ITEMS,
   decodeCertificate,
+  decodeSentCertificate,
   encodeCertificate,
+  encodeElidedCertificate,
   forEachItem,
   isCertificateError,
   keepItems,
@@ -68,6 +70,16 @@ describe('change certificates: encoding', () => {
     expect(decodeCertificate(zero)).to.deep.equal({ error: 'certificate: seqs must ascend' });
     const padded = Uint8Array.from([...good.subarray(0, at), 0x85, 0x00, ...good.subarray(at + 1)]);
     expect(decodeCertificate(padded)).to.have.property('error');
+  });
+
+  it('has a form without the hash list, which only deltas carry', () => {
+    const original = certificate([3, 4, 9]);
+    const elided = encodeElidedCertificate(original);
+    expect(elided.length).to.equal(encodeCertificate(original).length - 3 * ITEM_HASH_BYTES);
+    expect(decodeSentCertificate(elided)).to.deep.equal({ ...original, hashes: null });
+    expect(decodeSentCertificate(encodeCertificate(original))).to.deep.equal(original);
+    expect(decodeCertificate(elided)).to.deep.equal({ error: 'certificate: hash list missing' });
+    expect(decodeSentCertificate(elided.subarray(0, elided.length - 1))).to.have.property('error');
   });
 
   it(`lists 1 to ${MAX_CERTIFIED_ITEMS} items`, () => {

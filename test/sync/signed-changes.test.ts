@@ -7,7 +7,10 @@ import { MemoryNetwork } from '../../src/net/memory-network.js';
 import { MemoryTransport } from '../../src/net/memory-transport.js';
 import type { PeerConnection } from '../../src/net/transport.js';
 import {
+  CERTIFICATE_VERSION,
   DeviceIdentity,
+  ELIDED_CERTIFICATE_VERSION,
+  fromBase64Url,
   ITEM_HASH_BYTES,
   certificateSignedBytes,
   encodeCertificate,
@@ -167,15 +170,21 @@ describe('signed changes between sync engines', () => {
     await link(alice, bob);
     const before = canonical(bob);
     const intruder = await rawPeer(network, asNodeId(identities[3]!.newNodeId()), bob);
-    // 1. The genuine certificate, an item changed on the way.
+    // 1. The genuine certificate (sent without its hash list, so the list is computed from the
+    // items), an item changed on the way: the signature no longer verifies.
     const tampered = JSON.parse(JSON.stringify(delta.batch));
     tampered.changes.find((c: { attribute?: string }) => c.attribute === 'name').writes[0].value = 'Tampered';
     await intruder.send(deltaOf(tampered, [...delta.certs!]));
     expect(canonical(bob)).to.equal(before);
-    expect(offences(bob).some((r) => r.includes("does not match its author's certificate"))).to.equal(true);
+    expect(offences(bob).some((r) => r.includes('the signature does not verify'))).to.equal(true);
     // 2. The genuine delta is accepted...
     await intruder.send(deltaOf(delta.batch, [...delta.certs!], 2));
     expect(bob.model.get(author.oid)?.getAttribute('name')).to.equal('Honest');
+    const accepted = canonical(bob);
+    // ...and now that bob holds the certificate, the tampered item fails against its hash list.
+    await intruder.send(deltaOf(tampered, [...delta.certs!], 3));
+    expect(canonical(bob)).to.equal(accepted);
+    expect(offences(bob).some((r) => r.includes("does not match its author's certificate"))).to.equal(true);
     // 3. ...and a second certificate from the same author for the same dot, with another item, is equivocation.
     const other = JSON.parse(JSON.stringify(delta.batch));
     const nameChange = other.changes.find((c: { attribute?: string }) => c.attribute === 'name');
@@ -185,7 +194,7 @@ describe('signed changes between sync engines', () => {
     forEachItem(nameChange, (_, hash) => (itemHash = hash.slice()));
     const unsigned = { node: mallory.id, publicKey: identities[3]!.publicKey, seqs: [nameChange.writes[0].dot.seq], hashes: itemHash };
     const signature = await identities[3]!.sign(certificateSignedBytes(MODEL, unsigned));
-    await intruder.send(deltaOf(other, [toBase64Url(encodeCertificate({ ...unsigned, signature }))], 3));
+    await intruder.send(deltaOf(other, [toBase64Url(encodeCertificate({ ...unsigned, signature }))], 4));
     expect(bob.model.get(author.oid)?.getAttribute('name')).to.equal('Honest');
     expect(offences(bob).some((r) => r.includes('equivocation'))).to.equal(true);
     expect(unsigned.hashes).to.have.length(ITEM_HASH_BYTES);
@@ -236,6 +245,45 @@ describe('signed changes between sync engines', () => {
     expect(sent.length).to.be.greaterThan(0);
     for (const d of sent) expect(d.certs!.length).to.be.greaterThan(0);
     expect(Math.max(...sent.map((d) => d.certs!.length))).to.be.greaterThan(1);
+    // The delta holds every item its certificates list, so they travel without their hash lists.
+    expect(sent.flatMap((d) => d.certs!).every((text) => fromBase64Url(text)![0] === ELIDED_CERTIFICATE_VERSION)).to.equal(true);
     expect(offences(bob)).to.deep.equal([]);
+  });
+
+  it('refuses a certificate sent without its hash list when the delta lacks an item it lists', async () => {
+    const alice = signedPeer(network, identities[0]!);
+    const bob = signedPeer(network, identities[1]!);
+    const tap = await rawPeer(network, asNodeId(identities[2]!.newNodeId()), alice);
+    alice.model.create('Author', { name: 'Ada' });
+    await until(() => tap.received.some((m) => m.t === 'delta'));
+    const delta = tap.received.find((m) => m.t === 'delta') as unknown as DeltaMessage;
+    expect(fromBase64Url(delta.certs![0]!)![0]).to.equal(ELIDED_CERTIFICATE_VERSION);
+    const relay = await rawPeer(network, asNodeId(identities[2]!.newNodeId()), bob);
+    const before = canonical(bob);
+    await relay.send(deltaOf({ ...delta.batch, changes: delta.batch.changes.slice(1) }, [...delta.certs!]));
+    expect(canonical(bob)).to.equal(before);
+    expect(offences(bob).some((r) => r.includes('but the delta lacks it'))).to.equal(true);
+    // The whole delta is accepted.
+    await relay.send(deltaOf(delta.batch, [...delta.certs!], 2));
+    expect(canonical(bob)).to.not.equal(before);
+  });
+
+  it('a relay that no longer holds every item of a certificate sends it with its hash list', async () => {
+    const [alice, bob, carol] = identities.slice(0, 3).map((identity) => signedPeer(network, identity));
+    const author = alice!.model.create('Author', { name: 'First' });
+    await link(alice!, bob!);
+    await until(() => bob!.model.get(author.oid) !== undefined);
+    // Alice overwrites one item of her first commit: bob keeps the rest of that certificate only.
+    alice!.model.update(author.oid, { name: 'Second' });
+    await until(() => bob!.model.get(author.oid)?.getAttribute('name') === 'Second');
+    const tap = await rawPeer(network, asNodeId(identities[3]!.newNodeId()), bob!);
+    await until(() => tap.received.some((m) => m.t === 'delta'));
+    const delta = tap.received.find((m) => m.t === 'delta') as unknown as DeltaMessage;
+    const versions = delta.certs!.map((text) => fromBase64Url(text)![0]);
+    expect(versions).to.include(CERTIFICATE_VERSION);
+    await link(carol!, bob!);
+    await until(() => carol!.model.get(author.oid)?.getAttribute('name') === 'Second');
+    expect(canonical(carol!)).to.equal(canonical(alice!));
+    expect(offences(carol!)).to.deep.equal([]);
   });
 });
