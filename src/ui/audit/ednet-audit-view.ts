@@ -247,7 +247,7 @@ export class EdnetAuditView extends LitElement {
     const caster = author === undefined ? undefined : names.of(author);
     return html`<li class="verdict">
       <p class="wrap">
-        <span class="reason">${verdict.reason ? REASON_TEXT[verdict.reason] : verdict.status}</span>: ballot of voter
+        <span class="reason">${verdict.reason ? REASON_TEXT[verdict.reason] : verdict.status}:</span> ballot of voter
         ${typeof voter === 'string' ? `“${voter}”` : shortId(verdict.voterId)}, cast ${formatIsoDate(verdict.castAt)}${caster
           ? ` by ${caster.name}${caster.detail ? ` (${caster.detail})` : ''}`
           : ''}.

@@ -48,7 +48,8 @@ export function electionActivity(model: DomainModel, electionId: string): Activi
     const { entityType, oid } = state;
     for (const [attribute, writes] of Object.entries(state.attributes))
       for (const write of writes) {
-        const key = `${oid}\u0000${write.dot.node}\u0000${write.ts.ms}`;
+        // A deletion or restoration is an act of its own, even within the same millisecond.
+        const key = `${oid}\u0000${write.dot.node}\u0000${write.ts.ms}${attribute === DELETED ? '\u0000-' : ''}`;
         let run = runs.get(key);
         if (!run) runs.set(key, (run = { entity, writes: [], relations: [], lastSeq: 0 }));
         run.writes.push({ attribute, write, item: { dot: write.dot, change: { kind: 'attribute', entityType, oid, attribute, writes: [write] } } });
@@ -82,7 +83,7 @@ export function electionActivity(model: DomainModel, electionId: string): Activi
       continue;
     }
     const [ms, timing] = estimateTime(clockOf.get(item.dot.node), item.dot.seq);
-    entries.push({ key: dotText(item.dot), author: item.dot.node, ms, timing, what: relationPhrase(model, electionId, item), items: [item.item] });
+    entries.push({ key: dotText(item.dot), author: item.dot.node, ms, timing, what: capitalised(relationPhrase(model, electionId, item)), items: [item.item] });
   }
   for (const run of runs.values()) {
     run.writes.sort((a, b) => a.write.dot.seq - b.write.dot.seq);
@@ -174,11 +175,9 @@ function creationPhrase(model: DomainModel, entity: CRDTEntity, written: Readonl
 }
 
 function updatePhrase(model: DomainModel, entity: CRDTEntity, written: ReadonlyMap<string, AttributeValue>): string {
-  if (entity.concept === 'Election' && written.has('status')) {
-    const status = written.get('status');
-    if (status === 'open') return 'opened voting';
-    if (status === 'closed') return 'closed voting';
-  }
+  // The stamps are written once, with the status, and outlive it (closing overwrites "open").
+  if (entity.concept === 'Election' && (written.has('openedAt') || written.get('status') === 'open')) return 'opened voting';
+  if (entity.concept === 'Election' && (written.has('closedAt') || written.get('status') === 'closed')) return 'closed voting';
   const concept = model.schema.concepts.get(entity.concept)!;
   const values = [...written].map(([attribute, value]) => {
     const schema = concept.attributes.get(attribute);
