@@ -9,6 +9,8 @@ export { DEFAULT_RESERVE_BLOCK, type LockManagerLike, NodeIdentity, type NodeIde
 export { ModelPersistence, type ModelPersistenceOptions, type PersistableModel, type PersistenceEvent } from './model-persistence.js';
 export { type PersistentStorageManager, requestPersistentStorage } from './persistent-storage.js';
 export {
+  type ExportRoomOptions,
+  type ImportRoomOptions,
   type ModelLookup,
   ROOM_FILE_FORMAT,
   ROOM_FILE_LIMITS,

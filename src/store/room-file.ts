@@ -1,6 +1,10 @@
-import type { ModelSnapshot } from '../domain/model-change.js';
+import { stateToChanges } from '../domain/entity-record.js';
+import { CHANGE_FORMAT, type ChangeBatch, type ModelSnapshot } from '../domain/model-change.js';
 import type { SynchronizableDomainModel } from '../domain/synchronizable-domain-model.js';
 import { DECODE_LIMITS, DomainModel, decodeSnapshot, isDecodeError } from '../domain/index.js';
+import { BASE64URL_PATTERN } from '../security/base64url.js';
+import { type ChangeCertificate, MAX_CERTIFICATE_BYTES } from '../security/change-certificate.js';
+import { ChangeCertification } from '../security/change-certification.js';
 
 /** The `format` field of a room file. */
 export const ROOM_FILE_FORMAT = 'ednet-room';
@@ -15,6 +19,33 @@ export interface RoomFile {
   /** ISO date and time of the export. */
   readonly exportedAt: string;
   readonly models: readonly ModelSnapshot[];
+  /**
+   * Per model id, the change certificates (base64url, as sent between peers) of the items in its
+   * snapshot. Absent from files of replicas that do not sign changes.
+   */
+  readonly certificates?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** Options of `exportRoom`. */
+export interface ExportRoomOptions {
+  /** The export time written into the file. Default now. */
+  readonly now?: Date;
+  /** The sync engine's signed changes: the file then carries every item's certificate. */
+  readonly certification?: ChangeCertification;
+}
+
+/** Options of `importRoom`. */
+export interface ImportRoomOptions {
+  /** The room the models belong to: a file of another room is refused. */
+  readonly roomId: string;
+  readonly limits?: RoomFileLimits;
+  /**
+   * The sync engine's signed changes. With it, every item in the file must carry a valid
+   * certificate of its author (or one this replica holds already), else nothing is imported; the
+   * file's certificates are kept so the imported items can be passed on to peers. Without it
+   * (a library use without signing), certificates in the file are ignored.
+   */
+  readonly certification?: ChangeCertification;
 }
 
 /** Limits on files read by `readRoomFile` and `importRoom`. */
@@ -34,19 +65,29 @@ export interface ModelLookup {
   get(modelId: string): SynchronizableDomainModel | undefined;
 }
 
-/** Snapshots every model of the room (from memory, so unsaved changes are included). */
+/**
+ * Snapshots every model of the room (from memory, so unsaved changes are included), with the
+ * certificates of their items when a certification is given.
+ */
 export function exportRoom(
   roomId: string,
   models: Iterable<Pick<SynchronizableDomainModel, 'getSnapshot'>>,
-  now: Date = new Date(),
+  options: ExportRoomOptions = {},
 ): RoomFile {
-  return {
+  const snapshots = [...models].map((model) => model.getSnapshot());
+  const file: RoomFile = {
     format: ROOM_FILE_FORMAT,
     formatVersion: ROOM_FILE_VERSION,
     roomId,
-    exportedAt: now.toISOString(),
-    models: [...models].map((model) => model.getSnapshot()),
+    exportedAt: (options.now ?? new Date()).toISOString(),
+    models: snapshots,
   };
+  const certification = options.certification;
+  if (!certification) return file;
+  const certificates = snapshots.map(
+    (snapshot) => [snapshot.modelId, certification.certificatesFor(snapshot.modelId, snapshot.entities.flatMap(stateToChanges))] as const,
+  );
+  return { ...file, certificates: Object.fromEntries(certificates) };
 }
 
 /** The file as a downloadable JSON `Blob`. */
@@ -87,19 +128,41 @@ export async function readRoomFile(input: Blob | string, limits: RoomFileLimits 
     seen.add(snapshot.modelId);
     models.push(snapshot);
   }
-  return { ok: true, value: { format: ROOM_FILE_FORMAT, formatVersion: ROOM_FILE_VERSION, roomId: raw.roomId, exportedAt: raw.exportedAt, models } };
+  const value = { format: ROOM_FILE_FORMAT, formatVersion: ROOM_FILE_VERSION, roomId: raw.roomId, exportedAt: raw.exportedAt, models } as const;
+  if (raw.certificates === undefined) return { ok: true, value };
+  const certificates = readCertificates(raw.certificates, seen);
+  return typeof certificates === 'string' ? fail(certificates) : { ok: true, value: { ...value, certificates } };
+}
+
+// Longest base64url text of one certificate.
+const MAX_CERTIFICATE_TEXT = Math.ceil((MAX_CERTIFICATE_BYTES * 4) / 3);
+
+/** The file's certificates, checked for shape only (`importRoom` verifies them), or what is wrong. */
+function readCertificates(raw: unknown, modelIds: ReadonlySet<string>): Record<string, readonly string[]> | string {
+  const damaged = 'The file is damaged: its change certificates are unreadable.';
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return damaged;
+  const entries: Array<[string, string[]]> = [];
+  for (const [modelId, list] of Object.entries(raw)) {
+    if (!modelIds.has(modelId)) return `The file holds change certificates for model "${modelId}" but no data for it.`;
+    if (!Array.isArray(list) || !list.every((text) => typeof text === 'string' && text.length <= MAX_CERTIFICATE_TEXT && BASE64URL_PATTERN.test(text)))
+      return damaged;
+    entries.push([modelId, list as string[]]);
+  }
+  // Built from entries, so a model id such as "__proto__" is an ordinary key.
+  return Object.fromEntries(entries);
 }
 
 /**
  * Imports a room file into the room's models by merging (`initializeFromSnapshot`): newer local
  * data is never overwritten, and what the file adds is saved like any remote change. The file is
- * checked completely first, each `DomainModel` snapshot against a scratch copy of the model, so a
- * bad file changes nothing. Returns the number of entities in the file per model.
+ * untrusted and checked completely first: each `DomainModel` snapshot against a scratch copy of
+ * the model and, with a certification, every item against its author's certificate. So a bad file
+ * changes nothing. Returns the number of entities in the file per model.
  */
 export async function importRoom(
   input: Blob | string,
   models: ModelLookup,
-  options: { readonly roomId: string; readonly limits?: RoomFileLimits },
+  options: ImportRoomOptions,
 ): Promise<RoomFileResult<ReadonlyArray<{ readonly modelId: string; readonly entities: number }>>> {
   const read = await readRoomFile(input, options.limits);
   if (!read.ok) return read;
@@ -111,13 +174,46 @@ export async function importRoom(
     if (model instanceof DomainModel && !scratchCopy(model).initializeFromSnapshot(snapshot))
       return fail(`${refused(snapshot.modelId)} Nothing was imported.`);
   }
+  const certification = options.certification;
+  const verified = certification && (await verifyRoomFile(file, certification));
+  if (typeof verified === 'string') return fail(verified);
   const imported: string[] = [];
   for (const [snapshot, model] of targets) {
+    // Before the items: whoever hears of them (the sync engine) finds their certificates.
+    if (certification && verified) certification.store(snapshot.modelId).add(verified.get(snapshot.modelId) ?? []);
     if (!model!.initializeFromSnapshot(snapshot))
       return fail(`${refused(snapshot.modelId)} ${imported.length ? `Already merged: ${imported.join(', ')}.` : 'Nothing was imported.'}`);
     imported.push(snapshot.modelId);
   }
   return { ok: true, value: file.models.map((snapshot) => ({ modelId: snapshot.modelId, entities: snapshot.entities.length })) };
+}
+
+/**
+ * Checks every item of every model in the file against the certificates in the file and those
+ * held, as a delta from a peer is checked, on a scratch certification holding copies of the held
+ * certificates, so nothing is kept unless the whole file passes. Returns the file's certificates
+ * that vouched for an item and were not held yet, per model, or why the file is refused.
+ */
+async function verifyRoomFile(file: RoomFile, certification: ChangeCertification): Promise<Map<string, ChangeCertificate[]> | string> {
+  const scratch = new ChangeCertification(certification.signer);
+  const added = new Map<string, ChangeCertificate[]>();
+  for (const snapshot of file.models) {
+    const { modelId } = snapshot;
+    const store = scratch.store(modelId);
+    store.add(certification.store(modelId).certificates());
+    const fresh: ChangeCertificate[] = [];
+    store.onAdded((certificates) => fresh.push(...certificates));
+    const changes = snapshot.entities.flatMap(stateToChanges);
+    const batch: ChangeBatch = { format: CHANGE_FORMAT, modelId, since: {}, version: snapshot.version, changes };
+    const result = await scratch.verify(modelId, batch, file.certificates?.[modelId] ?? []);
+    if (!result.ok) {
+      const shown = result.problems.slice(0, 3).join('; ');
+      const more = result.problems.length > 3 ? ` (and ${result.problems.length - 3} more problems)` : '';
+      return `The data for model "${modelId}" is not signed by its authors: ${shown}${more}. Nothing was imported.`;
+    }
+    added.set(modelId, fresh);
+  }
+  return added;
 }
 
 // An empty model with the same schema, node, sequence position and clock: it accepts a snapshot

@@ -1,9 +1,13 @@
 import { expect } from 'chai';
+import { deleteDB } from 'idb';
+import { VersionVector } from '../../src/crdt/index.js';
 import type { DomainModel, SynchronizableDomainModel } from '../../src/domain/index.js';
+import { ChangeCertification, DeviceIdentity } from '../../src/security/index.js';
 import {
   MemoryStorageAdapter,
   ModelPersistence,
   ROOM_FILE_FORMAT,
+  type RoomFile,
   exportRoom,
   importRoom,
   readRoomFile,
@@ -22,7 +26,7 @@ describe('Room files: export and import', () => {
   it('exports every model with its version, as a JSON blob with a clear file name', async () => {
     const alice = election('alice');
     alice.create('Candidate', { name: 'Ada' });
-    const file = exportRoom('town-hall', [alice], new Date('2026-03-01T10:00:00Z'));
+    const file = exportRoom('town-hall', [alice], { now: new Date('2026-03-01T10:00:00Z') });
     expect(file).to.deep.include({ format: ROOM_FILE_FORMAT, formatVersion: 1, roomId: 'town-hall', exportedAt: '2026-03-01T10:00:00.000Z' });
     expect(file.models[0]!.version).to.deep.equal(alice.version.toJSON());
     const blob = roomFileBlob(file);
@@ -123,5 +127,111 @@ describe('Room files: export and import', () => {
       expect(bob.entities('Candidate').count).to.equal(0);
       expect(bob.version.isEmpty()).to.equal(true);
     });
+  });
+});
+
+describe('Room files with signed changes', () => {
+  const dbNames = ['alice', 'bob'].map((name) => `room-file-${name}-${Math.random().toString(36).slice(2)}`);
+  let aliceKey: DeviceIdentity;
+  let bobKey: DeviceIdentity;
+  before(async () => {
+    [aliceKey, bobKey] = (await Promise.all(dbNames.map((name) => DeviceIdentity.load(name)))) as [DeviceIdentity, DeviceIdentity];
+  });
+  after(async () => {
+    await Promise.all(dbNames.map((name) => deleteDB(name)));
+  });
+
+  /** A device's model with every item signed, as the sync engine signs local edits. */
+  async function signedModel(key: DeviceIdentity, modelId = 'election') {
+    const model = election(key.newNodeId(), { modelId });
+    const certification = new ChangeCertification(key);
+    const e = model.create('Election', { title: 'Board' });
+    e.addChild('candidates', model.create('Candidate', { name: 'Ada', votes: 2 }));
+    await certification.certify(modelId, model.getChangesSince(new VersionVector()));
+    return { model, certification };
+  }
+
+  /** What may be sent to peers right now: everything, if every item has its certificate. */
+  const sendableCount = (model: DomainModel, certification: ChangeCertification) =>
+    certification.sendable(model.modelId, model.getChangesSince(new VersionVector()), model.version).changes.length;
+
+  it("exports every item's certificate; a device importing the file verifies them and can pass the items on", async () => {
+    const alice = await signedModel(aliceKey);
+    const file = exportRoom('r', [alice.model], { certification: alice.certification });
+    expect(file.certificates!.election).to.have.length(1);
+    const bob = election(bobKey.newNodeId());
+    const bobCertification = new ChangeCertification(bobKey);
+    const result = await importRoom(roomFileBlob(file), lookup(bob), { roomId: 'r', certification: bobCertification });
+    expect(result).to.deep.equal({ ok: true, value: [{ modelId: 'election', entities: 2 }] });
+    expect(entitiesOf(bob)).to.equal(entitiesOf(alice.model));
+    const held = bobCertification.store('election').certificates();
+    expect(held.map((certificate) => certificate.node)).to.deep.equal([alice.model.nodeId]);
+    const all = bob.getChangesSince(new VersionVector()).length;
+    expect(sendableCount(bob, bobCertification)).to.equal(all);
+  });
+
+  it('imports a signed file without a certification (library use), ignoring its certificates', async () => {
+    const alice = await signedModel(aliceKey);
+    const bob = election('bob');
+    const result = await importRoom(JSON.stringify(exportRoom('r', [alice.model], { certification: alice.certification })), lookup(bob), { roomId: 'r' });
+    expect(result.ok).to.equal(true);
+    expect(entitiesOf(bob)).to.equal(entitiesOf(alice.model));
+  });
+
+  const refusals: Array<[string, (file: RoomFile & Record<string, unknown>) => unknown, RegExp]> = [
+    [
+      'an item altered after it was signed',
+      (file) => {
+        const [snapshot] = file.models as unknown as Array<{ entities: Array<{ attributes: Record<string, Array<{ value: unknown }>> }> }>;
+        const candidate = snapshot!.entities.find((entity) => entity.attributes.votes)!;
+        candidate.attributes.votes![0]!.value = 999;
+        return file;
+      },
+      // The certificate travels without its hash list when the file holds all its items, so the
+      // altered item's hash makes the signature fail; with the list, the item would not match it.
+      /not signed by its authors: (operation .* does not match its author's certificate|certificate of .*: the signature does not verify).*Nothing was imported/,
+    ],
+    ['a file without certificates', (file) => ({ ...file, certificates: undefined }), /not signed by its authors: operation .* has no certificate/],
+    [
+      'a certificate whose signature does not verify',
+      (file) => {
+        const text = file.certificates!.election![0]!;
+        const flipped = text.slice(0, -2) + (text.at(-2) === 'A' ? 'B' : 'A') + text.at(-1);
+        return { ...file, certificates: { election: [flipped] } };
+      },
+      /signature does not verify/,
+    ],
+    ['certificates that are not base64url text', (file) => ({ ...file, certificates: { election: [42] } }), /certificates are unreadable/],
+    ['certificates for a model the file does not hold', (file) => ({ ...file, certificates: { ...file.certificates, payroll: [] } }), /model "payroll" but no data/],
+  ];
+  for (const [what, corrupt, message] of refusals) {
+    it(`refuses ${what}, and changes nothing`, async () => {
+      const alice = await signedModel(aliceKey);
+      const file = JSON.parse(JSON.stringify(exportRoom('r', [alice.model], { certification: alice.certification })));
+      const bob = election(bobKey.newNodeId());
+      bob.create('Candidate', { name: 'Bob' });
+      const bobCertification = new ChangeCertification(bobKey);
+      await bobCertification.certify('election', bob.getChangesSince(new VersionVector()));
+      const before = snapshotText(bob);
+      const result = await importRoom(JSON.stringify(corrupt(file)), lookup(bob), { roomId: 'r', certification: bobCertification });
+      expect(result.ok).to.equal(false);
+      expect(!result.ok && result.error).to.match(message);
+      expect(snapshotText(bob)).to.equal(before);
+      expect(bobCertification.store('election').size).to.equal(1);
+    });
+  }
+
+  it('refuses a two-model file whose second model is unsigned: the first model gains neither items nor certificates', async () => {
+    const alice = await signedModel(aliceKey);
+    const ballots = election(alice.model.nodeId, { modelId: 'ballots' });
+    ballots.create('Candidate', { name: 'Ballot' });
+    const file = exportRoom('r', [alice.model, ballots], { certification: alice.certification });
+    const bob = election(bobKey.newNodeId());
+    const bobBallots = election(bob.nodeId, { modelId: 'ballots' });
+    const bobCertification = new ChangeCertification(bobKey);
+    const result = await importRoom(JSON.stringify(file), lookup(bob, bobBallots), { roomId: 'r', certification: bobCertification });
+    expect(!result.ok && result.error).to.match(/model "ballots" is not signed/);
+    expect(bob.version.isEmpty()).to.equal(true);
+    expect(bobCertification.store('election').size).to.equal(0);
   });
 });
