@@ -53,7 +53,8 @@ const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /**
  * Opens a room in this tab, in the order that loses nothing: storage first (problems reported,
  * never fatal), then this tab's node identity and sequence reservation, then the model loaded from
- * storage — and only then the network, so peers are sent deltas against what this tab really holds.
+ * storage with its change certificates — and only then the network, so peers are sent deltas
+ * against what this tab really holds.
  */
 export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOptions = {}): Promise<RoomSession> {
   if (!ROOM_ID.test(room.roomId)) throw new TypeError(`"${room.roomId}" is not a room id`);
@@ -70,11 +71,6 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
     });
     cleanups.push(() => identity.release());
     const model = new ElectoralSystemModel({ modelId: ELECTORAL_MODEL_ID, nodeId: identity.nodeId, firstSeq: identity.firstSeq });
-    const persistence = new ModelPersistence(model, storage, { identity });
-    cleanups.push(() => persistence.close());
-    await persistence.load();
-    const metadata = await storage.readMetadata();
-    const ackKey = acknowledgementKey(ELECTORAL_MODEL_ID, identity.nodeId);
 
     const topic = keys.topic;
     let node: EDNetP2PNode | undefined;
@@ -93,6 +89,10 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
     const discoveries: PeerDiscovery[] = [local, server].filter((discovery) => discovery !== undefined);
     // Tabs of one browser talk over BroadcastChannel: it needs no server and is preferred.
     const transports: Transport[] = [];
+    // Closed by `node.stop()` once started; here too if opening fails before that (closing twice is harmless).
+    cleanups.push(() => {
+      for (const transport of transports) transport.close();
+    });
     if (localTabs) transports.push(new BroadcastChannelTransport({ localId: identity.nodeId, room: topic, BroadcastChannelImpl }));
     // Offers, answers and candidates are sealed end to end: the server can neither read nor swap them.
     const signaling = server ? new EncryptedSignalingChannel(server, identity.nodeId, keys) : undefined;
@@ -106,9 +106,22 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
       discoveries,
       signaling: server,
       displayName: options.displayName ?? readDisplayName(),
-      // A peer proves with its device key that its node id is its own before any sync message.
+      // A peer proves with its device key that its node id is its own before any sync message,
+      // and every change carries its author's signature, checked before it is applied.
       authenticate: (connection) => authenticateConnection(connection, { identity: device, localId: identity.nodeId }),
+      sync: { signer: device },
     });
+    // The node is built but not started: nothing is sent or accepted yet. The model is loaded
+    // with its certificates before it is registered, because registration signs again every own
+    // item it finds without one, and other authors' items without one could never be passed on.
+    const persistence = new ModelPersistence(model, storage, {
+      identity,
+      certificates: node.sync.certification!.store(ELECTORAL_MODEL_ID),
+    });
+    cleanups.push(() => persistence.close());
+    await persistence.load();
+    const metadata = await storage.readMetadata();
+    const ackKey = acknowledgementKey(ELECTORAL_MODEL_ID, identity.nodeId);
     node.registerDomainModel(ELECTORAL_MODEL_ID, model, {
       persistence,
       acknowledgedOwnSeq: metadata.acknowledgedOwnSeq?.[ackKey] ?? 0,
@@ -151,8 +164,9 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
       setWorkOffline(offline) {
         void node.setWorkOffline(offline);
       },
-      exportRoom: async () => roomFileBlob(exportRoom(room.roomId, node.registry.all())),
-      importRoom: (file) => importRoom(file, node.registry, { roomId: room.roomId }),
+      exportRoom: async () => roomFileBlob(exportRoom(room.roomId, node.registry.all(), { certification: node.sync.certification })),
+      // A file is untrusted: every item in it must carry its author's valid signature.
+      importRoom: (file) => importRoom(file, node.registry, { roomId: room.roomId, certification: node.sync.certification }),
       async close() {
         if (closed) return;
         closed = true;
