@@ -83,7 +83,7 @@ export class ChangeCertification {
     let inFlight = this.#inFlight.get(modelId);
     if (!inFlight) this.#inFlight.set(modelId, (inFlight = new Set()));
     const byNode = new Map<NodeId, Array<[seq: number, hash: Uint8Array, key: string]>>();
-    const owned = (dot: Dot) => this.signer.ownsNodeId(dot.node) && !inFlight.has(dotKey(dot)) && !store.certificateOf(dot);
+    const owned = (dot: Dot) => this.signer.ownsNodeId(dot.node) && !store.certificateOf(dot) && !inFlight.has(dotKey(dot));
     for (const change of changes) {
       // Hashing costs more than lookups: done only for changes with something to sign.
       let any = false;
