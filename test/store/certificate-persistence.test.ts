@@ -182,6 +182,21 @@ for (const [backend, makeBackend] of backends) {
       expect(error.message).to.match(/2 stored change certificates of election could not be read and were skipped/);
     });
 
+    it('writes the certificates again, with the entities, after the database was deleted under it', async () => {
+      const tab = await openTab('alice');
+      tab.model.create('Candidate', { name: 'Ada' });
+      tab.certificates.add([fakeCertificate('alice', [1])]);
+      await tab.persistence.whenSaved();
+      const other = room.open();
+      cleanups.push(() => other.close());
+      await other.deleteRoom();
+      await eventually(() => tab.events.some((event) => event.type === 'error' && event.error.code === 'deleted'));
+      await tab.persistence.whenSaved();
+      const stored = await room.open().load(MODEL);
+      expect(stored.entities).to.have.length(1);
+      expect(stored.certificates.map((bytes) => bytes.join(','))).to.deep.equal(encodings([fakeCertificate('alice', [1])]));
+    });
+
     it('keeps certificates that failed to save waiting, and stores them with the retry', async () => {
       const tab = await openTab('alice');
       const merge = tab.storage.merge.bind(tab.storage);
