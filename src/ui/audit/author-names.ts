@@ -49,7 +49,7 @@ export class AuthorNames {
     const roles: string[] = [];
     if (device === this.#organiser) roles.push('organiser');
     const voters = this.#voters.get(device);
-    if (voters) roles.push(`voter “${voters[0]}”${voters.length > 1 ? ` and ${voters.length - 1} more` : ''}`);
+    if (voters) roles.push(voterRole(voters));
     if (device === this.#self) return { name: roles.length ? `this device (${roles.join(', ')})` : 'this device', detail: '', self: true };
     const peer = this.#peers.get(device);
     const id = `device ${shortId(device)}`;
@@ -57,4 +57,12 @@ export class AuthorNames {
     if (peer) return { name: `“${peer}”`, detail: id, self: false };
     return { name: id, detail: '', self: false };
   }
+}
+
+/** "voter “Ann”", "voters “Ann” and “Ben”", "voters “Ann”, “Ben” and 3 more". */
+function voterRole(names: readonly string[]): string {
+  const [first, second] = names.map((name) => `“${name}”`);
+  if (names.length === 1) return `voter ${first}`;
+  if (names.length === 2) return `voters ${first} and ${second}`;
+  return `voters ${first}, ${second} and ${names.length - 2} more`;
 }

@@ -31,6 +31,8 @@ export interface ActivityEntry {
 }
 
 const MAX_VALUE_CHARS = 60;
+// Consecutive writes this close belong to one operation (they are made in one synchronous call).
+const SAME_ACT_MS = 1000;
 
 /**
  * Everything the merged state holds about one election: the writes, adds and removal marks of the
@@ -40,24 +42,32 @@ const MAX_VALUE_CHARS = 60;
  */
 export function electionActivity(model: DomainModel, electionId: string): ActivityEntry[] {
   const entities = relatedEntities(model, electionId);
-  const runs = new Map<string, Run>();
+  const runs: Run[] = [];
   const relationItems: RelationItem[] = [];
   const clockOf = new Map<NodeId, Array<[seq: number, ms: number]>>();
   for (const entity of entities) {
     const state = entity.toState();
     const { entityType, oid } = state;
+    const byAuthor = new Map<NodeId, RunWrite[]>();
     for (const [attribute, writes] of Object.entries(state.attributes))
       for (const write of writes) {
-        // A deletion or restoration is an act of its own, even within the same millisecond.
-        const key = `${oid}\u0000${write.dot.node}\u0000${write.ts.ms}${attribute === DELETED ? '\u0000-' : ''}`;
-        let run = runs.get(key);
-        if (!run) runs.set(key, (run = { entity, writes: [], relations: [], lastSeq: 0 }));
-        run.writes.push({ attribute, write, item: { dot: write.dot, change: { kind: 'attribute', entityType, oid, attribute, writes: [write] } } });
-        run.lastSeq = Math.max(run.lastSeq, write.dot.seq);
+        const item: AuditItem = { dot: write.dot, change: { kind: 'attribute', entityType, oid, attribute, writes: [write] } };
+        let list = byAuthor.get(write.dot.node);
+        if (!list) byAuthor.set(write.dot.node, (list = []));
+        list.push({ attribute, write, item });
         let clock = clockOf.get(write.dot.node);
         if (!clock) clockOf.set(write.dot.node, (clock = []));
         clock.push([write.dot.seq, write.ts.ms]);
       }
+    for (const writes of byAuthor.values()) {
+      writes.sort((a, b) => a.write.dot.seq - b.write.dot.seq);
+      let run: Run | undefined;
+      for (const write of writes) {
+        if (!run || !sameAct(run.writes[run.writes.length - 1]!, write)) runs.push((run = { entity, writes: [], relations: [], lastSeq: 0 }));
+        run.writes.push(write);
+        run.lastSeq = write.write.dot.seq;
+      }
+    }
     for (const [relation, items] of Object.entries(state.children))
       for (const [child, dots] of items) {
         // A voter's registrations for other elections are not this election's business.
@@ -74,7 +84,7 @@ export function electionActivity(model: DomainModel, electionId: string): Activi
   // Adding an entity right after creating it (the very next seq) is one act: "added candidate
   // Ada". Any other add or removal is listed alone, since its seq tells order but not time.
   const byLastSeq = new Map<string, Run>();
-  for (const run of runs.values()) byLastSeq.set(`${run.writes[0]!.write.dot.node}:${run.lastSeq}`, run);
+  for (const run of runs) byLastSeq.set(`${run.writes[0]!.write.dot.node}:${run.lastSeq}`, run);
   const entries: ActivityEntry[] = [];
   for (const item of relationItems) {
     const run = item.child === undefined ? undefined : byLastSeq.get(`${item.dot.node}:${item.dot.seq - 1}`);
@@ -85,8 +95,7 @@ export function electionActivity(model: DomainModel, electionId: string): Activi
     const [ms, timing] = estimateTime(clockOf.get(item.dot.node), item.dot.seq);
     entries.push({ key: dotText(item.dot), author: item.dot.node, ms, timing, what: capitalised(relationPhrase(model, electionId, item)), items: [item.item] });
   }
-  for (const run of runs.values()) {
-    run.writes.sort((a, b) => a.write.dot.seq - b.write.dot.seq);
+  for (const run of runs) {
     const first = run.writes[0]!.write;
     entries.push({
       key: dotText(first.dot),
@@ -98,6 +107,18 @@ export function electionActivity(model: DomainModel, electionId: string): Activi
     });
   }
   return entries.sort(newestFirst);
+}
+
+/**
+ * True if two writes of one author to one entity (`b` after `a` in seq) belong to one operation:
+ * one operation writes in one go, so with consecutive seqs, or (when a write between them was
+ * overwritten since) within the same millisecond; the clock may tick during it. A deletion or
+ * restoration is always an act of its own.
+ */
+function sameAct(a: RunWrite, b: RunWrite): boolean {
+  if (a.attribute === DELETED || b.attribute === DELETED) return false;
+  if (a.write.ts.ms === b.write.ts.ms) return true;
+  return b.write.dot.seq === a.write.dot.seq + 1 && b.write.ts.ms - a.write.ts.ms <= SAME_ACT_MS;
 }
 
 /** True if the run writes every attribute `create` always writes (required ones and defaults): only a creation does. */
