@@ -249,6 +249,22 @@ describe('ednet-audit-view', () => {
     expect(document.documentElement.scrollWidth).to.be.at.most(360);
   });
 
+  it('keeps the writes of one operation in one entry when the clock ticks during it, and separates later ones', async () => {
+    let now = Date.UTC(2024, 4, 1, 8);
+    const ticking = { now: () => now++, advance: (ms: number) => void (now += ms), set: (ms: number) => void (now = ms) };
+    const model = electoral(nodeOf('fay'), ticking, ElectionRoles.enforced);
+    const election = model.createElection({ title: 'Ticking', description: 'Every reading of the clock moves it on.' }).oid;
+    model.addCandidate(election, { name: 'Ann', party: 'Blue', statement: 'Steady.' });
+    ticking.advance(60_000);
+    model.update(model.candidates(election).first()!.oid, { statement: 'Steadier.' });
+    const view = await mount('ednet-audit-view', { model });
+    expect(entries(view).map((line) => line.replace(/^.* by this device \(organiser\) /, '')), entries(view).join(' | ')).to.deep.equal([
+      'Set statement to “Steadier.” of candidate “Ann” not signed',
+      'Added candidate “Ann” (“Blue”) not signed',
+      'Created the election “Ticking” not signed',
+    ]);
+  });
+
   it('follows the chosen election', async () => {
     const model = electoral(nodeOf('erin'), fakeClock(), ElectionRoles.enforced);
     const first = model.createElection({ title: 'First' }).oid;

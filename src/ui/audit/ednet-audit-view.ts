@@ -7,9 +7,9 @@ import { formatIsoDate, formatTime, shortId } from '../shared/format.js';
 import { Memo } from '../shared/memo.js';
 import { ModelController } from '../shared/model-controller.js';
 import { baseStyles, cardStyles, controlStyles } from '../shared/theme.js';
+import type { CertificateStore } from '../../security/certificate-store.js';
 import { AuditNodeController, type AuditNode } from './audit-node-controller.js';
 import { type AuthorName, AuthorNames } from './author-names.js';
-import type { CertificateStore } from '../../security/certificate-store.js';
 import { type ActivityEntry, ActivityTiming, electionActivity } from './election-activity.js';
 import { SignatureState, signatureOf } from './item-signature.js';
 
@@ -57,11 +57,19 @@ export class EdnetAuditView extends LitElement {
   private declare limit: number;
   readonly #modelChanges = new ModelController(this, () => this.model);
   readonly #nodeChanges = new AuditNodeController(this, () => ({ node: this.node, modelId: this.model?.modelId }));
-  readonly #signatures = new Memo(
-    (entries: readonly ActivityEntry[], _revision: number, store: CertificateStore | undefined, ownsNode: (node: NodeId) => boolean) =>
-      new Map(entries.map((entry) => [entry.key, signatureOf(entry.items, store, ownsNode)])),
-  );
   readonly #activity = new Memo((model: ElectoralSystemModel, _revision: number, electionId: string) => electionActivity(model, electionId));
+  // Hashing items costs: only the entries shown, again only when they or the certificates change.
+  readonly #signatures = new Memo(
+    (entries: readonly ActivityEntry[], limit: number, _revision: number, store: CertificateStore | undefined) =>
+      new Map(entries.slice(0, limit).map((entry) => [entry.key, signatureOf(entry.items, store, this.#ownsNode)])),
+  );
+  readonly #names = new Memo(
+    (model: ElectoralSystemModel, _modelRevision: number, node: AuditNode | undefined, _nodeRevision: number, electionId: string | undefined) =>
+      new AuthorNames(model, electionId, [...(node?.refusals ?? []).map((r) => ({ peerId: r.peerId, displayName: r.peerName })), ...(node?.status.peers ?? [])]),
+  );
+  readonly #uncounted = new Memo((model: ElectoralSystemModel, _revision: number, electionId: string) =>
+    model.tally(electionId).ballots.filter((verdict) => verdict.status !== BallotStatus.counted),
+  );
 
   constructor() {
     super();
@@ -155,7 +163,7 @@ export class EdnetAuditView extends LitElement {
     if (!model) return html`<p class="muted">No room is open.</p>`;
     const elections = model.entities('Election', { includeDeleted: true }).toArray();
     const election = elections.find((e) => e.oid === this.electionId) ?? elections.find((e) => !e.isDeleted) ?? elections[0];
-    const names = new AuthorNames(model, election?.oid, [...this.#refusals().map((r) => ({ peerId: r.peerId, displayName: r.peerName })), ...(this.node?.status.peers ?? [])]);
+    const names = this.#names.get(model, this.#modelChanges.revision, this.node, this.#nodeChanges.revision, election?.oid);
     return html`<section aria-labelledby="audit-heading">
       <h2 id="audit-heading">Audit</h2>
       <p class="muted">Who did what in an election, when, and whether their signature checks out; ballots the count leaves out; input this device refused.</p>
@@ -182,11 +190,9 @@ export class EdnetAuditView extends LitElement {
 
   #activitySection(model: ElectoralSystemModel, electionId: string, names: AuthorNames): TemplateResult {
     const entries = this.#activity.get(model, this.#modelChanges.revision, electionId);
-    const shown = entries.slice(0, this.limit);
     const certification = this.node?.sync.certification;
     const store = certification?.store(model.modelId);
-    // Hashing items costs: only the entries shown, again only when they or the certificates change.
-    const signatures = this.#signatures.get(shown, this.#nodeChanges.revision, store, this.#ownsNode);
+    const signatures = this.#signatures.get(entries, this.limit, this.#nodeChanges.revision, store);
     return html`<section class="card" aria-labelledby="activity-heading">
       <h3 id="activity-heading">Activity <span class="muted">(${entries.length.toLocaleString()})</span></h3>
       <p class="hint">
@@ -196,7 +202,7 @@ export class EdnetAuditView extends LitElement {
       ${entries.length
         ? html`<ol class="activity">
             ${repeat(
-              shown,
+              entries.slice(0, this.limit),
               (entry) => entry.key,
               (entry) => this.#entry(entry, names.of(entry.author), signatures.get(entry.key)!),
             )}
@@ -227,7 +233,7 @@ export class EdnetAuditView extends LitElement {
   }
 
   #uncountedSection(model: ElectoralSystemModel, electionId: string, deleted: boolean, names: AuthorNames): TemplateResult {
-    const verdicts = deleted ? [] : model.tally(electionId).ballots.filter((verdict) => verdict.status !== BallotStatus.counted);
+    const verdicts = deleted ? [] : this.#uncounted.get(model, this.#modelChanges.revision, electionId);
     return html`<section class="card" aria-labelledby="uncounted-heading">
       <h3 id="uncounted-heading">Ballots not counted <span class="muted">(${verdicts.length.toLocaleString()})</span></h3>
       ${deleted

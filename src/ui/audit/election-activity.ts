@@ -42,13 +42,14 @@ const SAME_ACT_MS = 1000;
  */
 export function electionActivity(model: DomainModel, electionId: string): ActivityEntry[] {
   const entities = relatedEntities(model, electionId);
-  const runs: Run[] = [];
   const relationItems: RelationItem[] = [];
   const clockOf = new Map<NodeId, Array<[seq: number, ms: number]>>();
+  const writesOf: Array<[CRDTEntity, Map<NodeId, RunWrite[]>]> = [];
   for (const entity of entities) {
     const state = entity.toState();
     const { entityType, oid } = state;
     const byAuthor = new Map<NodeId, RunWrite[]>();
+    writesOf.push([entity, byAuthor]);
     for (const [attribute, writes] of Object.entries(state.attributes))
       for (const write of writes) {
         const item: AuditItem = { dot: write.dot, change: { kind: 'attribute', entityType, oid, attribute, writes: [write] } };
@@ -59,15 +60,6 @@ export function electionActivity(model: DomainModel, electionId: string): Activi
         if (!clock) clockOf.set(write.dot.node, (clock = []));
         clock.push([write.dot.seq, write.ts.ms]);
       }
-    for (const writes of byAuthor.values()) {
-      writes.sort((a, b) => a.write.dot.seq - b.write.dot.seq);
-      let run: Run | undefined;
-      for (const write of writes) {
-        if (!run || !sameAct(run.writes[run.writes.length - 1]!, write)) runs.push((run = { entity, writes: [], relations: [], lastSeq: 0 }));
-        run.writes.push(write);
-        run.lastSeq = write.write.dot.seq;
-      }
-    }
     for (const [relation, items] of Object.entries(state.children))
       for (const [child, dots] of items) {
         // A voter's registrations for other elections are not this election's business.
@@ -80,6 +72,26 @@ export function electionActivity(model: DomainModel, electionId: string): Activi
         relationItems.push({ entity, relation, child: undefined, dot, item: { dot, change: { kind: 'children', entityType, oid, relation, items: [], removals: [dot] } } });
   }
   for (const clock of clockOf.values()) clock.sort((a, b) => a[0] - b[0]);
+  const seqsOf = new Map<NodeId, number[]>();
+  for (const [node, clock] of clockOf) seqsOf.set(node, clock.map(([seq]) => seq));
+  for (const { dot } of relationItems) {
+    let seqs = seqsOf.get(dot.node);
+    if (!seqs) seqsOf.set(dot.node, (seqs = []));
+    seqs.push(dot.seq);
+  }
+  for (const seqs of seqsOf.values()) seqs.sort((a, b) => a - b);
+
+  const runs: Run[] = [];
+  for (const [entity, byAuthor] of writesOf)
+    for (const [node, writes] of byAuthor) {
+      writes.sort((a, b) => a.write.dot.seq - b.write.dot.seq);
+      let run: Run | undefined;
+      for (const write of writes) {
+        if (!run || !sameAct(run.writes[run.writes.length - 1]!, write, seqsOf.get(node)!)) runs.push((run = { entity, writes: [], relations: [], lastSeq: 0 }));
+        run.writes.push(write);
+        run.lastSeq = write.write.dot.seq;
+      }
+    }
 
   // Adding an entity right after creating it (the very next seq) is one act: "added candidate
   // Ada". Any other add or removal is listed alone, since its seq tells order but not time.
@@ -110,15 +122,28 @@ export function electionActivity(model: DomainModel, electionId: string): Activi
 }
 
 /**
- * True if two writes of one author to one entity (`b` after `a` in seq) belong to one operation:
- * one operation writes in one go, so with consecutive seqs, or (when a write between them was
- * overwritten since) within the same millisecond; the clock may tick during it. A deletion or
- * restoration is always an act of its own.
+ * True if two writes of one author to one entity (`b` after `a` in seq) belong to one operation.
+ * One operation writes in one go: nothing else of the author's lies between them (a seq missing
+ * between them is a write of the operation overwritten since, or something outside this
+ * election), and the clock barely moved. A deletion or restoration is always an act of its own.
  */
-function sameAct(a: RunWrite, b: RunWrite): boolean {
+function sameAct(a: RunWrite, b: RunWrite, authorSeqs: readonly number[]): boolean {
   if (a.attribute === DELETED || b.attribute === DELETED) return false;
-  if (a.write.ts.ms === b.write.ts.ms) return true;
-  return b.write.dot.seq === a.write.dot.seq + 1 && b.write.ts.ms - a.write.ts.ms <= SAME_ACT_MS;
+  if (b.write.ts.ms - a.write.ts.ms > SAME_ACT_MS) return false;
+  // The author's first known seq after `a` must be `b`'s.
+  return authorSeqs[firstAbove(authorSeqs, a.write.dot.seq)] === b.write.dot.seq;
+}
+
+/** The index of the first element of ascending `values` greater than `value`. */
+function firstAbove(values: readonly number[], value: number): number {
+  let low = 0;
+  let high = values.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (values[middle]! <= value) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 /** True if the run writes every attribute `create` always writes (required ones and defaults): only a creation does. */
