@@ -80,7 +80,7 @@ describe('ednet-elections-view with election roles', () => {
     bob.registerForElection(bob.registerVoter({ name: 'Bob', voterNumber: 'V-1' }).oid, election);
     const view = await mount('ednet-elections-view', { model: bob });
     const editor = textOf(find(view, ...EDITOR));
-    expect(editor).to.contain('Organised by device alice___….');
+    expect(editor).to.contain('Organised by device alice___… Title Board');
     expect(editor).to.contain('Title Board');
     expect(editor).to.contain('Only the organiser can change this election, and open or close voting.');
     expect(buttonsOf(view, EDITOR)).to.deep.equal([]);

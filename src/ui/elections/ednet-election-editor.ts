@@ -58,7 +58,7 @@ export class EdnetElectionEditor extends ElectionFormPart {
 
   #organiserText(electionId: string): string {
     if (this.organising()) return 'You organise this election.';
-    return `Organised by device ${shortDevice(this.model!.organiserOf(electionId))}.`;
+    return `Organised by device ${shortDevice(this.model!.organiserOf(electionId))}`;
   }
 
   // What others see: the details as text, and why they cannot change them.
