@@ -488,15 +488,18 @@ export class DomainModel implements SynchronizableDomainModel {
 
   // The first refusal among the change's distinct authors (a register or relation may hold several).
   #authorProblem(change: ModelChange): string | undefined {
-    const authors = new Set<NodeId>();
-    if (change.kind === 'attribute') for (const write of change.writes) authors.add(write.dot.node);
-    else if (change.kind === 'child-add') authors.add(change.dot.node);
-    else {
-      for (const [, dots] of change.items) for (const dot of dots) authors.add(dot.node);
-      for (const dot of change.removals ?? []) authors.add(dot.node);
-    }
-    for (const author of authors) {
-      const problem = this.authorizationProblem(change.entityType, change.oid, author);
+    const dots =
+      change.kind === 'attribute'
+        ? change.writes.map((write) => write.dot)
+        : change.kind === 'child-add'
+          ? [change.dot]
+          : [...change.items.flatMap(([, d]) => d), ...(change.removals ?? [])];
+    const asked: NodeId[] = [];
+    for (const { node } of dots) {
+      // Few authors per change: a list beats a set.
+      if (asked.includes(node)) continue;
+      asked.push(node);
+      const problem = this.authorizationProblem(change.entityType, change.oid, node);
       if (problem) return problem;
     }
     return undefined;

@@ -142,6 +142,7 @@ describe('ElectoralSystemModel: election roles', () => {
     const unowned = mallory.forge('Voter', { name: 'Nobody', voterNumber: 'V-7' }, 'plain-voter-id').oid;
     clock.advance(1000);
     mallory.update(election, { title: 'Mallory rules' });
+    mallory.update(bobsVoter, { name: 'Not Bob' });
     const ownVoter = mallory.registerVoter({ name: 'Mal', voterNumber: 'V-8' }).oid;
     mallory.registerForElection(ownVoter, election);
     mallory.approveVoter(election, ownVoter);
@@ -158,10 +159,12 @@ describe('ElectoralSystemModel: election roles', () => {
     expect(refused.get(`${election}/title`)).to.match(/only the organiser's device .* may change Election/);
     expect(refused.get(`${election}/approvedVoters`)).to.match(/not device mallory/);
     expect(refused.get(`${unowned}/name`)).to.match(/names no owning device/);
+    expect(refused.get(`${bobsVoter}/name`)).to.match(/only the voter's own device .* may change Voter/);
     bob.castBallot({ voterId: bobsVoter, electionId: election, candidateId: ann });
     syncAll([alice, bob, carol]);
     for (const replica of [alice, bob, carol]) {
       expect(replica.get(election)!.getAttribute('title')).to.equal('Board');
+      expect(replica.get(bobsVoter)!.getAttribute('name')).to.equal('Bob');
       expect(replica.get(election)!.childOids('approvedVoters')).to.deep.equal([bobsVoter]);
       const tally = replica.tally(election);
       expect(tally.results.map((r) => [r.name, r.votes])).to.deep.equal([
