@@ -33,6 +33,11 @@ export interface VerifiedBatch {
   readonly batch: ChangeBatch;
   /** What failed: certificates refused (malformed, not the node's key, bad signature, equivocation) and items without a valid certificate. */
   readonly problems: readonly string[];
+  /**
+   * To call once the model applied the batch, with the changes it refused (`RejectedChange.change`):
+   * stores the new certificates of the items it took.
+   */
+  readonly keep: (refused: ReadonlySet<unknown>) => void;
 }
 
 /** Counts since the start, for status and benchmarks. */
@@ -167,7 +172,7 @@ export class ChangeCertification {
    * equivocation against what is held) and every item against the hash its certificate lists.
    * Anything failing refuses the whole batch: an honest sender never sends an item without its
    * certificate (see `sendable`), so a failure means a hostile or broken peer, and nothing it
-   * sent is taken. Otherwise the certificates that vouched for an item are stored. Never throws.
+   * sent is taken. Never throws. The caller applies the batch, then calls `keep`.
    */
   async verify(modelId: string, batch: ChangeBatch, encoded: readonly string[]): Promise<VerifiedBatch> {
     const store = this.store(modelId);
@@ -222,13 +227,27 @@ export class ChangeCertification {
       this.counters.rejectedItems += failed;
       if (failed > 1) problems[problems.length - 1] += ` (and ${failed - 1} more item(s))`;
     }
-    if (problems.length) return { ok: false, batch: { ...batch, changes: [], partial: true }, problems };
-    const added = fresh.certificates().filter((certificate) => used.has(certificate));
-    store.add(added);
-    // Known by this encoding from now on: the same certificate again is not verified again.
-    for (const certificate of added) this.#byEncoding.set(texts.get(certificate)!, certificate);
-    this.counters.verified += added.length;
-    return { ok: true, batch, problems };
+    if (problems.length) return { ok: false, batch: { ...batch, changes: [], partial: true }, problems, keep: () => undefined };
+    const keep = (refused: ReadonlySet<unknown>) => {
+      // Only certificates of items the model took are kept: one vouching for nothing held would
+      // make a refused change look signed-and-known when it comes again.
+      let vouched = used;
+      if (refused.size) {
+        vouched = new Set();
+        for (const change of batch.changes)
+          if (!refused.has(change))
+            forEachDot(change, (dot) => {
+              const certificate = fresh.certificateOf(dot);
+              if (certificate) vouched.add(certificate);
+            });
+      }
+      const added = fresh.certificates().filter((certificate) => vouched.has(certificate));
+      store.add(added);
+      // Known by this encoding from now on: the same certificate again is not verified again.
+      for (const certificate of added) this.#byEncoding.set(texts.get(certificate)!, certificate);
+      this.counters.verified += added.length;
+    };
+    return { ok: true, batch, problems, keep };
   }
 
   /** A held certificate by its encoding, or the decoded one, or why it cannot be read. */

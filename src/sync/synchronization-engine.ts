@@ -1,6 +1,6 @@
 import type { NodeId } from '../crdt/dot.js';
 import { VersionVector } from '../crdt/index.js';
-import type { ModelChange } from '../domain/model-change.js';
+import type { ApplyChangesResult, ModelChange } from '../domain/model-change.js';
 import type { SynchronizableDomainModel } from '../domain/synchronizable-domain-model.js';
 import type { PeerConnection } from '../net/transport.js';
 import { ChangeCertification, type ChangeSigner } from '../security/change-certification.js';
@@ -298,15 +298,20 @@ export class SynchronizationEngine {
       const verified = await certification.verify(message.batch.modelId, message.batch, message.certs ?? []);
       if (this.peers.get(peer.peerId) !== peer) return;
       for (const problem of verified.problems) this.offence(peer, problem);
-      this.process(peer, { ...message, batch: verified.batch }, !verified.ok);
+      this.process(peer, { ...message, batch: verified.batch }, !verified.ok, (result) =>
+        verified.keep(new Set(result.rejected.map((rejected) => rejected.change))),
+      );
     }).catch((error) => this.logger.warn(`could not verify a message from ${peer.peerId}`, error));
   }
 
-  /** Handles one decoded message; `refused`: a delta whose content verification refused. */
-  private process(peer: PeerLink, message: SyncMessage, refused = false): void {
+  /**
+   * Handles one decoded message; `refused`: a delta whose content verification refused;
+   * `applied`: called with the result once a delta's batch was applied.
+   */
+  private process(peer: PeerLink, message: SyncMessage, refused = false, applied?: (result: ApplyChangesResult) => void): void {
     if (this.peers.get(peer.peerId) !== peer) return;
     try {
-      this.handle(peer, message, refused);
+      this.handle(peer, message, refused, applied);
     } catch (error) {
       // Decoding validated the message; a failure here is a bug, but it must not break the
       // connection's event loop. It is the peer's input that triggered it, so it counts.
@@ -314,7 +319,7 @@ export class SynchronizationEngine {
     }
   }
 
-  private handle(peer: PeerLink, message: SyncMessage, refused: boolean): void {
+  private handle(peer: PeerLink, message: SyncMessage, refused: boolean, applied?: (result: ApplyChangesResult) => void): void {
     if (message.t === 'error') {
       this.logger.warn(`peer ${peer.peerId} closed the sync: ${message.reason}`);
       peer.connection.close(`peer reported: ${message.reason}`);
@@ -322,7 +327,7 @@ export class SynchronizationEngine {
     }
     if (message.t === 'hello') return this.handleHello(peer, message);
     if (peer.protocol === null) return this.offence(peer, `${message.t} before hello`);
-    if (message.t === 'delta') return this.handleDelta(peer, message, refused);
+    if (message.t === 'delta') return this.handleDelta(peer, message, refused, applied);
     if (message.t === 'ack') return this.handleAck(peer, message);
     if (message.t === 'version') return this.handleVersion(peer, message);
     peer.name = message.name;
@@ -356,7 +361,7 @@ export class SynchronizationEngine {
     }
   }
 
-  private handleDelta(peer: PeerLink, message: DeltaMessage, refused: boolean): void {
+  private handleDelta(peer: PeerLink, message: DeltaMessage, refused: boolean, applied?: (result: ApplyChangesResult) => void): void {
     const { batch, seq, part, parts } = message;
     // Parts arrive in order on a reliable connection; if one is missing anyway (a lost message),
     // or was refused, the rest are joined but the delta's version must not be adopted.
@@ -366,6 +371,7 @@ export class SynchronizationEngine {
     const state = peer.share(batch.modelId);
     const peerVersion = VersionVector.fromJSON(batch.version);
     const result = entry.model.applyChanges(broken && !batch.partial ? { ...batch, partial: true } : batch);
+    applied?.(result);
     peer.count('changesReceived', batch.changes.length);
     peer.count('changesApplied', result.applied);
     peer.count('changesRejected', result.rejected.length);

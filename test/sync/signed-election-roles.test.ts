@@ -117,6 +117,10 @@ describe('election roles between signing engines', () => {
         ['Ben', 1],
       ]);
     }
+    // The certificate of a refused change is not kept: it vouches for nothing held.
+    const titleWrite = hostile.getEntityStates([election])[0]!.attributes.title![0]!;
+    expect(titleWrite.dot.node).to.equal(mallory.id);
+    for (const peer of honest) expect(peer.engine.certification!.store(MODEL).certificateOf(titleWrite.dot), peer.id).to.equal(undefined);
     // Every replica reached the same result, and the refusals were reported with the reason.
     const tallies = honest.map((peer) => JSON.stringify(peer.model.tally(election)));
     expect(new Set(tallies).size).to.equal(1);
