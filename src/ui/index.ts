@@ -1,6 +1,7 @@
 // The UI layer: Lit views over the domain models and the node's status. Importing this module
 // defines every element; the classes are exported for typing and subclassing.
-export { type AuditNode, EdnetAuditView } from './audit/ednet-audit-view.js';
+export type { AuditNode } from './audit/audit-node-controller.js';
+export { EdnetAuditView } from './audit/ednet-audit-view.js';
 export { EdnetConflictsPanel, type ConflictResolvedDetail } from './ednet-conflicts-panel.js';
 export { EdnetElectionsView, type ElectionSelectDetail } from './ednet-elections-view.js';
 export { EdnetModelExplorer } from './ednet-model-explorer.js';
