@@ -211,6 +211,7 @@ async function verifyRoomFile(file: RoomFile, certification: ChangeCertification
       const more = result.problems.length > 3 ? ` (and ${result.problems.length - 3} more problems)` : '';
       return `The data for model "${modelId}" is not signed by its authors: ${shown}${more}. Nothing was imported.`;
     }
+    result.keep(new Set());
     added.set(modelId, fresh);
   }
   return added;
