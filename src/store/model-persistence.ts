@@ -251,8 +251,9 @@ export class ModelPersistence {
       const oids = [...this.#dirty];
       this.#dirty.clear();
       this.#inFlight = oids.length;
-      // A received item's certificate was added before the item reached the model (it is verified
-      // first), so it waits here no later than the entity: the two are stored in one transaction.
+      // A received item's certificate is added in the same synchronous step that applies the item
+      // (the engine keeps it right after applying), so it waits here no later than the entity: the
+      // two are stored in one transaction.
       // An own item may be saved before its signature is made; after a crash in between, the
       // engine signs it again on registration.
       const certificates = this.#unsavedCertificates;
