@@ -1,14 +1,14 @@
 import { expect } from 'chai';
-import { type NodeId, VersionVector, asNodeId } from '../../src/crdt/index.js';
+import { VersionVector, asNodeId } from '../../src/crdt/index.js';
 import { decodeChangeBatch, decodeSnapshot } from '../../src/domain/index.js';
 import type { ElectoralSystemModel } from '../../src/models/electoral/index.js';
-import { BaseConnection } from '../../src/net/base-connection.js';
 import { MemoryConnection } from '../../src/net/memory-connection.js';
 import { decodeSyncMessage, isDecodeError, type SyncMessage } from '../../src/sync/sync-message.js';
 import { SynchronizationEngine } from '../../src/sync/synchronization-engine.js';
 import { fakeClock } from '../crdt/fake-clock.js';
 import { electoral, openElection } from '../models/electoral/electoral-fixture.js';
 import { FrameMutator, seededRandom } from './frame-mutator.js';
+import { ScriptedConnection } from './scripted-connection.js';
 import { decodeBinaryJson, encodeBinaryJson } from '../../src/security/binary-json.js';
 import { deriveRoomKeys } from '../../src/security/room-keys.js';
 import { open, openBytes, seal, sealBytes } from '../../src/security/sealed-box.js';
@@ -19,31 +19,6 @@ const alice = asNodeId('alice');
 const bob = asNodeId('bob');
 const mallory = asNodeId('mallory');
 const quiet = { warn: () => undefined };
-
-/** One end of a link the test drives by hand: `deliver` hands a frame to the engine at once. */
-class ScriptedConnection extends BaseConnection {
-  /** Where frames the engine sends go; dropped by default. */
-  onSend: (frame: Uint8Array) => void = () => undefined;
-
-  constructor(peerId: NodeId) {
-    super(peerId, 'memory', quiet);
-    this.markOpen();
-  }
-
-  send(frame: Uint8Array): Promise<void> {
-    if (this.state !== 'open') return Promise.reject(new Error('closed'));
-    this.onSend(frame.slice());
-    return Promise.resolve();
-  }
-
-  close(reason = 'closed'): void {
-    this.markClosed(reason);
-  }
-
-  deliver(frame: Uint8Array): void {
-    if (this.state === 'open') this.receive(frame);
-  }
-}
 
 function malloryReplica(clock = fakeClock()): ElectoralSystemModel {
   const model = electoral(mallory, clock);

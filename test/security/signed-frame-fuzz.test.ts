@@ -3,43 +3,19 @@ import { deleteDB } from 'idb';
 import { type NodeId, asNodeId } from '../../src/crdt/index.js';
 import type { ElectoralSystemModel } from '../../src/models/electoral/index.js';
 import { ElectionRoles } from '../../src/models/electoral/index.js';
-import { BaseConnection } from '../../src/net/base-connection.js';
 import { DeviceIdentity } from '../../src/security/index.js';
 import { decodeSyncMessage, isDecodeError } from '../../src/sync/sync-message.js';
 import { SynchronizationEngine } from '../../src/sync/synchronization-engine.js';
 import { fakeClock } from '../crdt/fake-clock.js';
 import { electoral, openElection } from '../models/electoral/electoral-fixture.js';
 import { FrameMutator, seededRandom } from './frame-mutator.js';
+import { ScriptedConnection } from './scripted-connection.js';
 
 // Fewer frames than the unsigned fuzz (each may cost a signature check), and a stronger claim:
 // no mutated frame changes any entity, because every item must match its author's signature.
 const FRAMES = 20_000;
 const MAX_FRAME_BYTES = 1 << 20;
 const quiet = { warn: () => undefined };
-
-/** One end of a link the test drives by hand. */
-class ScriptedConnection extends BaseConnection {
-  onSend: (frame: Uint8Array) => void = () => undefined;
-
-  constructor(peerId: NodeId) {
-    super(peerId, 'memory', quiet);
-    this.markOpen();
-  }
-
-  send(frame: Uint8Array): Promise<void> {
-    if (this.state !== 'open') return Promise.reject(new Error('closed'));
-    this.onSend(frame.slice());
-    return Promise.resolve();
-  }
-
-  close(reason = 'closed'): void {
-    this.markClosed(reason);
-  }
-
-  deliver(frame: Uint8Array): void {
-    if (this.state === 'open') this.receive(frame);
-  }
-}
 
 interface Replica {
   readonly id: NodeId;

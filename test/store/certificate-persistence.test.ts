@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { deleteDB } from 'idb';
 import { type Dot, type NodeId, VersionVector, asNodeId, dotKey } from '../../src/crdt/index.js';
 import type { DomainModel, EntityState } from '../../src/domain/index.js';
 import { MemoryNetwork } from '../../src/net/memory-network.js';
@@ -22,6 +21,7 @@ import {
 import { type SyncEngineEvent, SynchronizationEngine } from '../../src/sync/index.js';
 import { election, entitiesOf } from './election-model.js';
 import { deleteTestDb, uniqueDbName } from './unique-db-name.js';
+import { testIdentities } from '../security/test-identities.js';
 
 const MODEL = 'election';
 const quiet = { warn: () => {} };
@@ -222,18 +222,11 @@ interface Peer {
 }
 
 describe('Stored certificates let a reloaded replica relay signed changes', () => {
-  const dbNames = ['alice', 'bob', 'carol'].map((name) => `certificate-persistence-${name}-${Math.random().toString(36).slice(2)}`);
-  let identities: DeviceIdentity[];
+  const identities = testIdentities('certificate-persistence', ['alice', 'bob', 'carol']);
   let network: MemoryNetwork;
   let roomDb: string;
   const cleanups: Array<() => void> = [];
 
-  before(async () => {
-    identities = await Promise.all(dbNames.map((name) => DeviceIdentity.load(name)));
-  });
-  after(async () => {
-    await Promise.all(dbNames.map((name) => deleteDB(name)));
-  });
   beforeEach(() => {
     network = new MemoryNetwork();
     roomDb = uniqueDbName();

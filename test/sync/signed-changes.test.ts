@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { deleteDB } from 'idb';
 import { type NodeId, asNodeId } from '../../src/crdt/dot.js';
 import { VersionVector } from '../../src/crdt/version-vector.js';
 import type { DomainModel } from '../../src/domain/index.js';
@@ -19,6 +18,7 @@ import {
 } from '../../src/security/index.js';
 import { type DeltaMessage, type SyncEngineEvent, SynchronizationEngine } from '../../src/sync/index.js';
 import { library } from '../domain/library-schema.js';
+import { testIdentities } from '../security/test-identities.js';
 
 const MODEL = 'library';
 const quiet = { warn: () => {} };
@@ -78,16 +78,9 @@ async function rawPeer(network: MemoryNetwork, id: NodeId, target: SignedPeer) {
 const deltaOf = (batch: unknown, certs: string[], seq = 1) => ({ t: 'delta', seq, part: 1, parts: 1, batch, certs });
 
 describe('signed changes between sync engines', () => {
-  const dbNames = ['alice', 'bob', 'carol', 'mallory'].map((name) => `signed-changes-${name}-${Math.random().toString(36).slice(2)}`);
-  let identities: DeviceIdentity[];
+  const identities = testIdentities('signed-changes', ['alice', 'bob', 'carol', 'mallory']);
   let network: MemoryNetwork;
 
-  before(async () => {
-    identities = await Promise.all(dbNames.map((name) => DeviceIdentity.load(name)));
-  });
-  after(async () => {
-    await Promise.all(dbNames.map((name) => deleteDB(name)));
-  });
   beforeEach(() => {
     network = new MemoryNetwork();
   });

@@ -1,6 +1,5 @@
 import { setViewport } from '@web/test-runner-commands';
 import { expect } from 'chai';
-import { deleteDB } from 'idb';
 import { type Dot, type NodeId, asNodeId } from '../../src/crdt/dot.js';
 import type { ModelChange } from '../../src/domain/index.js';
 import { ElectionRoles, ElectoralSystemModel } from '../../src/models/electoral/index.js';
@@ -21,6 +20,7 @@ import type { EdnetAuditView } from '../../src/ui/audit/ednet-audit-view.js';
 import { fakeClock } from '../crdt/fake-clock.js';
 import { electoral, nodeOf } from '../models/electoral/electoral-fixture.js';
 import { axeViolations, find, findAll, mount, settle, textOf, unmountAll } from './ui-test-helpers.js';
+import { testIdentities } from '../security/test-identities.js';
 
 const MODEL = 'election-2024';
 const ROOM = 'audit-room';
@@ -88,17 +88,10 @@ function hashOf(change: ModelChange): Uint8Array {
 }
 
 describe('ednet-audit-view', () => {
-  const dbNames = ['alice', 'bob', 'mallory'].map((name) => `audit-view-${name}-${Math.random().toString(36).slice(2)}`);
-  let identities: DeviceIdentity[];
+  const identities = testIdentities('audit-view', ['alice', 'bob', 'mallory']);
   let network: MemoryNetwork;
   let devices: Device[];
 
-  before(async () => {
-    identities = await Promise.all(dbNames.map((name) => DeviceIdentity.load(name)));
-  });
-  after(async () => {
-    await Promise.all(dbNames.map((name) => deleteDB(name)));
-  });
   beforeEach(() => {
     network = new MemoryNetwork();
     devices = [];
