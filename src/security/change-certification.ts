@@ -187,34 +187,48 @@ export class ChangeCertification {
     // The batch's new certificates, checked; held ones agree with them (no equivocation).
     const fresh = new CertificateStore();
     const texts = new Map<ChangeCertificate, string>();
+    // Where an elided certificate's list was built from this batch, its items need no lookup.
+    const itemsOf = new Map<ChangeCertificate, number[]>();
     const parsed = encoded.map((text) => {
       const result = this.#parse(text);
       if (typeof result === 'string' || 'held' in result || result.hashes) return result;
       // Elided: the hash list is the listed items' hashes, all of which must be in this batch.
       itemIndex ??= indexByDot(dots);
       const list = new Uint8Array(result.seqs.length * ITEM_HASH_BYTES);
+      const items: number[] = [];
       for (let i = 0; i < result.seqs.length; i++) {
         const at = itemIndex.get(result.node)?.get(result.seqs[i]!);
         if (at === undefined) return `certificate of ${result.node}: lists operation ${result.node}:${result.seqs[i]} without its hash, but the delta lacks it`;
         list.set(hashes.subarray(at * ITEM_HASH_BYTES, (at + 1) * ITEM_HASH_BYTES), i * ITEM_HASH_BYTES);
+        items.push(at);
       }
-      return { ...result, hashes: list };
+      const certificate = { ...result, hashes: list };
+      itemsOf.set(certificate, items);
+      return certificate;
     });
     const checked = await Promise.all(
       parsed.map((result) => (typeof result === 'string' || 'held' in result ? result : this.#check(modelId, store, result))),
     );
+    const vouchedBy: Array<ChangeCertificate | undefined> = new Array(dots.length);
     checked.forEach((result, at) => {
       if (typeof result === 'string') {
         problems.push(result);
         this.counters.refused++;
       } else if (!('held' in result)) {
-        fresh.add([result]);
         texts.set(result, encoded[at]!);
+        const items = itemsOf.get(result);
+        if (items) for (const item of items) vouchedBy[item] = result;
+        else fresh.add([result]);
       }
     });
     const used = new Set<ChangeCertificate>();
     let failed = 0;
     dots.forEach((dot, at) => {
+      const built = vouchedBy[at];
+      if (built) {
+        used.add(built);
+        return;
+      }
       const certificate = fresh.certificateOf(dot) ?? store.certificateOf(dot);
       if (certificate && listsHash(certificate, dot.seq, hashes, at * ITEM_HASH_BYTES)) {
         used.add(certificate);
@@ -234,14 +248,16 @@ export class ChangeCertification {
       let vouched = used;
       if (refused.size) {
         vouched = new Set();
-        for (const change of batch.changes)
-          if (!refused.has(change))
-            forEachDot(change, (dot) => {
-              const certificate = fresh.certificateOf(dot);
-              if (certificate) vouched.add(certificate);
-            });
+        let at = 0;
+        for (const change of batch.changes) {
+          const taken = !refused.has(change);
+          forEachDot(change, (dot) => {
+            const certificate = vouchedBy[at++] ?? fresh.certificateOf(dot);
+            if (taken && certificate) vouched.add(certificate);
+          });
+        }
       }
-      const added = fresh.certificates().filter((certificate) => vouched.has(certificate));
+      const added = [...texts.keys()].filter((certificate) => vouched.has(certificate));
       store.add(added);
       // Known by this encoding from now on: the same certificate again is not verified again.
       for (const certificate of added) this.#byEncoding.set(texts.get(certificate)!, certificate);
