@@ -77,8 +77,10 @@ function passes(target, row) {
 const table = (header, rows) => [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`)].join('\n');
 
 const compared = results.filter((row) => row.workload !== undefined);
-const others = results.filter((row) => row.workload === undefined);
-const COMMON = new Set(['bench', 'name', 'unit', 'value', 'median', 'spread', 'runs', 'workload', 'ours', 'theirs', 'ratio', 'target']);
+// Rows comparing ours with something other than Yjs name it in `versus` (say, signing off).
+const baselined = results.filter((row) => row.workload === undefined && typeof row.versus === 'string');
+const others = results.filter((row) => row.workload === undefined && row.versus === undefined);
+const COMMON = new Set(['bench', 'name', 'unit', 'value', 'median', 'spread', 'runs', 'workload', 'ours', 'theirs', 'ratio', 'target', 'versus']);
 /** @param {Row} row */
 const details = (row) =>
   Object.entries(row)
@@ -114,7 +116,7 @@ for (const [workload, title] of WORKLOADS) {
   );
 }
 
-const targeted = compared.filter((row) => row.target);
+const targeted = [...compared, ...baselined].filter((row) => row.target);
 const summary = targeted.length
   ? `Targets: ${targeted.filter((row) => row.target && passes(row.target, row)).length} of ${targeted.length} met.`
   : 'No targets in this run.';
@@ -135,6 +137,23 @@ writeFileSync(
       'a ballot from each voter but 50; Yjs holds one `Y.Map` per entity. Ratios are ours / Yjs.',
     `## Side by side with Yjs\n\n${summary}`,
     ...sections,
+    baselined.length
+      ? `## Against another baseline\n\n${table(
+          ['bench', 'measurement', 'ours', 'baseline', 'unit', 'ours / baseline', 'target', 'result', 'runs', 'details'],
+          baselined.map((row) => [
+            row.bench,
+            row.name,
+            row.ours,
+            `${cell(row.theirs)} (${row.versus})`,
+            row.unit,
+            row.ratio,
+            row.target ? describe(row.target, row.unit) : '',
+            row.target ? (passes(row.target, row) ? 'pass' : '**FAIL**') : '',
+            row.runs,
+            details(row),
+          ]),
+        )}`
+      : '',
     others.length
       ? `## Other measurements (ours only)\n\n${table(
           ['bench', 'measurement', 'value', 'unit', 'runs', 'spread', 'details'],

@@ -126,6 +126,7 @@ export async function run({ quick = false } = {}) {
   results.push({
     name: 'remote changes received per second, signing on vs off (decode frame + verify + apply vs decode + apply)',
     unit: 'changes/s',
+    versus: 'signing off',
     ours: perSecond(frameOn.median),
     theirs: perSecond(frameOff.median),
     ratio: +(frameOff.median / frameOn.median).toFixed(3),
@@ -154,6 +155,7 @@ export async function run({ quick = false } = {}) {
   results.push({
     name: 'remote changes applied per second, signing on vs off (verify + applyChanges vs applyChanges, decoded batch)',
     unit: 'changes/s',
+    versus: 'signing off',
     ours: perSecond(on.median),
     theirs: perSecond(off.median),
     ratio: +(off.median / on.median).toFixed(3),
