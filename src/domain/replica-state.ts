@@ -179,7 +179,7 @@ export class ReplicaState {
       for (const write of change.writes) {
         const problem = typeProblem(attribute, write.value, this.schema.maxStringLength);
         if (problem) return `${concept.name}.${attribute.name}: ${problem}`;
-        if (!trusted && write.ts.ms > limitMs) return `timestamp ${write.ts.ms} is more than ${this.clock.maxDriftMs} ms ahead of this clock`;
+        if (!trusted && write.ts.ms > limitMs) return clockProblem(write.ts.ms, write.dot.node, limitMs - this.clock.maxDriftMs, this.clock.maxDriftMs);
         const bad = this.#dotProblem(write.dot, context, trusted);
         if (bad) return bad;
       }
@@ -442,4 +442,16 @@ function writesContext(change: AttributeChange): CausalContext {
 
 function itemsContext(items: ReadonlyArray<readonly [string, readonly Dot[]]>): CausalContext {
   return { covers: (dot) => items.some(([, dots]) => dots.some((d) => d.seq === dot.seq && d.node === dot.node)) };
+}
+
+/**
+ * Why a write dated too far ahead is refused, in words a person can act on: nothing is wrong with
+ * the data, one of two clocks is (a device set to the wrong date, or a wrong time zone setting).
+ */
+function clockProblem(ms: number, node: string, wallMs: number, maxDriftMs: number): string {
+  const minutes = (value: number) => `${Math.round(value / 60_000)} min`;
+  return (
+    `timestamp ${ms} of a write by ${node} is ${minutes(ms - wallMs)} ahead of this clock (at most ${minutes(maxDriftMs)} allowed): ` +
+    `the date or time of this device or of that one is wrong; correct it and the change is taken`
+  );
 }

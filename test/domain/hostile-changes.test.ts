@@ -30,7 +30,7 @@ describe('DomainModel: malformed and hostile changes', () => {
     ['an object value', attribute({ writes: [write({ $gt: 1 })] }), /values are strings/],
     ['a string over the model cap', attribute({ writes: [write('x'.repeat(1001))] }), /exceeds 1000/],
     ['a string over the hard cap', attribute({ writes: [write('x'.repeat(1_000_001))] }), /exceeds 1000000/],
-    ['a timestamp far in the future', attribute({ writes: [write('M', 'mallory', 1, 1_700_000_000_000 + 5 * 60 * 1000 + 1)] }), /ahead of this clock/],
+    ['a timestamp far in the future', attribute({ writes: [write('M', 'mallory', 1, 1_700_000_000_000 + 5 * 60 * 1000 + 1)] }), /by mallory is 5 min ahead of this clock \(at most 5 min allowed\): the date or time of this device or of that one is wrong/],
     ['a negative timestamp', attribute({ writes: [write('M', 'mallory', 1, -5)] }), /non-negative/],
     ['a zero seq', attribute({ writes: [write('M', 'mallory', 0)] }), /positive safe integer/],
     ['a fractional seq', attribute({ writes: [write('M', 'mallory', 1.5)] }), /positive safe integer/],
