@@ -106,6 +106,32 @@ describe('ednet-model-explorer', () => {
     expect(textOf(find(explorer, ...FORM))).to.contain('Saved.');
   });
 
+  it('keeps what the user is typing when a peer changes the same field, says so, and saves the user\'s value', async () => {
+    const alice = library('alice');
+    const bob = library('bob');
+    const ann = alice.create('Author', { name: 'Ann', rating: 1 }).oid;
+    sync(alice, bob);
+    const explorer = await mount('ednet-model-explorer', { model: alice });
+    button(explorer, [], 'Edit').click();
+    await settle();
+    const name = find<HTMLInputElement>(explorer, ...FORM, '#field-name');
+    name.value = 'Ann Alice';
+    name.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
+    bob.update(ann, { name: 'Ann Bob' });
+    sync(bob, alice);
+    await settle();
+    expect(find<HTMLInputElement>(explorer, ...FORM, '#field-name').value).to.equal('Ann Alice');
+    expect(textOf(find(explorer, ...FORM))).to.contain('Changed on another device to “Ann Bob” while you were editing: Save keeps yours.');
+    // A field the user did not touch follows the peer as before.
+    bob.update(ann, { rating: 4 });
+    sync(bob, alice);
+    await settle();
+    expect(find<HTMLInputElement>(explorer, ...FORM, '#field-rating').value).to.equal('4');
+    await submitForm(explorer, FORM, 'form', {});
+    expect(alice.get(ann)!.attributes()).to.deep.include({ name: 'Ann Alice', rating: 4 });
+    expect(textOf(find(explorer, ...FORM))).not.to.contain('Changed on another device');
+  });
+
   it('updates its tables when a peer\'s changes are merged', async () => {
     const alice = library('alice');
     const bob = library('bob');

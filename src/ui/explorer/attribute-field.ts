@@ -16,6 +16,8 @@ export interface AttributeFieldState {
   readonly value: AttributeValue | undefined;
   readonly error: string | undefined;
   readonly mode: FormMode;
+  /** Something to know about the field that is not an error (say, a peer changed it meanwhile). */
+  readonly notice?: string;
 }
 
 /** The id of an attribute's control (attribute names are identifiers, so they fit in an id). */
@@ -52,10 +54,11 @@ export function attributeHint(attribute: AttributeSchema): string | undefined {
 
 /** The control of one attribute, generated from its declared type and rules. */
 export function attributeField(model: DomainModel, state: AttributeFieldState): TemplateResult {
-  const { attribute, value, error, mode } = state;
+  const { attribute, value, error, mode, notice } = state;
   const id = fieldId(attribute);
   const label = attribute.name;
-  const hint = attributeHint(attribute);
+  const rules = attributeHint(attribute);
+  const hint = notice ? (rules ? `${notice} ${rules}` : notice) : rules;
   const locked = mode === 'edit' && attribute.immutable && value !== undefined && value !== null;
   const text = controlText(attribute, value);
   const common = { id, name: attribute.name, label, hint, error, required: attribute.required, readOnly: locked, value: text };

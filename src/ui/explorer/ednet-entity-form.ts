@@ -42,6 +42,9 @@ export class EdnetEntityForm extends LitElement {
   private declare message: string;
   // What each control showed at the last render, so an edit sends only what the user changed.
   #shown = new Map<string, string>();
+  // Fields the user has typed in since the form showed this entity, with the value they started
+  // from: a peer's change to one of them must not replace what is being typed.
+  #editing = new Map<string, AttributeValue | undefined>();
   #focusInvalid = false;
 
   constructor() {
@@ -127,16 +130,27 @@ export class EdnetEntityForm extends LitElement {
     const issues = entity ? issuesByField(model.validate(), entity.oid) : new Map<string, ValidationIssue>();
     this.#shown = new Map();
     const attributes = [...concept.attributes.values()];
-    return html`<form class="card" novalidate aria-labelledby="form-heading" @submit=${this.#submit}>
+    return html`<form class="card" novalidate aria-labelledby="form-heading" @submit=${this.#submit} @input=${this.#onInput} @change=${this.#onInput}>
       <h3 id="form-heading" tabindex="-1" class="wrap">${title}</h3>
       ${entity ? html`<p class="muted wrap">Id ${entity.oid}</p>` : nothing}
       <div class="grid">
         ${attributes.map((attribute) => {
-          const value = entity?.getAttribute(attribute.name);
-          if (attribute.managed) return mode === 'edit' ? managedField(attribute, value) : nothing;
+          const current = entity?.getAttribute(attribute.name);
+          if (attribute.managed) return mode === 'edit' ? managedField(attribute, current) : nothing;
+          // Being edited: keep rendering the value the user started from (so the control keeps
+          // what they typed), and say what a peer changed meanwhile.
+          const editing = mode === 'edit' && this.#editing.has(attribute.name);
+          const value = editing ? this.#editing.get(attribute.name) : current;
           this.#shown.set(attribute.name, controlText(attribute, value));
+          const changed = editing && controlText(attribute, current) !== controlText(attribute, value);
           const error = this.errors.get(attribute.name) ?? issueText(issues.get(attribute.name));
-          return attributeField(model, { attribute, value: mode === 'create' ? attribute.default : value, error, mode });
+          return attributeField(model, {
+            attribute,
+            value: mode === 'create' ? attribute.default : value,
+            error,
+            mode,
+            notice: changed ? `Changed on another device to “${controlText(attribute, current) || 'nothing'}” while you were editing: Save keeps yours.` : undefined,
+          });
         })}
       </div>
       ${this.errors.get('') ? html`<p class="error" role="alert">${this.errors.get('')}</p>` : nothing}
@@ -151,6 +165,7 @@ export class EdnetEntityForm extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('oid') || changed.has('concept') || changed.has('model')) this.#editing = new Map();
     if (changed.has('oid') || changed.has('concept')) {
       this.errors = new Map();
       // Keep "created" when the new entity's form replaces the create form.
@@ -211,6 +226,13 @@ export class EdnetEntityForm extends LitElement {
     </fieldset>`;
   }
 
+  #onInput(event: Event): void {
+    const name = (event.target as HTMLInputElement | null)?.name;
+    const attribute = name ? this.model?.schema.concepts.get(this.concept)?.attributes.get(name) : undefined;
+    if (!attribute || this.#editing.has(attribute.name) || this.oid === undefined) return;
+    this.#editing.set(attribute.name, this.model!.get(this.oid, { includeDeleted: true })?.getAttribute(attribute.name));
+  }
+
   #submit(event: SubmitEvent): void {
     event.preventDefault();
     const model = this.model;
@@ -267,6 +289,8 @@ export class EdnetEntityForm extends LitElement {
   }
 
   #done(message: string): void {
+    // Saved (or another action done): the form shows the model again.
+    this.#editing = new Map();
     this.errors = new Map();
     this.message = message;
   }
