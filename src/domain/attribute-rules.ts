@@ -79,7 +79,8 @@ export function ruleViolation(attribute: AttributeSchema, value: AttributeValue)
     return { rule: 'max', detail: `${size}${unit} is above the maximum ${attribute.max}${unit}` };
   if (attribute.pattern && typeof value === 'string') {
     attribute.pattern.lastIndex = 0;
-    if (!attribute.pattern.test(value)) return { rule: 'pattern', detail: `${describe(value)} does not match ${attribute.pattern}` };
+    if (!attribute.pattern.test(value))
+      return { rule: 'pattern', detail: attribute.format ? `${describe(value)} is not ${attribute.format}` : `${describe(value)} does not match ${attribute.pattern}` };
   }
   return undefined;
 }

@@ -30,7 +30,14 @@ interface AttributeOptions {
 /** How one attribute is declared. `min`/`max` bound numbers, and the length of strings. */
 export type AttributeDeclaration = AttributeOptions &
   (
-    | { readonly type: 'string'; readonly min?: number; readonly max?: number; readonly pattern?: RegExp | string }
+    | {
+        readonly type: 'string';
+        readonly min?: number;
+        readonly max?: number;
+        readonly pattern?: RegExp | string;
+        /** The pattern in words, for people ("letters, digits and hyphens"); shown instead of the pattern. */
+        readonly format?: string;
+      }
     | { readonly type: 'number' | 'integer'; readonly min?: number; readonly max?: number }
     | { readonly type: 'boolean' }
     | { readonly type: 'date' }
@@ -69,6 +76,8 @@ export interface AttributeSchema {
   readonly min: number | undefined;
   readonly max: number | undefined;
   readonly pattern: RegExp | undefined;
+  /** The pattern in words, if declared. */
+  readonly format: string | undefined;
   readonly values: ReadonlySet<string> | undefined;
   /** Target concept of a reference. */
   readonly target: string | undefined;
@@ -121,6 +130,7 @@ export function deletedAttribute(concept: string): AttributeSchema {
     min: undefined,
     max: undefined,
     pattern: undefined,
+    format: undefined,
     values: undefined,
     target: undefined,
     indexed: false,
@@ -174,6 +184,8 @@ function compileAttribute(concept: string, name: string, declaration: AttributeD
   if (max !== undefined && !Number.isFinite(max)) throw new Error(`${where}: max must be a finite number`);
   const rawPattern = 'pattern' in declaration ? declaration.pattern : undefined;
   const pattern = rawPattern === undefined ? undefined : typeof rawPattern === 'string' ? new RegExp(rawPattern) : rawPattern;
+  const format = 'format' in declaration ? declaration.format : undefined;
+  if (format !== undefined && (pattern === undefined || typeof format !== 'string' || !format.trim())) throw new Error(`${where}: format describes a pattern in words`);
   const values = declaration.type === 'enum' ? new Set(declaration.values) : undefined;
   if (values && values.size === 0) throw new Error(`${where}: an enum needs values`);
   const target = declaration.type === 'reference' ? declaration.concept : undefined;
@@ -191,6 +203,7 @@ function compileAttribute(concept: string, name: string, declaration: AttributeD
     min,
     max,
     pattern,
+    format,
     values,
     target,
     indexed: unique || type === 'reference',

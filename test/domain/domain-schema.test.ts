@@ -50,6 +50,17 @@ describe('attribute rules', () => {
     for (const bad of ['2024-5-1', '2024-05-01T08:00:00', '2024-13-01', 'May 1, 2024', 20240501]) expect(isIsoDate(bad), String(bad)).to.equal(false);
   });
 
+  it('names a pattern in words where the declaration gives them, and refuses words without a pattern', () => {
+    const schema = defineSchema({
+      concepts: { Member: { attributes: { code: { type: 'string', pattern: '^[A-Z]{3}$', format: 'three capital letters' } } } },
+    });
+    const code = schema.concepts.get('Member')!.attributes.get('code')!;
+    expect(code.format).to.equal('three capital letters');
+    expect(ruleViolation(code, 'abc')).to.deep.equal({ rule: 'pattern', detail: '"abc" is not three capital letters' });
+    expect(ruleViolation(code, 'ABC')).to.equal(undefined);
+    expect(() => defineSchema({ concepts: { M: { attributes: { code: { type: 'string', format: 'words' } } } } })).to.throw(/format describes a pattern/);
+  });
+
   it('checks required, min, max and pattern', () => {
     expect(ruleViolation(attribute('Author', 'name'), null)?.rule).to.equal('required');
     expect(ruleViolation(attribute('Author', 'name'), '')?.rule).to.equal('min');

@@ -44,7 +44,7 @@ export function attributeHint(attribute: AttributeSchema): string | undefined {
   if ((attribute.type === 'number' || attribute.type === 'integer') && (min !== undefined || max !== undefined))
     parts.push(min !== undefined && max !== undefined ? `from ${min} to ${max}` : min !== undefined ? `at least ${min}` : `at most ${max}`);
   if (attribute.type === 'integer') parts.push('a whole number');
-  if (attribute.pattern) parts.push(`format ${attribute.pattern.source}`);
+  if (attribute.pattern) parts.push(attribute.format ?? `format ${attribute.pattern.source}`);
   if (attribute.unique) parts.push('unique');
   if (attribute.immutable) parts.push('cannot change once set');
   if (!parts.length) return undefined;
