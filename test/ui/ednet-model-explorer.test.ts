@@ -52,6 +52,9 @@ describe('ednet-model-explorer', () => {
       'Candidate (1)',
       'Voter (0)',
       'Ballot (0)',
+      'CoOrganiser (0)',
+      'Approval (0)',
+      'VotingEvent (0)',
     ]);
     expect(textOf(rows(explorer)[0]!)).to.contain('Board');
   });

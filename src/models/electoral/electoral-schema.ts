@@ -17,11 +17,19 @@ export type ElectionRoles = (typeof ElectionRoles)[keyof typeof ElectionRoles];
 export const BallotChannel = { online: 'online', inPerson: 'in-person', postal: 'postal' } as const;
 export type BallotChannel = (typeof BallotChannel)[keyof typeof BallotChannel];
 
+/** What a co-organiser's `VotingEvent` did. */
+export const VotingAction = { open: 'open', close: 'close' } as const;
+export type VotingAction = (typeof VotingAction)[keyof typeof VotingAction];
+
 /**
  * The seed's electoral model, declared with the meta-model. `status`, `openedAt`, `closedAt` and
  * `castAt` are managed: only `ElectoralSystemModel`'s operations write them, stamped from the
  * hybrid logical clock, so every replica can decide from state alone whether a ballot was cast
  * while its election was open.
+ *
+ * `CoOrganiser`, `Approval` and `VotingEvent` are how co-organisers act: each belongs to the device
+ * that made it (like every entity), and counts only where the election's organiser granted that
+ * device co-organisation (see `election-authority.ts`), decided on merged state alone.
  */
 export const electoralSchema: DomainSchema = defineSchema({
   concepts: {
@@ -64,6 +72,28 @@ export const electoralSchema: DomainSchema = defineSchema({
         candidate: { type: 'reference', concept: 'Candidate', required: true, immutable: true },
         castAt: { type: 'date', required: true, managed: true, immutable: true },
         channel: { type: 'enum', values: Object.values(BallotChannel), default: BallotChannel.online, immutable: true },
+      },
+    },
+    // The organiser's grant: `device` may approve voters, add candidates and open and close voting.
+    CoOrganiser: {
+      attributes: {
+        election: { type: 'reference', concept: 'Election', required: true, immutable: true },
+        device: { type: 'string', required: true, immutable: true, pattern: '^[A-Za-z0-9_-]{32}$' },
+      },
+    },
+    // A co-organiser's approval of a voter who asked to vote (the organiser's is `approvedVoters`).
+    Approval: {
+      attributes: {
+        election: { type: 'reference', concept: 'Election', required: true, immutable: true },
+        voter: { type: 'reference', concept: 'Voter', required: true, immutable: true },
+      },
+    },
+    // A co-organiser opening or closing voting (the organiser writes the election's own stamps).
+    VotingEvent: {
+      attributes: {
+        election: { type: 'reference', concept: 'Election', required: true, immutable: true },
+        action: { type: 'enum', values: Object.values(VotingAction), required: true, immutable: true },
+        at: { type: 'date', required: true, managed: true, immutable: true },
       },
     },
   },

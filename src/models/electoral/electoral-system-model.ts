@@ -11,7 +11,8 @@ import {
   ownedOid,
   ownerOf,
 } from '../../domain/index.js';
-import { type BallotChannel, ElectionRoles, ElectionStatus, electoralSchema } from './electoral-schema.js';
+import { approvedVotersOf, coOrganisersOf, liveElection, standingCandidatesOf, votingStampsOf } from './election-authority.js';
+import { type BallotChannel, ElectionRoles, ElectionStatus, VotingAction, electoralSchema } from './electoral-schema.js';
 import { type Tally, ballotFlaw, tallyElection, votingWindow } from './tally.js';
 
 /** Options of an `ElectoralSystemModel`: a `DomainModel`'s, with the schema fixed. */
@@ -69,6 +70,11 @@ export interface BallotInput {
  * candidates and its approved voters, and opens and closes it; a voter registers from its own
  * device and only ballots cast by that device count. Rules depend on ids alone, never on mutable
  * state, so every replica refuses the same changes whatever order they arrive in.
+ *
+ * The organiser may grant other devices co-organisation (`addCoOrganiser`). A co-organiser acts
+ * through entities of its own (an `Approval`, a `Candidate`, a `VotingEvent`), which the rule
+ * above already keeps to its device; they count wherever the merged state holds the organiser's
+ * live grant (see `election-authority.ts`), so every replica decides alike in any arrival order.
  */
 export class ElectoralSystemModel extends DomainModel {
   /** Whether ownership rules apply (see `ElectionRoles`). */
@@ -106,16 +112,65 @@ export class ElectoralSystemModel extends DomainModel {
     return this.roles === ElectionRoles.enforced ? ownedOid(this.nodeId, super.newOid(concept)) : super.newOid(concept);
   }
 
-  /** The device organising an election (the one whose id starts its oid); undefined with open roles. */
+  /** The device organising an election (the one whose id starts its oid, its creator); undefined with open roles. */
   organiserOf(electionId: string): string | undefined {
     return this.roles === ElectionRoles.enforced ? ownerOf(electionId) : undefined;
   }
 
-  /** True if `node` (default: this replica) may edit, open and close the election and approve its voters. */
-  isOrganiser(electionId: string, node: string = this.nodeId): boolean {
+  /**
+   * True if `node` (default: this replica) is the election's organiser, its creator: the only one
+   * who edits its title, description and dates, and grants and revokes co-organisers.
+   */
+  isOwner(electionId: string, node: string = this.nodeId): boolean {
     if (this.roles === ElectionRoles.open) return true;
     const organiser = ownerOf(electionId);
     return organiser !== undefined && organiser === deviceOf(node);
+  }
+
+  /**
+   * True if `node` (default: this replica) may open and close the election, add candidates and
+   * approve voters: its organiser or an effective co-organiser.
+   */
+  isOrganiser(electionId: string, node: string = this.nodeId): boolean {
+    if (this.isOwner(electionId, node)) return true;
+    const device = deviceOf(node);
+    return device !== undefined && this.coOrganisersOf(electionId).includes(device);
+  }
+
+  /** Device ids of the election's effective co-organisers (granted by its organiser, not revoked), sorted. None with open roles. */
+  coOrganisersOf(electionId: string): string[] {
+    return coOrganisersOf(this, electionId, this.roles);
+  }
+
+  /**
+   * The organiser grants `deviceId` (a 32-character device id, not its own) co-organisation of the
+   * election: it may then approve voters, add candidates to a draft and open and close voting, not
+   * edit the election itself. Returns the grant.
+   */
+  addCoOrganiser(electionId: string, deviceId: string): CRDTEntity {
+    const election = this.#election(electionId);
+    this.#enforcedOnly('co-organisers');
+    if (!this.isOwner(election.oid)) throw new ValidationError('CoOrganiser', undefined, 'organiser', 'only the organiser of this election can add co-organisers');
+    if (deviceId === ownerOf(election.oid))
+      throw new ValidationError('CoOrganiser', 'device', 'organiser', 'the organiser cannot be its own co-organiser');
+    if (this.coOrganisersOf(election.oid).includes(deviceId))
+      throw new ValidationError('CoOrganiser', 'device', 'exists', `device ${deviceId} is a co-organiser of this election already`);
+    return this.create('CoOrganiser', { election: election.oid, device: deviceId });
+  }
+
+  /** The organiser revokes a co-organiser: its grants are deleted. What it did stops counting. False if it was none. */
+  removeCoOrganiser(electionId: string, deviceId: string): boolean {
+    const election = this.#election(electionId);
+    this.#enforcedOnly('co-organisers');
+    if (!this.isOwner(election.oid)) throw new ValidationError('CoOrganiser', undefined, 'organiser', 'only the organiser of this election can remove co-organisers');
+    const grants = this.#ownGrants(election.oid).filter((grant) => grant.getAttribute('device') === deviceId);
+    for (const grant of grants) this.delete(grant.oid);
+    return grants.count > 0;
+  }
+
+  /** The status of an election, co-organisers' openings and closings included (see `votingStampsOf`). */
+  statusOf(electionId: string): ElectionStatus {
+    return votingStampsOf(this, electionId, this.roles).status;
   }
 
   /** True if this replica's device registered the voter (and so is the only one whose ballots for it count). */
@@ -145,22 +200,34 @@ export class ElectoralSystemModel extends DomainModel {
     return this.create('Election', { ...input });
   }
 
-  /** Adds a candidate to a draft election. */
+  /** Adds a candidate to a draft election: the organiser's joins `candidates`; a co-organiser's stands by its grant. */
   addCandidate(electionId: string, input: CandidateInput): CRDTEntity {
     const election = this.#election(electionId, [ElectionStatus.draft], 'candidates can only be added while the election is a draft');
     this.#organiserOnly(election.oid, 'add candidates');
     const candidate = this.create('Candidate', { ...input, election: election.oid });
-    election.addChild('candidates', candidate);
+    if (this.isOwner(election.oid)) election.addChild('candidates', candidate);
     return candidate;
   }
 
-  /** Withdraws a candidate from a draft election (the candidate is deleted). */
+  /**
+   * Withdraws a candidate from a draft election (the candidate is deleted). Each organiser withdraws
+   * the candidates it added; the organiser drops a co-organiser's candidates by revoking it.
+   */
   removeCandidate(electionId: string, candidateId: string): void {
     const election = this.#election(electionId, [ElectionStatus.draft], 'candidates can only be removed while the election is a draft');
     this.#organiserOnly(election.oid, 'remove candidates');
-    if (!election.childOids('candidates').includes(candidateId))
+    if (!this.candidates(election.oid).has(candidateId))
       throw new ValidationError('Election', 'candidates', 'candidate', `${candidateId} does not stand in this election`);
-    election.removeChild('candidates', candidateId);
+    if (this.roles === ElectionRoles.enforced && ownerOf(candidateId) !== this.deviceId)
+      throw new ValidationError(
+        'Election',
+        'candidates',
+        'organiser',
+        this.isOwner(election.oid)
+          ? 'a co-organiser added this candidate: only it can withdraw it (or remove the co-organiser)'
+          : 'only the organiser can withdraw the candidates it added',
+      );
+    if (election.childOids('candidates').includes(candidateId)) election.removeChild('candidates', candidateId);
     this.delete(candidateId);
   }
 
@@ -188,48 +255,83 @@ export class ElectoralSystemModel extends DomainModel {
     voter.removeChild('elections', electionId);
   }
 
-  /** The organiser approves a voter who registered for an election that is not closed. False if already approved. */
+  /**
+   * The organiser or a co-organiser approves a voter who registered for an election that is not
+   * closed: the organiser in `approvedVoters`, a co-organiser with an `Approval` of its own. False
+   * if the voter is approved already.
+   */
   approveVoter(electionId: string, voterId: string): boolean {
     const election = this.#election(electionId, [ElectionStatus.draft, ElectionStatus.open], 'voters can only be approved before the election closes');
     this.#organiserOnly(election.oid, 'approve voters');
     const voter = this.#voter(voterId);
     if (!voter.childOids('elections').includes(election.oid))
       throw new ValidationError('Election', 'approvedVoters', 'registered', `voter ${voter.oid} has not registered for this election`);
-    return election.addChild('approvedVoters', voter.oid);
+    if (this.isOwner(election.oid)) return election.addChild('approvedVoters', voter.oid);
+    if (this.isApproved(election.oid, voter.oid)) return false;
+    this.create('Approval', { election: election.oid, voter: voter.oid });
+    return true;
   }
 
-  /** The organiser withdraws a voter's approval while the election is a draft. False if it was not approved. */
+  /**
+   * Withdraws this device's approval of a voter while the election is a draft: the organiser's in
+   * `approvedVoters`, a co-organiser's `Approval`s. Another organiser's approval stays. False if
+   * this device had not approved the voter.
+   */
   revokeVoter(electionId: string, voterId: string): boolean {
     const election = this.#election(electionId, [ElectionStatus.draft], 'approvals can only be withdrawn while the election is a draft');
     this.#organiserOnly(election.oid, 'withdraw approvals');
-    return election.removeChild('approvedVoters', voterId);
+    if (this.isOwner(election.oid)) return election.removeChild('approvedVoters', voterId);
+    const own = this.findBy('Approval', 'voter', voterId).filter((a) => a.getAttribute('election') === election.oid && ownerOf(a.oid) === this.deviceId);
+    for (const approval of own) this.delete(approval.oid);
+    return own.count > 0;
   }
 
-  /** True if the organiser approved the voter for the election (always true with open roles, which have no approval). */
+  /**
+   * True if the organiser or an effective co-organiser approved the voter for the election (always
+   * true with open roles, which have no approval).
+   */
   isApproved(electionId: string, voterId: string): boolean {
-    return this.roles === ElectionRoles.open || this.#election(electionId).childOids('approvedVoters').includes(voterId);
+    if (this.roles === ElectionRoles.open) return true;
+    const election = this.#election(electionId);
+    if (election.childOids('approvedVoters').includes(voterId)) return true;
+    // By voter, not by election: a voter has few approvals, an election may have thousands.
+    const approvals = this.findBy('Approval', 'voter', voterId).filter((approval) => approval.getAttribute('election') === election.oid);
+    if (!approvals.count) return false;
+    const coOrganisers = this.coOrganisersOf(election.oid);
+    return approvals.find((approval) => coOrganisers.includes(ownerOf(approval.oid) ?? '')) !== undefined;
   }
 
-  /** Live voters who registered for the election and wait for the organiser's approval (none with open roles). */
+  /** Every voter approved for the election, by the organiser or an effective co-organiser (see `isApproved`). */
+  approvedVoters(electionId: string): ReadonlySet<string> {
+    return approvedVotersOf(this, electionId, this.roles);
+  }
+
+  /** Live voters who registered for the election and wait for approval (none with open roles). */
   pendingVoters(electionId: string): Entities {
     this.#election(electionId);
     if (this.roles === ElectionRoles.open) return new Entities([]);
-    return this.voters().filter((voter) => voter.childOids('elections').includes(electionId) && !this.isApproved(electionId, voter.oid));
+    const approved = this.approvedVoters(electionId);
+    return this.voters().filter((voter) => voter.childOids('elections').includes(electionId) && !approved.has(voter.oid));
   }
 
-  /** Opens a draft election with at least one candidate, stamping `openedAt` from the hybrid clock. */
+  /**
+   * Opens a draft election with at least one candidate: the organiser stamps `openedAt` from the
+   * hybrid clock, a co-organiser records a `VotingEvent` so stamped.
+   */
   openElection(electionId: string): void {
     const election = this.#election(electionId, [ElectionStatus.draft], 'only a draft election can be opened');
     this.#organiserOnly(election.oid, 'open it');
-    if (!election.getChild('candidates').count) throw new ValidationError('Election', 'candidates', 'candidate', 'an election needs a candidate to open');
-    this.updateManaged(election.oid, { status: ElectionStatus.open, openedAt: this.#stamp() });
+    if (!this.candidates(election.oid).count) throw new ValidationError('Election', 'candidates', 'candidate', 'an election needs a candidate to open');
+    if (this.isOwner(election.oid)) this.updateManaged(election.oid, { status: ElectionStatus.open, openedAt: this.#stamp() });
+    else this.createManaged('VotingEvent', { election: election.oid, action: VotingAction.open, at: this.#stamp() });
   }
 
-  /** Closes an open election, stamping `closedAt`. */
+  /** Closes an open election: the organiser stamps `closedAt`, a co-organiser records a `VotingEvent`. */
   closeElection(electionId: string): void {
     const election = this.#election(electionId, [ElectionStatus.open], 'only an open election can be closed');
     this.#organiserOnly(election.oid, 'close it');
-    this.updateManaged(election.oid, { status: ElectionStatus.closed, closedAt: this.#stamp() });
+    if (this.isOwner(election.oid)) this.updateManaged(election.oid, { status: ElectionStatus.closed, closedAt: this.#stamp() });
+    else this.createManaged('VotingEvent', { election: election.oid, action: VotingAction.close, at: this.#stamp() });
   }
 
   /**
@@ -272,9 +374,9 @@ export class ElectoralSystemModel extends DomainModel {
     return this.entities('Election');
   }
 
-  /** Live candidates standing in an election. */
+  /** Live candidates standing in an election: the organiser's, then effective co-organisers' (see `standingCandidatesOf`). */
   candidates(electionId: string): Entities {
-    return this.#election(electionId).getChild('candidates');
+    return new Entities(standingCandidatesOf(this, electionId, this.roles).values());
   }
 
   /** Live voters. */
@@ -293,11 +395,22 @@ export class ElectoralSystemModel extends DomainModel {
   }
 
   #election(electionId: string, statuses?: readonly ElectionStatus[], message = ''): CRDTEntity {
-    const election = this.get(electionId);
-    if (election?.concept !== 'Election') throw new ValidationError('Election', undefined, 'exists', `no live election ${JSON.stringify(electionId)}`);
-    if (statuses && !statuses.includes(election.getAttribute('status') as ElectionStatus))
-      throw new ValidationError('Election', 'status', 'status', `${message} (it is ${String(election.getAttribute('status'))})`);
+    const election = liveElection(this, electionId);
+    if (!statuses) return election;
+    const status = this.statusOf(election.oid);
+    if (!statuses.includes(status)) throw new ValidationError('Election', 'status', 'status', `${message} (it is ${status})`);
     return election;
+  }
+
+  // Live grants the organiser made for the election, effective or not (a grant for itself is inert).
+  #ownGrants(electionId: string): Entities {
+    const organiser = ownerOf(electionId);
+    return this.findBy('CoOrganiser', 'election', electionId).filter((grant) => ownerOf(grant.oid) === organiser);
+  }
+
+  #enforcedOnly(what: string): void {
+    if (this.roles !== ElectionRoles.enforced)
+      throw new ValidationError('Election', undefined, 'roles', `${what} need election roles enforced (with open roles everyone organises)`);
   }
 
   #organiserOnly(electionId: string, action: string): void {
@@ -323,7 +436,10 @@ export class ElectoralSystemModel extends DomainModel {
 // Who the owning device of each concept is, for refusal messages.
 const OWNER_ROLE: Readonly<Record<string, string>> = {
   Election: "the organiser's device",
-  Candidate: "the organiser's device",
+  Candidate: 'the device that added it',
+  CoOrganiser: "the organiser's device that granted it",
+  Approval: 'the device that approved',
+  VotingEvent: 'the device that opened or closed voting',
   Voter: "the voter's own device",
   Ballot: 'the device that cast it',
 };

@@ -1,5 +1,14 @@
-// The electoral system model: elections, candidates, voters and ballots, declared with the meta-model.
-export { BallotChannel, ElectionRoles, ElectionStatus, electoralSchema } from './electoral-schema.js';
+// The electoral system model: elections, candidates, voters and ballots (and co-organisers), declared with the meta-model.
+export { BallotChannel, ElectionRoles, ElectionStatus, VotingAction, electoralSchema } from './electoral-schema.js';
+export {
+  type VotingStamps,
+  approvedVotersOf,
+  coOrganisersOf,
+  liveElection,
+  rolesOf,
+  standingCandidatesOf,
+  votingStampsOf,
+} from './election-authority.js';
 export {
   type BallotInput,
   type CandidateInput,
@@ -16,7 +25,6 @@ export {
   type Tally,
   type VotingWindow,
   ballotFlaw,
-  rolesOf,
   tallyElection,
   votingWindow,
 } from './tally.js';

@@ -1,4 +1,5 @@
-import { type CRDTEntity, type DomainModel, ValidationError, ownerOf } from '../../domain/index.js';
+import { type CRDTEntity, type DomainModel, ownerOf } from '../../domain/index.js';
+import { approvedVotersOf, liveElection, rolesOf, standingCandidatesOf, votingStampsOf } from './election-authority.js';
 import { ElectionRoles, type ElectionStatus } from './electoral-schema.js';
 
 /** What became of a ballot in a tally. */
@@ -43,6 +44,7 @@ export interface CandidateResult {
 /** The result of an election, identical on every replica holding the same changes. */
 export interface Tally {
   readonly electionId: string;
+  /** The election's status, co-organisers' openings and closings included (`statusOf`). */
   readonly status: ElectionStatus;
   /** When voting opened (the earliest opening, if devices opened it concurrently). */
   readonly openedAt: string | null;
@@ -62,9 +64,10 @@ export interface Tally {
  * A ballot counts if its voter exists and is registered for the election, its candidate stands in
  * it (references the election and is in its `candidates`), and it was cast while the election was
  * open: `openedAt ≤ castAt ≤ closedAt` (ms; the earliest value where devices opened or closed it
- * concurrently). With roles enforced, also: the ballot was cast by the voter's own device (the
- * device in both oids), the organiser approved the voter, and candidates stand only if the
- * organiser's device made them. Of one voter's valid ballots, the earliest by `(castAt, ballot id)`
+ * concurrently; co-organisers' openings and closings included). With roles enforced, also: the
+ * ballot was cast by the voter's own device (the device in both oids), the organiser or an
+ * effective co-organiser approved the voter, and candidates stand only if the organiser's device
+ * or an effective co-organiser's made them. Of one voter's valid ballots, the earliest by `(castAt, ballot id)`
  * counts and the others are superseded; invalid ones are listed with the reason.
  */
 export function tallyElection(model: DomainModel, electionId: string, roles: ElectionRoles = rolesOf(model)): Tally {
@@ -110,7 +113,7 @@ export function tallyElection(model: DomainModel, electionId: string, roles: Ele
   const count = (status: BallotStatus) => verdicts.filter((v) => v.status === status).length;
   return {
     electionId,
-    status: window.election.getAttribute('status') as ElectionStatus,
+    status: window.status,
     openedAt: window.openedAt,
     closedAt: window.closedAt,
     results,
@@ -124,34 +127,22 @@ export function tallyElection(model: DomainModel, electionId: string, roles: Ele
 /** What decides whether a ballot of one election is valid. */
 export interface VotingWindow {
   readonly election: CRDTEntity;
+  readonly status: ElectionStatus;
   readonly openedAt: string | null;
   readonly closedAt: string | null;
-  /** Candidates standing: live, referencing the election, and in its `candidates` (and, with roles enforced, made by the organiser's device). */
+  /** Candidates standing (see `standingCandidatesOf`). */
   readonly standing: ReadonlyMap<string, CRDTEntity>;
   readonly roles: ElectionRoles;
-  /** Voters the organiser approved (`approvedVoters`); checked only with roles enforced. */
+  /** Voters the organiser or an effective co-organiser approved; checked only with roles enforced. */
   readonly approved: ReadonlySet<string>;
 }
 
 /** The voting window and standing candidates of a live election; throws `ValidationError` if there is none. */
 export function votingWindow(model: DomainModel, electionId: string, roles: ElectionRoles = rolesOf(model)): VotingWindow {
-  const election = model.get(electionId);
-  if (election?.concept !== 'Election') throw new ValidationError('Election', undefined, 'exists', `no live election ${JSON.stringify(electionId)}`);
-  const organiser = ownerOf(electionId);
-  const standing = new Map<string, CRDTEntity>();
-  for (const id of election.childOids('candidates')) {
-    const candidate = model.get(id);
-    if (candidate?.concept !== 'Candidate' || candidate.getAttribute('election') !== electionId) continue;
-    if (roles === ElectionRoles.enforced && (organiser === undefined || ownerOf(id) !== organiser)) continue;
-    standing.set(id, candidate);
-  }
-  const approved = new Set(election.childOids('approvedVoters'));
-  return { election, openedAt: earliest(election, 'openedAt'), closedAt: earliest(election, 'closedAt'), standing, roles, approved };
-}
-
-/** The roles a model enforces: its `roles` if it has them (an `ElectoralSystemModel`), else open. */
-export function rolesOf(model: DomainModel): ElectionRoles {
-  return (model as { roles?: ElectionRoles }).roles === ElectionRoles.enforced ? ElectionRoles.enforced : ElectionRoles.open;
+  const election = liveElection(model, electionId);
+  const standing = standingCandidatesOf(model, electionId, roles);
+  const approved = approvedVotersOf(model, electionId, roles);
+  return { election, ...votingStampsOf(model, electionId, roles), standing, roles, approved };
 }
 
 /** Why a ballot cannot count in its election, whatever the voter's other ballots; undefined if it can. */
@@ -188,14 +179,4 @@ export function ballotFlaw(model: DomainModel, window: VotingWindow, ballot: CRD
 function castMs(ballot: CRDTEntity): number {
   const castAt = ballot.getAttribute('castAt');
   return typeof castAt === 'string' ? Date.parse(castAt) : Infinity;
-}
-
-// The earliest of an attribute's values, conflicting ones included (for stamps written once per device).
-function earliest(entity: CRDTEntity, attribute: string): string | null {
-  const conflict = entity.conflicts.find((c) => c.attribute === attribute);
-  const values = [entity.getAttribute(attribute), ...(conflict?.losers.map((w) => w.value) ?? [])].filter(
-    (value): value is string => typeof value === 'string',
-  );
-  if (!values.length) return null;
-  return values.reduce((a, b) => (Date.parse(b) < Date.parse(a) || (Date.parse(b) === Date.parse(a) && b < a) ? b : a));
 }

@@ -1,0 +1,125 @@
+import { type CRDTEntity, type DomainModel, ValidationError, ownerOf } from '../../domain/index.js';
+import { ElectionRoles, ElectionStatus, VotingAction } from './electoral-schema.js';
+
+/*
+ * Who acts for an election, read from merged state alone. Every entity is written only by the
+ * device in its oid (checked on arrival, from the change alone); whether a co-organiser's entity
+ * counts depends on a grant, which is state, so it is decided here, on reading, never on arrival:
+ * a co-organiser's approval that arrives before its grant is kept, and counts from the moment the
+ * grant is there, on every replica alike.
+ */
+
+/** The roles a model enforces: its `roles` if it has them (an `ElectoralSystemModel`), else open. */
+export function rolesOf(model: DomainModel): ElectionRoles {
+  return (model as { roles?: ElectionRoles }).roles === ElectionRoles.enforced ? ElectionRoles.enforced : ElectionRoles.open;
+}
+
+/** The live election with this oid; throws `ValidationError` if there is none. */
+export function liveElection(model: DomainModel, electionId: string): CRDTEntity {
+  const election = model.get(electionId);
+  if (election?.concept !== 'Election') throw new ValidationError('Election', undefined, 'exists', `no live election ${JSON.stringify(electionId)}`);
+  return election;
+}
+
+/**
+ * The election's effective co-organisers' device ids, sorted: the `device` of every live
+ * `CoOrganiser` grant for it made by the organiser's device (a grant anyone else makes is inert).
+ * None with open roles, where everyone organises.
+ */
+export function coOrganisersOf(model: DomainModel, electionId: string, roles: ElectionRoles = rolesOf(model)): string[] {
+  const organiser = ownerOf(electionId);
+  if (roles !== ElectionRoles.enforced || organiser === undefined) return [];
+  const devices = new Set<string>();
+  for (const grant of model.findBy('CoOrganiser', 'election', electionId)) {
+    const device = grant.getAttribute('device');
+    if (ownerOf(grant.oid) === organiser && typeof device === 'string' && device !== organiser) devices.add(device);
+  }
+  return [...devices].sort();
+}
+
+/** Live entities of `concept` for the election made by one of `devices` (oid order, so every replica lists them alike). */
+export function madeBy(model: DomainModel, concept: string, electionId: string, devices: ReadonlySet<string>): CRDTEntity[] {
+  if (!devices.size) return [];
+  return [...model.findBy(concept, 'election', electionId).filter((entity) => devices.has(ownerOf(entity.oid) ?? ''))].sort((a, b) =>
+    a.oid < b.oid ? -1 : a.oid > b.oid ? 1 : 0,
+  );
+}
+
+/**
+ * The voters approved for the election: the organiser's `approvedVoters`, and with roles enforced
+ * the voters of live `Approval`s made by an effective co-organiser.
+ */
+export function approvedVotersOf(model: DomainModel, electionId: string, roles: ElectionRoles = rolesOf(model)): Set<string> {
+  const approved = new Set(liveElection(model, electionId).childOids('approvedVoters'));
+  for (const approval of madeBy(model, 'Approval', electionId, new Set(coOrganisersOf(model, electionId, roles)))) {
+    const voter = approval.getAttribute('voter');
+    if (typeof voter === 'string') approved.add(voter);
+  }
+  return approved;
+}
+
+/**
+ * Candidates standing in the election: live, referencing it, and either in its `candidates` (with
+ * roles enforced: made by the organiser's device) or, with roles enforced, made by an effective
+ * co-organiser. The organiser's come first in relation order, then the co-organisers' by oid.
+ */
+export function standingCandidatesOf(model: DomainModel, electionId: string, roles: ElectionRoles = rolesOf(model)): Map<string, CRDTEntity> {
+  const election = liveElection(model, electionId);
+  const organiser = ownerOf(electionId);
+  const enforced = roles === ElectionRoles.enforced;
+  const standing = new Map<string, CRDTEntity>();
+  for (const id of election.childOids('candidates')) {
+    const candidate = model.get(id);
+    if (candidate?.concept !== 'Candidate' || candidate.getAttribute('election') !== electionId) continue;
+    if (enforced && (organiser === undefined || ownerOf(id) !== organiser)) continue;
+    standing.set(id, candidate);
+  }
+  for (const candidate of madeBy(model, 'Candidate', electionId, new Set(coOrganisersOf(model, electionId, roles)))) standing.set(candidate.oid, candidate);
+  return standing;
+}
+
+/** When voting opened and closed, and the status that follows. */
+export interface VotingStamps {
+  readonly status: ElectionStatus;
+  /** The earliest opening: the organiser's stamp (any of concurrent ones) or an effective co-organiser's event. */
+  readonly openedAt: string | null;
+  /** The earliest closing, likewise. */
+  readonly closedAt: string | null;
+}
+
+/**
+ * The election's voting stamps. Its status is closed if the organiser closed it or an effective
+ * co-organiser did, else open if either opened it, else the organiser's status (a draft). So a
+ * revoked co-organiser's opening or closing stops counting, on every replica alike.
+ */
+export function votingStampsOf(model: DomainModel, electionId: string, roles: ElectionRoles = rolesOf(model)): VotingStamps {
+  const election = liveElection(model, electionId);
+  const opened = stampsOf(election, 'openedAt');
+  const closed = stampsOf(election, 'closedAt');
+  let status = (election.getAttribute('status') as ElectionStatus | undefined) ?? ElectionStatus.draft;
+  for (const event of madeBy(model, 'VotingEvent', electionId, new Set(coOrganisersOf(model, electionId, roles)))) {
+    const at = event.getAttribute('at');
+    if (typeof at !== 'string') continue;
+    const action = event.getAttribute('action');
+    if (action === VotingAction.open) {
+      opened.push(at);
+      if (status === ElectionStatus.draft) status = ElectionStatus.open;
+    } else if (action === VotingAction.close) {
+      closed.push(at);
+      status = ElectionStatus.closed;
+    }
+  }
+  return { status, openedAt: earliest(opened), closedAt: earliest(closed) };
+}
+
+// An attribute's values, conflicting ones included (stamps are written once per device).
+function stampsOf(entity: CRDTEntity, attribute: string): string[] {
+  const conflict = entity.conflicts.find((c) => c.attribute === attribute);
+  return [entity.getAttribute(attribute), ...(conflict?.losers.map((w) => w.value) ?? [])].filter((value): value is string => typeof value === 'string');
+}
+
+// The earliest date; equal instants written differently are settled by the text, so every replica picks alike.
+function earliest(values: readonly string[]): string | null {
+  if (!values.length) return null;
+  return values.reduce((a, b) => (Date.parse(b) < Date.parse(a) || (Date.parse(b) === Date.parse(a) && b < a) ? b : a));
+}

@@ -1,0 +1,269 @@
+import { expect } from 'chai';
+import { VersionVector } from '../../../src/crdt/index.js';
+import { type AttributeValues, type CRDTEntity, type ModelChange, ValidationError, ownedOid } from '../../../src/domain/index.js';
+import { BallotReason, ElectionRoles, ElectoralSystemModel } from '../../../src/models/electoral/index.js';
+import { fakeClock } from '../../crdt/fake-clock.js';
+import { electoral, nodeOf, sync } from './electoral-fixture.js';
+
+const ALICE = nodeOf('alice');
+const BOB = nodeOf('bob');
+const CAROL = nodeOf('carol');
+const DAVE = nodeOf('dave');
+const MALLORY = nodeOf('mallory');
+const device = (node: string) => node.slice(0, 32);
+
+function expectRule(action: () => unknown, rule: string, message?: RegExp) {
+  try {
+    action();
+  } catch (error) {
+    expect(error).to.be.instanceOf(ValidationError);
+    expect((error as ValidationError).rule, (error as Error).message).to.equal(rule);
+    if (message) expect((error as Error).message).to.match(message);
+    return;
+  }
+  expect.fail(`expected a ValidationError (${rule})`);
+}
+
+/** A replica that keeps no rules: it writes whatever it likes, under its own (verified) node id. */
+class Hostile extends ElectoralSystemModel {
+  constructor(clock: ReturnType<typeof fakeClock>) {
+    super({ modelId: 'election-2024', nodeId: MALLORY, getNow: clock.now, roles: ElectionRoles.open });
+  }
+
+  protected override newOid(): string {
+    return ownedOid(this.nodeId);
+  }
+
+  forge(concept: string, values: AttributeValues): CRDTEntity {
+    return this.createManaged(concept, values);
+  }
+}
+
+function syncAll(replicas: readonly ElectoralSystemModel[]): void {
+  for (let round = 0; round < 2; round++) for (const from of replicas) for (const to of replicas) if (from !== to) sync(from, to);
+}
+
+/** Alice organises and makes Bob a co-organiser; Carol and Dave register themselves and ask to vote. */
+function room() {
+  const clock = fakeClock(Date.parse('2024-05-01T08:00:00Z'));
+  const [alice, bob, carol, dave] = [ALICE, BOB, CAROL, DAVE].map((node) => electoral(node, clock, ElectionRoles.enforced)) as [
+    ElectoralSystemModel,
+    ElectoralSystemModel,
+    ElectoralSystemModel,
+    ElectoralSystemModel,
+  ];
+  const election = alice.createElection({ title: 'Board' }).oid;
+  const ann = alice.addCandidate(election, { name: 'Ann' }).oid;
+  const grant = alice.addCoOrganiser(election, device(BOB)).oid;
+  syncAll([alice, bob, carol, dave]);
+  const carolsVoter = carol.registerVoter({ name: 'Carol', voterNumber: 'V-1' }).oid;
+  carol.registerForElection(carolsVoter, election);
+  const davesVoter = dave.registerVoter({ name: 'Dave', voterNumber: 'V-2' }).oid;
+  dave.registerForElection(davesVoter, election);
+  syncAll([alice, bob, carol, dave]);
+  return { clock, alice, bob, carol, dave, election, ann, grant, carolsVoter, davesVoter };
+}
+
+describe('ElectoralSystemModel: co-organisers', () => {
+  it('a co-organiser approves, adds a candidate, opens and closes; it counts on every replica', () => {
+    const { clock, alice, bob, carol, dave, election, ann, carolsVoter, davesVoter } = room();
+    expect(alice.coOrganisersOf(election)).to.deep.equal([device(BOB)]);
+    for (const replica of [alice, bob, carol]) expect(replica.isOrganiser(election, BOB), replica.nodeId).to.equal(true);
+    expect(bob.isOwner(election)).to.equal(false);
+    expect(bob.isOrganiser(election)).to.equal(true);
+    expect(carol.isOrganiser(election)).to.equal(false);
+
+    const bea = bob.addCandidate(election, { name: 'Bea' }).oid;
+    expect(bob.approveVoter(election, carolsVoter)).to.equal(true);
+    expect(bob.approveVoter(election, carolsVoter)).to.equal(false);
+    alice.approveVoter(election, davesVoter);
+    syncAll([alice, bob, carol, dave]);
+    expect(alice.pendingVoters(election).count).to.equal(0);
+    expect(alice.candidates(election).map((c) => c.oid)).to.deep.equal([ann, bea]);
+    // The co-organiser's candidate is not in the organiser's relation: it stands by the grant.
+    expect(alice.get(election)!.childOids('candidates')).to.deep.equal([ann]);
+
+    clock.advance(1000);
+    bob.openElection(election);
+    expect(bob.statusOf(election)).to.equal('open');
+    expect(bob.get(election)!.getAttribute('status')).to.equal('draft');
+    syncAll([alice, bob, carol, dave]);
+    clock.advance(1000);
+    carol.castBallot({ voterId: carolsVoter, electionId: election, candidateId: bea });
+    dave.castBallot({ voterId: davesVoter, electionId: election, candidateId: ann });
+    syncAll([alice, bob, carol, dave]);
+    clock.advance(1000);
+    bob.closeElection(election);
+    syncAll([alice, bob, carol, dave]);
+    clock.advance(1000);
+    expectRule(() => dave.castBallot({ voterId: davesVoter, electionId: election, candidateId: bea }), 'status', /only be cast while the election is open \(it is closed\)/);
+    expectRule(() => alice.closeElection(election), 'status');
+
+    const tally = alice.tally(election);
+    expect(tally).to.deep.include({ status: 'closed', openedAt: '2024-05-01T08:00:01.000Z', closedAt: '2024-05-01T08:00:03.000Z', counted: 2, invalid: 0 });
+    expect(tally.results.map((r) => [r.name, r.votes])).to.deep.equal([
+      ['Ann', 1],
+      ['Bea', 1],
+    ]);
+    for (const replica of [bob, carol, dave]) expect(replica.tally(election), replica.nodeId).to.deep.equal(tally);
+  });
+
+  it('only the organiser grants and revokes, never to itself nor twice; a co-organiser does not edit the election', () => {
+    const { alice, bob, carol, election, ann } = room();
+    expectRule(() => bob.addCoOrganiser(election, device(CAROL)), 'organiser', /only the organiser of this election can add co-organisers/);
+    expectRule(() => bob.removeCoOrganiser(election, device(BOB)), 'organiser');
+    expectRule(() => alice.addCoOrganiser(election, device(ALICE)), 'organiser', /its own co-organiser/);
+    expectRule(() => alice.addCoOrganiser(election, device(BOB)), 'exists', /already/);
+    expectRule(() => alice.addCoOrganiser(election, 'not-a-device'), 'pattern');
+    expectRule(() => bob.update(election, { title: 'Mine' }), 'organiser', /only the organiser's device/);
+    expectRule(() => bob.removeCandidate(election, ann), 'organiser', /only the organiser can withdraw the candidates it added/);
+    const bea = bob.addCandidate(election, { name: 'Bea' }).oid;
+    sync(bob, alice);
+    expectRule(() => alice.removeCandidate(election, bea), 'organiser', /a co-organiser added this candidate/);
+    expectRule(() => carol.addCandidate(election, { name: 'Cid' }), 'organiser', /add candidates/);
+    bob.removeCandidate(election, bea);
+    sync(bob, alice);
+    expect(alice.candidates(election).map((c) => c.oid)).to.deep.equal([ann]);
+    expect(() => electoral('open-alice').addCoOrganiser(electoral('open-alice').createElection({ title: 'x' }).oid, device(BOB))).to.throw();
+  });
+
+  it('a grant anyone but the organiser makes has no effect, on any replica', () => {
+    const { clock, alice, bob, carol, election, grant, davesVoter } = room();
+    alice.openElection(election);
+    syncAll([alice, bob, carol]);
+    const mallory = new Hostile(clock);
+    sync(alice, mallory);
+    sync(carol, mallory);
+    // Mallory grants herself co-organisation, then acts on it: each entity is hers, so it is accepted, and inert.
+    const selfGrant = mallory.forge('CoOrganiser', { election, device: device(MALLORY) }).oid;
+    const approval = mallory.forge('Approval', { election, voter: davesVoter }).oid;
+    const stranger = mallory.forge('Candidate', { name: 'Stranger', election }).oid;
+    const closing = mallory.forge('VotingEvent', { election, action: 'close', at: new Date(clock.now()).toISOString() }).oid;
+    // So is a grant Bob (a co-organiser) makes for Carol: only the organiser's grants count.
+    const bobsGrant = bob.create('CoOrganiser', { election, device: device(CAROL) }).oid;
+    for (const replica of [alice, bob, carol]) {
+      expect(sync(mallory, replica).rejected, replica.nodeId).to.deep.equal([]);
+      sync(bob, replica);
+      for (const oid of [selfGrant, approval, stranger, closing, bobsGrant]) expect(replica.get(oid), oid).to.not.equal(undefined);
+      expect(replica.coOrganisersOf(election)).to.deep.equal([device(BOB)]);
+      expect(replica.isOrganiser(election, MALLORY)).to.equal(false);
+      expect(replica.isOrganiser(election, CAROL)).to.equal(false);
+      expect(replica.isApproved(election, davesVoter)).to.equal(false);
+      expect(replica.approvedVoters(election).has(davesVoter)).to.equal(false);
+      expect(replica.candidates(election).has(stranger)).to.equal(false);
+      expect(replica.statusOf(election)).to.equal('open');
+      expect(replica.tally(election)).to.deep.include({ status: 'open', closedAt: null });
+    }
+    // And Mallory cannot write Alice's grant (nor delete it): the oid names Alice's device.
+    mallory.delete(grant);
+    const refused = sync(mallory, alice).rejected.map((r) => r.reason);
+    expect(refused.some((reason) => /only the organiser's device that granted it .* may change CoOrganiser/.test(reason))).to.equal(true);
+    expect(alice.coOrganisersOf(election)).to.deep.equal([device(BOB)]);
+  });
+
+  it('revoking a co-organiser stops what it did from counting, everywhere; granting again brings it back', () => {
+    const { clock, alice, bob, carol, dave, election, ann, carolsVoter, davesVoter } = room();
+    const bea = bob.addCandidate(election, { name: 'Bea' }).oid;
+    bob.approveVoter(election, carolsVoter);
+    alice.approveVoter(election, davesVoter);
+    bob.openElection(election);
+    syncAll([alice, bob, carol, dave]);
+    clock.advance(1000);
+    carol.castBallot({ voterId: carolsVoter, electionId: election, candidateId: bea });
+    dave.castBallot({ voterId: davesVoter, electionId: election, candidateId: ann });
+    syncAll([alice, bob, carol, dave]);
+    expect(alice.tally(election).counted).to.equal(2);
+
+    expect(alice.removeCoOrganiser(election, device(BOB))).to.equal(true);
+    expect(alice.removeCoOrganiser(election, device(BOB))).to.equal(false);
+    syncAll([alice, bob, carol, dave]);
+    for (const replica of [alice, bob, carol, dave]) {
+      expect(replica.coOrganisersOf(election)).to.deep.equal([]);
+      expect(replica.isOrganiser(election, BOB)).to.equal(false);
+      // Bob's opening no longer counts: the election is the organiser's draft again, and nothing counts.
+      expect(replica.statusOf(election)).to.equal('draft');
+      expect(replica.candidates(election).map((c) => c.oid)).to.deep.equal([ann]);
+      expect(replica.isApproved(election, carolsVoter)).to.equal(false);
+      const reasons = Object.fromEntries(replica.tally(election).ballots.map((b) => [b.voterId, b.reason]));
+      expect(reasons).to.deep.equal({ [carolsVoter]: BallotReason.notApproved, [davesVoter]: BallotReason.neverOpened });
+      expect(replica.tally(election)).to.deep.equal(alice.tally(election));
+    }
+    expectRule(() => bob.openElection(election), 'organiser', /open it/);
+    alice.addCoOrganiser(election, device(BOB));
+    syncAll([alice, bob, carol, dave]);
+    for (const replica of [alice, bob, carol, dave]) expect(replica.tally(election).counted, replica.nodeId).to.equal(2);
+  });
+
+  it('a co-organiser withdraws only its own approvals, and only while the election is a draft', () => {
+    const { alice, bob, election, carolsVoter } = room();
+    bob.approveVoter(election, carolsVoter);
+    alice.approveVoter(election, carolsVoter);
+    sync(bob, alice);
+    sync(alice, bob);
+    expect(bob.revokeVoter(election, carolsVoter)).to.equal(true);
+    expect(bob.revokeVoter(election, carolsVoter)).to.equal(false);
+    // The organiser's own approval stays.
+    expect(bob.isApproved(election, carolsVoter)).to.equal(true);
+    expect(alice.revokeVoter(election, carolsVoter)).to.equal(true);
+    sync(alice, bob);
+    expect(bob.isApproved(election, carolsVoter)).to.equal(false);
+    expect(bob.pendingVoters(election).map((v) => v.oid)).to.include(carolsVoter);
+  });
+
+  it('decides alike in any delivery order: the grant before or after the co-organiser\'s entities', () => {
+    const { clock, alice, bob, carol, dave, election, ann, carolsVoter, davesVoter } = room();
+    const bea = bob.addCandidate(election, { name: 'Bea' }).oid;
+    bob.approveVoter(election, carolsVoter);
+    bob.approveVoter(election, davesVoter);
+    bob.openElection(election);
+    syncAll([alice, bob, carol, dave]);
+    clock.advance(1000);
+    carol.castBallot({ voterId: carolsVoter, electionId: election, candidateId: bea });
+    dave.castBallot({ voterId: davesVoter, electionId: election, candidateId: ann });
+    clock.advance(1000);
+    bob.closeElection(election);
+    syncAll([alice, bob, carol, dave]);
+    const expected = alice.tally(election);
+    expect(expected).to.deep.include({ status: 'closed', counted: 2 });
+
+    // Every change, one by one; the grant's separately.
+    const all: ModelChange[] = alice.getChangesSince(new VersionVector());
+    const isGrant = (change: ModelChange) => alice.get(change.oid)?.concept === 'CoOrganiser';
+    const grant = all.filter(isGrant);
+    const rest = all.filter((change) => !isGrant(change));
+    expect(grant.length).to.be.greaterThan(0);
+
+    const grantLast = electoral(nodeOf('erin'), clock, ElectionRoles.enforced);
+    for (const change of rest.slice().reverse()) expect(grantLast.applyChanges([change]).rejected, change.oid).to.deep.equal([]);
+    // Before the grant, none of Bob's work counts (and nothing was refused).
+    expect(grantLast.tally(election)).to.deep.include({ status: 'draft', counted: 0 });
+    expect(grantLast.candidates(election).has(bea)).to.equal(false);
+    expect(grantLast.applyChanges(grant).rejected).to.deep.equal([]);
+
+    const grantFirst = electoral(nodeOf('fred'), clock, ElectionRoles.enforced);
+    expect(grantFirst.applyChanges(grant).rejected).to.deep.equal([]);
+    for (const change of shuffled(rest, 7)) expect(grantFirst.applyChanges([change]).rejected, change.oid).to.deep.equal([]);
+
+    expect(grantLast.tally(election)).to.deep.equal(expected);
+    expect(grantFirst.tally(election)).to.deep.equal(expected);
+    expect(grantFirst.statusOf(election)).to.equal('closed');
+    expect(grantLast.coOrganisersOf(election)).to.deep.equal([device(BOB)]);
+  });
+});
+
+// A seeded shuffle (mulberry32), so a failure can be replayed.
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  let state = seed;
+  const random = () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
+}
