@@ -4,7 +4,7 @@ import { shortId } from '../shared/format.js';
 
 /** How the audit view names an author. */
 export interface AuthorName {
-  /** "this device", "organiser", "voter “Bob”", a peer's “name”, or "device 1a2b3c4d…". */
+  /** "this device", "organiser", "co-organiser", "voter “Bob”", a peer's “name”, or "device 1a2b3c4d…". */
   readonly name: string;
   /** The short device id (and the peer's name if `name` is a role), or "" when `name` says it all. */
   readonly detail: string;
@@ -12,13 +12,15 @@ export interface AuthorName {
 }
 
 /**
- * Names node ids (or device ids) for people: this device; the election's organiser; the voters a
+ * Names node ids (or device ids) for people: this device; the election's organiser and its
+ * effective co-organisers; the voters a
  * device registered (voters are owned by their device); the display name the peer gave (its own
  * words, so quoted); else a short device id. Every tab of a device shares the name.
  */
 export class AuthorNames {
   readonly #self: string;
   readonly #organiser: string | undefined;
+  readonly #coOrganisers: ReadonlySet<string>;
   readonly #voters = new Map<string, string[]>();
   readonly #peers = new Map<string, string>();
   readonly #cache = new Map<string, AuthorName>();
@@ -26,6 +28,7 @@ export class AuthorNames {
   constructor(model: ElectoralSystemModel, electionId: string | undefined, peers: ReadonlyArray<{ readonly peerId: string; readonly displayName: string | null }>) {
     this.#self = deviceOf(model.nodeId) ?? model.nodeId;
     this.#organiser = electionId === undefined ? undefined : model.organiserOf(electionId);
+    this.#coOrganisers = new Set(electionId === undefined ? [] : model.coOrganisersOf(electionId));
     for (const voter of model.entities('Voter', { includeDeleted: true })) {
       const owner = ownerOf(voter.oid);
       const name = voter.getAttribute('name');
@@ -48,6 +51,7 @@ export class AuthorNames {
   #name(device: string): AuthorName {
     const roles: string[] = [];
     if (device === this.#organiser) roles.push('organiser');
+    if (this.#coOrganisers.has(device)) roles.push('co-organiser');
     const voters = this.#voters.get(device);
     if (voters) roles.push(voterRole(voters));
     if (device === this.#self) return { name: roles.length ? `this device (${roles.join(', ')})` : 'this device', detail: '', self: true };

@@ -36,8 +36,8 @@ const SAME_ACT_MS = 1000;
 
 /**
  * Everything the merged state holds about one election: the writes, adds and removal marks of the
- * election, its candidates, its voters (registered for it, approved in it, or voting in it) and
- * its ballots, grouped into entries by author and moment, newest first. Overwritten writes are
+ * election, its candidates, its voters (registered for it, approved in it, or voting in it), its
+ * ballots, and its co-organisers' grants, approvals and openings and closings, grouped into entries by author and moment, newest first. Overwritten writes are
  * gone from the state and so from the list; a relation keeps only each author's latest removal.
  */
 export function electionActivity(model: DomainModel, electionId: string): ActivityEntry[] {
@@ -177,17 +177,19 @@ interface RelationItem {
   readonly item: AuditItem;
 }
 
-/** The election, and its candidates, voters and ballots, deleted ones included. */
+/** The election, and its candidates, voters, ballots and co-organisers' entities, deleted ones included. */
 function relatedEntities(model: DomainModel, electionId: string): CRDTEntity[] {
   const election = model.get(electionId, { includeDeleted: true });
   if (election?.concept !== 'Election') return [];
+  const ofElection = (concept: string) => model.entities(concept, { includeDeleted: true }).filter((e) => e.getAttribute('election') === electionId);
   const listed = new Set(election.childOids('candidates'));
   const candidates = model.entities('Candidate', { includeDeleted: true }).filter((c) => c.getAttribute('election') === electionId || listed.has(c.oid));
-  const ballots = model.entities('Ballot', { includeDeleted: true }).filter((b) => b.getAttribute('election') === electionId);
+  const ballots = ofElection('Ballot');
+  const [grants, approvals, events] = [ofElection('CoOrganiser'), ofElection('Approval'), ofElection('VotingEvent')];
   const voterIds = new Set(election.childOids('approvedVoters'));
-  for (const ballot of ballots) voterIds.add(String(ballot.getAttribute('voter')));
+  for (const entity of [...ballots, ...approvals]) voterIds.add(String(entity.getAttribute('voter')));
   const voters = model.entities('Voter', { includeDeleted: true }).filter((v) => voterIds.has(v.oid) || v.childOids('elections').includes(electionId));
-  return [election, ...candidates, ...voters, ...ballots];
+  return [election, ...candidates, ...voters, ...ballots, ...grants, ...approvals, ...events];
 }
 
 /** The words for a run of writes (and what joined it). */
@@ -201,7 +203,7 @@ function runPhrase(model: DomainModel, electionId: string, run: Run): string {
   const addsItself = run.relations.some((relation) => relation.child === entity.oid);
   if (created && !addsItself) phrases.push(creationPhrase(model, entity, written));
   else if (!created && written.size) phrases.push(updatePhrase(model, entity, written));
-  if (deleted === true) phrases.push(`deleted ${noun(model, entity)}`);
+  if (deleted === true) phrases.push(deletionPhrase(model, entity));
   else if (deleted === false && !created && !written.size) phrases.push(`restored ${noun(model, entity)}`);
   for (const relation of run.relations) phrases.push(relationPhrase(model, electionId, relation, written));
   return capitalised(phrases.join('; '));
@@ -215,6 +217,17 @@ function creationPhrase(model: DomainModel, entity: CRDTEntity, written: Readonl
       return `cast a ballot as voter ${labelOf(model, String(written.get('voter')))}`;
     case 'Voter':
       return `created voter ${quote(written.get('name'))} (number ${quote(written.get('voterNumber'))})`;
+    case 'Candidate': {
+      // A co-organiser's candidate stands by its grant, not by joining the election's relation.
+      const party = written.get('party');
+      return `added candidate ${quote(written.get('name'))}${typeof party === 'string' && party ? ` (${quote(party)})` : ''}`;
+    }
+    case 'CoOrganiser':
+      return `made device ${shortId(String(written.get('device')))} a co-organiser`;
+    case 'Approval':
+      return `approved voter ${labelOf(model, String(written.get('voter')))}`;
+    case 'VotingEvent':
+      return written.get('action') === 'close' ? 'closed voting' : 'opened voting';
     default:
       return `created ${noun(model, entity)}`;
   }
@@ -251,6 +264,19 @@ function relationPhrase(model: DomainModel, electionId: string, item: RelationIt
   if (entity.concept === 'Voter' && relation === 'elections')
     return child === electionId ? `registered ${labelOf(model, entity.oid)} for this election` : `withdrew ${labelOf(model, entity.oid)} from an election`;
   return child ? `added ${labelOf(model, child)} to ${relation} of ${noun(model, entity)}` : `removed from ${relation} of ${noun(model, entity)}`;
+}
+
+function deletionPhrase(model: DomainModel, entity: CRDTEntity): string {
+  switch (entity.concept) {
+    case 'CoOrganiser':
+      return `removed device ${shortId(String(entity.getAttribute('device')))} as a co-organiser`;
+    case 'Approval':
+      return `withdrew the approval of voter ${labelOf(model, String(entity.getAttribute('voter')))}`;
+    case 'Candidate':
+      return `withdrew candidate ${labelOf(model, entity.oid)}`;
+    default:
+      return `deleted ${noun(model, entity)}`;
+  }
 }
 
 /** "candidate “Ada”", "the election “Mayor”", "a ballot". */

@@ -1,0 +1,67 @@
+import { expect } from 'chai';
+import { ElectionRoles, type ElectoralSystemModel } from '../../src/models/electoral/index.js';
+import { AuthorNames } from '../../src/ui/audit/author-names.js';
+import { electionActivity } from '../../src/ui/audit/election-activity.js';
+import { fakeClock } from '../crdt/fake-clock.js';
+import { electoral, nodeOf, sync } from '../models/electoral/electoral-fixture.js';
+
+const ALICE = nodeOf('alice');
+const BOB = nodeOf('bob');
+const CAROL = nodeOf('carol');
+
+describe('electionActivity: co-organisers', () => {
+  it('lists the grant, the co-organiser\'s approval, candidate, opening and closing, and the revocation, each by its author', () => {
+    const clock = fakeClock(Date.parse('2024-05-01T08:00:00Z'));
+    const [alice, bob, carol] = [ALICE, BOB, CAROL].map((node) => electoral(node, clock, ElectionRoles.enforced)) as [
+      ElectoralSystemModel,
+      ElectoralSystemModel,
+      ElectoralSystemModel,
+    ];
+    const election = alice.createElection({ title: 'Board' }).oid;
+    alice.addCandidate(election, { name: 'Ann' });
+    clock.advance(2000);
+    alice.addCoOrganiser(election, BOB.slice(0, 32));
+    sync(alice, bob);
+    sync(alice, carol);
+    clock.advance(2000);
+    const carolsVoter = carol.registerVoter({ name: 'Carol', voterNumber: 'V-1' }).oid;
+    carol.registerForElection(carolsVoter, election);
+    sync(carol, bob);
+    clock.advance(2000);
+    bob.approveVoter(election, carolsVoter);
+    clock.advance(2000);
+    bob.addCandidate(election, { name: 'Bea', party: 'Green' });
+    clock.advance(2000);
+    bob.openElection(election);
+    clock.advance(2000);
+    bob.closeElection(election);
+    sync(bob, alice);
+    sync(carol, alice);
+    clock.advance(2000);
+    alice.removeCoOrganiser(election, BOB.slice(0, 32));
+
+    const byWhat = (model: ElectoralSystemModel) => electionActivity(model, election).map((entry) => [entry.what, entry.author.slice(0, 5)]);
+    expect(byWhat(alice)).to.deep.equal([
+      ['Removed device bob_____… as a co-organiser', 'alice'],
+      ['Closed voting', 'bob__'],
+      ['Opened voting', 'bob__'],
+      ['Added candidate “Bea” (“Green”)', 'bob__'],
+      ['Approved voter “Carol”', 'bob__'],
+      ['Registered “Carol” for this election', 'carol'],
+      ['Created voter “Carol” (number “V-1”)', 'carol'],
+      ['Made device bob_____… a co-organiser', 'alice'],
+      ['Added candidate “Ann”', 'alice'],
+      ['Created the election “Board”', 'alice'],
+    ]);
+  });
+
+  it('names an effective co-organiser as such among the authors', () => {
+    const alice = electoral(ALICE, fakeClock(), ElectionRoles.enforced);
+    const election = alice.createElection({ title: 'Board' }).oid;
+    alice.addCoOrganiser(election, BOB.slice(0, 32));
+    const names = new AuthorNames(alice, election, [{ peerId: BOB, displayName: 'Bob' }]);
+    expect(names.of(BOB)).to.deep.include({ name: 'co-organiser', detail: 'device bob_____…, “Bob”' });
+    alice.removeCoOrganiser(election, BOB.slice(0, 32));
+    expect(new AuthorNames(alice, election, []).of(BOB).name).to.equal('device bob_____…');
+  });
+});
