@@ -6,6 +6,7 @@ export {
   MAX_DISPLAY_NAME_CHARS,
   PACK_MIN_CHANGES,
   SYNC_PROTOCOLS,
+  compressesFrames,
   type AckMessage,
   type DeltaEncoding,
   type DeltaMessage,
@@ -23,3 +24,4 @@ export {
 export { type PackedBatch, decodePackedBatch, packBatch, unpackBatch } from './compact-batch.js';
 export { splitBatch } from './split-batch.js';
 export { sendableChanges } from './sendable-changes.js';
+export { COMPRESSED_FRAME_MARKER, COMPRESS_MIN_BYTES, compressFrame, decompressFrame, isCompressedFrame } from './frame-compression.js';

@@ -3,7 +3,8 @@ import type { VersionVector } from '../crdt/index.js';
 import type { PeerConnection } from '../net/transport.js';
 import { PeerModelSync } from './peer-model-sync.js';
 import { type PeerModelStatus, type PeerStatus, type SyncCounters, emptyCounters } from './sync-engine-event.js';
-import { type SyncMessage, deltaEncodingFor, encodeSyncMessage } from './sync-message.js';
+import { COMPRESS_MIN_BYTES, compressFrame } from './frame-compression.js';
+import { type SyncMessage, compressesFrames, deltaEncodingFor, encodeSyncMessage } from './sync-message.js';
 
 /** The parts of a delta arriving so far. */
 interface IncomingDelta {
@@ -29,10 +30,16 @@ export class PeerLink {
   sentSeq = 0;
   /** The highest delta seq received, or known lost, on this connection. */
   seenSeq = 0;
-  /** Where changes are signed: the tail of this peer's messages waiting for verification, in order. */
+  /**
+   * The tail of this peer's messages waiting for an asynchronous step (inflating a compressed
+   * frame, verifying signatures), in order; `waiting` counts them, so later messages queue too.
+   */
   inbox: Promise<void> = Promise.resolve();
+  waiting = 0;
   readonly #models = new Map<string, PeerModelSync>();
   #incoming: IncomingDelta | null = null;
+  // The last send waiting for a compression, if any: later sends queue behind it.
+  #sending: Promise<void> | null = null;
 
   constructor(
     readonly connection: PeerConnection,
@@ -99,12 +106,30 @@ export class PeerLink {
     return true;
   }
 
-  /** Encodes, counts and sends one message; a failed send is reported, never thrown. */
+  /**
+   * Encodes, counts and sends one message; a failed send is reported, never thrown. Large frames
+   * are compressed where the protocol allows, which takes a moment: messages sent meanwhile wait,
+   * so the peer gets everything in the order it was sent.
+   */
   send(message: SyncMessage): void {
     const bytes = encodeSyncMessage(message, deltaEncodingFor(this.protocol));
     this.count('messagesSent', 1);
-    this.count('bytesSent', bytes.byteLength);
-    this.connection.send(bytes).catch(this.onSendError);
+    const compress = compressesFrames(this.protocol) && bytes.byteLength >= COMPRESS_MIN_BYTES;
+    if (!compress && !this.#sending) return this.#transmit(bytes);
+    const queued = (this.#sending ?? Promise.resolve()).then(async () => {
+      let frame = bytes;
+      if (compress) frame = await compressFrame(bytes).catch(() => bytes);
+      this.#transmit(frame);
+    });
+    this.#sending = queued;
+    void queued.then(() => {
+      if (this.#sending === queued) this.#sending = null;
+    });
+  }
+
+  #transmit(frame: Uint8Array): void {
+    this.count('bytesSent', frame.byteLength);
+    this.connection.send(frame).catch(this.onSendError);
   }
 
   /** Adds to one counter, here and engine-wide. */

@@ -6,9 +6,13 @@ import { packBatch, unpackBatch } from './compact-batch.js';
 
 /**
  * Sync protocol versions this build speaks; the handshake picks the highest both sides know.
- * Protocol 2 is protocol 1 with deltas in the compact form (`packBatch`).
+ * Protocol 2 is protocol 1 with deltas in the compact form (`packBatch`); protocol 3 is protocol 2
+ * with large frames compressed (`compressFrame`).
  */
-export const SYNC_PROTOCOLS: readonly number[] = [1, 2];
+export const SYNC_PROTOCOLS: readonly number[] = [1, 2, 3];
+
+/** Whether an agreed protocol lets large frames travel compressed. */
+export const compressesFrames = (protocol: number | null): boolean => protocol !== null && protocol >= 3;
 
 /** How a delta's batch is written: plain `ChangeBatch` JSON, or the compact tables and tuples. */
 export type DeltaEncoding = 'json' | 'compact';

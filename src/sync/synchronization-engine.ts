@@ -5,12 +5,14 @@ import type { SynchronizableDomainModel } from '../domain/synchronizable-domain-
 import type { PeerConnection } from '../net/transport.js';
 import { ChangeCertification, type ChangeSigner } from '../security/change-certification.js';
 import { PeerLink } from './peer-link.js';
+import { decompressFrame, isCompressedFrame } from './frame-compression.js';
 import { sendableChanges } from './sendable-changes.js';
 import { splitBatch } from './split-batch.js';
 import { type PeerStatus, type SyncCounters, type SyncEngineEvent, type SyncResult, emptyCounters } from './sync-engine-event.js';
 import {
   MAX_DISPLAY_NAME_CHARS,
   SYNC_PROTOCOLS,
+  compressesFrames,
   decodeSyncMessage,
   isDecodeError,
   type AckMessage,
@@ -287,21 +289,54 @@ export class SynchronizationEngine {
     if (this.peers.get(peer.peerId) !== peer) return;
     peer.count('messagesReceived', 1);
     peer.count('bytesReceived', bytes.byteLength);
-    const message = decodeSyncMessage(bytes, this.maxMessageBytes);
-    if (isDecodeError(message)) return this.offence(peer, message.error);
-    const certification = this.certification;
-    if (!certification) return this.process(peer, message);
-    // Verification is asynchronous (WebCrypto); every message of the peer waits its turn, so an
+    const compressed = isCompressedFrame(bytes);
+    let message: SyncMessage | undefined;
+    if (!compressed) {
+      const decoded = decodeSyncMessage(bytes, this.maxMessageBytes);
+      if (isDecodeError(decoded)) return this.offence(peer, decoded.error);
+      message = decoded;
+      // The common case: nothing asynchronous before it, nothing to verify. Handled at once.
+      if (peer.waiting === 0 && !this.mustVerify(message)) return this.process(peer, message);
+    }
+    // Inflating and verifying are asynchronous; every message of the peer waits its turn, so an
     // ack or version never overtakes the delta before it.
-    peer.inbox = peer.inbox.then(async () => {
-      if (message.t !== 'delta' || !this.models.has(message.batch.modelId)) return this.process(peer, message);
-      const verified = await certification.verify(message.batch.modelId, message.batch, message.certs ?? []);
-      if (this.peers.get(peer.peerId) !== peer) return;
-      for (const problem of verified.problems) this.offence(peer, problem);
-      this.process(peer, { ...message, batch: verified.batch }, !verified.ok, (result) =>
-        verified.keep(new Set(result.rejected.map((rejected) => rejected.change))),
-      );
-    }).catch((error) => this.logger.warn(`could not verify a message from ${peer.peerId}`, error));
+    peer.waiting++;
+    peer.inbox = peer.inbox
+      .then(async () => {
+        if (!message) {
+          message = await this.inflate(peer, bytes);
+          if (!message) return;
+        }
+        if (!this.mustVerify(message)) return this.process(peer, message);
+        const { batch, certs } = message as DeltaMessage;
+        const verified = await this.certification!.verify(batch.modelId, batch, certs ?? []);
+        if (this.peers.get(peer.peerId) !== peer) return;
+        for (const problem of verified.problems) this.offence(peer, problem);
+        this.process(peer, { ...(message as DeltaMessage), batch: verified.batch }, !verified.ok, (result) =>
+          verified.keep(new Set(result.rejected.map((rejected) => rejected.change))),
+        );
+      })
+      .catch((error) => this.logger.warn(`could not handle a message from ${peer.peerId}`, error))
+      .finally(() => peer.waiting--);
+  }
+
+  /** A delta of a model held here, where changes are signed: checked before it is handled. */
+  private mustVerify(message: SyncMessage): boolean {
+    return this.certification !== undefined && message.t === 'delta' && this.models.has(message.batch.modelId);
+  }
+
+  /** The message inside a compressed frame, or undefined (an offence) if it has none. */
+  private async inflate(peer: PeerLink, bytes: Uint8Array): Promise<SyncMessage | undefined> {
+    if (!compressesFrames(peer.protocol)) {
+      this.offence(peer, 'a compressed frame, but protocol 3 was not agreed');
+      return undefined;
+    }
+    const frame = await decompressFrame(bytes, this.maxMessageBytes);
+    if (this.peers.get(peer.peerId) !== peer) return undefined;
+    const message = 'error' in frame ? frame : decodeSyncMessage(frame, this.maxMessageBytes);
+    if (!isDecodeError(message)) return message;
+    this.offence(peer, message.error);
+    return undefined;
   }
 
   /**

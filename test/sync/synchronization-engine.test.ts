@@ -133,8 +133,8 @@ describe('SynchronizationEngine: convergence', () => {
       const bob = syncPeer(net, 'bob');
       registerVoters(alice, entities);
       await link(alice, bob);
-      await settle();
-      expect(canonical(bob)).to.equal(canonical(alice));
+      // A large first sync travels compressed, which takes more than one turn of the event loop.
+      await until(() => canonical(bob) === canonical(alice));
       const initial = net.stats.bytes;
       net.partition([alice.id], [bob.id]);
       await settle();
@@ -156,8 +156,10 @@ describe('SynchronizationEngine: convergence', () => {
     };
     const small = await heal(100);
     const large = await heal(5_000);
-    expect(large.initial).to.be.greaterThan(40 * small.initial);
-    expect(large.heal).to.be.lessThan(large.initial / 100);
+    // The first sync grows with the model (compressed, so less than in proportion)...
+    expect(large.initial).to.be.greaterThan(5 * small.initial);
+    // ...the heal does not.
+    expect(large.heal).to.be.lessThan(large.initial / 20);
     // The same ten edits cost about the same at either size (seq numbers have a few more digits).
     expect(large.heal).to.be.within(small.heal, small.heal * 1.1);
   });
