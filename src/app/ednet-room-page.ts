@@ -188,7 +188,7 @@ export class EDNetRoomPage extends LitElement {
   #panel(session: RoomSession) {
     switch (this.tab) {
       case RoomTab.elections:
-        return html`<ednet-elections-view .model=${session.model}></ednet-elections-view>`;
+        return html`<ednet-elections-view .model=${session.model} .peers=${this.status?.peers ?? []}></ednet-elections-view>`;
       case RoomTab.conflicts:
         return html`<ednet-conflicts-panel .model=${session.model} .peers=${this.status?.peers ?? []}></ednet-conflicts-panel>`;
       case RoomTab.explorer:

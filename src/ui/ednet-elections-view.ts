@@ -1,12 +1,14 @@
 import { LitElement, type PropertyValues, type TemplateResult, css, html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
-import { ElectionRoles, type ElectionStatus, type ElectoralSystemModel } from '../models/electoral/index.js';
+import { ElectionRoles, type ElectoralSystemModel } from '../models/electoral/index.js';
 import './elections/ednet-ballot-form.js';
 import './elections/ednet-candidate-list.js';
+import './elections/ednet-co-organisers.js';
 import { STATUS_TEXT } from './elections/ednet-election-editor.js';
 import './elections/ednet-election-results.js';
 import './elections/ednet-voter-registration.js';
 import './elections/ednet-voter-roll.js';
+import type { PeerName } from './elections/election-part.js';
 import { fieldErrorOf } from './shared/error-message.js';
 import { focusFirstInvalid, formValue, inputField } from './shared/form-field.js';
 import { ModelController } from './shared/model-controller.js';
@@ -22,13 +24,16 @@ const ELECTION_FIELDS = ['title', 'description', 'opensAt', 'closesAt'] as const
 /**
  * The election app's main view over an `ElectoralSystemModel`: the list of elections and the form
  * creating one; for the chosen election its details and lifecycle, live results, this device's
- * own registration (with roles enforced), the ballot form, its candidates and the voter roll. Every part follows the model, so changes merged from peers
- * show as they arrive. Fires `election-select` when the user picks an election.
+ * own registration and the co-organisers (with roles enforced), the ballot form, its candidates and
+ * the voter roll. Every part follows the model, so changes merged from peers show as they arrive.
+ * `peers` (the node status's) name devices and offer them as co-organisers. Fires
+ * `election-select` when the user picks an election.
  */
 export class EdnetElectionsView extends LitElement {
   static override properties = {
     model: { attribute: false },
     electionId: { attribute: 'election-id' },
+    peers: { attribute: false },
     errors: { state: true },
     message: { state: true },
   };
@@ -36,6 +41,8 @@ export class EdnetElectionsView extends LitElement {
   declare model: ElectoralSystemModel | undefined;
   /** The election shown; when it is unset or not (or no longer) live, the first election is shown. */
   declare electionId: string | undefined;
+  /** Connected peers, from the node status. */
+  declare peers: readonly PeerName[];
   private declare errors: ReadonlyMap<string, string>;
   private declare message: string;
   #focusInvalid = false;
@@ -43,6 +50,7 @@ export class EdnetElectionsView extends LitElement {
   constructor() {
     super();
     this.electionId = undefined;
+    this.peers = [];
     this.errors = new Map();
     this.message = '';
     new ModelController(this, () => this.model);
@@ -118,7 +126,7 @@ export class EdnetElectionsView extends LitElement {
                 elections,
                 (election) => election.oid,
                 (election) => {
-                  const status = election.getAttribute('status') as ElectionStatus;
+                  const status = model.statusOf(election.oid);
                   return html`<li>
                     <button
                       type="button"
@@ -149,14 +157,17 @@ export class EdnetElectionsView extends LitElement {
       </section>
       ${selected
         ? html`<div class="parts">
-            <ednet-election-editor .model=${model} .electionId=${selected}></ednet-election-editor>
+            <ednet-election-editor .model=${model} .electionId=${selected} .peers=${this.peers}></ednet-election-editor>
             <ednet-election-results .model=${model} .electionId=${selected}></ednet-election-results>
             ${model.roles === ElectionRoles.enforced
               ? html`<ednet-voter-registration .model=${model} .electionId=${selected}></ednet-voter-registration>`
               : nothing}
             <ednet-ballot-form .model=${model} .electionId=${selected}></ednet-ballot-form>
-            <ednet-candidate-list .model=${model} .electionId=${selected}></ednet-candidate-list>
+            <ednet-candidate-list .model=${model} .electionId=${selected} .peers=${this.peers}></ednet-candidate-list>
             <ednet-voter-roll .model=${model} .electionId=${selected}></ednet-voter-roll>
+            ${model.roles === ElectionRoles.enforced
+              ? html`<ednet-co-organisers .model=${model} .electionId=${selected} .peers=${this.peers}></ednet-co-organisers>`
+              : nothing}
           </div>`
         : nothing}
     </div>`;

@@ -82,11 +82,11 @@ describe('ednet-elections-view with election roles', () => {
     const editor = textOf(find(view, ...EDITOR));
     expect(editor).to.contain('Organised by device alice___… Title Board');
     expect(editor).to.contain('Title Board');
-    expect(editor).to.contain('Only the organiser can change this election, and open or close voting.');
+    expect(editor).to.contain('Only the organiser can change this election, and open or close voting (co-organisers too, for voting).');
     expect(buttonsOf(view, EDITOR)).to.deep.equal([]);
-    expect(textOf(find(view, ...CANDIDATES))).to.contain('Only the organiser can add or remove candidates.');
+    expect(textOf(find(view, ...CANDIDATES))).to.contain('Only the organiser and co-organisers can add or remove candidates.');
     expect(buttonsOf(view, CANDIDATES)).to.deep.equal([]);
-    expect(textOf(find(view, ...VOTERS))).to.contain('Only the organiser can approve voters.');
+    expect(textOf(find(view, ...VOTERS))).to.contain('Only the organiser and co-organisers can approve voters.');
     expect(textOf(find(view, ...VOTERS, 'li.voter'))).to.contain('(this device)');
     expect(buttonsOf(view, VOTERS)).to.deep.equal([]);
     expect(await axeViolations(view)).to.deep.equal([]);

@@ -151,6 +151,8 @@ export class ElectoralSystemModel extends DomainModel {
     const election = this.#election(electionId);
     this.#enforcedOnly('co-organisers');
     if (!this.isOwner(election.oid)) throw new ValidationError('CoOrganiser', undefined, 'organiser', 'only the organiser of this election can add co-organisers');
+    if (!DEVICE_ID.test(deviceId))
+      throw new ValidationError('CoOrganiser', 'device', 'pattern', `a device id is ${DEVICE_ID_CHARS} letters, digits, "-" or "_", not ${JSON.stringify(deviceId)}`);
     if (deviceId === ownerOf(election.oid))
       throw new ValidationError('CoOrganiser', 'device', 'organiser', 'the organiser cannot be its own co-organiser');
     if (this.coOrganisersOf(election.oid).includes(deviceId))
@@ -432,6 +434,8 @@ export class ElectoralSystemModel extends DomainModel {
     return new Date(this.clock.now().ms).toISOString();
   }
 }
+
+const DEVICE_ID = new RegExp(`^[A-Za-z0-9_-]{${DEVICE_ID_CHARS}}$`);
 
 // Who the owning device of each concept is, for refusal messages.
 const OWNER_ROLE: Readonly<Record<string, string>> = {

@@ -38,7 +38,7 @@ export class EdnetBallotForm extends ElectionFormPart {
     const model = this.model;
     const election = this.election();
     if (!model || !election) return html``;
-    const status = election.getAttribute('status');
+    const status = model.statusOf(election.oid);
     const candidates = model.candidates(election.oid).sortBy('name');
     const suggestions = this.#suggestions.get(this.modelChanges.revision, model, election.oid);
     const candidateError = this.errors.get('candidate');

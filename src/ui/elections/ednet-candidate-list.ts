@@ -1,17 +1,23 @@
 import { type TemplateResult, html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
+import { ownerOf } from '../../domain/index.js';
 import { ElectionStatus } from '../../models/electoral/index.js';
 import { fieldErrorOf } from '../shared/error-message.js';
 import { formValue, inputField } from '../shared/form-field.js';
 import { ElectionFormPart } from './election-form-part.js';
 
-/** The candidates standing in an election, with adding and withdrawing them (by its organiser) while it is a draft. */
+/**
+ * The candidates standing in an election, with adding and withdrawing them while it is a draft:
+ * by its organiser and co-organisers, each withdrawing the candidates it added.
+ */
 export class EdnetCandidateList extends ElectionFormPart {
   override render(): TemplateResult {
     const model = this.model;
     const election = this.election();
     if (!model || !election) return html``;
-    const draft = election.getAttribute('status') === ElectionStatus.draft;
+    const draft = model.statusOf(election.oid) === ElectionStatus.draft;
+    const enforced = this.rolesEnforced();
+    const organiser = model.organiserOf(election.oid);
     const editable = draft && this.organising();
     const candidates = model.candidates(election.oid).sortBy('name');
     return html`<section class="card" aria-labelledby="candidates-heading">
@@ -25,12 +31,16 @@ export class EdnetCandidateList extends ElectionFormPart {
                 const name = String(candidate.getAttribute('name') ?? candidate.oid);
                 const party = candidate.getAttribute('party');
                 const statement = candidate.getAttribute('statement');
+                const owner = ownerOf(candidate.oid);
+                // The organiser cannot withdraw a co-organiser's candidate (it revokes the co-organiser).
+                const mine = !enforced || owner === model.deviceId;
                 return html`<li class="head">
                   <span class="wrap">
                     <strong>${name}</strong>${party ? html` <span class="muted">${party}</span>` : nothing}
                     ${statement ? html`<span class="hint wrap">${statement}</span>` : nothing}
+                    ${enforced && owner !== organiser ? html`<span class="hint">Added by co-organiser ${this.deviceName(owner)}</span>` : nothing}
                   </span>
-                  ${editable
+                  ${editable && mine
                     ? html`<button type="button" class="danger" @click=${() => this.#remove(candidate.oid)}>
                         Remove<span class="visually-hidden"> ${name}</span>
                       </button>`
@@ -53,7 +63,7 @@ export class EdnetCandidateList extends ElectionFormPart {
             <button type="submit">Add candidate</button>
           </form>`
         : html`<p class="muted">
-            ${draft ? 'Only the organiser can add or remove candidates.' : 'Candidates can be changed only while the election is a draft.'}
+            ${draft ? 'Only the organiser and co-organisers can add or remove candidates.' : 'Candidates can be changed only while the election is a draft.'}
           </p>`}
       <p class="muted" role="status">${this.message}</p>
     </section>`;

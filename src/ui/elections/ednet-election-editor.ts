@@ -1,11 +1,10 @@
 import { type TemplateResult, css, html, nothing } from 'lit';
 import type { AttributeValue, CRDTEntity } from '../../domain/index.js';
-import { ElectionStatus } from '../../models/electoral/index.js';
+import { ElectionStatus, votingStampsOf } from '../../models/electoral/index.js';
 import { fieldErrorOf } from '../shared/error-message.js';
 import { formValue, inputField } from '../shared/form-field.js';
 import { formatIsoDate } from '../shared/format.js';
 import { ElectionFormPart } from './election-form-part.js';
-import { shortDevice } from './election-part.js';
 
 /** The election's own fields the editor writes, in form order. */
 const FIELDS = ['title', 'description', 'opensAt', 'closesAt'] as const;
@@ -16,7 +15,8 @@ export const STATUS_TEXT: Record<ElectionStatus, string> = { draft: 'Draft', ope
 /**
  * The details of one election (title, description, planned dates) with their edit form, its
  * status, and the lifecycle actions: open voting (a draft with candidates) and close it. With
- * roles enforced it says who organises the election, and shows others the details read-only.
+ * roles enforced it says who organises the election (and who co-organises it); co-organisers get
+ * the lifecycle actions but not the form, and others see the details read-only.
  */
 export class EdnetElectionEditor extends ElectionFormPart {
   static override styles = [
@@ -37,10 +37,8 @@ export class EdnetElectionEditor extends ElectionFormPart {
   override render(): TemplateResult {
     const election = this.election();
     if (!election) return html``;
-    const status = (election.getAttribute('status') as ElectionStatus | undefined) ?? ElectionStatus.draft;
+    const { status, openedAt, closedAt } = votingStampsOf(this.model!, election.oid, this.model!.roles);
     const shown = (name: (typeof FIELDS)[number]) => String(election.getAttribute(name) ?? '');
-    const openedAt = election.getAttribute('openedAt');
-    const closedAt = election.getAttribute('closedAt');
     return html`<section class="card" aria-labelledby="editor-heading">
       <div class="head">
         <h3 id="editor-heading">Election details</h3>
@@ -52,24 +50,42 @@ export class EdnetElectionEditor extends ElectionFormPart {
             ${openedAt ? html`Opened ${formatIsoDate(openedAt)}.` : nothing} ${closedAt ? html`Closed ${formatIsoDate(closedAt)}.` : nothing}
           </p>`
         : nothing}
-      ${this.organising() ? this.#form(election, status, shown) : this.#readOnly(shown)}
+      ${this.owning() ? this.#form(election, status, shown) : this.#readOnly(status, shown)}
     </section>`;
   }
 
+  // Peers' display names are in it: rendered through a text binding only.
   #organiserText(electionId: string): string {
-    if (this.organising()) return 'You organise this election.';
-    return `Organised by device ${shortDevice(this.model!.organiserOf(electionId))}`;
+    const co = this.model!.coOrganisersOf(electionId).map((device) => this.deviceName(device));
+    const coText = co.length ? `; co-organised by ${co.join(', ')}` : '';
+    if (this.owning()) return `You organise this election${coText}.`;
+    return `Organised by ${this.deviceName(this.model!.organiserOf(electionId))}${coText}`;
   }
 
-  // What others see: the details as text, and why they cannot change them.
-  #readOnly(shown: (name: (typeof FIELDS)[number]) => string): TemplateResult {
+  // What co-organisers and others see: the details as text, and why they cannot change them.
+  #readOnly(status: ElectionStatus, shown: (name: (typeof FIELDS)[number]) => string): TemplateResult {
     const row = (label: string, value: string) => (value ? html`<dt>${label}</dt><dd class="wrap">${value}</dd>` : nothing);
     return html`<dl class="details">
         ${row('Title', shown('title'))} ${row('Description', shown('description'))}
         ${row('Opens (planned)', shown('opensAt') && formatIsoDate(shown('opensAt')))}
         ${row('Closes (planned)', shown('closesAt') && formatIsoDate(shown('closesAt')))}
       </dl>
-      <p class="muted">Only the organiser can change this election, and open or close voting.</p>`;
+      ${this.organising()
+        ? html`<p class="muted">You co-organise this election: only the organiser can change its title, description and dates.</p>
+            ${this.#lifecycle(status)}`
+        : html`<p class="muted">Only the organiser can change this election, and open or close voting (co-organisers too, for voting).</p>`}`;
+  }
+
+  // Open and close voting, for the organiser and co-organisers.
+  #lifecycle(status: ElectionStatus): TemplateResult {
+    return html`${status === ElectionStatus.closed
+        ? nothing
+        : html`<div class="actions">
+            ${status === ElectionStatus.draft ? html`<button type="button" class="secondary" @click=${this.#open}>Open voting</button>` : nothing}
+            ${status === ElectionStatus.open ? html`<button type="button" class="danger" @click=${this.#close}>Close voting</button>` : nothing}
+          </div>`}
+      ${this.errors.get('status') ? html`<p class="error" role="alert">${this.errors.get('status')}</p>` : nothing}
+      <p class="muted" role="status">${this.message}</p>`;
   }
 
   #form(election: CRDTEntity, status: ElectionStatus, shown: (name: (typeof FIELDS)[number]) => string): TemplateResult {

@@ -27,7 +27,7 @@ export class EdnetVoterRegistration extends ElectionFormPart {
   }
 
   #form(election: CRDTEntity): TemplateResult {
-    const closed = election.getAttribute('status') === ElectionStatus.closed;
+    const closed = this.model!.statusOf(election.oid) === ElectionStatus.closed;
     const form = html`<p class="muted">Register yourself to vote from this device. Your registration belongs to this device: only it can vote as you.</p>
       <form novalidate @submit=${this.#register}>
         <div class="grid">
@@ -47,7 +47,7 @@ export class EdnetVoterRegistration extends ElectionFormPart {
     const name = String(voter.getAttribute('name') ?? '');
     const number = String(voter.getAttribute('voterNumber') ?? '');
     const title = String(election.getAttribute('title') ?? '');
-    const status = election.getAttribute('status');
+    const status = model.statusOf(election.oid);
     const asked = voter.childOids('elections').includes(election.oid);
     const approved = model.isApproved(election.oid, voter.oid);
     let state: TemplateResult;
@@ -78,7 +78,7 @@ export class EdnetVoterRegistration extends ElectionFormPart {
       return;
     }
     this.succeeded(`Registered as ${String(voter.getAttribute('name'))}.`);
-    if (this.election()?.getAttribute('status') === ElectionStatus.closed) return;
+    if (this.election() !== undefined && this.model!.statusOf(this.electionId!) === ElectionStatus.closed) return;
     this.#ask(voter.oid, `Registered as ${String(voter.getAttribute('name'))}; the organiser can now approve you.`);
   }
 

@@ -16,7 +16,7 @@ const VOTER_FIELDS = ['name', 'voterNumber', 'email', 'district', 'address', 'bi
  * The voter roll. With open roles: every voter with a switch for their registration in this
  * election, and the form registering a new voter. With roles enforced (voters register themselves,
  * see `ednet-voter-registration`): the voters who asked to vote here, approved or waiting, with the
- * organiser's Approve and Withdraw approval buttons. Both search, and show a page at a time.
+ * Approve and Withdraw approval buttons of the organiser and co-organisers. Both search, and show a page at a time.
  */
 export class EdnetVoterRoll extends ElectionFormPart {
   static override properties = {
@@ -115,7 +115,7 @@ export class EdnetVoterRoll extends ElectionFormPart {
   #approvalRoll(election: CRDTEntity, roll: Roll): TemplateResult {
     const { voters, matching, shown } = roll;
     const organising = this.organising();
-    const isApproved = (voter: CRDTEntity) => this.model!.isApproved(election.oid, voter.oid);
+    const isApproved = (voter: CRDTEntity) => roll.approved.has(voter.oid);
     const approved = voters.filter(isApproved).length;
     const waiting = voters.filter((voter) => isRegistered(voter, election.oid) && !isApproved(voter)).length;
     return html`<section class="card" aria-labelledby="voters-heading">
@@ -127,22 +127,21 @@ export class EdnetVoterRoll extends ElectionFormPart {
               ${repeat(
                 shown,
                 (voter) => voter.oid,
-                (voter) => this.#approval(voter, election, organising),
+                (voter) => this.#approval(voter, election, organising, roll.approved.has(voter.oid)),
               )}
             </ul>
             ${matching === 0 ? html`<p class="muted">No voter matches.</p>` : nothing} ${this.#more(matching, shown.length)}`}
-      ${organising ? nothing : html`<p class="muted">Only the organiser can approve voters.</p>`}
+      ${organising ? nothing : html`<p class="muted">Only the organiser and co-organisers can approve voters.</p>`}
       <p class="muted" role="status">${this.message}</p>
     </section>`;
   }
 
-  #approval(voter: CRDTEntity, election: CRDTEntity, organising: boolean): TemplateResult {
+  #approval(voter: CRDTEntity, election: CRDTEntity, organising: boolean, approved: boolean): TemplateResult {
     const model = this.model!;
     const name = String(voter.getAttribute('name') ?? voter.oid);
     const number = String(voter.getAttribute('voterNumber') ?? '');
     const asked = isRegistered(voter, election.oid);
-    const approved = model.isApproved(election.oid, voter.oid);
-    const status = election.getAttribute('status');
+    const status = model.statusOf(election.oid);
     const error = this.rowErrors.get(voter.oid);
     const state = approved ? (asked ? 'Approved' : 'Approved, request withdrawn') : 'Waiting for approval';
     return html`<li class="voter">
@@ -168,9 +167,15 @@ export class EdnetVoterRoll extends ElectionFormPart {
     const rowErrors = new Map(this.rowErrors);
     rowErrors.delete(voterId);
     try {
-      if (approve) this.model!.approveVoter(this.electionId!, voterId);
-      else this.model!.revokeVoter(this.electionId!, voterId);
-      this.message = approve ? 'Approved.' : 'Approval withdrawn.';
+      if (approve) {
+        this.model!.approveVoter(this.electionId!, voterId);
+        this.message = 'Approved.';
+      } else if (this.model!.revokeVoter(this.electionId!, voterId)) this.message = this.model!.isApproved(this.electionId!, voterId) ? 'Your approval is withdrawn; another organiser\'s stays.' : 'Approval withdrawn.';
+      else {
+        // Each organiser withdraws only its own approvals.
+        rowErrors.set(voterId, 'Another organiser approved this voter: only they can withdraw it.');
+        this.message = '';
+      }
     } catch (error) {
       rowErrors.set(voterId, fieldErrorOf(error).message);
       this.message = '';
@@ -276,14 +281,16 @@ interface Roll {
   /** Every voter (with roles enforced: those who asked to vote here or were approved). */
   readonly voters: readonly CRDTEntity[];
   readonly registered: number;
+  /** Voters approved for the election (with roles enforced; else empty). */
+  readonly approved: ReadonlySet<string>;
   readonly matching: number;
   readonly shown: readonly CRDTEntity[];
 }
 
 function rollOf(_revision: number, model: ElectoralSystemModel, electionId: string, needle: string, limit: number, enforced: boolean): Roll {
   const all = model.voters();
-  const approved = enforced ? new Set(model.get(electionId)?.childOids('approvedVoters')) : undefined;
-  const voters = approved ? [...all.filter((voter) => approved.has(voter.oid) || isRegistered(voter, electionId))] : [...all];
+  const approved = enforced ? model.approvedVoters(electionId) : new Set<string>();
+  const voters = enforced ? [...all.filter((voter) => approved.has(voter.oid) || isRegistered(voter, electionId))] : [...all];
   const shown: CRDTEntity[] = [];
   let registered = 0;
   let matching = 0;
@@ -293,7 +300,7 @@ function rollOf(_revision: number, model: ElectoralSystemModel, electionId: stri
     matching++;
     if (shown.length < limit) shown.push(voter);
   }
-  return { voters, registered, matching, shown };
+  return { voters, registered, approved, matching, shown };
 }
 
 function isRegistered(voter: CRDTEntity, electionId: string): boolean {

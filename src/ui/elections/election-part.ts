@@ -1,8 +1,14 @@
 import { type CSSResultGroup, LitElement, type PropertyDeclarations, css } from 'lit';
-import type { CRDTEntity } from '../../domain/index.js';
+import { type CRDTEntity, deviceOf } from '../../domain/index.js';
 import { ElectionRoles, type ElectoralSystemModel } from '../../models/electoral/index.js';
 import { ModelController } from '../shared/model-controller.js';
 import { baseStyles, cardStyles, controlStyles, disclosureStyles } from '../shared/theme.js';
+
+/** A connected peer, as parts name devices: its node id and the name it gave, if any. */
+export interface PeerName {
+  readonly peerId: string;
+  readonly displayName: string | null;
+}
 
 /**
  * What every part of the elections view shares: the model and the election it shows, a
@@ -14,15 +20,19 @@ export abstract class ElectionPart extends LitElement {
   static override properties: PropertyDeclarations = {
     model: { attribute: false },
     electionId: { attribute: 'election-id' },
+    peers: { attribute: false },
   };
 
   declare model: ElectoralSystemModel | undefined;
   declare electionId: string | undefined;
+  /** Connected peers (the node status's), to name devices by the names they gave. */
+  declare peers: readonly PeerName[];
   /** Re-renders on every change of the model; its `revision` keys what a part derives from it. */
   protected readonly modelChanges: ModelController;
 
   constructor() {
     super();
+    this.peers = [];
     this.modelChanges = new ModelController(this, () => this.model);
   }
 
@@ -89,9 +99,24 @@ export abstract class ElectionPart extends LitElement {
     return this.model?.roles === ElectionRoles.enforced;
   }
 
-  /** True if this device may edit, open and close the election shown (anyone may, with open roles). */
+  /**
+   * True if this device may open and close the election shown, add candidates and approve voters:
+   * its organiser or a co-organiser (anyone, with open roles).
+   */
   protected organising(): boolean {
     return this.electionId !== undefined && this.model !== undefined && this.model.isOrganiser(this.electionId);
+  }
+
+  /** True if this device is the election's organiser, its creator: the only one editing its details (anyone, with open roles). */
+  protected owning(): boolean {
+    return this.electionId !== undefined && this.model !== undefined && this.model.isOwner(this.electionId);
+  }
+
+  /** A device for people: "this device", or its short id with the name a connected peer of it gave. Peers' words: render as text. */
+  protected deviceName(deviceId: string | undefined): string {
+    if (deviceId !== undefined && deviceId === this.model?.deviceId) return 'this device';
+    const name = deviceId === undefined ? undefined : this.peers.find((peer) => deviceOf(peer.peerId) === deviceId && peer.displayName)?.displayName;
+    return name ? `“${name}” (device ${shortDevice(deviceId)})` : `device ${shortDevice(deviceId)}`;
   }
 }
 
