@@ -83,9 +83,10 @@ export class EDNetRoomPage extends LitElement {
           gap: 0;
           padding: calc(var(--ed-gap, 12px) / 2) 4px 0;
         }
+        /* Five tabs fit a 360px screen side by side: none hides behind a scroll. */
         [role='tab'] {
-          padding: 0.45em 0.5em;
-          font-size: 0.9375rem;
+          padding: 0.45em 0.3em;
+          font-size: 0.875rem;
         }
       }
       [role='tab'][aria-selected='true'] {
