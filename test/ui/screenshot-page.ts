@@ -27,6 +27,9 @@ function electionDemo() {
     alice.addCandidate(election, { name: 'Bruno Keller', party: 'Students First' }).oid,
     alice.addCandidate(election, { name: 'Chen Wei', statement: 'Longer library hours.' }).oid,
   ];
+  // Kim's device co-organises: it approves one registration itself.
+  alice.addCoOrganiser(election, nodeOf('kim').slice(0, 32));
+  const kim = electoral(nodeOf('kim'), clock, ElectionRoles.enforced);
   const names = ['Vera Novak', 'Walt Smith', 'Xiu Li', 'Yusuf Demir', 'Zoe Martin', 'Ines Costa', 'Omar Haddad'];
   const devices = names.map((name, i) => {
     const device = electoral(nodeOf(name.split(' ')[0]!.toLowerCase()), clock, ElectionRoles.enforced);
@@ -34,8 +37,13 @@ function electionDemo() {
     const voter = device.registerVoter({ name, voterNumber: `V-${100 + i}`, district: i % 2 ? 'North' : 'South' }).oid;
     device.registerForElection(voter, election);
     sync(device, alice);
-    // Two registrations still wait for the organiser.
+    // One registration still waits for the organisers.
     if (i < 5) alice.approveVoter(election, voter);
+    if (i === 5) {
+      sync(alice, kim);
+      kim.approveVoter(election, voter);
+      sync(kim, alice);
+    }
     return { device, voter };
   });
   alice.openElection(election);
@@ -103,6 +111,10 @@ bar.status = {
 
 const view = document.createElement('ednet-elections-view');
 view.model = elections;
+view.peers = [
+  { peerId: nodeOf('kim'), displayName: 'Kim (staff)' },
+  { peerId: nodeOf('vera'), displayName: 'Vera' },
+];
 const explorer = document.createElement('ednet-model-explorer');
 explorer.model = books;
 const conflicts = document.createElement('ednet-conflicts-panel');

@@ -50,6 +50,7 @@ export class EdnetCoOrganisers extends ElectionFormPart {
   #form(electionId: string, current: readonly string[]): TemplateResult {
     const organiser = this.model!.organiserOf(electionId);
     const choices: SelectOption[] = [];
+    const others = this.peers.some((peer) => deviceOf(peer.peerId) !== this.model!.deviceId);
     const seen = new Set<string>([...current, organiser ?? '', this.model!.deviceId ?? '']);
     for (const peer of this.peers) {
       const device = deviceOf(peer.peerId);
@@ -61,7 +62,7 @@ export class EdnetCoOrganisers extends ElectionFormPart {
       <h4>Add a co-organiser</h4>
       ${choices.length
         ? selectField({ id: 'co-organiser-peer', name: 'peer', label: 'A connected device', choices, placeholder: 'Choose a device', error: this.errors.get('peer') })
-        : html`<p class="muted">No other device is connected now.</p>`}
+        : html`<p class="muted">${others ? 'Every other connected device co-organises already.' : 'No other device is connected now.'}</p>`}
       ${inputField({
         id: 'co-organiser-device',
         name: 'device',
