@@ -69,6 +69,24 @@ export class CertificateStore {
     for (const listener of [...this.#listeners]) listener(added);
   }
 
+  /**
+   * Drops every certificate none of whose items `holds` (their items were all overwritten or
+   * removed since): nobody will ask for them again. Returns the ones dropped.
+   */
+  prune(holds: (dot: Dot) => boolean): ChangeCertificate[] {
+    const dropped: ChangeCertificate[] = [];
+    for (const certificate of this.#certificates) {
+      const { node, seqs } = certificate;
+      if (seqs.some((seq) => holds({ node, seq }))) continue;
+      const held = this.#bySeq.get(node)!;
+      for (const seq of seqs) if (held.get(seq) === certificate) held.delete(seq);
+      if (!held.size) this.#bySeq.delete(node);
+      this.#certificates.delete(certificate);
+      dropped.push(certificate);
+    }
+    return dropped;
+  }
+
   /** Every certificate held. */
   certificates(): ChangeCertificate[] {
     return [...this.#certificates];

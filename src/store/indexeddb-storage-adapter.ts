@@ -136,6 +136,14 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
     return commit;
   }
 
+  async forgetCertificates(modelId: string, certificates: readonly Uint8Array[]): Promise<void> {
+    if (!certificates.length) return;
+    await this.#run(async (db) => {
+      const tx = db.transaction('certificates', 'readwrite', { durability: this.#durability });
+      await inTransaction(tx, () => Promise.all(certificates.map((bytes) => observed(tx.store.delete([modelId, certificateKey(bytes)])))));
+    });
+  }
+
   async identities(): Promise<StoredIdentity[]> {
     return this.#run((db) => db.getAll('identities'));
   }

@@ -93,6 +93,12 @@ export class MemoryStorageAdapter implements StorageAdapter {
     return { previous, reservedUpTo };
   }
 
+  async forgetCertificates(modelId: string, certificates: readonly Uint8Array[]): Promise<void> {
+    this.#checkOpen();
+    const model = this.#room.models.get(modelId);
+    for (const bytes of certificates) model?.certificates.delete(certificateKey(bytes));
+  }
+
   async readMetadata(): Promise<RoomMetadata> {
     this.#checkOpen();
     return structuredClone(this.#room.metadata);

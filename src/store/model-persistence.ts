@@ -1,4 +1,4 @@
-import type { NodeId } from '../crdt/dot.js';
+import type { Dot, NodeId } from '../crdt/dot.js';
 import type { VersionVector } from '../crdt/version-vector.js';
 import type { ApplyChangesResult, EntityState, ModelChangedDetail } from '../domain/model-change.js';
 import { changedOids } from '../domain/index.js';
@@ -127,6 +127,7 @@ export class ModelPersistence {
     await this.#enqueue(async () => {
       const stored = await this.storage.load(this.model.modelId);
       this.#apply(stored, 'storage');
+      await this.#pruneCertificates();
     });
     this.#loaded = true;
     const identity = this.options.identity;
@@ -349,6 +350,17 @@ export class ModelPersistence {
       this.#events.emit({ type: 'loaded', modelId: this.model.modelId, oids: stored.entities.map((entity) => entity.oid), source });
   }
 
+  // Certificates whose items are all gone since they were stored (overwritten, removed) are dropped
+  // at startup, here and in storage, so they do not pile up with every edit ever made. Failing to
+  // delete them loses nothing: they are dropped again next time.
+  async #pruneCertificates(): Promise<void> {
+    const store = this.options.certificates;
+    if (!store?.size) return;
+    const held = heldDots(this.model.getEntityStates());
+    const dropped = store.prune((dot) => held.get(dot.node)?.has(dot.seq) ?? false);
+    if (dropped.length) await this.storage.forgetCertificates(this.model.modelId, dropped.map(encodeCertificate)).catch(() => undefined);
+  }
+
   // Adds stored certificates to the store (not verified again: this replica stored them after
   // making or verifying them). Returns how many could not be decoded and were skipped.
   #loadCertificates(encoded: readonly Uint8Array[]): number {
@@ -396,4 +408,20 @@ function watchPageHidden(save: () => void): () => void {
     window.removeEventListener('pagehide', save);
     document.removeEventListener('visibilitychange', onVisibility);
   };
+}
+
+/** Every dot the entities hold: their writes, child adds and removal marks, by node. */
+function heldDots(entities: readonly EntityState[]): Map<NodeId, Set<number>> {
+  const held = new Map<NodeId, Set<number>>();
+  const add = (dot: Dot) => {
+    let seqs = held.get(dot.node);
+    if (!seqs) held.set(dot.node, (seqs = new Set()));
+    seqs.add(dot.seq);
+  };
+  for (const entity of entities) {
+    for (const writes of Object.values(entity.attributes)) for (const write of writes) add(write.dot);
+    for (const items of Object.values(entity.children)) for (const [, dots] of items) dots.forEach(add);
+    for (const marks of Object.values(entity.removals ?? {})) marks.forEach(add);
+  }
+  return held;
 }

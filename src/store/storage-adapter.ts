@@ -60,6 +60,11 @@ export interface StorageAdapter {
    * certificates written with it. Returns the commit number it made.
    */
   merge(modelId: string, entities: readonly EntityState[], version: VersionVector, certificates?: readonly Uint8Array[]): Promise<number>;
+  /**
+   * Deletes stored certificates (as encoded; matched by content, unknown ones ignored): those whose
+   * items the stored state no longer holds. Not a commit: no other tab needs to read anything.
+   */
+  forgetCertificates(modelId: string, certificates: readonly Uint8Array[]): Promise<void>;
   /** Every node identity stored for this room. */
   identities(): Promise<StoredIdentity[]>;
   /**

@@ -179,6 +179,25 @@ describe('CertificateStore', () => {
   });
 });
 
+describe('CertificateStore.prune', () => {
+  it('drops the certificates none of whose items is held, and only their entries', () => {
+    const store = new CertificateStore();
+    const kept = certificate([1, 2]);
+    const gone = certificate([3, 4]);
+    const overlapping = { ...certificate([4, 5]) };
+    store.add([kept, gone, overlapping]);
+    const held = new Set([2, 4]);
+    // 4 is held: both certificates listing it stay.
+    expect(store.prune((dot) => held.has(dot.seq))).to.deep.equal([]);
+    held.delete(4);
+    expect(store.prune((dot) => held.has(dot.seq))).to.deep.equal([gone, overlapping]);
+    expect(store.size).to.equal(1);
+    expect(store.certificateOf({ node, seq: 3 })).to.equal(undefined);
+    expect(store.certificateOf({ node, seq: 5 })).to.equal(undefined);
+    expect(store.certificateOf({ node, seq: 1 })).to.equal(kept);
+  });
+});
+
 describe('VersionVector.forgetAfter', () => {
   it('forgets the dots of one node past a seq, extras included, and nothing else', () => {
     const a = asNodeId('a');

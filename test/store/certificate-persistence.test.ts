@@ -129,6 +129,26 @@ for (const [backend, makeBackend] of backends) {
       expect((await storage.load(MODEL)).commit).to.equal(stored.commit);
     });
 
+    it('drops at startup the certificates whose items are all gone, in memory and in storage', async () => {
+      const tab = await openTab('alice');
+      const candidate = tab.model.create('Candidate', { name: 'Ada' });
+      const nameDot = () => tab.model.getEntityStates([candidate.oid])[0]!.attributes.name![0]!.dot;
+      const first = fakeCertificate('alice', [nameDot().seq]);
+      const nothing = fakeCertificate('alice', [99], 8);
+      tab.certificates.add([first, nothing]);
+      tab.model.update(candidate.oid, { name: 'Ada L.' });
+      const second = fakeCertificate('alice', [nameDot().seq], 9);
+      tab.certificates.add([second]);
+      await tab.persistence.whenSaved();
+      expect((await tab.storage.load(MODEL)).certificates).to.have.length(3);
+      // The first name was overwritten, and seq 99 never held anything here: both go.
+      const reloaded = await openTab('alice');
+      expect(encodings(reloaded.certificates.certificates())).to.deep.equal(encodings([second]));
+      expect(reloaded.certificates.certificateOf({ node: asNodeId('alice'), seq: first.seqs[0]! })).to.equal(undefined);
+      expect((await reloaded.storage.load(MODEL)).certificates.map((bytes) => bytes.join(','))).to.deep.equal(encodings([second]));
+      expect(entitiesOf(reloaded.model)).to.equal(entitiesOf(tab.model));
+    });
+
     it('saves a certificate made after its entity was saved (an own edit signed later), and whenSaved waits for it', async () => {
       const tab = await openTab('alice');
       tab.model.create('Candidate', { name: 'Ada' });

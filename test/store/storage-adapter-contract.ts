@@ -218,6 +218,18 @@ export function runStorageAdapterContractTests(name: string, setup: () => Promis
       expect((await storage.load('election', 1)).certificates).to.have.length(2);
     });
 
+    it('forgets certificates by content, of one model only, ignoring unknown ones', async () => {
+      const storage = await harness.open();
+      const [a, b, c] = [bytes(1, 40), bytes(2, 40), bytes(3, 40)];
+      await storage.merge('election', [], new VersionVector(), [a, b]);
+      await storage.merge('election-2', [], new VersionVector(), [a]);
+      await storage.forgetCertificates('election', [a.slice(), c]);
+      const other = await harness.open();
+      expect((await other.load('election')).certificates).to.deep.equal([b]);
+      expect((await other.load('election-2')).certificates).to.deep.equal([a]);
+      await storage.forgetCertificates('election-3', [a]);
+    });
+
     it('copies certificate bytes in and out, even a view into a larger buffer', async () => {
       const storage = await harness.open();
       const buffer = bytes(5, 64);
