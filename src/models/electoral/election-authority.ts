@@ -50,8 +50,12 @@ export function madeBy(model: DomainModel, concept: string, electionId: string, 
  * the voters of live `Approval`s made by an effective co-organiser.
  */
 export function approvedVotersOf(model: DomainModel, electionId: string, roles: ElectionRoles = rolesOf(model)): Set<string> {
-  const approved = new Set(liveElection(model, electionId).childOids('approvedVoters'));
-  for (const approval of madeBy(model, 'Approval', electionId, new Set(coOrganisersOf(model, electionId, roles)))) {
+  return approvedBy(model, liveElection(model, electionId), new Set(coOrganisersOf(model, electionId, roles)));
+}
+
+function approvedBy(model: DomainModel, election: CRDTEntity, coOrganisers: ReadonlySet<string>): Set<string> {
+  const approved = new Set(election.childOids('approvedVoters'));
+  for (const approval of madeBy(model, 'Approval', election.oid, coOrganisers)) {
     const voter = approval.getAttribute('voter');
     if (typeof voter === 'string') approved.add(voter);
   }
@@ -64,7 +68,11 @@ export function approvedVotersOf(model: DomainModel, electionId: string, roles: 
  * co-organiser. The organiser's come first in relation order, then the co-organisers' by oid.
  */
 export function standingCandidatesOf(model: DomainModel, electionId: string, roles: ElectionRoles = rolesOf(model)): Map<string, CRDTEntity> {
-  const election = liveElection(model, electionId);
+  return standingBy(model, liveElection(model, electionId), roles, new Set(coOrganisersOf(model, electionId, roles)));
+}
+
+function standingBy(model: DomainModel, election: CRDTEntity, roles: ElectionRoles, coOrganisers: ReadonlySet<string>): Map<string, CRDTEntity> {
+  const electionId = election.oid;
   const organiser = ownerOf(electionId);
   const enforced = roles === ElectionRoles.enforced;
   const standing = new Map<string, CRDTEntity>();
@@ -74,7 +82,7 @@ export function standingCandidatesOf(model: DomainModel, electionId: string, rol
     if (enforced && (organiser === undefined || ownerOf(id) !== organiser)) continue;
     standing.set(id, candidate);
   }
-  for (const candidate of madeBy(model, 'Candidate', electionId, new Set(coOrganisersOf(model, electionId, roles)))) standing.set(candidate.oid, candidate);
+  for (const candidate of madeBy(model, 'Candidate', electionId, coOrganisers)) standing.set(candidate.oid, candidate);
   return standing;
 }
 
@@ -93,11 +101,15 @@ export interface VotingStamps {
  * revoked co-organiser's opening or closing stops counting, on every replica alike.
  */
 export function votingStampsOf(model: DomainModel, electionId: string, roles: ElectionRoles = rolesOf(model)): VotingStamps {
-  const election = liveElection(model, electionId);
+  return stampsBy(model, liveElection(model, electionId), new Set(coOrganisersOf(model, electionId, roles)));
+}
+
+function stampsBy(model: DomainModel, election: CRDTEntity, coOrganisers: ReadonlySet<string>): VotingStamps {
+  const electionId = election.oid;
   const opened = stampsOf(election, 'openedAt');
   const closed = stampsOf(election, 'closedAt');
   let status = (election.getAttribute('status') as ElectionStatus | undefined) ?? ElectionStatus.draft;
-  for (const event of madeBy(model, 'VotingEvent', electionId, new Set(coOrganisersOf(model, electionId, roles)))) {
+  for (const event of madeBy(model, 'VotingEvent', electionId, coOrganisers)) {
     const at = event.getAttribute('at');
     if (typeof at !== 'string') continue;
     const action = event.getAttribute('action');
@@ -110,6 +122,27 @@ export function votingStampsOf(model: DomainModel, electionId: string, roles: El
     }
   }
   return { status, openedAt: earliest(opened), closedAt: earliest(closed) };
+}
+
+/** Everything that decides an election's ballots, with its co-organisers looked up once. */
+export interface ElectionAuthority extends VotingStamps {
+  readonly election: CRDTEntity;
+  readonly coOrganisers: ReadonlySet<string>;
+  readonly standing: Map<string, CRDTEntity>;
+  readonly approved: Set<string>;
+}
+
+/** `votingStampsOf`, `standingCandidatesOf` and `approvedVotersOf` of a live election at once. */
+export function electionAuthority(model: DomainModel, electionId: string, roles: ElectionRoles = rolesOf(model)): ElectionAuthority {
+  const election = liveElection(model, electionId);
+  const coOrganisers = new Set(coOrganisersOf(model, electionId, roles));
+  return {
+    election,
+    coOrganisers,
+    ...stampsBy(model, election, coOrganisers),
+    standing: standingBy(model, election, roles, coOrganisers),
+    approved: approvedBy(model, election, coOrganisers),
+  };
 }
 
 // An attribute's values, conflicting ones included (stamps are written once per device).

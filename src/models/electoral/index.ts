@@ -1,9 +1,11 @@
 // The electoral system model: elections, candidates, voters and ballots (and co-organisers), declared with the meta-model.
 export { BallotChannel, ElectionRoles, ElectionStatus, VotingAction, electoralSchema } from './electoral-schema.js';
 export {
+  type ElectionAuthority,
   type VotingStamps,
   approvedVotersOf,
   coOrganisersOf,
+  electionAuthority,
   liveElection,
   rolesOf,
   standingCandidatesOf,

@@ -1,5 +1,5 @@
 import { type CRDTEntity, type DomainModel, ownerOf } from '../../domain/index.js';
-import { approvedVotersOf, liveElection, rolesOf, standingCandidatesOf, votingStampsOf } from './election-authority.js';
+import { electionAuthority, rolesOf } from './election-authority.js';
 import { ElectionRoles, type ElectionStatus } from './electoral-schema.js';
 
 /** What became of a ballot in a tally. */
@@ -139,10 +139,8 @@ export interface VotingWindow {
 
 /** The voting window and standing candidates of a live election; throws `ValidationError` if there is none. */
 export function votingWindow(model: DomainModel, electionId: string, roles: ElectionRoles = rolesOf(model)): VotingWindow {
-  const election = liveElection(model, electionId);
-  const standing = standingCandidatesOf(model, electionId, roles);
-  const approved = approvedVotersOf(model, electionId, roles);
-  return { election, ...votingStampsOf(model, electionId, roles), standing, roles, approved };
+  const { election, status, openedAt, closedAt, standing, approved } = electionAuthority(model, electionId, roles);
+  return { election, status, openedAt, closedAt, standing, roles, approved };
 }
 
 /** Why a ballot cannot count in its election, whatever the voter's other ballots; undefined if it can. */
