@@ -57,8 +57,14 @@ export const electoralSchema: DomainSchema = defineSchema({
     Voter: {
       attributes: {
         name: { type: 'string', required: true, min: 1, max: 200 },
-        voterNumber: { type: 'string', required: true, unique: true, pattern: '^[A-Za-z0-9-]{1,32}$' },
-        email: { type: 'string', max: 254, pattern: '^[^@\\s]+@[^@\\s]+$' },
+        voterNumber: {
+          type: 'string',
+          required: true,
+          unique: true,
+          pattern: '^[A-Za-z0-9-]{1,32}$',
+          format: 'up to 32 letters, digits and hyphens',
+        },
+        email: { type: 'string', max: 254, pattern: '^[^@\\s]+@[^@\\s]+$', format: 'an email address, like name@example.org' },
         district: { type: 'string', max: 100 },
         address: { type: 'string', max: 300 },
         birthDate: { type: 'date' },
