@@ -357,9 +357,13 @@ export class ReplicaState {
 
   /** Every change the holder of `since` lacks, read from the touch log (stale entries skipped). */
   changesSince(since: VersionVector): ModelChange[] {
-    const registers = new Map<LWWRegister<AttributeValue>, readonly [EntityRecord, string]>();
+    // In the order of the log (by node, then seq), so a delta cut into parts keeps each author's
+    // runs of operations together: the certificates of signed changes then mostly travel with
+    // all their items in one part (see docs/security.md, elided hash lists).
+    // A relation that lost children is listed by its place and built once the visit is done.
+    const changes: Array<ModelChange | { readonly whole: readonly [EntityRecord, string] }> = [];
+    const registers = new Set<LWWRegister<AttributeValue>>();
     const relations = new Map<AWSet<string>, readonly [EntityRecord, string]>();
-    const adds: ChildAddChange[] = [];
     // One dot object for the checks; only the adds that are sent get their own.
     const dot: { node: NodeId; seq: number } = { node: this.nodeId, seq: 0 };
     this.#log.forEachSince(since, (node, seq, record, field, kind, child) => {
@@ -367,15 +371,31 @@ export class ReplicaState {
       dot.seq = seq;
       if (kind === TouchKind.attribute) {
         const register = record.registers.get(field);
-        if (register && !registers.has(register) && register.holds(dot)) registers.set(register, [record, field]);
+        if (register && !registers.has(register) && register.holds(dot)) {
+          registers.add(register);
+          changes.push({ kind: 'attribute', entityType: record.concept.name, oid: record.oid, attribute: field, writes: register.writes });
+        }
         return;
       }
       const set = record.relations.get(field);
-      if (set && kind === TouchKind.removal && set.hasMark(dot)) relations.set(set, [record, field]);
-      if (set && kind === TouchKind.add && set.holds(child!, dot))
-        adds.push({ kind: 'child-add', entityType: record.concept.name, oid: record.oid, relation: field, child: child!, dot: { node, seq } });
+      if (set && kind === TouchKind.removal && set.hasMark(dot) && !relations.has(set)) {
+        const whole = [record, field] as const;
+        relations.set(set, whole);
+        changes.push({ whole });
+      }
+      if (set && kind === TouchKind.add && set.holds(child!, dot)) {
+        const add: ChildAddChange = { kind: 'child-add', entityType: record.concept.name, oid: record.oid, relation: field, child: child!, dot: { node, seq } };
+        changes.push(add);
+      }
     });
-    return changesOf({ registers, relations, adds, records: new Set() });
+    // A relation that lost children goes whole (at its first place), and then its adds do not.
+    const whole = new Set([...relations.values()].map(([record, relation]) => `${record.oid}\u0000${relation}`));
+    const result: ModelChange[] = [];
+    for (const change of changes) {
+      if ('whole' in change) result.push(change.whole[0].childrenChange(change.whole[1]));
+      else if (change.kind !== 'child-add' || !whole.has(`${change.oid}\u0000${change.relation}`)) result.push(change);
+    }
+    return result;
   }
 
   /** After a change: conflict bookkeeping and log compaction. Returns the conflicts on what was touched. */

@@ -270,9 +270,17 @@ export class SynchronizationEngine {
     }
     const parts = splitBatch({ ...delta, version: version.toJSON(), changes }, this.maxChangesPerMessage);
     const seq = ++peer.sentSeq;
+    // A certificate goes once per delta: the receiver holds it from the earlier part (or, if that
+    // part was refused, refuses the rest of the delta anyway).
+    const sentCertificates = new Set<string>();
     parts.forEach((batch, index) => {
       peer.count('changesSent', batch.changes.length);
-      const certs = certification && { certs: certification.certificatesFor(modelId, batch.changes) };
+      let certs: { certs: string[] } | undefined;
+      if (certification) {
+        const needed = certification.certificatesFor(modelId, batch.changes).filter((text) => !sentCertificates.has(text));
+        for (const text of needed) sentCertificates.add(text);
+        certs = { certs: needed };
+      }
       peer.send({ t: 'delta', seq, part: index + 1, parts: parts.length, batch, ...certs });
     });
     state.sent(seq, version);

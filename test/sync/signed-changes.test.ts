@@ -32,10 +32,16 @@ interface SignedPeer {
   readonly events: SyncEngineEvent[];
 }
 
-function signedPeer(network: MemoryNetwork, identity: DeviceIdentity, signing = true): SignedPeer {
+function signedPeer(network: MemoryNetwork, identity: DeviceIdentity, signing = true, maxChangesPerMessage?: number): SignedPeer {
   const id = identity.newNodeId();
   const model = library(id);
-  const engine = new SynchronizationEngine({ nodeId: id, antiEntropyIntervalMs: 0, logger: quiet, ...(signing ? { signer: identity } : {}) });
+  const engine = new SynchronizationEngine({
+    nodeId: id,
+    antiEntropyIntervalMs: 0,
+    logger: quiet,
+    maxChangesPerMessage,
+    ...(signing ? { signer: identity } : {}),
+  });
   engine.registerModel(MODEL, model);
   const transport = new MemoryTransport(network, id, { logger: quiet });
   transport.onConnection((connection) => engine.addConnection(connection));
@@ -240,6 +246,30 @@ describe('signed changes between sync engines', () => {
     expect(Math.max(...sent.map((d) => d.certs!.length))).to.be.greaterThan(1);
     // The delta holds every item its certificates list, so they travel without their hash lists.
     expect(sent.flatMap((d) => d.certs!).every((text) => fromBase64Url(text)![0] === ELIDED_CERTIFICATE_VERSION)).to.equal(true);
+    expect(offences(bob)).to.deep.equal([]);
+  });
+
+  it('a delta in parts carries each certificate once, mostly without hash lists, in the order its items were made', async () => {
+    const alice = signedPeer(network, identities[0]!, true, 100);
+    const tap = await rawPeer(network, asNodeId(identities[2]!.newNodeId()), alice);
+    const author = alice.model.create('Author', { name: 'Tove' });
+    for (let i = 0; i < 600; i++) {
+      const book = alice.model.create('Book', { title: `Book ${i}`, author: author.oid });
+      alice.model.addChild(author.oid, 'works', book.oid);
+    }
+    await until(() => tap.received.filter((m) => m.t === 'delta').length > 10 && (tap.received.at(-1) as { part?: number; parts?: number }).part === (tap.received.at(-1) as { parts?: number }).parts);
+    const parts = tap.received.filter((m) => m.t === 'delta') as unknown as DeltaMessage[];
+    expect(new Set(parts.map((part) => part.seq)).size).to.equal(1);
+    const all = parts.flatMap((part) => part.certs!);
+    expect(new Set(all).size).to.equal(all.length);
+    // 2,401 items in 10 certificates; only the few cut by a part boundary need their hash list.
+    const full = all.filter((text) => fromBase64Url(text)![0] === CERTIFICATE_VERSION);
+    expect(all.length).to.equal(alice.engine.certification!.store(MODEL).size);
+    expect(full.length).to.be.lessThan(all.length / 2);
+    // And the peer takes it all.
+    const bob = signedPeer(network, identities[1]!);
+    await link(bob, alice);
+    await until(() => bob.model.entities('Book').count === 600 && bob.model.version.equals(alice.model.version));
     expect(offences(bob)).to.deep.equal([]);
   });
 
