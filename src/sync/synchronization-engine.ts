@@ -67,6 +67,8 @@ export class SynchronizationEngine {
   private readonly listeners = new Set<(event: SyncEngineEvent) => void>();
   private readonly dirty = new Set<string>();
   private readonly acknowledgedOwnSeq = new Map<string, number>();
+  /** Changes of this event-loop turn waiting to be signed together, per model. */
+  private readonly uncertified = new Map<string, Array<readonly ModelChange[]>>();
   /** Engine-wide counters: unlike the per-peer ones they survive disconnections. */
   private readonly counters = emptyCounters();
   private flushScheduled = false;
@@ -222,15 +224,28 @@ export class SynchronizationEngine {
     this.acknowledgedOwnSeq.set(modelId, Math.max(seq, this.acknowledgedOwnSeq.get(modelId) ?? 0));
   }
 
-  // Certifies what this device wrote; what was held back waiting for it goes out once done.
+  /**
+   * Certifies what this device wrote; what was held back waiting for it goes out once done. The
+   * changes of one event-loop turn are signed together: a script or an import making thousands of
+   * edits at once gets one certificate per 256 items, not one per edit (each costs a peer a
+   * signature check when it bootstraps).
+   */
   private certify(modelId: string, changes: readonly ModelChange[]): void {
     if (!this.certification || !changes.length) return;
-    this.certification.certify(modelId, changes).then(
-      (count) => {
-        if (count > 0 && this.models.has(modelId)) this.markDirty(modelId);
-      },
-      (error) => this.logger.warn(`could not sign changes of ${modelId}`, error),
-    );
+    let pending = this.uncertified.get(modelId);
+    if (!pending) {
+      this.uncertified.set(modelId, (pending = []));
+      queueMicrotask(() => {
+        this.uncertified.delete(modelId);
+        this.certification!.certify(modelId, pending!.flat()).then(
+          (count) => {
+            if (count > 0 && this.models.has(modelId)) this.markDirty(modelId);
+          },
+          (error) => this.logger.warn(`could not sign changes of ${modelId}`, error),
+        );
+      });
+    }
+    pending.push(changes);
   }
 
   private markDirty(modelId: string): void {

@@ -96,6 +96,8 @@ describe('election roles between signing engines', () => {
     // Mallory, with a perfectly valid signature of her own: each attack reaches every replica.
     const hostile = mallory.model as Hostile;
     hostile.update(election, { title: 'Mallory decides' });
+    // Signed on its own (edits of one event-loop turn share a certificate).
+    await quiesce();
     const malloryVoter = hostile.registerVoter({ name: 'Mallory', voterNumber: 'V-666' }).oid;
     hostile.addChild(election, 'approvedVoters', malloryVoter);
     const stolen = hostile.forge('Ballot', { voter: bobsVoter, election, candidate: ben, castAt: new Date().toISOString(), channel: 'online' }).oid;
