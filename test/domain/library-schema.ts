@@ -7,7 +7,7 @@ export const librarySchema = defineSchema({
     Author: {
       attributes: {
         name: { type: 'string', required: true, min: 1, max: 100 },
-        email: { type: 'string', unique: true, pattern: '^[^@\\s]+@[^@\\s]+$' },
+        email: { type: 'string', unique: true, pattern: '^[^@\\s]+@[^@\\s]+$', format: 'an email address' },
         born: { type: 'date' },
         rating: { type: 'number', min: 0, max: 5 },
         books: { type: 'integer', min: 0, default: 0 },

@@ -83,7 +83,7 @@ describe('ednet-model-explorer', () => {
     expect(fieldError(explorer, 'name')).to.equal('A value is required.');
     expect(find(explorer, ...FORM).shadowRoot!.activeElement?.id).to.equal('field-name');
     await submitForm(explorer, FORM, 'form', { name: 'Ben', email: 'not an email' });
-    expect(fieldError(explorer, 'email')).to.contain('does not match');
+    expect(fieldError(explorer, 'email')).to.contain('is not an email address');
     await submitForm(explorer, FORM, 'form', { name: 'Ben', email: 'ann@example.org' });
     expect(fieldError(explorer, 'email')).to.contain('already used by another Author');
     await submitForm(explorer, FORM, 'form', { name: 'Ben', email: 'ben@example.org', rating: '9' });
