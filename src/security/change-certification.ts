@@ -68,6 +68,7 @@ export class ChangeCertification {
   readonly #encodings = new WeakMap<ChangeCertificate, string>();
   readonly #elidedEncodings = new WeakMap<ChangeCertificate, string>();
   readonly #keyOwnsNode = new Map<string, Promise<boolean>>();
+  readonly #publicKeys = new Map<string, Promise<CryptoKey>>();
 
   constructor(readonly signer: ChangeSigner) {}
 
@@ -280,11 +281,29 @@ export class ChangeCertification {
   async #check(modelId: string, store: CertificateStore, certificate: ChangeCertificate): Promise<ChangeCertificate | string> {
     const { node, publicKey, signature } = certificate;
     if (!(await this.#ownsNode(node, publicKey))) return `certificate: node ${node} is not derived from the key that signed it`;
-    if (!(await DeviceIdentity.verify(publicKey, signature, certificateSignedBytes(modelId, certificate))))
+    if (!(await this.#verifySignature(publicKey, signature, certificateSignedBytes(modelId, certificate))))
       return `certificate of ${node}: the signature does not verify`;
     const seq = store.conflict(certificate);
     if (seq !== undefined) return `certificate of ${node}: a different operation ${node}:${seq} was signed before (equivocation)`;
     return certificate;
+  }
+
+  // The public key imported once per author: importing costs a WebCrypto round trip, as much as
+  // the check itself, and live edits bring one certificate each.
+  async #verifySignature(publicKey: Uint8Array, signature: Uint8Array, bytes: Uint8Array): Promise<boolean> {
+    const id = toBase64Url(publicKey);
+    let key = this.#publicKeys.get(id);
+    if (!key) {
+      key = crypto.subtle.importKey('raw', publicKey as Uint8Array<ArrayBuffer>, { name: 'Ed25519' }, false, ['verify']);
+      if (this.#publicKeys.size > 10_000) this.#publicKeys.clear();
+      this.#publicKeys.set(id, key);
+    }
+    try {
+      return await crypto.subtle.verify({ name: 'Ed25519' }, await key, signature as Uint8Array<ArrayBuffer>, bytes as Uint8Array<ArrayBuffer>);
+    } catch {
+      // A key WebCrypto refuses (not a point on the curve) verifies nothing.
+      return false;
+    }
   }
 
   #ownsNode(node: NodeId, publicKey: Uint8Array): Promise<boolean> {
