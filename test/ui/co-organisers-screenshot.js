@@ -3,66 +3,42 @@
 // opens voting from its own Elections tab. Both views are photographed.
 //   node test/ui/co-organisers-screenshot.js [output directory, default docs/screenshots]
 // Builds the app into a temporary directory and serves it on 127.0.0.1.
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { launchBrowser, startServer, waitUntil } from '../e2e/harness.js';
+import { waitUntil } from '../e2e/harness.js';
+import { withTwoDeviceRoom } from './two-device-room.js';
 
 const out = resolve(process.argv[2] ?? 'docs/screenshots');
-const build = await mkdtemp(join(tmpdir(), 'ednet-co-organisers-build-'));
-try {
-  execFileSync('npx', ['vite', 'build', '--outDir', build, '--emptyOutDir', '--logLevel', 'warn'], { stdio: 'inherit' });
-  const server = await startServer(0, build);
-  const browser = await launchBrowser();
-  try {
-    const alice = await (await browser.newContext({ viewport: { width: 1100, height: 900 } })).newPage();
-    const bob = await (await browser.newContext({ viewport: { width: 360, height: 800 } })).newPage();
-    await alice.goto(server.url);
-    await alice.getByLabel(/Room name/).fill('Student council');
-    await alice.getByRole('button', { name: 'Create room' }).click();
-    await waitUntil(alice, () => /** @type {any} */ (window).ednet?.session != null);
-    await bob.goto(alice.url());
-    await waitUntil(bob, () => /** @type {any} */ (window).ednet?.session != null);
-    await alice.evaluate(() => /** @type {any} */ (window).ednet.session.setDisplayName('Alice'));
-    await bob.evaluate(() => /** @type {any} */ (window).ednet.session.setDisplayName('Bruno’s phone'));
-    await waitUntil(alice, () => /** @type {any} */ (window).ednet.session.status.peers.some((/** @type {any} */ peer) => peer.displayName === 'Bruno’s phone'));
+await withTwoDeviceRoom('co-organisers', async ({ alice, bob }) => {
+  // Alice sets the election up; Ines registers on Bruno's phone and asks to vote.
+  await alice.evaluate(() => {
+    const { model } = /** @type {any} */ (window).ednet;
+    const election = model.createElection({ title: 'Student council 2024', description: 'One seat, first past the post.' }).oid;
+    model.addCandidate(election, { name: 'Amara Okafor', party: 'Green Campus' });
+    model.addCandidate(election, { name: 'Chen Wei' });
+  });
+  await waitUntil(bob, () => /** @type {any} */ (window).ednet.model.elections().count === 1);
+  await bob.evaluate(() => {
+    const { model } = /** @type {any} */ (window).ednet;
+    model.registerForElection(model.registerVoter({ name: 'Ines Costa', voterNumber: 'V-102' }).oid, model.elections().first().oid);
+  });
 
-    // Alice sets the election up; Ines registers on Bruno's phone and asks to vote.
-    await alice.evaluate(() => {
-      const { model } = /** @type {any} */ (window).ednet;
-      const election = model.createElection({ title: 'Student council 2024', description: 'One seat, first past the post.' }).oid;
-      model.addCandidate(election, { name: 'Amara Okafor', party: 'Green Campus' });
-      model.addCandidate(election, { name: 'Chen Wei' });
-    });
-    await waitUntil(bob, () => /** @type {any} */ (window).ednet.model.elections().count === 1);
-    await bob.evaluate(() => {
-      const { model } = /** @type {any} */ (window).ednet;
-      model.registerForElection(model.registerVoter({ name: 'Ines Costa', voterNumber: 'V-102' }).oid, model.elections().first().oid);
-    });
+  // Through the UI: Alice picks the phone, the one other connected device.
+  const coOrganisers = alice.locator('ednet-co-organisers');
+  await coOrganisers.getByLabel('A connected device').selectOption({ index: 1 });
+  await coOrganisers.getByRole('button', { name: 'Add co-organiser' }).click();
+  await coOrganisers.getByText('is now a co-organiser').waitFor();
 
-    // Through the UI: Alice picks the phone, the one other connected device.
-    const coOrganisers = alice.locator('ednet-co-organisers');
-    await coOrganisers.getByLabel('A connected device').selectOption({ index: 1 });
-    await coOrganisers.getByRole('button', { name: 'Add co-organiser' }).click();
-    await coOrganisers.getByText('is now a co-organiser').waitFor();
+  // The phone, now a co-organiser, approves Ines and opens voting.
+  await bob.locator('ednet-election-editor').getByText('You co-organise this election').waitFor();
+  await bob.locator('ednet-voter-roll').getByRole('button', { name: /Approve/ }).click();
+  await bob.locator('ednet-election-editor').getByRole('button', { name: 'Open voting' }).click();
+  await alice.locator('ednet-election-editor').getByText('Voting open').waitFor();
 
-    // The phone, now a co-organiser, approves Ines and opens voting.
-    await bob.locator('ednet-election-editor').getByText('You co-organise this election').waitFor();
-    await bob.locator('ednet-voter-roll').getByRole('button', { name: /Approve/ }).click();
-    await bob.locator('ednet-election-editor').getByRole('button', { name: 'Open voting' }).click();
-    await alice.locator('ednet-election-editor').getByText('Voting open').waitFor();
-
-    await mkdir(out, { recursive: true });
-    await alice.evaluate(() => window.scrollTo(0, 0));
-    await alice.screenshot({ path: join(out, 'co-organisers-desktop.png'), fullPage: true });
-    await bob.evaluate(() => window.scrollTo(0, 0));
-    await bob.locator('ednet-election-editor').screenshot({ path: join(out, 'co-organiser-phone.png') });
-  } finally {
-    await browser.close();
-    await server.close();
-  }
-  console.log(`screenshots in ${out}`);
-} finally {
-  await rm(build, { recursive: true, force: true });
-}
+  await mkdir(out, { recursive: true });
+  await alice.evaluate(() => window.scrollTo(0, 0));
+  await alice.screenshot({ path: join(out, 'co-organisers-desktop.png'), fullPage: true });
+  await bob.evaluate(() => window.scrollTo(0, 0));
+  await bob.locator('ednet-election-editor').screenshot({ path: join(out, 'co-organiser-phone.png') });
+});
+console.log(`screenshots in ${out}`);
