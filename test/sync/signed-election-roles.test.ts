@@ -1,30 +1,15 @@
 import { expect } from 'chai';
 import { deleteDB } from 'idb';
 import type { NodeId } from '../../src/crdt/dot.js';
-import { type AttributeValues, type CRDTEntity, ownedOid } from '../../src/domain/index.js';
-import { BallotReason, BallotStatus, ElectionRoles, ElectoralSystemModel } from '../../src/models/electoral/index.js';
+import { BallotReason, BallotStatus, ElectoralSystemModel } from '../../src/models/electoral/index.js';
 import { MemoryNetwork } from '../../src/net/memory-network.js';
 import { MemoryTransport } from '../../src/net/memory-transport.js';
 import { DeviceIdentity } from '../../src/security/index.js';
 import { type SyncEngineEvent, SynchronizationEngine } from '../../src/sync/index.js';
+import { Hostile } from '../models/electoral/roles-fixture.js';
 
 const MODEL = 'election-2024';
 const quiet = { warn: () => {} };
-
-/** A member that keeps no rules: it writes whatever it likes, signed with its own (real) key. */
-class Hostile extends ElectoralSystemModel {
-  constructor(nodeId: string) {
-    super({ modelId: MODEL, nodeId, roles: ElectionRoles.open });
-  }
-
-  protected override newOid(): string {
-    return ownedOid(this.nodeId);
-  }
-
-  forge(concept: string, values: AttributeValues): CRDTEntity {
-    return this.createManaged(concept, values);
-  }
-}
 
 interface Member {
   readonly id: NodeId;

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import { VersionVector } from '../../../src/crdt/index.js';
-import { type AttributeValues, type CRDTEntity, type ModelChange, ValidationError, ownedOid } from '../../../src/domain/index.js';
+import type { ModelChange } from '../../../src/domain/index.js';
 import { BallotReason, ElectionRoles, ElectoralSystemModel } from '../../../src/models/electoral/index.js';
 import { fakeClock } from '../../crdt/fake-clock.js';
 import { electoral, nodeOf, sync } from './electoral-fixture.js';
+import { Hostile, expectRule } from './roles-fixture.js';
 
 const ALICE = nodeOf('alice');
 const BOB = nodeOf('bob');
@@ -11,33 +12,6 @@ const CAROL = nodeOf('carol');
 const DAVE = nodeOf('dave');
 const MALLORY = nodeOf('mallory');
 const device = (node: string) => node.slice(0, 32);
-
-function expectRule(action: () => unknown, rule: string, message?: RegExp) {
-  try {
-    action();
-  } catch (error) {
-    expect(error).to.be.instanceOf(ValidationError);
-    expect((error as ValidationError).rule, (error as Error).message).to.equal(rule);
-    if (message) expect((error as Error).message).to.match(message);
-    return;
-  }
-  expect.fail(`expected a ValidationError (${rule})`);
-}
-
-/** A replica that keeps no rules: it writes whatever it likes, under its own (verified) node id. */
-class Hostile extends ElectoralSystemModel {
-  constructor(clock: ReturnType<typeof fakeClock>) {
-    super({ modelId: 'election-2024', nodeId: MALLORY, getNow: clock.now, roles: ElectionRoles.open });
-  }
-
-  protected override newOid(): string {
-    return ownedOid(this.nodeId);
-  }
-
-  forge(concept: string, values: AttributeValues): CRDTEntity {
-    return this.createManaged(concept, values);
-  }
-}
 
 function syncAll(replicas: readonly ElectoralSystemModel[]): void {
   for (let round = 0; round < 2; round++) for (const from of replicas) for (const to of replicas) if (from !== to) sync(from, to);
@@ -131,7 +105,7 @@ describe('ElectoralSystemModel: co-organisers', () => {
     const { clock, alice, bob, carol, election, grant, davesVoter } = room();
     alice.openElection(election);
     syncAll([alice, bob, carol]);
-    const mallory = new Hostile(clock);
+    const mallory = new Hostile(MALLORY, clock.now);
     sync(alice, mallory);
     sync(carol, mallory);
     // Mallory grants herself co-organisation, then acts on it: each entity is hers, so it is accepted, and inert.

@@ -1,41 +1,14 @@
 import { expect } from 'chai';
-import { type AttributeValues, type CRDTEntity, type ModelChange, ValidationError, ownedOid, ownerOf } from '../../../src/domain/index.js';
+import { type ModelChange, ownedOid, ownerOf } from '../../../src/domain/index.js';
 import { BallotReason, BallotStatus, ElectionRoles, ElectoralSystemModel } from '../../../src/models/electoral/index.js';
 import { fakeClock } from '../../crdt/fake-clock.js';
 import { electoral, nodeOf, sync } from './electoral-fixture.js';
+import { Hostile, expectRule } from './roles-fixture.js';
 
 const ALICE = nodeOf('alice');
 const BOB = nodeOf('bob');
 const CAROL = nodeOf('carol');
 const MALLORY = nodeOf('mallory');
-
-function expectRule(action: () => unknown, rule: string, message?: RegExp) {
-  try {
-    action();
-  } catch (error) {
-    expect(error).to.be.instanceOf(ValidationError);
-    expect((error as ValidationError).rule, (error as Error).message).to.equal(rule);
-    if (message) expect((error as Error).message).to.match(message);
-    return;
-  }
-  expect.fail(`expected a ValidationError (${rule})`);
-}
-
-/** A replica that keeps no rules: it writes whatever it likes, under its own (verified) node id. */
-class Hostile extends ElectoralSystemModel {
-  constructor(clock: ReturnType<typeof fakeClock>) {
-    super({ modelId: 'election-2024', nodeId: MALLORY, getNow: clock.now, roles: ElectionRoles.open });
-  }
-
-  protected override newOid(): string {
-    return ownedOid(this.nodeId);
-  }
-
-  /** Creates any entity, managed attributes included, under any oid. */
-  forge(concept: string, values: AttributeValues, oid?: string): CRDTEntity {
-    return this.createManaged(concept, values, { oid });
-  }
-}
 
 const reasonsOf = (model: ElectoralSystemModel, electionId: string) =>
   Object.fromEntries(model.tally(electionId).ballots.map((ballot) => [ballot.ballotId, ballot.reason ?? ballot.status]));
@@ -136,7 +109,7 @@ describe('ElectoralSystemModel: election roles', () => {
     alice.openElection(election);
     syncAll([alice, bob, carol]);
     // Mallory's replica keeps no rules; the honest ones verify who wrote what (here: trust dot.node).
-    const mallory = new Hostile(clock);
+    const mallory = new Hostile(MALLORY, clock.now);
     sync(alice, mallory);
     sync(bob, mallory);
     const unowned = mallory.forge('Voter', { name: 'Nobody', voterNumber: 'V-7' }, 'plain-voter-id').oid;
@@ -182,7 +155,7 @@ describe('ElectoralSystemModel: election roles', () => {
   it('a forged ballot in the voter\'s device\'s name is refused; a candidate not made by the organiser never stands', () => {
     const { clock, alice, bob, election, ann, bobsVoter } = roomOfThree();
     alice.approveVoter(election, bobsVoter);
-    const mallory = new Hostile(clock);
+    const mallory = new Hostile(MALLORY, clock.now);
     sync(alice, mallory);
     sync(bob, mallory);
     const stranger = mallory.forge('Candidate', { name: 'Stranger', election }).oid;
