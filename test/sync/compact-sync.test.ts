@@ -6,7 +6,7 @@ import { MemoryNetwork } from '../../src/net/memory-network.js';
 import { MemoryTransport } from '../../src/net/memory-transport.js';
 import type { PeerConnection } from '../../src/net/transport.js';
 import { PACK_MIN_CHANGES, packBatch } from '../../src/sync/index.js';
-import { MODEL, canonical, eventsOf, inSyncWith, link, registerVoters, settle, statusOf, syncPeer } from './sync-peers.js';
+import { MODEL, canonical, eventsOf, inSyncWith, link, registerVoters, settle, statusOf, syncPeer, throughHooks } from './sync-peers.js';
 
 type Frame = Record<string, unknown>;
 const encoder = new TextEncoder();
@@ -30,29 +30,21 @@ function tapped(tap: Tap, options: { protocol1?: boolean; unreadable?: Frame[] }
     if (!options.protocol1 || frame.t !== 'hello') return bytes;
     return encoder.encode(JSON.stringify({ ...frame, protocols: (frame.protocols as number[]).filter((p) => p === 1) }));
   };
-  return (connection: PeerConnection): PeerConnection => ({
-    peerId: connection.peerId,
-    get via() {
-      return connection.via;
-    },
-    get state() {
-      return connection.state;
-    },
-    send(bytes) {
-      const out = asOld(bytes);
-      tap.sent.push(parse(out));
-      return connection.send(out);
-    },
-    onMessage: (listener) =>
-      connection.onMessage((bytes) => {
+  return (connection: PeerConnection): PeerConnection =>
+    throughHooks(
+      connection,
+      (bytes) => {
+        const out = asOld(bytes);
+        tap.sent.push(parse(out));
+        return out;
+      },
+      (bytes) => {
         const frame = asOld(bytes);
         tap.received.push(parse(frame));
         if (options.protocol1 && 'packed' in parse(frame)) options.unreadable?.push(parse(frame));
-        listener(frame);
-      }),
-    onClose: (listener) => connection.onClose(listener),
-    close: (reason) => connection.close(reason),
-  });
+        return frame;
+      },
+    );
 }
 
 const deltas = (frames: Frame[]) => frames.filter((frame) => frame.t === 'delta');

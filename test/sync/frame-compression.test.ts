@@ -10,7 +10,7 @@ import {
   encodeSyncMessage,
   isCompressedFrame,
 } from '../../src/sync/index.js';
-import { canonical, eventsOf, link, registerVoters, syncPeer, until } from './sync-peers.js';
+import { canonical, eventsOf, link, registerVoters, syncPeer, throughHooks, until } from './sync-peers.js';
 
 const decoder = new TextDecoder();
 
@@ -28,27 +28,19 @@ function recorded(wire: Wire, protocols?: number[]) {
     if (frame.t !== 'hello') return bytes;
     return new TextEncoder().encode(JSON.stringify({ ...frame, protocols }));
   };
-  return (connection: PeerConnection): PeerConnection => ({
-    peerId: connection.peerId,
-    get via() {
-      return connection.via;
-    },
-    get state() {
-      return connection.state;
-    },
-    send(bytes) {
-      const out = rewrite(bytes);
-      wire.sent.push(out);
-      return connection.send(out);
-    },
-    onMessage: (listener) =>
-      connection.onMessage((bytes) => {
+  return (connection: PeerConnection): PeerConnection =>
+    throughHooks(
+      connection,
+      (bytes) => {
+        const out = rewrite(bytes);
+        wire.sent.push(out);
+        return out;
+      },
+      (bytes) => {
         wire.received.push(bytes);
-        listener(rewrite(bytes));
-      }),
-    onClose: (listener) => connection.onClose(listener),
-    close: (reason) => connection.close(reason),
-  });
+        return rewrite(bytes);
+      },
+    );
 }
 
 const typeOf = (bytes: Uint8Array): string => (isCompressedFrame(bytes) ? 'compressed' : JSON.parse(decoder.decode(bytes)).t);

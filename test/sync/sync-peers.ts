@@ -79,3 +79,27 @@ export const inSyncWith = (peer: SyncPeer, other: { readonly id: NodeId }): bool
 export function eventsOf<T extends SyncEngineEvent['type']>(peer: SyncPeer, type: T): Extract<SyncEngineEvent, { type: T }>[] {
   return peer.events.filter((event): event is Extract<SyncEngineEvent, { type: T }> => event.type === type);
 }
+
+/**
+ * `connection` as its engine sees it through two hooks: `sent` gets (and may rewrite) every frame
+ * the engine sends, `received` every frame before the engine gets it.
+ */
+export function throughHooks(
+  connection: PeerConnection,
+  sent: (bytes: Uint8Array) => Uint8Array,
+  received: (bytes: Uint8Array) => Uint8Array,
+): PeerConnection {
+  return {
+    peerId: connection.peerId,
+    get via() {
+      return connection.via;
+    },
+    get state() {
+      return connection.state;
+    },
+    send: (bytes) => connection.send(sent(bytes)),
+    onMessage: (listener) => connection.onMessage((bytes) => listener(received(bytes))),
+    onClose: (listener) => connection.onClose(listener),
+    close: (reason) => connection.close(reason),
+  };
+}
