@@ -36,10 +36,12 @@ describe('ednet-elections-view with election roles', () => {
     await submitForm(organiser, CANDIDATES, 'form', { name: 'Ann' });
     await submitForm(organiser, CANDIDATES, 'form', { name: 'Ben' });
     expect(textOf(find(organiser, ...VOTERS))).to.contain('Nobody has asked to vote in this election yet.');
+    // The organiser approves its own registration: the ballot form says so, not "wait for the organiser".
+    expect(textOf(find(organiser, ...BALLOT))).to.contain('then you approve it under “Voters”');
     sync(alice, bob);
 
     const voter = await mount('ednet-elections-view', { model: bob });
-    expect(textOf(find(voter, ...BALLOT))).to.contain('register yourself under “Your registration”');
+    expect(textOf(find(voter, ...BALLOT))).to.contain('register yourself under “Your registration”; then the organiser approves it.');
     await submitForm(voter, REGISTRATION, 'form', { name: 'Bob', voterNumber: 'V-1' });
     expect(textOf(find(voter, ...REGISTRATION))).to.match(/You are registered as Bob V-1 ?\./);
     expect(textOf(find(voter, ...REGISTRATION))).to.contain('Waiting The organiser has not approved your registration yet.');

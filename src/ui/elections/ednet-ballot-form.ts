@@ -111,9 +111,12 @@ export class EdnetBallotForm extends ElectionFormPart {
   // Why this device cannot vote here (roles enforced), or undefined if it can.
   #obstacle(voter: CRDTEntity | undefined, electionId: string): string | undefined {
     const model = this.model!;
-    if (!voter) return 'To vote, register yourself under “Your registration”; the organiser then approves you.';
+    // An organiser approves its own registration like anyone else's: say so, not "wait for the organiser".
+    const approver = model.isOrganiser(electionId) ? 'you approve it under “Voters”' : 'the organiser approves it';
+    if (!voter) return `To vote, register yourself under “Your registration”; then ${approver}.`;
     if (!voter.childOids('elections').includes(electionId)) return 'To vote, ask to vote in this election under “Your registration”.';
-    if (!model.isApproved(electionId, voter.oid)) return 'You can vote once the organiser approves your registration.';
+    if (!model.isApproved(electionId, voter.oid))
+      return model.isOrganiser(electionId) ? 'You can vote once you approve your registration under “Voters”.' : 'You can vote once the organiser approves your registration.';
     const cast = this.#counted.get(this.modelChanges.revision, model, electionId, voter.oid);
     if (cast) return `You have voted, for ${String(model.get(cast.candidateId)?.getAttribute('name') ?? cast.candidateId)}.`;
     return undefined;
