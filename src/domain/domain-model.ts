@@ -410,6 +410,20 @@ export class DomainModel implements SynchronizableDomainModel {
     return true;
   }
 
+  /**
+   * An empty model like this one (schema, rules, node, sequence position, clock), to try remote
+   * state on before taking it: it accepts exactly what this one would. Subclasses with rules of
+   * their own (`authorizationProblem`) return their own class.
+   */
+  emptyCopy(): DomainModel {
+    return new DomainModel({ ...this.copyOptions(), schema: this.schema });
+  }
+
+  /** What `emptyCopy` passes on: the same model, node, next seq and clock. */
+  protected copyOptions(): Pick<DomainModelOptions, 'modelId' | 'nodeId' | 'firstSeq' | 'getNow' | 'maxDriftMs'> {
+    return { modelId: this.modelId, nodeId: this.nodeId, firstSeq: this.nextSeq, getNow: () => this.clock.wallClock(), maxDriftMs: this.clock.maxDriftMs };
+  }
+
   /** Subscribes to local edits and applied remote changes; returns the unsubscribe function. */
   onChange(listener: (detail: ModelChangedDetail) => void): () => void {
     this.#listeners.add(listener);

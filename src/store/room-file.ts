@@ -171,7 +171,7 @@ export async function importRoom(
   const targets = file.models.map((snapshot) => [snapshot, models.get(snapshot.modelId)] as const);
   for (const [snapshot, model] of targets) {
     if (!model) return fail(`The file holds model "${snapshot.modelId}", which this app does not know.`);
-    if (model instanceof DomainModel && !scratchCopy(model).initializeFromSnapshot(snapshot))
+    if (model instanceof DomainModel && !model.emptyCopy().initializeFromSnapshot(snapshot))
       return fail(`${refused(snapshot.modelId)} Nothing was imported.`);
   }
   const certification = options.certification;
@@ -215,19 +215,6 @@ async function verifyRoomFile(file: RoomFile, certification: ChangeCertification
     added.set(modelId, fresh);
   }
   return added;
-}
-
-// An empty model with the same schema, node, sequence position and clock: it accepts a snapshot
-// exactly when the real model would.
-function scratchCopy(model: DomainModel): DomainModel {
-  return new DomainModel({
-    modelId: model.modelId,
-    schema: model.schema,
-    nodeId: model.nodeId,
-    firstSeq: model.nextSeq,
-    getNow: () => model.clock.wallClock(),
-    maxDriftMs: model.clock.maxDriftMs,
-  });
 }
 
 const refused = (modelId: string): string =>

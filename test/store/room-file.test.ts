@@ -14,6 +14,8 @@ import {
   roomFileBlob,
   roomFileName,
 } from '../../src/store/index.js';
+import { ElectoralSystemModel } from '../../src/models/electoral/index.js';
+import { Hostile } from '../models/electoral/roles-fixture.js';
 import { election, entitiesOf } from './election-model.js';
 
 const lookup = (...models: DomainModel[]) => ({
@@ -168,6 +170,30 @@ describe('Room files with signed changes', () => {
     expect(held.map((certificate) => certificate.node)).to.deep.equal([alice.model.nodeId]);
     const all = bob.getChangesSince(new VersionVector()).length;
     expect(sendableCount(bob, bobCertification)).to.equal(all);
+  });
+
+  it('refuses a validly signed file that breaks election roles before taking any certificate from it', async () => {
+    const MODEL_ID = 'election-2024';
+    const organiser = new ElectoralSystemModel({ modelId: MODEL_ID, nodeId: aliceKey.newNodeId() });
+    const electionId = organiser.createElection({ title: 'Board' }).oid;
+    const organiserCertification = new ChangeCertification(aliceKey);
+    await organiserCertification.certify(MODEL_ID, organiser.getChangesSince(new VersionVector()));
+    // Bob's device, keeping no rules, renames Alice's election and signs that with its own key.
+    const hostile = new Hostile(bobKey.newNodeId());
+    hostile.applyChanges(organiser.getDelta(new VersionVector()));
+    hostile.update(electionId, { title: 'Bob decides' });
+    const hostileCertification = new ChangeCertification(bobKey);
+    hostileCertification.store(MODEL_ID).add(organiserCertification.store(MODEL_ID).certificates());
+    await hostileCertification.certify(MODEL_ID, hostile.getChangesSince(new VersionVector()));
+    const file = exportRoom('r', [hostile], { certification: hostileCertification });
+
+    const importer = new ElectoralSystemModel({ modelId: MODEL_ID, nodeId: aliceKey.newNodeId() });
+    const certification = new ChangeCertification(aliceKey);
+    const result = await importRoom(roomFileBlob(file), lookup(importer), { roomId: 'r', certification });
+    expect(result.ok).to.equal(false);
+    expect(!result.ok && result.error).to.match(/refused.*Nothing was imported/);
+    expect(importer.version.isEmpty()).to.equal(true);
+    expect(certification.store(MODEL_ID).size).to.equal(0);
   });
 
   it('imports a signed file without a certification (library use), ignoring its certificates', async () => {

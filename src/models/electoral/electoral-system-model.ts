@@ -93,6 +93,11 @@ export class ElectoralSystemModel extends DomainModel {
       );
   }
 
+  /** An empty electoral model with this one's roles, node, sequence position and clock. */
+  override emptyCopy(): ElectoralSystemModel {
+    return new ElectoralSystemModel({ ...this.copyOptions(), roles: this.roles });
+  }
+
   protected override authorizationProblem(concept: string, oid: string, author: NodeId): string | undefined {
     if (this.roles === ElectionRoles.open) return undefined;
     const owner = ownerOf(oid);
