@@ -70,7 +70,9 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
       canReuse: (nodeId) => device.ownsNodeId(nodeId),
     });
     cleanups.push(() => identity.release());
-    const model = new ElectoralSystemModel({ modelId: ELECTORAL_MODEL_ID, nodeId: identity.nodeId, firstSeq: identity.firstSeq });
+    // Own seqs continue after the highest one stored: an edit leaves this device only once stored
+    // (see `ModelPersistence.claimableVersion`), so one lost in a crash was never seen elsewhere.
+    const model = new ElectoralSystemModel({ modelId: ELECTORAL_MODEL_ID, nodeId: identity.nodeId });
 
     const topic = keys.topic;
     let node: EDNetP2PNode | undefined;
@@ -164,7 +166,11 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
       setWorkOffline(offline) {
         void node.setWorkOffline(offline);
       },
-      exportRoom: async () => roomFileBlob(exportRoom(room.roomId, node.registry.all(), { certification: node.sync.certification })),
+      // A room file leaves the device like a delta: only once what it holds is stored.
+      exportRoom: async () => {
+        await persistence.whenSaved();
+        return roomFileBlob(exportRoom(room.roomId, node.registry.all(), { certification: node.sync.certification }));
+      },
       // A file is untrusted: every item in it must carry its author's valid signature.
       importRoom: (file) => importRoom(file, node.registry, { roomId: room.roomId, certification: node.sync.certification }),
       async close() {

@@ -524,7 +524,9 @@ export class DomainModel implements SynchronizableDomainModel {
     const changes = changesOf(touched);
     if (!changes.length) return;
     const detail: ModelChangedDetail =
-      origin === 'local' ? { modelId: this.modelId, origin, changes, nodeId: this.nodeId } : { modelId: this.modelId, origin, changes };
+      origin === 'local'
+        ? { modelId: this.modelId, origin, changes, nodeId: this.nodeId, superseded: touched.superseded }
+        : { modelId: this.modelId, origin, changes };
     for (const listener of [...this.#listeners]) {
       try {
         listener(detail);

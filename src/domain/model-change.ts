@@ -152,4 +152,10 @@ export interface ModelChangedDetail {
   readonly changes: readonly ModelChange[];
   /** Author of local changes. */
   readonly nodeId?: NodeId;
+  /**
+   * Local changes: the dots they dropped from state (the overwritten winners, the removed
+   * children's adds). Until these changes are stored, a context claiming those dots must not
+   * leave the device: after a crash the dropped writes are back and nothing supersedes them.
+   */
+  readonly superseded?: readonly Dot[];
 }

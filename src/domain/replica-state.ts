@@ -20,11 +20,13 @@ export interface Touched {
   readonly relations: Map<AWSet<string>, readonly [EntityRecord, string]>;
   readonly adds: ChildAddChange[];
   readonly records: Set<EntityRecord>;
+  /** Dots that local operations dropped from state (overwritten winners, removed children). */
+  readonly superseded: Dot[];
 }
 
 /** An empty `Touched`. */
 export function newTouched(): Touched {
-  return { registers: new Map(), relations: new Map(), adds: [], records: new Set() };
+  return { registers: new Map(), relations: new Map(), adds: [], records: new Set(), superseded: [] };
 }
 
 /**
@@ -119,6 +121,8 @@ export class ReplicaState {
     const register = record.register(attribute);
     const before = register.value;
     const write = { value, ts: this.clock.now(), dot: this.#nextDot() };
+    if (resolve) for (const old of register.writes) touched.superseded.push(old.dot);
+    else if (register.winner) touched.superseded.push(register.winner.dot);
     if (resolve) register.resolve(write);
     else register.set(write);
     this.#log.record(write.dot.node, write.dot.seq, record, attribute, TouchKind.attribute);
@@ -131,7 +135,9 @@ export class ReplicaState {
   /** One local child add. */
   addChild(record: EntityRecord, relation: string, child: string, touched: Touched): void {
     const dot = this.#nextDot();
-    record.relation(relation).add(child, dot);
+    const set = record.relation(relation);
+    touched.superseded.push(...set.dotsOf(child));
+    set.add(child, dot);
     this.#log.record(dot.node, dot.seq, record, relation, TouchKind.add, child);
     touched.adds.push({ kind: 'child-add', entityType: record.concept.name, oid: record.oid, relation, child, dot });
   }
@@ -140,7 +146,7 @@ export class ReplicaState {
   removeChild(record: EntityRecord, relation: string, child: string, touched: Touched): void {
     const dot = this.#nextDot();
     const set = record.relation(relation);
-    set.remove(child);
+    touched.superseded.push(...set.remove(child));
     set.markRemoval(dot);
     this.#log.record(dot.node, dot.seq, record, relation, TouchKind.removal);
     touched.relations.set(set, [record, relation]);

@@ -7,6 +7,7 @@ import type { DiscoveryEvent, PeerDiscovery } from '../net/peer-discovery.js';
 import type { PeerAddress, PeerConnection, Transport } from '../net/transport.js';
 import type { PersistenceEvent } from '../store/model-persistence.js';
 import {
+  type ModelDurability,
   SynchronizationEngine,
   type SyncEngineEvent,
   type SyncLogger,
@@ -27,8 +28,11 @@ export interface SignalingStatusSource {
   onConnectionState(listener: (state: 'connecting' | 'connected' | 'disconnected') => void): () => void;
 }
 
-/** What the node needs of a model's persistence (`ModelPersistence` fits) to report unsaved changes. */
-export interface PersistenceStatusSource {
+/**
+ * What the node needs of a model's persistence (`ModelPersistence` fits): unsaved changes and
+ * problems for the status, and what is stored, so the sync engine claims and sends only that.
+ */
+export interface PersistenceStatusSource extends ModelDurability {
   readonly pending: number;
   onEvent(listener: (event: PersistenceEvent) => void): () => void;
 }
@@ -221,7 +225,7 @@ export class EDNetP2PNode {
   registerDomainModel(modelId: string, model: SynchronizableDomainModel, options: RegisterModelOptions = {}): void {
     this.registry.register(modelId, model);
     try {
-      this.sync.registerModel(modelId, model);
+      this.sync.registerModel(modelId, model, { durability: options.persistence });
     } catch (error) {
       this.registry.unregister(modelId);
       throw error;

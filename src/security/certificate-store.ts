@@ -11,6 +11,9 @@ export class CertificateStore {
   // node → seq → the certificate listing it (numeric keys: no string per item).
   readonly #bySeq = new Map<NodeId, Map<number, ChangeCertificate>>();
   readonly #certificates = new Set<ChangeCertificate>();
+  // Per author, the certificate listing its highest signed seq: the proof of how far a version
+  // may claim that author's operations. Kept even when all its items are gone.
+  readonly #frontier = new Map<NodeId, ChangeCertificate>();
   readonly #listeners = new Set<(added: readonly ChangeCertificate[]) => void>();
 
   /** Certificates held. */
@@ -21,6 +24,17 @@ export class CertificateStore {
   /** The certificate listing the item of `dot`, if any. */
   certificateOf(dot: Dot): ChangeCertificate | undefined {
     return this.#bySeq.get(dot.node)?.get(dot.seq);
+  }
+
+  /** The highest seq of `node` any held certificate lists (0 if none): no version may claim more. */
+  frontier(node: NodeId): number {
+    const certificate = this.#frontier.get(node);
+    return certificate ? maxSeq(certificate) : 0;
+  }
+
+  /** The certificate proving `frontier(node)`, if any. */
+  frontierCertificate(node: NodeId): ChangeCertificate | undefined {
+    return this.#frontier.get(node);
   }
 
   /** True if a held certificate lists `hash` for the item of `dot`. */
@@ -64,6 +78,7 @@ export class CertificateStore {
       if (!listed) continue;
       this.#certificates.add(certificate);
       added.push(certificate);
+      if (maxSeq(certificate) > this.frontier(certificate.node)) this.#frontier.set(certificate.node, certificate);
     }
     if (!added.length) return;
     for (const listener of [...this.#listeners]) listener(added);
@@ -77,7 +92,7 @@ export class CertificateStore {
     const dropped: ChangeCertificate[] = [];
     for (const certificate of this.#certificates) {
       const { node, seqs } = certificate;
-      if (seqs.some((seq) => holds({ node, seq }))) continue;
+      if (seqs.some((seq) => holds({ node, seq })) || this.#frontier.get(node) === certificate) continue;
       const held = this.#bySeq.get(node)!;
       for (const seq of seqs) if (held.get(seq) === certificate) held.delete(seq);
       if (!held.size) this.#bySeq.delete(node);
@@ -97,6 +112,11 @@ export class CertificateStore {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
+}
+
+/** The highest seq `certificate` lists (seqs are ascending). */
+export function maxSeq(certificate: { readonly seqs: readonly number[] }): number {
+  return certificate.seqs[certificate.seqs.length - 1] ?? 0;
 }
 
 /** True if `certificate` lists `seq` with the `ITEM_HASH_BYTES` of `hash` from `offset`. */

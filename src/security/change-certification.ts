@@ -1,5 +1,5 @@
 import { type Dot, type NodeId, dotKey } from '../crdt/dot.js';
-import type { VersionVector } from '../crdt/version-vector.js';
+import { VersionVector } from '../crdt/version-vector.js';
 import type { ChangeBatch, ModelChange } from '../domain/model-change.js';
 import { fromBase64Url, toBase64Url } from './base64url.js';
 import {
@@ -13,7 +13,7 @@ import {
   isCertificateError,
 } from './change-certificate.js';
 import { ITEM_HASH_BYTES, forEachDot, forEachItem, keepItems } from './change-items.js';
-import { CertificateStore, listsHash } from './certificate-store.js';
+import { CertificateStore, listsHash, maxSeq } from './certificate-store.js';
 import { DeviceIdentity } from './device-identity.js';
 
 /** What certifies this device's changes: `DeviceIdentity` is one. */
@@ -141,6 +141,11 @@ export class ChangeCertification {
         caps ??= new Map();
         caps.set(dot.node, Math.min(caps.get(dot.node) ?? Infinity, dot.seq - 1));
       });
+    // Nor is an author claimed past the highest seq it signed: receivers refuse such a claim.
+    for (const node of version.nodes()) {
+      const frontier = store.frontier(node);
+      if (version.maxSeen(node) > frontier) (caps ??= new Map()).set(node, Math.min(caps.get(node) ?? Infinity, frontier));
+    }
     if (!caps) return { changes, version };
     const capped = version.clone();
     for (const [node, seq] of caps) capped.forgetAfter(node, seq);
@@ -156,7 +161,7 @@ export class ChangeCertification {
    * The encoded certificates covering every item of `changes` (each once): without its hash list
    * where `changes` hold every item the certificate lists (the receiver computes the list).
    */
-  certificatesFor(modelId: string, changes: readonly ModelChange[]): string[] {
+  certificatesFor(modelId: string, changes: readonly ModelChange[], proven?: Map<NodeId, number>): string[] {
     const store = this.store(modelId);
     const found = new Map<ChangeCertificate, number>();
     for (const change of changes)
@@ -164,8 +169,27 @@ export class ChangeCertification {
         const certificate = store.certificateOf(dot);
         if (certificate) found.set(certificate, (found.get(certificate) ?? 0) + 1);
       });
+    if (proven) for (const certificate of found.keys()) proven.set(certificate.node, Math.max(proven.get(certificate.node) ?? 0, maxSeq(certificate)));
     // A batch holds each dot once (one change per register or relation), so a count is exact.
     return [...found].map(([certificate, count]) => this.#encode(certificate, count === certificate.seqs.length));
+  }
+
+  /**
+   * The certificates a delta's last part needs besides its items' (`proven`: the highest seq per
+   * author those prove): for each author whose claim in `version` goes past what the receiver is
+   * known to hold (`since`) and past `proven`, the certificate of the author's highest signed seq,
+   * so the receiver can check the claim (`verify` refuses a claim no signature backs).
+   */
+  frontierProofs(modelId: string, version: VersionVector, since: VersionVector, proven: ReadonlyMap<NodeId, number>): string[] {
+    const store = this.store(modelId);
+    const proofs: string[] = [];
+    for (const node of version.nodes()) {
+      const seq = version.maxSeen(node);
+      if (seq <= since.maxSeen(node) || seq <= (proven.get(node) ?? 0)) continue;
+      const certificate = store.frontierCertificate(node);
+      if (certificate && maxSeq(certificate) >= seq) proofs.push(this.#encode(certificate, false));
+    }
+    return proofs;
   }
 
   /**
@@ -178,9 +202,20 @@ export class ChangeCertification {
   async verify(modelId: string, batch: ChangeBatch, encoded: readonly string[]): Promise<VerifiedBatch> {
     const store = this.store(modelId);
     const problems: string[] = [];
+    const refuse = (problem: string): VerifiedBatch => {
+      this.counters.refused++;
+      return { ok: false, batch: { ...batch, changes: [], partial: true }, problems: [problem], keep: () => undefined };
+    };
     // Every item hashed once, in order: the dots, and their hashes end to end.
     const dots: Dot[] = [];
     for (const change of batch.changes) forEachDot(change, (dot) => dots.push(dot));
+    // Verification work is bounded by the delta itself, before any is done: a certificate vouches
+    // for items of this delta, or (the last part) proves how far its version claims an author.
+    const version = VersionVector.fromJSON(batch.version);
+    const claimed = [...version.nodes()];
+    if (encoded.length > dots.length + (batch.partial ? 0 : claimed.length))
+      return refuse(`${encoded.length} certificates for a delta of ${dots.length} operation(s) of ${claimed.length} author(s)`);
+    if (new Set(encoded).size !== encoded.length) return refuse('the same certificate twice in one delta');
     const hashes = new Uint8Array(dots.length * ITEM_HASH_BYTES);
     let index = 0;
     for (const change of batch.changes) forEachItem(change, (_, hash) => hashes.set(hash, index++ * ITEM_HASH_BYTES));
@@ -211,16 +246,21 @@ export class ChangeCertification {
       parsed.map((result) => (typeof result === 'string' || 'held' in result ? result : this.#check(modelId, store, result))),
     );
     const vouchedBy: Array<ChangeCertificate | undefined> = new Array(dots.length);
+    // The highest seq of each author that this delta's certificates or the held ones prove.
+    const proven = new Map<NodeId, number>();
     checked.forEach((result, at) => {
       if (typeof result === 'string') {
         problems.push(result);
         this.counters.refused++;
-      } else if (!('held' in result)) {
-        texts.set(result, encoded[at]!);
-        const items = itemsOf.get(result);
-        if (items) for (const item of items) vouchedBy[item] = result;
-        else fresh.add([result]);
+        return;
       }
+      const certificate = 'held' in result ? result.held : result;
+      proven.set(certificate.node, Math.max(proven.get(certificate.node) ?? 0, maxSeq(certificate)));
+      if ('held' in result) return;
+      texts.set(result, encoded[at]!);
+      const items = itemsOf.get(result);
+      if (items) for (const item of items) vouchedBy[item] = result;
+      else fresh.add([result]);
     });
     const used = new Set<ChangeCertificate>();
     let failed = 0;
@@ -242,6 +282,23 @@ export class ChangeCertification {
       this.counters.rejectedItems += failed;
       if (failed > 1) problems[problems.length - 1] += ` (and ${failed - 1} more item(s))`;
     }
+    // Nothing said about an author goes beyond what that author signed (docs/security.md).
+    if (!batch.partial)
+      for (const node of claimed) {
+        const seq = version.maxSeen(node);
+        const bound = Math.max(store.frontier(node), proven.get(node) ?? 0);
+        if (seq > bound) problems.push(`the delta's version claims operation ${node}:${seq}, but ${node} signed none past ${bound}`);
+      }
+    // A certificate vouching for no item of the delta is a proof of an author's frontier: at most
+    // one per author the version names, in the last part. (One proving no more than what is held
+    // is no offence: the sender cannot know what reached this replica from elsewhere meanwhile.)
+    const proofs = new Set<NodeId>();
+    for (const certificate of texts.keys()) {
+      if (used.has(certificate)) continue;
+      const { node } = certificate;
+      if (batch.partial || proofs.has(node) || version.maxSeen(node) === 0) problems.push(`a certificate of ${node} vouches for nothing in the delta`);
+      proofs.add(node);
+    }
     if (problems.length) return { ok: false, batch: { ...batch, changes: [], partial: true }, problems, keep: () => undefined };
     const keep = (refused: ReadonlySet<unknown>) => {
       // Only certificates of items the model took are kept: one vouching for nothing held would
@@ -258,7 +315,7 @@ export class ChangeCertification {
           });
         }
       }
-      const added = [...texts.keys()].filter((certificate) => vouched.has(certificate));
+      const added = [...texts.keys()].filter((certificate) => vouched.has(certificate) || (proofs.has(certificate.node) && !used.has(certificate)));
       store.add(added);
       // Known by this encoding from now on: the same certificate again is not verified again.
       for (const certificate of added) this.#byEncoding.set(texts.get(certificate)!, certificate);

@@ -1,5 +1,5 @@
 import type { Dot, NodeId } from '../crdt/dot.js';
-import type { VersionVector } from '../crdt/version-vector.js';
+import { VersionVector } from '../crdt/version-vector.js';
 import type { ApplyChangesResult, EntityState, ModelChangedDetail } from '../domain/model-change.js';
 import { changedOids } from '../domain/index.js';
 import { type ChangeCertificate, decodeCertificate, encodeCertificate, isCertificateError } from '../security/change-certificate.js';
@@ -33,13 +33,15 @@ export type PersistenceEvent =
 
 /** Options of `ModelPersistence`. */
 export interface ModelPersistenceOptions {
-  /** The tab's identity: its reservation is applied on load and extended as own seqs advance. */
+  /** The tab's identity (checked to match the model's node). */
   readonly identity?: NodeIdentity;
   /** First retry delay after a failed save (doubling up to a minute). Default 2 s. */
   readonly retryDelayMs?: number;
   /**
-   * A save waits until no change arrived for this long, so a burst of changes arriving in
-   * separate tasks (the parts of a large delta) is saved in few transactions. Default 25 ms.
+   * A save of changes from peers waits until no change arrived for this long, so a burst arriving
+   * in separate tasks (the parts of a large delta) is saved in few transactions. Default 10 ms.
+   * This device's own edits are saved at once: they may not leave the device before (see
+   * `claimableVersion`).
    */
   readonly saveDelayMs?: number;
   /** The longest a change waits to be saved while changes keep arriving. Default 400 ms. */
@@ -55,7 +57,7 @@ export interface ModelPersistenceOptions {
 }
 
 const MAX_RETRY_DELAY_MS = 60_000;
-const SAVE_DELAY_MS = 25;
+const SAVE_DELAY_MS = 10;
 const MAX_SAVE_DELAY_MS = 400;
 
 /**
@@ -83,6 +85,18 @@ export class ModelPersistence {
   #urgent = false;
   #refreshQueued = false;
   #seenCommit = 0;
+  /** Everything in this version is stored (committed). */
+  #durable = new VersionVector();
+  /** Dots that unsaved own edits dropped from state, with the number of the edit. */
+  #superseded: Array<{ readonly dots: readonly Dot[]; readonly edit: number }> = [];
+  /** Own edits so far; a save covers every edit made before it read the model. */
+  #edits = 0;
+  /** Own edits not yet in a committed save. */
+  #unsavedEdits = 0;
+  /** A local edit waits: the next save starts without waiting for a pause. */
+  #localWaiting = false;
+  #claimable: VersionVector | null = null;
+  readonly #durableListeners = new ListenerSet<VersionVector>();
   #applying = false;
   #loaded = false;
   #closed = false;
@@ -114,6 +128,33 @@ export class ModelPersistence {
     return this.#dirty.size + this.#inFlight;
   }
 
+  /**
+   * The version this replica may claim to hold, and send changes of: what storage holds, less the
+   * dots that unsaved own edits dropped. A device's own edit leaves it only once stored, so after a
+   * crash its announced version covers exactly what storage holds and no peer holds an edit of it
+   * that it lost; and a context saying an unsaved edit superseded a stored write never leaves
+   * either (after a crash that write is back and nothing supersedes it). See docs/storage.md.
+   */
+  claimableVersion(): VersionVector {
+    if (this.#claimable) return this.#claimable;
+    let claimable = this.#durable;
+    if (this.#superseded.length) {
+      claimable = claimable.clone();
+      for (const { dots } of this.#superseded) for (const dot of dots) if (claimable.covers(dot)) claimable.forgetAfter(dot.node, dot.seq - 1);
+    }
+    return (this.#claimable = claimable);
+  }
+
+  /** Own edits not yet stored. */
+  get unsavedEdits(): number {
+    return this.#unsavedEdits;
+  }
+
+  /** Calls `listener` whenever `claimableVersion()` grew (a save committed, or other tabs' commits were read). */
+  onDurable(listener: (claimable: VersionVector) => void): () => void {
+    return this.#durableListeners.add(listener);
+  }
+
   /** Subscribes to persistence events; returns the unsubscribe function. */
   onEvent(listener: (event: PersistenceEvent) => void): () => void {
     return this.#events.add(listener);
@@ -130,13 +171,6 @@ export class ModelPersistence {
       await this.#pruneCertificates();
     });
     this.#loaded = true;
-    const identity = this.options.identity;
-    if (identity) {
-      // Seqs up to firstSeq - 1 may have been used by an earlier session: mark them seen, so they
-      // are never used again and leave no gap in version vectors.
-      this.model.markOwnSequenceUsedUpTo(identity.firstSeq - 1);
-      this.#reserveFor(this.model.version.maxSeen(identity.nodeId));
-    }
   }
 
   /**
@@ -168,7 +202,15 @@ export class ModelPersistence {
     // What this class itself loaded from storage is stored already: saving it again would echo.
     if (this.#applying && detail.origin === 'remote') return;
     for (const oid of changedOids(detail)) this.#dirty.add(oid);
-    if (detail.origin === 'local' && this.options.identity) this.#reserveFor(this.model.version.maxSeen(this.options.identity.nodeId));
+    if (detail.origin === 'local') {
+      this.#edits++;
+      this.#unsavedEdits++;
+      this.#localWaiting = true;
+      if (detail.superseded?.length) {
+        this.#superseded.push({ dots: detail.superseded, edit: this.#edits });
+        this.#claimable = null;
+      }
+    }
     this.#emitPending();
     this.#schedule();
   }
@@ -180,16 +222,15 @@ export class ModelPersistence {
     this.#schedule();
   }
 
-  #reserveFor(usedSeq: number): void {
-    this.options.identity?.ensureReserved(usedSeq).catch((error: unknown) => this.#emitError(toStorageError(error)));
-  }
-
   #onProblem(problem: StorageError): void {
     if (this.#closed) return;
     if (problem.code === 'deleted') {
       // The stored copy is gone; the model still holds everything. All of it is unsaved now, and
       // is written again with the next save (the next change, a retry, or `whenSaved()`).
       this.#seenCommit = 0;
+      // Nothing is stored any more: nothing more may be claimed until it is written again.
+      this.#durable = new VersionVector();
+      this.#claimable = null;
       for (const entity of this.model.getEntityStates()) this.#dirty.add(entity.oid);
       if (this.options.certificates) this.#unsavedCertificates = this.options.certificates.certificates();
       this.#emitPending();
@@ -206,8 +247,9 @@ export class ModelPersistence {
     this.#lastChangeAt = time;
     this.#waitingSince ??= time;
     // While a save runs, it looks at what waits when it ends.
-    if (this.#timer === undefined && !this.#saving)
-      this.#arm(Math.min(this.options.saveDelayMs ?? SAVE_DELAY_MS, this.options.maxSaveDelayMs ?? MAX_SAVE_DELAY_MS));
+    if (this.#saving) return;
+    if (this.#localWaiting) this.#arm(0);
+    else if (this.#timer === undefined) this.#arm(Math.min(this.options.saveDelayMs ?? SAVE_DELAY_MS, this.options.maxSaveDelayMs ?? MAX_SAVE_DELAY_MS));
   }
 
   #arm(delay: number): void {
@@ -225,7 +267,7 @@ export class ModelPersistence {
     const quietIn = (this.options.saveDelayMs ?? SAVE_DELAY_MS) - (time - this.#lastChangeAt);
     const capIn = (this.options.maxSaveDelayMs ?? MAX_SAVE_DELAY_MS) - (time - (this.#waitingSince ?? time));
     const wait = Math.min(quietIn, capIn);
-    if (wait > 0 && !this.#urgent) this.#arm(wait);
+    if (wait > 0 && !this.#urgent && !this.#localWaiting) this.#arm(wait);
     else void this.#flush();
   }
 
@@ -251,6 +293,9 @@ export class ModelPersistence {
       this.#urgent = false;
       const oids = [...this.#dirty];
       this.#dirty.clear();
+      this.#localWaiting = false;
+      const edits = this.#edits;
+      const unsavedEdits = this.#unsavedEdits;
       this.#inFlight = oids.length;
       // A received item's certificate is added in the same synchronous step that applies the item
       // (the engine keeps it right after applying), so it waits here no later than the entity: the
@@ -266,6 +311,8 @@ export class ModelPersistence {
       try {
         const commit = await this.storage.merge(this.model.modelId, entities, version, certificates.map(encodeCertificate));
         this.#inFlight = 0;
+        this.#unsavedEdits -= unsavedEdits;
+        this.#advanceDurable(version, edits);
         this.#retryDelay = this.options.retryDelayMs ?? 2000;
         this.#events.emit({ type: 'saved', modelId: this.model.modelId, oids, commit });
         this.#emitPending();
@@ -276,6 +323,7 @@ export class ModelPersistence {
       } catch (caught) {
         const error = toStorageError(caught);
         for (const oid of oids) this.#dirty.add(oid);
+        if (unsavedEdits) this.#localWaiting = true;
         this.#unsavedCertificates = certificates.concat(this.#unsavedCertificates);
         this.#waitingSince ??= now();
         this.#inFlight = 0;
@@ -342,6 +390,8 @@ export class ModelPersistence {
         new StorageError('corrupt', `${malformed} stored change certificates of ${this.model.modelId} could not be read and were skipped.`),
       );
     this.#seenCommit = stored.commit;
+    // Stored state the model took whole is stored, by definition.
+    if (!result.rejected.length) this.#advanceDurable(stored.version);
     if (result.rejected.length)
       this.#emitError(
         new StorageError('corrupt', `${result.rejected.length} stored entities of ${this.model.modelId} could not be read and were skipped.`),
@@ -375,6 +425,17 @@ export class ModelPersistence {
     }
     store.add(certificates);
     return malformed;
+  }
+
+  // Marks `version` as stored (with `savedEdits`: own edits up to that number are stored) and tells
+  // listeners if the claimable version grew.
+  #advanceDurable(version: VersionVector, savedEdits?: number): void {
+    const before = this.claimableVersion();
+    if (savedEdits !== undefined) this.#superseded = this.#superseded.filter((entry) => entry.edit > savedEdits);
+    if (!this.#durable.includes(version)) this.#durable = this.#durable.clone().mergeWith(version);
+    this.#claimable = null;
+    const after = this.claimableVersion();
+    if (!after.equals(before)) this.#durableListeners.emit(after);
   }
 
   // Storage work of this model runs one step at a time, so commits are seen in order.

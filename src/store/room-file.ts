@@ -1,3 +1,5 @@
+import type { NodeId } from '../crdt/dot.js';
+import { VersionVector } from '../crdt/version-vector.js';
 import { stateToChanges } from '../domain/entity-record.js';
 import { CHANGE_FORMAT, type ChangeBatch, type ModelSnapshot } from '../domain/model-change.js';
 import type { SynchronizableDomainModel } from '../domain/synchronizable-domain-model.js';
@@ -84,9 +86,13 @@ export function exportRoom(
   };
   const certification = options.certification;
   if (!certification) return file;
-  const certificates = snapshots.map(
-    (snapshot) => [snapshot.modelId, certification.certificatesFor(snapshot.modelId, snapshot.entities.flatMap(stateToChanges))] as const,
-  );
+  const certificates = snapshots.map((snapshot) => {
+    const proven = new Map<NodeId, number>();
+    const texts = certification.certificatesFor(snapshot.modelId, snapshot.entities.flatMap(stateToChanges), proven);
+    // And the proofs of how far the version claims each author, where its items are gone.
+    const version = VersionVector.fromJSON(snapshot.version);
+    return [snapshot.modelId, [...texts, ...certification.frontierProofs(snapshot.modelId, version, new VersionVector(), proven)]] as const;
+  });
   return { ...file, certificates: Object.fromEntries(certificates) };
 }
 

@@ -1,6 +1,12 @@
 // The sync layer: `SynchronizationEngine` keeps registered domain models in sync with peers over
 // any `PeerConnection`, and the sync wire format it speaks (docs/protocol.md).
-export { SynchronizationEngine, type SyncLogger, type SynchronizationEngineOptions } from './synchronization-engine.js';
+export {
+  type ModelDurability,
+  type RegisterModelOptions,
+  SynchronizationEngine,
+  type SyncLogger,
+  type SynchronizationEngineOptions,
+} from './synchronization-engine.js';
 export type { PeerModelStatus, PeerStatus, SyncCounters, SyncEngineEvent, SyncResult } from './sync-engine-event.js';
 export {
   MAX_DISPLAY_NAME_CHARS,

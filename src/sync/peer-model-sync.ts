@@ -23,6 +23,8 @@ export class PeerModelSync {
   #stalledAt: VersionVector | null = null;
   /** The in-sync state last reported by an event, so only changes are reported. */
   lastInSync = false;
+  /** The version of the peer's last delta, while its ack waits for the delta to be stored here. */
+  awaitingAck: VersionVector | null = null;
 
   constructor(reported?: VersionVector) {
     this.#known = reported?.clone() ?? new VersionVector();

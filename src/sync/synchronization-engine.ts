@@ -4,6 +4,7 @@ import type { ApplyChangesResult, ModelChange } from '../domain/model-change.js'
 import type { SynchronizableDomainModel } from '../domain/synchronizable-domain-model.js';
 import type { PeerConnection } from '../net/transport.js';
 import { ChangeCertification, type ChangeSigner } from '../security/change-certification.js';
+import { OffenderBans, type OffenderBanOptions } from './offender-bans.js';
 import { PeerLink } from './peer-link.js';
 import { decompressFrame, isCompressedFrame } from './frame-compression.js';
 import { sendableChanges } from './sendable-changes.js';
@@ -29,6 +30,26 @@ export interface SyncLogger {
   warn(message: string, details?: unknown): void;
 }
 
+/**
+ * What the engine must know of a model's storage (`ModelPersistence` fits): the version it may
+ * claim to hold and send changes of, which is what is stored; and when that grows.
+ */
+export interface ModelDurability {
+  claimableVersion(): VersionVector;
+  onDurable(listener: (claimable: VersionVector) => void): () => void;
+}
+
+/** Options of `SynchronizationEngine.registerModel`. */
+export interface RegisterModelOptions {
+  /**
+   * The model's storage. With it, nothing leaves this node before it is stored: deltas carry only
+   * stored changes, and hellos, versions and acks claim only what is stored, so an ack means the
+   * peer has saved the change and a crash never leaves a peer with a change this node lost.
+   * Without it, everything held in memory counts.
+   */
+  readonly durability?: ModelDurability;
+}
+
 /** Options of `SynchronizationEngine`. */
 export interface SynchronizationEngineOptions {
   readonly nodeId: NodeId;
@@ -48,6 +69,8 @@ export interface SynchronizationEngineOptions {
    * certificate (docs/security.md, "Signed changes"). Without it nothing is signed or checked.
    */
   readonly signer?: ChangeSigner;
+  /** How long peers disconnected for offences stay refused (doubling with every ban). */
+  readonly bans?: OffenderBanOptions;
 }
 
 /**
@@ -62,7 +85,10 @@ export class SynchronizationEngine {
   readonly nodeId: NodeId;
   /** Certificates and their checks, when changes are signed (the `signer` option). */
   readonly certification: ChangeCertification | undefined;
-  private readonly models = new Map<string, { model: SynchronizableDomainModel; unsubscribe: () => void }>();
+  private readonly models = new Map<
+    string,
+    { model: SynchronizableDomainModel; durability: ModelDurability | undefined; unsubscribe: () => void }
+  >();
   private readonly peers = new Map<NodeId, PeerLink>();
   private readonly listeners = new Set<(event: SyncEngineEvent) => void>();
   private readonly dirty = new Set<string>();
@@ -71,6 +97,7 @@ export class SynchronizationEngine {
   private readonly uncertified = new Map<string, Array<readonly ModelChange[]>>();
   /** Engine-wide counters: unlike the per-peer ones they survive disconnections. */
   private readonly counters = emptyCounters();
+  private readonly bans: OffenderBans;
   private flushScheduled = false;
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly antiEntropyIntervalMs: number;
@@ -88,6 +115,7 @@ export class SynchronizationEngine {
     this.maxOffences = options.maxOffences ?? 10;
     this.displayName = checkDisplayName(options.displayName ?? null);
     this.certification = options.signer && new ChangeCertification(options.signer);
+    this.bans = new OffenderBans(options.bans);
     this.logger = options.logger ?? { warn: (message, details) => console.warn(`[sync] ${message}`, details ?? '') };
     if (!(this.antiEntropyIntervalMs >= 0)) throw new RangeError('antiEntropyIntervalMs must be 0 or more');
     for (const [name, value] of [
@@ -118,14 +146,20 @@ export class SynchronizationEngine {
   }
 
   /** Starts syncing `model` with every peer that holds a model of the same id. */
-  registerModel(modelId: string, model: SynchronizableDomainModel): void {
+  registerModel(modelId: string, model: SynchronizableDomainModel, options: RegisterModelOptions = {}): void {
     if (this.models.has(modelId)) throw new Error(`model ${modelId} is already registered`);
     if (model.modelId !== modelId) throw new Error(`model id ${model.modelId} does not match ${modelId}`);
-    const unsubscribe = model.onChange((detail) => {
+    const { durability } = options;
+    const unsubscribeChange = model.onChange((detail) => {
       this.markDirty(modelId);
       this.certify(modelId, detail.changes);
     });
-    this.models.set(modelId, { model, unsubscribe });
+    const unsubscribeDurable = durability?.onDurable(() => this.durable(modelId));
+    const unsubscribe = () => {
+      unsubscribeChange();
+      unsubscribeDurable?.();
+    };
+    this.models.set(modelId, { model, durability, unsubscribe });
     // Own items from before (storage, or this device's other tabs) may lack certificates.
     this.certify(modelId, model.getChangesSince(new VersionVector()));
     // Peers that hold it answer with their version, and the exchange starts as after a hello.
@@ -146,6 +180,13 @@ export class SynchronizationEngine {
    */
   addConnection(connection: PeerConnection): void {
     if (connection.peerId === this.nodeId) throw new Error('a connection to this node itself');
+    const banned = this.bans.remainingMs(connection.peerId);
+    if (banned > 0) {
+      const reason = `refused: disconnected for repeated invalid messages, refused for ${Math.ceil(banned / 1000)} s more`;
+      this.emit({ type: 'peer-offence', peerId: connection.peerId, reason });
+      connection.close(reason);
+      return;
+    }
     this.peers.get(connection.peerId)?.connection.close('replaced by a newer connection');
     const peer = new PeerLink(connection, this.counters, (error) => this.logger.warn(`send to ${connection.peerId} failed`, error));
     this.peers.set(connection.peerId, peer);
@@ -153,7 +194,7 @@ export class SynchronizationEngine {
       connection.onMessage((bytes) => this.receive(peer, bytes)),
       connection.onClose((reason) => this.removePeer(peer, reason)),
     );
-    const models: HelloMessage['models'] = Object.fromEntries([...this.models].map(([id, { model }]) => [id, model.version.toJSON()]));
+    const models: HelloMessage['models'] = Object.fromEntries([...this.models.keys()].map((id) => [id, this.claimable(id)!.toJSON()]));
     peer.send({ t: 'hello', protocols: SYNC_PROTOCOLS, node: this.nodeId, models, name: this.displayName });
   }
 
@@ -273,7 +314,7 @@ export class SynchronizationEngine {
     const entry = this.models.get(modelId);
     const state = peer.model(modelId);
     if (!entry || !state) return;
-    let version = entry.model.version;
+    let version = this.claimable(modelId)!;
     if (state.known.includes(version)) return;
     const delta = entry.model.getDelta(state.known);
     let changes: readonly ModelChange[] = sendableChanges(delta.changes, version);
@@ -288,11 +329,13 @@ export class SynchronizationEngine {
     // A certificate goes once per delta: the receiver holds it from the earlier part (or, if that
     // part was refused, refuses the rest of the delta anyway).
     const sentCertificates = new Set<string>();
+    const proven = new Map<NodeId, number>();
     parts.forEach((batch, index) => {
       peer.count('changesSent', batch.changes.length);
       let certs: { certs: string[] } | undefined;
       if (certification) {
-        const needed = certification.certificatesFor(modelId, batch.changes).filter((text) => !sentCertificates.has(text));
+        const needed = certification.certificatesFor(modelId, batch.changes, proven).filter((text) => !sentCertificates.has(text));
+        if (index === parts.length - 1) needed.push(...certification.frontierProofs(modelId, version, state.known, proven).filter((text) => !sentCertificates.has(text) && !needed.includes(text)));
         for (const text of needed) sentCertificates.add(text);
         certs = { certs: needed };
       }
@@ -302,9 +345,8 @@ export class SynchronizationEngine {
   }
 
   private sendVersion(peer: PeerLink, modelId: string, request: boolean): void {
-    const entry = this.models.get(modelId);
-    if (!entry) return;
-    const version = entry.model.version.toJSON();
+    const version = this.claimable(modelId)?.toJSON();
+    if (!version) return;
     peer.send({ t: 'version', model: modelId, version, request, sent: peer.sentSeq, seen: peer.seenSeq });
   }
 
@@ -443,12 +485,41 @@ export class SynchronizationEngine {
     this.emit({ type: 'changes-applied', peerId, modelId: batch.modelId, result });
     if (parts > 1) this.emit({ type: 'sync-progress', peerId, modelId: batch.modelId, part, parts });
     if (part === parts) {
-      const ours = entry.model.version;
-      const ack: AckMessage = { t: 'ack', model: batch.modelId, version: ours.toJSON(), complete: ours.includes(peerVersion), seen: peer.seenSeq };
-      peer.send(ack);
+      // An ack says the changes are stored here: one for a delta that was taken waits until the
+      // save holding it committed (`durable`). One that could not be taken goes at once.
+      state.awaitingAck = peerVersion;
+      if (!entry.model.version.includes(peerVersion) || this.claimable(batch.modelId)!.includes(peerVersion)) this.sendAck(peer, batch.modelId);
       this.updateSyncState(peer, batch.modelId);
     }
     if (result.rejected.length > 0) this.offence(peer, `${result.rejected.length} change(s) rejected: ${result.rejected[0]!.reason}`);
+  }
+
+  /** Acknowledges the last delta received from `peer`: what is stored here now. */
+  private sendAck(peer: PeerLink, modelId: string): void {
+    const state = peer.model(modelId);
+    const awaited = state?.awaitingAck;
+    if (!state || !awaited) return;
+    state.awaitingAck = null;
+    const ours = this.claimable(modelId)!;
+    const ack: AckMessage = { t: 'ack', model: modelId, version: ours.toJSON(), complete: ours.includes(awaited), seen: peer.seenSeq };
+    peer.send(ack);
+  }
+
+  /** More of `modelId` is stored: acks that waited for it go, and so do the changes stored. */
+  private durable(modelId: string): void {
+    const claimable = this.claimable(modelId);
+    if (!claimable) return;
+    for (const peer of this.readyPeers()) {
+      const awaited = peer.model(modelId)?.awaitingAck;
+      if (awaited && claimable.includes(awaited)) this.sendAck(peer, modelId);
+    }
+    this.markDirty(modelId);
+  }
+
+  /** The version of `modelId` this node may claim and send changes of (what is stored). */
+  private claimable(modelId: string): VersionVector | undefined {
+    const entry = this.models.get(modelId);
+    return entry && (entry.durability?.claimableVersion() ?? entry.model.version);
   }
 
   private handleAck(peer: PeerLink, ack: AckMessage): void {
@@ -520,6 +591,8 @@ export class SynchronizationEngine {
     this.logger.warn(`refused input from ${peer.peerId}: ${reason}`);
     this.emit({ type: 'peer-offence', peerId: peer.peerId, reason });
     if (peer.offences >= this.maxOffences && this.peers.get(peer.peerId) === peer) {
+      const banned = this.bans.ban(peer.peerId);
+      this.emit({ type: 'peer-offence', peerId: peer.peerId, reason: `disconnected after ${peer.offences} invalid messages; refused for ${Math.round(banned / 1000)} s` });
       peer.send({ t: 'error', reason: 'too many invalid messages' });
       peer.connection.close('too many invalid messages');
     }

@@ -180,21 +180,26 @@ describe('CertificateStore', () => {
 });
 
 describe('CertificateStore.prune', () => {
-  it('drops the certificates none of whose items is held, and only their entries', () => {
+  it('drops the certificates none of whose items is held, and only their entries, but keeps the frontier proof', () => {
     const store = new CertificateStore();
     const kept = certificate([1, 2]);
     const gone = certificate([3, 4]);
     const overlapping = { ...certificate([4, 5]) };
-    store.add([kept, gone, overlapping]);
+    const frontier = certificate([6]);
+    store.add([kept, gone, overlapping, frontier]);
+    expect(store.frontier(node)).to.equal(6);
     const held = new Set([2, 4]);
     // 4 is held: both certificates listing it stay.
     expect(store.prune((dot) => held.has(dot.seq))).to.deep.equal([]);
     held.delete(4);
     expect(store.prune((dot) => held.has(dot.seq))).to.deep.equal([gone, overlapping]);
-    expect(store.size).to.equal(1);
+    expect(store.size).to.equal(2);
     expect(store.certificateOf({ node, seq: 3 })).to.equal(undefined);
     expect(store.certificateOf({ node, seq: 5 })).to.equal(undefined);
     expect(store.certificateOf({ node, seq: 1 })).to.equal(kept);
+    // Seq 6 is gone too, but its certificate proves how far versions may claim the author.
+    expect(store.frontierCertificate(node)).to.equal(frontier);
+    expect(store.frontier(node)).to.equal(6);
   });
 });
 

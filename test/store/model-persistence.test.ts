@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { asNodeId } from '../../src/crdt/dot.js';
 import type { VersionVector } from '../../src/crdt/index.js';
 import type { DomainModel, EntityState } from '../../src/domain/index.js';
 import {
@@ -73,7 +74,7 @@ for (const [backend, makeBackend] of backends) {
     async function openTab(options: { load?: boolean } = {}): Promise<Tab> {
       const storage = room.open();
       const identity = await NodeIdentity.claim(storage, { reserveBlock: 100 });
-      const model = election(identity.nodeId, { firstSeq: identity.firstSeq });
+      const model = election(identity.nodeId);
       const persistence = new ModelPersistence(model, storage, { identity, retryDelayMs: 10 });
       const events: PersistenceEvent[] = [];
       persistence.onEvent((event) => events.push(event));
@@ -194,7 +195,10 @@ for (const [backend, makeBackend] of backends) {
       const model = election('carol');
       const persistence = new ModelPersistence(model, storage, { saveDelayMs: 60_000, maxSaveDelayMs: 60_000 });
       await persistence.load();
-      model.create('Candidate', { name: 'Ada' });
+      // A peer's change waits for a pause (this device's own edits are saved at once anyway).
+      const bob = election('bob');
+      bob.create('Candidate', { name: 'Ada' });
+      model.applyChanges(bob.getDelta(model.version));
       await new Promise((resolve) => setTimeout(resolve, 0));
       expect(persistence.pending).to.equal(1);
       window.dispatchEvent(new Event('pagehide'));
@@ -204,21 +208,42 @@ for (const [backend, makeBackend] of backends) {
       expect(entitiesOf(await freshLoad(room.open()))).to.equal(entitiesOf(model));
     });
 
-    it('never reuses a sequence number after a reload, even for writes that were never saved', async () => {
+    it('after a reload claims exactly what was stored: an unsaved write is gone and was never claimable', async () => {
       const first = await openTab();
       const ada = first.model.create('Candidate', { name: 'Ada' });
       await first.persistence.whenSaved();
-      // A write that may have reached a peer, then the tab dies before saving it.
+      const stored = first.model.version.clone();
+      expect(first.persistence.claimableVersion().toJSON()).to.deep.equal(stored.toJSON());
+      // The tab dies before this write is stored: it was never claimable, so it never left; nor
+      // was the stored default it overwrote (seq 2: after a crash it is back, unsuperseded).
       ada.setAttribute('votes', 7);
-      const unsavedSeq = first.model.version.maxSeen(first.identity.nodeId);
       const nodeId = first.identity.nodeId;
+      expect(first.persistence.claimableVersion().toJSON()).to.deep.equal({ [nodeId]: 1 });
       closeTab(first);
       await lockReleased(nodeId);
       const second = await openTab();
       expect(second.identity.nodeId).to.equal(nodeId);
-      second.model.get(ada.oid)!.setAttribute('votes', 8);
-      const writes = second.model.getEntityStates([ada.oid])[0]!.attributes.votes!;
-      expect(writes[0]!.dot.seq).to.be.greaterThan(unsavedSeq);
+      expect(second.model.version.toJSON()).to.deep.equal(stored.toJSON());
+      expect(second.persistence.claimableVersion().toJSON()).to.deep.equal(stored.toJSON());
+      expect(second.model.get(ada.oid)!.getAttribute('votes')).to.not.equal(7);
+    });
+
+    it('never claims a stored write superseded by an own edit that is not stored yet', async () => {
+      const tab = await openTab();
+      const bob = election('bob');
+      const remote = bob.create('Candidate', { name: 'Bob’s' });
+      tab.model.applyChanges(bob.getDelta(tab.model.version));
+      await tab.persistence.whenSaved();
+      const bobSeq = bob.version.maxSeen(asNodeId('bob'));
+      expect(tab.persistence.claimableVersion().get(asNodeId('bob'))).to.equal(bobSeq);
+      // Overwriting Bob's write: until stored, a context covering Bob's write would tell a peer
+      // it was superseded, yet after a crash here it is back and nothing supersedes it.
+      tab.model.get(remote.oid)!.setAttribute('name', 'Ours');
+      const overwritten = tab.model.getEntityStates([remote.oid])[0]!.attributes.name!;
+      expect(overwritten.map((write) => write.dot.node)).to.deep.equal([tab.identity.nodeId]);
+      expect(tab.persistence.claimableVersion().get(asNodeId('bob'))).to.be.lessThan(bobSeq);
+      await tab.persistence.whenSaved();
+      expect(tab.persistence.claimableVersion().toJSON()).to.deep.equal(tab.model.version.toJSON());
     });
 
     it('keeps two tabs writing the same entities at once in step, losing no write', async () => {

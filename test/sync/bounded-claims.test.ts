@@ -1,0 +1,167 @@
+import { expect } from 'chai';
+import type { NodeId } from '../../src/crdt/dot.js';
+import { ElectoralSystemModel } from '../../src/models/electoral/index.js';
+import { MemoryNetwork } from '../../src/net/memory-network.js';
+import { MemoryTransport } from '../../src/net/memory-transport.js';
+import type { DeviceIdentity } from '../../src/security/index.js';
+import { type SyncEngineEvent, SynchronizationEngine } from '../../src/sync/index.js';
+import { testIdentities } from '../security/test-identities.js';
+import { throughHooks } from './sync-peers.js';
+
+const MODEL = 'election';
+const quiet = { warn: () => {} };
+
+interface Member {
+  readonly id: NodeId;
+  readonly model: ElectoralSystemModel;
+  readonly engine: SynchronizationEngine;
+  readonly transport: MemoryTransport;
+  readonly events: SyncEngineEvent[];
+}
+
+function member(network: MemoryNetwork, identity: DeviceIdentity): Member {
+  const id = identity.newNodeId();
+  const model = new ElectoralSystemModel({ modelId: MODEL, nodeId: id });
+  const engine = new SynchronizationEngine({ nodeId: id, antiEntropyIntervalMs: 0, logger: quiet, signer: identity });
+  engine.registerModel(MODEL, model);
+  const transport = new MemoryTransport(network, id, { logger: quiet });
+  transport.onConnection((connection) => engine.addConnection(connection));
+  const events: SyncEngineEvent[] = [];
+  engine.onEvent((event) => events.push(event));
+  return { id, model, engine, transport, events };
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+const offences = (peer: Member): string[] =>
+  peer.events.filter((event) => event.type === 'peer-offence').map((event) => (event as { reason: string }).reason);
+const removed = (peer: Member, by: Member): boolean => peer.events.some((event) => event.type === 'peer-removed' && event.peerId === by.id);
+const titles = (peer: Member): string[] =>
+  peer.model
+    .entities('Election')
+    .map((election) => String(election.getAttribute('title')))
+    .sort();
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Rewrites every JSON delta `mallory` sends with `rewrite`. */
+function tampering(rewrite: (delta: Record<string, unknown>) => void) {
+  return (bytes: Uint8Array): Uint8Array => {
+    if (bytes[0] !== 0x7b) return bytes;
+    const message = JSON.parse(decoder.decode(bytes)) as Record<string, unknown>;
+    if (message.t !== 'delta') return bytes;
+    rewrite(message);
+    return encoder.encode(JSON.stringify(message));
+  };
+}
+
+describe('claims bounded by signatures', () => {
+  const identities = testIdentities('bounded-claims', ['alice', 'bob', 'carol', 'mallory']);
+  let network: MemoryNetwork;
+  beforeEach(() => {
+    network = new MemoryNetwork();
+  });
+  afterEach(() => network.close());
+
+  it('one delta claiming the organiser 100,000 operations ahead is refused, never adopted, and silences nobody', async () => {
+    const [alice, bob, carol, mallory] = identities.map((identity) => member(network, identity)) as [Member, Member, Member, Member];
+    alice.engine.addConnection(await alice.transport.connect(bob.id));
+    bob.engine.addConnection(await bob.transport.connect(carol.id));
+    alice.model.createElection({ title: 'Board' });
+    await until(() => titles(carol).length === 1);
+    // Mallory, a member with a valid key, sends bob one delta of her own with a forged claim.
+    const claimed = alice.model.version.get(alice.id) + 100_000;
+    const connection = await mallory.transport.connect(bob.id);
+    mallory.engine.addConnection(
+      throughHooks(
+        connection,
+        tampering((delta) => {
+          const packed = delta.packed as unknown[] | undefined;
+          const batch = (delta.batch ?? undefined) as { version: Record<string, unknown> } | undefined;
+          if (batch) batch.version[alice.id] = claimed;
+          if (packed) (packed[3] as Record<string, unknown>)[alice.id] = claimed;
+        }),
+        (bytes) => bytes,
+      ),
+    );
+    mallory.model.createElection({ title: 'Mallory’s' });
+    await until(() => offences(bob).some((reason) => reason.includes('signed none past')));
+    expect(bob.model.version.get(alice.id), 'the claim is not adopted').to.be.lessThan(claimed);
+    expect(titles(bob)).to.deep.equal(['Board']);
+    mallory.transport.close();
+    // The organiser keeps writing; every honest replica gets it, and no honest peer is blamed.
+    alice.model.createElection({ title: 'Treasurer' });
+    await until(() => titles(carol).length === 2 && titles(bob).length === 2);
+    expect(offences(alice)).to.deep.equal([]);
+    expect(offences(carol)).to.deep.equal([]);
+    expect(bob.model.version.get(alice.id)).to.equal(alice.model.version.get(alice.id));
+    expect(removed(alice, bob) || removed(bob, alice)).to.equal(false, 'honest peers stay connected');
+  });
+
+  it('a relay whose author items were overwritten still proves its claim, so honest relays are never blamed', async () => {
+    const [alice, bob, carol] = identities.slice(0, 3).map((identity) => member(network, identity)) as [Member, Member, Member];
+    alice.engine.addConnection(await alice.transport.connect(bob.id));
+    const election = alice.model.createElection({ title: 'Draft' });
+    await until(() => titles(bob).length === 1);
+    // Alice's last operations are overwritten by later ones: what proves them is her frontier.
+    for (let i = 0; i < 5; i++) alice.model.get(election.oid)!.setAttribute('title', `Draft ${i}`);
+    await until(() => titles(bob)[0] === 'Draft 4');
+    // Carol meets only bob, who holds alice's items only as overwritten registers.
+    bob.engine.addConnection(await bob.transport.connect(carol.id));
+    await until(() => carol.model.version.equals(alice.model.version));
+    expect(titles(carol)).to.deep.equal(['Draft 4']);
+    expect(offences(carol)).to.deep.equal([]);
+  });
+});
+
+describe('bounded verification work', () => {
+  const identities = testIdentities('bounded-verification', ['alice', 'bob']);
+  let network: MemoryNetwork;
+  beforeEach(() => {
+    network = new MemoryNetwork();
+  });
+  afterEach(() => network.close());
+
+  it('refuses a delta with more certificates than items, or one certificate twice, without verifying them', async () => {
+    const [alice, bob] = identities.map((identity) => member(network, identity)) as [Member, Member];
+    let copies = 0;
+    const connection = await alice.transport.connect(bob.id);
+    alice.engine.addConnection(
+      throughHooks(
+        connection,
+        tampering((delta) => {
+          const certs = delta.certs as string[] | undefined;
+          if (!certs?.length || copies) return;
+          // The delta's own certificate, 100,000 times: 93 KB that once froze the page for 35 s.
+          copies = 100_000;
+          delta.certs = new Array<string>(copies).fill(certs[0]!);
+        }),
+        (bytes) => bytes,
+      ),
+    );
+    const verifiedBefore = bob.engine.certification!.counters.verified;
+    // What bob holds and verified when he refused it (the honest resend follows right after).
+    let atRefusal: { verified: number; titles: string[] } | undefined;
+    bob.engine.onEvent((event) => {
+      if (event.type === 'peer-offence') atRefusal ??= { verified: bob.engine.certification!.counters.verified, titles: titles(bob) };
+    });
+    alice.model.createElection({ title: 'Board' });
+    await until(() => atRefusal !== undefined);
+    expect(offences(bob)[0]).to.match(/certificates for a delta of|the same certificate twice/);
+    expect(atRefusal).to.deep.equal({ verified: verifiedBefore, titles: [] }, 'nothing verified, nothing changed');
+    // Alice is honest (the copies were made on the way): her resend without them is taken.
+    await until(() => titles(bob).length === 1);
+  });
+
+  it('an honest delta of many items is still taken (the bound counts items, not deltas)', async () => {
+    const [alice, bob] = identities.map((identity) => member(network, identity)) as [Member, Member];
+    for (let i = 0; i < 300; i++) alice.model.createElection({ title: `Election ${i}` });
+    alice.engine.addConnection(await alice.transport.connect(bob.id));
+    await until(() => bob.model.version.equals(alice.model.version));
+    expect(titles(bob).length).to.equal(300);
+    expect(offences(bob)).to.deep.equal([]);
+  });
+});

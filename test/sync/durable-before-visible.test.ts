@@ -1,0 +1,152 @@
+import { expect } from 'chai';
+import { asNodeId } from '../../src/crdt/dot.js';
+import type { VersionVector } from '../../src/crdt/index.js';
+import type { EntityState } from '../../src/domain/index.js';
+import { ElectoralSystemModel } from '../../src/models/electoral/index.js';
+import { MemoryNetwork } from '../../src/net/memory-network.js';
+import { MemoryTransport } from '../../src/net/memory-transport.js';
+import { MemoryStorageAdapter, ModelPersistence } from '../../src/store/index.js';
+import { SynchronizationEngine } from '../../src/sync/index.js';
+import { MODEL, settle, until } from './sync-peers.js';
+
+/**
+ * Memory storage whose commits wait until the test lets them through, so a test can look at
+ * what left a device while its changes were not yet stored, and "crash" it right then.
+ */
+class GatedStorage extends MemoryStorageAdapter {
+  readonly #held: Array<(commit: boolean) => void> = [];
+  gated = false;
+
+  override async merge(modelId: string, entities: readonly EntityState[], version: VersionVector, certificates?: readonly Uint8Array[]): Promise<number> {
+    if (this.gated && !(await new Promise<boolean>((resolve) => this.#held.push(resolve)))) return new Promise(() => undefined);
+    return super.merge(modelId, entities, version, certificates);
+  }
+
+  /** Lets every held commit through. */
+  release(): void {
+    this.gated = false;
+    for (const resolve of this.#held.splice(0)) resolve(true);
+  }
+
+  /** The process died: held commits never happen. */
+  drop(): void {
+    this.gated = false;
+    for (const resolve of this.#held.splice(0)) resolve(false);
+  }
+
+  get waiting(): number {
+    return this.#held.length;
+  }
+}
+
+interface Device {
+  readonly model: ElectoralSystemModel;
+  readonly engine: SynchronizationEngine;
+  readonly persistence: ModelPersistence;
+  readonly transport: MemoryTransport;
+}
+
+/** A device `name` on `network` whose model lives in `storage` (loaded from it first). */
+async function device(network: MemoryNetwork, name: string, storage: MemoryStorageAdapter): Promise<Device> {
+  const id = asNodeId(name);
+  const model = new ElectoralSystemModel({ modelId: MODEL, nodeId: id, roles: 'open' });
+  const persistence = new ModelPersistence(model, storage, { saveDelayMs: 0 });
+  await persistence.load();
+  const engine = new SynchronizationEngine({ nodeId: id, antiEntropyIntervalMs: 0, logger: { warn: () => {} } });
+  engine.registerModel(MODEL, model, { durability: persistence });
+  const transport = new MemoryTransport(network, id, { logger: { warn: () => {} } });
+  transport.onConnection((connection) => engine.addConnection(connection));
+  return { model, engine, persistence, transport };
+}
+
+async function connect(a: Device, b: Device): Promise<void> {
+  a.engine.addConnection(await a.transport.connect(b.model.nodeId));
+  await settle();
+}
+
+/** Simulates the process dying: nothing more is saved or sent; storage keeps what was committed. */
+function crash(device: Device): void {
+  device.persistence.close();
+  device.engine.stop();
+  device.transport.close();
+}
+
+const titles = (device: Device): string[] =>
+  device.model
+    .entities('Election')
+    .map((election) => String(election.getAttribute('title')))
+    .sort();
+
+describe('Durable before visible', () => {
+  it('sends an own edit only once the save holding it committed', async () => {
+    const network = new MemoryNetwork();
+    const aliceStorage = new GatedStorage();
+    const alice = await device(network, 'alice', aliceStorage);
+    const bob = await device(network, 'bob', new GatedStorage());
+    await connect(alice, bob);
+    aliceStorage.gated = true;
+    alice.model.createElection({ title: 'Board' });
+    await until(() => aliceStorage.waiting > 0);
+    await settle();
+    expect(titles(bob), 'nothing reaches a peer while unsaved').to.deep.equal([]);
+    aliceStorage.release();
+    await until(() => titles(bob).length === 1);
+    expect(titles(bob)).to.deep.equal(['Board']);
+  });
+
+  it('acknowledges a change only once it is stored, so "unsent" counts it until then', async () => {
+    const network = new MemoryNetwork();
+    const alice = await device(network, 'alice', new GatedStorage());
+    const bobStorage = new GatedStorage();
+    const bob = await device(network, 'bob', bobStorage);
+    await connect(alice, bob);
+    bobStorage.gated = true;
+    alice.model.createElection({ title: 'Board' });
+    await until(() => titles(bob).length === 1 && bobStorage.waiting > 0);
+    await settle();
+    expect(alice.engine.unsentChanges(MODEL), 'applied in memory is not acknowledged').to.be.greaterThan(0);
+    bobStorage.release();
+    await until(() => alice.engine.unsentChanges(MODEL) === 0);
+  });
+
+  it('a peer that crashes after applying but before saving gets the change again on restart', async () => {
+    const network = new MemoryNetwork();
+    const alice = await device(network, 'alice', new GatedStorage());
+    const bobStorage = new GatedStorage();
+    let bob = await device(network, 'bob', bobStorage);
+    await connect(alice, bob);
+    bobStorage.gated = true;
+    alice.model.createElection({ title: 'Board' });
+    await until(() => titles(bob).length === 1);
+    crash(bob);
+    bobStorage.drop();
+    bob = await device(network, 'bob', bobStorage.openAnother());
+    expect(titles(bob), 'the unsaved change is gone after the crash').to.deep.equal([]);
+    await connect(bob, alice);
+    await until(() => titles(bob).length === 1);
+    expect(titles(bob)).to.deep.equal(['Board']);
+    // Acknowledged once stored on the restarted device.
+    await until(() => alice.engine.unsentChanges(MODEL) === 0);
+  });
+
+  it('an edit lost in a crash never reached anyone, and the device continues from what it stored', async () => {
+    const network = new MemoryNetwork();
+    const aliceStorage = new GatedStorage();
+    let alice = await device(network, 'alice', aliceStorage);
+    const bob = await device(network, 'bob', new GatedStorage());
+    await connect(alice, bob);
+    alice.model.createElection({ title: 'Saved' });
+    await until(() => titles(bob).length === 1);
+    aliceStorage.gated = true;
+    alice.model.createElection({ title: 'Lost' });
+    await settle();
+    crash(alice);
+    aliceStorage.drop();
+    alice = await device(network, 'alice', aliceStorage.openAnother());
+    alice.model.createElection({ title: 'After restart' });
+    await connect(alice, bob);
+    await until(() => titles(bob).length === 2 && titles(alice).length === 2);
+    expect(titles(bob)).to.deep.equal(['After restart', 'Saved']);
+    expect(JSON.stringify(alice.model.getSnapshot())).to.equal(JSON.stringify(bob.model.getSnapshot()));
+  });
+});
