@@ -1,5 +1,5 @@
 import { nanoid } from 'nanoid';
-import { HybridLogicalClock, type NodeId, VersionVector, isNodeId } from '../crdt/index.js';
+import { type CausalContext, HybridLogicalClock, type NodeId, VersionVector, isNodeId } from '../crdt/index.js';
 import { ValidationError, isOid, ruleViolation, typeProblem } from './attribute-rules.js';
 import { AdoptionGuard } from './adoption-guard.js';
 import { MODEL_ID_PATTERN, batchEnvelopeProblem, decodeChange, decodeEntityState, decodeSnapshot, decodedVersions, isDecodeError } from './change-decoder.js';
@@ -22,8 +22,9 @@ import {
   type RejectedChange,
 } from './model-change.js';
 import { type ValidationIssue, checkLocalValues, validateModel } from './model-rules.js';
+import { type RemovalEvidence, evidencedContext } from './removal-evidence.js';
 import { ReplicaState, type Touched, changesOf, newTouched } from './replica-state.js';
-import type { SynchronizableDomainModel } from './synchronizable-domain-model.js';
+import type { ApplyChangesOptions, SynchronizableDomainModel } from './synchronizable-domain-model.js';
 
 /** How to make a `DomainModel`. */
 export interface DomainModelOptions {
@@ -305,7 +306,7 @@ export class DomainModel implements SynchronizableDomainModel {
    * this is the last part; otherwise no dot is added (see docs/architecture.md) and `complete` is
    * false if a full exchange is needed.
    */
-  applyChanges(input: ChangeBatch | readonly ModelChange[]): ApplyChangesResult {
+  applyChanges(input: ChangeBatch | readonly ModelChange[], options: ApplyChangesOptions = {}): ApplyChangesResult {
     const rejected: RejectedChange[] = [];
     let list: readonly unknown[] = input as readonly unknown[];
     let context: VersionVector | undefined;
@@ -331,7 +332,7 @@ export class DomainModel implements SynchronizableDomainModel {
       const change = structured ? (raw as ModelChange) : decodeChange(raw);
       const problem = isDecodeError(change) ? change.error : (this.#state.changeProblem(change, context, limitMs) ?? this.#authorProblem(change));
       if (problem) rejected.push({ change: raw, reason: problem });
-      else if (this.#state.ingest(change as ModelChange, context, touched)) applied++;
+      else if (this.#state.ingest(change as ModelChange, this.#dropContext(change as ModelChange, context, options.evidence), touched)) applied++;
       else ignored++;
     }
     const complete = covered && rejected.length === 0;
@@ -339,6 +340,14 @@ export class DomainModel implements SynchronizableDomainModel {
     const conflicts = this.#state.settle(touched);
     this.#emit('remote', touched);
     return { applied, ignored, rejected, conflicts, complete };
+  }
+
+  // The context `change` may drop held state with: the sender's, or where drops need signed
+  // evidence, only what the change's own items prove (see `evidencedContext`).
+  #dropContext(change: ModelChange, context: VersionVector | undefined, evidence: RemovalEvidence | undefined): CausalContext | undefined {
+    if (!context || !evidence) return context;
+    const held = () => (change.kind === 'attribute' ? (this.#state.records.get(change.oid)?.registers.get(change.attribute)?.writes ?? []) : []);
+    return evidencedContext(change, context, evidence, held);
   }
 
   /**
@@ -388,7 +397,7 @@ export class DomainModel implements SynchronizableDomainModel {
    * writes the snapshot's replica had seen and superseded. False (and nothing changes) for another
    * model's snapshot or one failing validation.
    */
-  initializeFromSnapshot(snapshot: ModelSnapshot): boolean {
+  initializeFromSnapshot(snapshot: ModelSnapshot, options: ApplyChangesOptions = {}): boolean {
     const decoded = decodeSnapshot(snapshot);
     if (isDecodeError(decoded) || decoded.modelId !== this.modelId) return false;
     const context = VersionVector.fromJSON(decoded.version);
@@ -400,10 +409,12 @@ export class DomainModel implements SynchronizableDomainModel {
     const touched = newTouched();
     const listed = new Set<string>();
     for (const change of changes) {
-      this.#state.ingest(change, context, touched);
+      this.#state.ingest(change, this.#dropContext(change, context, options.evidence), touched);
       listed.add(`${change.oid}\u0000${change.kind === 'attribute' ? change.attribute : `/${change.relation}`}`);
     }
-    this.#state.joinUnlisted(listed, context, touched);
+    // What the snapshot does not list at all is dropped only on the snapshot's word: never where
+    // drops need evidence (nothing of it is there to prove one).
+    if (!options.evidence) this.#state.joinUnlisted(listed, context, touched);
     this.#state.version.mergeWith(context);
     this.#state.settle(touched);
     this.#emit('remote', touched);

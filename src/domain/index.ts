@@ -1,7 +1,8 @@
 // The domain layer: the declared meta-model, `CRDTEntity`, the generic `DomainModel`, and the wire
 // format with its decoders for untrusted input.
 export * from './model-change.js';
-export type { SynchronizableDomainModel } from './synchronizable-domain-model.js';
+export type { ApplyChangesOptions, SynchronizableDomainModel } from './synchronizable-domain-model.js';
+export { type RemovalEvidence, evidencedContext } from './removal-evidence.js';
 export {
   AttributeType,
   type AttributeDeclaration,

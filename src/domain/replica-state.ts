@@ -208,7 +208,7 @@ export class ReplicaState {
    * change's own dots (a pure union: nothing held here is dropped). True if state changed. An
    * entity is only materialized if the join keeps something.
    */
-  ingest(change: ModelChange, context: VersionVector | undefined, touched: Touched): boolean {
+  ingest(change: ModelChange, context: CausalContext | undefined, touched: Touched): boolean {
     const concept = this.schema.concepts.get(change.entityType)!;
     const record = this.records.get(change.oid) ?? new EntityRecord(change.oid, concept);
     if (change.kind === 'attribute') {

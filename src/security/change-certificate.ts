@@ -1,4 +1,5 @@
 import { type NodeId, asNodeId, isNodeId } from '../crdt/dot.js';
+import { VersionVector } from '../crdt/version-vector.js';
 import { ITEM_HASH_BYTES } from './change-items.js';
 import { PUBLIC_KEY_BYTES } from './device-identity.js';
 
@@ -14,8 +15,19 @@ export const CERTIFICATE_VERSION = 1;
  * 16 bytes per item, most of a bootstrap's certificate bytes.
  */
 export const ELIDED_CERTIFICATE_VERSION = 2;
-/** Upper bound of an encoded certificate: header, worst-case seq varints, hashes, signature. */
-export const MAX_CERTIFICATE_BYTES = 1 + 1 + 64 + PUBLIC_KEY_BYTES + 2 + MAX_CERTIFIED_ITEMS * (8 + ITEM_HASH_BYTES) + CERTIFICATE_SIGNATURE_BYTES;
+/**
+ * The formats of certificates that also carry the author's causal context when it signed
+ * (`ChangeCertificate.context`), in full and without the hash list. Certificates of items that
+ * remove something (removal marks) carry it: it is the signed evidence of what the author had seen
+ * when it removed, and only that evidence lets a replica drop what it holds (docs/security.md).
+ */
+export const CONTEXT_CERTIFICATE_VERSION = 3;
+export const ELIDED_CONTEXT_CERTIFICATE_VERSION = 4;
+/** Longest encoded context (canonical JSON of the version vector): about 1,500 authors. */
+export const MAX_CONTEXT_BYTES = 64 * 1024;
+/** Upper bound of an encoded certificate: header, worst-case seq varints, context, hashes, signature. */
+export const MAX_CERTIFICATE_BYTES =
+  1 + 1 + 64 + PUBLIC_KEY_BYTES + 2 + MAX_CERTIFIED_ITEMS * (8 + ITEM_HASH_BYTES) + 4 + MAX_CONTEXT_BYTES + CERTIFICATE_SIGNATURE_BYTES;
 
 /**
  * One author's signature over a run of its operations in one model: for each listed seq, the hash
@@ -31,6 +43,8 @@ export interface ChangeCertificate {
   readonly seqs: readonly number[];
   /** `ITEM_HASH_BYTES` per seq, in the same order. */
   readonly hashes: Uint8Array;
+  /** The author's causal context when it signed, if it signed one (see `CONTEXT_CERTIFICATE_VERSION`). */
+  readonly context?: VersionVector;
   readonly signature: Uint8Array;
 }
 
@@ -45,6 +59,7 @@ export interface CertificateError {
 }
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
 const SIGNED_PREFIX = encoder.encode('ednet-p2p/certificate/v1\u0000');
 
 /** The encoded certificate: `[version][node length][node][public key][count u16][seq deltas, LEB128][hashes][signature]`. */
@@ -61,7 +76,7 @@ function encode(certificate: ChangeCertificate, elideHashes: boolean): Uint8Arra
   const body = encodeBody(certificate, elideHashes);
   const out = new Uint8Array(body.length + CERTIFICATE_SIGNATURE_BYTES);
   out.set(body);
-  if (elideHashes) out[0] = ELIDED_CERTIFICATE_VERSION;
+  if (elideHashes) out[0] = certificate.context ? ELIDED_CONTEXT_CERTIFICATE_VERSION : ELIDED_CERTIFICATE_VERSION;
   out.set(certificate.signature, body.length);
   return out;
 }
@@ -90,7 +105,9 @@ export function decodeSentCertificate(bytes: Uint8Array): ChangeCertificate | El
   if (bytes.length > MAX_CERTIFICATE_BYTES) return fail('too long');
   let at = 0;
   const version = bytes[at++];
-  if (version !== CERTIFICATE_VERSION && version !== ELIDED_CERTIFICATE_VERSION) return fail('unknown version');
+  if (version === undefined || version < CERTIFICATE_VERSION || version > ELIDED_CONTEXT_CERTIFICATE_VERSION) return fail('unknown version');
+  const elided = version === ELIDED_CERTIFICATE_VERSION || version === ELIDED_CONTEXT_CERTIFICATE_VERSION;
+  const withContext = version >= CONTEXT_CERTIFICATE_VERSION;
   const nodeLength = bytes[at++] ?? 0;
   if (at + nodeLength + PUBLIC_KEY_BYTES + 2 > bytes.length) return fail('truncated');
   let node = '';
@@ -121,11 +138,28 @@ export function decodeSentCertificate(bytes: Uint8Array): ChangeCertificate | El
     seqs.push(seq);
     previous = seq;
   }
-  const hashBytes = version === CERTIFICATE_VERSION ? count * ITEM_HASH_BYTES : 0;
+  let context: VersionVector | undefined;
+  if (withContext) {
+    if (at + 4 > bytes.length) return fail('truncated');
+    const length = ((bytes[at]! << 24) >>> 0) + (bytes[at + 1]! << 16) + (bytes[at + 2]! << 8) + bytes[at + 3]!;
+    at += 4;
+    if (length > MAX_CONTEXT_BYTES || at + length > bytes.length) return fail('bad context');
+    const text = bytes.subarray(at, at + length);
+    at += length;
+    try {
+      context = VersionVector.fromJSON(JSON.parse(decoder.decode(text)));
+    } catch {
+      return fail('bad context');
+    }
+    // One encoding per context: the signed bytes must be the canonical ones.
+    if (decoder.decode(text) !== JSON.stringify(context.toJSON())) return fail('context not canonical');
+  }
+  const hashBytes = elided ? 0 : count * ITEM_HASH_BYTES;
   if (bytes.length !== at + hashBytes + CERTIFICATE_SIGNATURE_BYTES) return fail('wrong length');
   const signature = bytes.slice(at + hashBytes);
-  if (version === ELIDED_CERTIFICATE_VERSION) return { node: asNodeId(node), publicKey, seqs, hashes: null, signature };
-  return { node: asNodeId(node), publicKey, seqs, hashes: bytes.slice(at, at + hashBytes), signature };
+  const withOptional = context ? { context } : {};
+  if (elided) return { node: asNodeId(node), publicKey, seqs, hashes: null, ...withOptional, signature };
+  return { node: asNodeId(node), publicKey, seqs, hashes: bytes.slice(at, at + hashBytes), ...withOptional, signature };
 }
 
 /** True for a decode failure. */
@@ -133,12 +167,14 @@ export function isCertificateError(value: ChangeCertificate | ElidedCertificate 
   return 'error' in value;
 }
 
-// Always version 1, as signed; `encodeCertificate` marks the elided form.
+// Version 1 or 3 (with a context), as signed; `encodeCertificate` marks the elided form.
 function encodeBody(certificate: Omit<ChangeCertificate, 'signature'>, elideHashes = false): Uint8Array {
   const { node, publicKey, seqs, hashes } = certificate;
-  const out = new Uint8Array(2 + node.length + PUBLIC_KEY_BYTES + 2 + seqs.length * 8 + (elideHashes ? 0 : hashes.length));
+  const context = certificate.context ? encoder.encode(JSON.stringify(certificate.context.toJSON())) : undefined;
+  if (context && context.length > MAX_CONTEXT_BYTES) throw new RangeError(`a certificate's context has at most ${MAX_CONTEXT_BYTES} bytes`);
+  const out = new Uint8Array(2 + node.length + PUBLIC_KEY_BYTES + 2 + seqs.length * 8 + (context ? 4 + context.length : 0) + (elideHashes ? 0 : hashes.length));
   let at = 0;
-  out[at++] = CERTIFICATE_VERSION;
+  out[at++] = context ? CONTEXT_CERTIFICATE_VERSION : CERTIFICATE_VERSION;
   out[at++] = node.length;
   for (let i = 0; i < node.length; i++) out[at++] = node.charCodeAt(i);
   out.set(publicKey, at);
@@ -154,6 +190,14 @@ function encodeBody(certificate: Omit<ChangeCertificate, 'signature'>, elideHash
       delta = Math.floor(delta / 0x80);
     }
     out[at++] = delta;
+  }
+  if (context) {
+    out[at++] = context.length >>> 24;
+    out[at++] = (context.length >>> 16) & 0xff;
+    out[at++] = (context.length >>> 8) & 0xff;
+    out[at++] = context.length & 0xff;
+    out.set(context, at);
+    at += context.length;
   }
   if (!elideHashes) {
     out.set(hashes, at);

@@ -38,6 +38,8 @@ export interface VerifiedBatch {
    * stores the new certificates of the items it took.
    */
   readonly keep: (refused: ReadonlySet<unknown>) => void;
+  /** The signed context of an item of the batch, where its certificate carries one (removal marks). */
+  readonly evidence: (dot: Dot) => VersionVector | undefined;
 }
 
 /** Counts since the start, for status and benchmarks. */
@@ -84,8 +86,11 @@ export class ChangeCertification {
    * certificate yet (fresh local edits, and own items from before, or from this device's other
    * tabs through storage). Resolves with how many items it certified.
    */
-  async certify(modelId: string, changes: readonly ModelChange[]): Promise<number> {
+  async certify(modelId: string, changes: readonly ModelChange[], context?: VersionVector): Promise<number> {
     const store = this.store(modelId);
+    // Removal marks are signed with the author's context: the evidence of what it removed.
+    const marks = new Set<string>();
+    if (context) for (const change of changes) if (change.kind === 'children') for (const dot of change.removals ?? []) marks.add(dotKey(dot));
     let inFlight = this.#inFlight.get(modelId);
     if (!inFlight) this.#inFlight.set(modelId, (inFlight = new Set()));
     const byNode = new Map<NodeId, Array<[seq: number, hash: Uint8Array, key: string]>>();
@@ -114,7 +119,14 @@ export class ChangeCertification {
         runs.map(async (run) => {
           const hashes = new Uint8Array(run.length * ITEM_HASH_BYTES);
           run.forEach(([, hash], i) => hashes.set(hash, i * ITEM_HASH_BYTES));
-          const unsigned = { node: nodeOf(run[0]![2]), publicKey: this.signer.publicKey, seqs: run.map(([seq]) => seq), hashes };
+          const removes = context !== undefined && run.some(([, , key]) => marks.has(key));
+          const unsigned = {
+            node: nodeOf(run[0]![2]),
+            publicKey: this.signer.publicKey,
+            seqs: run.map(([seq]) => seq),
+            hashes,
+            ...(removes ? { context: context.clone() } : {}),
+          };
           return { ...unsigned, signature: await this.signer.sign(certificateSignedBytes(modelId, unsigned)) };
         }),
       );
@@ -204,7 +216,7 @@ export class ChangeCertification {
     const problems: string[] = [];
     const refuse = (problem: string): VerifiedBatch => {
       this.counters.refused++;
-      return { ok: false, batch: { ...batch, changes: [], partial: true }, problems: [problem], keep: () => undefined };
+      return { ok: false, batch: { ...batch, changes: [], partial: true }, problems: [problem], keep: () => undefined, evidence: () => undefined };
     };
     // Every item hashed once, in order: the dots, and their hashes end to end.
     const dots: Dot[] = [];
@@ -264,15 +276,18 @@ export class ChangeCertification {
     });
     const used = new Set<ChangeCertificate>();
     let failed = 0;
+    const contexts = new Map<string, VersionVector>();
     dots.forEach((dot, at) => {
       const built = vouchedBy[at];
       if (built) {
         used.add(built);
+        if (built.context) contexts.set(dotKey(dot), built.context);
         return;
       }
       const certificate = fresh.certificateOf(dot) ?? store.certificateOf(dot);
       if (certificate && listsHash(certificate, dot.seq, hashes, at * ITEM_HASH_BYTES)) {
         used.add(certificate);
+        if (certificate.context) contexts.set(dotKey(dot), certificate.context);
         return;
       }
       if (!failed++)
@@ -299,7 +314,7 @@ export class ChangeCertification {
       if (batch.partial || proofs.has(node) || version.maxSeen(node) === 0) problems.push(`a certificate of ${node} vouches for nothing in the delta`);
       proofs.add(node);
     }
-    if (problems.length) return { ok: false, batch: { ...batch, changes: [], partial: true }, problems, keep: () => undefined };
+    if (problems.length) return { ok: false, batch: { ...batch, changes: [], partial: true }, problems, keep: () => undefined, evidence: () => undefined };
     const keep = (refused: ReadonlySet<unknown>) => {
       // Only certificates of items the model took are kept: one vouching for nothing held would
       // make a refused change look signed-and-known when it comes again.
@@ -321,7 +336,7 @@ export class ChangeCertification {
       for (const certificate of added) this.#byEncoding.set(texts.get(certificate)!, certificate);
       this.counters.verified += added.length;
     };
-    return { ok: true, batch, problems, keep };
+    return { ok: true, batch, problems, keep, evidence: (dot) => contexts.get(dotKey(dot)) };
   }
 
   /** A held certificate by its encoding, or the decoded one, or why it cannot be read. */

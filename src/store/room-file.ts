@@ -1,4 +1,4 @@
-import type { NodeId } from '../crdt/dot.js';
+import type { Dot, NodeId } from '../crdt/dot.js';
 import { VersionVector } from '../crdt/version-vector.js';
 import { stateToChanges } from '../domain/entity-record.js';
 import { CHANGE_FORMAT, type ChangeBatch, type ModelSnapshot } from '../domain/model-change.js';
@@ -187,7 +187,10 @@ export async function importRoom(
   for (const [snapshot, model] of targets) {
     // Before the items: whoever hears of them (the sync engine) finds their certificates.
     if (certification && verified) certification.store(snapshot.modelId).add(verified.get(snapshot.modelId) ?? []);
-    if (!model!.initializeFromSnapshot(snapshot))
+    // A signed file drops held state only on its removers' signed evidence, as a delta does.
+    const store = certification?.store(snapshot.modelId);
+    const evidence = store && ((dot: Dot) => store.certificateOf(dot)?.context);
+    if (!model!.initializeFromSnapshot(snapshot, evidence ? { evidence } : {}))
       return fail(`${refused(snapshot.modelId)} ${imported.length ? `Already merged: ${imported.join(', ')}.` : 'Nothing was imported.'}`);
     imported.push(snapshot.modelId);
   }

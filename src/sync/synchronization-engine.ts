@@ -1,9 +1,9 @@
 import type { NodeId } from '../crdt/dot.js';
 import { VersionVector } from '../crdt/index.js';
-import type { ApplyChangesResult, ModelChange } from '../domain/model-change.js';
+import type { ModelChange } from '../domain/model-change.js';
 import type { SynchronizableDomainModel } from '../domain/synchronizable-domain-model.js';
 import type { PeerConnection } from '../net/transport.js';
-import { ChangeCertification, type ChangeSigner } from '../security/change-certification.js';
+import { ChangeCertification, type ChangeSigner, type VerifiedBatch } from '../security/change-certification.js';
 import { OffenderBans, type OffenderBanOptions } from './offender-bans.js';
 import { PeerLink } from './peer-link.js';
 import { decompressFrame, isCompressedFrame } from './frame-compression.js';
@@ -278,7 +278,9 @@ export class SynchronizationEngine {
       this.uncertified.set(modelId, (pending = []));
       queueMicrotask(() => {
         this.uncertified.delete(modelId);
-        this.certification!.certify(modelId, pending!.flat()).then(
+        // The context: everything this node had seen when it made these changes (and them).
+        const context = this.models.get(modelId)?.model.version;
+        this.certification!.certify(modelId, pending!.flat(), context).then(
           (count) => {
             if (count > 0 && this.models.has(modelId)) this.markDirty(modelId);
           },
@@ -377,9 +379,7 @@ export class SynchronizationEngine {
         const verified = await this.certification!.verify(batch.modelId, batch, certs ?? []);
         if (this.peers.get(peer.peerId) !== peer) return;
         for (const problem of verified.problems) this.offence(peer, problem);
-        this.process(peer, { ...(message as DeltaMessage), batch: verified.batch }, !verified.ok, (result) =>
-          verified.keep(new Set(result.rejected.map((rejected) => rejected.change))),
-        );
+        this.process(peer, { ...(message as DeltaMessage), batch: verified.batch }, verified);
       })
       .catch((error) => this.logger.warn(`could not handle a message from ${peer.peerId}`, error))
       .finally(() => peer.waiting--);
@@ -404,14 +404,11 @@ export class SynchronizationEngine {
     return undefined;
   }
 
-  /**
-   * Handles one decoded message; `refused`: a delta whose content verification refused;
-   * `applied`: called with the result once a delta's batch was applied.
-   */
-  private process(peer: PeerLink, message: SyncMessage, refused = false, applied?: (result: ApplyChangesResult) => void): void {
+  /** Handles one decoded message; `verified`: what checking a signed delta found. */
+  private process(peer: PeerLink, message: SyncMessage, verified?: VerifiedBatch): void {
     if (this.peers.get(peer.peerId) !== peer) return;
     try {
-      this.handle(peer, message, refused, applied);
+      this.handle(peer, message, verified);
     } catch (error) {
       // Decoding validated the message; a failure here is a bug, but it must not break the
       // connection's event loop. It is the peer's input that triggered it, so it counts.
@@ -419,7 +416,7 @@ export class SynchronizationEngine {
     }
   }
 
-  private handle(peer: PeerLink, message: SyncMessage, refused: boolean, applied?: (result: ApplyChangesResult) => void): void {
+  private handle(peer: PeerLink, message: SyncMessage, verified: VerifiedBatch | undefined): void {
     if (message.t === 'error') {
       this.logger.warn(`peer ${peer.peerId} closed the sync: ${message.reason}`);
       peer.connection.close(`peer reported: ${message.reason}`);
@@ -427,7 +424,7 @@ export class SynchronizationEngine {
     }
     if (message.t === 'hello') return this.handleHello(peer, message);
     if (peer.protocol === null) return this.offence(peer, `${message.t} before hello`);
-    if (message.t === 'delta') return this.handleDelta(peer, message, refused, applied);
+    if (message.t === 'delta') return this.handleDelta(peer, message, verified);
     if (message.t === 'ack') return this.handleAck(peer, message);
     if (message.t === 'version') return this.handleVersion(peer, message);
     peer.name = message.name;
@@ -461,8 +458,9 @@ export class SynchronizationEngine {
     }
   }
 
-  private handleDelta(peer: PeerLink, message: DeltaMessage, refused: boolean, applied?: (result: ApplyChangesResult) => void): void {
+  private handleDelta(peer: PeerLink, message: DeltaMessage, verified: VerifiedBatch | undefined): void {
     const { batch, seq, part, parts } = message;
+    const refused = verified !== undefined && !verified.ok;
     // Parts arrive in order on a reliable connection; if one is missing anyway (a lost message),
     // or was refused, the rest are joined but the delta's version must not be adopted.
     const broken = peer.receivedPart(seq, part, parts, refused);
@@ -470,8 +468,10 @@ export class SynchronizationEngine {
     if (!entry) return; // A model we do not hold: not an offence, the peer may not know yet.
     const state = peer.share(batch.modelId);
     const peerVersion = VersionVector.fromJSON(batch.version);
-    const result = entry.model.applyChanges(broken && !batch.partial ? { ...batch, partial: true } : batch);
-    applied?.(result);
+    // Where changes are signed, only signed evidence drops what this replica holds.
+    const options = verified ? { evidence: verified.evidence } : {};
+    const result = entry.model.applyChanges(broken && !batch.partial ? { ...batch, partial: true } : batch, options);
+    verified?.keep(new Set(result.rejected.map((rejected) => rejected.change)));
     peer.count('changesReceived', batch.changes.length);
     peer.count('changesApplied', result.applied);
     peer.count('changesRejected', result.rejected.length);

@@ -117,6 +117,92 @@ describe('claims bounded by signatures', () => {
   });
 });
 
+describe('removal only on signed evidence', () => {
+  const identities = testIdentities('removal-evidence', ['alice', 'bob', 'carol', 'mallory']);
+  let network: MemoryNetwork;
+  beforeEach(() => {
+    network = new MemoryNetwork();
+  });
+  afterEach(() => network.close());
+
+  const candidates = (peer: Member, election: string): string[] =>
+    peer.model.get(election) ? [...peer.model.candidates(election)].map((c) => String(c.getAttribute('name'))).sort() : [];
+
+  /** Mallory's deltas carry an empty `candidates` relation of `election` and her whole version. */
+  const erasing = (mallory: Member, election: string) =>
+    tampering((delta) => {
+      const batch = delta.batch as { version: unknown; changes: unknown[] } | undefined;
+      if (!batch) return;
+      batch.changes.push({ kind: 'children', entityType: 'Election', oid: election, relation: 'candidates', items: [] });
+      batch.version = mallory.model.version.toJSON();
+    });
+
+  it('a delta with an empty relation and a context covering it removes nothing on honest replicas', async () => {
+    const [alice, bob, carol, mallory] = identities.map((identity) => member(network, identity)) as [Member, Member, Member, Member];
+    alice.engine.addConnection(await alice.transport.connect(bob.id));
+    bob.engine.addConnection(await bob.transport.connect(carol.id));
+    const election = alice.model.createElection({ title: 'Board' });
+    alice.model.addCandidate(election.oid, { name: 'Ada' });
+    alice.model.addCandidate(election.oid, { name: 'Grace' });
+    await until(() => candidates(carol, election.oid).length === 2);
+    // Mallory, a member, has seen everything, then sends bob the empty relation.
+    mallory.engine.addConnection(await mallory.transport.connect(carol.id));
+    await until(() => mallory.model.version.includes(alice.model.version));
+    mallory.engine.addConnection(throughHooks(await mallory.transport.connect(bob.id), erasing(mallory, election.oid), (bytes) => bytes));
+    mallory.model.createElection({ title: 'Mallory’s' });
+    await until(() => titles(bob).includes('Mallory’s'));
+    expect(candidates(bob, election.oid)).to.deep.equal(['Ada', 'Grace']);
+    expect(candidates(carol, election.oid)).to.deep.equal(['Ada', 'Grace']);
+    // And honest replicas keep syncing with each other.
+    alice.model.addCandidate(election.oid, { name: 'Hedy' });
+    await until(() => candidates(carol, election.oid).length === 3);
+    expect(candidates(bob, election.oid)).to.deep.equal(['Ada', 'Grace', 'Hedy']);
+  });
+
+  it('the organiser’s real removal still travels, also through a relay', async () => {
+    const [alice, bob, carol] = identities.slice(0, 3).map((identity) => member(network, identity)) as [Member, Member, Member];
+    alice.engine.addConnection(await alice.transport.connect(bob.id));
+    bob.engine.addConnection(await bob.transport.connect(carol.id));
+    const election = alice.model.createElection({ title: 'Board' });
+    const ada = alice.model.addCandidate(election.oid, { name: 'Ada' });
+    alice.model.addCandidate(election.oid, { name: 'Grace' });
+    await until(() => candidates(carol, election.oid).length === 2);
+    alice.model.removeCandidate(election.oid, ada.oid);
+    await until(() => candidates(carol, election.oid).length === 1 && candidates(bob, election.oid).length === 1);
+    expect(candidates(carol, election.oid)).to.deep.equal(['Grace']);
+    expect(JSON.stringify(carol.model.getSnapshot())).to.equal(JSON.stringify(alice.model.getSnapshot()));
+    expect(offences(bob).concat(offences(carol))).to.deep.equal([]);
+  });
+
+  it('a register is never reverted by an old write with a context covering the newer one', async () => {
+    const [alice, bob, mallory] = [identities[0]!, identities[1]!, identities[3]!].map((identity) => member(network, identity)) as [Member, Member, Member];
+    alice.engine.addConnection(await alice.transport.connect(bob.id));
+    const election = alice.model.createElection({ title: 'Old title' });
+    await until(() => titles(bob).length === 1);
+    mallory.engine.addConnection(await mallory.transport.connect(alice.id));
+    await until(() => mallory.model.version.includes(alice.model.version));
+    const old = mallory.model.getEntityStates([election.oid])[0]!.attributes.title!;
+    alice.model.get(election.oid)!.setAttribute('title', 'New title');
+    await until(() => titles(bob)[0] === 'New title' && mallory.model.version.includes(alice.model.version));
+    // Mallory resends the old (validly signed) write, claiming a context that covers the new one.
+    mallory.engine.addConnection(
+      throughHooks(
+        await mallory.transport.connect(bob.id),
+        tampering((delta) => {
+          const batch = delta.batch as { version: unknown; changes: unknown[] } | undefined;
+          if (!batch) return;
+          batch.changes.push({ kind: 'attribute', entityType: 'Election', oid: election.oid, attribute: 'title', writes: old });
+          batch.version = mallory.model.version.toJSON();
+        }),
+        (bytes) => bytes,
+      ),
+    );
+    mallory.model.createElection({ title: 'Mallory’s' });
+    await until(() => titles(bob).includes('Mallory’s'));
+    expect(bob.model.get(election.oid)!.getAttribute('title')).to.equal('New title');
+  });
+});
+
 describe('bounded verification work', () => {
   const identities = testIdentities('bounded-verification', ['alice', 'bob']);
   let network: MemoryNetwork;
