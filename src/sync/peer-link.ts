@@ -36,6 +36,8 @@ export class PeerLink {
    */
   inbox: Promise<void> = Promise.resolve();
   waiting = 0;
+  /** Per model, the version this node last claimed to the peer (hello, delta, ack or report). */
+  readonly told = new Map<string, VersionVector>();
   readonly #models = new Map<string, PeerModelSync>();
   #incoming: IncomingDelta | null = null;
   // The last send waiting for a compression, if any: later sends queue behind it.

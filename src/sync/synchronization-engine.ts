@@ -194,7 +194,12 @@ export class SynchronizationEngine {
       connection.onMessage((bytes) => this.receive(peer, bytes)),
       connection.onClose((reason) => this.removePeer(peer, reason)),
     );
-    const models: HelloMessage['models'] = Object.fromEntries([...this.models.keys()].map((id) => [id, this.claimable(id)!.toJSON()]));
+    const models: Record<string, HelloMessage['models'][string]> = {};
+    for (const id of this.models.keys()) {
+      const version = this.claimable(id)!;
+      peer.told.set(id, version);
+      models[id] = version.toJSON();
+    }
     peer.send({ t: 'hello', protocols: SYNC_PROTOCOLS, node: this.nodeId, models, name: this.displayName });
   }
 
@@ -304,8 +309,13 @@ export class SynchronizationEngine {
     const dirty = [...this.dirty];
     this.dirty.clear();
     for (const modelId of dirty) {
+      const claimable = this.claimable(modelId);
       for (const peer of this.readyPeers()) {
         this.sendDelta(peer, modelId);
+        // Stored more that the peer holds already (say, from a third peer): no delta goes, but
+        // the peer must learn that this node holds it too, or it shows it as behind.
+        const told = peer.told.get(modelId);
+        if (claimable && peer.shares(modelId) && told && !told.includes(claimable)) this.sendVersion(peer, modelId, false);
         this.updateSyncState(peer, modelId);
       }
     }
@@ -344,12 +354,14 @@ export class SynchronizationEngine {
       peer.send({ t: 'delta', seq, part: index + 1, parts: parts.length, batch, ...certs });
     });
     state.sent(seq, version);
+    peer.told.set(modelId, version);
   }
 
   private sendVersion(peer: PeerLink, modelId: string, request: boolean): void {
-    const version = this.claimable(modelId)?.toJSON();
+    const version = this.claimable(modelId);
     if (!version) return;
-    peer.send({ t: 'version', model: modelId, version, request, sent: peer.sentSeq, seen: peer.seenSeq });
+    peer.told.set(modelId, version);
+    peer.send({ t: 'version', model: modelId, version: version.toJSON(), request, sent: peer.sentSeq, seen: peer.seenSeq });
   }
 
   private receive(peer: PeerLink, bytes: Uint8Array): void {
@@ -501,6 +513,7 @@ export class SynchronizationEngine {
     if (!state || !awaited) return;
     state.awaitingAck = null;
     const ours = this.claimable(modelId)!;
+    peer.told.set(modelId, ours);
     const ack: AckMessage = { t: 'ack', model: modelId, version: ours.toJSON(), complete: ours.includes(awaited), seen: peer.seenSeq };
     peer.send(ack);
   }

@@ -149,4 +149,18 @@ describe('Durable before visible', () => {
     expect(titles(bob)).to.deep.equal(['After restart', 'Saved']);
     expect(JSON.stringify(alice.model.getSnapshot())).to.equal(JSON.stringify(bob.model.getSnapshot()));
   });
+
+  it('peers that end up holding the same stored state all report each other in sync, without anti-entropy', async () => {
+    const network = new MemoryNetwork();
+    const devices = await Promise.all(['alice', 'bob', 'carol'].map((name) => device(network, name, new GatedStorage())));
+    const [alice, bob, carol] = devices as [Device, Device, Device];
+    await connect(alice, bob);
+    await connect(bob, carol);
+    await connect(carol, alice);
+    for (let round = 0; round < 5; round++) for (const d of devices) d.model.createElection({ title: `${d.model.nodeId} ${round}` });
+    const inSyncWithAll = (d: Device) => d.engine.peerStatus().every((peer) => peer.models.every((model) => model.inSync));
+    await until(() => devices.every((d) => titles(d).length === 15) && devices.every(inSyncWithAll));
+    const snapshots = devices.map((d) => JSON.stringify(d.model.getSnapshot()));
+    expect(new Set(snapshots).size).to.equal(1);
+  });
 });
