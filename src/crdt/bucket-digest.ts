@@ -13,14 +13,21 @@ const hasher = new Hash64();
  * A Merkle-style summary of a set of keyed items, each with a 64-bit hash: the item goes to the
  * bucket named by a hash of its key (`bucketOf`), a bucket's hash is the sum of its items' hashes
  * (per 32-bit half, mod 2^32, so adding, removing or replacing an item is O(1) and the order items
- * came in does not matter), and the root is a hash over the buckets, cached until one changes.
- * Two holders of the same items have the same root; where roots differ, the differing buckets
- * (`differingBuckets`) say which keys to look at.
+ * came in does not matter), and the root hashes the sum of every bucket's own hash (of its number
+ * and sum), kept alongside, so it too costs O(1) per change, and changes in two buckets cannot
+ * cancel out however the items' hashes are made. Two holders of the same items have the same root; where roots
+ * differ, the differing buckets (`differingBuckets`) say which keys to look at.
  */
 export class BucketDigest {
   // Bucket i's halves at 2i (high) and 2i + 1 (low); the array keeps them mod 2^32.
   readonly #sums = new Uint32Array(DIGEST_BUCKETS * 2);
+  // The sum of every bucket's `mixBucket`, high and low half.
+  readonly #total = new Uint32Array(2);
   #root: string | undefined;
+
+  constructor() {
+    for (let i = 0; i < DIGEST_BUCKETS; i++) this.#mix(i, 1);
+  }
 
   /**
    * Replaces one item's hash in `bucket`: `before` (0, 0 if it was absent) by `after` (0, 0 to
@@ -29,18 +36,23 @@ export class BucketDigest {
   replace(bucket: number, beforeHi: number, beforeLo: number, afterHi: number, afterLo: number): void {
     if (beforeHi === afterHi && beforeLo === afterLo) return;
     const sums = this.#sums;
+    this.#mix(bucket, -1);
     sums[bucket * 2] = sums[bucket * 2]! - beforeHi + afterHi;
     sums[bucket * 2 + 1] = sums[bucket * 2 + 1]! - beforeLo + afterLo;
+    this.#mix(bucket, 1);
     this.#root = undefined;
   }
 
-  /** The hash over all buckets, 16 hex digits. */
+  // Adds (sign 1) or subtracts (-1) the hash of one bucket's number and sum to the total.
+  #mix(bucket: number, sign: 1 | -1): void {
+    hasher.reset(0xb0c4e75).word(bucket).word(this.#sums[bucket * 2]!).word(this.#sums[bucket * 2 + 1]!).finish();
+    this.#total[0] = this.#total[0]! + sign * hasher.hi;
+    this.#total[1] = this.#total[1]! + sign * hasher.lo;
+  }
+
+  /** The root, 16 hex digits. */
   get root(): string {
-    if (this.#root === undefined) {
-      hasher.reset(0x0d16e57);
-      for (const half of this.#sums) hasher.word(half);
-      this.#root = hasher.finish().hex();
-    }
+    this.#root ??= hasher.reset(0x0d16e57).word(this.#total[0]!).word(this.#total[1]!).finish().hex();
     return this.#root;
   }
 

@@ -138,15 +138,15 @@ function hashRecord(record: EntityRecord): void {
 }
 
 function hashWrite(attribute: string, write: AttributeWrite): void {
-  part.reset(WRITE).string(attribute).value(write.value).number(write.ts.ms).number(write.ts.c).string(write.dot.node).number(write.dot.seq).finish();
+  part.reset(WRITE).string(attribute).value(write.value).int(write.ts.ms).int(write.ts.c).string(write.dot.node).int(write.dot.seq).finish();
 }
 
 function hashItem(relation: string, child: string, dot: Dot): void {
-  part.reset(ITEM).string(relation).string(child).string(dot.node).number(dot.seq).finish();
+  part.reset(ITEM).string(relation).string(child).string(dot.node).int(dot.seq).finish();
 }
 
 function hashMark(relation: string, mark: Dot): void {
-  part.reset(MARK).string(relation).string(mark.node).number(mark.seq).finish();
+  part.reset(MARK).string(relation).string(mark.node).int(mark.seq).finish();
 }
 
 // The parts' hashes are summed mod 2^32 per half. An entity holding nothing hashes to zero, which
