@@ -1,5 +1,5 @@
 import { nanoid } from 'nanoid';
-import { type CausalContext, HybridLogicalClock, type NodeId, VersionVector, isNodeId } from '../crdt/index.js';
+import { type CausalContext, DIGEST_BUCKETS, HybridLogicalClock, type NodeId, VersionVector, bucketOf, isNodeId } from '../crdt/index.js';
 import { ValidationError, isOid, ruleViolation, typeProblem } from './attribute-rules.js';
 import { AdoptionGuard } from './adoption-guard.js';
 import { MODEL_ID_PATTERN, batchEnvelopeProblem, decodeChange, decodeEntityState, decodeSnapshot, decodedVersions, isDecodeError } from './change-decoder.js';
@@ -24,6 +24,7 @@ import {
 import { type ValidationIssue, checkLocalValues, validateModel } from './model-rules.js';
 import { type RemovalEvidence, evidencedContext } from './removal-evidence.js';
 import { ReplicaState, type Touched, changesOf, newTouched } from './replica-state.js';
+import type { ModelDigest } from './state-digest.js';
 import type { ApplyChangesOptions, SynchronizableDomainModel } from './synchronizable-domain-model.js';
 
 /** How to make a `DomainModel`. */
@@ -501,6 +502,87 @@ export class DomainModel implements SynchronizableDomainModel {
     this.#state.settle(touched);
     this.#emit('remote', touched);
     return touched.records.size > 0;
+  }
+
+  // ---------------------------------------------------------------- digest
+
+  /**
+   * A digest of this replica's entity states: equal on two replicas exactly when
+   * `getEntityStates()` is (up to 64-bit hash collisions), whatever order changes arrived in.
+   * Versions say what a replica has seen, the digest what it holds. Cheap: entities changed since
+   * the last call are rehashed, the rest is cached.
+   */
+  digest(): ModelDigest {
+    return this.#state.digest.digest();
+  }
+
+  /**
+   * The hashes of the digest's `DIGEST_BUCKETS` buckets (16 hex digits each), in bucket order.
+   * An entity's bucket depends on its oid only; `differingBuckets` compares two lists.
+   */
+  digestBuckets(): string[] {
+    return this.#state.digest.buckets();
+  }
+
+  /**
+   * Each entity holding state in one of `buckets`, as `[oid, hash]` sorted by oid, so a peer can
+   * find exactly the entities that differ (`entityStateHash` of its own states gives its side).
+   * Bucket numbers outside 0–255 select nothing.
+   */
+  entityDigestsInBuckets(buckets: readonly number[]): Array<readonly [oid: string, hash: string]> {
+    const digest = this.#state.digest;
+    return this.#recordsInBuckets(buckets).map((record) => [record.oid, digest.entityHash(record)] as const);
+  }
+
+  /** The states of the entities in `buckets`, sorted by oid: what a peer whose buckets differ lacks. */
+  entityStatesInBuckets(buckets: readonly number[]): EntityState[] {
+    return this.#recordsInBuckets(buckets).map((record) => record.toState());
+  }
+
+  /**
+   * Repairs this replica from entity states another replica holds, with that replica's
+   * `version`: for replicas whose versions agree but whose digests do not, where a join trusting
+   * either version would drop what the other holds. Untrusted input: each state is decoded and
+   * checked like remote changes (a state failing any check is rejected whole and changes
+   * nothing), and a `version` claiming operations of this node it never made rejects everything.
+   * Each state is joined as `ReplicaState.repairState` says: what it holds comes back, and what
+   * this replica holds is dropped only where the other state shows a later write or removal
+   * marks (so a repair drops nothing a delta with that version could not). This replica's
+   * version is not changed. Never throws.
+   */
+  repairEntities(states: readonly unknown[], version: VersionVector): ApplyChangesResult {
+    if (version.maxSeen(this.nodeId) >= this.nextSeq) {
+      const reason = `the version claims operations of ${this.nodeId} that it never made`;
+      return { applied: 0, ignored: 0, rejected: [{ change: version.toJSON(), reason }], conflicts: [], complete: false };
+    }
+    const rejected: RejectedChange[] = [];
+    const touched = newTouched();
+    const counts = { applied: 0, ignored: 0 };
+    const limitMs = this.clock.wallClock() + this.clock.maxDriftMs;
+    for (const raw of states) {
+      const state = decodeEntityState(raw);
+      if (isDecodeError(state)) {
+        rejected.push({ change: raw, reason: state.error });
+        continue;
+      }
+      const changes = stateToChanges(state);
+      const problem =
+        this.#state.conceptProblem(state.entityType) ??
+        changes.map((change) => this.#state.changeProblem(change, undefined, limitMs) ?? this.#authorProblem(change)).find(Boolean);
+      if (problem) rejected.push({ change: raw, reason: problem });
+      else this.#state.repairState(state, version, touched, counts);
+    }
+    const conflicts = this.#state.settle(touched);
+    this.#emit('remote', touched);
+    return { applied: counts.applied, ignored: counts.ignored, rejected, conflicts, complete: rejected.length === 0 };
+  }
+
+  #recordsInBuckets(buckets: readonly number[]): EntityRecord[] {
+    const wanted = new Uint8Array(DIGEST_BUCKETS);
+    for (const bucket of buckets) if (Number.isInteger(bucket) && bucket >= 0 && bucket < DIGEST_BUCKETS) wanted[bucket] = 1;
+    const records: EntityRecord[] = [];
+    for (const record of this.#state.records.values()) if (wanted[bucketOf(record.oid)] && !record.isEmpty()) records.push(record);
+    return records.sort((a, b) => (a.oid < b.oid ? -1 : a.oid > b.oid ? 1 : 0));
   }
 
   // ---------------------------------------------------------------- internals

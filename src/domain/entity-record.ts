@@ -13,6 +13,9 @@ export class EntityRecord {
   readonly relations = new Map<string, AWSet<string>>();
   /** The one `CRDTEntity` handle of this entity, made on first use. */
   handle: CRDTEntity | undefined;
+  /** This entity's hash as the model's `StateDigest` last counted it (both 0: not counted). */
+  digestHi = 0;
+  digestLo = 0;
 
   constructor(
     readonly oid: string,

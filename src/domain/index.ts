@@ -37,3 +37,4 @@ export type { ValidationIssue } from './model-rules.js';
 export { DEVICE_ID_CHARS, OWNED_OID_CHARS, deviceOf, ownedOid, ownerOf } from './ownership.js';
 export { mergeEntityStates } from './merge-entity-states.js';
 export { type EntityAttributeChangedEvent, attributeChangedEvents, changedOids } from './model-events.js';
+export { type ModelDigest, entityStateHash } from './state-digest.js';

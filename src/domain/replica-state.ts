@@ -6,11 +6,13 @@ import {
   LWWRegister,
   type NodeId,
   VersionVector,
+  compareWrites,
 } from '../crdt/index.js';
 import { AttributeIndex } from './attribute-index.js';
 import { typeProblem } from './attribute-rules.js';
 import { type AttributeSchema, DELETED, type DomainSchema, deletedAttribute } from './domain-schema.js';
 import { EntityRecord } from './entity-record.js';
+import { StateDigest } from './state-digest.js';
 import type { AttributeChange, AttributeValue, AttributeWrite, ChildAddChange, Conflict, EntityState, ModelChange } from './model-change.js';
 import { TouchKind, TouchLog } from './touch-log.js';
 
@@ -58,6 +60,8 @@ export class ReplicaState {
   readonly #deletedSchemas = new Map<string, AttributeSchema>();
   readonly #log = new TouchLog();
   readonly #conflicted = new Set<EntityRecord>();
+  /** The digest of the entity states, told of every entity `settle` sees touched. */
+  readonly digest = new StateDigest();
   #nextSeq: number;
 
   constructor(
@@ -346,6 +350,65 @@ export class ReplicaState {
   }
 
   /**
+   * Joins another replica's copy of an entity (every change of its `stateToChanges` checked by
+   * `changeProblem`), held by a replica with version `context`, for a repair: both replicas claim
+   * to have seen what the other holds, yet their states differ, so one of them lost state its
+   * version still covers. The join of `ingest` would then drop, on each side, whatever the other
+   * side's version covers and its state lacks: lost state would win over held state. Here a
+   * version counts as having seen and dropped a write only if its replica holds a later write in
+   * the same register (every overwrite leaves one), and as having seen and removed a child's dot
+   * only if its replica holds removal marks on that relation (every removal leaves one); otherwise
+   * the dot is kept on both sides. So nothing held is dropped without evidence in the other
+   * state, and what the other state holds comes back. With honest versions this is the same join
+   * as `ingest`. Counts each register and relation in `counts`.
+   */
+  repairState(state: EntityState, context: VersionVector, touched: Touched, counts: { applied: number; ignored: number }): void {
+    const { entityType, oid } = state;
+    const record = this.records.get(oid) ?? new EntityRecord(oid, this.schema.concepts.get(entityType)!);
+    for (const attribute of Object.keys(state.attributes)) {
+      const theirs = state.attributes[attribute]!;
+      const register = record.registers.get(attribute) ?? new LWWRegister<AttributeValue>();
+      const before = register.value;
+      const mine = register.writes;
+      const result = register.join(theirs, supersededContext(this.version, mine, theirs), supersededContext(context, theirs, mine));
+      if (!result) {
+        counts.ignored++;
+        continue;
+      }
+      if (!this.records.has(oid)) this.addRecord(record);
+      if (!record.registers.has(attribute)) record.registers.set(attribute, register);
+      for (const write of result.added) {
+        this.#log.record(write.dot.node, write.dot.seq, record, attribute, TouchKind.attribute);
+        // Checked against the drift limit already: the clock may pass it.
+        this.clock.witness(write.ts);
+      }
+      this.#registerChanged(record, attribute, before);
+      touched.registers.set(register, [record, attribute]);
+      touched.records.add(record);
+      counts.applied++;
+    }
+    const removals = state.removals ?? {};
+    for (const relation of new Set([...Object.keys(state.children), ...Object.keys(removals)])) {
+      const set = record.relations.get(relation) ?? new AWSet<string>();
+      const items = Object.hasOwn(state.children, relation) ? state.children[relation]! : [];
+      const marks = Object.hasOwn(removals, relation) ? removals[relation]! : [];
+      const own = set.removals().length ? this.version : NOTHING;
+      const result = set.join({ items, removals: marks }, own, marks.length ? context : NOTHING);
+      if (!result) {
+        counts.ignored++;
+        continue;
+      }
+      if (!this.records.has(oid)) this.addRecord(record);
+      if (!record.relations.has(relation)) record.relations.set(relation, set);
+      for (const [child, dot] of result.added) this.#log.record(dot.node, dot.seq, record, relation, TouchKind.add, child);
+      for (const dot of result.marks) this.#log.record(dot.node, dot.seq, record, relation, TouchKind.removal);
+      touched.relations.set(set, [record, relation]);
+      touched.records.add(record);
+      counts.applied++;
+    }
+  }
+
+  /**
    * The rest of a full-state join: registers and relations the other state does not list (`listed`
    * holds `oid\0attribute` and `oid\0/relation` keys) lose what `context` had seen and dropped.
    */
@@ -406,6 +469,7 @@ export class ReplicaState {
 
   /** After a change: conflict bookkeeping and log compaction. Returns the conflicts on what was touched. */
   settle(touched: Touched): Conflict[] {
+    this.#markStale(touched);
     const conflicts: Conflict[] = [];
     for (const record of touched.records) {
       if (!record.hasConflicts()) {
@@ -426,6 +490,19 @@ export class ReplicaState {
       else this.#rebuildLog();
     }
     return conflicts;
+  }
+
+  // Every entity whose state the operation may have changed: local writes and adds are listed
+  // only by register or add, not in `records` (which is for conflict bookkeeping).
+  #markStale(touched: Touched): void {
+    const digest = this.digest;
+    for (const record of touched.records) digest.markStale(record);
+    for (const [record] of touched.registers.values()) digest.markStale(record);
+    for (const [record] of touched.relations.values()) digest.markStale(record);
+    for (const add of touched.adds) {
+      const record = this.records.get(add.oid);
+      if (record) digest.markStale(record);
+    }
   }
 
   // The entries a rebuild would keep: one per held write, child dot and removal mark.
@@ -459,6 +536,21 @@ export class ReplicaState {
     }
     this.#log.settle();
   }
+}
+
+// A context that has seen nothing.
+const NOTHING: CausalContext = { covers: () => false };
+
+// `version` as the context of a register holding `held`, for judging the writes of `other` it
+// lacks: it counts as having seen (and replaced) such a write only if it holds a later one.
+function supersededContext(version: VersionVector, held: readonly AttributeWrite[], other: readonly AttributeWrite[]): CausalContext {
+  return {
+    covers: (dot) => {
+      if (!version.covers(dot)) return false;
+      const write = other.find((w) => w.dot.seq === dot.seq && w.dot.node === dot.node);
+      return write !== undefined && held.some((w) => compareWrites(w, write) > 0);
+    },
+  };
 }
 
 // Without a sender context, a change's causal context is its own dots.

@@ -5,11 +5,13 @@ import type {
   AttributeValue,
   ChangeBatch,
   ConflictResolution,
+  EntityState,
   ModelChange,
   ModelChangedDetail,
   ModelSnapshot,
 } from './model-change.js';
 import type { RemovalEvidence } from './removal-evidence.js';
+import type { ModelDigest } from './state-digest.js';
 
 /** Options of `applyChanges` and `initializeFromSnapshot`. */
 export interface ApplyChangesOptions {
@@ -46,6 +48,16 @@ export interface SynchronizableDomainModel {
   getSnapshot(): ModelSnapshot;
   /** Merges a snapshot of this model (never discards local state); false for another model's. */
   initializeFromSnapshot(snapshot: ModelSnapshot, options?: ApplyChangesOptions): boolean;
+  /** A digest of the entity states held (cached, updated per changed entity); equal states, equal digests. */
+  digest(): ModelDigest;
+  /** The digest's bucket hashes in bucket order; compare two lists with `differingBuckets`. */
+  digestBuckets(): string[];
+  /** `[oid, hash]` of every entity in `buckets`, sorted by oid: which entities of a differing bucket differ. */
+  entityDigestsInBuckets(buckets: readonly number[]): Array<readonly [oid: string, hash: string]>;
+  /** The states of the entities in `buckets`, sorted by oid, for a peer whose buckets differ. */
+  entityStatesInBuckets(buckets: readonly number[]): EntityState[];
+  /** Joins another replica's entity states for a repair, with its version (untrusted input, validated; never throws). */
+  repairEntities(states: readonly unknown[], version: VersionVector): ApplyChangesResult;
   /** Subscribes to local edits and applied remote changes; returns the unsubscribe function. */
   onChange(listener: (detail: ModelChangedDetail) => void): () => void;
 }

@@ -150,6 +150,7 @@ for (const roles of [ElectionRoles.open, ElectionRoles.enforced])
             expect(canonical(replica)).to.equal(snapshot);
             expect(JSON.stringify(tallies(replica))).to.equal(tally);
             expect(replica.conflicts).to.deep.equal(replicas[0]!.conflicts);
+            expect(replica.digest()).to.deep.equal(replicas[0]!.digest());
           }
           // Idempotent: everything again, as a full delta, changes nothing.
           const again = replicas[0]!.applyChanges(wire(replicas[1]!.getDelta(new VersionVector())));
@@ -161,6 +162,7 @@ for (const roles of [ElectionRoles.open, ElectionRoles.enforced])
           expect(fresh.initializeFromSnapshot(JSON.parse(snapshot))).to.equal(true);
           expect(canonical(fresh)).to.equal(snapshot);
           expect(JSON.stringify(tallies(fresh))).to.equal(tally);
+          expect(fresh.digest()).to.deep.equal(replicas[0]!.digest());
         }),
         { numRuns: 80 },
       );
