@@ -25,6 +25,10 @@ export class PeerModelSync {
   lastInSync = false;
   /** The version of the peer's last delta, while its ack waits for the delta to be stored here. */
   awaitingAck: VersionVector | null = null;
+  /** The peer's last digest report, with the version it holds exactly (null: none since its last version). */
+  reportedDigest: { readonly root: string; readonly version: VersionVector } | null = null;
+  /** The version at which a repair with this peer was last started (one try per version). */
+  repairedAt: string | null = null;
 
   constructor(reported?: VersionVector) {
     this.#known = reported?.clone() ?? new VersionVector();

@@ -84,4 +84,8 @@ export type SyncEngineEvent =
       readonly modelId: string;
       readonly result: ApplyChangesResult;
     }
-  | { readonly type: 'peer-offence'; readonly peerId: NodeId; readonly reason: string };
+  | { readonly type: 'peer-offence'; readonly peerId: NodeId; readonly reason: string }
+  /** The peer holds the same version as this node but another state (digests differ): a repair starts. */
+  | { readonly type: 'state-mismatch'; readonly peerId: NodeId; readonly modelId: string }
+  /** Entities of the peer were joined to repair a mismatch; `entities` how many changed anything. */
+  | { readonly type: 'state-repaired'; readonly peerId: NodeId; readonly modelId: string; readonly entities: number };

@@ -1,5 +1,5 @@
-import { VersionVector } from '../crdt/index.js';
-import { type ChangeBatch, type VersionVectorJSON, MODEL_ID_PATTERN, decodeChangeBatch } from '../domain/index.js';
+import { DIGEST_BUCKETS, VersionVector, bucketListProblem } from '../crdt/index.js';
+import { type ChangeBatch, DECODE_LIMITS, type VersionVectorJSON, MODEL_ID_PATTERN, decodeChangeBatch } from '../domain/index.js';
 import { BASE64URL_PATTERN } from '../security/base64url.js';
 import { MAX_CERTIFICATE_BYTES } from '../security/change-certificate.js';
 import { packBatch, unpackBatch } from './compact-batch.js';
@@ -38,7 +38,18 @@ export interface HelloMessage {
   readonly models: Readonly<Record<string, VersionVectorJSON>>;
   /** The name the user gave this device, shown to peers; null if none. */
   readonly name?: string | null;
+  /** Per model, the digest of the state held, where it is exactly the state of `models` (see `DigestReport`). */
+  readonly digests?: Readonly<Record<string, string>>;
   readonly auth?: unknown;
+}
+
+/**
+ * A digest of the sender's state (`DomainModel.digest().root`, 16 hex digits), sent along with a
+ * version only when the sender holds exactly that version (nothing unsaved beyond it). Peers with
+ * equal versions and different digests hold different states: they repair (`buckets`, `repair`).
+ */
+export interface DigestReport {
+  readonly digest?: string;
 }
 
 /** The sender's display name changed. */
@@ -62,6 +73,8 @@ export interface DeltaMessage {
    * `encodeCertificate`), checked by the receiver before anything is applied.
    */
   readonly certs?: readonly string[];
+  /** On the last part: the sender's digest, where it holds exactly the batch's version. */
+  readonly digest?: string;
 }
 
 /**
@@ -69,7 +82,7 @@ export interface DeltaMessage {
  * seq it has received on this connection. `complete: false` means it could not adopt the delta's
  * version (it lacked what the delta assumed, or refused part of it).
  */
-export interface AckMessage {
+export interface AckMessage extends DigestReport {
   readonly t: 'ack';
   readonly model: string;
   readonly version: VersionVectorJSON;
@@ -83,13 +96,37 @@ export interface AckMessage {
  * seq the sender sent on this connection, so the receiver knows any delta up to it either arrived
  * or was lost; `seen` as in `AckMessage`.
  */
-export interface VersionMessage {
+export interface VersionMessage extends DigestReport {
   readonly t: 'version';
   readonly model: string;
   readonly version: VersionVectorJSON;
   readonly request: boolean;
   readonly sent: number;
   readonly seen: number;
+}
+
+/** "Our versions are equal, our digests are not": the sender's 256 bucket hashes of `model`. */
+export interface BucketsMessage {
+  readonly t: 'buckets';
+  readonly model: string;
+  readonly version: VersionVectorJSON;
+  readonly buckets: readonly string[];
+}
+
+/**
+ * The sender's entity states in the buckets where the two digests differ, to join as a repair
+ * (`DomainModel.repairEntities`). Answered once with the receiver's own (`reply`). Entity states
+ * are untrusted: the model validates them, and where changes are signed every item needs its
+ * author's certificate (`certs`), as in a delta.
+ */
+export interface RepairMessage {
+  readonly t: 'repair';
+  readonly model: string;
+  readonly version: VersionVectorJSON;
+  readonly buckets: readonly number[];
+  readonly entities: readonly unknown[];
+  readonly reply: boolean;
+  readonly certs?: readonly string[];
 }
 
 /** Sent before closing a connection on purpose (unsupported protocol, repeated bad frames). */
@@ -99,7 +136,7 @@ export interface ErrorMessage {
 }
 
 /** Every message of the sync protocol. */
-export type SyncMessage = HelloMessage | DeltaMessage | AckMessage | VersionMessage | InfoMessage | ErrorMessage;
+export type SyncMessage = HelloMessage | DeltaMessage | AckMessage | VersionMessage | BucketsMessage | RepairMessage | InfoMessage | ErrorMessage;
 
 /** A refused frame, with the reason. */
 export interface SyncDecodeError {
@@ -157,6 +194,10 @@ export function decodeSyncMessage(bytes: Uint8Array, maxBytes: number): SyncMess
     case 'ack':
     case 'version':
       return decodeVersionLike(raw);
+    case 'buckets':
+      return decodeBuckets(raw);
+    case 'repair':
+      return decodeRepair(raw);
     case 'info':
       return isDisplayName(raw.name) ? { t: 'info', name: raw.name } : { error: 'info: name must be null or a short string' };
     case 'error':
@@ -191,8 +232,15 @@ function decodeHello(raw: Record<string, unknown>): HelloMessage | SyncDecodeErr
   }
   const name = raw.name ?? null;
   if (!isDisplayName(name)) return { error: 'hello: name must be null or a short string' };
+  let digests: Record<string, string> | undefined;
+  if (raw.digests !== undefined) {
+    if (!isRecord(raw.digests) || Object.keys(raw.digests).length > MAX_MODELS) return { error: 'hello: digests must be an object' };
+    const entries = Object.entries(raw.digests);
+    if (!entries.every(([id, digest]) => MODEL_ID_PATTERN.test(id) && isDigest(digest))) return { error: 'hello: bad digest' };
+    digests = Object.fromEntries(entries as Array<[string, string]>);
+  }
   // fromEntries defines own properties, so even a model id like `__proto__` stays an entry.
-  return { t: 'hello', protocols: protocols as number[], node, models: Object.fromEntries(versions), name, auth: raw.auth };
+  return { t: 'hello', protocols: protocols as number[], node, models: Object.fromEntries(versions), name, ...(digests ? { digests } : {}), auth: raw.auth };
 }
 
 function decodeDelta(raw: Record<string, unknown>): DeltaMessage | SyncDecodeError {
@@ -212,13 +260,15 @@ function decodeDelta(raw: Record<string, unknown>): DeltaMessage | SyncDecodeErr
   if ('error' in batch) return { error: `delta: ${batch.error}` };
   // The last part may be partial too: then its version is context only, never adopted.
   if (part !== parts && !batch.partial) return { error: 'delta: a part before the last must be partial' };
-  if (raw.certs === undefined) return { t: 'delta', seq, part, parts, batch };
+  if (raw.digest !== undefined && !isDigest(raw.digest)) return { error: 'delta: bad digest' };
+  const digest = raw.digest === undefined ? {} : { digest: raw.digest as string };
+  if (raw.certs === undefined) return { t: 'delta', seq, part, parts, batch, ...digest };
   // Only the shape here; each certificate is decoded and verified before the batch is applied.
   const { certs } = raw;
   if (!Array.isArray(certs) || certs.length > MAX_CERTIFICATES_PER_DELTA) return { error: 'delta: certs must be a list of certificates' };
   if (!certs.every((text) => typeof text === 'string' && text.length <= MAX_ENCODED_CERTIFICATE && BASE64URL_PATTERN.test(text)))
     return { error: 'delta: a certificate is not a short base64url string' };
-  return { t: 'delta', seq, part, parts, batch, certs };
+  return { t: 'delta', seq, part, parts, batch, certs, ...digest };
 }
 
 function decodeVersionLike(raw: Record<string, unknown>): AckMessage | VersionMessage | SyncDecodeError {
@@ -227,13 +277,47 @@ function decodeVersionLike(raw: Record<string, unknown>): AckMessage | VersionMe
   const version = parseVersion(raw.version);
   if ('error' in version) return { error: `${raw.t}: ${version.error}` };
   if (!isCount(seen)) return { error: `${raw.t}: seen must be a non-negative integer` };
+  if (raw.digest !== undefined && !isDigest(raw.digest)) return { error: `${raw.t}: bad digest` };
+  const digest = raw.digest === undefined ? {} : { digest: raw.digest as string };
   if (raw.t === 'version') {
     if (!isCount(raw.sent)) return { error: 'version: sent must be a non-negative integer' };
     if (typeof raw.request !== 'boolean') return { error: 'version: request must be a boolean' };
-    return { t: 'version', model, version, request: raw.request, sent: raw.sent, seen };
+    return { t: 'version', model, version, request: raw.request, sent: raw.sent, seen, ...digest };
   }
   if (typeof raw.complete !== 'boolean') return { error: 'ack: complete must be a boolean' };
-  return { t: 'ack', model, version, complete: raw.complete, seen };
+  return { t: 'ack', model, version, complete: raw.complete, seen, ...digest };
+}
+
+function decodeBuckets(raw: Record<string, unknown>): BucketsMessage | SyncDecodeError {
+  const { model } = raw;
+  if (typeof model !== 'string' || !MODEL_ID_PATTERN.test(model)) return { error: 'buckets: bad model id' };
+  const version = parseVersion(raw.version);
+  if ('error' in version) return { error: `buckets: ${version.error}` };
+  const problem = bucketListProblem(raw.buckets);
+  if (problem) return { error: `buckets: ${problem}` };
+  return { t: 'buckets', model, version, buckets: raw.buckets as string[] };
+}
+
+function decodeRepair(raw: Record<string, unknown>): RepairMessage | SyncDecodeError {
+  const { model, buckets, entities, reply, certs } = raw;
+  if (typeof model !== 'string' || !MODEL_ID_PATTERN.test(model)) return { error: 'repair: bad model id' };
+  const version = parseVersion(raw.version);
+  if ('error' in version) return { error: `repair: ${version.error}` };
+  if (!Array.isArray(buckets) || buckets.length > DIGEST_BUCKETS || !buckets.every((b) => Number.isInteger(b) && b >= 0 && b < DIGEST_BUCKETS))
+    return { error: 'repair: bad bucket list' };
+  // Entity states are checked by the model (`repairEntities`), like stored or snapshot state.
+  if (!Array.isArray(entities) || entities.length > DECODE_LIMITS.maxEntities) return { error: 'repair: entities must be a list' };
+  if (typeof reply !== 'boolean') return { error: 'repair: reply must be a boolean' };
+  if (certs !== undefined) {
+    if (!Array.isArray(certs) || certs.length > MAX_CERTIFICATES_PER_DELTA) return { error: 'repair: certs must be a list of certificates' };
+    if (!certs.every((text) => typeof text === 'string' && text.length <= MAX_ENCODED_CERTIFICATE && BASE64URL_PATTERN.test(text)))
+      return { error: 'repair: a certificate is not a short base64url string' };
+  }
+  return { t: 'repair', model, version, buckets: buckets as number[], entities, reply, ...(certs ? { certs: certs as string[] } : {}) };
+}
+
+function isDigest(value: unknown): value is string {
+  return typeof value === 'string' && /^[0-9a-f]{16}$/.test(value);
 }
 
 function parseVersion(version: unknown): VersionVectorJSON | SyncDecodeError {

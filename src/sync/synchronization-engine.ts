@@ -1,5 +1,8 @@
 import type { NodeId } from '../crdt/dot.js';
-import { VersionVector } from '../crdt/index.js';
+import { VersionVector, differingBuckets } from '../crdt/index.js';
+import { stateToChanges } from '../domain/entity-record.js';
+import { CHANGE_FORMAT, type ChangeBatch, type EntityState } from '../domain/model-change.js';
+import { decodeEntityState, isDecodeError as isStateError } from '../domain/index.js';
 import type { ModelChange } from '../domain/model-change.js';
 import type { SynchronizableDomainModel } from '../domain/synchronizable-domain-model.js';
 import type { PeerConnection } from '../net/transport.js';
@@ -17,8 +20,10 @@ import {
   decodeSyncMessage,
   isDecodeError,
   type AckMessage,
+  type BucketsMessage,
   type DeltaMessage,
   type HelloMessage,
+  type RepairMessage,
   type SyncMessage,
   type VersionMessage,
 } from './sync-message.js';
@@ -195,12 +200,15 @@ export class SynchronizationEngine {
       connection.onClose((reason) => this.removePeer(peer, reason)),
     );
     const models: Record<string, HelloMessage['models'][string]> = {};
+    const digests: Record<string, string> = {};
     for (const id of this.models.keys()) {
       const version = this.claimable(id)!;
       peer.told.set(id, version);
       models[id] = version.toJSON();
+      const digest = this.ownDigest(id);
+      if (digest !== undefined) digests[id] = digest;
     }
-    peer.send({ t: 'hello', protocols: SYNC_PROTOCOLS, node: this.nodeId, models, name: this.displayName });
+    peer.send({ t: 'hello', protocols: SYNC_PROTOCOLS, node: this.nodeId, models, name: this.displayName, digests });
   }
 
   /**
@@ -351,7 +359,9 @@ export class SynchronizationEngine {
         for (const text of needed) sentCertificates.add(text);
         certs = { certs: needed };
       }
-      peer.send({ t: 'delta', seq, part: index + 1, parts: parts.length, batch, ...certs });
+      // The last part says what the sender's state is, where it is exactly that of the version sent.
+      const digest = index === parts.length - 1 && version.equals(entry.model.version) ? this.ownDigest(modelId) : undefined;
+      peer.send({ t: 'delta', seq, part: index + 1, parts: parts.length, batch, ...certs, ...(digest ? { digest } : {}) });
     });
     state.sent(seq, version);
     peer.told.set(modelId, version);
@@ -361,7 +371,8 @@ export class SynchronizationEngine {
     const version = this.claimable(modelId);
     if (!version) return;
     peer.told.set(modelId, version);
-    peer.send({ t: 'version', model: modelId, version: version.toJSON(), request, sent: peer.sentSeq, seen: peer.seenSeq });
+    const digest = this.ownDigest(modelId);
+    peer.send({ t: 'version', model: modelId, version: version.toJSON(), request, sent: peer.sentSeq, seen: peer.seenSeq, ...(digest ? { digest } : {}) });
   }
 
   private receive(peer: PeerLink, bytes: Uint8Array): void {
@@ -387,11 +398,13 @@ export class SynchronizationEngine {
           if (!message) return;
         }
         if (!this.mustVerify(message)) return this.process(peer, message);
-        const { batch, certs } = message as DeltaMessage;
+        const batch = message.t === 'repair' ? this.repairBatch(message) : (message as DeltaMessage).batch;
+        if (!batch) return this.offence(peer, 'repair: an entity does not decode');
+        const certs = (message as DeltaMessage | RepairMessage).certs;
         const verified = await this.certification!.verify(batch.modelId, batch, certs ?? []);
         if (this.peers.get(peer.peerId) !== peer) return;
         for (const problem of verified.problems) this.offence(peer, problem);
-        this.process(peer, { ...(message as DeltaMessage), batch: verified.batch }, verified);
+        this.process(peer, message.t === 'delta' ? { ...message, batch: verified.batch } : message, verified);
       })
       .catch((error) => this.logger.warn(`could not handle a message from ${peer.peerId}`, error))
       .finally(() => peer.waiting--);
@@ -399,7 +412,20 @@ export class SynchronizationEngine {
 
   /** A delta of a model held here, where changes are signed: checked before it is handled. */
   private mustVerify(message: SyncMessage): boolean {
-    return this.certification !== undefined && message.t === 'delta' && this.models.has(message.batch.modelId);
+    if (!this.certification) return false;
+    if (message.t === 'delta') return this.models.has(message.batch.modelId);
+    return message.t === 'repair' && this.models.has(message.model);
+  }
+
+  /** The items of a repair as a batch, for verification; undefined if an entity does not decode. */
+  private repairBatch(message: RepairMessage): ChangeBatch | undefined {
+    const states: EntityState[] = [];
+    for (const raw of message.entities) {
+      const state = decodeEntityState(raw);
+      if (isStateError(state)) return undefined;
+      states.push(state);
+    }
+    return { format: CHANGE_FORMAT, modelId: message.model, since: {}, version: message.version, changes: states.flatMap(stateToChanges), partial: true };
   }
 
   /** The message inside a compressed frame, or undefined (an offence) if it has none. */
@@ -439,6 +465,8 @@ export class SynchronizationEngine {
     if (message.t === 'delta') return this.handleDelta(peer, message, verified);
     if (message.t === 'ack') return this.handleAck(peer, message);
     if (message.t === 'version') return this.handleVersion(peer, message);
+    if (message.t === 'buckets') return this.handleBuckets(peer, message);
+    if (message.t === 'repair') return this.handleRepair(peer, message, verified);
     peer.name = message.name;
     this.emit({ type: 'peer-info', peerId: peer.peerId, name: message.name });
   }
@@ -462,6 +490,7 @@ export class SynchronizationEngine {
     for (const [modelId, version] of shared) {
       peer.share(modelId, version);
       this.noteConfirmed(modelId, version);
+      this.noteDigest(peer, modelId, version, hello.digests?.[modelId]);
     }
     this.emit({ type: 'peer-ready', peerId: peer.peerId });
     for (const [modelId] of shared) {
@@ -492,6 +521,7 @@ export class SynchronizationEngine {
     if (!refused) {
       state.holds(peerVersion);
       this.noteConfirmed(batch.modelId, peerVersion);
+      if (part === parts) this.noteDigest(peer, batch.modelId, peerVersion, message.digest);
     }
     const peerId = peer.peerId;
     this.emit({ type: 'changes-applied', peerId, modelId: batch.modelId, result });
@@ -514,7 +544,15 @@ export class SynchronizationEngine {
     state.awaitingAck = null;
     const ours = this.claimable(modelId)!;
     peer.told.set(modelId, ours);
-    const ack: AckMessage = { t: 'ack', model: modelId, version: ours.toJSON(), complete: ours.includes(awaited), seen: peer.seenSeq };
+    const digest = this.ownDigest(modelId);
+    const ack: AckMessage = {
+      t: 'ack',
+      model: modelId,
+      version: ours.toJSON(),
+      complete: ours.includes(awaited),
+      seen: peer.seenSeq,
+      ...(digest ? { digest } : {}),
+    };
     peer.send(ack);
   }
 
@@ -541,6 +579,7 @@ export class SynchronizationEngine {
     const version = VersionVector.fromJSON(ack.version);
     state.reported(version, ack.seen);
     this.noteConfirmed(ack.model, version);
+    this.noteDigest(peer, ack.model, version, ack.digest);
     if (ack.complete) state.progressed();
     // An incomplete ack: the peer lacked what the delta assumed, or refused some of it. Send
     // again from what it reports, unless the last resend got exactly this answer already.
@@ -557,6 +596,7 @@ export class SynchronizationEngine {
     state.reported(version, message.seen);
     state.progressed();
     this.noteConfirmed(message.model, version);
+    this.noteDigest(peer, message.model, version, message.digest);
     this.sendDelta(peer, message.model);
     // A request always gets our version. So does a reply that revealed lost deltas: our `seen`
     // tells the peer they are lost, not in flight, and it sends their changes again. Nothing
@@ -583,11 +623,74 @@ export class SynchronizationEngine {
     }
   }
 
+  /**
+   * In sync: the peer holds exactly our version, and its digest for that version equals ours.
+   * Equal versions alone can lie (a crash, a bug, a replica that adopted a claim it was not sent
+   * the data of); the digests are computed by each side from the state it really holds.
+   */
   private isInSync(peer: PeerLink, modelId: string): boolean {
-    const confirmed = peer.model(modelId)?.confirmed;
+    const state = peer.model(modelId);
     const entry = this.models.get(modelId);
-    if (!confirmed || !entry) return false;
-    return confirmed.compare(entry.model.version) === 'equal';
+    if (!state?.confirmed || !entry) return false;
+    const version = entry.model.version;
+    if (state.confirmed.compare(version) !== 'equal') return false;
+    const report = state.reportedDigest;
+    return report !== null && report.version.equals(version) && report.root === this.ownDigest(modelId);
+  }
+
+  /** Our digest of `modelId`, where this node holds exactly the version it claims (nothing unsaved). */
+  private ownDigest(modelId: string): string | undefined {
+    const entry = this.models.get(modelId);
+    if (!entry) return undefined;
+    if (entry.durability && !entry.durability.claimableVersion().equals(entry.model.version)) return undefined;
+    return entry.model.digest().root;
+  }
+
+  /** Records what the peer reported of its state, and starts a repair if it contradicts ours. */
+  private noteDigest(peer: PeerLink, modelId: string, version: VersionVector, digest: string | undefined): void {
+    const state = peer.model(modelId);
+    const entry = this.models.get(modelId);
+    if (!state || !entry) return;
+    state.reportedDigest = digest === undefined ? null : { root: digest, version: version.clone() };
+    const ours = this.ownDigest(modelId);
+    if (digest === undefined || ours === undefined || ours === digest || !version.equals(entry.model.version)) return;
+    // Same version, other state: one repair per version, so a difference that a repair cannot
+    // settle (say, one side refuses the other's entities) does not loop.
+    const key = JSON.stringify(version.toJSON());
+    if (state.repairedAt === key) return;
+    state.repairedAt = key;
+    this.logger.warn(`state differs from ${peer.peerId} at an equal version of ${modelId}: repairing`);
+    this.emit({ type: 'state-mismatch', peerId: peer.peerId, modelId });
+    peer.send({ t: 'buckets', model: modelId, version: version.toJSON(), buckets: entry.model.digestBuckets() });
+  }
+
+  private handleBuckets(peer: PeerLink, message: BucketsMessage): void {
+    const entry = this.models.get(message.model);
+    if (!entry || this.ownDigest(message.model) === undefined) return;
+    if (!VersionVector.fromJSON(message.version).equals(entry.model.version)) return;
+    const differing = differingBuckets(entry.model.digestBuckets(), message.buckets);
+    if (differing.length) this.sendRepair(peer, message.model, differing, false);
+  }
+
+  /** Sends the peer our entities in `buckets` (only ever stored state: we hold nothing unsaved). */
+  private sendRepair(peer: PeerLink, modelId: string, buckets: readonly number[], reply: boolean): void {
+    const entry = this.models.get(modelId)!;
+    const entities = entry.model.entityStatesInBuckets(buckets);
+    const certs = this.certification?.certificatesFor(modelId, entities.flatMap(stateToChanges));
+    peer.send({ t: 'repair', model: modelId, version: entry.model.version.toJSON(), buckets, entities, reply, ...(certs ? { certs } : {}) });
+  }
+
+  private handleRepair(peer: PeerLink, message: RepairMessage, verified: VerifiedBatch | undefined): void {
+    const entry = this.models.get(message.model);
+    if (!entry || (verified && !verified.ok)) return;
+    const result = entry.model.repairEntities(message.entities, VersionVector.fromJSON(message.version));
+    verified?.keep(new Set());
+    if (result.rejected.length) this.offence(peer, `repair: ${result.rejected.length} entities refused: ${result.rejected[0]!.reason}`);
+    this.emit({ type: 'state-repaired', peerId: peer.peerId, modelId: message.model, entities: result.applied });
+    if (!message.reply && this.ownDigest(message.model) !== undefined) this.sendRepair(peer, message.model, message.buckets, true);
+    // Tell the peer where this leaves us; what changed goes on to other peers as usual.
+    this.sendVersion(peer, message.model, false);
+    this.updateSyncState(peer, message.model);
   }
 
   private updateSyncState(peer: PeerLink, modelId: string): void {

@@ -26,7 +26,10 @@ interface Replica {
 function replica(identity: DeviceIdentity, clock: ReturnType<typeof fakeClock>): Replica {
   const id = identity.newNodeId();
   const model = electoral(id, clock, ElectionRoles.enforced);
-  const engine = new SynchronizationEngine({ nodeId: id, antiEntropyIntervalMs: 0, maxChangesPerMessage: 4, logger: quiet, signer: identity });
+  // No ban after repeated offences: this fuzz wants every mutated frame to reach verification
+  // (bans have their own test in test/sync/bounded-claims.test.ts).
+  const bans = { firstMs: 0, maxMs: 0 };
+  const engine = new SynchronizationEngine({ nodeId: id, antiEntropyIntervalMs: 0, maxChangesPerMessage: 4, logger: quiet, signer: identity, bans });
   engine.registerModel(model.modelId, model);
   return { id, model, engine };
 }

@@ -7,6 +7,7 @@ import type { DeviceIdentity } from '../../src/security/index.js';
 import { type SyncEngineEvent, SynchronizationEngine } from '../../src/sync/index.js';
 import { testIdentities } from '../security/test-identities.js';
 import { throughHooks } from './sync-peers.js';
+import { ScriptedConnection } from '../security/scripted-connection.js';
 
 const MODEL = 'election';
 const quiet = { warn: () => {} };
@@ -249,5 +250,46 @@ describe('bounded verification work', () => {
     await until(() => bob.model.version.equals(alice.model.version));
     expect(titles(bob).length).to.equal(300);
     expect(offences(bob)).to.deep.equal([]);
+  });
+});
+
+describe('offenders refused for a growing time', () => {
+  const identities = testIdentities('offender-bans', ['alice', 'mallory']);
+
+  it('refuses a peer disconnected for offences, and its other tabs, for a doubling time', async () => {
+    const network = new MemoryNetwork();
+    let now = 1_000_000;
+    const [alice, mallory] = identities.map((identity) => member(network, identity)) as [Member, Member];
+    const engine = new SynchronizationEngine({ nodeId: alice.id, antiEntropyIntervalMs: 0, logger: quiet, maxOffences: 2, bans: { now: () => now } });
+    engine.registerModel(MODEL, alice.model);
+    const events: SyncEngineEvent[] = [];
+    engine.onEvent((event) => events.push(event));
+    const garbage = new TextEncoder().encode('not json');
+    const offend = async (tab: NodeId) => {
+      const connection = new ScriptedConnection(tab);
+      engine.addConnection(connection);
+      connection.deliver(garbage);
+      connection.deliver(garbage);
+      await Promise.resolve();
+      return connection;
+    };
+    const tab = mallory.id;
+    expect((await offend(tab)).state).to.equal('closed');
+    const reasons = () => events.filter((event) => event.type === 'peer-offence').map((event) => (event as { reason: string }).reason);
+    expect(reasons().at(-1)).to.match(/refused for 30 s/);
+    // A reconnect a moment later, and another tab of the same device, are refused at once.
+    now += 1_000;
+    const again = new ScriptedConnection(tab);
+    engine.addConnection(again);
+    expect(again.state).to.equal('closed');
+    const otherTab = new ScriptedConnection(identities[1]!.newNodeId());
+    engine.addConnection(otherTab);
+    expect(otherTab.state).to.equal('closed');
+    expect(reasons().at(-1)).to.match(/refused for \d+ s more/);
+    // After the ban it may connect; offending again bans it for twice as long.
+    now += 30_000;
+    expect((await offend(tab)).state).to.equal('closed');
+    expect(reasons().at(-1)).to.match(/refused for 60 s/);
+    network.close();
   });
 });
