@@ -17,8 +17,8 @@ interface PendingWrite {
  * the simulation commits or fails it, like an IndexedDB transaction that has not finished yet.
  * `crash()` is the process dying: every write not yet committed is gone (its promise never
  * settles, as nobody is left to hear it) and the adapter is closed. Reads see committed data only.
- * `onCommittedEntities` hears the entities of every committed merge (the simulation's record of
- * what was saved).
+ * `onCommitted` hears the entities and version of every committed merge (the simulation's record
+ * of what was saved).
  */
 export class CrashableStorage implements StorageAdapter {
   readonly #pending: PendingWrite[] = [];
@@ -26,7 +26,7 @@ export class CrashableStorage implements StorageAdapter {
 
   constructor(
     private readonly inner: MemoryStorageAdapter,
-    private readonly onCommittedEntities: (entities: readonly EntityState[]) => void,
+    private readonly onCommitted: (entities: readonly EntityState[], version: VersionVector) => void,
   ) {}
 
   get name(): string {
@@ -68,7 +68,7 @@ export class CrashableStorage implements StorageAdapter {
   merge(modelId: string, entities: readonly EntityState[], version: VersionVector, certificates?: readonly Uint8Array[]): Promise<number> {
     return this.#write('merge', async () => {
       const commit = await this.inner.merge(modelId, entities, version, certificates);
-      this.onCommittedEntities(entities);
+      this.onCommitted(entities, version);
       return commit;
     });
   }

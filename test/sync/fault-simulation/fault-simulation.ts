@@ -1,6 +1,8 @@
 import { type NodeId, asNodeId } from '../../../src/crdt/dot.js';
 import { DomainModel } from '../../../src/domain/domain-model.js';
+import { VersionVector } from '../../../src/crdt/version-vector.js';
 import type { EntityState } from '../../../src/domain/model-change.js';
+import { decodeSyncMessage, isDecodeError } from '../../../src/sync/sync-message.js';
 import { MemoryStorageAdapter } from '../../../src/store/memory-storage-adapter.js';
 import { ModelPersistence } from '../../../src/store/model-persistence.js';
 import { NodeIdentity } from '../../../src/store/node-identity.js';
@@ -42,6 +44,11 @@ export const CHECKS = [
   'storage-matches-memory',
   /** No honest node counted an offence against another (all nodes here are honest). */
   'no-offences',
+  /**
+   * Every version a node sends (hello, version, ack, a delta's context) is covered by what its
+   * storage had committed at that moment: durable before visible (issue 12).
+   */
+  'durable-before-visible',
 ] as const;
 export type CheckName = (typeof CHECKS)[number];
 
@@ -91,6 +98,8 @@ class SimNode {
   engine!: SynchronizationEngine;
   persistence!: ModelPersistence;
   offences: string[] = [];
+  /** The version its storage holds (committed merges only). */
+  storedVersion = new VersionVector();
   #ids = 0;
 
   constructor(
@@ -175,7 +184,11 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
 
   const start = async (node: SimNode): Promise<void> => {
     node.incarnation++;
-    node.storage = new CrashableStorage(node.room.openAnother(), (entities) => truth.noteSaved(entities));
+    node.storage = new CrashableStorage(node.room.openAnother(), (entities, version) => {
+      truth.noteSaved(entities);
+      node.storedVersion = node.storedVersion.mergeWith(version);
+    });
+    node.storedVersion = (await node.room.load(MODEL)).version;
     node.identity = await drive(node, NodeIdentity.claim(node.storage, { reserveBlock: 16, newNodeId: () => node.id, canReuse: (id) => id === node.id }));
     if (node.identity.nodeId !== node.id) throw new Error(`${node.name} claimed ${node.identity.nodeId}`);
     node.model = new DomainModel({
@@ -214,14 +227,41 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
     await drive(node, node.persistence.load());
     node.engine.registerModel(MODEL, node.model);
     node.alive = true;
+    watchFalseConflicts(node, `loaded from storage, incarnation ${node.incarnation}`);
     await idle();
+  };
+
+  // What a node sends must not claim more than its storage holds.
+  const invisible: string[] = [];
+  let visibleViolations = 0;
+  const checkVisible = (node: SimNode, frame: Uint8Array): void => {
+    const message = decodeSyncMessage(frame, Number.MAX_SAFE_INTEGER);
+    if (isDecodeError(message)) return;
+    const claimed =
+      message.t === 'hello'
+        ? message.models[MODEL]
+        : message.t === 'delta'
+          ? message.batch.version
+          : message.t === 'ack' || message.t === 'version'
+            ? message.version
+            : undefined;
+    if (!claimed) return;
+    const version = VersionVector.fromJSON(claimed);
+    if (node.storedVersion.includes(version)) return;
+    visibleViolations++;
+    if (invisible.length < 3) {
+      const beyond = [...version.nodes()]
+        .filter((id) => version.maxSeen(id) > node.storedVersion.maxSeen(id))
+        .map((id) => `${short(id)} ${node.storedVersion.maxSeen(id)}→${version.maxSeen(id)}`);
+      invisible.push(`#${step} ${node.name} sent a ${message.t} claiming beyond its storage (${beyond.join(', ') || 'gaps'})`);
+    }
   };
 
   const reachable = (a: NodeId, b: NodeId): boolean => !groups || groups.get(a) === groups.get(b);
   const connected = (a: NodeId, b: NodeId): boolean => connections.get(a)?.has(b) ?? false;
 
   const connect = (a: SimNode, b: SimNode): void => {
-    const [endA, endB] = network.open(a.id, b.id, `${a.name}-${b.name}`);
+    const [endA, endB] = network.open(a.id, b.id, `${a.name}-${b.name}`, (from, message) => checkVisible(byId.get(from)!, message));
     for (const [from, end] of [[a, endA], [b, endB]] as const) {
       let map = connections.get(from.id);
       if (!map) connections.set(from.id, (map = new Map()));
@@ -244,8 +284,8 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
     return pairs;
   };
 
-  const crash = (node: SimNode): void => {
-    stats.crashes++;
+  const crash = (node: SimNode, final = false): void => {
+    if (!final) stats.crashes++;
     const unsaved = node.persistence.pending;
     const writes = node.storage.pendingWrites;
     log(`crash ${node.name} (unsaved entities ${unsaved}, uncommitted writes ${writes})`);
@@ -350,6 +390,7 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
       }
     }
     const before = touched.length ? model.getEntityStates(touched) : [];
+    const context = model.version;
     try {
       run();
     } catch (error) {
@@ -358,8 +399,26 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
       return;
     }
     const operation = truth.record(step, node.id, text, before, model.getEntityStates(touched));
+    // A replaced write outside the writer's version: its replacement cannot tell peers it is gone.
+    const uncovered = [...operation.replaced.keys()].filter((dot) => {
+      const at = dot.lastIndexOf(':');
+      return !context.covers({ node: asNodeId(dot.slice(0, at)), seq: Number(dot.slice(at + 1)) });
+    });
+    if (uncovered.length) log(`${node.name} replaces ${uncovered.join(' ')}, which its version does not cover`);
     log(`${node.name} ${text} -> ${[...operation.wrote.keys(), ...operation.marks.keys()].map((dot) => `${short(dot.slice(0, dot.lastIndexOf(':')))}${dot.slice(dot.lastIndexOf(':'))}`).join(' ')}`);
   };
+
+  // The first moment a replica holds a write next to one it replaced goes into the trace: where a
+  // false conflict is born is the useful part of a failure report.
+  const falseConflictsSeen = new Set<string>();
+  function watchFalseConflicts(node: SimNode, cause: string): void {
+    for (const found of falseConflictsOf(node.model.getEntityStates(), truth)) {
+      const key = `${node.name} ${found}`;
+      if (falseConflictsSeen.has(key)) continue;
+      falseConflictsSeen.add(key);
+      log(`false conflict appears at ${node.name} (${cause}): ${found}`);
+    }
+  }
 
   const observe = (node: SimNode): void => {
     if (!node.alive) return;
@@ -399,6 +458,7 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
     stats.delivered++;
     const receiver = byId.get(queue.to)!;
     observe(receiver);
+    watchFalseConflicts(receiver, `message from ${short(queue.from)}`);
     return true;
   };
 
@@ -547,17 +607,7 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
         lost.push(`${short(operation.node)}${dot.slice(dot.lastIndexOf(':'))} (${register}, op #${operation.step} "${operation.text}", ${truth.saved.has(dot) ? 'saved' : 'acknowledged'})`);
   if (lost.length) fail('durability', `${lost.length} saved or acknowledged write(s) gone everywhere: ${lost.slice(0, 5).join('; ')}`);
   for (const node of nodes) {
-    const falseConflicts: string[] = [];
-    for (const state of node.model.getEntityStates())
-      for (const [attribute, writes] of Object.entries(state.attributes)) {
-        if (writes.length < 2) continue;
-        const dots = writes.map((write) => `${write.dot.node}:${write.dot.seq}`);
-        for (const dot of dots) {
-          const past = truth.ancestors(dot);
-          const stale = dots.filter((other) => past.has(other));
-          if (stale.length) falseConflicts.push(`${state.oid}.${attribute}: ${stale.join(',')} was replaced by ${dot}`);
-        }
-      }
+    const falseConflicts = falseConflictsOf(node.model.getEntityStates(), truth);
     if (falseConflicts.length) fail('false-conflicts', `${node.name}: ${falseConflicts.slice(0, 3).join('; ')}`);
   }
   for (const node of nodes)
@@ -576,10 +626,27 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
     if (JSON.stringify(copy.getEntityStates()) !== entitiesOf(node))
       fail('storage-matches-memory', `${node.name}: ${describeDifference(node.model.getEntityStates(), copy.getEntityStates())} (memory vs storage)`);
   }
+  if (visibleViolations) fail('durable-before-visible', `${visibleViolations} message(s) claimed unsaved state, first: ${invisible.join('; ')}`);
   for (const node of nodes) if (node.offences.length) fail('no-offences', `${node.name} counted ${node.offences.length}: ${node.offences[0]}`);
 
-  for (const node of nodes) if (node.alive) crash(node);
+  for (const node of nodes) if (node.alive) crash(node, true);
   return { seed: options.seed, profile, signed, nodes: count, failures, trace: trace.map((line) => replaceIds(line, nodes)), stats };
+}
+
+/** Registers holding a write next to one its writer had replaced, in words. */
+function falseConflictsOf(states: readonly EntityState[], truth: GroundTruth): string[] {
+  const found: string[] = [];
+  for (const state of states)
+    for (const [attribute, writes] of Object.entries(state.attributes)) {
+      if (writes.length < 2) continue;
+      const dots = writes.map((write) => `${write.dot.node}:${write.dot.seq}`);
+      for (const dot of dots) {
+        const past = truth.ancestors(dot);
+        const stale = dots.filter((other) => past.has(other));
+        if (stale.length) found.push(`${state.oid}.${attribute}: ${stale.join(',')} was replaced by ${dot}`);
+      }
+    }
+  return found;
 }
 
 function heldDotsOf(state: EntityState): string[] {

@@ -19,8 +19,8 @@ export class SimNetwork {
   readonly #links = new Set<SimLink>();
 
   /** Opens a connection between `a` and `b`: `[a's end, b's end]`. */
-  open(a: NodeId, b: NodeId, label: string): [SimConnection, SimConnection] {
-    const link = new SimLink(a, b, label, (closed) => this.#links.delete(closed));
+  open(a: NodeId, b: NodeId, label: string, onSend?: (from: NodeId, message: Uint8Array) => void): [SimConnection, SimConnection] {
+    const link = new SimLink(a, b, label, (closed) => this.#links.delete(closed), onSend);
     this.#links.add(link);
     return link.ends;
   }
@@ -64,6 +64,8 @@ export class SimLink {
     readonly b: NodeId,
     readonly label: string,
     private readonly onClosed: (link: SimLink) => void,
+    /** Sees every message as it is sent. */
+    readonly onSend?: (from: NodeId, message: Uint8Array) => void,
   ) {
     this.queues = [
       { link: this, from: a, to: b, messages: [] },
@@ -139,6 +141,7 @@ export class SimConnection implements PeerConnection {
 
   send(message: Uint8Array): Promise<void> {
     if (this.#state !== ConnectionState.open) return Promise.reject(new Error(`connection to ${this.peerId} is closed`));
+    this.link.onSend?.(this.outgoing.from, message);
     this.outgoing.messages.push(message.slice());
     return Promise.resolve();
   }
