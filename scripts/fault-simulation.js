@@ -49,22 +49,26 @@ try {
     logLevel: 'error',
   });
   const { runSeed, formatFailure, CHECKS, FAULT_PROFILES } = await import(pathToFileURL(bundle).href);
-  const table = new Map(FAULT_PROFILES.map((name) => [name, { seeds: 0, failed: 0, checks: new Map() }]));
+  const table = new Map([...FAULT_PROFILES, 'signed', 'unsigned', 'all'].map((name) => [name, { seeds: 0, failed: 0, checks: new Map() }]));
   const failedSeeds = [];
   const started = Date.now();
   for (let seed = first; seed < first + seeds; seed++) {
     const result = await runSeed({ seed, steps, profile, signed, nodes });
-    const row = table.get(result.profile);
-    row.seeds++;
-    if (result.failures.length) {
+    const rows = [table.get(result.profile), table.get(result.signed ? 'signed' : 'unsigned'), table.get('all')];
+    for (const row of rows) {
+      row.seeds++;
+      if (!result.failures.length) continue;
       row.failed++;
-      failedSeeds.push(seed);
       for (const check of new Set(result.failures.map((failure) => failure.check))) row.checks.set(check, (row.checks.get(check) ?? 0) + 1);
+    }
+    if (result.failures.length) {
+      failedSeeds.push(seed);
       if (verbose) console.log(formatFailure(result));
     }
     if (!verbose && (seed - first + 1) % 50 === 0) process.stderr.write(`${seed - first + 1} seeds…\n`);
   }
   console.log(`\n${seeds} seeds (from ${first}, ${steps} fault steps each) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log('Seeds failing each check, by fault profile and by signing:');
   console.log(['profile'.padEnd(18), 'seeds', 'failed', ...CHECKS.map((check) => check)].join('  '));
   for (const [name, row] of table) {
     if (!row.seeds) continue;

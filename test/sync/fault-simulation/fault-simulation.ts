@@ -420,11 +420,16 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
     }
   }
 
+  const observeAcknowledged = (node: SimNode): void => {
+    if (!node.alive) return;
+    const own = node.model.version.get(node.id);
+    truth.noteAcknowledged(node.id, node.identity.firstSeq, own - node.engine.unsentChanges(MODEL));
+  };
+
   const observe = (node: SimNode): void => {
     if (!node.alive) return;
     truth.noteHeld(node.id, node.model.getEntityStates());
-    const own = node.model.version.get(node.id);
-    truth.noteAcknowledged(node.id, own - node.engine.unsentChanges(MODEL));
+    observeAcknowledged(node);
   };
 
   const weights = (): Record<string, number> => {
@@ -549,7 +554,7 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
       }
     }
     await idle();
-    for (const node of nodes) if (node.alive) truth.noteAcknowledged(node.id, node.model.version.get(node.id) - node.engine.unsentChanges(MODEL));
+    for (const node of nodes) observeAcknowledged(node);
   }
 
   // ---- heal everything and let the system quiesce

@@ -61,8 +61,12 @@ export class GroundTruth {
   readonly saved = new Set<string>();
   /** Dots a node other than their author held in memory at some point. */
   readonly heldByPeer = new Set<string>();
-  /** Node id → highest own seq its engine counted as acknowledged by a peer. */
-  readonly acknowledged = new Map<string, number>();
+  /**
+   * Node id → per incarnation (by its first seq), the highest own seq its engine counted as
+   * acknowledged by a peer. Kept per incarnation: a restarted engine counts acknowledgements of
+   * its own new seqs, which says nothing about the seqs an earlier incarnation wrote.
+   */
+  readonly acknowledged = new Map<string, Map<number, number>>();
 
   /** Records a local operation from the states of the entities it touched, before and after. */
   record(step: number, node: string, text: string, before: readonly EntityState[], after: readonly EntityState[]): Operation {
@@ -107,8 +111,10 @@ export class GroundTruth {
     for (const dot of heldDots(states)) if (!dot.startsWith(`${nodeId}:`)) this.heldByPeer.add(dot);
   }
 
-  noteAcknowledged(nodeId: string, seq: number): void {
-    if (seq > (this.acknowledged.get(nodeId) ?? 0)) this.acknowledged.set(nodeId, seq);
+  noteAcknowledged(nodeId: string, firstSeq: number, seq: number): void {
+    let incarnations = this.acknowledged.get(nodeId);
+    if (!incarnations) this.acknowledged.set(nodeId, (incarnations = new Map()));
+    if (seq > (incarnations.get(firstSeq) ?? 0)) incarnations.set(firstSeq, seq);
   }
 
   /** Saved somewhere, or held by a peer while its author counted it acknowledged: it must not vanish. */
@@ -116,7 +122,10 @@ export class GroundTruth {
     if (this.saved.has(dot)) return true;
     if (!this.heldByPeer.has(dot)) return false;
     const at = dot.lastIndexOf(':');
-    return Number(dot.slice(at + 1)) <= (this.acknowledged.get(dot.slice(0, at)) ?? 0);
+    const seq = Number(dot.slice(at + 1));
+    for (const [firstSeq, acknowledged] of this.acknowledged.get(dot.slice(0, at)) ?? [])
+      if (firstSeq <= seq && seq <= acknowledged) return true;
+    return false;
   }
 
   /** Whether a removal mark (or a later one of its node on the same relation) reached storage or a peer. */
