@@ -261,7 +261,7 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
   const connected = (a: NodeId, b: NodeId): boolean => connections.get(a)?.has(b) ?? false;
 
   const connect = (a: SimNode, b: SimNode): void => {
-    const [endA, endB] = network.open(a.id, b.id, `${a.name}-${b.name}`, (from, message) => checkVisible(byId.get(from)!, message));
+    const [endA, endB] = network.open(a.id, b.id, `${a.name}-${b.name}`, random.chance(1 / 3), (from, message) => checkVisible(byId.get(from)!, message));
     for (const [from, end] of [[a, endA], [b, endB]] as const) {
       let map = connections.get(from.id);
       if (!map) connections.set(from.id, (map = new Map()));
@@ -450,11 +450,11 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
     };
   };
 
-  // Delivers one message; slow links (a third of them, by label) are picked a tenth as often.
+  // Delivers one message; slow links (a third of them) are picked a tenth as often.
   const deliverOne = (): boolean => {
     const queues = network.busyQueues();
     if (!queues.length) return false;
-    const weightsOf = queues.map((queue) => (queue.link.label.length % 3 === 0 ? 0.1 : 1));
+    const weightsOf = queues.map((queue) => (queue.link.slow ? 0.1 : 1));
     let roll = random.next() * weightsOf.reduce((a, b) => a + b, 0);
     let index = 0;
     while (index < queues.length - 1 && (roll -= weightsOf[index]!) >= 0) index++;
@@ -635,7 +635,7 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
   for (const node of nodes) if (node.offences.length) fail('no-offences', `${node.name} counted ${node.offences.length}: ${node.offences[0]}`);
 
   for (const node of nodes) if (node.alive) crash(node, true);
-  return { seed: options.seed, profile, signed, nodes: count, failures, trace: trace.map((line) => replaceIds(line, nodes)), stats };
+  return { seed: options.seed, profile, signed, nodes: count, failures: firstOfEach(failures, 3), trace: trace.map((line) => replaceIds(line, nodes)), stats };
 }
 
 /** Registers holding a write next to one its writer had replaced, in words. */
@@ -652,6 +652,17 @@ function falseConflictsOf(states: readonly EntityState[], truth: GroundTruth): s
       }
     }
   return found;
+}
+
+/** At most `limit` failures per check, the rest counted in the last one kept. */
+function firstOfEach(failures: readonly Failure[], limit: number): Failure[] {
+  const kept: Failure[] = [];
+  for (const check of CHECKS) {
+    const all = failures.filter((failure) => failure.check === check);
+    kept.push(...all.slice(0, limit));
+    if (all.length > limit) kept.push({ check, detail: `… and ${all.length - limit} more like these` });
+  }
+  return kept;
 }
 
 function heldDotsOf(state: EntityState): string[] {

@@ -19,8 +19,8 @@ export class SimNetwork {
   readonly #links = new Set<SimLink>();
 
   /** Opens a connection between `a` and `b`: `[a's end, b's end]`. */
-  open(a: NodeId, b: NodeId, label: string, onSend?: (from: NodeId, message: Uint8Array) => void): [SimConnection, SimConnection] {
-    const link = new SimLink(a, b, label, (closed) => this.#links.delete(closed), onSend);
+  open(a: NodeId, b: NodeId, label: string, slow: boolean, onSend?: (from: NodeId, message: Uint8Array) => void): [SimConnection, SimConnection] {
+    const link = new SimLink(a, b, label, slow, (closed) => this.#links.delete(closed), onSend);
     this.#links.add(link);
     return link.ends;
   }
@@ -63,6 +63,8 @@ export class SimLink {
     readonly a: NodeId,
     readonly b: NodeId,
     readonly label: string,
+    /** A slow link: the simulation delivers its messages less often. */
+    readonly slow: boolean,
     private readonly onClosed: (link: SimLink) => void,
     /** Sees every message as it is sent. */
     readonly onSend?: (from: NodeId, message: Uint8Array) => void,
