@@ -25,9 +25,9 @@ const ISSUE_12_FIXED = false;
 /**
  * What fails on today's main in the slice below (seeds 1–20, 200 fault steps), by fault profile.
  * The long run (`npm run fault-sim -- --seeds 500`) prints the same table for any number of seeds.
- * - durable-before-visible: every profile. Deltas, acks and versions go out before the storage
- *   transaction holding them commits, and a restarted device's hello claims its whole old
- *   reservation (issue 12, "durable before visible").
+ * - durable-before-visible, acks-cover-saved: every profile. Own changes go out before the
+ *   storage transaction holding them commits; acks and versions cover what is only in memory; a
+ *   restarted device's hello claims its whole old reservation (issue 12, "durable before visible").
  * - converged / honest-in-sync: after crashes the replicas never converge and every status says
  *   "in sync": the restarted device's version covers seqs it lost, so nobody sends them back (issue
  *   12, cases 1 and 5). Also when crashes come only after every save finished (seed 1).
@@ -38,11 +38,11 @@ const ISSUE_12_FIXED = false;
  *   (seed 1). The long run shows it with network faults alone too (seed 15 at 400 steps).
  */
 const KNOWN_FAILING_BEFORE_ISSUE_12: Readonly<Record<FaultProfile, readonly CheckName[]>> = {
-  network: ['durable-before-visible'],
-  'crash-after-save': ['converged', 'false-conflicts', 'honest-in-sync', 'durable-before-visible'],
-  'crash-unsaved': ['converged', 'honest-in-sync', 'durable-before-visible'],
-  'storage-failures': ['converged', 'durability', 'honest-in-sync', 'durable-before-visible'],
-  mixed: ['converged', 'honest-in-sync', 'durable-before-visible'],
+  network: ['durable-before-visible', 'acks-cover-saved'],
+  'crash-after-save': ['converged', 'false-conflicts', 'honest-in-sync', 'durable-before-visible', 'acks-cover-saved'],
+  'crash-unsaved': ['converged', 'honest-in-sync', 'durable-before-visible', 'acks-cover-saved'],
+  'storage-failures': ['converged', 'durability', 'honest-in-sync', 'durable-before-visible', 'acks-cover-saved'],
+  mixed: ['converged', 'honest-in-sync', 'durable-before-visible', 'acks-cover-saved'],
 };
 
 const SLICE_SEEDS = Array.from({ length: 20 }, (_, i) => i + 1);

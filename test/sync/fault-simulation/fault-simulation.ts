@@ -45,10 +45,12 @@ export const CHECKS = [
   /** No honest node counted an offence against another (all nodes here are honest). */
   'no-offences',
   /**
-   * Every version a node sends (hello, version, ack, a delta's context) is covered by what its
-   * storage had committed at that moment: durable before visible (issue 12).
+   * A node's own changes leave it (in a delta, or covered by any version it sends: hello, version,
+   * ack, a delta's context) only once its storage committed them: durable before visible (issue 12).
    */
   'durable-before-visible',
+  /** Every hello, version and ack a node sends claims only what its storage had committed then, of any author. */
+  'acks-cover-saved',
 ] as const;
 export type CheckName = (typeof CHECKS)[number];
 
@@ -231,9 +233,9 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
     await idle();
   };
 
-  // What a node sends must not claim more than its storage holds.
-  const invisible: string[] = [];
-  let visibleViolations = 0;
+  // What a node sends must not claim more than its storage holds: its own changes in anything it
+  // sends, anyone's in a hello, version or ack (a delta may relay others' changes before saving).
+  const visibility = { own: 0, acks: 0, ownExamples: [] as string[], ackExamples: [] as string[] };
   const checkVisible = (node: SimNode, frame: Uint8Array): void => {
     const message = decodeSyncMessage(frame, Number.MAX_SAFE_INTEGER);
     if (isDecodeError(message)) return;
@@ -247,13 +249,21 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
             : undefined;
     if (!claimed) return;
     const version = VersionVector.fromJSON(claimed);
-    if (node.storedVersion.includes(version)) return;
-    visibleViolations++;
-    if (invisible.length < 3) {
-      const beyond = [...version.nodes()]
-        .filter((id) => version.maxSeen(id) > node.storedVersion.maxSeen(id))
-        .map((id) => `${short(id)} ${node.storedVersion.maxSeen(id)}→${version.maxSeen(id)}`);
-      invisible.push(`#${step} ${node.name} sent a ${message.t} claiming beyond its storage (${beyond.join(', ') || 'gaps'})`);
+    const stored = node.storedVersion;
+    if (stored.includes(version)) return;
+    const beyond = (id: NodeId) => `${short(id)} ${stored.maxSeen(id)}→${version.maxSeen(id)}`;
+    let ownUnsaved = 0;
+    for (let seq = 1; seq <= version.maxSeen(node.id); seq++) if (version.covers({ node: node.id, seq }) && !stored.covers({ node: node.id, seq })) ownUnsaved++;
+    if (ownUnsaved) {
+      visibility.own++;
+      if (visibility.ownExamples.length < 3) visibility.ownExamples.push(`#${step} ${node.name} sent a ${message.t} claiming ${ownUnsaved} own seq(s) not stored (${beyond(node.id)})`);
+    }
+    if (message.t !== 'delta') {
+      visibility.acks++;
+      if (visibility.ackExamples.length < 3) {
+        const over = [...version.nodes()].filter((id) => version.maxSeen(id) > stored.maxSeen(id)).map(beyond);
+        visibility.ackExamples.push(`#${step} ${node.name} sent a ${message.t} claiming beyond its storage (${over.join(', ') || 'gaps'})`);
+      }
     }
   };
 
@@ -631,7 +641,8 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
     if (JSON.stringify(copy.getEntityStates()) !== entitiesOf(node))
       fail('storage-matches-memory', `${node.name}: ${describeDifference(node.model.getEntityStates(), copy.getEntityStates())} (memory vs storage)`);
   }
-  if (visibleViolations) fail('durable-before-visible', `${visibleViolations} message(s) claimed unsaved state, first: ${invisible.join('; ')}`);
+  if (visibility.own) fail('durable-before-visible', `${visibility.own} message(s) claimed own changes not yet stored: ${visibility.ownExamples.join('; ')}`);
+  if (visibility.acks) fail('acks-cover-saved', `${visibility.acks} hello/version/ack message(s) claimed more than storage held: ${visibility.ackExamples.join('; ')}`);
   for (const node of nodes) if (node.offences.length) fail('no-offences', `${node.name} counted ${node.offences.length}: ${node.offences[0]}`);
 
   for (const node of nodes) if (node.alive) crash(node, true);
