@@ -51,6 +51,7 @@ try {
   const { runSeed, formatFailure, CHECKS, FAULT_PROFILES } = await import(pathToFileURL(bundle).href);
   const table = new Map([...FAULT_PROFILES, 'signed', 'unsigned', 'all'].map((name) => [name, { seeds: 0, failed: 0, checks: new Map() }]));
   const failedSeeds = [];
+  const seedsByCheck = new Map(CHECKS.map((check) => [check, []]));
   const started = Date.now();
   for (let seed = first; seed < first + seeds; seed++) {
     const result = await runSeed({ seed, steps, profile, signed, nodes });
@@ -61,6 +62,7 @@ try {
       row.failed++;
       for (const check of new Set(result.failures.map((failure) => failure.check))) row.checks.set(check, (row.checks.get(check) ?? 0) + 1);
     }
+    for (const check of new Set(result.failures.map((failure) => failure.check))) seedsByCheck.get(check).push(seed);
     if (result.failures.length) {
       failedSeeds.push(seed);
       if (verbose) console.log(formatFailure(result));
@@ -74,7 +76,11 @@ try {
     if (!row.seeds) continue;
     console.log([name.padEnd(18), String(row.seeds).padStart(5), String(row.failed).padStart(6), ...CHECKS.map((check) => String(row.checks.get(check) ?? 0).padStart(check.length))].join('  '));
   }
-  if (failedSeeds.length) console.log(`\nfailed seeds: ${failedSeeds.join(' ')}\nreplay one with: npm run fault-sim -- --seed N`);
+  if (failedSeeds.length) {
+    console.log('\nFirst failing seeds per check:');
+    for (const [check, list] of seedsByCheck) if (list.length) console.log(`  ${check}: ${list.slice(0, 12).join(' ')}${list.length > 12 ? ' …' : ''}`);
+    console.log(`\n${failedSeeds.length} seed(s) failed; replay one with: npm run fault-sim -- --seed N`);
+  }
   process.exitCode = failedSeeds.length ? 1 : 0;
 } finally {
   rmSync(out, { recursive: true, force: true });

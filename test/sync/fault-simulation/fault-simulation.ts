@@ -44,6 +44,8 @@ export const CHECKS = [
   'storage-matches-memory',
   /** No honest node counted an offence against another (all nodes here are honest). */
   'no-offences',
+  /** No sequence number of a node is used for two different writes (e.g. by a restart below an unsaved reservation). */
+  'seq-reuse',
   /**
    * A node's own changes leave it (in a delta, or covered by any version it sends: hello, version,
    * ack, a delta's context) only once its storage committed them: durable before visible (issue 12).
@@ -640,6 +642,10 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
     copy.loadState(stored.entities, stored.version);
     if (JSON.stringify(copy.getEntityStates()) !== entitiesOf(node))
       fail('storage-matches-memory', `${node.name}: ${describeDifference(node.model.getEntityStates(), copy.getEntityStates())} (memory vs storage)`);
+  }
+  if (truth.reused.length) {
+    const { dot, first, second } = truth.reused[0]!;
+    fail('seq-reuse', `${truth.reused.length} dot(s) written twice, first ${dot}: #${first.step} "${first.text}" and #${second.step} "${second.text}"`);
   }
   if (visibility.own) fail('durable-before-visible', `${visibility.own} message(s) claimed own changes not yet stored: ${visibility.ownExamples.join('; ')}`);
   if (visibility.acks) fail('acks-cover-saved', `${visibility.acks} hello/version/ack message(s) claimed more than storage held: ${visibility.ackExamples.join('; ')}`);

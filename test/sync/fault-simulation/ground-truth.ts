@@ -53,6 +53,8 @@ export interface Operation {
  */
 export class GroundTruth {
   readonly operations: Operation[] = [];
+  /** Dots written by two different operations: a sequence number used twice. */
+  readonly reused: Array<{ dot: string; first: Operation; second: Operation }> = [];
   /** Dot → the operation that wrote it. */
   readonly writer = new Map<string, Operation>();
   /** Dot → operations that replaced or removed it. */
@@ -94,7 +96,11 @@ export class GroundTruth {
     }
     for (const [key, dots] of old) if (!seen.has(key)) for (const dot of dots) operation.replaced.set(dot, key);
     this.operations.push(operation);
-    for (const dot of [...operation.wrote.keys(), ...operation.marks.keys()]) this.writer.set(dot, operation);
+    for (const dot of [...operation.wrote.keys(), ...operation.marks.keys()]) {
+      const first = this.writer.get(dot);
+      if (first) this.reused.push({ dot, first, second: operation });
+      else this.writer.set(dot, operation);
+    }
     for (const dot of operation.replaced.keys()) {
       const list = this.replacedBy.get(dot);
       if (list) list.push(operation);
