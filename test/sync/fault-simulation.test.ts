@@ -1,0 +1,135 @@
+import { expect } from 'chai';
+import { asNodeId } from '../../src/crdt/dot.js';
+import { VersionVector } from '../../src/crdt/version-vector.js';
+import type { EntityState } from '../../src/domain/model-change.js';
+import { MemoryStorageAdapter } from '../../src/store/memory-storage-adapter.js';
+import { CrashableStorage } from './fault-simulation/crashable-storage.js';
+import {
+  CHECKS,
+  type CheckName,
+  FAULT_PROFILES,
+  type FaultProfile,
+  type SeedResult,
+  formatFailure,
+  runSeed,
+} from './fault-simulation/fault-simulation.js';
+
+/**
+ * Issue 12 ("durable before visible", acks and versions covering only saved changes, restarted
+ * devices getting their own changes back). Until it is merged, the checks today's engine fails in
+ * this slice run as pending tests; set this to true with the fix and every check of every fault
+ * profile is required.
+ */
+const ISSUE_12_FIXED = false;
+
+/**
+ * What fails on today's main in the slice below (seeds 1–20, 200 fault steps), by fault profile.
+ * The long run (`npm run fault-sim -- --seeds 500`) prints the same table for any number of seeds.
+ * - durable-before-visible, acks-cover-saved: every profile. Own changes go out before the
+ *   storage transaction holding them commits; acks and versions cover what is only in memory; a
+ *   restarted device's hello claims its whole old reservation (issue 12, "durable before visible").
+ * - converged / honest-in-sync: after crashes the replicas never converge and every status says
+ *   "in sync": the restarted device's version covers seqs it lost, so nobody sends them back (issue
+ *   12, cases 1 and 5). Also when crashes come only after every save finished (seed 1).
+ * - durability: a write committed to storage is gone from every replica (seed 3, storage failures).
+ * - false-conflicts: a local write replaces a write the replica holds outside its version (from a
+ *   delta whose version it did not adopt, or from storage after a crash); its own delta cannot tell
+ *   peers the old write is gone, so it stays next to the new one as a conflict on every replica
+ *   (seed 1). The long run shows it with network faults alone too (seed 15 at 400 steps).
+ * The long run also finds, outside this slice: a seq used twice after a restart (the model uses
+ * seqs before the reservation extending over them is committed), which a peer then counts as an
+ * offence (seed 397, seq-reuse and no-offences); storage differing from memory (seed 53).
+ */
+const KNOWN_FAILING_BEFORE_ISSUE_12: Readonly<Record<FaultProfile, readonly CheckName[]>> = {
+  network: ['durable-before-visible', 'acks-cover-saved'],
+  'crash-after-save': ['converged', 'false-conflicts', 'honest-in-sync', 'durable-before-visible', 'acks-cover-saved'],
+  'crash-unsaved': ['converged', 'honest-in-sync', 'durable-before-visible', 'acks-cover-saved'],
+  'storage-failures': ['converged', 'durability', 'honest-in-sync', 'durable-before-visible', 'acks-cover-saved'],
+  mixed: ['converged', 'honest-in-sync', 'durable-before-visible', 'acks-cover-saved'],
+};
+
+const SLICE_SEEDS = Array.from({ length: 20 }, (_, i) => i + 1);
+const SLICE_STEPS = 200;
+
+describe('CrashableStorage: the fault simulation’s storage', () => {
+  const entity = (oid: string, seq: number): EntityState => ({
+    entityType: 'Author',
+    oid,
+    attributes: { name: [{ value: oid, ts: { ms: 1, c: 0 }, dot: { node: asNodeId('a'), seq } }] },
+    children: {},
+  });
+
+  it('a crash loses every write not yet committed, and only those', async () => {
+    const room = new MemoryStorageAdapter();
+    const committed: string[] = [];
+    const storage = new CrashableStorage(room.openAnother(), (entities) => committed.push(...entities.map((e) => e.oid)));
+    const first = storage.merge('m', [entity('x', 1)], VersionVector.fromJSON({ a: 1 }));
+    void storage.merge('m', [entity('y', 2)], VersionVector.fromJSON({ a: 2 }));
+    expect(storage.pendingWrites).to.equal(2);
+    expect((await room.load('m')).entities).to.deep.equal([]);
+    expect(await storage.commitNext()).to.equal(true);
+    expect(await first).to.equal(1);
+    storage.crash();
+    const stored = await room.load('m');
+    expect(stored.entities.map((e) => e.oid)).to.deep.equal(['x']);
+    expect(stored.version.toJSON()).to.deep.equal({ a: 1 });
+    expect(committed).to.deep.equal(['x']);
+    await storage.merge('m', [], new VersionVector()).then(
+      () => expect.fail('a crashed storage accepted a write'),
+      (error: Error) => expect(error.name).to.equal('StorageError'),
+    );
+  });
+
+  it('a failed write stores nothing and rejects', async () => {
+    const room = new MemoryStorageAdapter();
+    const storage = new CrashableStorage(room.openAnother(), () => undefined);
+    const write = storage.merge('m', [entity('x', 1)], VersionVector.fromJSON({ a: 1 }));
+    expect(storage.failNext()).to.equal(true);
+    await write.then(
+      () => expect.fail('a failed write resolved'),
+      (error: Error) => expect(error.name).to.equal('StorageError'),
+    );
+    expect((await room.load('m')).commit).to.equal(0);
+  });
+});
+
+describe('Fault simulation: a fast slice of seeds (the long run is `npm run fault-sim`)', () => {
+  const results: SeedResult[] = [];
+
+  before(async function () {
+    // Generous: the machine may be slow; nothing here measures time.
+    this.timeout(15 * 60_000);
+    for (const seed of SLICE_SEEDS) results.push(await runSeed({ seed, steps: SLICE_STEPS }));
+  });
+
+  it('covers every fault profile, signed and unsigned seeds, crashes and 3 to 7 nodes', () => {
+    expect(new Set(results.map((result) => result.profile))).to.have.lengthOf(FAULT_PROFILES.length);
+    expect(results.some((result) => result.signed)).to.equal(true);
+    expect(results.some((result) => !result.signed)).to.equal(true);
+    expect(results.reduce((sum, result) => sum + result.stats.crashes, 0)).to.be.greaterThan(20);
+    expect(Math.min(...results.map((result) => result.nodes))).to.be.at.least(3);
+    expect(Math.max(...results.map((result) => result.nodes))).to.be.at.most(7);
+  });
+
+  for (const profile of FAULT_PROFILES)
+    for (const check of CHECKS) {
+      const knownToFail = !ISSUE_12_FIXED && KNOWN_FAILING_BEFORE_ISSUE_12[profile].includes(check);
+      // Pending until issue 12 is fixed: today's engine fails this check in this profile.
+      (knownToFail ? it.skip : it)(`${profile}: ${check}`, () => {
+        const failed = results.filter((result) => result.profile === profile && result.failures.some((failure) => failure.check === check));
+        const report = failed.map((result) => formatFailure({ ...result, failures: result.failures.filter((failure) => failure.check === check) }));
+        expect(failed.map((result) => result.seed), report.join('\n\n')).to.deep.equal([]);
+      });
+    }
+
+  it('a seed replays identically, signed and with crashes', async function () {
+    this.timeout(5 * 60_000);
+    const first = await runSeed({ seed: 4, steps: 120, traceLines: 100_000 });
+    const again = await runSeed({ seed: 4, steps: 120, traceLines: 100_000 });
+    expect(first.signed).to.equal(true);
+    expect(first.stats.crashes).to.be.greaterThan(0);
+    expect(again.trace).to.deep.equal(first.trace);
+    expect(again.failures).to.deep.equal(first.failures);
+    expect(again.stats).to.deep.equal(first.stats);
+  });
+});
