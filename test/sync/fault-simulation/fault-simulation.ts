@@ -95,6 +95,8 @@ export function seedSetup(seed: number): { profile: FaultProfile; signed: boolea
 /** One simulated device: its storage survives crashes; the rest is one incarnation of the tab. */
 class SimNode {
   incarnation = 0;
+  /** The first own seq of the current incarnation. */
+  firstSeq = 1;
   alive = false;
   storage!: CrashableStorage;
   identity!: NodeIdentity;
@@ -199,7 +201,6 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
       modelId: MODEL,
       schema: librarySchema,
       nodeId: node.id,
-      firstSeq: node.identity.firstSeq,
       getNow: () => clock + node.skewMs,
       newId: () => node.newId(),
     });
@@ -229,7 +230,9 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
       ...(certification ? { certificates: certification.store(MODEL) } : {}),
     });
     await drive(node, node.persistence.load());
-    node.engine.registerModel(MODEL, node.model);
+    // Own seqs continue after the stored ones (what an unsaved write used never left the node).
+    node.firstSeq = node.model.nextSeq;
+    node.engine.registerModel(MODEL, node.model, { durability: node.persistence });
     node.alive = true;
     watchFalseConflicts(node, `loaded from storage, incarnation ${node.incarnation}`);
     await idle();
@@ -435,7 +438,7 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
   const observeAcknowledged = (node: SimNode): void => {
     if (!node.alive) return;
     const own = node.model.version.get(node.id);
-    truth.noteAcknowledged(node.id, node.identity.firstSeq, own - node.engine.unsentChanges(MODEL));
+    truth.noteAcknowledged(node.id, node.firstSeq, own - node.engine.unsentChanges(MODEL));
   };
 
   const observe = (node: SimNode): void => {

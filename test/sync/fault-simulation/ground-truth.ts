@@ -98,7 +98,9 @@ export class GroundTruth {
     this.operations.push(operation);
     for (const dot of [...operation.wrote.keys(), ...operation.marks.keys()]) {
       const first = this.writer.get(dot);
-      if (first) this.reused.push({ dot, first, second: operation });
+      // A dot used again is a fault only if its first use escaped (stored, or held by a peer):
+      // one lost with a crash before either was never seen anywhere (durable before visible).
+      if (first && (this.saved.has(dot) || this.heldByPeer.has(dot))) this.reused.push({ dot, first, second: operation });
       else this.writer.set(dot, operation);
     }
     for (const dot of operation.replaced.keys()) {
