@@ -6,6 +6,8 @@ import { type ChangeCertificate, decodeCertificate, encodeCertificate, isCertifi
 import type { CertificateStore } from '../security/certificate-store.js';
 import { ListenerSet } from './listener-set.js';
 import type { NodeIdentity } from './node-identity.js';
+import { type LoadScreening, screenLoad } from './load-screening.js';
+import { type ClaimsToForget, type StorageProblem, forgetsDotsOf, forgetsNothing } from './quarantine.js';
 import type { StorageAdapter, StoredModel } from './storage-adapter.js';
 import { StorageError, toStorageError } from './storage-error.js';
 
@@ -17,6 +19,8 @@ export interface PersistableModel {
   getEntityStates(oids?: Iterable<string>): EntityState[];
   loadState(entities: readonly EntityState[], version: VersionVector): Pick<ApplyChangesResult, 'rejected'>;
   markOwnSequenceUsedUpTo(seq: number): void;
+  /** The next own seq (`DomainModel` has it): lets `load` leave lost own seqs unclaimed without reusing them. */
+  readonly nextSeq?: number;
   onChange(listener: (detail: ModelChangedDetail) => void): () => void;
 }
 
@@ -28,6 +32,11 @@ export type PersistenceEvent =
   | { readonly type: 'pending'; readonly modelId: string; readonly pending: number }
   /** Stored state was joined into the model: at startup, or written by another tab. */
   | { readonly type: 'loaded'; readonly modelId: string; readonly oids: readonly string[]; readonly source: 'storage' | 'other-tab' }
+  /**
+   * Stored records that could not be read were kept aside (`StorageAdapter.quarantine`); the model
+   * opened without them and claims less, so peers send what they held again.
+   */
+  | { readonly type: 'quarantined'; readonly modelId: string; readonly problems: readonly StorageProblem[] }
   /** Saving or loading failed, or storage reported a problem. Unsaved changes stay pending. */
   | { readonly type: 'error'; readonly modelId: string; readonly error: StorageError };
 
@@ -83,6 +92,10 @@ export class ModelPersistence {
   #urgent = false;
   #refreshQueued = false;
   #seenCommit = 0;
+  /** Damaged records kept aside since this model was loaded. */
+  readonly #problems: StorageProblem[] = [];
+  /** The claims given up when the model was loaded. */
+  #forgotten: ClaimsToForget = new Map();
   #applying = false;
   #loaded = false;
   #closed = false;
@@ -114,6 +127,11 @@ export class ModelPersistence {
     return this.#dirty.size + this.#inFlight;
   }
 
+  /** Damaged records of this model kept aside since it was loaded (state: also before anyone listened). */
+  get problems(): readonly StorageProblem[] {
+    return this.#problems;
+  }
+
   /** Subscribes to persistence events; returns the unsubscribe function. */
   onEvent(listener: (event: PersistenceEvent) => void): () => void {
     return this.#events.add(listener);
@@ -126,15 +144,24 @@ export class ModelPersistence {
   async load(): Promise<void> {
     await this.#enqueue(async () => {
       const stored = await this.storage.load(this.model.modelId);
-      this.#apply(stored, 'storage');
+      // Own seqs lost with a damaged record may be asked back from peers only if the model starts
+      // above every seq the identity reserved (it then never reuses them).
+      const identity = this.options.identity;
+      const forgetOwn = identity !== undefined && (this.model.nextSeq ?? 0) >= identity.firstSeq;
+      const screening = this.#apply(stored, 'storage', forgetOwn);
+      this.#forgotten = screening.forget;
+      await this.#quarantine(screening);
       await this.#pruneCertificates();
     });
     this.#loaded = true;
     const identity = this.options.identity;
     if (identity) {
       // Seqs up to firstSeq - 1 may have been used by an earlier session: mark them seen, so they
-      // are never used again and leave no gap in version vectors.
-      this.model.markOwnSequenceUsedUpTo(identity.firstSeq - 1);
+      // are never used again and leave no gap in version vectors. Unless own records were kept
+      // aside: then the claim would keep peers from sending them back, and a model that starts
+      // at firstSeq reuses none of them anyway (own seqs of this session are then listed past a
+      // gap, until the next load closes it).
+      if (!forgetsDotsOf(this.#forgotten, identity.nodeId)) this.model.markOwnSequenceUsedUpTo(identity.firstSeq - 1);
       this.#reserveFor(this.model.version.maxSeen(identity.nodeId));
     }
   }
@@ -321,33 +348,43 @@ export class ModelPersistence {
     // A smaller commit counter means the database was deleted and created again: read it all.
     if (stored.commit < this.#seenCommit) stored = await this.storage.load(this.model.modelId);
     if (stored.commit === this.#seenCommit) return;
-    this.#apply(stored, 'other-tab');
+    await this.#quarantine(this.#apply(stored, 'other-tab', false));
   }
 
-  #apply(stored: StoredModel, source: 'storage' | 'other-tab'): void {
+  // Joins what was loaded into the model, leaving out what cannot be read: the returned screening
+  // says which records to keep aside and which of the stored version's claims were given up.
+  #apply(stored: StoredModel, source: 'storage' | 'other-tab', forgetOwn: boolean): LoadScreening {
     // The model holds everything stored up to `#seenCommit`, and `stored` everything written
-    // after it, so the stored version is an exact context and the model may adopt it.
+    // after it, so the stored version is an exact context and the model may adopt it (less the
+    // claims of records kept aside: peers must send those again).
     this.#applying = true;
-    let result: Pick<ApplyChangesResult, 'rejected'>;
-    let malformed = 0;
+    let screening: LoadScreening;
     try {
       // Certificates first: whoever hears of the loaded items (the sync engine) finds theirs.
-      malformed = this.#loadCertificates(stored.certificates);
-      result = this.model.loadState(stored.entities, stored.version);
+      const malformed = this.#loadCertificates(stored.certificates);
+      const store = this.options.certificates;
+      screening = screenLoad(this.model, stored, malformed, store && ((dot) => store.certificateOf(dot) !== undefined), forgetOwn);
     } finally {
       this.#applying = false;
     }
-    if (malformed)
-      this.#emitError(
-        new StorageError('corrupt', `${malformed} stored change certificates of ${this.model.modelId} could not be read and were skipped.`),
-      );
     this.#seenCommit = stored.commit;
-    if (result.rejected.length)
-      this.#emitError(
-        new StorageError('corrupt', `${result.rejected.length} stored entities of ${this.model.modelId} could not be read and were skipped.`),
-      );
     if (stored.entities.length)
       this.#events.emit({ type: 'loaded', modelId: this.model.modelId, oids: stored.entities.map((entity) => entity.oid), source });
+    return screening;
+  }
+
+  // Keeps aside the records `#apply` could not read and gives up their claims in storage too, so a
+  // reload does not claim them again; reported as state (`problems`) and as an event.
+  async #quarantine(screening: LoadScreening): Promise<void> {
+    if (!screening.requests.length && forgetsNothing(screening.forget)) return;
+    try {
+      const problems = await this.storage.quarantine(this.model.modelId, screening.requests, screening.forget);
+      this.#problems.push(...problems);
+      if (problems.length) this.#events.emit({ type: 'quarantined', modelId: this.model.modelId, problems });
+    } catch (error) {
+      // The model opened without them anyway; the next load tries again.
+      this.#emitError(toStorageError(error));
+    }
   }
 
   // Certificates whose items are all gone since they were stored (overwritten, removed) are dropped
@@ -362,15 +399,15 @@ export class ModelPersistence {
   }
 
   // Adds stored certificates to the store (not verified again: this replica stored them after
-  // making or verifying them). Returns how many could not be decoded and were skipped.
-  #loadCertificates(encoded: readonly Uint8Array[]): number {
+  // making or verifying them). Returns the ones that could not be decoded, with why.
+  #loadCertificates(encoded: readonly Uint8Array[]): Array<{ bytes: Uint8Array; reason: string }> {
     const store = this.options.certificates;
-    if (!store || !encoded.length) return 0;
+    if (!store || !encoded.length) return [];
     const certificates: ChangeCertificate[] = [];
-    let malformed = 0;
+    const malformed: Array<{ bytes: Uint8Array; reason: string }> = [];
     for (const bytes of encoded) {
-      const certificate = bytes instanceof Uint8Array ? decodeCertificate(bytes) : { error: 'not bytes' };
-      if (isCertificateError(certificate)) malformed++;
+      const certificate = decodeCertificate(bytes);
+      if (isCertificateError(certificate)) malformed.push({ bytes, reason: `the certificate does not decode (${certificate.error})` });
       else certificates.push(certificate);
     }
     store.add(certificates);
