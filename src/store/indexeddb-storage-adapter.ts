@@ -21,6 +21,7 @@ import {
   recoveryOf,
   sanitizeMetadata,
   screenStoredModel,
+  stillHolds,
 } from './quarantine.js';
 import {
   DB_VERSION,
@@ -178,7 +179,8 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
         let byKey: Map<string, { bytes: unknown }> | undefined;
         for (const request of requests) {
           if (request.kind === 'version') {
-            aside.put('version', modelId, modelId, request.reason, model);
+            // Unless another tab wrote a valid version since (its claims are given up all the same).
+            if (readModelRecord(model).problem) aside.put('version', modelId, modelId, request.reason, model);
             continue;
           }
           let key = request.key;
@@ -189,8 +191,9 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
           if (key === undefined) continue;
           const store = request.kind === 'entity' ? tx.objectStore('entities') : certificates;
           const record = await store.get([modelId, key]);
-          if (record === undefined) continue;
-          aside.put(request.kind, modelId, key, request.reason, 'entity' in record ? record.entity : record.bytes);
+          const value: unknown = record === undefined ? undefined : 'entity' in record ? record.entity : record.bytes;
+          if (record === undefined || ('value' in request && !stillHolds(value, request.value))) continue;
+          aside.put(request.kind, modelId, key, request.reason, value);
           await store.delete([modelId, key]);
         }
         const { version, commit } = readModelRecord(model);

@@ -41,8 +41,8 @@ export function screenLoad(
   // model above them anyway (`forgetOwn`), else a new write could reuse a seq a peer holds.
   const limit = (claims: ClaimsToForget): ClaimsToForget => (forgetOwn ? claims : keepClaimsOf(claims, model.nodeId, stored.version));
   const damaged = stored.damaged ?? [];
-  const requests: QuarantineRequest[] = damaged.map(({ kind, key, reason }) => ({ kind, key, reason }));
-  for (const { bytes, reason } of malformed) requests.push({ kind: 'certificate', bytes, reason });
+  const requests: QuarantineRequest[] = damaged.map(({ kind, key, reason, value }) => ({ kind, key, reason, value }));
+  for (const { bytes, reason } of malformed) requests.push({ kind: 'certificate', bytes, reason, value: bytes });
   let forget: ClaimsToForget = damaged.some((record) => record.kind !== 'certificate') ? 'all' : new Map();
   const lostCertificates = malformed.length > 0 || damaged.some((record) => record.kind === 'certificate');
   if (lostCertificates && certified) forget = joinClaims(forget, uncertifiedClaims(stored.entities, certified, model.nodeId));
@@ -53,7 +53,7 @@ export function screenLoad(
   if (!rejected.length) return { requests, forget };
   // The model joined the rest and adopted nothing: adopt the version without the refused ones' claims.
   forget = limit(joinClaims(forget, claimsOf(rejected.map((refused) => refused.change))));
-  for (const { change, reason } of rejected) requests.push({ kind: 'entity', key: (change as EntityState).oid, reason });
+  for (const { change, reason } of rejected) requests.push({ kind: 'entity', key: (change as EntityState).oid, reason, value: change });
   model.loadState([], forgetClaims(stored.version.clone(), forget));
   return { requests, forget };
 }

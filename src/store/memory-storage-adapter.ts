@@ -20,6 +20,7 @@ import {
   recoveryOf,
   sanitizeMetadata,
   screenStoredModel,
+  stillHolds,
 } from './quarantine.js';
 import type { RoomMetadata, SequenceReservation, StorageAdapter, StoredIdentity, StoredModel } from './storage-adapter.js';
 import { StorageError } from './storage-error.js';
@@ -143,15 +144,19 @@ export class MemoryStorageAdapter implements StorageAdapter {
     const found: StorageProblem[] = [];
     for (const request of records) {
       if (request.kind === 'version') {
-        found.push(this.#keepAside('version', modelId, modelId, request.reason, model.record));
+        // Unless another tab wrote a valid version since (its claims are given up all the same).
+        if (readModelRecord(model.record).problem) found.push(this.#keepAside('version', modelId, modelId, request.reason, model.record));
         continue;
       }
       const entries: Map<string, unknown> = request.kind === 'entity' ? model.entities : model.certificates;
       const key = request.key ?? findCertificateKey(model.certificates, request.bytes);
       const record = key === undefined ? undefined : (entries.get(key) as { entity?: unknown; bytes?: unknown } | undefined);
       if (!record || key === undefined) continue;
+      const value = request.kind === 'entity' ? record.entity : record.bytes;
+      // A tab may have stored a healthy copy since the load: that one stays.
+      if ('value' in request && !stillHolds(value, request.value)) continue;
       entries.delete(key);
-      found.push(this.#keepAside(request.kind, modelId, key, request.reason, request.kind === 'entity' ? record.entity : record.bytes));
+      found.push(this.#keepAside(request.kind, modelId, key, request.reason, value));
     }
     const stored = readModelRecord(model.record);
     model.record = { version: forgetClaims(stored.version, forget).toJSON(), commit: stored.commit };

@@ -46,6 +46,8 @@ export interface DamagedRecord {
   readonly kind: 'entity' | 'certificate' | 'version';
   readonly key: string;
   readonly reason: string;
+  /** The entity or certificate bytes as loaded. */
+  readonly value?: unknown;
 }
 
 /** A record of a model to move aside: by key, or (certificates) by content. */
@@ -55,6 +57,11 @@ export interface QuarantineRequest {
   readonly key?: string;
   /** A certificate's bytes as loaded, when its key is not known. */
   readonly bytes?: Uint8Array;
+  /**
+   * The entity or certificate as loaded: the record is moved only while it still holds this (a tab
+   * may have stored a healthy copy in between, which must stay).
+   */
+  readonly value?: unknown;
   readonly reason: string;
 }
 
@@ -91,6 +98,17 @@ export function findCertificateKey(certificates: ReadonlyMap<string, { readonly 
   if (certificates.has(key)) return key;
   for (const [stored, record] of certificates) if (sameBytes(record.bytes, bytes)) return stored;
   return undefined;
+}
+
+/** True if a stored entity or certificate still holds `loaded` (as `load` handed it out). */
+export function stillHolds(stored: unknown, loaded: unknown): boolean {
+  if (loaded instanceof Uint8Array) return sameBytes(stored, loaded);
+  if (stored instanceof Uint8Array) return false;
+  try {
+    return JSON.stringify(stored) === JSON.stringify(loaded);
+  } catch {
+    return false;
+  }
 }
 
 /** True if `stored` holds exactly `bytes`. */
@@ -288,13 +306,13 @@ export function screenStoredModel(
   const good: EntityState[] = [];
   for (const record of entities) {
     const reason = entityRecordProblem(record.oid, record.entity);
-    if (reason) damaged.push({ kind: 'entity', key: record.oid, reason });
+    if (reason) damaged.push({ kind: 'entity', key: record.oid, reason, value: record.entity });
     else good.push(record.entity as EntityState);
   }
   const bytes: Uint8Array[] = [];
   for (const record of certificates)
     if (record.bytes instanceof Uint8Array) bytes.push(record.bytes);
-    else damaged.push({ kind: 'certificate', key: record.key, reason: `the certificate is stored as ${describe(record.bytes)}` });
+    else damaged.push({ kind: 'certificate', key: record.key, reason: `the certificate is stored as ${describe(record.bytes)}`, value: record.bytes });
   return damaged.length ? { version, commit, entities: good, certificates: bytes, damaged } : { version, commit, entities: good, certificates: bytes };
 }
 

@@ -230,6 +230,17 @@ for (const [backend, makeRoom] of backends) {
       });
     }
 
+    it('quarantine moves a record only while it still holds what was loaded (another tab may have stored a healthy copy)', async () => {
+      const saved = await savedBoard();
+      const storage = room.open();
+      cleanups.push(() => storage.close());
+      const healthy = saved.model.get(saved.ada)!.toState();
+      const problems = await storage.quarantine(MODEL, [{ kind: 'entity', key: saved.ada, value: null, reason: 'stored as null' }], new Map());
+      expect(problems).to.deep.equal([]);
+      expect((await storage.load(MODEL)).entities.find((entity) => entity.oid === saved.ada)).to.deep.equal(healthy);
+      expect(await storage.quarantined()).to.deep.equal([]);
+    });
+
     it('a save over an entity record damaged since the load keeps the damaged one aside and stores the model\'s', async () => {
       const saved = await savedBoard();
       const tab = await openTab();
