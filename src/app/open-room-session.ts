@@ -52,7 +52,7 @@ const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * Opens a room in this tab, in the order that loses nothing: storage first (problems reported,
- * never fatal), then this tab's node identity and sequence reservation, then the model loaded from
+ * never fatal; damaged records are kept aside, not a reason to refuse the room), then this tab's node identity and sequence reservation, then the model loaded from
  * storage with its change certificates — and only then the network, so peers are sent deltas
  * against what this tab really holds.
  */
@@ -123,6 +123,9 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
     cleanups.push(() => persistence.close());
     await persistence.load();
     const metadata = await storage.readMetadata();
+    // Damaged records found so far (identity, metadata, the model's records) were worked around;
+    // the node keeps them as state, so the status bar and Audit tab show them whenever they mount.
+    node.reportStorageProblems(storage.problems);
     const ackKey = acknowledgementKey(ELECTORAL_MODEL_ID, identity.nodeId);
     node.registerDomainModel(ELECTORAL_MODEL_ID, model, {
       persistence,

@@ -111,6 +111,16 @@ export class DomainModel implements SynchronizableDomainModel {
     this.#state.markOwnSequenceUsedUpTo(seq);
   }
 
+  /**
+   * Never uses own seqs up to `seq` again, without claiming them seen: storage calls it when it
+   * gives up the claims of a damaged record of this node's own, so peers send those items back
+   * while no new write reuses their seqs.
+   */
+  skipOwnSequencesUpTo(seq: number): void {
+    if (!Number.isSafeInteger(seq) || seq < 0) throw new RangeError('seq must be a non-negative integer');
+    this.#state.skipOwnSequencesUpTo(seq);
+  }
+
   // ---------------------------------------------------------------- queries
 
   /** The live entity with this oid (deleted ones only with `includeDeleted`). */

@@ -89,6 +89,11 @@ export class ReplicaState {
     this.#nextSeq = Math.max(this.#nextSeq, seq + 1);
   }
 
+  /** Own seqs up to `seq` are never used again; the version does not claim them. */
+  skipOwnSequencesUpTo(seq: number): void {
+    this.#nextSeq = Math.max(this.#nextSeq, seq + 1);
+  }
+
   /** Records of one concept, deleted ones included (undefined for an unknown concept). */
   conceptRecords(concept: string): ReadonlyMap<string, EntityRecord> | undefined {
     return this.#byConcept.get(concept);

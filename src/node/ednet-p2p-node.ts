@@ -6,6 +6,7 @@ import { ConnectionManager } from '../net/connection-manager.js';
 import type { DiscoveryEvent, PeerDiscovery } from '../net/peer-discovery.js';
 import type { PeerAddress, PeerConnection, Transport } from '../net/transport.js';
 import type { PersistenceEvent } from '../store/model-persistence.js';
+import type { StorageProblem } from '../store/quarantine.js';
 import {
   type ModelDurability,
   SynchronizationEngine,
@@ -34,6 +35,8 @@ export interface SignalingStatusSource {
  */
 export interface PersistenceStatusSource extends ModelDurability {
   readonly pending: number;
+  /** Damaged stored records kept aside while loading (`ModelPersistence` fits). */
+  readonly problems?: readonly StorageProblem[];
   onEvent(listener: (event: PersistenceEvent) => void): () => void;
 }
 
@@ -109,6 +112,7 @@ export class EDNetP2PNode {
   private receiving: SyncProgressEvent | null = null;
   private persistence: NodeStatus['persistence'] = 'unknown';
   private storageError: string | null = null;
+  private readonly storageProblems: StorageProblem[] = [];
   private roomKeyProblem: string | null = null;
   /** The last refusal of each connected peer's input, for the status. */
   private readonly lastRefusals = new Map<NodeId, string>();
@@ -232,6 +236,8 @@ export class EDNetP2PNode {
     }
     if (options.acknowledgedOwnSeq !== undefined) this.sync.setAcknowledgedOwnChanges(modelId, options.acknowledgedOwnSeq);
     const entry: ModelEntry = { model, persistence: options.persistence, unsubscribe: [], unsent: undefined };
+    // Found while loading, before anyone listened: kept as state, so they are not lost.
+    if (options.persistence?.problems) this.reportStorageProblems(options.persistence.problems);
     entry.unsubscribe.push(
       model.onChange((detail) => {
         this.events.emit('model-changed', detail);
@@ -244,6 +250,7 @@ export class EDNetP2PNode {
         options.persistence.onEvent((event) => {
           if (event.type === 'error') this.storageError = event.error.message;
           else if (event.type === 'saved') this.storageError = null;
+          else if (event.type === 'quarantined') this.reportStorageProblems(event.problems);
           this.scheduleStatus();
         }),
       );
@@ -300,6 +307,17 @@ export class EDNetP2PNode {
   /** Records a storage problem (or its end, with null), for the status. */
   setStorageError(message: string | null): void {
     this.storageError = message;
+    this.scheduleStatus();
+  }
+
+  /**
+   * Records damaged stored records that were worked around (each once), for the status: they stay
+   * listed for the rest of the session.
+   */
+  reportStorageProblems(problems: readonly StorageProblem[]): void {
+    const fresh = problems.filter((problem) => !this.storageProblems.includes(problem));
+    if (!fresh.length) return;
+    this.storageProblems.push(...fresh);
     this.scheduleStatus();
   }
 
@@ -447,6 +465,7 @@ export class EDNetP2PNode {
       receiving: this.receiving,
       persistence: this.persistence,
       storageError: this.storageError,
+      storageProblems: [...this.storageProblems],
       roomKeyProblem: this.roomKeyProblem,
     };
   }

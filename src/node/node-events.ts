@@ -1,6 +1,7 @@
 import type { NodeId } from '../crdt/dot.js';
 import type { Conflict, ModelChange } from '../domain/model-change.js';
 import type { PeerDisconnectedEvent, PeerDiscoveredEvent } from '../net/peer-discovery.js';
+import type { StorageProblem } from '../store/quarantine.js';
 
 export type { PeerDiscoveredEvent, PeerDisconnectedEvent };
 
@@ -59,6 +60,12 @@ export interface NodeStatus {
   readonly persistence: 'granted' | 'denied' | 'unsupported' | 'unknown';
   /** The last storage problem, in words, if any. */
   readonly storageError: string | null;
+  /**
+   * Damaged stored records found while opening (or later) and worked around: kept aside, replaced
+   * by defaults or made afresh. The room opened without them; peers send lost entities again.
+   * The node always sets it; optional so hand-made statuses (tests, screenshots) may leave it out.
+   */
+  readonly storageProblems?: readonly StorageProblem[];
   /**
    * A peer of the room holds another room key or none (its messages could not be opened): this
    * device's link is outdated or wrong, or the other one's is. Null while no mismatch was seen.

@@ -2,7 +2,16 @@
 // keeps a model and its stored copy in step, node identities, and room export and import.
 export type { RoomMetadata, SequenceReservation, StorageAdapter, StoredIdentity, StoredModel } from './storage-adapter.js';
 export { StorageError, StorageErrorCode, isStorageError, toStorageError } from './storage-error.js';
-export { MemoryStorageAdapter } from './memory-storage-adapter.js';
+export { MemoryStorageAdapter, type RawPlace } from './memory-storage-adapter.js';
+export {
+  type ClaimsToForget,
+  type DamagedRecord,
+  type QuarantineRequest,
+  type QuarantinedRecord,
+  type StorageProblem,
+  StorageProblemKind,
+  describeStorageProblem,
+} from './quarantine.js';
 export { IndexedDbStorageAdapter, type IndexedDbStorageAdapterOptions } from './indexeddb-storage-adapter.js';
 export { DB_VERSION, roomDatabaseName } from './room-database-schema.js';
 export { DEFAULT_RESERVE_BLOCK, type LockManagerLike, NodeIdentity, type NodeIdentityOptions } from './node-identity.js';

@@ -1,13 +1,32 @@
 import { type IDBPDatabase, deleteDB, openDB } from 'idb';
-import type { NodeId } from '../crdt/dot.js';
+import { type NodeId, isNodeId } from '../crdt/dot.js';
 import { VersionVector } from '../crdt/version-vector.js';
 import type { EntityState } from '../domain/model-change.js';
 import { certificateKey } from './certificate-key.js';
 import { joinStoredEntity } from './join-stored-entity.js';
 import { ListenerSet } from './listener-set.js';
 import {
+  type ClaimsToForget,
+  type QuarantineRequest,
+  type QuarantinedRecord,
+  type StorageProblem,
+  type StorageProblemKind,
+  entityRecordProblem,
+  findCertificateKey,
+  forgetClaims,
+  highestStoredSeq,
+  readModelRecord,
+  readReservation,
+  recoveredReservation,
+  recoveryOf,
+  sanitizeMetadata,
+  screenStoredModel,
+  stillHolds,
+} from './quarantine.js';
+import {
   DB_VERSION,
   type EntityRecord,
+  type QuarantineRecord,
   ROOM_META_KEY,
   type RoomDatabase,
   roomDatabaseName,
@@ -51,6 +70,7 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
   readonly #durability: IDBTransactionDurability;
   readonly #externalChange = new ListenerSet<string | null>();
   readonly #problem = new ListenerSet<StorageError>();
+  readonly #problems: StorageProblem[] = [];
   readonly #channel: BroadcastChannel | null;
   #opening: Promise<IDBPDatabase<RoomDatabase>> | null = null;
   #connection: IDBPDatabase<RoomDatabase> | null = null;
@@ -63,6 +83,10 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
     if (this.#channel) this.#channel.onmessage = (event) => this.#onNotice(event.data);
     if (typeof document !== 'undefined') document.addEventListener('resume', this.#onResume);
     if (typeof window !== 'undefined') window.addEventListener('pageshow', this.#onResume);
+  }
+
+  get problems(): readonly StorageProblem[] {
+    return this.#problems;
   }
 
   /** Opens (creating or migrating) the database now rather than on first use, to surface errors early. */
@@ -85,12 +109,8 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
           sinceCommit > 0 ? certificates.index('by-commit').getAll(since) : certificates.getAll(all),
         ]),
       );
-      return {
-        version: parseVersion(model?.version ?? {}),
-        entities: records.map((record) => record.entity),
-        commit: model?.commit ?? 0,
-        certificates: certificateRecords.map((record) => record.bytes),
-      };
+      // Read leniently: a damaged record is left out and listed, never thrown (see `quarantine.ts`).
+      return screenStoredModel(modelId, model, records, certificateRecords);
     });
   }
 
@@ -102,8 +122,9 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
   ): Promise<number> {
     // Read now: the caller may go on changing its vector while the transaction runs.
     const version = incomingVersion.clone();
+    let afterCommit: StorageProblem[] = [];
     const commit = await this.#run(async (db) => {
-      const stores = certificates.length ? (['models', 'entities', 'certificates'] as const) : (['models', 'entities'] as const);
+      const stores = certificates.length ? (['models', 'entities', 'quarantine', 'certificates'] as const) : (['models', 'entities', 'quarantine'] as const);
       const tx = db.transaction([...stores], 'readwrite', { durability: this.#durability });
       return inTransaction(tx, async () => {
         const models = tx.objectStore('models');
@@ -112,17 +133,26 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
           observed(models.get(modelId)),
           ...entities.map((entity) => observed(store.get([modelId, entity.oid]))),
         ]);
-        const storedVersion = parseVersion(model?.version ?? {});
-        const commit = (model?.commit ?? 0) + 1;
+        // A damaged stored version or entity is kept aside, not joined: a damaged version claims
+        // nothing (the join then keeps every stored dot), a damaged entity counts as not stored.
+        const aside = new KeepAside(tx.objectStore('quarantine'));
+        const { version: storedVersion, commit: lastCommit, problem } = readModelRecord(model);
+        if (problem) aside.put('version', modelId, modelId, problem, model);
+        const commit = lastCommit + 1;
         const writes: Promise<unknown>[] = entities.map((entity, i) => {
+          const damage = stored[i] && entityRecordProblem(entity.oid, stored[i].entity);
+          if (damage) aside.put('entity', modelId, entity.oid, damage, stored[i]!.entity);
           const record: EntityRecord = {
             modelId,
             oid: entity.oid,
             commit,
-            entity: joinStoredEntity(stored[i]?.entity, storedVersion, entity, version),
+            // A damaged record holds nothing to join: nothing of it may drop what the model sends.
+            entity: damage ? joinStoredEntity(undefined, new VersionVector(), entity, version) : joinStoredEntity(stored[i]?.entity, storedVersion, entity, version),
           };
           return observed(store.put(record));
         });
+        writes.push(...aside.writes);
+        afterCommit = aside.problems;
         if (certificates.length) {
           const certificateStore = tx.objectStore('certificates');
           for (const bytes of certificates) writes.push(observed(certificateStore.put({ modelId, key: certificateKey(bytes), commit, bytes: ownBuffer(bytes) })));
@@ -132,8 +162,52 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
         return commit;
       });
     });
+    this.#problems.push(...afterCommit);
     this.#channel?.postMessage({ type: 'commit', modelId } satisfies CommitNotice);
     return commit;
+  }
+
+  async quarantine(modelId: string, requests: readonly QuarantineRequest[], forget: ClaimsToForget): Promise<StorageProblem[]> {
+    const found = await this.#run(async (db) => {
+      const tx = db.transaction(['models', 'entities', 'certificates', 'quarantine'], 'readwrite', { durability: this.#durability });
+      return inTransaction(tx, async () => {
+        const aside = new KeepAside(tx.objectStore('quarantine'));
+        const models = tx.objectStore('models');
+        const model = await models.get(modelId);
+        if (model === undefined) return [];
+        const certificates = tx.objectStore('certificates');
+        let byKey: Map<string, { bytes: unknown }> | undefined;
+        for (const request of requests) {
+          if (request.kind === 'version') {
+            // Unless another tab wrote a valid version since (its claims are given up all the same).
+            if (readModelRecord(model).problem) aside.put('version', modelId, modelId, request.reason, model);
+            continue;
+          }
+          let key = request.key;
+          if (key === undefined && request.kind === 'certificate') {
+            byKey ??= new Map((await certificates.getAll(IDBKeyRange.bound([modelId], [modelId, []]))).map((record) => [record.key, record]));
+            key = findCertificateKey(byKey, request.bytes);
+          }
+          if (key === undefined) continue;
+          const store = request.kind === 'entity' ? tx.objectStore('entities') : certificates;
+          const record = await store.get([modelId, key]);
+          const value: unknown = record === undefined ? undefined : 'entity' in record ? record.entity : record.bytes;
+          if (record === undefined || ('value' in request && !stillHolds(value, request.value))) continue;
+          aside.put(request.kind, modelId, key, request.reason, value);
+          await store.delete([modelId, key]);
+        }
+        const { version, commit } = readModelRecord(model);
+        await Promise.all([...aside.writes, observed(models.put({ modelId, version: forgetClaims(version, forget).toJSON(), commit }))]);
+        return aside.problems;
+      });
+    });
+    this.#problems.push(...found);
+    return found;
+  }
+
+  async quarantined(): Promise<QuarantinedRecord[]> {
+    const records = await this.#run((db) => db.getAll('quarantine'));
+    return records.map(({ id: _id, ...record }) => record);
   }
 
   async forgetCertificates(modelId: string, certificates: readonly Uint8Array[]): Promise<void> {
@@ -145,31 +219,91 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
   }
 
   async identities(): Promise<StoredIdentity[]> {
-    return this.#run((db) => db.getAll('identities'));
+    const records = await this.#run((db) => db.getAll('identities'));
+    const identities: StoredIdentity[] = [];
+    for (const raw of records as unknown[]) {
+      const record = (typeof raw === 'object' && raw !== null ? raw : {}) as Partial<StoredIdentity>;
+      if (!isNodeId(record.nodeId)) {
+        // Left in place: an identity without a usable node id is never claimed.
+        if (!this.#problems.some((problem) => problem.kind === 'identity'))
+          this.#problems.push({ kind: 'identity', modelId: null, key: String(record.nodeId), reason: 'the identity record has no valid node id', recovery: recoveryOf('identity'), at: Date.now() });
+        continue;
+      }
+      const lastClaimedAt = Number.isFinite(record.lastClaimedAt) ? record.lastClaimedAt! : 0;
+      identities.push({ nodeId: record.nodeId, reservedUpTo: readReservation(record) ?? 0, lastClaimedAt });
+    }
+    return identities;
   }
 
   async reserveSequences(nodeId: NodeId, above: number, count: number): Promise<SequenceReservation> {
-    return this.#run(async (db) => {
+    const reserve = (store: { put(value: StoredIdentity): Promise<unknown> }, previous: number) => {
+      const reservedUpTo = Math.max(previous, above) + count;
+      return { write: observed(store.put({ nodeId, reservedUpTo, lastClaimedAt: Date.now() })), result: { previous, reservedUpTo } };
+    };
+    const reserved = await this.#run(async (db) => {
       // Always strict: a reservation exists to survive crashes.
-      const tx = db.transaction('identities', 'readwrite', { durability: 'strict' });
+      const tx = db.transaction(['identities'], 'readwrite', { durability: 'strict' });
       return inTransaction(tx, async () => {
-        const previous = (await tx.store.get(nodeId))?.reservedUpTo ?? 0;
-        const reservedUpTo = Math.max(previous, above) + count;
-        await tx.store.put({ nodeId, reservedUpTo, lastClaimedAt: Date.now() });
-        return { previous, reservedUpTo };
+        const raw = await tx.objectStore('identities').get(nodeId);
+        const previous = raw === undefined ? 0 : readReservation(raw);
+        if (previous === undefined) return undefined;
+        const { write, result } = reserve(tx.objectStore('identities'), previous);
+        await write;
+        return result;
       });
     });
+    if (reserved) return reserved;
+    // The stored reservation is damaged: recover it from every seq of this node found in storage.
+    let found: StorageProblem[] = [];
+    const recovered = await this.#run(async (db) => {
+      const tx = db.transaction(['identities', 'models', 'entities', 'quarantine'], 'readwrite', { durability: 'strict' });
+      return inTransaction(tx, async () => {
+        const aside = new KeepAside(tx.objectStore('quarantine'));
+        const raw = await tx.objectStore('identities').get(nodeId);
+        let previous = raw === undefined ? 0 : readReservation(raw);
+        if (previous === undefined) {
+          const [models, entities] = await Promise.all([tx.objectStore('models').getAll(), tx.objectStore('entities').getAll()]);
+          previous = highestStoredSeq(nodeId, models, entities.map((record) => record.entity)) + count;
+          aside.put('reservation', null, nodeId, 'the sequence reservation is damaged', raw, recoveredReservation(previous));
+        }
+        const { write, result } = reserve(tx.objectStore('identities'), previous);
+        await Promise.all([write, ...aside.writes]);
+        found = aside.problems;
+        return result;
+      });
+    });
+    this.#problems.push(...found);
+    return recovered;
   }
 
   async readMetadata(): Promise<RoomMetadata> {
-    return this.#run(async (db) => (await db.get('meta', ROOM_META_KEY)) ?? {});
+    const raw: unknown = await this.#run((db) => db.get('meta', ROOM_META_KEY));
+    const { metadata, problem } = sanitizeMetadata(raw);
+    if (!problem) return metadata;
+    // Damaged: kept aside and replaced by what of it was valid, once (another tab may have done it).
+    let found: StorageProblem[] = [];
+    const repaired = await this.#run(async (db) => {
+      const tx = db.transaction(['meta', 'quarantine'], 'readwrite', { durability: this.#durability });
+      return inTransaction(tx, async () => {
+        const current: unknown = await tx.objectStore('meta').get(ROOM_META_KEY);
+        const { metadata, problem } = sanitizeMetadata(current);
+        if (!problem) return metadata;
+        const aside = new KeepAside(tx.objectStore('quarantine'));
+        aside.put('metadata', null, ROOM_META_KEY, problem, current);
+        await Promise.all([...aside.writes, observed(tx.objectStore('meta').put(metadata, ROOM_META_KEY))]);
+        found = aside.problems;
+        return metadata;
+      });
+    });
+    this.#problems.push(...found);
+    return repaired;
   }
 
   async writeMetadata(patch: RoomMetadata): Promise<void> {
     await this.#run(async (db) => {
       const tx = db.transaction('meta', 'readwrite', { durability: this.#durability });
       await inTransaction(tx, async () => {
-        const current = (await tx.store.get(ROOM_META_KEY)) ?? {};
+        const current = sanitizeMetadata(await tx.store.get(ROOM_META_KEY)).metadata;
         await tx.store.put({ ...current, ...patch }, ROOM_META_KEY);
       });
     });
@@ -311,15 +445,6 @@ function ownBuffer(bytes: Uint8Array): Uint8Array {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
 }
 
-/** Parses a stored version vector; a malformed one means the database is damaged. */
-function parseVersion(json: unknown): VersionVector {
-  try {
-    return VersionVector.fromJSON(json);
-  } catch (error) {
-    throw new StorageError('corrupt', undefined, { cause: error });
-  }
-}
-
 /**
  * Runs `body` in `tx` and resolves once the transaction committed. If anything fails, including a
  * request that throws synchronously, the transaction is aborted, so requests already queued never
@@ -356,5 +481,19 @@ function abortQuietly(tx: { abort(): void }): void {
     tx.abort();
   } catch {
     // Already finished or aborted.
+  }
+}
+
+// Damaged records put into the quarantine store within one transaction, and their problems.
+class KeepAside {
+  readonly writes: Promise<unknown>[] = [];
+  readonly problems: StorageProblem[] = [];
+
+  constructor(private readonly store: { add(value: QuarantineRecord): Promise<unknown> }) {}
+
+  put(kind: StorageProblemKind, modelId: string | null, key: string, reason: string, value: unknown, recovery = recoveryOf(kind)): void {
+    const problem: StorageProblem = { kind, modelId, key, reason, recovery, at: Date.now() };
+    this.problems.push(problem);
+    this.writes.push(observed(this.store.add({ ...problem, value })));
   }
 }

@@ -6,6 +6,8 @@ import { type ChangeCertificate, decodeCertificate, encodeCertificate, isCertifi
 import type { CertificateStore } from '../security/certificate-store.js';
 import { ListenerSet } from './listener-set.js';
 import type { NodeIdentity } from './node-identity.js';
+import { type LoadScreening, screenLoad } from './load-screening.js';
+import { type StorageProblem, forgetClaims, forgetsNothing } from './quarantine.js';
 import type { StorageAdapter, StoredModel } from './storage-adapter.js';
 import { StorageError, toStorageError } from './storage-error.js';
 
@@ -17,6 +19,9 @@ export interface PersistableModel {
   getEntityStates(oids?: Iterable<string>): EntityState[];
   loadState(entities: readonly EntityState[], version: VersionVector): Pick<ApplyChangesResult, 'rejected'>;
   markOwnSequenceUsedUpTo(seq: number): void;
+  skipOwnSequencesUpTo(seq: number): void;
+  /** The next own seq (`DomainModel` has it): lets `load` leave lost own seqs unclaimed without reusing them. */
+  readonly nextSeq?: number;
   onChange(listener: (detail: ModelChangedDetail) => void): () => void;
 }
 
@@ -28,6 +33,11 @@ export type PersistenceEvent =
   | { readonly type: 'pending'; readonly modelId: string; readonly pending: number }
   /** Stored state was joined into the model: at startup, or written by another tab. */
   | { readonly type: 'loaded'; readonly modelId: string; readonly oids: readonly string[]; readonly source: 'storage' | 'other-tab' }
+  /**
+   * Stored records that could not be read were kept aside (`StorageAdapter.quarantine`); the model
+   * opened without them and claims less, so peers send what they held again.
+   */
+  | { readonly type: 'quarantined'; readonly modelId: string; readonly problems: readonly StorageProblem[] }
   /** Saving or loading failed, or storage reported a problem. Unsaved changes stay pending. */
   | { readonly type: 'error'; readonly modelId: string; readonly error: StorageError };
 
@@ -97,6 +107,8 @@ export class ModelPersistence {
   #localWaiting = false;
   #claimable: VersionVector | null = null;
   readonly #durableListeners = new ListenerSet<VersionVector>();
+  /** Damaged records kept aside since this model was loaded. */
+  readonly #problems: StorageProblem[] = [];
   #applying = false;
   #loaded = false;
   #closed = false;
@@ -155,6 +167,11 @@ export class ModelPersistence {
     return this.#durableListeners.add(listener);
   }
 
+  /** Damaged records of this model kept aside since it was loaded (state: also before anyone listened). */
+  get problems(): readonly StorageProblem[] {
+    return this.#problems;
+  }
+
   /** Subscribes to persistence events; returns the unsubscribe function. */
   onEvent(listener: (event: PersistenceEvent) => void): () => void {
     return this.#events.add(listener);
@@ -167,7 +184,10 @@ export class ModelPersistence {
   async load(): Promise<void> {
     await this.#enqueue(async () => {
       const stored = await this.storage.load(this.model.modelId);
-      this.#apply(stored, 'storage');
+      // Claims of damaged records are given up, own ones too, so peers send them back; own seqs
+      // up to the highest stored claim are never used again all the same (a peer may hold them).
+      this.model.skipOwnSequencesUpTo(stored.version.maxSeen(this.model.nodeId));
+      await this.#quarantine(this.#apply(stored, 'storage', true));
       await this.#pruneCertificates();
     });
     this.#loaded = true;
@@ -369,35 +389,45 @@ export class ModelPersistence {
     // A smaller commit counter means the database was deleted and created again: read it all.
     if (stored.commit < this.#seenCommit) stored = await this.storage.load(this.model.modelId);
     if (stored.commit === this.#seenCommit) return;
-    this.#apply(stored, 'other-tab');
+    await this.#quarantine(this.#apply(stored, 'other-tab', false));
   }
 
-  #apply(stored: StoredModel, source: 'storage' | 'other-tab'): void {
+  // Joins what was loaded into the model, leaving out what cannot be read: the returned screening
+  // says which records to keep aside and which of the stored version's claims were given up.
+  #apply(stored: StoredModel, source: 'storage' | 'other-tab', forgetOwn: boolean): LoadScreening {
     // The model holds everything stored up to `#seenCommit`, and `stored` everything written
-    // after it, so the stored version is an exact context and the model may adopt it.
+    // after it, so the stored version is an exact context and the model may adopt it (less the
+    // claims of records kept aside: peers must send those again).
     this.#applying = true;
-    let result: Pick<ApplyChangesResult, 'rejected'>;
-    let malformed = 0;
+    let screening: LoadScreening;
     try {
       // Certificates first: whoever hears of the loaded items (the sync engine) finds theirs.
-      malformed = this.#loadCertificates(stored.certificates);
-      result = this.model.loadState(stored.entities, stored.version);
+      const malformed = this.#loadCertificates(stored.certificates);
+      const store = this.options.certificates;
+      screening = screenLoad(this.model, stored, malformed, store && ((dot) => store.certificateOf(dot) !== undefined), forgetOwn);
     } finally {
       this.#applying = false;
     }
-    if (malformed)
-      this.#emitError(
-        new StorageError('corrupt', `${malformed} stored change certificates of ${this.model.modelId} could not be read and were skipped.`),
-      );
     this.#seenCommit = stored.commit;
-    // Stored state the model took whole is stored, by definition.
-    if (!result.rejected.length) this.#advanceDurable(stored.version);
-    if (result.rejected.length)
-      this.#emitError(
-        new StorageError('corrupt', `${result.rejected.length} stored entities of ${this.model.modelId} could not be read and were skipped.`),
-      );
+    // What storage holds and the model took, less the claims given up for damaged records.
+    this.#advanceDurable(forgetClaims(stored.version.clone(), screening.forget));
     if (stored.entities.length)
       this.#events.emit({ type: 'loaded', modelId: this.model.modelId, oids: stored.entities.map((entity) => entity.oid), source });
+    return screening;
+  }
+
+  // Keeps aside the records `#apply` could not read and gives up their claims in storage too, so a
+  // reload does not claim them again; reported as state (`problems`) and as an event.
+  async #quarantine(screening: LoadScreening): Promise<void> {
+    if (!screening.requests.length && forgetsNothing(screening.forget)) return;
+    try {
+      const problems = await this.storage.quarantine(this.model.modelId, screening.requests, screening.forget);
+      this.#problems.push(...problems);
+      if (problems.length) this.#events.emit({ type: 'quarantined', modelId: this.model.modelId, problems });
+    } catch (error) {
+      // The model opened without them anyway; the next load tries again.
+      this.#emitError(toStorageError(error));
+    }
   }
 
   // Certificates whose items are all gone since they were stored (overwritten, removed) are dropped
@@ -412,15 +442,15 @@ export class ModelPersistence {
   }
 
   // Adds stored certificates to the store (not verified again: this replica stored them after
-  // making or verifying them). Returns how many could not be decoded and were skipped.
-  #loadCertificates(encoded: readonly Uint8Array[]): number {
+  // making or verifying them). Returns the ones that could not be decoded, with why.
+  #loadCertificates(encoded: readonly Uint8Array[]): Array<{ bytes: Uint8Array; reason: string }> {
     const store = this.options.certificates;
-    if (!store || !encoded.length) return 0;
+    if (!store || !encoded.length) return [];
     const certificates: ChangeCertificate[] = [];
-    let malformed = 0;
+    const malformed: Array<{ bytes: Uint8Array; reason: string }> = [];
     for (const bytes of encoded) {
-      const certificate = bytes instanceof Uint8Array ? decodeCertificate(bytes) : { error: 'not bytes' };
-      if (isCertificateError(certificate)) malformed++;
+      const certificate = decodeCertificate(bytes);
+      if (isCertificateError(certificate)) malformed.push({ bytes, reason: `the certificate does not decode (${certificate.error})` });
       else certificates.push(certificate);
     }
     store.add(certificates);

@@ -1,13 +1,14 @@
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
 import type { VersionVectorJSON } from '../crdt/version-vector.js';
 import type { EntityState } from '../domain/model-change.js';
+import type { QuarantinedRecord } from './quarantine.js';
 import type { RoomMetadata, StoredIdentity } from './storage-adapter.js';
 
 /**
  * The schema version this code writes. Raise it by one for every change of the stored format and
  * add a migration step below: an app update must open every older database, never wipe it.
  */
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 
 /** The database of a room: one per room per origin, shared by every tab of that room. */
 export const roomDatabaseName = (roomId: string): string => `ednet-room-${roomId}`;
@@ -38,13 +39,22 @@ export interface CertificateRecord {
   readonly bytes: Uint8Array;
 }
 
-/** The current (version 3) format, from which every store name, key and value type follows. */
+/** A damaged record kept aside, with an auto-incremented `id`. */
+export interface QuarantineRecord extends QuarantinedRecord {
+  readonly id?: number;
+}
+
+/**
+ * The current (version 4) format, from which every store name, key and value type follows. Values
+ * are read back leniently (`quarantine.ts`): what is stored may have been damaged since.
+ */
 export interface RoomDatabase extends DBSchema {
   models: { key: string; value: ModelRecord };
   entities: { key: [string, string]; value: EntityRecord; indexes: { 'by-commit': [string, number] } };
   certificates: { key: [string, string]; value: CertificateRecord; indexes: { 'by-commit': [string, number] } };
   identities: { key: string; value: StoredIdentity };
   meta: { key: string; value: RoomMetadata };
+  quarantine: { key: number; value: QuarantineRecord };
 }
 
 /** The key of the room's metadata record in `meta`. */
@@ -64,6 +74,7 @@ export async function upgradeRoomDatabase(db: IDBPDatabase<RoomDatabase>, oldVer
   if (oldVersion < 1) createVersion1(raw);
   if (oldVersion < 2) await migrateToVersion2(raw, rawTx);
   if (oldVersion < 3) createVersion3(raw);
+  if (oldVersion < 4) createVersion4(raw);
 }
 
 /**
@@ -117,4 +128,13 @@ async function migrateToVersion2(db: IDBPDatabase, tx: IDBPTransaction<unknown, 
 function createVersion3(db: IDBPDatabase): void {
   const certificates = db.createObjectStore('certificates', { keyPath: ['modelId', 'key'] });
   certificates.createIndex('by-commit', ['modelId', 'commit']);
+}
+
+/**
+ * Version 4 adds `quarantine`: records that could not be read (an entity stored as `null`, a
+ * damaged version, reservation or metadata record) are moved here, with why and when, instead of
+ * keeping the room from opening; nothing else changes.
+ */
+function createVersion4(db: IDBPDatabase): void {
+  db.createObjectStore('quarantine', { keyPath: 'id', autoIncrement: true });
 }

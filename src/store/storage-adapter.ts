@@ -1,6 +1,7 @@
 import type { NodeId } from '../crdt/dot.js';
 import type { VersionVector } from '../crdt/version-vector.js';
 import type { EntityState } from '../domain/model-change.js';
+import type { ClaimsToForget, DamagedRecord, QuarantineRequest, QuarantinedRecord, StorageProblem } from './quarantine.js';
 import type { StorageError } from './storage-error.js';
 
 /** What is stored for one model, or the part of it written after some commit. */
@@ -15,6 +16,12 @@ export interface StoredModel {
    * `sinceCommit`). Opaque bytes here: the storage layer neither parses nor checks them.
    */
   readonly certificates: Uint8Array[];
+  /**
+   * Records left out because they could not be read at all (an entity of the wrong shape, a
+   * certificate that is not bytes, a damaged version: `version` then claims nothing). The caller
+   * moves them aside with `quarantine`.
+   */
+  readonly damaged?: readonly DamagedRecord[];
 }
 
 /** One node identity of this room in this browser (a tab claims one while it is open). */
@@ -65,16 +72,32 @@ export interface StorageAdapter {
    * items the stored state no longer holds. Not a commit: no other tab needs to read anything.
    */
   forgetCertificates(modelId: string, certificates: readonly Uint8Array[]): Promise<void>;
-  /** Every node identity stored for this room. */
+  /** Every node identity stored for this room (records without a valid node id are left out and reported). */
   identities(): Promise<StoredIdentity[]>;
   /**
    * Atomically sets `nodeId`'s reservation to `max(stored, above) + count` (creating the identity
-   * if new) and returns the reservation before and after.
+   * if new) and returns the reservation before and after. A damaged stored reservation is kept
+   * aside and replaced by one a block beyond every seq of `nodeId` found in storage (reported in
+   * `problems`).
    */
   reserveSequences(nodeId: NodeId, above: number, count: number): Promise<SequenceReservation>;
+  /** The metadata; a damaged record is kept aside, replaced by what of it was valid, and reported in `problems`. */
   readMetadata(): Promise<RoomMetadata>;
   /** Shallow-merges `patch` into the metadata. */
   writeMetadata(patch: RoomMetadata): Promise<void>;
+  /**
+   * Moves damaged records of a model into the quarantine store (kept aside, never deleted) and, in
+   * the same transaction, gives up the stored version's `forget` claims, so peers send what was
+   * lost again. Records already gone are skipped. Returns the problems recorded (also in `problems`).
+   */
+  quarantine(modelId: string, records: readonly QuarantineRequest[], forget: ClaimsToForget): Promise<StorageProblem[]>;
+  /** Every record kept aside in the quarantine store, oldest first. */
+  quarantined(): Promise<QuarantinedRecord[]>;
+  /**
+   * Damaged records this adapter found and worked around since it was created (kept aside,
+   * replaced by defaults, a reservation made afresh), oldest first: state for the UI to read.
+   */
+  readonly problems: readonly StorageProblem[];
   /** Deletes everything stored for the room; other open adapters report `deleted`. */
   deleteRoom(): Promise<void>;
   /** Closes this adapter; later calls reject with `closed`. */

@@ -202,6 +202,7 @@ export class EdnetStatusBar extends LitElement {
         margin-left: auto;
       }
       .storage-error,
+      .storage-problems,
       .room-key-problem {
         flex-basis: 100%;
         margin: 0;
@@ -242,6 +243,7 @@ export class EdnetStatusBar extends LitElement {
           flex: 1 1 6em;
         }
         .storage-error,
+        .storage-problems,
         .room-key-problem {
           order: 3;
         }
@@ -297,8 +299,19 @@ export class EdnetStatusBar extends LitElement {
         </form>
       </div>
       ${status.storageError ? html`<p class="storage-error error" role="alert">Storage problem: ${status.storageError}</p>` : nothing}
+      ${this.#storageProblems(status)}
       ${status.roomKeyProblem ? html`<p class="room-key-problem error" role="alert">${status.roomKeyProblem}</p>` : nothing}
     </div>`;
+  }
+
+  // Damaged stored records found when the room opened: what happened, where to read more.
+  #storageProblems(status: NodeStatus): TemplateResult | typeof nothing {
+    const count = status.storageProblems?.length ?? 0;
+    if (!count) return nothing;
+    return html`<p class="storage-problems warn" role="status">
+      ${plural(count, 'damaged stored record')} set aside; the room opened without ${count === 1 ? 'it' : 'them'}, and peers send what was
+      lost again. Details in the Audit tab.
+    </p>`;
   }
 
   #connectivity(status: NodeStatus): TemplateResult {

@@ -115,7 +115,7 @@ describe('IndexedDbStorageAdapter', () => {
       const db = await openRaw(dbName);
       raw.push(db);
       expect(db.version).to.equal(DB_VERSION);
-      expect([...db.objectStoreNames].sort()).to.deep.equal(['certificates', 'entities', 'identities', 'meta', 'models']);
+      expect([...db.objectStoreNames].sort()).to.deep.equal(['certificates', 'entities', 'identities', 'meta', 'models', 'quarantine']);
     });
 
     it('reports "blocked" while a tab holds the old version open, and upgrades once it closes', async () => {
@@ -183,8 +183,8 @@ describe('IndexedDbStorageAdapter', () => {
       const db = await openRaw(dbName);
       raw.push(db);
       expect(db.version).to.equal(DB_VERSION);
-      expect(DB_VERSION).to.equal(3);
-      expect([...db.objectStoreNames].sort()).to.deep.equal(['certificates', 'entities', 'identities', 'meta', 'models']);
+      expect(DB_VERSION).to.equal(4);
+      expect([...db.objectStoreNames].sort()).to.deep.equal(['certificates', 'entities', 'identities', 'meta', 'models', 'quarantine']);
     });
   });
 

@@ -171,6 +171,18 @@ describe('ednet-status-bar', () => {
     expect(fine.shadowRoot!.querySelector('.room-key-problem')).to.equal(null);
   });
 
+  it('says how many damaged stored records were set aside, pointing to the Audit tab', async () => {
+    const problem = { kind: 'entity', modelId: 'electoral', key: 'e1', reason: 'entity e1 is stored as null', recovery: 'Kept aside.', at: 0 } as const;
+    const bar = await mount('ednet-status-bar', { status: status({ storageProblems: [problem, { ...problem, key: 'e2' }] }) });
+    const line = find(bar, '.storage-problems');
+    expect(line.getAttribute('role')).to.equal('status');
+    expect(line.textContent!.replace(/\s+/g, ' ')).to.contain('2 damaged stored records set aside; the room opened without them');
+    expect(line.textContent).to.contain('Audit tab');
+    expect(await axeViolations(bar)).to.deep.equal([]);
+    const fine = await mount('ednet-status-bar', { status: status({ storageProblems: [] }) });
+    expect(fine.shadowRoot!.querySelector('.storage-problems')).to.equal(null);
+  });
+
   it('has no axe violations', async () => {
     const bar: EdnetStatusBar = await mount('ednet-status-bar', { status: status({ storageError: 'IndexedDB closed' }) });
     expect(await axeViolations(bar)).to.deep.equal([]);

@@ -184,7 +184,7 @@ export class EdnetAuditView extends LitElement {
             </div>
             ${this.#activitySection(model, election.oid, names)} ${this.#uncountedSection(model, election.oid, election.isDeleted, names)}`
         : html`<p class="muted">No elections yet.</p>`}
-      ${this.#refusedSection(names)}
+      ${this.#refusedSection(names)} ${this.#storageSection()}
     </section>`;
   }
 
@@ -284,6 +284,28 @@ export class EdnetAuditView extends LitElement {
               })}
             </ol>`
           : html`<p class="muted">Nothing refused.</p>`}
+    </section>`;
+  }
+
+  // Damaged stored records worked around when the room opened here: shown only if there are any.
+  #storageSection(): TemplateResult | typeof nothing {
+    const problems = this.node?.status.storageProblems ?? [];
+    if (!problems.length) return nothing;
+    return html`<section class="card" aria-labelledby="storage-heading">
+      <h3 id="storage-heading">Damaged storage <span class="muted">(${problems.length.toLocaleString()})</span></h3>
+      <p class="hint">
+        Records of this device's copy of the room that could not be read. Each is kept aside in its storage, not deleted; the room opened without
+        it, and peers send what it held again.
+      </p>
+      <ol>
+        ${problems.map(
+          (problem) => html`<li class="entry">
+            <span class="when"><time datetime=${new Date(problem.at).toISOString()}>${formatTime(problem.at)}</time></span>
+            <span class="who wrap">${problem.kind} ${problem.key}</span>
+            <span class="what wrap">${problem.reason}. ${problem.recovery}</span>
+          </li>`,
+        )}
+      </ol>
     </section>`;
   }
 

@@ -4,10 +4,11 @@ import type { EntityState } from '../../../src/domain/model-change.js';
 import type { MemoryStorageAdapter } from '../../../src/store/memory-storage-adapter.js';
 import type { RoomMetadata, SequenceReservation, StorageAdapter, StoredIdentity, StoredModel } from '../../../src/store/storage-adapter.js';
 import { StorageError } from '../../../src/store/storage-error.js';
+import type { ClaimsToForget, QuarantinedRecord, QuarantineRequest, StorageProblem } from '../../../src/store/quarantine.js';
 
 /** One write waiting to commit: `commit` runs it on the real adapter, `fail` rejects it unapplied. */
 interface PendingWrite {
-  readonly kind: 'merge' | 'reserve' | 'metadata' | 'forget';
+  readonly kind: 'merge' | 'reserve' | 'metadata' | 'forget' | 'quarantine';
   readonly commit: () => Promise<void>;
   readonly fail: (error: StorageError) => void;
 }
@@ -71,6 +72,18 @@ export class CrashableStorage implements StorageAdapter {
       this.onCommitted(entities, version);
       return commit;
     });
+  }
+
+  quarantine(modelId: string, records: readonly QuarantineRequest[], forget: ClaimsToForget): Promise<StorageProblem[]> {
+    return this.#write('quarantine', () => this.inner.quarantine(modelId, records, forget));
+  }
+
+  quarantined(): Promise<QuarantinedRecord[]> {
+    return this.inner.quarantined();
+  }
+
+  get problems(): readonly StorageProblem[] {
+    return this.inner.problems;
   }
 
   forgetCertificates(modelId: string, certificates: readonly Uint8Array[]): Promise<void> {

@@ -1,0 +1,73 @@
+import { expect } from 'chai';
+import { openDB } from 'idb';
+import { ELECTORAL_MODEL_ID, openRoomSession } from '../../src/app/open-room-session.js';
+import { generateRoomSecret } from '../../src/security/index.js';
+import { IndexedDbStorageAdapter } from '../../src/store/index.js';
+import '../../src/ui/audit/ednet-audit-view.js';
+import '../../src/ui/ednet-status-bar.js';
+import { deleteTestDb, uniqueDbName } from '../store/unique-db-name.js';
+import { mount, unmountAll } from '../ui/ui-test-helpers.js';
+
+/** Resolves once `check` holds (the test timeout bounds it). */
+async function eventually(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+describe('openRoomSession with damaged storage', () => {
+  let dbName: string;
+  let secret: string;
+  beforeEach(() => {
+    dbName = uniqueDbName();
+    secret = generateRoomSecret();
+  });
+  afterEach(async () => {
+    unmountAll();
+    await deleteTestDb(dbName);
+  });
+
+  const open = () =>
+    openRoomSession(
+      { roomId: `quarantine-${dbName.slice(-6)}`, secret },
+      { storage: new IndexedDbStorageAdapter({ roomId: 'r', dbName }), signalingUrl: null, localTabs: true, displayName: null },
+    );
+
+  it('opens the room, shows every damaged record in the status bar and the Audit tab, and keeps them aside', async () => {
+    const first = await open();
+    const nodeId = first.node.nodeId;
+    const election = first.model.createElection({ title: 'Board' });
+    const kept = first.model.createElection({ title: 'Treasurer' });
+    await first.close();
+
+    // An entity stored as null, a damaged reservation and damaged metadata: each used to keep the
+    // room from opening ("The room could not be opened").
+    const db = await openDB(dbName);
+    await db.put('entities', { modelId: ELECTORAL_MODEL_ID, oid: election.oid, commit: 1, entity: null });
+    await db.put('identities', { nodeId, reservedUpTo: null, lastClaimedAt: Date.now() });
+    await db.put('meta', 'garbage', 'room');
+    db.close();
+
+    const session = await open();
+    try {
+      expect(session.node.nodeId).to.equal(nodeId);
+      expect(session.model.get(election.oid)).to.equal(undefined);
+      expect(session.model.get(kept.oid)?.getAttribute('title')).to.equal('Treasurer');
+      // Found before any view subscribed: kept as state, so views that mount later still show them.
+      await eventually(() => (session.status.storageProblems?.length ?? 0) === 3);
+      expect(session.status.storageProblems!.map((problem) => problem.kind).sort()).to.deep.equal(['entity', 'metadata', 'reservation']);
+
+      const bar = await mount('ednet-status-bar', { status: session.status });
+      expect(bar.shadowRoot!.querySelector('.storage-problems')?.textContent?.replace(/\s+/g, ' ')).to.match(/3 damaged stored records set aside/);
+      const audit = await mount('ednet-audit-view', { model: session.model, node: session.node });
+      const section = audit.shadowRoot!.querySelector('[aria-labelledby="storage-heading"]');
+      expect(section?.textContent?.replace(/\s+/g, ' ')).to.match(/Damaged storage \(3\)/);
+      expect(section?.querySelectorAll('li')).to.have.length(3);
+      expect(section?.textContent).to.include(`entity ${election.oid}`);
+
+      const storage = new IndexedDbStorageAdapter({ roomId: 'r', dbName });
+      expect((await storage.quarantined()).map((record) => record.kind).sort()).to.deep.equal(['entity', 'metadata', 'reservation']);
+      storage.close();
+    } finally {
+      await session.close();
+    }
+  });
+});
