@@ -117,7 +117,7 @@ describe('ednet-audit-view', () => {
     await until(() => alice.model.get(voter)?.childOids('elections').includes(election) === true);
     alice.model.approveVoter(election, voter);
     alice.model.openElection(election);
-    await until(() => bob.model.get(election)?.getAttribute('status') === 'open' && bob.model.isApproved(election, voter));
+    await until(() => bob.model.get(election) !== undefined && bob.model.statusOf(election) === 'open' && bob.model.isApproved(election, voter));
 
     // Bob votes offline after alice closed voting: the ballot reaches alice late and does not count.
     await bob.node.setWorkOffline(true);

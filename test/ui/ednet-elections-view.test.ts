@@ -82,7 +82,7 @@ describe('ednet-elections-view', () => {
     expect(model.voters().map((voter) => voter.childOids('elections'))).to.deep.equal([[election], [election]]);
     button(view, EDITOR, 'Open voting').click();
     await settle();
-    expect(model.get(election)!.getAttribute('status')).to.equal('open');
+    expect(model.statusOf(election)).to.equal('open');
     expect(textOf(find(view, ...EDITOR))).to.contain('Voting open');
     await castBallot(view, 'V-1', 'Ann');
     expect(textOf(find(view, ...BALLOT, '[role="status"]'))).to.equal('Ballot cast by Vera for Ann.');
@@ -124,7 +124,7 @@ describe('ednet-elections-view', () => {
     button(view, EDITOR, 'Open voting').click();
     await settle();
     expect(find(view, ...EDITOR, '[role="alert"]').textContent).to.contain('An election needs a candidate to open.');
-    expect(model.elections().first()!.getAttribute('status')).to.equal('draft');
+    expect(model.statusOf(model.elections().first()!.oid)).to.equal('draft');
   });
 
   it('edits the election\'s details and shows errors next to the field', async () => {

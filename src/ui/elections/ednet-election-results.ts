@@ -19,6 +19,8 @@ export const REASON_TEXT: Record<BallotReason, string> = {
   'before-opening': 'Cast before voting opened',
   'after-closing': 'Cast after voting closed',
   superseded: 'Superseded: an earlier ballot of this voter counts',
+  unreadable: 'Sealed choice the published key does not open',
+  'wrong-form': 'Sealed where voting was open, or open where it was sealed',
 };
 
 /**
