@@ -95,7 +95,7 @@ export function votingHistoryOf(model: DomainModel, election: CRDTEntity, roles:
   for (const entity of model.findBy('VotingEvent', 'election', election.oid)) {
     const parsed = parse(entity, organiser);
     if (enforced && (parsed.device === undefined || (parsed.device !== organiser && !coOrganisers.has(parsed.device))))
-      records.push(record(parsed, VotingEventEffect.notAuthorised, `made by device ${parsed.device ?? '(none)'}, which neither organises nor co-organises this election`));
+      records.push(record(parsed, VotingEventEffect.notAuthorised, `device ${shortDevice(parsed.device)} does not co-organise this election (any more)`));
     else if (parsed.problem) records.push(record(parsed, VotingEventEffect.malformed, parsed.problem));
     else if (parsed.action === VotingAction.unseal) unseals.push(parsed);
     else effective.push(parsed);
@@ -210,6 +210,11 @@ function causalOrder(events: readonly Parsed[]): Parsed[] {
     order.push(next!);
   }
   return order;
+}
+
+// Enough of a device id to tell devices apart, as the app shows them.
+function shortDevice(device: string | undefined): string {
+  return device ? `${device.slice(0, 8)}…` : '(none)';
 }
 
 function stringOf(entity: CRDTEntity, attribute: string): string | null {
