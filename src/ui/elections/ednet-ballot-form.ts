@@ -113,7 +113,11 @@ export class EdnetBallotForm extends ElectionFormPart {
     const cast = voter ? this.#counted.get(this.modelChanges.revision, model, electionId, voter.oid) : undefined;
     if (cast) {
       const choice = cast.candidateId ? String(model.get(cast.candidateId)?.getAttribute('name') ?? cast.candidateId) : '';
-      if (status === ElectionStatus.closed) return choice ? `You voted for ${choice}. The results are in “Results”.` : 'You voted. The results show once the key is published.';
+      if (status === ElectionStatus.closed) {
+        if (choice) return `You voted for ${choice}. The results are in “Results”.`;
+        const published = model.votingHistory(electionId).rounds.some((round) => round.publishedKeys.length > 0);
+        return published ? 'You voted. The results are in “Results”.' : 'You voted. The results show once the organiser’s device publishes the key.';
+      }
       return choice ? `Your ballot is in, for ${choice}. Results at the close.` : 'Your ballot is in, sealed. Results at the close.';
     }
     if (status === ElectionStatus.closed) return 'You did not vote in this election.';
