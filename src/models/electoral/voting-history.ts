@@ -157,12 +157,20 @@ export function votingHistoryOf(model: DomainModel, election: CRDTEntity, roles:
 export function contextOf(event: CRDTEntity): VersionVector | null {
   const text = event.getAttribute('context');
   if (typeof text !== 'string') return null;
+  // A tally asks once per ballot; a context is immutable, so it is parsed once per entity.
+  const cached = parsedContexts.get(event);
+  if (cached?.text === text) return cached.context;
+  let context: VersionVector | null;
   try {
-    return VersionVector.fromJSON(JSON.parse(text));
+    context = VersionVector.fromJSON(JSON.parse(text));
   } catch {
-    return null;
+    context = null;
   }
+  parsedContexts.set(event, { text, context });
+  return context;
 }
+
+const parsedContexts = new WeakMap<CRDTEntity, { readonly text: string; readonly context: VersionVector | null }>();
 
 /** The dots that made an entity: every write it holds except its deletion mark's. */
 export function creationDots(entity: CRDTEntity): Dot[] {
