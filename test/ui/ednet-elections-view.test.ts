@@ -72,7 +72,9 @@ describe('ednet-elections-view', () => {
     expect(model.elections().count).to.equal(0);
   });
 
-  it('runs an election with live results through its controls: candidates, voters, opening, a ballot, results, a confirmed close', async () => {
+  it('runs an election with live results through its controls: candidates, voters, opening, a ballot, results, a confirmed close', async function () {
+    // A whole flow with accessibility checks: generous on a busy machine.
+    this.timeout(90_000);
     const model = electoral('alice');
     const view = await mount('ednet-elections-view', { model });
     find<HTMLInputElement>(view, 'details form input[value="live"]').click();
@@ -116,7 +118,9 @@ describe('ednet-elections-view', () => {
     expect(await axeViolations(view)).to.deep.equal([]);
   });
 
-  it('runs a sealed election: the count shows while open, choices only after the close, on this device', async () => {
+  it('runs a sealed election: the count shows while open, choices only after the close, on this device', async function () {
+    // A whole flow with accessibility checks: generous on a busy machine.
+    this.timeout(90_000);
     const model = electoral('alice');
     const view = await mount('ednet-elections-view', { model });
     await submitForm(view, [], 'details form', { title: 'Board' });

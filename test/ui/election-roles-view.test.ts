@@ -28,7 +28,9 @@ function devices() {
 describe('ednet-elections-view with election roles', () => {
   afterEach(() => unmountAll());
 
-  it('runs the real flow: the organiser sets up, a voter registers on its own device, the organiser approves, the voter votes', async () => {
+  it('runs the real flow: the organiser sets up, a voter registers on its own device, the organiser approves, the voter votes', async function () {
+    // A whole flow with accessibility checks: generous on a busy machine.
+    this.timeout(90_000);
     const { alice, bob } = devices();
     const organiser = await mount('ednet-elections-view', { model: alice });
     // Not sealed, so the voter's card can say whom it voted for (the sealed flow has its own tests).
