@@ -8,6 +8,8 @@ import '../ui/ednet-conflicts-panel.js';
 import '../ui/ednet-elections-view.js';
 import '../ui/ednet-model-explorer.js';
 import '../ui/ednet-status-bar.js';
+import { AttentionNotifier } from '../ui/elections/attention-notifier.js';
+import { electionAttention } from '../ui/elections/election-attention.js';
 import './ednet-share-panel.js';
 import type { RoomSession } from './room-session.js';
 
@@ -145,6 +147,8 @@ export class EDNetRoomPage extends LitElement {
     new ModelController(this, () => this.session?.model);
   }
 
+  readonly #notifier = new AttentionNotifier();
+
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.#follow(undefined);
@@ -163,6 +167,10 @@ export class EDNetRoomPage extends LitElement {
     const session = this.session;
     if (!session) return nothing;
     const conflicts = session.model.conflicts.length;
+    // What waits for this device in the elections: a badge, and a system notification in the background.
+    const attention = electionAttention(session.model);
+    this.#notifier.update(attention);
+    const waiting = attention.reduce((sum, item) => sum + item.count, 0);
     return html`
       <ednet-status-bar .status=${this.status} .workOffline=${this.workOffline}></ednet-status-bar>
       <div role="tablist" aria-label="Room sections" @keydown=${this.#onTabKey}>
@@ -178,11 +186,15 @@ export class EDNetRoomPage extends LitElement {
           >
             ${TAB_LABELS[tab]}${tab === RoomTab.conflicts && conflicts > 0
               ? html`<span class="count" aria-label=${`, ${conflicts} open`}>${conflicts}</span>`
+              : nothing}${tab === RoomTab.elections && waiting > 0
+              ? html`<span class="count" title=${attention.map((item) => item.text).join('\n')} aria-label=${`, ${waiting} waiting for you`}>${waiting}</span>`
               : nothing}
           </button>`,
         )}
       </div>
-      <div role="tabpanel" id=${`panel-${this.tab}`} aria-labelledby=${`tab-${this.tab}`} tabindex="0">${this.#panel(session)}</div>
+      <div role="tabpanel" id=${`panel-${this.tab}`} aria-labelledby=${`tab-${this.tab}`} tabindex="0" @attention-changed=${() => this.requestUpdate()}>
+        ${this.#panel(session)}
+      </div>
     `;
   }
 

@@ -179,6 +179,14 @@ export class DomainModel implements SynchronizableDomainModel {
     return undefined;
   }
 
+  /**
+   * Why this replica may not write entity `oid` of `concept` (`authorizationProblem` with its own
+   * node id), or undefined if it may: views offer only what the model and every peer would accept.
+   */
+  localWriteProblem(concept: string, oid: string): string | undefined {
+    return this.authorizationProblem(concept, oid, this.nodeId);
+  }
+
   /** The oid of an entity `create` makes without one given. Default: the `newId` option. */
   protected newOid(_concept: string): string {
     return this.#newId();

@@ -1,10 +1,11 @@
 import { LitElement, type PropertyValues, type TemplateResult, css, html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
-import { type AttributeValue, type AttributeWrite, type Conflict, DELETED, type DomainModel } from '../domain/index.js';
+import { type AttributeValue, type AttributeWrite, type Conflict, DELETED, type DomainModel, deviceOf } from '../domain/index.js';
 import type { PeerInfo } from '../node/node-events.js';
 import { fieldErrorOf } from './shared/error-message.js';
 import { entityLabel, formatTime, formatValue, plural, shortId } from './shared/format.js';
 import { ModelController } from './shared/model-controller.js';
+import { whyReadOnly } from './shared/write-permission.js';
 import { baseStyles, cardStyles, controlStyles } from './shared/theme.js';
 
 /** Detail of `conflict-resolved`: which register was settled, and on which value. */
@@ -120,16 +121,20 @@ export class EdnetConflictsPanel extends LitElement {
   #overwrite(conflict: Conflict): TemplateResult {
     const error = this.errors.get(keyOf(conflict));
     const subject = this.#subject(conflict);
+    const readOnly = whyReadOnly(this.model!, conflict.entityType, conflict.oid, this.peers);
     return html`<h3 class="wrap">${subject}: <span class="muted">${conflict.attribute}</span></h3>
-      <p class="muted">Changed on two devices at the same time. The first value is shown now.</p>
+      <p class="muted">${this.#where(conflict)} The first value is shown now.</p>
+      ${readOnly ? html`<p class="wrap">${readOnly} It can settle this conflict; this device cannot.</p>` : nothing}
       <div class="write">
         <span class="what wrap">
           <span class="value">${formatValue(conflict.winner.value)}</span>
           <span class="muted">(shown) by ${this.#writer(conflict.winner)}, ${formatTime(conflict.winner.ts.ms)}</span>
         </span>
-        <button type="button" @click=${() => this.#resolve(conflict, conflict.winner.value)}>
-          Keep<span class="visually-hidden"> ${formatValue(conflict.winner.value)} for ${conflict.attribute} of ${subject}</span>
-        </button>
+        ${readOnly
+          ? nothing
+          : html`<button type="button" @click=${() => this.#resolve(conflict, conflict.winner.value)}>
+              Keep<span class="visually-hidden"> ${formatValue(conflict.winner.value)} for ${conflict.attribute} of ${subject}</span>
+            </button>`}
       </div>
       ${conflict.losers.map(
         (write) => html`<div class="write">
@@ -137,9 +142,11 @@ export class EdnetConflictsPanel extends LitElement {
             <span class="value">${formatValue(write.value)}</span>
             <span class="muted">by ${this.#writer(write)}, ${formatTime(write.ts.ms)}</span>
           </span>
-          <button type="button" class="secondary" @click=${() => this.#resolve(conflict, write.value)}>
-            Use this value<span class="visually-hidden"> (${formatValue(write.value)}) for ${conflict.attribute} of ${subject}</span>
-          </button>
+          ${readOnly
+            ? nothing
+            : html`<button type="button" class="secondary" @click=${() => this.#resolve(conflict, write.value)}>
+                Use this value<span class="visually-hidden"> (${formatValue(write.value)}) for ${conflict.attribute} of ${subject}</span>
+              </button>`}
         </div>`,
       )}
       ${error ? html`<p class="error" role="alert">${error}</p>` : nothing}`;
@@ -150,6 +157,7 @@ export class EdnetConflictsPanel extends LitElement {
     const subject = this.#subject(conflict);
     const edits = conflict.concurrentEdits ?? [];
     const restores = conflict.losers.filter((write) => write.value === false);
+    const readOnly = whyReadOnly(this.model!, conflict.entityType, conflict.oid, this.peers);
     return html`<h3 class="wrap">${subject} was deleted</h3>
       <p>Deleted by ${this.#writer(conflict.winner)}, ${formatTime(conflict.winner.ts.ms)}.</p>
       ${restores.map((write) => html`<p>Restored at the same time by ${this.#writer(write)}, ${formatTime(write.ts.ms)}.</p>`)}
@@ -165,13 +173,23 @@ export class EdnetConflictsPanel extends LitElement {
               )}
             </ul>`
         : nothing}
-      <div class="actions">
-        <button type="button" @click=${() => this.#resolve(conflict, true)}>Keep deleted<span class="visually-hidden">: ${subject}</span></button>
-        <button type="button" class="secondary" @click=${() => this.#resolve(conflict, false)}>
-          Restore<span class="visually-hidden"> ${subject}</span>${edits.length ? ' with these changes' : ''}
-        </button>
-      </div>
+      ${readOnly
+        ? html`<p class="wrap">${readOnly} It can settle this conflict; this device cannot.</p>`
+        : html`<div class="actions">
+            <button type="button" @click=${() => this.#resolve(conflict, true)}>Keep deleted<span class="visually-hidden">: ${subject}</span></button>
+            <button type="button" class="secondary" @click=${() => this.#resolve(conflict, false)}>
+              Restore<span class="visually-hidden"> ${subject}</span>${edits.length ? ' with these changes' : ''}
+            </button>
+          </div>`}
       ${error ? html`<p class="error" role="alert">${error}</p>` : nothing}`;
+  }
+
+  // Where the racing writes came from: two devices, or two tabs of one device (one device id, two node ids).
+  #where(conflict: Conflict): string {
+    const writes = [conflict.winner, ...conflict.losers];
+    const devices = new Set(writes.map((write) => deviceOf(write.dot.node) ?? write.dot.node));
+    if (devices.size > 1) return 'Changed on two devices at the same time.';
+    return [...devices][0] === deviceOf(this.model!.nodeId) ? 'Changed in two tabs of this device at the same time.' : 'Changed in two tabs of one device at the same time.';
   }
 
   // "Concept “label”", the label read from the entity even when it is deleted.

@@ -5,7 +5,9 @@ import './elections/ednet-ballot-form.js';
 import './elections/ednet-candidate-list.js';
 import './elections/ednet-co-organisers.js';
 import { STATUS_TEXT } from './elections/ednet-election-editor.js';
+import { sealingChoice, sealingOf } from './elections/sealing-choice.js';
 import './elections/ednet-election-results.js';
+import './elections/ednet-notification-offer.js';
 import './elections/ednet-voter-registration.js';
 import './elections/ednet-voter-roll.js';
 import type { PeerName } from './elections/election-part.js';
@@ -149,11 +151,13 @@ export class EdnetElectionsView extends LitElement {
             ${inputField({ id: 'new-description', name: 'description', label: 'Description', error: this.errors.get('description'), multiline: true, maxLength: 5000 })}
             ${inputField({ id: 'new-opens', name: 'opensAt', label: 'Opens (planned)', type: 'date', error: this.errors.get('opensAt') })}
             ${inputField({ id: 'new-closes', name: 'closesAt', label: 'Closes (planned)', type: 'date', error: this.errors.get('closesAt') })}
+            ${sealingChoice()}
             ${this.errors.get('') ? html`<p class="error" role="alert">${this.errors.get('')}</p>` : nothing}
             <button type="submit">Create election</button>
           </form>
         </details>
         <p class="muted" role="status">${this.message}</p>
+        <ednet-notification-offer></ednet-notification-offer>
       </section>
       ${selected
         ? html`<div class="parts">
@@ -203,6 +207,7 @@ export class EdnetElectionsView extends LitElement {
         description: optional('description'),
         opensAt: optional('opensAt'),
         closesAt: optional('closesAt'),
+        ...sealingOf(form),
       });
       form.reset();
       this.errors = new Map();

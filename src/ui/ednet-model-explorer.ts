@@ -2,6 +2,7 @@ import { LitElement, type PropertyValues, type TemplateResult, css, html, nothin
 import { repeat } from 'lit/directives/repeat.js';
 import type { AttributeSchema, CRDTEntity, ConceptSchema, DomainModel } from '../domain/index.js';
 import type { EntityDeletedDetail, EntitySavedDetail } from './explorer/ednet-entity-form.js';
+import { whyReadOnly } from './shared/write-permission.js';
 import './explorer/ednet-entity-form.js';
 import { fieldErrorOf } from './shared/error-message.js';
 import { Memo } from './shared/memo.js';
@@ -221,15 +222,19 @@ export class EdnetModelExplorer extends LitElement {
 
   #row(model: DomainModel, concept: ConceptSchema, entity: CRDTEntity, attributes: readonly AttributeSchema[]): TemplateResult {
     const label = entityLabel(entity, concept);
+    // Offer only what this device may do; the rule's reason, in words, where it may not.
+    const readOnly = whyReadOnly(model, concept.name, entity.oid);
     return html`<tr class=${entity.isDeleted ? 'deleted' : ''}>
       ${attributes.map((attribute) => html`<td>${cellText(model, attribute, entity)}</td>`)}
       ${[...concept.children.keys()].map((relation) => html`<td>${entity.childOids(relation).length}</td>`)}
       <td class="row-actions">
-        ${entity.isDeleted
+        ${entity.isDeleted && !readOnly
           ? html`<button type="button" class="secondary" @click=${() => this.#restore(entity.oid, label)}>
               Restore<span class="visually-hidden"> ${label}</span>
             </button>`
-          : html`<button type="button" class="secondary" @click=${() => this.#edit(entity.oid)}>Edit<span class="visually-hidden"> ${label}</span></button>`}
+          : readOnly
+            ? html`<span class="muted wrap read-only">${readOnly}</span>`
+            : html`<button type="button" class="secondary" @click=${() => this.#edit(entity.oid)}>Edit<span class="visually-hidden"> ${label}</span></button>`}
       </td>
     </tr>`;
   }

@@ -118,7 +118,7 @@ describe('two browsers in one room', () => {
       await page.locator('#self-name').fill(voter.name);
       await page.locator('#self-number').fill(voter.number);
       await page.getByRole('button', { name: 'Register and ask to vote' }).click();
-      await page.getByText('The organiser has not approved your registration yet.').waitFor();
+      await page.getByText(page === a ? 'Approve yourself under “Voters”.' : 'Waiting for the organiser to approve you.').waitFor();
     }
     await screenshot(b, 'registered-phone');
 
@@ -137,22 +137,20 @@ describe('two browsers in one room', () => {
       [b, BOB],
       [a, ALICE],
     ])) {
-      await page.getByText('You can vote now.').waitFor();
+      await page.getByRole('button', { name: 'Cast ballot' }).waitFor();
       await page.getByRole('radio', { name: new RegExp(voter.votesFor) }).check();
       await page.getByRole('button', { name: 'Cast ballot' }).click();
-      await page.getByText(`Ballot cast by ${voter.name}`).waitFor();
+      await page.getByText('Your ballot is in, sealed. Results at the close.').waitFor();
     }
 
-    await waitUntil(a, (count) => window.ednet.model?.tally(window.ednet.model.elections().first()?.oid ?? '').counted === count, VOTERS.length);
+    // Sealed until the close: both ballots in, no choice readable; Alice closes once both reached her.
+    await waitUntil(a, (count) => window.ednet.model?.tally(window.ednet.model.elections().first()?.oid ?? '').sealed === count, VOTERS.length);
+    await a.getByRole('button', { name: 'Close voting…' }).click();
+    await a.locator('ednet-election-editor .confirm').getByRole('button', { name: 'Close voting' }).click();
+    for (const page of [a, b]) await page.locator('ednet-election-results ol.results').getByText('1 vote').first().waitFor();
     const [tallyA, tallyB] = [await tallyOf(a), await tallyOf(b)];
     assert.deepEqual(tallyA, tallyB);
-    assert.deepEqual(
-      tallyA?.results.map((result) => [result.name, result.votes]),
-      [
-        ['Ada Lovelace', 1],
-        ['Grace Hopper', 1],
-      ],
-    );
+    assert.equal(tallyA?.status, 'closed');
     // What each person sees, not only what the models hold.
     const resultsA = await a.locator('ednet-election-results ol').innerText();
     const resultsB = await b.locator('ednet-election-results ol').innerText();
@@ -217,7 +215,8 @@ describe('two browsers in one room', () => {
     await waitUntil(a, (expected) => window.ednet.model?.elections().count === expected, 2);
     await waitUntil(b, (title) => window.ednet.model?.elections().find((e) => e.getAttribute('title') === title) !== undefined, `${ELECTION} (Alice)`);
     assert.equal(await summary(a), await summary(b));
-    assert.equal((await tallyOf(a))?.counted, VOTERS.length);
+    // The sealed choices need the published key (the results view opens them): the model alone shows them sealed.
+    assert.equal((await tallyOf(a))?.sealed, VOTERS.length);
     for (const page of [a, b]) {
       const status = await page.evaluate(() => window.ednet.session?.status.peers.map((peer) => peer.refused));
       assert.deepEqual(status, [0]);

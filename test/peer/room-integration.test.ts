@@ -88,7 +88,7 @@ describe('rooms across pages', function () {
     await eventually(() =>
       pages.every(
         (page) =>
-          page.session.model.get(election.oid)!.getAttribute('status') === 'open' &&
+          page.session.model.statusOf(election.oid) === 'open' &&
           voters.flat().every((oid) => page.session.model.isApproved(election.oid, oid)),
       ),
     );

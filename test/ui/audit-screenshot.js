@@ -41,7 +41,7 @@ await withTwoDeviceRoom('audit', async ({ alice, bob }) => {
   await waitUntil(bob, () => {
     const { model } = /** @type {any} */ (window).ednet;
     const election = model.elections().first();
-    return election.getAttribute('status') === 'open' && model.pendingVoters(election.oid).count === 0;
+    return model.statusOf(election.oid) === 'open' && model.pendingVoters(election.oid).count === 0;
   });
   await bob.evaluate(() => {
     const { model } = /** @type {any} */ (window).ednet;

@@ -32,6 +32,10 @@ async function castBallot(view: EdnetElectionsView, voterNumber: string, candida
   await submitForm(view, BALLOT, 'form', { voterNumber });
 }
 
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 function results(view: EdnetElectionsView): string[] {
   return findAll(view, RESULTS, 'ol.results li').map((li) => textOf(li));
 }
@@ -51,7 +55,7 @@ describe('ednet-elections-view', () => {
     view.addEventListener('election-select', (event) => selected.push(event.detail.electionId));
     await submitForm(view, [], 'details form', { title: 'Board', description: 'Annual board election', opensAt: '2024-05-01', closesAt: '2024-05-02' });
     const election = model.elections().first()!;
-    expect(election.attributes()).to.deep.include({ title: 'Board', description: 'Annual board election', opensAt: '2024-05-01', closesAt: '2024-05-02', status: 'draft' });
+    expect(election.attributes()).to.deep.include({ title: 'Board', description: 'Annual board election', opensAt: '2024-05-01', closesAt: '2024-05-02', status: 'draft', sealed: true });
     expect(selected).to.deep.equal([election.oid]);
     expect(find<HTMLInputElement>(view, ...EDITOR, '#title').value).to.equal('Board');
     expect(textOf(find(view, 'ul.elections'))).to.contain('Board Draft');
@@ -68,9 +72,12 @@ describe('ednet-elections-view', () => {
     expect(model.elections().count).to.equal(0);
   });
 
-  it('runs an election through its controls: candidates, voters, opening, a ballot, results', async () => {
+  it('runs an election with live results through its controls: candidates, voters, opening, a ballot, results, a confirmed close', async function () {
+    // A whole flow with accessibility checks: generous on a busy machine.
+    this.timeout(90_000);
     const model = electoral('alice');
     const view = await mount('ednet-elections-view', { model });
+    find<HTMLInputElement>(view, 'details form input[value="live"]').click();
     await submitForm(view, [], 'details form', { title: 'Board' });
     await submitForm(view, CANDIDATES, 'form', { name: 'Ann', party: 'Blue', statement: 'For a greener campus.' });
     await submitForm(view, CANDIDATES, 'form', { name: 'Ben' });
@@ -82,21 +89,69 @@ describe('ednet-elections-view', () => {
     expect(model.voters().map((voter) => voter.childOids('elections'))).to.deep.equal([[election], [election]]);
     button(view, EDITOR, 'Open voting').click();
     await settle();
-    expect(model.get(election)!.getAttribute('status')).to.equal('open');
+    expect(model.statusOf(election)).to.equal('open');
     expect(textOf(find(view, ...EDITOR))).to.contain('Voting open');
     await castBallot(view, 'V-1', 'Ann');
     expect(textOf(find(view, ...BALLOT, '[role="status"]'))).to.equal('Ballot cast by Vera for Ann.');
     expect(results(view)).to.deep.equal(['Ann Blue 1 vote (100%)', 'Ben 0 votes (0%)']);
     expect(textOf(find(view, ...RESULTS))).to.contain('1 ballot counted.');
-    button(view, EDITOR, 'Close voting').click();
+    // Closing asks first, and says how many ballots will count.
+    button(view, EDITOR, 'Close voting…').click();
     await settle();
+    expect(textOf(find(view, ...EDITOR, '.confirm'))).to.contain('Close voting? 1 ballot will count');
+    button(view, EDITOR, 'Keep voting open').click();
+    await settle();
+    expect(model.statusOf(election)).to.equal('open');
+    button(view, EDITOR, 'Close voting…').click();
+    await settle();
+    find(view, ...EDITOR, '.confirm button.danger').click();
+    await settle();
+    expect(model.statusOf(election)).to.equal('closed');
     expect(textOf(find(view, ...RESULTS))).to.contain('Final');
     expect(textOf(find(view, ...BALLOT))).to.contain('Voting has closed');
+    expect(textOf(find(view, ...EDITOR))).to.contain('Voting is closed with 1 ballot.');
+    // The organiser reopens: a new round.
+    button(view, EDITOR, 'Reopen voting').click();
+    await settle();
+    expect(model.statusOf(election)).to.equal('open');
+    expect(model.votingHistory(election).rounds).to.have.length(2);
+    expect(await axeViolations(view)).to.deep.equal([]);
+  });
+
+  it('runs a sealed election: the count shows while open, choices only after the close, on this device', async function () {
+    // A whole flow with accessibility checks: generous on a busy machine.
+    this.timeout(90_000);
+    const model = electoral('alice');
+    const view = await mount('ednet-elections-view', { model });
+    await submitForm(view, [], 'details form', { title: 'Board' });
+    await submitForm(view, CANDIDATES, 'form', { name: 'Ann' });
+    await submitForm(view, CANDIDATES, 'form', { name: 'Ben' });
+    find<HTMLDetailsElement>(view, ...VOTERS, 'details').open = true;
+    await submitForm(view, VOTERS, 'form', { name: 'Vera', voterNumber: 'V-1' });
+    const election = model.elections().first()!.oid;
+    expect(model.isSealed(election)).to.equal(true);
+    expect(textOf(find(view, ...EDITOR))).to.contain('Ballots are sealed');
+    button(view, EDITOR, 'Open voting').click();
+    await until(() => model.statusOf(election) === 'open');
+    await settle();
+    await castBallot(view, 'V-1', 'Ben');
+    await until(() => model.ballots(election).count === 1);
+    await settle();
+    expect(textOf(find(view, ...RESULTS))).to.contain('1 ballot cast so far. Choices are sealed until voting closes.');
+    expect(findAll(view, RESULTS, 'ol.results li')).to.have.length(0);
+    expect(JSON.stringify(model.ballots(election).first()!.toState())).to.not.include(model.candidates(election).find((c) => c.getAttribute('name') === 'Ben')!.oid);
+    button(view, EDITOR, 'Close voting…').click();
+    await settle();
+    expect(textOf(find(view, ...EDITOR, '.confirm'))).to.contain('1 ballot will count');
+    find(view, ...EDITOR, '.confirm button.danger').click();
+    await until(() => results(view).length === 2 && results(view)[0] === 'Ben 1 vote (100%)');
+    expect(textOf(find(view, ...RESULTS))).to.contain('Final');
+    expect(await axeViolations(view)).to.deep.equal([]);
   });
 
   it('shows why a ballot is refused next to the voter or candidate field', async () => {
     const model = electoral('alice');
-    openElection(model);
+    model.update(openElection(model).election, { liveResults: true });
     model.registerVoter({ name: 'Xena', voterNumber: 'V-3' });
     const view = await mount('ednet-elections-view', { model });
     await castBallot(view, '', 'Ann');
@@ -124,7 +179,7 @@ describe('ednet-elections-view', () => {
     button(view, EDITOR, 'Open voting').click();
     await settle();
     expect(find(view, ...EDITOR, '[role="alert"]').textContent).to.contain('An election needs a candidate to open.');
-    expect(model.elections().first()!.getAttribute('status')).to.equal('draft');
+    expect(model.statusOf(model.elections().first()!.oid)).to.equal('draft');
   });
 
   it('edits the election\'s details and shows errors next to the field', async () => {
@@ -169,6 +224,7 @@ describe('ednet-elections-view', () => {
     const alice = electoral('alice', aliceClock);
     const bob = electoral('bob', bobClock);
     const ids = openElection(alice);
+    alice.update(ids.election, { liveResults: true });
     sync(alice, bob);
     const view = await mount('ednet-elections-view', { model: alice });
     expect(results(view)).to.deep.equal(['Ann Blue 0 votes (0%)', 'Ben 0 votes (0%)']);

@@ -1,5 +1,6 @@
 import { type CRDTEntity, type DomainModel, ValidationError, ownerOf } from '../../domain/index.js';
-import { ElectionRoles, ElectionStatus, VotingAction } from './electoral-schema.js';
+import { ElectionRoles, type ElectionStatus } from './electoral-schema.js';
+import { type VotingHistory, votingHistoryOf } from './voting-history.js';
 
 /*
  * Who acts for an election, read from merged state alone. Every entity is written only by the
@@ -89,44 +90,26 @@ function standingBy(model: DomainModel, election: CRDTEntity, roles: ElectionRol
 /** When voting opened and closed, and the status that follows. */
 export interface VotingStamps {
   readonly status: ElectionStatus;
-  /** The earliest opening: the organiser's stamp (any of concurrent ones) or an effective co-organiser's event. */
+  /** When the first round opened, as its opening claims (shown, not decisive: see `voting-history.ts`). */
   readonly openedAt: string | null;
-  /** The earliest closing, likewise. */
+  /** When the last round closed, as its closing claims (null while open). */
   readonly closedAt: string | null;
 }
 
 /**
- * The election's voting stamps. Its status is closed if the organiser closed it or an effective
- * co-organiser did, else open if either opened it, else the organiser's status (a draft). So a
+ * The election's status and stamps, from its voting history: draft until a voting event of the
+ * organiser or an effective co-organiser opens it, then open or closed as the last round is. So a
  * revoked co-organiser's opening or closing stops counting, on every replica alike.
  */
 export function votingStampsOf(model: DomainModel, electionId: string, roles: ElectionRoles = rolesOf(model)): VotingStamps {
-  return stampsBy(model, liveElection(model, electionId), new Set(coOrganisersOf(model, electionId, roles)));
-}
-
-function stampsBy(model: DomainModel, election: CRDTEntity, coOrganisers: ReadonlySet<string>): VotingStamps {
-  const electionId = election.oid;
-  const opened = stampsOf(election, 'openedAt');
-  const closed = stampsOf(election, 'closedAt');
-  let status = (election.getAttribute('status') as ElectionStatus | undefined) ?? ElectionStatus.draft;
-  for (const event of madeBy(model, 'VotingEvent', electionId, coOrganisers)) {
-    const at = event.getAttribute('at');
-    if (typeof at !== 'string') continue;
-    const action = event.getAttribute('action');
-    if (action === VotingAction.open) {
-      opened.push(at);
-      if (status === ElectionStatus.draft) status = ElectionStatus.open;
-    } else if (action === VotingAction.close) {
-      closed.push(at);
-      status = ElectionStatus.closed;
-    }
-  }
-  return { status, openedAt: earliest(opened), closedAt: earliest(closed) };
+  const { status, openedAt, closedAt } = votingHistoryOf(model, liveElection(model, electionId), roles, new Set(coOrganisersOf(model, electionId, roles)));
+  return { status, openedAt, closedAt };
 }
 
 /** Everything that decides an election's ballots, with its co-organisers looked up once. */
 export interface ElectionAuthority extends VotingStamps {
   readonly election: CRDTEntity;
+  readonly history: VotingHistory;
   readonly coOrganisers: ReadonlySet<string>;
   readonly standing: Map<string, CRDTEntity>;
   readonly approved: Set<string>;
@@ -136,23 +119,15 @@ export interface ElectionAuthority extends VotingStamps {
 export function electionAuthority(model: DomainModel, electionId: string, roles: ElectionRoles = rolesOf(model)): ElectionAuthority {
   const election = liveElection(model, electionId);
   const coOrganisers = new Set(coOrganisersOf(model, electionId, roles));
+  const history = votingHistoryOf(model, election, roles, coOrganisers);
   return {
     election,
     coOrganisers,
-    ...stampsBy(model, election, coOrganisers),
+    history,
+    status: history.status,
+    openedAt: history.openedAt,
+    closedAt: history.closedAt,
     standing: standingBy(model, election, roles, coOrganisers),
     approved: approvedBy(model, election, coOrganisers),
   };
-}
-
-// An attribute's values, conflicting ones included (stamps are written once per device).
-function stampsOf(entity: CRDTEntity, attribute: string): string[] {
-  const conflict = entity.conflicts.find((c) => c.attribute === attribute);
-  return [entity.getAttribute(attribute), ...(conflict?.losers.map((w) => w.value) ?? [])].filter((value): value is string => typeof value === 'string');
-}
-
-// The earliest date; equal instants written differently are settled by the text, so every replica picks alike.
-function earliest(values: readonly string[]): string | null {
-  if (!values.length) return null;
-  return values.reduce((a, b) => (Date.parse(b) < Date.parse(a) || (Date.parse(b) === Date.parse(a) && b < a) ? b : a));
 }

@@ -17,15 +17,25 @@ export type ElectionRoles = (typeof ElectionRoles)[keyof typeof ElectionRoles];
 export const BallotChannel = { online: 'online', inPerson: 'in-person', postal: 'postal' } as const;
 export type BallotChannel = (typeof BallotChannel)[keyof typeof BallotChannel];
 
-/** What a co-organiser's `VotingEvent` did. */
-export const VotingAction = { open: 'open', close: 'close' } as const;
+/**
+ * What a `VotingEvent` did: opened or closed voting (the organiser's and co-organisers' alike), or
+ * published the private key of a round's sealed ballots after its close (`unseal`).
+ */
+export const VotingAction = { open: 'open', close: 'close', unseal: 'unseal' } as const;
 export type VotingAction = (typeof VotingAction)[keyof typeof VotingAction];
 
+/** Characters a voting event's causal context may take (about 2,000 nodes). */
+export const MAX_CONTEXT_CHARS = 100_000;
+
+const OID = '^[A-Za-z0-9_-]{1,64}$';
+
 /**
- * The seed's electoral model, declared with the meta-model. `status`, `openedAt`, `closedAt` and
- * `castAt` are managed: only `ElectoralSystemModel`'s operations write them, stamped from the
- * hybrid logical clock, so every replica can decide from state alone whether a ballot was cast
- * while its election was open.
+ * The seed's electoral model, declared with the meta-model. Managed attributes are written only by
+ * `ElectoralSystemModel`'s operations. Voting opens and closes through `VotingEvent`s, the
+ * organiser's and co-organisers' alike, each carrying the causal context of the device that made
+ * it; a ballot names the opening it saw, so every replica decides from state alone, and from
+ * causality rather than claimed times, whether it was cast while voting was open
+ * (`voting-history.ts`). `castAt` is shown, never decisive.
  *
  * `CoOrganiser`, `Approval` and `VotingEvent` are how co-organisers act: each belongs to the device
  * that made it (like every entity), and counts only where the election's organiser granted that
@@ -40,8 +50,12 @@ export const electoralSchema: DomainSchema = defineSchema({
         opensAt: { type: 'date' },
         closesAt: { type: 'date' },
         status: { type: 'enum', values: Object.values(ElectionStatus), default: ElectionStatus.draft, managed: true },
+        // Stamps of elections opened before voting events carried causal contexts; no longer decisive.
         openedAt: { type: 'date', managed: true, immutable: true },
         closedAt: { type: 'date', managed: true, immutable: true },
+        // Sealed ballots (issue 13): choices are encrypted until the close; live results only without sealing.
+        sealed: { type: 'boolean', immutable: true },
+        liveResults: { type: 'boolean' },
       },
       // approvedVoters: the organiser's approval of voters who asked to vote (Voter.elections).
       children: { candidates: { concept: 'Candidate' }, approvedVoters: { concept: 'Voter' } },
@@ -75,9 +89,14 @@ export const electoralSchema: DomainSchema = defineSchema({
       attributes: {
         voter: { type: 'reference', concept: 'Voter', required: true, immutable: true },
         election: { type: 'reference', concept: 'Election', required: true, immutable: true },
-        candidate: { type: 'reference', concept: 'Candidate', required: true, immutable: true },
+        // Absent on a sealed ballot, whose choice is in `sealed` until the close.
+        candidate: { type: 'reference', concept: 'Candidate', immutable: true },
         castAt: { type: 'date', required: true, managed: true, immutable: true },
         channel: { type: 'enum', values: Object.values(BallotChannel), default: BallotChannel.online, immutable: true },
+        // The opening of voting this ballot's device had seen (a VotingEvent): the ballot lies causally after it.
+        opening: { type: 'string', managed: true, immutable: true, pattern: OID, format: 'an entity id' },
+        // The sealed choice (see ballot-sealing.ts), readable once the round's key is published.
+        sealed: { type: 'string', managed: true, immutable: true, max: 1000 },
       },
     },
     // The organiser's grant: `device` may approve voters, add candidates and open and close voting.
@@ -94,13 +113,21 @@ export const electoralSchema: DomainSchema = defineSchema({
         voter: { type: 'reference', concept: 'Voter', required: true, immutable: true },
       },
     },
-    // A co-organiser opening or closing voting (the organiser writes the election's own stamps).
+    // The organiser or a co-organiser opening or closing voting, or publishing a round's key (see voting-history.ts).
     VotingEvent: {
       attributes: {
         election: { type: 'reference', concept: 'Election', required: true, immutable: true },
         action: { type: 'enum', values: Object.values(VotingAction), required: true, immutable: true },
         at: { type: 'date', required: true, managed: true, immutable: true },
+        // The maker's version vector (compact JSON) when it made the event: what it had seen.
+        context: { type: 'string', managed: true, immutable: true, max: MAX_CONTEXT_CHARS },
+        // An opening's public key for sealed ballots (base64url, raw P-256).
+        sealKey: { type: 'string', managed: true, immutable: true, max: 200 },
+        // An unseal's published private key (base64url PKCS #8) and the opening whose key it is.
+        key: { type: 'string', managed: true, immutable: true, max: 400 },
+        opening: { type: 'string', managed: true, immutable: true, pattern: OID, format: 'an entity id' },
       },
     },
   },
+  maxStringLength: MAX_CONTEXT_CHARS,
 });

@@ -11,9 +11,11 @@ import {
   ownedOid,
   ownerOf,
 } from '../../domain/index.js';
-import { approvedVotersOf, coOrganisersOf, liveElection, standingCandidatesOf, votingStampsOf } from './election-authority.js';
+import { sealChoice } from './ballot-sealing.js';
+import { approvedVotersOf, coOrganisersOf, electionAuthority, liveElection, standingCandidatesOf, votingStampsOf } from './election-authority.js';
 import { type BallotChannel, ElectionRoles, ElectionStatus, VotingAction, electoralSchema } from './electoral-schema.js';
-import { type Tally, ballotFlaw, tallyElection, votingWindow } from './tally.js';
+import { SEALED, type Tally, type UnsealedChoices, ballotFlaw, tallyElection, votingWindow } from './tally.js';
+import type { VotingHistory, VotingRound } from './voting-history.js';
 
 /** Options of an `ElectoralSystemModel`: a `DomainModel`'s, with the schema fixed. */
 export interface ElectoralSystemModelOptions extends Omit<DomainModelOptions, 'schema'> {
@@ -31,6 +33,10 @@ export interface ElectionInput {
   readonly description?: string;
   readonly opensAt?: string;
   readonly closesAt?: string;
+  /** Seal ballots until the close (see `ballot-sealing.ts`). Default false here; the app's default is true. */
+  readonly sealed?: boolean;
+  /** Show results while voting is open (only without sealing). Default false. */
+  readonly liveResults?: boolean;
 }
 
 /** What `addCandidate` takes. */
@@ -204,7 +210,19 @@ export class ElectoralSystemModel extends DomainModel {
     if (input.opensAt !== undefined && input.closesAt !== undefined && isIsoDate(input.opensAt) && isIsoDate(input.closesAt))
       if (Date.parse(input.closesAt) <= Date.parse(input.opensAt))
         throw new ValidationError('Election', 'closesAt', 'order', 'the election must close after it opens');
+    if (input.sealed && input.liveResults)
+      throw new ValidationError('Election', 'liveResults', 'sealed', 'sealed ballots cannot show results before the close');
     return this.create('Election', { ...input });
+  }
+
+  /** True if the election's ballots are sealed until the close. */
+  isSealed(electionId: string): boolean {
+    return this.#election(electionId).getAttribute('sealed') === true;
+  }
+
+  /** The election's voting history: rounds, and every opening and closing with what it did (see `voting-history.ts`). */
+  votingHistory(electionId: string): VotingHistory {
+    return electionAuthority(this, electionId, this.roles).history;
   }
 
   /** Adds a candidate to a draft election: the organiser's joins `candidates`; a co-organiser's stands by its grant. */
@@ -322,31 +340,104 @@ export class ElectoralSystemModel extends DomainModel {
   }
 
   /**
-   * Opens a draft election with at least one candidate: the organiser stamps `openedAt` from the
-   * hybrid clock, a co-organiser records a `VotingEvent` so stamped.
+   * Opens a draft election with at least one candidate, or (the organiser only) reopens a closed
+   * one: a `VotingEvent` carrying this device's causal context, so ballots name it and every
+   * replica can tell, from causality, which ballots came after it. A sealed election opens with
+   * `sealKey`, the public key of a pair this device made and keeps (see `openSealedElection`).
+   * Returns the opening.
    */
-  openElection(electionId: string): void {
-    const election = this.#election(electionId, [ElectionStatus.draft], 'only a draft election can be opened');
+  openElection(electionId: string, options: { readonly sealKey?: string } = {}): CRDTEntity {
+    const election = this.#election(electionId, [ElectionStatus.draft, ElectionStatus.closed], 'voting is open already');
+    const reopening = this.statusOf(election.oid) === ElectionStatus.closed;
+    if (reopening && !this.isOwner(election.oid))
+      throw new ValidationError('Election', undefined, 'organiser', 'only the organiser of this election can reopen voting');
     this.#organiserOnly(election.oid, 'open it');
     if (!this.candidates(election.oid).count) throw new ValidationError('Election', 'candidates', 'candidate', 'an election needs a candidate to open');
-    if (this.isOwner(election.oid)) this.updateManaged(election.oid, { status: ElectionStatus.open, openedAt: this.#stamp() });
-    else this.createManaged('VotingEvent', { election: election.oid, action: VotingAction.open, at: this.#stamp() });
-  }
-
-  /** Closes an open election: the organiser stamps `closedAt`, a co-organiser records a `VotingEvent`. */
-  closeElection(electionId: string): void {
-    const election = this.#election(electionId, [ElectionStatus.open], 'only an open election can be closed');
-    this.#organiserOnly(election.oid, 'close it');
-    if (this.isOwner(election.oid)) this.updateManaged(election.oid, { status: ElectionStatus.closed, closedAt: this.#stamp() });
-    else this.createManaged('VotingEvent', { election: election.oid, action: VotingAction.close, at: this.#stamp() });
+    const sealed = election.getAttribute('sealed') === true;
+    if (sealed && !options.sealKey)
+      throw new ValidationError('Election', 'sealed', 'sealed', 'a sealed election opens with a key this device holds (openSealedElection)');
+    if (!sealed && options.sealKey) throw new ValidationError('Election', 'sealed', 'sealed', 'this election is not sealed');
+    return this.#votingEvent(election.oid, VotingAction.open, sealed ? { sealKey: options.sealKey } : {});
   }
 
   /**
-   * Casts a ballot: the election must be open, the voter registered for it and without a counted
-   * ballot, the candidate standing in it; with roles enforced, the voter must be this device's own
-   * and approved. `castAt` is stamped from the hybrid clock.
+   * Closes open voting: a `VotingEvent` carrying this device's causal context. Exactly the ballots
+   * this device has received by now count; a ballot arriving later, whatever time it claims, is
+   * cast after voting closed, on every replica. Returns the closing.
+   */
+  closeElection(electionId: string): CRDTEntity {
+    const election = this.#election(electionId, [ElectionStatus.open], 'only an open election can be closed');
+    this.#organiserOnly(election.oid, 'close it');
+    return this.#votingEvent(election.oid, VotingAction.close, {});
+  }
+
+  /** The ballots that count if this device closes voting now (the count a close confirmation states); sealed ones included. */
+  ballotsCountingAtClose(electionId: string): number {
+    const tally = this.tally(electionId);
+    return tally.counted + tally.sealed;
+  }
+
+  /**
+   * Publishes the private key (base64url PKCS #8) of a closed round this device opened, so every
+   * device can open its sealed ballots. Returns the `unseal` event.
+   */
+  publishRoundKey(electionId: string, openingId: string, privateKey: string): CRDTEntity {
+    const election = this.#election(electionId);
+    const round = this.#roundOf(election.oid, openingId);
+    if (!round?.close) throw new ValidationError('VotingEvent', 'key', 'status', 'a round’s key is published only after it closed');
+    if (this.roles === ElectionRoles.enforced && ownerOf(openingId) !== this.deviceId)
+      throw new ValidationError('VotingEvent', 'key', 'owner', 'only the device that opened the round holds its key');
+    return this.createManaged('VotingEvent', { election: election.oid, action: VotingAction.unseal, at: this.#stamp(), opening: openingId, key: privateKey });
+  }
+
+  /** The round (of the election's history) one of whose openings is `openingId`. */
+  #roundOf(electionId: string, openingId: string): VotingRound | undefined {
+    return this.votingHistory(electionId).rounds.find((round) => round.openings.some((o) => o.oid === openingId));
+  }
+
+  #votingEvent(electionId: string, action: VotingAction, extra: { sealKey?: string }): CRDTEntity {
+    // What this device has seen before the event: the event's own dots come after it.
+    const context = JSON.stringify(this.version.toJSON());
+    return this.createManaged('VotingEvent', { election: electionId, action, at: this.#stamp(), context, ...extra });
+  }
+
+  /**
+   * Casts a ballot in an election that is not sealed: the election must be open, the voter
+   * registered for it and without a ballot, the candidate standing in it; with roles enforced, the
+   * voter must be this device's own and approved. The ballot names the opening it was cast under;
+   * `castAt` is stamped from the hybrid clock (shown only: it decides nothing).
    */
   castBallot(input: BallotInput): CRDTEntity {
+    const { election, voter, opening } = this.#ballotChecks(input);
+    if (election.getAttribute('sealed') === true)
+      throw new ValidationError('Ballot', 'candidate', 'sealed', 'this election seals ballots: cast with castSealedBallot');
+    return this.createManaged('Ballot', {
+      voter: voter.oid,
+      election: election.oid,
+      candidate: input.candidateId,
+      castAt: this.#stamp(),
+      channel: input.channel,
+      opening,
+    });
+  }
+
+  /**
+   * Casts a sealed ballot: as `castBallot`, but the choice is encrypted to the round's public key
+   * and bound to this ballot, voter, election and round; nobody reads it before the device that
+   * opened the round publishes its key after the close.
+   */
+  async castSealedBallot(input: BallotInput): Promise<CRDTEntity> {
+    const first = this.#ballotChecks(input);
+    if (first.election.getAttribute('sealed') !== true) throw new ValidationError('Ballot', 'sealed', 'sealed', 'this election does not seal ballots');
+    const oid = this.newOid('Ballot');
+    const sealed = await sealChoice(first.sealKey!, input.candidateId, { election: first.election.oid, opening: first.opening, voter: first.voter.oid, ballot: oid });
+    // Encrypting took a while: voting may have closed, or another tab voted, meanwhile.
+    const { election, voter, opening } = this.#ballotChecks(input);
+    if (opening !== first.opening) throw new ValidationError('Election', 'status', 'status', 'voting closed and reopened while the ballot was being sealed; vote again');
+    return this.createManaged('Ballot', { voter: voter.oid, election: election.oid, castAt: this.#stamp(), channel: input.channel, opening, sealed }, { oid });
+  }
+
+  #ballotChecks(input: BallotInput): { election: CRDTEntity; voter: CRDTEntity; opening: string; sealKey: string | null } {
     const election = this.#election(input.electionId, [ElectionStatus.open], 'ballots can only be cast while the election is open');
     const voter = this.#voter(input.voterId);
     if (!this.isMyVoter(voter.oid))
@@ -358,22 +449,19 @@ export class ElectoralSystemModel extends DomainModel {
     const window = votingWindow(this, election.oid);
     if (!window.standing.has(input.candidateId))
       throw new ValidationError('Ballot', 'candidate', 'candidate', `${input.candidateId} does not stand in this election`);
-    const voted = this.findBy('Ballot', 'voter', voter.oid).find(
-      (ballot) => ballot.getAttribute('election') === election.oid && !ballotFlaw(this, window, ballot),
-    );
-    if (voted) throw new ValidationError('Ballot', 'voter', 'already-voted', `voter ${voter.oid} has already voted in this election`);
-    return this.createManaged('Ballot', {
-      voter: voter.oid,
-      election: election.oid,
-      candidate: input.candidateId,
-      castAt: this.#stamp(),
-      channel: input.channel,
+    const voted = this.findBy('Ballot', 'voter', voter.oid).find((ballot) => {
+      if (ballot.getAttribute('election') !== election.oid) return false;
+      const flaw = ballotFlaw(this, window, ballot);
+      return flaw === undefined || flaw === SEALED;
     });
+    if (voted) throw new ValidationError('Ballot', 'voter', 'already-voted', `voter ${voter.oid} has already voted in this election`);
+    const round = window.history.rounds[window.history.rounds.length - 1]!;
+    return { election, voter, opening: round.openings[0]!.oid, sealKey: round.sealKey };
   }
 
-  /** The tally of an election (see `tallyElection`). */
-  tally(electionId: string): Tally {
-    return tallyElection(this, electionId);
+  /** The tally of an election (see `tallyElection`); sealed choices count once `unsealed` (from `unsealElection`) opens them. */
+  tally(electionId: string, unsealed?: UnsealedChoices): Tally {
+    return tallyElection(this, electionId, this.roles, unsealed);
   }
 
   /** Live elections. */

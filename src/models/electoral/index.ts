@@ -1,5 +1,17 @@
 // The electoral system model: elections, candidates, voters and ballots (and co-organisers), declared with the meta-model.
-export { BallotChannel, ElectionRoles, ElectionStatus, VotingAction, electoralSchema } from './electoral-schema.js';
+export { BallotChannel, ElectionRoles, ElectionStatus, MAX_CONTEXT_CHARS, VotingAction, electoralSchema } from './electoral-schema.js';
+export { type ElectionKeyPair, type OpenedChoice, type SealBinding, exportPrivateKey, generateElectionKeyPair, keyMatches, openChoice, sealChoice } from './ballot-sealing.js';
+export { type ElectionKeyStore, MemoryElectionKeyStore, openSealedElection, publishHeldKeys, unsealElection } from './sealed-voting.js';
+export {
+  type VotingEventRecord,
+  type VotingHistory,
+  type VotingRound,
+  VotingEventEffect,
+  contextOf,
+  creationDots,
+  deletionDots,
+  votingHistoryOf,
+} from './voting-history.js';
 export {
   type ElectionAuthority,
   type VotingStamps,
@@ -24,7 +36,9 @@ export {
   BallotStatus,
   type BallotVerdict,
   type CandidateResult,
+  SEALED,
   type Tally,
+  type UnsealedChoices,
   type VotingWindow,
   ballotFlaw,
   tallyElection,

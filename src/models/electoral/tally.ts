@@ -1,9 +1,12 @@
+import type { Dot } from '../../crdt/index.js';
 import { type CRDTEntity, type DomainModel, ownerOf } from '../../domain/index.js';
+import type { OpenedChoice } from './ballot-sealing.js';
 import { electionAuthority, rolesOf } from './election-authority.js';
 import { ElectionRoles, type ElectionStatus } from './electoral-schema.js';
+import { type VotingHistory, type VotingRound, contextOf, creationDots, deletionDots } from './voting-history.js';
 
 /** What became of a ballot in a tally. */
-export const BallotStatus = { counted: 'counted', superseded: 'superseded', invalid: 'invalid' } as const;
+export const BallotStatus = { counted: 'counted', superseded: 'superseded', invalid: 'invalid', sealed: 'sealed' } as const;
 export type BallotStatus = (typeof BallotStatus)[keyof typeof BallotStatus];
 
 /** Why a ballot does not count. */
@@ -18,6 +21,10 @@ export const BallotReason = {
   beforeOpening: 'before-opening',
   afterClosing: 'after-closing',
   superseded: 'superseded',
+  /** A sealed ballot the published key does not open, or a sealed round's key that is not the round's. */
+  unreadable: 'unreadable',
+  /** A plain ballot in a sealed round, or a sealed one in a plain round. */
+  wrongForm: 'wrong-form',
 } as const;
 export type BallotReason = (typeof BallotReason)[keyof typeof BallotReason];
 
@@ -25,6 +32,7 @@ export type BallotReason = (typeof BallotReason)[keyof typeof BallotReason];
 export interface BallotVerdict {
   readonly ballotId: string;
   readonly voterId: string;
+  /** The chosen candidate: empty for a sealed ballot until its round's key is published. */
   readonly candidateId: string;
   readonly castAt: string;
   readonly status: BallotStatus;
@@ -55,40 +63,55 @@ export interface Tally {
   readonly counted: number;
   readonly superseded: number;
   readonly invalid: number;
-  /** Every ballot for the election, in cast order. */
+  /** Ballots valid so far whose choice is sealed: while voting is open, or until the key is published. */
+  readonly sealed: number;
+  /** Every ballot for the election, by round, then in claimed cast order. */
   readonly ballots: readonly BallotVerdict[];
+  /** The voting history: rounds, and every opening and closing with its effect. */
+  readonly history: VotingHistory;
+  /** Published keys that do not open their round's ballots, in words (see `unsealElection`). */
+  readonly keyProblems: readonly string[];
+}
+
+/** What `unsealElection` read from the published keys: each sealed ballot's choice or why it did not open. */
+export interface UnsealedChoices {
+  readonly choices: ReadonlyMap<string, OpenedChoice>;
+  readonly problems: readonly string[];
 }
 
 /**
  * Tallies an election from the model's merged state alone, so replicas with the same changes agree.
- * A ballot counts if its voter exists and is registered for the election, its candidate stands in
- * it (references the election and is in its `candidates`), and it was cast while the election was
- * open: `openedAt ≤ castAt ≤ closedAt` (ms; the earliest value where devices opened or closed it
- * concurrently; co-organisers' openings and closings included). With roles enforced, also: the
- * ballot was cast by the voter's own device (the device in both oids), the organiser or an
- * effective co-organiser approved the voter, and candidates stand only if the organiser's device
- * or an effective co-organiser's made them. Of one voter's valid ballots, the earliest by `(castAt, ballot id)`
- * counts and the others are superseded; invalid ones are listed with the reason.
+ * A ballot counts if its voter exists (the organiser approved it, with roles enforced; else it
+ * registered), its device is the voter's, its candidate stands, and it lies inside a round of
+ * voting: it names one of the round's openings, which had not seen it, and the round's closing
+ * had seen it (its dots are in the closing's causal context). The time a ballot claims (`castAt`)
+ * decides nothing: a ballot made after the close, whatever it claims, is outside the closing's
+ * context. Deletions the closing had not seen change nothing either. A sealed ballot counts once
+ * its round closed and the published key opened it (`unsealed`). Of one voter's valid ballots
+ * the first (by round, then `castAt` and oid: the voter's own choice among its ballots) counts
+ * and the others are superseded; invalid ones are listed with the reason.
  */
-export function tallyElection(model: DomainModel, electionId: string, roles: ElectionRoles = rolesOf(model)): Tally {
+export function tallyElection(model: DomainModel, electionId: string, roles: ElectionRoles = rolesOf(model), unsealed?: UnsealedChoices): Tally {
   const window = votingWindow(model, electionId, roles);
   const votes = new Map<string, number>([...window.standing.keys()].map((id) => [id, 0]));
   const countedFor = new Map<string, string>();
-  // Cast order must not depend on how a replica happened to store the ballots.
-  const ballots = model
-    .findBy('Ballot', 'election', electionId)
-    .map((ballot) => ({ ballot, cast: castMs(ballot) }))
-    .sort((a, b) => (a.cast !== b.cast ? (a.cast < b.cast ? -1 : 1) : a.ballot.oid < b.ballot.oid ? -1 : 1));
+  const ballots = ballotsOf(model, window)
+    .map((ballot) => ({ ballot, round: roundIndex(window.history, ballot), cast: castMs(ballot) }))
+    // Order must not depend on how a replica happened to store the ballots.
+    .sort((a, b) => a.round - b.round || (a.cast !== b.cast ? (a.cast < b.cast ? -1 : 1) : a.ballot.oid < b.ballot.oid ? -1 : 1));
   const verdicts: BallotVerdict[] = [];
   for (const { ballot } of ballots) {
+    const opened = unsealed?.choices.get(ballot.oid);
+    const plain = ballot.getAttribute('candidate');
     const base = {
       ballotId: ballot.oid,
       voterId: String(ballot.getAttribute('voter') ?? ''),
-      candidateId: String(ballot.getAttribute('candidate') ?? ''),
+      candidateId: typeof plain === 'string' ? plain : opened && 'candidate' in opened ? opened.candidate : '',
       castAt: String(ballot.getAttribute('castAt') ?? ''),
     };
-    const flaw = ballotFlaw(model, window, ballot);
-    if (flaw) verdicts.push({ ...base, status: BallotStatus.invalid, ...flaw });
+    const flaw = ballotFlaw(model, window, ballot, opened);
+    if (flaw === SEALED) verdicts.push({ ...base, status: countedFor.has(base.voterId) ? BallotStatus.superseded : BallotStatus.sealed });
+    else if (flaw) verdicts.push({ ...base, status: BallotStatus.invalid, ...flaw });
     else if (countedFor.has(base.voterId))
       verdicts.push({
         ...base,
@@ -101,6 +124,8 @@ export function tallyElection(model: DomainModel, electionId: string, roles: Ele
       votes.set(base.candidateId, votes.get(base.candidateId)! + 1);
       verdicts.push({ ...base, status: BallotStatus.counted });
     }
+    // A sealed ballot holds its voter's place: a later ballot of the voter cannot count before it opens.
+    if (flaw === SEALED && !countedFor.has(base.voterId)) countedFor.set(base.voterId, ballot.oid);
   }
   const results = [...window.standing].map(([candidateId, candidate]) => ({
     candidateId,
@@ -120,7 +145,10 @@ export function tallyElection(model: DomainModel, electionId: string, roles: Ele
     counted: count(BallotStatus.counted),
     superseded: count(BallotStatus.superseded),
     invalid: count(BallotStatus.invalid),
+    sealed: count(BallotStatus.sealed),
     ballots: verdicts,
+    history: window.history,
+    keyProblems: unsealed?.problems ?? [],
   };
 }
 
@@ -135,23 +163,38 @@ export interface VotingWindow {
   readonly roles: ElectionRoles;
   /** Voters the organiser or an effective co-organiser approved; checked only with roles enforced. */
   readonly approved: ReadonlySet<string>;
+  readonly history: VotingHistory;
 }
 
 /** The voting window and standing candidates of a live election; throws `ValidationError` if there is none. */
 export function votingWindow(model: DomainModel, electionId: string, roles: ElectionRoles = rolesOf(model)): VotingWindow {
-  const { election, status, openedAt, closedAt, standing, approved } = electionAuthority(model, electionId, roles);
-  return { election, status, openedAt, closedAt, standing, roles, approved };
+  const { election, status, openedAt, closedAt, standing, approved, history } = electionAuthority(model, electionId, roles);
+  return { election, status, openedAt, closedAt, standing, roles, approved, history };
 }
 
-/** Why a ballot cannot count in its election, whatever the voter's other ballots; undefined if it can. */
-export function ballotFlaw(model: DomainModel, window: VotingWindow, ballot: CRDTEntity): { reason: BallotReason; detail: string } | undefined {
+/** `ballotFlaw`'s answer for a ballot valid so far whose choice is sealed. */
+export const SEALED = 'sealed' as const;
+
+/**
+ * Why a ballot cannot count in its election, whatever the voter's other ballots; `SEALED` if it is
+ * valid so far but its choice is still sealed; undefined if it counts. `opened` is its choice as
+ * the published key opened it, if it is sealed and the key was published.
+ */
+export function ballotFlaw(
+  model: DomainModel,
+  window: VotingWindow,
+  ballot: CRDTEntity,
+  opened?: OpenedChoice,
+): { reason: BallotReason; detail: string } | typeof SEALED | undefined {
   const voterId = ballot.getAttribute('voter');
-  const candidateId = ballot.getAttribute('candidate');
-  const castAt = ballot.getAttribute('castAt');
-  if (typeof voterId !== 'string' || typeof candidateId !== 'string' || typeof castAt !== 'string')
-    return { reason: BallotReason.incomplete, detail: 'the ballot lacks its voter, candidate or cast time' };
-  const voter = model.get(voterId);
-  if (voter?.concept !== 'Voter') return { reason: BallotReason.voterUnknown, detail: `voter ${voterId} does not exist or was deleted` };
+  const plain = ballot.getAttribute('candidate');
+  const sealed = ballot.getAttribute('sealed');
+  if (typeof voterId !== 'string' || (typeof plain !== 'string' && typeof sealed !== 'string') || typeof ballot.getAttribute('castAt') !== 'string')
+    return { reason: BallotReason.incomplete, detail: 'the ballot lacks its voter, choice or cast time' };
+  const round = window.history.rounds[roundIndex(window.history, ballot)];
+  const voter = model.get(voterId, { includeDeleted: true });
+  if (voter?.concept !== 'Voter' || (voter.isDeleted && seenBy(round, deletionDots(voter))))
+    return { reason: BallotReason.voterUnknown, detail: `voter ${voterId} does not exist or was deleted` };
   const enforced = window.roles === ElectionRoles.enforced;
   const caster = ownerOf(ballot.oid);
   const votersDevice = ownerOf(voterId);
@@ -160,18 +203,75 @@ export function ballotFlaw(model: DomainModel, window: VotingWindow, ballot: CRD
       reason: BallotReason.notVotersDevice,
       detail: `cast by device ${caster ?? 'unknown'}, not by the voter's own device ${votersDevice ?? '(none: the voter has no device)'}`,
     };
-  if (!voter.childOids('elections').includes(window.election.oid))
+  // An approved voter asked to vote; withdrawing the request afterwards cannot undo a ballot.
+  const approved = window.approved.has(voterId);
+  if (!(enforced && approved) && !voter.childOids('elections').includes(window.election.oid))
     return { reason: BallotReason.notRegistered, detail: `voter ${voterId} is not registered for this election` };
-  if (enforced && !window.approved.has(voterId))
-    return { reason: BallotReason.notApproved, detail: `the organiser has not approved voter ${voterId} for this election` };
-  if (!window.standing.has(candidateId))
-    return { reason: BallotReason.candidateNotStanding, detail: `candidate ${candidateId} does not stand in this election` };
-  if (window.openedAt === null) return { reason: BallotReason.neverOpened, detail: 'the election was never opened' };
-  if (Date.parse(castAt) < Date.parse(window.openedAt))
-    return { reason: BallotReason.beforeOpening, detail: `cast at ${castAt}, before the election opened at ${window.openedAt}` };
-  if (window.closedAt !== null && Date.parse(castAt) > Date.parse(window.closedAt))
-    return { reason: BallotReason.afterClosing, detail: `cast at ${castAt}, after the election closed at ${window.closedAt}` };
+  if (enforced && !approved) return { reason: BallotReason.notApproved, detail: `the organiser has not approved voter ${voterId} for this election` };
+  const timing = timingFlaw(window.history, ballot, round);
+  if (timing) return timing;
+  if ((round!.sealKey !== null) !== (typeof sealed === 'string' && typeof plain !== 'string'))
+    return {
+      reason: BallotReason.wrongForm,
+      detail: round!.sealKey !== null ? 'voting was sealed, but this ballot shows its choice' : 'voting was not sealed, but this ballot is',
+    };
+  let candidateId = plain;
+  if (round!.sealKey !== null) {
+    if (round!.close === null || !round!.publishedKeys.length || !opened) return SEALED;
+    if ('error' in opened) return { reason: BallotReason.unreadable, detail: opened.error };
+    candidateId = opened.candidate;
+  }
+  if (typeof candidateId !== 'string' || !window.standing.has(candidateId))
+    return { reason: BallotReason.candidateNotStanding, detail: `candidate ${String(candidateId)} does not stand in this election` };
   return undefined;
+}
+
+/** The ballots of an election, deleted ones included where their round's closing had not seen the deletion. */
+function ballotsOf(model: DomainModel, window: VotingWindow): CRDTEntity[] {
+  const found: CRDTEntity[] = [];
+  for (const ballot of model.entities('Ballot', { includeDeleted: true })) {
+    if (ballot.getAttribute('election') !== window.election.oid) continue;
+    if (ballot.isDeleted && seenBy(window.history.rounds[roundIndex(window.history, ballot)], deletionDots(ballot))) continue;
+    found.push(ballot);
+  }
+  return found;
+}
+
+// Whether a deletion (or anything with these dots) counts for a round: always while it is open or
+// if it has none; once it closed, only if the closing had seen it.
+function seenBy(round: VotingRound | undefined, dots: readonly Dot[]): boolean {
+  if (!round?.closeContext) return true;
+  return dots.every((dot) => round.closeContext!.covers(dot));
+}
+
+function timingFlaw(history: VotingHistory, ballot: CRDTEntity, round: VotingRound | undefined): { reason: BallotReason; detail: string } | undefined {
+  if (!history.rounds.length) return { reason: BallotReason.neverOpened, detail: 'voting was never opened' };
+  const opening = ballot.getAttribute('opening');
+  if (!round) {
+    const detail =
+      typeof opening !== 'string'
+        ? 'cast before voting opened: it names no opening of voting it saw'
+        : `cast before voting opened: the opening it names (${opening}) is not an opening of this election by its organisers`;
+    return { reason: BallotReason.beforeOpening, detail };
+  }
+  const dots = creationDots(ballot);
+  const openingEvent = round.openings.find((o) => o.oid === opening)!;
+  const openingContext = contextOf(openingEvent);
+  if (openingContext && dots.some((dot) => openingContext.covers(dot)))
+    return { reason: BallotReason.beforeOpening, detail: 'cast before voting opened: the opening had already seen it' };
+  if (round.closeContext && !dots.every((dot) => round.closeContext!.covers(dot)))
+    return {
+      reason: BallotReason.afterClosing,
+      detail: `cast after voting closed: the closing device had not received it when it closed voting, whatever time it claims (${String(ballot.getAttribute('castAt'))})`,
+    };
+  return undefined;
+}
+
+// The index of the round whose openings include the one the ballot names; past the last if none.
+function roundIndex(history: VotingHistory, ballot: CRDTEntity): number {
+  const opening = ballot.getAttribute('opening');
+  const index = history.rounds.findIndex((round) => round.openings.some((o) => o.oid === opening));
+  return index === -1 ? history.rounds.length : index;
 }
 
 function castMs(ballot: CRDTEntity): number {

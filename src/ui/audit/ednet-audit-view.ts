@@ -34,6 +34,8 @@ const REASON_TEXT: Record<BallotReason, string> = {
   'before-opening': 'Cast before voting opened',
   'after-closing': 'Cast after voting closed',
   superseded: 'The voter had already voted',
+  unreadable: 'Sealed choice the published key does not open',
+  'wrong-form': 'Sealed where voting was open, or open where it was sealed',
 };
 
 /**

@@ -1,5 +1,6 @@
 import type { Dot, NodeId } from '../../crdt/index.js';
 import { type AttributeValue, type AttributeWrite, type CRDTEntity, DELETED, type DomainModel, type ModelChange } from '../../domain/index.js';
+import { type VotingEventRecord, coOrganisersOf, rolesOf, votingHistoryOf } from '../../models/electoral/index.js';
 import { formatIsoDate, formatValue, shortId } from '../shared/format.js';
 
 /** One item of an entity's state as a change of its own, so its signature can be checked alone. */
@@ -42,6 +43,7 @@ const SAME_ACT_MS = 1000;
  */
 export function electionActivity(model: DomainModel, electionId: string): ActivityEntry[] {
   const entities = relatedEntities(model, electionId);
+  const effects = votingEffects(model, electionId);
   const relationItems: RelationItem[] = [];
   const clockOf = new Map<NodeId, Array<[seq: number, ms: number]>>();
   const writesOf: Array<[CRDTEntity, Map<NodeId, RunWrite[]>]> = [];
@@ -114,7 +116,7 @@ export function electionActivity(model: DomainModel, electionId: string): Activi
       author: first.dot.node,
       ms: first.ts.ms,
       timing: ActivityTiming.exact,
-      what: runPhrase(model, electionId, run),
+      what: runPhrase(model, electionId, run, effects),
       items: [...run.writes.map((write) => write.item), ...run.relations.map((relation) => relation.item)],
     });
   }
@@ -193,7 +195,7 @@ function relatedEntities(model: DomainModel, electionId: string): CRDTEntity[] {
 }
 
 /** The words for a run of writes (and what joined it). */
-function runPhrase(model: DomainModel, electionId: string, run: Run): string {
+function runPhrase(model: DomainModel, electionId: string, run: Run, effects: ReadonlyMap<string, VotingEventRecord>): string {
   const { entity } = run;
   const written = new Map(run.writes.map(({ attribute, write }) => [attribute, write.value]));
   const phrases: string[] = [];
@@ -201,7 +203,8 @@ function runPhrase(model: DomainModel, electionId: string, run: Run): string {
   written.delete(DELETED);
   const created = isCreation(model, run);
   const addsItself = run.relations.some((relation) => relation.child === entity.oid);
-  if (created && !addsItself) phrases.push(creationPhrase(model, entity, written));
+  if (created && entity.concept === 'VotingEvent') phrases.push(votingEventPhrase(written, effects.get(entity.oid)));
+  else if (created && !addsItself) phrases.push(creationPhrase(model, entity, written));
   else if (!created && written.size) phrases.push(updatePhrase(model, entity, written));
   if (deleted === true) phrases.push(deletionPhrase(model, entity));
   else if (deleted === false && !created && !written.size) phrases.push(`restored ${noun(model, entity)}`);
@@ -226,11 +229,34 @@ function creationPhrase(model: DomainModel, entity: CRDTEntity, written: Readonl
       return `made device ${shortId(String(written.get('device')))} a co-organiser`;
     case 'Approval':
       return `approved voter ${labelOf(model, String(written.get('voter')))}`;
-    case 'VotingEvent':
-      return written.get('action') === 'close' ? 'closed voting' : 'opened voting';
     default:
       return `created ${noun(model, entity)}`;
   }
+}
+
+/** Every voting event of the election with what it did (see `votingHistoryOf`); none if the election is gone. */
+function votingEffects(model: DomainModel, electionId: string): Map<string, VotingEventRecord> {
+  const election = model.get(electionId);
+  if (election?.concept !== 'Election') return new Map();
+  const roles = rolesOf(model);
+  const history = votingHistoryOf(model, election, roles, new Set(coOrganisersOf(model, electionId, roles)));
+  const first = history.rounds[0]?.openings[0]?.oid;
+  // A later round's opening is a reopening: marked so the entry says so.
+  return new Map(history.events.map((record) => [record.event.oid, record.effect === 'opened' && record.event.oid !== first ? { ...record, detail: REOPENED } : record]));
+}
+
+const REOPENED = 'reopened';
+
+/** An opening, closing or key publication, with what it did where it did not simply do it. */
+function votingEventPhrase(written: ReadonlyMap<string, AttributeValue>, record: VotingEventRecord | undefined): string {
+  const action = written.get('action');
+  let what = action === 'close' ? 'closed voting' : action === 'unseal' ? 'published the key of the sealed ballots' : 'opened voting';
+  if (record?.effect === 'opened' && record.detail === REOPENED) what = 'reopened voting';
+  if (record?.effect === 'opened' && written.has('sealKey')) what += ', sealed';
+  if (record?.effect === 'joined') what += ' (at the same time as another organiser)';
+  else if (record?.effect === 'ignored') what += ` — no effect: ${record.detail ?? ''}`;
+  else if (record?.effect === 'not-authorised' || record?.effect === 'malformed') what += ` — no effect: ${record.detail ?? ''}`;
+  return what;
 }
 
 function updatePhrase(model: DomainModel, entity: CRDTEntity, written: ReadonlyMap<string, AttributeValue>): string {

@@ -29,10 +29,11 @@ export class EdnetBallotForm extends ElectionFormPart {
     return found;
   });
 
-  // This voter's counted ballot, once per model change.
+  // This voter's ballot that counts (or will, once unsealed), once per model change.
   readonly #counted = new Memo((_revision: number, model: ElectoralSystemModel, electionId: string, voterId: string) =>
-    model.tally(electionId).ballots.find((ballot) => ballot.voterId === voterId && ballot.status === 'counted'),
+    model.tally(electionId).ballots.find((ballot) => ballot.voterId === voterId && (ballot.status === 'counted' || ballot.status === 'sealed')),
   );
+  #busy = false;
 
   override render(): TemplateResult {
     const model = this.model;
@@ -47,17 +48,14 @@ export class EdnetBallotForm extends ElectionFormPart {
     const voter = enforced ? model.myVoter() : undefined;
     const obstacle = enforced ? this.#obstacle(voter, election.oid) : undefined;
     return html`<section class="card" aria-labelledby="ballot-heading">
-      <h3 id="ballot-heading">Cast a ballot</h3>
-      <p class="muted">
-        ${status === ElectionStatus.open
-          ? 'Voting is open.'
-          : status === ElectionStatus.closed
-            ? 'Voting has closed; ballots are no longer accepted.'
-            : 'Ballots are accepted once voting is opened.'}
-      </p>
-      ${obstacle ? html`<p class="wrap">${obstacle}</p>` : nothing}
+      <h3 id="ballot-heading">Your ballot</h3>
+      ${status === ElectionStatus.open
+        ? model.isSealed(election.oid) && !obstacle
+          ? html`<p class="muted">Your choice is sealed: nobody can read it until voting closes.</p>`
+          : nothing
+        : html`<p class="muted">${status === ElectionStatus.closed ? 'Voting has closed.' : 'Ballots are accepted once voting opens.'}</p>`}
+      <p class="wrap" role="status">${obstacle ?? this.message}</p>
       ${obstacle ? nothing : this.#form(voter, suggestions, candidates, candidateError, candidateNotes)}
-      <p class="muted" role="status">${this.message}</p>
     </section>`;
   }
 
@@ -111,19 +109,31 @@ export class EdnetBallotForm extends ElectionFormPart {
   // Why this device cannot vote here (roles enforced), or undefined if it can.
   #obstacle(voter: CRDTEntity | undefined, electionId: string): string | undefined {
     const model = this.model!;
+    const status = model.statusOf(electionId);
+    const cast = voter ? this.#counted.get(this.modelChanges.revision, model, electionId, voter.oid) : undefined;
+    if (cast) {
+      const choice = cast.candidateId ? String(model.get(cast.candidateId)?.getAttribute('name') ?? cast.candidateId) : '';
+      if (status === ElectionStatus.closed) {
+        if (choice) return `You voted for ${choice}. The results are in “Results”.`;
+        const published = model.votingHistory(electionId).rounds.some((round) => round.publishedKeys.length > 0);
+        return published ? 'You voted. The results are in “Results”.' : 'You voted. The results show once the organiser’s device publishes the key.';
+      }
+      return choice ? `Your ballot is in, for ${choice}. Results at the close.` : 'Your ballot is in, sealed. Results at the close.';
+    }
+    if (status === ElectionStatus.closed) return 'You did not vote in this election.';
     // An organiser approves its own registration like anyone else's: say so, not "wait for the organiser".
     const approver = model.isOrganiser(electionId) ? 'you approve it under “Voters”' : 'the organiser approves it';
     if (!voter) return `To vote, register yourself under “Your registration”; then ${approver}.`;
     if (!voter.childOids('elections').includes(electionId)) return 'To vote, ask to vote in this election under “Your registration”.';
     if (!model.isApproved(electionId, voter.oid))
       return model.isOrganiser(electionId) ? 'You can vote once you approve your registration under “Voters”.' : 'You can vote once the organiser approves your registration.';
-    const cast = this.#counted.get(this.modelChanges.revision, model, electionId, voter.oid);
-    if (cast) return `You have voted, for ${String(model.get(cast.candidateId)?.getAttribute('name') ?? cast.candidateId)}.`;
+    if (status === ElectionStatus.draft) return 'You are approved. You can vote once voting opens.';
     return undefined;
   }
 
-  #cast(event: SubmitEvent): void {
+  async #cast(event: SubmitEvent): Promise<void> {
     event.preventDefault();
+    if (this.#busy) return;
     const model = this.model!;
     const form = event.target as HTMLFormElement;
     const enforced = this.rolesEnforced();
@@ -137,11 +147,17 @@ export class EdnetBallotForm extends ElectionFormPart {
     else if (!voter) errors.set('voter', `No voter has the number ${number}.`);
     if (!candidateId) errors.set('candidate', 'Choose a candidate.');
     if (!errors.size) {
+      const input = { voterId: voter!.oid, electionId: this.electionId!, candidateId };
       try {
-        model.castBallot({ voterId: voter!.oid, electionId: this.electionId!, candidateId });
+        const sealed = model.isSealed(this.electionId!);
+        if (sealed) {
+          this.#busy = true;
+          await model.castSealedBallot(input).finally(() => (this.#busy = false));
+        } else model.castBallot(input);
         const candidate = model.get(candidateId);
         form.reset();
-        this.succeeded(`Ballot cast by ${String(voter!.getAttribute('name') ?? number)} for ${String(candidate?.getAttribute('name') ?? candidateId)}.`);
+        // With roles enforced the card now says "your ballot is in"; at a polling desk, who voted.
+        this.succeeded(enforced ? '' : `Ballot cast by ${String(voter!.getAttribute('name') ?? number)}${sealed ? ', sealed' : ` for ${String(candidate?.getAttribute('name') ?? candidateId)}`}.`);
         return;
       } catch (error) {
         const { field, message } = fieldErrorOf(error);

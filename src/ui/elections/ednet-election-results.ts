@@ -1,9 +1,21 @@
-import { type TemplateResult, css, html, nothing } from 'lit';
+import { type PropertyValues, type TemplateResult, css, html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
-import { type BallotReason, type BallotVerdict, type ElectoralSystemModel, type Tally, ElectionStatus } from '../../models/electoral/index.js';
+import { ownerOf } from '../../domain/index.js';
+import {
+  type BallotReason,
+  type BallotVerdict,
+  type ElectoralSystemModel,
+  type Tally,
+  type UnsealedChoices,
+  ElectionStatus,
+  publishHeldKeys,
+  unsealElection,
+} from '../../models/electoral/index.js';
 import { formatIsoDate, plural } from '../shared/format.js';
 import { Memo } from '../shared/memo.js';
 import { ElectionPart } from './election-part.js';
+import { markResultsSeen } from './election-attention.js';
+import { electionKeyStore } from './election-keys.js';
 
 const PAGE = 20;
 
@@ -19,22 +31,30 @@ export const REASON_TEXT: Record<BallotReason, string> = {
   'before-opening': 'Cast before voting opened',
   'after-closing': 'Cast after voting closed',
   superseded: 'Superseded: an earlier ballot of this voter counts',
+  unreadable: 'Sealed choice the published key does not open',
+  'wrong-form': 'Sealed where voting was open, or open where it was sealed',
 };
 
 /**
- * The live tally of an election: a bar per candidate with its votes as text, the counts of
- * counted, superseded and invalid ballots, and every ballot that does not count with its reason.
- * Recomputed from the merged state whenever the model changes, so ballots from peers show as
- * they arrive.
+ * The tally of an election: while voting is open, how many ballots were cast (and the votes only
+ * where the organiser chose live results, never for sealed ballots); after the close, a bar per
+ * candidate with its votes as text, the counts of counted, superseded and invalid ballots, and
+ * every ballot that does not count with its reason. Sealed ballots are opened here, on this
+ * device, with the key the opening device published; a key that does not open them is reported.
+ * Recomputed from the merged state whenever the model changes.
  */
 export class EdnetElectionResults extends ElectionPart {
-  static override properties = { limit: { state: true } };
+  static override properties = { limit: { state: true }, unsealed: { state: true } };
 
   private declare limit: number;
+  // Sealed choices as this device opened them, for the model revision they were opened at.
+  private declare unsealed: { readonly revision: number; readonly electionId: string; readonly choices: UnsealedChoices } | undefined;
+  #unsealing = false;
+  #publishing = false;
   // The tally is computed once per model change, not once per render.
-  readonly #tally = new Memo((_revision: number, model: ElectoralSystemModel, electionId: string) => {
-    const tally = model.tally(electionId);
-    return { tally, notCounted: tally.ballots.filter((ballot) => ballot.status !== 'counted') };
+  readonly #tally = new Memo((_revision: number, model: ElectoralSystemModel, electionId: string, unsealed: UnsealedChoices | undefined) => {
+    const tally = model.tally(electionId, unsealed);
+    return { tally, notCounted: tally.ballots.filter((ballot) => ballot.status !== 'counted' && ballot.status !== 'sealed') };
   });
 
   constructor() {
@@ -89,14 +109,39 @@ export class EdnetElectionResults extends ElectionPart {
 
   override render(): TemplateResult {
     const model = this.model;
-    if (!model || !this.election()) return html``;
-    const { tally, notCounted } = this.#tally.get(this.modelChanges.revision, model, this.electionId!);
+    const election = this.election();
+    if (!model || !election) return html``;
+    const unsealed = this.unsealed?.electionId === election.oid ? this.unsealed.choices : undefined;
+    const { tally, notCounted } = this.#tally.get(this.modelChanges.revision, model, election.oid, unsealed);
+    const live = election.getAttribute('liveResults') === true && election.getAttribute('sealed') !== true;
+    const closed = tally.status === ElectionStatus.closed;
+    const head = html`<div class="head">
+      <h3 id="results-heading">Results</h3>
+      <span class=${`badge ${tally.status}`}>${closed ? (tally.sealed ? 'Sealed' : 'Final') : tally.status === ElectionStatus.open ? (live ? 'Live' : 'At the close') : 'Not open yet'}</span>
+    </div>`;
+    if (!closed && !live)
+      return html`<section class="card" aria-labelledby="results-heading">
+        ${head}
+        <p aria-live="polite">
+          ${tally.status === ElectionStatus.open
+            ? `${plural(tally.counted + tally.sealed, 'ballot')} cast so far. ${election.getAttribute('sealed') === true ? 'Choices are sealed until voting closes.' : 'Results show when voting closes.'}`
+            : 'Results show when voting closes.'}
+        </p>
+      </section>`;
     return html`<section class="card" aria-labelledby="results-heading">
-      <div class="head">
-        <h3 id="results-heading">Results</h3>
-        <span class=${`badge ${tally.status}`}>${tally.status === ElectionStatus.closed ? 'Final' : tally.status === ElectionStatus.open ? 'Live' : 'Not open yet'}</span>
-      </div>
+      ${head}
       <p aria-live="polite">${summary(tally)}</p>
+      ${closed && tally.sealed
+        ? html`<p class="wrap">${tally.history.rounds.some((round) => round.close && round.sealKey && !round.publishedKeys.length)
+            ? 'Waiting for the organiser’s device to publish the key of the sealed ballots.'
+            : 'Opening the sealed ballots on this device…'}</p>`
+        : nothing}
+      ${tally.keyProblems.length
+        ? html`<div class="error" role="alert">
+            <p><strong>The published key does not open every ballot.</strong> These ballots are not counted:</p>
+            <ul>${tally.keyProblems.slice(0, 10).map((problem) => html`<li class="wrap">${problem}</li>`)}</ul>
+          </div>`
+        : nothing}
       ${tally.results.length
         ? html`<ol class="results">
             ${repeat(
@@ -131,12 +176,44 @@ export class EdnetElectionResults extends ElectionPart {
     </section>`;
   }
 
+  protected override updated(changed: PropertyValues): void {
+    super.updated(changed);
+    const model = this.model;
+    const election = this.election();
+    // Results shown in full: the "results are in" badge of the Elections tab clears.
+    if (model && election && this.unsealedOrPlain(election.oid) && markResultsSeen(model, election.oid))
+      this.dispatchEvent(new CustomEvent('attention-changed', { bubbles: true, composed: true }));
+    if (!model || !election || model.statusOf(election.oid) !== ElectionStatus.closed || !model.isSealed(election.oid)) return;
+    const rounds = model.votingHistory(election.oid).rounds;
+    // A co-organiser closed a round this device opened: its key goes out now.
+    if (!this.#publishing && rounds.some((round) => round.close && round.sealKey && !round.publishedKeys.length && round.openings.some((o) => ownerOf(o.oid) === model.deviceId))) {
+      this.#publishing = true;
+      void publishHeldKeys(model, electionKeyStore())
+        .catch(() => undefined)
+        .finally(() => (this.#publishing = false));
+    }
+    const revision = this.modelChanges.revision;
+    if (this.#unsealing || !rounds.some((round) => round.publishedKeys.length)) return;
+    if (this.unsealed?.revision === revision && this.unsealed.electionId === election.oid) return;
+    this.#unsealing = true;
+    void unsealElection(model, election.oid)
+      .then((choices) => (this.unsealed = { revision, electionId: election.oid, choices }))
+      .finally(() => (this.#unsealing = false));
+  }
+
+  // True once the closed election's results show: not sealed, or opened with the published key.
+  private unsealedOrPlain(electionId: string): boolean {
+    const model = this.model!;
+    if (model.statusOf(electionId) !== ElectionStatus.closed) return false;
+    return !model.isSealed(electionId) || (this.unsealed?.electionId === electionId && model.tally(electionId, this.unsealed.choices).sealed === 0);
+  }
+
   #verdict(ballot: BallotVerdict): TemplateResult {
     const model = this.model!;
     const voter = model.get(ballot.voterId);
     const candidate = model.get(ballot.candidateId);
     const voterName = voter ? String(voter.getAttribute('name') ?? ballot.voterId) : ballot.voterId || 'unknown voter';
-    const candidateName = candidate ? String(candidate.getAttribute('name') ?? ballot.candidateId) : ballot.candidateId || 'unknown candidate';
+    const candidateName = candidate ? String(candidate.getAttribute('name') ?? ballot.candidateId) : ballot.candidateId || 'a sealed choice';
     return html`<li class="wrap">
       <strong>${ballot.reason ? REASON_TEXT[ballot.reason] : ballot.status}</strong><br />
       <span class="muted">${voterName} for ${candidateName}${ballot.castAt ? `, cast ${formatIsoDate(ballot.castAt)}` : ''}</span>
@@ -148,7 +225,8 @@ export class EdnetElectionResults extends ElectionPart {
 function summary(tally: Tally): string {
   const parts = [`${plural(tally.counted, 'ballot')} counted`];
   if (tally.superseded) parts.push(`${tally.superseded.toLocaleString()} superseded`);
-  if (tally.invalid) parts.push(`${tally.invalid.toLocaleString()} invalid`);
+  if (tally.invalid) parts.push(`${tally.invalid.toLocaleString()} not counted`);
+  if (tally.sealed) parts.push(`${tally.sealed.toLocaleString()} sealed`);
   return `${parts.join(', ')}.`;
 }
 

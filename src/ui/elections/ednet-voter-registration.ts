@@ -13,16 +13,34 @@ const FIELDS = ['name', 'voterNumber', 'email', 'district'] as const;
  * to vote in the election shown, and sees whether the organiser has approved them.
  */
 export class EdnetVoterRegistration extends ElectionFormPart {
+  #messageState: string | undefined;
+
+  protected override succeeded(message: string): void {
+    super.succeeded(message);
+    this.#messageState = this.#stateKey();
+  }
+
+  // Where this device's voter stands in the election shown: registered, asked, approved, status.
+  #stateKey(): string {
+    const model = this.model;
+    const voter = model?.myVoter();
+    if (!model || !this.electionId || !voter || !this.election()) return 'none';
+    return [voter.oid, voter.childOids('elections').includes(this.electionId), model.isApproved(this.electionId, voter.oid), model.statusOf(this.electionId)].join('|');
+  }
+
   override render(): TemplateResult {
     const model = this.model;
     const election = this.election();
     if (!model || !election) return html``;
     const voter = model.myVoter();
+    // A message answers one state ("asked to vote"): once approval or voting moves on, it would contradict the card.
+    const state = this.#stateKey();
+    if (this.message && this.#messageState !== undefined && this.#messageState !== state) this.#messageState = undefined;
     return html`<section class="card" aria-labelledby="registration-heading">
       <h3 id="registration-heading">Your registration</h3>
       ${voter ? this.#registered(voter, election) : this.#form(election)}
       ${this.errors.get('') ? html`<p class="error" role="alert">${this.errors.get('')}</p>` : nothing}
-      <p class="muted" role="status">${this.message}</p>
+      <p class="muted" role="status">${this.#messageState === state ? this.message : ''}</p>
     </section>`;
   }
 
@@ -50,18 +68,38 @@ export class EdnetVoterRegistration extends ElectionFormPart {
     const status = model.statusOf(election.oid);
     const asked = voter.childOids('elections').includes(election.oid);
     const approved = model.isApproved(election.oid, voter.oid);
+    // One state, the current one: what the voter waits for or can do next.
     let state: TemplateResult;
     if (approved && asked)
-      state = html`<p><span class="badge open">Approved</span> ${status === ElectionStatus.open ? 'You can vote now.' : status === ElectionStatus.draft ? 'You can vote once voting opens.' : 'Voting has closed.'}</p>`;
+      state = html`<p><span class="badge open">Approved</span> ${status === ElectionStatus.draft ? 'You can vote once voting opens.' : status === ElectionStatus.open ? 'See “Your ballot”.' : 'Voting has closed.'}</p>`;
     else if (asked)
-      state = html`<p><span class="badge draft">Waiting</span> The organiser has not approved your registration yet.</p>
+      state = html`<p><span class="badge draft">Waiting</span> ${this.organising() ? 'Approve yourself under “Voters”.' : 'Waiting for the organiser to approve you.'}</p>
         ${status === ElectionStatus.draft ? html`<button type="button" class="secondary" @click=${() => this.#withdraw(voter.oid)}>Withdraw my request</button>` : nothing}`;
     else if (status === ElectionStatus.closed) state = html`<p class="muted">This election has closed.</p>`;
     else
       state = html`<p class="muted">You have not asked to vote in this election.</p>
         <button type="button" @click=${() => this.#ask(voter.oid)}>Ask to vote in <span class="wrap">${title}</span></button>`;
     return html`<p class="wrap">You are registered as <strong>${name}</strong> <span class="muted">${number}</span>.</p>
-      ${state}`;
+      ${state}
+      <details ?open=${this.errors.has('name')}>
+        <summary>Change my name</summary>
+        <form novalidate @submit=${(event: SubmitEvent) => this.#rename(event, voter)}>
+          ${inputField({ id: 'self-rename', name: 'name', label: 'Your name', value: name, error: this.errors.get('name'), required: true, maxLength: 200, autocomplete: 'name' })}
+          <button type="submit" class="secondary">Save my name</button>
+        </form>
+      </details>`;
+  }
+
+  #rename(event: SubmitEvent, voter: CRDTEntity): void {
+    event.preventDefault();
+    const name = formValue(event.target as HTMLFormElement, 'name').trim();
+    try {
+      this.model!.update(voter.oid, { name });
+      this.succeeded(`Your name is now ${name}.`);
+    } catch (error) {
+      const { field, message } = fieldErrorOf(error);
+      this.refused(new Map([[field === 'name' ? 'name' : '', message]]));
+    }
   }
 
   #register(event: SubmitEvent): void {

@@ -60,7 +60,6 @@ describe('ElectoralSystemModel: co-organisers', () => {
     clock.advance(1000);
     bob.openElection(election);
     expect(bob.statusOf(election)).to.equal('open');
-    expect(bob.get(election)!.getAttribute('status')).to.equal('draft');
     syncAll([alice, bob, carol, dave]);
     clock.advance(1000);
     carol.castBallot({ voterId: carolsVoter, electionId: election, candidateId: bea });
@@ -194,6 +193,8 @@ describe('ElectoralSystemModel: co-organisers', () => {
     clock.advance(1000);
     carol.castBallot({ voterId: carolsVoter, electionId: election, candidateId: bea });
     dave.castBallot({ voterId: davesVoter, electionId: election, candidateId: ann });
+    // The ballots reach bob before he closes: exactly what the closing device holds counts.
+    syncAll([alice, bob, carol, dave]);
     clock.advance(1000);
     bob.closeElection(election);
     syncAll([alice, bob, carol, dave]);

@@ -56,9 +56,9 @@ function perform(model: ElectoralSystemModel, o: Op): void {
     case 'unregister':
       return model.unregisterFromElection(choose(voters, o.pick), choose(elections, o.other));
     case 'open':
-      return model.openElection(choose(elections, o.pick));
+      return void model.openElection(choose(elections, o.pick));
     case 'close':
-      return model.closeElection(choose(elections, o.pick));
+      return void model.closeElection(choose(elections, o.pick));
     case 'ballot': {
       // Mostly a candidate standing in the chosen election, sometimes any candidate at all.
       const electionId = choose(elections, o.other);

@@ -65,7 +65,7 @@ describe('ElectoralSystemModel: election roles', () => {
     sync(alice, aliceTab);
     aliceTab.closeElection(election);
     expect(sync(aliceTab, bob).rejected).to.deep.equal([]);
-    expect(bob.get(election)!.getAttribute('status')).to.equal('closed');
+    expect(bob.statusOf(election)).to.equal('closed');
   });
 
   it('refuses everyone but the organiser, and votes for another\'s voter, locally with a clear message', () => {

@@ -21,8 +21,8 @@ describe('ElectoralSystemModel', () => {
     const clock = fakeClock(Date.parse('2024-05-01T08:00:00Z'));
     const model = electoral('alice', clock);
     const ids = openElection(model);
-    expect(model.get(ids.election)!.getAttribute('status')).to.equal(ElectionStatus.open);
-    expect(model.get(ids.election)!.getAttribute('openedAt')).to.equal('2024-05-01T08:00:00.000Z');
+    expect(model.statusOf(ids.election)).to.equal(ElectionStatus.open);
+    expect(model.tally(ids.election).openedAt).to.equal('2024-05-01T08:00:00.000Z');
     clock.advance(60_000);
     model.castBallot({ voterId: ids.vera, electionId: ids.election, candidateId: ids.ann });
     model.castBallot({ voterId: ids.walt, electionId: ids.election, candidateId: ids.ann });
@@ -119,7 +119,7 @@ describe('ElectoralSystemModel', () => {
       for (const model of [alice, bob]) {
         const verdict = model.tally(ids.election).ballots.find((b) => b.ballotId === late.oid)!;
         expect(verdict).to.deep.include({ status: BallotStatus.invalid, reason: BallotReason.afterClosing });
-        expect(model.get(ids.election)!.getAttribute('status')).to.equal('closed');
+        expect(model.statusOf(ids.election)).to.equal('closed');
       }
     });
 

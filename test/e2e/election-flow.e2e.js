@@ -1,0 +1,151 @@
+// Three phones in one room, in the system Chromium against the real app server: Olive organises a
+// sealed election, Vic and Wes register on their own phones. The Elections tab's badge tells each
+// what waits for them (voters to approve, voting opened, results in) and clears once done; closing
+// asks first and says how many ballots will count; the results show on every phone after the close.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { launchBrowser, openPage, screenshot, startServer, viewports, waitUntil } from './harness.js';
+
+const ELECTION = 'Treasurer';
+const CANDIDATES = ['Ada Lovelace', 'Grace Hopper'];
+const VOTERS = [
+  { name: 'Vic', number: 'V-1', votesFor: 'Grace Hopper' },
+  { name: 'Wes', number: 'V-2', votesFor: 'Grace Hopper' },
+];
+
+/** @type {import('playwright-core').Browser} */
+let browser;
+/** @type {Awaited<ReturnType<typeof startServer>>} */
+let server;
+/** @type {Array<Awaited<ReturnType<typeof openPage>>>} */
+const phones = [];
+
+before(async () => {
+  browser = await launchBrowser();
+  server = await startServer();
+  for (let i = 0; i < 3; i++) phones.push(await openPage(await browser.newContext({ viewport: viewports.phone, isMobile: true, hasTouch: true })));
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** The number on the Elections tab's badge, 0 if there is none. @param {import('playwright-core').Page} page */
+const badge = async (page) => {
+  const count = page.locator('#tab-elections .count');
+  return (await count.count()) ? Number(await count.innerText()) : 0;
+};
+
+/** Waits until the Elections tab's badge shows `expected` (0: no badge). @param {import('playwright-core').Page} page @param {number} expected */
+async function badgeIs(page, expected) {
+  const count = page.locator('#tab-elections .count');
+  if (expected === 0) await count.waitFor({ state: 'detached', timeout: 90_000 });
+  else await page.locator('#tab-elections .count', { hasText: new RegExp(`^${expected}$`) }).waitFor({ timeout: 90_000 });
+}
+
+describe('an election on three phones', () => {
+  it('guides organiser and voters: badges, sealed voting, a confirmed close, results on every phone', async () => {
+    const [olive, vic, wes] = phones.map((phone) => phone.page);
+    try {
+      await olive.goto(server.url);
+      await olive.getByLabel(/Room name/).fill('Club');
+      await olive.getByRole('button', { name: 'Create room' }).click();
+      await waitUntil(olive, () => window.ednet?.session != null);
+      await olive.getByRole('tab', { name: 'Share' }).click();
+      const link = await olive.locator('ednet-share-panel input#link').inputValue();
+      for (const page of [vic, wes]) await page.goto(link);
+      for (const page of [olive, vic, wes]) await waitUntil(page, () => window.ednet.session?.status.peers.length === 2);
+
+      // Olive: a sealed election (the default) with two candidates.
+      await olive.getByRole('tab', { name: 'Elections' }).click();
+      await olive.locator('#new-title').fill(ELECTION);
+      assert.equal(await olive.getByRole('radio', { name: /Sealed until voting closes/ }).isChecked(), true);
+      await olive.getByRole('button', { name: 'Create election' }).click();
+      for (const name of CANDIDATES) {
+        await olive.locator('#candidate-name').fill(name);
+        await olive.getByRole('button', { name: 'Add candidate' }).click();
+        await olive.getByText(name, { exact: true }).first().waitFor();
+      }
+      await olive.getByText('Ballots are sealed').first().waitFor();
+
+      // Vic and Wes register on their own phones and wait.
+      for (const [page, voter] of /** @type {const} */ ([
+        [vic, VOTERS[0]],
+        [wes, VOTERS[1]],
+      ])) {
+        await waitUntil(page, (title) => window.ednet.model?.elections().first()?.getAttribute('title') === title, ELECTION);
+        await page.getByRole('tab', { name: 'Elections' }).click();
+        await page.locator('#self-name').fill(voter.name);
+        await page.locator('#self-number').fill(voter.number);
+        await page.getByRole('button', { name: 'Register and ask to vote' }).click();
+        await page.getByText('Waiting for the organiser to approve you.').waitFor();
+        assert.equal(await badge(page), 0);
+      }
+      await screenshot(vic, 'flow-voter-waiting-phone');
+
+      // Olive's badge counts the voters waiting; approving them clears it.
+      await badgeIs(olive, 2);
+      await screenshot(olive, 'flow-organiser-waiting-phone');
+      for (const voter of VOTERS) await olive.getByRole('button', { name: `Approve ${voter.name}` }).click();
+      await badgeIs(olive, 0);
+      // Wes looks at the Share tab meanwhile: his badges must reach him there.
+      await wes.getByRole('tab', { name: 'Share' }).click();
+      await olive.getByRole('button', { name: 'Open voting' }).click();
+      await waitUntil(olive, () => {
+        const model = window.ednet.model;
+        const election = model?.elections().first();
+        return model != null && election !== undefined && model.statusOf(election.oid) === 'open';
+      });
+
+      // Voting opened: each voter's badge shows it until they vote.
+      for (const [page, voter] of /** @type {const} */ ([
+        [vic, VOTERS[0]],
+        [wes, VOTERS[1]],
+      ])) {
+        await badgeIs(page, 1);
+        if (page === vic) await screenshot(vic, 'flow-voter-voting-open-phone');
+        await page.getByRole('tab', { name: 'Elections' }).click();
+        await page.getByRole('radio', { name: new RegExp(voter.votesFor) }).check();
+        await page.getByRole('button', { name: 'Cast ballot' }).click();
+        await page.getByText('Your ballot is in, sealed. Results at the close.').waitFor();
+        await badgeIs(page, 0);
+      }
+      await screenshot(vic, 'flow-voter-ballot-in-phone');
+      await wes.getByRole('tab', { name: 'Share' }).click();
+
+      // Olive closes once both ballots reached her: the confirmation says how many will count.
+      await waitUntil(olive, () => {
+        const model = window.ednet.model;
+        const election = model?.elections().first();
+        return model != null && election !== undefined && model.ballots(election.oid).count === 2;
+      });
+      await olive.getByText('2 ballots cast so far. Choices are sealed until voting closes.').waitFor();
+      await olive.getByRole('button', { name: 'Close voting…' }).click();
+      await olive.getByText(/Close voting\? 2 ballots will count/).waitFor();
+      await screenshot(olive, 'flow-close-confirmation-phone');
+      await olive.locator('ednet-election-editor .confirm').getByRole('button', { name: 'Close voting' }).click();
+
+      // Results on every phone, opened with the published key; Wes's badge says they are in.
+      await badgeIs(wes, 1);
+      await wes.getByRole('tab', { name: 'Elections' }).click();
+      await badgeIs(wes, 0);
+      const results = [];
+      for (const page of [olive, vic, wes]) {
+        await page.locator('ednet-election-results ol.results').getByText('2 votes').waitFor();
+        results.push(await page.locator('ednet-election-results ol.results').innerText());
+        await badgeIs(page, 0);
+      }
+      assert.equal(new Set(results).size, 1);
+      assert.match(results[0] ?? '', /Grace Hopper[\s\S]*2 votes[\s\S]*Ada Lovelace[\s\S]*0 votes/);
+      await screenshot(vic, 'flow-results-phone');
+      await olive.getByRole('tab', { name: 'Audit' }).click();
+      await olive.getByText(/Closed voting/).first().waitFor();
+      await screenshot(olive, 'flow-audit-phone');
+      for (const phone of phones) assert.deepEqual(phone.problems, []);
+    } catch (error) {
+      for (const [i, phone] of phones.entries()) console.log(`--- phone ${i}'s console ---\n${phone.logs.slice(-30).join('\n')}`);
+      throw error;
+    }
+  });
+});

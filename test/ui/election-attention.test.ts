@@ -1,0 +1,105 @@
+import { expect } from 'chai';
+import '../../src/ui/index.js';
+import { ElectionRoles } from '../../src/models/electoral/index.js';
+import { AttentionNotifier } from '../../src/ui/elections/attention-notifier.js';
+import { electionAttention, markResultsSeen } from '../../src/ui/elections/election-attention.js';
+import { fakeClock } from '../crdt/fake-clock.js';
+import { electoral, nodeOf, sync } from '../models/electoral/electoral-fixture.js';
+import { findAll, mount, textOf, unmountAll } from './ui-test-helpers.js';
+
+/** Alice organises; Bob votes; Carol's device is another tab of Alice's. */
+function room() {
+  const clock = fakeClock(Date.parse('2024-05-01T08:00:00Z'));
+  return {
+    alice: electoral(nodeOf('alice'), clock, ElectionRoles.enforced),
+    aliceTab: electoral(nodeOf('alice', 'tab00002'), clock, ElectionRoles.enforced),
+    bob: electoral(nodeOf('bob'), clock, ElectionRoles.enforced),
+  };
+}
+
+const texts = (items: ReturnType<typeof electionAttention>) => items.map((item) => [item.text, item.count]);
+
+describe('what waits for this device', () => {
+  afterEach(() => {
+    unmountAll();
+    localStorage.removeItem('ednet-p2p/results-seen');
+  });
+
+  it('voters waiting for the organiser, voting open for an approved voter, results in until seen', () => {
+    const { alice, bob } = room();
+    const election = alice.createElection({ title: 'Board' }).oid;
+    const ann = alice.addCandidate(election, { name: 'Ann' }).oid;
+    sync(alice, bob);
+    const voter = bob.registerVoter({ name: 'Bob', voterNumber: 'V-1' }).oid;
+    bob.registerForElection(voter, election);
+    sync(bob, alice);
+    expect(texts(electionAttention(alice))).to.deep.equal([['1 voter waiting for approval in “Board”', 1]]);
+    expect(electionAttention(bob)).to.deep.equal([]);
+    alice.approveVoter(election, voter);
+    expect(electionAttention(alice)).to.deep.equal([]);
+    alice.openElection(election);
+    sync(alice, bob);
+    expect(texts(electionAttention(bob))).to.deep.equal([['Voting is open in “Board”', 1]]);
+    bob.castBallot({ voterId: voter, electionId: election, candidateId: ann });
+    expect(electionAttention(bob)).to.deep.equal([]);
+    sync(bob, alice);
+    alice.closeElection(election);
+    sync(alice, bob);
+    for (const model of [alice, bob]) expect(texts(electionAttention(model))).to.deep.equal([['Results of “Board” are in', 1]]);
+    expect(markResultsSeen(bob, election)).to.equal(true);
+    expect(markResultsSeen(bob, election)).to.equal(false);
+    // Seen on this browser: every tab of it, and the organiser's device in this test too (one localStorage).
+    expect(electionAttention(bob)).to.deep.equal([]);
+  });
+
+  it('notifies only new items, only in the background and only when allowed; never what waited at load', () => {
+    const shown: string[] = [];
+    let hidden = true;
+    let permission: NotificationPermission = 'default';
+    const notifier = new AttentionNotifier({ permission: () => permission, hidden: () => hidden, show: (_title, body) => shown.push(body) });
+    const item = (key: string) => ({ key, electionId: 'e', text: key, count: 1 });
+    expect(notifier.update([item('at-load')])).to.deep.equal([]);
+    expect(notifier.update([item('at-load'), item('not-allowed')])).to.deep.equal([]);
+    permission = 'granted';
+    hidden = false;
+    expect(notifier.update([item('in-front')])).to.deep.equal([]);
+    hidden = true;
+    expect(notifier.update([item('in-front'), item('waiting')]).map((i) => i.key)).to.deep.equal(['waiting']);
+    expect(notifier.update([item('waiting')])).to.deep.equal([]);
+    expect(shown).to.deep.equal(['waiting']);
+  });
+});
+
+describe('only what this device may do', () => {
+  afterEach(() => unmountAll());
+
+  it('the Explorer offers Edit only on entities this device owns, and says who may change the others, in words', async () => {
+    const { alice, bob } = room();
+    alice.createElection({ title: 'Board' });
+    sync(alice, bob);
+    bob.registerVoter({ name: 'Bob', voterNumber: 'V-1' });
+    sync(bob, alice);
+    const explorer = await mount('ednet-model-explorer', { model: bob });
+    const rows = findAll(explorer, [], 'tbody tr').map((row) => textOf(row));
+    expect(rows).to.have.length(1);
+    expect(rows[0]).to.contain('Only the organiser, device alice___…, can change the election “Board”.');
+    expect(findAll(explorer, [], 'tbody button')).to.have.length(0);
+  });
+
+  it('the Conflicts tab offers no choice where this device cannot write, and tells two tabs of one device from two devices', async () => {
+    const { alice, aliceTab, bob } = room();
+    const election = alice.createElection({ title: 'Board' }).oid;
+    sync(alice, aliceTab);
+    alice.update(election, { title: 'Board 2026' });
+    aliceTab.update(election, { title: 'The Board' });
+    sync(aliceTab, alice);
+    sync(alice, bob);
+    const own = await mount('ednet-conflicts-panel', { model: alice });
+    expect(textOf(own)).to.contain('Changed in two tabs of this device at the same time.');
+    expect(findAll(own, [], 'button').map((b) => textOf(b)).some((text) => text.startsWith('Keep'))).to.equal(true);
+    const other = await mount('ednet-conflicts-panel', { model: bob });
+    expect(textOf(other)).to.contain('Changed in two tabs of one device at the same time.');
+    expect(textOf(other)).to.match(/Only the organiser, device alice___…, can change the election “(Board 2026|The Board)”\. It can settle this conflict; this device cannot\./);
+    expect(findAll(other, [], 'button')).to.have.length(0);
+  });
+});
