@@ -98,6 +98,7 @@ export class ConnectionCaps {
     let held = 0;
     // Used only if the receiver's counts are not there: bytes since the last whole message.
     let sinceMessage = 0;
+    let overflowed = false;
     const update = (/** @type {number} */ now) => {
       this.pendingBytes += now - held;
       held = now;
@@ -110,7 +111,9 @@ export class ConnectionCaps {
     const onData = (/** @type {Buffer} */ chunk) => {
       sinceMessage += chunk.length;
       update(heldByReceiver(socket) ?? sinceMessage);
-      if (held > 0 && this.pendingBytes > this.options.maxPendingBytes) {
+      if (!overflowed && held > 0 && this.pendingBytes > this.options.maxPendingBytes) {
+        // Once: the connection is being closed, its later chunks need no second verdict.
+        overflowed = true;
         this.refused.pendingBytes++;
         overflow();
       }
