@@ -117,9 +117,16 @@ export class RedisRoomBus {
     this.presenceTtlMs = presenceTtlMs;
     this.prefix = keyPrefix;
     this.logger = logger;
+    this.closed = false;
     this.instance = randomUUID();
     this.instanceChannel = `${keyPrefix}instance:${this.instance}`;
-    const options = { commandTimeout: COMMAND_TIMEOUT_MS, maxRetriesPerRequest: 2, lazyConnect: true };
+    const options = {
+      commandTimeout: COMMAND_TIMEOUT_MS,
+      maxRetriesPerRequest: 2,
+      lazyConnect: true,
+      // Reconnects with backoff while open; a closed bus must not keep the process alive.
+      retryStrategy: (/** @type {number} */ times) => (this.closed ? null : Math.min(times * 200, 2000)),
+    };
     this.commands = new Redis(url, options);
     this.subscriber = new Redis(url, { ...options, commandTimeout: undefined });
     for (const [name, client] of [['commands', this.commands], ['subscriber', this.subscriber]]) {
@@ -143,7 +150,6 @@ export class RedisRoomBus {
     /** @type {Map<string, Promise<unknown>>} room → its subscription */
     this.subscriptions = new Map();
     this.subscriber.on('message', (channel, message) => this.receive(channel, message));
-    this.closed = false;
     this.refreshTimer = setInterval(() => void this.refresh(), Math.max(1, Math.floor(presenceTtlMs / 3)));
     this.refreshTimer.unref();
     this.started = this.start();
