@@ -135,9 +135,17 @@ export class ConnectionCaps {
   }
 }
 
-/** The client address a request came from, IPv4-mapped IPv6 written as IPv4. @param {import('node:http').IncomingMessage} request */
-export function clientAddress(request) {
-  const address = request.socket.remoteAddress ?? 'unknown';
+/**
+ * The client address a request came from, IPv4-mapped IPv6 written as IPv4. Behind a trusted
+ * reverse proxy (`trustProxy`), the last `X-Forwarded-For` entry, the one that proxy appended:
+ * the entries before it are whatever the client chose to send.
+ * @param {import('node:http').IncomingMessage} request
+ * @param {boolean} trustProxy
+ */
+export function clientAddress(request, trustProxy) {
+  const forwarded = trustProxy ? request.headers['x-forwarded-for'] : undefined;
+  const last = (Array.isArray(forwarded) ? forwarded.at(-1) : forwarded)?.split(',').at(-1)?.trim();
+  const address = last || request.socket.remoteAddress || 'unknown';
   return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 

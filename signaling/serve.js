@@ -82,14 +82,16 @@ function parsePort(text) {
 
 /**
  * `node signaling/serve.js [dir]`: serves `dir` (default `dist/`) on HOST:PORT (default
- * 127.0.0.1:8080); with REDIS_URL set, shares signaling rooms with every instance using that Redis.
+ * 127.0.0.1:8080); with REDIS_URL set, shares signaling rooms with every instance using that Redis;
+ * with TRUST_PROXY=1, takes client addresses from the reverse proxy's X-Forwarded-For.
  */
 async function main() {
   let app;
   try {
     const [root = DEFAULT_ROOT] = process.argv.slice(2);
     const redisUrl = process.env.REDIS_URL || undefined;
-    app = await createAppServer({ port: parsePort(process.env.PORT ?? '8080'), host: process.env.HOST || '127.0.0.1', root, signaling: { redisUrl } });
+    const trustProxy = process.env.TRUST_PROXY === '1';
+    app = await createAppServer({ port: parsePort(process.env.PORT ?? '8080'), host: process.env.HOST || '127.0.0.1', root, signaling: { redisUrl, trustProxy } });
   } catch (error) {
     console.error(`EDNet P2P could not start: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);

@@ -24,6 +24,7 @@ import { openFileLimit } from './connection-caps.js';
  * @property {number} [maxPendingBytes] Bytes held for unfinished (fragmented) messages of all connections; the connection that takes it past is closed with 1013. Default 64 MiB.
  * @property {number} [fileDescriptorLimit] Open files this process may have. Default: its soft limit (Linux), else unlimited.
  * @property {number} [fileDescriptorReserve] Descriptors kept for plain HTTP and the rest: with fewer left, upgrades are answered 503. Default 256.
+ * @property {boolean} [trustProxy] Behind a reverse proxy: count connections per address by the address it appends to `X-Forwarded-For`. Default false.
  * @property {string} [redisUrl] Share rooms with every instance using this Redis (`redis://host:port`). Default: none, rooms live in this process.
  * @property {number} [presenceTtlMs] With Redis: the peers of an instance that stops are removed this long after its last refresh. Default 15 s.
  */
@@ -78,6 +79,7 @@ export function resolveSignalingOptions(options = {}) {
     maxPendingBytes: options.maxPendingBytes ?? 64 * 1024 * 1024,
     fileDescriptorLimit: options.fileDescriptorLimit ?? openFileLimit(),
     fileDescriptorReserve: options.fileDescriptorReserve ?? 256,
+    trustProxy: options.trustProxy ?? false,
     redisUrl: options.redisUrl,
     presenceTtlMs: options.presenceTtlMs ?? 15_000,
   };
@@ -111,6 +113,7 @@ export function resolveSignalingOptions(options = {}) {
   if (fds !== Infinity && (!Number.isSafeInteger(fds) || fds <= reserve)) {
     throw new RangeError(`createSignalingServer: fileDescriptorLimit must be an integer above fileDescriptorReserve (${reserve}), got ${fds}`);
   }
+  if (typeof resolved.trustProxy !== 'boolean') throw new TypeError('createSignalingServer: trustProxy must be a boolean');
   if (resolved.redisUrl !== undefined && (typeof resolved.redisUrl !== 'string' || !/^rediss?:\/\/./.test(resolved.redisUrl))) {
     throw new TypeError(`createSignalingServer: redisUrl must be a redis:// or rediss:// URL, got ${JSON.stringify(resolved.redisUrl)}`);
   }

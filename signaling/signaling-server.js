@@ -97,7 +97,7 @@ export function attachSignalingServer(server, options = {}) {
       refuseUpgrade(socket, 503, 'Service Unavailable');
       return;
     }
-    const address = clientAddress(request);
+    const address = clientAddress(request, resolved.trustProxy);
     const refused = caps.admit(address);
     if (refused && 'http' in refused) {
       refuseUpgrade(socket, refused.http.status, refused.http.text);

@@ -77,6 +77,16 @@ test('maxConnectionsPerAddress: one more from the same address is closed with 10
   await TestClient.connect(server.url);
 });
 
+test('trustProxy: connections are counted per address the proxy appended to X-Forwarded-For', async (t) => {
+  const server = await startServer({ maxConnectionsPerAddress: 1, trustProxy: true });
+  t.after(() => server.close());
+  const through = (/** @type {string} */ forwardedFor) => ({ headers: { 'X-Forwarded-For': forwardedFor } });
+  await TestClient.connect(server.url, through('10.0.0.1'));
+  // What comes before the proxy's own entry is the client's to write, so it is not believed.
+  assert.deepEqual(await refusalOf(server.url, through('10.0.0.9, 10.0.0.1')), { code: 1008, reason: 'too many connections from your address (at most 1)' });
+  await TestClient.connect(server.url, through('10.0.0.1, 10.0.0.2'));
+});
+
 test('maxPendingBytes: the connection whose unfinished message takes the total past the cap is closed with 1013', async (t) => {
   const server = await startServer({ maxPendingBytes: 100 * 1024 });
   t.after(() => server.close());
@@ -128,7 +138,7 @@ test('file descriptors: short of the reserve, upgrades are answered 503 while /h
 });
 
 test('the caps are checked when the server starts', async () => {
-  for (const bad of [{ maxConnections: 0 }, { maxConnectionsPerAddress: 1.5 }, { maxPendingBytes: -1 }, { fileDescriptorLimit: 100 }, { fileDescriptorReserve: 0 }]) {
+  for (const bad of [{ maxConnections: 0 }, { trustProxy: 'yes' }, { maxConnectionsPerAddress: 1.5 }, { maxPendingBytes: -1 }, { fileDescriptorLimit: 100 }, { fileDescriptorReserve: 0 }]) {
     await assert.rejects(startServer(/** @type {any} */ (bad)), /createSignalingServer: /, JSON.stringify(bad));
   }
 });
