@@ -220,9 +220,10 @@ export class RedisRoomBus {
     const leaving = [];
     for (const [room, members] of this.local) for (const peer of members.keys()) leaving.push(this.leave(room, peer, 'disconnected'));
     await Promise.allSettled(leaving);
-    await Promise.allSettled([this.commands.quit(), this.subscriber.quit()]);
-    this.commands.disconnect();
-    this.subscriber.disconnect();
+    const quits = await Promise.allSettled([this.commands.quit(), this.subscriber.quit()]);
+    // A client that could not say goodbye (never connected, or Redis gone) is cut instead.
+    if (quits[0].status === 'rejected') this.commands.disconnect();
+    if (quits[1].status === 'rejected') this.subscriber.disconnect();
   }
 
   /**
