@@ -42,6 +42,8 @@ export class ConnectionCaps {
     /** TCP connections open on the HTTP server: each holds a file descriptor. */
     this.sockets = 0;
     this.pendingBytes = 0;
+    /** Part of `pendingBytes` held by connections already being closed for the cap: soon freed. */
+    this.closingBytes = 0;
     this.refused = { connections: 0, perAddress: 0, fileDescriptors: 0, pendingBytes: 0 };
   }
 
@@ -101,6 +103,7 @@ export class ConnectionCaps {
     let overflowed = false;
     const update = (/** @type {number} */ now) => {
       this.pendingBytes += now - held;
+      if (overflowed) this.closingBytes += now - held;
       held = now;
     };
     socket.on('message', () => {
@@ -111,10 +114,13 @@ export class ConnectionCaps {
     const onData = (/** @type {Buffer} */ chunk) => {
       sinceMessage += chunk.length;
       update(heldByReceiver(socket) ?? sinceMessage);
-      if (!overflowed && held > 0 && this.pendingBytes > this.options.maxPendingBytes) {
-        // Once: the connection is being closed, its later chunks need no second verdict.
+      // Bytes of connections already closing are about to be freed: no reason to close more.
+      if (!overflowed && held > 0 && this.pendingBytes - this.closingBytes > this.options.maxPendingBytes) {
         overflowed = true;
+        this.closingBytes += held;
         this.refused.pendingBytes++;
+        // Read nothing more from it: what it holds now is the most it will hold until it is cut.
+        wire.pause();
         overflow();
       }
     };
