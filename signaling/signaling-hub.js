@@ -71,6 +71,8 @@ export class SignalingHub {
     this.rooms = new Map();
     /** @type {Set<Connection>} */
     this.connections = new Set();
+    /** @type {WeakMap<WebSocket, Connection>} */
+    this.bySocket = new WeakMap();
     this.relayed = 0;
     this.refused = 0;
     this.rateDropped = 0;
@@ -88,6 +90,7 @@ export class SignalingHub {
     }
     const connection = new Connection(socket, this.options);
     this.connections.add(connection);
+    this.bySocket.set(socket, connection);
     socket.on('message', (data, isBinary) => this.receive(connection, data, isBinary));
     socket.on('pong', () => {
       connection.missedHeartbeats = 0;
@@ -100,14 +103,13 @@ export class SignalingHub {
 
   /** Closes a connection refused before it was served (a cap on connections). @param {WebSocket} socket @param {number} code @param {string} reason */
   refuseConnection(socket, code, reason) {
-    this.refused++;
     socket.on('error', (error) => this.options.logger.debug?.('refused signaling socket error', error));
     void closeSocket(socket, code, reason);
   }
 
   /** Closes a connection that holds too much of the server's memory (a cap on unfinished messages). @param {WebSocket} socket @param {string} reason */
   refuseOverload(socket, reason) {
-    const connection = [...this.connections].find((candidate) => candidate.socket === socket);
+    const connection = this.bySocket.get(socket);
     if (connection) this.end(connection, CloseCode.tryAgainLater, reason, LeaveReason.disconnected);
     else if (socket.readyState === WebSocket.OPEN) void closeSocket(socket, CloseCode.tryAgainLater, reason);
   }
