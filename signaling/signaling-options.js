@@ -20,7 +20,7 @@ import { openFileLimit } from './connection-caps.js';
  * @property {SignalingLogger} [logger] Default: the console, `[signaling]` prefix, no debug output.
  * @property {() => number} [now] Clock in milliseconds for the rate limits. Default `performance.now`.
  * @property {number} [maxConnections] Open WebSocket connections; past it a new one is closed with 1013. Default 10,000.
- * @property {number} [maxConnectionsPerAddress] Open WebSocket connections from one client address; past it a new one is closed with 1008. Default 64.
+ * @property {number} [maxConnectionsPerAddress] Open WebSocket connections from one client address; past it a new one is closed with 1008. Default 256: a school or office puts many devices behind one address.
  * @property {number} [maxPendingBytes] Bytes held for unfinished (fragmented) messages of all connections; the connection that takes it past is closed with 1013. Default 64 MiB.
  * @property {number} [fileDescriptorLimit] Open files this process may have. Default: its soft limit (Linux), else unlimited.
  * @property {number} [fileDescriptorReserve] Descriptors kept for plain HTTP and the rest: with fewer left, upgrades are answered 503. Default 256.
@@ -75,7 +75,7 @@ export function resolveSignalingOptions(options = {}) {
     logger: options.logger ?? consoleSignalingLogger,
     now: options.now ?? (() => performance.now()),
     maxConnections: options.maxConnections ?? 10_000,
-    maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 64,
+    maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 256,
     maxPendingBytes: options.maxPendingBytes ?? 64 * 1024 * 1024,
     fileDescriptorLimit: options.fileDescriptorLimit ?? openFileLimit(),
     fileDescriptorReserve: options.fileDescriptorReserve ?? 256,
