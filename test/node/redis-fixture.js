@@ -49,12 +49,13 @@ function launch(port) {
       reject(error);
     };
     child.once('error', (error) => fail(new Error(`could not run redis-server (is it installed?): ${error.message}`)));
-    child.once('exit', (code) => fail(new Error(`redis-server exited with ${code}: ${output}`)));
+    const early = (/** @type {number | null} */ code) => fail(new Error(`redis-server exited with ${code}: ${output}`));
+    child.once('exit', early);
     child.stdout.on('data', (chunk) => {
       output += chunk;
       if (!output.includes('Ready to accept connections')) return;
       clearTimeout(timer);
-      child.removeAllListeners('exit');
+      child.off('exit', early);
       child.stdout.removeAllListeners('data');
       child.stdout.resume();
       resolve({

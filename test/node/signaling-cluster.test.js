@@ -110,3 +110,16 @@ test('when an instance dies without a word, its peers expire and the others are 
 test('an instance that cannot reach Redis does not start', async () => {
   await assert.rejects(startServer({ redisUrl: 'redis://127.0.0.1:1', logger: recordingLogger() }));
 });
+
+test('while Redis is unreachable, joins are refused as unavailable and the connection stays open', async (t) => {
+  const own = await startRedis();
+  t.after(() => own.stop());
+  const server = await startServer({ redisUrl: own.url });
+  t.after(() => server.close());
+  const alice = await TestClient.connect(server.url);
+  assert.equal((await alice.join('r', 'alice')).type, 'joined');
+  await own.stop();
+  const refused = await alice.join('r2', 'alice');
+  assert.deepEqual(refused, { type: 'error', code: 'unavailable', message: 'rooms are unavailable for now; try again', ref: 'join' });
+  await alice.sync();
+});
