@@ -20,6 +20,7 @@ export const ErrorCode = Object.freeze({
   notInRoom: 'not-in-room',
   unknownPeer: 'unknown-peer',
   rateLimited: 'rate-limited',
+  unavailable: 'unavailable',
 });
 
 /**

@@ -52,6 +52,7 @@ export async function createAppServer({ port = 8080, host = '127.0.0.1', root = 
   });
   const signaling = attachSignalingServer(server, { ...signalingOptions, path: SIGNALING_PATH });
   try {
+    await signaling.ready;
     await listen(server, port, host);
   } catch (error) {
     await signaling.close();
@@ -79,17 +80,23 @@ function parsePort(text) {
   return port;
 }
 
-/** `node signaling/serve.js [dir]`: serves `dir` (default `dist/`) on HOST:PORT (default 127.0.0.1:8080). */
+/**
+ * `node signaling/serve.js [dir]`: serves `dir` (default `dist/`) on HOST:PORT (default
+ * 127.0.0.1:8080); with REDIS_URL set, shares signaling rooms with every instance using that Redis;
+ * with TRUST_PROXY=1, takes client addresses from the reverse proxy's X-Forwarded-For.
+ */
 async function main() {
   let app;
   try {
     const [root = DEFAULT_ROOT] = process.argv.slice(2);
-    app = await createAppServer({ port: parsePort(process.env.PORT ?? '8080'), host: process.env.HOST || '127.0.0.1', root });
+    const redisUrl = process.env.REDIS_URL || undefined;
+    const trustProxy = process.env.TRUST_PROXY === '1';
+    app = await createAppServer({ port: parsePort(process.env.PORT ?? '8080'), host: process.env.HOST || '127.0.0.1', root, signaling: { redisUrl, trustProxy } });
   } catch (error) {
     console.error(`EDNet P2P could not start: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   }
-  console.log(`EDNet P2P: ${app.url} (signaling at ${app.signalingUrl})`);
+  console.log(`EDNet P2P: ${app.url} (signaling at ${app.signalingUrl}${process.env.REDIS_URL ? ', rooms shared through Redis' : ''})`);
   const stop = () => {
     app.close().then(
       () => process.exit(0),

@@ -2,6 +2,7 @@ import { WebSocket } from 'ws';
 import { decodeClientFrame, ErrorCode, isRefusal } from './client-frames.js';
 import { RateLimiter } from './rate-limiter.js';
 import { announcedLimits } from './signaling-options.js';
+import { isJoinRefused } from './room-bus.js';
 
 /** The protocol version the `welcome` frame announces; the browser client checks it. */
 export const PROTOCOL_VERSION = 1;
@@ -19,7 +20,7 @@ export const LeaveReason = Object.freeze({
 });
 
 /** Close codes the server uses (RFC 6455). */
-export const CloseCode = Object.freeze({ goingAway: 1001, policy: 1008, internalError: 1011 });
+export const CloseCode = Object.freeze({ goingAway: 1001, policy: 1008, internalError: 1011, tryAgainLater: 1013 });
 
 /** Refusals recover at this pace: `maxRefusedFrames` per minute. */
 const REFUSAL_WINDOW_MS = 60_000;
@@ -28,6 +29,8 @@ const CLOSE_GRACE_MS = 1000;
 
 /** @typedef {import('./signaling-options.js').ResolvedSignalingOptions} ResolvedSignalingOptions */
 /** @typedef {import('./client-frames.js').Refusal} Refusal */
+/** @typedef {import('./room-bus.js').RoomBus} RoomBus */
+/** @typedef {import('./room-bus.js').MemberEvent} MemberEvent */
 
 /** One client WebSocket and what it is bound to: a peer id per room. */
 class Connection {
@@ -49,21 +52,27 @@ class Connection {
     this.dropped = 0;
     this.missedHeartbeats = 0;
     this.gone = false;
+    /** The room bus answers asynchronously: a connection's frames are handled one after another. */
+    this.chain = Promise.resolve();
   }
 }
 
 /**
  * The rooms and the connections in them: introduces peers and relays their signals, stamping the
- * sender. Knows nothing of HTTP; `accept` takes sockets that are already open.
+ * sender. Knows nothing of HTTP; `accept` takes sockets that are already open. Membership and
+ * delivery go through a room bus (signaling/room-bus.js), in this process or shared by instances.
  */
 export class SignalingHub {
-  /** @param {ResolvedSignalingOptions} options */
-  constructor(options) {
+  /** @param {ResolvedSignalingOptions} options @param {RoomBus} bus */
+  constructor(options, bus) {
     this.options = options;
-    /** @type {Map<string, Map<string, Connection>>} room → peer id → connection */
+    this.bus = bus;
+    /** @type {Map<string, Map<string, Connection>>} room → peer id → connection, of this instance */
     this.rooms = new Map();
     /** @type {Set<Connection>} */
     this.connections = new Set();
+    /** @type {WeakMap<WebSocket, Connection>} */
+    this.bySocket = new WeakMap();
     this.relayed = 0;
     this.refused = 0;
     this.rateDropped = 0;
@@ -81,6 +90,7 @@ export class SignalingHub {
     }
     const connection = new Connection(socket, this.options);
     this.connections.add(connection);
+    this.bySocket.set(socket, connection);
     socket.on('message', (data, isBinary) => this.receive(connection, data, isBinary));
     socket.on('pong', () => {
       connection.missedHeartbeats = 0;
@@ -89,6 +99,19 @@ export class SignalingHub {
     // Protocol violations (bad UTF-8, frames past ws's payload cap) end here; `close` follows.
     socket.on('error', (error) => this.options.logger.debug?.('signaling socket error', error));
     this.sendText(connection, this.welcome);
+  }
+
+  /** Closes a connection refused before it was served (a cap on connections). @param {WebSocket} socket @param {number} code @param {string} reason */
+  refuseConnection(socket, code, reason) {
+    socket.on('error', (error) => this.options.logger.debug?.('refused signaling socket error', error));
+    void closeSocket(socket, code, reason);
+  }
+
+  /** Closes a connection that holds too much of the server's memory (a cap on unfinished messages). @param {WebSocket} socket @param {string} reason */
+  refuseOverload(socket, reason) {
+    const connection = this.bySocket.get(socket);
+    if (connection) this.end(connection, CloseCode.tryAgainLater, reason, LeaveReason.disconnected);
+    else if (socket.readyState === WebSocket.OPEN) void closeSocket(socket, CloseCode.tryAgainLater, reason);
   }
 
   /** Counts for monitoring and tests. */
@@ -109,14 +132,13 @@ export class SignalingHub {
   async close() {
     this.closing = true;
     clearInterval(this.heartbeat);
-    const sockets = [...this.connections].map((connection) => {
-      // Nobody is told `peer-left`: everyone is leaving.
-      connection.gone = true;
-      return connection.socket;
-    });
+    const connections = [...this.connections];
+    // Nobody here is told `peer-left`: everyone is leaving. Other instances are, through the bus.
+    for (const connection of connections) connection.gone = true;
     this.connections.clear();
+    await Promise.all(connections.map((connection) => connection.chain.then(() => this.leaveAll(connection, LeaveReason.disconnected))));
     this.rooms.clear();
-    await Promise.all(sockets.map((socket) => closeSocket(socket)));
+    await Promise.all(connections.map((connection) => closeSocket(connection.socket)));
   }
 
   /**
@@ -140,16 +162,17 @@ export class SignalingHub {
       }
       switch (frame.type) {
         case 'join':
-          this.join(connection, frame.room, frame.peer);
+          this.enqueue(connection, () => this.join(connection, frame.room, frame.peer));
           break;
         case 'leave':
-          this.leave(connection, frame.room);
+          this.enqueue(connection, () => this.leave(connection, frame.room));
           break;
         case 'signal':
-          this.signal(connection, frame.room, frame.to, frame.data);
+          this.enqueue(connection, () => this.signal(connection, frame.room, frame.to, frame.data));
           break;
         case 'ping':
-          this.send(connection, { type: 'pong' });
+          // Queued too: a pong proves every earlier frame of this connection was answered.
+          this.enqueue(connection, () => this.send(connection, { type: 'pong' }));
           break;
       }
     } catch (error) {
@@ -160,16 +183,29 @@ export class SignalingHub {
   }
 
   /**
+   * Runs `task` after the connection's earlier frames; a failure costs that connection only.
+   * @param {Connection} connection
+   * @param {() => unknown} task
+   */
+  enqueue(connection, task) {
+    connection.chain = connection.chain.then(async () => void (await task())).catch((error) => {
+      this.options.logger.warn('unexpected error while handling a signaling frame; closing that connection', error);
+      this.end(connection, CloseCode.internalError, 'internal error', LeaveReason.disconnected);
+    });
+  }
+
+  /**
    * @param {Connection} connection
    * @param {string} room
    * @param {string} peer
    */
-  join(connection, room, peer) {
-    const members = this.rooms.get(room);
+  async join(connection, room, peer) {
+    if (connection.gone) return;
     const current = connection.rooms.get(room);
     if (current === peer) {
       // A repeated join (the client retries after a refusal it could not place): say so again.
-      this.send(connection, { type: 'joined', room, peer, peers: othersIn(members, peer) });
+      const members = await this.bus.members(room);
+      this.send(connection, { type: 'joined', room, peer, peers: members.filter((other) => other !== peer) });
       return;
     }
     if (current !== undefined) {
@@ -180,33 +216,74 @@ export class SignalingHub {
       this.refuse(connection, refusal(ErrorCode.tooManyRooms, `a connection may be in at most ${this.options.maxRoomsPerConnection} rooms`, 'join'));
       return;
     }
-    if (members?.has(peer)) {
-      this.refuse(connection, refusal(ErrorCode.peerIdTaken, `peer ${peer} is already in room ${room} on another connection`, 'join'));
+    // Events that reach the inbox before `joined` is sent wait, so the client hears `joined` first.
+    /** @type {MemberEvent[] | undefined} */
+    let early = [];
+    const inbox = (/** @type {MemberEvent} */ event) => (early ? early.push(event) : this.deliver(connection, room, peer, event));
+    let result;
+    try {
+      result = await this.bus.join(room, peer, inbox);
+    } catch (error) {
+      this.options.logger.warn(`the room bus failed a join to ${room}`, error);
+      this.refuse(connection, refusal(ErrorCode.unavailable, 'rooms are unavailable for now; try again', 'join'));
       return;
     }
-    if (members && members.size >= this.options.maxPeersPerRoom) {
-      this.refuse(connection, refusal(ErrorCode.roomFull, `room ${room} holds at most ${this.options.maxPeersPerRoom} peers`, 'join'));
+    if (isJoinRefused(result)) {
+      this.refuse(
+        connection,
+        result.refused === 'peer-id-taken'
+          ? refusal(ErrorCode.peerIdTaken, `peer ${peer} is already in room ${room} on another connection`, 'join')
+          : refusal(ErrorCode.roomFull, `room ${room} holds at most ${this.options.maxPeersPerRoom} peers`, 'join'),
+      );
       return;
     }
-    const peers = othersIn(members, peer);
-    const joinedRoom = members ?? new Map();
-    joinedRoom.set(peer, connection);
-    this.rooms.set(room, joinedRoom);
+    // Recorded even if the connection closed meanwhile: its queued `drop` then leaves the room.
     connection.rooms.set(room, peer);
-    this.send(connection, { type: 'joined', room, peer, peers });
-    this.broadcast(joinedRoom, connection, { type: 'peer-joined', room, peer });
+    const local = this.rooms.get(room) ?? new Map();
+    local.set(peer, connection);
+    this.rooms.set(room, local);
+    this.send(connection, { type: 'joined', room, peer, peers: result.peers });
+    const waiting = early;
+    early = undefined;
+    for (const event of waiting) this.deliver(connection, room, peer, event);
+  }
+
+  /**
+   * Sends what the bus delivered to a member, unless the member has left since.
+   * @param {Connection} connection
+   * @param {string} room
+   * @param {string} peer
+   * @param {MemberEvent} event
+   */
+  deliver(connection, room, peer, event) {
+    if (connection.gone || connection.rooms.get(room) !== peer) return;
+    switch (event.type) {
+      case 'peer-joined':
+        this.send(connection, { type: 'peer-joined', room, peer: event.peer });
+        break;
+      case 'peer-left':
+        this.send(connection, { type: 'peer-left', room, peer: event.peer, reason: event.reason });
+        break;
+      case 'signal':
+        this.send(connection, { type: 'signal', room, from: event.from, data: event.data });
+        break;
+      case 'evicted':
+        // The client reconnects and joins again, which restores its presence.
+        this.end(connection, CloseCode.tryAgainLater, `membership lost (${event.reason}); join again`, LeaveReason.disconnected);
+        break;
+    }
   }
 
   /**
    * @param {Connection} connection
    * @param {string} room
    */
-  leave(connection, room) {
+  async leave(connection, room) {
     if (!connection.rooms.has(room)) {
       this.refuse(connection, refusal(ErrorCode.notInRoom, `not in room ${room}`, 'leave'));
       return;
     }
-    this.removeFrom(connection, room, LeaveReason.left);
+    await this.removeFrom(connection, room, LeaveReason.left);
   }
 
   /**
@@ -215,19 +292,25 @@ export class SignalingHub {
    * @param {string} to
    * @param {unknown} data
    */
-  signal(connection, room, to, data) {
+  async signal(connection, room, to, data) {
     const from = connection.rooms.get(room);
     if (from === undefined) {
       this.refuse(connection, refusal(ErrorCode.notInRoom, `join room ${room} before signaling in it`, 'signal'));
       return;
     }
-    const target = this.rooms.get(room)?.get(to);
-    if (!target) {
+    let delivered;
+    try {
+      // `from` comes from the sender's binding, never from the frame: nobody speaks as another peer.
+      delivered = await this.bus.signal(room, from, to, data);
+    } catch (error) {
+      this.options.logger.warn(`the room bus failed a signal in ${room}`, error);
+      this.refuse(connection, refusal(ErrorCode.unavailable, 'rooms are unavailable for now; try again', 'signal'));
+      return;
+    }
+    if (!delivered) {
       this.refuse(connection, refusal(ErrorCode.unknownPeer, `no peer ${to} in room ${room}`, 'signal'));
       return;
     }
-    // `from` comes from the sender's binding, never from the frame: nobody speaks as another peer.
-    this.send(target, { type: 'signal', room, from, data });
     this.relayed++;
   }
 
@@ -296,7 +379,13 @@ export class SignalingHub {
     if (connection.gone) return;
     connection.gone = true;
     this.connections.delete(connection);
-    for (const room of [...connection.rooms.keys()]) this.removeFrom(connection, room, reason);
+    // After the frames already queued, so a join still in flight is undone too.
+    this.enqueue(connection, () => this.leaveAll(connection, reason));
+  }
+
+  /** @param {Connection} connection @param {string} reason */
+  async leaveAll(connection, reason) {
+    await Promise.all([...connection.rooms.keys()].map((room) => this.removeFrom(connection, room, reason)));
   }
 
   /**
@@ -318,24 +407,21 @@ export class SignalingHub {
    * @param {string} room
    * @param {string} reason
    */
-  removeFrom(connection, room, reason) {
+  async removeFrom(connection, room, reason) {
     const peer = connection.rooms.get(room);
-    const members = this.rooms.get(room);
     connection.rooms.delete(room);
-    if (peer === undefined || members?.get(peer) !== connection) return;
-    members.delete(peer);
-    if (members.size === 0) this.rooms.delete(room);
-    else this.broadcast(members, connection, { type: 'peer-left', room, peer, reason });
-  }
-
-  /**
-   * @param {Map<string, Connection>} members
-   * @param {Connection} except
-   * @param {object} frame
-   */
-  broadcast(members, except, frame) {
-    const text = JSON.stringify(frame);
-    for (const member of [...members.values()]) if (member !== except) this.sendText(member, text);
+    if (peer === undefined) return;
+    const local = this.rooms.get(room);
+    if (local?.get(peer) === connection) {
+      local.delete(peer);
+      if (local.size === 0) this.rooms.delete(room);
+    }
+    try {
+      await this.bus.leave(room, peer, reason);
+    } catch (error) {
+      // The Redis bus's presence expires; the room hears `peer-left` then.
+      this.options.logger.warn(`the room bus failed a leave from ${room}`, error);
+    }
   }
 
   /** @param {Connection} connection @param {object} frame */
@@ -355,11 +441,6 @@ export class SignalingHub {
     }
     socket.send(text);
   }
-}
-
-/** @param {Map<string, Connection> | undefined} members @param {string} peer */
-function othersIn(members, peer) {
-  return members ? [...members.keys()].filter((other) => other !== peer) : [];
 }
 
 /** @returns {Refusal} */

@@ -1,3 +1,5 @@
+import { openFileLimit } from './connection-caps.js';
+
 /** Writes what the server refuses or survives; `console` fits. @typedef {{ warn(message: string, details?: unknown): void, info?(message: string): void, debug?(message: string, details?: unknown): void }} SignalingLogger */
 
 /**
@@ -17,9 +19,17 @@
  * @property {number} [maxBufferedBytes] Unsent bytes queued for one connection before it is dropped as too slow. Default 1 MiB.
  * @property {SignalingLogger} [logger] Default: the console, `[signaling]` prefix, no debug output.
  * @property {() => number} [now] Clock in milliseconds for the rate limits. Default `performance.now`.
+ * @property {number} [maxConnections] Open WebSocket connections; past it a new one is closed with 1013. Default 10,000.
+ * @property {number} [maxConnectionsPerAddress] Open WebSocket connections from one client address; past it a new one is closed with 1008. Default 256: a school or office puts many devices behind one address.
+ * @property {number} [maxPendingBytes] Bytes held for unfinished (fragmented) messages of all connections; the connection that takes it past is closed with 1013. Default 64 MiB.
+ * @property {number} [fileDescriptorLimit] Open files this process may have. Default: its soft limit (Linux), else unlimited.
+ * @property {number} [fileDescriptorReserve] Descriptors kept for plain HTTP and the rest: with fewer left, upgrades are answered 503. Default 256.
+ * @property {boolean} [trustProxy] Behind a reverse proxy: count connections per address by the address it appends to `X-Forwarded-For`. Default false.
+ * @property {string} [redisUrl] Share rooms with every instance using this Redis (`redis://host:port`). Default: none, rooms live in this process.
+ * @property {number} [presenceTtlMs] With Redis: the peers of an instance that stops are removed this long after its last refresh. Default 15 s.
  */
 
-/** @typedef {Required<Omit<SignalingServerOptions, 'server'>> & { server: import('node:http').Server | undefined }} ResolvedSignalingOptions */
+/** @typedef {Required<Omit<SignalingServerOptions, 'server' | 'redisUrl'>> & { server: import('node:http').Server | undefined, redisUrl: string | undefined }} ResolvedSignalingOptions */
 
 /** Writes to the console with a `[signaling]` prefix and drops debug output. */
 export const consoleSignalingLogger = /** @type {SignalingLogger} */ ({
@@ -27,8 +37,19 @@ export const consoleSignalingLogger = /** @type {SignalingLogger} */ ({
   info: (message) => console.log(`[signaling] ${message}`),
 });
 
-const COUNTS = /** @type {const} */ (['maxFrameBytes', 'maxRoomsPerConnection', 'maxPeersPerRoom', 'messageBurst', 'maxRefusedFrames', 'maxBufferedBytes']);
-const RATES = /** @type {const} */ (['messagesPerSecond', 'heartbeatIntervalMs']);
+const COUNTS = /** @type {const} */ ([
+  'maxFrameBytes',
+  'maxRoomsPerConnection',
+  'maxPeersPerRoom',
+  'messageBurst',
+  'maxRefusedFrames',
+  'maxBufferedBytes',
+  'maxConnections',
+  'maxConnectionsPerAddress',
+  'maxPendingBytes',
+  'fileDescriptorReserve',
+]);
+const RATES = /** @type {const} */ (['messagesPerSecond', 'heartbeatIntervalMs', 'presenceTtlMs']);
 const PATH_PATTERN = /^\/[A-Za-z0-9_.~/-]*$/;
 
 /**
@@ -53,6 +74,14 @@ export function resolveSignalingOptions(options = {}) {
     maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
     logger: options.logger ?? consoleSignalingLogger,
     now: options.now ?? (() => performance.now()),
+    maxConnections: options.maxConnections ?? 10_000,
+    maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 256,
+    maxPendingBytes: options.maxPendingBytes ?? 64 * 1024 * 1024,
+    fileDescriptorLimit: options.fileDescriptorLimit ?? openFileLimit(),
+    fileDescriptorReserve: options.fileDescriptorReserve ?? 256,
+    trustProxy: options.trustProxy ?? false,
+    redisUrl: options.redisUrl,
+    presenceTtlMs: options.presenceTtlMs ?? 15_000,
   };
   if (!Number.isInteger(resolved.port) || resolved.port < 0 || resolved.port > 65535) {
     throw new RangeError(`createSignalingServer: port must be an integer from 0 to 65535, got ${resolved.port}`);
@@ -80,6 +109,14 @@ export function resolveSignalingOptions(options = {}) {
   if (resolved.heartbeatIntervalMs > 2 ** 31 - 1) throw new RangeError('createSignalingServer: heartbeatIntervalMs must be below 2^31 ms');
   if (typeof resolved.logger?.warn !== 'function') throw new TypeError('createSignalingServer: logger needs a warn method');
   if (typeof resolved.now !== 'function') throw new TypeError('createSignalingServer: now must be a function');
+  const { fileDescriptorLimit: fds, fileDescriptorReserve: reserve } = resolved;
+  if (fds !== Infinity && (!Number.isSafeInteger(fds) || fds <= reserve)) {
+    throw new RangeError(`createSignalingServer: fileDescriptorLimit must be an integer above fileDescriptorReserve (${reserve}), got ${fds}`);
+  }
+  if (typeof resolved.trustProxy !== 'boolean') throw new TypeError('createSignalingServer: trustProxy must be a boolean');
+  if (resolved.redisUrl !== undefined && (typeof resolved.redisUrl !== 'string' || !/^rediss?:\/\/./.test(resolved.redisUrl))) {
+    throw new TypeError(`createSignalingServer: redisUrl must be a redis:// or rediss:// URL, got ${JSON.stringify(resolved.redisUrl)}`);
+  }
   return resolved;
 }
 

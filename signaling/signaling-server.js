@@ -1,10 +1,13 @@
 import { createServer } from 'node:http';
 import { WebSocketServer } from 'ws';
+import { clientAddress, ConnectionCaps } from './connection-caps.js';
+import { InProcessRoomBus } from './in-process-room-bus.js';
+import { RedisRoomBus } from './redis-room-bus.js';
 import { SignalingHub } from './signaling-hub.js';
 import { resolveSignalingOptions } from './signaling-options.js';
 
 /** @typedef {import('./signaling-options.js').SignalingServerOptions} SignalingServerOptions */
-/** @typedef {ReturnType<SignalingHub['stats']>} SignalingStats */
+/** @typedef {ReturnType<SignalingHub['stats']> & ReturnType<ConnectionCaps['stats']>} SignalingStats */
 
 /**
  * A running signaling server.
@@ -20,6 +23,8 @@ import { resolveSignalingOptions } from './signaling-options.js';
  * larger ones make `ws` close the connection (1009) without buffering them whole.
  */
 const PAYLOAD_CAP_FACTOR = 4;
+const MAX_FRAGMENTS = 64;
+const MAX_BUFFERED_CHUNKS = 4096;
 
 /**
  * Starts the signaling server of docs/protocol.md: on its own HTTP server listening on
@@ -33,6 +38,7 @@ export async function createSignalingServer(options = {}) {
   const server = resolved.server ?? createServer((request, response) => answerPlainHttp(request, response, resolved.path));
   const signaling = attachSignalingServer(server, resolved);
   try {
+    await signaling.ready;
     if (!server.listening) await listen(server, resolved.port, resolved.host);
   } catch (error) {
     await signaling.close();
@@ -54,21 +60,31 @@ export async function createSignalingServer(options = {}) {
 
 /**
  * Serves the signaling WebSocket on an existing HTTP server, at `options.path`; the caller listens
- * and closes the HTTP server. `close` detaches and closes every signaling connection.
+ * and closes the HTTP server. `close` detaches and closes every signaling connection. `ready`
+ * settles once the room bus is connected (at once without Redis); it rejects if Redis cannot be reached.
  * @param {import('node:http').Server} server
  * @param {SignalingServerOptions} [options] `port`, `host` and `server` are ignored
- * @returns {{ close(): Promise<void>, stats(): SignalingStats }}
+ * @returns {{ ready: Promise<void>, close(): Promise<void>, stats(): SignalingStats }}
  */
 export function attachSignalingServer(server, options = {}) {
   const resolved = resolveSignalingOptions({ ...options, server });
   const sockets = new WebSocketServer({
     noServer: true,
     maxPayload: PAYLOAD_CAP_FACTOR * resolved.maxFrameBytes,
+    // A message in more pieces than this, or its bytes in more reads, is no browser's: each piece
+    // costs an object on top of its bytes (ws allows 16,384 and 262,144 by default).
+    maxFragments: MAX_FRAGMENTS,
+    maxBufferedChunks: MAX_BUFFERED_CHUNKS,
     perMessageDeflate: false,
     clientTracking: false,
   });
   sockets.on('error', (error) => resolved.logger.warn('signaling WebSocket server error', error));
-  const hub = new SignalingHub(resolved);
+  const bus = resolved.redisUrl
+    ? new RedisRoomBus({ url: resolved.redisUrl, maxPeersPerRoom: resolved.maxPeersPerRoom, presenceTtlMs: resolved.presenceTtlMs, logger: resolved.logger })
+    : new InProcessRoomBus({ maxPeersPerRoom: resolved.maxPeersPerRoom });
+  const hub = new SignalingHub(resolved, bus);
+  const caps = new ConnectionCaps(resolved);
+  const unwatch = caps.watch(server);
   let closed = false;
   /** @type {(request: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => void} */
   const onUpgrade = (request, socket, head) => {
@@ -81,16 +97,29 @@ export function attachSignalingServer(server, options = {}) {
       refuseUpgrade(socket, 503, 'Service Unavailable');
       return;
     }
-    sockets.handleUpgrade(request, socket, head, (socket) => hub.accept(socket));
+    const address = clientAddress(request, resolved.trustProxy);
+    const refused = caps.admit(address);
+    if (refused && 'http' in refused) {
+      refuseUpgrade(socket, refused.http.status, refused.http.text);
+      return;
+    }
+    sockets.handleUpgrade(request, socket, head, (webSocket) => {
+      caps.track(address, webSocket, socket, () => hub.refuseOverload(webSocket, 'server busy: too much unfinished data held'));
+      if (refused) hub.refuseConnection(webSocket, refused.close.code, refused.close.reason);
+      else hub.accept(webSocket);
+    });
   };
   server.on('upgrade', onUpgrade);
   return {
-    stats: () => hub.stats(),
+    ready: bus.ready(),
+    stats: () => ({ ...hub.stats(), ...caps.stats() }),
     async close() {
       if (closed) return;
       closed = true;
       server.off('upgrade', onUpgrade);
+      unwatch();
       await hub.close();
+      await bus.close();
       await new Promise((resolve) => sockets.close(() => resolve(undefined)));
     },
   };

@@ -32,8 +32,11 @@ export const ELECTORAL_MODEL_ID = 'electoral';
 
 /** Options of `openRoomSession`. */
 export interface OpenRoomSessionOptions {
-  /** The signaling server; default the one serving the app (`/signaling` on the same host). Null: none. */
-  readonly signalingUrl?: string | null;
+  /**
+   * The signaling server; default the one serving the app (`/signaling` on the same host). Several
+   * URLs: whichever answers is used (see `ServerBasedDiscoveryOptions.urls`). Null: none.
+   */
+  readonly signalingUrl?: string | readonly string[] | null;
   /** STUN/TURN servers for devices on other networks. Default none (peers on one network). */
   readonly iceServers?: RTCIceServer[];
   /** The room's storage; default its IndexedDB database. */
@@ -58,7 +61,7 @@ const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
  */
 export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOptions = {}): Promise<RoomSession> {
   if (!ROOM_ID.test(room.roomId)) throw new TypeError(`"${room.roomId}" is not a room id`);
-  if (options.localTabs === false && options.signalingUrl === null) throw new Error('a room needs a signaling server or local tabs to reach peers');
+  if (options.localTabs === false && (options.signalingUrl === null || options.signalingUrl?.length === 0)) throw new Error('a room needs a signaling server or local tabs to reach peers');
   const storage = options.storage ?? new IndexedDbStorageAdapter({ roomId: room.roomId });
   const cleanups: Array<() => void> = [];
   try {
@@ -85,7 +88,8 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
       },
     });
     const url = options.signalingUrl === undefined ? defaultSignalingUrl() : options.signalingUrl;
-    const server = url ? new ServerBasedDiscovery({ url, room: topic, nodeId: identity.nodeId }) : undefined;
+    const urls = typeof url === 'string' ? (url ? [url] : []) : (url ?? []);
+    const server = urls.length > 0 ? new ServerBasedDiscovery({ urls, room: topic, nodeId: identity.nodeId }) : undefined;
     const localTabs = options.localTabs ?? true;
     const local = localTabs ? new LocalNetworkDiscovery({ room: topic, nodeId: identity.nodeId, BroadcastChannelImpl }) : undefined;
     const discoveries: PeerDiscovery[] = [local, server].filter((discovery) => discovery !== undefined);

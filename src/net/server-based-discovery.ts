@@ -33,8 +33,14 @@ export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
 /** Options of `ServerBasedDiscovery`. */
 export interface ServerBasedDiscoveryOptions {
-  /** The signaling endpoint, e.g. `wss://example.org/signaling` (see `signalingUrl`). */
-  readonly url: string;
+  /** The signaling endpoint, e.g. `wss://example.org/signaling` (see `signalingUrl`). Give this or `urls`. */
+  readonly url?: string;
+  /**
+   * Several signaling endpoints serving the same rooms (instances sharing Redis, or mirrors): the
+   * first that answers is used; when it fails or closes, the next one is tried at once, and only
+   * after every one has failed does the client wait (with backoff) before another round.
+   */
+  readonly urls?: readonly string[];
   readonly room: string;
   readonly nodeId: NodeId;
   /** Transport kind peers are reported reachable by. Default `webrtc`. */
@@ -71,7 +77,8 @@ export function signalingUrl(location: { readonly protocol: string; readonly hos
  * connection state. Every server frame is checked; bad ones are logged, counted and ignored.
  */
 export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
-  readonly url: string;
+  /** Every endpoint it may use, in the order tried. */
+  readonly urls: readonly string[];
   readonly room: string;
   readonly nodeId: NodeId;
   readonly via: string;
@@ -92,6 +99,10 @@ export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
   private socket: WebSocketLike | undefined;
   private joined = false;
   private failures = 0;
+  /** Index in `urls` of the endpoint in use or being tried. */
+  private current = 0;
+  /** Endpoints not yet tried in this round: a failure moves on to one of them without waiting. */
+  private untried = 0;
   private awaitingPong = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private openTimer: ReturnType<typeof setTimeout> | undefined;
@@ -104,8 +115,12 @@ export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
   constructor(options: ServerBasedDiscoveryOptions) {
     assertNodeId(options.nodeId, 'ServerBasedDiscovery');
     if (!isRoom(options.room)) throw new TypeError(`ServerBasedDiscovery: invalid room ${JSON.stringify(options.room)}`);
-    if (!/^wss?:\/\//.test(options.url)) throw new TypeError(`ServerBasedDiscovery: ${options.url} is not a ws: or wss: URL`);
-    this.url = options.url;
+    if ((options.url === undefined) === (options.urls === undefined)) throw new TypeError('ServerBasedDiscovery: give either url or urls');
+    const urls = options.urls ?? [options.url as string];
+    if (!Array.isArray(urls) || urls.length === 0) throw new TypeError('ServerBasedDiscovery: urls must be a non-empty array');
+    for (const url of urls) if (typeof url !== 'string' || !/^wss?:\/\//.test(url)) throw new TypeError(`ServerBasedDiscovery: ${String(url)} is not a ws: or wss: URL`);
+    this.urls = Object.freeze([...urls]);
+    this.untried = this.urls.length - 1;
     this.room = options.room;
     this.nodeId = options.nodeId;
     this.via = options.via ?? 'webrtc';
@@ -125,6 +140,11 @@ export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
     this.events = new Listeners(this.logger, 'discovery event');
     this.signals = new Listeners(this.logger, 'signal');
     this.stateListeners = new Listeners(this.logger, 'signaling state');
+  }
+
+  /** The endpoint in use, or tried next. */
+  get url(): string {
+    return this.urls[this.current]!;
   }
 
   /** The connection to the signaling server now. */
@@ -150,6 +170,7 @@ export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
     if (this.running) return this.startPromise;
     this.running = true;
     this.failures = 0;
+    this.untried = this.urls.length - 1;
     this.startPromise = new Promise((resolve) => {
       this.startSettled = resolve;
     });
@@ -262,6 +283,7 @@ export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
         }
         this.joined = true;
         this.failures = 0;
+        this.untried = this.urls.length - 1;
         this.setState(SignalingState.connected);
         for (const peer of frame.peers) this.see(peer);
         this.settleStart();
@@ -324,8 +346,15 @@ export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
     this.setState(SignalingState.disconnected);
     this.settleStart();
     if (!this.running) return;
-    const delay = backoffDelay(this.failures++, this.backoff, this.random);
-    this.logger.debug?.(`signaling: ${reason}; retrying in ${delay} ms`);
+    // Another endpoint may answer where this one did not: try each once before backing off.
+    this.current = (this.current + 1) % this.urls.length;
+    let delay = 0;
+    if (this.untried > 0) this.untried--;
+    else {
+      this.untried = this.urls.length - 1;
+      delay = backoffDelay(this.failures++, this.backoff, this.random);
+    }
+    this.logger.debug?.(`signaling: ${reason}; trying ${this.url} in ${delay} ms`);
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this.open(), delay);
   }
@@ -334,6 +363,7 @@ export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
     if (!this.running || this.socket) return;
     clearTimeout(this.retryTimer);
     this.failures = 0;
+    this.untried = this.urls.length - 1;
     this.open();
   }
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { WebSocket } from 'ws';
+import { freePort } from './redis-fixture.js';
 import { recordingLogger, startServer, TestClient } from './signaling-test-client.js';
 
 /** @type {string} */
@@ -32,11 +33,11 @@ before(async () => {
 
 after(() => rm(bundleDir, { recursive: true, force: true }));
 
-/** A discovery for `nodeId` in `room` that keeps what it hears. @param {string} url @param {string} room @param {string} nodeId */
+/** A discovery for `nodeId` in `room` that keeps what it hears. @param {string | string[]} url @param {string} room @param {string} nodeId */
 function discovery(url, room, nodeId) {
   const logger = recordingLogger();
   const instance = new client.ServerBasedDiscovery({
-    url,
+    ...(Array.isArray(url) ? { urls: url } : { url }),
     room,
     nodeId: /** @type {any} */ (nodeId),
     WebSocketImpl: /** @type {any} */ (WebSocket),
@@ -125,4 +126,44 @@ test('ServerBasedDiscovery reports peers gone when the server closes, and reconn
   await until(() => again.stats().memberships === 2, 'both to rejoin the new server');
   await until(() => alice.events.length === 3, 'alice to discover bob again');
   assert.equal(alice.events[2].type, 'peer-discovered');
+});
+
+test('ServerBasedDiscovery with several URLs uses whichever answers', async (t) => {
+  const server = await startServer();
+  t.after(() => server.close());
+  // Nothing listens there: the connection is refused.
+  const dead = `ws://127.0.0.1:${await freePort()}/signaling`;
+  const alice = discovery([dead, server.url], 'room-1', 'alice');
+  t.after(() => alice.instance.stop());
+  void alice.instance.start();
+  await until(() => alice.instance.connectionState === 'connected', 'alice to get in through the second URL');
+  assert.equal(alice.instance.url, server.url);
+  assert.equal(server.stats().memberships, 1);
+});
+
+test('ServerBasedDiscovery fails over to the next URL when its server goes away', async (t) => {
+  const first = await startServer();
+  const second = await startServer();
+  t.after(() => first.close());
+  t.after(() => second.close());
+  const bob = discovery(second.url, 'room-1', 'bob');
+  t.after(() => bob.instance.stop());
+  await bob.instance.start();
+  const alice = discovery([first.url, second.url], 'room-1', 'alice');
+  t.after(() => alice.instance.stop());
+  await alice.instance.start();
+  assert.equal(alice.instance.url, first.url);
+  assert.deepEqual(await alice.instance.discoverPeers(), []);
+
+  await first.close();
+  await until(() => alice.events.some((event) => event.type === 'peer-discovered'), 'alice to reach bob through the second server');
+  assert.equal(alice.instance.url, second.url);
+  assert.deepEqual(alice.events, [{ type: 'peer-discovered', peerAddress: { nodeId: 'bob', via: 'webrtc' } }]);
+});
+
+test('ServerBasedDiscovery takes either url or a non-empty list of ws: URLs', () => {
+  const base = { room: 'r', nodeId: /** @type {any} */ ('alice'), WebSocketImpl: /** @type {any} */ (WebSocket) };
+  for (const bad of [{}, { url: 'ws://a/s', urls: ['ws://b/s'] }, { urls: [] }, { urls: ['ws://a/s', 'http://b/s'] }, { urls: 'ws://a/s' }]) {
+    assert.throws(() => new client.ServerBasedDiscovery(/** @type {any} */ ({ ...base, ...bad })), TypeError, JSON.stringify(bad));
+  }
 });

@@ -19,6 +19,14 @@ export function startServer(options = {}) {
   return createSignalingServer({ logger: recordingLogger(), ...options });
 }
 
+/**
+ * The hub's counts of a server's stats, without the connection caps' counts.
+ * @param {import('../../signaling/signaling-server.js').SignalingStats} stats
+ */
+export function hubCounts({ connections, rooms, memberships, relayedSignals, refusedFrames, rateLimitedFrames }) {
+  return { connections, rooms, memberships, relayedSignals, refusedFrames, rateLimitedFrames };
+}
+
 /** @typedef {Record<string, any>} Frame */
 
 /** A WebSocket client for tests: queues the server's frames and waits for them. */
