@@ -106,6 +106,7 @@ export class EDNetP2PNode {
   private persistence: NodeStatus['persistence'] = 'unknown';
   private storageError: string | null = null;
   private roomKeyProblem: string | null = null;
+  private connectionProblem: string | null = null;
   /** The last refusal of each connected peer's input, for the status. */
   private readonly lastRefusals = new Map<NodeId, string>();
   private readonly refusalLog: InputRefusedEvent[] = [];
@@ -168,6 +169,7 @@ export class EDNetP2PNode {
       this.connections.onConnection((connection) => {
         // Connections only open between holders of the same room key: the key works.
         this.roomKeyProblem = null;
+        this.connectionProblem = null;
         if (!this.authenticate) {
           this.sync.addConnection(connection);
           return;
@@ -308,6 +310,12 @@ export class EDNetP2PNode {
     this.scheduleStatus();
   }
 
+  /** Records why a device of the room could not be reached (null: forget it), for the status. */
+  setConnectionProblem(message: string | null): void {
+    this.connectionProblem = message;
+    this.scheduleStatus();
+  }
+
   /** Own changes of `modelId` that no peer has confirmed holding. */
   unsentChanges(modelId: string): number {
     const entry = this.models.get(modelId);
@@ -444,6 +452,7 @@ export class EDNetP2PNode {
       persistence: this.persistence,
       storageError: this.storageError,
       roomKeyProblem: this.roomKeyProblem,
+      connectionProblem: this.connectionProblem,
     };
   }
 }

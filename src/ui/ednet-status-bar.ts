@@ -202,7 +202,8 @@ export class EdnetStatusBar extends LitElement {
         margin-left: auto;
       }
       .storage-error,
-      .room-key-problem {
+      .room-key-problem,
+      .connection-problem {
         flex-basis: 100%;
         margin: 0;
       }
@@ -242,7 +243,8 @@ export class EdnetStatusBar extends LitElement {
           flex: 1 1 6em;
         }
         .storage-error,
-        .room-key-problem {
+        .room-key-problem,
+        .connection-problem {
           order: 3;
         }
         form.name {
@@ -298,6 +300,7 @@ export class EdnetStatusBar extends LitElement {
       </div>
       ${status.storageError ? html`<p class="storage-error error" role="alert">Storage problem: ${status.storageError}</p>` : nothing}
       ${status.roomKeyProblem ? html`<p class="room-key-problem error" role="alert">${status.roomKeyProblem}</p>` : nothing}
+      ${status.connectionProblem ? html`<p class="connection-problem error" role="status">${status.connectionProblem}</p>` : nothing}
     </div>`;
   }
 

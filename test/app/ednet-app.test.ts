@@ -26,6 +26,7 @@ function fakeSession(room: RoomRef, log: string[]): RoomSession {
     persistence: 'granted',
     storageError: null,
     roomKeyProblem: null,
+    connectionProblem: null,
   };
   return {
     room,
