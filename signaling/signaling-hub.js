@@ -1,10 +1,12 @@
 import { WebSocket } from 'ws';
 import { decodeClientFrame, ErrorCode, isRefusal } from './client-frames.js';
+import { newChallenge, verifyDeviceProof } from './device-proof.js';
+import { admitJoin } from './join-admission.js';
 import { RateLimiter } from './rate-limiter.js';
 import { announcedLimits } from './signaling-options.js';
 
 /** The protocol version the `welcome` frame announces; the browser client checks it. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Why a peer left a room, as `peer-left` frames say. */
 export const LeaveReason = Object.freeze({
@@ -16,6 +18,8 @@ export const LeaveReason = Object.freeze({
   heartbeatTimeout: 'heartbeat-timeout',
   /** It did not read what was sent to it, and its queue outgrew `maxBufferedBytes`. */
   tooSlow: 'too-slow',
+  /** The same device joined again under that id on a new connection (it reloaded). */
+  replaced: 'replaced',
 });
 
 /** Close codes the server uses (RFC 6455). */
@@ -34,9 +38,15 @@ class Connection {
   /**
    * @param {WebSocket} socket
    * @param {ResolvedSignalingOptions} options
+   * @param {string} address where it connects from, as the per-address limit counts it
    */
-  constructor(socket, options) {
+  constructor(socket, options, address) {
     this.socket = socket;
+    this.address = address;
+    /** What this connection's `auth` must sign. */
+    this.challenge = newChallenge();
+    /** The device id it proved, once it did. @type {string | undefined} */
+    this.deviceId = undefined;
     /** @type {Map<string, string>} room → this connection's peer id there */
     this.rooms = new Map();
     this.limiter = new RateLimiter({ perSecond: options.messagesPerSecond, burst: options.messageBurst, now: options.now });
@@ -68,18 +78,22 @@ export class SignalingHub {
     this.refused = 0;
     this.rateDropped = 0;
     this.closing = false;
-    this.welcome = JSON.stringify({ type: 'welcome', protocol: PROTOCOL_VERSION, limits: announcedLimits(options) });
+    this.limits = announcedLimits(options);
     this.heartbeat = setInterval(() => this.beat(), options.heartbeatIntervalMs);
     this.heartbeat.unref();
   }
 
-  /** Takes over an open WebSocket: greets it, then serves its frames until it closes. */
-  accept(/** @type {WebSocket} */ socket) {
+  /**
+   * Takes over an open WebSocket: greets it, then serves its frames until it closes.
+   * @param {WebSocket} socket
+   * @param {string} [address] where it connects from (see `clientAddress`)
+   */
+  accept(socket, address = 'unknown') {
     if (this.closing) {
       socket.close(CloseCode.goingAway, 'server shutting down');
       return;
     }
-    const connection = new Connection(socket, this.options);
+    const connection = new Connection(socket, this.options, address);
     this.connections.add(connection);
     socket.on('message', (data, isBinary) => this.receive(connection, data, isBinary));
     socket.on('pong', () => {
@@ -88,7 +102,13 @@ export class SignalingHub {
     socket.on('close', () => this.drop(connection, LeaveReason.disconnected));
     // Protocol violations (bad UTF-8, frames past ws's payload cap) end here; `close` follows.
     socket.on('error', (error) => this.options.logger.debug?.('signaling socket error', error));
-    this.sendText(connection, this.welcome);
+    this.send(connection, {
+      type: 'welcome',
+      protocol: PROTOCOL_VERSION,
+      limits: this.limits,
+      challenge: connection.challenge,
+      deviceProof: this.options.requireDeviceProof ? 'required' : 'optional',
+    });
   }
 
   /** Counts for monitoring and tests. */
@@ -148,6 +168,9 @@ export class SignalingHub {
         case 'signal':
           this.signal(connection, frame.room, frame.to, frame.data);
           break;
+        case 'auth':
+          this.authenticate(connection, frame.key, frame.signature);
+          break;
         case 'ping':
           this.send(connection, { type: 'pong' });
           break;
@@ -180,14 +203,13 @@ export class SignalingHub {
       this.refuse(connection, refusal(ErrorCode.tooManyRooms, `a connection may be in at most ${this.options.maxRoomsPerConnection} rooms`, 'join'));
       return;
     }
-    if (members?.has(peer)) {
-      this.refuse(connection, refusal(ErrorCode.peerIdTaken, `peer ${peer} is already in room ${room} on another connection`, 'join'));
+    const { requireDeviceProof, maxPeersPerRoom, maxPeersPerAddress } = this.options;
+    const admission = admitJoin({ connection, peer, room, members, requireDeviceProof, maxPeersPerRoom, maxPeersPerAddress });
+    if ('code' in admission) {
+      this.refuse(connection, refusal(admission.code, admission.message, 'join'));
       return;
     }
-    if (members && members.size >= this.options.maxPeersPerRoom) {
-      this.refuse(connection, refusal(ErrorCode.roomFull, `room ${room} holds at most ${this.options.maxPeersPerRoom} peers`, 'join'));
-      return;
-    }
+    if (admission.replaces) this.removeFrom(admission.replaces, room, LeaveReason.replaced);
     const peers = othersIn(members, peer);
     const joinedRoom = members ?? new Map();
     joinedRoom.set(peer, connection);
@@ -195,6 +217,27 @@ export class SignalingHub {
     connection.rooms.set(room, peer);
     this.send(connection, { type: 'joined', room, peer, peers });
     this.broadcast(joinedRoom, connection, { type: 'peer-joined', room, peer });
+  }
+
+  /**
+   * Checks a device proof; once one passed, the connection may join under that device's ids only.
+   * @param {Connection} connection
+   * @param {string} key
+   * @param {string} signature
+   */
+  authenticate(connection, key, signature) {
+    const result = verifyDeviceProof(connection.challenge, { key, signature });
+    if ('error' in result) {
+      // Nothing honest fails this: count it with the malformed frames.
+      this.refuseMalformed(connection, refusal(ErrorCode.authFailed, result.error, 'auth'));
+      return;
+    }
+    if (connection.deviceId !== undefined && connection.deviceId !== result.deviceId) {
+      this.refuse(connection, refusal(ErrorCode.authFailed, 'this connection already proved another device', 'auth'));
+      return;
+    }
+    connection.deviceId = result.deviceId;
+    this.send(connection, { type: 'authenticated', device: result.deviceId });
   }
 
   /**

@@ -10,6 +10,9 @@
  * @property {number} [maxFrameBytes] Largest client frame in bytes. Default 64 KiB.
  * @property {number} [maxRoomsPerConnection] Default 16.
  * @property {number} [maxPeersPerRoom] Default 64.
+ * @property {number} [maxPeersPerAddress] Peers of one room connected from one address (IPv6: one /64). Default 16.
+ * @property {boolean} [requireDeviceProof] Joining needs an `auth` frame proving the peer id's device key. Default true; false serves clients without device keys (tests of other parts of the protocol).
+ * @property {boolean} [trustProxy] Count addresses by the last `X-Forwarded-For` hop (behind your own reverse proxy only). Default false.
  * @property {number} [messagesPerSecond] Sustained frames per connection. Default 100.
  * @property {number} [messageBurst] Frames a connection may send at once. Default 200.
  * @property {number} [heartbeatIntervalMs] WebSocket ping period; two missed pongs end the connection. Default 15 s.
@@ -27,7 +30,7 @@ export const consoleSignalingLogger = /** @type {SignalingLogger} */ ({
   info: (message) => console.log(`[signaling] ${message}`),
 });
 
-const COUNTS = /** @type {const} */ (['maxFrameBytes', 'maxRoomsPerConnection', 'maxPeersPerRoom', 'messageBurst', 'maxRefusedFrames', 'maxBufferedBytes']);
+const COUNTS = /** @type {const} */ (['maxFrameBytes', 'maxRoomsPerConnection', 'maxPeersPerRoom', 'maxPeersPerAddress', 'messageBurst', 'maxRefusedFrames', 'maxBufferedBytes']);
 const RATES = /** @type {const} */ (['messagesPerSecond', 'heartbeatIntervalMs']);
 const PATH_PATTERN = /^\/[A-Za-z0-9_.~/-]*$/;
 
@@ -46,6 +49,9 @@ export function resolveSignalingOptions(options = {}) {
     maxFrameBytes: options.maxFrameBytes ?? 64 * 1024,
     maxRoomsPerConnection: options.maxRoomsPerConnection ?? 16,
     maxPeersPerRoom: options.maxPeersPerRoom ?? 64,
+    maxPeersPerAddress: options.maxPeersPerAddress ?? 16,
+    requireDeviceProof: options.requireDeviceProof ?? true,
+    trustProxy: options.trustProxy ?? false,
     messagesPerSecond: options.messagesPerSecond ?? 100,
     messageBurst: options.messageBurst ?? 200,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 15_000,
@@ -78,6 +84,9 @@ export function resolveSignalingOptions(options = {}) {
   }
   // setInterval silently turns a period above 2^31-1 ms into 1 ms: a heartbeat storm.
   if (resolved.heartbeatIntervalMs > 2 ** 31 - 1) throw new RangeError('createSignalingServer: heartbeatIntervalMs must be below 2^31 ms');
+  for (const name of /** @type {const} */ (['requireDeviceProof', 'trustProxy'])) {
+    if (typeof resolved[name] !== 'boolean') throw new TypeError(`createSignalingServer: ${name} must be true or false`);
+  }
   if (typeof resolved.logger?.warn !== 'function') throw new TypeError('createSignalingServer: logger needs a warn method');
   if (typeof resolved.now !== 'function') throw new TypeError('createSignalingServer: now must be a function');
   return resolved;
@@ -89,6 +98,7 @@ export function announcedLimits(options) {
     maxFrameBytes: options.maxFrameBytes,
     maxRoomsPerConnection: options.maxRoomsPerConnection,
     maxPeersPerRoom: options.maxPeersPerRoom,
+    maxPeersPerAddress: options.maxPeersPerAddress,
     messagesPerSecond: options.messagesPerSecond,
     messageBurst: options.messageBurst,
     heartbeatIntervalMs: options.heartbeatIntervalMs,

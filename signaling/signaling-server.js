@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import { WebSocketServer } from 'ws';
+import { clientAddress } from './client-address.js';
 import { SignalingHub } from './signaling-hub.js';
 import { resolveSignalingOptions } from './signaling-options.js';
 
@@ -81,7 +82,7 @@ export function attachSignalingServer(server, options = {}) {
       refuseUpgrade(socket, 503, 'Service Unavailable');
       return;
     }
-    sockets.handleUpgrade(request, socket, head, (socket) => hub.accept(socket));
+    sockets.handleUpgrade(request, socket, head, (socket) => hub.accept(socket, clientAddress(request, resolved.trustProxy)));
   };
   server.on('upgrade', onUpgrade);
   return {

@@ -15,6 +15,7 @@ import {
   authenticateConnection,
   deriveRoomKeys,
   encryptedBroadcastChannel,
+  signalingProof,
 } from '../security/index.js';
 import {
   IndexedDbStorageAdapter,
@@ -94,7 +95,7 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
       },
     });
     const url = options.signalingUrl === undefined ? defaultSignalingUrl() : options.signalingUrl;
-    const server = url ? new ServerBasedDiscovery({ url, room: topic, nodeId: identity.nodeId }) : undefined;
+    const server = url ? new ServerBasedDiscovery({ url, room: topic, nodeId: identity.nodeId, proveDevice: signalingProof(device) }) : undefined;
     const localTabs = options.localTabs ?? true;
     const local = localTabs ? new LocalNetworkDiscovery({ room: topic, nodeId: identity.nodeId, BroadcastChannelImpl }) : undefined;
     const discoveries: PeerDiscovery[] = [local, server].filter((discovery) => discovery !== undefined);
