@@ -112,7 +112,9 @@ async function main() {
   try {
     const [root = DEFAULT_ROOT] = process.argv.slice(2);
     const ice = iceConfigFromEnv(process.env);
-    app = await createAppServer({ port: parsePort(process.env.PORT ?? '8080'), host: process.env.HOST || '127.0.0.1', root, ice });
+    // Behind your own reverse proxy, count clients by the address it forwards (X-Forwarded-For).
+    const trustProxy = process.env.TRUST_PROXY === '1' || process.env.TRUST_PROXY === 'true';
+    app = await createAppServer({ port: parsePort(process.env.PORT ?? '8080'), host: process.env.HOST || '127.0.0.1', root, ice, signaling: { trustProxy } });
   } catch (error) {
     console.error(`EDNet P2P could not start: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
