@@ -21,12 +21,17 @@ export const ErrorCode = Object.freeze({
   unknownPeer: 'unknown-peer',
   rateLimited: 'rate-limited',
   unavailable: 'unavailable',
+  authFailed: 'auth-failed',
+  notAuthenticated: 'not-authenticated',
+  notYourId: 'not-your-id',
+  tooManyFromAddress: 'too-many-from-address',
 });
 
 /**
  * @typedef {{ type: 'join', room: string, peer: string }
  *   | { type: 'leave', room: string }
  *   | { type: 'signal', room: string, to: string, data: unknown }
+ *   | { type: 'auth', key: string, signature: string }
  *   | { type: 'ping' }} ClientFrame
  */
 
@@ -76,6 +81,9 @@ export function decodeClientFrame(data, isBinary, maxFrameBytes) {
       if (!('data' in frame)) return refuse(ErrorCode.badFrame, 'signal needs data', ref);
       if (depthExceeds(frame.data, MAX_DATA_DEPTH)) return refuse(ErrorCode.badFrame, `signal data nests deeper than ${MAX_DATA_DEPTH} levels`, ref);
       return { type, room: frame.room, to: frame.to, data: frame.data };
+    case 'auth':
+      if (!isShortText(frame.key) || !isShortText(frame.signature)) return refuse(ErrorCode.badFrame, 'auth needs key and signature, base64url text', ref);
+      return { type, key: frame.key, signature: frame.signature };
     case 'ping':
       return { type };
     default:
@@ -86,6 +94,8 @@ export function decodeClientFrame(data, isBinary, maxFrameBytes) {
 
 /** @returns {value is string} */
 const isRoom = (/** @type {unknown} */ value) => typeof value === 'string' && ROOM_PATTERN.test(value);
+/** @returns {value is string} */
+const isShortText = (/** @type {unknown} */ value) => typeof value === 'string' && value.length > 0 && value.length <= 200;
 /** @returns {value is string} */
 const isPeer = (/** @type {unknown} */ value) => typeof value === 'string' && PEER_PATTERN.test(value);
 

@@ -142,20 +142,6 @@ export class ConnectionCaps {
 }
 
 /**
- * The client address a request came from, IPv4-mapped IPv6 written as IPv4. Behind a trusted
- * reverse proxy (`trustProxy`), the last `X-Forwarded-For` entry, the one that proxy appended:
- * the entries before it are whatever the client chose to send.
- * @param {import('node:http').IncomingMessage} request
- * @param {boolean} trustProxy
- */
-export function clientAddress(request, trustProxy) {
-  const forwarded = trustProxy ? request.headers['x-forwarded-for'] : undefined;
-  const last = (Array.isArray(forwarded) ? forwarded.at(-1) : forwarded)?.split(',').at(-1)?.trim();
-  const address = last || request.socket.remoteAddress || 'unknown';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
-}
-
-/**
  * This process's soft limit on open files, from /proc on Linux; Infinity where it cannot be read
  * (then only `maxConnections` bounds the connections).
  * @returns {number}

@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { attachSignalingServer, closeHttpServer, listen } from './signaling-server.js';
+import { ICE_SERVERS_PATH, NO_ICE_SERVERS, iceConfigFromEnv, iceServersAnswer } from './ice-servers.js';
 import { answer, createStaticHandler } from './static-files.js';
 
 /** The built app, next to this folder. */
@@ -15,6 +16,7 @@ export const SIGNALING_PATH = '/signaling';
  * @property {string} [host] Default `127.0.0.1`.
  * @property {string} [root] The built app. Default `dist/`.
  * @property {Omit<import('./signaling-options.js').SignalingServerOptions, 'port' | 'host' | 'server' | 'path'>} [signaling] Limits and logger of the signaling server.
+ * @property {import('./ice-servers.js').IceConfig} [ice] STUN/TURN servers served at `/ice-servers`. Default none.
  */
 
 /**
@@ -32,12 +34,16 @@ export const SIGNALING_PATH = '/signaling';
  * @param {AppServerOptions} [options]
  * @returns {Promise<AppServer>}
  */
-export async function createAppServer({ port = 8080, host = '127.0.0.1', root = DEFAULT_ROOT, signaling: signalingOptions = {} } = {}) {
+export async function createAppServer({ port = 8080, host = '127.0.0.1', root = DEFAULT_ROOT, signaling: signalingOptions = {}, ice = NO_ICE_SERVERS } = {}) {
   const serveStatic = await createStaticHandler(root);
   const server = createServer((request, response) => {
     const pathname = request.url?.split('?', 1)[0];
     if (pathname === '/healthz') {
       answer(response, request, 200, 'ok');
+      return;
+    }
+    if (pathname === ICE_SERVERS_PATH) {
+      answerJson(response, request, iceServersAnswer(ice));
       return;
     }
     if (pathname === SIGNALING_PATH) {
@@ -73,6 +79,27 @@ export async function createAppServer({ port = 8080, host = '127.0.0.1', root = 
   };
 }
 
+/**
+ * A JSON answer nobody caches: it may carry a TURN credential.
+ * @param {import('node:http').ServerResponse} response
+ * @param {import('node:http').IncomingMessage} request
+ * @param {unknown} value
+ */
+function answerJson(response, request, value) {
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    answer(response, request, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
+    return;
+  }
+  const body = JSON.stringify(value);
+  response.writeHead(200, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+  });
+  response.end(request.method === 'HEAD' ? undefined : body);
+}
+
 /** @param {string} text */
 function parsePort(text) {
   const port = Number(text);
@@ -90,8 +117,16 @@ async function main() {
   try {
     const [root = DEFAULT_ROOT] = process.argv.slice(2);
     const redisUrl = process.env.REDIS_URL || undefined;
-    const trustProxy = process.env.TRUST_PROXY === '1';
-    app = await createAppServer({ port: parsePort(process.env.PORT ?? '8080'), host: process.env.HOST || '127.0.0.1', root, signaling: { redisUrl, trustProxy } });
+    const ice = iceConfigFromEnv(process.env);
+    // Behind your own reverse proxy, count clients by the address it forwards (X-Forwarded-For).
+    const trustProxy = process.env.TRUST_PROXY === '1' || process.env.TRUST_PROXY === 'true';
+    app = await createAppServer({
+      port: parsePort(process.env.PORT ?? '8080'),
+      host: process.env.HOST || '127.0.0.1',
+      root,
+      ice,
+      signaling: { redisUrl, trustProxy },
+    });
   } catch (error) {
     console.error(`EDNet P2P could not start: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);

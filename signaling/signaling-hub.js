@@ -1,11 +1,13 @@
 import { WebSocket } from 'ws';
 import { decodeClientFrame, ErrorCode, isRefusal } from './client-frames.js';
+import { newChallenge, verifyDeviceProof } from './device-proof.js';
+import { admitJoin } from './join-admission.js';
 import { RateLimiter } from './rate-limiter.js';
 import { announcedLimits } from './signaling-options.js';
 import { isJoinRefused } from './room-bus.js';
 
 /** The protocol version the `welcome` frame announces; the browser client checks it. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Why a peer left a room, as `peer-left` frames say. */
 export const LeaveReason = Object.freeze({
@@ -17,6 +19,8 @@ export const LeaveReason = Object.freeze({
   heartbeatTimeout: 'heartbeat-timeout',
   /** It did not read what was sent to it, and its queue outgrew `maxBufferedBytes`. */
   tooSlow: 'too-slow',
+  /** The same device joined again under that id on a new connection (it reloaded). */
+  replaced: 'replaced',
 });
 
 /** Close codes the server uses (RFC 6455). */
@@ -37,9 +41,15 @@ class Connection {
   /**
    * @param {WebSocket} socket
    * @param {ResolvedSignalingOptions} options
+   * @param {string} address where it connects from, as the per-address limit counts it
    */
-  constructor(socket, options) {
+  constructor(socket, options, address) {
     this.socket = socket;
+    this.address = address;
+    /** What this connection's `auth` must sign. */
+    this.challenge = newChallenge();
+    /** The device id it proved, once it did. @type {string | undefined} */
+    this.deviceId = undefined;
     /** @type {Map<string, string>} room → this connection's peer id there */
     this.rooms = new Map();
     this.limiter = new RateLimiter({ perSecond: options.messagesPerSecond, burst: options.messageBurst, now: options.now });
@@ -77,18 +87,22 @@ export class SignalingHub {
     this.refused = 0;
     this.rateDropped = 0;
     this.closing = false;
-    this.welcome = JSON.stringify({ type: 'welcome', protocol: PROTOCOL_VERSION, limits: announcedLimits(options) });
+    this.limits = announcedLimits(options);
     this.heartbeat = setInterval(() => this.beat(), options.heartbeatIntervalMs);
     this.heartbeat.unref();
   }
 
-  /** Takes over an open WebSocket: greets it, then serves its frames until it closes. */
-  accept(/** @type {WebSocket} */ socket) {
+  /**
+   * Takes over an open WebSocket: greets it, then serves its frames until it closes.
+   * @param {WebSocket} socket
+   * @param {string} [address] where it connects from (see `clientAddress`)
+   */
+  accept(socket, address = 'unknown') {
     if (this.closing) {
       socket.close(CloseCode.goingAway, 'server shutting down');
       return;
     }
-    const connection = new Connection(socket, this.options);
+    const connection = new Connection(socket, this.options, address);
     this.connections.add(connection);
     this.bySocket.set(socket, connection);
     socket.on('message', (data, isBinary) => this.receive(connection, data, isBinary));
@@ -98,7 +112,13 @@ export class SignalingHub {
     socket.on('close', () => this.drop(connection, LeaveReason.disconnected));
     // Protocol violations (bad UTF-8, frames past ws's payload cap) end here; `close` follows.
     socket.on('error', (error) => this.options.logger.debug?.('signaling socket error', error));
-    this.sendText(connection, this.welcome);
+    this.send(connection, {
+      type: 'welcome',
+      protocol: PROTOCOL_VERSION,
+      limits: this.limits,
+      challenge: connection.challenge,
+      deviceProof: this.options.requireDeviceProof ? 'required' : 'optional',
+    });
   }
 
   /** Closes a connection refused before it was served (a cap on connections). @param {WebSocket} socket @param {number} code @param {string} reason */
@@ -170,6 +190,9 @@ export class SignalingHub {
         case 'signal':
           this.enqueue(connection, () => this.signal(connection, frame.room, frame.to, frame.data));
           break;
+        case 'auth':
+          this.authenticate(connection, frame.key, frame.signature);
+          break;
         case 'ping':
           // Queued too: a pong proves every earlier frame of this connection was answered.
           this.enqueue(connection, () => this.send(connection, { type: 'pong' }));
@@ -216,6 +239,18 @@ export class SignalingHub {
       this.refuse(connection, refusal(ErrorCode.tooManyRooms, `a connection may be in at most ${this.options.maxRoomsPerConnection} rooms`, 'join'));
       return;
     }
+    // Device proof and per-address limits first (join-admission.js). They see the members on
+    // this instance: with several instances the per-address limit counts per instance, and the
+    // room's cap and id uniqueness are the bus's.
+    const { requireDeviceProof, maxPeersPerAddress } = this.options;
+    const local = this.rooms.get(room);
+    const admission = admitJoin({ connection, peer, room, members: local, requireDeviceProof, maxPeersPerRoom: Infinity, maxPeersPerAddress });
+    if ('code' in admission) {
+      this.refuse(connection, refusal(admission.code, admission.message, 'join'));
+      return;
+    }
+    // The same device proved itself again (a reload): its stale connection gives the id up.
+    if (admission.replaces) await this.removeFrom(admission.replaces, room, LeaveReason.replaced);
     // Events that reach the inbox before `joined` is sent wait, so the client hears `joined` first.
     /** @type {MemberEvent[] | undefined} */
     let early = [];
@@ -239,9 +274,9 @@ export class SignalingHub {
     }
     // Recorded even if the connection closed meanwhile: its queued `drop` then leaves the room.
     connection.rooms.set(room, peer);
-    const local = this.rooms.get(room) ?? new Map();
-    local.set(peer, connection);
-    this.rooms.set(room, local);
+    const members = this.rooms.get(room) ?? new Map();
+    members.set(peer, connection);
+    this.rooms.set(room, members);
     this.send(connection, { type: 'joined', room, peer, peers: result.peers });
     const waiting = early;
     early = undefined;
@@ -272,6 +307,27 @@ export class SignalingHub {
         this.end(connection, CloseCode.tryAgainLater, `membership lost (${event.reason}); join again`, LeaveReason.disconnected);
         break;
     }
+  }
+
+  /**
+   * Checks a device proof; once one passed, the connection may join under that device's ids only.
+   * @param {Connection} connection
+   * @param {string} key
+   * @param {string} signature
+   */
+  authenticate(connection, key, signature) {
+    const result = verifyDeviceProof(connection.challenge, { key, signature });
+    if ('error' in result) {
+      // Nothing honest fails this: count it with the malformed frames.
+      this.refuseMalformed(connection, refusal(ErrorCode.authFailed, result.error, 'auth'));
+      return;
+    }
+    if (connection.deviceId !== undefined && connection.deviceId !== result.deviceId) {
+      this.refuse(connection, refusal(ErrorCode.authFailed, 'this connection already proved another device', 'auth'));
+      return;
+    }
+    connection.deviceId = result.deviceId;
+    this.send(connection, { type: 'authenticated', device: result.deviceId });
   }
 
   /**

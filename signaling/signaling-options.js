@@ -12,6 +12,9 @@ import { openFileLimit } from './connection-caps.js';
  * @property {number} [maxFrameBytes] Largest client frame in bytes. Default 64 KiB.
  * @property {number} [maxRoomsPerConnection] Default 16.
  * @property {number} [maxPeersPerRoom] Default 64.
+ * @property {number} [maxPeersPerAddress] Peers of one room connected from one address (IPv6: one /64). Default 16.
+ * @property {boolean} [requireDeviceProof] Joining needs an `auth` frame proving the peer id's device key. Default true; false serves clients without device keys (tests of other parts of the protocol).
+ * @property {boolean} [trustProxy] Count connections and joins per address by the last `X-Forwarded-For` hop (behind your own reverse proxy only). Default false.
  * @property {number} [messagesPerSecond] Sustained frames per connection. Default 100.
  * @property {number} [messageBurst] Frames a connection may send at once. Default 200.
  * @property {number} [heartbeatIntervalMs] WebSocket ping period; two missed pongs end the connection. Default 15 s.
@@ -24,7 +27,6 @@ import { openFileLimit } from './connection-caps.js';
  * @property {number} [maxPendingBytes] Bytes held for unfinished (fragmented) messages of all connections; the connection that takes it past is closed with 1013. Default 64 MiB.
  * @property {number} [fileDescriptorLimit] Open files this process may have. Default: its soft limit (Linux), else unlimited.
  * @property {number} [fileDescriptorReserve] Descriptors kept for plain HTTP and the rest: with fewer left, upgrades are answered 503. Default 256.
- * @property {boolean} [trustProxy] Behind a reverse proxy: count connections per address by the address it appends to `X-Forwarded-For`. Default false.
  * @property {string} [redisUrl] Share rooms with every instance using this Redis (`redis://host:port`). Default: none, rooms live in this process.
  * @property {number} [presenceTtlMs] With Redis: the peers of an instance that stops are removed this long after its last refresh. Default 15 s.
  */
@@ -41,6 +43,7 @@ const COUNTS = /** @type {const} */ ([
   'maxFrameBytes',
   'maxRoomsPerConnection',
   'maxPeersPerRoom',
+  'maxPeersPerAddress',
   'messageBurst',
   'maxRefusedFrames',
   'maxBufferedBytes',
@@ -67,6 +70,9 @@ export function resolveSignalingOptions(options = {}) {
     maxFrameBytes: options.maxFrameBytes ?? 64 * 1024,
     maxRoomsPerConnection: options.maxRoomsPerConnection ?? 16,
     maxPeersPerRoom: options.maxPeersPerRoom ?? 64,
+    maxPeersPerAddress: options.maxPeersPerAddress ?? 16,
+    requireDeviceProof: options.requireDeviceProof ?? true,
+    trustProxy: options.trustProxy ?? false,
     messagesPerSecond: options.messagesPerSecond ?? 100,
     messageBurst: options.messageBurst ?? 200,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 15_000,
@@ -79,7 +85,6 @@ export function resolveSignalingOptions(options = {}) {
     maxPendingBytes: options.maxPendingBytes ?? 64 * 1024 * 1024,
     fileDescriptorLimit: options.fileDescriptorLimit ?? openFileLimit(),
     fileDescriptorReserve: options.fileDescriptorReserve ?? 256,
-    trustProxy: options.trustProxy ?? false,
     redisUrl: options.redisUrl,
     presenceTtlMs: options.presenceTtlMs ?? 15_000,
   };
@@ -107,6 +112,9 @@ export function resolveSignalingOptions(options = {}) {
   }
   // setInterval silently turns a period above 2^31-1 ms into 1 ms: a heartbeat storm.
   if (resolved.heartbeatIntervalMs > 2 ** 31 - 1) throw new RangeError('createSignalingServer: heartbeatIntervalMs must be below 2^31 ms');
+  for (const name of /** @type {const} */ (['requireDeviceProof', 'trustProxy'])) {
+    if (typeof resolved[name] !== 'boolean') throw new TypeError(`createSignalingServer: ${name} must be true or false`);
+  }
   if (typeof resolved.logger?.warn !== 'function') throw new TypeError('createSignalingServer: logger needs a warn method');
   if (typeof resolved.now !== 'function') throw new TypeError('createSignalingServer: now must be a function');
   const { fileDescriptorLimit: fds, fileDescriptorReserve: reserve } = resolved;
@@ -126,6 +134,7 @@ export function announcedLimits(options) {
     maxFrameBytes: options.maxFrameBytes,
     maxRoomsPerConnection: options.maxRoomsPerConnection,
     maxPeersPerRoom: options.maxPeersPerRoom,
+    maxPeersPerAddress: options.maxPeersPerAddress,
     messagesPerSecond: options.messagesPerSecond,
     messageBurst: options.messageBurst,
     heartbeatIntervalMs: options.heartbeatIntervalMs,

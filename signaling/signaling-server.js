@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import { WebSocketServer } from 'ws';
-import { clientAddress, ConnectionCaps } from './connection-caps.js';
+import { clientAddress } from './client-address.js';
+import { ConnectionCaps } from './connection-caps.js';
 import { InProcessRoomBus } from './in-process-room-bus.js';
 import { RedisRoomBus } from './redis-room-bus.js';
 import { SignalingHub } from './signaling-hub.js';
@@ -106,7 +107,7 @@ export function attachSignalingServer(server, options = {}) {
     sockets.handleUpgrade(request, socket, head, (webSocket) => {
       caps.track(address, webSocket, socket, () => hub.refuseOverload(webSocket, 'server busy: too much unfinished data held'));
       if (refused) hub.refuseConnection(webSocket, refused.close.code, refused.close.reason);
-      else hub.accept(webSocket);
+      else hub.accept(webSocket, address);
     });
   };
   server.on('upgrade', onUpgrade);

@@ -18,7 +18,9 @@ type Page =
   | { readonly kind: 'landing' }
   | { readonly kind: 'opening'; readonly room: RoomRef }
   | { readonly kind: 'room'; readonly session: RoomSession }
-  | { readonly kind: 'failed'; readonly room: RoomRef; readonly error: string };
+  | { readonly kind: 'failed'; readonly room: RoomRef; readonly error: string }
+  /** A link with another key for a room this device holds: the user chooses which key to keep. */
+  | { readonly kind: 'key-choice'; readonly room: RoomRef; readonly known: RoomRef };
 
 /**
  * The app shell and its composition root: it follows the location fragment (the landing page, or
@@ -113,6 +115,8 @@ export class EDNetApp extends LitElement {
   install: InstallPrompt | undefined;
   #names = new Map<string, string>();
   #generation = 0;
+  /** A key for a known room the user chose (or made, by rotating): opened without asking again. */
+  #acceptedKey: RoomRef | null = null;
   #cleanups: Array<() => void> = [];
   #onHashChange = (): void => void this.#route(routeFromHash(location.hash));
 
@@ -203,6 +207,20 @@ export class EDNetApp extends LitElement {
             <a href="#/">All rooms</a>
           </div>
         </div>`;
+      case 'key-choice': {
+        const { room, known } = this.page;
+        return html`<div class="centered" role="alertdialog" aria-labelledby="key-choice-title" aria-describedby="key-choice-text">
+          <h2 id="key-choice-title" class="wrap">This link has another key for ${roomName || 'this room'}</h2>
+          <p id="key-choice-text" class="wrap">
+            This device already holds the room with a different key. A mistyped or altered link would cut you off from the
+            room; a new key is what a member sends after changing the room's key. Which key do you want to keep?
+          </p>
+          <div class="actions">
+            <button type="button" @click=${() => this.#goTo(known)}>Keep the key I have</button>
+            <button type="button" class="secondary" @click=${() => this.#useLinkKey(room)}>Use the key in this link</button>
+          </div>
+        </div>`;
+      }
       case 'room': {
         const session = this.page.session;
         return html`<ednet-room-page
@@ -244,6 +262,17 @@ export class EDNetApp extends LitElement {
     }
     const current = this.session;
     if (current && current.room.roomId === route.room.roomId && current.room.secret === route.room.secret) return;
+    // Another key for a room this device holds never silently replaces the stored one.
+    const known = this.recentRooms.get(route.room.roomId);
+    const accepted = this.#acceptedKey;
+    this.#acceptedKey = null;
+    if (known && known.secret !== route.room.secret && !(accepted?.roomId === route.room.roomId && accepted.secret === route.room.secret)) {
+      ++this.#generation;
+      this.page = { kind: 'key-choice', room: route.room, known: { roomId: known.roomId, secret: known.secret } };
+      exposeOnWindow(null);
+      await current?.close();
+      return;
+    }
     const generation = ++this.#generation;
     this.page = { kind: 'opening', room: route.room };
     exposeOnWindow(null);
@@ -298,7 +327,15 @@ export class EDNetApp extends LitElement {
   #onRotateRoomKey(): void {
     const session = this.session;
     if (!session) return;
-    this.#goTo({ roomId: session.room.roomId, secret: generateRoomSecret() });
+    const room = { roomId: session.room.roomId, secret: generateRoomSecret() };
+    this.#acceptedKey = room;
+    this.#goTo(room);
+  }
+
+  /** The user chose the link's key over the stored one: open the room with it (it is then stored). */
+  #useLinkKey(room: RoomRef): void {
+    this.#acceptedKey = room;
+    void this.#route({ page: 'room', room });
   }
 
   #onForgetRoom(event: CustomEvent<{ roomId: string }>): void {

@@ -7,18 +7,40 @@ import { exposeOnWindow } from './ednet-console.js';
 import { InstallPrompt } from './install-prompt.js';
 import { PwaUpdates, appServiceWorker } from './pwa-updates.js';
 import { loadRoomSession, preloadRoomCode } from './room-code.js';
+import { currentPageSecurity, insecureContextAdvice } from './secure-context.js';
 
 document.documentElement.dataset.build = __EDNET_BUILD__;
 if (themeTokens.styleSheet) document.adoptedStyleSheets = [...document.adoptedStyleSheets, themeTokens.styleSheet];
 exposeOnWindow(null);
-const app = document.createElement('ednet-app') as EDNetApp;
-app.openSession = async (room) => (await loadRoomSession()).openRoomSession(room);
-app.install = new InstallPrompt();
-// The service worker exists only in a build (`vite build`); the dev server serves sources.
-if (import.meta.env.PROD && 'serviceWorker' in navigator) {
-  app.updates = new PwaUpdates(appServiceWorker(import.meta.env.BASE_URL), { beforeReload: () => app.closeRoom() });
-  void app.updates.start();
+const advice = insecureContextAdvice(currentPageSecurity());
+if (advice) showAdvice(advice);
+else startApp();
+
+/** Instead of the app: nothing in it works without `crypto.subtle`, so say what to do. */
+function showAdvice(text: string): void {
+  const notice = document.createElement('main');
+  notice.className = 'insecure-context';
+  notice.setAttribute('role', 'alert');
+  const heading = document.createElement('h1');
+  heading.textContent = 'EDNet P2P needs a secure page';
+  const body = document.createElement('p');
+  body.textContent = text;
+  notice.append(heading, body);
+  document.querySelector('#loading')?.remove();
+  document.body.append(notice);
 }
-document.querySelector('#loading')?.remove();
-document.body.append(app);
-preloadRoomCode();
+
+/** The app itself: rooms opened with `openRoomSession`, the service worker, installation. */
+function startApp(): void {
+  const app = document.createElement('ednet-app') as EDNetApp;
+  app.openSession = async (room) => (await loadRoomSession()).openRoomSession(room);
+  app.install = new InstallPrompt();
+  // The service worker exists only in a build (`vite build`); the dev server serves sources.
+  if (import.meta.env.PROD && 'serviceWorker' in navigator) {
+    app.updates = new PwaUpdates(appServiceWorker(import.meta.env.BASE_URL), { beforeReload: () => app.closeRoom() });
+    void app.updates.start();
+  }
+  document.querySelector('#loading')?.remove();
+  document.body.append(app);
+  preloadRoomCode();
+}

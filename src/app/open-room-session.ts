@@ -1,5 +1,6 @@
 import { ElectoralSystemModel } from '../models/electoral/index.js';
 import { BroadcastChannelTransport } from '../net/broadcast-channel-transport.js';
+import { IceServerSource } from '../net/ice-server-source.js';
 import { LocalNetworkDiscovery } from '../net/local-network-discovery.js';
 import { ServerBasedDiscovery, signalingUrl } from '../net/server-based-discovery.js';
 import type { PeerDiscovery } from '../net/peer-discovery.js';
@@ -14,6 +15,7 @@ import {
   authenticateConnection,
   deriveRoomKeys,
   encryptedBroadcastChannel,
+  signalingProof,
 } from '../security/index.js';
 import {
   IndexedDbStorageAdapter,
@@ -37,8 +39,13 @@ export interface OpenRoomSessionOptions {
    * URLs: whichever answers is used (see `ServerBasedDiscoveryOptions.urls`). Null: none.
    */
   readonly signalingUrl?: string | readonly string[] | null;
-  /** STUN/TURN servers for devices on other networks. Default none (peers on one network). */
+  /**
+   * STUN/TURN servers for devices on other networks. Default: those the app's server offers at
+   * `/ice-servers` (none unless it is configured: peers on one network).
+   */
   readonly iceServers?: RTCIceServer[];
+  /** Where to ask for the ICE servers when `iceServers` is not given. Default `/ice-servers` of the page's origin; null: nowhere. */
+  readonly iceServersUrl?: string | null;
   /** The room's storage; default its IndexedDB database. */
   readonly storage?: StorageAdapter;
   /**
@@ -64,6 +71,11 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
   if (options.localTabs === false && (options.signalingUrl === null || options.signalingUrl?.length === 0)) throw new Error('a room needs a signaling server or local tabs to reach peers');
   const storage = options.storage ?? new IndexedDbStorageAdapter({ roomId: room.roomId });
   const cleanups: Array<() => void> = [];
+  // Fetched while storage loads; peer connections read whatever is current when they are made.
+  const iceUrl = options.iceServers ? null : options.iceServersUrl === undefined ? defaultIceServersUrl() : options.iceServersUrl;
+  const ice = iceUrl ? new IceServerSource({ url: iceUrl }) : undefined;
+  const iceFetched = ice?.start();
+  if (ice) cleanups.push(() => ice.stop());
   try {
     // A bad secret fails here, before anything is stored or sent.
     const keys = await deriveRoomKeys(room.roomId, room.secret);
@@ -89,7 +101,8 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
     });
     const url = options.signalingUrl === undefined ? defaultSignalingUrl() : options.signalingUrl;
     const urls = typeof url === 'string' ? (url ? [url] : []) : (url ?? []);
-    const server = urls.length > 0 ? new ServerBasedDiscovery({ urls, room: topic, nodeId: identity.nodeId }) : undefined;
+    const server =
+      urls.length > 0 ? new ServerBasedDiscovery({ urls, room: topic, nodeId: identity.nodeId, proveDevice: signalingProof(device) }) : undefined;
     const localTabs = options.localTabs ?? true;
     const local = localTabs ? new LocalNetworkDiscovery({ room: topic, nodeId: identity.nodeId, BroadcastChannelImpl }) : undefined;
     const discoveries: PeerDiscovery[] = [local, server].filter((discovery) => discovery !== undefined);
@@ -104,7 +117,14 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
     const signaling = server ? new EncryptedSignalingChannel(server, identity.nodeId, keys) : undefined;
     if (signaling) {
       cleanups.push(signaling.onKeyMismatch(keyMismatch), () => signaling.close());
-      transports.push(new WebRtcTransport({ localId: identity.nodeId, signaling, iceServers: options.iceServers ?? [] }));
+      const webrtc = new WebRtcTransport({
+        localId: identity.nodeId,
+        signaling,
+        iceServers: options.iceServers ?? [],
+        iceConfiguration: ice ? () => ice.current() : undefined,
+      });
+      cleanups.push(webrtc.onUnreachable(({ problem }) => node?.setConnectionProblem(`Could not reach a device of this room: ${problem}.`)));
+      transports.push(webrtc);
     }
     node = new EDNetP2PNode({
       nodeId: identity.nodeId,
@@ -155,6 +175,7 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
           .catch(() => undefined);
       }),
     );
+    await iceFetched;
     await node.start();
 
     let closed = false;
@@ -199,6 +220,10 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
 
 function defaultSignalingUrl(): string | null {
   return typeof location === 'undefined' || !/^https?:$/.test(location.protocol) ? null : signalingUrl(location);
+}
+
+function defaultIceServersUrl(): string | null {
+  return typeof location === 'undefined' || !/^https?:$/.test(location.protocol) ? null : new URL('/ice-servers', location.href).href;
 }
 
 function acknowledgementKey(modelId: string, nodeId: string): string {

@@ -59,10 +59,22 @@ export interface ServerBasedDiscoveryOptions {
   readonly logger?: NetLogger;
   /** Source of jitter, for tests. */
   readonly random?: () => number;
+  /**
+   * Proves `nodeId` to the server: signs the connection's challenge with the device key the id is
+   * derived from (`signalingProof` in src/security). Without it the client joins unproved, which a
+   * server requiring proofs refuses.
+   */
+  readonly proveDevice?: (challenge: string) => Promise<DeviceProof>;
+}
+
+/** A device's answer to the server's challenge: its raw Ed25519 public key and signature, base64url. */
+export interface DeviceProof {
+  readonly key: string;
+  readonly signature: string;
 }
 
 const OPEN = 1;
-const PROTOCOL = 1;
+const PROTOCOL = 2;
 
 /** The signaling URL served next to the app: `ws(s)://<host>/signaling`. */
 export function signalingUrl(location: { readonly protocol: string; readonly host: string }): string {
@@ -90,6 +102,7 @@ export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
   private readonly reconnectOnOnline: boolean;
   private readonly logger: NetLogger;
   private readonly random: () => number;
+  private readonly proveDevice: ((challenge: string) => Promise<DeviceProof>) | undefined;
   private readonly events: Listeners<[DiscoveryEvent]>;
   private readonly signals: Listeners<[NodeId, unknown]>;
   private readonly stateListeners: Listeners<[SignalingState]>;
@@ -137,6 +150,7 @@ export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
     this.reconnectOnOnline = options.reconnectOnOnline ?? typeof window !== 'undefined';
     this.logger = options.logger ?? consoleLogger;
     this.random = options.random ?? Math.random;
+    this.proveDevice = options.proveDevice;
     this.events = new Listeners(this.logger, 'discovery event');
     this.signals = new Listeners(this.logger, 'signal');
     this.stateListeners = new Listeners(this.logger, 'signaling state');
@@ -240,7 +254,7 @@ export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
       clearTimeout(this.openTimer);
       this.awaitingPong = false;
       this.pingTimer = setInterval(() => this.ping(socket), this.pingIntervalMs);
-      this.join();
+      // The room is joined once the server's welcome came (and, asked to, the device was proved).
     });
     socket.addEventListener('message', (event) => {
       if (socket === this.socket) this.receive(event.data);
@@ -254,6 +268,17 @@ export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
 
   private join(): void {
     this.send({ type: 'join', room: this.room, peer: this.nodeId });
+  }
+
+  /** Answers the socket's challenge; the server's `authenticated` then lets the room be joined. */
+  private prove(challenge: string): void {
+    const socket = this.socket;
+    this.proveDevice!(challenge).then(
+      (proof) => {
+        if (socket === this.socket) this.send({ type: 'auth', key: proof.key, signature: proof.signature });
+      },
+      (error: unknown) => this.logger.warn('could not sign the challenge of the signaling server', error),
+    );
   }
 
   private receive(data: unknown): void {
@@ -275,6 +300,11 @@ export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
     switch (frame.type) {
       case 'welcome':
         if (frame.protocol !== PROTOCOL) this.logger.warn(`signaling server speaks protocol ${frame.protocol}, this client ${PROTOCOL}`);
+        if (frame.challenge !== undefined && this.proveDevice) this.prove(frame.challenge);
+        else this.join();
+        break;
+      case 'authenticated':
+        this.join();
         break;
       case 'joined':
         if (frame.peer !== this.nodeId) {

@@ -3,7 +3,8 @@ import { isNodeId, isRecord, isRoom, isStringUpTo } from './wire-guards.js';
 
 /** Frames the signaling server sends (docs/protocol.md), as the client accepts them. */
 export type ServerFrame =
-  | { readonly type: 'welcome'; readonly protocol: number }
+  | { readonly type: 'welcome'; readonly protocol: number; readonly challenge: string | undefined }
+  | { readonly type: 'authenticated'; readonly device: string }
   | { readonly type: 'joined'; readonly room: string; readonly peer: NodeId; readonly peers: readonly NodeId[] }
   | { readonly type: 'peer-joined'; readonly room: string; readonly peer: NodeId }
   | { readonly type: 'peer-left'; readonly room: string; readonly peer: NodeId; readonly reason: string }
@@ -16,6 +17,7 @@ export type ClientFrame =
   | { readonly type: 'join'; readonly room: string; readonly peer: NodeId }
   | { readonly type: 'leave'; readonly room: string }
   | { readonly type: 'signal'; readonly room: string; readonly to: NodeId; readonly data: unknown }
+  | { readonly type: 'auth'; readonly key: string; readonly signature: string }
   | { readonly type: 'ping' };
 
 /** A refused server frame and why. */
@@ -26,6 +28,8 @@ export interface FrameError {
 /** Rooms hold at most 64 peers by default; a list far longer than any limit is refused. */
 const MAX_PEERS_LISTED = 10_000;
 const MAX_TEXT = 500;
+/** A challenge to sign: base64url, 16 to 64 bytes. */
+const CHALLENGE = /^[A-Za-z0-9_-]{22,86}$/;
 
 /** Parses and checks one server frame; never throws. */
 export function decodeServerFrame(text: unknown, maxBytes: number): ServerFrame | FrameError {
@@ -39,8 +43,14 @@ export function decodeServerFrame(text: unknown, maxBytes: number): ServerFrame 
   }
   if (!isRecord(raw)) return { error: 'not an object' };
   switch (raw.type) {
-    case 'welcome':
-      return typeof raw.protocol === 'number' ? { type: 'welcome', protocol: raw.protocol } : { error: 'welcome without protocol' };
+    case 'welcome': {
+      if (typeof raw.protocol !== 'number') return { error: 'welcome without protocol' };
+      const { challenge } = raw;
+      if (challenge !== undefined && !(typeof challenge === 'string' && CHALLENGE.test(challenge))) return { error: 'welcome with a malformed challenge' };
+      return { type: 'welcome', protocol: raw.protocol, challenge };
+    }
+    case 'authenticated':
+      return isStringUpTo(raw.device, 100) ? { type: 'authenticated', device: raw.device } : { error: 'authenticated without a device' };
     case 'joined': {
       const { room, peer, peers } = raw;
       if (!isRoom(room) || !isNodeId(peer)) return { error: 'joined without a valid room and peer' };

@@ -1,6 +1,7 @@
 import type { NodeId } from '../crdt/dot.js';
 import type { BackpressureOptions, DataChannelLike } from './backpressured-sender.js';
 import { watchPageLifecycle } from './broadcast-channel-like.js';
+import { IceGatheringWatch, type IceProblem } from './ice-gathering-watch.js';
 import { Listeners } from './listeners.js';
 import { consoleLogger, type NetLogger } from './logger.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './message-framer.js';
@@ -20,6 +21,11 @@ export interface WebRtcTransportOptions {
    * addresses, and no third party learns who talks to whom.
    */
   readonly iceServers?: RTCIceServer[];
+  /**
+   * Read for every new peer connection, instead of `iceServers`: servers whose credentials are
+   * renewed (see `IceServerSource`), and the transport policy (`relay` uses the TURN relay only).
+   */
+  readonly iceConfiguration?: () => Pick<RTCConfiguration, 'iceServers' | 'iceTransportPolicy'>;
   /** A `connect` not open after this long fails. Default 15 s. */
   readonly connectTimeoutMs?: number;
   /** Larger messages are refused by `send`, and close the connection when announced. Default 64 MiB. */
@@ -83,6 +89,14 @@ interface Session {
    */
   early: Uint8Array[];
   earlyBytes: number;
+  /** Why ICE could not connect, as far as this side can tell. */
+  readonly ice: IceGatheringWatch;
+}
+
+/** A peer could not be reached, and why in words (`IceProblem`). */
+export interface UnreachableEvent {
+  readonly peerId: NodeId;
+  readonly problem: IceProblem;
 }
 
 /** A higher id's `request` waiting for the lower id's offer. */
@@ -105,7 +119,8 @@ export class WebRtcTransport implements Transport {
   readonly kind = 'webrtc';
   readonly localId: NodeId;
   private readonly signaling: SignalingChannel;
-  private readonly iceServers: RTCIceServer[];
+  private readonly iceConfiguration: () => Pick<RTCConfiguration, 'iceServers' | 'iceTransportPolicy'>;
+  private readonly unreachableListeners: Listeners<[UnreachableEvent]>;
   private readonly connectTimeoutMs: number;
   private readonly maxMessageBytes: number;
   private readonly maxConnections: number;
@@ -128,7 +143,8 @@ export class WebRtcTransport implements Transport {
     assertNodeId(options.localId, 'WebRtcTransport');
     this.localId = options.localId;
     this.signaling = options.signaling;
-    this.iceServers = [...(options.iceServers ?? [])];
+    const iceServers = [...(options.iceServers ?? [])];
+    this.iceConfiguration = options.iceConfiguration ?? (() => ({ iceServers }));
     this.connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
     assertPositive(this.connectTimeoutMs, 'WebRtcTransport connectTimeoutMs');
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -140,6 +156,7 @@ export class WebRtcTransport implements Transport {
     this.backpressure = options.backpressure;
     this.logger = options.logger ?? consoleLogger;
     this.connectionListeners = new Listeners(this.logger, 'webrtc connection');
+    this.unreachableListeners = new Listeners(this.logger, 'webrtc unreachable');
     this.unsubscribeSignals = this.signaling.onSignal((from, data) => this.handleSignal(from, data));
     const watchPage = options.watchPage ?? typeof window !== 'undefined';
     this.unwatchPage = watchPage ? watchPageLifecycle(() => this.closeConnections('page hidden'), () => undefined) : () => undefined;
@@ -175,6 +192,11 @@ export class WebRtcTransport implements Transport {
     return this.connectionListeners.add(listener);
   }
 
+  /** Hears every attempt that failed for a reason ICE can name (no relay, relay refused); returns the unsubscribe function. */
+  onUnreachable(listener: (event: UnreachableEvent) => void): () => void {
+    return this.unreachableListeners.add(listener);
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -184,6 +206,7 @@ export class WebRtcTransport implements Transport {
     this.closeConnections('transport closed');
     for (const [peer, request] of [...this.requests]) this.failRequest(peer, request, 'transport closed');
     this.connectionListeners.clear();
+    this.unreachableListeners.clear();
   }
 
   private closeConnections(reason: string): void {
@@ -211,24 +234,31 @@ export class WebRtcTransport implements Transport {
 
   private startSession(peerId: NodeId, id: string, initiator: boolean, waiters: Waiter[]): Session | undefined {
     let peer: SimplePeerInstance;
+    const { iceServers = [], iceTransportPolicy = 'all' } = this.iceConfiguration();
     try {
       if (!loadedSimplePeer) throw new Error('simple-peer is not loaded');
       peer = new loadedSimplePeer({
         initiator,
         trickle: true,
         // Always set: simple-peer's default names public STUN servers.
-        config: { iceServers: this.iceServers },
+        config: { iceServers, iceTransportPolicy },
         channelConfig: { ordered: true },
       });
     } catch (error) {
       for (const waiter of waiters) waiter.reject(new Error(`WebRTC is unavailable: ${(error as Error).message}`));
       return undefined;
     }
-    const session: Session = { id, peerId, peer, waiters, timer: undefined, connection: undefined, error: undefined, early: [], earlyBytes: 0 };
-    session.timer = setTimeout(
-      () => this.abandon(session, `could not connect to ${peerId} within ${this.connectTimeoutMs} ms`, 'timed out'),
-      this.connectTimeoutMs,
-    );
+    const ice = new IceGatheringWatch(peer._pc, { iceServers, iceTransportPolicy }, (problem) => {
+      // Relay only, and no relay address: nothing will ever connect, so say so now.
+      if (this.sessions.get(peerId) !== session) return;
+      this.explain(session);
+      this.abandon(session, `could not reach ${peerId}: ${problem}`, problem);
+    });
+    const session: Session = { id, peerId, peer, waiters, timer: undefined, connection: undefined, error: undefined, early: [], earlyBytes: 0, ice };
+    session.timer = setTimeout(() => {
+      const problem = this.explain(session);
+      this.abandon(session, `could not connect to ${peerId} within ${this.connectTimeoutMs} ms${problem ? `: ${problem}` : ''}`, 'timed out');
+    }, this.connectTimeoutMs);
     this.sessions.set(peerId, session);
     peer.on('signal', (data) => {
       if (this.sessions.get(peerId) === session) this.sendEnvelope(peerId, { kind: 'signal', session: id, data: data as RtcSignalData });
@@ -298,7 +328,14 @@ export class WebRtcTransport implements Transport {
       return;
     }
     if (this.sessions.get(session.peerId) === session) this.sessions.delete(session.peerId);
-    this.rejectWaiters(session, `could not connect to ${session.peerId}: ${reason}`);
+    this.rejectWaiters(session, `could not connect to ${session.peerId}: ${this.explain(session) ?? reason}`);
+  }
+
+  /** Names, and reports, what ICE tells of a session that did not open; undefined if it tells nothing. */
+  private explain(session: Session): IceProblem | undefined {
+    const problem = session.ice.problem();
+    if (problem !== undefined && !this.closed) this.unreachableListeners.emit({ peerId: session.peerId, problem });
+    return problem;
   }
 
   /** Gives up on a session that is not open yet, telling the peer. */

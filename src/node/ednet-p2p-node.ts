@@ -114,6 +114,7 @@ export class EDNetP2PNode {
   private storageError: string | null = null;
   private readonly storageProblems: StorageProblem[] = [];
   private roomKeyProblem: string | null = null;
+  private connectionProblem: string | null = null;
   /** The last refusal of each connected peer's input, for the status. */
   private readonly lastRefusals = new Map<NodeId, string>();
   private readonly refusalLog: InputRefusedEvent[] = [];
@@ -176,6 +177,7 @@ export class EDNetP2PNode {
       this.connections.onConnection((connection) => {
         // Connections only open between holders of the same room key: the key works.
         this.roomKeyProblem = null;
+        this.connectionProblem = null;
         if (!this.authenticate) {
           this.sync.addConnection(connection);
           return;
@@ -330,6 +332,12 @@ export class EDNetP2PNode {
     this.scheduleStatus();
   }
 
+  /** Records why a device of the room could not be reached (null: forget it), for the status. */
+  setConnectionProblem(message: string | null): void {
+    this.connectionProblem = message;
+    this.scheduleStatus();
+  }
+
   /** Own changes of `modelId` that no peer has confirmed holding. */
   unsentChanges(modelId: string): number {
     const entry = this.models.get(modelId);
@@ -467,6 +475,7 @@ export class EDNetP2PNode {
       storageError: this.storageError,
       storageProblems: [...this.storageProblems],
       roomKeyProblem: this.roomKeyProblem,
+      connectionProblem: this.connectionProblem,
     };
   }
 }

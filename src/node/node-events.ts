@@ -71,6 +71,11 @@ export interface NodeStatus {
    * device's link is outdated or wrong, or the other one's is. Null while no mismatch was seen.
    */
   readonly roomKeyProblem: string | null;
+  /**
+   * Why the last attempt to reach a device of the room failed, in words ("could not reach this
+   * device: no relay configured"), until a connection opens. Null when nothing failed.
+   */
+  readonly connectionProblem: string | null;
 }
 
 /** One connected peer. */

@@ -35,7 +35,6 @@ export {
   type RoomKeys,
   type SealingKeys,
   deriveRoomKeys,
-  deriveRoomTopic,
   generateRoomSecret,
   isRoomSecret,
 } from './room-keys.js';
@@ -74,6 +73,7 @@ export {
   NODE_ID_SUFFIX_CHARS,
   PUBLIC_KEY_BYTES,
 } from './device-identity.js';
+export { SIGNALING_PROOF_LABEL, signalingProof } from './signaling-proof.js';
 export {
   AUTH_FRAME_MARKER,
   AUTH_NONCE_BYTES,

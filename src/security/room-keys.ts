@@ -7,9 +7,9 @@ import { fromBase64Url, toBase64Url } from './base64url.js';
  */
 export interface RoomKeys {
   /**
-   * The name the signaling server and the BroadcastChannels know the room by: a hash of the room
-   * id, so neither sees the id itself. It does not depend on the secret, so a peer holding a wrong
-   * or outdated key still meets the members and is told so instead of waiting in an empty room.
+   * The name the signaling server and the BroadcastChannels know the room by, derived from the
+   * room id and the secret: neither sees the id, and a holder of the id alone (or of a key rotated
+   * away, or a mistyped one) can neither find the room nor fill it or disturb its members.
    */
   readonly topic: string;
   /** AES-GCM-256, not extractable: seals every signaling payload and BroadcastChannel message. */
@@ -49,13 +49,6 @@ export function isRoomSecret(value: unknown): value is string {
   return bytes !== undefined && bytes.length >= MIN_ROOM_SECRET_BYTES && bytes.length <= MAX_ROOM_SECRET_BYTES;
 }
 
-/** The room's topic (see `RoomKeys.topic`); needs no secret. */
-export async function deriveRoomTopic(roomId: string): Promise<string> {
-  checkRoomId(roomId);
-  const material = await crypto.subtle.importKey('raw', encoder.encode(roomId), 'HKDF', false, ['deriveBits']);
-  return toBase64Url(await hkdfBytes(material, 'ednet-p2p/topic', 'ednet-p2p topic v1', TOPIC_BYTES));
-}
-
 /**
  * Derives the room's keys from its id and secret with HKDF-SHA-256. The room id is the salt, so
  * one secret reused for two rooms still gives unrelated keys; each output has its own `info`, so
@@ -75,7 +68,7 @@ export async function deriveRoomKeys(roomId: string, secret: string): Promise<Ro
   const material = await crypto.subtle.importKey('raw', secretBytes, 'HKDF', false, ['deriveKey', 'deriveBits']);
   const salt = encoder.encode(`ednet-p2p/room/${roomId}`);
   const [topic, sealKey, keyId] = await Promise.all([
-    deriveRoomTopic(roomId),
+    hkdfBytes(material, salt, 'ednet-p2p topic v2', TOPIC_BYTES),
     crypto.subtle.deriveKey(
       { name: 'HKDF', hash: 'SHA-256', salt, info: encoder.encode('ednet-p2p seal key v1') },
       material,
@@ -85,7 +78,7 @@ export async function deriveRoomKeys(roomId: string, secret: string): Promise<Ro
     ),
     hkdfBytes(material, salt, 'ednet-p2p key id v1', KEY_ID_BYTES),
   ]);
-  return { topic, sealKey, keyId: toBase64Url(keyId) };
+  return { topic: toBase64Url(topic), sealKey, keyId: toBase64Url(keyId) };
 }
 
 function checkRoomId(roomId: unknown): asserts roomId is string {

@@ -203,7 +203,8 @@ export class EdnetStatusBar extends LitElement {
       }
       .storage-error,
       .storage-problems,
-      .room-key-problem {
+      .room-key-problem,
+      .connection-problem {
         flex-basis: 100%;
         margin: 0;
       }
@@ -244,7 +245,8 @@ export class EdnetStatusBar extends LitElement {
         }
         .storage-error,
         .storage-problems,
-        .room-key-problem {
+        .room-key-problem,
+        .connection-problem {
           order: 3;
         }
         form.name {
@@ -301,6 +303,7 @@ export class EdnetStatusBar extends LitElement {
       ${status.storageError ? html`<p class="storage-error error" role="alert">Storage problem: ${status.storageError}</p>` : nothing}
       ${this.#storageProblems(status)}
       ${status.roomKeyProblem ? html`<p class="room-key-problem error" role="alert">${status.roomKeyProblem}</p>` : nothing}
+      ${status.connectionProblem ? html`<p class="connection-problem error" role="status">${status.connectionProblem}</p>` : nothing}
     </div>`;
   }
 

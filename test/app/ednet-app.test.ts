@@ -26,6 +26,7 @@ function fakeSession(room: RoomRef, log: string[]): RoomSession {
     persistence: 'granted',
     storageError: null,
     roomKeyProblem: null,
+    connectionProblem: null,
   };
   return {
     room,
@@ -161,6 +162,32 @@ describe('ednet-app', () => {
     expect(rotated.secret).to.match(/^[A-Za-z0-9_-]{43}$/);
     expect(location.hash).to.equal(hashOf(rotated));
     expect(app.recentRooms.get('alpha')?.secret).to.equal(rotated.secret);
+  });
+
+  it('never lets a link with another key replace the stored key silently: it asks which one to keep', async () => {
+    const other = 'b3RoZXIta2V5LW9mLXRoZS1saW5rLTEyMzQ1';
+    location.hash = hashOf({ roomId: 'alpha', secret });
+    await until(() => app.session !== null);
+    location.hash = hashOf({ roomId: 'alpha', secret: other });
+    await until(() => app.shadowRoot!.querySelector('[role="alertdialog"]') !== null);
+    const dialog = () => app.shadowRoot!.querySelector('[role="alertdialog"]')!;
+    expect(dialog().textContent).to.include('This link has another key for');
+    expect(app.recentRooms.get('alpha')?.secret, 'nothing replaced yet').to.equal(secret);
+    expect(opened.map((room) => room.secret)).to.deep.equal([secret]);
+
+    // Keeping the stored key reopens the room with it, and the address follows.
+    [...dialog().querySelectorAll('button')].find((button) => button.textContent === 'Keep the key I have')!.click();
+    await until(() => opened.length === 2 && app.session?.room === opened[1]);
+    expect(opened[1]).to.deep.equal({ roomId: 'alpha', secret });
+    expect(location.hash).to.equal(hashOf({ roomId: 'alpha', secret }));
+
+    // Asked again, the user takes the link's key: the room opens with it, and it is stored.
+    location.hash = hashOf({ roomId: 'alpha', secret: other });
+    await until(() => app.shadowRoot!.querySelector('[role="alertdialog"]') !== null);
+    [...dialog().querySelectorAll('button')].find((button) => button.textContent === 'Use the key in this link')!.click();
+    await until(() => opened.length === 3 && app.session?.room === opened[2]);
+    expect(opened[2]).to.deep.equal({ roomId: 'alpha', secret: other });
+    expect(app.recentRooms.get('alpha')?.secret).to.equal(other);
   });
 
   it('shows why a room could not be opened and offers to try again', async () => {

@@ -24,10 +24,11 @@ export const viewports = {
  * the build in dist/). `port` 0 picks a free one.
  * @param {number} [port]
  * @param {string} [root]
+ * @param {Omit<import('../../signaling/serve.js').AppServerOptions, 'port' | 'host' | 'root'>} [options] e.g. the ICE servers it offers
  */
-export async function startServer(port = 0, root = dist) {
+export async function startServer(port = 0, root = dist, options = {}) {
   if (!existsSync(join(root, 'index.html'))) throw new Error(`${root} holds no build: run \`npm run build\` (npm run test:e2e does) first.`);
-  return createAppServer({ port, host: '127.0.0.1', root });
+  return createAppServer({ ...options, port, host: '127.0.0.1', root });
 }
 
 /** The system Chromium with the project's flags. */

@@ -155,8 +155,9 @@ class ScriptedSocket implements WebSocketLike {
 }
 
 describe('ServerBasedDiscovery checks every server frame', () => {
-  it('ignores and counts malformed frames, frames of other rooms and oversized ones', async () => {
+  it('proves the device when welcomed with a challenge, then joins; ignores and counts malformed frames, frames of other rooms and oversized ones', async () => {
     const logger = recordingLogger();
+    const challenges: string[] = [];
     const discovery = new ServerBasedDiscovery({
       url: 'ws://127.0.0.1:9/signaling',
       room: 'r',
@@ -165,15 +166,26 @@ describe('ServerBasedDiscovery checks every server frame', () => {
       logger,
       reconnectOnOnline: false,
       maxFrameBytes: 1000,
+      proveDevice: (challenge) => {
+        challenges.push(challenge);
+        return Promise.resolve({ key: 'K', signature: 'S' });
+      },
     });
     const events: DiscoveryEvent[] = [];
     const signals: unknown[] = [];
     discovery.onEvent((event) => events.push(event));
     discovery.onSignal((from, data) => signals.push([from, data]));
     const starting = discovery.start();
-    await eventually(() => ScriptedSocket.last?.sent.length === 1);
+    await eventually(() => ScriptedSocket.last?.readyState === 1);
     const socket = ScriptedSocket.last!;
-    expect(socket.sent[0]).to.deep.equal({ type: 'join', room: 'r', peer: 'alice' });
+    expect(socket.sent, 'nothing before the welcome').to.deep.equal([]);
+    const challenge = 'c'.repeat(43);
+    socket.frame({ type: 'welcome', protocol: 2, challenge, deviceProof: 'required' });
+    await eventually(() => socket.sent.length === 1);
+    expect(challenges).to.deep.equal([challenge]);
+    expect(socket.sent[0]).to.deep.equal({ type: 'auth', key: 'K', signature: 'S' });
+    socket.frame({ type: 'authenticated', device: 'alice' });
+    expect(socket.sent[1]).to.deep.equal({ type: 'join', room: 'r', peer: 'alice' });
     const bad: unknown[] = [
       'not json {',
       '[1,2]',
@@ -186,6 +198,8 @@ describe('ServerBasedDiscovery checks every server frame', () => {
       { type: 'signal', room: 'r', from: 'bob' },
       { type: 'error', message: 'no code' },
       { type: 'welcome' },
+      { type: 'welcome', protocol: 2, challenge: 'not a challenge!' },
+      { type: 'authenticated' },
       'x'.repeat(5000),
     ];
     for (const frame of bad) socket.frame(frame);

@@ -33,7 +33,8 @@ before(async () => {
   await writeFile(join(root, 'assets', 'logo-aa11.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
   await writeFile(join(root, '.env'), SECRET);
   await symlink(join(parent, 'secret.txt'), join(root, 'link-out.txt'));
-  app = await createAppServer({ port: 0, root, signaling: { logger: recordingLogger() } });
+  // Made-up peer ids below: device proofs have their own tests (signaling-auth.test.js).
+  app = await createAppServer({ port: 0, root, signaling: { logger: recordingLogger(), requireDeviceProof: false } });
 });
 
 after(async () => {

@@ -8,11 +8,14 @@ test('welcome announces the protocol version and the limits in force', async (t)
   const server = await startServer({ maxPeersPerRoom: 5, messagesPerSecond: 7 });
   t.after(() => server.close());
   const alice = await TestClient.connect(server.url);
-  assert.equal(alice.welcome.protocol, 1);
+  assert.equal(alice.welcome.protocol, 2);
+  assert.match(alice.welcome.challenge, /^[A-Za-z0-9_-]{43}$/);
+  assert.equal(alice.welcome.deviceProof, 'optional');
   assert.deepEqual(alice.welcome.limits, {
     maxFrameBytes: 64 * 1024,
     maxRoomsPerConnection: 16,
     maxPeersPerRoom: 5,
+    maxPeersPerAddress: 16,
     messagesPerSecond: 7,
     messageBurst: 200,
     heartbeatIntervalMs: 15_000,
@@ -257,7 +260,7 @@ test('attached to an existing HTTP server, it shares the port and leaves the ser
   const { recordingLogger } = await import('./signaling-test-client.js');
   const http = createServer((_request, response) => response.end('app'));
   t.after(() => new Promise((resolve) => http.close(resolve)));
-  const signaling = await createSignalingServer({ server: http, path: '/ws/signal', logger: recordingLogger() });
+  const signaling = await createSignalingServer({ server: http, path: '/ws/signal', logger: recordingLogger(), requireDeviceProof: false });
   assert.equal(signaling.url, `ws://127.0.0.1:${signaling.port}/ws/signal`);
   const alice = await TestClient.connect(signaling.url);
   assert.equal((await alice.join('r', 'alice')).type, 'joined');

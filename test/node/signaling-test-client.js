@@ -12,11 +12,13 @@ export function recordingLogger() {
 }
 
 /**
- * A signaling server on a free port with a quiet logger; `options` override the defaults.
+ * A signaling server on a free port with a quiet logger; `options` override the defaults. Device
+ * proofs are off unless asked for: these clients join under short made-up ids
+ * (test/node/signaling-auth.test.js tests the proofs).
  * @param {import('../../signaling/signaling-options.js').SignalingServerOptions} [options]
  */
 export function startServer(options = {}) {
-  return createSignalingServer({ logger: recordingLogger(), ...options });
+  return createSignalingServer({ logger: recordingLogger(), requireDeviceProof: false, ...options });
 }
 
 /**

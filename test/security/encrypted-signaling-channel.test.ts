@@ -49,8 +49,8 @@ interface Peer {
   readonly mismatches: SignalRejection[];
 }
 
-async function peer(network: MemoryNetwork, id: NodeId, keys: RoomKeys): Promise<Peer> {
-  const discovery = new MemoryDiscovery(network, { room: keys.topic, nodeId: id, logger: quiet });
+async function peer(network: MemoryNetwork, id: NodeId, keys: RoomKeys, topic = keys.topic): Promise<Peer> {
+  const discovery = new MemoryDiscovery(network, { room: topic, nodeId: id, logger: quiet });
   await discovery.start();
   const relay = new MaliciousRelay(discovery);
   const channel = new EncryptedSignalingChannel(relay, id, keys, { logger: quiet });
@@ -96,7 +96,8 @@ describe('EncryptedSignalingChannel', () => {
 
   it('refuses a peer with the wrong room key and reports a key mismatch on both sides', async () => {
     const a = await peer(network, alice, keys);
-    const stranger = await peer(network, bob, await deriveRoomKeys('board-2024', generateRoomSecret()));
+    // Another key names another topic; here a server puts the stranger on the room's topic anyway.
+    const stranger = await peer(network, bob, await deriveRoomKeys('board-2024', generateRoomSecret()), keys.topic);
     a.channel.sendSignal(bob, offer);
     stranger.channel.sendSignal(alice, offer);
     await settle(a, stranger);

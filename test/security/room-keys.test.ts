@@ -4,7 +4,6 @@ import { fromBase64Url, toBase64Url } from '../../src/security/base64url.js';
 import {
   RoomKeyError,
   deriveRoomKeys,
-  deriveRoomTopic,
   generateRoomSecret,
   isRoomSecret,
 } from '../../src/security/room-keys.js';
@@ -44,15 +43,15 @@ describe('room keys', () => {
     expect(isRoom(keys.topic)).to.equal(true);
     expect(keys.topic).not.to.contain('board');
     expect(keys.topic).to.have.length(32);
-    expect(await deriveRoomTopic('board-2024')).to.equal(keys.topic);
-    expect(await deriveRoomTopic('board-2025')).not.to.equal(keys.topic);
   });
 
-  it('keeps the topic the same across secrets, so an outdated key meets the room and is told so', async () => {
-    const old = await deriveRoomKeys('board-2024', generateRoomSecret());
+  it('derives the topic from the secret too: the room id alone, or another key, names another topic', async () => {
+    const secret = generateRoomSecret();
+    const room = await deriveRoomKeys('board-2024', secret);
     const rotated = await deriveRoomKeys('board-2024', generateRoomSecret());
-    expect(rotated.topic).to.equal(old.topic);
-    expect(rotated.keyId).not.to.equal(old.keyId);
+    const otherRoom = await deriveRoomKeys('board-2025', secret);
+    expect(new Set([room.topic, rotated.topic, otherRoom.topic]).size).to.equal(3);
+    expect(rotated.keyId).not.to.equal(room.keyId);
   });
 
   it('derives unrelated keys for different secrets and for one secret in different rooms', async () => {

@@ -22,6 +22,7 @@ function status(overrides: Partial<NodeStatus> = {}): NodeStatus {
     persistence: 'granted',
     storageError: null,
     roomKeyProblem: null,
+    connectionProblem: null,
     ...overrides,
   };
 }
@@ -181,6 +182,13 @@ describe('ednet-status-bar', () => {
     expect(await axeViolations(bar)).to.deep.equal([]);
     const fine = await mount('ednet-status-bar', { status: status({ storageProblems: [] }) });
     expect(fine.shadowRoot!.querySelector('.storage-problems')).to.equal(null);
+  });
+
+  it('says why a device of the room could not be reached', async () => {
+    const bar = await mount('ednet-status-bar', { status: status({ connectionProblem: 'Could not reach this device: relay refused' }) });
+    expect(find(bar, '.connection-problem').textContent).to.contain('Could not reach this device: relay refused');
+    const fine = await mount('ednet-status-bar', { status: status() });
+    expect(fine.shadowRoot!.querySelector('.connection-problem')).to.equal(null);
   });
 
   it('has no axe violations', async () => {

@@ -107,6 +107,7 @@ bar.status = {
   persistence: 'granted',
   storageError: null,
   roomKeyProblem: null,
+  connectionProblem: null,
 };
 
 const view = document.createElement('ednet-elections-view');
