@@ -112,8 +112,10 @@ export class HyParView {
 
   /** Joins the overlay through `contact` (a member found by discovery). */
   join(contact: NodeId): void {
-    if (contact === this.me) return;
-    this.pending.delete(contact);
+    if (contact === this.me || this.pending.has(contact)) return;
+    // Pending like a NEIGHBOR request (so its connection is kept): the contact accepts it with a
+    // NEIGHBOR reply.
+    this.pending.set(contact, this.now());
     this.io.send(contact, { t: 'join' });
   }
 
@@ -131,7 +133,7 @@ export class HyParView {
       case 'forward-join':
         return this.onForwardJoin(from, message.peer, message.ttl, message.trail);
       case 'neighbor':
-        return this.onNeighbor(from, message.priority);
+        return this.onNeighbor(from, message.priority, message.reply);
       case 'disconnect':
         return this.onDisconnect(from, message.alive);
       case 'shuffle':
@@ -210,7 +212,7 @@ export class HyParView {
   private onJoin(peer: NodeId): void {
     // The peer (re)joins: a request we had out to it is void (it restarted and forgot it).
     this.pending.delete(peer);
-    this.addActive(peer, 'high', true);
+    this.addActive(peer, 'high', 'high');
     const trail = [this.me];
     for (const node of this.active) {
       if (node !== peer) this.io.send(node, { t: 'forward-join', peer, ttl: this.config.activeRandomWalkLength, trail });
@@ -219,9 +221,8 @@ export class HyParView {
 
   private onForwardJoin(from: NodeId, peer: NodeId, ttl: number, trail: readonly NodeId[]): void {
     if (peer === this.me) return;
-    if (this.active.has(peer)) {
-      this.sendNeighbor(peer, 'high');
-    } else if (ttl === 0 || this.active.size <= 1) {
+    if (this.active.has(peer)) return;
+    if (ttl === 0 || this.active.size <= 1) {
       this.sendNeighbor(peer, 'high');
     } else {
       if (ttl === this.config.passiveRandomWalkLength) this.addPassive(peer);
@@ -232,9 +233,10 @@ export class HyParView {
     }
   }
 
-  private onNeighbor(from: NodeId, priority: Priority): void {
-    const isReply = this.pending.delete(from);
-    if (!this.addActive(from, priority, !isReply)) {
+  private onNeighbor(from: NodeId, priority: Priority, reply: boolean): void {
+    this.pending.delete(from);
+    // A request is answered (accepted) when taken; an acceptance of ours needs no answer.
+    if (!this.addActive(from, priority, reply ? undefined : priority)) {
       this.io.send(from, { t: 'disconnect', alive: true });
       this.io.disconnect(from);
       this.addPassive(from);
@@ -268,21 +270,22 @@ export class HyParView {
     for (const node of nodes) this.addPassive(node);
   }
 
-  /** Adds `peer` as a neighbor if `priority` allows; answers with a NEIGHBOR when `reply`. */
-  private addActive(peer: NodeId, priority: Priority, reply: boolean): boolean {
+  /**
+   * Adds `peer` as a neighbor if `priority` allows. `reply`: accept with a NEIGHBOR reply of that
+   * priority (the peer asked, and waits for it).
+   */
+  private addActive(peer: NodeId, priority: Priority, reply: Priority | undefined): boolean {
     if (peer === this.me) return false;
-    if (this.active.has(peer)) {
-      if (reply) this.sendNeighbor(peer, priority);
-      return true;
+    if (!this.active.has(peer)) {
+      if (this.active.size >= this.config.activeViewSize) {
+        if (priority === 'low') return false;
+        this.dropRandomNeighbor();
+      }
+      this.passive.delete(peer);
+      this.active.add(peer);
+      this.io.neighborUp(peer);
     }
-    if (this.active.size >= this.config.activeViewSize) {
-      if (priority === 'low') return false;
-      this.dropRandomNeighbor();
-    }
-    this.passive.delete(peer);
-    this.active.add(peer);
-    this.io.neighborUp(peer);
-    if (reply) this.sendNeighbor(peer, priority);
+    if (reply !== undefined) this.io.send(peer, { t: 'neighbor', priority: reply, reply: true });
     return true;
   }
 
@@ -291,6 +294,7 @@ export class HyParView {
     const victim = this.pick(this.active);
     if (victim === undefined) return;
     this.active.delete(victim);
+    this.pending.delete(victim);
     this.io.send(victim, { t: 'disconnect', alive: true });
     this.io.disconnect(victim);
     this.io.neighborDown(victim);
@@ -300,7 +304,7 @@ export class HyParView {
   private sendNeighbor(peer: NodeId, priority: Priority): void {
     if (this.pending.has(peer)) return;
     this.pending.set(peer, this.now());
-    this.io.send(peer, { t: 'neighbor', priority });
+    this.io.send(peer, { t: 'neighbor', priority, reply: false });
   }
 
   /** Asks passive members to fill free slots of the active view (a low-priority NEIGHBOR each). */

@@ -36,7 +36,8 @@ export interface RosterEntry {
 export type OverlayMessage =
   | { readonly t: 'join' }
   | { readonly t: 'forward-join'; readonly peer: NodeId; readonly ttl: number; readonly trail: readonly NodeId[] }
-  | { readonly t: 'neighbor'; readonly priority: Priority }
+  /** A request to become neighbors (`reply` false), or its acceptance (true); a refusal is a DISCONNECT. */
+  | { readonly t: 'neighbor'; readonly priority: Priority; readonly reply: boolean }
   | { readonly t: 'disconnect'; readonly alive: boolean }
   | { readonly t: 'shuffle'; readonly origin: NodeId; readonly nodes: readonly NodeId[]; readonly ttl: number; readonly trail: readonly NodeId[] }
   | { readonly t: 'roster'; readonly entries: readonly RosterEntry[] }
@@ -114,8 +115,8 @@ function decodeBody(value: Record<string, unknown>): OverlayMessage | OverlayDec
       return { t: 'forward-join', peer: value.peer, ttl: value.ttl, trail };
     }
     case 'neighbor':
-      if (value.priority !== 'high' && value.priority !== 'low') return { error: 'neighbor: bad priority' };
-      return { t: 'neighbor', priority: value.priority };
+      if ((value.priority !== 'high' && value.priority !== 'low') || typeof value.reply !== 'boolean') return { error: 'neighbor: bad priority or reply' };
+      return { t: 'neighbor', priority: value.priority, reply: value.reply };
     case 'disconnect':
       if (typeof value.alive !== 'boolean') return { error: 'disconnect: bad alive' };
       return { t: 'disconnect', alive: value.alive };
