@@ -15,17 +15,23 @@ interface Member {
   beat: number;
   digest: string;
   left: boolean;
-  /** Local clock when its beat last advanced (or it was first heard of). */
+  /** Local clock when it was last heard of in any way (gossip, a discovery, a connection). */
   heardAt: number;
+  /** Local clock when its beat last advanced or it was connected directly; undefined: never. */
+  reachedAt: number | undefined;
   /** Local clock when the entry last changed, for incremental gossip. */
   changedAt: number;
+  readonly firstHeardAt: number;
 }
 
 /** What the roster says about the room, for the status. */
 export interface RosterCounts {
   /** Members known (heard of within `forgetAfterMs` and not gone), this node included. */
   readonly known: number;
-  /** Of these, the ones whose heartbeat advanced within `reachedForMs`, this node included. */
+  /**
+   * Of these, the ones whose heartbeat advanced within `reachedForMs` (or connected directly),
+   * this node included: the part of the room our changes and theirs travel between.
+   */
   readonly reached: number;
 }
 
@@ -33,8 +39,9 @@ export interface RosterCounts {
  * The members of a room heard of recently, beyond direct connections: each node gossips
  * `[id, beat, digest, left]` for every member it knows, where `beat` is a counter only the member
  * itself increments (so no clocks are compared across devices) and `digest` summarizes its state.
- * A member counts as *reached* while its beat keeps advancing, as *known* until it has been silent
- * for `forgetAfterMs` or said it left. Pure: an injected clock, no timers.
+ * A member counts as *reached* while its beat keeps advancing (or it is connected directly), as
+ * *known* while anything mentions it (a discovery's list too) until it has been silent for
+ * `forgetAfterMs` or said it left. Pure: an injected clock, no timers.
  */
 export class MemberRoster {
   readonly me: NodeId;
@@ -72,37 +79,53 @@ export class MemberRoster {
   }
 
   /**
-   * A member was seen directly (a connection, signaling): it counts as reached now even before its
-   * first gossiped beat.
+   * A member was heard of outside the gossip: a discovery lists it (known, not yet reached), or
+   * `direct`ly, over a connection (reached).
    */
-  heard(id: NodeId): void {
+  heard(id: NodeId, direct: boolean): void {
     if (id === this.me) return;
     const now = this.now();
     const member = this.members.get(id);
-    if (!member) this.insert(id, { beat: 0, digest: '', left: false, heardAt: now, changedAt: now });
+    if (!member) this.insert(id, { beat: 0, digest: '', left: false, heardAt: now, reachedAt: direct ? now : undefined, changedAt: now, firstHeardAt: now });
     else {
       member.heardAt = now;
+      if (direct) member.reachedAt = now;
       member.left = false;
     }
   }
 
   /**
-   * Merges gossiped entries: a higher beat wins (its digest and left flag with it). Returns the
-   * entries that changed something here, to pass on.
+   * Of `candidates`, members known for at least `reachedForMs` whose heartbeat has not reached us
+   * in that time: listed somewhere, yet not in our part of the overlay (a healed partition).
    */
-  merge(entries: readonly RosterEntry[]): RosterEntry[] {
+  unreached(candidates: readonly NodeId[]): NodeId[] {
+    const cutoff = this.now() - this.reachedForMs;
+    return candidates.filter((id) => {
+      const member = this.members.get(id);
+      return member !== undefined && !member.left && (member.reachedAt ?? -Infinity) < cutoff && member.firstHeardAt <= cutoff;
+    });
+  }
+
+  /**
+   * Merges gossiped entries: a higher beat wins (its digest and left flag with it). Returns the
+   * entries that changed something here; `news` is true if one brought a new member, a new digest
+   * or a departure (worth passing on at once, unlike a mere heartbeat).
+   */
+  merge(entries: readonly RosterEntry[]): RosterEntry[] & { news?: boolean } {
     const now = this.now();
-    const changed: RosterEntry[] = [];
+    const changed: RosterEntry[] & { news?: boolean } = [];
     for (const entry of entries) {
       if (entry.id === this.me) {
-        // Someone says we left, or knows a later beat of ours (from before a reload): outrun it.
-        if (entry.beat >= this.ownBeat) this.ownBeat = entry.beat + 1;
+        // Someone knows a later beat of ours (from before a reload), or says we left: outrun it.
+        // Our own beat coming back is only an echo.
+        if (entry.beat > this.ownBeat || (entry.left && entry.beat === this.ownBeat)) this.ownBeat = entry.beat + 1;
         continue;
       }
       const member = this.members.get(entry.id);
       if (member && entry.beat <= member.beat) continue;
-      if (!member) this.insert(entry.id, { beat: entry.beat, digest: entry.digest, left: entry.left, heardAt: now, changedAt: now });
-      else Object.assign(member, { beat: entry.beat, digest: entry.digest, left: entry.left, heardAt: now, changedAt: now });
+      if (!member || member.digest !== entry.digest || member.left !== entry.left) changed.news = true;
+      if (!member) this.insert(entry.id, { beat: entry.beat, digest: entry.digest, left: entry.left, heardAt: now, reachedAt: now, changedAt: now, firstHeardAt: now });
+      else Object.assign(member, { beat: entry.beat, digest: entry.digest, left: entry.left, heardAt: now, reachedAt: now, changedAt: now });
       changed.push(entry);
     }
     return changed;
@@ -120,7 +143,7 @@ export class MemberRoster {
     for (const [id, member] of this.members) {
       if (since !== undefined && member.changedAt <= since) continue;
       // Only recent news is worth gossiping, so a silent member (or a departure) fades everywhere.
-      if (this.now() - member.heardAt > this.reachedForMs) continue;
+      if (member.reachedAt === undefined || this.now() - member.reachedAt > this.reachedForMs) continue;
       list.push({ id, beat: member.beat, digest: member.digest, left: member.left });
       if (list.length >= this.maxMembers) break;
     }
@@ -136,7 +159,7 @@ export class MemberRoster {
   /** Members reached now, this node excluded. */
   reachedMembers(): NodeId[] {
     const cutoff = this.now() - this.reachedForMs;
-    return [...this.members].filter(([, member]) => !member.left && member.heardAt >= cutoff).map(([id]) => id);
+    return [...this.members].filter(([, member]) => !member.left && (member.reachedAt ?? -Infinity) >= cutoff).map(([id]) => id);
   }
 
   /** The last digest `id` gossiped, or undefined. */
@@ -152,7 +175,7 @@ export class MemberRoster {
     for (const member of this.members.values()) {
       if (member.left || now - member.heardAt > this.forgetAfterMs) continue;
       known++;
-      if (now - member.heardAt <= this.reachedForMs) reached++;
+      if (member.reachedAt !== undefined && now - member.reachedAt <= this.reachedForMs) reached++;
     }
     return { known, reached };
   }

@@ -159,7 +159,10 @@ export class RoomOverlay implements SignalRelay {
     this.scheduleFill();
     this.timers = [
       setInterval(() => this.tick(), this.intervals.tick),
-      setInterval(() => this.hyparview.shuffle(), this.intervals.shuffle),
+      setInterval(() => {
+        this.hyparview.shuffle();
+        this.bridge();
+      }, this.intervals.shuffle),
       setInterval(() => this.gossipRoster(true), this.intervals.roster),
     ];
     this.tick();
@@ -197,7 +200,7 @@ export class RoomOverlay implements SignalRelay {
   /** A member heard of by discovery: a passive candidate, and a contact to join through when alone. */
   learn(peer: NodeId): void {
     if (peer === this.me) return;
-    this.roster.heard(peer);
+    this.roster.heard(peer, false);
     this.hyparview.learn(peer);
     this.scheduleFill();
     this.changed();
@@ -231,7 +234,7 @@ export class RoomOverlay implements SignalRelay {
     const link: Link = { connection, mux, unwantedSince: undefined, offences: 0, rosterSentAt: undefined, lastSend: Promise.resolve() };
     if (!this.hyparview.wants(peer)) link.unwantedSince = this.now();
     this.links.set(peer, link);
-    this.roster.heard(peer);
+    this.roster.heard(peer, true);
     connection.onClose(() => {
       mux.dispose();
       if (this.links.get(peer) !== link) return;
@@ -273,7 +276,8 @@ export class RoomOverlay implements SignalRelay {
 
   private tick(): void {
     if (!this.running) return;
-    for (const peer of this.contacts()) this.roster.heard(peer);
+    for (const peer of this.contacts()) this.roster.heard(peer, false);
+    for (const peer of this.links.keys()) if (this.isConnected(peer)) this.roster.heard(peer, true);
     this.hyparview.tick();
     if (this.alone()) this.joinSomewhere();
     const now = this.now();
@@ -285,6 +289,19 @@ export class RoomOverlay implements SignalRelay {
     }
     for (const [peer, queued] of this.outbox) if (now - queued.since >= grace && !this.connecting.has(peer)) this.outbox.delete(peer);
     this.roster.prune();
+  }
+
+  /**
+   * Two groups that formed apart (a partition that healed, a server that listed members late)
+   * stay apart in plain HyParView: nobody is alone, so nobody rejoins. A member that a discovery or
+   * our passive view lists, but whose heartbeat has not reached us for `reachedForMs`, is in
+   * another group: one JOIN through it makes the two one.
+   */
+  private bridge(): void {
+    if (this.alone() || this.connecting.size > 0) return;
+    const candidates = this.roster.unreached([...new Set([...this.contacts(), ...this.hyparview.passiveView])]).filter((peer) => !this.links.has(peer));
+    const contact = candidates[Math.floor(this.random() * candidates.length)];
+    if (contact !== undefined) this.hyparview.join(contact);
   }
 
   private send(to: NodeId, message: OverlayMessage): void {
@@ -372,7 +389,7 @@ export class RoomOverlay implements SignalRelay {
     if (changed.length === 0) return;
     for (const entry of changed) if (!entry.left) this.hyparview.learn(entry.id);
     this.scheduleFill();
-    if (changed.some((entry) => entry.left || entry.digest !== '')) this.schedulePush();
+    if (changed.news) this.schedulePush();
     this.changed();
   }
 

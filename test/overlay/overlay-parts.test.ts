@@ -84,10 +84,24 @@ describe('MemberRoster', () => {
     expect(roster.counts()).to.deep.equal({ known: 1, reached: 1 });
   });
 
+  it('tells members a discovery lists but whose heartbeat never reaches us (another group) from reached ones', () => {
+    let now = 0;
+    const roster = new MemberRoster(alice, () => now, { reachedForMs: 1_000 });
+    roster.heard(bob, false); // listed by the signaling server only
+    roster.heard(carol, true); // connected
+    expect(roster.counts()).to.deep.equal({ known: 3, reached: 2 });
+    now = 500;
+    expect(roster.unreached([bob, carol])).to.deep.equal([]); // too early to tell
+    now = 1_500;
+    roster.heard(bob, false);
+    roster.merge([{ id: carol, beat: 5, digest: '', left: false }]);
+    expect(roster.unreached([bob, carol])).to.deep.equal([bob]);
+  });
+
   it('outruns an older beat of its own, and gossips only what changed since', () => {
     let now = 10;
     const roster = new MemberRoster(alice, () => now);
-    roster.merge([{ id: alice, beat: 7, digest: 'x', left: true }]);
+    roster.merge([{ id: alice, beat: 7, digest: "x", left: true }]);
     expect(roster.beat('y')).to.deep.equal({ id: alice, beat: 9, digest: 'y', left: false });
     roster.merge([{ id: bob, beat: 1, digest: '', left: false }]);
     now = 20;

@@ -93,3 +93,29 @@ describe('Overlay without the signaling server', function () {
     await eventually(members, () => members.every((m) => m.model.get(fromBack) && m.model.get(fromFar)) && converged(members), state);
   });
 });
+
+describe('Overlay after a partition', function () {
+  this.timeout(120_000);
+
+  it('two halves that formed apart become one group again once the network heals', async () => {
+    const network = new MemoryNetwork();
+    const members = Array.from({ length: 24 }, (_, i) => roomMember(network, `dev-${i}`, { seed: 500 + i }));
+    try {
+      await Promise.all(members.map((m) => m.node.start()));
+      await eventually(members, () => groups(members) === 1, () => `groups ${groups(members)}`);
+      const left = members.slice(0, 12);
+      const right = members.slice(12);
+      network.partition(left.map((m) => m.id), right.map((m) => m.id));
+      // Each half repairs itself and stops hearing the other's heartbeats.
+      await eventually(members, () => groups(left) === 1 && groups(right) === 1 && members.every((m) => m.node.status.room!.reached === 12), () => `reached ${members.map((m) => m.node.status.room!.reached)}`);
+      expect(members.every((m) => m.node.status.room!.devices === 24)).to.equal(true, 'the discovery still lists all 24');
+      network.heal();
+      await eventually(members, () => groups(members) === 1 && members.every((m) => m.node.status.room!.reached === 24), () => `groups ${groups(members)}`);
+      const oid = members[0]!.model.createElection({ title: 'after the partition' }).oid;
+      await eventually(members, () => members.every((m) => m.model.get(oid) !== undefined), () => 'the edit did not reach everyone');
+    } finally {
+      await Promise.all(members.map((m) => m.node.stop()));
+      network.close();
+    }
+  });
+});
