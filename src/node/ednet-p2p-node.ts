@@ -541,12 +541,13 @@ export class EDNetP2PNode {
     const digest = this.stateDigest();
     let inSync = inSyncConnected;
     let reached = counts.reached;
-    for (const member of this.overlay.roster.reachedMembers()) {
+    const reachedMembers = new Set(this.overlay.roster.reachedMembers());
+    for (const member of reachedMembers) {
       if (byId.has(member)) continue;
       if (digest !== '' && this.overlay.roster.digestOf(member) === digest) inSync++;
     }
     // A connected peer the roster has not counted yet (it just connected) is reached all the same.
-    for (const peer of peers) if (!this.overlay.roster.reachedMembers().includes(peer.peerId)) reached++;
+    for (const peer of peers) if (!reachedMembers.has(peer.peerId)) reached++;
     return { devices: Math.max(counts.known, reached), reached, inSync, connected };
   }
 
