@@ -12,7 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { root } from './lib/load-core.js';
+
+// A full collection before each heap reading, so the difference is what the nodes hold.
+v8.setFlagsFromString('--expose-gc');
+const gc = /** @type {() => void} */ (runInNewContext('gc'));
 
 const ROOM = 'scale';
 const MODEL = 'election';
@@ -129,6 +135,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 async function measureRoom(code, size) {
   const network = new code.MemoryNetwork();
   const quiet = { warn: () => undefined };
+  gc();
   const heapBefore = process.memoryUsage().heapUsed;
   /** @type {Member[]} */
   const members = Array.from({ length: size }, (_, index) => {
@@ -156,6 +163,7 @@ async function measureRoom(code, size) {
   // Let the overlay settle (refills, shuffles) before measuring an edit.
   await new Promise((resolve) => setTimeout(resolve, 2_500));
   await until(() => converged(members), 'settled');
+  gc();
   const heapPerNode = (process.memoryUsage().heapUsed - heapBefore) / size;
   const degrees = members.map((member) => member.node.connections.connections.length).sort((a, b) => a - b);
   const graph = graphOf(members);

@@ -21,6 +21,12 @@ export interface HyParViewConfig {
   readonly shufflePassive: number;
   /** A NEIGHBOR request (which includes opening a connection) not answered by then failed. Default 20 s. */
   readonly neighborTimeoutMs: number;
+  /**
+   * After a low-priority NEIGHBOR was refused (its target was full), upkeep stops filling free
+   * slots for this long: in a room where most views are full, asking again at every upkeep would
+   * open and close a connection every few seconds. Failures are still repaired at once. Default 30 s.
+   */
+  readonly refillBackoffMs: number;
 }
 
 /** The defaults: the paper's values, with the active view one larger (7 connections per device). */
@@ -33,6 +39,7 @@ export const DEFAULT_HYPARVIEW_CONFIG: HyParViewConfig = {
   shuffleActive: 3,
   shufflePassive: 4,
   neighborTimeoutMs: 20_000,
+  refillBackoffMs: 30_000,
 };
 
 /** What the protocol asks of the node that runs it. Calls happen synchronously, in order. */
@@ -63,8 +70,10 @@ export class HyParView {
   readonly config: HyParViewConfig;
   private readonly active = new Set<NodeId>();
   private readonly passive = new Set<NodeId>();
-  /** NEIGHBOR requests (and replies) sent, by peer, with when they were sent. */
+  /** NEIGHBOR requests (and JOINs) sent, by peer, with when they were sent. */
   private readonly pending = new Map<NodeId, number>();
+  /** When a low-priority request of ours was last refused. */
+  private refusedAt = -Infinity;
 
   constructor(
     me: NodeId,
@@ -89,6 +98,7 @@ export class HyParView {
     }
     if (c.passiveRandomWalkLength > c.activeRandomWalkLength) throw new RangeError('HyParView passiveRandomWalkLength must not exceed activeRandomWalkLength');
     if (!(c.neighborTimeoutMs > 0)) throw new RangeError('HyParView neighborTimeoutMs must be positive');
+    if (!(c.refillBackoffMs >= 0)) throw new RangeError('HyParView refillBackoffMs must be 0 or more');
   }
 
   /** Current neighbors. */
@@ -183,7 +193,7 @@ export class HyParView {
         this.io.disconnect(peer);
       }
     }
-    this.refill();
+    this.fill();
   }
 
   /** Starts a SHUFFLE walk from a random neighbor with a sample of both views and ourselves. */
@@ -244,7 +254,7 @@ export class HyParView {
   }
 
   private onDisconnect(from: NodeId, alive: boolean): void {
-    this.pending.delete(from);
+    if (this.pending.delete(from) && !this.active.has(from)) this.refusedAt = this.now();
     if (this.active.delete(from)) {
       this.io.neighborDown(from);
       this.io.disconnect(from);
@@ -307,9 +317,12 @@ export class HyParView {
     this.io.send(peer, { t: 'neighbor', priority, reply: false });
   }
 
-  /** Asks passive members to fill free slots of the active view (a low-priority NEIGHBOR each). */
+  /**
+   * Asks passive members to fill free slots of the active view (a low-priority NEIGHBOR each),
+   * unless one was refused less than `refillBackoffMs` ago.
+   */
   fill(): void {
-    this.refill();
+    if (this.active.size === 0 || this.now() - this.refusedAt >= this.config.refillBackoffMs) this.refill();
   }
 
   private refill(skip: readonly NodeId[] = []): void {

@@ -33,7 +33,7 @@ export const fastOverlay = (seed: number) => ({
   shuffleIntervalMs: 700,
   rosterIntervalMs: 300,
   rosterPushDelayMs: 50,
-  hyparview: { neighborTimeoutMs: 3_000 },
+  hyparview: { neighborTimeoutMs: 3_000, refillBackoffMs: 1_000 },
   roster: { reachedForMs: 2_500, forgetAfterMs: 5_000 },
 });
 
