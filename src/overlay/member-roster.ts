@@ -3,7 +3,11 @@ import { MAX_ROSTER_ENTRIES, type RosterEntry } from './overlay-message.js';
 
 /** Options of `MemberRoster`. */
 export interface MemberRosterOptions {
-  /** A member whose heartbeat has not advanced for this long is no longer counted as reached. Default 60 s. */
+  /**
+   * A member whose heartbeat has not advanced for this long is no longer counted as reached.
+   * Heartbeats cross one hop per gossip period (10 s), so this must exceed the room's diameter
+   * times that period by a margin. Default 120 s.
+   */
   readonly reachedForMs?: number;
   /** A member not heard of for this long is forgotten (no longer counted as known). Default 10 min. */
   readonly forgetAfterMs?: number;
@@ -58,7 +62,7 @@ export class MemberRoster {
     options: MemberRosterOptions = {},
   ) {
     this.me = me;
-    this.reachedForMs = options.reachedForMs ?? 60_000;
+    this.reachedForMs = options.reachedForMs ?? 120_000;
     this.forgetAfterMs = options.forgetAfterMs ?? 600_000;
     this.maxMembers = Math.min(options.maxMembers ?? MAX_ROSTER_ENTRIES, MAX_ROSTER_ENTRIES);
     if (!(this.reachedForMs > 0) || !(this.forgetAfterMs >= this.reachedForMs)) throw new RangeError('MemberRoster: need 0 < reachedForMs <= forgetAfterMs');

@@ -34,7 +34,8 @@ export const fastOverlay = (seed: number) => ({
   rosterIntervalMs: 300,
   rosterPushDelayMs: 50,
   hyparview: { neighborTimeoutMs: 3_000, refillBackoffMs: 1_000 },
-  roster: { reachedForMs: 2_500, forgetAfterMs: 5_000 },
+  // Generous: a heartbeat crosses one hop per period, and a loaded machine stretches periods.
+  roster: { reachedForMs: 10_000, forgetAfterMs: 20_000 },
 });
 
 export interface RoomMember {
