@@ -7,6 +7,7 @@ import type { PeerDiscovery } from '../net/peer-discovery.js';
 import type { Transport } from '../net/transport.js';
 import { WebRtcTransport } from '../net/webrtc-transport.js';
 import { EDNetP2PNode } from '../node/ednet-p2p-node.js';
+import { FallbackSignalingChannel, RelayedSignaling } from '../overlay/index.js';
 import type { NodeStatus } from '../node/node-events.js';
 import {
   DeviceIdentity,
@@ -113,10 +114,13 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
       for (const transport of transports) transport.close();
     });
     if (localTabs) transports.push(new BroadcastChannelTransport({ localId: identity.nodeId, room: topic, BroadcastChannelImpl }));
-    // Offers, answers and candidates are sealed end to end: the server can neither read nor swap them.
-    const signaling = server ? new EncryptedSignalingChannel(server, identity.nodeId, keys) : undefined;
-    if (signaling) {
-      cleanups.push(signaling.onKeyMismatch(keyMismatch), () => signaling.close());
+    // Offers, answers and candidates are sealed end to end: neither the server nor the members
+    // relaying them (when the server does not list the peer, or is down) can read or swap them.
+    const relayed = new RelayedSignaling();
+    if (server) {
+      const fallback = new FallbackSignalingChannel(server, relayed);
+      const signaling = new EncryptedSignalingChannel(fallback, identity.nodeId, keys);
+      cleanups.push(signaling.onKeyMismatch(keyMismatch), () => signaling.close(), () => fallback.close());
       const webrtc = new WebRtcTransport({
         localId: identity.nodeId,
         signaling,
@@ -131,6 +135,9 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
       transports,
       discoveries,
       signaling: server,
+      relayedSignaling: relayed,
+      // Tabs of this browser are reached over BroadcastChannel only when it lists them.
+      relayedTransports: ['webrtc'],
       displayName: options.displayName ?? readDisplayName(),
       // A peer proves with its device key that its node id is its own before any sync message,
       // and every change carries its author's signature, checked before it is applied.

@@ -135,7 +135,7 @@ export class MemoryNetwork {
         ? `${b} is unknown on this network`
         : !this.canReach(a, b)
           ? `${b} is unreachable (network partition)`
-          : (transportA.refusal(true) ?? transportB.refusal(link.waiters.has(b)));
+          : (transportA.refusal(true) ?? transportB.refusal(link.waiters.has(b), a));
     if (refusal !== undefined || !transportA || !transportB) {
       this.links.delete(link.key);
       for (const waiters of link.waiters.values()) for (const waiter of waiters) waiter.reject(new Error(refusal));

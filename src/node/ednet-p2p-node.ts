@@ -5,6 +5,8 @@ import type { BackoffOptions } from '../net/backoff.js';
 import { ConnectionManager } from '../net/connection-manager.js';
 import type { DiscoveryEvent, PeerDiscovery } from '../net/peer-discovery.js';
 import type { PeerAddress, PeerConnection, Transport } from '../net/transport.js';
+import { RoomOverlay, type RoomOverlayOptions } from '../overlay/room-overlay.js';
+import type { RelayedSignaling } from '../overlay/relayed-signaling.js';
 import type { PersistenceEvent } from '../store/model-persistence.js';
 import type { StorageProblem } from '../store/quarantine.js';
 import {
@@ -17,8 +19,20 @@ import {
 } from '../sync/synchronization-engine.js';
 import { DomainModelRegistry } from './domain-model-registry.js';
 import { EventBus } from './event-bus.js';
-import type { EDNetEvents, InputRefusedEvent, NodeStatus, PeerInfo, SyncProgressEvent } from './node-events.js';
+import type { EDNetEvents, InputRefusedEvent, NodeStatus, PeerInfo, RoomStatus, SyncProgressEvent } from './node-events.js';
 import { unsentOwnChanges } from './unsent-own-changes.js';
+
+/** Two FNV-1a hashes of `text`, as 16 hex digits: a digest short enough to gossip for every member. */
+function digestOf(text: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ 0x5bd1e995;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    a = Math.imul(a ^ code, 0x01000193);
+    b = Math.imul(b ^ code, 0x01000193) ^ (b >>> 13);
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+}
 
 /** Refusals the node keeps for the audit view; older ones are dropped. */
 const MAX_REFUSALS = 200;
@@ -50,7 +64,23 @@ export interface EDNetP2PNodeOptions {
   /** The signaling client among the discoveries, if any, for the status. */
   readonly signaling?: SignalingStatusSource;
   readonly displayName?: string | null;
+  /**
+   * Open connections at most (incoming ones past it are refused). Default: the overlay's active
+   * view plus 8 for connections being set up; 32 without the overlay.
+   */
   readonly maxConnections?: number;
+  /**
+   * The room's partial mesh (`RoomOverlay`: HyParView, the member roster, relayed signaling).
+   * Default on; `false` connects to every discovered peer instead, as before the overlay.
+   */
+  readonly overlay?: false | Omit<RoomOverlayOptions, 'me' | 'port' | 'digest' | 'logger'>;
+  /** Attached to the overlay, so transports built with it signal through other members. */
+  readonly relayedSignaling?: RelayedSignaling;
+  /**
+   * Transport kinds that can reach any room member, given signaling (relayed by the overlay when
+   * the server does not list it); the overlay connects members it heard of through them. Default: all.
+   */
+  readonly relayedTransports?: readonly string[];
   readonly backoff?: BackoffOptions;
   readonly sync?: Omit<SynchronizationEngineOptions, 'nodeId' | 'displayName' | 'logger'>;
   /**
@@ -96,7 +126,13 @@ export class EDNetP2PNode {
   readonly registry = new DomainModelRegistry();
   readonly connections: ConnectionManager;
   readonly sync: SynchronizationEngine;
+  /** The room's partial mesh, unless turned off (`overlay: false`). */
+  readonly overlay: RoomOverlay | undefined;
   private readonly transports: readonly Transport[];
+  private readonly relayedTransports: readonly string[];
+  private readonly relayedSignaling: RelayedSignaling | undefined;
+  /** Transport kinds each peer was discovered on. */
+  private readonly discoveredVia = new Map<NodeId, Set<string>>();
   private readonly discoveries: readonly PeerDiscovery[];
   private readonly signaling: SignalingStatusSource | undefined;
   private readonly followBrowserOnline: boolean;
@@ -131,10 +167,24 @@ export class EDNetP2PNode {
     this.followBrowserOnline = options.followBrowserOnline ?? typeof window !== 'undefined';
     this.authenticate = options.authenticate;
     this.logger = options.logger ?? { warn: (message, details) => console.warn(`[node] ${message}`, details ?? '') };
+    this.relayedTransports = options.relayedTransports ?? options.transports.map((transport) => transport.kind);
+    this.relayedSignaling = options.relayedSignaling;
+    this.overlay =
+      options.overlay === false
+        ? undefined
+        : new RoomOverlay({
+            ...options.overlay,
+            me: options.nodeId,
+            port: { connect: (peer) => this.connectForOverlay(peer) },
+            digest: () => this.stateDigest(),
+            contacts: () => [...this.discoveredVia.keys()],
+            logger: this.logger,
+          });
+    const activeViewSize = this.overlay?.hyparview.config.activeViewSize;
     this.connections = new ConnectionManager({
       localId: options.nodeId,
       transports: options.transports,
-      maxConnections: options.maxConnections,
+      maxConnections: options.maxConnections ?? (activeViewSize === undefined ? undefined : activeViewSize + 8),
       backoff: options.backoff,
     });
     this.sync = new SynchronizationEngine({
@@ -179,11 +229,11 @@ export class EDNetP2PNode {
         this.roomKeyProblem = null;
         this.connectionProblem = null;
         if (!this.authenticate) {
-          this.sync.addConnection(connection);
+          this.addConnection(connection);
           return;
         }
         this.authenticate(connection).then(
-          (authenticated) => this.sync.addConnection(authenticated),
+          (authenticated) => this.addConnection(authenticated),
           (error: unknown) => {
             this.logger.warn(`refused the connection to ${connection.peerId}`, error);
             connection.close(`authentication failed: ${(error as Error)?.message ?? error}`);
@@ -195,6 +245,15 @@ export class EDNetP2PNode {
       ...this.discoveries.map((discovery) => discovery.onEvent((event) => this.onDiscoveryEvent(event))),
     );
     if (this.signaling) this.unsubscribe.push(this.signaling.onConnectionState(() => this.scheduleStatus()));
+    if (this.overlay) {
+      const overlay = this.overlay;
+      this.unsubscribe.push(overlay.onChange(() => this.scheduleStatus()));
+      if (this.relayedSignaling) {
+        const relayed = this.relayedSignaling;
+        relayed.attach(overlay);
+        this.unsubscribe.push(overlay.onSignal((from, data) => relayed.deliver(from, data)), () => relayed.attach(undefined));
+      }
+    }
     if (this.followBrowserOnline) {
       this.browserOnline = navigator.onLine !== false;
       const offline = (): void => void this.setBrowserOnline(false);
@@ -208,6 +267,7 @@ export class EDNetP2PNode {
     }
     this.connections.start();
     this.sync.start();
+    if (this.online) this.overlay?.start();
     // Finding peers goes on in the background: a slow or absent signaling server must not keep
     // the models (already usable) or the UI waiting. The status tells how it goes.
     if (this.online) void this.startDiscoveries();
@@ -219,6 +279,8 @@ export class EDNetP2PNode {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    // Neighbors hear that we leave before the connections close.
+    this.overlay?.stop();
     for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
     await this.stopDiscoveries();
     this.connections.stop();
@@ -242,6 +304,7 @@ export class EDNetP2PNode {
     if (options.persistence?.problems) this.reportStorageProblems(options.persistence.problems);
     entry.unsubscribe.push(
       model.onChange((detail) => {
+        this.overlay?.stateChanged();
         this.events.emit('model-changed', detail);
         for (const event of attributeChangedEvents(detail)) this.events.emit('entity-attribute-changed', { modelId, ...event });
         this.scheduleStatus();
@@ -370,8 +433,12 @@ export class EDNetP2PNode {
     if (online !== wasOnline && this.running) {
       if (online) {
         this.connections.resume();
+        this.overlay?.start();
+        for (const peer of this.discoveredVia.keys()) this.overlay?.learn(peer);
         await this.startDiscoveries();
       } else {
+        // Leaving the overlay first: its neighbors hear it, and it does not try to replace them.
+        this.overlay?.stop();
         this.connections.pause();
         await this.stopDiscoveries();
       }
@@ -387,7 +454,7 @@ export class EDNetP2PNode {
     // Peers reported before we subscribed, or while a discovery restarted.
     for (const discovery of this.discoveries) {
       const peers = await discovery.discoverPeers().catch(() => []);
-      for (const address of peers) this.connections.keepConnected(address);
+      for (const address of peers) this.peerFound(address);
     }
   }
 
@@ -400,13 +467,61 @@ export class EDNetP2PNode {
   private onDiscoveryEvent(event: DiscoveryEvent): void {
     if (event.peerAddress.nodeId === this.nodeId) return;
     if (event.type === 'peer-discovered') {
-      if (this.online) this.connections.keepConnected(event.peerAddress);
+      this.peerFound(event.peerAddress);
       this.events.emit('peer-discovered', event);
     } else {
+      const vias = this.discoveredVia.get(event.peerAddress.nodeId);
+      vias?.delete(event.peerAddress.via);
+      if (vias?.size === 0) this.discoveredVia.delete(event.peerAddress.nodeId);
       this.connections.release(event.peerAddress.nodeId, event.peerAddress.via);
       this.events.emit('peer-disconnected', event);
     }
     this.scheduleStatus();
+  }
+
+  /**
+   * A peer discovery reports: with the overlay, a member to know of (the overlay decides whether to
+   * connect); without it, a peer to keep connected.
+   */
+  private peerFound(address: PeerAddress): void {
+    if (address.nodeId === this.nodeId) return;
+    let vias = this.discoveredVia.get(address.nodeId);
+    if (!vias) this.discoveredVia.set(address.nodeId, (vias = new Set()));
+    vias.add(address.via);
+    if (!this.online) return;
+    if (this.overlay) this.overlay.learn(address.nodeId);
+    else this.connections.keepConnected(address);
+  }
+
+  /** Every open connection, once authenticated: the overlay takes its frames, the sync engine the rest. */
+  private addConnection(connection: PeerConnection): void {
+    this.sync.addConnection(this.overlay ? this.overlay.attach(connection) : connection);
+  }
+
+  /**
+   * Opens a connection the overlay asked for: over the transports the peer was discovered on, then
+   * those that reach any member through relayed signaling, in the order of preference.
+   */
+  private async connectForOverlay(peer: NodeId): Promise<boolean> {
+    const vias = new Set([...(this.discoveredVia.get(peer) ?? []), ...this.relayedTransports]);
+    for (const transport of this.transports) {
+      if (!vias.has(transport.kind)) continue;
+      if (await this.connections.connectToPeer({ nodeId: peer, via: transport.kind })) return true;
+    }
+    return false;
+  }
+
+  /**
+   * A short summary of every registered model's version: members whose digests are equal hold the
+   * same changes. Not a security measure (a member can claim any digest); it only lets the status
+   * count members beyond direct connections as in sync.
+   */
+  private stateDigest(): string {
+    let text = '';
+    for (const modelId of [...this.models.keys()].sort()) {
+      text += `${modelId}\u0000${JSON.stringify(this.models.get(modelId)!.model.version.toJSON())}\u0000`;
+    }
+    return text === '' ? '' : digestOf(text);
   }
 
   private onSyncEvent(event: SyncEngineEvent): void {
@@ -444,6 +559,28 @@ export class EDNetP2PNode {
     });
   }
 
+  /** Who is in the room beyond direct connections, from the overlay's roster. */
+  private roomStatus(peers: readonly PeerInfo[]): RoomStatus {
+    const connected = peers.length;
+    const inSyncConnected = peers.filter((peer) => peer.inSync).length;
+    if (!this.overlay || !this.running) {
+      return { devices: connected + 1, reached: connected + 1, inSync: inSyncConnected, connected };
+    }
+    const counts = this.overlay.roster.counts();
+    const byId = new Map(peers.map((peer) => [peer.peerId, peer]));
+    const digest = this.stateDigest();
+    let inSync = inSyncConnected;
+    let reached = counts.reached;
+    const reachedMembers = new Set(this.overlay.roster.reachedMembers());
+    for (const member of reachedMembers) {
+      if (byId.has(member)) continue;
+      if (digest !== '' && this.overlay.roster.digestOf(member) === digest) inSync++;
+    }
+    // A connected peer the roster has not counted yet (it just connected) is reached all the same.
+    for (const peer of peers) if (!reachedMembers.has(peer.peerId)) reached++;
+    return { devices: Math.max(counts.known, reached), reached, inSync, connected };
+  }
+
   private computeStatus(): NodeStatus {
     const peers: PeerInfo[] = this.sync
       .peerStatus()
@@ -464,6 +601,7 @@ export class EDNetP2PNode {
     }
     return {
       nodeId: this.nodeId,
+      room: this.roomStatus(peers),
       displayName: this.displayNameValue,
       online: this.online,
       signaling: !this.signaling ? 'off' : !this.discoveriesRunning ? 'off' : this.signaling.connectionState,

@@ -19,6 +19,7 @@ export type {
   PeerDisconnectedEvent,
   PeerDiscoveredEvent,
   PeerInfo,
+  RoomStatus,
   StatusChangedEvent,
   SyncProgressEvent,
 } from './node-events.js';

@@ -41,9 +41,29 @@ export interface StatusChangedEvent {
   readonly status: NodeStatus;
 }
 
+/**
+ * The room beyond direct connections, from the overlay's member roster: "in sync with all 99
+ * devices (7 connected)", "reaching 67 of 100 devices". Devices are nodes (one per tab).
+ */
+export interface RoomStatus {
+  /** Devices of the room known (heard of recently and not gone), this one included. */
+  readonly devices: number;
+  /** Of these, devices heard from recently (directly or through the overlay), this one included. */
+  readonly reached: number;
+  /**
+   * Other devices known to hold exactly our state: connected peers whose version equals ours, and
+   * others whose last gossiped state digest equals ours (so it lags by the gossip delay).
+   */
+  readonly inSync: number;
+  /** Devices connected directly (the overlay's active view once authenticated). */
+  readonly connected: number;
+}
+
 /** Everything the status bar shows, as one value. */
 export interface NodeStatus {
   readonly nodeId: NodeId;
+  /** Always set by `EDNetP2PNode` (optional so hand-made statuses in tests and previews stay valid). */
+  readonly room?: RoomStatus;
   /** The name peers see for this device, or null. */
   readonly displayName: string | null;
   /** False when the browser is offline or the user chose to work offline. */

@@ -1,6 +1,6 @@
 import { LitElement, type TemplateResult, css, html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
-import type { NodeStatus, PeerInfo } from '../node/node-events.js';
+import type { NodeStatus, PeerInfo, RoomStatus } from '../node/node-events.js';
 import { shortId, plural } from './shared/format.js';
 import { baseStyles, controlStyles } from './shared/theme.js';
 
@@ -262,7 +262,7 @@ export class EdnetStatusBar extends LitElement {
     if (!status)
       return html`<div class="bar" role="group" aria-label="Connection status"><span class="item warn"><span class="dot" aria-hidden="true"></span>Starting…</span></div>`;
     return html`<div class="bar" role="group" aria-label="Connection status">
-      ${this.#connectivity(status)} ${this.#peerSummary(status.peers)} ${this.#unsent(status.unsentChanges)} ${this.#receiving(status)}
+      ${this.#connectivity(status)} ${status.room && status.peers.length > 0 ? this.#roomSummary(status.room) : this.#peerSummary(status.peers)} ${this.#unsent(status.unsentChanges)} ${this.#receiving(status)}
       <button
         class="toggle secondary"
         type="button"
@@ -320,6 +320,19 @@ export class EdnetStatusBar extends LitElement {
   #connectivity(status: NodeStatus): TemplateResult {
     const text = status.online ? 'Online' : this.workOffline ? 'Working offline' : 'Offline';
     return html`<span class=${`item ${status.online ? 'ok' : 'bad'}`}><span class="dot" aria-hidden="true"></span>${text}</span>`;
+  }
+
+  /** The whole room, not only direct connections: "in sync with all 99 devices (7 connected)". */
+  #roomSummary(room: RoomStatus): TemplateResult {
+    const others = room.devices - 1;
+    const ok = room.reached === room.devices && room.inSync === others;
+    const text =
+      room.reached < room.devices
+        ? `reaching ${room.reached} of ${plural(room.devices, 'device')} (${room.connected} connected)`
+        : ok
+          ? `in sync with all ${plural(others, 'device')} (${room.connected} connected)`
+          : `in sync with ${room.inSync} of ${plural(others, 'device')} (${room.connected} connected)`;
+    return html`<span class=${`item ${ok ? 'ok' : 'warn'}`}><span class="dot" aria-hidden="true"></span>${text}</span>`;
   }
 
   #peerSummary(peers: readonly PeerInfo[]): TemplateResult {

@@ -1,0 +1,284 @@
+// Scale: rooms of N = 10 … 200 real EDNetP2PNodes (real SynchronizationEngine, election model,
+// the HyParView overlay) over in-memory transports, in one Node process. Measures connections per
+// node, messages and bytes one one-attribute edit costs (sync traffic, and the overlay's own
+// traffic in the same window), hops from the writer to the farthest device, time to converge
+// after a burst of edits, and heap per node. The goals of issue 14 are in the details: one group
+// at every N, at most 3N messages per edit, at most 6 hops at N = 100, bytes per edit growing at
+// most linearly. Messages per edit depend on the sync engine's forwarding, which the overlay does
+// not change: every node still forwards a change to each of its (now few) peers lacking it.
+import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { root } from './lib/load-core.js';
+
+// A full collection before each heap reading, so the difference is what the nodes hold.
+v8.setFlagsFromString('--expose-gc');
+const gc = /** @type {() => void} */ (runInNewContext('gc'));
+
+const ROOM = 'scale';
+const MODEL = 'election';
+
+async function loadRoomCode() {
+  const path = join(tmpdir(), `ednet-scale-bench-${process.pid}-${Date.now()}.mjs`);
+  await build({
+    stdin: {
+      contents: [
+        "export { ElectoralSystemModel } from './src/models/electoral/index.ts';",
+        "export { MemoryNetwork, MemoryTransport, MemoryDiscovery } from './src/net/index.ts';",
+        "export { EDNetP2PNode } from './src/node/index.ts';",
+      ].join('\n'),
+      resolveDir: root,
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile: path,
+    logLevel: 'error',
+  });
+  try {
+    return await import(pathToFileURL(path).href);
+  } finally {
+    rmSync(path, { force: true });
+  }
+}
+
+/** @typedef {{ id: string, node: any, model: any }} Member */
+
+/** mulberry32 @param {number} seed */
+function seeded(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Resolves once `condition()` holds (checked every few ms); rejects after `timeoutMs`.
+ * @param {() => boolean} condition @param {string} what
+ */
+async function until(condition, what, timeoutMs = 120_000) {
+  const started = performance.now();
+  while (!condition()) {
+    if (performance.now() - started > timeoutMs) throw new Error(`timed out: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return performance.now() - started;
+}
+
+/** @param {Member[]} members */
+function graphOf(members) {
+  /** @type {Map<string, Set<string>>} */
+  const graph = new Map(members.map((member) => [member.id, new Set()]));
+  for (const member of members) {
+    for (const connection of member.node.connections.connections) {
+      graph.get(member.id)?.add(connection.peerId);
+      graph.get(connection.peerId)?.add(member.id);
+    }
+  }
+  return graph;
+}
+
+/** Hops from `from` to every node it reaches (BFS). @param {Map<string, Set<string>>} graph @param {string} from */
+function distances(graph, from) {
+  const distance = new Map([[from, 0]]);
+  const queue = [from];
+  while (queue.length) {
+    const node = /** @type {string} */ (queue.shift());
+    for (const next of graph.get(node) ?? []) {
+      if (!distance.has(next)) {
+        distance.set(next, (distance.get(node) ?? 0) + 1);
+        queue.push(next);
+      }
+    }
+  }
+  return distance;
+}
+
+/** @param {Member[]} members */
+function groups(members) {
+  const graph = graphOf(members);
+  const seen = new Set();
+  let count = 0;
+  for (const id of graph.keys()) {
+    if (seen.has(id)) continue;
+    count++;
+    for (const reached of distances(graph, id).keys()) seen.add(reached);
+  }
+  return count;
+}
+
+/** @param {Member[]} members */
+const converged = (members) => {
+  const first = JSON.stringify(members[0].model.version.toJSON());
+  return members.every((member) => JSON.stringify(member.model.version.toJSON()) === first);
+};
+
+/** @param {Member[]} members */
+const overlayTraffic = (members) =>
+  members.reduce((/** @type {{ messages: number, bytes: number }} */ sum, member) => ({ messages: sum.messages + member.node.overlay.counters.messagesSent, bytes: sum.bytes + member.node.overlay.counters.bytesSent }), { messages: 0, bytes: 0 });
+
+/** @param {number} ms */
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** @param {any} code @param {number} size */
+async function measureRoom(code, size) {
+  const network = new code.MemoryNetwork();
+  const quiet = { warn: () => undefined };
+  gc();
+  const heapBefore = process.memoryUsage().heapUsed;
+  /** @type {Member[]} */
+  const members = Array.from({ length: size }, (_, index) => {
+    const id = `node-${index}`;
+    const model = new code.ElectoralSystemModel({ modelId: MODEL, nodeId: id, roles: 'open' });
+    const node = new code.EDNetP2PNode({
+      nodeId: id,
+      transports: [new code.MemoryTransport(network, id, { logger: quiet })],
+      discoveries: [new code.MemoryDiscovery(network, { room: ROOM, nodeId: id, logger: quiet })],
+      followBrowserOnline: false,
+      backoff: { initialMs: 50, maxMs: 1_000 },
+      logger: quiet,
+      // Upkeep and shuffles sped up so the room settles in seconds; the roster's gossip periods
+      // (10 s heartbeats, news passed on after 1 s) are the defaults, since they cost the most.
+      overlay: { random: seeded(index + 1), tickIntervalMs: 200, shuffleIntervalMs: 2_000 },
+    });
+    node.registerDomainModel(MODEL, model);
+    return { id, node, model };
+  });
+  const started = performance.now();
+  await Promise.all(members.map((member) => member.node.start()));
+  const first = members[0].model.createElection({ title: 'Board' });
+  await until(() => groups(members) === 1 && converged(members), `${size} nodes in one group`);
+  const joinedMs = performance.now() - started;
+  // Let the overlay settle (refills, shuffles) before measuring an edit.
+  await new Promise((resolve) => setTimeout(resolve, 2_500));
+  await until(() => converged(members), 'settled');
+  gc();
+  const heapPerNode = (process.memoryUsage().heapUsed - heapBefore) / size;
+  const degrees = members.map((member) => member.node.connections.connections.length).sort((a, b) => a - b);
+  const graph = graphOf(members);
+  const writer = members[Math.floor(size / 2)];
+  const hops = Math.max(...distances(graph, writer.id).values());
+
+  // One one-attribute edit: messages and bytes until every node holds it.
+  const networkBefore = network.stats;
+  const overlayBefore = overlayTraffic(members);
+  const editStarted = performance.now();
+  writer.model.update(first.oid, { title: 'Board of trustees' });
+  await until(() => converged(members), 'edit converged');
+  const editMs = performance.now() - editStarted;
+  // Acks are in flight when the last node applies the edit: wait for the network to go quiet.
+  let last = network.stats.messages;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    if (network.stats.messages === last) break;
+    last = network.stats.messages;
+  }
+  const networkAfter = network.stats;
+  const overlayAfter = overlayTraffic(members);
+  const overlayMessages = overlayAfter.messages - overlayBefore.messages;
+  const overlayBytes = overlayAfter.bytes - overlayBefore.bytes;
+  const allMessages = networkAfter.messages - networkBefore.messages;
+  const allBytes = networkAfter.bytes - networkBefore.bytes;
+  // The roster passes changed state digests on after a second: the overlay's share of an edit is
+  // what 10 s after it cost beyond 10 s without one (heartbeats alike in both).
+  const quietStart = overlayTraffic(members);
+  await sleep(10_000);
+  const quietEnd = overlayTraffic(members);
+  writer.model.update(first.oid, { title: 'Board of governors' });
+  await sleep(10_000);
+  const editEnd = overlayTraffic(members);
+  const rosterPerEdit = {
+    messages: editEnd.messages - quietEnd.messages - (quietEnd.messages - quietStart.messages),
+    bytes: editEnd.bytes - quietEnd.bytes - (quietEnd.bytes - quietStart.bytes),
+  };
+  const background = { messages: (quietEnd.messages - quietStart.messages) / 10, bytes: (quietEnd.bytes - quietStart.bytes) / 10 };
+
+  // A burst: ten nodes make ten edits each at once.
+  const burstStarted = performance.now();
+  for (const member of members.slice(0, 10)) for (let i = 0; i < 10; i++) member.model.createElection({ title: `${member.id} ${i}` });
+  await until(() => converged(members), 'burst converged');
+  const burstMs = performance.now() - burstStarted;
+
+  const groupsAtEnd = groups(members);
+  await Promise.all(members.map((member) => member.node.stop()));
+  network.close();
+  return {
+    size,
+    groups: groupsAtEnd,
+    joinedMs,
+    degrees,
+    hops,
+    syncMessages: allMessages - overlayMessages,
+    syncBytes: allBytes - overlayBytes,
+    overlayMessages,
+    overlayBytes,
+    rosterPerEdit,
+    background,
+    editMs,
+    burstMs,
+    heapPerNode,
+  };
+}
+
+/**
+ * Runs the benchmark; `quick` stops at 50 nodes.
+ * @param {{ quick?: boolean, sizes?: number[] }} [options]
+ */
+export async function run({ quick = false, sizes = quick ? [10, 25, 50] : [10, 25, 50, 100, 200] } = {}) {
+  const code = await loadRoomCode();
+  const rows = [];
+  for (const size of sizes) {
+    const r = await measureRoom(code, size);
+    const median = r.degrees[Math.floor(r.degrees.length / 2)];
+    const n = `N = ${size}`;
+    const sizeRows = [
+      { name: `scale ${n}: groups after joining`, unit: 'groups', value: r.groups, goal: '1', 'time to one converged group ms': Math.round(r.joinedMs) },
+      { name: `scale ${n}: connections per node`, unit: 'connections', value: median, min: r.degrees[0], max: r.degrees[r.degrees.length - 1] },
+      {
+        name: `scale ${n}: sync messages per one-attribute edit`,
+        unit: 'messages',
+        value: r.syncMessages,
+        goal: `≤ 3N = ${3 * size}`,
+        'per node': +(r.syncMessages / size).toFixed(2),
+      },
+      {
+        name: `scale ${n}: sync bytes per one-attribute edit`,
+        unit: 'bytes',
+        value: r.syncBytes,
+        'per node': Math.round(r.syncBytes / size),
+      },
+      {
+        name: `scale ${n}: overlay (roster) messages an edit adds, within 10 s`,
+        unit: 'messages',
+        value: r.rosterPerEdit.messages,
+        bytes: r.rosterPerEdit.bytes,
+        'during the edit itself': r.overlayMessages,
+      },
+      {
+        name: `scale ${n}: overlay background traffic, whole room`,
+        unit: 'messages/s',
+        value: Math.round(r.background.messages),
+        'bytes/s': Math.round(r.background.bytes),
+      },
+      { name: `scale ${n}: hops from the writer to the farthest node`, unit: 'hops', value: r.hops, goal: size === 100 ? '≤ 6' : '' },
+      { name: `scale ${n}: edit to all nodes`, unit: 'ms', value: Math.round(r.editMs) },
+      { name: `scale ${n}: converge after a burst (10 nodes × 10 edits)`, unit: 'ms', value: Math.round(r.burstMs) },
+      { name: `scale ${n}: heap per node (model, engine, overlay, connections)`, unit: 'KiB', value: Math.round(r.heapPerNode / 1024) },
+    ];
+    // A run of every size takes minutes: each size is reported as soon as it is measured.
+    for (const row of sizeRows) console.error(`scale: ${JSON.stringify(row)}`);
+    rows.push(...sizeRows);
+  }
+  return rows;
+}
