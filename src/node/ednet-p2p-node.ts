@@ -324,6 +324,14 @@ export class EDNetP2PNode {
     this.scheduleStatus();
   }
 
+  private logRefusal(peerId: NodeId, reason: string): void {
+    const name = this.sync.peerStatus().find((peer) => peer.peerId === peerId)?.name ?? null;
+    const refusal: InputRefusedEvent = { at: Date.now(), peerId, peerName: name, reason };
+    this.refusalLog.push(refusal);
+    if (this.refusalLog.length > MAX_REFUSALS) this.refusalLog.shift();
+    this.events.emit('input-refused', refusal);
+  }
+
   /** Stops syncing a model. */
   unregisterDomainModel(modelId: string): void {
     const entry = this.models.get(modelId);
@@ -533,11 +541,10 @@ export class EDNetP2PNode {
       this.events.emit('conflict-detected', { modelId: event.modelId, conflicts: event.result.conflicts });
     } else if (event.type === 'peer-offence') {
       this.lastRefusals.set(event.peerId, event.reason);
-      const name = this.sync.peerStatus().find((peer) => peer.peerId === event.peerId)?.name ?? null;
-      const refusal: InputRefusedEvent = { at: Date.now(), peerId: event.peerId, peerName: name, reason: event.reason };
-      this.refusalLog.push(refusal);
-      if (this.refusalLog.length > MAX_REFUSALS) this.refusalLog.shift();
-      this.events.emit('input-refused', refusal);
+      this.logRefusal(event.peerId, event.reason);
+    } else if (event.type === 'state-mismatch') {
+      // Not the peer's fault as such, but what the Audit tab is for: a difference versions hid.
+      this.logRefusal(event.peerId, 'held the same version as this device but different data: exchanging the differing entities to repair it');
     } else if (event.type === 'peer-removed') {
       this.lastRefusals.delete(event.peerId);
       if (this.receiving?.peerId === event.peerId) this.receiving = null;
