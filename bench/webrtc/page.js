@@ -1,13 +1,12 @@
 // The page side of bench/webrtc.bench.js, bundled with esbuild and opened once per peer, each peer
 // in its own browser context (no BroadcastChannel between them: every byte goes over WebRTC).
-// Ours is a real room session (openRoomSession: signaling server, WebRTC, sync engine, in-memory
-// storage); theirs is a Y.Doc with y-webrtc on its own signaling server. Both pages count every
+// Ours is a real room session (openRoomSession: signaling server, WebRTC, signed sync engine,
+// storage in IndexedDB); theirs is a Y.Doc with y-webrtc on its own signaling server. Both pages count every
 // byte their RTCDataChannels send and receive, the same way for both sides.
 import * as Y from 'yjs';
 import { WebrtcProvider } from 'y-webrtc';
 import { openRoomSession } from '../../src/app/open-room-session.js';
 import { VersionVector } from '../../src/crdt/index.js';
-import { MemoryStorageAdapter } from '../../src/store/index.js';
 import { buildOurs, buildYjs } from '../lib/electoral-workload.js';
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable between the two pages. */
@@ -113,7 +112,9 @@ const SECRET = 'd2VicnRjIGJlbmNobWFyayByb29tIHNlY3JldCAzMmI';
 
 /** @param {string} roomId @param {string} signalingUrl */
 const openOurs = (roomId, signalingUrl) =>
-  openRoomSession({ roomId, secret: SECRET }, { signalingUrl, localTabs: false, iceServers: [], storage: new MemoryStorageAdapter(), displayName: null });
+  // The shipped configuration: signed changes and the room's IndexedDB, so every own edit is
+  // stored before it leaves the device (durable before visible) and every ack waits for a save.
+  openRoomSession({ roomId, secret: SECRET }, { signalingUrl, localTabs: false, iceServers: [], displayName: null });
 
 /** @param {string} roomId @param {string} signalingUrl @param {Y.Doc} doc */
 const openYjs = (roomId, signalingUrl, doc) =>

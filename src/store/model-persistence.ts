@@ -186,7 +186,10 @@ export class ModelPersistence {
       const stored = await this.storage.load(this.model.modelId);
       // Claims of damaged records are given up, own ones too, so peers send them back; own seqs
       // up to the highest stored claim are never used again all the same (a peer may hold them).
-      this.model.skipOwnSequencesUpTo(stored.version.maxSeen(this.model.nodeId));
+      // (The stored entities count too: the stored version itself may be what is damaged.)
+      let ownMax = stored.version.maxSeen(this.model.nodeId);
+      for (const seq of heldDots(stored.entities).get(this.model.nodeId) ?? []) ownMax = Math.max(ownMax, seq);
+      this.model.skipOwnSequencesUpTo(ownMax);
       await this.#quarantine(this.#apply(stored, 'storage', true));
       await this.#pruneCertificates();
     });

@@ -173,8 +173,12 @@ describe('ednet-audit-view', () => {
     // Another change, without a certificate.
     const bare: ModelChange = { ...change, writes: [{ ...change.writes[0]!, value: 'Unsigned', dot: { node: malloryId, seq: 2 } }] };
     await mallory.send({ t: 'delta', seq: 2, part: 1, parts: 1, batch: { ...batch, version: { [malloryId]: 2 }, changes: [bare] }, certs: [] });
-    await until(() => refused(view).length === 2);
-    const [unsignedRefusal, rulesRefusal] = refused(view);
+    // The unsigned delta is refused twice over: no certificate, and a version claiming an
+    // operation its author never signed.
+    await until(() => refused(view).some((line) => /has no certificate/.test(line)) && refused(view).some((line) => /rejected/.test(line)));
+    const unsignedRefusal = refused(view).find((line) => /has no certificate/.test(line))!;
+    const rulesRefusal = refused(view).find((line) => /rejected/.test(line))!;
+    expect(refused(view).filter((line) => !/has no certificate|rejected|signed none past/.test(line))).to.deep.equal([]);
     expect(rulesRefusal).to.contain(`“${MARKUP_PEER}”`);
     expect(rulesRefusal).to.match(/1 change\(s\) rejected: only the organiser's device .* may change Election/);
     expect(unsignedRefusal).to.match(/has no certificate/);
