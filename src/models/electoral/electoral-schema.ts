@@ -1,4 +1,5 @@
 import { type DomainSchema, defineSchema } from '../../domain/index.js';
+import { roomConcepts } from './room-schema.js';
 
 /** Lifecycle of an election: draft (being prepared) → open (accepting ballots) → closed. */
 export const ElectionStatus = { draft: 'draft', open: 'open', closed: 'closed' } as const;
@@ -30,6 +31,8 @@ export type VotingAction = (typeof VotingAction)[keyof typeof VotingAction];
  * `CoOrganiser`, `Approval` and `VotingEvent` are how co-organisers act: each belongs to the device
  * that made it (like every entity), and counts only where the election's organiser granted that
  * device co-organisation (see `election-authority.ts`), decided on merged state alone.
+ *
+ * The room's own name and its members' names (`Room`, `Member`) are declared in `room-schema.ts`.
  */
 export const electoralSchema: DomainSchema = defineSchema({
   concepts: {
@@ -102,5 +105,6 @@ export const electoralSchema: DomainSchema = defineSchema({
         at: { type: 'date', required: true, managed: true, immutable: true },
       },
     },
+    ...roomConcepts,
   },
 });
