@@ -13,6 +13,7 @@ if (themeTokens.styleSheet) document.adoptedStyleSheets = [...document.adoptedSt
 exposeOnWindow(null);
 const app = document.createElement('ednet-app') as EDNetApp;
 app.openSession = async (room) => (await loadRoomSession()).openRoomSession(room);
+app.newRoom = async () => (await loadRoomSession()).createOwnedRoom();
 app.install = new InstallPrompt();
 // The service worker exists only in a build (`vite build`); the dev server serves sources.
 if (import.meta.env.PROD && 'serviceWorker' in navigator) {

@@ -1,4 +1,4 @@
-import { type CRDTEntity, OWNED_OID_CHARS, ValidationError, deviceOf, ownerOf } from '../../domain/index.js';
+import { type CRDTEntity, type DomainModel, OWNED_OID_CHARS, ValidationError, deviceOf, ownerOf } from '../../domain/index.js';
 import { ElectionRoles } from './electoral-schema.js';
 import type { ElectoralSystemModel } from './electoral-system-model.js';
 import { MAX_MEMBER_NAME_LENGTH, MAX_ROOM_DESCRIPTION_LENGTH, MAX_ROOM_NAME_LENGTH } from './room-schema.js';
@@ -73,8 +73,9 @@ export function setRoomInfo(model: ElectoralSystemModel, roomId: string, input: 
  * entities of the concept are ignored, so a device cannot name itself twice). Names are peers'
  * text: render them as text only.
  */
-export function memberNames(model: ElectoralSystemModel): ReadonlyMap<string, string> {
+export function memberNames(model: DomainModel): ReadonlyMap<string, string> {
   const names = new Map<string, string>();
+  if (!model.schema.concepts.has('Member')) return names;
   for (const member of model.entities('Member')) {
     const device = ownerOf(member.oid);
     const name = member.getAttribute('name');
