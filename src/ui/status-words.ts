@@ -78,7 +78,8 @@ function savedLine(status: NodeStatus, context: StatusContext): StatusLine {
     const { part, parts } = status.receiving;
     return { text: `Receiving the room from ${name}: part ${part.toLocaleString('en')} of ${parts.toLocaleString('en')}`, tone: 'warn' };
   }
-  const waiting = context.unsentEdits ?? status.unsentChanges;
+  // Nothing unconfirmed means nothing waiting, whatever an older count of edits said.
+  const waiting = status.unsentChanges === 0 ? 0 : (context.unsentEdits ?? status.unsentChanges);
   if (waiting > 0) return { text: `${waiting.toLocaleString('en')} of your edits ${waiting === 1 ? 'is' : 'are'} waiting to be sent`, tone: 'warn' };
   if (status.unsavedChanges > 0) return { text: 'Saving your changes…', tone: 'warn' };
   const peers = status.peers;

@@ -7,7 +7,7 @@
 // devices no longer make conflicting edits; the conflicts panel has its own tests.)
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { launchBrowser, openPage, screenshot, startServer, viewports, waitUntil } from './harness.js';
+import { answerFirstRun, launchBrowser, openPage, screenshot, startServer, viewports, waitUntil } from './harness.js';
 
 const ELECTION = 'Board 2026';
 const CANDIDATES = [
@@ -79,15 +79,17 @@ describe('two browsers in one room', () => {
     await a.getByLabel(/Room name/).fill('Club vote');
     await a.getByRole('button', { name: 'Create room' }).click();
     await waitUntil(a, () => window.ednet?.session != null);
+    await answerFirstRun(a, { name: 'Alice' });
 
-    await a.getByRole('tab', { name: 'Share' }).click();
-    const link = await a.locator('ednet-share-panel input#link').inputValue();
+    await a.getByRole('tab', { name: 'Room' }).click();
+    const link = await a.locator('ednet-room-page ednet-share-panel input#link').inputValue();
     assert.equal(link, a.url());
     await screenshot(a, 'share-desktop');
 
     await b.goto(link);
     await waitUntil(b, (roomId) => window.ednet?.session?.room.roomId === roomId, new URL(link).hash.split('/')[2]?.split('?')[0]);
-    await b.getByRole('tab', { name: 'Share' }).click();
+    await answerFirstRun(b, { name: 'Bob', created: false });
+    await b.getByRole('tab', { name: 'Room' }).click();
     await screenshot(b, 'share-phone');
     await waitUntil(a, () => window.ednet.session?.status.peers.length === 1);
     await waitUntil(b, () => window.ednet.session?.status.peers.length === 1);
