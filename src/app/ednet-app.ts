@@ -6,6 +6,7 @@ import { createRoom } from './create-room.js';
 import { DisplayNameStore } from './display-name-store.js';
 import './ednet-name-dialog.js';
 import './ednet-share-dialog.js';
+import './ednet-undo-toast.js';
 import { exposeOnWindow } from './ednet-console.js';
 import './ednet-landing-page.js';
 import type { InstallPrompt } from './install-prompt.js';
@@ -13,6 +14,7 @@ import { type PwaUpdates, UpdateState } from './pwa-updates.js';
 import { RECENT_ROOMS_KEY, RecentRooms } from './recent-rooms.js';
 import { type Route, roomLink, routeFromHash } from './room-link.js';
 import type { RoomRef, RoomSession } from './room-session.js';
+import type { UndoableDetail } from '../ui/shared/undoable.js';
 import { loadRoomPage } from './room-code.js';
 
 /** Opens a room; the app uses `openRoomSession`, tests a fake. */
@@ -204,6 +206,7 @@ export class EDNetApp extends LitElement {
     const session = this.session;
     this.#generation++;
     this.#followRoom(undefined);
+    this.renderRoot.querySelector('ednet-undo-toast')?.clear();
     this.page = { kind: 'landing' };
     exposeOnWindow(null);
     await session?.close();
@@ -236,6 +239,7 @@ export class EDNetApp extends LitElement {
         @work-offline-change=${this.#onWorkOffline}
         @display-name-change=${(event: CustomEvent<{ name: string }>) => this.session?.setDisplayName(event.detail.name)}
         @rotate-room-key=${this.#onRotateRoomKey}
+        @undoable=${(event: CustomEvent<UndoableDetail>) => this.renderRoot.querySelector('ednet-undo-toast')?.push(event.detail)}
       >
         ${this.#main(roomName)}
       </main>
@@ -248,6 +252,7 @@ export class EDNetApp extends LitElement {
               @share-dialog-close=${() => (this.sharing = false)}
             ></ednet-share-dialog>`
         : nothing}
+      <ednet-undo-toast></ednet-undo-toast>
     `;
   }
 
@@ -308,6 +313,7 @@ export class EDNetApp extends LitElement {
     const current = this.session;
     if (current && current.room.roomId === route.room.roomId && current.room.secret === route.room.secret) return;
     const generation = ++this.#generation;
+    this.renderRoot.querySelector('ednet-undo-toast')?.clear();
     this.page = { kind: 'opening', room: route.room };
     exposeOnWindow(null);
     await current?.close();
@@ -418,8 +424,18 @@ export class EDNetApp extends LitElement {
   }
 
   #onForgetRoom(event: CustomEvent<{ roomId: string }>): void {
+    const entry = this.recentRooms.get(event.detail.roomId);
     this.recentRooms.forget(event.detail.roomId);
     this.requestUpdate();
+    // The list is the only place this device keeps the room's link: forgetting can be undone.
+    if (entry)
+      this.renderRoot.querySelector('ednet-undo-toast')?.push({
+        label: `Forgot “${entry.name}”`,
+        undo: () => {
+          this.recentRooms.restore(entry);
+          this.requestUpdate();
+        },
+      });
   }
 
   #onWorkOffline(event: CustomEvent<{ offline: boolean }>): void {

@@ -23,6 +23,7 @@ export class EDNetLandingPage extends LitElement {
     recent: { attribute: false },
     busy: { type: Boolean },
     joinError: { state: true },
+    confirmingForget: { state: true },
   };
   static override styles = [
     baseStyles,
@@ -74,12 +75,15 @@ export class EDNetLandingPage extends LitElement {
   declare recent: readonly RecentRoom[];
   declare busy: boolean;
   declare joinError: string | null;
+  /** The recent room whose "Forget" waits for confirmation. */
+  declare confirmingForget: string | null;
 
   constructor() {
     super();
     this.recent = [];
     this.busy = false;
     this.joinError = null;
+    this.confirmingForget = null;
   }
 
   override render() {
@@ -127,10 +131,16 @@ export class EDNetLandingPage extends LitElement {
                       <strong>${room.name}</strong>
                       <span class="hint">Last opened ${lastOpenedFormat.format(room.lastOpened)}${room.workOffline ? ' · working offline' : ''}</span>
                     </span>
-                    <span class="actions">
-                      <button type="button" ?disabled=${this.busy} aria-label=${`Open ${room.name}`} @click=${() => this.#emit('open-room', { room: { roomId: room.roomId, secret: room.secret } })}>Open</button>
-                      <button type="button" class="secondary" aria-label=${`Forget ${room.name}`} @click=${() => this.#emit('forget-room', { roomId: room.roomId })}>Forget</button>
-                    </span>
+                    ${this.confirmingForget === room.roomId
+                      ? html`<span class="actions" role="group" aria-label=${`Forget ${room.name}?`} @keydown=${this.#onConfirmKey}>
+                          <span class="hint">Forget it? Its link is kept only in this list (the data stays in this browser).</span>
+                          <button type="button" class="danger" @click=${() => this.#forget(room.roomId)}>Forget</button>
+                          <button type="button" class="secondary" @click=${() => (this.confirmingForget = null)}>Keep</button>
+                        </span>`
+                      : html`<span class="actions">
+                          <button type="button" ?disabled=${this.busy} aria-label=${`Open ${room.name}`} @click=${() => this.#emit('open-room', { room: { roomId: room.roomId, secret: room.secret } })}>Open</button>
+                          <button type="button" class="secondary" aria-label=${`Forget ${room.name}`} @click=${() => this.#askForget(room.roomId)}>Forget…</button>
+                        </span>`}
                   </li>`,
                 )}
               </ul>
@@ -158,6 +168,25 @@ export class EDNetLandingPage extends LitElement {
     this.joinError = null;
     form.reset();
     this.#emit('open-room', { room: parsed.room });
+  }
+
+  #askForget(roomId: string): void {
+    this.confirmingForget = roomId;
+    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>('button.danger')?.focus());
+  }
+
+  #forget(roomId: string): void {
+    this.confirmingForget = null;
+    this.#emit('forget-room', { roomId });
+  }
+
+  // Escape backs out of the confirmation.
+  #onConfirmKey(event: KeyboardEvent): void {
+    if (event.key !== 'Escape') return;
+    event.stopPropagation();
+    const roomId = this.confirmingForget;
+    this.confirmingForget = null;
+    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>(`button[aria-label="Forget ${CSS.escape(this.recent.find((room) => room.roomId === roomId)?.name ?? '')}"]`)?.focus());
   }
 
   #emit(type: string, detail: unknown): void {

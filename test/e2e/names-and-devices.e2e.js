@@ -97,6 +97,31 @@ describe('names that travel', () => {
       await b.locator('ednet-room-details').getByText('Named by Alice; only they can rename it.').waitFor();
       await screenshot(b, 'room-tab-phone');
 
+      // Alice deletes a candidate and takes it back; Bob sees both, since undo is an ordinary edit.
+      const candidate = await a.evaluate(() => {
+        const model = window.ednet.model;
+        if (!model) throw new Error('no room open');
+        const election = model.createElection({ title: 'Treasurer' });
+        return model.addCandidate(election.oid, { name: 'Ann' }).oid;
+      });
+      const bobHolds = (/** @type {boolean} */ live) =>
+        waitUntil(b, ([oid, wanted]) => (window.ednet.model?.get(oid) !== undefined) === wanted, [candidate, live]);
+      await bobHolds(true);
+      await a.getByRole('tab', { name: 'Elections' }).click();
+      await a.getByRole('button', { name: 'Remove Ann' }).click();
+      const toast = a.locator('ednet-undo-toast');
+      await toast.getByText('Deleted candidate “Ann”').waitFor();
+      await bobHolds(false);
+      await toast.getByRole('button', { name: 'Undo' }).click();
+      await toast.getByText('Undone: deleted candidate “Ann”.').waitFor();
+      await bobHolds(true);
+      assert.equal(await b.evaluate((oid) => window.ednet.model?.candidates(String(window.ednet.model.get(oid)?.getAttribute('election'))).find((c) => c.oid === oid) !== undefined, candidate), true);
+      // Ctrl+Z undoes the latest deletion too.
+      await a.getByRole('button', { name: 'Remove Ann' }).click();
+      await bobHolds(false);
+      await a.locator('body').press('Control+z');
+      await bobHolds(true);
+
       // Bob leaves: Alice still knows him by name.
       await b.close();
       await a.getByRole('tab', { name: 'Room' }).click();
