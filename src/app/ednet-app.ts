@@ -163,6 +163,19 @@ export class EDNetApp extends LitElement {
     this.requestUpdate();
   };
   #offline = false;
+  // Escape closes the open disclosure it was pressed in (dialogs and confirmations close themselves).
+  #onEscape = (event: KeyboardEvent): void => {
+    if (event.key !== 'Escape' || event.defaultPrevented) return;
+    for (const target of event.composedPath()) {
+      if (target instanceof HTMLDialogElement) return;
+      if (target instanceof HTMLDetailsElement && target.open) {
+        target.open = false;
+        target.querySelector<HTMLElement>(':scope > summary')?.focus();
+        event.preventDefault();
+        return;
+      }
+    }
+  };
 
   constructor() {
     super();
@@ -178,6 +191,8 @@ export class EDNetApp extends LitElement {
     super.connectedCallback();
     window.addEventListener('hashchange', this.#onHashChange);
     window.addEventListener('storage', this.#onStorage);
+    window.addEventListener('keydown', this.#onEscape);
+    this.#cleanups.push(() => window.removeEventListener('keydown', this.#onEscape));
     this.#cleanups.push(() => window.removeEventListener('hashchange', this.#onHashChange), () => window.removeEventListener('storage', this.#onStorage));
     if (this.updates) {
       this.updateState = this.updates.state;

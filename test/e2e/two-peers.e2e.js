@@ -193,6 +193,7 @@ describe('two browsers in one room', () => {
     await a.getByRole('button', { name: 'Save details' }).click();
     // Bob cannot change Alice's election (its controls are not his), but can organise his own.
     assert.equal(await b.getByRole('button', { name: 'Save details' }).count(), 0);
+    await b.getByRole('button', { name: '← All elections' }).click();
     await b.getByText('New election').click();
     await b.locator('#new-title').fill('Bob’s poll');
     await b.getByRole('button', { name: 'Create election' }).click();
