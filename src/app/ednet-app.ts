@@ -243,7 +243,10 @@ export class EDNetApp extends LitElement {
       ${this.#updateBanner()}
       ${this.linkError
         ? html`<div class="banner error" role="alert">
-            <span class="wrap">This link cannot be opened. ${this.linkError}</span>
+            <span class="wrap"
+              >This link cannot be opened. ${this.linkError} Ask whoever shared it to send the whole link again (copied with the app's
+              “Copy link” button), or paste it under “Join a room”.</span
+            >
             <button type="button" class="secondary" @click=${this.#dismissLinkError}>${this.session ? 'Back to the room' : 'OK'}</button>
           </div>`
         : nothing}

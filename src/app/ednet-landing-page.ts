@@ -94,7 +94,7 @@ export class EDNetLandingPage extends LitElement {
           <p class="muted">A room holds elections, candidates, voters and ballots. It lives on the devices that join it, not on a server.</p>
           <form @submit=${this.#create}>
             <div class="field">
-              <label for="room-name">Room name <span class="muted">(optional, only on this device)</span></label>
+              <label for="room-name">Room name <span class="muted">(optional; everyone in the room sees it)</span></label>
               <input id="room-name" name="name" maxlength="80" autocomplete="off" placeholder="e.g. Club board election" />
             </div>
             <div class="actions"><button type="submit" ?disabled=${this.busy}>Create room</button></div>
@@ -121,7 +121,7 @@ export class EDNetLandingPage extends LitElement {
           </form>
         </section>
         <section class="card" aria-labelledby="recent-heading">
-          <h2 id="recent-heading">Your rooms</h2>
+          <h2 id="recent-heading" tabindex="-1">Your rooms</h2>
           ${this.recent.length === 0
             ? html`<p class="muted">Rooms you open on this device appear here.</p>`
             : html`<ul>
@@ -168,6 +168,19 @@ export class EDNetLandingPage extends LitElement {
     this.joinError = null;
     form.reset();
     this.#emit('open-room', { room: parsed.room });
+  }
+
+  // The installed app's shortcuts ("New room", "Recent rooms") open the page at their section.
+  protected override firstUpdated(): void {
+    const params = new URLSearchParams(location.search);
+    const shortcut = params.get('shortcut');
+    if (!shortcut) return;
+    const target = this.renderRoot.querySelector<HTMLElement>(shortcut === 'new-room' ? '#room-name' : shortcut === 'recent-rooms' ? '#recent-heading' : 'none');
+    target?.focus();
+    target?.scrollIntoView({ block: 'start' });
+    params.delete('shortcut');
+    const query = params.toString();
+    history.replaceState(history.state, '', `${location.pathname}${query ? `?${query}` : ''}${location.hash}`);
   }
 
   #askForget(roomId: string): void {

@@ -20,6 +20,14 @@ if (import.meta.env.PROD && 'serviceWorker' in navigator) {
   app.updates = new PwaUpdates(appServiceWorker(import.meta.env.BASE_URL), { beforeReload: () => app.closeRoom() });
   void app.updates.start();
 }
+// With `launch_handler: focus-existing`, a room link opened from outside focuses this window
+// instead of opening another; the link arrives here and is followed like any address change.
+const launchQueue = (window as { launchQueue?: { setConsumer(consumer: (params: { targetURL?: string }) => void): void } }).launchQueue;
+launchQueue?.setConsumer((params) => {
+  if (!params.targetURL) return;
+  const target = new URL(params.targetURL);
+  if (target.origin === location.origin && target.hash && target.hash !== location.hash) location.hash = target.hash;
+});
 document.querySelector('#loading')?.remove();
 document.body.append(app);
 preloadRoomCode();

@@ -197,7 +197,7 @@ export class EdnetStatusBar extends LitElement {
       .details[hidden] {
         display: none;
       }
-      .details h3 {
+      .details h2 {
         font-size: 0.95rem;
         margin: 0 0 4px;
       }
@@ -308,7 +308,7 @@ export class EdnetStatusBar extends LitElement {
   #details(status: NodeStatus): TemplateResult {
     return html`
       <section aria-labelledby="device-heading">
-        <h3 id="device-heading">This device</h3>
+        <h2 id="device-heading">This device</h2>
         <p id="offline-hint" class="hint">
           ${this.workOffline
             ? 'Working offline: every tab of this room on this device sends and receives nothing until you switch it off. Your edits are saved here.'
@@ -329,7 +329,7 @@ export class EdnetStatusBar extends LitElement {
         </form>
       </section>
       <section aria-labelledby="tech-heading">
-        <h3 id="tech-heading">Technical details</h3>
+        <h2 id="tech-heading">Technical details</h2>
         <dl>
           <dt>Server for finding others</dt>
           <dd>${SERVER_TEXT[status.signaling]}</dd>
@@ -346,7 +346,7 @@ export class EdnetStatusBar extends LitElement {
         </dl>
       </section>
       <section aria-labelledby="connections-heading">
-        <h3 id="connections-heading">Connections (${status.peers.length})</h3>
+        <h2 id="connections-heading">Connections (${status.peers.length})</h2>
         ${status.peers.length ? this.#peerList(status.peers) : html`<p class="hint">None.</p>`}
       </section>
     `;

@@ -154,6 +154,22 @@ describe('the PWA', () => {
       assert.equal(manifest.start_url, '/');
       assert.equal(manifest.scope, '/');
       assert.match(manifest.theme_color, /^#[0-9a-f]{6}$/i);
+      assert.deepEqual(
+        manifest.shortcuts.map((/** @type {any} */ shortcut) => [shortcut.name, shortcut.url]),
+        [
+          ['New room', '/?shortcut=new-room#/'],
+          ['Recent rooms', '/?shortcut=recent-rooms#/'],
+        ],
+      );
+      assert.deepEqual(manifest.launch_handler, { client_mode: ['focus-existing', 'auto'] });
+      assert.deepEqual(manifest.screenshots.map((/** @type {any} */ shot) => shot.form_factor), ['narrow', 'wide']);
+      for (const shot of manifest.screenshots) {
+        const size = await page.evaluate(async (src) => {
+          const bitmap = await createImageBitmap(await (await fetch(src)).blob());
+          return `${bitmap.width}x${bitmap.height}`;
+        }, shot.src);
+        assert.equal(size, shot.sizes, shot.src);
+      }
       for (const [size, purpose] of [
         [192, 'any'],
         [512, 'any'],
