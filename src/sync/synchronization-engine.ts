@@ -441,7 +441,7 @@ export class SynchronizationEngine {
     }
     const peerId = peer.peerId;
     this.emit({ type: 'changes-applied', peerId, modelId: batch.modelId, result });
-    if (parts > 1) this.emit({ type: 'sync-progress', peerId, modelId: batch.modelId, part, parts });
+    if (parts > 1) this.emit({ type: 'sync-progress', peerId, modelId: batch.modelId, part, parts, items: new Set(batch.changes.map((change) => change.oid)).size });
     if (part === parts) {
       const ours = entry.model.version;
       const ack: AckMessage = { t: 'ack', model: batch.modelId, version: ours.toJSON(), complete: ours.includes(peerVersion), seen: peer.seenSeq };

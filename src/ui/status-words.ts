@@ -75,7 +75,12 @@ function savedLine(status: NodeStatus, context: StatusContext): StatusLine {
   if (status.receiving) {
     const from = status.peers.find((peer) => peer.peerId === status.receiving!.peerId);
     const name = from ? peerName(from, context.names) : `device ${shortId(status.receiving.peerId)}`;
-    const { part, parts } = status.receiving;
+    const { part, parts, items } = status.receiving;
+    // Parts are of similar size, so the total is estimated from what came so far.
+    if (items !== undefined && items > 0) {
+      const total = Math.max(items, Math.round((items / part) * parts));
+      return { text: `Receiving the room from ${name}: ${items.toLocaleString('en')} of about ${total.toLocaleString('en')} items`, tone: 'warn' };
+    }
     return { text: `Receiving the room from ${name}: part ${part.toLocaleString('en')} of ${parts.toLocaleString('en')}`, tone: 'warn' };
   }
   // Nothing unconfirmed means nothing waiting, whatever an older count of edits said.

@@ -75,6 +75,13 @@ describe('ednet-status-bar', () => {
     expect(lines()).to.equal('Connected to Bob · Everything saved and sent');
   });
 
+  it('counts a room being received in items, estimating the total from the parts', async () => {
+    const bar = await mount('ednet-status-bar', {
+      status: status({ receiving: { modelId: 'election-2024', peerId: 'bob-node-0123456789' as NodeId, part: 3, parts: 10, items: 3_000 } }),
+    });
+    expect(textOf(find(bar, '.saved'))).to.equal('Receiving the room from Bob: 3,000 of about 10,000 items');
+  });
+
   it('names peers by the name their device shares with the room, and their other tabs once', async () => {
     const device = 'b'.repeat(32);
     const peer = (tab: string) => ({ peerId: `${device}${tab}` as NodeId, displayName: null, via: 'webrtc', inSync: true, refused: 0, lastRefusal: null });
