@@ -140,6 +140,7 @@ describe('names that travel', () => {
     explained(async () => {
       const [tabA, tabB, bob] = [await newPage(aliceDevice), await newPage(aliceDevice), await newPage(bobDevice)];
       for (const { page } of [tabA, tabB, bob]) await page.goto(link);
+      for (const { page } of [tabA, tabB, bob]) await waitUntil(page, () => window.ednet?.session != null);
       const bobDeviceId = await bob.page.evaluate(() => window.ednet.session?.node.nodeId.slice(0, 32));
       for (const { page } of [tabA, tabB])
         await waitUntil(page, (device) => window.ednet.session?.status.peers.some((peer) => peer.peerId.startsWith(device)) === true, bobDeviceId);
