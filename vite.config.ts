@@ -35,9 +35,22 @@ export default defineConfig({
           { src: '/icons/icon-maskable-192.png', sizes: '192x192', type: 'image/png', purpose: 'maskable' },
           { src: '/icons/icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
         ],
+        // The richer install dialog shows these (drawn by test/ui/phone-screenshots.js).
+        screenshots: [
+          { src: '/screenshots/room-phone.png', sizes: '390x844', type: 'image/png', form_factor: 'narrow', label: 'A room on a phone: its elections and who is connected' },
+          { src: '/screenshots/room-desktop.png', sizes: '1280x800', type: 'image/png', form_factor: 'wide', label: 'An election being prepared, with live results' },
+        ],
+        shortcuts: [
+          { name: 'New room', url: '/?shortcut=new-room#/', description: 'Create a room and invite people' },
+          { name: 'Recent rooms', url: '/?shortcut=recent-rooms#/', description: 'The rooms this device opened' },
+        ],
+        // A room link opened from outside focuses the app's window (main.ts then opens the room).
+        launch_handler: { client_mode: ['focus-existing', 'auto'] },
       },
       workbox: {
         globPatterns: ['**/*.{js,css,html,svg,png,webmanifest}'],
+        // Only the install dialog shows these; offline use never needs them.
+        globIgnores: ['screenshots/**'],
         navigateFallback: 'index.html',
         // The signaling socket and the health check belong to the server, never to the cache.
         navigateFallbackDenylist: [/^\/signaling/, /^\/healthz/],

@@ -1,18 +1,27 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { baseStyles, controlStyles } from '../ui/shared/theme.js';
 import { generateRoomSecret } from '../security/room-keys.js';
+import { canNameRoom, roomInfoOf, setRoomInfo } from '../models/electoral/room-directory.js';
 import { createRoom } from './create-room.js';
+import { DisplayNameStore } from './display-name-store.js';
+import './ednet-name-dialog.js';
+import './ednet-share-dialog.js';
+import './ednet-undo-toast.js';
 import { exposeOnWindow } from './ednet-console.js';
 import './ednet-landing-page.js';
 import type { InstallPrompt } from './install-prompt.js';
 import { type PwaUpdates, UpdateState } from './pwa-updates.js';
-import { RecentRooms } from './recent-rooms.js';
+import { RECENT_ROOMS_KEY, RecentRooms } from './recent-rooms.js';
 import { type Route, roomLink, routeFromHash } from './room-link.js';
 import type { RoomRef, RoomSession } from './room-session.js';
+import type { UndoableDetail } from '../ui/shared/undoable.js';
 import { loadRoomPage } from './room-code.js';
 
 /** Opens a room; the app uses `openRoomSession`, tests a fake. */
 export type SessionOpener = (room: RoomRef) => Promise<RoomSession>;
+
+/** Makes a new room's id and secret; the app's names this device as the creator. */
+export type RoomMaker = () => Promise<RoomRef>;
 
 type Page =
   | { readonly kind: 'landing' }
@@ -34,6 +43,8 @@ export class EDNetApp extends LitElement {
     linkError: { state: true },
     updateState: { state: true },
     installAvailable: { state: true },
+    askingName: { state: true },
+    sharing: { state: true },
   };
   static override styles = [
     baseStyles,
@@ -57,6 +68,7 @@ export class EDNetApp extends LitElement {
       header h1 {
         margin: 0;
         font-size: 1.1rem;
+        white-space: nowrap;
       }
       header a {
         color: inherit;
@@ -66,15 +78,27 @@ export class EDNetApp extends LitElement {
         display: inline-flex;
         align-items: center;
       }
+      header {
+        flex-wrap: nowrap;
+      }
       header .room-name {
-        flex: 1 1 8em;
+        flex: 1 1 0;
         min-width: 0;
         font-weight: 600;
         overflow: hidden;
         text-overflow: ellipsis;
         white-space: nowrap;
       }
+      @media (max-width: 420px) {
+        header .long {
+          display: none;
+        }
+        header h1 {
+          font-size: 1rem;
+        }
+      }
       header button {
+        flex: none;
         background: var(--ed-accent-text, #ffffff);
         color: var(--ed-accent, #1a56c4);
         border-color: var(--ed-accent-text, #ffffff);
@@ -108,17 +132,54 @@ export class EDNetApp extends LitElement {
   declare linkError: string | null;
   declare updateState: UpdateState;
   declare installAvailable: boolean;
+  /** The one-time question for a display name is showing. */
+  declare askingName: boolean;
+  /** The invitation sheet is showing. */
+  declare sharing: boolean;
+  /** How new rooms are made; main.ts names this device as their creator. */
+  newRoom: RoomMaker = async () => createRoom();
+  /** This device's display name and whether it was asked for one. */
+  displayNames = new DisplayNameStore();
   /** How rooms are opened; set by main.ts (tests set a fake) before the element connects. */
   openSession: SessionOpener | undefined;
   recentRooms = new RecentRooms();
   updates: PwaUpdates | undefined;
   install: InstallPrompt | undefined;
   #names = new Map<string, string>();
+  // Rooms created in this tab that have not shown their invitation yet.
+  #invite = new Set<string>();
+  #unsubscribeRoom: (() => void) | undefined;
   #generation = 0;
   /** A key for a known room the user chose (or made, by rotating): opened without asking again. */
   #acceptedKey: RoomRef | null = null;
   #cleanups: Array<() => void> = [];
   #onHashChange = (): void => void this.#route(routeFromHash(location.hash));
+  // "Work offline" is the device's choice for a room: every tab of it shares storage, so one tab
+  // switching while another keeps sending would leak its edits. Tabs follow the remembered choice.
+  #onStorage = (event: StorageEvent): void => {
+    if (event.key !== RECENT_ROOMS_KEY && event.key !== null) return;
+    const session = this.session;
+    if (!session) return;
+    const offline = this.recentRooms.get(session.room.roomId)?.workOffline ?? false;
+    if (offline === this.#offline) return;
+    this.#offline = offline;
+    session.setWorkOffline(offline);
+    this.requestUpdate();
+  };
+  #offline = false;
+  // Escape closes the open disclosure it was pressed in (dialogs and confirmations close themselves).
+  #onEscape = (event: KeyboardEvent): void => {
+    if (event.key !== 'Escape' || event.defaultPrevented) return;
+    for (const target of event.composedPath()) {
+      if (target instanceof HTMLDialogElement) return;
+      if (target instanceof HTMLDetailsElement && target.open) {
+        target.open = false;
+        target.querySelector<HTMLElement>(':scope > summary')?.focus();
+        event.preventDefault();
+        return;
+      }
+    }
+  };
 
   constructor() {
     super();
@@ -126,12 +187,17 @@ export class EDNetApp extends LitElement {
     this.linkError = null;
     this.updateState = UpdateState.current;
     this.installAvailable = false;
+    this.askingName = false;
+    this.sharing = false;
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
     window.addEventListener('hashchange', this.#onHashChange);
-    this.#cleanups.push(() => window.removeEventListener('hashchange', this.#onHashChange));
+    window.addEventListener('storage', this.#onStorage);
+    window.addEventListener('keydown', this.#onEscape);
+    this.#cleanups.push(() => window.removeEventListener('keydown', this.#onEscape));
+    this.#cleanups.push(() => window.removeEventListener('hashchange', this.#onHashChange), () => window.removeEventListener('storage', this.#onStorage));
     if (this.updates) {
       this.updateState = this.updates.state;
       this.#cleanups.push(this.updates.onChange((state) => (this.updateState = state)));
@@ -158,6 +224,8 @@ export class EDNetApp extends LitElement {
   async closeRoom(): Promise<void> {
     const session = this.session;
     this.#generation++;
+    this.#followRoom(undefined);
+    this.renderRoot.querySelector('ednet-undo-toast')?.clear();
     this.page = { kind: 'landing' };
     exposeOnWindow(null);
     await session?.close();
@@ -165,17 +233,24 @@ export class EDNetApp extends LitElement {
 
   override render() {
     const room = this.page.kind === 'room' ? this.page.session.room : this.page.kind === 'landing' ? null : this.page.room;
-    const roomName = room ? (this.recentRooms.get(room.roomId)?.name ?? '') : '';
+    const roomName = room ? this.#roomName(room.roomId) : '';
+    const session = this.session;
     return html`
       <header>
         <h1><a href="#/" aria-label="EDNet P2P, all rooms">EDNet P2P</a></h1>
-        <span class="room-name wrap">${roomName}</span>
-        ${this.installAvailable ? html`<button type="button" @click=${() => void this.install?.install()}>Install app</button>` : nothing}
+        <span class="room-name">${roomName}</span>
+        ${session ? html`<button type="button" @click=${() => (this.sharing = true)}>Invite</button>` : nothing}
+        ${this.installAvailable
+          ? html`<button type="button" class="install" @click=${() => void this.install?.install()}>Install<span class="long"> app</span></button>`
+          : nothing}
       </header>
       ${this.#updateBanner()}
       ${this.linkError
         ? html`<div class="banner error" role="alert">
-            <span class="wrap">This link cannot be opened. ${this.linkError}</span>
+            <span class="wrap"
+              >This link cannot be opened. ${this.linkError} Ask whoever shared it to send the whole link again (copied with the app's
+              “Copy link” button), or paste it under “Join a room”.</span
+            >
             <button type="button" class="secondary" @click=${this.#dismissLinkError}>${this.session ? 'Back to the room' : 'OK'}</button>
           </div>`
         : nothing}
@@ -186,9 +261,20 @@ export class EDNetApp extends LitElement {
         @work-offline-change=${this.#onWorkOffline}
         @display-name-change=${(event: CustomEvent<{ name: string }>) => this.session?.setDisplayName(event.detail.name)}
         @rotate-room-key=${this.#onRotateRoomKey}
+        @undoable=${(event: CustomEvent<UndoableDetail>) => this.renderRoot.querySelector('ednet-undo-toast')?.push(event.detail)}
       >
         ${this.#main(roomName)}
       </main>
+      ${session
+        ? html`<ednet-name-dialog ?open=${this.askingName} @name-dialog-close=${this.#onNameAnswered}></ednet-name-dialog>
+            <ednet-share-dialog
+              ?open=${this.sharing}
+              .link=${roomLink(baseAddress(), session.room)}
+              room-name=${roomName}
+              @share-dialog-close=${() => (this.sharing = false)}
+            ></ednet-share-dialog>`
+        : nothing}
+      <ednet-undo-toast></ednet-undo-toast>
     `;
   }
 
@@ -274,10 +360,12 @@ export class EDNetApp extends LitElement {
       return;
     }
     const generation = ++this.#generation;
+    this.renderRoot.querySelector('ednet-undo-toast')?.clear();
     this.page = { kind: 'opening', room: route.room };
     exposeOnWindow(null);
     await current?.close();
-    const remembered = this.recentRooms.opened(route.room, this.#names.get(route.room.roomId));
+    const pendingName = this.#names.get(route.room.roomId);
+    const remembered = this.recentRooms.opened(route.room, pendingName);
     this.#names.delete(route.room.roomId);
     let session: RoomSession;
     try {
@@ -302,9 +390,55 @@ export class EDNetApp extends LitElement {
       return;
     }
     performance.mark('ednet:room-opened');
-    if (remembered.workOffline) session.setWorkOffline(true);
+    // Read again: another tab of this device may have switched while this one was opening.
+    this.#offline = this.recentRooms.get(route.room.roomId)?.workOffline ?? remembered.workOffline;
+    if (this.#offline) session.setWorkOffline(true);
+    // The name typed when creating the room becomes its shared name (only its creator can set it).
+    if (pendingName?.trim() && canNameRoom(session.model, route.room.roomId) && !roomInfoOf(session.model, route.room.roomId))
+      setRoomInfo(session.model, route.room.roomId, { name: pendingName });
     this.page = { kind: 'room', session };
+    this.#followRoom(session);
     exposeOnWindow(session);
+    // First the name (once per device), then, for a room just made, the invitation.
+    const invite = this.#invite.delete(route.room.roomId);
+    if (!this.displayNames.asked) {
+      this.askingName = true;
+      this.#inviteAfterName = invite;
+    } else if (invite) this.sharing = true;
+  }
+
+  #inviteAfterName = false;
+
+  #onNameAnswered(event: CustomEvent<{ name: string | null }>): void {
+    this.askingName = false;
+    this.displayNames.markAsked();
+    if (event.detail.name) {
+      this.displayNames.write(event.detail.name);
+      this.session?.setDisplayName(event.detail.name);
+    }
+    if (this.#inviteAfterName) this.sharing = true;
+    this.#inviteAfterName = false;
+  }
+
+  /** The room's name: the shared one its creator gave, else the one this device gave it. */
+  #roomName(roomId: string): string {
+    const session = this.session;
+    const shared = session && session.room.roomId === roomId ? roomInfoOf(session.model, roomId)?.name : undefined;
+    return shared || (this.recentRooms.get(roomId)?.name ?? '');
+  }
+
+  // Follows the open room's shared name: the header shows it, and the recent rooms remember it.
+  #followRoom(session: RoomSession | undefined): void {
+    this.#unsubscribeRoom?.();
+    this.#unsubscribeRoom = undefined;
+    if (!session) return;
+    const sync = (): void => {
+      const shared = roomInfoOf(session.model, session.room.roomId)?.name;
+      if (shared && this.recentRooms.get(session.room.roomId)?.name !== shared) this.recentRooms.rename(session.room.roomId, shared);
+      this.requestUpdate();
+    };
+    this.#unsubscribeRoom = session.model.onChange(sync);
+    sync();
   }
 
   #goTo(room: RoomRef): void {
@@ -313,9 +447,15 @@ export class EDNetApp extends LitElement {
     else location.hash = hash;
   }
 
-  #onCreateRoom(event: CustomEvent<{ name: string }>): void {
-    const room = createRoom();
+  async #onCreateRoom(event: CustomEvent<{ name: string }>): Promise<void> {
+    let room: RoomRef;
+    try {
+      room = await this.newRoom();
+    } catch {
+      room = createRoom(); // No device key here (storage blocked): a room without a shared name.
+    }
     if (event.detail.name.trim()) this.#names.set(room.roomId, event.detail.name);
+    this.#invite.add(room.roomId);
     this.#goTo(room);
   }
 
@@ -339,13 +479,24 @@ export class EDNetApp extends LitElement {
   }
 
   #onForgetRoom(event: CustomEvent<{ roomId: string }>): void {
+    const entry = this.recentRooms.get(event.detail.roomId);
     this.recentRooms.forget(event.detail.roomId);
     this.requestUpdate();
+    // The list is the only place this device keeps the room's link: forgetting can be undone.
+    if (entry)
+      this.renderRoot.querySelector('ednet-undo-toast')?.push({
+        label: `Forgot “${entry.name}”`,
+        undo: () => {
+          this.recentRooms.restore(entry);
+          this.requestUpdate();
+        },
+      });
   }
 
   #onWorkOffline(event: CustomEvent<{ offline: boolean }>): void {
     const session = this.session;
     if (!session) return;
+    this.#offline = event.detail.offline;
     session.setWorkOffline(event.detail.offline);
     this.recentRooms.setWorkOffline(session.room.roomId, event.detail.offline);
     this.requestUpdate();

@@ -23,6 +23,7 @@ export class EDNetLandingPage extends LitElement {
     recent: { attribute: false },
     busy: { type: Boolean },
     joinError: { state: true },
+    confirmingForget: { state: true },
   };
   static override styles = [
     baseStyles,
@@ -74,12 +75,15 @@ export class EDNetLandingPage extends LitElement {
   declare recent: readonly RecentRoom[];
   declare busy: boolean;
   declare joinError: string | null;
+  /** The recent room whose "Forget" waits for confirmation. */
+  declare confirmingForget: string | null;
 
   constructor() {
     super();
     this.recent = [];
     this.busy = false;
     this.joinError = null;
+    this.confirmingForget = null;
   }
 
   override render() {
@@ -90,7 +94,7 @@ export class EDNetLandingPage extends LitElement {
           <p class="muted">A room holds elections, candidates, voters and ballots. It lives on the devices that join it, not on a server.</p>
           <form @submit=${this.#create}>
             <div class="field">
-              <label for="room-name">Room name <span class="muted">(optional, only on this device)</span></label>
+              <label for="room-name">Room name <span class="muted">(optional; everyone in the room sees it)</span></label>
               <input id="room-name" name="name" maxlength="80" autocomplete="off" placeholder="e.g. Club board election" />
             </div>
             <div class="actions"><button type="submit" ?disabled=${this.busy}>Create room</button></div>
@@ -117,7 +121,7 @@ export class EDNetLandingPage extends LitElement {
           </form>
         </section>
         <section class="card" aria-labelledby="recent-heading">
-          <h2 id="recent-heading">Your rooms</h2>
+          <h2 id="recent-heading" tabindex="-1">Your rooms</h2>
           ${this.recent.length === 0
             ? html`<p class="muted">Rooms you open on this device appear here.</p>`
             : html`<ul>
@@ -127,10 +131,16 @@ export class EDNetLandingPage extends LitElement {
                       <strong>${room.name}</strong>
                       <span class="hint">Last opened ${lastOpenedFormat.format(room.lastOpened)}${room.workOffline ? ' · working offline' : ''}</span>
                     </span>
-                    <span class="actions">
-                      <button type="button" ?disabled=${this.busy} aria-label=${`Open ${room.name}`} @click=${() => this.#emit('open-room', { room: { roomId: room.roomId, secret: room.secret } })}>Open</button>
-                      <button type="button" class="secondary" aria-label=${`Forget ${room.name}`} @click=${() => this.#emit('forget-room', { roomId: room.roomId })}>Forget</button>
-                    </span>
+                    ${this.confirmingForget === room.roomId
+                      ? html`<span class="actions" role="group" aria-label=${`Forget ${room.name}?`} @keydown=${this.#onConfirmKey}>
+                          <span class="hint">Forget it? Its link is kept only in this list (the data stays in this browser).</span>
+                          <button type="button" class="danger" @click=${() => this.#forget(room.roomId)}>Forget</button>
+                          <button type="button" class="secondary" @click=${() => (this.confirmingForget = null)}>Keep</button>
+                        </span>`
+                      : html`<span class="actions">
+                          <button type="button" ?disabled=${this.busy} aria-label=${`Open ${room.name}`} @click=${() => this.#emit('open-room', { room: { roomId: room.roomId, secret: room.secret } })}>Open</button>
+                          <button type="button" class="secondary" aria-label=${`Forget ${room.name}`} @click=${() => this.#askForget(room.roomId)}>Forget…</button>
+                        </span>`}
                   </li>`,
                 )}
               </ul>
@@ -158,6 +168,38 @@ export class EDNetLandingPage extends LitElement {
     this.joinError = null;
     form.reset();
     this.#emit('open-room', { room: parsed.room });
+  }
+
+  // The installed app's shortcuts ("New room", "Recent rooms") open the page at their section.
+  protected override firstUpdated(): void {
+    const params = new URLSearchParams(location.search);
+    const shortcut = params.get('shortcut');
+    if (!shortcut) return;
+    const target = this.renderRoot.querySelector<HTMLElement>(shortcut === 'new-room' ? '#room-name' : shortcut === 'recent-rooms' ? '#recent-heading' : 'none');
+    target?.focus();
+    target?.scrollIntoView({ block: 'start' });
+    params.delete('shortcut');
+    const query = params.toString();
+    history.replaceState(history.state, '', `${location.pathname}${query ? `?${query}` : ''}${location.hash}`);
+  }
+
+  #askForget(roomId: string): void {
+    this.confirmingForget = roomId;
+    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>('button.danger')?.focus());
+  }
+
+  #forget(roomId: string): void {
+    this.confirmingForget = null;
+    this.#emit('forget-room', { roomId });
+  }
+
+  // Escape backs out of the confirmation.
+  #onConfirmKey(event: KeyboardEvent): void {
+    if (event.key !== 'Escape') return;
+    event.stopPropagation();
+    const roomId = this.confirmingForget;
+    this.confirmingForget = null;
+    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>(`button[aria-label="Forget ${CSS.escape(this.recent.find((room) => room.roomId === roomId)?.name ?? '')}"]`)?.focus());
   }
 
   #emit(type: string, detail: unknown): void {

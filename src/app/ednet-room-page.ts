@@ -10,6 +10,10 @@ import '../ui/ednet-model-explorer.js';
 import '../ui/ednet-status-bar.js';
 import { AttentionNotifier } from '../ui/elections/attention-notifier.js';
 import { electionAttention } from '../ui/elections/election-attention.js';
+import { memberNames } from '../models/electoral/index.js';
+import { unsentEdits } from '../ui/shared/unsent-edits.js';
+import './ednet-room-details.js';
+import './ednet-room-people.js';
 import './ednet-share-panel.js';
 import type { RoomSession } from './room-session.js';
 
@@ -17,7 +21,7 @@ import type { RoomSession } from './room-session.js';
 export const RoomTab = { elections: 'elections', conflicts: 'conflicts', explorer: 'explorer', audit: 'audit', room: 'room' } as const;
 export type RoomTab = (typeof RoomTab)[keyof typeof RoomTab];
 
-const TAB_LABELS: Record<RoomTab, string> = { elections: 'Elections', conflicts: 'Conflicts', explorer: 'Explorer', audit: 'Audit', room: 'Share' };
+const TAB_LABELS: Record<RoomTab, string> = { elections: 'Elections', conflicts: 'Conflicts', explorer: 'Explorer', audit: 'Audit', room: 'Room' };
 const TABS = Object.values(RoomTab);
 
 const PERSISTENCE_TEXT: Record<NodeStatus['persistence'], string> = {
@@ -61,6 +65,12 @@ export class EDNetRoomPage extends LitElement {
         position: sticky;
         top: 0;
         z-index: 2;
+      }
+      /* Short viewports (a landscape phone, 400% zoom): the bar scrolls away instead of covering the page. */
+      @media (max-height: 500px) {
+        ednet-status-bar {
+          position: static;
+        }
       }
       [role='tablist'] {
         display: flex;
@@ -134,6 +144,14 @@ export class EDNetRoomPage extends LitElement {
   declare busy: boolean;
   #unsubscribe: (() => void) | undefined;
   #subscribed: RoomSession | undefined;
+  #unsent: { readonly operations: number; readonly edits: number } | undefined;
+  // Keeps focus from landing under the sticky status bar (WCAG 2.4.11): the page's scroll padding
+  // follows the bar's height, and is none while the bar does not stick.
+  #barSize = new ResizeObserver((entries) => {
+    const bar = entries[0]?.target as HTMLElement | undefined;
+    const sticky = bar && getComputedStyle(bar).position === 'sticky';
+    document.documentElement.style.scrollPaddingTop = sticky ? `${Math.ceil(bar.getBoundingClientRect().height) + 8}px` : '';
+  });
 
   constructor() {
     super();
@@ -152,6 +170,13 @@ export class EDNetRoomPage extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.#follow(undefined);
+    this.#barSize.disconnect();
+    document.documentElement.style.scrollPaddingTop = '';
+  }
+
+  protected override updated(): void {
+    const bar = this.renderRoot.querySelector('ednet-status-bar');
+    if (bar) this.#barSize.observe(bar);
   }
 
   override connectedCallback(): void {
@@ -172,7 +197,12 @@ export class EDNetRoomPage extends LitElement {
     this.#notifier.update(attention);
     const waiting = attention.reduce((sum, item) => sum + item.count, 0);
     return html`
-      <ednet-status-bar .status=${this.status} .workOffline=${this.workOffline}></ednet-status-bar>
+      <ednet-status-bar
+        .status=${this.status}
+        .workOffline=${this.workOffline}
+        .names=${memberNames(session.model)}
+        .unsentEdits=${this.#unsentEdits(session)}
+      ></ednet-status-bar>
       <div role="tablist" aria-label="Room sections" @keydown=${this.#onTabKey}>
         ${TABS.map(
           (tab) => html`<button
@@ -215,6 +245,8 @@ export class EDNetRoomPage extends LitElement {
 
   #roomPanel() {
     return html`
+      <ednet-room-details .model=${this.session?.model} room-id=${this.session?.room.roomId ?? ''} local-name=${this.roomName}></ednet-room-details>
+      <ednet-room-people .model=${this.session?.model} .status=${this.status} room-id=${this.session?.room.roomId ?? ''}></ednet-room-people>
       <ednet-share-panel .link=${this.link} room-name=${this.roomName}></ednet-share-panel>
       <section class="card" aria-labelledby="backup-heading">
         <h2 id="backup-heading">Storage and backup</h2>
@@ -235,6 +267,18 @@ export class EDNetRoomPage extends LitElement {
         <p role="status" class=${this.notice?.ok === false ? 'error' : 'hint'}>${this.notice?.text ?? ''}</p>
       </section>
     `;
+  }
+
+  // The user's edits waiting to be sent, recounted only when the node's operation count changes.
+  #unsentEdits(session: RoomSession): number | undefined {
+    const operations = this.status?.unsentChanges;
+    if (operations === undefined) return undefined;
+    if (operations === 0) return 0;
+    if (this.#unsent?.operations !== operations) {
+      const acknowledged = session.node.acknowledgedOwnSeq?.(session.model.modelId) ?? 0;
+      this.#unsent = { operations, edits: unsentEdits(session.model, acknowledged) };
+    }
+    return this.#unsent.edits;
   }
 
   #follow(session: RoomSession | undefined): void {

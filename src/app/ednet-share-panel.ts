@@ -16,6 +16,7 @@ export class EDNetSharePanel extends LitElement {
   static override properties = {
     link: {},
     roomName: { attribute: 'room-name' },
+    compact: { type: Boolean },
     message: { state: true },
     confirmingRotation: { state: true },
   };
@@ -59,6 +60,8 @@ export class EDNetSharePanel extends LitElement {
 
   declare link: string;
   declare roomName: string;
+  /** Only the invitation (the share sheet): no key replacement. */
+  declare compact: boolean;
   declare message: { readonly text: string; readonly ok: boolean } | null;
   declare confirmingRotation: boolean;
   /** Overridden by tests; defaults to the browser's. */
@@ -71,13 +74,14 @@ export class EDNetSharePanel extends LitElement {
     this.roomName = '';
     this.message = null;
     this.confirmingRotation = false;
+    this.compact = false;
   }
 
   override render() {
     const share = this.#shareTarget();
     return html`
       <section class="card" aria-labelledby="share-heading">
-        <h2 id="share-heading">Invite people</h2>
+        <h2 id="share-heading">${this.compact && this.roomName ? `Invite people to ${this.roomName}` : 'Invite people'}</h2>
         <div class="layout">
           <div>
             <div class="field">
@@ -97,6 +101,12 @@ export class EDNetSharePanel extends LitElement {
           </figure>
         </div>
       </section>
+      ${this.compact ? null : this.#rotation()}
+    `;
+  }
+
+  #rotation() {
+    return html`
       <section class="card rotation" aria-labelledby="rotate-heading">
         <h2 id="rotate-heading">Replace the room key</h2>
         <p class="hint">
@@ -104,7 +114,7 @@ export class EDNetSharePanel extends LitElement {
           only the old link can no longer join, and members must get the new link from you.
         </p>
         ${this.confirmingRotation
-          ? html`<div class="actions" role="group" aria-label="Confirm replacing the room key">
+          ? html`<div class="actions" role="group" aria-label="Confirm replacing the room key" @keydown=${this.#onConfirmKey}>
               <button type="button" class="danger" @click=${this.#rotate}>Replace the key now</button>
               <button type="button" class="secondary" @click=${() => (this.confirmingRotation = false)}>Cancel</button>
             </div>`
@@ -113,6 +123,13 @@ export class EDNetSharePanel extends LitElement {
             </div>`}
       </section>
     `;
+  }
+
+  // Escape backs out of the confirmation, as it closes every disclosure.
+  #onConfirmKey(event: KeyboardEvent): void {
+    if (event.key !== 'Escape') return;
+    event.stopPropagation();
+    this.confirmingRotation = false;
   }
 
   #rotate(): void {

@@ -34,12 +34,21 @@ function showAdvice(text: string): void {
 function startApp(): void {
   const app = document.createElement('ednet-app') as EDNetApp;
   app.openSession = async (room) => (await loadRoomSession()).openRoomSession(room);
+  app.newRoom = async () => (await loadRoomSession()).createOwnedRoom();
   app.install = new InstallPrompt();
   // The service worker exists only in a build (`vite build`); the dev server serves sources.
   if (import.meta.env.PROD && 'serviceWorker' in navigator) {
     app.updates = new PwaUpdates(appServiceWorker(import.meta.env.BASE_URL), { beforeReload: () => app.closeRoom() });
     void app.updates.start();
   }
+  // With `launch_handler: focus-existing`, a room link opened from outside focuses this window
+  // instead of opening another; the link arrives here and is followed like any address change.
+  const launchQueue = (window as { launchQueue?: { setConsumer(consumer: (params: { targetURL?: string }) => void): void } }).launchQueue;
+  launchQueue?.setConsumer((params) => {
+    if (!params.targetURL) return;
+    const target = new URL(params.targetURL);
+    if (target.origin === location.origin && target.hash && target.hash !== location.hash) location.hash = target.hash;
+  });
   document.querySelector('#loading')?.remove();
   document.body.append(app);
   preloadRoomCode();

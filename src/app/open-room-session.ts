@@ -1,4 +1,5 @@
-import { ElectoralSystemModel } from '../models/electoral/index.js';
+import { ownedOid } from '../domain/index.js';
+import { ElectoralSystemModel, setMemberName } from '../models/electoral/index.js';
 import { BroadcastChannelTransport } from '../net/broadcast-channel-transport.js';
 import { IceServerSource } from '../net/ice-server-source.js';
 import { LocalNetworkDiscovery } from '../net/local-network-discovery.js';
@@ -17,6 +18,7 @@ import {
   deriveRoomKeys,
   encryptedBroadcastChannel,
   signalingProof,
+  generateRoomSecret,
 } from '../security/index.js';
 import {
   IndexedDbStorageAdapter,
@@ -28,6 +30,7 @@ import {
   roomFileBlob,
   type StorageAdapter,
 } from '../store/index.js';
+import { DisplayNameStore } from './display-name-store.js';
 import type { RoomRef, RoomSession } from './room-session.js';
 
 /** The id under which a room's election model is stored and synced. */
@@ -58,7 +61,6 @@ export interface OpenRoomSessionOptions {
   readonly displayName?: string | null;
 }
 
-const DISPLAY_NAME_KEY = 'ednet-p2p/display-name';
 const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
@@ -86,6 +88,7 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
       canReuse: (nodeId) => device.ownsNodeId(nodeId),
     });
     cleanups.push(() => identity.release());
+    const names = new DisplayNameStore();
     // Own seqs continue after the highest one stored: an edit leaves this device only once stored
     // (see `ModelPersistence.claimableVersion`), so one lost in a crash was never seen elsewhere.
     const model = new ElectoralSystemModel({ modelId: ELECTORAL_MODEL_ID, nodeId: identity.nodeId });
@@ -138,7 +141,7 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
       relayedSignaling: relayed,
       // Tabs of this browser are reached over BroadcastChannel only when it lists them.
       relayedTransports: ['webrtc'],
-      displayName: options.displayName ?? readDisplayName(),
+      displayName: options.displayName ?? names.read(),
       // A peer proves with its device key that its node id is its own before any sync message,
       // and every change carries its author's signature, checked before it is applied.
       authenticate: (connection) => authenticateConnection(connection, { identity: device, localId: identity.nodeId }),
@@ -162,6 +165,10 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
       persistence,
       acknowledgedOwnSeq: metadata.acknowledgedOwnSeq?.[ackKey] ?? 0,
     });
+    // The device's name travels as an ordinary edit of the room (its Member entity), so it stays
+    // when this device is gone; written only when the room holds another one.
+    const name = options.displayName ?? names.read();
+    if (name) setMemberName(model, name);
     cleanups.push(storage.onProblem((problem) => node.setStorageError(problem.message)));
     node.setPersistence(persistenceState(metadata.persistenceGranted));
     void requestPersistentStorage(storage)
@@ -196,7 +203,8 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
       onStatus: (listener) => node.events.on('status-changed', ({ status }) => listener(status)),
       setDisplayName(name) {
         node.setDisplayName(name);
-        writeDisplayName(node.displayName);
+        names.write(node.displayName ?? '');
+        setMemberName(model, node.displayName ?? '');
       },
       setWorkOffline(offline) {
         void node.setWorkOffline(offline);
@@ -243,19 +251,11 @@ function persistenceState(granted: boolean | 'unsupported' | undefined): NodeSta
   return granted ? 'granted' : 'denied';
 }
 
-function readDisplayName(): string | null {
-  try {
-    return localStorage.getItem(DISPLAY_NAME_KEY);
-  } catch {
-    return null; // Storage disabled: the name lasts for this session only.
-  }
-}
-
-function writeDisplayName(name: string | null): void {
-  try {
-    if (name) localStorage.setItem(DISPLAY_NAME_KEY, name);
-    else localStorage.removeItem(DISPLAY_NAME_KEY);
-  } catch {
-    // Storage disabled: see readDisplayName.
-  }
+/**
+ * A new room whose id names this device as its creator (an owned oid: the device id and 21 random
+ * characters), so every member can tell who may rename it; with a fresh 256-bit secret.
+ */
+export async function createOwnedRoom(): Promise<RoomRef> {
+  const device = await DeviceIdentity.load();
+  return { roomId: ownedOid(device.deviceId), secret: generateRoomSecret() };
 }

@@ -89,6 +89,12 @@ export class RecentRooms {
     this.#write(this.list().filter((room) => room.roomId !== roomId));
   }
 
+  /** Puts a forgotten room back where its last opening places it (undoing `forget`). */
+  restore(entry: RecentRoom): void {
+    const rooms = [entry, ...this.list().filter((room) => room.roomId !== entry.roomId)];
+    this.#write(rooms.sort((a, b) => b.lastOpened - a.lastOpened));
+  }
+
   #update(roomId: string, change: (room: RecentRoom) => RecentRoom): void {
     this.#write(this.list().map((room) => (room.roomId === roomId ? change(room) : room)));
   }

@@ -534,7 +534,8 @@ export class EDNetP2PNode {
 
   private onSyncEvent(event: SyncEngineEvent): void {
     if (event.type === 'sync-progress') {
-      const progress: SyncProgressEvent = { modelId: event.modelId, peerId: event.peerId, part: event.part, parts: event.parts };
+      const earlier = event.part > 1 && this.receiving?.peerId === event.peerId && this.receiving.modelId === event.modelId ? (this.receiving.items ?? 0) : 0;
+      const progress: SyncProgressEvent = { modelId: event.modelId, peerId: event.peerId, part: event.part, parts: event.parts, items: earlier + event.items };
       this.receiving = event.part < event.parts ? progress : null;
       this.events.emit('sync-progress', progress);
     } else if (event.type === 'changes-applied' && event.result.conflicts.length > 0) {

@@ -28,6 +28,8 @@ export interface SyncProgressEvent {
   readonly peerId: NodeId;
   readonly part: number;
   readonly parts: number;
+  /** Entities received so far in this delta (an entity split over two parts counts twice); absent if unknown. */
+  readonly items?: number;
 }
 
 /** Conflicts present after a merge. */

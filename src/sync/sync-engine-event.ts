@@ -77,6 +77,8 @@ export type SyncEngineEvent =
       readonly modelId: string;
       readonly part: number;
       readonly parts: number;
+      /** Entities this part changed (what people would call items). */
+      readonly items: number;
     }
   | {
       readonly type: 'changes-applied';

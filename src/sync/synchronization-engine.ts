@@ -525,7 +525,7 @@ export class SynchronizationEngine {
     }
     const peerId = peer.peerId;
     this.emit({ type: 'changes-applied', peerId, modelId: batch.modelId, result });
-    if (parts > 1) this.emit({ type: 'sync-progress', peerId, modelId: batch.modelId, part, parts });
+    if (parts > 1) this.emit({ type: 'sync-progress', peerId, modelId: batch.modelId, part, parts, items: new Set(batch.changes.map((change) => change.oid)).size });
     if (part === parts) {
       // An ack says the changes are stored here: one for a delta that was taken waits until the
       // save holding it committed (`durable`). One that could not be taken goes at once.

@@ -2,6 +2,7 @@ import { LitElement, type PropertyValues, type TemplateResult, css, html, nothin
 import { repeat } from 'lit/directives/repeat.js';
 import { type AttributeValue, type AttributeWrite, type Conflict, DELETED, type DomainModel, deviceOf } from '../domain/index.js';
 import type { PeerInfo } from '../node/node-events.js';
+import { deviceDisplayName } from './shared/device-names.js';
 import { fieldErrorOf } from './shared/error-message.js';
 import { entityLabel, formatTime, formatValue, plural, shortId } from './shared/format.js';
 import { ModelController } from './shared/model-controller.js';
@@ -204,8 +205,8 @@ export class EdnetConflictsPanel extends LitElement {
   #writer(write: AttributeWrite): string {
     const node = write.dot.node;
     if (node === this.model?.nodeId) return 'you';
-    const peer = this.peers.find((candidate) => candidate.peerId === node);
-    return peer?.displayName || `device ${shortId(node)}`;
+    const name = deviceDisplayName(this.model, this.peers, deviceOf(node)) ?? this.peers.find((candidate) => candidate.peerId === node)?.displayName;
+    return name || `device ${shortId(node)}`;
   }
 
   #resolve(conflict: Conflict, value: AttributeValue): void {

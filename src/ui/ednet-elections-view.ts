@@ -22,6 +22,10 @@ export interface ElectionSelectDetail {
 }
 
 const ELECTION_FIELDS = ['title', 'description', 'opensAt', 'closesAt'] as const;
+/** Elections rendered at a time; "Show more" and search reach the rest. */
+const ELECTION_PAGE = 50;
+/** From this many elections on, the list can be searched. */
+const SEARCH_FROM = 8;
 
 /**
  * The election app's main view over an `ElectoralSystemModel`: the list of elections and the form
@@ -38,6 +42,9 @@ export class EdnetElectionsView extends LitElement {
     peers: { attribute: false },
     errors: { state: true },
     message: { state: true },
+    filter: { state: true },
+    limit: { state: true },
+    detailOpen: { state: true },
   };
 
   declare model: ElectoralSystemModel | undefined;
@@ -47,7 +54,20 @@ export class EdnetElectionsView extends LitElement {
   declare peers: readonly PeerName[];
   private declare errors: ReadonlyMap<string, string>;
   private declare message: string;
+  private declare filter: string;
+  private declare limit: number;
+  /** On a narrow screen, the chosen election shows on its own (the list behind "All elections"). */
+  private declare detailOpen: boolean;
   #focusInvalid = false;
+  #revealSelected = false;
+  // The phone's back gesture closes the election's own view: opening it pushes a history entry.
+  #onPopState = (event: PopStateEvent): void => {
+    const state = event.state as { ednetElection?: string } | null;
+    if (state?.ednetElection && this.model?.get(state.ednetElection)) {
+      this.electionId = state.ednetElection;
+      this.detailOpen = true;
+    } else this.detailOpen = false;
+  };
 
   constructor() {
     super();
@@ -55,6 +75,9 @@ export class EdnetElectionsView extends LitElement {
     this.peers = [];
     this.errors = new Map();
     this.message = '';
+    this.filter = '';
+    this.limit = ELECTION_PAGE;
+    this.detailOpen = false;
     new ModelController(this, () => this.model);
   }
 
@@ -105,6 +128,55 @@ export class EdnetElectionsView extends LitElement {
         color: var(--ed-text, #1b1f24);
         border-color: var(--ed-border, #7d8692);
       }
+      /* Wide screens show the list beside the election: its heading is for focus and screen readers only. */
+      .head {
+        position: absolute;
+        width: 1px;
+        height: 1px;
+        overflow: hidden;
+        clip-path: inset(50%);
+        margin: 0;
+        padding: 0;
+        border: 0;
+      }
+      /* Phones: the list, or the chosen election on its own with a way back. */
+      @container (max-width: 899px) {
+        .layout.detail > .list {
+          display: none;
+        }
+        .layout:not(.detail) > .election-view {
+          display: none;
+        }
+        .head {
+          position: static;
+          width: auto;
+          height: auto;
+          overflow: visible;
+          clip-path: none;
+          padding: var(--ed-gap, 12px);
+          border: 1px solid var(--ed-border, #7d8692);
+          display: flex;
+          flex-wrap: wrap;
+          gap: 8px 12px;
+          align-items: center;
+        }
+      }
+      .election-view {
+        display: grid;
+        gap: var(--ed-gap, 12px);
+        min-width: 0;
+      }
+      .election-view {
+        position: relative;
+      }
+      .head h2 {
+        margin: 0;
+        font-size: 1.2rem;
+        overflow-wrap: anywhere;
+      }
+      .head h2:focus {
+        outline: none;
+      }
       button.election[aria-current='true'] {
         border-width: 2px;
         border-color: var(--ed-accent, #1a56c4);
@@ -119,13 +191,24 @@ export class EdnetElectionsView extends LitElement {
     if (!model) return html`<p class="muted">No election model.</p>`;
     const elections = model.elections();
     const selected = this.#selected();
-    return html`<div class="layout">
-      <section class="card" aria-labelledby="elections-heading">
+    const query = this.filter.trim().toLowerCase();
+    const matching = query ? elections.filter((election) => String(election.getAttribute('title') ?? '').toLowerCase().includes(query)) : elections;
+    // Only a page of a long list is rendered; search finds the rest.
+    const shown = [...matching].slice(0, this.limit);
+    return html`<div class=${this.detailOpen && selected ? 'layout detail' : 'layout'}>
+      <section class="card list" aria-labelledby="elections-heading">
         <h2 id="elections-heading">Elections</h2>
+        ${elections.count > SEARCH_FROM
+          ? html`<div class="field">
+              <label for="election-filter">Find an election</label>
+              <input id="election-filter" type="search" .value=${this.filter} @input=${this.#onFilter} aria-describedby="election-count" />
+              <span id="election-count" class="hint">${query ? `${matching.count} of ${elections.count} match` : `${elections.count} elections`}</span>
+            </div>`
+          : nothing}
         ${elections.count
           ? html`<ul class="elections">
               ${repeat(
-                elections,
+                shown,
                 (election) => election.oid,
                 (election) => {
                   const status = model.statusOf(election.oid);
@@ -142,7 +225,10 @@ export class EdnetElectionsView extends LitElement {
                   </li>`;
                 },
               )}
-            </ul>`
+            </ul>
+            ${matching.count > shown.length
+              ? html`<button type="button" class="secondary" @click=${() => (this.limit += ELECTION_PAGE)}>Show ${Math.min(ELECTION_PAGE, matching.count - shown.length)} more</button>`
+              : nothing}`
           : html`<p class="muted">No elections yet. Create the first one.</p>`}
         <details ?open=${elections.count === 0}>
           <summary>New election</summary>
@@ -160,7 +246,12 @@ export class EdnetElectionsView extends LitElement {
         <ednet-notification-offer></ednet-notification-offer>
       </section>
       ${selected
-        ? html`<div class="parts">
+        ? html`<div class="election-view">
+            <div class="card head">
+              <button type="button" class="back secondary" @click=${this.#back}>← All elections</button>
+              <h2 id="election-view-heading" tabindex="-1">${String(model.get(selected)?.getAttribute('title') ?? '')}</h2>
+            </div>
+            <div class="parts">
             <ednet-election-editor .model=${model} .electionId=${selected} .peers=${this.peers}></ednet-election-editor>
             <ednet-election-results .model=${model} .electionId=${selected}></ednet-election-results>
             ${model.roles === ElectionRoles.enforced
@@ -172,9 +263,20 @@ export class EdnetElectionsView extends LitElement {
             ${model.roles === ElectionRoles.enforced
               ? html`<ednet-co-organisers .model=${model} .electionId=${selected} .peers=${this.peers}></ednet-co-organisers>`
               : nothing}
+            </div>
           </div>`
         : nothing}
     </div>`;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    window.addEventListener('popstate', this.#onPopState);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    window.removeEventListener('popstate', this.#onPopState);
   }
 
   protected override updated(changed: PropertyValues): void {
@@ -183,6 +285,28 @@ export class EdnetElectionsView extends LitElement {
       this.#focusInvalid = false;
       focusFirstInvalid(this.renderRoot);
     }
+    if (this.#revealSelected) {
+      // Choosing an election always shows it: its heading comes into view and takes focus.
+      this.#revealSelected = false;
+      const heading = this.renderRoot.querySelector<HTMLElement>('#election-view-heading');
+      heading?.focus({ preventScroll: true });
+      heading?.scrollIntoView({ block: 'start' });
+    }
+  }
+
+  #onFilter(event: Event): void {
+    this.filter = (event.target as HTMLInputElement).value;
+    this.limit = ELECTION_PAGE;
+  }
+
+  #back(): void {
+    if ((history.state as { ednetElection?: string } | null)?.ednetElection) history.back();
+    else this.detailOpen = false;
+  }
+
+  // A narrow screen shows the election on its own view, entered as a history step so Back leaves it.
+  #narrow(): boolean {
+    return this.getBoundingClientRect().width < 900;
   }
 
   // The chosen election if it is live, else the first one: a peer may delete the one shown.
@@ -194,6 +318,13 @@ export class EdnetElectionsView extends LitElement {
 
   #select(electionId: string): void {
     this.electionId = electionId;
+    this.#revealSelected = true;
+    if (this.#narrow()) {
+      const state = { ...(history.state as object | null), ednetElection: electionId };
+      if (this.detailOpen) history.replaceState(state, '');
+      else history.pushState(state, '');
+      this.detailOpen = true;
+    }
     this.dispatchEvent(new CustomEvent<ElectionSelectDetail>('election-select', { detail: { electionId }, bubbles: true, composed: true }));
   }
 

@@ -1,7 +1,8 @@
 import { LitElement, type TemplateResult, css, html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
-import type { NodeStatus, PeerInfo, RoomStatus } from '../node/node-events.js';
-import { shortId, plural } from './shared/format.js';
+import type { NodeStatus, PeerInfo } from '../node/node-events.js';
+import { plural } from './shared/format.js';
+import { type StatusLine, peerName, statusWords } from './status-words.js';
 import { baseStyles, controlStyles } from './shared/theme.js';
 
 /** Longest display name the field accepts (peers see it next to every change they receive). */
@@ -17,31 +18,34 @@ export interface DisplayNameChangeDetail {
   readonly name: string;
 }
 
-const SIGNALING_TEXT: Record<NodeStatus['signaling'], string> = {
-  off: 'Signaling off',
-  connecting: 'Connecting to signaling…',
-  connected: 'Signaling connected',
-  disconnected: 'Signaling disconnected',
+const SERVER_TEXT: Record<NodeStatus['signaling'], string> = {
+  off: 'not used (working offline, or none configured)',
+  connecting: 'connecting…',
+  connected: 'connected',
+  disconnected: 'can’t be reached',
 };
 
 const PERSISTENCE_TEXT: Record<NodeStatus['persistence'], string> = {
-  granted: 'Storage is persistent',
-  denied: 'Storage may be cleared by the browser',
-  unsupported: 'Persistent storage not offered by this browser',
-  unknown: 'Persistent storage not yet requested',
+  granted: 'kept: the browser will not clear it to free space',
+  denied: 'may be cleared by the browser when space runs low (export the room now and then)',
+  unsupported: 'this browser cannot promise to keep it (export the room now and then)',
+  unknown: 'not yet asked to keep it',
 };
 
 /**
- * The always-visible status of this device: connectivity, signaling, peers, unsent and unsaved
- * changes, a large room being received, storage. Holds the "work offline" switch and the display
- * name field, which report intent as `work-offline-change` and `display-name-change` events; the
- * app applies them and passes the next `status` down. On narrow screens only the essentials show,
- * the rest behind a "Details" button.
+ * The always-visible status of this device in plain words, in two lines of fixed height (who this
+ * device reaches; where the user's edits are), so changing words never move the page. The
+ * technical detail (the server for finding others, each connection, storage, operation counts,
+ * ids), the "work offline" switch and the display name sit behind "Details" (Escape closes it).
+ * Intent goes up as `work-offline-change` and `display-name-change`; the app applies it and
+ * passes the next `status` down.
  */
 export class EdnetStatusBar extends LitElement {
   static override properties = {
     status: { attribute: false },
     workOffline: { type: Boolean, attribute: 'work-offline', reflect: true },
+    unsentEdits: { attribute: false },
+    names: { attribute: false },
     expanded: { state: true },
   };
 
@@ -49,6 +53,10 @@ export class EdnetStatusBar extends LitElement {
   declare status: NodeStatus | undefined;
   /** Whether the user chose to work offline (the switch; it also updates itself when toggled). */
   declare workOffline: boolean;
+  /** The user's own edits no peer confirmed yet (entities changed); default the node's operation count. */
+  declare unsentEdits: number | undefined;
+  /** Names of the room's members by device id. */
+  declare names: ReadonlyMap<string, string>;
   private declare expanded: boolean;
   #sentName: string | undefined;
 
@@ -56,6 +64,13 @@ export class EdnetStatusBar extends LitElement {
     super();
     this.workOffline = false;
     this.expanded = false;
+    this.names = new Map();
+    this.addEventListener('keydown', (event) => {
+      if (event.key !== 'Escape' || !this.expanded) return;
+      event.stopPropagation();
+      this.expanded = false;
+      void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>('button.toggle')?.focus());
+    });
   }
 
   static override styles = [
@@ -70,17 +85,31 @@ export class EdnetStatusBar extends LitElement {
         font-size: 0.925rem;
       }
       .bar {
+        position: relative;
         display: flex;
         flex-wrap: wrap;
         align-items: center;
         gap: 4px 16px;
         padding: 6px var(--ed-gap, 12px);
       }
-      .item {
-        display: inline-flex;
+      .lines {
+        flex: 1 1 0;
+        min-width: 0;
+        display: flex;
+        gap: 4px 16px;
+        margin: 0;
+      }
+      /* One line each, whatever the words: the bar's height never follows its text. */
+      .line {
+        display: flex;
         align-items: center;
         gap: 6px;
         min-width: 0;
+        white-space: nowrap;
+      }
+      .line .text {
+        overflow: hidden;
+        text-overflow: ellipsis;
       }
       .dot {
         width: 10px;
@@ -89,56 +118,32 @@ export class EdnetStatusBar extends LitElement {
         flex: none;
         border: 2px solid currentColor;
       }
-      .ok .dot {
+      .ok > .dot {
         background: var(--ed-ok, #1d6b33);
         border-color: var(--ed-ok, #1d6b33);
       }
-      .warn .dot {
+      .warn > .dot {
         background: transparent;
         border-color: var(--ed-warn, #8a4b00);
       }
-      .bad .dot {
+      .bad > .dot {
         background: var(--ed-danger, #b3261e);
         border-color: var(--ed-danger, #b3261e);
       }
-      .details {
-        display: contents;
-      }
-      details.peers > summary {
-        cursor: pointer;
-        min-height: 32px;
-        display: inline-flex;
-        align-items: center;
-        gap: 0.4em;
-        color: var(--ed-accent, #1a56c4);
-      }
-      /* A flex summary loses its disclosure triangle: draw one. */
-      details.peers > summary::before {
-        content: '';
-        border: 0.35em solid transparent;
-        border-left: 0.5em solid currentColor;
-        border-right: 0;
-      }
-      details.peers[open] > summary::before {
-        transform: rotate(90deg);
-      }
-      .item label {
-        display: inline;
-        margin: 0;
-        font-weight: 400;
-      }
-      details.peers ul {
-        margin: 4px 0 0;
-        padding: 0;
-        list-style: none;
-      }
-      details.peers li {
-        padding: 2px 0;
-      }
-      progress {
-        width: 8em;
-        height: 0.9em;
+      .receiving {
+        position: absolute;
+        left: 0;
+        right: 0;
+        bottom: -1px;
+        width: 100%;
+        height: 3px;
+        border: 0;
         accent-color: var(--ed-accent, #1a56c4);
+      }
+      .toggle {
+        min-height: 32px;
+        padding: 0.1em 0.8em;
+        flex: none;
       }
       .switch {
         display: inline-flex;
@@ -148,6 +153,7 @@ export class EdnetStatusBar extends LitElement {
         margin: 0;
         min-height: 32px;
         cursor: pointer;
+        flex: none;
       }
       .switch input {
         appearance: none;
@@ -159,6 +165,7 @@ export class EdnetStatusBar extends LitElement {
         position: relative;
         margin: 0;
         cursor: pointer;
+        flex: none;
       }
       .switch input::after {
         content: '';
@@ -179,27 +186,58 @@ export class EdnetStatusBar extends LitElement {
         transform: translateX(1.1em);
         background: var(--ed-accent-text, #ffffff);
       }
+      .details {
+        flex-basis: 100%;
+        display: grid;
+        gap: 8px 24px;
+        grid-template-columns: repeat(auto-fit, minmax(min(100%, 18rem), 1fr));
+        align-items: start;
+        padding: 6px 0 4px;
+      }
+      .details[hidden] {
+        display: none;
+      }
+      .details h2 {
+        font-size: 0.95rem;
+        margin: 0 0 4px;
+      }
+      .details p {
+        margin: 0 0 4px;
+      }
+      dl {
+        margin: 0;
+        display: grid;
+        grid-template-columns: max-content minmax(0, 1fr);
+        gap: 2px 8px;
+      }
+      dt {
+        font-weight: 600;
+      }
+      dd {
+        margin: 0;
+        overflow-wrap: anywhere;
+      }
+      ul.peers {
+        margin: 0;
+        padding: 0;
+        list-style: none;
+      }
+      ul.peers li {
+        padding: 2px 0;
+        overflow-wrap: anywhere;
+      }
       form.name {
-        display: inline-flex;
-        align-items: center;
-        gap: 6px;
+        display: flex;
+        flex-direction: column;
+        gap: 4px;
         margin: 0;
       }
       form.name label {
         margin: 0;
-        font-weight: 400;
-        white-space: nowrap;
       }
-      form.name input#display-name {
-        width: 11em;
-        min-height: 36px;
+      form.name input {
+        min-height: 40px;
         padding: 0.15em 0.5em;
-      }
-      .toggle {
-        display: none;
-        min-height: 32px;
-        padding: 0.1em 0.8em;
-        margin-left: auto;
       }
       .storage-error,
       .storage-problems,
@@ -213,45 +251,28 @@ export class EdnetStatusBar extends LitElement {
           transition: none;
         }
       }
-      /* Phones: the essentials in one line, the rest behind the toggle. */
+      /* Phones: the two lines stacked (always two, whatever they say); the switch behind Details. */
       @container (max-width: 640px) {
-        .toggle {
-          display: inline-flex;
-          align-items: center;
+        .lines {
+          flex-direction: column;
+          gap: 0;
         }
-        .details {
+        .bar > .switch {
           display: none;
         }
-        .details.expanded {
-          display: flex;
-          flex-direction: column;
-          align-items: flex-start;
-          gap: 8px;
+        .bar > .switch.expanded {
+          display: inline-flex;
+          order: 3;
           flex-basis: 100%;
-          padding: 6px 0 4px;
-          order: 2;
         }
-        form.name input#display-name {
-          width: 100%;
-          min-height: 44px;
-        }
-        .receiving {
-          order: 1;
-          flex-basis: 100%;
-          flex-wrap: wrap;
-        }
-        .receiving progress {
-          flex: 1 1 6em;
+        .details {
+          order: 4;
         }
         .storage-error,
         .storage-problems,
         .room-key-problem,
         .connection-problem {
-          order: 3;
-        }
-        form.name {
-          display: flex;
-          width: 100%;
+          order: 5;
         }
       }
     `,
@@ -260,46 +281,25 @@ export class EdnetStatusBar extends LitElement {
   override render(): TemplateResult {
     const status = this.status;
     if (!status)
-      return html`<div class="bar" role="group" aria-label="Connection status"><span class="item warn"><span class="dot" aria-hidden="true"></span>Starting…</span></div>`;
+      return html`<div class="bar" role="group" aria-label="Connection status">
+        <p class="lines"><span class="line reach warn"><span class="dot" aria-hidden="true"></span><span class="text">Starting…</span></span></p>
+      </div>`;
+    const words = statusWords(status, { workOffline: this.workOffline, unsentEdits: this.unsentEdits, names: this.names });
     return html`<div class="bar" role="group" aria-label="Connection status">
-      ${this.#connectivity(status)} ${status.room && status.peers.length > 0 ? this.#roomSummary(status.room) : this.#peerSummary(status.peers)} ${this.#unsent(status.unsentChanges)} ${this.#receiving(status)}
-      <button
-        class="toggle secondary"
-        type="button"
-        aria-expanded=${this.expanded ? 'true' : 'false'}
-        aria-controls="details"
-        @click=${() => (this.expanded = !this.expanded)}
-      >
+      <p class="lines">
+        ${this.#line('reach', words.reach)}<span class="visually-hidden"> · </span>${this.#line('saved', words.saved)}
+      </p>
+      ${status.receiving
+        ? html`<progress class="receiving" aria-label="Receiving the room" max=${status.receiving.parts} .value=${status.receiving.part}></progress>`
+        : nothing}
+      <label class=${this.expanded ? 'switch expanded' : 'switch'}>
+        <input type="checkbox" role="switch" aria-describedby="offline-hint" .checked=${this.workOffline} @change=${this.#onWorkOfflineChange} />
+        Work offline
+      </label>
+      <button class="toggle secondary" type="button" aria-expanded=${this.expanded ? 'true' : 'false'} aria-controls="details" @click=${() => (this.expanded = !this.expanded)}>
         Details
       </button>
-      <div id="details" class=${this.expanded ? 'details expanded' : 'details'}>
-        <span class=${`item ${status.signaling === 'connected' ? 'ok' : status.signaling === 'connecting' ? 'warn' : 'bad'}`}
-          ><span class="dot" aria-hidden="true"></span>${SIGNALING_TEXT[status.signaling]}</span
-        >
-        ${this.#peerList(status.peers)}
-        <span class=${`item ${status.unsavedChanges ? 'warn' : 'ok'}`}
-          ><span class="dot" aria-hidden="true"></span>${status.unsavedChanges ? `${plural(status.unsavedChanges, 'unsaved change')}` : 'All changes saved'}</span
-        >
-        <span class=${`item ${status.persistence === 'granted' ? 'ok' : 'warn'}`}
-          ><span class="dot" aria-hidden="true"></span>${PERSISTENCE_TEXT[status.persistence]}</span
-        >
-        <label class="switch">
-          <input type="checkbox" role="switch" .checked=${this.workOffline} @change=${this.#onWorkOfflineChange} />
-          Work offline
-        </label>
-        <form class="name" @submit=${this.#onNameSubmit}>
-          <label for="display-name">Your name</label>
-          <input
-            id="display-name"
-            name="name"
-            autocomplete="nickname"
-            maxlength=${MAX_DISPLAY_NAME_LENGTH}
-            placeholder=${shortId(status.nodeId)}
-            .value=${status.displayName ?? ''}
-            @change=${this.#onNameChange}
-          />
-        </form>
-      </div>
+      <div id="details" class="details" ?hidden=${!this.expanded}>${this.#details(status)}</div>
       ${status.storageError ? html`<p class="storage-error error" role="alert">Storage problem: ${status.storageError}</p>` : nothing}
       ${this.#storageProblems(status)}
       ${status.roomKeyProblem ? html`<p class="room-key-problem error" role="alert">${status.roomKeyProblem}</p>` : nothing}
@@ -317,72 +317,72 @@ export class EdnetStatusBar extends LitElement {
     </p>`;
   }
 
-  #connectivity(status: NodeStatus): TemplateResult {
-    const text = status.online ? 'Online' : this.workOffline ? 'Working offline' : 'Offline';
-    return html`<span class=${`item ${status.online ? 'ok' : 'bad'}`}><span class="dot" aria-hidden="true"></span>${text}</span>`;
+  #line(kind: string, line: StatusLine): TemplateResult {
+    return html`<span class=${`line ${kind} ${line.tone}`} title=${line.text}><span class="dot" aria-hidden="true"></span><span class="text">${line.text}</span></span>`;
   }
 
-  /** The whole room, not only direct connections: "in sync with all 99 devices (7 connected)". */
-  #roomSummary(room: RoomStatus): TemplateResult {
-    const others = room.devices - 1;
-    const ok = room.reached === room.devices && room.inSync === others;
-    const text =
-      room.reached < room.devices
-        ? `reaching ${room.reached} of ${plural(room.devices, 'device')} (${room.connected} connected)`
-        : ok
-          ? `in sync with all ${plural(others, 'device')} (${room.connected} connected)`
-          : `in sync with ${room.inSync} of ${plural(others, 'device')} (${room.connected} connected)`;
-    return html`<span class=${`item ${ok ? 'ok' : 'warn'}`}><span class="dot" aria-hidden="true"></span>${text}</span>`;
+  #details(status: NodeStatus): TemplateResult {
+    return html`
+      <section aria-labelledby="device-heading">
+        <h2 id="device-heading">This device</h2>
+        <p id="offline-hint" class="hint">
+          ${this.workOffline
+            ? 'Working offline: every tab of this room on this device sends and receives nothing until you switch it off. Your edits are saved here.'
+            : 'Work offline stops every tab of this room on this device from sending or receiving; your edits stay saved here.'}
+        </p>
+        <form class="name" @submit=${this.#onNameSubmit}>
+          <label for="display-name">Your display name</label>
+          <input
+            id="display-name"
+            name="name"
+            autocomplete="nickname"
+            maxlength=${MAX_DISPLAY_NAME_LENGTH}
+            placeholder="How others see you"
+            .value=${status.displayName ?? ''}
+            @change=${this.#onNameChange}
+          />
+          <span class="hint">Shown to everyone in the room, also when you are not connected.</span>
+        </form>
+      </section>
+      <section aria-labelledby="tech-heading">
+        <h2 id="tech-heading">Technical details</h2>
+        <dl>
+          <dt>Server for finding others</dt>
+          <dd>${SERVER_TEXT[status.signaling]}</dd>
+          <dt>Network</dt>
+          <dd>${status.online ? 'on' : this.workOffline ? 'off (working offline)' : 'the browser is offline'}</dd>
+          <dt>Unconfirmed operations</dt>
+          <dd>${plural(status.unsentChanges, 'change')} no peer has confirmed</dd>
+          <dt>Not yet stored</dt>
+          <dd>${plural(status.unsavedChanges, 'change')}</dd>
+          <dt>Stored data</dt>
+          <dd>${PERSISTENCE_TEXT[status.persistence]}</dd>
+          <dt>This tab</dt>
+          <dd>${status.nodeId}</dd>
+        </dl>
+      </section>
+      <section aria-labelledby="connections-heading">
+        <h2 id="connections-heading">Connections (${status.peers.length})</h2>
+        ${status.peers.length ? this.#peerList(status.peers) : html`<p class="hint">None.</p>`}
+      </section>
+    `;
   }
 
-  #peerSummary(peers: readonly PeerInfo[]): TemplateResult {
-    const syncing = peers.filter((peer) => !peer.inSync).length;
-    const text = peers.length === 0 ? 'No peers' : syncing ? `${plural(peers.length, 'peer')}, ${syncing} syncing` : `${plural(peers.length, 'peer')}, in sync`;
-    return html`<span class=${`item ${peers.length === 0 ? 'warn' : syncing ? 'warn' : 'ok'}`}><span class="dot" aria-hidden="true"></span>${text}</span>`;
-  }
-
-  #unsent(count: number): TemplateResult {
-    return html`<span class=${`item ${count ? 'warn' : 'ok'}`}
-      ><span class="dot" aria-hidden="true"></span>${count ? plural(count, 'unsent change') : 'All changes sent'}</span
-    >`;
-  }
-
-  #receiving(status: NodeStatus): TemplateResult | typeof nothing {
-    const receiving = status.receiving;
-    if (!receiving) return nothing;
-    const from = this.#peerName(status.peers, receiving.peerId);
-    return html`<span class="item receiving">
-      <label for="receiving">Receiving room from ${from}</label>
-      <progress id="receiving" max=${receiving.parts} .value=${receiving.part}></progress>
-      <span>${receiving.part} of ${receiving.parts}</span>
-    </span>`;
-  }
-
-  #peerList(peers: readonly PeerInfo[]): TemplateResult | typeof nothing {
-    if (!peers.length) return nothing;
-    return html`<details class="peers">
-      <summary>Peers (${peers.length})</summary>
-      <ul>
-        ${repeat(
-          peers,
-          (peer) => peer.peerId,
-          (peer) =>
-            html`<li class=${`item ${peer.inSync ? 'ok' : 'warn'}`}>
-              <span class="dot" aria-hidden="true"></span>
-              <span class="wrap">${peer.displayName || shortId(peer.peerId)}</span>
-              <span class="muted">via ${peer.via}, ${peer.inSync ? 'in sync' : 'syncing'}</span>
-              ${peer.refused > 0
-                ? html`<span class="refused error">${plural(peer.refused, 'message')} refused${peer.lastRefusal ? html`, last: ${peer.lastRefusal}` : nothing}</span>`
-                : nothing}
-            </li>`,
-        )}
-      </ul>
-    </details>`;
-  }
-
-  #peerName(peers: readonly PeerInfo[], peerId: string): string {
-    const peer = peers.find((candidate) => candidate.peerId === peerId);
-    return peer?.displayName || shortId(peerId);
+  #peerList(peers: readonly PeerInfo[]): TemplateResult {
+    return html`<ul class="peers">
+      ${repeat(
+        peers,
+        (peer) => peer.peerId,
+        (peer) =>
+          html`<li class=${peer.inSync ? 'ok' : 'warn'}>
+            <span>${peerName(peer, this.names)}</span>
+            <span class="muted">— ${peer.peerId}, via ${peer.via}, ${peer.inSync ? 'up to date' : 'catching up'}</span>
+            ${peer.refused > 0
+              ? html`<span class="refused error">${plural(peer.refused, 'message')} refused${peer.lastRefusal ? html`, last: ${peer.lastRefusal}` : nothing}</span>`
+              : nothing}
+          </li>`,
+      )}
+    </ul>`;
   }
 
   #onWorkOfflineChange(event: Event): void {

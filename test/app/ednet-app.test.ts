@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import type { NodeId } from '../../src/crdt/dot.js';
 import '../../src/app/ednet-app.js';
 import type { EDNetApp } from '../../src/app/ednet-app.js';
-import { RecentRooms, type KeyValueStorage } from '../../src/app/recent-rooms.js';
+import { DisplayNameStore } from '../../src/app/display-name-store.js';
+import { RECENT_ROOMS_KEY, RecentRooms, type KeyValueStorage } from '../../src/app/recent-rooms.js';
 import { roomLink } from '../../src/app/room-link.js';
 import type { RoomRef, RoomSession } from '../../src/app/room-session.js';
 import { ElectoralSystemModel } from '../../src/models/electoral/index.js';
@@ -58,13 +59,16 @@ describe('ednet-app', () => {
   let app: EDNetApp;
   let log: string[];
   let opened: RoomRef[];
+  let storage: KeyValueStorage;
 
   beforeEach(async () => {
     history.replaceState(null, '', '#/');
     log = [];
     opened = [];
     app = document.createElement('ednet-app');
-    app.recentRooms = new RecentRooms(memoryStorage());
+    storage = memoryStorage();
+    app.recentRooms = new RecentRooms(storage);
+    app.displayNames = new DisplayNameStore(memoryStorage());
     app.openSession = async (room) => {
       opened.push(room);
       log.push(`open ${room.roomId}`);
@@ -201,5 +205,80 @@ describe('ednet-app', () => {
     fail = false;
     app.shadowRoot!.querySelector<HTMLButtonElement>('[role="alert"] button')!.click();
     await until(() => app.session !== null);
+  });
+
+  it('asks for a display name once after a room is created, then opens the invitation; a joiner is only asked', async () => {
+    const landing = app.shadowRoot!.querySelector('ednet-landing-page')!;
+    await landing.updateComplete;
+    landing.shadowRoot!.querySelector<HTMLButtonElement>('form button[type="submit"]')!.click();
+    await until(() => app.session !== null);
+    await app.updateComplete;
+    const question = app.shadowRoot!.querySelector('ednet-name-dialog')!;
+    await question.updateComplete;
+    expect(question.shadowRoot!.querySelector('dialog')!.open).to.equal(true);
+    expect(app.sharing).to.equal(false);
+    question.shadowRoot!.querySelector<HTMLInputElement>('#name')!.value = '  Ada  ';
+    question.shadowRoot!.querySelector<HTMLButtonElement>('button[type="submit"]')!.click();
+    await app.updateComplete;
+    expect(log).to.include(`name ${opened[0]!.roomId} Ada`);
+    expect(app.displayNames.read()).to.equal('Ada');
+    expect(app.sharing).to.equal(true);
+    const invite = app.shadowRoot!.querySelector('ednet-share-dialog')!;
+    await invite.updateComplete;
+    expect(invite.shadowRoot!.querySelector('dialog')!.open).to.equal(true);
+    expect(invite.link).to.equal(roomLink(location.href, opened[0]!));
+    // Escape or "Done" closes the dialog; its close event (a task later) tells the app.
+    invite.shadowRoot!.querySelector('dialog')!.close();
+    await until(() => !app.sharing);
+    // Joining another room: not asked again, no invitation.
+    location.hash = hashOf({ roomId: 'beta', secret });
+    await until(() => app.session?.room.roomId === 'beta');
+    await app.updateComplete;
+    expect(app.askingName).to.equal(false);
+    expect(app.sharing).to.equal(false);
+  });
+
+  it('a skipped question is not asked again', async () => {
+    location.hash = hashOf({ roomId: 'alpha', secret });
+    await until(() => app.session !== null);
+    await app.updateComplete;
+    expect(app.askingName).to.equal(true);
+    const question = app.shadowRoot!.querySelector('ednet-name-dialog')!;
+    await question.updateComplete;
+    [...question.shadowRoot!.querySelectorAll('button')].find((button) => button.textContent!.trim() === 'Skip')!.click();
+    expect(app.askingName).to.equal(false);
+    expect(app.displayNames.asked).to.equal(true);
+    expect(log.some((line) => line.startsWith('name'))).to.equal(false);
+  });
+
+  it('follows the work-offline choice another tab of this device makes for the room', async () => {
+    location.hash = hashOf({ roomId: 'alpha', secret });
+    await until(() => app.session !== null);
+    new RecentRooms(storage).setWorkOffline('alpha', true);
+    window.dispatchEvent(new StorageEvent('storage', { key: RECENT_ROOMS_KEY }));
+    new RecentRooms(storage).setWorkOffline('alpha', false);
+    window.dispatchEvent(new StorageEvent('storage', { key: RECENT_ROOMS_KEY }));
+    window.dispatchEvent(new StorageEvent('storage', { key: 'something-else' }));
+    expect(log).to.deep.equal(['open alpha', 'offline alpha true', 'offline alpha false']);
+  });
+
+  it('forgets a room only when confirmed, and can take it back', async () => {
+    app.recentRooms.opened({ roomId: 'alpha', secret }, 'Board vote');
+    app.requestUpdate();
+    await app.updateComplete;
+    const landing = app.shadowRoot!.querySelector('ednet-landing-page')!;
+    landing.recent = app.recentRooms.list();
+    await landing.updateComplete;
+    landing.shadowRoot!.querySelector<HTMLButtonElement>('button[aria-label="Forget Board vote"]')!.click();
+    await landing.updateComplete;
+    expect(app.recentRooms.get('alpha')).to.not.equal(undefined);
+    landing.shadowRoot!.querySelector<HTMLButtonElement>('button.danger')!.click();
+    await app.updateComplete;
+    expect(app.recentRooms.get('alpha')).to.equal(undefined);
+    const toast = app.shadowRoot!.querySelector('ednet-undo-toast')!;
+    await toast.updateComplete;
+    expect(toast.shadowRoot!.textContent).to.include('Forgot “Board vote”');
+    toast.shadowRoot!.querySelector('button')!.click();
+    expect(app.recentRooms.get('alpha')?.name).to.equal('Board vote');
   });
 });

@@ -104,3 +104,25 @@ export async function waitUntil(page, predicate, arg) {
     throw new Error(`${error instanceof Error ? error.message : String(error)}\nwaiting for: ${String(predicate)}\npage status: ${status}`, { cause: error });
   }
 }
+
+/**
+ * Gets a new room's first-run dialogs out of the way: the one-time question for a display name
+ * (answered with `name`, else skipped) and, after creating a room, the invitation sheet.
+ * @param {import('playwright-core').Page} page
+ * @param {{ name?: string, created?: boolean }} [options]
+ */
+export async function answerFirstRun(page, { name, created = true } = {}) {
+  const asked = page.getByRole('dialog', { name: 'What should others call you?' });
+  const invite = page.getByRole('dialog', { name: /^Invite people/ });
+  await (created ? asked.or(invite) : asked).first().waitFor();
+  if (await asked.isVisible()) {
+    if (name) {
+      await asked.getByLabel('Your display name').fill(name);
+      await asked.getByRole('button', { name: 'Save name' }).click();
+    } else await asked.getByRole('button', { name: 'Skip' }).click();
+    await asked.waitFor({ state: 'hidden' });
+  }
+  if (!created) return;
+  await invite.getByRole('button', { name: 'Done' }).click();
+  await invite.waitFor({ state: 'hidden' });
+}

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { launchBrowser, launchProfile, openPage, screenshot, startServer, viewports, waitUntil } from './harness.js';
+import { answerFirstRun, launchBrowser, launchProfile, openPage, screenshot, startServer, viewports, waitUntil } from './harness.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -28,6 +28,7 @@ const createRoom = async (page, name = '') => {
   if (name) await page.getByLabel(/Room name/).fill(name);
   await page.getByRole('button', { name: 'Create room' }).click();
   await waitUntil(page, () => window.ednet?.session != null);
+  await answerFirstRun(page);
 };
 
 describe('the app shell', () => {
@@ -95,7 +96,7 @@ describe('the app shell', () => {
       assert.deepEqual(await violations(), []);
       await createRoom(page);
       assert.deepEqual(await violations(), []);
-      await page.getByRole('tab', { name: 'Share' }).click();
+      await page.getByRole('tab', { name: 'Room' }).click();
       assert.deepEqual(await violations(), []);
     } finally {
       await context.close();
@@ -110,7 +111,7 @@ describe('the app shell', () => {
       await page.goto(server.url);
       await createRoom(page);
       await page.evaluate(() => window.ednet.model?.createElection({ title: 'Exported' }));
-      await page.getByRole('tab', { name: 'Share' }).click();
+      await page.getByRole('tab', { name: 'Room' }).click();
       const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export room' }).click()]);
       const roomId = await page.evaluate(() => window.ednet.session?.room.roomId);
       assert.match(download.suggestedFilename(), new RegExp(`^ednet-room-${roomId}-\\d{4}-\\d{2}-\\d{2}\\.json$`));
@@ -153,6 +154,22 @@ describe('the PWA', () => {
       assert.equal(manifest.start_url, '/');
       assert.equal(manifest.scope, '/');
       assert.match(manifest.theme_color, /^#[0-9a-f]{6}$/i);
+      assert.deepEqual(
+        manifest.shortcuts.map((/** @type {any} */ shortcut) => [shortcut.name, shortcut.url]),
+        [
+          ['New room', '/?shortcut=new-room#/'],
+          ['Recent rooms', '/?shortcut=recent-rooms#/'],
+        ],
+      );
+      assert.deepEqual(manifest.launch_handler, { client_mode: ['focus-existing', 'auto'] });
+      assert.deepEqual(manifest.screenshots.map((/** @type {any} */ shot) => shot.form_factor), ['narrow', 'wide']);
+      for (const shot of manifest.screenshots) {
+        const size = await page.evaluate(async (src) => {
+          const bitmap = await createImageBitmap(await (await fetch(src)).blob());
+          return `${bitmap.width}x${bitmap.height}`;
+        }, shot.src);
+        assert.equal(size, shot.sizes, shot.src);
+      }
       for (const [size, purpose] of [
         [192, 'any'],
         [512, 'any'],

@@ -7,7 +7,7 @@
 // devices no longer make conflicting edits; the conflicts panel has its own tests.)
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { launchBrowser, openPage, screenshot, startServer, viewports, waitUntil } from './harness.js';
+import { answerFirstRun, launchBrowser, openPage, screenshot, startServer, viewports, waitUntil } from './harness.js';
 
 const ELECTION = 'Board 2026';
 const CANDIDATES = [
@@ -79,15 +79,17 @@ describe('two browsers in one room', () => {
     await a.getByLabel(/Room name/).fill('Club vote');
     await a.getByRole('button', { name: 'Create room' }).click();
     await waitUntil(a, () => window.ednet?.session != null);
+    await answerFirstRun(a, { name: 'Alice' });
 
-    await a.getByRole('tab', { name: 'Share' }).click();
-    const link = await a.locator('ednet-share-panel input#link').inputValue();
+    await a.getByRole('tab', { name: 'Room' }).click();
+    const link = await a.locator('ednet-room-page ednet-share-panel input#link').inputValue();
     assert.equal(link, a.url());
     await screenshot(a, 'share-desktop');
 
     await b.goto(link);
     await waitUntil(b, (roomId) => window.ednet?.session?.room.roomId === roomId, new URL(link).hash.split('/')[2]?.split('?')[0]);
-    await b.getByRole('tab', { name: 'Share' }).click();
+    await answerFirstRun(b, { name: 'Bob', created: false });
+    await b.getByRole('tab', { name: 'Room' }).click();
     await screenshot(b, 'share-phone');
     await waitUntil(a, () => window.ednet.session?.status.peers.length === 1);
     await waitUntil(b, () => window.ednet.session?.status.peers.length === 1);
@@ -189,6 +191,9 @@ describe('two browsers in one room', () => {
     await a.getByRole('button', { name: 'Save details' }).click();
     // Bob cannot change Alice's election (its controls are not his), but can organise his own.
     assert.equal(await b.getByRole('button', { name: 'Save details' }).count(), 0);
+    // On a phone an election shows on its own view; the list is one step back.
+    const back = b.getByRole('button', { name: '← All elections' });
+    if (await back.isVisible()) await back.click();
     await b.getByText('New election').click();
     await b.locator('#new-title').fill('Bob’s poll');
     await b.getByRole('button', { name: 'Create election' }).click();

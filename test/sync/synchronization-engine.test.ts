@@ -186,6 +186,9 @@ describe('SynchronizationEngine: convergence', () => {
     const progress = eventsOf(bob, 'sync-progress').filter((e) => e.peerId === 'alice');
     const parts = Math.ceil(total / 500);
     expect(progress.map((e) => `${e.part}/${e.parts}`)).to.deep.equal(Array.from({ length: parts }, (_, i) => `${i + 1}/${parts}`));
+    // Items are entities: 1,500 voters, each counted in every part that carries some of it.
+    const items = progress.reduce((sum, e) => sum + (e.type === 'sync-progress' ? e.items : 0), 0);
+    expect(items).to.be.within(1_500, 1_500 + parts);
     expect(canonical(bob)).to.equal(canonical(alice));
     expect(canonical(carol)).to.equal(canonical(alice));
     expect(eventsOf(carol, 'sync-progress').length).to.be.greaterThan(1);

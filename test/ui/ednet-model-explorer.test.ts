@@ -55,6 +55,8 @@ describe('ednet-model-explorer', () => {
       'CoOrganiser (0)',
       'Approval (0)',
       'VotingEvent (0)',
+      'Room (0)',
+      'Member (0)',
     ]);
     expect(textOf(rows(explorer)[0]!)).to.contain('Board');
   });

@@ -39,48 +39,71 @@ describe('ednet-status-bar', () => {
     expect(textOf(bar)).to.contain('Starting');
   });
 
-  it('shows connectivity, signaling, peers, unsent and unsaved changes, progress and storage', async () => {
+  it('says in words whom it reaches and where the edits are; the technical detail is behind Details', async () => {
     const bar = await mount('ednet-status-bar', { status: status() });
-    const text = textOf(bar);
-    expect(text).to.contain('Online');
-    expect(text).to.contain('Signaling connected');
-    expect(text).to.contain('2 peers, 1 syncing');
-    expect(text).to.contain('Bob');
-    expect(text).to.contain('carol-no…');
-    expect(text).to.contain('via webrtc, in sync');
-    expect(text).to.contain('via broadcast-channel, syncing');
-    expect(text).to.contain('3 unsent changes');
-    expect(text).to.contain('1 unsaved change');
-    expect(text).to.contain('Storage is persistent');
+    expect(textOf(find(bar, '.lines'))).to.equal('Connected to Bob and device carol-no… · Receiving the room from Bob: part 3 of 10');
+    const details = textOf(find(bar, '#details'));
+    expect(details).to.contain('Server for finding others connected');
+    expect(details).to.contain('bob-node-0123456789, via webrtc, up to date');
+    expect(details).to.contain('via broadcast-channel, catching up');
+    expect(details).to.contain('3 changes no peer has confirmed');
+    expect(details).to.contain('1 change');
+    expect(details).to.contain('kept: the browser will not clear it');
+    expect(textOf(bar)).not.to.match(/Online|Signaling|peers/);
     const progress = find<HTMLProgressElement>(bar, 'progress');
     expect(progress.value).to.equal(3);
     expect(progress.max).to.equal(10);
-    expect(text).to.contain('Receiving room from Bob');
     expect(find<HTMLInputElement>(bar, '#display-name').value).to.equal('Alice');
   });
 
-  it('follows every status change: offline, no peers, everything sent and saved, storage error', async () => {
-    const bar = await mount('ednet-status-bar', { status: status() });
-    bar.status = status({
-      online: false,
-      signaling: 'disconnected',
-      peers: [],
-      unsentChanges: 0,
-      unsavedChanges: 0,
-      receiving: null,
-      persistence: 'denied',
-      storageError: 'QuotaExceededError: the disk is full',
+  it('never says it reaches anyone while nobody can be reached; counts the user’s edits', async () => {
+    const bar = await mount('ednet-status-bar', {
+      status: status({ signaling: 'disconnected', peers: [], unsentChanges: 0, unsavedChanges: 0, receiving: null }),
     });
+    const lines = () => textOf(find(bar, '.lines'));
+    expect(lines()).to.equal('Can’t reach the server to find others · Your changes are saved here');
+    bar.status = status({ signaling: 'connected', peers: [], unsentChanges: 11, unsavedChanges: 0, receiving: null });
+    bar.unsentEdits = 3;
     await settle();
-    const text = textOf(bar);
-    expect(text).to.contain('Offline');
-    expect(text).to.contain('Signaling disconnected');
-    expect(text).to.contain('No peers');
-    expect(text).to.contain('All changes sent');
-    expect(text).to.contain('All changes saved');
-    expect(text).to.contain('Storage may be cleared by the browser');
-    expect(bar.shadowRoot!.querySelector('progress')).to.equal(null);
+    expect(lines()).to.equal('Nobody else is here right now · 3 of your edits are waiting to be sent');
+    bar.unsentEdits = 1;
+    bar.status = status({ online: false, signaling: 'off', peers: [], unsentChanges: 4, unsavedChanges: 0, receiving: null, storageError: 'QuotaExceededError: the disk is full' });
+    await settle();
+    expect(lines()).to.equal('This device is offline · Your changes could not be saved on this device');
     expect(find(bar, '[role="alert"]').textContent).to.contain('the disk is full');
+    bar.status = status({ receiving: null, unsentChanges: 0, unsavedChanges: 0, peers: [status().peers[0]!] });
+    await settle();
+    expect(lines()).to.equal('Connected to Bob · Everything saved and sent');
+  });
+
+  it('counts a room being received in items, estimating the total from the parts', async () => {
+    const bar = await mount('ednet-status-bar', {
+      status: status({ receiving: { modelId: 'election-2024', peerId: 'bob-node-0123456789' as NodeId, part: 3, parts: 10, items: 3_000 } }),
+    });
+    expect(textOf(find(bar, '.saved'))).to.equal('Receiving the room from Bob: 3,000 of about 10,000 items');
+  });
+
+  it('names peers by the name their device shares with the room, and their other tabs once', async () => {
+    const device = 'b'.repeat(32);
+    const peer = (tab: string) => ({ peerId: `${device}${tab}` as NodeId, displayName: null, via: 'webrtc', inSync: true, refused: 0, lastRefusal: null });
+    const ownTab = { ...peer('x'), peerId: `${'a'.repeat(32)}tab2` as NodeId };
+    const bar = await mount('ednet-status-bar', {
+      status: status({ nodeId: `${'a'.repeat(32)}tab1` as NodeId, peers: [peer('tab1'), peer('tab2'), ownTab], receiving: null, unsentChanges: 0, unsavedChanges: 0 }),
+      names: new Map([[device, 'Beatrice']]),
+    });
+    expect(textOf(find(bar, '.lines'))).to.equal('Connected to Beatrice and another tab here · Everything saved and sent');
+  });
+
+  it('keeps its height whatever it says, on a phone and on a desktop', async () => {
+    for (const width of [360, 1024]) {
+      await setViewport({ width, height: 700 });
+      const bar = await mount('ednet-status-bar', { status: status() });
+      const tall = bar.getBoundingClientRect().height;
+      bar.status = status({ peers: [], signaling: 'connected', receiving: null, unsentChanges: 0, unsavedChanges: 0 });
+      await settle();
+      expect(bar.getBoundingClientRect().height, `at ${width}px`).to.equal(tall);
+      unmountAll();
+    }
   });
 
   it('renders peer-supplied names as text, never as markup', async () => {
@@ -104,7 +127,7 @@ describe('ednet-status-bar', () => {
       expect(bar.workOffline).to.equal(true);
       bar.status = status({ online: false });
       await settle();
-      expect(textOf(bar)).to.contain('Working offline');
+      expect(textOf(bar)).to.contain('Working offline on this device (every tab of this room)');
       toggle.focus();
       await sendKeys({ press: 'Space' });
       await settle();
@@ -120,6 +143,8 @@ describe('ednet-status-bar', () => {
     const listener = (event: Event) => names.push((event as CustomEvent<{ name: string }>).detail.name);
     document.addEventListener('display-name-change', listener);
     try {
+      find<HTMLButtonElement>(bar, 'button.toggle').click();
+      await settle();
       find<HTMLInputElement>(bar, '#display-name').focus();
       await sendKeys({ type: '  Alice Smith ' });
       await sendKeys({ press: 'Enter' });
@@ -133,26 +158,33 @@ describe('ednet-status-bar', () => {
     }
   });
 
-  it('is compact at 360px: essentials in a line, the rest behind the Details button', async () => {
+  it('is compact at 360px: two lines, the switch and the rest behind Details, which Escape closes', async () => {
     await setViewport({ width: 360, height: 640 });
     const bar = await mount('ednet-status-bar', { status: status() });
     const toggle = find<HTMLButtonElement>(bar, 'button.toggle');
     const details = find(bar, '#details');
-    expect(getComputedStyle(toggle).display).not.to.equal('none');
+    const offline = find(bar, 'label.switch');
     expect(getComputedStyle(details).display).to.equal('none');
+    expect(getComputedStyle(offline).display).to.equal('none');
     expect(toggle.getAttribute('aria-expanded')).to.equal('false');
     toggle.click();
     await settle();
     expect(toggle.getAttribute('aria-expanded')).to.equal('true');
     expect(getComputedStyle(details).display).not.to.equal('none');
+    expect(getComputedStyle(offline).display).not.to.equal('none');
     expect(document.documentElement.scrollWidth).to.be.at.most(360);
     expect(await axeViolations(bar)).to.deep.equal([]);
+    find<HTMLInputElement>(bar, '#display-name').focus();
+    await sendKeys({ press: 'Escape' });
+    await settle();
+    expect(getComputedStyle(details).display).to.equal('none');
+    expect(bar.shadowRoot!.activeElement).to.equal(toggle);
   });
 
-  it('hides the Details button on wide screens, where everything shows', async () => {
+  it('shows the switch on wide screens, the detail behind Details', async () => {
     const bar = await mount('ednet-status-bar', { status: status() });
-    expect(getComputedStyle(find(bar, 'button.toggle')).display).to.equal('none');
-    expect(getComputedStyle(find(bar, '#details')).display).not.to.equal('none');
+    expect(getComputedStyle(find(bar, 'label.switch')).display).not.to.equal('none');
+    expect(getComputedStyle(find(bar, '#details')).display).to.equal('none');
   });
 
   it('shows what was refused from a peer, and why, as text', async () => {

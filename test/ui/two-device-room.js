@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchBrowser, startServer, waitUntil } from '../e2e/harness.js';
+import { answerFirstRun, launchBrowser, startServer, waitUntil } from '../e2e/harness.js';
 
 /**
  * @param {string} name what the temporary build directory is called after
@@ -24,8 +24,10 @@ export async function withTwoDeviceRoom(name, body) {
       await alice.getByLabel(/Room name/).fill('Student council');
       await alice.getByRole('button', { name: 'Create room' }).click();
       await waitUntil(alice, () => /** @type {any} */ (window).ednet?.session != null);
+      await answerFirstRun(alice, { name: 'Alice' });
       await bob.goto(alice.url());
       await waitUntil(bob, () => /** @type {any} */ (window).ednet?.session != null);
+      await answerFirstRun(bob, { name: 'Bruno’s phone', created: false });
       await alice.evaluate(() => /** @type {any} */ (window).ednet.session.setDisplayName('Alice'));
       await bob.evaluate(() => /** @type {any} */ (window).ednet.session.setDisplayName('Bruno’s phone'));
       await waitUntil(alice, () =>

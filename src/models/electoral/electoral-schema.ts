@@ -1,4 +1,5 @@
 import { type DomainSchema, defineSchema } from '../../domain/index.js';
+import { roomConcepts } from './room-schema.js';
 
 /** Lifecycle of an election: draft (being prepared) → open (accepting ballots) → closed. */
 export const ElectionStatus = { draft: 'draft', open: 'open', closed: 'closed' } as const;
@@ -40,6 +41,8 @@ const OID = '^[A-Za-z0-9_-]{1,64}$';
  * `CoOrganiser`, `Approval` and `VotingEvent` are how co-organisers act: each belongs to the device
  * that made it (like every entity), and counts only where the election's organiser granted that
  * device co-organisation (see `election-authority.ts`), decided on merged state alone.
+ *
+ * The room's own name and its members' names (`Room`, `Member`) are declared in `room-schema.ts`.
  */
 export const electoralSchema: DomainSchema = defineSchema({
   concepts: {
@@ -128,6 +131,7 @@ export const electoralSchema: DomainSchema = defineSchema({
         opening: { type: 'string', managed: true, immutable: true, pattern: OID, format: 'an entity id' },
       },
     },
+    ...roomConcepts,
   },
   maxStringLength: MAX_CONTEXT_CHARS,
 });

@@ -539,4 +539,6 @@ const OWNER_ROLE: Readonly<Record<string, string>> = {
   VotingEvent: 'the device that opened or closed voting',
   Voter: "the voter's own device",
   Ballot: 'the device that cast it',
+  Room: 'the device that created the room',
+  Member: "the member's own device",
 };

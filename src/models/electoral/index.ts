@@ -44,3 +44,16 @@ export {
   tallyElection,
   votingWindow,
 } from './tally.js';
+export { MAX_MEMBER_NAME_LENGTH, MAX_ROOM_DESCRIPTION_LENGTH, MAX_ROOM_NAME_LENGTH, roomConcepts } from './room-schema.js';
+export {
+  MEMBER_OID_SUFFIX,
+  type RoomInfo,
+  type RoomInfoInput,
+  canNameRoom,
+  memberNames,
+  memberOid,
+  roomCreatorOf,
+  roomInfoOf,
+  setMemberName,
+  setRoomInfo,
+} from './room-directory.js';

@@ -1,5 +1,5 @@
 import { deviceOf, ownerOf } from '../../domain/index.js';
-import type { ElectoralSystemModel } from '../../models/electoral/index.js';
+import { type ElectoralSystemModel, memberNames } from '../../models/electoral/index.js';
 import { shortId } from '../shared/format.js';
 
 /** How the audit view names an author. */
@@ -38,6 +38,8 @@ export class AuthorNames {
       else this.#voters.set(owner, [name]);
     }
     for (const peer of peers) if (peer.displayName) this.#peers.set(deviceOf(peer.peerId) ?? peer.peerId, peer.displayName);
+    // The names members share with the room outlast their connections, and win over what a tab said.
+    for (const [device, name] of memberNames(model)) this.#peers.set(device, name);
   }
 
   /** The name of the device behind `node` (a node id or a device id). */

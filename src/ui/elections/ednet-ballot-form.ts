@@ -99,7 +99,8 @@ export class EdnetBallotForm extends ElectionFormPart {
               </label>`;
             },
           )}
-          ${candidateError ? html`<span class="field-error" id="candidate-error">${candidateError}</span>` : nothing}
+          <!-- A live region present before the error, so "Choose a candidate." is announced. -->
+          <span class="field-error" id="candidate-error" role="alert">${candidateError ?? ''}</span>
         </fieldset>
         ${this.errors.get('') ? html`<p class="error" role="alert">${this.errors.get('')}</p>` : nothing}
         <button type="submit">Cast ballot</button>

@@ -1,6 +1,6 @@
 import { type TemplateResult, html, nothing } from 'lit';
 import type { CRDTEntity } from '../../domain/index.js';
-import { ElectionStatus } from '../../models/electoral/index.js';
+import { ElectionStatus, memberNames } from '../../models/electoral/index.js';
 import { fieldErrorOf } from '../shared/error-message.js';
 import { formValue, inputField } from '../shared/form-field.js';
 import { ElectionFormPart } from './election-form-part.js';
@@ -46,10 +46,12 @@ export class EdnetVoterRegistration extends ElectionFormPart {
 
   #form(election: CRDTEntity): TemplateResult {
     const closed = this.model!.statusOf(election.oid) === ElectionStatus.closed;
+    // Starts from the name this device shares with the room; the roll may need a fuller one.
+    const shared = this.model!.deviceId === undefined ? '' : (memberNames(this.model!).get(this.model!.deviceId) ?? '');
     const form = html`<p class="muted">Register yourself to vote from this device. Your registration belongs to this device: only it can vote as you.</p>
       <form novalidate @submit=${this.#register}>
         <div class="grid">
-          ${inputField({ id: 'self-name', name: 'name', label: 'Your name', error: this.errors.get('name'), required: true, maxLength: 200, autocomplete: 'name' })}
+          ${inputField({ id: 'self-name', name: 'name', label: 'Name on the voter roll', error: this.errors.get('name'), required: true, maxLength: 200, autocomplete: 'name', value: shared, hint: 'As the organiser knows you; starts from your display name.' })}
           ${inputField({ id: 'self-number', name: 'voterNumber', label: 'Voter number', error: this.errors.get('voterNumber'), required: true, hint: 'Letters, digits and dashes, unique.' })}
           ${inputField({ id: 'self-email', name: 'email', label: 'Email', type: 'email', error: this.errors.get('email'), maxLength: 254 })}
           ${inputField({ id: 'self-district', name: 'district', label: 'District', error: this.errors.get('district'), maxLength: 100 })}

@@ -1,6 +1,7 @@
 import { type CSSResultGroup, LitElement, type PropertyDeclarations, css } from 'lit';
-import { type CRDTEntity, deviceOf } from '../../domain/index.js';
+import type { CRDTEntity } from '../../domain/index.js';
 import { ElectionRoles, type ElectoralSystemModel } from '../../models/electoral/index.js';
+import { deviceDisplayName } from '../shared/device-names.js';
 import { ModelController } from '../shared/model-controller.js';
 import { baseStyles, cardStyles, controlStyles, disclosureStyles } from '../shared/theme.js';
 
@@ -112,11 +113,14 @@ export abstract class ElectionPart extends LitElement {
     return this.electionId !== undefined && this.model !== undefined && this.model.isOwner(this.electionId);
   }
 
-  /** A device for people: "this device", or its short id with the name a connected peer of it gave. Peers' words: render as text. */
+  /**
+   * A device for people: "this device", or the name it shares with the room (or a connected tab
+   * of it gave), quoted as its own words; its short id only when it has no name. Render as text.
+   */
   protected deviceName(deviceId: string | undefined): string {
     if (deviceId !== undefined && deviceId === this.model?.deviceId) return 'this device';
-    const name = deviceId === undefined ? undefined : this.peers.find((peer) => deviceOf(peer.peerId) === deviceId && peer.displayName)?.displayName;
-    return name ? `“${name}” (device ${shortDevice(deviceId)})` : `device ${shortDevice(deviceId)}`;
+    const name = deviceDisplayName(this.model, this.peers, deviceId);
+    return name ? `“${name}”` : `device ${shortDevice(deviceId)}`;
   }
 }
 
