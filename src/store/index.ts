@@ -14,7 +14,7 @@ export {
 } from './quarantine.js';
 export { IndexedDbStorageAdapter, type IndexedDbStorageAdapterOptions } from './indexeddb-storage-adapter.js';
 export { DB_VERSION, roomDatabaseName } from './room-database-schema.js';
-export { DEFAULT_RESERVE_BLOCK, type LockManagerLike, NodeIdentity, type NodeIdentityOptions } from './node-identity.js';
+export { type LockManagerLike, NodeIdentity, type NodeIdentityOptions } from './node-identity.js';
 export { ModelPersistence, type ModelPersistenceOptions, type PersistableModel, type PersistenceEvent } from './model-persistence.js';
 export { type PersistentStorageManager, requestPersistentStorage } from './persistent-storage.js';
 export {

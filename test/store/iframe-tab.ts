@@ -20,7 +20,7 @@ const turn = () => new Promise((resolve) => setTimeout(resolve, 0));
 export async function startIframeTab(dbName: string): Promise<void> {
   const storage = new IndexedDbStorageAdapter({ roomId: 'r', dbName });
   const identity = await NodeIdentity.claim(storage);
-  const model = election(identity.nodeId, { firstSeq: identity.firstSeq });
+  const model = election(identity.nodeId);
   const persistence = new ModelPersistence(model, storage, { identity });
   await persistence.load();
   const names = new Map<string, string>();

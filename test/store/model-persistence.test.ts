@@ -73,7 +73,7 @@ for (const [backend, makeBackend] of backends) {
 
     async function openTab(options: { load?: boolean } = {}): Promise<Tab> {
       const storage = room.open();
-      const identity = await NodeIdentity.claim(storage, { reserveBlock: 100 });
+      const identity = await NodeIdentity.claim(storage);
       const model = election(identity.nodeId);
       const persistence = new ModelPersistence(model, storage, { identity, retryDelayMs: 10 });
       const events: PersistenceEvent[] = [];

@@ -13,8 +13,8 @@ describe('NodeIdentity', () => {
     adapters.push(storage);
     return storage;
   };
-  const claim = async (storage: StorageAdapter, reserveBlock = 100): Promise<NodeIdentity> => {
-    const identity = await NodeIdentity.claim(storage, { reserveBlock });
+  const claim = async (storage: StorageAdapter): Promise<NodeIdentity> => {
+    const identity = await NodeIdentity.claim(storage);
     held.push(identity);
     return identity;
   };
@@ -46,41 +46,12 @@ describe('NodeIdentity', () => {
     old.release();
     await lockReleased(old.nodeId);
     const identity = await NodeIdentity.claim(open(), {
-      reserveBlock: 100,
       newNodeId: () => asNodeId('device-key-tab-1'),
       canReuse: (nodeId) => nodeId.startsWith('device-key-'),
     });
     held.push(identity);
     expect(identity.nodeId).to.equal('device-key-tab-1');
     expect((await adapters[0]!.identities()).map((stored) => stored.nodeId)).to.have.members([old.nodeId, 'device-key-tab-1']);
-  });
-
-  it('never hands out a sequence number twice: a new session starts above the old reservation', async () => {
-    const storage = open();
-    const first = await claim(storage);
-    expect(first.firstSeq).to.equal(1);
-    expect(first.reservedUpTo).to.equal(100);
-    first.release();
-    await lockReleased(first.nodeId);
-    const second = await claim(open());
-    expect(second.nodeId).to.equal(first.nodeId);
-    expect(second.firstSeq).to.equal(101);
-    expect(second.reservedUpTo).to.equal(200);
-  });
-
-  it('extends the reservation durably once half of it is used', async () => {
-    const storage = open();
-    const identity = await claim(storage);
-    await identity.ensureReserved(30);
-    expect(identity.reservedUpTo).to.equal(100);
-    await identity.ensureReserved(51);
-    expect(identity.reservedUpTo).to.equal(200);
-    // A burst past the reservation still reserves above what was used.
-    await identity.ensureReserved(400);
-    expect(identity.reservedUpTo).to.equal(500);
-    identity.release();
-    await lockReleased(identity.nodeId);
-    expect((await claim(open())).firstSeq).to.equal(501);
   });
 
   it('claims from memory storage without Web Locks too', async () => {
@@ -93,7 +64,6 @@ describe('NodeIdentity', () => {
     await new Promise((resolve) => setTimeout(resolve, 0));
     const c = await NodeIdentity.claim(storage, { locks, newNodeId: () => asNodeId('carol') });
     expect(c.nodeId).to.equal('alice');
-    expect(c.firstSeq).to.equal(1001);
     b.release();
     c.release();
   });

@@ -82,8 +82,8 @@ for (const [backend, makeRoom] of backends) {
     /** A peer; with `stored`, it opens the room's storage as a tab does before registering the model. */
     async function peer(id: string, stored = false): Promise<Peer> {
       const storage = stored ? room.open() : undefined;
-      const identity = storage ? await NodeIdentity.claim(storage, { newNodeId: () => asNodeId(id), reserveBlock: 100 }) : undefined;
-      const model = election(id, identity ? { firstSeq: identity.firstSeq } : {});
+      const identity = storage ? await NodeIdentity.claim(storage, { newNodeId: () => asNodeId(id) }) : undefined;
+      const model = election(id);
       const engine = new SynchronizationEngine({ nodeId: asNodeId(id), antiEntropyIntervalMs: 0, logger: quiet });
       const persistence = storage ? new ModelPersistence(model, storage, { identity }) : undefined;
       await persistence?.load();

@@ -195,7 +195,7 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
       node.storedVersion = node.storedVersion.mergeWith(version);
     });
     node.storedVersion = (await node.room.load(MODEL)).version;
-    node.identity = await drive(node, NodeIdentity.claim(node.storage, { reserveBlock: 16, newNodeId: () => node.id, canReuse: (id) => id === node.id }));
+    node.identity = await drive(node, NodeIdentity.claim(node.storage, { newNodeId: () => node.id, canReuse: (id) => id === node.id }));
     if (node.identity.nodeId !== node.id) throw new Error(`${node.name} claimed ${node.identity.nodeId}`);
     node.model = new DomainModel({
       modelId: MODEL,
