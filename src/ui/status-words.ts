@@ -105,9 +105,10 @@ function roomWords(status: NodeStatus): StatusLine | undefined {
   const room = status.room;
   if (!room || room.devices - 1 <= room.connected) return undefined;
   const others = room.devices - 1;
-  if (room.reached < room.devices) return { text: `reaching ${room.reached} of ${room.devices.toLocaleString('en')} devices`, tone: 'warn' };
-  if (room.inSync === others) return { text: `in sync with all ${others.toLocaleString('en')} devices`, tone: 'ok' };
-  return { text: `in sync with ${room.inSync} of ${others.toLocaleString('en')} devices`, tone: 'warn' };
+  const connected = `(${room.connected} connected)`;
+  if (room.reached < room.devices) return { text: `reaching ${room.reached} of ${room.devices.toLocaleString('en')} devices ${connected}`, tone: 'warn' };
+  if (room.inSync === others) return { text: `in sync with all ${others.toLocaleString('en')} devices ${connected}`, tone: 'ok' };
+  return { text: `in sync with ${room.inSync} of ${others.toLocaleString('en')} devices ${connected}`, tone: 'warn' };
 }
 
 // Every tab of a device is a peer of its own; people count devices.
