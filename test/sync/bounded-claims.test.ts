@@ -1,36 +1,18 @@
 import { expect } from 'chai';
 import type { NodeId } from '../../src/crdt/dot.js';
-import { ElectoralSystemModel } from '../../src/models/electoral/index.js';
 import { MemoryNetwork } from '../../src/net/memory-network.js';
-import { MemoryTransport } from '../../src/net/memory-transport.js';
 import type { DeviceIdentity } from '../../src/security/index.js';
 import { type SyncEngineEvent, SynchronizationEngine } from '../../src/sync/index.js';
 import { testIdentities } from '../security/test-identities.js';
+import { type SignedMember, signedMember } from './signed-member.js';
 import { throughHooks } from './sync-peers.js';
 import { ScriptedConnection } from '../security/scripted-connection.js';
 
 const MODEL = 'election';
 const quiet = { warn: () => {} };
 
-interface Member {
-  readonly id: NodeId;
-  readonly model: ElectoralSystemModel;
-  readonly engine: SynchronizationEngine;
-  readonly transport: MemoryTransport;
-  readonly events: SyncEngineEvent[];
-}
-
-function member(network: MemoryNetwork, identity: DeviceIdentity): Member {
-  const id = identity.newNodeId();
-  const model = new ElectoralSystemModel({ modelId: MODEL, nodeId: id });
-  const engine = new SynchronizationEngine({ nodeId: id, antiEntropyIntervalMs: 0, logger: quiet, signer: identity });
-  engine.registerModel(MODEL, model);
-  const transport = new MemoryTransport(network, id, { logger: quiet });
-  transport.onConnection((connection) => engine.addConnection(connection));
-  const events: SyncEngineEvent[] = [];
-  engine.onEvent((event) => events.push(event));
-  return { id, model, engine, transport, events };
-}
+type Member = SignedMember;
+const member = (network: MemoryNetwork, identity: DeviceIdentity): Member => signedMember(network, identity, { modelId: MODEL });
 
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));

@@ -1,10 +1,8 @@
 import { expect } from 'chai';
 import { deleteDB } from 'idb';
-import type { NodeId } from '../../src/crdt/dot.js';
 import {
   BallotReason,
   BallotStatus,
-  ElectoralSystemModel,
   MemoryElectionKeyStore,
   type Tally,
   VotingEventEffect,
@@ -15,31 +13,15 @@ import {
   unsealElection,
 } from '../../src/models/electoral/index.js';
 import { MemoryNetwork } from '../../src/net/memory-network.js';
-import { MemoryTransport } from '../../src/net/memory-transport.js';
 import { DeviceIdentity } from '../../src/security/index.js';
 import { exportRoom } from '../../src/store/room-file.js';
-import { SynchronizationEngine } from '../../src/sync/index.js';
 import { Hostile } from '../models/electoral/roles-fixture.js';
+import { type SignedMember, signedMember } from './signed-member.js';
 
 const MODEL = 'election-2024';
-const quiet = { warn: () => {} };
 
-interface Member {
-  readonly id: NodeId;
-  readonly model: ElectoralSystemModel;
-  readonly engine: SynchronizationEngine;
-  readonly transport: MemoryTransport;
-}
-
-function member(network: MemoryNetwork, identity: DeviceIdentity, hostile = false): Member {
-  const id = identity.newNodeId();
-  const model = hostile ? new Hostile(id) : new ElectoralSystemModel({ modelId: MODEL, nodeId: id });
-  const engine = new SynchronizationEngine({ nodeId: id, antiEntropyIntervalMs: 0, logger: quiet, signer: identity });
-  engine.registerModel(MODEL, model);
-  const transport = new MemoryTransport(network, id, { logger: quiet });
-  transport.onConnection((connection) => engine.addConnection(connection));
-  return { id, model, engine, transport };
-}
+type Member = SignedMember;
+const member = (network: MemoryNetwork, identity: DeviceIdentity, hostile = false): Member => signedMember(network, identity, { modelId: MODEL, hostile });
 
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
