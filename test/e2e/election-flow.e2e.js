@@ -4,7 +4,7 @@
 // asks first and says how many ballots will count; the results show on every phone after the close.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { launchBrowser, openPage, screenshot, startServer, viewports, waitUntil } from './harness.js';
+import { answerFirstRun, launchBrowser, openPage, screenshot, startServer, viewports, waitUntil } from './harness.js';
 
 const ELECTION = 'Treasurer';
 const CANDIDATES = ['Ada Lovelace', 'Grace Hopper'];
@@ -44,6 +44,15 @@ async function badgeIs(page, expected) {
   else await page.locator('#tab-elections .count', { hasText: new RegExp(`^${expected}$`) }).waitFor({ timeout: 90_000 });
 }
 
+/**
+ * On a phone an election opens on its own view: opens it from the list if the list is showing.
+ * @param {import('playwright-core').Page} page
+ */
+async function openElectionOnPhone(page) {
+  const entry = page.getByRole('button', { name: new RegExp(ELECTION) }).first();
+  if (await entry.isVisible()) await entry.click();
+}
+
 describe('an election on three phones', () => {
   it('guides organiser and voters: badges, sealed voting, a confirmed close, results on every phone', async () => {
     const [olive, vic, wes] = phones.map((phone) => phone.page);
@@ -52,9 +61,14 @@ describe('an election on three phones', () => {
       await olive.getByLabel(/Room name/).fill('Club');
       await olive.getByRole('button', { name: 'Create room' }).click();
       await waitUntil(olive, () => window.ednet?.session != null);
-      await olive.getByRole('tab', { name: 'Share' }).click();
-      const link = await olive.locator('ednet-share-panel input#link').inputValue();
-      for (const page of [vic, wes]) await page.goto(link);
+      await answerFirstRun(olive, { name: 'Olive' });
+      await olive.getByRole('tab', { name: 'Room' }).click();
+      const link = await olive.locator('ednet-room-page ednet-share-panel input#link').inputValue();
+      for (const [page, name] of /** @type {const} */ ([[vic, 'Vic'], [wes, 'Wes']])) {
+        await page.goto(link);
+        await waitUntil(page, () => window.ednet?.session != null);
+        await answerFirstRun(page, { name, created: false });
+      }
       for (const page of [olive, vic, wes]) await waitUntil(page, () => window.ednet.session?.status.peers.length === 2);
 
       // Olive: a sealed election (the default) with two candidates.
@@ -76,6 +90,7 @@ describe('an election on three phones', () => {
       ])) {
         await waitUntil(page, (title) => window.ednet.model?.elections().first()?.getAttribute('title') === title, ELECTION);
         await page.getByRole('tab', { name: 'Elections' }).click();
+        await openElectionOnPhone(page);
         await page.locator('#self-name').fill(voter.name);
         await page.locator('#self-number').fill(voter.number);
         await page.getByRole('button', { name: 'Register and ask to vote' }).click();
@@ -89,8 +104,8 @@ describe('an election on three phones', () => {
       await screenshot(olive, 'flow-organiser-waiting-phone');
       for (const voter of VOTERS) await olive.getByRole('button', { name: `Approve ${voter.name}` }).click();
       await badgeIs(olive, 0);
-      // Wes looks at the Share tab meanwhile: his badges must reach him there.
-      await wes.getByRole('tab', { name: 'Share' }).click();
+      // Wes looks at the Room tab meanwhile: his badges must reach him there.
+      await wes.getByRole('tab', { name: 'Room' }).click();
       await olive.getByRole('button', { name: 'Open voting' }).click();
       await waitUntil(olive, () => {
         const model = window.ednet.model;
@@ -106,13 +121,14 @@ describe('an election on three phones', () => {
         await badgeIs(page, 1);
         if (page === vic) await screenshot(vic, 'flow-voter-voting-open-phone');
         await page.getByRole('tab', { name: 'Elections' }).click();
+        await openElectionOnPhone(page);
         await page.getByRole('radio', { name: new RegExp(voter.votesFor) }).check();
         await page.getByRole('button', { name: 'Cast ballot' }).click();
         await page.getByText('Your ballot is in, sealed. Results at the close.').waitFor();
         await badgeIs(page, 0);
       }
       await screenshot(vic, 'flow-voter-ballot-in-phone');
-      await wes.getByRole('tab', { name: 'Share' }).click();
+      await wes.getByRole('tab', { name: 'Room' }).click();
 
       // Olive closes once both ballots reached her: the confirmation says how many will count.
       await waitUntil(olive, () => {
@@ -129,6 +145,7 @@ describe('an election on three phones', () => {
       // Results on every phone, opened with the published key; Wes's badge says they are in.
       await badgeIs(wes, 1);
       await wes.getByRole('tab', { name: 'Elections' }).click();
+      await openElectionOnPhone(wes);
       await badgeIs(wes, 0);
       const results = [];
       for (const page of [olive, vic, wes]) {

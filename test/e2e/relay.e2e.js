@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { iceConfigFromEnv } from '../../signaling/ice-servers.js';
-import { launchBrowser, openPage, startServer, waitUntil } from './harness.js';
+import { answerFirstRun, launchBrowser, openPage, startServer, waitUntil } from './harness.js';
 import { startTurnServer } from './turn-server.js';
 
 const SECRET = 'relay-test-secret-0123456789';
@@ -47,8 +47,10 @@ async function twoDevices(url) {
   await alice.page.getByLabel(/Room name/).fill('Relay room');
   await alice.page.getByRole('button', { name: 'Create room' }).click();
   await waitUntil(alice.page, () => window.ednet?.session != null);
+  await answerFirstRun(alice.page, { name: 'Alice' });
   await bob.page.goto(alice.page.url());
   await waitUntil(bob.page, () => window.ednet?.session != null);
+  await answerFirstRun(bob.page, { name: 'Bob', created: false });
   return { alice, bob };
 }
 
