@@ -9,6 +9,7 @@ import type { PeerConnection } from '../net/transport.js';
 import { ChangeCertification, type ChangeSigner, type VerifiedBatch } from '../security/change-certification.js';
 import { OffenderBans, type OffenderBanOptions } from './offender-bans.js';
 import { PeerLink } from './peer-link.js';
+import { VerificationBudget, type VerificationBudgetOptions } from './verification-budget.js';
 import { decompressFrame, isCompressedFrame } from './frame-compression.js';
 import { sendableChanges } from './sendable-changes.js';
 import { splitBatch } from './split-batch.js';
@@ -76,6 +77,8 @@ export interface SynchronizationEngineOptions {
   readonly signer?: ChangeSigner;
   /** How long peers disconnected for offences stay refused (doubling with every ban). */
   readonly bans?: OffenderBanOptions;
+  /** How many certificate checks one peer may cause (per second and at once); see `VerificationBudget`. */
+  readonly verification?: VerificationBudgetOptions;
 }
 
 /**
@@ -103,6 +106,9 @@ export class SynchronizationEngine {
   /** Engine-wide counters: unlike the per-peer ones they survive disconnections. */
   private readonly counters = emptyCounters();
   private readonly bans: OffenderBans;
+  private readonly verificationOptions: VerificationBudgetOptions | undefined;
+  /** Per peer node id for the whole session, so reconnecting does not refill it. */
+  private readonly budgets = new Map<NodeId, VerificationBudget>();
   private flushScheduled = false;
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly antiEntropyIntervalMs: number;
@@ -121,6 +127,7 @@ export class SynchronizationEngine {
     this.displayName = checkDisplayName(options.displayName ?? null);
     this.certification = options.signer && new ChangeCertification(options.signer);
     this.bans = new OffenderBans(options.bans);
+    this.verificationOptions = options.verification;
     this.logger = options.logger ?? { warn: (message, details) => console.warn(`[sync] ${message}`, details ?? '') };
     if (!(this.antiEntropyIntervalMs >= 0)) throw new RangeError('antiEntropyIntervalMs must be 0 or more');
     for (const [name, value] of [
@@ -401,6 +408,10 @@ export class SynchronizationEngine {
         const batch = message.t === 'repair' ? this.repairBatch(message) : (message as DeltaMessage).batch;
         if (!batch) return this.offence(peer, 'repair: an entity does not decode');
         const certs = (message as DeltaMessage | RepairMessage).certs;
+        // Past the peer's budget of certificate checks, its stream waits (never the page).
+        const wait = this.budgetOf(peer).spend(certs?.length ?? 0);
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        if (this.peers.get(peer.peerId) !== peer) return;
         const verified = await this.certification!.verify(batch.modelId, batch, certs ?? []);
         if (this.peers.get(peer.peerId) !== peer) return;
         for (const problem of verified.problems) this.offence(peer, problem);
@@ -408,6 +419,12 @@ export class SynchronizationEngine {
       })
       .catch((error) => this.logger.warn(`could not handle a message from ${peer.peerId}`, error))
       .finally(() => peer.waiting--);
+  }
+
+  private budgetOf(peer: PeerLink): VerificationBudget {
+    let budget = this.budgets.get(peer.peerId);
+    if (!budget) this.budgets.set(peer.peerId, (budget = new VerificationBudget(this.verificationOptions)));
+    return budget;
   }
 
   /** A delta of a model held here, where changes are signed: checked before it is handled. */

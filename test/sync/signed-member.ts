@@ -3,7 +3,7 @@ import { ElectoralSystemModel } from '../../src/models/electoral/index.js';
 import type { MemoryNetwork } from '../../src/net/memory-network.js';
 import { MemoryTransport } from '../../src/net/memory-transport.js';
 import type { DeviceIdentity } from '../../src/security/index.js';
-import { type SyncEngineEvent, SynchronizationEngine } from '../../src/sync/index.js';
+import { type SyncEngineEvent, SynchronizationEngine, type SynchronizationEngineOptions } from '../../src/sync/index.js';
 import { Hostile } from '../models/electoral/roles-fixture.js';
 
 /** One signing device of a test room: its electoral model, engine, memory transport and what the engine reported. */
@@ -21,10 +21,14 @@ const quiet = { warn: () => {} };
  * A device with `identity` on `network`, signing its changes, election roles enforced; `hostile`:
  * a model that ignores the rules locally (`Hostile`, model id `election-2024`).
  */
-export function signedMember(network: MemoryNetwork, identity: DeviceIdentity, options: { modelId?: string; hostile?: boolean } = {}): SignedMember {
+export function signedMember(
+  network: MemoryNetwork,
+  identity: DeviceIdentity,
+  options: { modelId?: string; hostile?: boolean; engine?: Partial<SynchronizationEngineOptions> } = {},
+): SignedMember {
   const id = identity.newNodeId();
   const model = options.hostile ? new Hostile(id) : new ElectoralSystemModel({ modelId: options.modelId ?? 'election-2024', nodeId: id });
-  const engine = new SynchronizationEngine({ nodeId: id, antiEntropyIntervalMs: 0, logger: quiet, signer: identity });
+  const engine = new SynchronizationEngine({ nodeId: id, antiEntropyIntervalMs: 0, logger: quiet, signer: identity, ...options.engine });
   engine.registerModel(model.modelId, model);
   const transport = new MemoryTransport(network, id, { logger: quiet });
   transport.onConnection((connection) => engine.addConnection(connection));
