@@ -410,8 +410,10 @@ export class SynchronizationEngine {
         const certs = (message as DeltaMessage | RepairMessage).certs;
         // Past the peer's budget of certificate checks, its stream waits (never the page).
         const wait = this.budgetOf(peer).spend(certs?.length ?? 0);
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        if (this.peers.get(peer.peerId) !== peer) return;
+        if (wait > 0) {
+          await new Promise((resolve) => setTimeout(resolve, wait));
+          if (this.peers.get(peer.peerId) !== peer) return;
+        }
         const verified = await this.certification!.verify(batch.modelId, batch, certs ?? []);
         if (this.peers.get(peer.peerId) !== peer) return;
         for (const problem of verified.problems) this.offence(peer, problem);

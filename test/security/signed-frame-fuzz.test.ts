@@ -26,10 +26,11 @@ interface Replica {
 function replica(identity: DeviceIdentity, clock: ReturnType<typeof fakeClock>): Replica {
   const id = identity.newNodeId();
   const model = electoral(id, clock, ElectionRoles.enforced);
-  // No ban after repeated offences: this fuzz wants every mutated frame to reach verification
-  // (bans have their own test in test/sync/bounded-claims.test.ts).
+  // No ban after repeated offences and no budget of checks: this fuzz wants every mutated frame
+  // to reach verification at once (both have their own tests in test/sync/).
   const bans = { firstMs: 0, maxMs: 0 };
-  const engine = new SynchronizationEngine({ nodeId: id, antiEntropyIntervalMs: 0, maxChangesPerMessage: 4, logger: quiet, signer: identity, bans });
+  const verification = { perSecond: Number.MAX_SAFE_INTEGER, burst: Number.MAX_SAFE_INTEGER };
+  const engine = new SynchronizationEngine({ nodeId: id, antiEntropyIntervalMs: 0, maxChangesPerMessage: 4, logger: quiet, signer: identity, bans, verification });
   engine.registerModel(model.modelId, model);
   return { id, model, engine };
 }
