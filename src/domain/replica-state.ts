@@ -258,9 +258,22 @@ export class ReplicaState {
     const before = register.value;
     const result = register.join(writes, this.version, context);
     if (!result) return false;
+    this.#registerJoined(record, attribute, register, before, result.added, touched);
+    return true;
+  }
+
+  // Attaches a register a join changed, logs and witnesses the writes it added, and notes it.
+  #registerJoined(
+    record: EntityRecord,
+    attribute: string,
+    register: LWWRegister<AttributeValue>,
+    before: AttributeValue | undefined,
+    added: readonly AttributeWrite[],
+    touched: Touched,
+  ): void {
     if (!this.records.has(record.oid)) this.addRecord(record);
     if (!record.registers.has(attribute)) record.registers.set(attribute, register);
-    for (const write of result.added) {
+    for (const write of added) {
       this.#log.record(write.dot.node, write.dot.seq, record, attribute, TouchKind.attribute);
       // Checked against the drift limit already (or from trusted storage): the clock may pass it.
       this.clock.witness(write.ts);
@@ -268,7 +281,6 @@ export class ReplicaState {
     this.#registerChanged(record, attribute, before);
     touched.registers.set(register, [record, attribute]);
     touched.records.add(record);
-    return true;
   }
 
   // The join of remote writes into a register this record does not have yet: an empty register
@@ -380,16 +392,7 @@ export class ReplicaState {
         counts.ignored++;
         continue;
       }
-      if (!this.records.has(oid)) this.addRecord(record);
-      if (!record.registers.has(attribute)) record.registers.set(attribute, register);
-      for (const write of result.added) {
-        this.#log.record(write.dot.node, write.dot.seq, record, attribute, TouchKind.attribute);
-        // Checked against the drift limit already: the clock may pass it.
-        this.clock.witness(write.ts);
-      }
-      this.#registerChanged(record, attribute, before);
-      touched.registers.set(register, [record, attribute]);
-      touched.records.add(record);
+      this.#registerJoined(record, attribute, register, before, result.added, touched);
       counts.applied++;
     }
     const removals = state.removals ?? {};

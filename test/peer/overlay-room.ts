@@ -10,21 +10,13 @@ import type { PeerDiscovery, SignalingChannel } from '../../src/net/peer-discove
 import type { Transport } from '../../src/net/transport.js';
 import { EDNetP2PNode } from '../../src/node/ednet-p2p-node.js';
 import type { RelayedSignaling } from '../../src/overlay/relayed-signaling.js';
+import { seededRandom } from '../security/frame-mutator.js';
 
 export const MODEL = 'election';
 export const ROOM = 'overlay-room';
 
-/** A small deterministic PRNG (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// A small deterministic PRNG (mulberry32), the one the fuzz tests use.
+export { seededRandom };
 
 /** Overlay periods short enough for tests (a real room uses the defaults: seconds). */
 export const fastOverlay = (seed: number) => ({
