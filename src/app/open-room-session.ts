@@ -1,5 +1,5 @@
 import type { NodeId } from '../crdt/index.js';
-import { ownedOid, ownerOf } from '../domain/index.js';
+import { deviceOf, ownedOid, ownerOf } from '../domain/index.js';
 import { ElectoralSystemModel, setMemberName } from '../models/electoral/index.js';
 import { BroadcastChannelTransport } from '../net/broadcast-channel-transport.js';
 import { IceServerSource } from '../net/ice-server-source.js';
@@ -158,8 +158,10 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
     cleanups.push(() => persistence.close());
     await persistence.load();
     const metadata = await storage.readMetadata();
-    // Held before: created here (the room id names its creator), data stored, or a peer met once.
-    let held = metadata.firstPeerAt !== undefined || ownerOf(room.roomId) === device.deviceId || !model.version.isEmpty();
+    // Held before: created here (the room id names its creator), a peer met once, or others' data
+    // stored (this device's own edits, such as its name, do not make it hold the room).
+    let held =
+      metadata.firstPeerAt !== undefined || ownerOf(room.roomId) === device.deviceId || [...model.version.nodes()].some((node) => deviceOf(node) !== device.deviceId);
     // Damaged records found so far (identity, metadata, the model's records) were worked around;
     // the node keeps them as state, so the status bar and Audit tab show them whenever they mount.
     node.reportStorageProblems(storage.problems);

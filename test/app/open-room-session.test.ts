@@ -99,7 +99,13 @@ describe('openRoomSession: whether this device holds the room', () => {
     dbNames.push(first, second);
     const roomId = `held-${first.slice(-6)}`;
     const secret = generateRoomSecret();
+    const alone = await open(roomId, secret, first);
+    expect(alone.held).to.equal(false);
+    // Its own edits (its name in the room) do not make it hold the room.
+    alone.setDisplayName('Bruno');
+    await alone.close();
     const arriving = await open(roomId, secret, first);
+    expect(arriving.model.version.isEmpty()).to.equal(false);
     expect(arriving.held).to.equal(false);
     const member = await open(roomId, secret, second);
     await eventually(() => arriving.held === true && arriving.status.peers.length === 1);
