@@ -1,9 +1,11 @@
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { attachSignalingServer, closeHttpServer, listen } from './signaling-server.js';
 import { ICE_SERVERS_PATH, NO_ICE_SERVERS, iceConfigFromEnv, iceServersAnswer } from './ice-servers.js';
 import { answer, createStaticHandler } from './static-files.js';
+import { reachableUrls, tlsFromEnv } from './tls-certificate.js';
 
 /** The built app, next to this folder. */
 export const DEFAULT_ROOT = fileURLToPath(new URL('../dist/', import.meta.url));
@@ -17,13 +19,14 @@ export const SIGNALING_PATH = '/signaling';
  * @property {string} [root] The built app. Default `dist/`.
  * @property {Omit<import('./signaling-options.js').SignalingServerOptions, 'port' | 'host' | 'server' | 'path'>} [signaling] Limits and logger of the signaling server.
  * @property {import('./ice-servers.js').IceConfig} [ice] STUN/TURN servers served at `/ice-servers`. Default none.
+ * @property {{ cert: string, key: string }} [tls] PEM certificate and key: serve https and wss on the port. Default plain http.
  */
 
 /**
  * @typedef {object} AppServer
  * @property {number} port
- * @property {string} url The app, e.g. `http://127.0.0.1:8080/`.
- * @property {string} signalingUrl e.g. `ws://127.0.0.1:8080/signaling`.
+ * @property {string} url The app, e.g. `http://127.0.0.1:8080/` (`https://` with `tls`).
+ * @property {string} signalingUrl e.g. `ws://127.0.0.1:8080/signaling` (`wss://` with `tls`).
  * @property {() => import('./signaling-server.js').SignalingStats} stats
  * @property {() => Promise<void>} close
  */
@@ -34,9 +37,10 @@ export const SIGNALING_PATH = '/signaling';
  * @param {AppServerOptions} [options]
  * @returns {Promise<AppServer>}
  */
-export async function createAppServer({ port = 8080, host = '127.0.0.1', root = DEFAULT_ROOT, signaling: signalingOptions = {}, ice = NO_ICE_SERVERS } = {}) {
+export async function createAppServer({ port = 8080, host = '127.0.0.1', root = DEFAULT_ROOT, signaling: signalingOptions = {}, ice = NO_ICE_SERVERS, tls } = {}) {
   const serveStatic = await createStaticHandler(root);
-  const server = createServer((request, response) => {
+  /** @type {import('node:http').RequestListener} */
+  const handle = (request, response) => {
     const pathname = request.url?.split('?', 1)[0];
     if (pathname === '/healthz') {
       answer(response, request, 200, 'ok');
@@ -55,7 +59,8 @@ export async function createAppServer({ port = 8080, host = '127.0.0.1', root = 
       if (!response.headersSent) answer(response, request, 500, 'Internal Server Error');
       else response.destroy();
     });
-  });
+  };
+  const server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handle) : createServer(handle);
   const signaling = attachSignalingServer(server, { ...signalingOptions, path: SIGNALING_PATH });
   try {
     await signaling.ready;
@@ -69,8 +74,8 @@ export async function createAppServer({ port = 8080, host = '127.0.0.1', root = 
   const origin = `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   return {
     port: address.port,
-    url: `http://${origin}/`,
-    signalingUrl: `ws://${origin}${SIGNALING_PATH}`,
+    url: `${tls ? 'https' : 'http'}://${origin}/`,
+    signalingUrl: `${tls ? 'wss' : 'ws'}://${origin}${SIGNALING_PATH}`,
     stats: signaling.stats,
     async close() {
       await signaling.close();
@@ -108,30 +113,56 @@ function parsePort(text) {
 }
 
 /**
+ * Exit status for a configuration the operator must fix (sysexits' EX_CONFIG): service managers
+ * can be told not to restart on it (systemd `RestartPreventExitStatus=78`), so a bad certificate
+ * stops the service with its message instead of restarting it forever.
+ */
+export const EXIT_CONFIG = 78;
+
+/**
  * `node signaling/serve.js [dir]`: serves `dir` (default `dist/`) on HOST:PORT (default
- * 127.0.0.1:8080); with REDIS_URL set, shares signaling rooms with every instance using that Redis;
- * with TRUST_PROXY=1, takes client addresses from the reverse proxy's X-Forwarded-For.
+ * 127.0.0.1:8080); over https with TLS_CERT and TLS_KEY, or with a self-signed certificate when
+ * HOST reaches beyond this machine; with REDIS_URL set, shares signaling rooms with every instance
+ * using that Redis; with TRUST_PROXY=1, takes client addresses from the reverse proxy's X-Forwarded-For.
  */
 async function main() {
+  let config;
   let app;
+  const host = process.env.HOST || '127.0.0.1';
   try {
     const [root = DEFAULT_ROOT] = process.argv.slice(2);
-    const redisUrl = process.env.REDIS_URL || undefined;
-    const ice = iceConfigFromEnv(process.env);
-    // Behind your own reverse proxy, count clients by the address it forwards (X-Forwarded-For).
-    const trustProxy = process.env.TRUST_PROXY === '1' || process.env.TRUST_PROXY === 'true';
-    app = await createAppServer({
-      port: parsePort(process.env.PORT ?? '8080'),
-      host: process.env.HOST || '127.0.0.1',
+    config = {
       root,
-      ice,
-      signaling: { redisUrl, trustProxy },
-    });
+      host,
+      port: parsePort(process.env.PORT ?? '8080'),
+      ice: iceConfigFromEnv(process.env),
+      tls: await tlsFromEnv(process.env, host, { warn: (message) => console.warn(message) }),
+      // Behind your own reverse proxy, count clients by the address it forwards (X-Forwarded-For).
+      signaling: { redisUrl: process.env.REDIS_URL || undefined, trustProxy: process.env.TRUST_PROXY === '1' || process.env.TRUST_PROXY === 'true' },
+    };
+  } catch (error) {
+    // Restarting changes nothing here: the configuration must be fixed first.
+    console.error(`EDNet P2P could not start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(EXIT_CONFIG);
+  }
+  try {
+    app = await createAppServer(config);
   } catch (error) {
     console.error(`EDNet P2P could not start: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   }
+  const { tls } = config;
   console.log(`EDNet P2P: ${app.url} (signaling at ${app.signalingUrl}${process.env.REDIS_URL ? ', rooms shared through Redis' : ''})`);
+  if (tls) {
+    const others = reachableUrls(host, app.port, 'https').filter((url) => url !== app.url);
+    if (others.length) console.log(`Other devices of this network: open ${others.join(' or ')}`);
+    if (tls.source === 'files') console.log(`Certificate: ${tls.certPath}, valid until ${tls.validTo.toISOString().slice(0, 10)}`);
+    else {
+      console.log(`Certificate: self-signed, ${tls.source === 'created' ? 'made now' : 'made on an earlier start'}, kept in ${tls.certPath}`);
+      console.log('Browsers warn about it once: accept it after checking that the fingerprint they show is');
+    }
+    console.log(`SHA-256 fingerprint: ${tls.fingerprint}`);
+  }
   const stop = () => {
     app.close().then(
       () => process.exit(0),

@@ -12,6 +12,7 @@ import { AttentionNotifier } from '../ui/elections/attention-notifier.js';
 import { electionAttention } from '../ui/elections/election-attention.js';
 import { memberNames } from '../models/electoral/index.js';
 import { unsentEdits } from '../ui/shared/unsent-edits.js';
+import './ednet-room-arrival.js';
 import './ednet-room-details.js';
 import './ednet-room-people.js';
 import './ednet-share-panel.js';
@@ -196,13 +197,16 @@ export class EDNetRoomPage extends LitElement {
     const attention = electionAttention(session.model);
     this.#notifier.update(attention);
     const waiting = attention.reduce((sum, item) => sum + item.count, 0);
+    const bar = html`<ednet-status-bar
+      .status=${this.status}
+      .workOffline=${this.workOffline}
+      .names=${memberNames(session.model)}
+      .unsentEdits=${this.#unsentEdits(session)}
+    ></ednet-status-bar>`;
+    // A room never held here has nothing to show yet: no tabs inviting to create in an empty room.
+    if (session.held === false) return html`${bar}<ednet-room-arrival .status=${this.status}></ednet-room-arrival>`;
     return html`
-      <ednet-status-bar
-        .status=${this.status}
-        .workOffline=${this.workOffline}
-        .names=${memberNames(session.model)}
-        .unsentEdits=${this.#unsentEdits(session)}
-      ></ednet-status-bar>
+      ${bar}
       <div role="tablist" aria-label="Room sections" @keydown=${this.#onTabKey}>
         ${TABS.map(
           (tab) => html`<button

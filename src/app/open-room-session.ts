@@ -1,4 +1,5 @@
-import { ownedOid } from '../domain/index.js';
+import type { NodeId } from '../crdt/index.js';
+import { deviceOf, ownedOid, ownerOf } from '../domain/index.js';
 import { ElectoralSystemModel, setMemberName } from '../models/electoral/index.js';
 import { BroadcastChannelTransport } from '../net/broadcast-channel-transport.js';
 import { IceServerSource } from '../net/ice-server-source.js';
@@ -13,7 +14,6 @@ import type { NodeStatus } from '../node/node-events.js';
 import {
   DeviceIdentity,
   EncryptedSignalingChannel,
-  OpenFailureKind,
   authenticateConnection,
   deriveRoomKeys,
   encryptedBroadcastChannel,
@@ -95,14 +95,15 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
 
     const topic = keys.topic;
     let node: EDNetP2PNode | undefined;
-    const keyMismatch = (): void =>
-      node?.setRoomKeyProblem('Wrong or missing room key: another device of this room uses a different link. Ask for a new link.');
-    // Every tab-to-tab message is sealed with the room key; a tab of another key is reported.
-    const BroadcastChannelImpl = encryptedBroadcastChannel(keys, {
-      onRejected: (rejection) => {
-        if (rejection.kind === OpenFailureKind.wrongKey || rejection.kind === OpenFailureKind.notSealed) keyMismatch();
-      },
-    });
+    // The topic comes from the key, so a message under it that the key does not open was sent by
+    // someone who learned the topic (the server, or a device with a rotated-away key): a neutral
+    // line in the Audit tab, never an alert on a member's screen. The device whose key is wrong
+    // meets nobody and is told so where it waits (ednet-room-arrival).
+    const keyMismatch = (from: NodeId): void => node?.noteOtherKey(from);
+    // Every tab-to-tab message is sealed with the room key. The channel is named after the topic,
+    // so a tab of another key is never on it; what fails to open there came from a script of this
+    // origin, names no sender, and is only logged.
+    const BroadcastChannelImpl = encryptedBroadcastChannel(keys);
     const url = options.signalingUrl === undefined ? defaultSignalingUrl() : options.signalingUrl;
     const urls = typeof url === 'string' ? (url ? [url] : []) : (url ?? []);
     const server =
@@ -123,7 +124,7 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
     if (server) {
       const fallback = new FallbackSignalingChannel(server, relayed);
       const signaling = new EncryptedSignalingChannel(fallback, identity.nodeId, keys);
-      cleanups.push(signaling.onKeyMismatch(keyMismatch), () => signaling.close(), () => fallback.close());
+      cleanups.push(signaling.onKeyMismatch((rejection) => keyMismatch(rejection.from)), () => signaling.close(), () => fallback.close());
       const webrtc = new WebRtcTransport({
         localId: identity.nodeId,
         signaling,
@@ -157,6 +158,10 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
     cleanups.push(() => persistence.close());
     await persistence.load();
     const metadata = await storage.readMetadata();
+    // Held before: created here (the room id names its creator), a peer met once, or others' data
+    // stored (this device's own edits, such as its name, do not make it hold the room).
+    let held =
+      metadata.firstPeerAt !== undefined || ownerOf(room.roomId) === device.deviceId || [...model.version.nodes()].some((node) => deviceOf(node) !== device.deviceId);
     // Damaged records found so far (identity, metadata, the model's records) were worked around;
     // the node keeps them as state, so the status bar and Audit tab show them whenever they mount.
     node.reportStorageProblems(storage.problems);
@@ -189,6 +194,15 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
           .catch(() => undefined);
       }),
     );
+    if (!held) {
+      const stopWatching = node.events.on('status-changed', ({ status }) => {
+        if (held || status.peers.length === 0) return;
+        held = true;
+        stopWatching();
+        storage.writeMetadata({ firstPeerAt: Date.now() }).catch(() => undefined);
+      });
+      cleanups.push(stopWatching);
+    }
     await iceFetched;
     await node.start();
 
@@ -199,6 +213,9 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
       model,
       get status(): NodeStatus {
         return node.status;
+      },
+      get held(): boolean {
+        return held;
       },
       onStatus: (listener) => node.events.on('status-changed', ({ status }) => listener(status)),
       setDisplayName(name) {

@@ -20,6 +20,12 @@ export interface RoomSession {
   readonly model: ElectoralSystemModel;
   /** The node's status now (the status bar's data); `onStatus` hears every change. */
   readonly status: NodeStatus;
+  /**
+   * False while this device has never held the room: it did not create it, stores nothing of it,
+   * and no peer has connected yet (so nobody has sent the room or shown the key to be the room's).
+   * Becomes true, for good, when the first peer connects. Undefined counts as true.
+   */
+  readonly held?: boolean;
   onStatus(listener: (status: NodeStatus) => void): () => void;
   /** The name other peers see for this device (kept locally, sent to peers). */
   setDisplayName(name: string): void;

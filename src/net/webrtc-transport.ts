@@ -91,6 +91,10 @@ interface Session {
   earlyBytes: number;
   /** Why ICE could not connect, as far as this side can tell. */
   readonly ice: IceGatheringWatch;
+  /** `onUnreachable` was told about this attempt. */
+  explained: boolean;
+  /** The peer sent a signal for this attempt: it is there, and ICE is what failed. */
+  heard: boolean;
 }
 
 /** A peer could not be reached, and why in words (`IceProblem`). */
@@ -249,12 +253,13 @@ export class WebRtcTransport implements Transport {
       return undefined;
     }
     const ice = new IceGatheringWatch(peer._pc, { iceServers, iceTransportPolicy }, (problem) => {
-      // Relay only, and no relay address: nothing will ever connect, so say so now.
+      // Relay only, and no relay address: nothing will ever connect, so say so now (this side's
+      // own configuration, whether or not the peer answered).
       if (this.sessions.get(peerId) !== session) return;
-      this.explain(session);
+      this.explain(session, true);
       this.abandon(session, `could not reach ${peerId}: ${problem}`, problem);
     });
-    const session: Session = { id, peerId, peer, waiters, timer: undefined, connection: undefined, error: undefined, early: [], earlyBytes: 0, ice };
+    const session: Session = { id, peerId, peer, waiters, timer: undefined, connection: undefined, error: undefined, early: [], earlyBytes: 0, ice, explained: false, heard: false };
     session.timer = setTimeout(() => {
       const problem = this.explain(session);
       this.abandon(session, `could not connect to ${peerId} within ${this.connectTimeoutMs} ms${problem ? `: ${problem}` : ''}`, 'timed out');
@@ -331,10 +336,19 @@ export class WebRtcTransport implements Transport {
     this.rejectWaiters(session, `could not connect to ${session.peerId}: ${this.explain(session) ?? reason}`);
   }
 
-  /** Names, and reports, what ICE tells of a session that did not open; undefined if it tells nothing. */
-  private explain(session: Session): IceProblem | undefined {
+  /**
+   * Names, and reports, what ICE tells of a session that did not open; undefined if it tells
+   * nothing. Unless `ownConfiguration`, only for a peer that answered: one that never did (gone,
+   * or listed by a server that cannot reach it with the room key) is no network problem to report.
+   */
+  private explain(session: Session, ownConfiguration = false): IceProblem | undefined {
+    if (!session.heard && !ownConfiguration) return undefined;
     const problem = session.ice.problem();
-    if (problem !== undefined && !this.closed) this.unreachableListeners.emit({ peerId: session.peerId, problem });
+    // A failed attempt ends by its timer and then by its close: told once.
+    if (problem !== undefined && !this.closed && !session.explained) {
+      session.explained = true;
+      this.unreachableListeners.emit({ peerId: session.peerId, problem });
+    }
     return problem;
   }
 
@@ -482,6 +496,7 @@ export class WebRtcTransport implements Transport {
   }
 
   private feed(session: Session, data: RtcSignalData): void {
+    session.heard = true;
     try {
       session.peer.signal(data);
     } catch (error) {

@@ -154,6 +154,8 @@ export class EDNetP2PNode {
   /** The last refusal of each connected peer's input, for the status. */
   private readonly lastRefusals = new Map<NodeId, string>();
   private readonly refusalLog: InputRefusedEvent[] = [];
+  /** When each sender with another room key was last noted, so one line stands for a burst. */
+  private readonly otherKeyNoted = new Map<NodeId, number>();
   private lastStatus: NodeStatus;
   private lastStatusKey = '';
   private statusScheduled = false;
@@ -401,6 +403,20 @@ export class EDNetP2PNode {
   setRoomKeyProblem(message: string | null): void {
     this.roomKeyProblem = message;
     this.scheduleStatus();
+  }
+
+  /**
+   * Records as one neutral line of the refused input (Audit tab) that a device holding another
+   * room key, or none, sent something under this room's topic: at most one line per sender a
+   * minute. Never a status alert: this device holds the right key, and the sender (or the server)
+   * may be anyone, so the alert would only alarm members about nothing they can fix.
+   */
+  noteOtherKey(peerId: NodeId): void {
+    const now = Date.now();
+    if (now - (this.otherKeyNoted.get(peerId) ?? -Infinity) < 60_000) return;
+    if (this.otherKeyNoted.size >= MAX_REFUSALS) this.otherKeyNoted.clear();
+    this.otherKeyNoted.set(peerId, now);
+    this.logRefusal(peerId, 'A device with another key tried to join; nothing it sent was opened');
   }
 
   /** Records why a device of the room could not be reached (null: forget it), for the status. */

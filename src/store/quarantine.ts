@@ -161,6 +161,10 @@ export function sanitizeMetadata(raw: unknown): { metadata: RoomMetadata; proble
     if (typeof raw.persistenceGranted === 'boolean' || raw.persistenceGranted === 'unsupported') metadata.persistenceGranted = raw.persistenceGranted;
     else problems.push('persistenceGranted');
   }
+  if (raw.firstPeerAt !== undefined) {
+    if (Number.isFinite(raw.firstPeerAt)) metadata.firstPeerAt = raw.firstPeerAt as number;
+    else problems.push('firstPeerAt');
+  }
   if (raw.acknowledgedOwnSeq !== undefined) {
     const acknowledged: Record<string, number> = {};
     let bad = !isPlainObject(raw.acknowledgedOwnSeq);

@@ -45,6 +45,8 @@ export interface RoomMetadata {
   readonly persistenceGranted?: boolean | 'unsupported';
   /** Per model, the own sequence number up to which peers confirmed holding our changes. */
   readonly acknowledgedOwnSeq?: Readonly<Record<string, number>>;
+  /** When a peer of the room first connected to this device (ms since the epoch): the room is held here from then on. */
+  readonly firstPeerAt?: number;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { openDB } from 'idb';
-import { ELECTORAL_MODEL_ID, openRoomSession } from '../../src/app/open-room-session.js';
+import { ELECTORAL_MODEL_ID, createOwnedRoom, openRoomSession } from '../../src/app/open-room-session.js';
 import { generateRoomSecret } from '../../src/security/index.js';
 import { IndexedDbStorageAdapter } from '../../src/store/index.js';
 import '../../src/ui/audit/ednet-audit-view.js';
@@ -68,6 +68,56 @@ describe('openRoomSession with damaged storage', () => {
       storage.close();
     } finally {
       await session.close();
+    }
+  });
+});
+
+describe('openRoomSession: whether this device holds the room', () => {
+  const dbNames: string[] = [];
+  afterEach(async () => {
+    for (const name of dbNames.splice(0)) await deleteTestDb(name);
+  });
+
+  /** A session of `roomId` on storage `dbName`, reaching only tabs of this browser. */
+  const open = (roomId: string, secret: string, dbName: string) =>
+    openRoomSession({ roomId, secret }, { storage: new IndexedDbStorageAdapter({ roomId, dbName }), signalingUrl: null, iceServersUrl: null, localTabs: true, displayName: null });
+
+  it('a room created here is held at once', async () => {
+    const dbName = uniqueDbName();
+    dbNames.push(dbName);
+    const room = await createOwnedRoom();
+    const session = await open(room.roomId, room.secret, dbName);
+    try {
+      expect(session.held).to.equal(true);
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('a room opened from a link is held from its first peer on, and still after reopening alone', async () => {
+    const [first, second] = [uniqueDbName(), uniqueDbName()];
+    dbNames.push(first, second);
+    const roomId = `held-${first.slice(-6)}`;
+    const secret = generateRoomSecret();
+    const alone = await open(roomId, secret, first);
+    expect(alone.held).to.equal(false);
+    // Its own edits (its name in the room) do not make it hold the room.
+    alone.setDisplayName('Bruno');
+    await alone.close();
+    const arriving = await open(roomId, secret, first);
+    expect(arriving.model.version.isEmpty()).to.equal(false);
+    expect(arriving.held).to.equal(false);
+    const member = await open(roomId, secret, second);
+    await eventually(() => arriving.held === true && arriving.status.peers.length === 1);
+    await member.close();
+    await arriving.close();
+
+    const again = await open(roomId, secret, first);
+    try {
+      expect(again.status.peers).to.deep.equal([]);
+      expect(again.held).to.equal(true);
+    } finally {
+      await again.close();
     }
   });
 });

@@ -37,6 +37,15 @@ describe('a link with another key', () => {
       for (const { page } of [alice, bob]) await waitUntil(page, () => window.ednet.session?.status.peers.length === 1);
       assert.equal(server.stats().rooms, 1);
 
+      // What each member sees: the status bar's words and the Audit tab's refused input.
+      const screen = async (/** @type {import('playwright-core').Page} */ page) => ({
+        bar: (await page.locator('ednet-status-bar').evaluate((bar) => bar.shadowRoot?.textContent ?? '')).replace(/\s+/g, ' ').trim(),
+        refusals: await page.evaluate(() => window.ednet.node?.refusals.length),
+        alerts: await page.getByRole('alert').count(),
+      });
+      const before = await Promise.all([alice, bob].map(({ page }) => screen(page)));
+      assert.deepEqual(before.map(({ refusals, alerts }) => [refusals, alerts]), [[0, 0], [0, 0]]);
+
       const altered = tampered(link);
       assert.notEqual(altered, link);
       await stranger.page.goto(altered);
@@ -44,11 +53,16 @@ describe('a link with another key', () => {
       // The stranger is in the server's rooms, but in a topic of its own.
       assert.equal(server.stats().rooms, 2);
       assert.equal(server.stats().memberships, 3);
-      for (const { page } of [alice, bob]) {
+      // Its page does not pretend to be the room: it waits for a member, with no tabs to create in.
+      await stranger.page.getByText('Looking for the other devices of this room…').waitFor();
+      assert.equal(await stranger.page.getByRole('tab', { name: 'Elections' }).count(), 0);
+      assert.equal(await stranger.page.evaluate(() => window.ednet.session?.held), false);
+      for (const [i, { page }] of [alice, bob].entries()) {
         const status = await page.evaluate(() => window.ednet.session?.status);
         assert.equal(status?.roomKeyProblem, null);
         assert.equal(status?.peers.length, 1);
         assert.equal(await page.locator('ednet-status-bar .room-key-problem').count(), 0);
+        assert.deepEqual(await screen(page), before[i]);
       }
       assert.equal(await stranger.page.evaluate(() => window.ednet.session?.status.peers.length), 0);
 

@@ -5,7 +5,7 @@ import { MemoryNetwork } from '../../src/net/memory-network.js';
 import type { SignalingChannel } from '../../src/net/peer-discovery.js';
 import type { PeerConnection } from '../../src/net/transport.js';
 import { WebRtcTransport, type WebRtcTransportOptions } from '../../src/net/webrtc-transport.js';
-import { encodeRtcEnvelope } from '../../src/net/webrtc-signal.js';
+import { decodeRtcEnvelope, encodeRtcEnvelope } from '../../src/net/webrtc-signal.js';
 import { alice, bob, closed, eventually, inbox, nextConnection, patterned, recordingLogger, rejection, sameBytes, uniqueRoom } from './net-test-helpers.js';
 
 /** Records the configuration of every RTCPeerConnection made while installed. */
@@ -108,6 +108,38 @@ describe('WebRtcTransport', () => {
     const c = transport(asNodeId('carol'), { iceServers, connectTimeoutMs: 200 });
     await rejection(c.connect(asNodeId('dave')));
     expect(recorder.configs[2]!.iceServers).to.deep.equal(iceServers);
+  });
+
+  it('a peer that answers but cannot be reached: "no relay configured", to the caller and to onUnreachable, once', async () => {
+    // Their offers and answers pass, their addresses do not: as between two networks with no relay.
+    // (The timeout only has to outlast one offer and answer on this machine.)
+    const noCandidates = (inner: SignalingChannel): SignalingChannel => ({
+      sendSignal: (to, data) => {
+        const envelope = decodeRtcEnvelope(data);
+        if (typeof envelope !== 'string' && envelope.kind === 'signal' && 'candidate' in envelope.data) return;
+        inner.sendSignal(to, data);
+      },
+      onSignal: (listener) => inner.onSignal(listener),
+    });
+    const carol = asNodeId('carol');
+    const dave = asNodeId('dave');
+    const c = transport(carol, { iceServers: [], connectTimeoutMs: 5000 }, noCandidates(discovery(carol)));
+    const d = transport(dave, { iceServers: [], connectTimeoutMs: 5000 }, noCandidates(discovery(dave)));
+    d.onConnection(() => undefined);
+    const unreachable: Array<{ peerId: string; problem: string }> = [];
+    c.onUnreachable((event) => unreachable.push({ peerId: event.peerId, problem: event.problem }));
+    const error = await rejection(c.connect(dave));
+    expect(error.message).to.match(/could not connect to dave within 5000 ms: no relay configured/);
+    expect(unreachable).to.deep.equal([{ peerId: 'dave', problem: 'no relay configured' }]);
+  });
+
+  it('a peer that never answers is no network problem: the attempt times out and nothing is reported', async () => {
+    const c = transport(asNodeId('carol'), { iceServers: [], connectTimeoutMs: 200 });
+    const unreachable: unknown[] = [];
+    c.onUnreachable((event) => unreachable.push(event));
+    const error = await rejection(c.connect(asNodeId('dave')));
+    expect(error.message).to.match(/could not connect to dave within 200 ms$/);
+    expect(unreachable).to.deep.equal([]);
   });
 
   it('sends a 10 MB message without ever queueing more than the high-water mark in the channel', async () => {

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import type { OpenRoomSessionOptions } from '../../src/app/open-room-session.js';
 import type { RoomSession } from '../../src/app/room-session.js';
+import { ServerBasedDiscovery } from '../../src/net/server-based-discovery.js';
+import { DeviceIdentity, EncryptedSignalingChannel, deriveRoomKeys, signalingProof } from '../../src/security/index.js';
 import { eventually, uniqueRoom } from '../net/net-test-helpers.js';
 import { privateSignalingServer, signalingServerUrl } from '../net/signaling-server-url.js';
 import type { RoomPage } from './room-page.js';
@@ -176,6 +178,49 @@ describe('rooms across pages', function () {
       expect(b.session.status.roomKeyProblem).to.equal(null);
       expect(outsider.session.status.peers).to.deep.equal([]);
       expect(outsider.session.model.elections().count).to.equal(0);
+      // The outsider never held the room: its page keeps looking (ednet-room-arrival), the members hold it.
+      expect(outsider.session.held).to.equal(false);
+      expect([a.session.held, b.session.held]).to.deep.equal([true, true]);
     });
   }
+
+  it('a device that never held the room holds it from its first peer on', async () => {
+    const url = await signalingServerUrl();
+    const room = roomId();
+    const options: OpenRoomSessionOptions = { signalingUrl: url, localTabs: false, iceServers: [] };
+    const a = await openPage(room, options);
+    await eventually(() => a.session.status.signaling === 'connected');
+    expect(a.session.held).to.equal(false);
+    const b = await openPage(room, options);
+    await eventually(() => a.session.held === true && b.session.held === true);
+    expect(a.session.status.peers.length).to.equal(1);
+  });
+
+  it('someone under the room’s topic without its key (the server, say) leaves one neutral Audit line, no alert', async () => {
+    const url = await signalingServerUrl();
+    const room = roomId();
+    const a = await openPage(room, { signalingUrl: url, localTabs: false, iceServers: [] });
+    await eventually(() => a.session.status.signaling === 'connected');
+    // It knows the topic but seals with another key, as a rotated-away key or a forging server would.
+    const topic = (await deriveRoomKeys(room, SECRET)).topic;
+    const otherKeys = await deriveRoomKeys(room, 'Zz9mXb7V0yJ4kR2dT8wL1nC6hF3sA9eG0uP4zK7iM2o');
+    const device = await DeviceIdentity.load();
+    const nodeId = await device.newNodeId();
+    const discovery = new ServerBasedDiscovery({ urls: [url], room: topic, nodeId, proveDevice: signalingProof(device) });
+    const signaling = new EncryptedSignalingChannel(discovery, nodeId, otherKeys);
+    try {
+      await discovery.start();
+      while (!(await discovery.discoverPeers()).some((peer) => peer.nodeId === a.session.node.nodeId)) await new Promise((resolve) => setTimeout(resolve, 10));
+      for (let i = 0; i < 3; i++) signaling.sendSignal(a.session.node.nodeId, { type: 'offer', sdp: `v=0 attempt ${i}` });
+      await eventually(() => a.session.node.refusals.length > 0);
+      const lines = a.session.node.refusals;
+      // Three signals, one line: a burst from one sender is one event.
+      expect(lines.map((line) => [line.peerId, line.reason])).to.deep.equal([[nodeId, 'A device with another key tried to join; nothing it sent was opened']]);
+      expect(a.session.status.roomKeyProblem).to.equal(null);
+      expect(a.session.status.peers).to.deep.equal([]);
+    } finally {
+      signaling.close();
+      await discovery.stop();
+    }
+  });
 });
