@@ -498,7 +498,12 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
         break;
       case 'edit': {
         const node = random.pick(alive);
-        if (node) edit(node);
+        if (node) {
+          edit(node);
+          // A local edit arms the save at once with a zero-delay timer (durable before visible):
+          // let it fire now, so when the save starts does not depend on how fast the machine is.
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
         break;
       }
       case 'save': {
