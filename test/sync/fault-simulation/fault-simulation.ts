@@ -628,7 +628,7 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
   const lost: string[] = [];
   for (const operation of truth.operations)
     for (const [dot, register] of operation.wrote)
-      if (!present.has(dot) && truth.mustSurvive(dot) && !truth.legitimatelyGone(dot, present))
+      if (truth.ownsDot(operation, dot) && !present.has(dot) && truth.mustSurvive(dot) && !truth.legitimatelyGone(dot, present))
         lost.push(`${short(operation.node)}${dot.slice(dot.lastIndexOf(':'))} (${register}, op #${operation.step} "${operation.text}", ${truth.saved.has(dot) ? 'saved' : 'acknowledged'})`);
   if (lost.length) fail('durability', `${lost.length} saved or acknowledged write(s) gone everywhere: ${lost.slice(0, 5).join('; ')}`);
   for (const node of nodes) {
