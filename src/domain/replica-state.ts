@@ -130,8 +130,11 @@ export class ReplicaState {
     const register = record.register(attribute);
     const before = register.value;
     const write = { value, ts: this.clock.now(), dot: this.#nextDot() };
-    if (resolve) for (const old of register.writes) touched.superseded.push(old.dot);
-    else if (register.winner) touched.superseded.push(register.winner.dot);
+    const replaced = resolve ? register.writes : register.winner ? [register.winner] : [];
+    for (const old of replaced) {
+      touched.superseded.push(old.dot);
+      this.#witnessReplaced(old.dot);
+    }
     if (resolve) register.resolve(write);
     else register.set(write);
     this.#log.record(write.dot.node, write.dot.seq, record, attribute, TouchKind.attribute);
@@ -155,10 +158,22 @@ export class ReplicaState {
   removeChild(record: EntityRecord, relation: string, child: string, touched: Touched): void {
     const dot = this.#nextDot();
     const set = record.relation(relation);
-    touched.superseded.push(...set.remove(child));
+    const removed = set.remove(child);
+    touched.superseded.push(...removed);
+    for (const old of removed) this.#witnessReplaced(old);
     set.markRemoval(dot);
     this.#log.record(dot.node, dot.seq, record, relation, TouchKind.removal);
     touched.relations.set(set, [record, relation]);
+  }
+
+  // A local operation replaced or removed a dot held outside the version (joined from a delta
+  // whose version was not adopted): the version now covers it, so the operation's context tells
+  // every replica the dot is gone, and it is never taken back from a peer that still holds it.
+  // Without this, the replaced write stays next to its replacement everywhere: a false conflict.
+  // (What this context lacks of that dot's causal past stays out until a version covering it is
+  // adopted; the digest repair then drops it wherever it came back: docs/architecture.md.)
+  #witnessReplaced(dot: Dot): void {
+    if (!this.version.covers(dot)) this.version.add(dot);
   }
 
   #nextDot(): Dot {
