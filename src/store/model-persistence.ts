@@ -23,6 +23,8 @@ export interface PersistableModel {
   /** The next own seq (`DomainModel` has it): lets `load` leave lost own seqs unclaimed without reusing them. */
   readonly nextSeq?: number;
   onChange(listener: (detail: ModelChangedDetail) => void): () => void;
+  /** The version grew with no entity changed (`DomainModel` has it): the version is saved alone. */
+  onVersionAdopted?(listener: () => void): () => void;
 }
 
 /** What the UI hears from `ModelPersistence`. */
@@ -105,6 +107,8 @@ export class ModelPersistence {
   #unsavedEdits = 0;
   /** A local edit waits: the next save starts without waiting for a pause. */
   #localWaiting = false;
+  /** The model's version grew with no entity to save (`#onVersionAdopted`). */
+  #versionUnsaved = false;
   #claimable: VersionVector | null = null;
   readonly #durableListeners = new ListenerSet<VersionVector>();
   /** Damaged records kept aside since this model was loaded. */
@@ -133,6 +137,7 @@ export class ModelPersistence {
       watchPageHidden(() => this.#saveNow()),
     ];
     if (options.certificates) this.#unsubscribe.push(options.certificates.onAdded((added) => this.#onCertificatesAdded(added)));
+    if (model.onVersionAdopted) this.#unsubscribe.push(model.onVersionAdopted(() => this.#onVersionAdopted()));
   }
 
   /** Entities with changes not yet durably stored (certificates waiting to be stored are not counted). */
@@ -155,6 +160,11 @@ export class ModelPersistence {
       for (const { dots } of this.#superseded) for (const dot of dots) if (claimable.covers(dot)) claimable.forgetAfter(dot.node, dot.seq - 1);
     }
     return (this.#claimable = claimable);
+  }
+
+  /** True while the model's version grew beyond what is stored with no entity changed (not counted in `pending`). */
+  get versionUnsaved(): boolean {
+    return this.#versionUnsaved;
   }
 
   /** Own edits not yet stored. */
@@ -201,7 +211,7 @@ export class ModelPersistence {
    * saving at once whatever waits; rejects with the `StorageError` of a save that failed.
    */
   async whenSaved(): Promise<void> {
-    while (this.pending > 0 || this.#unsavedCertificates.length) {
+    while (this.pending > 0 || this.#unsavedCertificates.length || this.#versionUnsaved) {
       if (this.#saving) {
         await this.#saving;
         continue;
@@ -238,6 +248,14 @@ export class ModelPersistence {
     this.#schedule();
   }
 
+  // The model adopted a version with no entity changed: nothing is dirty, but storage must hold
+  // the version before anything claims it (an ack for that delta waits for it).
+  #onVersionAdopted(): void {
+    if (this.#closed || this.#applying) return;
+    this.#versionUnsaved = true;
+    this.#schedule();
+  }
+
   #onCertificatesAdded(added: readonly ChangeCertificate[]): void {
     // Loaded from storage: stored already.
     if (this.#closed || this.#applying) return;
@@ -255,6 +273,7 @@ export class ModelPersistence {
       this.#durable = new VersionVector();
       this.#claimable = null;
       for (const entity of this.model.getEntityStates()) this.#dirty.add(entity.oid);
+      this.#versionUnsaved = true;
       if (this.options.certificates) this.#unsavedCertificates = this.options.certificates.certificates();
       this.#emitPending();
     }
@@ -304,7 +323,7 @@ export class ModelPersistence {
   }
 
   #hasUnsaved(): boolean {
-    return this.#dirty.size > 0 || this.#unsavedCertificates.length > 0;
+    return this.#dirty.size > 0 || this.#unsavedCertificates.length > 0 || this.#versionUnsaved;
   }
 
   // Saves everything dirty, and the certificates waiting, in one merge. Resolves with the failure,
@@ -317,6 +336,8 @@ export class ModelPersistence {
       const oids = [...this.#dirty];
       this.#dirty.clear();
       this.#localWaiting = false;
+      const versionUnsaved = this.#versionUnsaved;
+      this.#versionUnsaved = false;
       const edits = this.#edits;
       const unsavedEdits = this.#unsavedEdits;
       this.#inFlight = oids.length;
@@ -347,6 +368,7 @@ export class ModelPersistence {
         const error = toStorageError(caught);
         for (const oid of oids) this.#dirty.add(oid);
         if (unsavedEdits) this.#localWaiting = true;
+        if (versionUnsaved) this.#versionUnsaved = true;
         this.#unsavedCertificates = certificates.concat(this.#unsavedCertificates);
         this.#waitingSince ??= now();
         this.#inFlight = 0;

@@ -507,7 +507,7 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
         break;
       }
       case 'save': {
-        const node = random.pick(alive.filter((n) => n.persistence.pending > 0));
+        const node = random.pick(alive.filter((n) => n.persistence.pending > 0 || n.persistence.versionUnsaved));
         if (node) save(node);
         break;
       }
@@ -559,7 +559,7 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
       }
       case 'crash': {
         // After a save only: nothing of the node is waiting to be stored. Otherwise: any moment.
-        const eligible = profile === 'crash-after-save' ? alive.filter((n) => n.persistence.pending === 0 && n.storage.pendingWrites === 0) : alive;
+        const eligible = profile === 'crash-after-save' ? alive.filter((n) => n.persistence.pending === 0 && !n.persistence.versionUnsaved && n.storage.pendingWrites === 0) : alive;
         const node = alive.length > 1 ? random.pick(eligible) : undefined;
         if (node) crash(node);
         break;
@@ -588,7 +588,7 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
       for (const [a, b] of missingPairs()) connect(a, b);
       if (!deliverOne()) {
         const writing = nodes.find((node) => node.storage.pendingWrites > 0);
-        const unsaved = nodes.find((node) => node.persistence.pending > 0);
+        const unsaved = nodes.find((node) => node.persistence.pending > 0 || node.persistence.versionUnsaved);
         if (writing) await writing.storage.commitNext();
         else if (unsaved) save(unsaved);
         else return true;
