@@ -66,7 +66,23 @@ export interface ModelPersistenceOptions {
    * every own item it finds without a certificate.
    */
   readonly certificates?: CertificateStore;
+  /**
+   * Where the save and retry timers run. Default the global `setTimeout` and `clearTimeout`; a
+   * test or simulation passes its own to decide when they fire.
+   */
+  readonly timers?: PersistenceTimers;
 }
+
+/** The timers `ModelPersistence` uses (`setTimeout`/`clearTimeout` fit). */
+export interface PersistenceTimers {
+  setTimeout(callback: () => void, delayMs: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const GLOBAL_TIMERS: PersistenceTimers = {
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
 
 const MAX_RETRY_DELAY_MS = 60_000;
 const SAVE_DELAY_MS = 10;
@@ -88,7 +104,7 @@ export class ModelPersistence {
   #inFlight = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #saving: Promise<StorageError | null> | null = null;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: unknown;
   /** When the oldest change not yet in a save arrived. */
   #waitingSince: number | undefined;
   /** When the latest change arrived. */
@@ -117,7 +133,8 @@ export class ModelPersistence {
   #loaded = false;
   #closed = false;
   #retryDelay: number;
-  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #retryTimer: unknown;
+  readonly #timers: PersistenceTimers;
   readonly #unsubscribe: Array<() => void>;
 
   constructor(
@@ -128,6 +145,7 @@ export class ModelPersistence {
     if (options.identity && options.identity.nodeId !== model.nodeId)
       throw new Error(`model ${model.modelId} belongs to node ${model.nodeId}, not to identity ${options.identity.nodeId}`);
     this.#retryDelay = options.retryDelayMs ?? 2000;
+    this.#timers = options.timers ?? GLOBAL_TIMERS;
     this.#unsubscribe = [
       model.onChange((detail) => this.#onModelChange(detail)),
       storage.onExternalChange((modelId) => {
@@ -224,8 +242,8 @@ export class ModelPersistence {
   /** Stops saving and listening. Call `whenSaved()` first to keep the last changes. */
   close(): void {
     this.#closed = true;
-    clearTimeout(this.#retryTimer);
-    clearTimeout(this.#timer);
+    this.#timers.clearTimeout(this.#retryTimer);
+    this.#timers.clearTimeout(this.#timer);
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.#events.clear();
   }
@@ -295,8 +313,8 @@ export class ModelPersistence {
   }
 
   #arm(delay: number): void {
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
+    this.#timers.clearTimeout(this.#timer);
+    this.#timer = this.#timers.setTimeout(() => {
       this.#timer = undefined;
       this.#saveWhenDue();
     }, delay);
@@ -317,7 +335,7 @@ export class ModelPersistence {
   #saveNow(): void {
     if (this.#closed || !this.#hasUnsaved()) return;
     this.#urgent = true;
-    clearTimeout(this.#timer);
+    this.#timers.clearTimeout(this.#timer);
     this.#timer = undefined;
     if (!this.#saving) void this.#flush();
   }
@@ -392,7 +410,7 @@ export class ModelPersistence {
   #retryLater(error: StorageError): void {
     // A closed or outdated adapter will not recover by retrying; the UI asks for a reload.
     if (this.#closed || this.#retryTimer || error.code === 'closed' || error.code === 'outdated') return;
-    this.#retryTimer = setTimeout(() => {
+    this.#retryTimer = this.#timers.setTimeout(() => {
       this.#retryTimer = undefined;
       if (!this.#saving) void this.#flush();
     }, this.#retryDelay);

@@ -13,6 +13,7 @@ import { GroundTruth } from './ground-truth.js';
 import { SeededRandom } from './random.js';
 import { type SimConnection, SimNetwork } from './sim-network.js';
 import { SimSigner } from './sim-signer.js';
+import { SimTimers } from './sim-timers.js';
 
 const MODEL = 'library';
 /** Clock skew of a node: within ±2 minutes, so two nodes differ by less than the 5 minute bound. */
@@ -103,6 +104,8 @@ class SimNode {
   model!: DomainModel;
   engine!: SynchronizationEngine;
   persistence!: ModelPersistence;
+  /** The persistence's save timers: the simulation fires them. */
+  timers!: SimTimers;
   offences: string[] = [];
   /** The version its storage holds (committed merges only). */
   storedVersion = new VersionVector();
@@ -222,7 +225,9 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
     node.engine.onEvent((event) => {
       if (event.type === 'peer-offence') node.offences.push(`${short(event.peerId)}: ${event.reason}`);
     });
+    node.timers = new SimTimers(NEVER_MS);
     node.persistence = new ModelPersistence(node.model, node.storage, {
+      timers: node.timers,
       identity: node.identity,
       saveDelayMs: NEVER_MS,
       maxSaveDelayMs: NEVER_MS,
@@ -453,6 +458,7 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
       deliver: 40,
       edit: 12,
       save: 5,
+      timer: 8,
       commit: 10,
       fail: profile === 'storage-failures' || profile === 'mixed' ? 2 : 0,
       reset: profile === 'network' || profile === 'mixed' ? 2.5 : 0.7,
@@ -498,12 +504,14 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
         break;
       case 'edit': {
         const node = random.pick(alive);
-        if (node) {
-          edit(node);
-          // A local edit arms the save at once with a zero-delay timer (durable before visible):
-          // let it fire now, so when the save starts does not depend on how fast the machine is.
-          await new Promise((resolve) => setTimeout(resolve, 0));
-        }
+        if (node) edit(node);
+        break;
+      }
+      case 'timer': {
+        // A local edit arms its save with a zero-delay timer (durable before visible); it starts
+        // at a step the seed picks, with whatever arrived meanwhile.
+        const node = random.pick(alive.filter((n) => n.timers.due > 0));
+        if (node) node.timers.fireOne(random);
         break;
       }
       case 'save': {
@@ -589,7 +597,9 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
       if (!deliverOne()) {
         const writing = nodes.find((node) => node.storage.pendingWrites > 0);
         const unsaved = nodes.find((node) => node.persistence.pending > 0 || node.persistence.versionUnsaved);
-        if (writing) await writing.storage.commitNext();
+        const timed = nodes.find((node) => node.alive && node.timers.due > 0);
+        if (timed) timed.timers.fireOne(random);
+        else if (writing) await writing.storage.commitNext();
         else if (unsaved) save(unsaved);
         else return true;
       }
