@@ -166,14 +166,24 @@ export class ReplicaState {
     touched.relations.set(set, [record, relation]);
   }
 
-  // A local operation replaced or removed a dot held outside the version (joined from a delta
-  // whose version was not adopted): the version now covers it, so the operation's context tells
-  // every replica the dot is gone, and it is never taken back from a peer that still holds it.
-  // Without this, the replaced write stays next to its replacement everywhere: a false conflict.
-  // (What this context lacks of that dot's causal past stays out until a version covering it is
-  // adopted; the digest repair then drops it wherever it came back: docs/architecture.md.)
+  // A dot held outside the version (joined from a delta whose version was not adopted) left the
+  // state: a local operation replaced or removed it, or a join dropped it as another replica's
+  // context had seen and superseded it. The version now covers it, so it stays an exact context
+  // of the state: the operation's context tells every replica the dot is gone, the dot is never
+  // taken back from a peer that still holds it, and a save (joined into storage with this
+  // version) drops it there too. Without this, a replaced write stays next to its replacement
+  // everywhere (a false conflict), and storage keeps a write memory dropped. (What this version
+  // lacks of that dot's causal past stays out until a version covering it is adopted; the digest
+  // repair then drops it wherever it came back: docs/architecture.md.)
   #witnessReplaced(dot: Dot): void {
     if (!this.version.covers(dot)) this.version.add(dot);
+  }
+
+  // `result` of a set join, with the dots it dropped witnessed.
+  #joinedAway<T>(result: { readonly removed: ReadonlyArray<readonly [T, Dot]> } | null): boolean {
+    if (!result) return false;
+    for (const [, dot] of result.removed) this.#witnessReplaced(dot);
+    return true;
   }
 
   #nextDot(): Dot {
@@ -251,6 +261,7 @@ export class ReplicaState {
       const result = set.join({ items: change.items, removals: change.removals ?? [] }, this.version, context ?? itemsContext(change.items));
       if (!result) return false;
       ({ added, marks } = result);
+      for (const [, dot] of result.removed) this.#witnessReplaced(dot);
       touched.relations.set(set, [record, change.relation]);
     }
     if (!this.records.has(record.oid)) this.addRecord(record);
@@ -273,6 +284,7 @@ export class ReplicaState {
     const before = register.value;
     const result = register.join(writes, this.version, context);
     if (!result) return false;
+    for (const write of result.removed) this.#witnessReplaced(write.dot);
     this.#registerJoined(record, attribute, register, before, result.added, touched);
     return true;
   }
@@ -407,6 +419,7 @@ export class ReplicaState {
         counts.ignored++;
         continue;
       }
+      for (const write of result.removed) this.#witnessReplaced(write.dot);
       this.#registerJoined(record, attribute, register, before, result.added, touched);
       counts.applied++;
     }
@@ -421,6 +434,7 @@ export class ReplicaState {
         counts.ignored++;
         continue;
       }
+      for (const [, dot] of result.removed) this.#witnessReplaced(dot);
       if (!this.records.has(oid)) this.addRecord(record);
       if (!record.relations.has(relation)) record.relations.set(relation, set);
       for (const [child, dot] of result.added) this.#log.record(dot.node, dot.seq, record, relation, TouchKind.add, child);
@@ -440,7 +454,7 @@ export class ReplicaState {
       for (const [attribute, register] of record.registers)
         if (!listed.has(`${record.oid}\u0000${attribute}`)) this.joinRegister(record, attribute, register, [], context, touched);
       for (const [relation, set] of record.relations)
-        if (!listed.has(`${record.oid}\u0000/${relation}`) && set.join({ items: [], removals: [] }, this.version, context)) {
+        if (!listed.has(`${record.oid}\u0000/${relation}`) && this.#joinedAway(set.join({ items: [], removals: [] }, this.version, context))) {
           touched.relations.set(set, [record, relation]);
           touched.records.add(record);
         }
