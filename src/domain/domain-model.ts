@@ -76,6 +76,7 @@ export class DomainModel implements SynchronizableDomainModel {
   readonly #newId: () => string;
   readonly #onListenerError: (error: unknown) => void;
   readonly #listeners = new Set<(detail: ModelChangedDetail) => void>();
+  readonly #versionListeners = new Set<() => void>();
   readonly #adoption = new AdoptionGuard();
 
   constructor(options: DomainModelOptions) {
@@ -355,9 +356,10 @@ export class DomainModel implements SynchronizableDomainModel {
       else ignored++;
     }
     const complete = covered && rejected.length === 0;
-    if (batch && context && this.#adoption.mayAdopt(batch, covered, rejected.length > 0)) this.#state.version.mergeWith(context);
+    let adopted = false;
+    if (batch && context && this.#adoption.mayAdopt(batch, covered, rejected.length > 0)) adopted = this.#adopt(context);
     const conflicts = this.#state.settle(touched);
-    this.#emit('remote', touched);
+    this.#emit('remote', touched, adopted);
     return { applied, ignored, rejected, conflicts, complete };
   }
 
@@ -434,9 +436,9 @@ export class DomainModel implements SynchronizableDomainModel {
     // What the snapshot does not list at all is dropped only on the snapshot's word: never where
     // drops need evidence (nothing of it is there to prove one).
     if (!options.evidence) this.#state.joinUnlisted(listed, context, touched);
-    this.#state.version.mergeWith(context);
+    const adopted = this.#adopt(context);
     this.#state.settle(touched);
-    this.#emit('remote', touched);
+    this.#emit('remote', touched, adopted);
     return true;
   }
 
@@ -452,6 +454,16 @@ export class DomainModel implements SynchronizableDomainModel {
   /** What `emptyCopy` passes on: the same model, node, next seq and clock. */
   protected copyOptions(): Pick<DomainModelOptions, 'modelId' | 'nodeId' | 'firstSeq' | 'getNow' | 'maxDriftMs'> {
     return { modelId: this.modelId, nodeId: this.nodeId, firstSeq: this.nextSeq, getNow: () => this.clock.wallClock(), maxDriftMs: this.clock.maxDriftMs };
+  }
+
+  /**
+   * Subscribes to the version growing while no entity changed: a replica's version adopted with
+   * nothing new in its state (the state arrived earlier, or was superseded here already). Storage
+   * must keep the larger version too. Returns the unsubscribe function.
+   */
+  onVersionAdopted(listener: () => void): () => void {
+    this.#versionListeners.add(listener);
+    return () => this.#versionListeners.delete(listener);
   }
 
   /** Subscribes to local edits and applied remote changes; returns the unsubscribe function. */
@@ -494,9 +506,9 @@ export class DomainModel implements SynchronizableDomainModel {
       if (problem) rejected.push({ change: raw, reason: problem });
       else this.#state.joinState(state, version, touched, counts);
     }
-    if (!rejected.length) this.#state.version.mergeWith(version);
+    const adopted = !rejected.length && this.#adopt(version);
     const conflicts = this.#state.settle(touched);
-    this.#emit('remote', touched);
+    this.#emit('remote', touched, adopted);
     return { applied: counts.applied, ignored: counts.ignored, rejected, conflicts, complete: rejected.length === 0 };
   }
 
@@ -630,21 +642,35 @@ export class DomainModel implements SynchronizableDomainModel {
     return undefined;
   }
 
-  #emit(origin: 'local' | 'remote', touched: Touched): void {
-    if (!this.#listeners.size) return;
+  // Merges another replica's version into this one; true if that added anything.
+  #adopt(version: VersionVector): boolean {
+    if (this.#state.version.includes(version)) return false;
+    this.#state.version.mergeWith(version);
+    return true;
+  }
+
+  // `adopted`: the version grew by adopting another's. Without a change of state that is told to
+  // `onVersionAdopted` listeners, which store it (no `onChange` event: nothing visible changed).
+  #emit(origin: 'local' | 'remote', touched: Touched, adopted = false): void {
+    if (!this.#listeners.size && !this.#versionListeners.size) return;
     const changes = changesOf(touched);
-    if (!changes.length) return;
+    if (!changes.length) {
+      if (adopted) for (const listener of [...this.#versionListeners]) this.#notify(listener);
+      return;
+    }
     const detail: ModelChangedDetail =
       origin === 'local'
         ? { modelId: this.modelId, origin, changes, nodeId: this.nodeId, superseded: touched.superseded }
         : { modelId: this.modelId, origin, changes };
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(detail);
-      } catch (error) {
-        // A failing listener must not break the model or the other listeners.
-        this.#onListenerError(error);
-      }
+    for (const listener of [...this.#listeners]) this.#notify(() => listener(detail));
+  }
+
+  #notify(call: () => void): void {
+    try {
+      call();
+    } catch (error) {
+      // A failing listener must not break the model or the other listeners.
+      this.#onListenerError(error);
     }
   }
 

@@ -130,8 +130,11 @@ export class ReplicaState {
     const register = record.register(attribute);
     const before = register.value;
     const write = { value, ts: this.clock.now(), dot: this.#nextDot() };
-    if (resolve) for (const old of register.writes) touched.superseded.push(old.dot);
-    else if (register.winner) touched.superseded.push(register.winner.dot);
+    const replaced = resolve ? register.writes : register.winner ? [register.winner] : [];
+    for (const old of replaced) {
+      touched.superseded.push(old.dot);
+      this.#witnessReplaced(old.dot);
+    }
     if (resolve) register.resolve(write);
     else register.set(write);
     this.#log.record(write.dot.node, write.dot.seq, record, attribute, TouchKind.attribute);
@@ -155,10 +158,32 @@ export class ReplicaState {
   removeChild(record: EntityRecord, relation: string, child: string, touched: Touched): void {
     const dot = this.#nextDot();
     const set = record.relation(relation);
-    touched.superseded.push(...set.remove(child));
+    const removed = set.remove(child);
+    touched.superseded.push(...removed);
+    for (const old of removed) this.#witnessReplaced(old);
     set.markRemoval(dot);
     this.#log.record(dot.node, dot.seq, record, relation, TouchKind.removal);
     touched.relations.set(set, [record, relation]);
+  }
+
+  // A dot held outside the version (joined from a delta whose version was not adopted) left the
+  // state: a local operation replaced or removed it, or a join dropped it as another replica's
+  // context had seen and superseded it. The version now covers it, so it stays an exact context
+  // of the state: the operation's context tells every replica the dot is gone, the dot is never
+  // taken back from a peer that still holds it, and a save (joined into storage with this
+  // version) drops it there too. Without this, a replaced write stays next to its replacement
+  // everywhere (a false conflict), and storage keeps a write memory dropped. (What this version
+  // lacks of that dot's causal past stays out until a version covering it is adopted; the digest
+  // repair then drops it wherever it came back: docs/architecture.md.)
+  #witnessReplaced(dot: Dot): void {
+    if (!this.version.covers(dot)) this.version.add(dot);
+  }
+
+  // `result` of a set join, with the dots it dropped witnessed.
+  #joinedAway<T>(result: { readonly removed: ReadonlyArray<readonly [T, Dot]> } | null): boolean {
+    if (!result) return false;
+    for (const [, dot] of result.removed) this.#witnessReplaced(dot);
+    return true;
   }
 
   #nextDot(): Dot {
@@ -236,6 +261,7 @@ export class ReplicaState {
       const result = set.join({ items: change.items, removals: change.removals ?? [] }, this.version, context ?? itemsContext(change.items));
       if (!result) return false;
       ({ added, marks } = result);
+      for (const [, dot] of result.removed) this.#witnessReplaced(dot);
       touched.relations.set(set, [record, change.relation]);
     }
     if (!this.records.has(record.oid)) this.addRecord(record);
@@ -258,6 +284,7 @@ export class ReplicaState {
     const before = register.value;
     const result = register.join(writes, this.version, context);
     if (!result) return false;
+    for (const write of result.removed) this.#witnessReplaced(write.dot);
     this.#registerJoined(record, attribute, register, before, result.added, touched);
     return true;
   }
@@ -392,6 +419,7 @@ export class ReplicaState {
         counts.ignored++;
         continue;
       }
+      for (const write of result.removed) this.#witnessReplaced(write.dot);
       this.#registerJoined(record, attribute, register, before, result.added, touched);
       counts.applied++;
     }
@@ -406,6 +434,7 @@ export class ReplicaState {
         counts.ignored++;
         continue;
       }
+      for (const [, dot] of result.removed) this.#witnessReplaced(dot);
       if (!this.records.has(oid)) this.addRecord(record);
       if (!record.relations.has(relation)) record.relations.set(relation, set);
       for (const [child, dot] of result.added) this.#log.record(dot.node, dot.seq, record, relation, TouchKind.add, child);
@@ -425,7 +454,7 @@ export class ReplicaState {
       for (const [attribute, register] of record.registers)
         if (!listed.has(`${record.oid}\u0000${attribute}`)) this.joinRegister(record, attribute, register, [], context, touched);
       for (const [relation, set] of record.relations)
-        if (!listed.has(`${record.oid}\u0000/${relation}`) && set.join({ items: [], removals: [] }, this.version, context)) {
+        if (!listed.has(`${record.oid}\u0000/${relation}`) && this.#joinedAway(set.join({ items: [], removals: [] }, this.version, context))) {
           touched.relations.set(set, [record, relation]);
           touched.records.add(record);
         }

@@ -189,8 +189,11 @@ export class ChangeCertification {
   /**
    * The certificates a delta's last part needs besides its items' (`proven`: the highest seq per
    * author those prove): for each author whose claim in `version` goes past what the receiver is
-   * known to hold (`since`) and past `proven`, the certificate of the author's highest signed seq,
-   * so the receiver can check the claim (`verify` refuses a claim no signature backs).
+   * known to hold (`since`) and past `proven`, a certificate of the claimed seq (or else the
+   * author's highest signed seq), so the receiver can check the claim (`verify` refuses a claim no
+   * signature backs). The claimed seq's own certificate goes where held: the highest one may sign
+   * own operations that are not stored yet, and once out, a crash that loses them makes the seqs
+   * used again look like equivocation to every peer holding it.
    */
   frontierProofs(modelId: string, version: VersionVector, since: VersionVector, proven: ReadonlyMap<NodeId, number>): string[] {
     const store = this.store(modelId);
@@ -198,7 +201,7 @@ export class ChangeCertification {
     for (const node of version.nodes()) {
       const seq = version.maxSeen(node);
       if (seq <= since.maxSeen(node) || seq <= (proven.get(node) ?? 0)) continue;
-      const certificate = store.frontierCertificate(node);
+      const certificate = store.certificateOf({ node, seq }) ?? store.frontierCertificate(node);
       if (certificate && maxSeq(certificate) >= seq) proofs.push(this.#encode(certificate, false));
     }
     return proofs;

@@ -15,7 +15,7 @@ export {
 export { IndexedDbStorageAdapter, type IndexedDbStorageAdapterOptions } from './indexeddb-storage-adapter.js';
 export { DB_VERSION, roomDatabaseName } from './room-database-schema.js';
 export { type LockManagerLike, NodeIdentity, type NodeIdentityOptions } from './node-identity.js';
-export { ModelPersistence, type ModelPersistenceOptions, type PersistableModel, type PersistenceEvent } from './model-persistence.js';
+export { ModelPersistence, type ModelPersistenceOptions, type PersistableModel, type PersistenceEvent, type PersistenceTimers } from './model-persistence.js';
 export { type PersistentStorageManager, requestPersistentStorage } from './persistent-storage.js';
 export {
   type ExportRoomOptions,

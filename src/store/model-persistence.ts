@@ -23,6 +23,8 @@ export interface PersistableModel {
   /** The next own seq (`DomainModel` has it): lets `load` leave lost own seqs unclaimed without reusing them. */
   readonly nextSeq?: number;
   onChange(listener: (detail: ModelChangedDetail) => void): () => void;
+  /** The version grew with no entity changed (`DomainModel` has it): the version is saved alone. */
+  onVersionAdopted?(listener: () => void): () => void;
 }
 
 /** What the UI hears from `ModelPersistence`. */
@@ -64,7 +66,23 @@ export interface ModelPersistenceOptions {
    * every own item it finds without a certificate.
    */
   readonly certificates?: CertificateStore;
+  /**
+   * Where the save and retry timers run. Default the global `setTimeout` and `clearTimeout`; a
+   * test or simulation passes its own to decide when they fire.
+   */
+  readonly timers?: PersistenceTimers;
 }
+
+/** The timers `ModelPersistence` uses (`setTimeout`/`clearTimeout` fit). */
+export interface PersistenceTimers {
+  setTimeout(callback: () => void, delayMs: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const GLOBAL_TIMERS: PersistenceTimers = {
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
 
 const MAX_RETRY_DELAY_MS = 60_000;
 const SAVE_DELAY_MS = 10;
@@ -86,7 +104,7 @@ export class ModelPersistence {
   #inFlight = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #saving: Promise<StorageError | null> | null = null;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: unknown;
   /** When the oldest change not yet in a save arrived. */
   #waitingSince: number | undefined;
   /** When the latest change arrived. */
@@ -105,6 +123,8 @@ export class ModelPersistence {
   #unsavedEdits = 0;
   /** A local edit waits: the next save starts without waiting for a pause. */
   #localWaiting = false;
+  /** The model's version grew with no entity to save (`#onVersionAdopted`). */
+  #versionUnsaved = false;
   #claimable: VersionVector | null = null;
   readonly #durableListeners = new ListenerSet<VersionVector>();
   /** Damaged records kept aside since this model was loaded. */
@@ -113,7 +133,8 @@ export class ModelPersistence {
   #loaded = false;
   #closed = false;
   #retryDelay: number;
-  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #retryTimer: unknown;
+  readonly #timers: PersistenceTimers;
   readonly #unsubscribe: Array<() => void>;
 
   constructor(
@@ -124,6 +145,7 @@ export class ModelPersistence {
     if (options.identity && options.identity.nodeId !== model.nodeId)
       throw new Error(`model ${model.modelId} belongs to node ${model.nodeId}, not to identity ${options.identity.nodeId}`);
     this.#retryDelay = options.retryDelayMs ?? 2000;
+    this.#timers = options.timers ?? GLOBAL_TIMERS;
     this.#unsubscribe = [
       model.onChange((detail) => this.#onModelChange(detail)),
       storage.onExternalChange((modelId) => {
@@ -133,6 +155,7 @@ export class ModelPersistence {
       watchPageHidden(() => this.#saveNow()),
     ];
     if (options.certificates) this.#unsubscribe.push(options.certificates.onAdded((added) => this.#onCertificatesAdded(added)));
+    if (model.onVersionAdopted) this.#unsubscribe.push(model.onVersionAdopted(() => this.#onVersionAdopted()));
   }
 
   /** Entities with changes not yet durably stored (certificates waiting to be stored are not counted). */
@@ -155,6 +178,11 @@ export class ModelPersistence {
       for (const { dots } of this.#superseded) for (const dot of dots) if (claimable.covers(dot)) claimable.forgetAfter(dot.node, dot.seq - 1);
     }
     return (this.#claimable = claimable);
+  }
+
+  /** True while the model's version grew beyond what is stored with no entity changed (not counted in `pending`). */
+  get versionUnsaved(): boolean {
+    return this.#versionUnsaved;
   }
 
   /** Own edits not yet stored. */
@@ -201,7 +229,7 @@ export class ModelPersistence {
    * saving at once whatever waits; rejects with the `StorageError` of a save that failed.
    */
   async whenSaved(): Promise<void> {
-    while (this.pending > 0 || this.#unsavedCertificates.length) {
+    while (this.pending > 0 || this.#unsavedCertificates.length || this.#versionUnsaved) {
       if (this.#saving) {
         await this.#saving;
         continue;
@@ -214,8 +242,8 @@ export class ModelPersistence {
   /** Stops saving and listening. Call `whenSaved()` first to keep the last changes. */
   close(): void {
     this.#closed = true;
-    clearTimeout(this.#retryTimer);
-    clearTimeout(this.#timer);
+    this.#timers.clearTimeout(this.#retryTimer);
+    this.#timers.clearTimeout(this.#timer);
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.#events.clear();
   }
@@ -238,6 +266,14 @@ export class ModelPersistence {
     this.#schedule();
   }
 
+  // The model adopted a version with no entity changed: nothing is dirty, but storage must hold
+  // the version before anything claims it (an ack for that delta waits for it).
+  #onVersionAdopted(): void {
+    if (this.#closed || this.#applying) return;
+    this.#versionUnsaved = true;
+    this.#schedule();
+  }
+
   #onCertificatesAdded(added: readonly ChangeCertificate[]): void {
     // Loaded from storage: stored already.
     if (this.#closed || this.#applying) return;
@@ -255,6 +291,7 @@ export class ModelPersistence {
       this.#durable = new VersionVector();
       this.#claimable = null;
       for (const entity of this.model.getEntityStates()) this.#dirty.add(entity.oid);
+      this.#versionUnsaved = true;
       if (this.options.certificates) this.#unsavedCertificates = this.options.certificates.certificates();
       this.#emitPending();
     }
@@ -276,8 +313,8 @@ export class ModelPersistence {
   }
 
   #arm(delay: number): void {
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
+    this.#timers.clearTimeout(this.#timer);
+    this.#timer = this.#timers.setTimeout(() => {
       this.#timer = undefined;
       this.#saveWhenDue();
     }, delay);
@@ -298,13 +335,13 @@ export class ModelPersistence {
   #saveNow(): void {
     if (this.#closed || !this.#hasUnsaved()) return;
     this.#urgent = true;
-    clearTimeout(this.#timer);
+    this.#timers.clearTimeout(this.#timer);
     this.#timer = undefined;
     if (!this.#saving) void this.#flush();
   }
 
   #hasUnsaved(): boolean {
-    return this.#dirty.size > 0 || this.#unsavedCertificates.length > 0;
+    return this.#dirty.size > 0 || this.#unsavedCertificates.length > 0 || this.#versionUnsaved;
   }
 
   // Saves everything dirty, and the certificates waiting, in one merge. Resolves with the failure,
@@ -317,6 +354,8 @@ export class ModelPersistence {
       const oids = [...this.#dirty];
       this.#dirty.clear();
       this.#localWaiting = false;
+      const versionUnsaved = this.#versionUnsaved;
+      this.#versionUnsaved = false;
       const edits = this.#edits;
       const unsavedEdits = this.#unsavedEdits;
       this.#inFlight = oids.length;
@@ -347,6 +386,7 @@ export class ModelPersistence {
         const error = toStorageError(caught);
         for (const oid of oids) this.#dirty.add(oid);
         if (unsavedEdits) this.#localWaiting = true;
+        if (versionUnsaved) this.#versionUnsaved = true;
         this.#unsavedCertificates = certificates.concat(this.#unsavedCertificates);
         this.#waitingSince ??= now();
         this.#inFlight = 0;
@@ -370,7 +410,7 @@ export class ModelPersistence {
   #retryLater(error: StorageError): void {
     // A closed or outdated adapter will not recover by retrying; the UI asks for a reload.
     if (this.#closed || this.#retryTimer || error.code === 'closed' || error.code === 'outdated') return;
-    this.#retryTimer = setTimeout(() => {
+    this.#retryTimer = this.#timers.setTimeout(() => {
       this.#retryTimer = undefined;
       if (!this.#saving) void this.#flush();
     }, this.#retryDelay);

@@ -13,6 +13,7 @@ import { GroundTruth } from './ground-truth.js';
 import { SeededRandom } from './random.js';
 import { type SimConnection, SimNetwork } from './sim-network.js';
 import { SimSigner } from './sim-signer.js';
+import { SimTimers } from './sim-timers.js';
 
 const MODEL = 'library';
 /** Clock skew of a node: within ±2 minutes, so two nodes differ by less than the 5 minute bound. */
@@ -103,6 +104,8 @@ class SimNode {
   model!: DomainModel;
   engine!: SynchronizationEngine;
   persistence!: ModelPersistence;
+  /** The persistence's save timers: the simulation fires them. */
+  timers!: SimTimers;
   offences: string[] = [];
   /** The version its storage holds (committed merges only). */
   storedVersion = new VersionVector();
@@ -222,7 +225,9 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
     node.engine.onEvent((event) => {
       if (event.type === 'peer-offence') node.offences.push(`${short(event.peerId)}: ${event.reason}`);
     });
+    node.timers = new SimTimers(NEVER_MS);
     node.persistence = new ModelPersistence(node.model, node.storage, {
+      timers: node.timers,
       identity: node.identity,
       saveDelayMs: NEVER_MS,
       maxSaveDelayMs: NEVER_MS,
@@ -453,6 +458,7 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
       deliver: 40,
       edit: 12,
       save: 5,
+      timer: 8,
       commit: 10,
       fail: profile === 'storage-failures' || profile === 'mixed' ? 2 : 0,
       reset: profile === 'network' || profile === 'mixed' ? 2.5 : 0.7,
@@ -501,8 +507,15 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
         if (node) edit(node);
         break;
       }
+      case 'timer': {
+        // A local edit arms its save with a zero-delay timer (durable before visible); it starts
+        // at a step the seed picks, with whatever arrived meanwhile.
+        const node = random.pick(alive.filter((n) => n.timers.due > 0));
+        if (node) node.timers.fireOne(random);
+        break;
+      }
       case 'save': {
-        const node = random.pick(alive.filter((n) => n.persistence.pending > 0));
+        const node = random.pick(alive.filter((n) => n.persistence.pending > 0 || n.persistence.versionUnsaved));
         if (node) save(node);
         break;
       }
@@ -554,7 +567,7 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
       }
       case 'crash': {
         // After a save only: nothing of the node is waiting to be stored. Otherwise: any moment.
-        const eligible = profile === 'crash-after-save' ? alive.filter((n) => n.persistence.pending === 0 && n.storage.pendingWrites === 0) : alive;
+        const eligible = profile === 'crash-after-save' ? alive.filter((n) => n.persistence.pending === 0 && !n.persistence.versionUnsaved && n.storage.pendingWrites === 0) : alive;
         const node = alive.length > 1 ? random.pick(eligible) : undefined;
         if (node) crash(node);
         break;
@@ -583,8 +596,10 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
       for (const [a, b] of missingPairs()) connect(a, b);
       if (!deliverOne()) {
         const writing = nodes.find((node) => node.storage.pendingWrites > 0);
-        const unsaved = nodes.find((node) => node.persistence.pending > 0);
-        if (writing) await writing.storage.commitNext();
+        const unsaved = nodes.find((node) => node.persistence.pending > 0 || node.persistence.versionUnsaved);
+        const timed = nodes.find((node) => node.alive && node.timers.due > 0);
+        if (timed) timed.timers.fireOne(random);
+        else if (writing) await writing.storage.commitNext();
         else if (unsaved) save(unsaved);
         else return true;
       }
@@ -623,7 +638,7 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
   const lost: string[] = [];
   for (const operation of truth.operations)
     for (const [dot, register] of operation.wrote)
-      if (!present.has(dot) && truth.mustSurvive(dot) && !truth.legitimatelyGone(dot, present))
+      if (truth.ownsDot(operation, dot) && !present.has(dot) && truth.mustSurvive(dot) && !truth.legitimatelyGone(dot, present))
         lost.push(`${short(operation.node)}${dot.slice(dot.lastIndexOf(':'))} (${register}, op #${operation.step} "${operation.text}", ${truth.saved.has(dot) ? 'saved' : 'acknowledged'})`);
   if (lost.length) fail('durability', `${lost.length} saved or acknowledged write(s) gone everywhere: ${lost.slice(0, 5).join('; ')}`);
   for (const node of nodes) {

@@ -125,6 +125,15 @@ export class GroundTruth {
     if (seq > (incarnations.get(firstSeq) ?? 0)) incarnations.set(firstSeq, seq);
   }
 
+  /**
+   * False if a later operation of the same node used `dot` again, which the truth accepts only when
+   * `operation`'s use never escaped (neither stored nor held by a peer): a crash lost it with the
+   * node, and whatever is saved, held or acknowledged under that dot afterwards is the new use.
+   */
+  ownsDot(operation: Operation, dot: string): boolean {
+    return this.writer.get(dot) === operation;
+  }
+
   /** Saved somewhere, or held by a peer while its author counted it acknowledged: it must not vanish. */
   mustSurvive(dot: string): boolean {
     if (this.saved.has(dot)) return true;
@@ -139,13 +148,14 @@ export class GroundTruth {
   /** Whether a removal mark (or a later one of its node on the same relation) reached storage or a peer. */
   #removalTookHold(operation: Operation): boolean {
     for (const [mark, relation] of operation.marks) {
+      if (!this.ownsDot(operation, mark)) continue;
       if (this.saved.has(mark) || this.heldByPeer.has(mark)) return true;
       const at = mark.lastIndexOf(':');
       const node = mark.slice(0, at);
       const seq = Number(mark.slice(at + 1));
       for (const later of this.operations)
         for (const [other, where] of later.marks)
-          if (where === relation && other.startsWith(`${node}:`) && Number(other.slice(other.lastIndexOf(':') + 1)) > seq)
+          if (where === relation && other.startsWith(`${node}:`) && Number(other.slice(other.lastIndexOf(':') + 1)) > seq && this.ownsDot(later, other))
             if (this.saved.has(other) || this.heldByPeer.has(other)) return true;
     }
     return false;
@@ -162,7 +172,7 @@ export class GroundTruth {
     visiting.add(dot);
     for (const operation of this.replacedBy.get(dot) ?? []) {
       const register = operation.replaced.get(dot)!;
-      const successors = [...operation.wrote].filter(([, key]) => key === register).map(([written]) => written);
+      const successors = [...operation.wrote].filter(([written, key]) => key === register && this.ownsDot(operation, written)).map(([written]) => written);
       if (successors.length === 0 && this.#removalTookHold(operation)) return true;
       for (const successor of successors) if (present.has(successor) || this.legitimatelyGone(successor, present, visiting)) return true;
     }
