@@ -88,7 +88,11 @@ export function closedRoundAuthority(model: DomainModel, election: CRDTEntity, c
   const coOrganisers = coOrganisersAt(model, election, context);
   const setAside: string[] = [];
   const note = (entity: CRDTEntity, what: string) => {
-    if (standingAt(entity, context).changedAfter) setAside.push(`${what} ${entity.oid} was deleted or restored after voting closed`);
+    if (standingAt(entity, context).changedAfter) setAside.push(`${what} was ${entity.isDeleted ? 'deleted' : 'restored'} after voting closed`);
+  };
+  const named = (oid: unknown) => {
+    const name = typeof oid === 'string' ? model.get(oid, { includeDeleted: true })?.getAttribute('name') : undefined;
+    return typeof name === 'string' && name ? `“${name}”` : 'a voter';
   };
   const inRelation = new Set(childrenAt(election, 'candidates', context));
   const relationLost = lostAfter(election, 'candidates', context);
@@ -101,12 +105,12 @@ export function closedRoundAuthority(model: DomainModel, election: CRDTEntity, c
   for (const oid of order) {
     const candidate = byOrganiser.find((c) => c.oid === oid);
     if (!candidate || standing.has(oid) || !(inRelation.has(oid) || relationLost)) continue;
-    note(candidate, 'candidate');
+    note(candidate, `the candidate ${named(oid)}`);
     if (liveAt(candidate, context)) standing.set(oid, candidate);
   }
   for (const candidate of candidates) {
     if (!coOrganisers.has(ownerOf(candidate.oid) ?? '')) continue;
-    note(candidate, 'candidate');
+    note(candidate, `the candidate ${named(candidate.oid)}`);
     if (liveAt(candidate, context)) standing.set(candidate.oid, candidate);
   }
   const approved = new Set(childrenAt(election, 'approvedVoters', context));
@@ -115,7 +119,7 @@ export function closedRoundAuthority(model: DomainModel, election: CRDTEntity, c
   for (const approval of everyOf(model, 'Approval', election.oid)) {
     const voter = approval.getAttribute('voter');
     if (typeof voter !== 'string' || !approvers.has(ownerOf(approval.oid) ?? '')) continue;
-    note(approval, 'approval');
+    note(approval, `the approval of ${named(voter)}`);
     if (liveAt(approval, context)) approved.add(voter);
   }
   return { coOrganisers, standing, approved, setAside };
