@@ -1,4 +1,5 @@
 import { type DomainModel, deviceOf, ownerOf } from '../../domain/index.js';
+import { memberNames } from '../../models/electoral/index.js';
 
 /** A connected peer as views name devices: its node id and the name it gave, if any. */
 export interface NamedPeer {
@@ -7,13 +8,14 @@ export interface NamedPeer {
 }
 
 /**
- * The person behind a device, in words: the name a connected peer of it gave, else the name of a
- * voter that device registered, else the start of its id. Peers' words: render as text only.
+ * The person behind a device, in words: the name a connected peer of it gave, else the name it
+ * keeps in the room (its `Member`), else the name of a voter that device registered, else the
+ * start of its id. Peers' words: render as text only.
  */
 export function deviceInWords(model: DomainModel, device: string | undefined, peers: readonly NamedPeer[] = []): string {
   if (device === undefined) return 'nobody';
   if (device === deviceOf(model.nodeId)) return 'this device';
-  const named = peers.find((peer) => deviceOf(peer.peerId) === device && peer.displayName)?.displayName;
+  const named = peers.find((peer) => deviceOf(peer.peerId) === device && peer.displayName)?.displayName ?? memberNames(model).get(device);
   if (named) return `“${named}”`;
   const voter = model.schema.concepts.has('Voter') ? model.entities('Voter').find((v) => ownerOf(v.oid) === device) : undefined;
   const name = voter?.getAttribute('name');
