@@ -294,14 +294,17 @@ export class EdnetElectionsView extends LitElement {
     }
   }
 
-  // Each card shows only the current state: no results before voting opens, no ballot before it
-  // opens nor, once closed, for a device that had nothing to vote with (its registration says so).
+  // Each card shows only the current state: no results before voting opens; no ballot before it
+  // opens, nor for a device whose voter has not asked to vote here (its registration card says
+  // what to do), nor once closed for one that was not approved.
   #stage(model: ElectoralSystemModel, electionId: string): { results: boolean; ballot: boolean } {
     const status = model.statusOf(electionId);
     if (status === ElectionStatus.draft) return { results: false, ballot: false };
-    if (status === ElectionStatus.open || model.roles !== ElectionRoles.enforced) return { results: true, ballot: true };
+    if (model.roles !== ElectionRoles.enforced) return { results: true, ballot: true };
     const voter = model.myVoter();
-    return { results: true, ballot: voter !== undefined && model.isApproved(electionId, voter.oid) };
+    const approved = voter !== undefined && model.isApproved(electionId, voter.oid);
+    const asked = voter !== undefined && voter.childOids('elections').includes(electionId);
+    return { results: true, ballot: approved || (status === ElectionStatus.open && asked) };
   }
 
   #onFilter(event: Event): void {
