@@ -1,6 +1,6 @@
 import { LitElement, type PropertyValues, type TemplateResult, css, html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
-import { ElectionRoles, type ElectoralSystemModel } from '../models/electoral/index.js';
+import { ElectionRoles, ElectionStatus, type ElectoralSystemModel } from '../models/electoral/index.js';
 import './elections/ednet-ballot-form.js';
 import './elections/ednet-candidate-list.js';
 import './elections/ednet-co-organisers.js';
@@ -253,11 +253,11 @@ export class EdnetElectionsView extends LitElement {
             </div>
             <div class="parts">
             <ednet-election-editor .model=${model} .electionId=${selected} .peers=${this.peers}></ednet-election-editor>
-            <ednet-election-results .model=${model} .electionId=${selected}></ednet-election-results>
+            ${this.#stage(model, selected).results ? html`<ednet-election-results .model=${model} .electionId=${selected}></ednet-election-results>` : nothing}
             ${model.roles === ElectionRoles.enforced
               ? html`<ednet-voter-registration .model=${model} .electionId=${selected}></ednet-voter-registration>`
               : nothing}
-            <ednet-ballot-form .model=${model} .electionId=${selected}></ednet-ballot-form>
+            ${this.#stage(model, selected).ballot ? html`<ednet-ballot-form .model=${model} .electionId=${selected}></ednet-ballot-form>` : nothing}
             <ednet-candidate-list .model=${model} .electionId=${selected} .peers=${this.peers}></ednet-candidate-list>
             <ednet-voter-roll .model=${model} .electionId=${selected}></ednet-voter-roll>
             ${model.roles === ElectionRoles.enforced
@@ -292,6 +292,19 @@ export class EdnetElectionsView extends LitElement {
       heading?.focus({ preventScroll: true });
       heading?.scrollIntoView({ block: 'start' });
     }
+  }
+
+  // Each card shows only the current state: no results before voting opens; no ballot before it
+  // opens, nor for a device whose voter has not asked to vote here (its registration card says
+  // what to do), nor once closed for one that was not approved.
+  #stage(model: ElectoralSystemModel, electionId: string): { results: boolean; ballot: boolean } {
+    const status = model.statusOf(electionId);
+    if (status === ElectionStatus.draft) return { results: false, ballot: false };
+    if (model.roles !== ElectionRoles.enforced) return { results: true, ballot: true };
+    const voter = model.myVoter();
+    const approved = voter !== undefined && model.isApproved(electionId, voter.oid);
+    const asked = voter !== undefined && voter.childOids('elections').includes(electionId);
+    return { results: true, ballot: approved || (status === ElectionStatus.open && asked) };
   }
 
   #onFilter(event: Event): void {

@@ -294,8 +294,13 @@ function cellText(model: DomainModel, attribute: AttributeSchema, entity: CRDTEn
     return target ? entityLabel(target, model.schema.concepts.get(attribute.target!)!) : `${value} (missing)`;
   }
   if (attribute.type === 'date') return value === undefined || value === null ? '' : formatIsoDate(value);
-  return value === undefined || value === null ? '' : formatValue(value);
+  if (value === undefined || value === null) return '';
+  const text = formatValue(value);
+  // Keys, sealed choices and causal contexts run to thousands of characters: the form shows them whole.
+  return text.length > LONG_CELL ? `${text.slice(0, 20)}… (${text.length.toLocaleString()} characters)` : text;
 }
+
+const LONG_CELL = 80;
 
 customElements.define('ednet-model-explorer', EdnetModelExplorer);
 

@@ -82,6 +82,9 @@ describe('an election on three phones', () => {
         await olive.getByText(name, { exact: true }).first().waitFor();
       }
       await olive.getByText('Ballots are sealed').first().waitFor();
+      // A draft shows only what a draft has: no ballot to cast, no results.
+      assert.equal(await olive.locator('ednet-ballot-form').count(), 0);
+      assert.equal(await olive.locator('ednet-election-results').count(), 0);
 
       // Vic and Wes register on their own phones and wait.
       for (const [page, voter] of /** @type {const} */ ([
@@ -96,11 +99,16 @@ describe('an election on three phones', () => {
         await page.getByRole('button', { name: 'Register and ask to vote' }).click();
         await page.getByText('Waiting for the organiser to approve you.').waitFor();
         assert.equal(await badge(page), 0);
+        assert.equal(await page.locator('ednet-ballot-form').count(), 0);
       }
       await screenshot(vic, 'flow-voter-waiting-phone');
 
       // Olive's badge counts the voters waiting; approving them clears it.
       await badgeIs(olive, 2);
+      // The roll names people; device ids wait under each voter's Details.
+      const heads = await olive.locator('ednet-voter-roll li.voter .head').allInnerTexts();
+      assert.deepEqual(heads.map((head) => head.split(/\s/)[0]).sort(), ['Vic', 'Wes']);
+      for (const head of heads) assert.doesNotMatch(head, /device|[A-Za-z0-9_-]{20}/);
       await screenshot(olive, 'flow-organiser-waiting-phone');
       for (const voter of VOTERS) await olive.getByRole('button', { name: `Approve ${voter.name}` }).click();
       await badgeIs(olive, 0);
@@ -137,6 +145,18 @@ describe('an election on three phones', () => {
         return model != null && election !== undefined && model.ballots(election.oid).count === 2;
       });
       await olive.getByText('2 ballots cast so far. Choices are sealed until voting closes.').waitFor();
+      // The organiser's Explorer holds both ballots, with no choice to read, and offers no edit of them.
+      await olive.getByRole('tab', { name: 'Explorer' }).click();
+      await olive.locator('ednet-model-explorer nav').getByRole('button', { name: /^Ballot/ }).click();
+      const ballotRows = olive.locator('ednet-model-explorer tbody tr');
+      await ballotRows.nth(1).waitFor();
+      for (const row of await ballotRows.allInnerTexts()) {
+        assert.doesNotMatch(row, new RegExp(CANDIDATES.join('|')));
+        assert.match(row, /Only the voter who cast it, “(Vic|Wes)”, can change this ballot\./);
+      }
+      await screenshot(olive, 'flow-explorer-sealed-phone');
+      await olive.getByRole('tab', { name: 'Elections' }).click();
+      await openElectionOnPhone(olive);
       await olive.getByRole('button', { name: 'Close voting…' }).click();
       await olive.getByText(/Close voting\? 2 ballots will count/).waitFor();
       await screenshot(olive, 'flow-close-confirmation-phone');
@@ -155,9 +175,24 @@ describe('an election on three phones', () => {
       }
       assert.equal(new Set(results).size, 1);
       assert.match(results[0] ?? '', /Grace Hopper[\s\S]*2 votes[\s\S]*Ada Lovelace[\s\S]*0 votes/);
+      // Closed: the voter's card says how it voted; the organiser, who had no vote, has none.
+      await vic.locator('ednet-ballot-form').getByText(/^You voted/).waitFor();
+      assert.equal(await olive.locator('ednet-ballot-form').count(), 0);
       await screenshot(vic, 'flow-results-phone');
+      await olive.setViewportSize(viewports.desktop);
+      await screenshot(olive, 'flow-results-desktop');
+      await olive.setViewportSize(viewports.phone);
+      // Vic's Explorer: a cast ballot stays, and says so in words; the organiser's election is hers to change.
+      await vic.getByRole('tab', { name: 'Explorer' }).click();
+      await vic.locator('ednet-model-explorer nav').getByRole('button', { name: /^Ballot/ }).click();
+      await vic.locator('ednet-model-explorer tbody').getByText(`A ballot cast in the election “${ELECTION}” stays as it was cast.`).waitFor();
+      await vic.locator('ednet-model-explorer nav').getByRole('button', { name: /^Election/ }).click();
+      await vic.locator('ednet-model-explorer tbody').getByText(`Only the organiser, “Olive”, can change the election “${ELECTION}”.`).waitFor();
+      await screenshot(vic, 'flow-explorer-closed-phone');
       await olive.getByRole('tab', { name: 'Audit' }).click();
       await olive.getByText(/Closed voting/).first().waitFor();
+      // The audit reads the sealed ballots with the published key, as the results do: none is left out.
+      await olive.locator('ednet-audit-view').getByText('Every ballot cast so far counts.').waitFor();
       await screenshot(olive, 'flow-audit-phone');
       for (const phone of phones) assert.deepEqual(phone.problems, []);
     } catch (error) {

@@ -29,7 +29,9 @@ await withTwoDeviceRoom('co-organisers', async ({ alice, bob }) => {
   await coOrganisers.getByRole('button', { name: 'Add co-organiser' }).click();
   await coOrganisers.getByText('is now a co-organiser').waitFor();
 
-  // The phone, now a co-organiser, approves Ines and opens voting.
+  // The phone, now a co-organiser, approves Ines and opens voting; on a phone the election opens on its own view.
+  const entry = bob.getByRole('button', { name: /Student council 2024/ }).first();
+  if (await entry.isVisible()) await entry.click();
   await bob.locator('ednet-election-editor').getByText('You co-organise this election').waitFor();
   await bob.locator('ednet-voter-roll').getByRole('button', { name: /Approve/ }).click();
   await bob.locator('ednet-election-editor').getByRole('button', { name: 'Open voting' }).click();

@@ -40,21 +40,24 @@ describe('ednet-elections-view with election roles', () => {
     await submitForm(organiser, CANDIDATES, 'form', { name: 'Ann' });
     await submitForm(organiser, CANDIDATES, 'form', { name: 'Ben' });
     expect(textOf(find(organiser, ...VOTERS))).to.contain('Nobody has asked to vote in this election yet.');
-    // The organiser approves its own registration: the ballot form says so, not "wait for the organiser".
-    expect(textOf(find(organiser, ...BALLOT))).to.contain('then you approve it under “Voters”');
+    // A draft has no ballot to cast and no results: those cards are not there yet.
+    const cards = (view: Element) => [...view.shadowRoot!.querySelectorAll('.parts > *')].map((card) => card.localName);
+    expect(cards(organiser)).to.deep.equal(['ednet-election-editor', 'ednet-voter-registration', 'ednet-candidate-list', 'ednet-voter-roll', 'ednet-co-organisers']);
     sync(alice, bob);
 
     const voter = await mount('ednet-elections-view', { model: bob });
-    expect(textOf(find(voter, ...BALLOT))).to.contain('register yourself under “Your registration”; then the organiser approves it.');
+    expect(cards(voter)).to.not.include.members(['ednet-ballot-form', 'ednet-election-results']);
     await submitForm(voter, REGISTRATION, 'form', { name: 'Bob', voterNumber: 'V-1' });
     expect(textOf(find(voter, ...REGISTRATION))).to.match(/You are registered as Bob V-1 ?\./);
     expect(textOf(find(voter, ...REGISTRATION))).to.contain('Waiting Waiting for the organiser to approve you.');
-    expect(textOf(find(voter, ...BALLOT))).to.contain('You can vote once the organiser approves your registration.');
     sync(bob, alice);
     await settle();
 
     expect(textOf(find(organiser, ...VOTERS))).to.contain('(0 approved, 1 waiting)');
-    expect(textOf(find(organiser, ...VOTERS, 'li.voter'))).to.match(/Bob V-1, device bob_____… Waiting for approval/);
+    // People by name; the device id only under "Details".
+    const row = find(organiser, ...VOTERS, 'li.voter');
+    expect(textOf(row.querySelector('.head')!)).to.match(/^Bob V-1 ?Waiting for approval$/);
+    expect(textOf(row.querySelector('details.ids p')!)).to.contain(`Registered from device ${bob.deviceId}`);
     button(organiser, VOTERS, 'Approve').click();
     await settle();
     expect(textOf(find(organiser, ...VOTERS))).to.contain('(1 approved, 0 waiting)');
@@ -99,7 +102,7 @@ describe('ednet-elections-view with election roles', () => {
     expect(textOf(find(view, ...CANDIDATES))).to.contain('Only the organiser and co-organisers can add or remove candidates.');
     expect(buttonsOf(view, CANDIDATES)).to.deep.equal([]);
     expect(textOf(find(view, ...VOTERS))).to.contain('Only the organiser and co-organisers can approve voters.');
-    expect(textOf(find(view, ...VOTERS, 'li.voter'))).to.contain('(this device)');
+    expect(textOf(find(view, ...VOTERS, 'li.voter .head'))).to.contain('you, on this device');
     expect(buttonsOf(view, VOTERS)).to.deep.equal([]);
     expect(await axeViolations(view)).to.deep.equal([]);
   });

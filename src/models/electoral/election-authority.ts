@@ -1,4 +1,5 @@
 import { type CRDTEntity, type DomainModel, ValidationError, ownerOf } from '../../domain/index.js';
+import { standingAt } from './as-of-close.js';
 import { ElectionRoles, type ElectionStatus } from './electoral-schema.js';
 import { type VotingHistory, votingHistoryOf } from './voting-history.js';
 
@@ -15,11 +16,21 @@ export function rolesOf(model: DomainModel): ElectionRoles {
   return (model as { roles?: ElectionRoles }).roles === ElectionRoles.enforced ? ElectionRoles.enforced : ElectionRoles.open;
 }
 
-/** The live election with this oid; throws `ValidationError` if there is none. */
+/**
+ * The live election with this oid, or a deleted one whose deletion its last closing had not seen
+ * (a closed result stays, see `as-of-close.ts`); throws `ValidationError` if there is none.
+ */
 export function liveElection(model: DomainModel, electionId: string): CRDTEntity {
-  const election = model.get(electionId);
-  if (election?.concept !== 'Election') throw new ValidationError('Election', undefined, 'exists', `no live election ${JSON.stringify(electionId)}`);
+  const election = model.get(electionId, { includeDeleted: true });
+  if (election?.concept !== 'Election' || (election.isDeleted && !keptByClose(model, election)))
+    throw new ValidationError('Election', undefined, 'exists', `no live election ${JSON.stringify(electionId)}`);
   return election;
+}
+
+/** True if the election is deleted but its last round's closing had not seen the deletion. */
+export function keptByClose(model: DomainModel, election: CRDTEntity): boolean {
+  const close = votingHistoryOf(model, election, rolesOf(model)).rounds.at(-1)?.closeContext;
+  return close !== null && close !== undefined && !standingAt(election, close).deleted;
 }
 
 /**
@@ -47,16 +58,19 @@ export function madeBy(model: DomainModel, concept: string, electionId: string, 
 }
 
 /**
- * The voters approved for the election: the organiser's `approvedVoters`, and with roles enforced
- * the voters of live `Approval`s made by an effective co-organiser.
+ * The voters approved for the election: the voters of live `Approval`s made by the organiser or an
+ * effective co-organiser, and those of the organiser's older `approvedVoters` relation.
  */
 export function approvedVotersOf(model: DomainModel, electionId: string, roles: ElectionRoles = rolesOf(model)): Set<string> {
   return approvedBy(model, liveElection(model, electionId), new Set(coOrganisersOf(model, electionId, roles)));
 }
 
 function approvedBy(model: DomainModel, election: CRDTEntity, coOrganisers: ReadonlySet<string>): Set<string> {
+  // `approvedVoters` holds the organiser's approvals made before they became `Approval`s (which keep their deletion).
   const approved = new Set(election.childOids('approvedVoters'));
-  for (const approval of madeBy(model, 'Approval', election.oid, coOrganisers)) {
+  const organiser = ownerOf(election.oid);
+  const approvers = organiser === undefined ? coOrganisers : new Set([...coOrganisers, organiser]);
+  for (const approval of madeBy(model, 'Approval', election.oid, approvers)) {
     const voter = approval.getAttribute('voter');
     if (typeof voter === 'string') approved.add(voter);
   }
@@ -98,11 +112,11 @@ export interface VotingStamps {
 
 /**
  * The election's status and stamps, from its voting history: draft until a voting event of the
- * organiser or an effective co-organiser opens it, then open or closed as the last round is. So a
- * revoked co-organiser's opening or closing stops counting, on every replica alike.
+ * organiser or a co-organiser opens it, then open or closed as the last round is (see
+ * `votingHistoryOf`: revoking a co-organiser does not undo what it opened or closed).
  */
 export function votingStampsOf(model: DomainModel, electionId: string, roles: ElectionRoles = rolesOf(model)): VotingStamps {
-  const { status, openedAt, closedAt } = votingHistoryOf(model, liveElection(model, electionId), roles, new Set(coOrganisersOf(model, electionId, roles)));
+  const { status, openedAt, closedAt } = votingHistoryOf(model, liveElection(model, electionId), roles);
   return { status, openedAt, closedAt };
 }
 
@@ -119,7 +133,7 @@ export interface ElectionAuthority extends VotingStamps {
 export function electionAuthority(model: DomainModel, electionId: string, roles: ElectionRoles = rolesOf(model)): ElectionAuthority {
   const election = liveElection(model, electionId);
   const coOrganisers = new Set(coOrganisersOf(model, electionId, roles));
-  const history = votingHistoryOf(model, election, roles, coOrganisers);
+  const history = votingHistoryOf(model, election, roles);
   return {
     election,
     coOrganisers,

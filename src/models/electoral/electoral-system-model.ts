@@ -12,10 +12,10 @@ import {
   ownerOf,
 } from '../../domain/index.js';
 import { sealChoice } from './ballot-sealing.js';
-import { approvedVotersOf, coOrganisersOf, electionAuthority, liveElection, standingCandidatesOf, votingStampsOf } from './election-authority.js';
+import { approvedVotersOf, coOrganisersOf, electionAuthority, keptByClose, liveElection, standingCandidatesOf, votingStampsOf } from './election-authority.js';
 import { type BallotChannel, ElectionRoles, ElectionStatus, VotingAction, electoralSchema } from './electoral-schema.js';
 import { SEALED, type Tally, type UnsealedChoices, ballotFlaw, tallyElection, votingWindow } from './tally.js';
-import type { VotingHistory, VotingRound } from './voting-history.js';
+import { type VotingHistory, type VotingRound, votingHistoryOf } from './voting-history.js';
 
 /** Options of an `ElectoralSystemModel`: a `DomainModel`'s, with the schema fixed. */
 export interface ElectoralSystemModelOptions extends Omit<DomainModelOptions, 'schema'> {
@@ -112,6 +112,74 @@ export class ElectoralSystemModel extends DomainModel {
     const by = device === undefined ? `node ${author}, which has no device id` : `device ${device}`;
     if (owner === undefined) return `${concept} ${oid} names no owning device, so nobody may change it (changed by ${by})`;
     return `only ${OWNER_ROLE[concept] ?? 'the owning device'} (device ${owner}) may change ${concept} ${oid}, not ${by}`;
+  }
+
+  /**
+   * Ownership first, then `lockProblem`: views offer only what the model accepts now (an election's
+   * own deletion is refused separately, see `lockProblem`).
+   */
+  override localWriteProblem(concept: string, oid: string): string | undefined {
+    return super.localWriteProblem(concept, oid) ?? this.lockProblem(concept, oid);
+  }
+
+  /**
+   * Why no device may now change this entity, in words, or undefined: an opening or closing
+   * stays (only a reopening undoes a closing), and so does a cast ballot; candidates and approvals
+   * change only in a draft; with `deleting`, an election leaves only as a draft. Every replica also sets such changes aside when it tallies a closed round
+   * (see `as-of-close.ts`); refusing them here keeps honest devices from making them at all.
+   */
+  lockProblem(concept: string, oid: string, deleting = false): string | undefined {
+    const entity = this.get(oid, { includeDeleted: true });
+    if (!entity) return undefined;
+    const electionId = entity.concept === 'Election' ? oid : ELECTION_PARTS.has(entity.concept) ? entity.getAttribute('election') : undefined;
+    if (typeof electionId !== 'string') return undefined;
+    const election = this.get(electionId, { includeDeleted: true });
+    if (election?.concept !== 'Election') return undefined;
+    const status = votingHistoryOf(this, election, this.roles).status;
+    const title = `the election “${String(election.getAttribute('title') ?? '')}”`;
+    if (concept === 'VotingEvent') return `Openings and closings of ${title} stay as they are; only the organiser can reopen voting.`;
+    if (concept === 'Ballot') return `A ballot cast in ${title} stays as it was cast.`;
+    if (status === ElectionStatus.draft) return undefined;
+    const state = status === ElectionStatus.open ? 'is open' : 'has closed';
+    if (concept === 'Candidate' || concept === 'Approval')
+      return `Voting in ${title} ${state}: its ${concept === 'Candidate' ? 'candidates' : 'approvals'} stay as they are${status === ElectionStatus.closed ? ' (the organiser can reopen voting)' : ''}.`;
+    if (concept === 'Election' && deleting) return `Voting in ${title} ${state}: the election and its result stay (it can be deleted only as a draft).`;
+    return undefined;
+  }
+
+  override update(oid: string, values: Parameters<DomainModel['update']>[1]): void {
+    this.#unlocked(oid);
+    super.update(oid, values);
+  }
+
+  override delete(oid: string): boolean {
+    this.#unlocked(oid, true);
+    return super.delete(oid);
+  }
+
+  override restore(oid: string): boolean {
+    this.#unlocked(oid);
+    return super.restore(oid);
+  }
+
+  override addChild(oid: string, relation: string, child: string): boolean {
+    // Approving goes on while voting is open.
+    if (relation !== 'approvedVoters' || this.get(oid)?.concept !== 'Election' || this.statusOf(oid) === ElectionStatus.closed) this.#unlocked(oid, false, relation);
+    return super.addChild(oid, relation, child);
+  }
+
+  override removeChild(oid: string, relation: string, child: string): boolean {
+    this.#unlocked(oid, false, relation);
+    return super.removeChild(oid, relation, child);
+  }
+
+  // Throws the `lockProblem`, if any; an election's own relations lock like candidates and approvals.
+  #unlocked(oid: string, deleting = false, relation?: string): void {
+    const entity = this.get(oid, { includeDeleted: true });
+    if (!entity) return;
+    const concept = entity.concept === 'Election' && (relation === 'candidates' || relation === 'approvedVoters') ? (relation === 'candidates' ? 'Candidate' : 'Approval') : entity.concept;
+    const problem = this.lockProblem(concept, oid, deleting);
+    if (problem) throw new ValidationError(entity.concept, relation, 'locked', problem);
   }
 
   protected override authorizationRule(concept: string): string {
@@ -282,8 +350,7 @@ export class ElectoralSystemModel extends DomainModel {
 
   /**
    * The organiser or a co-organiser approves a voter who registered for an election that is not
-   * closed: the organiser in `approvedVoters`, a co-organiser with an `Approval` of its own. False
-   * if the voter is approved already.
+   * closed, with an `Approval` of its own. False if the voter is approved already.
    */
   approveVoter(electionId: string, voterId: string): boolean {
     const election = this.#election(electionId, [ElectionStatus.draft, ElectionStatus.open], 'voters can only be approved before the election closes');
@@ -291,24 +358,24 @@ export class ElectoralSystemModel extends DomainModel {
     const voter = this.#voter(voterId);
     if (!voter.childOids('elections').includes(election.oid))
       throw new ValidationError('Election', 'approvedVoters', 'registered', `voter ${voter.oid} has not registered for this election`);
-    if (this.isOwner(election.oid)) return election.addChild('approvedVoters', voter.oid);
     if (this.isApproved(election.oid, voter.oid)) return false;
+    // An entity, not a relation item: its deletion stays in state, so a closed round can set it aside.
     this.create('Approval', { election: election.oid, voter: voter.oid });
     return true;
   }
 
   /**
-   * Withdraws this device's approval of a voter while the election is a draft: the organiser's in
-   * `approvedVoters`, a co-organiser's `Approval`s. Another organiser's approval stays. False if
-   * this device had not approved the voter.
+   * Withdraws this device's approval of a voter while the election is a draft: its `Approval`s
+   * (and, for the organiser, an older `approvedVoters` item). Another organiser's approval stays.
+   * False if this device had not approved the voter.
    */
   revokeVoter(electionId: string, voterId: string): boolean {
     const election = this.#election(electionId, [ElectionStatus.draft], 'approvals can only be withdrawn while the election is a draft');
     this.#organiserOnly(election.oid, 'withdraw approvals');
-    if (this.isOwner(election.oid)) return election.removeChild('approvedVoters', voterId);
+    const listed = this.isOwner(election.oid) && election.removeChild('approvedVoters', voterId);
     const own = this.findBy('Approval', 'voter', voterId).filter((a) => a.getAttribute('election') === election.oid && ownerOf(a.oid) === this.deviceId);
     for (const approval of own) this.delete(approval.oid);
-    return own.count > 0;
+    return listed || own.count > 0;
   }
 
   /**
@@ -322,8 +389,8 @@ export class ElectoralSystemModel extends DomainModel {
     // By voter, not by election: a voter has few approvals, an election may have thousands.
     const approvals = this.findBy('Approval', 'voter', voterId).filter((approval) => approval.getAttribute('election') === election.oid);
     if (!approvals.count) return false;
-    const coOrganisers = this.coOrganisersOf(election.oid);
-    return approvals.find((approval) => coOrganisers.includes(ownerOf(approval.oid) ?? '')) !== undefined;
+    const approvers = [...this.coOrganisersOf(election.oid), ownerOf(election.oid)];
+    return approvals.find((approval) => approvers.includes(ownerOf(approval.oid) ?? '')) !== undefined;
   }
 
   /** Every voter approved for the election, by the organiser or an effective co-organiser (see `isApproved`). */
@@ -449,8 +516,9 @@ export class ElectoralSystemModel extends DomainModel {
     const window = votingWindow(this, election.oid);
     if (!window.standing.has(input.candidateId))
       throw new ValidationError('Ballot', 'candidate', 'candidate', `${input.candidateId} does not stand in this election`);
-    const voted = this.findBy('Ballot', 'voter', voter.oid).find((ballot) => {
-      if (ballot.getAttribute('election') !== election.oid) return false;
+    // Deleted ballots too: a cast ballot stays (see `tallyElection`).
+    const voted = this.entities('Ballot', { includeDeleted: true }).find((ballot) => {
+      if (ballot.getAttribute('election') !== election.oid || ballot.getAttribute('voter') !== voter.oid) return false;
       const flaw = ballotFlaw(this, window, ballot);
       return flaw === undefined || flaw === SEALED;
     });
@@ -464,9 +532,9 @@ export class ElectoralSystemModel extends DomainModel {
     return tallyElection(this, electionId, this.roles, unsealed);
   }
 
-  /** Live elections. */
+  /** Live elections, and deleted ones whose last closing had not seen the deletion (their result stays). */
   elections(): Entities {
-    return this.entities('Election');
+    return this.entities('Election', { includeDeleted: true }).filter((election) => !election.isDeleted || keptByClose(this, election));
   }
 
   /** Live candidates standing in an election: the organiser's, then effective co-organisers' (see `standingCandidatesOf`). */
@@ -527,6 +595,9 @@ export class ElectoralSystemModel extends DomainModel {
     return new Date(this.clock.now().ms).toISOString();
   }
 }
+
+// Concepts whose `election` reference ties them to one election's record.
+const ELECTION_PARTS: ReadonlySet<string> = new Set(['Candidate', 'Ballot', 'Approval', 'VotingEvent', 'CoOrganiser']);
 
 const DEVICE_ID = new RegExp(`^[A-Za-z0-9_-]{${DEVICE_ID_CHARS}}$`);
 

@@ -2,6 +2,7 @@
 export { BallotChannel, ElectionRoles, ElectionStatus, MAX_CONTEXT_CHARS, VotingAction, electoralSchema } from './electoral-schema.js';
 export { type ElectionKeyPair, type OpenedChoice, type SealBinding, exportPrivateKey, generateElectionKeyPair, keyMatches, openChoice, sealChoice } from './ballot-sealing.js';
 export { type ElectionKeyStore, MemoryElectionKeyStore, openSealedElection, publishHeldKeys, unsealElection } from './sealed-voting.js';
+export { type ClosedRoundAuthority, type StandingAt, closedRoundAuthority, liveAt, standingAt } from './as-of-close.js';
 export {
   type VotingEventRecord,
   type VotingHistory,
@@ -18,6 +19,7 @@ export {
   approvedVotersOf,
   coOrganisersOf,
   electionAuthority,
+  keptByClose,
   liveElection,
   rolesOf,
   standingCandidatesOf,

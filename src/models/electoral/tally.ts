@@ -1,9 +1,9 @@
-import type { Dot } from '../../crdt/index.js';
 import { type CRDTEntity, type DomainModel, ownerOf } from '../../domain/index.js';
 import type { OpenedChoice } from './ballot-sealing.js';
+import { type ClosedRoundAuthority, childrenAt, closedRoundAuthority, lostAfter, standingAt } from './as-of-close.js';
 import { electionAuthority, rolesOf } from './election-authority.js';
 import { ElectionRoles, type ElectionStatus } from './electoral-schema.js';
-import { type VotingHistory, type VotingRound, contextOf, creationDots, deletionDots } from './voting-history.js';
+import { type VotingHistory, type VotingRound, contextOf, creationDots } from './voting-history.js';
 
 /** What became of a ballot in a tally. */
 export const BallotStatus = { counted: 'counted', superseded: 'superseded', invalid: 'invalid', sealed: 'sealed' } as const;
@@ -71,6 +71,8 @@ export interface Tally {
   readonly history: VotingHistory;
   /** Published keys that do not open their round's ballots, in words (see `unsealElection`). */
   readonly keyProblems: readonly string[];
+  /** Changes made after a round closed that the tally set aside, in words (see `as-of-close.ts`). */
+  readonly setAside: readonly string[];
 }
 
 /** What `unsealElection` read from the published keys: each sealed ballot's choice or why it did not open. */
@@ -86,14 +88,17 @@ export interface UnsealedChoices {
  * voting: it names one of the round's openings, which had not seen it, and the round's closing
  * had seen it (its dots are in the closing's causal context). The time a ballot claims (`castAt`)
  * decides nothing: a ballot made after the close, whatever it claims, is outside the closing's
- * context. Deletions the closing had not seen change nothing either. A sealed ballot counts once
+ * context. A closed round is decided as its closing had seen it: approvals, candidates and
+ * deletions it had not seen change nothing (`as-of-close.ts`); a cast ballot stays, even deleted. A sealed ballot counts once
  * its round closed and the published key opened it (`unsealed`). Of one voter's valid ballots
  * the first (by round, then `castAt` and oid: the voter's own choice among its ballots) counts
  * and the others are superseded; invalid ones are listed with the reason.
  */
 export function tallyElection(model: DomainModel, electionId: string, roles: ElectionRoles = rolesOf(model), unsealed?: UnsealedChoices): Tally {
   const window = votingWindow(model, electionId, roles);
-  const votes = new Map<string, number>([...window.standing.keys()].map((id) => [id, 0]));
+  // A closed election lists its candidates as its last closing had seen them.
+  const standing = window.status === 'closed' ? (window.closedRounds.at(-1)?.standing ?? window.standing) : window.standing;
+  const votes = new Map<string, number>([...standing.keys()].map((id) => [id, 0]));
   const countedFor = new Map<string, string>();
   const ballots = ballotsOf(model, window)
     .map((ballot) => ({ ballot, round: roundIndex(window.history, ballot), cast: castMs(ballot) }))
@@ -121,18 +126,22 @@ export function tallyElection(model: DomainModel, electionId: string, roles: Ele
       });
     else {
       countedFor.set(base.voterId, ballot.oid);
-      votes.set(base.candidateId, votes.get(base.candidateId)! + 1);
+      votes.set(base.candidateId, (votes.get(base.candidateId) ?? 0) + 1);
       verdicts.push({ ...base, status: BallotStatus.counted });
     }
     // A sealed ballot holds its voter's place: a later ballot of the voter cannot count before it opens.
     if (flaw === SEALED && !countedFor.has(base.voterId)) countedFor.set(base.voterId, ballot.oid);
   }
-  const results = [...window.standing].map(([candidateId, candidate]) => ({
-    candidateId,
-    name: String(candidate.getAttribute('name') ?? ''),
-    party: (candidate.getAttribute('party') as string | null | undefined) ?? null,
-    votes: votes.get(candidateId)!,
-  }));
+  // A candidate counted in an earlier round may stand no more: its votes are listed all the same.
+  const results = [...votes].map(([candidateId, count]) => {
+    const candidate = standing.get(candidateId) ?? model.get(candidateId, { includeDeleted: true });
+    return {
+      candidateId,
+      name: String(candidate?.getAttribute('name') ?? ''),
+      party: (candidate?.getAttribute('party') as string | null | undefined) ?? null,
+      votes: count,
+    };
+  });
   // Plain code-unit order, not locale order: every replica must sort alike.
   results.sort((a, b) => b.votes - a.votes || (a.name !== b.name ? (a.name < b.name ? -1 : 1) : a.candidateId < b.candidateId ? -1 : 1));
   const count = (status: BallotStatus) => verdicts.filter((v) => v.status === status).length;
@@ -149,6 +158,7 @@ export function tallyElection(model: DomainModel, electionId: string, roles: Ele
     ballots: verdicts,
     history: window.history,
     keyProblems: unsealed?.problems ?? [],
+    setAside: [...new Set(window.closedRounds.flatMap((round) => round?.setAside ?? []))],
   };
 }
 
@@ -164,12 +174,16 @@ export interface VotingWindow {
   /** Voters the organiser or an effective co-organiser approved; checked only with roles enforced. */
   readonly approved: ReadonlySet<string>;
   readonly history: VotingHistory;
+  /** Per round: who could vote and for whom as its closing had seen it; null while it is open. */
+  readonly closedRounds: ReadonlyArray<ClosedRoundAuthority | null>;
 }
 
 /** The voting window and standing candidates of a live election; throws `ValidationError` if there is none. */
 export function votingWindow(model: DomainModel, electionId: string, roles: ElectionRoles = rolesOf(model)): VotingWindow {
   const { election, status, openedAt, closedAt, standing, approved, history } = electionAuthority(model, electionId, roles);
-  return { election, status, openedAt, closedAt, standing, roles, approved, history };
+  const enforced = roles === ElectionRoles.enforced;
+  const closedRounds = history.rounds.map((round) => (round.closeContext && enforced ? closedRoundAuthority(model, election, round.closeContext) : null));
+  return { election, status, openedAt, closedAt, standing, roles, approved, history, closedRounds };
 }
 
 /** `ballotFlaw`'s answer for a ballot valid so far whose choice is sealed. */
@@ -191,10 +205,15 @@ export function ballotFlaw(
   const sealed = ballot.getAttribute('sealed');
   if (typeof voterId !== 'string' || (typeof plain !== 'string' && typeof sealed !== 'string') || typeof ballot.getAttribute('castAt') !== 'string')
     return { reason: BallotReason.incomplete, detail: 'the ballot lacks its voter, choice or cast time' };
-  const round = window.history.rounds[roundIndex(window.history, ballot)];
+  const index = roundIndex(window.history, ballot);
+  const round = window.history.rounds[index];
+  // A closed round is decided as its closing had seen it: later approvals, removals and deletions change nothing.
+  const frozen = window.closedRounds[index] ?? null;
+  const closeContext = round?.closeContext ?? null;
   const voter = model.get(voterId, { includeDeleted: true });
-  if (voter?.concept !== 'Voter' || (voter.isDeleted && seenBy(round, deletionDots(voter))))
-    return { reason: BallotReason.voterUnknown, detail: `voter ${voterId} does not exist or was deleted` };
+  // Deleting a voter afterwards does not withdraw its ballot (ballots stay, see `ballotsOf`).
+  if (voter?.concept !== 'Voter' || (closeContext && !standingAt(voter, closeContext).existed))
+    return { reason: BallotReason.voterUnknown, detail: closeContext ? `voter ${voterId} did not exist when voting closed` : `voter ${voterId} does not exist` };
   const enforced = window.roles === ElectionRoles.enforced;
   const caster = ownerOf(ballot.oid);
   const votersDevice = ownerOf(voterId);
@@ -204,8 +223,11 @@ export function ballotFlaw(
       detail: `cast by device ${caster ?? 'unknown'}, not by the voter's own device ${votersDevice ?? '(none: the voter has no device)'}`,
     };
   // An approved voter asked to vote; withdrawing the request afterwards cannot undo a ballot.
-  const approved = window.approved.has(voterId);
-  if (!(enforced && approved) && !voter.childOids('elections').includes(window.election.oid))
+  const approved = (frozen?.approved ?? window.approved).has(voterId);
+  const registered = closeContext
+    ? childrenAt(voter, 'elections', closeContext).includes(window.election.oid) || lostAfter(voter, 'elections', closeContext)
+    : voter.childOids('elections').includes(window.election.oid);
+  if (!(enforced && approved) && !registered)
     return { reason: BallotReason.notRegistered, detail: `voter ${voterId} is not registered for this election` };
   if (enforced && !approved) return { reason: BallotReason.notApproved, detail: `the organiser has not approved voter ${voterId} for this election` };
   const timing = timingFlaw(window.history, ballot, round);
@@ -221,27 +243,18 @@ export function ballotFlaw(
     if ('error' in opened) return { reason: BallotReason.unreadable, detail: opened.error };
     candidateId = opened.candidate;
   }
-  if (typeof candidateId !== 'string' || !window.standing.has(candidateId))
+  if (typeof candidateId !== 'string' || !(frozen?.standing ?? window.standing).has(candidateId))
     return { reason: BallotReason.candidateNotStanding, detail: `candidate ${String(candidateId)} does not stand in this election` };
   return undefined;
 }
 
-/** The ballots of an election, deleted ones included where their round's closing had not seen the deletion. */
+/**
+ * The ballots of an election, deleted ones included: a cast ballot stays in the box. Deleting and
+ * restoring it (which the app refuses) could otherwise let a voter pick, after the close, which of
+ * its ballots counts, and a deletion register keeps only its latest write.
+ */
 function ballotsOf(model: DomainModel, window: VotingWindow): CRDTEntity[] {
-  const found: CRDTEntity[] = [];
-  for (const ballot of model.entities('Ballot', { includeDeleted: true })) {
-    if (ballot.getAttribute('election') !== window.election.oid) continue;
-    if (ballot.isDeleted && seenBy(window.history.rounds[roundIndex(window.history, ballot)], deletionDots(ballot))) continue;
-    found.push(ballot);
-  }
-  return found;
-}
-
-// Whether a deletion (or anything with these dots) counts for a round: always while it is open or
-// if it has none; once it closed, only if the closing had seen it.
-function seenBy(round: VotingRound | undefined, dots: readonly Dot[]): boolean {
-  if (!round?.closeContext) return true;
-  return dots.every((dot) => round.closeContext!.covers(dot));
+  return [...model.entities('Ballot', { includeDeleted: true })].filter((ballot) => ballot.getAttribute('election') === window.election.oid);
 }
 
 function timingFlaw(history: VotingHistory, ballot: CRDTEntity, round: VotingRound | undefined): { reason: BallotReason; detail: string } | undefined {

@@ -1,5 +1,6 @@
 import { type Dot, VersionVector } from '../../crdt/index.js';
 import { type CRDTEntity, DELETED, type DomainModel, ownerOf } from '../../domain/index.js';
+import { coOrganisersAt, everyOf } from './as-of-close.js';
 import { ElectionRoles, ElectionStatus, VotingAction } from './electoral-schema.js';
 
 /*
@@ -81,22 +82,24 @@ interface Parsed {
 }
 
 /**
- * The voting history of an election from merged state. An event counts only if its maker is the
- * organiser or an effective co-organiser (anyone with open roles) and its context is well formed;
- * only the organiser reopens. Events are ordered causally (one is before another if the other's
+ * The voting history of an election from merged state. An event counts only if its context is well
+ * formed and its maker is the organiser or was a co-organiser as far as it knew when it made it
+ * (its grant, and not its revocation, in the event's context; anyone with open roles); deleting an
+ * event changes nothing, and only the organiser reopens. Events are ordered causally (one is before another if the other's
  * context covers all its dots); concurrent ones by rank (the organiser's first), then oid.
  */
-export function votingHistoryOf(model: DomainModel, election: CRDTEntity, roles: ElectionRoles, coOrganisers: ReadonlySet<string>): VotingHistory {
+export function votingHistoryOf(model: DomainModel, election: CRDTEntity, roles: ElectionRoles): VotingHistory {
   const organiser = ownerOf(election.oid);
   const enforced = roles === ElectionRoles.enforced;
   const records: VotingEventRecord[] = [];
   const effective: Parsed[] = [];
   const unseals: Parsed[] = [];
-  for (const entity of model.findBy('VotingEvent', 'election', election.oid)) {
+  // Deleted events too: an opening or closing happened; deleting it changes nothing (only a reopening does).
+  for (const entity of everyOf(model, 'VotingEvent', election.oid)) {
     const parsed = parse(entity, organiser);
-    if (enforced && (parsed.device === undefined || (parsed.device !== organiser && !coOrganisers.has(parsed.device))))
-      records.push(record(parsed, VotingEventEffect.notAuthorised, `device ${shortDevice(parsed.device)} does not co-organise this election (any more)`));
-    else if (parsed.problem) records.push(record(parsed, VotingEventEffect.malformed, parsed.problem));
+    if (parsed.problem) records.push(record(parsed, VotingEventEffect.malformed, parsed.problem));
+    else if (enforced && !authorisedAt(model, election, parsed))
+      records.push(record(parsed, VotingEventEffect.notAuthorised, `device ${shortDevice(parsed.device)} did not co-organise this election when it made this`));
     else if (parsed.action === VotingAction.unseal) unseals.push(parsed);
     else effective.push(parsed);
   }
@@ -196,6 +199,16 @@ function parse(entity: CRDTEntity, organiser: string | undefined): Parsed {
   // A context is what its maker had seen before making the event: it cannot hold the event itself.
   if (base.dots.some((dot) => context.covers(dot))) return { ...base, context, problem: 'its causal context claims the event itself' };
   return { ...base, context };
+}
+
+// The organiser's events count; a co-organiser's opening or closing if its maker had seen its grant, and not its
+// revocation, when it made it: a later revocation cannot undo a closing (the organiser reopens).
+function authorisedAt(model: DomainModel, election: CRDTEntity, event: Parsed): boolean {
+  if (event.device === undefined) return false;
+  if (event.device === ownerOf(election.oid)) return true;
+  // A key is the opening device's to publish: checked against the round's opening below.
+  if (event.action === VotingAction.unseal) return true;
+  return event.context !== null && coOrganisersAt(model, election, event.context).has(event.device);
 }
 
 function record(parsed: Parsed, effect: VotingEventEffect, detail?: string): VotingEventRecord {

@@ -1,7 +1,7 @@
 import { LitElement, type TemplateResult, css, html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { NodeId } from '../../crdt/index.js';
-import { type BallotReason, BallotStatus, type BallotVerdict, type ElectoralSystemModel } from '../../models/electoral/index.js';
+import { type BallotReason, BallotStatus, type BallotVerdict, type ElectoralSystemModel, type UnsealedChoices, unsealElection } from '../../models/electoral/index.js';
 import type { InputRefusedEvent } from '../../node/node-events.js';
 import { formatIsoDate, formatTime, shortId } from '../shared/format.js';
 import { Memo } from '../shared/memo.js';
@@ -49,6 +49,7 @@ export class EdnetAuditView extends LitElement {
     node: { attribute: false },
     electionId: { attribute: false },
     limit: { state: true },
+    unsealed: { state: true },
   };
 
   declare model: ElectoralSystemModel | undefined;
@@ -57,6 +58,9 @@ export class EdnetAuditView extends LitElement {
   /** The election audited; the first one when unset or gone. */
   declare electionId: string | undefined;
   private declare limit: number;
+  /** The closed election's sealed choices as the published key opened them on this device (see `unsealElection`). */
+  private declare unsealed: { readonly revision: number; readonly electionId: string; readonly choices: UnsealedChoices } | undefined;
+  #unsealing = false;
   readonly #modelChanges = new ModelController(this, () => this.model);
   readonly #nodeChanges = new AuditNodeController(this, () => ({ node: this.node, modelId: this.model?.modelId }));
   readonly #activity = new Memo((model: ElectoralSystemModel, _revision: number, electionId: string) => electionActivity(model, electionId));
@@ -69,8 +73,8 @@ export class EdnetAuditView extends LitElement {
     (model: ElectoralSystemModel, _modelRevision: number, node: AuditNode | undefined, _nodeRevision: number, electionId: string | undefined) =>
       new AuthorNames(model, electionId, [...(node?.refusals ?? []).map((r) => ({ peerId: r.peerId, displayName: r.peerName })), ...(node?.status.peers ?? [])]),
   );
-  readonly #uncounted = new Memo((model: ElectoralSystemModel, _revision: number, electionId: string) =>
-    model.tally(electionId).ballots.filter((verdict) => verdict.status !== BallotStatus.counted),
+  readonly #uncounted = new Memo((model: ElectoralSystemModel, _revision: number, electionId: string, unsealed: UnsealedChoices | undefined) =>
+    model.tally(electionId, unsealed).ballots.filter((verdict) => verdict.status !== BallotStatus.counted),
   );
 
   constructor() {
@@ -160,6 +164,27 @@ export class EdnetAuditView extends LitElement {
     `,
   ];
 
+  // After the close, sealed ballots are read with the published key here too: else they would
+  // be listed as not counted when the results card counts them.
+  protected override updated(): void {
+    const model = this.model;
+    const electionId = this.#shownElection();
+    if (!model || !electionId || this.#unsealing || !model.elections().has(electionId)) return;
+    if (model.statusOf(electionId) !== 'closed' || !model.votingHistory(electionId).rounds.some((round) => round.publishedKeys.length)) return;
+    const revision = this.#modelChanges.revision;
+    if (this.unsealed?.revision === revision && this.unsealed.electionId === electionId) return;
+    this.#unsealing = true;
+    void unsealElection(model, electionId)
+      .then((choices) => (this.unsealed = { revision, electionId, choices }))
+      .catch(() => undefined)
+      .finally(() => (this.#unsealing = false));
+  }
+
+  #shownElection(): string | undefined {
+    const elections = this.model?.entities('Election', { includeDeleted: true }).toArray() ?? [];
+    return (elections.find((e) => e.oid === this.electionId) ?? elections.find((e) => !e.isDeleted) ?? elections[0])?.oid;
+  }
+
   override render(): TemplateResult {
     const model = this.model;
     if (!model) return html`<p class="muted">No room is open.</p>`;
@@ -184,7 +209,8 @@ export class EdnetAuditView extends LitElement {
                 )}
               </select>
             </div>
-            ${this.#activitySection(model, election.oid, names)} ${this.#uncountedSection(model, election.oid, election.isDeleted, names)}`
+            ${this.#activitySection(model, election.oid, names)}
+            ${this.#uncountedSection(model, election.oid, !model.elections().has(election.oid), names)}`
         : html`<p class="muted">No elections yet.</p>`}
       ${this.#refusedSection(names)} ${this.#storageSection()}
     </section>`;
@@ -235,7 +261,8 @@ export class EdnetAuditView extends LitElement {
   }
 
   #uncountedSection(model: ElectoralSystemModel, electionId: string, deleted: boolean, names: AuthorNames): TemplateResult {
-    const verdicts = deleted ? [] : this.#uncounted.get(model, this.#modelChanges.revision, electionId);
+    const unsealed = this.unsealed?.electionId === electionId ? this.unsealed.choices : undefined;
+    const verdicts = deleted ? [] : this.#uncounted.get(model, this.#modelChanges.revision, electionId, unsealed);
     return html`<section class="card" aria-labelledby="uncounted-heading">
       <h3 id="uncounted-heading">Ballots not counted <span class="muted">(${verdicts.length.toLocaleString()})</span></h3>
       ${deleted

@@ -1,6 +1,6 @@
 import type { Dot, NodeId } from '../../crdt/index.js';
 import { type AttributeValue, type AttributeWrite, type CRDTEntity, DELETED, type DomainModel, type ModelChange } from '../../domain/index.js';
-import { type VotingEventRecord, coOrganisersOf, rolesOf, votingHistoryOf } from '../../models/electoral/index.js';
+import { type VotingEventRecord, rolesOf, votingHistoryOf } from '../../models/electoral/index.js';
 import { formatIsoDate, formatValue, shortId } from '../shared/format.js';
 
 /** One item of an entity's state as a change of its own, so its signature can be checked alone. */
@@ -236,10 +236,9 @@ function creationPhrase(model: DomainModel, entity: CRDTEntity, written: Readonl
 
 /** Every voting event of the election with what it did (see `votingHistoryOf`); none if the election is gone. */
 function votingEffects(model: DomainModel, electionId: string): Map<string, VotingEventRecord> {
-  const election = model.get(electionId);
+  const election = model.get(electionId, { includeDeleted: true });
   if (election?.concept !== 'Election') return new Map();
-  const roles = rolesOf(model);
-  const history = votingHistoryOf(model, election, roles, new Set(coOrganisersOf(model, electionId, roles)));
+  const history = votingHistoryOf(model, election, rolesOf(model));
   const first = history.rounds[0]?.openings[0]?.oid;
   // A later round's opening is a reopening: marked so the entry says so.
   return new Map(history.events.map((record) => [record.event.oid, record.effect === 'opened' && record.event.oid !== first ? { ...record, detail: REOPENED } : record]));

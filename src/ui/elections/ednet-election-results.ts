@@ -142,6 +142,12 @@ export class EdnetElectionResults extends ElectionPart {
             <ul>${tally.keyProblems.slice(0, 10).map((problem) => html`<li class="wrap">${problem}</li>`)}</ul>
           </div>`
         : nothing}
+      ${tally.setAside.length
+        ? html`<div class="notice" role="note">
+            <p><strong>Changes made after voting closed were set aside:</strong> the result is the one the closing counted.</p>
+            <ul>${tally.setAside.slice(0, 10).map((change) => html`<li class="wrap">${change}</li>`)}</ul>
+          </div>`
+        : nothing}
       ${tally.results.length
         ? html`<ol class="results">
             ${repeat(

@@ -2,12 +2,11 @@ import { type TemplateResult, css, html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { CRDTEntity } from '../../domain/index.js';
 import { ownerOf } from '../../domain/index.js';
-import { ElectionStatus, type ElectoralSystemModel } from '../../models/electoral/index.js';
+import { ElectionStatus, type ElectoralSystemModel, memberNames } from '../../models/electoral/index.js';
 import { fieldErrorOf } from '../shared/error-message.js';
 import { formValue, inputField } from '../shared/form-field.js';
 import { Memo } from '../shared/memo.js';
 import { ElectionFormPart } from './election-form-part.js';
-import { shortDevice } from './election-part.js';
 
 const PAGE = 50;
 const VOTER_FIELDS = ['name', 'voterNumber', 'email', 'district', 'address', 'birthDate'] as const;
@@ -55,6 +54,14 @@ export class EdnetVoterRoll extends ElectionFormPart {
       .voter > button {
         align-self: flex-start;
         margin-top: 4px;
+      }
+      details.ids > summary {
+        font-weight: 400;
+        font-size: 0.9em;
+        min-height: 32px;
+      }
+      details.ids p {
+        margin: 0;
       }
     `,
   ];
@@ -144,13 +151,20 @@ export class EdnetVoterRoll extends ElectionFormPart {
     const status = model.statusOf(election.oid);
     const error = this.rowErrors.get(voter.oid);
     const state = approved ? (asked ? 'Approved' : 'Approved, request withdrawn') : 'Waiting for approval';
+    const device = ownerOf(voter.oid);
+    // The person behind the device, as they named themselves in the room, where that says more than the voter's name.
+    const member = device ? memberNames(model).get(device) : undefined;
+    const mine = model.isMyVoter(voter.oid);
+    const who = mine ? 'you, on this device' : member && member !== name ? `registered by ${member}` : '';
     return html`<li class="voter">
       <div class="head">
-        <span class="wrap">
-          ${name} <span class="muted">${number}, device ${shortDevice(ownerOf(voter.oid))}${model.isMyVoter(voter.oid) ? ' (this device)' : ''}</span>
-        </span>
+        <span class="wrap"><strong>${name}</strong> <span class="muted">${[number, who].filter(Boolean).join(' · ')}</span></span>
         <span class=${`badge ${approved ? 'open' : 'draft'}`}>${state}</span>
       </div>
+      <details class="ids">
+        <summary>Details<span class="visually-hidden"> of ${name}</span></summary>
+        <p class="hint wrap">Voter number ${number}. Registered from device ${device ?? 'unknown'}${mine ? ' (this device)' : ''}; only that device can vote as ${name}.</p>
+      </details>
       ${organising && !approved && asked && status !== ElectionStatus.closed
         ? html`<button type="button" @click=${() => this.#approve(voter.oid, true)}>Approve<span class="visually-hidden"> ${name}</span></button>`
         : nothing}

@@ -1,6 +1,7 @@
 import { LitElement, type PropertyValues, type TemplateResult, css, html, nothing } from 'lit';
 import type { AttributeSchema, AttributeValue, ConceptSchema, DomainModel, RelationSchema, ValidationIssue } from '../../domain/index.js';
 import { fieldErrorOf } from '../shared/error-message.js';
+import { whyNotDeletable } from '../shared/write-permission.js';
 import { focusFirstInvalid } from '../shared/form-field.js';
 import { entityLabel } from '../shared/format.js';
 import { ModelController } from '../shared/model-controller.js';
@@ -157,7 +158,7 @@ export class EdnetEntityForm extends LitElement {
       <div class="actions">
         <button type="submit">${entity ? 'Save' : `Create ${this.concept}`}</button>
         <button type="button" class="secondary" @click=${this.#close}>${entity ? 'Close' : 'Cancel'}</button>
-        ${entity ? html`<button type="button" class="danger" @click=${this.#delete}>Delete</button>` : nothing}
+        ${entity && !whyNotDeletable(model!, this.concept, entity.oid) ? html`<button type="button" class="danger" @click=${this.#delete}>Delete</button>` : nothing}
       </div>
       <p class="muted" role="status">${this.message}</p>
     </form>

@@ -118,7 +118,7 @@ describe('ElectoralSystemModel: election roles', () => {
     mallory.update(bobsVoter, { name: 'Not Bob' });
     const ownVoter = mallory.registerVoter({ name: 'Mal', voterNumber: 'V-8' }).oid;
     mallory.registerForElection(ownVoter, election);
-    mallory.approveVoter(election, ownVoter);
+    mallory.addChild(election, 'approvedVoters', ownVoter);
     // A ballot of Mallory's own device for Bob's voter, and one for itself.
     const forBob = mallory.castBallot({ voterId: bobsVoter, electionId: election, candidateId: ben });
     const selfVote = mallory.castBallot({ voterId: ownVoter, electionId: election, candidateId: ben });
@@ -138,7 +138,8 @@ describe('ElectoralSystemModel: election roles', () => {
     for (const replica of [alice, bob, carol]) {
       expect(replica.get(election)!.getAttribute('title')).to.equal('Board');
       expect(replica.get(bobsVoter)!.getAttribute('name')).to.equal('Bob');
-      expect(replica.get(election)!.childOids('approvedVoters')).to.deep.equal([bobsVoter]);
+      expect([...replica.approvedVoters(election)]).to.deep.equal([bobsVoter]);
+      expect(replica.get(election)!.childOids('approvedVoters')).to.deep.equal([]);
       const tally = replica.tally(election);
       expect(tally.results.map((r) => [r.name, r.votes])).to.deep.equal([
         ['Ann', 1],

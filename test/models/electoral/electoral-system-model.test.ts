@@ -63,7 +63,7 @@ describe('ElectoralSystemModel', () => {
     expectRule(() => model.castBallot({ voterId: ids.vera, electionId: ids.election, candidateId: ids.ben }), 'already-voted');
     expectRule(() => model.update(ids.election, { status: 'closed' }), 'managed');
     const ballot = model.ballots(ids.election).first()!;
-    expectRule(() => model.update(ballot.oid, { candidate: ids.ben }), 'immutable');
+    expectRule(() => model.update(ballot.oid, { candidate: ids.ben }), 'locked', /stays as it was cast/);
     expectRule(() => model.tally('nope'), 'exists');
   });
 
@@ -146,17 +146,19 @@ describe('ElectoralSystemModel', () => {
       }
     });
 
-    it('ballots of unregistered voters or withdrawn candidates do not count, with the reason', () => {
+    it('a deleted voter\'s ballot still counts; candidates cannot be withdrawn once voting opened', () => {
       const clock = fakeClock(Date.parse('2024-05-01T08:00:00Z'));
       const alice = electoral('alice', clock);
       const ids = openElection(alice);
       const walts = alice.castBallot({ voterId: ids.walt, electionId: ids.election, candidateId: ids.ann });
       const veras = alice.castBallot({ voterId: ids.vera, electionId: ids.election, candidateId: ids.ben });
       alice.delete(ids.walt);
-      alice.delete(ids.ben);
+      // A candidate stays while voting is open (and after): withdrawing one is a draft's business.
+      expect(() => alice.delete(ids.ben)).to.throw(/candidates stay as they are/);
       const byId = Object.fromEntries(alice.tally(ids.election).ballots.map((b) => [b.ballotId, b.reason]));
-      expect(byId).to.deep.equal({ [walts.oid]: BallotReason.voterUnknown, [veras.oid]: BallotReason.candidateNotStanding });
-      expect(alice.tally(ids.election).results.map((r) => r.name)).to.deep.equal(['Ann']);
+      // Deleting a voter does not withdraw the ballot it cast.
+      expect(byId).to.deep.equal({ [walts.oid]: undefined, [veras.oid]: undefined });
+      expect(alice.tally(ids.election).results.map((r) => [r.name, r.votes])).to.deep.equal([['Ann', 1], ['Ben', 1]]);
     });
   });
 });

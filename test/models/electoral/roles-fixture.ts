@@ -25,6 +25,11 @@ export class Hostile extends ElectoralSystemModel {
     return ownedOid(this.nodeId);
   }
 
+  // Mallory's device keeps no rules: not even the locks of an open or closed election.
+  override lockProblem(): string | undefined {
+    return undefined;
+  }
+
   /** Creates any entity, managed attributes included, under any oid. */
   forge(concept: string, values: AttributeValues, oid?: string): CRDTEntity {
     return this.createManaged(concept, values, { oid });
