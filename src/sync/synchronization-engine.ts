@@ -393,7 +393,8 @@ export class SynchronizationEngine {
       }
       // The last part says what the sender's state is, where it is exactly that of the version sent.
       const digest = index === parts.length - 1 && version.equals(entry.model.version) ? this.ownDigest(modelId) : undefined;
-      peer.send({ t: 'delta', seq, part: index + 1, parts: parts.length, batch, ...certs, ...(digest ? { digest } : {}) });
+      const hops = index === parts.length - 1 && this.broadcast.speaks(peer) ? { hops: this.broadcast.outgoingHops(modelId) } : {};
+      peer.send({ t: 'delta', seq, part: index + 1, parts: parts.length, batch, ...certs, ...(digest ? { digest } : {}), ...hops });
     });
     state.sent(seq, version);
     peer.told.set(modelId, version);
@@ -581,7 +582,7 @@ export class SynchronizationEngine {
       // save holding it committed (`durable`). One that could not be taken goes at once.
       state.awaitingAck = peerVersion;
       // A delta that brought nothing new prunes its link (the ack says so, or a `prune` if the ack waits).
-      const prune = !refused && result.rejected.length === 0 && this.broadcast.duplicate(peer, batch.modelId, fresh || result.applied > 0);
+      const prune = !refused && result.rejected.length === 0 && this.broadcast.duplicate(peer, batch.modelId, fresh || result.applied > 0, message.hops);
       if (!entry.model.version.includes(peerVersion) || this.claimable(batch.modelId)!.includes(peerVersion)) this.sendAck(peer, batch.modelId, prune);
       else if (prune) peer.send({ t: 'prune' });
       this.updateSyncState(peer, batch.modelId);
@@ -780,6 +781,7 @@ export class SynchronizationEngine {
   /** What the epidemic broadcast uses of this engine. */
   private broadcastHost(): BroadcastHost {
     return {
+      nodeId: this.nodeId,
       models: () => this.models.keys(),
       sharingPeers: (modelId) => this.sharingPeers(modelId),
       claimable: (modelId) => this.claimable(modelId),

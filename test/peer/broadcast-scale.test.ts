@@ -69,44 +69,53 @@ describe('Epidemic broadcast at scale (real nodes and sync engines, in-memory ne
       stage = 'second edit';
       members[size - 1]!.model.update(election.oid, { title: 'Board of trustees' });
       await eventually(members, () => converged(members) && idle(), state);
+
+      // The measured edit, from a third device. A connection opened during it (the overlay
+      // replacing a neighbor whose heartbeats a starved machine delayed) would mix its handshake
+      // into the count, so the edit is measured again, from another device, until one runs with
+      // the same connections open at its start and end. (Connections opened and closed within it,
+      // a neighbor request refused, are left out: their handshake is not the edit's.)
+      let measured: { messages: number; bytes: number; detail: string } | undefined;
+      const tries: string[] = [];
+      for (let attempt = 0; attempt < 8 && !measured; attempt++) {
+        stage = `measured edit ${attempt + 1}`;
+        const writer = members[(Math.floor(size / 2) + attempt * 7) % size]!;
+        const before = linkCounts();
+        const totalsBefore = members.reduce((sum, member) => sum + member.node.sync.totals.messagesSent, 0);
+        const claims: string[] = [];
+        const holders = (): Set<NodeId> => new Set(members.filter((member) => member.model.version.includes(writer.model.version)).map((member) => member.id));
+        const watch = writer.node.events.on('status-changed', ({ status }: { status: NodeStatus }) => {
+          // Every peer the writer calls in sync, and every member it counts as in sync, holds the edit.
+          const holding = holders();
+          for (const peer of status.peers) if (peer.inSync && !holding.has(peer.peerId as NodeId)) claims.push(`peer ${peer.peerId} called in sync without the edit`);
+          if (status.room && status.room.inSync > holding.size - 1) claims.push(`${status.room.inSync} counted in sync, ${holding.size - 1} others hold the edit`);
+        });
+        writer.model.update(election.oid, { title: `Board ${attempt}` });
+        const edited = writer.model.version.clone();
+        await eventually(members, () => members.every((member) => member.model.version.includes(edited)) && idle(), state);
+        watch();
+        expect(claims).to.deep.equal([]);
+        const after = linkCounts();
+        let messages = 0;
+        let bytes = 0;
+        for (const [link, count] of after) {
+          messages += count.messages - (before.get(link)?.messages ?? 0);
+          bytes += count.bytes - (before.get(link)?.bytes ?? 0);
+        }
+        const totals = members.reduce((sum, member) => sum + member.node.sync.totals.messagesSent, 0) - totalsBefore;
+        const changed = [...after.keys()].filter((link) => !before.has(link)).length + [...before.keys()].filter((link) => !after.has(link)).length;
+        const detail = `${messages} messages (${bytes} bytes) on ${after.size} links; ${changed} links opened or closed meanwhile; ${totals} messages counting every connection`;
+        tries.push(detail);
+        if (changed === 0) measured = { messages, bytes, detail };
+      }
+      expect(measured, `no edit ran on unchanged connections: ${tries.join(' | ')}`).to.not.equal(undefined);
+      const { messages, bytes, detail } = measured!;
+      expect(messages, detail).to.be.at.most(3 * size);
+      // The edit reached everyone: N − 1 deltas at least, and the bytes per message are those of one edit.
+      expect(messages, detail).to.be.at.least(size - 1);
+      expect(bytes / messages, detail).to.be.below(1_000);
       const lazyLinks = members.reduce((sum, member) => sum + member.node.sync.broadcastStatus().lazy.length, 0);
       expect(lazyLinks, 'links pruned to lazy').to.be.greaterThan(0);
-
-      // The measured edit, from a third device.
-      stage = 'measured edit';
-      const writer = members[Math.floor(size / 2)]!;
-      const before = linkCounts();
-      const totalsBefore = members.reduce((sum, member) => sum + member.node.sync.totals.messagesSent, 0);
-      const claims: string[] = [];
-      const holders = (): Set<NodeId> => new Set(members.filter((member) => member.model.version.includes(writer.model.version)).map((member) => member.id));
-      const watch = writer.node.events.on('status-changed', ({ status }: { status: NodeStatus }) => {
-        // Every peer the writer calls in sync, and every member it counts as in sync, holds the edit.
-        const holding = holders();
-        for (const peer of status.peers) if (peer.inSync && !holding.has(peer.peerId as NodeId)) claims.push(`peer ${peer.peerId} called in sync without the edit`);
-        if (status.room && status.room.inSync > holding.size - 1) claims.push(`${status.room.inSync} counted in sync, ${holding.size - 1} others hold the edit`);
-      });
-      writer.model.update(election.oid, { title: 'Board of governors' });
-      const edited = writer.model.version.clone();
-      await eventually(members, () => members.every((member) => member.model.version.includes(edited)) && idle(), state);
-      watch();
-      const after = linkCounts();
-      let messages = 0;
-      let bytes = 0;
-      let newLinks = 0;
-      for (const [link, count] of after) {
-        const earlier = before.get(link);
-        if (!earlier) newLinks++;
-        messages += count.messages - (earlier?.messages ?? 0);
-        bytes += count.bytes - (earlier?.bytes ?? 0);
-      }
-      const totals = members.reduce((sum, member) => sum + member.node.sync.totals.messagesSent, 0) - totalsBefore;
-      const detail = `${messages} messages (${bytes} bytes) on ${after.size} links, ${newLinks} of them opened meanwhile; ${totals} counting closed links`;
-      expect(claims, detail).to.deep.equal([]);
-      // Every message counted, those of links opened meanwhile (their handshake) included.
-      expect(messages, detail).to.be.at.most(3 * size);
-      expect(messages, detail).to.be.at.least(size - 1);
-      // The edit reached everyone: N − 1 deltas at least, so the bytes per message stay those of one edit.
-      expect(bytes / messages, detail).to.be.below(1_000);
     });
   }
 });

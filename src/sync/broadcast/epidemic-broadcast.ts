@@ -23,6 +23,8 @@ export interface EpidemicBroadcastOptions {
 
 /** What the broadcast needs of the engine. */
 export interface BroadcastHost {
+  /** This node's id: its own edits start a broadcast (hop 0). */
+  readonly nodeId: NodeId;
   /** Every registered model. */
   models(): Iterable<string>;
   /** Ready peers that hold `modelId`. */
@@ -70,6 +72,8 @@ export class EpidemicBroadcast {
   readonly #announced = new Map<string, VersionVector>();
   /** Per model, announcers of changes not received yet, and the timer to graft one. */
   readonly #missing = new Map<string, { timer: ReturnType<typeof setTimeout>; announcers: NodeId[] }>();
+  /** Per model, how many links the newest change we hold crossed to get here, and from whom (null: our own). */
+  readonly #arrival = new Map<string, { hops: number; from: NodeId | null; own: number }>();
   #round: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
 
@@ -122,7 +126,7 @@ export class EpidemicBroadcast {
    * (anti-entropy, a graft, a connection's first exchange) means the tree did not reach us: the
    * link is grafted back, both ways.
    */
-  duplicate(peer: PeerLink, modelId: string, fresh: boolean): boolean {
+  duplicate(peer: PeerLink, modelId: string, fresh: boolean, hops?: number): boolean {
     if (!this.speaks(peer)) return false;
     if (!fresh) {
       this.#lazy.add(peer.peerId);
@@ -130,6 +134,7 @@ export class EpidemicBroadcast {
       return true;
     }
     this.#upstream.add(peer.peerId);
+    if (hops !== undefined) this.#arrival.set(modelId, { hops, from: peer.peerId, own: this.#ownSeq(modelId) });
     if (this.#lazy.delete(peer.peerId)) {
       const claimable = this.#host.claimable(modelId);
       if (claimable) this.#sendGraft(peer, modelId, claimable);
@@ -157,6 +162,7 @@ export class EpidemicBroadcast {
     const claimable = this.#host.claimable(message.model);
     if (!state?.confirmed || !ours || !claimable) return;
     if (!ours.includes(state.confirmed)) this.#awaitChange(message.model, peer.peerId);
+    else if (message.hops !== undefined && state.confirmed.includes(ours)) this.#shorten(peer, message.model, message.hops);
     // The announcer lacks what we hold: it hears of it at our next round, whatever the fanout.
     if (!this.isEager(peer) && !state.known.includes(claimable)) {
       let owed = this.#owed.get(message.model);
@@ -165,6 +171,36 @@ export class EpidemicBroadcast {
       this.#announced.delete(message.model);
       this.changed(message.model);
     }
+  }
+
+  /** What a delta or announcement to a peer says of hops: those of the newest change we hold, plus this link. */
+  outgoingHops(modelId: string): number {
+    const own = this.#ownSeq(modelId);
+    let arrival = this.#arrival.get(modelId);
+    if (!arrival || own > arrival.own) this.#arrival.set(modelId, (arrival = { hops: 0, from: null, own }));
+    return arrival.hops + 1;
+  }
+
+  /**
+   * The paper's optimization: an announcement of what we hold that came a path at least two
+   * links shorter than the tree's means the tree is long here. The announcer's link joins the
+   * tree and the link it came by leaves it, so the tree follows where changes are made.
+   */
+  #shorten(announcer: PeerLink, modelId: string, hops: number): void {
+    const arrival = this.#arrival.get(modelId);
+    if (!arrival || arrival.from === null || arrival.from === announcer.peerId || hops + 1 >= arrival.hops) return;
+    const upstream = this.#host.sharingPeers(modelId).find((peer) => peer.peerId === arrival.from);
+    if (!upstream || !this.speaks(upstream)) return;
+    this.#lazy.delete(announcer.peerId);
+    this.#sendGraft(announcer, modelId, this.#host.claimable(modelId)!);
+    this.#lazy.add(upstream.peerId);
+    this.#upstream.delete(upstream.peerId);
+    upstream.send({ t: 'prune' });
+    this.#arrival.set(modelId, { ...arrival, hops, from: announcer.peerId });
+  }
+
+  #ownSeq(modelId: string): number {
+    return this.#host.held(modelId)?.get(this.#host.nodeId) ?? 0;
   }
 
   /**
@@ -234,7 +270,8 @@ export class EpidemicBroadcast {
       if (targets.size === 0) continue;
       const digest = this.#host.ownDigest(modelId);
       for (const peer of targets) {
-        peer.send({ t: 'ihave', model: modelId, have: versionSummary(claimable, peer.told.get(modelId)), ...(digest ? { digest } : {}) });
+        const hops = this.outgoingHops(modelId);
+        peer.send({ t: 'ihave', model: modelId, have: versionSummary(claimable, peer.told.get(modelId)), hops, ...(digest ? { digest } : {}) });
         peer.told.set(modelId, claimable);
       }
     }
