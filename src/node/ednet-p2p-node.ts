@@ -597,7 +597,9 @@ export class EDNetP2PNode {
     let reached = counts.reached;
     const reachedMembers = new Set(this.overlay.roster.reachedMembers());
     for (const member of reachedMembers) {
-      if (byId.has(member)) continue;
+      // A connected peer the engine has not confirmed (a lazy broadcast link hears of our changes
+      // by the tree, not from us) counts by its gossiped digest, as members beyond connections do.
+      if (byId.get(member)?.inSync) continue;
       if (digest !== '' && this.overlay.roster.digestOf(member) === digest) inSync++;
     }
     // A connected peer the roster has not counted yet (it just connected) is reached all the same.

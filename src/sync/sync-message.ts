@@ -3,13 +3,15 @@ import { type ChangeBatch, DECODE_LIMITS, type VersionVectorJSON, MODEL_ID_PATTE
 import { BASE64URL_PATTERN } from '../security/base64url.js';
 import { MAX_CERTIFICATE_BYTES } from '../security/change-certificate.js';
 import { packBatch, unpackBatch } from './compact-batch.js';
+import { type BroadcastMessage, decodeBroadcastMessage } from './broadcast/broadcast-message.js';
 
 /**
  * Sync protocol versions this build speaks; the handshake picks the highest both sides know.
  * Protocol 2 is protocol 1 with deltas in the compact form (`packBatch`); protocol 3 is protocol 2
- * with large frames compressed (`compressFrame`).
+ * with large frames compressed (`compressFrame`); protocol 4 is protocol 3 with epidemic
+ * broadcast (`ihave`, `graft`, `prune`; src/sync/broadcast/).
  */
-export const SYNC_PROTOCOLS: readonly number[] = [1, 2, 3];
+export const SYNC_PROTOCOLS: readonly number[] = [1, 2, 3, 4];
 
 /** Whether an agreed protocol lets large frames travel compressed. */
 export const compressesFrames = (protocol: number | null): boolean => protocol !== null && protocol >= 3;
@@ -75,6 +77,8 @@ export interface DeltaMessage {
   readonly certs?: readonly string[];
   /** On the last part: the sender's digest, where it holds exactly the batch's version. */
   readonly digest?: string;
+  /** Protocol 4, on the last part: links the newest change in it has crossed, this one included (see `EpidemicBroadcast`). */
+  readonly hops?: number;
 }
 
 /**
@@ -88,6 +92,8 @@ export interface AckMessage extends DigestReport {
   readonly version: VersionVectorJSON;
   readonly complete: boolean;
   readonly seen: number;
+  /** Protocol 4: the delta brought nothing new (it came by another path first), so the link turns lazy (a `prune`). */
+  readonly prune?: boolean;
 }
 
 /**
@@ -136,7 +142,16 @@ export interface ErrorMessage {
 }
 
 /** Every message of the sync protocol. */
-export type SyncMessage = HelloMessage | DeltaMessage | AckMessage | VersionMessage | BucketsMessage | RepairMessage | InfoMessage | ErrorMessage;
+export type SyncMessage =
+  | HelloMessage
+  | DeltaMessage
+  | AckMessage
+  | VersionMessage
+  | BucketsMessage
+  | RepairMessage
+  | InfoMessage
+  | ErrorMessage
+  | BroadcastMessage;
 
 /** A refused frame, with the reason. */
 export interface SyncDecodeError {
@@ -198,6 +213,10 @@ export function decodeSyncMessage(bytes: Uint8Array, maxBytes: number): SyncMess
       return decodeBuckets(raw);
     case 'repair':
       return decodeRepair(raw);
+    case 'ihave':
+    case 'graft':
+    case 'prune':
+      return decodeBroadcastMessage(raw);
     case 'info':
       return isDisplayName(raw.name) ? { t: 'info', name: raw.name } : { error: 'info: name must be null or a short string' };
     case 'error':
@@ -261,7 +280,8 @@ function decodeDelta(raw: Record<string, unknown>): DeltaMessage | SyncDecodeErr
   // The last part may be partial too: then its version is context only, never adopted.
   if (part !== parts && !batch.partial) return { error: 'delta: a part before the last must be partial' };
   if (raw.digest !== undefined && !isDigest(raw.digest)) return { error: 'delta: bad digest' };
-  const digest = raw.digest === undefined ? {} : { digest: raw.digest as string };
+  if (raw.hops !== undefined && !(isCount(raw.hops) && raw.hops <= 1_000_000)) return { error: 'delta: bad hops' };
+  const digest = { ...(raw.digest === undefined ? {} : { digest: raw.digest as string }), ...(raw.hops === undefined ? {} : { hops: raw.hops as number }) };
   if (raw.certs === undefined) return { t: 'delta', seq, part, parts, batch, ...digest };
   // Only the shape here; each certificate is decoded and verified before the batch is applied.
   const { certs } = raw;
@@ -285,7 +305,7 @@ function decodeVersionLike(raw: Record<string, unknown>): AckMessage | VersionMe
     return { t: 'version', model, version, request: raw.request, sent: raw.sent, seen, ...digest };
   }
   if (typeof raw.complete !== 'boolean') return { error: 'ack: complete must be a boolean' };
-  return { t: 'ack', model, version, complete: raw.complete, seen, ...digest };
+  return { t: 'ack', model, version, complete: raw.complete, seen, ...digest, ...(raw.prune === true ? { prune: true } : {}) };
 }
 
 function decodeBuckets(raw: Record<string, unknown>): BucketsMessage | SyncDecodeError {

@@ -7,6 +7,8 @@ import type { ModelChange } from '../domain/model-change.js';
 import type { SynchronizableDomainModel } from '../domain/synchronizable-domain-model.js';
 import type { PeerConnection } from '../net/transport.js';
 import { ChangeCertification, type ChangeSigner, type VerifiedBatch } from '../security/change-certification.js';
+import { isBroadcastMessage } from './broadcast/broadcast-message.js';
+import { type BroadcastHost, EpidemicBroadcast, type EpidemicBroadcastOptions } from './broadcast/epidemic-broadcast.js';
 import { OffenderBans, type OffenderBanOptions } from './offender-bans.js';
 import { PeerLink } from './peer-link.js';
 import { VerificationBudget, type VerificationBudgetOptions } from './verification-budget.js';
@@ -79,6 +81,8 @@ export interface SynchronizationEngineOptions {
   readonly bans?: OffenderBanOptions;
   /** How many certificate checks one peer may cause (per second and at once); see `VerificationBudget`. */
   readonly verification?: VerificationBudgetOptions;
+  /** Epidemic broadcast of changes (Plumtree) among peers speaking protocol 4; see `EpidemicBroadcast`. */
+  readonly broadcast?: EpidemicBroadcastOptions;
 }
 
 /**
@@ -110,6 +114,8 @@ export class SynchronizationEngine {
   /** Per peer node id for the whole session, so reconnecting does not refill it. */
   private readonly budgets = new Map<NodeId, VerificationBudget>();
   private flushScheduled = false;
+  /** Which links changes are pushed on and which they are announced on (src/sync/broadcast/). */
+  private readonly broadcast: EpidemicBroadcast;
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly antiEntropyIntervalMs: number;
   private readonly maxChangesPerMessage: number;
@@ -129,6 +135,7 @@ export class SynchronizationEngine {
     this.bans = new OffenderBans(options.bans);
     this.verificationOptions = options.verification;
     this.logger = options.logger ?? { warn: (message, details) => console.warn(`[sync] ${message}`, details ?? '') };
+    this.broadcast = new EpidemicBroadcast(this.broadcastHost(), options.broadcast);
     if (!(this.antiEntropyIntervalMs >= 0)) throw new RangeError('antiEntropyIntervalMs must be 0 or more');
     for (const [name, value] of [
       ['maxChangesPerMessage', this.maxChangesPerMessage],
@@ -140,6 +147,7 @@ export class SynchronizationEngine {
 
   /** Starts periodic anti-entropy. Connections can be added before or after. */
   start(): void {
+    this.broadcast.start();
     if (this.timer !== undefined || this.antiEntropyIntervalMs === 0) return;
     this.timer = setInterval(() => this.antiEntropy(), this.antiEntropyIntervalMs);
   }
@@ -148,6 +156,7 @@ export class SynchronizationEngine {
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.broadcast.stop();
     for (const peer of [...this.peers.values()]) peer.connection.close('node stopped');
   }
 
@@ -264,6 +273,16 @@ export class SynchronizationEngine {
     for (const peer of this.readyPeers()) peer.send({ t: 'info', name: this.displayName });
   }
 
+  /** Traffic of the whole session, every connection counted (also those closed since). */
+  get totals(): SyncCounters {
+    return { ...this.counters };
+  }
+
+  /** The epidemic broadcast's links (eager: changes pushed; lazy: announced) and its timers pending. */
+  broadcastStatus(): { eager: NodeId[]; lazy: NodeId[]; scheduled: number } {
+    return { ...this.broadcast.links(this.readyPeers()), scheduled: this.broadcast.scheduled };
+  }
+
   /** Every connected peer, whether we are in sync with it per shared model, and its traffic. */
   peerStatus(): PeerStatus[] {
     return [...this.peers.values()].map((peer) => peer.status((modelId) => this.isInSync(peer, modelId)));
@@ -326,6 +345,12 @@ export class SynchronizationEngine {
     for (const modelId of dirty) {
       const claimable = this.claimable(modelId);
       for (const peer of this.readyPeers()) {
+        if (!this.broadcast.isEager(peer)) {
+          // A lazy link: the change is announced to a few such peers at the next round.
+          if (claimable && peer.shares(modelId) && !peer.model(modelId)!.known.includes(claimable)) this.broadcast.changed(modelId);
+          this.updateSyncState(peer, modelId);
+          continue;
+        }
         this.sendDelta(peer, modelId);
         // Stored more that the peer holds already (say, from a third peer): no delta goes, but
         // the peer must learn that this node holds it too, or it shows it as behind.
@@ -368,7 +393,8 @@ export class SynchronizationEngine {
       }
       // The last part says what the sender's state is, where it is exactly that of the version sent.
       const digest = index === parts.length - 1 && version.equals(entry.model.version) ? this.ownDigest(modelId) : undefined;
-      peer.send({ t: 'delta', seq, part: index + 1, parts: parts.length, batch, ...certs, ...(digest ? { digest } : {}) });
+      const hops = index === parts.length - 1 && this.broadcast.speaks(peer) ? { hops: this.broadcast.outgoingHops(modelId) } : {};
+      peer.send({ t: 'delta', seq, part: index + 1, parts: parts.length, batch, ...certs, ...(digest ? { digest } : {}), ...hops });
     });
     state.sent(seq, version);
     peer.told.set(modelId, version);
@@ -486,6 +512,11 @@ export class SynchronizationEngine {
     if (message.t === 'version') return this.handleVersion(peer, message);
     if (message.t === 'buckets') return this.handleBuckets(peer, message);
     if (message.t === 'repair') return this.handleRepair(peer, message, verified);
+    if (isBroadcastMessage(message)) {
+      if (!this.broadcast.speaks(peer)) return this.offence(peer, `${message.t} without protocol 4`);
+      if (message.t !== 'prune' && !this.models.has(message.model)) return;
+      return this.broadcast.handle(peer, message);
+    }
     peer.name = message.name;
     this.emit({ type: 'peer-info', peerId: peer.peerId, name: message.name });
   }
@@ -528,6 +559,7 @@ export class SynchronizationEngine {
     if (!entry) return; // A model we do not hold: not an offence, the peer may not know yet.
     const state = peer.share(batch.modelId);
     const peerVersion = VersionVector.fromJSON(batch.version);
+    const fresh = !entry.model.version.includes(peerVersion);
     // Where changes are signed, only signed evidence drops what this replica holds.
     const options = verified ? { evidence: verified.evidence } : {};
     const result = entry.model.applyChanges(broken && !batch.partial ? { ...batch, partial: true } : batch, options);
@@ -549,14 +581,17 @@ export class SynchronizationEngine {
       // An ack says the changes are stored here: one for a delta that was taken waits until the
       // save holding it committed (`durable`). One that could not be taken goes at once.
       state.awaitingAck = peerVersion;
-      if (!entry.model.version.includes(peerVersion) || this.claimable(batch.modelId)!.includes(peerVersion)) this.sendAck(peer, batch.modelId);
+      // A delta that brought nothing new prunes its link (the ack says so, or a `prune` if the ack waits).
+      const prune = !refused && result.rejected.length === 0 && this.broadcast.duplicate(peer, batch.modelId, fresh || result.applied > 0, message.hops);
+      if (!entry.model.version.includes(peerVersion) || this.claimable(batch.modelId)!.includes(peerVersion)) this.sendAck(peer, batch.modelId, prune);
+      else if (prune) peer.send({ t: 'prune' });
       this.updateSyncState(peer, batch.modelId);
     }
     if (result.rejected.length > 0) this.offence(peer, `${result.rejected.length} change(s) rejected: ${result.rejected[0]!.reason}`);
   }
 
   /** Acknowledges the last delta received from `peer`: what is stored here now. */
-  private sendAck(peer: PeerLink, modelId: string): void {
+  private sendAck(peer: PeerLink, modelId: string, prune = false): void {
     const state = peer.model(modelId);
     const awaited = state?.awaitingAck;
     if (!state || !awaited) return;
@@ -571,6 +606,7 @@ export class SynchronizationEngine {
       complete: ours.includes(awaited),
       seen: peer.seenSeq,
       ...(digest ? { digest } : {}),
+      ...(prune ? { prune } : {}),
     };
     peer.send(ack);
   }
@@ -599,6 +635,7 @@ export class SynchronizationEngine {
     state.reported(version, ack.seen);
     this.noteConfirmed(ack.model, version);
     this.noteDigest(peer, ack.model, version, ack.digest);
+    if (ack.prune && this.broadcast.speaks(peer)) this.broadcast.handle(peer, { t: 'prune' });
     if (ack.complete) state.progressed();
     // An incomplete ack: the peer lacked what the delta assumed, or refused some of it. Send
     // again from what it reports, unless the last resend got exactly this answer already.
@@ -634,7 +671,7 @@ export class SynchronizationEngine {
   }
 
   private antiEntropy(): void {
-    for (const peer of this.readyPeers()) {
+    for (const peer of this.broadcast.antiEntropyPeers(this.readyPeers())) {
       for (const modelId of this.models.keys()) {
         peer.model(modelId)?.progressed();
         this.sendVersion(peer, modelId, true);
@@ -736,8 +773,29 @@ export class SynchronizationEngine {
   private removePeer(peer: PeerLink, reason: string): void {
     if (this.peers.get(peer.peerId) !== peer) return;
     this.peers.delete(peer.peerId);
+    this.broadcast.peerRemoved(peer.peerId, this.readyPeers());
     for (const unsubscribe of peer.unsubscribe) unsubscribe();
     this.emit({ type: 'peer-removed', peerId: peer.peerId, reason });
+  }
+
+  /** What the epidemic broadcast uses of this engine. */
+  private broadcastHost(): BroadcastHost {
+    return {
+      nodeId: this.nodeId,
+      models: () => this.models.keys(),
+      sharingPeers: (modelId) => this.sharingPeers(modelId),
+      claimable: (modelId) => this.claimable(modelId),
+      held: (modelId) => this.models.get(modelId)?.model.version,
+      ownDigest: (modelId) => this.ownDigest(modelId),
+      sendDelta: (peer, modelId) => this.sendDelta(peer, modelId),
+      claimed: (peer, modelId, have, digest, digestSent) => {
+        const state = peer.share(modelId);
+        state.holds(have);
+        this.noteConfirmed(modelId, state.confirmed!);
+        if (digestSent) this.noteDigest(peer, modelId, state.confirmed!, digest);
+        this.updateSyncState(peer, modelId);
+      },
+    };
   }
 
   private readyPeers(): PeerLink[] {

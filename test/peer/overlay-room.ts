@@ -8,7 +8,8 @@ import type { MemoryNetwork } from '../../src/net/memory-network.js';
 import { MemoryTransport } from '../../src/net/memory-transport.js';
 import type { PeerDiscovery, SignalingChannel } from '../../src/net/peer-discovery.js';
 import type { Transport } from '../../src/net/transport.js';
-import { EDNetP2PNode } from '../../src/node/ednet-p2p-node.js';
+import { EDNetP2PNode, type EDNetP2PNodeOptions } from '../../src/node/ednet-p2p-node.js';
+import type { HyParViewConfig } from '../../src/overlay/hyparview.js';
 import type { RelayedSignaling } from '../../src/overlay/relayed-signaling.js';
 import { seededRandom } from '../security/frame-mutator.js';
 
@@ -47,6 +48,10 @@ export interface MemberOptions {
   readonly before?: readonly Transport[];
   readonly extraDiscoveries?: readonly PeerDiscovery[];
   readonly discovery?: MemoryDiscovery;
+  /** Hyparview options on top of `fastOverlay`'s. */
+  readonly hyparview?: Partial<HyParViewConfig>;
+  /** Sync engine options on top of the room's (anti-entropy every second). */
+  readonly sync?: EDNetP2PNodeOptions['sync'];
 }
 
 /** One member of the room on `network`: its node, model, transport and discovery (not started). */
@@ -61,10 +66,10 @@ export function roomMember(network: MemoryNetwork, name: string, options: Member
     discoveries,
     backoff: { initialMs: 20, maxMs: 200 },
     followBrowserOnline: false,
-    overlay: fastOverlay(options.seed),
+    overlay: { ...fastOverlay(options.seed), ...(options.hyparview ? { hyparview: { ...fastOverlay(options.seed).hyparview, ...options.hyparview } } : {}) },
     relayedSignaling: options.relayedSignaling,
     relayedTransports: [network.kind],
-    sync: { antiEntropyIntervalMs: 1_000 },
+    sync: { antiEntropyIntervalMs: 1_000, ...options.sync },
   });
   node.registerDomainModel(MODEL, model);
   return { id, node, model, transports, discoveries };

@@ -1,0 +1,68 @@
+import { VersionVector, type VersionVectorJSON } from '../../crdt/index.js';
+import { MODEL_ID_PATTERN } from '../../domain/index.js';
+
+/**
+ * Sync protocol 4 adds epidemic broadcast (Plumtree): lazy announcements and the two messages
+ * that move a link between the eager tree and the lazy links. Only peers that agreed on protocol
+ * 4 send or receive them.
+ */
+export const BROADCAST_PROTOCOL = 4;
+
+/**
+ * "I hold these": the entries of the sender's claimable version that changed since it last told
+ * the receiver its version on this connection (never a whole vector of every node's counter).
+ * Together with everything the sender claimed before on the connection, it is exactly the
+ * sender's claimable version, so `digest` (sent where the sender holds exactly that) lets the
+ * receiver tell whether their states are equal.
+ */
+export interface IHaveMessage {
+  readonly t: 'ihave';
+  readonly model: string;
+  readonly have: VersionVectorJSON;
+  readonly digest?: string;
+  /** Links the newest change announced has crossed to reach the receiver this way. */
+  readonly hops?: number;
+}
+
+/**
+ * "Send me what you announced, and from now on push eagerly": the link joins the broadcast tree.
+ * `have` is what the sender holds beyond what it told before, so the receiver sends only the rest.
+ */
+export interface GraftMessage {
+  readonly t: 'graft';
+  readonly model: string;
+  readonly have: VersionVectorJSON;
+}
+
+/** "Your push reached me by another path first": the link becomes lazy both ways. */
+export interface PruneMessage {
+  readonly t: 'prune';
+}
+
+/** The broadcast messages of protocol 4. */
+export type BroadcastMessage = IHaveMessage | GraftMessage | PruneMessage;
+
+/** The `t` of every broadcast message. */
+export const BROADCAST_TYPES: ReadonlySet<string> = new Set(['ihave', 'graft', 'prune']);
+
+/** True for a message handled by the broadcast layer. */
+export function isBroadcastMessage(message: { readonly t: string }): message is BroadcastMessage {
+  return BROADCAST_TYPES.has(message.t);
+}
+
+/** Validates a decoded JSON object whose `t` is in `BROADCAST_TYPES`; never throws. */
+export function decodeBroadcastMessage(raw: Record<string, unknown>): BroadcastMessage | { readonly error: string } {
+  if (raw.t === 'prune') return { t: 'prune' };
+  const { model } = raw;
+  if (typeof model !== 'string' || !MODEL_ID_PATTERN.test(model)) return { error: `${String(raw.t)}: bad model id` };
+  let have: VersionVectorJSON;
+  try {
+    have = VersionVector.fromJSON(raw.have).toJSON();
+  } catch (error) {
+    return { error: `${String(raw.t)}: have: ${(error as Error).message}` };
+  }
+  if (raw.t === 'graft') return { t: 'graft', model, have };
+  if (raw.digest !== undefined && !(typeof raw.digest === 'string' && /^[0-9a-f]{16}$/.test(raw.digest))) return { error: 'ihave: bad digest' };
+  if (raw.hops !== undefined && !(Number.isSafeInteger(raw.hops) && (raw.hops as number) >= 0 && (raw.hops as number) <= 1_000_000)) return { error: 'ihave: bad hops' };
+  return { t: 'ihave', model, have, ...(raw.digest === undefined ? {} : { digest: raw.digest as string }), ...(raw.hops === undefined ? {} : { hops: raw.hops as number }) };
+}

@@ -1,0 +1,325 @@
+import type { NodeId } from '../../crdt/dot.js';
+import { VersionVector } from '../../crdt/index.js';
+import type { PeerLink } from '../peer-link.js';
+import { BROADCAST_PROTOCOL, type BroadcastMessage } from './broadcast-message.js';
+import { versionSummary } from './version-summary.js';
+
+/** Options of the epidemic broadcast (`SynchronizationEngineOptions.broadcast`). */
+export interface EpidemicBroadcastOptions {
+  /** How long changes wait before being announced to lazy peers, so a burst is one announcement. Default 1 s. */
+  readonly lazyIntervalMs?: number;
+  /**
+   * Lazy peers announced to per round, among those that lack our version as far as we know; a
+   * fraction is a probability (0.5: one peer every other round, on average). Default 0.5.
+   */
+  readonly lazyFanout?: number;
+  /** How long an announced change may take to arrive by the tree before it is asked for (GRAFT). Default 3 s. */
+  readonly graftTimeoutMs?: number;
+  /** Peers compared with per anti-entropy period, chosen at random. Default 3. */
+  readonly antiEntropyPeers?: number;
+  /** Randomness for choosing peers (injectable for tests). Default `Math.random`. */
+  readonly random?: () => number;
+}
+
+/** What the broadcast needs of the engine. */
+export interface BroadcastHost {
+  /** This node's id: its own edits start a broadcast (hop 0). */
+  readonly nodeId: NodeId;
+  /** Every registered model. */
+  models(): Iterable<string>;
+  /** Ready peers that hold `modelId`. */
+  sharingPeers(modelId: string): readonly PeerLink[];
+  /** The version of `modelId` this node may claim (what is stored); undefined if not registered. */
+  claimable(modelId: string): VersionVector | undefined;
+  /** The version of `modelId` held in memory: what an announced change is waited for against. */
+  held(modelId: string): VersionVector | undefined;
+  /** Our digest of `modelId`, where we hold exactly what we claim. */
+  ownDigest(modelId: string): string | undefined;
+  /** Sends the peer whatever of `modelId` it lacks as far as its `known` version says. */
+  sendDelta(peer: PeerLink, modelId: string): void;
+  /** The peer claims to hold `have` of `modelId` (on top of what it claimed before), with its digest when it sent one. */
+  claimed(peer: PeerLink, modelId: string, have: VersionVector, digest: string | undefined, digestSent: boolean): void;
+}
+
+/**
+ * Plumtree (Leitão, Pereira, Rodrigues, "Epidemic Broadcast Trees", SRDS 2007) over the sync
+ * engine's connections, which are the overlay's active view. Every link starts eager: changes are
+ * pushed as deltas. A delta that brings nothing new (it came by another path first) prunes its
+ * link to lazy, both ways, so the eager links settle into a spanning tree and a change crosses
+ * each tree link once. Lazy links carry announcements (`ihave`: the version entries that changed,
+ * never a whole vector), sent after `lazyIntervalMs` to a few lazy peers that lack them as far as
+ * we know; a node that was announced a change and has not received it by the tree within
+ * `graftTimeoutMs` grafts the announcer's link into the tree and gets the change. The engine's
+ * `known` versions still decide what a delta carries, so nothing is sent to a peer known to hold
+ * it. Anti-entropy with a few random peers per period catches whatever all of this missed.
+ */
+export class EpidemicBroadcast {
+  readonly #host: BroadcastHost;
+  readonly #lazyIntervalMs: number;
+  readonly #lazyFanout: number;
+  readonly #graftTimeoutMs: number;
+  readonly #antiEntropyPeers: number;
+  readonly #random: () => number;
+  /** Peers whose link is lazy; every other link is eager. */
+  readonly #lazy = new Set<NodeId>();
+  /** Peers that pushed us something new over an eager link: our way up the tree, for some root. */
+  readonly #upstream = new Set<NodeId>();
+  /** Models with changes to announce at the next round. */
+  readonly #pending = new Set<string>();
+  /** Per model, lazy peers known to lack what we hold: announced to at the next round whatever the fanout. */
+  readonly #owed = new Map<string, Set<NodeId>>();
+  /** Per model, the claimable version last announced, so a round never repeats itself. */
+  readonly #announced = new Map<string, VersionVector>();
+  /** Per model, announcers of changes not received yet, and the timer to graft one. */
+  readonly #missing = new Map<string, { timer: ReturnType<typeof setTimeout>; announcers: NodeId[] }>();
+  /** Per model, how many links the newest change we hold crossed to get here, and from whom (null: our own). */
+  readonly #arrival = new Map<string, { hops: number; from: NodeId | null; own: number }>();
+  #round: ReturnType<typeof setTimeout> | undefined;
+  #stopped = false;
+
+  constructor(host: BroadcastHost, options: EpidemicBroadcastOptions = {}) {
+    this.#host = host;
+    this.#lazyIntervalMs = options.lazyIntervalMs ?? 1_000;
+    this.#lazyFanout = options.lazyFanout ?? 0.5;
+    this.#graftTimeoutMs = options.graftTimeoutMs ?? 3_000;
+    this.#antiEntropyPeers = options.antiEntropyPeers ?? 3;
+    this.#random = options.random ?? Math.random;
+    if (!(this.#lazyFanout >= 0 && this.#lazyFanout <= 1_000)) throw new RangeError('broadcast.lazyFanout must be between 0 and 1,000');
+    for (const [name, value] of [
+      ['graftTimeoutMs', this.#graftTimeoutMs],
+      ['antiEntropyPeers', this.#antiEntropyPeers],
+    ] as const)
+      if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`broadcast.${name} must be a non-negative integer`);
+  }
+
+  /** Whether the peer speaks the broadcast (protocol 4); peers that do not are always pushed to. */
+  speaks(peer: PeerLink): boolean {
+    return peer.protocol !== null && peer.protocol >= BROADCAST_PROTOCOL;
+  }
+
+  /** Whether changes are pushed to the peer as deltas (else announced). */
+  isEager(peer: PeerLink): boolean {
+    return !this.speaks(peer) || !this.#lazy.has(peer.peerId);
+  }
+
+  /** Lazy links and eager links, for tests and the benchmark. */
+  links(peers: readonly PeerLink[]): { eager: NodeId[]; lazy: NodeId[] } {
+    const eager = peers.filter((peer) => this.isEager(peer)).map((peer) => peer.peerId);
+    return { eager, lazy: peers.filter((peer) => !this.isEager(peer)).map((peer) => peer.peerId) };
+  }
+
+  /** Announcement rounds and graft timers scheduled (0 when the broadcast is idle). */
+  get scheduled(): number {
+    return (this.#round === undefined ? 0 : 1) + this.#missing.size;
+  }
+
+  /** `modelId` grew here and a lazy peer may lack it: announce it at the next round. */
+  changed(modelId: string): void {
+    this.#pending.add(modelId);
+    this.#schedule();
+  }
+
+  /**
+   * A delta from `peer` was handled; `fresh`: it brought something we did not hold. One that
+   * brought nothing new came by another path first: the link is pruned (lazy both ways); true if
+   * the peer must be told (with the ack, or a `prune`). One that brought news over a lazy link
+   * (anti-entropy, a graft, a connection's first exchange) means the tree did not reach us: the
+   * link is grafted back, both ways.
+   */
+  duplicate(peer: PeerLink, modelId: string, fresh: boolean, hops?: number): boolean {
+    if (!this.speaks(peer)) return false;
+    if (!fresh) {
+      this.#lazy.add(peer.peerId);
+      this.#upstream.delete(peer.peerId);
+      return true;
+    }
+    this.#upstream.add(peer.peerId);
+    if (hops !== undefined) this.#arrival.set(modelId, { hops, from: peer.peerId, own: this.#ownSeq(modelId) });
+    if (this.#lazy.delete(peer.peerId)) {
+      const claimable = this.#host.claimable(modelId);
+      if (claimable) this.#sendGraft(peer, modelId, claimable);
+    }
+    return false;
+  }
+
+  /** Handles a broadcast message from a ready peer. */
+  handle(peer: PeerLink, message: BroadcastMessage): void {
+    if (message.t === 'prune') {
+      this.#lazy.add(peer.peerId);
+      this.#upstream.delete(peer.peerId);
+      return;
+    }
+    const have = VersionVector.fromJSON(message.have);
+    if (message.t === 'graft') {
+      this.#lazy.delete(peer.peerId);
+      this.#host.claimed(peer, message.model, have, undefined, false);
+      this.#host.sendDelta(peer, message.model);
+      return;
+    }
+    this.#host.claimed(peer, message.model, have, message.digest, true);
+    const state = peer.model(message.model);
+    const ours = this.#host.held(message.model);
+    const claimable = this.#host.claimable(message.model);
+    if (!state?.confirmed || !ours || !claimable) return;
+    if (!ours.includes(state.confirmed)) this.#awaitChange(message.model, peer.peerId);
+    else if (message.hops !== undefined && state.confirmed.includes(ours)) this.#shorten(peer, message.model, message.hops);
+    // The announcer lacks what we hold: it hears of it at our next round, whatever the fanout.
+    if (!this.isEager(peer) && !state.known.includes(claimable)) {
+      let owed = this.#owed.get(message.model);
+      if (!owed) this.#owed.set(message.model, (owed = new Set()));
+      owed.add(peer.peerId);
+      this.#announced.delete(message.model);
+      this.changed(message.model);
+    }
+  }
+
+  /** What a delta or announcement to a peer says of hops: those of the newest change we hold, plus this link. */
+  outgoingHops(modelId: string): number {
+    const own = this.#ownSeq(modelId);
+    let arrival = this.#arrival.get(modelId);
+    if (!arrival || own > arrival.own) this.#arrival.set(modelId, (arrival = { hops: 0, from: null, own }));
+    return arrival.hops + 1;
+  }
+
+  /**
+   * The paper's optimization: an announcement of what we hold that came a path at least two
+   * links shorter than the tree's means the tree is long here. The announcer's link joins the
+   * tree and the link it came by leaves it, so the tree follows where changes are made.
+   */
+  #shorten(announcer: PeerLink, modelId: string, hops: number): void {
+    const arrival = this.#arrival.get(modelId);
+    if (!arrival || arrival.from === null || arrival.from === announcer.peerId || hops + 1 >= arrival.hops) return;
+    const upstream = this.#host.sharingPeers(modelId).find((peer) => peer.peerId === arrival.from);
+    if (!upstream || !this.speaks(upstream)) return;
+    this.#lazy.delete(announcer.peerId);
+    this.#sendGraft(announcer, modelId, this.#host.claimable(modelId)!);
+    this.#lazy.add(upstream.peerId);
+    this.#upstream.delete(upstream.peerId);
+    upstream.send({ t: 'prune' });
+    this.#arrival.set(modelId, { ...arrival, hops, from: announcer.peerId });
+  }
+
+  #ownSeq(modelId: string): number {
+    return this.#host.held(modelId)?.get(this.#host.nodeId) ?? 0;
+  }
+
+  /**
+   * The peer's connection is gone. If it was our way up the tree, the part of the tree below us
+   * may now be cut off from the rest (the overlay's replacement link may lead into it): every lazy
+   * link is grafted, so the next change reaches us whichever side it starts from, and the
+   * duplicates that follow prune the tree back into shape.
+   */
+  peerRemoved(peerId: NodeId, remaining: readonly PeerLink[]): void {
+    this.#lazy.delete(peerId);
+    for (const owed of this.#owed.values()) owed.delete(peerId);
+    if (!this.#upstream.delete(peerId) || this.#stopped) return;
+    for (const peer of remaining) {
+      if (!this.speaks(peer) || !this.#lazy.delete(peer.peerId)) continue;
+      for (const modelId of this.#host.models()) {
+        const claimable = this.#host.claimable(modelId);
+        if (claimable && peer.shares(modelId)) this.#sendGraft(peer, modelId, claimable);
+      }
+    }
+  }
+
+  /** The peers to compare versions with in this anti-entropy period: a few, at random. */
+  antiEntropyPeers(peers: readonly PeerLink[]): PeerLink[] {
+    return this.#sample(peers, this.#antiEntropyPeers);
+  }
+
+  /** Cancels every timer. */
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#round);
+    this.#round = undefined;
+    for (const { timer } of this.#missing.values()) clearTimeout(timer);
+    this.#missing.clear();
+  }
+
+  /** Restarts after `stop` (the engine was started again). */
+  start(): void {
+    this.#stopped = false;
+  }
+
+  #schedule(): void {
+    if (this.#round !== undefined || this.#stopped) return;
+    this.#round = setTimeout(() => {
+      this.#round = undefined;
+      this.#announce();
+    }, this.#lazyIntervalMs);
+  }
+
+  /** One announcement round: per pending model, `ihave` to a few lazy peers that lack it. */
+  #announce(): void {
+    const models = [...this.#pending];
+    this.#pending.clear();
+    for (const modelId of models) {
+      const claimable = this.#host.claimable(modelId);
+      if (!claimable) continue;
+      const owed = this.#owed.get(modelId) ?? new Set<NodeId>();
+      this.#owed.delete(modelId);
+      const lacking = this.#host
+        .sharingPeers(modelId)
+        .filter((peer) => !this.isEager(peer) && !peer.model(modelId)!.known.includes(claimable));
+      const announced = this.#announced.get(modelId);
+      const fresh = !announced?.equals(claimable);
+      const targets = new Set(lacking.filter((peer) => owed.has(peer.peerId)));
+      const fanout = Math.floor(this.#lazyFanout) + (this.#random() < this.#lazyFanout % 1 ? 1 : 0);
+      if (fresh) for (const peer of this.#sample(lacking.filter((peer) => !targets.has(peer)), fanout)) targets.add(peer);
+      if (fresh) this.#announced.set(modelId, claimable.clone());
+      if (targets.size === 0) continue;
+      const digest = this.#host.ownDigest(modelId);
+      for (const peer of targets) {
+        const hops = this.outgoingHops(modelId);
+        peer.send({ t: 'ihave', model: modelId, have: versionSummary(claimable, peer.told.get(modelId)), hops, ...(digest ? { digest } : {}) });
+        peer.told.set(modelId, claimable);
+      }
+    }
+  }
+
+  /** An announced change of `modelId` is not here yet: graft an announcer if it does not come by the tree in time. */
+  #awaitChange(modelId: string, announcer: NodeId): void {
+    const waiting = this.#missing.get(modelId);
+    if (waiting) {
+      if (!waiting.announcers.includes(announcer)) waiting.announcers.push(announcer);
+      return;
+    }
+    if (this.#stopped) return;
+    const entry = { announcers: [announcer], timer: setTimeout(() => this.#graft(modelId), this.#graftTimeoutMs) };
+    this.#missing.set(modelId, entry);
+  }
+
+  #graft(modelId: string): void {
+    const entry = this.#missing.get(modelId);
+    this.#missing.delete(modelId);
+    const ours = this.#host.held(modelId);
+    const claimable = this.#host.claimable(modelId);
+    if (!entry || !ours || !claimable) return;
+    const peers = new Map(this.#host.sharingPeers(modelId).map((peer) => [peer.peerId, peer]));
+    // The first announcer still connected that holds what we lack; the others wait their turn.
+    const holders = entry.announcers.filter((id) => {
+      const confirmed = peers.get(id)?.model(modelId)?.confirmed;
+      return confirmed !== undefined && confirmed !== null && !ours.includes(confirmed);
+    });
+    const [first, ...rest] = holders;
+    if (first === undefined) return;
+    this.#lazy.delete(first);
+    this.#sendGraft(peers.get(first)!, modelId, claimable);
+    for (const id of rest) this.#awaitChange(modelId, id);
+  }
+
+  #sendGraft(peer: PeerLink, modelId: string, claimable: VersionVector): void {
+    peer.send({ t: 'graft', model: modelId, have: versionSummary(claimable, peer.told.get(modelId)) });
+    peer.told.set(modelId, claimable);
+  }
+
+  /** Up to `count` of `peers`, chosen at random. */
+  #sample(peers: readonly PeerLink[], count: number): PeerLink[] {
+    const pool = [...peers];
+    for (let i = pool.length - 1; i > 0; i--) {
+      const j = Math.floor(this.#random() * (i + 1));
+      [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+    }
+    return pool.slice(0, count);
+  }
+}

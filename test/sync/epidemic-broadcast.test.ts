@@ -1,0 +1,120 @@
+import { expect } from 'chai';
+import { asNodeId } from '../../src/crdt/dot.js';
+import { MemoryNetwork } from '../../src/net/memory-network.js';
+import { MemoryTransport } from '../../src/net/memory-transport.js';
+import type { PeerConnection } from '../../src/net/transport.js';
+import { type SyncMessage, decodeSyncMessage } from '../../src/sync/index.js';
+import { MODEL, type SyncPeer, canonical, eventsOf, link, settle, syncPeer, until } from './sync-peers.js';
+
+/** A peer written by hand: it speaks the given protocols and keeps what it gets. */
+async function handPeer(network: MemoryNetwork, target: SyncPeer, protocols: number[], name = 'dora') {
+  const transport = new MemoryTransport(network, asNodeId(name), { logger: { warn: () => {} } });
+  const connection: PeerConnection = await transport.connect(target.id);
+  const received: SyncMessage[] = [];
+  connection.onMessage((bytes) => received.push(JSON.parse(new TextDecoder().decode(bytes)) as SyncMessage));
+  const send = async (message: unknown) => {
+    await connection.send(new TextEncoder().encode(JSON.stringify(message)));
+    await settle();
+  };
+  await send({ t: 'hello', protocols, node: name, models: { [MODEL]: {} } });
+  return { id: asNodeId(name), received, send, types: () => received.map((message) => message.t) };
+}
+
+const fast = { broadcast: { lazyIntervalMs: 0, lazyFanout: 1, graftTimeoutMs: 20 } };
+
+describe('SynchronizationEngine: epidemic broadcast (protocol 4)', () => {
+  let network: MemoryNetwork;
+  beforeEach(() => {
+    network = new MemoryNetwork();
+  });
+  afterEach(() => network.close());
+
+  it('a triangle prunes the duplicate of the first edit, and later edits cross each tree link once', async () => {
+    const [alice, bob, carol] = ['alice', 'bob', 'carol'].map((name) => syncPeer(network, name, fast)) as [SyncPeer, SyncPeer, SyncPeer];
+    await link(alice, bob);
+    await link(bob, carol);
+    await link(carol, alice);
+    await settle();
+    const election = alice.model.createElection({ title: 'Board' });
+    await until(() => canonical(bob) === canonical(alice) && canonical(carol) === canonical(alice));
+    await settle();
+    const lazy = [alice, bob, carol].flatMap((peer) => peer.engine.broadcastStatus().lazy.map((other) => `${peer.id}-${other}`));
+    // bob and carol each got the edit from alice and then from each other: their link is lazy, both ways.
+    expect(lazy.sort()).to.deep.equal(['bob-carol', 'carol-bob']);
+
+    const deltasBefore = [alice, bob, carol].reduce((sum, peer) => sum + peer.engine.totals.messagesSent, 0);
+    bob.model.update(election.oid, { title: 'Board of trustees' });
+    await until(() => canonical(alice) === canonical(bob) && canonical(carol) === canonical(bob));
+    await until(() => [alice, bob, carol].every((peer) => peer.engine.broadcastStatus().scheduled === 0));
+    await settle();
+    const sent = [alice, bob, carol].reduce((sum, peer) => sum + peer.engine.totals.messagesSent, 0) - deltasBefore;
+    // bob → alice → carol: two deltas, two acks; carol may announce to bob on the lazy link.
+    expect(sent).to.be.at.most(5);
+    expect(eventsOf(bob, 'peer-offence')).to.deep.equal([]);
+  });
+
+  it('on a pruned link an edit is announced with only the entries that changed; a graft brings the delta and makes the link eager', async () => {
+    const alice = syncPeer(network, 'alice', fast);
+    alice.model.createElection({ title: 'Board' });
+    const dora = await handPeer(network, alice, [1, 2, 3, 4]);
+    await settle();
+    expect(dora.types()).to.deep.equal(['hello', 'delta']);
+    await dora.send({ t: 'ack', model: MODEL, version: alice.model.version.toJSON(), complete: true, seen: 1, prune: true });
+    expect(alice.engine.broadcastStatus().lazy).to.deep.equal(['dora']);
+
+    dora.received.length = 0;
+    alice.model.createElection({ title: 'Treasurer' });
+    await until(() => dora.received.length > 0);
+    // One hop: alice's own edit, announced straight to dora.
+    expect(dora.received).to.deep.equal([{ t: 'ihave', model: MODEL, have: { alice: alice.model.version.get(alice.id) }, hops: 1, digest: (dora.received[0] as { digest: string }).digest }]);
+
+    await dora.send({ t: 'graft', model: MODEL, have: {} });
+    expect(dora.types()).to.deep.equal(['ihave', 'delta']);
+    expect(alice.engine.broadcastStatus().eager).to.deep.equal(['dora']);
+  });
+
+  it('an announced change that does not arrive by the tree is asked for with a graft', async () => {
+    const alice = syncPeer(network, 'alice', fast);
+    const dora = await handPeer(network, alice, [4]);
+    await dora.send({ t: 'prune' });
+    expect(alice.engine.broadcastStatus().lazy).to.deep.equal(['dora']);
+    dora.received.length = 0;
+    await dora.send({ t: 'ihave', model: MODEL, have: { dora: 1 } });
+    expect(alice.engine.broadcastStatus().scheduled).to.equal(1);
+    await until(() => dora.received.length > 0);
+    expect(dora.types()).to.deep.equal(['graft']);
+    expect(alice.engine.broadcastStatus()).to.deep.equal({ eager: ['dora'], lazy: [], scheduled: 0 });
+  });
+
+  it('an announcement already held costs no graft, and tells the engine what the peer holds', async () => {
+    const alice = syncPeer(network, 'alice', fast);
+    alice.model.createElection({ title: 'Board' });
+    const dora = await handPeer(network, alice, [4]);
+    await dora.send({ t: 'ack', model: MODEL, version: {}, complete: true, seen: 1, prune: true });
+    dora.received.length = 0;
+    await dora.send({ t: 'ihave', model: MODEL, have: alice.model.version.toJSON() });
+    expect(alice.engine.broadcastStatus().scheduled).to.equal(0);
+    expect(alice.engine.peerStatus()[0]!.models[0]!.confirmed?.toJSON()).to.deep.equal(alice.model.version.toJSON());
+    expect(dora.received).to.deep.equal([]);
+  });
+
+  it('broadcast messages from a peer that did not agree on protocol 4 are offences and change nothing', async () => {
+    const alice = syncPeer(network, 'alice', fast);
+    const dora = await handPeer(network, alice, [1, 2, 3]);
+    await dora.send({ t: 'prune' });
+    await dora.send({ t: 'ihave', model: MODEL, have: { dora: 1 } });
+    expect(eventsOf(alice, 'peer-offence').map((event) => event.reason)).to.deep.equal(['prune without protocol 4', 'ihave without protocol 4']);
+    expect(alice.engine.broadcastStatus()).to.deep.equal({ eager: ['dora'], lazy: [], scheduled: 0 });
+  });
+
+  it('malformed broadcast messages are refused by the decoder', () => {
+    const decode = (message: unknown) => decodeSyncMessage(new TextEncoder().encode(JSON.stringify(message)), 1_000_000);
+    expect(decode({ t: 'ihave', model: 'bad model!', have: {} })).to.deep.equal({ error: 'ihave: bad model id' });
+    expect(decode({ t: 'ihave', model: MODEL, have: { a: -1 } })).to.have.property('error').that.matches(/^ihave: have: /);
+    expect(decode({ t: 'ihave', model: MODEL, have: {}, digest: 'xyz' })).to.deep.equal({ error: 'ihave: bad digest' });
+    expect(decode({ t: 'graft', model: MODEL })).to.have.property('error').that.matches(/^graft: have: /);
+    expect(decode({ t: 'ihave', model: MODEL, have: {}, hops: -1 })).to.deep.equal({ error: 'ihave: bad hops' });
+    expect(decode({ t: 'prune', extra: 1 })).to.deep.equal({ t: 'prune' });
+    expect(decode({ t: 'ack', model: MODEL, version: {}, complete: true, seen: 0, prune: 'yes' })).to.deep.equal({ t: 'ack', model: MODEL, version: {}, complete: true, seen: 0 });
+  });
+});
