@@ -6,13 +6,14 @@ const MARK = 'bench-main-thread-tasks';
 
 /**
  * Traces `page` while `work` runs; resolves with what `work` returned and the page's main-thread
- * tasks: how many took more than `limitMs` of CPU, the longest, and the same by wall clock.
+ * tasks: how many took more than `limitMs` of CPU, the longest, the same by wall clock, and the
+ * CPU time of all of them.
  * @template T
  * @param {import('playwright-core').Browser} browser
  * @param {import('playwright-core').Page} page
  * @param {() => Promise<T>} work
  * @param {number} [limitMs]
- * @returns {Promise<{ result: T, tasks: { overLimitCpu: number, longestCpuMs: number, overLimitWall: number, longestWallMs: number } }>}
+ * @returns {Promise<{ result: T, tasks: { overLimitCpu: number, longestCpuMs: number, overLimitWall: number, longestWallMs: number, cpuMs: number } }>}
  */
 export async function traceMainThreadTasks(browser, page, work, limitMs = 50) {
   /** @type {Buffer} */
@@ -41,6 +42,7 @@ export async function traceMainThreadTasks(browser, page, work, limitMs = 50) {
       longestCpuMs: Math.max(0, ...cpuMs),
       overLimitWall: wallMs.filter((ms) => ms > limitMs).length,
       longestWallMs: Math.max(0, ...wallMs),
+      cpuMs: cpuMs.reduce((sum, ms) => sum + ms, 0),
     },
   };
 }
