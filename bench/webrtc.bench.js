@@ -181,7 +181,7 @@ export async function run({ quick = false } = {}) {
 
     const small = SMALL.toLocaleString('en-US');
     const large = ENTITIES.toLocaleString('en-US');
-    const setting = `two pages in separate browser contexts over WebRTC; ${writes} writes ${WRITE_INTERVAL_MS} ms apart per run after ${warmUpWrites} warm-up writes`;
+    const setting = `ours in the shipped configuration: signed changes, the room's IndexedDB on both pages (a write leaves page A only once stored: durable before visible), sync engine as the app runs it; two pages in separate browser contexts over WebRTC; ${writes} writes ${WRITE_INTERVAL_MS} ms apart per run after ${warmUpWrites} warm-up writes`;
     const yjsLargeOutcome = yjsLarge.failed
       ? `never completes: ${yjsLarge.failed} (y-webrtc sends the whole state as one data-channel message and ignores the error)`
       : `${Math.round(yjsLarge.ms)} ms, ${yjsLarge.bytes} bytes (one run)`;
@@ -197,8 +197,15 @@ export async function run({ quick = false } = {}) {
         target: { of: 'ratio', op: '<=', limit: 1 },
         extra: { 'in page A / in page B ms, ours': parts(oursSmall), 'Yjs': parts(yjsSmall) },
       }),
-      comparison({ workload: 5, name: `latency, 99th percentile, ${small}-entity room (same runs)`, unit: 'ms', ours: sample(oursSmall, 'p99'), theirs: sample(yjsSmall, 'p99') }),
-      oursOnly(`latency, median, ${large}-entity room (ours only: y-webrtc cannot bootstrap this room, see below)`, 'ms', sample(oursLarge, 'median'), {
+      comparison({
+        workload: 5,
+        name: `latency, 99th percentile, ${small}-entity room (same runs)`,
+        unit: 'ms',
+        ours: sample(oursSmall, 'p99'),
+        theirs: sample(yjsSmall, 'p99'),
+        target: { of: 'ours', op: '<', limit: 25 },
+      }),
+      oursOnly(`latency, median, ${large}-entity room (ours only, shipped configuration as above: y-webrtc cannot bootstrap this room, see below)`, 'ms', sample(oursLarge, 'median'), {
         target: { of: 'ours', op: '<', limit: 5 },
         'in page A / in page B ms': parts(oursLarge),
       }),
