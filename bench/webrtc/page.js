@@ -18,6 +18,9 @@ let writtenAt = 0;
 /** Per latency write: from the write to its first byte handed to the data channel (page A). */
 /** @type {number[]} */
 let senderMs = [];
+/** Per latency write (ours): from the write until storage committed it (page A). */
+/** @type {number[]} */
+let storedMs = [];
 /** Per latency write: from the data-channel message carrying it to the write applied (page B). */
 /** @type {number[]} */
 let receiverMs = [];
@@ -298,14 +301,31 @@ function received(value) {
    */
   async write(count, intervalMs) {
     senderMs = [];
+    storedMs = [];
+    // Ours: when the write was stored (the status counts no unsaved change again), to see where
+    // page A's part of the latency goes.
+    let storing = 0;
+    const unsubscribe = session?.onStatus((status) => {
+      if (storing && status.unsavedChanges === 0) {
+        storedMs.push(now() - storing);
+        storing = 0;
+      }
+    });
     for (let i = 0; i < count; i++) {
       writtenAt = now();
+      storing = writtenAt;
       if (session) session.model.update(target, { name: stamp(i) });
       else /** @type {Y.Map<unknown>} */ (yjs?.doc.getMap('entities').get(target))?.set('name', stamp(i));
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
     writtenAt = 0;
+    unsubscribe?.();
     return senderMs;
+  },
+
+  /** Peer A, ours: per latency write, from the write until it was stored. */
+  storedMs() {
+    return storedMs;
   },
 
   /**
