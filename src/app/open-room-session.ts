@@ -1,4 +1,4 @@
-import { ownedOid } from '../domain/index.js';
+import { ownedOid, workSlicer } from '../domain/index.js';
 import { ElectoralSystemModel, setMemberName } from '../models/electoral/index.js';
 import { BroadcastChannelTransport } from '../net/broadcast-channel-transport.js';
 import { IceServerSource } from '../net/ice-server-source.js';
@@ -156,6 +156,10 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
     });
     cleanups.push(() => persistence.close());
     await persistence.load();
+    // The digest of what was loaded is needed by the first hello; hashing a large room at once
+    // would hold the page, so it is brought up to date a slice per task now.
+    const slicer = workSlicer();
+    while (!model.refreshDigest(slicer.itemsPerSlice)) await slicer.pause();
     const metadata = await storage.readMetadata();
     // Damaged records found so far (identity, metadata, the model's records) were worked around;
     // the node keeps them as state, so the status bar and Audit tab show them whenever they mount.
