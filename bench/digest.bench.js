@@ -52,7 +52,9 @@ export async function run({ quick = false } = {}) {
     bob.applyChanges(full);
     return cpuMs(() => (entities = bob.digest().entities));
   });
-  if (entities !== ENTITIES) throw new Error(`expected ${ENTITIES} entities, digest counted ${entities}`);
+  // The workload holds a few entities besides its voters (elections, candidates).
+  const held = model.getEntityStates().length;
+  if (entities !== held) throw new Error(`expected ${held} entities, digest counted ${entities}`);
   results.push({ name: 'first digest after receiving a 10,000-entity model (every entity hashed)', value: +scratch.median.toFixed(2), unit: 'ms CPU', runs, spread: scratch.spread });
 
   // One local write, then the digest (one entity rehashed, its bucket and the root adjusted),
@@ -77,7 +79,7 @@ export async function run({ quick = false } = {}) {
   });
   const plainUs = (plain.sort((a, b) => a - b)[Math.floor(plain.length / 2)] * 1000) / writes;
   results.push({
-    name: 'digest cost per local write (write + digest() minus write alone), 10,000 entities',
+    name: 'digest cost per local write (write + digest() minus write alone), 10,000 entities (the model alone, in Node: the engine asks the same digest() at most a few times per delta it sends or acks)',
     value: +added.median.toFixed(3),
     unit: 'µs CPU/edit',
     runs,

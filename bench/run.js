@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=prefix]`: runs every bench/*.bench.js, prints one JSON
+// `npm run bench [-- --quick] [-- --only=prefix[,prefix...]]`: runs every bench/*.bench.js, prints one JSON
 // object per measurement on stdout, and writes docs/benchmarks.md with the machine it ran on: the
 // side-by-side comparison with Yjs by workload, with targets passed or failed, then the other
 // measurements, then the hand-written findings kept in docs/benchmark-findings.md (regenerating
@@ -30,7 +30,7 @@ const PENDING = new Map([[5, 'Not measured yet: a `bench/webrtc.bench.js` return
 
 const files = readdirSync(here)
   .filter((name) => name.endsWith('.bench.js'))
-  .filter((name) => !only || name.startsWith(only))
+  .filter((name) => !only || only.split(',').some((prefix) => name.startsWith(prefix)))
   .sort();
 
 // The machine is shared: its load before and after the run says how far to trust the timings.
@@ -116,7 +116,7 @@ for (const [workload, title] of WORKLOADS) {
   );
 }
 
-const targeted = [...compared, ...baselined].filter((row) => row.target);
+const targeted = [...compared, ...baselined, ...others].filter((row) => row.target);
 const summary = targeted.length
   ? `Targets: ${targeted.filter((row) => row.target && passes(row.target, row)).length} of ${targeted.length} met.`
   : 'No targets in this run.';
@@ -156,8 +156,18 @@ writeFileSync(
       : '',
     others.length
       ? `## Other measurements (ours only)\n\n${table(
-          ['bench', 'measurement', 'value', 'unit', 'runs', 'spread', 'details'],
-          others.map((row) => [row.bench, row.name, row.value, row.unit, row.runs, row.spread, details(row)]),
+          ['bench', 'measurement', 'value', 'unit', 'target', 'result', 'runs', 'spread', 'details'],
+          others.map((row) => [
+            row.bench,
+            row.name,
+            row.value,
+            row.unit,
+            row.target ? describe(row.target, row.unit) : '',
+            row.target ? (passes(row.target, row) ? 'pass' : '**FAIL**') : '',
+            row.runs,
+            row.spread,
+            details(row),
+          ]),
         )}`
       : '',
     findings,

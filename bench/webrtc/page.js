@@ -18,6 +18,9 @@ let writtenAt = 0;
 /** Per latency write: from the write to its first byte handed to the data channel (page A). */
 /** @type {number[]} */
 let senderMs = [];
+/** Per latency write (ours): from the write until storage committed it (page A). */
+/** @type {number[]} */
+let storedMs = [];
 /** Per latency write: from the data-channel message carrying it to the write applied (page B). */
 /** @type {number[]} */
 let receiverMs = [];
@@ -99,6 +102,39 @@ function until(subscribe, done, timeoutMs, what, state = () => '') {
 
 /** @type {import('../../src/app/room-session.js').RoomSession | undefined} */
 let session;
+
+/**
+ * Long tasks (over 50 ms) of this page from now until `stop()` is called: each entry's duration.
+ * Chromium reports them for the page's main thread, whatever ran in them.
+ */
+function watchLongTasks() {
+  /** @type {number[]} */
+  const durations = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) durations.push(entry.duration);
+  });
+  observer.observe({ type: 'longtask' });
+  return {
+    stop() {
+      for (const entry of observer.takeRecords()) durations.push(entry.duration);
+      observer.disconnect();
+      return { longTasks: durations.length, longestTaskMs: Math.max(0, ...durations), longTasksMs: durations.reduce((sum, ms) => sum + ms, 0) };
+    },
+  };
+}
+
+/**
+ * Resolves once `open` holds at least `wanted`, has nothing unsaved, and every connected peer
+ * (at least one) shows it in sync: state digests equal, so it holds what the peer holds.
+ * @param {import('../../src/app/room-session.js').RoomSession} open @param {VersionVector} wanted @param {number} timeoutMs
+ */
+function settled(open, wanted, timeoutMs) {
+  const done = () => {
+    const status = open.status;
+    return open.model.version.includes(wanted) && status.unsavedChanges === 0 && status.peers.length > 0 && status.peers.every((peer) => peer.inSync);
+  };
+  return until((check) => open.onStatus(check), done, timeoutMs, 'in sync with everything saved', () => ({ status: open.status, version: open.model.version.toJSON() }));
+}
 /** @type {{ doc: Y.Doc, provider: WebrtcProvider } | undefined} */
 let yjs;
 /** Where the latency writes go: a voter's oid. */
@@ -175,6 +211,7 @@ function received(value) {
     target = seeded.target;
     const started = now();
     if (side === 'ours') {
+      const tasks = watchLongTasks();
       session = await openOurs(roomId, signalingUrl);
       const node = session.node;
       const model = session.model;
@@ -189,7 +226,10 @@ function received(value) {
       const ms = now() - started;
       const syncBytesReceived = node.sync.peerStatus().reduce((sum, peer) => sum + peer.counters.bytesReceived, 0);
       const via = node.sync.peerStatus().map((peer) => peer.via);
-      return { ms, connectMs: wire.firstReceivedAt - started, lastByteMs: wire.lastReceivedAt - started, bytes: wire.sent + wire.received, bytesReceived: wire.received, syncBytesReceived, via };
+      // Joining goes on after the state is held: saving it, and comparing digests with page A.
+      await settled(session, wanted, timeoutMs);
+      const settledMs = now() - started;
+      return { ms, settledMs, ...tasks.stop(), connectMs: wire.firstReceivedAt - started, lastByteMs: wire.lastReceivedAt - started, bytes: wire.sent + wire.received, bytesReceived: wire.received, syncBytesReceived, via };
     }
     const doc = new Y.Doc();
     const entities = doc.getMap('entities');
@@ -220,6 +260,24 @@ function received(value) {
     return { ms, connectMs: wire.firstReceivedAt - started, lastByteMs: wire.lastReceivedAt - started, bytes: wire.sent + wire.received, bytesReceived: wire.received, via };
   },
 
+  /**
+   * Peer B, holding the room: closes its session (everything saved) and opens it again, as a
+   * restarted device does; times until the model is loaded from IndexedDB (`ready`), and until it
+   * is in sync with page A again (connected, digests equal, nothing unsaved).
+   * @param {string} roomId @param {string} signalingUrl @param {{ version: any }} seeded @param {number} timeoutMs
+   */
+  async restart(roomId, signalingUrl, seeded, timeoutMs) {
+    await session?.close();
+    session = undefined;
+    const started = now();
+    const open = await openOurs(roomId, signalingUrl);
+    session = open;
+    const readyMs = now() - started;
+    const entities = open.model.getEntityStates().length;
+    await settled(open, VersionVector.fromJSON(seeded.version), timeoutMs);
+    return { readyMs, inSyncMs: now() - started, entities };
+  },
+
   /** Peer B: records the latency of every write it applies from now on. @param {number} count */
   listen(count) {
     latencies = [];
@@ -243,14 +301,31 @@ function received(value) {
    */
   async write(count, intervalMs) {
     senderMs = [];
+    storedMs = [];
+    // Ours: when the write was stored (the status counts no unsaved change again), to see where
+    // page A's part of the latency goes.
+    let storing = 0;
+    const unsubscribe = session?.onStatus((status) => {
+      if (storing && status.unsavedChanges === 0) {
+        storedMs.push(now() - storing);
+        storing = 0;
+      }
+    });
     for (let i = 0; i < count; i++) {
       writtenAt = now();
+      storing = writtenAt;
       if (session) session.model.update(target, { name: stamp(i) });
       else /** @type {Y.Map<unknown>} */ (yjs?.doc.getMap('entities').get(target))?.set('name', stamp(i));
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
     writtenAt = 0;
+    unsubscribe?.();
     return senderMs;
+  },
+
+  /** Peer A, ours: per latency write, from the write until it was stored. */
+  storedMs() {
+    return storedMs;
   },
 
   /**

@@ -1,5 +1,5 @@
 import type { NodeId } from '../crdt/index.js';
-import { deviceOf, ownedOid, ownerOf } from '../domain/index.js';
+import { deviceOf, ownedOid, ownerOf, workSlicer } from '../domain/index.js';
 import { ElectoralSystemModel, setMemberName } from '../models/electoral/index.js';
 import { BroadcastChannelTransport } from '../net/broadcast-channel-transport.js';
 import { IceServerSource } from '../net/ice-server-source.js';
@@ -157,6 +157,10 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
     });
     cleanups.push(() => persistence.close());
     await persistence.load();
+    // The digest of what was loaded is needed by the first hello; hashing a large room at once
+    // would hold the page, so it is brought up to date a slice per task now.
+    const slicer = workSlicer();
+    while (!model.refreshDigest(slicer.itemsPerSlice)) await slicer.pause();
     const metadata = await storage.readMetadata();
     // Held before: created here (the room id names its creator), a peer met once, or others' data
     // stored (this device's own edits, such as its name, do not make it hold the room).

@@ -74,6 +74,21 @@ export const wasDecoded = (batch: object): boolean => decodedBatches.has(batch);
 /** The version vectors of a batch made by `decodeChangeBatch`; undefined for any other batch. */
 export const decodedVersions = (batch: object): DecodedVersions | undefined => decodedBatches.get(batch);
 
+/**
+ * Changes `start` to `end` of a decoded batch as a batch of their own, still counting as decoded
+ * (no second validation). Only the slice reaching the end may be adopted, and only if the batch
+ * may be and `partial` is not set: slices applied one after the other act as the parts of a
+ * delta do.
+ */
+export function sliceDecodedBatch(batch: ChangeBatch, start: number, end: number, partial = false): ChangeBatch {
+  const versions = decodedBatches.get(batch);
+  if (!versions) throw new Error('sliceDecodedBatch takes a batch made by decodeChangeBatch');
+  const adoptable = end >= batch.changes.length && !partial;
+  const slice: ChangeBatch = { ...batch, changes: batch.changes.slice(start, end), ...(adoptable ? {} : { partial: true }) };
+  decodedBatches.set(slice, versions);
+  return slice;
+}
+
 class Malformed extends Error {}
 
 // Hot loops decode each item with an empty location and name it only when something is wrong:

@@ -547,6 +547,14 @@ export class DomainModel implements SynchronizableDomainModel {
   }
 
   /**
+   * Rehashes at most `maxEntities` of the entities changed since the digest was last brought up
+   * to date; true once it is. A large arrival can so be hashed a slice at a time (see `WorkSlicer`).
+   */
+  refreshDigest(maxEntities: number): boolean {
+    return this.#state.digest.refreshSome(maxEntities);
+  }
+
+  /**
    * The hashes of the digest's `DIGEST_BUCKETS` buckets (16 hex digits each), in bucket order.
    * An entity's bucket depends on its oid only; `differingBuckets` compares two lists.
    */

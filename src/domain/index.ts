@@ -29,7 +29,10 @@ export {
   decodeEntityState,
   decodeSnapshot,
   isDecodeError,
+  sliceDecodedBatch,
+  wasDecoded,
 } from './change-decoder.js';
+export { ITEMS_PER_SLICE, type WorkSlicer, workSlicer } from './work-slicer.js';
 export { CRDTEntity } from './crdt-entity.js';
 export { Entities } from './entities.js';
 export { type AttributeValues, type CreateOptions, DomainModel, type DomainModelOptions } from './domain-model.js';

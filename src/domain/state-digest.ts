@@ -57,19 +57,39 @@ export class StateDigest {
     return hex64(record.digestHi, record.digestLo);
   }
 
+  /**
+   * Rehashes at most `limit` of the entities marked stale; true once none is left. Lets a caller
+   * spread the rehashing of a large arrival over several tasks instead of the next `digest()`.
+   */
+  refreshSome(limit: number): boolean {
+    if (this.#stale.size <= limit) {
+      this.#refresh();
+      return true;
+    }
+    let left = limit;
+    for (const record of this.#stale) {
+      if (left-- <= 0) break;
+      this.#rehash(record);
+      this.#stale.delete(record);
+    }
+    return false;
+  }
+
   #refresh(): void {
     if (!this.#stale.size) return;
-    for (const record of this.#stale) {
-      hashRecord(record);
-      const { hi, lo } = whole;
-      const before = record.digestHi !== 0 || record.digestLo !== 0;
-      const after = hi !== 0 || lo !== 0;
-      this.#summary.replace(bucketOf(record.oid), record.digestHi, record.digestLo, hi, lo);
-      record.digestHi = hi;
-      record.digestLo = lo;
-      this.#entities += Number(after) - Number(before);
-    }
+    for (const record of this.#stale) this.#rehash(record);
     this.#stale.clear();
+  }
+
+  #rehash(record: EntityRecord): void {
+    hashRecord(record);
+    const { hi, lo } = whole;
+    const before = record.digestHi !== 0 || record.digestLo !== 0;
+    const after = hi !== 0 || lo !== 0;
+    this.#summary.replace(bucketOf(record.oid), record.digestHi, record.digestLo, hi, lo);
+    record.digestHi = hi;
+    record.digestLo = lo;
+    this.#entities += Number(after) - Number(before);
   }
 }
 

@@ -50,6 +50,8 @@ export interface SynchronizableDomainModel {
   initializeFromSnapshot(snapshot: ModelSnapshot, options?: ApplyChangesOptions): boolean;
   /** A digest of the entity states held (cached, updated per changed entity); equal states, equal digests. */
   digest(): ModelDigest;
+  /** Brings the digest up to date for at most `maxEntities` changed entities; true once it is current (optional). */
+  refreshDigest?(maxEntities: number): boolean;
   /** The digest's bucket hashes in bucket order; compare two lists with `differingBuckets`. */
   digestBuckets(): string[];
   /** `[oid, hash]` of every entity in `buckets`, sorted by oid: which entities of a differing bucket differ. */

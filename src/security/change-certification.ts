@@ -1,6 +1,7 @@
 import { type Dot, type NodeId, dotKey } from '../crdt/dot.js';
 import { VersionVector } from '../crdt/version-vector.js';
 import type { ChangeBatch, ModelChange } from '../domain/model-change.js';
+import type { WorkSlicer } from '../domain/work-slicer.js';
 import { fromBase64Url, toBase64Url } from './base64url.js';
 import {
   type ChangeCertificate,
@@ -35,9 +36,11 @@ export interface VerifiedBatch {
   readonly problems: readonly string[];
   /**
    * To call once the model applied the batch, with the changes it refused (`RejectedChange.change`):
-   * stores the new certificates of the items it took.
+   * stores the new certificates of the items it took. Where the batch is applied a slice at a
+   * time, call it after each slice with the slice's changes (indexes `from` to `to`, exclusive),
+   * so an item and its certificate are held from the same step on.
    */
-  readonly keep: (refused: ReadonlySet<unknown>) => void;
+  readonly keep: (refused: ReadonlySet<unknown>, changes?: { readonly from: number; readonly to: number }) => void;
   /** The signed context of an item of the batch, where its certificate carries one (removal marks). */
   readonly evidence: (dot: Dot) => VersionVector | undefined;
 }
@@ -212,9 +215,10 @@ export class ChangeCertification {
    * equivocation against what is held) and every item against the hash its certificate lists.
    * Anything failing refuses the whole batch: an honest sender never sends an item without its
    * certificate (see `sendable`), so a failure means a hostile or broken peer, and nothing it
-   * sent is taken. Never throws. The caller applies the batch, then calls `keep`.
+   * sent is taken. Never throws. The caller applies the batch, then calls `keep`. With `slicer`,
+   * items are hashed a slice at a time, pausing in between, so a large batch never holds the page.
    */
-  async verify(modelId: string, batch: ChangeBatch, encoded: readonly string[]): Promise<VerifiedBatch> {
+  async verify(modelId: string, batch: ChangeBatch, encoded: readonly string[], slicer?: WorkSlicer): Promise<VerifiedBatch> {
     const store = this.store(modelId);
     const problems: string[] = [];
     const refuse = (problem: string): VerifiedBatch => {
@@ -233,7 +237,14 @@ export class ChangeCertification {
     if (new Set(encoded).size !== encoded.length) return refuse('the same certificate twice in one delta');
     const hashes = new Uint8Array(dots.length * ITEM_HASH_BYTES);
     let index = 0;
-    for (const change of batch.changes) forEachItem(change, (_, hash) => hashes.set(hash, index++ * ITEM_HASH_BYTES));
+    let slice = 0;
+    for (const change of batch.changes) {
+      forEachItem(change, (_, hash) => hashes.set(hash, index++ * ITEM_HASH_BYTES));
+      if (slicer && index - slice >= slicer.itemsPerSlice && index < dots.length) {
+        slice = index;
+        await slicer.pause();
+      }
+    }
     let itemIndex: Map<NodeId, Map<number, number>> | undefined;
     // The batch's new certificates, checked; held ones agree with them (no equivocation).
     const fresh = new CertificateStore();
@@ -318,14 +329,28 @@ export class ChangeCertification {
       proofs.add(node);
     }
     if (problems.length) return { ok: false, batch: { ...batch, changes: [], partial: true }, problems, keep: () => undefined, evidence: () => undefined };
-    const keep = (refused: ReadonlySet<unknown>) => {
+    const kept = new Set<ChangeCertificate>();
+    // Where each change's items start among `dots`, for slices (built at the first one).
+    let firstItem: number[] | undefined;
+    const keep = (refused: ReadonlySet<unknown>, range?: { readonly from: number; readonly to: number }) => {
+      const from = Math.max(0, range?.from ?? 0);
+      const to = Math.min(batch.changes.length, range?.to ?? batch.changes.length);
       // Only certificates of items the model took are kept: one vouching for nothing held would
       // make a refused change look signed-and-known when it comes again.
       let vouched = used;
-      if (refused.size) {
+      if (refused.size || from > 0 || to < batch.changes.length) {
         vouched = new Set();
-        let at = 0;
-        for (const change of batch.changes) {
+        if (!firstItem) {
+          firstItem = [0];
+          let count = 0;
+          for (const change of batch.changes) {
+            forEachDot(change, () => count++);
+            firstItem.push(count);
+          }
+        }
+        let at = firstItem[from]!;
+        for (let i = from; i < to; i++) {
+          const change = batch.changes[i]!;
           const taken = !refused.has(change);
           forEachDot(change, (dot) => {
             const certificate = vouchedBy[at++] ?? fresh.certificateOf(dot);
@@ -333,7 +358,12 @@ export class ChangeCertification {
           });
         }
       }
-      const added = [...texts.keys()].filter((certificate) => vouched.has(certificate) || (proofs.has(certificate.node) && !used.has(certificate)));
+      // Proofs of an author's frontier go with the last slice: that is the one adopting the version.
+      const last = to >= batch.changes.length;
+      const added = [...texts.keys()].filter(
+        (certificate) => !kept.has(certificate) && (vouched.has(certificate) || (last && proofs.has(certificate.node) && !used.has(certificate))),
+      );
+      for (const certificate of added) kept.add(certificate);
       store.add(added);
       // Known by this encoding from now on: the same certificate again is not verified again.
       for (const certificate of added) this.#byEncoding.set(texts.get(certificate)!, certificate);

@@ -45,7 +45,17 @@ export interface IndexedDbStorageAdapterOptions {
    * disk, so "saved" survives a power cut, not only a closed tab.
    */
   readonly durability?: IDBTransactionDurability;
+  /**
+   * A save reads, joins and writes at most this many entities in one task (all in one
+   * transaction), so saving a large arrival never holds the page long. Default 100 (a join and
+   * a structured clone cost about 0.1–0.3 ms per entity in Chromium).
+   */
+  readonly entitiesPerTask?: number;
+  /** Called with the number of entities each such task joined and wrote (tests count them). */
+  readonly onSaveTask?: (entities: number) => void;
 }
+
+const ENTITIES_PER_TASK = 100;
 
 // A notice between tabs after a commit; validated on arrival since any script of the origin may post.
 interface CommitNotice {
@@ -68,6 +78,8 @@ interface CommitNotice {
 export class IndexedDbStorageAdapter implements StorageAdapter {
   readonly name: string;
   readonly #durability: IDBTransactionDurability;
+  readonly #entitiesPerTask: number;
+  readonly #onSaveTask: ((entities: number) => void) | undefined;
   readonly #externalChange = new ListenerSet<string | null>();
   readonly #problem = new ListenerSet<StorageError>();
   readonly #problems: StorageProblem[] = [];
@@ -79,6 +91,9 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
   constructor(options: IndexedDbStorageAdapterOptions) {
     this.name = options.dbName ?? roomDatabaseName(options.roomId);
     this.#durability = options.durability ?? 'strict';
+    this.#entitiesPerTask = options.entitiesPerTask ?? ENTITIES_PER_TASK;
+    this.#onSaveTask = options.onSaveTask;
+    if (!Number.isSafeInteger(this.#entitiesPerTask) || this.#entitiesPerTask < 1) throw new RangeError('entitiesPerTask must be a positive integer');
     this.#channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(`ednet-store-${this.name}`) : null;
     if (this.#channel) this.#channel.onmessage = (event) => this.#onNotice(event.data);
     if (typeof document !== 'undefined') document.addEventListener('resume', this.#onResume);
@@ -129,28 +144,41 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
       return inTransaction(tx, async () => {
         const models = tx.objectStore('models');
         const store = tx.objectStore('entities');
-        const [model, ...stored] = await Promise.all([
-          observed(models.get(modelId)),
-          ...entities.map((entity) => observed(store.get([modelId, entity.oid]))),
-        ]);
-        // A damaged stored version or entity is kept aside, not joined: a damaged version claims
-        // nothing (the join then keeps every stored dot), a damaged entity counts as not stored.
         const aside = new KeepAside(tx.objectStore('quarantine'));
-        const { version: storedVersion, commit: lastCommit, problem } = readModelRecord(model);
-        if (problem) aside.put('version', modelId, modelId, problem, model);
-        const commit = lastCommit + 1;
-        const writes: Promise<unknown>[] = entities.map((entity, i) => {
-          const damage = stored[i] && entityRecordProblem(entity.oid, stored[i].entity);
-          if (damage) aside.put('entity', modelId, entity.oid, damage, stored[i]!.entity);
-          const record: EntityRecord = {
-            modelId,
-            oid: entity.oid,
-            commit,
-            // A damaged record holds nothing to join: nothing of it may drop what the model sends.
-            entity: damage ? joinStoredEntity(undefined, new VersionVector(), entity, version) : joinStoredEntity(stored[i]?.entity, storedVersion, entity, version),
-          };
-          return observed(store.put(record));
-        });
+        const writes: Promise<unknown>[] = [];
+        let storedVersion = new VersionVector();
+        let commit = 0;
+        // A slice of entities at a time: its reads resolve in a later task, so the page runs
+        // other tasks between slices, and the transaction stays open since a request of it is
+        // pending all the while. Still one transaction: all of the save or none of it.
+        for (let start = 0; start === 0 || start < entities.length; start += this.#entitiesPerTask) {
+          const slice = entities.slice(start, start + this.#entitiesPerTask);
+          const [model, ...stored] = await Promise.all([
+            start === 0 ? observed(models.get(modelId)) : undefined,
+            ...slice.map((entity) => observed(store.get([modelId, entity.oid]))),
+          ]);
+          if (start === 0) {
+            // A damaged stored version or entity is kept aside, not joined: a damaged version claims
+            // nothing (the join then keeps every stored dot), a damaged entity counts as not stored.
+            const read = readModelRecord(model);
+            if (read.problem) aside.put('version', modelId, modelId, read.problem, model);
+            storedVersion = read.version;
+            commit = read.commit + 1;
+          }
+          if (slice.length) this.#onSaveTask?.(slice.length);
+          slice.forEach((entity, i) => {
+            const damage = stored[i] && entityRecordProblem(entity.oid, stored[i].entity);
+            if (damage) aside.put('entity', modelId, entity.oid, damage, stored[i]!.entity);
+            const record: EntityRecord = {
+              modelId,
+              oid: entity.oid,
+              commit,
+              // A damaged record holds nothing to join: nothing of it may drop what the model sends.
+              entity: damage ? joinStoredEntity(undefined, new VersionVector(), entity, version) : joinStoredEntity(stored[i]?.entity, storedVersion, entity, version),
+            };
+            writes.push(observed(store.put(record)));
+          });
+        }
         writes.push(...aside.writes);
         afterCommit = aside.problems;
         if (certificates.length) {

@@ -1,7 +1,7 @@
 import type { Dot, NodeId } from '../crdt/dot.js';
 import { VersionVector } from '../crdt/version-vector.js';
 import type { ApplyChangesResult, EntityState, ModelChangedDetail } from '../domain/model-change.js';
-import { changedOids } from '../domain/index.js';
+import { type WorkSlicer, changedOids, workSlicer } from '../domain/index.js';
 import { type ChangeCertificate, decodeCertificate, encodeCertificate, isCertificateError } from '../security/change-certificate.js';
 import type { CertificateStore } from '../security/certificate-store.js';
 import { ListenerSet } from './listener-set.js';
@@ -71,6 +71,8 @@ export interface ModelPersistenceOptions {
    * test or simulation passes its own to decide when they fire.
    */
   readonly timers?: PersistenceTimers;
+  /** How reading a large save's entity states from the model is cut up (`workSlicer()` by default). */
+  readonly slicer?: WorkSlicer;
 }
 
 /** The timers `ModelPersistence` uses (`setTimeout`/`clearTimeout` fit). */
@@ -85,6 +87,8 @@ const GLOBAL_TIMERS: PersistenceTimers = {
 };
 
 const MAX_RETRY_DELAY_MS = 60_000;
+/** Rounds of reading what changed while a large save read states, before the rest is read at once. */
+const MAX_READ_ROUNDS = 4;
 const SAVE_DELAY_MS = 10;
 const MAX_SAVE_DELAY_MS = 400;
 
@@ -133,6 +137,7 @@ export class ModelPersistence {
   #loaded = false;
   #closed = false;
   #retryDelay: number;
+  #slicer: WorkSlicer | undefined;
   #retryTimer: unknown;
   readonly #timers: PersistenceTimers;
   readonly #unsubscribe: Array<() => void>;
@@ -351,8 +356,9 @@ export class ModelPersistence {
       if (!this.#hasUnsaved() || this.#closed) return null;
       this.#waitingSince = undefined;
       this.#urgent = false;
-      const oids = [...this.#dirty];
-      this.#dirty.clear();
+      const read = await this.#readDirtyStates();
+      if (this.#closed) return null;
+      const { oids, entities } = read;
       this.#localWaiting = false;
       const versionUnsaved = this.#versionUnsaved;
       this.#versionUnsaved = false;
@@ -366,9 +372,9 @@ export class ModelPersistence {
       // engine signs it again on registration.
       const certificates = this.#unsavedCertificates;
       this.#unsavedCertificates = [];
-      // State and version are read together, synchronously: the version is an exact context for them
-      // (with no entity to save, nothing this tab changed is unsaved, so it is exact for the store).
-      const entities = this.model.getEntityStates(oids);
+      // The version is read in the same step as the last states (see `#readDirtyStates`): it is an
+      // exact context for them (with no entity to save, nothing this tab changed is unsaved, so it
+      // is exact for the store).
       const version = this.model.version;
       try {
         const commit = await this.storage.merge(this.model.modelId, entities, version, certificates.map(encodeCertificate));
@@ -405,6 +411,33 @@ export class ModelPersistence {
     );
     this.#saving = saving;
     return saving;
+  }
+
+  // The states of the entities with unsaved changes, taking them off `#dirty`. Many are read a
+  // slice at a time, pausing in between; whatever changed meanwhile is read again, and the last
+  // read happens in one step with the caller reading the version, so every state is the one of
+  // that moment. (While changes keep pouring in, after a few rounds the rest is read at once.)
+  async #readDirtyStates(): Promise<{ oids: string[]; entities: EntityState[] }> {
+    const slicer = (this.#slicer ??= this.options.slicer ?? workSlicer());
+    const states = new Map<string, EntityState>();
+    const oids = new Set(this.#dirty);
+    let reading = [...this.#dirty];
+    this.#dirty.clear();
+    for (let round = 0; reading.length > slicer.itemsPerSlice && round < MAX_READ_ROUNDS; round++) {
+      this.#inFlight = oids.size;
+      for (let start = 0; start < reading.length; start += slicer.itemsPerSlice) {
+        for (const state of this.model.getEntityStates(reading.slice(start, start + slicer.itemsPerSlice))) states.set(state.oid, state);
+        await slicer.pause();
+        if (this.#closed) return { oids: [], entities: [] };
+      }
+      reading = [...this.#dirty];
+      this.#dirty.clear();
+      for (const oid of reading) oids.add(oid);
+    }
+    // Read again just now: an entity without state any more is not saved from an earlier read.
+    for (const oid of reading) states.delete(oid);
+    for (const state of this.model.getEntityStates(reading)) states.set(state.oid, state);
+    return { oids: [...oids], entities: [...states.values()] };
   }
 
   #retryLater(error: StorageError): void {

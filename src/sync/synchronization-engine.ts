@@ -1,7 +1,7 @@
 import type { NodeId } from '../crdt/dot.js';
 import { VersionVector, differingBuckets } from '../crdt/index.js';
 import { stateToChanges } from '../domain/entity-record.js';
-import { CHANGE_FORMAT, type ChangeBatch, type EntityState } from '../domain/model-change.js';
+import { type ApplyChangesResult, CHANGE_FORMAT, type ChangeBatch, type EntityState } from '../domain/model-change.js';
 import { decodeEntityState, isDecodeError as isStateError } from '../domain/index.js';
 import type { ModelChange } from '../domain/model-change.js';
 import type { SynchronizableDomainModel } from '../domain/synchronizable-domain-model.js';
@@ -15,6 +15,8 @@ import { VerificationBudget, type VerificationBudgetOptions } from './verificati
 import { decompressFrame, isCompressedFrame } from './frame-compression.js';
 import { sendableChanges } from './sendable-changes.js';
 import { splitBatch } from './split-batch.js';
+import { applyInSlices } from './sliced-apply.js';
+import { type WorkSlicer, workSlicer } from '../domain/work-slicer.js';
 import { type PeerStatus, type SyncCounters, type SyncEngineEvent, type SyncResult, emptyCounters } from './sync-engine-event.js';
 import {
   MAX_DISPLAY_NAME_CHARS,
@@ -83,6 +85,8 @@ export interface SynchronizationEngineOptions {
   readonly verification?: VerificationBudgetOptions;
   /** Epidemic broadcast of changes (Plumtree) among peers speaking protocol 4; see `EpidemicBroadcast`. */
   readonly broadcast?: EpidemicBroadcastOptions;
+  /** How received deltas are cut up so no task holds the page long (`workSlicer()` by default; tests inject one). */
+  readonly slicer?: WorkSlicer;
 }
 
 /**
@@ -122,12 +126,14 @@ export class SynchronizationEngine {
   private readonly maxMessageBytes: number;
   private readonly maxOffences: number;
   private readonly logger: SyncLogger;
+  private readonly slicer: WorkSlicer;
   private displayName: string | null;
 
   constructor(options: SynchronizationEngineOptions) {
     this.nodeId = options.nodeId;
     this.antiEntropyIntervalMs = options.antiEntropyIntervalMs ?? 30_000;
     this.maxChangesPerMessage = options.maxChangesPerMessage ?? 2_000;
+    this.slicer = options.slicer ?? workSlicer();
     this.maxMessageBytes = options.maxMessageBytes ?? 64 * 1024 * 1024;
     this.maxOffences = options.maxOffences ?? 10;
     this.displayName = checkDisplayName(options.displayName ?? null);
@@ -419,7 +425,7 @@ export class SynchronizationEngine {
       if (isDecodeError(decoded)) return this.offence(peer, decoded.error);
       message = decoded;
       // The common case: nothing asynchronous before it, nothing to verify. Handled at once.
-      if (peer.waiting === 0 && !this.mustVerify(message)) return this.process(peer, message);
+      if (peer.waiting === 0 && !this.mustVerify(message) && !this.mustSlice(message)) return void this.process(peer, message);
     }
     // Inflating and verifying are asynchronous; every message of the peer waits its turn, so an
     // ack or version never overtakes the delta before it.
@@ -440,10 +446,10 @@ export class SynchronizationEngine {
           await new Promise((resolve) => setTimeout(resolve, wait));
           if (this.peers.get(peer.peerId) !== peer) return;
         }
-        const verified = await this.certification!.verify(batch.modelId, batch, certs ?? []);
+        const verified = await this.certification!.verify(batch.modelId, batch, certs ?? [], this.slicer);
         if (this.peers.get(peer.peerId) !== peer) return;
         for (const problem of verified.problems) this.offence(peer, problem);
-        this.process(peer, message.t === 'delta' ? { ...message, batch: verified.batch } : message, verified);
+        return this.process(peer, message.t === 'delta' ? { ...message, batch: verified.batch } : message, verified);
       })
       .catch((error) => this.logger.warn(`could not handle a message from ${peer.peerId}`, error))
       .finally(() => peer.waiting--);
@@ -453,6 +459,11 @@ export class SynchronizationEngine {
     let budget = this.budgets.get(peer.peerId);
     if (!budget) this.budgets.set(peer.peerId, (budget = new VerificationBudget(this.verificationOptions)));
     return budget;
+  }
+
+  /** A delta applied a slice at a time: it waits its turn like a verified one, so nothing overtakes it. */
+  private mustSlice(message: SyncMessage): boolean {
+    return message.t === 'delta' && message.batch.changes.length > this.slicer.itemsPerSlice;
   }
 
   /** A delta of a model held here, where changes are signed: checked before it is handled. */
@@ -487,35 +498,39 @@ export class SynchronizationEngine {
     return undefined;
   }
 
-  /** Handles one decoded message; `verified`: what checking a signed delta found. */
-  private process(peer: PeerLink, message: SyncMessage, verified?: VerifiedBatch): void {
+  /**
+   * Handles one decoded message; `verified`: what checking a signed delta found. A promise where
+   * a large delta is applied in slices (the peer's next message waits for it).
+   */
+  private process(peer: PeerLink, message: SyncMessage, verified?: VerifiedBatch): Promise<void> | undefined {
     if (this.peers.get(peer.peerId) !== peer) return;
+    // Decoding validated the message; a failure here is a bug, but it must not break the
+    // connection's event loop. It is the peer's input that triggered it, so it counts.
+    const failed = (error: unknown) => this.offence(peer, `could not process ${message.t}: ${(error as Error).message}`);
     try {
-      this.handle(peer, message, verified);
+      return this.handle(peer, message, verified)?.catch(failed);
     } catch (error) {
-      // Decoding validated the message; a failure here is a bug, but it must not break the
-      // connection's event loop. It is the peer's input that triggered it, so it counts.
-      this.offence(peer, `could not process ${message.t}: ${(error as Error).message}`);
+      failed(error);
     }
   }
 
-  private handle(peer: PeerLink, message: SyncMessage, verified: VerifiedBatch | undefined): void {
+  private handle(peer: PeerLink, message: SyncMessage, verified: VerifiedBatch | undefined): Promise<void> | undefined {
     if (message.t === 'error') {
       this.logger.warn(`peer ${peer.peerId} closed the sync: ${message.reason}`);
       peer.connection.close(`peer reported: ${message.reason}`);
       return;
     }
-    if (message.t === 'hello') return this.handleHello(peer, message);
-    if (peer.protocol === null) return this.offence(peer, `${message.t} before hello`);
+    if (message.t === 'hello') return void this.handleHello(peer, message);
+    if (peer.protocol === null) return void this.offence(peer, `${message.t} before hello`);
     if (message.t === 'delta') return this.handleDelta(peer, message, verified);
-    if (message.t === 'ack') return this.handleAck(peer, message);
-    if (message.t === 'version') return this.handleVersion(peer, message);
-    if (message.t === 'buckets') return this.handleBuckets(peer, message);
-    if (message.t === 'repair') return this.handleRepair(peer, message, verified);
+    if (message.t === 'ack') return void this.handleAck(peer, message);
+    if (message.t === 'version') return void this.handleVersion(peer, message);
+    if (message.t === 'buckets') return void this.handleBuckets(peer, message);
+    if (message.t === 'repair') return void this.handleRepair(peer, message, verified);
     if (isBroadcastMessage(message)) {
-      if (!this.broadcast.speaks(peer)) return this.offence(peer, `${message.t} without protocol 4`);
+      if (!this.broadcast.speaks(peer)) return void this.offence(peer, `${message.t} without protocol 4`);
       if (message.t !== 'prune' && !this.models.has(message.model)) return;
-      return this.broadcast.handle(peer, message);
+      return void this.broadcast.handle(peer, message);
     }
     peer.name = message.name;
     this.emit({ type: 'peer-info', peerId: peer.peerId, name: message.name });
@@ -549,7 +564,7 @@ export class SynchronizationEngine {
     }
   }
 
-  private handleDelta(peer: PeerLink, message: DeltaMessage, verified: VerifiedBatch | undefined): void {
+  private handleDelta(peer: PeerLink, message: DeltaMessage, verified: VerifiedBatch | undefined): Promise<void> | undefined {
     const { batch, seq, part, parts } = message;
     const refused = verified !== undefined && !verified.ok;
     // Parts arrive in order on a reliable connection; if one is missing anyway (a lost message),
@@ -557,13 +572,31 @@ export class SynchronizationEngine {
     const broken = peer.receivedPart(seq, part, parts, refused);
     const entry = this.models.get(batch.modelId);
     if (!entry) return; // A model we do not hold: not an offence, the peer may not know yet.
-    const state = peer.share(batch.modelId);
-    const peerVersion = VersionVector.fromJSON(batch.version);
-    const fresh = !entry.model.version.includes(peerVersion);
+    // Whether the delta claims anything this replica lacked, taken before applying it (Plumtree's duplicate test).
+    const fresh = !entry.model.version.includes(VersionVector.fromJSON(batch.version));
     // Where changes are signed, only signed evidence drops what this replica holds.
     const options = verified ? { evidence: verified.evidence } : {};
-    const result = entry.model.applyChanges(broken && !batch.partial ? { ...batch, partial: true } : batch, options);
-    verified?.keep(new Set(result.rejected.map((rejected) => rejected.change)));
+    const applying = applyInSlices(entry.model, batch, {
+      slicer: this.slicer,
+      verified,
+      apply: options,
+      partial: broken,
+      stillWanted: () => this.peers.get(peer.peerId) === peer && this.models.get(batch.modelId) === entry,
+    });
+    if (!(applying instanceof Promise)) {
+      this.deltaApplied(peer, message, refused, entry.model, applying, fresh);
+      return;
+    }
+    return applying.then((result) => {
+      if (result) this.deltaApplied(peer, message, refused, entry.model, result, fresh);
+    });
+  }
+
+  /** The rest of a delta once its changes are applied: counts, what the peer holds, events, the ack. */
+  private deltaApplied(peer: PeerLink, message: DeltaMessage, refused: boolean, model: SynchronizableDomainModel, result: ApplyChangesResult, fresh: boolean): void {
+    const { batch, part, parts } = message;
+    const state = peer.share(batch.modelId);
+    const peerVersion = VersionVector.fromJSON(batch.version);
     peer.count('changesReceived', batch.changes.length);
     peer.count('changesApplied', result.applied);
     peer.count('changesRejected', result.rejected.length);
@@ -583,7 +616,7 @@ export class SynchronizationEngine {
       state.awaitingAck = peerVersion;
       // A delta that brought nothing new prunes its link (the ack says so, or a `prune` if the ack waits).
       const prune = !refused && result.rejected.length === 0 && this.broadcast.duplicate(peer, batch.modelId, fresh || result.applied > 0, message.hops);
-      if (!entry.model.version.includes(peerVersion) || this.claimable(batch.modelId)!.includes(peerVersion)) this.sendAck(peer, batch.modelId, prune);
+      if (!model.version.includes(peerVersion) || this.claimable(batch.modelId)!.includes(peerVersion)) this.sendAck(peer, batch.modelId, prune);
       else if (prune) peer.send({ t: 'prune' });
       this.updateSyncState(peer, batch.modelId);
     }

@@ -330,4 +330,15 @@ describe('DomainModel: repair by digest', () => {
       alice.getEntityStates().map((s) => [s.oid, entityStateHash(s)]),
     );
   });
+
+  it('brings the digest up to date a bounded number of entities at a time', () => {
+    const alice = library('alice');
+    for (let i = 0; i < 250; i++) alice.create('Author', { name: `A${i}` });
+    const bob = library('bob');
+    bob.applyChanges(alice.getDelta(bob.version));
+    // 250 entities changed: three calls of 100 until it is current, then nothing left to do.
+    expect([bob.refreshDigest(100), bob.refreshDigest(100), bob.refreshDigest(100), bob.refreshDigest(100)]).to.deep.equal([false, false, true, true]);
+    expectDigestTrue(bob);
+    expect(bob.digest()).to.deep.equal(alice.digest());
+  });
 });
