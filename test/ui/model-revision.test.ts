@@ -27,15 +27,66 @@ function fakeHost() {
 
 function fakeModel() {
   const listeners = new Set<(detail: ModelChangedDetail) => void>();
-  const model: ObservableModel & { change(): void } = {
+  const model: ObservableModel & { change(origin?: 'local' | 'remote'): void } = {
     onChange(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    change: () => listeners.forEach((listener) => listener({ origin: 'local', changes: [] } as unknown as ModelChangedDetail)),
+    change: (origin = 'local') => listeners.forEach((listener) => listener({ origin, changes: [] } as unknown as ModelChangedDetail)),
   };
   return model;
 }
+
+const nextFrame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+const nextTask = () => new Promise((resolve) => setTimeout(resolve));
+
+describe('ModelController batching', () => {
+  it('updates its host once per frame for a burst of changes from peers, spread over tasks', async () => {
+    const host = fakeHost();
+    const model = fakeModel();
+    new ModelController(host, () => model);
+    host.connect();
+    await nextFrame();
+    for (let i = 0; i < 100; i++) model.change('remote');
+    await nextTask();
+    for (let i = 0; i < 100; i++) model.change('remote');
+    await Promise.resolve();
+    // Two hundred changes, no update yet: they wait for the frame.
+    expect(host.updates).to.equal(0);
+    await nextFrame();
+    expect(host.updates).to.equal(1);
+    await nextFrame();
+    expect(host.updates).to.equal(1);
+  });
+
+  it('updates at once (in the same task) for a local edit, which also shows the changes waiting for a frame', async () => {
+    const host = fakeHost();
+    const model = fakeModel();
+    new ModelController(host, () => model);
+    host.connect();
+    await nextFrame();
+    model.change('remote');
+    model.change('local');
+    model.change('local');
+    await Promise.resolve();
+    expect(host.updates).to.equal(1);
+    await nextFrame();
+    await nextFrame();
+    expect(host.updates).to.equal(1);
+  });
+
+  it('does not wake a host that left the page', async () => {
+    const host = fakeHost();
+    const model = fakeModel();
+    new ModelController(host, () => model);
+    host.connect();
+    model.change('remote');
+    host.disconnect();
+    await nextFrame();
+    await nextFrame();
+    expect(host.updates).to.equal(0);
+  });
+});
 
 describe('Memo', () => {
   it('computes again only when an argument changed', () => {
