@@ -16,6 +16,7 @@ import {
   type Conflict,
   type ConflictResolution,
   type EntityState,
+  type LocalUndo,
   type ModelChange,
   type ModelChangedDetail,
   type ModelSnapshot,
@@ -211,7 +212,7 @@ export class DomainModel implements SynchronizableDomainModel {
     const record = this.#existing(oid);
     if (record.deleted) return false;
     this.#authorize(record.concept.name, oid);
-    this.#local((touched) => this.#state.write(record, DELETED, true, false, touched));
+    this.#local((touched) => this.#state.write(record, DELETED, true, false, touched), { kind: 'restore', oid });
     return true;
   }
 
@@ -220,7 +221,7 @@ export class DomainModel implements SynchronizableDomainModel {
     const record = this.#existing(oid);
     if (!record.deleted) return false;
     this.#authorize(record.concept.name, oid);
-    this.#local((touched) => this.#state.write(record, DELETED, false, false, touched));
+    this.#local((touched) => this.#state.write(record, DELETED, false, false, touched), { kind: 'delete', oid });
     return true;
   }
 
@@ -232,7 +233,7 @@ export class DomainModel implements SynchronizableDomainModel {
       throw new ValidationError(record.concept.name, relation, 'reference', `${JSON.stringify(child)} is not a live ${target}`);
     if (record.relations.get(relation)?.has(child)) return false;
     this.#authorize(record.concept.name, oid);
-    this.#local((touched) => this.#state.addChild(record, relation, child, touched));
+    this.#local((touched) => this.#state.addChild(record, relation, child, touched), { kind: 'remove-child', oid, relation, child });
     return true;
   }
 
@@ -242,7 +243,7 @@ export class DomainModel implements SynchronizableDomainModel {
     this.#relationTarget(record.concept, relation);
     if (!record.relations.get(relation)?.has(child)) return false;
     this.#authorize(record.concept.name, oid);
-    this.#local((touched) => this.#state.removeChild(record, relation, child, touched));
+    this.#local((touched) => this.#state.removeChild(record, relation, child, touched), { kind: 'add-child', oid, relation, child });
     return true;
   }
 
@@ -281,7 +282,7 @@ export class DomainModel implements SynchronizableDomainModel {
       }
       // An entity with no values still needs state, or no other replica would ever hear of it.
       if (!written) this.#state.write(record, DELETED, false, false, touched);
-    });
+    }, managed ? undefined : { kind: 'delete', oid, created: true });
     return this.#handle(record);
   }
 
@@ -290,17 +291,18 @@ export class DomainModel implements SynchronizableDomainModel {
     this.#authorize(record.concept.name, oid);
     const writes = checkLocalValues(this.#state, record, values, managed).filter(([attribute, value]) => record.value(attribute.name) !== value);
     if (!writes.length) return;
+    const before = Object.fromEntries(writes.map(([attribute]) => [attribute.name, record.value(attribute.name) ?? null]));
     this.#local((touched) => {
       for (const [attribute, value] of writes) this.#state.write(record, attribute.name, value, false, touched);
-    });
+    }, managed ? undefined : { kind: 'update', oid, values: before });
   }
 
-  // Runs one local operation and reports what it changed.
-  #local(operation: (touched: Touched) => void): Touched {
+  // Runs one local operation and reports what it changed (and, for ordinary ones, how to take it back).
+  #local(operation: (touched: Touched) => void, undo?: LocalUndo): Touched {
     const touched = newTouched();
     operation(touched);
     this.#state.settle(touched);
-    this.#emit('local', touched);
+    this.#emit('local', touched, undo);
     return touched;
   }
 
@@ -630,13 +632,13 @@ export class DomainModel implements SynchronizableDomainModel {
     return undefined;
   }
 
-  #emit(origin: 'local' | 'remote', touched: Touched): void {
+  #emit(origin: 'local' | 'remote', touched: Touched, undo?: LocalUndo): void {
     if (!this.#listeners.size) return;
     const changes = changesOf(touched);
     if (!changes.length) return;
     const detail: ModelChangedDetail =
       origin === 'local'
-        ? { modelId: this.modelId, origin, changes, nodeId: this.nodeId, superseded: touched.superseded }
+        ? { modelId: this.modelId, origin, changes, nodeId: this.nodeId, superseded: touched.superseded, ...(undo && { undo }) }
         : { modelId: this.modelId, origin, changes };
     for (const listener of [...this.#listeners]) {
       try {

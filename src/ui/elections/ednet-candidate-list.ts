@@ -2,7 +2,6 @@ import { type TemplateResult, html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { ownerOf } from '../../domain/index.js';
 import { ElectionStatus } from '../../models/electoral/index.js';
-import { announceUndoable } from '../shared/undoable.js';
 import { fieldErrorOf } from '../shared/error-message.js';
 import { formValue, inputField } from '../shared/form-field.js';
 import { ElectionFormPart } from './election-form-part.js';
@@ -91,18 +90,10 @@ export class EdnetCandidateList extends ElectionFormPart {
   #remove(candidateId: string): void {
     const model = this.model!;
     const electionId = this.electionId!;
-    const name = String(model.get(candidateId)?.getAttribute('name') ?? '');
-    const listed = model.get(electionId)?.childOids('candidates').includes(candidateId) ?? false;
     try {
+      // Undo (the toast, Ctrl+Z) comes from the room's edit recorder.
       model.removeCandidate(electionId, candidateId);
       this.succeeded('Candidate removed.');
-      announceUndoable(this, {
-        label: `Deleted candidate “${name}”`,
-        undo: () => {
-          model.restore(candidateId);
-          if (listed && model.get(electionId)) model.addChild(electionId, 'candidates', candidateId);
-        },
-      });
     } catch (error) {
       this.refused(new Map([['candidates', fieldErrorOf(error).message]]), false);
     }

@@ -58,6 +58,7 @@ export class EdnetVirtualList<T = unknown> extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    // Set through the CSSOM (as the list's padding in `updated`): the app's CSP refuses style attributes.
     Object.assign(this.style, { display: 'block', overflowY: 'auto', maxHeight: MAX_HEIGHT, overscrollBehavior: 'contain' });
     this.addEventListener('scroll', this.#onScroll, { passive: true });
     this.#resize.observe(this);
@@ -106,11 +107,7 @@ export class EdnetVirtualList<T = unknown> extends LitElement {
     const [first, end] = this.window;
     const count = this.items.length;
     const rows = this.items.slice(first, end);
-    return html`<ul
-      class="plain virtual"
-      aria-label=${this.label}
-      style=${`margin:0;padding:${first * this.#rowHeight}px 0 ${(count - end) * this.#rowHeight}px`}
-    >
+    return html`<ul class="plain virtual" aria-label=${this.label}>
       ${repeat(
         rows,
         (item) => this.keyOf(item),
@@ -121,6 +118,10 @@ export class EdnetVirtualList<T = unknown> extends LitElement {
 
   protected override updated(changed: PropertyValues): void {
     super.updated(changed);
+    // The rows outside the window, stood for by padding (set before the browser paints).
+    const [first, end] = this.window;
+    const list = this.querySelector<HTMLElement>(':scope > ul');
+    if (list) Object.assign(list.style, { margin: '0', padding: `${first * this.#rowHeight}px 0 ${(this.items.length - end) * this.#rowHeight}px` });
     this.#viewport = this.clientHeight;
     const rows = this.querySelectorAll<HTMLLIElement>(':scope > ul > li');
     if (!rows.length) return;
