@@ -146,8 +146,15 @@ export class EdnetElectionsView extends LitElement {
         padding: 0;
         border: 0;
       }
+      /* Wide screens show the list beside the election: no way back is needed (nor focusable unseen). */
+      .head .back {
+        display: none;
+      }
       /* Phones: the list, or the chosen election on its own with a way back. */
       @container (max-width: 899px) {
+        .head .back {
+          display: inline-flex;
+        }
         .layout.detail > .list {
           display: none;
         }

@@ -102,6 +102,13 @@ describe('ednet-elections-view', () => {
     button(view, EDITOR, 'Keep voting open').click();
     await settle();
     expect(model.statusOf(election)).to.equal('open');
+    // Escape backs out of the question too, and gives focus back to the button that asked it.
+    button(view, EDITOR, 'Close voting…').click();
+    await settle();
+    find(view, ...EDITOR, '.confirm button.secondary').dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, composed: true }));
+    await settle();
+    expect(findAll(view, EDITOR, '.confirm')).to.have.length(0);
+    expect(find(view, ...EDITOR).shadowRoot!.activeElement?.textContent).to.equal('Close voting…');
     button(view, EDITOR, 'Close voting…').click();
     await settle();
     find(view, ...EDITOR, '.confirm button.danger').click();

@@ -72,6 +72,8 @@ describe('ednet-elections-view on a phone', () => {
     expect(row.top).to.be.at.least(list.top - 1);
     expect(row.bottom).to.be.at.most(list.bottom + 1);
     expect(rows().length).to.be.within(5, 60);
+    // Beside the list, the election needs no way back: none is focusable unseen.
+    expect(getComputedStyle(find(view, '.back')).display).to.equal('none');
 
     // Scrolling the list moves the window of rows; the DOM stays bounded.
     const scroller = find(view, 'ednet-virtual-list');
