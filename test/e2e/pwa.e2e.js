@@ -120,7 +120,8 @@ describe('the app shell', () => {
             model.addCandidate(election, { name: 'Ann' });
             model.addCandidate(election, { name: 'Ben' });
           });
-          await page.getByRole('button', { name: /President/ }).click();
+          await page.getByLabel('Find an election').fill('President');
+    await page.getByRole('button', { name: /President/ }).click();
           await check('an election');
           await page.getByRole('button', { name: 'Remove Ben' }).click();
           await page.locator('ednet-undo-toast').getByText('Deleted candidate “Ben”').waitFor();
