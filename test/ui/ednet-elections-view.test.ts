@@ -4,7 +4,7 @@ import '../../src/ui/index.js';
 import type { EdnetElectionsView } from '../../src/ui/index.js';
 import { fakeClock } from '../crdt/fake-clock.js';
 import { electoral, openElection, sync } from '../models/electoral/electoral-fixture.js';
-import { axeViolations, button, find, findAll, mount, settle, submitForm, textOf, unmountAll } from './ui-test-helpers.js';
+import { axeViolations, button, fill, find, findAll, mount, settle, submitForm, textOf, unmountAll } from './ui-test-helpers.js';
 
 const EDITOR = ['ednet-election-editor'];
 const BALLOT = ['ednet-ballot-form'];
@@ -336,6 +336,17 @@ describe('ednet-elections-view', () => {
     const view = await mount('ednet-elections-view', { model });
     await castBallot(view, 'V-1', 'Ben');
     expect(await axeViolations(view)).to.deep.equal([]);
+  });
+
+  it('renders only the candidates in view of 1,000, and finds one far down', async () => {
+    const model = electoral('alice');
+    const election = model.createElection({ title: 'Board' });
+    for (let i = 0; i < 1000; i++) model.addCandidate(election.oid, { name: `Candidate ${String(i).padStart(4, '0')}` });
+    const view = await mount('ednet-elections-view', { model });
+    expect(findAll(view, CANDIDATES, 'li.head').length).to.be.within(5, 60);
+    fill(find<HTMLInputElement>(view, ...CANDIDATES, '#candidate-filter'), 'candidate 0999');
+    await settle();
+    expect(findAll(view, CANDIDATES, 'li.head').map((li) => textOf(li))).to.deep.equal(['Candidate 0999 Remove Candidate 0999']);
   });
 
   it('renders only the voters in view of 3,000, and finds voters far down by name or number', async () => {
