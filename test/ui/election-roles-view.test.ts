@@ -54,7 +54,7 @@ describe('ednet-elections-view with election roles', () => {
     await settle();
 
     expect(textOf(find(organiser, ...VOTERS))).to.contain('(0 approved, 1 waiting)');
-    expect(textOf(find(organiser, ...VOTERS, 'li.voter'))).to.match(/Bob V-1, device bob_____… Waiting for approval/);
+    expect(textOf(find(organiser, ...VOTERS, 'li.voter'))).to.match(/Bob V-1, from device bob_____… Waiting for approval/);
     button(organiser, VOTERS, 'Approve').click();
     await settle();
     expect(textOf(find(organiser, ...VOTERS))).to.contain('(1 approved, 0 waiting)');
@@ -99,7 +99,7 @@ describe('ednet-elections-view with election roles', () => {
     expect(textOf(find(view, ...CANDIDATES))).to.contain('Only the organiser and co-organisers can add or remove candidates.');
     expect(buttonsOf(view, CANDIDATES)).to.deep.equal([]);
     expect(textOf(find(view, ...VOTERS))).to.contain('Only the organiser and co-organisers can approve voters.');
-    expect(textOf(find(view, ...VOTERS, 'li.voter'))).to.contain('(this device)');
+    expect(textOf(find(view, ...VOTERS, 'li.voter'))).to.contain('V-1, this device');
     expect(buttonsOf(view, VOTERS)).to.deep.equal([]);
     expect(await axeViolations(view)).to.deep.equal([]);
   });

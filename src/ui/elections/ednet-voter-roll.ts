@@ -7,7 +7,6 @@ import { formValue, inputField } from '../shared/form-field.js';
 import '../shared/ednet-virtual-list.js';
 import { Memo } from '../shared/memo.js';
 import { ElectionFormPart } from './election-form-part.js';
-import { shortDevice } from './election-part.js';
 
 const VOTER_FIELDS = ['name', 'voterNumber', 'email', 'district', 'address', 'birthDate'] as const;
 
@@ -130,7 +129,7 @@ export class EdnetVoterRoll extends ElectionFormPart {
     return html`
       <div class="head">
         <span class="wrap">
-          ${name} <span class="muted">${number}, device ${shortDevice(ownerOf(voter.oid))}${model.isMyVoter(voter.oid) ? ' (this device)' : ''}</span>
+          ${name} <span class="muted">${number}, ${model.isMyVoter(voter.oid) ? 'this device' : `from ${this.deviceName(ownerOf(voter.oid))}`}</span>
         </span>
         <span class=${`badge ${approved ? 'open' : 'draft'}`}>${state}</span>
       </div>
