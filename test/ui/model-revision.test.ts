@@ -3,6 +3,7 @@ import type { NodeId } from '../../src/crdt/dot.js';
 import type { ModelChangedDetail } from '../../src/domain/index.js';
 import { ElectoralSystemModel } from '../../src/models/electoral/index.js';
 import '../../src/ui/elections/ednet-voter-roll.js';
+import '../../src/ui/ednet-elections-view.js';
 import { Memo } from '../../src/ui/shared/memo.js';
 import { ModelController, type ObservableModel } from '../../src/ui/shared/model-controller.js';
 import { find, mount, settle, unmountAll } from './ui-test-helpers.js';
@@ -135,6 +136,42 @@ describe('ModelController.revision', () => {
     host.connect();
     // Changes while disconnected went unheard: the resubscription counts as one.
     expect(controller.revision).to.equal(subscribed + 4);
+  });
+});
+
+describe('a view under a burst of changes from a peer', () => {
+  afterEach(unmountAll);
+
+  it('renders at most once per frame, however many batches arrive', async () => {
+    const alice = new ElectoralSystemModel({ modelId: 'electoral', nodeId: 'alice' as NodeId, roles: 'open' });
+    const bob = new ElectoralSystemModel({ modelId: 'electoral', nodeId: 'bob' as NodeId, roles: 'open' });
+    const view = await mount('ednet-elections-view', { model: bob });
+    let renders = 0;
+    const hooks = view as unknown as { updated(changed: Map<PropertyKey, unknown>): void };
+    const updated = hooks.updated.bind(view);
+    hooks.updated = (changed) => {
+      renders++;
+      updated(changed);
+    };
+    let frames = 0;
+    let counting = true;
+    const countFrames = () => {
+      frames++;
+      if (counting) requestAnimationFrame(countFrames);
+    };
+    requestAnimationFrame(countFrames);
+    // One batch per task, as messages from a peer arrive.
+    for (let i = 0; i < 60; i++) {
+      const since = bob.version;
+      alice.createElection({ title: `Election ${i}` });
+      bob.applyChanges(alice.getDelta(since));
+      await new Promise((resolve) => setTimeout(resolve));
+    }
+    await settle();
+    counting = false;
+    expect(renders).to.be.at.least(1);
+    expect(renders).to.be.at.most(frames + 1);
+    expect(find(view, '#election-count').textContent).to.contain('60 elections');
   });
 });
 
