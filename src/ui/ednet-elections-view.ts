@@ -225,6 +225,7 @@ export class EdnetElectionsView extends LitElement {
             ? html`<ednet-virtual-list
                 label="Elections"
                 item-class="election-row"
+                search=${query}
                 .items=${matching}
                 .keyOf=${keyOfEntity}
                 .renderItem=${(election: CRDTEntity) => this.#electionRow(model, election, selected)}

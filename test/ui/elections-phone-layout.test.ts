@@ -82,6 +82,11 @@ describe('ednet-elections-view on a phone', () => {
     await settle();
     expect(textOf(rows().at(-1)!)).to.contain('Election 400');
     expect(rows().length).to.be.within(5, 60);
+    // A search from down there shows its matches from the first (the scroll position was clamped).
+    fill(find<HTMLInputElement>(view, '#election-filter'), 'election 1');
+    await settle();
+    await settle();
+    expect(textOf(rows()[0]!)).to.contain('Election 1 ');
   });
 
   it('moves between elections with the arrow keys, End and Home, past the rows rendered', async () => {

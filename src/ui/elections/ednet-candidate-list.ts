@@ -51,6 +51,7 @@ export class EdnetCandidateList extends ElectionFormPart {
         ? html`<ednet-virtual-list
             label="Candidates"
             item-class="head"
+            search=${query}
             .items=${shown}
             .keyOf=${(candidate: CRDTEntity) => candidate.oid}
             .renderItem=${(candidate: CRDTEntity) => {

@@ -177,7 +177,7 @@ export class EdnetVoterRoll extends ElectionFormPart {
   // Only the rows in view are in the DOM, however long the roll.
   #list(voters: readonly CRDTEntity[], row: (voter: CRDTEntity) => TemplateResult): TemplateResult | typeof nothing {
     if (!voters.length) return nothing;
-    return html`<ednet-virtual-list label="Voters" item-class="voter" .items=${voters} .keyOf=${oidOf} .renderItem=${row}></ednet-virtual-list>`;
+    return html`<ednet-virtual-list label="Voters" item-class="voter" search=${this.filter} .items=${voters} .keyOf=${oidOf} .renderItem=${row}></ednet-virtual-list>`;
   }
 
   #voter(voter: CRDTEntity, electionId: string): TemplateResult {

@@ -24,6 +24,7 @@ export class EdnetVirtualList<T = unknown> extends LitElement {
     renderItem: { attribute: false },
     itemClass: { attribute: 'item-class' },
     label: {},
+    search: {},
   };
 
   declare items: readonly T[];
@@ -35,6 +36,8 @@ export class EdnetVirtualList<T = unknown> extends LitElement {
   declare itemClass: string;
   /** Accessible name of the list. */
   declare label: string;
+  /** The search the items match: a new one shows its matches from the first. */
+  declare search: string;
   #rowHeight = FIRST_GUESS_PX;
   #scrollTop = 0;
   #viewport = 0;
@@ -49,6 +52,7 @@ export class EdnetVirtualList<T = unknown> extends LitElement {
     this.renderItem = (item) => html`${String(item)}`;
     this.itemClass = '';
     this.label = '';
+    this.search = '';
     this.addEventListener('keydown', (event) => this.#onKey(event));
   }
 
@@ -73,7 +77,7 @@ export class EdnetVirtualList<T = unknown> extends LitElement {
   }
 
   /** The first and past-the-last index of the rows in the DOM. */
-  get window(): readonly [first: number, end: number] {
+  get range(): readonly [first: number, end: number] {
     const count = this.items.length;
     // Before the first layout the viewport is unknown: the largest height the list may take.
     const viewport = this.#viewport || Math.min(window.innerHeight * 0.7, 42 * 16);
@@ -86,7 +90,7 @@ export class EdnetVirtualList<T = unknown> extends LitElement {
   async reveal(index: number): Promise<HTMLLIElement | undefined> {
     if (index < 0 || index >= this.items.length) return undefined;
     const top = index * this.#rowHeight;
-    const [first, end] = this.window;
+    const [first, end] = this.range;
     if (index < first + OVERSCAN || index >= end - OVERSCAN) {
       this.scrollTop = Math.max(0, top - this.clientHeight / 3);
       this.#scrollTop = this.scrollTop;
@@ -103,8 +107,16 @@ export class EdnetVirtualList<T = unknown> extends LitElement {
     return row;
   }
 
+  protected override willUpdate(changed: PropertyValues): void {
+    super.willUpdate(changed);
+    if (changed.has('search') && changed.get('search') !== undefined) {
+      this.scrollTop = 0;
+      this.#scrollTop = 0;
+    }
+  }
+
   override render(): TemplateResult {
-    const [first, end] = this.window;
+    const [first, end] = this.range;
     const count = this.items.length;
     const rows = this.items.slice(first, end);
     return html`<ul class="plain virtual" aria-label=${this.label}>
@@ -118,11 +130,16 @@ export class EdnetVirtualList<T = unknown> extends LitElement {
 
   protected override updated(changed: PropertyValues): void {
     super.updated(changed);
-    // The rows outside the window, stood for by padding (set before the browser paints).
-    const [first, end] = this.window;
+    // The rows outside the range, stood for by padding (set before the browser paints).
+    const [first, end] = this.range;
     const list = this.querySelector<HTMLElement>(':scope > ul');
     if (list) Object.assign(list.style, { margin: '0', padding: `${first * this.#rowHeight}px 0 ${(this.items.length - end) * this.#rowHeight}px` });
     this.#viewport = this.clientHeight;
+    // A shorter list (a search) clamps the scroll position: the range follows it.
+    if (this.scrollTop !== this.#scrollTop) {
+      this.#scrollTop = this.scrollTop;
+      this.requestUpdate();
+    }
     const rows = this.querySelectorAll<HTMLLIElement>(':scope > ul > li');
     if (!rows.length) return;
     const height = (rows[rows.length - 1]!.getBoundingClientRect().bottom - rows[0]!.getBoundingClientRect().top) / rows.length;
@@ -137,10 +154,10 @@ export class EdnetVirtualList<T = unknown> extends LitElement {
     if (this.#frame !== undefined) return;
     this.#frame = requestAnimationFrame(() => {
       this.#frame = undefined;
-      const [first, end] = this.window;
+      const [first, end] = this.range;
       this.#scrollTop = this.scrollTop;
       this.#viewport = this.clientHeight;
-      const [nextFirst, nextEnd] = this.window;
+      const [nextFirst, nextEnd] = this.range;
       if (nextFirst !== first || nextEnd !== end) this.requestUpdate();
     });
   }
