@@ -14,7 +14,7 @@ import { type PwaUpdates, UpdateState } from './pwa-updates.js';
 import { RECENT_ROOMS_KEY, RecentRooms } from './recent-rooms.js';
 import { type Route, roomLink, routeFromHash } from './room-link.js';
 import type { RoomRef, RoomSession } from './room-session.js';
-import type { UndoableDetail } from '../ui/shared/undoable.js';
+import { EditRecorder } from '../ui/shared/edit-recorder.js';
 import { loadRoomPage } from './room-code.js';
 
 /** Opens a room; the app uses `openRoomSession`, tests a fake. */
@@ -261,7 +261,6 @@ export class EDNetApp extends LitElement {
         @work-offline-change=${this.#onWorkOffline}
         @display-name-change=${(event: CustomEvent<{ name: string }>) => this.session?.setDisplayName(event.detail.name)}
         @rotate-room-key=${this.#onRotateRoomKey}
-        @undoable=${(event: CustomEvent<UndoableDetail>) => this.renderRoot.querySelector('ednet-undo-toast')?.push(event.detail)}
       >
         ${this.#main(roomName)}
       </main>
@@ -428,16 +427,25 @@ export class EDNetApp extends LitElement {
   }
 
   // Follows the open room's shared name: the header shows it, and the recent rooms remember it.
+  // It also records this device's edits for undo (Ctrl+Z, and the toast after a deletion).
   #followRoom(session: RoomSession | undefined): void {
     this.#unsubscribeRoom?.();
     this.#unsubscribeRoom = undefined;
     if (!session) return;
+    let shown: string | undefined;
+    // Only a new name re-renders the app: the views follow the model on their own.
     const sync = (): void => {
       const shared = roomInfoOf(session.model, session.room.roomId)?.name;
       if (shared && this.recentRooms.get(session.room.roomId)?.name !== shared) this.recentRooms.rename(session.room.roomId, shared);
-      this.requestUpdate();
+      if (shared !== shown) this.requestUpdate();
+      shown = shared;
     };
-    this.#unsubscribeRoom = session.model.onChange(sync);
+    const unsubscribe = session.model.onChange(sync);
+    const recorder = new EditRecorder(session.model, (edit) => this.renderRoot.querySelector('ednet-undo-toast')?.push(edit, edit.deletion));
+    this.#unsubscribeRoom = () => {
+      unsubscribe();
+      recorder.dispose();
+    };
     sync();
   }
 

@@ -1,6 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import type { NodeStatus } from '../node/node-events.js';
 import { plural } from '../ui/shared/format.js';
+import { Memo } from '../ui/shared/memo.js';
 import { ModelController } from '../ui/shared/model-controller.js';
 import { baseStyles, cardStyles, controlStyles } from '../ui/shared/theme.js';
 import '../ui/audit/ednet-audit-view.js';
@@ -163,8 +164,16 @@ export class EDNetRoomPage extends LitElement {
     this.notice = null;
     this.busy = false;
     // The conflict count in the tab follows every merge.
-    new ModelController(this, () => this.session?.model);
+    this.#changes = new ModelController(this, () => this.session?.model);
   }
+
+  readonly #changes: ModelController;
+  // Derived once per model change: a render for another reason (status, tab) scans nothing, and
+  // the status bar gets the same names object, so it re-renders only when a name may have changed.
+  readonly #names = new Memo((model: RoomSession['model'], _revision: number) => memberNames(model));
+  readonly #attention = new Memo((model: RoomSession['model'], _revision: number, _seen: number) => electionAttention(model));
+  // Bumped when this device has looked at results (kept outside the model).
+  #seen = 0;
 
   readonly #notifier = new AttentionNotifier();
 
@@ -194,13 +203,13 @@ export class EDNetRoomPage extends LitElement {
     if (!session) return nothing;
     const conflicts = session.model.conflicts.length;
     // What waits for this device in the elections: a badge, and a system notification in the background.
-    const attention = electionAttention(session.model);
+    const attention = this.#attention.get(session.model, this.#changes.revision, this.#seen);
     this.#notifier.update(attention);
     const waiting = attention.reduce((sum, item) => sum + item.count, 0);
     const bar = html`<ednet-status-bar
       .status=${this.status}
       .workOffline=${this.workOffline}
-      .names=${memberNames(session.model)}
+      .names=${this.#names.get(session.model, this.#changes.revision)}
       .unsentEdits=${this.#unsentEdits(session)}
     ></ednet-status-bar>`;
     // A room never held here has nothing to show yet: no tabs inviting to create in an empty room.
@@ -226,7 +235,7 @@ export class EDNetRoomPage extends LitElement {
           </button>`,
         )}
       </div>
-      <div role="tabpanel" id=${`panel-${this.tab}`} aria-labelledby=${`tab-${this.tab}`} tabindex="0" @attention-changed=${() => this.requestUpdate()}>
+      <div role="tabpanel" id=${`panel-${this.tab}`} aria-labelledby=${`tab-${this.tab}`} tabindex="0" @attention-changed=${this.#onAttentionChanged}>
         ${this.#panel(session)}
       </div>
     `;
@@ -292,6 +301,11 @@ export class EDNetRoomPage extends LitElement {
     this.#unsubscribe = session?.onStatus((status) => (this.status = status));
     this.status = session?.status;
     this.notice = null;
+  }
+
+  #onAttentionChanged(): void {
+    this.#seen++;
+    this.requestUpdate();
   }
 
   #onTabKey(event: KeyboardEvent): void {

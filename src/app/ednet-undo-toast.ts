@@ -7,9 +7,10 @@ export const UNDO_TOAST_MS = 8_000;
 const MAX_UNDO = 20;
 
 /**
- * "Deleted … Undo" for a few seconds after an undoable edit, and Ctrl+Z / Cmd+Z for this
- * device's last undoable edits (outside text fields, which keep their own undo). Entries come
- * from `push` (the app forwards `undoable` events); `clear` forgets them (when the room closes).
+ * "Deleted … Undo" for a few seconds after a deletion, and Ctrl+Z / Cmd+Z for this device's last
+ * undoable edits, newest first (outside text fields, which keep their own undo). Entries come
+ * from `push` (the room's `EditRecorder`, and forgetting a room); `clear` forgets them (when the
+ * room closes).
  */
 export class EDNetUndoToast extends LitElement {
   static override properties = { shown: { state: true }, note: { state: true } };
@@ -83,11 +84,18 @@ export class EDNetUndoToast extends LitElement {
     clearTimeout(this.#timer);
   }
 
-  /** Offers undo for an edit just made. */
-  push(entry: UndoableDetail): void {
+  /** Offers undo for an edit just made: on Ctrl+Z, and with `show` also on screen for a few seconds. */
+  push(entry: UndoableDetail, show = true): void {
     this.#stack.push(entry);
     if (this.#stack.length > MAX_UNDO) this.#stack.shift();
-    this.#show(entry, null);
+    if (show) this.#show(entry, null);
+    // A newer edit: the toast of an older one would undo something other than the last edit.
+    else if (this.shown) this.#hide();
+  }
+
+  /** How many edits Ctrl+Z can take back now. */
+  get depth(): number {
+    return this.#stack.length;
   }
 
   /** Undoes the latest edit still undoable; false if there is none. */

@@ -16,6 +16,7 @@ import {
   type Conflict,
   type ConflictResolution,
   type EntityState,
+  type LocalUndo,
   type ModelChange,
   type ModelChangedDetail,
   type ModelSnapshot,
@@ -212,7 +213,7 @@ export class DomainModel implements SynchronizableDomainModel {
     const record = this.#existing(oid);
     if (record.deleted) return false;
     this.#authorize(record.concept.name, oid);
-    this.#local((touched) => this.#state.write(record, DELETED, true, false, touched));
+    this.#local((touched) => this.#state.write(record, DELETED, true, false, touched), { kind: 'restore', oid });
     return true;
   }
 
@@ -221,7 +222,7 @@ export class DomainModel implements SynchronizableDomainModel {
     const record = this.#existing(oid);
     if (!record.deleted) return false;
     this.#authorize(record.concept.name, oid);
-    this.#local((touched) => this.#state.write(record, DELETED, false, false, touched));
+    this.#local((touched) => this.#state.write(record, DELETED, false, false, touched), { kind: 'delete', oid });
     return true;
   }
 
@@ -233,7 +234,7 @@ export class DomainModel implements SynchronizableDomainModel {
       throw new ValidationError(record.concept.name, relation, 'reference', `${JSON.stringify(child)} is not a live ${target}`);
     if (record.relations.get(relation)?.has(child)) return false;
     this.#authorize(record.concept.name, oid);
-    this.#local((touched) => this.#state.addChild(record, relation, child, touched));
+    this.#local((touched) => this.#state.addChild(record, relation, child, touched), { kind: 'remove-child', oid, relation, child });
     return true;
   }
 
@@ -243,7 +244,7 @@ export class DomainModel implements SynchronizableDomainModel {
     this.#relationTarget(record.concept, relation);
     if (!record.relations.get(relation)?.has(child)) return false;
     this.#authorize(record.concept.name, oid);
-    this.#local((touched) => this.#state.removeChild(record, relation, child, touched));
+    this.#local((touched) => this.#state.removeChild(record, relation, child, touched), { kind: 'add-child', oid, relation, child });
     return true;
   }
 
@@ -282,7 +283,7 @@ export class DomainModel implements SynchronizableDomainModel {
       }
       // An entity with no values still needs state, or no other replica would ever hear of it.
       if (!written) this.#state.write(record, DELETED, false, false, touched);
-    });
+    }, managed ? undefined : { kind: 'delete', oid, created: true });
     return this.#handle(record);
   }
 
@@ -291,17 +292,18 @@ export class DomainModel implements SynchronizableDomainModel {
     this.#authorize(record.concept.name, oid);
     const writes = checkLocalValues(this.#state, record, values, managed).filter(([attribute, value]) => record.value(attribute.name) !== value);
     if (!writes.length) return;
+    const before = Object.fromEntries(writes.map(([attribute]) => [attribute.name, record.value(attribute.name) ?? null]));
     this.#local((touched) => {
       for (const [attribute, value] of writes) this.#state.write(record, attribute.name, value, false, touched);
-    });
+    }, managed ? undefined : { kind: 'update', oid, values: before });
   }
 
-  // Runs one local operation and reports what it changed.
-  #local(operation: (touched: Touched) => void): Touched {
+  // Runs one local operation and reports what it changed (and, for ordinary ones, how to take it back).
+  #local(operation: (touched: Touched) => void, undo?: LocalUndo): Touched {
     const touched = newTouched();
     operation(touched);
     this.#state.settle(touched);
-    this.#emit('local', touched);
+    this.#emit('local', touched, { undo });
     return touched;
   }
 
@@ -359,7 +361,7 @@ export class DomainModel implements SynchronizableDomainModel {
     let adopted = false;
     if (batch && context && this.#adoption.mayAdopt(batch, covered, rejected.length > 0)) adopted = this.#adopt(context);
     const conflicts = this.#state.settle(touched);
-    this.#emit('remote', touched, adopted);
+    this.#emit('remote', touched, { adopted });
     return { applied, ignored, rejected, conflicts, complete };
   }
 
@@ -438,7 +440,7 @@ export class DomainModel implements SynchronizableDomainModel {
     if (!options.evidence) this.#state.joinUnlisted(listed, context, touched);
     const adopted = this.#adopt(context);
     this.#state.settle(touched);
-    this.#emit('remote', touched, adopted);
+    this.#emit('remote', touched, { adopted });
     return true;
   }
 
@@ -508,7 +510,7 @@ export class DomainModel implements SynchronizableDomainModel {
     }
     const adopted = !rejected.length && this.#adopt(version);
     const conflicts = this.#state.settle(touched);
-    this.#emit('remote', touched, adopted);
+    this.#emit('remote', touched, { adopted });
     return { applied: counts.applied, ignored: counts.ignored, rejected, conflicts, complete: rejected.length === 0 };
   }
 
@@ -657,9 +659,10 @@ export class DomainModel implements SynchronizableDomainModel {
     return true;
   }
 
-  // `adopted`: the version grew by adopting another's. Without a change of state that is told to
-  // `onVersionAdopted` listeners, which store it (no `onChange` event: nothing visible changed).
-  #emit(origin: 'local' | 'remote', touched: Touched, adopted = false): void {
+  // `adopted` (remote only): the version grew by adopting another's. Without a change of state that
+  // is told to `onVersionAdopted` listeners, which store it (no `onChange` event: nothing visible
+  // changed). `undo` (local only): how the user's operation is taken back.
+  #emit(origin: 'local' | 'remote', touched: Touched, { adopted = false, undo }: { adopted?: boolean; undo?: LocalUndo } = {}): void {
     if (!this.#listeners.size && !this.#versionListeners.size) return;
     const changes = changesOf(touched);
     if (!changes.length) {
@@ -668,7 +671,7 @@ export class DomainModel implements SynchronizableDomainModel {
     }
     const detail: ModelChangedDetail =
       origin === 'local'
-        ? { modelId: this.modelId, origin, changes, nodeId: this.nodeId, superseded: touched.superseded }
+        ? { modelId: this.modelId, origin, changes, nodeId: this.nodeId, superseded: touched.superseded, ...(undo && { undo }) }
         : { modelId: this.modelId, origin, changes };
     for (const listener of [...this.#listeners]) this.#notify(() => listener(detail));
   }

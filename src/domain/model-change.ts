@@ -145,6 +145,16 @@ export interface ConflictResolution {
 }
 
 /** What a model reports after every local edit or merge. */
+/**
+ * The ordinary operation that takes back one local operation: undo in a view is an edit like any
+ * other, so it syncs to every peer. `update` holds the values shown before (null for none).
+ */
+export type LocalUndo =
+  | { readonly kind: 'delete'; readonly oid: string; /** The operation created the entity (else restored it). */ readonly created?: true }
+  | { readonly kind: 'restore'; readonly oid: string }
+  | { readonly kind: 'update'; readonly oid: string; readonly values: Readonly<Record<string, AttributeValue>> }
+  | { readonly kind: 'add-child' | 'remove-child'; readonly oid: string; readonly relation: string; readonly child: string };
+
 export interface ModelChangedDetail {
   readonly modelId: string;
   readonly origin: 'local' | 'remote';
@@ -158,4 +168,10 @@ export interface ModelChangedDetail {
    * leave the device: after a crash the dropped writes are back and nothing supersedes them.
    */
   readonly superseded?: readonly Dot[];
+  /**
+   * Local changes of an ordinary operation (`create`, `update`, `delete`, `restore`, `addChild`,
+   * `removeChild`): the operation taking them back. Absent for writes of managed attributes and
+   * for conflict resolutions, which no ordinary operation takes back.
+   */
+  readonly undo?: LocalUndo;
 }

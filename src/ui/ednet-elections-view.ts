@@ -1,5 +1,5 @@
 import { LitElement, type PropertyValues, type TemplateResult, css, html, nothing } from 'lit';
-import { repeat } from 'lit/directives/repeat.js';
+import type { CRDTEntity } from '../domain/index.js';
 import { ElectionRoles, ElectionStatus, type ElectoralSystemModel } from '../models/electoral/index.js';
 import './elections/ednet-ballot-form.js';
 import './elections/ednet-candidate-list.js';
@@ -13,6 +13,9 @@ import './elections/ednet-voter-roll.js';
 import type { PeerName } from './elections/election-part.js';
 import { fieldErrorOf } from './shared/error-message.js';
 import { focusFirstInvalid, formValue, inputField } from './shared/form-field.js';
+import type { EdnetVirtualList } from './shared/ednet-virtual-list.js';
+import './shared/ednet-virtual-list.js';
+import { Memo } from './shared/memo.js';
 import { ModelController } from './shared/model-controller.js';
 import { baseStyles, cardStyles, controlStyles, disclosureStyles } from './shared/theme.js';
 
@@ -22,8 +25,6 @@ export interface ElectionSelectDetail {
 }
 
 const ELECTION_FIELDS = ['title', 'description', 'opensAt', 'closesAt'] as const;
-/** Elections rendered at a time; "Show more" and search reach the rest. */
-const ELECTION_PAGE = 50;
 /** From this many elections on, the list can be searched. */
 const SEARCH_FROM = 8;
 
@@ -43,7 +44,6 @@ export class EdnetElectionsView extends LitElement {
     errors: { state: true },
     message: { state: true },
     filter: { state: true },
-    limit: { state: true },
     detailOpen: { state: true },
   };
 
@@ -55,7 +55,6 @@ export class EdnetElectionsView extends LitElement {
   private declare errors: ReadonlyMap<string, string>;
   private declare message: string;
   private declare filter: string;
-  private declare limit: number;
   /** On a narrow screen, the chosen election shows on its own (the list behind "All elections"). */
   private declare detailOpen: boolean;
   #focusInvalid = false;
@@ -76,10 +75,16 @@ export class EdnetElectionsView extends LitElement {
     this.errors = new Map();
     this.message = '';
     this.filter = '';
-    this.limit = ELECTION_PAGE;
     this.detailOpen = false;
-    new ModelController(this, () => this.model);
+    this.#changes = new ModelController(this, () => this.model);
   }
+
+  readonly #changes: ModelController;
+  // The elections matching the search, once per model change or new search (not per render).
+  readonly #matching = new Memo((model: ElectoralSystemModel, _revision: number, query: string) => {
+    const all = [...model.elections()];
+    return query ? all.filter((election) => String(election.getAttribute('title') ?? '').toLowerCase().includes(query)) : all;
+  });
 
   static override styles = [
     baseStyles,
@@ -109,13 +114,15 @@ export class EdnetElectionsView extends LitElement {
         align-items: start;
         min-width: 0;
       }
-      ul.elections {
-        list-style: none;
+      ednet-virtual-list {
         margin: 0 0 var(--ed-gap, 12px);
-        padding: 0;
       }
-      ul.elections li {
-        margin-bottom: 6px;
+      ednet-virtual-list ul {
+        list-style: none;
+      }
+      /* Padding, not margins, between rows: the list measures rows edge to edge. */
+      li.election-row {
+        padding: 3px 2px;
       }
       button.election {
         display: flex;
@@ -139,8 +146,15 @@ export class EdnetElectionsView extends LitElement {
         padding: 0;
         border: 0;
       }
+      /* Wide screens show the list beside the election: no way back is needed (nor focusable unseen). */
+      .head .back {
+        display: none;
+      }
       /* Phones: the list, or the chosen election on its own with a way back. */
       @container (max-width: 899px) {
+        .head .back {
+          display: inline-flex;
+        }
         .layout.detail > .list {
           display: none;
         }
@@ -192,9 +206,8 @@ export class EdnetElectionsView extends LitElement {
     const elections = model.elections();
     const selected = this.#selected();
     const query = this.filter.trim().toLowerCase();
-    const matching = query ? elections.filter((election) => String(election.getAttribute('title') ?? '').toLowerCase().includes(query)) : elections;
-    // Only a page of a long list is rendered; search finds the rest.
-    const shown = [...matching].slice(0, this.limit);
+    // Only the rows in view are rendered; search finds the rest.
+    const matching = this.#matching.get(model, this.#changes.revision, query);
     return html`<div class=${this.detailOpen && selected ? 'layout detail' : 'layout'}>
       <section class="card list" aria-labelledby="elections-heading">
         <h2 id="elections-heading">Elections</h2>
@@ -202,33 +215,22 @@ export class EdnetElectionsView extends LitElement {
           ? html`<div class="field">
               <label for="election-filter">Find an election</label>
               <input id="election-filter" type="search" .value=${this.filter} @input=${this.#onFilter} aria-describedby="election-count" />
-              <span id="election-count" class="hint">${query ? `${matching.count} of ${elections.count} match` : `${elections.count} elections`}</span>
+              <span id="election-count" class="hint" aria-live="polite"
+                >${query ? `${matching.length.toLocaleString()} of ${elections.count.toLocaleString()} match` : `${elections.count.toLocaleString()} elections`}</span
+              >
             </div>`
           : nothing}
         ${elections.count
-          ? html`<ul class="elections">
-              ${repeat(
-                shown,
-                (election) => election.oid,
-                (election) => {
-                  const status = model.statusOf(election.oid);
-                  return html`<li>
-                    <button
-                      type="button"
-                      class="election"
-                      aria-current=${election.oid === selected ? 'true' : 'false'}
-                      @click=${() => this.#select(election.oid)}
-                    >
-                      <span class="wrap">${String(election.getAttribute('title') ?? election.oid)}</span>
-                      <span class=${`badge ${status}`}>${STATUS_TEXT[status] ?? status}</span>
-                    </button>
-                  </li>`;
-                },
-              )}
-            </ul>
-            ${matching.count > shown.length
-              ? html`<button type="button" class="secondary" @click=${() => (this.limit += ELECTION_PAGE)}>Show ${Math.min(ELECTION_PAGE, matching.count - shown.length)} more</button>`
-              : nothing}`
+          ? matching.length
+            ? html`<ednet-virtual-list
+                label="Elections"
+                item-class="election-row"
+                search=${query}
+                .items=${matching}
+                .keyOf=${keyOfEntity}
+                .renderItem=${(election: CRDTEntity) => this.#electionRow(model, election, selected)}
+              ></ednet-virtual-list>`
+            : html`<p class="muted">No election matches.</p>`
           : html`<p class="muted">No elections yet. Create the first one.</p>`}
         <details ?open=${elections.count === 0}>
           <summary>New election</summary>
@@ -269,6 +271,14 @@ export class EdnetElectionsView extends LitElement {
     </div>`;
   }
 
+  #electionRow(model: ElectoralSystemModel, election: CRDTEntity, selected: string | undefined): TemplateResult {
+    const status = model.statusOf(election.oid);
+    return html`<button type="button" class="election" aria-current=${election.oid === selected ? 'true' : 'false'} @click=${() => this.#select(election.oid)}>
+      <span class="wrap">${String(election.getAttribute('title') ?? election.oid)}</span>
+      <span class=${`badge ${status}`}>${STATUS_TEXT[status] ?? status}</span>
+    </button>`;
+  }
+
   override connectedCallback(): void {
     super.connectedCallback();
     window.addEventListener('popstate', this.#onPopState);
@@ -281,6 +291,9 @@ export class EdnetElectionsView extends LitElement {
 
   protected override updated(changed: PropertyValues): void {
     super.updated(changed);
+    // The chosen election shows in the list too, however far down (also when chosen from outside).
+    const selected = this.#selected();
+    if (changed.has('electionId') && selected) void this.#revealInList(selected);
     if (this.#focusInvalid) {
       this.#focusInvalid = false;
       focusFirstInvalid(this.renderRoot);
@@ -307,9 +320,16 @@ export class EdnetElectionsView extends LitElement {
     return { results: true, ballot: approved || (status === ElectionStatus.open && asked) };
   }
 
+  async #revealInList(electionId: string): Promise<void> {
+    const list = this.renderRoot.querySelector('ednet-virtual-list') as EdnetVirtualList<CRDTEntity> | null;
+    if (!list) return;
+    await list.updateComplete;
+    // The row scrolls within the list only: the page scroll is for the election's own view.
+    await list.reveal(list.items.findIndex((election) => election.oid === electionId));
+  }
+
   #onFilter(event: Event): void {
     this.filter = (event.target as HTMLInputElement).value;
-    this.limit = ELECTION_PAGE;
   }
 
   #back(): void {
@@ -364,6 +384,10 @@ export class EdnetElectionsView extends LitElement {
       this.#focusInvalid = true;
     }
   }
+}
+
+function keyOfEntity(entity: CRDTEntity): string {
+  return entity.oid;
 }
 
 customElements.define('ednet-elections-view', EdnetElectionsView);

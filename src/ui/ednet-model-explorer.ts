@@ -5,7 +5,6 @@ import type { EntityDeletedDetail, EntitySavedDetail } from './explorer/ednet-en
 import { whyReadOnly } from './shared/write-permission.js';
 import './explorer/ednet-entity-form.js';
 import { fieldErrorOf } from './shared/error-message.js';
-import { announceUndoable } from './shared/undoable.js';
 import { Memo } from './shared/memo.js';
 import { entityLabel, formatIsoDate, formatValue, plural } from './shared/format.js';
 import { ModelController } from './shared/model-controller.js';
@@ -261,12 +260,8 @@ export class EdnetModelExplorer extends LitElement {
 
   #deleted(event: CustomEvent<EntityDeletedDetail>): void {
     this.editing = undefined;
+    // Undo (the toast, Ctrl+Z) comes from the room's edit recorder.
     this.notice = `Deleted ${event.detail.oid}. Tick "Show deleted" to restore it.`;
-    const model = this.model;
-    const entity = model?.get(event.detail.oid, { includeDeleted: true });
-    const concept = entity ? model!.schema.concepts.get(entity.concept) : undefined;
-    if (model && entity && concept)
-      announceUndoable(this, { label: `Deleted ${entity.concept} “${entityLabel(entity, concept)}”`, undo: () => void model.restore(event.detail.oid) });
   }
 
   #closeForm(): void {

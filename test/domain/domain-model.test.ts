@@ -201,6 +201,40 @@ describe('DomainModel: local operations', () => {
     ]);
   });
 
+  it('says how each ordinary local operation is taken back, and nothing for managed writes', () => {
+    const model = library('alice');
+    const undos: unknown[] = [];
+    model.onChange((detail) => undos.push(detail.undo));
+    const ada = model.create('Author', { name: 'Ada' });
+    const book = model.create('Book', { title: 'Notes' });
+    model.update(ada.oid, { name: 'Ada L.', rating: 4 });
+    model.addChild(ada.oid, 'works', book.oid);
+    model.removeChild(ada.oid, 'works', book.oid);
+    model.delete(book.oid);
+    model.restore(book.oid);
+    expect(undos).to.deep.equal([
+      { kind: 'delete', oid: ada.oid, created: true },
+      { kind: 'delete', oid: book.oid, created: true },
+      { kind: 'update', oid: ada.oid, values: { name: 'Ada', rating: null } },
+      { kind: 'remove-child', oid: ada.oid, relation: 'works', child: book.oid },
+      { kind: 'add-child', oid: ada.oid, relation: 'works', child: book.oid },
+      { kind: 'restore', oid: book.oid },
+      { kind: 'delete', oid: book.oid },
+    ]);
+
+    class Stamping extends DomainModel {
+      stamp(oid: string): void {
+        this.updateManaged(oid, { stamp: '2024-01-01' });
+      }
+    }
+    const stamping = new Stamping({ modelId: 'library', schema: librarySchema, nodeId: 'bob' });
+    const bo = stamping.create('Author', { name: 'Bo' });
+    const seen: ModelChangedDetail[] = [];
+    stamping.onChange((detail) => seen.push(detail));
+    stamping.stamp(bo.oid);
+    expect(seen.map((detail) => [detail.origin, detail.undo])).to.deep.equal([['local', undefined]]);
+  });
+
   it('a throwing listener does not break the model or other listeners', () => {
     const errors: unknown[] = [];
     const model = new DomainModel({ modelId: 'library', schema: librarySchema, nodeId: 'alice', onListenerError: (e) => errors.push(e) });

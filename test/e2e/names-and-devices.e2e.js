@@ -121,6 +121,15 @@ describe('names that travel', () => {
       await bobHolds(false);
       await a.locator('body').press('Control+z');
       await bobHolds(true);
+      // Ctrl+Z takes back other edits too (here a title change), and Bob sees that as well.
+      const electionId = await a.evaluate((oid) => String(window.ednet.model?.get(oid)?.getAttribute('election')), candidate);
+      const bobSeesTitle = (/** @type {string} */ title) =>
+        waitUntil(b, ([oid, wanted]) => window.ednet.model?.get(oid)?.getAttribute('title') === wanted, [electionId, title]);
+      await a.evaluate((oid) => window.ednet.model?.update(oid, { title: 'Treasurer 2027' }), electionId);
+      await bobSeesTitle('Treasurer 2027');
+      await a.locator('body').press('Control+z');
+      await a.locator('ednet-undo-toast').getByText('Undone: changed title of election “Treasurer 2027”.').waitFor();
+      await bobSeesTitle('Treasurer');
 
       // Bob leaves: Alice still knows him by name.
       await b.close();

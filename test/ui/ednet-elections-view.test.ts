@@ -4,7 +4,7 @@ import '../../src/ui/index.js';
 import type { EdnetElectionsView } from '../../src/ui/index.js';
 import { fakeClock } from '../crdt/fake-clock.js';
 import { electoral, openElection, sync } from '../models/electoral/electoral-fixture.js';
-import { axeViolations, button, find, findAll, mount, settle, submitForm, textOf, unmountAll } from './ui-test-helpers.js';
+import { axeViolations, button, fill, find, findAll, mount, settle, submitForm, textOf, unmountAll } from './ui-test-helpers.js';
 
 const EDITOR = ['ednet-election-editor'];
 const BALLOT = ['ednet-ballot-form'];
@@ -58,7 +58,7 @@ describe('ednet-elections-view', () => {
     expect(election.attributes()).to.deep.include({ title: 'Board', description: 'Annual board election', opensAt: '2024-05-01', closesAt: '2024-05-02', status: 'draft', sealed: true });
     expect(selected).to.deep.equal([election.oid]);
     expect(find<HTMLInputElement>(view, ...EDITOR, '#title').value).to.equal('Board');
-    expect(textOf(find(view, 'ul.elections'))).to.contain('Board Draft');
+    expect(textOf(find(view, 'ednet-virtual-list'))).to.contain('Board Draft');
   });
 
   it('shows the model\'s errors next to the fields of the new-election form', async () => {
@@ -102,6 +102,13 @@ describe('ednet-elections-view', () => {
     button(view, EDITOR, 'Keep voting open').click();
     await settle();
     expect(model.statusOf(election)).to.equal('open');
+    // Escape backs out of the question too, and gives focus back to the button that asked it.
+    button(view, EDITOR, 'Close voting…').click();
+    await settle();
+    find(view, ...EDITOR, '.confirm button.secondary').dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, composed: true }));
+    await settle();
+    expect(findAll(view, EDITOR, '.confirm')).to.have.length(0);
+    expect(find(view, ...EDITOR).shadowRoot!.activeElement?.textContent).to.equal('Close voting…');
     button(view, EDITOR, 'Close voting…').click();
     await settle();
     find(view, ...EDITOR, '.confirm button.danger').click();
@@ -188,7 +195,7 @@ describe('ednet-elections-view', () => {
     const view = await mount('ednet-elections-view', { model });
     await submitForm(view, EDITOR, 'form', { title: 'Board 2024', description: 'Yearly' });
     expect(model.get(election)!.attributes()).to.deep.include({ title: 'Board 2024', description: 'Yearly', opensAt: '2024-05-01' });
-    expect(textOf(find(view, 'ul.elections'))).to.contain('Board 2024');
+    expect(textOf(find(view, 'ednet-virtual-list'))).to.contain('Board 2024');
     await submitForm(view, EDITOR, 'form', { title: '' });
     expect(errorOf(view, EDITOR, '#title')).to.equal('A value is required.');
     expect(model.get(election)!.getAttribute('title')).to.equal('Board 2024');
@@ -331,20 +338,32 @@ describe('ednet-elections-view', () => {
     expect(await axeViolations(view)).to.deep.equal([]);
   });
 
-  it('shows a long voter roll a page at a time, and finds voters by name or number', async () => {
+  it('renders only the candidates in view of 1,000, and finds one far down', async () => {
+    const model = electoral('alice');
+    const election = model.createElection({ title: 'Board' });
+    for (let i = 0; i < 1000; i++) model.addCandidate(election.oid, { name: `Candidate ${String(i).padStart(4, '0')}` });
+    const view = await mount('ednet-elections-view', { model });
+    expect(findAll(view, CANDIDATES, 'li.head').length).to.be.within(5, 60);
+    fill(find<HTMLInputElement>(view, ...CANDIDATES, '#candidate-filter'), 'candidate 0999');
+    await settle();
+    expect(findAll(view, CANDIDATES, 'li.head').map((li) => textOf(li))).to.deep.equal(['Candidate 0999 Remove Candidate 0999']);
+  });
+
+  it('renders only the voters in view of 3,000, and finds voters far down by name or number', async () => {
     const model = electoral('alice');
     model.createElection({ title: 'Board' });
-    for (let i = 0; i < 120; i++) model.registerVoter({ name: `Voter ${i}`, voterNumber: `N-${i}` });
+    for (let i = 0; i < 3000; i++) model.registerVoter({ name: `Voter ${i}`, voterNumber: `N-${i}` });
     const view = await mount('ednet-elections-view', { model });
-    expect(findAll(view, VOTERS, 'li.voter')).to.have.length(50);
-    expect(textOf(find(view, ...VOTERS))).to.contain('Showing 50 of 120.');
-    button(view, VOTERS, 'Show more voters').click();
-    await settle();
-    expect(findAll(view, VOTERS, 'li.voter')).to.have.length(100);
+    expect(findAll(view, VOTERS, 'li.voter').length).to.be.within(5, 60);
+    expect(findAll(view, VOTERS, 'li.voter')[0]!.getAttribute('aria-setsize')).to.equal('3000');
     const search = find<HTMLInputElement>(view, ...VOTERS, '#voter-filter');
     search.focus();
-    await sendKeys({ type: 'n-11' });
+    await sendKeys({ type: 'n-299' });
     await settle();
-    expect(findAll(view, VOTERS, 'li.voter').map((li) => textOf(li))).to.deep.equal(['Voter 11 N-11', 'Voter 110 N-110', 'Voter 111 N-111', 'Voter 112 N-112', 'Voter 113 N-113', 'Voter 114 N-114', 'Voter 115 N-115', 'Voter 116 N-116', 'Voter 117 N-117', 'Voter 118 N-118', 'Voter 119 N-119']);
+    expect(findAll(view, VOTERS, 'li.voter').map((li) => textOf(li))).to.deep.equal([
+      'Voter 299 N-299',
+      ...Array.from({ length: 10 }, (_, i) => `Voter ${2990 + i} N-${2990 + i}`),
+    ]);
   });
+
 });

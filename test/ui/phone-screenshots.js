@@ -122,6 +122,16 @@ try {
     await answerFirstRun(desktop, { name: 'Alice (laptop)', created: false });
     await desktop.getByRole('button', { name: /President/ }).click();
     await desktop.screenshot({ path: join(installShots, 'room-desktop.png') });
+
+    // A long list: 400 elections, of which the DOM holds the rows in view; the search finds one far down.
+    await alice.evaluate(() => {
+      const { model } = /** @type {any} */ (window).ednet;
+      for (let n = 1; n <= 400; n++) model.createElection({ title: `Election ${n}` });
+    });
+    await alice.evaluate(() => window.scrollTo(0, 0));
+    await alice.getByLabel('Find an election').fill('Election 32');
+    await alice.getByRole('button', { name: /Election 320/ }).waitFor();
+    await shoot(alice, 'phone-long-list', { fullPage: false });
   } finally {
     await browser.close();
     await server.close();

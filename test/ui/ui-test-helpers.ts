@@ -25,11 +25,13 @@ export function unmountAll(): void {
 }
 
 /**
- * Waits until every pending Lit update has rendered. Model notifications and Lit updates are
- * microtasks, so once a task boundary passes they have all run.
+ * Waits until every pending Lit update has rendered. Local model notifications and Lit updates are
+ * microtasks, so once a task boundary passes they have all run; changes from peers render on the
+ * next animation frame.
  */
 export async function settle(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve));
+  await new Promise((resolve) => requestAnimationFrame(resolve));
   await new Promise((resolve) => setTimeout(resolve));
 }
 

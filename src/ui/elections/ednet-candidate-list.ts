@@ -1,17 +1,32 @@
 import { type TemplateResult, html, nothing } from 'lit';
-import { repeat } from 'lit/directives/repeat.js';
-import { ownerOf } from '../../domain/index.js';
+import { type CRDTEntity, ownerOf } from '../../domain/index.js';
 import { ElectionStatus } from '../../models/electoral/index.js';
-import { announceUndoable } from '../shared/undoable.js';
 import { fieldErrorOf } from '../shared/error-message.js';
+import '../shared/ednet-virtual-list.js';
 import { formValue, inputField } from '../shared/form-field.js';
 import { ElectionFormPart } from './election-form-part.js';
 
+/** From this many candidates on, the list can be searched. */
+const SEARCH_FROM = 8;
+
 /**
  * The candidates standing in an election, with adding and withdrawing them while it is a draft:
- * by its organiser and co-organisers, each withdrawing the candidates it added.
+ * by its organiser and co-organisers, each withdrawing the candidates it added. A long list is
+ * searchable and renders only the rows in view.
  */
 export class EdnetCandidateList extends ElectionFormPart {
+  static override properties = { filter: { state: true } };
+  private declare filter: string;
+
+  constructor() {
+    super();
+    this.filter = '';
+  }
+
+  protected override resetForElection(): void {
+    this.filter = '';
+  }
+
   override render(): TemplateResult {
     const model = this.model;
     const election = this.election();
@@ -21,21 +36,32 @@ export class EdnetCandidateList extends ElectionFormPart {
     const organiser = model.organiserOf(election.oid);
     const editable = draft && this.organising();
     const candidates = model.candidates(election.oid).sortBy('name');
+    const query = this.filter.trim().toLowerCase();
+    const shown = query ? [...candidates].filter((candidate) => String(candidate.getAttribute('name') ?? '').toLowerCase().includes(query)) : [...candidates];
     return html`<section class="card" aria-labelledby="candidates-heading">
-      <h3 id="candidates-heading">Candidates <span class="muted">(${candidates.count})</span></h3>
-      ${candidates.count
-        ? html`<ul class="plain">
-            ${repeat(
-              candidates,
-              (candidate) => candidate.oid,
-              (candidate) => {
+      <h3 id="candidates-heading">Candidates <span class="muted">(${candidates.count.toLocaleString()})</span></h3>
+      ${candidates.count > SEARCH_FROM
+        ? html`<div class="field">
+            <label for="candidate-filter">Find a candidate</label>
+            <input id="candidate-filter" type="search" .value=${this.filter} @input=${(event: Event) => (this.filter = (event.target as HTMLInputElement).value)} />
+          </div>`
+        : nothing}
+      ${candidates.count && !shown.length ? html`<p class="muted">No candidate matches.</p>` : nothing}
+      ${shown.length
+        ? html`<ednet-virtual-list
+            label="Candidates"
+            item-class="head"
+            search=${query}
+            .items=${shown}
+            .keyOf=${(candidate: CRDTEntity) => candidate.oid}
+            .renderItem=${(candidate: CRDTEntity) => {
                 const name = String(candidate.getAttribute('name') ?? candidate.oid);
                 const party = candidate.getAttribute('party');
                 const statement = candidate.getAttribute('statement');
                 const owner = ownerOf(candidate.oid);
                 // The organiser cannot withdraw a co-organiser's candidate (it revokes the co-organiser).
                 const mine = !enforced || owner === model.deviceId;
-                return html`<li class="head">
+                return html`
                   <span class="wrap">
                     <strong>${name}</strong>${party ? html` <span class="muted">${party}</span>` : nothing}
                     ${statement ? html`<span class="hint wrap">${statement}</span>` : nothing}
@@ -46,11 +72,12 @@ export class EdnetCandidateList extends ElectionFormPart {
                         Remove<span class="visually-hidden"> ${name}</span>
                       </button>`
                     : nothing}
-                </li>`;
-              },
-            )}
-          </ul>`
-        : html`<p class="muted">No candidates yet.</p>`}
+                `;
+              }}
+          ></ednet-virtual-list>`
+        : candidates.count
+          ? nothing
+          : html`<p class="muted">No candidates yet.</p>`}
       ${this.errors.get('candidates') ? html`<p class="error" role="alert">${this.errors.get('candidates')}</p>` : nothing}
       ${editable
         ? html`<form novalidate @submit=${this.#add}>
@@ -91,18 +118,10 @@ export class EdnetCandidateList extends ElectionFormPart {
   #remove(candidateId: string): void {
     const model = this.model!;
     const electionId = this.electionId!;
-    const name = String(model.get(candidateId)?.getAttribute('name') ?? '');
-    const listed = model.get(electionId)?.childOids('candidates').includes(candidateId) ?? false;
     try {
+      // Undo (the toast, Ctrl+Z) comes from the room's edit recorder.
       model.removeCandidate(electionId, candidateId);
       this.succeeded('Candidate removed.');
-      announceUndoable(this, {
-        label: `Deleted candidate “${name}”`,
-        undo: () => {
-          model.restore(candidateId);
-          if (listed && model.get(electionId)) model.addChild(electionId, 'candidates', candidateId);
-        },
-      });
     } catch (error) {
       this.refused(new Map([['candidates', fieldErrorOf(error).message]]), false);
     }

@@ -128,7 +128,7 @@ export class EdnetElectionEditor extends ElectionFormPart {
       actions = html`<div class="actions"><button type="button" class="danger" @click=${this.#askToClose}>Close voting…</button></div>`;
     else if (status === ElectionStatus.open) {
       const counting = model.ballotsCountingAtClose(electionId);
-      actions = html`<div class="confirm" role="group" aria-labelledby="close-question">
+      actions = html`<div class="confirm" role="group" aria-labelledby="close-question" @keydown=${this.#onConfirmKey}>
         <p id="close-question" class="wrap">
           <strong>Close voting?</strong> ${plural(counting, 'ballot')} will count: the ones this device has received. A ballot that reaches it
           later will not count, whatever time it claims. ${this.owning() ? 'You can reopen voting later.' : 'Only the organiser can reopen it.'}
@@ -183,6 +183,14 @@ export class EdnetElectionEditor extends ElectionFormPart {
     const done = reopening ? 'Voting is open again: a new round.' : 'Voting is open.';
     if (model.isSealed(electionId)) await this.#runAsync(() => openSealedElection(model, electionId, electionKeyStore()), done);
     else this.#run(() => model.openElection(electionId), done);
+  }
+
+  // Escape backs out of the confirmation, as it closes every disclosure; focus returns to "Close voting…".
+  #onConfirmKey(event: KeyboardEvent): void {
+    if (event.key !== 'Escape') return;
+    event.stopPropagation();
+    this.confirming = false;
+    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLButtonElement>('.voting button.danger')?.focus());
   }
 
   #askToClose(): void {

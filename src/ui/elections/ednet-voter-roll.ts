@@ -1,46 +1,42 @@
 import { type TemplateResult, css, html, nothing } from 'lit';
-import { repeat } from 'lit/directives/repeat.js';
 import type { CRDTEntity } from '../../domain/index.js';
 import { ownerOf } from '../../domain/index.js';
 import { ElectionStatus, type ElectoralSystemModel, memberNames } from '../../models/electoral/index.js';
 import { fieldErrorOf } from '../shared/error-message.js';
 import { formValue, inputField } from '../shared/form-field.js';
+import '../shared/ednet-virtual-list.js';
 import { Memo } from '../shared/memo.js';
 import { ElectionFormPart } from './election-form-part.js';
 
-const PAGE = 50;
 const VOTER_FIELDS = ['name', 'voterNumber', 'email', 'district', 'address', 'birthDate'] as const;
 
 /**
  * The voter roll. With open roles: every voter with a switch for their registration in this
  * election, and the form registering a new voter. With roles enforced (voters register themselves,
  * see `ednet-voter-registration`): the voters who asked to vote here, approved or waiting, with the
- * Approve and Withdraw approval buttons of the organiser and co-organisers. Both search, and show a page at a time.
+ * Approve and Withdraw approval buttons of the organiser and co-organisers. Both search, and render only the rows in view.
  */
 export class EdnetVoterRoll extends ElectionFormPart {
   static override properties = {
     rowErrors: { state: true },
     filter: { state: true },
-    limit: { state: true },
   };
 
   private declare rowErrors: ReadonlyMap<string, string>;
   private declare filter: string;
-  private declare limit: number;
-  // One pass over the roll per model change (or new search or page), not one per render.
+  // One pass over the roll per model change (or new search), not one per render.
   readonly #roll = new Memo(rollOf);
 
   constructor() {
     super();
     this.rowErrors = new Map();
     this.filter = '';
-    this.limit = PAGE;
   }
 
   static override styles = [
     ElectionFormPart.styles,
     css`
-      .voter {
+      li.voter {
         display: flex;
         flex-direction: column;
       }
@@ -48,7 +44,7 @@ export class EdnetVoterRoll extends ElectionFormPart {
         margin: 0;
         min-height: 32px;
       }
-      fieldset.roll ul.plain > li {
+      fieldset.roll li.voter {
         padding: 4px 0;
       }
       .voter > button {
@@ -71,9 +67,9 @@ export class EdnetVoterRoll extends ElectionFormPart {
     const election = this.election();
     if (!model || !election) return html``;
     const enforced = this.rolesEnforced();
-    const roll = this.#roll.get(this.modelChanges.revision, model, election.oid, this.filter.trim().toLowerCase(), this.limit, enforced);
+    const roll = this.#roll.get(this.modelChanges.revision, model, election.oid, this.filter.trim().toLowerCase(), enforced);
     if (enforced) return this.#approvalRoll(election, roll);
-    const { voters, registered, matching, shown } = roll;
+    const { voters, registered, shown } = roll;
     const title = String(election.getAttribute('title') ?? '');
     return html`<section class="card" aria-labelledby="voters-heading">
       <h3 id="voters-heading">Voters <span class="muted">(${registered.toLocaleString()} of ${voters.length.toLocaleString()} registered)</span></h3>
@@ -83,14 +79,7 @@ export class EdnetVoterRoll extends ElectionFormPart {
         : html`<fieldset class="roll">
             <legend class="wrap">Registered for ${title}</legend>
             ${shown.length ? nothing : html`<p class="muted">No voter matches.</p>`}
-            <ul class="plain">
-              ${repeat(
-                shown,
-                (voter) => voter.oid,
-                (voter) => this.#voter(voter, election.oid),
-              )}
-            </ul>
-            ${this.#more(matching, shown.length)}
+            ${this.#list(shown, (voter) => this.#voter(voter, election.oid))}
           </fieldset>`}
       <details ?open=${voters.length === 0}>
         <summary>Register a new voter</summary>
@@ -120,7 +109,7 @@ export class EdnetVoterRoll extends ElectionFormPart {
 
   // Roles enforced: who asked to vote here, and the organiser's approvals.
   #approvalRoll(election: CRDTEntity, roll: Roll): TemplateResult {
-    const { voters, matching, shown } = roll;
+    const { voters, shown } = roll;
     const organising = this.organising();
     const isApproved = (voter: CRDTEntity) => roll.approved.has(voter.oid);
     const approved = voters.filter(isApproved).length;
@@ -130,14 +119,8 @@ export class EdnetVoterRoll extends ElectionFormPart {
       ${this.#search(voters.length)}
       ${voters.length === 0
         ? html`<p class="muted">Nobody has asked to vote in this election yet. Voters register themselves from their own device.</p>`
-        : html`<ul class="plain">
-              ${repeat(
-                shown,
-                (voter) => voter.oid,
-                (voter) => this.#approval(voter, election, organising, roll.approved.has(voter.oid)),
-              )}
-            </ul>
-            ${matching === 0 ? html`<p class="muted">No voter matches.</p>` : nothing} ${this.#more(matching, shown.length)}`}
+        : html`${this.#list(shown, (voter) => this.#approval(voter, election, organising, roll.approved.has(voter.oid)))}
+            ${shown.length === 0 ? html`<p class="muted">No voter matches.</p>` : nothing}`}
       ${organising ? nothing : html`<p class="muted">Only the organiser and co-organisers can approve voters.</p>`}
       <p class="muted" role="status">${this.message}</p>
     </section>`;
@@ -156,7 +139,7 @@ export class EdnetVoterRoll extends ElectionFormPart {
     const member = device ? memberNames(model).get(device) : undefined;
     const mine = model.isMyVoter(voter.oid);
     const who = mine ? 'you, on this device' : member && member !== name ? `registered by ${member}` : '';
-    return html`<li class="voter">
+    return html`
       <div class="head">
         <span class="wrap"><strong>${name}</strong> <span class="muted">${[number, who].filter(Boolean).join(' · ')}</span></span>
         <span class=${`badge ${approved ? 'open' : 'draft'}`}>${state}</span>
@@ -174,7 +157,7 @@ export class EdnetVoterRoll extends ElectionFormPart {
           </button>`
         : nothing}
       ${error ? html`<span class="field-error" role="alert">${error}</span>` : nothing}
-    </li>`;
+    `;
   }
 
   #approve(voterId: string, approve: boolean): void {
@@ -206,13 +189,10 @@ export class EdnetVoterRoll extends ElectionFormPart {
       : nothing;
   }
 
-  #more(matching: number, shown: number): TemplateResult | typeof nothing {
-    return matching > shown
-      ? html`<p class="actions">
-          <span>Showing ${shown.toLocaleString()} of ${matching.toLocaleString()}.</span>
-          <button type="button" class="secondary" @click=${() => (this.limit += PAGE)}>Show more voters</button>
-        </p>`
-      : nothing;
+  // Only the rows in view are in the DOM, however long the roll.
+  #list(voters: readonly CRDTEntity[], row: (voter: CRDTEntity) => TemplateResult): TemplateResult | typeof nothing {
+    if (!voters.length) return nothing;
+    return html`<ednet-virtual-list label="Voters" item-class="voter" search=${this.filter} .items=${voters} .keyOf=${oidOf} .renderItem=${row}></ednet-virtual-list>`;
   }
 
   #voter(voter: CRDTEntity, electionId: string): TemplateResult {
@@ -221,7 +201,7 @@ export class EdnetVoterRoll extends ElectionFormPart {
     const district = voter.getAttribute('district');
     const error = this.rowErrors.get(voter.oid);
     const errorId = `row-error-${voter.oid}`;
-    return html`<li class="voter">
+    return html`
       <label class="check wrap">
         <input
           type="checkbox"
@@ -232,7 +212,7 @@ export class EdnetVoterRoll extends ElectionFormPart {
         <span>${name} <span class="muted">${number}${district ? `, ${district}` : ''}</span></span>
       </label>
       ${error ? html`<span class="field-error" id=${errorId} role="alert">${error}</span>` : nothing}
-    </li>`;
+    `;
   }
 
   #toggle(voterId: string, register: boolean, input: HTMLInputElement): void {
@@ -286,35 +266,35 @@ export class EdnetVoterRoll extends ElectionFormPart {
 
   #onFilter(event: Event): void {
     this.filter = (event.target as HTMLInputElement).value;
-    this.limit = PAGE;
   }
 }
 
-/** What the roll shows of the voters: counts, and the first `limit` voters matching `needle`. */
+/** What the roll shows of the voters: counts, and the voters matching `needle`. */
 interface Roll {
   /** Every voter (with roles enforced: those who asked to vote here or were approved). */
   readonly voters: readonly CRDTEntity[];
   readonly registered: number;
   /** Voters approved for the election (with roles enforced; else empty). */
   readonly approved: ReadonlySet<string>;
-  readonly matching: number;
+  /** The voters matching the search (all of them without one). */
   readonly shown: readonly CRDTEntity[];
 }
 
-function rollOf(_revision: number, model: ElectoralSystemModel, electionId: string, needle: string, limit: number, enforced: boolean): Roll {
+function oidOf(voter: CRDTEntity): string {
+  return voter.oid;
+}
+
+function rollOf(_revision: number, model: ElectoralSystemModel, electionId: string, needle: string, enforced: boolean): Roll {
   const all = model.voters();
   const approved = enforced ? model.approvedVoters(electionId) : new Set<string>();
   const voters = enforced ? [...all.filter((voter) => approved.has(voter.oid) || isRegistered(voter, electionId))] : [...all];
   const shown: CRDTEntity[] = [];
   let registered = 0;
-  let matching = 0;
   for (const voter of voters) {
     if (isRegistered(voter, electionId)) registered++;
-    if (needle && !matches(voter, needle)) continue;
-    matching++;
-    if (shown.length < limit) shown.push(voter);
+    if (!needle || matches(voter, needle)) shown.push(voter);
   }
-  return { voters, registered, approved, matching, shown };
+  return { voters, registered, approved, shown };
 }
 
 function isRegistered(voter: CRDTEntity, electionId: string): boolean {

@@ -6,10 +6,15 @@ export interface ObservableModel {
   onChange(listener: (detail: ModelChangedDetail) => void): () => void;
 }
 
+/** While the page is hidden no frames come: remote changes are then batched on this timer instead. */
+const HIDDEN_BATCH_MS = 250;
+
 /**
  * Re-renders its host when the host's current model changes, by a local edit or a merge from a
- * peer. A burst of changes (a large delta applies many batches in one task) costs one update:
- * notifications are batched to one `requestUpdate` per microtask. The host may swap its model at
+ * peer. A local edit updates the host in the same task (the user sees the result of their action
+ * at once). Changes from peers arrive in bursts spread over many tasks (one per message), so they
+ * are batched to one `requestUpdate` per animation frame (per `HIDDEN_BATCH_MS` while the page is
+ * hidden, so background work such as notifications still runs). The host may swap its model at
  * any time; the controller follows it on the next update.
  */
 export class ModelController implements ReactiveController {
@@ -18,6 +23,8 @@ export class ModelController implements ReactiveController {
   #subscribed: ObservableModel | undefined;
   #unsubscribe: (() => void) | undefined;
   #pending = false;
+  #frame: number | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
   #connected = false;
   #revision = 0;
 
@@ -43,6 +50,7 @@ export class ModelController implements ReactiveController {
 
   hostDisconnected(): void {
     this.#connected = false;
+    this.#cancelBatch();
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     this.#subscribed = undefined;
@@ -59,19 +67,44 @@ export class ModelController implements ReactiveController {
     this.#unsubscribe?.();
     this.#subscribed = model;
     this.#revision++;
-    this.#unsubscribe = model?.onChange(() => {
+    this.#unsubscribe = model?.onChange((detail) => {
       this.#revision++;
-      this.#schedule();
+      if (detail.origin === 'local') this.#scheduleNow();
+      else this.#scheduleBatch();
     });
   }
 
-  #schedule(): void {
+  #scheduleNow(): void {
+    // This update shows every change so far, also the ones waiting for a frame.
+    this.#cancelBatch();
     if (this.#pending) return;
     this.#pending = true;
     queueMicrotask(() => {
       this.#pending = false;
-      // A change that arrives after the host left the page must not wake it.
-      if (this.#connected) this.#host.requestUpdate();
+      this.#update();
     });
+  }
+
+  #scheduleBatch(): void {
+    if (this.#pending || this.#frame !== undefined || this.#timer !== undefined) return;
+    const run = () => {
+      this.#frame = undefined;
+      this.#timer = undefined;
+      this.#update();
+    };
+    if (typeof document !== 'undefined' && document.visibilityState === 'hidden') this.#timer = setTimeout(run, HIDDEN_BATCH_MS);
+    else this.#frame = requestAnimationFrame(run);
+  }
+
+  #cancelBatch(): void {
+    if (this.#frame !== undefined) cancelAnimationFrame(this.#frame);
+    clearTimeout(this.#timer);
+    this.#frame = undefined;
+    this.#timer = undefined;
+  }
+
+  #update(): void {
+    // A change that arrives after the host left the page must not wake it.
+    if (this.#connected) this.#host.requestUpdate();
   }
 }

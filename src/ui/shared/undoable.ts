@@ -1,4 +1,4 @@
-/** Detail of `undoable`: an edit this device just made, in words, and how to take it back. */
+/** An edit this device just made, in words, and how to take it back (offered by the undo toast). */
 export interface UndoableDetail {
   /** What was done, for people: "Deleted candidate “Ann”". */
   readonly label: string;
@@ -6,13 +6,3 @@ export interface UndoableDetail {
   readonly undo: () => void;
 }
 
-/** Reports an undoable edit from `element` (bubbling out of shadow roots) to whoever offers undo. */
-export function announceUndoable(element: EventTarget, detail: UndoableDetail): void {
-  element.dispatchEvent(new CustomEvent<UndoableDetail>('undoable', { detail, bubbles: true, composed: true }));
-}
-
-declare global {
-  interface HTMLElementEventMap {
-    undoable: CustomEvent<UndoableDetail>;
-  }
-}
