@@ -1,5 +1,6 @@
 import { defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
+import { precompress } from './scripts/precompress-plugin.js';
 
 // The app is one page (index.html). vite-plugin-pwa writes the web app manifest and a Workbox
 // service worker that precaches the whole shell; src/app/pwa-updates.ts registers it with
@@ -61,5 +62,8 @@ export default defineConfig({
         skipWaiting: false,
       },
     }),
+    // Last: brotli and gzip copies of every text file, the service worker included, which
+    // signaling/static-files.js serves by the browser's Accept-Encoding.
+    precompress(),
   ],
 });

@@ -3,11 +3,11 @@
 // - the landing page's first load: the JavaScript and CSS a first visit fetches before the page's
 //   `load` event (the app loads a room's code only after it, or when a room opens);
 // - everything needed to show a room: the JavaScript and CSS a first visit straight to a room link
-//   fetches until the room is rendered (WebRTC's simple-peer is not among them when it loads at the
-//   first connection);
+//   fetches until the room is rendered (the WebRTC transport among them);
 // - the time from navigation to a rendered room holding 10,000 entities in IndexedDB, reloaded
 //   with the app served by its service worker, split by the app's performance marks.
-// Sizes are of the bodies as fetched, gzipped at level 9 as a server would send them.
+// Sizes are of the bodies as fetched, gzipped at level 9; `wire` is what the app server sent (its
+// brotli copies, see signaling/static-files.js).
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -41,12 +41,20 @@ const medianOf = (values) => Math.round([...values].sort((a, b) => a - b)[Math.f
  * @param {import('playwright-core').Page} page
  */
 function recordAssets(page) {
-  /** @type {Promise<{ url: string, type: string, raw: number, gzip: number }>[]} */
+  /** @type {Promise<{ url: string, type: string, raw: number, gzip: number, wire: number }>[]} */
   const fetched = [];
   page.on('response', (response) => {
     const type = response.request().resourceType();
     if (type === 'script' || type === 'stylesheet')
-      fetched.push(response.body().then((body) => ({ url: response.url(), type, raw: body.length, gzip: gzipSync(body, { level: 9 }).length })));
+      fetched.push(
+        Promise.all([response.body(), response.allHeaders()]).then(([body, headers]) => ({
+          url: response.url(),
+          type,
+          raw: body.length,
+          gzip: gzipSync(body, { level: 9 }).length,
+          wire: headers['content-encoding'] && headers['content-length'] ? Number(headers['content-length']) : body.length,
+        })),
+      );
   });
   return () => Promise.all(fetched);
 }
@@ -54,10 +62,10 @@ function recordAssets(page) {
 /**
  * One row of fetched sizes.
  * @param {string} name
- * @param {{ url: string, type: string, raw: number, gzip: number }[]} files
+ * @param {{ url: string, type: string, raw: number, gzip: number, wire: number }[]} files
  */
 function sizeRow(name, files) {
-  const sum = (/** @type {'raw' | 'gzip'} */ key, /** @type {string} */ type) => files.filter((file) => file.type === type).reduce((total, file) => total + file[key], 0);
+  const sum = (/** @type {'raw' | 'gzip' | 'wire'} */ key, /** @type {string} */ type) => files.filter((file) => file.type === type).reduce((total, file) => total + file[key], 0);
   return {
     name,
     unit: 'bytes',
@@ -65,6 +73,7 @@ function sizeRow(name, files) {
     js: sum('gzip', 'script'),
     css: sum('gzip', 'stylesheet'),
     raw: sum('raw', 'script') + sum('raw', 'stylesheet'),
+    wire: sum('wire', 'script') + sum('wire', 'stylesheet'),
     files: files.length,
   };
 }
@@ -146,7 +155,7 @@ export async function run({ quick = false } = {}) {
     }
     return [
       sizeRow('landing page first load: JS+CSS fetched before the load event (gzipped)', landingFiles),
-      sizeRow('room first load: JS+CSS fetched by a first visit to a room link until the room is rendered (gzipped; simple-peer excluded only if it loads at the first WebRTC connection)', roomFiles),
+      sizeRow('room first load: JS+CSS fetched by a first visit to a room link until the room is rendered (gzipped; the WebRTC transport included)', roomFiles),
       {
         name: 'navigation to a rendered room of 10,000 entities (reload, app from the service worker)',
         unit: 'ms',

@@ -219,7 +219,7 @@ export async function run({ quick = false } = {}) {
       oursOnly(`latency, 99th percentile, ${large}-entity room (same runs)`, 'ms', sample(oursLarge, 'p99'), { target: { of: 'ours', op: '<', limit: 25 } }),
       comparison({
         workload: 5,
-        name: `fresh peer bootstrap: page B joins a ${small}-entity room until it holds all of page A's state (signaling, connection, transfer, apply)`,
+        name: `fresh peer bootstrap: page B joins a ${small}-entity room until it holds all of page A's state (signaling, connection, transfer, apply; ours: shipped configuration, signed, storage and sync)`,
         unit: 'ms',
         ours: sample(oursSmall, 'ms'),
         theirs: sample(yjsSmall, 'ms'),
@@ -227,18 +227,18 @@ export async function run({ quick = false } = {}) {
       }),
       comparison({
         workload: 5,
-        name: `fresh peer bootstrap bytes on the data channels, both directions, ${small} entities`,
+        name: `fresh peer bootstrap bytes on the data channels, both directions, ${small} entities (not the same compression: ours signed, frames of 64 KiB or more deflated as sent; Yjs uncompressed as y-webrtc sends; see workload 3 for both gzipped)`,
         unit: 'bytes',
         ours: sample(oursSmall, 'bytes'),
         theirs: sample(yjsSmall, 'bytes'),
         extra: { 'received by B ours / Yjs': `${sample(oursSmall, 'bytesReceived').median} / ${sample(yjsSmall, 'bytesReceived').median}` },
       }),
-      oursOnly(`fresh peer bootstrap: page B joins a ${large}-entity room until it holds all of page A's state`, 'ms', sample(oursLarge, 'ms'), {
+      oursOnly(`fresh peer bootstrap: page B joins a ${large}-entity room until it holds all of page A's state (shipped configuration: signed, storage and sync)`, 'ms', sample(oursLarge, 'ms'), {
         target: { of: 'ours', op: '<', limit: 1000 },
         'first / last byte received ms': `${round(sample(oursLarge, 'connectMs').median)} / ${round(sample(oursLarge, 'lastByteMs').median)}`,
         'y-webrtc': yjsLargeOutcome,
       }),
-      oursOnly(`fresh peer bootstrap bytes on the data channels, both directions, ${large} entities`, 'bytes', sample(oursLarge, 'bytes'), {
+      oursOnly(`fresh peer bootstrap bytes on the data channels, both directions, ${large} entities (signed, large frames deflated as sent)`, 'bytes', sample(oursLarge, 'bytes'), {
         'received by B': sample(oursLarge, 'bytesReceived').median,
       }),
     ];

@@ -26,6 +26,9 @@ export const CONTENT_TYPES = Object.freeze({
   '.wasm': 'application/wasm',
 });
 
+/** Text formats, which the build writes compressed copies of (scripts/precompress-plugin.js). */
+const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.map', '.webmanifest', '.txt', '.svg']);
+
 /** Vite puts content-hashed files here: a name never changes meaning, so they may be cached for good. */
 const HASHED_PREFIX = '/assets/';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -65,12 +68,12 @@ export async function createStaticHandler(root) {
     const file = target.hidden ? undefined : await findFile(realRoot, target.segments);
     if (file) {
       const extra = extname(file.path).toLowerCase() === '.html' ? pageHeaders : {};
-      await sendFile(request, response, file.path, file.size, file.modified, target.pathname.startsWith(HASHED_PREFIX) ? IMMUTABLE : REVALIDATE, extra);
+      await sendFile(request, response, realRoot, file, target.pathname.startsWith(HASHED_PREFIX) ? IMMUTABLE : REVALIDATE, extra);
       return;
     }
     if (isNavigation(request) && !target.pathname.startsWith(HASHED_PREFIX)) {
       const page = await stat(index);
-      await sendFile(request, response, index, page.size, page.mtime, REVALIDATE, { ...pageHeaders, Vary: 'Accept' });
+      await sendFile(request, response, realRoot, { path: index, size: page.size, modified: page.mtime }, REVALIDATE, pageHeaders, ['Accept']);
       return;
     }
     answer(response, request, 404, 'Not Found', { Vary: 'Accept' });
@@ -140,40 +143,127 @@ function isNavigation(/** @type {import('node:http').IncomingMessage} */ request
   return request.headers['sec-fetch-mode'] === 'navigate' || (request.headers.accept ?? '').includes('text/html');
 }
 
+/** @typedef {{ path: string, size: number, modified: Date }} FoundFile */
+
 /**
+ * Sends `file`, or its precompressed copy (`.br`, `.gz`, written by the build) when the browser
+ * accepts that encoding. Responses of a file that has copies vary by `Accept-Encoding`, and each
+ * encoding has its own ETag, so no cache hands brotli to a browser that asked for gzip.
  * @param {import('node:http').IncomingMessage} request
  * @param {import('node:http').ServerResponse} response
- * @param {string} path
- * @param {number} size
- * @param {Date} modified
+ * @param {string} realRoot
+ * @param {FoundFile} file
  * @param {string} cacheControl
  * @param {Record<string, string>} [extra]
+ * @param {string[]} [vary] request headers the answer depends on besides Accept-Encoding
  * @returns {Promise<void>}
  */
-function sendFile(request, response, path, size, modified, cacheControl, extra = {}) {
-  const etag = `W/"${size.toString(16)}-${Math.floor(modified.getTime()).toString(16)}"`;
+async function sendFile(request, response, realRoot, file, cacheControl, extra = {}, vary = []) {
+  const variants = await compressedVariants(realRoot, file.path);
+  const encoding = variants.size > 0 ? preferredEncoding(request.headers['accept-encoding'], [...variants.keys()]) : undefined;
+  const sent = encoding === undefined ? file : /** @type {FoundFile} */ (variants.get(encoding));
+  const etag = `W/"${sent.size.toString(16)}-${Math.floor(sent.modified.getTime()).toString(16)}${encoding ? `-${encoding}` : ''}"`;
+  const varyBy = variants.size > 0 ? [...vary, 'Accept-Encoding'] : vary;
+  /** @type {Record<string, string>} */
   const headers = {
-    'Content-Type': /** @type {Record<string, string>} */ (CONTENT_TYPES)[extname(path).toLowerCase()] ?? 'application/octet-stream',
+    'Content-Type': /** @type {Record<string, string>} */ (CONTENT_TYPES)[extname(file.path).toLowerCase()] ?? 'application/octet-stream',
     'Cache-Control': cacheControl,
     ETag: etag,
-    'Last-Modified': modified.toUTCString(),
+    'Last-Modified': file.modified.toUTCString(),
     'X-Content-Type-Options': 'nosniff',
+    ...(varyBy.length ? { Vary: varyBy.join(', ') } : {}),
+    ...(encoding ? { 'Content-Encoding': encoding } : {}),
     ...extra,
   };
-  if (request.headers['if-none-match'] === etag) {
+  if (matchesEtag(request.headers['if-none-match'], etag)) {
     response.writeHead(304, headers);
     response.end();
-    return Promise.resolve();
+    return;
   }
-  response.writeHead(200, { ...headers, 'Content-Length': size });
+  response.writeHead(200, { ...headers, 'Content-Length': sent.size });
   if (request.method === 'HEAD') {
     response.end();
-    return Promise.resolve();
+    return;
   }
-  return new Promise((resolve) => {
+  await new Promise((resolve) => {
     // A client that goes away mid-file, or a file removed under us, ends this response only.
-    pipeline(createReadStream(path), response, () => resolve());
+    pipeline(createReadStream(sent.path), response, () => resolve(undefined));
   });
+}
+
+/** Content codings the build writes beside a file, by the suffix it gives them; best first. */
+const PRECOMPRESSED = /** @type {const} */ ([
+  ['br', '.br'],
+  ['gzip', '.gz'],
+]);
+
+/**
+ * The precompressed copies of `path` that exist, as regular files inside the root.
+ * @param {string} realRoot
+ * @param {string} path
+ * @returns {Promise<Map<string, FoundFile>>}
+ */
+async function compressedVariants(realRoot, path) {
+  /** @type {Map<string, FoundFile>} */
+  const found = new Map();
+  if (!COMPRESSIBLE.has(extname(path).toLowerCase())) return found;
+  for (const [encoding, suffix] of PRECOMPRESSED) {
+    try {
+      const real = await realpath(path + suffix);
+      if (!real.startsWith(realRoot + sep)) continue;
+      const info = await stat(real);
+      if (info.isFile()) found.set(encoding, { path: real, size: info.size, modified: info.mtime });
+    } catch {
+      // No such copy: the file goes as it is, or in another encoding.
+    }
+  }
+  return found;
+}
+
+/**
+ * The content coding to answer with, given a request's `Accept-Encoding` (RFC 9110 §12.5.3) and
+ * the codings at hand in order of preference: the one with the highest q-value above 0, the
+ * server's order breaking ties; undefined for the file as it is. `*` stands for any coding the
+ * header does not name; a missing header asks for none.
+ * @param {string | undefined} header
+ * @param {readonly string[]} available
+ * @returns {string | undefined}
+ */
+export function preferredEncoding(header, available) {
+  if (!header) return undefined;
+  /** @type {Map<string, number>} */
+  const weights = new Map();
+  for (const part of header.split(',')) {
+    const [name = '', ...params] = part.split(';').map((piece) => piece.trim());
+    if (!name) continue;
+    let q = 1;
+    for (const param of params) {
+      const match = /^q\s*=\s*([01](?:\.\d{0,3})?)$/i.exec(param);
+      if (match) q = Number(match[1]);
+    }
+    weights.set(name.toLowerCase(), Math.min(q, 1));
+  }
+  let best;
+  let bestQ = 0;
+  for (const encoding of available) {
+    const q = weights.get(encoding) ?? weights.get('*') ?? 0;
+    if (q > bestQ) {
+      best = encoding;
+      bestQ = q;
+    }
+  }
+  return best;
+}
+
+/**
+ * Whether an `If-None-Match` header names `etag` (or is `*`); weak comparison, as for GET.
+ * @param {string | undefined} header
+ * @param {string} etag
+ */
+function matchesEtag(header, etag) {
+  if (!header) return false;
+  const bare = (/** @type {string} */ tag) => tag.trim().replace(/^W\//, '');
+  return header.split(',').some((tag) => tag.trim() === '*' || bare(tag) === bare(etag));
 }
 
 /**

@@ -1,11 +1,8 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { baseStyles, controlStyles } from '../ui/shared/theme.js';
 import { generateRoomSecret } from '../security/room-keys.js';
-import { canNameRoom, roomInfoOf, setRoomInfo } from '../models/electoral/room-directory.js';
 import { createRoom } from './create-room.js';
 import { DisplayNameStore } from './display-name-store.js';
-import './ednet-name-dialog.js';
-import './ednet-share-dialog.js';
 import './ednet-undo-toast.js';
 import { exposeOnWindow } from './ednet-console.js';
 import './ednet-landing-page.js';
@@ -15,7 +12,10 @@ import { RECENT_ROOMS_KEY, RecentRooms } from './recent-rooms.js';
 import { type Route, roomLink, routeFromHash } from './room-link.js';
 import type { RoomRef, RoomSession } from './room-session.js';
 import { EditRecorder } from '../ui/shared/edit-recorder.js';
-import { loadRoomPage } from './room-code.js';
+import { loadRoomPage, type RoomViews } from './room-code.js';
+
+/** The room's code (room-views.ts), once loaded: a session only exists after it loaded. */
+let roomViews: RoomViews | undefined;
 
 /** Opens a room; the app uses `openRoomSession`, tests a fake. */
 export type SessionOpener = (room: RoomRef) => Promise<RoomSession>;
@@ -379,6 +379,7 @@ export class EDNetApp extends LitElement {
         await session.close();
         throw views.reason;
       }
+      roomViews = views.value;
     } catch (error) {
       if (generation === this.#generation) this.page = { kind: 'failed', room: route.room, error: error instanceof Error ? error.message : String(error) };
       return;
@@ -393,8 +394,8 @@ export class EDNetApp extends LitElement {
     this.#offline = this.recentRooms.get(route.room.roomId)?.workOffline ?? remembered.workOffline;
     if (this.#offline) session.setWorkOffline(true);
     // The name typed when creating the room becomes its shared name (only its creator can set it).
-    if (pendingName?.trim() && canNameRoom(session.model, route.room.roomId) && !roomInfoOf(session.model, route.room.roomId))
-      setRoomInfo(session.model, route.room.roomId, { name: pendingName });
+    if (pendingName?.trim() && roomViews.canNameRoom(session.model, route.room.roomId) && !roomViews.roomInfoOf(session.model, route.room.roomId))
+      roomViews.setRoomInfo(session.model, route.room.roomId, { name: pendingName });
     this.page = { kind: 'room', session };
     this.#followRoom(session);
     exposeOnWindow(session);
@@ -422,7 +423,7 @@ export class EDNetApp extends LitElement {
   /** The room's name: the shared one its creator gave, else the one this device gave it. */
   #roomName(roomId: string): string {
     const session = this.session;
-    const shared = session && session.room.roomId === roomId ? roomInfoOf(session.model, roomId)?.name : undefined;
+    const shared = session && session.room.roomId === roomId ? roomViews?.roomInfoOf(session.model, roomId)?.name : undefined;
     return shared || (this.recentRooms.get(roomId)?.name ?? '');
   }
 
@@ -435,7 +436,7 @@ export class EDNetApp extends LitElement {
     let shown: string | undefined;
     // Only a new name re-renders the app: the views follow the model on their own.
     const sync = (): void => {
-      const shared = roomInfoOf(session.model, session.room.roomId)?.name;
+      const shared = roomViews?.roomInfoOf(session.model, session.room.roomId)?.name;
       if (shared && this.recentRooms.get(session.room.roomId)?.name !== shared) this.recentRooms.rename(session.room.roomId, shared);
       if (shared !== shown) this.requestUpdate();
       shown = shared;

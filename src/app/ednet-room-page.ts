@@ -1,13 +1,10 @@
-import { LitElement, css, html, nothing } from 'lit';
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import type { NodeStatus } from '../node/node-events.js';
 import { plural } from '../ui/shared/format.js';
 import { Memo } from '../ui/shared/memo.js';
 import { ModelController } from '../ui/shared/model-controller.js';
 import { baseStyles, cardStyles, controlStyles } from '../ui/shared/theme.js';
-import '../ui/audit/ednet-audit-view.js';
-import '../ui/ednet-conflicts-panel.js';
 import '../ui/ednet-elections-view.js';
-import '../ui/ednet-model-explorer.js';
 import '../ui/ednet-status-bar.js';
 import { AttentionNotifier } from '../ui/elections/attention-notifier.js';
 import { electionAttention } from '../ui/elections/election-attention.js';
@@ -18,6 +15,7 @@ import './ednet-room-details.js';
 import './ednet-room-people.js';
 import './ednet-share-panel.js';
 import type { RoomSession } from './room-session.js';
+import { lazyModule } from './lazy-module.js';
 
 /** The sections of a room, in tab order. */
 export const RoomTab = { elections: 'elections', conflicts: 'conflicts', explorer: 'explorer', audit: 'audit', room: 'room' } as const;
@@ -25,6 +23,16 @@ export type RoomTab = (typeof RoomTab)[keyof typeof RoomTab];
 
 const TAB_LABELS: Record<RoomTab, string> = { elections: 'Elections', conflicts: 'Conflicts', explorer: 'Explorer', audit: 'Audit', room: 'Room' };
 const TABS = Object.values(RoomTab);
+
+/**
+ * Tabs that few visits open load their code when first shown, so a room's first paint waits only
+ * for the elections view; their elements upgrade in place once defined.
+ */
+const TAB_CODE: Partial<Record<RoomTab, () => Promise<unknown>>> = {
+  conflicts: lazyModule('The conflicts view', () => import('../ui/ednet-conflicts-panel.js')),
+  explorer: lazyModule('The model explorer', () => import('../ui/ednet-model-explorer.js')),
+  audit: lazyModule('The audit view', () => import('../ui/audit/ednet-audit-view.js')),
+};
 
 const PERSISTENCE_TEXT: Record<NodeStatus['persistence'], string> = {
   granted: 'Persistent: the browser keeps this room’s data even when space runs low.',
@@ -194,8 +202,20 @@ export class EDNetRoomPage extends LitElement {
     this.#follow(this.session);
   }
 
-  protected override willUpdate(): void {
+  protected override willUpdate(changed: PropertyValues<this>): void {
     if (this.isConnected) this.#follow(this.session);
+    if (changed.has('tab')) this.#loadTab(this.tab);
+  }
+
+  /** Why a tab's code could not load, shown in its panel (a reload gets the current version). */
+  #tabFailure = new Map<RoomTab, string>();
+
+  #loadTab(tab: RoomTab): void {
+    this.#tabFailure.delete(tab);
+    TAB_CODE[tab]?.().catch((error: unknown) => {
+      this.#tabFailure.set(tab, messageOf(error));
+      this.requestUpdate();
+    });
   }
 
   override render() {
@@ -242,6 +262,8 @@ export class EDNetRoomPage extends LitElement {
   }
 
   #panel(session: RoomSession) {
+    const failure = this.#tabFailure.get(this.tab);
+    if (failure) return html`<p role="alert" class="wrap">${failure}</p>`;
     switch (this.tab) {
       case RoomTab.elections:
         return html`<ednet-elections-view .model=${session.model} .peers=${this.status?.peers ?? []}></ednet-elections-view>`;

@@ -1,7 +1,13 @@
 import { LitElement, css, html } from 'lit';
 import { baseStyles, cardStyles, controlStyles } from '../ui/shared/theme.js';
 import { copyText, type CopyEnvironment } from './copy-text.js';
-import './ednet-qr-code.js';
+import { lazyModule } from './lazy-module.js';
+
+/**
+ * The QR code's element and its encoder load when a panel is first on screen, not with the room
+ * (the invitation sheet holds a panel from the start, closed): it upgrades in place.
+ */
+export const loadQrCode = lazyModule('The QR code', () => import('./ednet-qr-code.js'));
 
 /** The part of `navigator` the share button uses. */
 export interface ShareTarget {
@@ -13,6 +19,27 @@ export interface ShareTarget {
  * where the browser has one, and a QR code. The link holds the room key, so the panel says so.
  */
 export class EDNetSharePanel extends LitElement {
+  #seen: IntersectionObserver | undefined;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    const load = (): void => {
+      this.#seen?.disconnect();
+      // If it cannot load, the panel shows no code; the link, copy and share still work.
+      loadQrCode().catch((error: unknown) => console.warn(error));
+    };
+    if (typeof IntersectionObserver === 'undefined') return load();
+    this.#seen = new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting)) load();
+    });
+    this.#seen.observe(this);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#seen?.disconnect();
+  }
+
   static override properties = {
     link: {},
     roomName: { attribute: 'room-name' },

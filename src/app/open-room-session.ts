@@ -24,14 +24,16 @@ import {
   IndexedDbStorageAdapter,
   ModelPersistence,
   NodeIdentity,
-  exportRoom,
-  importRoom,
   requestPersistentStorage,
-  roomFileBlob,
   type StorageAdapter,
 } from '../store/index.js';
 import { DisplayNameStore } from './display-name-store.js';
+import { lazyModule } from './lazy-module.js';
 import type { RoomRef, RoomSession } from './room-session.js';
+
+
+/** Room files (export and import) load on first use: most visits never make or read one. */
+const loadRoomFile = lazyModule('Room export and import', () => import('../store/room-file.js'));
 
 /** The id under which a room's election model is stored and synced. */
 export const ELECTORAL_MODEL_ID = 'electoral';
@@ -232,11 +234,12 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
       },
       // A room file leaves the device like a delta: only once what it holds is stored.
       exportRoom: async () => {
+        const { exportRoom, roomFileBlob } = await loadRoomFile();
         await persistence.whenSaved();
         return roomFileBlob(exportRoom(room.roomId, node.registry.all(), { certification: node.sync.certification }));
       },
       // A file is untrusted: every item in it must carry its author's valid signature.
-      importRoom: (file) => importRoom(file, node.registry, { roomId: room.roomId, certification: node.sync.certification }),
+      importRoom: async (file) => (await loadRoomFile()).importRoom(file, node.registry, { roomId: room.roomId, certification: node.sync.certification }),
       async close() {
         if (closed) return;
         closed = true;

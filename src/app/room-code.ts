@@ -3,8 +3,11 @@
 // room opens (and ahead of that when the browser is idle, see `preloadRoomCode`).
 import { lazyModule } from './lazy-module.js';
 
-/** Defines `<ednet-room-page>` and the views it shows. */
-export const loadRoomPage = lazyModule('The room page', () => import('./ednet-room-page.js'));
+/** Defines `<ednet-room-page>`, the views it shows and the room's dialogs (room-views.ts). */
+export const loadRoomPage = lazyModule('The room page', () => import('./room-views.js'));
+
+/** What `loadRoomPage` gives: the room directory's functions, for an open room's shared name. */
+export type RoomViews = Awaited<ReturnType<typeof loadRoomPage>>;
 
 /** `openRoomSession` and everything a room runs on (node, sync, storage, network, security). */
 export const loadRoomSession = lazyModule('The room engine', () => import('./open-room-session.js'));

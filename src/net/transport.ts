@@ -40,7 +40,7 @@ export interface PeerConnection {
 
 /**
  * The transport port. A transport opens connections to addresses and accepts incoming ones.
- * Implementations: in-memory, BroadcastChannel (tabs of one browser), WebRTC (simple-peer).
+ * Implementations: in-memory, BroadcastChannel (tabs of one browser), WebRTC (`RTCPeerConnection`).
  */
 export interface Transport {
   readonly kind: string;

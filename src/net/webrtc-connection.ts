@@ -35,6 +35,8 @@ export interface WebRtcConnectionOptions {
  * still arrive) and the peer connection torn down when it finished; this long at the most.
  */
 const CLOSE_GRACE_MS = 5000;
+/** How often a closing connection looks whether its channel's buffer has drained. */
+const DRAIN_CHECK_MS = 10;
 
 /**
  * One WebRTC data channel to a peer, carrying messages of any size: each is split into chunk
@@ -106,13 +108,27 @@ export class WebRtcConnection extends BaseConnection {
     if (!this.markClosed(reason)) return;
     clearInterval(this.heartbeat);
     this.sender.fail(new Error(`connection to ${this.peerId} closed: ${reason}`));
+    const closeChannel = (): void => {
+      try {
+        this.channel.close();
+      } catch (error) {
+        this.logger.debug?.(`closing the data channel to ${this.peerId} failed`, error);
+      }
+    };
     try {
       if (this.channel.readyState === 'open') this.channel.send(encodeCloseFrame(reason));
-      // Closing the channel (not the peer connection) lets the frames already queued arrive first.
-      this.channel.close();
     } catch (error) {
-      this.logger.debug?.(`closing the data channel to ${this.peerId} failed`, error);
+      this.logger.debug?.(`the close notice to ${this.peerId} could not be sent`, error);
     }
+    // Closing the channel (not the peer connection) ends it in order, but Chromium drops what is
+    // still in the channel's buffer when `close` is called: so wait until the buffer (the close
+    // notice, at least) has gone out, checking often since nothing announces an empty buffer.
+    const started = Date.now();
+    const whenDrained = (): void => {
+      if (this.channel.readyState !== 'open' || this.channel.bufferedAmount === 0 || Date.now() - started >= CLOSE_GRACE_MS) closeChannel();
+      else setTimeout(whenDrained, DRAIN_CHECK_MS);
+    };
+    whenDrained();
     setTimeout(this.teardown, CLOSE_GRACE_MS);
     this.onClosed(this);
   }

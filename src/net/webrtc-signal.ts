@@ -1,6 +1,6 @@
 import { isRecord, isStringUpTo, isToken } from './wire-guards.js';
 
-/** A simple-peer signal that passed the checks: an SDP offer or answer, or one ICE candidate. */
+/** A WebRTC signal that passed the checks: an SDP offer or answer, or one ICE candidate. */
 export type RtcSignalData =
   | { readonly type: 'offer' | 'answer'; readonly sdp: string }
   | {
@@ -30,7 +30,7 @@ export function encodeRtcEnvelope(envelope: RtcEnvelope): Record<string, unknown
 
 /**
  * Checks a signaling payload from an untrusted peer and rebuilds it from the checked fields only,
- * so simple-peer never sees anything else. Returns the envelope or why it was refused.
+ * so the peer connection never sees anything else. Returns the envelope or why it was refused.
  */
 export function decodeRtcEnvelope(raw: unknown): RtcEnvelope | string {
   if (!isRecord(raw) || raw.t !== TAG) return 'not a WebRTC signal';

@@ -1,11 +1,12 @@
 import type { NodeId } from '../crdt/dot.js';
-import type { BackpressureOptions, DataChannelLike } from './backpressured-sender.js';
+import type { BackpressureOptions } from './backpressured-sender.js';
 import { watchPageLifecycle } from './broadcast-channel-like.js';
 import { IceGatheringWatch, type IceProblem } from './ice-gathering-watch.js';
 import { Listeners } from './listeners.js';
 import { consoleLogger, type NetLogger } from './logger.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './message-framer.js';
 import type { SignalingChannel } from './peer-discovery.js';
+import { RtcDataPeer } from './rtc-data-peer.js';
 import type { PeerConnection, Transport } from './transport.js';
 import { WebRtcConnection } from './webrtc-connection.js';
 import { decodeRtcEnvelope, encodeRtcEnvelope, type RtcEnvelope, type RtcSignalData } from './webrtc-signal.js';
@@ -49,25 +50,6 @@ export interface WebRtcTransportOptions {
   readonly logger?: NetLogger;
 }
 
-/** The part of a simple-peer instance this transport uses. */
-interface SimplePeerInstance {
-  readonly _channel: DataChannelLike | null;
-  readonly _pc: RTCPeerConnection | null;
-  signal(data: RtcSignalData): void;
-  destroy(): void;
-  on(event: 'signal', listener: (data: unknown) => void): void;
-  on(event: 'connect' | 'close', listener: () => void): void;
-  on(event: 'data', listener: (data: Uint8Array) => void): void;
-  on(event: 'error', listener: (error: Error) => void): void;
-}
-
-type SimplePeerConstructor = new (options: {
-  initiator: boolean;
-  trickle: boolean;
-  config: RTCConfiguration;
-  channelConfig: RTCDataChannelInit;
-}) => SimplePeerInstance;
-
 interface Waiter {
   readonly resolve: (connection: PeerConnection) => void;
   readonly reject: (error: Error) => void;
@@ -77,15 +59,15 @@ interface Waiter {
 interface Session {
   readonly id: string;
   readonly peerId: NodeId;
-  readonly peer: SimplePeerInstance;
+  readonly peer: RtcDataPeer;
   /** `connect` calls it settles; none means the peer opened it and it is announced. */
   waiters: Waiter[];
   timer: ReturnType<typeof setTimeout> | undefined;
   connection: WebRtcConnection | undefined;
   error: Error | undefined;
   /**
-   * Frames that arrived before simple-peer's `connect`: it reports `connect` only after polling
-   * for a selected candidate pair, so the peer, connected first, may already have sent (its hello).
+   * Frames that arrived before this side's `connect`: the peer, connected first, may already have
+   * sent (its hello). Kept so no order of events can lose one.
    */
   early: Uint8Array[];
   earlyBytes: number;
@@ -110,14 +92,13 @@ interface Request {
 }
 
 /**
- * The WebRTC transport (over simple-peer): one reliable, ordered data channel per peer, set up
+ * The WebRTC transport (over `RtcDataPeer`, the browser's `RTCPeerConnection`): one reliable, ordered data channel per peer, set up
  * through a `SignalingChannel`. Glare is settled by rule, not by race: the lower node id always
  * offers, the higher one asks it to (`request`), so simultaneous connects make one connection.
  * Each offer starts a session with its own id, so signals left over from an earlier attempt are
  * ignored, and a new offer from a peer replaces its old connection (the peer reloaded). Every
- * signal is checked before simple-peer sees it. Incoming connections are refused while nobody
- * listens with `onConnection`. Bad signals are counted in `ignoredSignals`. simple-peer itself is
- * loaded with the first `connect` or signal, which wait for it.
+ * signal is checked before the peer connection sees it. Incoming connections are refused while
+ * nobody listens with `onConnection`. Bad signals are counted in `ignoredSignals`.
  */
 export class WebRtcTransport implements Transport {
   readonly kind = 'webrtc';
@@ -139,9 +120,6 @@ export class WebRtcTransport implements Transport {
   private readonly unwatchPage: () => void;
   private closed = false;
   private ignored = 0;
-  /** Signals that arrived while simple-peer was loading, handled in order once it is here. */
-  private readonly queuedSignals: Array<readonly [from: NodeId, data: unknown]> = [];
-  private simplePeerReady: Promise<void> | undefined;
 
   constructor(options: WebRtcTransportOptions) {
     assertNodeId(options.localId, 'WebRtcTransport');
@@ -180,7 +158,6 @@ export class WebRtcTransport implements Transport {
     if (this.closed) return Promise.reject(new Error('transport is closed'));
     if (!isNodeId(peer)) return Promise.reject(new TypeError(`invalid node id ${JSON.stringify(peer)}`));
     if (peer === this.localId) return Promise.reject(new Error('cannot connect to itself'));
-    if (!loadedSimplePeer) return this.whenSimplePeer().then(() => this.connect(peer));
     return new Promise((resolve, reject) => {
       const waiter = { resolve, reject };
       const session = this.sessions.get(peer);
@@ -206,7 +183,6 @@ export class WebRtcTransport implements Transport {
     this.closed = true;
     this.unsubscribeSignals();
     this.unwatchPage();
-    this.queuedSignals.length = 0;
     this.closeConnections('transport closed');
     for (const [peer, request] of [...this.requests]) this.failRequest(peer, request, 'transport closed');
     this.connectionListeners.clear();
@@ -237,22 +213,15 @@ export class WebRtcTransport implements Transport {
   }
 
   private startSession(peerId: NodeId, id: string, initiator: boolean, waiters: Waiter[]): Session | undefined {
-    let peer: SimplePeerInstance;
+    let peer: RtcDataPeer;
     const { iceServers = [], iceTransportPolicy = 'all' } = this.iceConfiguration();
     try {
-      if (!loadedSimplePeer) throw new Error('simple-peer is not loaded');
-      peer = new loadedSimplePeer({
-        initiator,
-        trickle: true,
-        // Always set: simple-peer's default names public STUN servers.
-        config: { iceServers, iceTransportPolicy },
-        channelConfig: { ordered: true },
-      });
+      peer = new RtcDataPeer({ initiator, config: { iceServers, iceTransportPolicy }, channelConfig: { ordered: true } });
     } catch (error) {
       for (const waiter of waiters) waiter.reject(new Error(`WebRTC is unavailable: ${(error as Error).message}`));
       return undefined;
     }
-    const ice = new IceGatheringWatch(peer._pc, { iceServers, iceTransportPolicy }, (problem) => {
+    const ice = new IceGatheringWatch(peer.pc, { iceServers, iceTransportPolicy }, (problem) => {
       // Relay only, and no relay address: nothing will ever connect, so say so now (this side's
       // own configuration, whether or not the peer answered).
       if (this.sessions.get(peerId) !== session) return;
@@ -266,7 +235,7 @@ export class WebRtcTransport implements Transport {
     }, this.connectTimeoutMs);
     this.sessions.set(peerId, session);
     peer.on('signal', (data) => {
-      if (this.sessions.get(peerId) === session) this.sendEnvelope(peerId, { kind: 'signal', session: id, data: data as RtcSignalData });
+      if (this.sessions.get(peerId) === session) this.sendEnvelope(peerId, { kind: 'signal', session: id, data });
     });
     peer.on('connect', () => this.opened(session));
     peer.on('data', (data) => this.data(session, data));
@@ -278,7 +247,7 @@ export class WebRtcTransport implements Transport {
   }
 
   private opened(session: Session): void {
-    const channel = session.peer._channel;
+    const channel = session.peer.channel;
     if (this.sessions.get(session.peerId) !== session || session.connection || !channel) {
       session.peer.destroy();
       return;
@@ -290,7 +259,7 @@ export class WebRtcTransport implements Transport {
       logger: this.logger,
       session: session.id,
       channel,
-      channelBinding: dtlsBinding(session.peer._pc),
+      channelBinding: dtlsBinding(session.peer.pc),
       maxMessageBytes: this.maxMessageBytes,
       chunkBytes: this.chunkBytes,
       backpressure: this.backpressure,
@@ -324,7 +293,7 @@ export class WebRtcTransport implements Transport {
     else session.early.push(data);
   }
 
-  /** simple-peer closed the peer connection, for whatever reason. */
+  /** The peer connection closed, for whatever reason. */
   private ended(session: Session): void {
     clearTimeout(session.timer);
     const reason = session.error ? `connection failed: ${session.error.message}` : 'connection lost';
@@ -370,33 +339,8 @@ export class WebRtcTransport implements Transport {
     for (const waiter of waiters) waiter.reject(new Error(reason));
   }
 
-  /**
-   * Resolves once simple-peer is loaded and the signals that came meanwhile are handled; rejects,
-   * dropping those signals, if it cannot load (the next use tries again).
-   */
-  private whenSimplePeer(): Promise<void> {
-    this.simplePeerReady ??= loadSimplePeer().then(
-      () => {
-        for (const [from, data] of this.queuedSignals.splice(0)) this.handleSignal(from, data);
-      },
-      (error: unknown) => {
-        this.simplePeerReady = undefined;
-        for (const [from] of this.queuedSignals.splice(0)) this.ignore(`signal from ${from}: ${(error as Error).message}`);
-        throw new Error(`WebRTC is unavailable: ${(error as Error).message}`);
-      },
-    );
-    return this.simplePeerReady;
-  }
-
   private handleSignal(from: NodeId, raw: unknown): void {
     if (this.closed) return;
-    if (!loadedSimplePeer) {
-      // Nothing is decided before simple-peer is here, so the order of signals is kept.
-      if (this.queuedSignals.length >= MAX_QUEUED_SIGNALS) this.ignore(`signal from ${String(from).slice(0, 80)}: too many while WebRTC loads`);
-      else this.queuedSignals.push([from, raw]);
-      this.whenSimplePeer().catch(() => undefined);
-      return;
-    }
     if (!isNodeId(from) || from === this.localId) {
       this.ignore(`signal from an invalid sender ${JSON.stringify(from)?.slice(0, 80)}`);
       return;
@@ -523,34 +467,6 @@ export class WebRtcTransport implements Transport {
     this.ignored++;
     this.logger.debug?.(`webrtc transport ignored a signal: ${reason}`);
   }
-}
-
-/** Signals kept while simple-peer loads; more are ignored (counted in `ignoredSignals`). */
-const MAX_QUEUED_SIGNALS = 256;
-
-let loadedSimplePeer: SimplePeerConstructor | undefined;
-let loadingSimplePeer: Promise<SimplePeerConstructor> | undefined;
-
-/**
- * simple-peer's constructor, loaded on first use: it is most of the transport's weight, and a page
- * that never makes a WebRTC connection never needs it. A failed load is retried on the next use.
- * From its prebuilt bundle: a bundler that understands CommonJS hands it over as the default
- * export; loaded as a plain ES module it only sets `globalThis.SimplePeer`.
- */
-function loadSimplePeer(): Promise<SimplePeerConstructor> {
-  loadingSimplePeer ??= import('simple-peer/simplepeer.min.js').then(
-    (bundle: { default?: unknown }) => {
-      const constructor = bundle.default ?? (globalThis as { SimplePeer?: unknown }).SimplePeer;
-      if (typeof constructor !== 'function') throw new Error('simple-peer did not load');
-      loadedSimplePeer = constructor as SimplePeerConstructor;
-      return loadedSimplePeer;
-    },
-    (error: unknown) => {
-      loadingSimplePeer = undefined;
-      throw new Error(`simple-peer did not load: ${(error as Error)?.message ?? error}`);
-    },
-  );
-  return loadingSimplePeer;
 }
 
 /**

@@ -5,18 +5,24 @@ import { WebRtcTransport } from '../../src/net/webrtc-transport.js';
 import { alice, bob, eventually, inbox, nextConnection, recordingLogger, uniqueRoom } from './net-test-helpers.js';
 
 /**
- * simple-peer reports `connect` only once `getStats` shows a selected candidate pair. Holding back
- * the `getStats` of the first peer connection made (alice's: the lower id offers) makes bob's side
- * open first, and bob sends while alice's side is still waiting for `connect`.
+ * Holds back the `open` event of the first data channel made (alice's: the lower id offers), so
+ * bob's side opens first and bob sends while alice's side has not reported `connect` yet. (The
+ * answering side can see its channel open before the offering side does in any case; simple-peer
+ * even reported `connect` only after polling for a selected candidate pair.)
  */
-function slowStatsForFirstPeerConnection(delayMs: number): () => void {
+function slowOpenForFirstDataChannel(delayMs: number): () => void {
   const Original = globalThis.RTCPeerConnection;
   let made = 0;
   class SlowFirst extends Original {
-    private readonly slow = made++ === 0;
-    override getStats(): Promise<RTCStatsReport> {
-      const stats = () => super.getStats();
-      return this.slow ? new Promise((resolve) => setTimeout(resolve, delayMs)).then(stats) : stats();
+    override createDataChannel(label: string, init?: RTCDataChannelInit): RTCDataChannel {
+      const channel = super.createDataChannel(label, init);
+      if (made++ > 0) return channel;
+      const add = channel.addEventListener.bind(channel) as (type: string, listener: EventListenerOrEventListenerObject) => void;
+      channel.addEventListener = ((type: string, listener: EventListenerOrEventListenerObject) => {
+        if (type !== 'open') return add(type, listener);
+        add(type, (event: Event) => setTimeout(() => (typeof listener === 'function' ? listener(event) : listener.handleEvent(event)), delayMs));
+      }) as typeof channel.addEventListener;
+      return channel;
     }
   }
   globalThis.RTCPeerConnection = SlowFirst as typeof RTCPeerConnection;
@@ -30,7 +36,7 @@ describe('WebRtcTransport, data before connect', () => {
   });
 
   it('keeps what the peer sent before our side reported connect, in order', async () => {
-    cleanups.push(slowStatsForFirstPeerConnection(1000));
+    cleanups.push(slowOpenForFirstDataChannel(1000));
     const network = new MemoryNetwork({ kind: 'webrtc' });
     const room = uniqueRoom();
     cleanups.push(() => network.close());

@@ -195,7 +195,7 @@ describe('WebRtcTransport', () => {
     expect(b.openConnections).to.have.length(0);
   });
 
-  it('an offer simple-peer cannot use fails that attempt only', async () => {
+  it('an offer the browser cannot use fails that attempt only', async () => {
     const a = transport(alice, { connectTimeoutMs: 5000 });
     const b = transport(bob);
     const announced: PeerConnection[] = [];
