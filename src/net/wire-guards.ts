@@ -1,3 +1,4 @@
+import { customAlphabet } from 'nanoid';
 import type { NodeId } from '../crdt/dot.js';
 
 /** Node ids as the signaling protocol allows them: 1–64 of `[A-Za-z0-9_-]`. */
@@ -24,13 +25,15 @@ export const isRecord = (value: unknown): value is Record<string, unknown> =>
 export const isStringUpTo = (value: unknown, max: number): value is string =>
   typeof value === 'string' && value.length <= max;
 
-/** A random id of `length` characters from `[A-Za-z0-9]`, for connection and session ids. */
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * A random id of `length` characters from `[A-Za-z0-9]`, for connection and session ids.
+ * nanoid's generator masks and rejects bytes, so every character is equally likely (a plain
+ * `byte % 62` favours the first eight).
+ */
 export function randomToken(length = 16): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  const bytes = crypto.getRandomValues(new Uint8Array(length));
-  let token = '';
-  for (const byte of bytes) token += alphabet[byte % alphabet.length];
-  return token;
+  return customAlphabet(ALPHANUMERIC, length)();
 }
 
 /** Throws (a programmer error) unless `value` is a well-formed node id. */
