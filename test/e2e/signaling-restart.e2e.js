@@ -11,6 +11,11 @@ import { answerFirstRun, launchBrowser, openPage, startServer, waitUntil } from 
 let browser;
 /** @type {Awaited<ReturnType<typeof startServer>> | undefined} */
 let server;
+/** The server the test started, restarted on the same port. @returns {NonNullable<typeof server>} */
+const running = () => {
+  if (!server) throw new Error('the server is not running');
+  return server;
+};
 /** @type {Awaited<ReturnType<typeof openPage>>} */
 let alice;
 /** @type {Awaited<ReturnType<typeof openPage>>} */
@@ -30,10 +35,11 @@ after(async () => {
 
 /** The room's state as the page holds it: election titles and the digest. @param {import('playwright-core').Page} page */
 const stateOf = (page) =>
-  page.evaluate(() => ({
-    titles: window.ednet.model.elections().map((election) => election.getAttribute('title')).sort(),
-    digest: window.ednet.model.digest().root,
-  }));
+  page.evaluate(() => {
+    const model = window.ednet.model;
+    if (!model) throw new Error('no room open');
+    return { titles: model.elections().map((election) => election.getAttribute('title')).sort(), digest: model.digest().root };
+  });
 
 /** The status bar's two lines (reach · saved), as a person reads them. @param {import('playwright-core').Page} page */
 const statusWords = (page) => page.locator('ednet-status-bar .lines').first().innerText();
@@ -43,7 +49,7 @@ describe('a signaling server restart', () => {
     const { page: a } = alice;
     const { page: b } = bob;
     try {
-      await a.goto(server.url);
+      await a.goto(running().url);
       await a.getByLabel(/Room name/).fill('Restart');
       await a.getByRole('button', { name: 'Create room' }).click();
       await waitUntil(a, () => window.ednet?.session != null);
@@ -54,16 +60,17 @@ describe('a signaling server restart', () => {
       await waitUntil(a, () => window.ednet.session?.status.peers.length === 1);
       await waitUntil(b, () => window.ednet.session?.status.peers.length === 1);
 
-      const port = Number(new URL(server.url).port);
-      await server.close();
+      const port = Number(new URL(running().url).port);
+      await running().close();
       server = undefined;
       await waitUntil(a, () => window.ednet.session?.status.signaling !== 'connected');
       await b.reload();
       await waitUntil(b, () => window.ednet?.session != null && window.ednet.session.status.signaling !== 'connected');
       await waitUntil(a, () => window.ednet.session?.status.peers.length === 0);
 
-      await a.evaluate(() => window.ednet.model.createElection({ title: 'Made while apart (Alice)' }));
-      await b.evaluate(() => window.ednet.model.createElection({ title: 'Made while apart (Bob)' }));
+      for (const [page, title] of /** @type {const} */ ([[a, 'Made while apart (Alice)'], [b, 'Made while apart (Bob)']])) {
+        await page.evaluate((title) => void window.ednet.model?.createElection({ title }), title);
+      }
       assert.notDeepEqual((await stateOf(a)).titles, (await stateOf(b)).titles);
 
       server = await startServer(port);
