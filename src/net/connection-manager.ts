@@ -1,6 +1,6 @@
 import type { NodeId } from '../crdt/dot.js';
 import { backoffDelay, checkBackoff, type BackoffOptions } from './backoff.js';
-import { Listeners } from './listeners.js';
+import { Listeners } from '../util/listeners.js';
 import { consoleLogger, type NetLogger } from './logger.js';
 import type { PeerAddress, PeerConnection, Transport } from './transport.js';
 

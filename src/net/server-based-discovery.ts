@@ -1,7 +1,7 @@
 import type { NodeId } from '../crdt/dot.js';
 import { backoffDelay, checkBackoff, type BackoffOptions } from './backoff.js';
 import { DiscoveryRoster } from './discovery-roster.js';
-import { Listeners } from './listeners.js';
+import { Listeners } from '../util/listeners.js';
 import { consoleLogger, type NetLogger } from './logger.js';
 import type { DiscoveryEvent, PeerDiscovery, SignalingChannel } from './peer-discovery.js';
 import { decodeServerFrame, isFrameError, type ClientFrame, type ServerFrame } from './signaling-frames.js';

@@ -177,6 +177,21 @@ describe('CertificateStore', () => {
     expect(store.conflict(certificate([1]))).to.equal(undefined);
     expect(heard).to.deep.equal([1]);
   });
+
+  it('a listener that throws is reported; add() still holds the certificates and the other listeners hear of them', () => {
+    const warnings: string[] = [];
+    const store = new CertificateStore({ warn: (message) => warnings.push(message) });
+    store.onAdded(() => {
+      throw new Error('a broken view');
+    });
+    const heard: number[] = [];
+    store.onAdded((added) => heard.push(added.length));
+    const held = certificate([1, 2]);
+    expect(() => store.add([held])).to.not.throw();
+    expect(store.certificateOf({ node, seq: 1 })).to.equal(held);
+    expect(heard).to.deep.equal([1]);
+    expect(warnings).to.deep.equal(['a certificate listener threw']);
+  });
 });
 
 describe('CertificateStore.prune', () => {
