@@ -31,6 +31,7 @@ import {
   type StorageAdapter,
 } from '../store/index.js';
 import { DisplayNameStore } from './display-name-store.js';
+import { ROOM_ID_PATTERN } from './room-link.js';
 import type { RoomRef, RoomSession } from './room-session.js';
 
 /** The id under which a room's election model is stored and synced. */
@@ -61,7 +62,6 @@ export interface OpenRoomSessionOptions {
   readonly displayName?: string | null;
 }
 
-const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * Opens a room in this tab, in the order that loses nothing: storage first (problems reported,
@@ -70,7 +70,7 @@ const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
  * against what this tab really holds.
  */
 export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOptions = {}): Promise<RoomSession> {
-  if (!ROOM_ID.test(room.roomId)) throw new TypeError(`"${room.roomId}" is not a room id`);
+  if (!ROOM_ID_PATTERN.test(room.roomId)) throw new TypeError(`"${room.roomId}" is not a room id`);
   if (options.localTabs === false && (options.signalingUrl === null || options.signalingUrl?.length === 0)) throw new Error('a room needs a signaling server or local tabs to reach peers');
   const storage = options.storage ?? new IndexedDbStorageAdapter({ roomId: room.roomId });
   const cleanups: Array<() => void> = [];

@@ -4,7 +4,7 @@ import { DiscoveryRoster } from './discovery-roster.js';
 import { Listeners } from '../util/listeners.js';
 import { consoleLogger, type NetLogger } from './logger.js';
 import type { DiscoveryEvent, PeerDiscovery, SignalingChannel } from './peer-discovery.js';
-import { decodeServerFrame, isFrameError, type ClientFrame, type ServerFrame } from './signaling-frames.js';
+import { decodeServerFrame, isFrameError, PROTOCOL_VERSION, type ClientFrame, type ServerFrame } from '../protocol/signaling-protocol.js';
 import type { PeerAddress } from './transport.js';
 import { assertNodeId, assertPositive, isNodeId, isRoom } from './wire-guards.js';
 
@@ -75,7 +75,6 @@ export interface DeviceProof {
 }
 
 const OPEN = 1;
-const PROTOCOL = 2;
 
 /** The signaling URL served next to the app: `ws(s)://<host>/signaling`. */
 export function signalingUrl(location: { readonly protocol: string; readonly host: string }): string {
@@ -297,7 +296,7 @@ export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
   private handle(frame: ServerFrame): void {
     switch (frame.type) {
       case 'welcome':
-        if (frame.protocol !== PROTOCOL) this.logger.warn(`signaling server speaks protocol ${frame.protocol}, this client ${PROTOCOL}`);
+        if (frame.protocol !== PROTOCOL_VERSION) this.logger.warn(`signaling server speaks protocol ${frame.protocol}, this client ${PROTOCOL_VERSION}`);
         if (frame.challenge !== undefined && this.proveDevice) this.prove(frame.challenge);
         else this.join();
         break;

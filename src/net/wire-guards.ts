@@ -1,18 +1,12 @@
 import { customAlphabet } from 'nanoid';
-import type { NodeId } from '../crdt/dot.js';
+import { isNodeId, type NodeId } from '../crdt/dot.js';
 
-/** Node ids as the signaling protocol allows them: 1–64 of `[A-Za-z0-9_-]`. */
-export const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-/** Rooms as the signaling protocol allows them: 1–128 of `[A-Za-z0-9_.:-]`. */
-export const ROOM_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+// Node ids as the CRDT layer defines them, rooms as the signaling protocol does: re-exported
+// beside the net layer's other guards.
+export { isNodeId };
+export { ROOM_PATTERN, isRoom } from '../protocol/signaling-protocol.js';
+
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{1,100}$/;
-
-/** True for a well-formed node id. */
-export const isNodeId = (value: unknown): value is NodeId =>
-  typeof value === 'string' && NODE_ID_PATTERN.test(value);
-
-/** True for a well-formed room name. */
-export const isRoom = (value: unknown): value is string => typeof value === 'string' && ROOM_PATTERN.test(value);
 
 /** True for a short opaque identifier (connection and session ids). */
 export const isToken = (value: unknown): value is string => typeof value === 'string' && TOKEN_PATTERN.test(value);

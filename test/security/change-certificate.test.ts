@@ -13,8 +13,8 @@ import {
   forEachItem,
   isCertificateError,
   keepItems,
-  sha256,
 } from '../../src/security/index.js';
+import { sha256 } from '../../src/util/index.js';
 import type { ModelChange } from '../../src/domain/index.js';
 
 const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');

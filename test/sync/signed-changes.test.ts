@@ -9,13 +9,12 @@ import {
   CERTIFICATE_VERSION,
   DeviceIdentity,
   ELIDED_CERTIFICATE_VERSION,
-  fromBase64Url,
   ITEM_HASH_BYTES,
   certificateSignedBytes,
   encodeCertificate,
   forEachItem,
-  toBase64Url,
 } from '../../src/security/index.js';
+import { fromBase64Url, toBase64Url } from '../../src/util/index.js';
 import { type DeltaMessage, type SyncEngineEvent, SynchronizationEngine } from '../../src/sync/index.js';
 import { library } from '../domain/library-schema.js';
 import { testIdentities } from '../security/test-identities.js';

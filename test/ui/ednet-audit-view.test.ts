@@ -12,7 +12,7 @@ import type { EDNetEvents, NodeStatus } from '../../src/node/node-events.js';
 import { CertificateStore } from '../../src/security/certificate-store.js';
 import { certificateSignedBytes, encodeCertificate } from '../../src/security/change-certificate.js';
 import { ITEM_HASH_BYTES, forEachItem } from '../../src/security/change-items.js';
-import { toBase64Url } from '../../src/security/base64url.js';
+import { toBase64Url } from '../../src/util/base64url.js';
 import { DeviceIdentity } from '../../src/security/device-identity.js';
 import type { AuditNode } from '../../src/ui/audit/audit-node-controller.js';
 import '../../src/ui/audit/ednet-audit-view.js';
