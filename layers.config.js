@@ -20,6 +20,9 @@ export const layers = {
   app: { imports: ['util', 'protocol', 'crdt', 'domain', 'models', 'net', 'overlay', 'security', 'store', 'sync', 'node', 'ui'], why: 'the PWA shell and the composition root that builds a room’s node' },
 };
 
+/** What the signaling server (signaling/, Node without a build step) may import of src/. */
+export const server = ['protocol', 'util'];
+
 /**
  * Imports that break the rules today, each with why it is still there. The check fails when one
  * of these is gone (remove it here) as much as when a new one appears.

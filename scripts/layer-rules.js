@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exceptions, layers } from '../layers.config.js';
+import { exceptions, layers, server } from '../layers.config.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DOC = join(root, 'docs', 'architecture.md');
@@ -56,10 +56,14 @@ function sourceFiles(dir) {
  * @param {Record<string, string>} [files] path → text; default: src/ on disk
  * @returns {string[]}
  */
-export function checkLayers(files = Object.fromEntries(sourceFiles(join(root, 'src')).map((path) => [path, readFileSync(join(root, path), 'utf8')]))) {
+export function checkLayers(files = Object.fromEntries([...sourceFiles(join(root, 'src')), ...sourceFiles(join(root, 'signaling'))].map((path) => [path, readFileSync(join(root, path), 'utf8')]))) {
   const problems = [];
   const seen = new Set();
   for (const [path, text] of Object.entries(files)) {
+    if (path.startsWith('signaling/')) {
+      problems.push(...serverProblems(path, text));
+      continue;
+    }
     const from = path.split('/')[1];
     if (!from || !(from in layers)) {
       problems.push(`${path}: src/${from}/ is no layer of layers.config.js`);
@@ -86,6 +90,20 @@ export function checkLayers(files = Object.fromEntries(sourceFiles(join(root, 's
   }
   for (const exception of exceptions) if (!seen.has(exception)) problems.push(`layers.config.js: the exception ${exception.from} → ${exception.to} no longer applies; remove it`);
   return problems;
+}
+
+/**
+ * The signaling server runs in Node without a build: of src/ it may use only the layers written
+ * in plain JavaScript for both ends (`server` in layers.config.js).
+ * @param {string} path
+ * @param {string} text
+ */
+function serverProblems(path, text) {
+  return importsOf(text).flatMap(({ line, specifier }) => {
+    const target = relative(root, resolve(join(root, dirname(path)), specifier)).split('/');
+    if (target[0] !== 'src') return [];
+    return server.includes(target[1] ?? '') ? [] : [`${path}:${line}: the server may import only ${server.map((layer) => `src/${layer}/`).join(' and ')} of src/: ${specifier}`];
+  });
 }
 
 /** The rules as a Markdown table. */
