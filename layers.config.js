@@ -49,9 +49,4 @@ export const exceptions = [
     to: 'security',
     why: 'signature states computed in the view from the certificate store; belongs behind the node API',
   },
-  {
-    from: 'src/ui/shared/unsent-edits.ts',
-    to: 'crdt',
-    why: 'builds a version vector to count unsent edits; the node should report the count',
-  },
 ];
