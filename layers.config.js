@@ -13,7 +13,7 @@ export const layers = {
   net: { imports: ['util', 'protocol', 'crdt'], why: 'transport and discovery ports and their adapters' },
   overlay: { imports: ['util', 'crdt', 'net'], why: 'the room overlay (HyParView) over transports' },
   security: { imports: ['util', 'protocol', 'crdt', 'domain', 'net'], why: 'keys, sealed messages, authenticated connections, change certificates' },
-  store: { imports: ['util', 'crdt', 'domain', 'security'], why: 'the storage port, its adapters and persistence' },
+  store: { imports: ['util', 'crdt', 'domain', 'security'], types: ['models'], why: 'the storage port, its adapters and persistence; IndexedDB adapters of ports a model declares (types from models)' },
   sync: { imports: ['util', 'crdt', 'domain', 'security'], types: ['net'], why: 'the synchronization engine; knows connections only by the transport port' },
   node: { imports: ['util', 'crdt', 'domain', 'net', 'overlay', 'security', 'store', 'sync'], why: 'EDNetP2PNode: one room’s node, wiring the layers below' },
   ui: { imports: ['util', 'domain', 'models', 'node'], types: ['crdt'], why: 'Lit views of a model; the network only through the node' },
@@ -29,16 +29,6 @@ export const server = ['protocol', 'util'];
  * @type {Array<{ from: string, to: string, why: string }>}
  */
 export const exceptions = [
-  {
-    from: 'src/security/indexeddb-election-key-store.ts',
-    to: 'models',
-    why: 'an IndexedDB adapter of a port the electoral model declares; it belongs in store/, built by the composition root',
-  },
-  {
-    from: 'src/ui/elections/election-keys.ts',
-    to: 'security',
-    why: 'the view makes its own key store; the composition root should hand the node one',
-  },
   {
     from: 'src/ui/audit/ednet-audit-view.ts',
     to: 'security',

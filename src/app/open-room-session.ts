@@ -1,5 +1,5 @@
 import { ownedOid } from '../domain/index.js';
-import { ElectoralSystemModel, setMemberName } from '../models/electoral/index.js';
+import { type ElectionKeyStore, ElectoralSystemModel, setMemberName } from '../models/electoral/index.js';
 import { BroadcastChannelTransport } from '../net/broadcast-channel-transport.js';
 import { IceServerSource } from '../net/ice-server-source.js';
 import { LocalNetworkDiscovery } from '../net/local-network-discovery.js';
@@ -21,6 +21,7 @@ import {
   generateRoomSecret,
 } from '../security/index.js';
 import {
+  IndexedDbElectionKeyStore,
   IndexedDbStorageAdapter,
   ModelPersistence,
   NodeIdentity,
@@ -30,6 +31,7 @@ import {
   roomFileBlob,
   type StorageAdapter,
 } from '../store/index.js';
+import { useElectionKeyStore } from '../ui/elections/election-keys.js';
 import { DisplayNameStore } from './display-name-store.js';
 import { ROOM_ID_PATTERN } from './room-link.js';
 import type { RoomRef, RoomSession } from './room-session.js';
@@ -60,6 +62,8 @@ export interface OpenRoomSessionOptions {
   readonly localTabs?: boolean;
   /** Stored as the user's display name; default the one kept in this browser. */
   readonly displayName?: string | null;
+  /** Where this device keeps the keys of sealed voting rounds it opens; default IndexedDB (one database per origin). */
+  readonly electionKeys?: ElectionKeyStore;
 }
 
 
@@ -73,6 +77,7 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
   if (!ROOM_ID_PATTERN.test(room.roomId)) throw new TypeError(`"${room.roomId}" is not a room id`);
   if (options.localTabs === false && (options.signalingUrl === null || options.signalingUrl?.length === 0)) throw new Error('a room needs a signaling server or local tabs to reach peers');
   const storage = options.storage ?? new IndexedDbStorageAdapter({ roomId: room.roomId });
+  useElectionKeyStore(options.electionKeys ?? new IndexedDbElectionKeyStore());
   const cleanups: Array<() => void> = [];
   // Fetched while storage loads; peer connections read whatever is current when they are made.
   const iceUrl = options.iceServers ? null : options.iceServersUrl === undefined ? defaultIceServersUrl() : options.iceServersUrl;
