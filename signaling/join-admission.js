@@ -1,6 +1,6 @@
 // Who may join a room under which id (docs/protocol.md, `join`): the checks that keep one client
 // from taking another's id or filling a room. Kept apart from the hub that routes frames.
-import { ErrorCode } from './client-frames.js';
+import { ErrorCode } from '../src/protocol/signaling-protocol.js';
 import { peerBelongsTo } from './device-proof.js';
 
 /**

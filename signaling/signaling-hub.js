@@ -1,13 +1,12 @@
 import { WebSocket } from 'ws';
-import { decodeClientFrame, ErrorCode, isRefusal } from './client-frames.js';
+import { ErrorCode, isRefusal, PROTOCOL_VERSION } from '../src/protocol/signaling-protocol.js';
+import { decodeClientFrame } from './client-frames.js';
 import { newChallenge, verifyDeviceProof } from './device-proof.js';
 import { admitJoin } from './join-admission.js';
 import { RateLimiter } from './rate-limiter.js';
 import { announcedLimits } from './signaling-options.js';
 import { isJoinRefused } from './room-bus.js';
 
-/** The protocol version the `welcome` frame announces; the browser client checks it. */
-export const PROTOCOL_VERSION = 2;
 
 /** Why a peer left a room, as `peer-left` frames say. */
 export const LeaveReason = Object.freeze({

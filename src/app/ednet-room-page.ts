@@ -9,7 +9,6 @@ import '../ui/ednet-status-bar.js';
 import { AttentionNotifier } from '../ui/elections/attention-notifier.js';
 import { electionAttention } from '../ui/elections/election-attention.js';
 import { memberNames } from '../models/electoral/index.js';
-import { unsentEdits } from '../ui/shared/unsent-edits.js';
 import './ednet-room-arrival.js';
 import './ednet-room-details.js';
 import './ednet-room-people.js';
@@ -154,7 +153,6 @@ export class EDNetRoomPage extends LitElement {
   declare busy: boolean;
   #unsubscribe: (() => void) | undefined;
   #subscribed: RoomSession | undefined;
-  #unsent: { readonly operations: number; readonly edits: number } | undefined;
   // Keeps focus from landing under the sticky status bar (WCAG 2.4.11): the page's scroll padding
   // follows the bar's height, and is none while the bar does not stick.
   #barSize = new ResizeObserver((entries) => {
@@ -230,7 +228,7 @@ export class EDNetRoomPage extends LitElement {
       .status=${this.status}
       .workOffline=${this.workOffline}
       .names=${this.#names.get(session.model, this.#changes.revision)}
-      .unsentEdits=${this.#unsentEdits(session)}
+      .unsentEdits=${this.status?.unsentEdits}
     ></ednet-status-bar>`;
     // A room never held here has nothing to show yet: no tabs inviting to create in an empty room.
     if (session.held === false) return html`${bar}<ednet-room-arrival .status=${this.status}></ednet-room-arrival>`;
@@ -302,18 +300,6 @@ export class EDNetRoomPage extends LitElement {
         <p role="status" class=${this.notice?.ok === false ? 'error' : 'hint'}>${this.notice?.text ?? ''}</p>
       </section>
     `;
-  }
-
-  // The user's edits waiting to be sent, recounted only when the node's operation count changes.
-  #unsentEdits(session: RoomSession): number | undefined {
-    const operations = this.status?.unsentChanges;
-    if (operations === undefined) return undefined;
-    if (operations === 0) return 0;
-    if (this.#unsent?.operations !== operations) {
-      const acknowledged = session.node.acknowledgedOwnSeq?.(session.model.modelId) ?? 0;
-      this.#unsent = { operations, edits: unsentEdits(session.model, acknowledged) };
-    }
-    return this.#unsent.edits;
   }
 
   #follow(session: RoomSession | undefined): void {

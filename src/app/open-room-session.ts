@@ -1,6 +1,6 @@
 import type { NodeId } from '../crdt/index.js';
 import { deviceOf, ownedOid, ownerOf, workSlicer } from '../domain/index.js';
-import { ElectoralSystemModel, setMemberName } from '../models/electoral/index.js';
+import { type ElectionKeyStore, ElectoralSystemModel, setMemberName } from '../models/electoral/index.js';
 import { BroadcastChannelTransport } from '../net/broadcast-channel-transport.js';
 import { IceServerSource } from '../net/ice-server-source.js';
 import { LocalNetworkDiscovery } from '../net/local-network-discovery.js';
@@ -21,14 +21,17 @@ import {
   generateRoomSecret,
 } from '../security/index.js';
 import {
+  IndexedDbElectionKeyStore,
   IndexedDbStorageAdapter,
   ModelPersistence,
   NodeIdentity,
   requestPersistentStorage,
   type StorageAdapter,
 } from '../store/index.js';
+import { useElectionKeyStore } from '../ui/elections/election-keys.js';
 import { DisplayNameStore } from './display-name-store.js';
 import { lazyModule } from './lazy-module.js';
+import { ROOM_ID_PATTERN } from './room-link.js';
 import type { RoomRef, RoomSession } from './room-session.js';
 
 
@@ -61,9 +64,10 @@ export interface OpenRoomSessionOptions {
   readonly localTabs?: boolean;
   /** Stored as the user's display name; default the one kept in this browser. */
   readonly displayName?: string | null;
+  /** Where this device keeps the keys of sealed voting rounds it opens; default IndexedDB (one database per origin). */
+  readonly electionKeys?: ElectionKeyStore;
 }
 
-const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * Opens a room in this tab, in the order that loses nothing: storage first (problems reported,
@@ -72,9 +76,10 @@ const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
  * against what this tab really holds.
  */
 export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOptions = {}): Promise<RoomSession> {
-  if (!ROOM_ID.test(room.roomId)) throw new TypeError(`"${room.roomId}" is not a room id`);
+  if (!ROOM_ID_PATTERN.test(room.roomId)) throw new TypeError(`"${room.roomId}" is not a room id`);
   if (options.localTabs === false && (options.signalingUrl === null || options.signalingUrl?.length === 0)) throw new Error('a room needs a signaling server or local tabs to reach peers');
   const storage = options.storage ?? new IndexedDbStorageAdapter({ roomId: room.roomId });
+  useElectionKeyStore(options.electionKeys ?? new IndexedDbElectionKeyStore());
   const cleanups: Array<() => void> = [];
   // Fetched while storage loads; peer connections read whatever is current when they are made.
   const iceUrl = options.iceServers ? null : options.iceServersUrl === undefined ? defaultIceServersUrl() : options.iceServersUrl;

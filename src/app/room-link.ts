@@ -1,8 +1,9 @@
+import { ID_PATTERN } from '../util/ids.js';
 import { isRoomSecret } from '../security/room-keys.js';
 import type { RoomRef } from './room-session.js';
 
-/** Room ids as links carry them: what `nanoid` produces, 1–64 of `[A-Za-z0-9_-]`. */
-export const ROOM_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Room ids as links carry them: ids like every other (`nanoid` makes them). */
+export const ROOM_ID_PATTERN = ID_PATTERN;
 
 /** A parsed link: the room, or why the text is not a room link. */
 export type RoomLinkResult = { readonly ok: true; readonly room: RoomRef } | { readonly ok: false; readonly error: string };

@@ -1,3 +1,4 @@
+import { ID_PATTERN, isId } from '../util/ids.js';
 /** Identifies a peer (one browser tab's node). Branded so it cannot be mixed up with other strings. */
 export type NodeId = string & { readonly __brand: 'NodeId' };
 
@@ -24,12 +25,11 @@ export interface Timestamp {
 /** `"node:seq"`, a dot as a map key. */
 export const dotKey = (dot: Dot): string => `${dot.node}:${dot.seq}`;
 
-/** Node ids as the signaling protocol allows them: 1–64 of `[A-Za-z0-9_-]` (no `:`, so `dotKey` is unambiguous). */
-export const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Node ids are ids like every other (`ID_PATTERN`: no `:`, so `dotKey` is unambiguous). */
+export const NODE_ID_PATTERN = ID_PATTERN;
 
 /** True for a well-formed node id. `__proto__` is refused because ids become object keys on the wire. */
-export const isNodeId = (value: unknown): value is NodeId =>
-  typeof value === 'string' && NODE_ID_PATTERN.test(value) && value !== '__proto__';
+export const isNodeId = (value: unknown): value is NodeId => isId(value);
 
 /** True for a positive safe integer, the only valid sequence number. */
 export const isSeq = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) > 0;

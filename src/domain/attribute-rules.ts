@@ -1,12 +1,12 @@
+import { ID_PATTERN, isId } from '../util/ids.js';
 import type { AttributeSchema } from './domain-schema.js';
 import type { AttributeValue } from './model-change.js';
 
-/** Entity ids: 1–64 of `[A-Za-z0-9_-]` (nanoid and UUIDs fit). */
-export const OID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Entity ids are ids like every other (`ID_PATTERN`). */
+export const OID_PATTERN = ID_PATTERN;
 
 /** True for a well-formed oid. */
-export const isOid = (value: unknown): value is string =>
-  typeof value === 'string' && OID_PATTERN.test(value) && value !== '__proto__';
+export const isOid = isId;
 
 // A calendar date, or a UTC date-time with optional seconds and milliseconds.
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?Z)?$/;

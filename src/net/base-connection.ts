@@ -1,5 +1,5 @@
 import type { NodeId } from '../crdt/dot.js';
-import { Listeners } from './listeners.js';
+import { Listeners } from '../util/listeners.js';
 import type { NetLogger } from './logger.js';
 import { ConnectionState, type PeerConnection } from './transport.js';
 

@@ -6,7 +6,7 @@ import {
   type BroadcastChannelLike,
 } from './broadcast-channel-like.js';
 import { BroadcastConnection, type BroadcastConnectionHost } from './broadcast-connection.js';
-import { Listeners } from './listeners.js';
+import { Listeners } from '../util/listeners.js';
 import { consoleLogger, type NetLogger } from './logger.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './message-framer.js';
 import { PeerLiveness } from './peer-liveness.js';

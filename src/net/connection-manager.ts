@@ -1,6 +1,6 @@
 import type { NodeId } from '../crdt/dot.js';
 import { backoffDelay, checkBackoff, type BackoffOptions } from './backoff.js';
-import { Listeners } from './listeners.js';
+import { Listeners } from '../util/listeners.js';
 import { consoleLogger, type NetLogger } from './logger.js';
 import type { PeerAddress, PeerConnection, Transport } from './transport.js';
 
@@ -20,7 +20,20 @@ export interface ConnectionManagerOptions {
   readonly logger?: NetLogger;
   /** Source of backoff jitter, for tests. */
   readonly random?: () => number;
+  /** Where retries wait; default the global timers (tests run them by hand). */
+  readonly timers?: RetryTimers;
 }
+
+/** The timers retries wait on. */
+export interface RetryTimers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const globalTimers: RetryTimers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
 
 /** What happened to one peer's connection. */
 export interface ConnectionStateEvent {
@@ -35,7 +48,7 @@ interface WantedPeer {
   /** Transport kinds the peer was discovered on. */
   readonly routes: Set<string>;
   attempt: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  timer: unknown;
 }
 
 /**
@@ -53,6 +66,7 @@ export class ConnectionManager {
   private readonly backoff: BackoffOptions;
   private readonly logger: NetLogger;
   private readonly random: () => number;
+  private readonly timers: RetryTimers;
   private readonly open = new Map<NodeId, PeerConnection>();
   private readonly attempts = new Map<NodeId, Promise<boolean>>();
   private readonly wanted = new Map<NodeId, WantedPeer>();
@@ -73,6 +87,7 @@ export class ConnectionManager {
     this.backoff = checkBackoff(options.backoff ?? { initialMs: 500, maxMs: 30_000 }, 'ConnectionManager backoff');
     this.logger = options.logger ?? consoleLogger;
     this.random = options.random ?? Math.random;
+    this.timers = options.timers ?? globalTimers;
     this.connectionListeners = new Listeners(this.logger, 'connection');
     this.stateListeners = new Listeners(this.logger, 'connection state');
   }
@@ -100,7 +115,7 @@ export class ConnectionManager {
     this.running = false;
     for (const unsubscribe of this.unsubscribe) unsubscribe();
     this.unsubscribe = [];
-    for (const peer of this.wanted.values()) clearTimeout(peer.timer);
+    for (const peer of this.wanted.values()) this.timers.clearTimeout(peer.timer);
     this.wanted.clear();
     for (const connection of [...this.open.values()]) connection.close('node stopped');
   }
@@ -137,7 +152,7 @@ export class ConnectionManager {
     // A newly found route is worth trying at once, even during a backoff wait, and also when it
     // is preferred to the connection open now.
     if (isNewRoute && this.improves(address.nodeId, address.via)) {
-      clearTimeout(peer.timer);
+      this.timers.clearTimeout(peer.timer);
       peer.timer = undefined;
       void this.reach(address.nodeId);
     }
@@ -150,7 +165,7 @@ export class ConnectionManager {
     if (via === undefined) peer.routes.clear();
     else peer.routes.delete(via);
     if (peer.routes.size > 0) return;
-    clearTimeout(peer.timer);
+    this.timers.clearTimeout(peer.timer);
     this.wanted.delete(peerId);
   }
 
@@ -159,7 +174,7 @@ export class ConnectionManager {
     if (this.paused) return;
     this.paused = true;
     for (const peer of this.wanted.values()) {
-      clearTimeout(peer.timer);
+      this.timers.clearTimeout(peer.timer);
       peer.timer = undefined;
     }
     for (const connection of [...this.open.values()]) connection.close('working offline');
@@ -201,7 +216,7 @@ export class ConnectionManager {
     const peer = this.wanted.get(peerId);
     if (!peer || peer.timer !== undefined || this.paused || !this.running || this.open.has(peerId)) return;
     const delay = backoffDelay(peer.attempt++, this.backoff, this.random);
-    peer.timer = setTimeout(() => {
+    peer.timer = this.timers.setTimeout(() => {
       peer.timer = undefined;
       void this.reach(peerId);
     }, delay);
@@ -277,7 +292,7 @@ export class ConnectionManager {
     const peer = this.wanted.get(peerId);
     if (peer) {
       peer.attempt = 0;
-      clearTimeout(peer.timer);
+      this.timers.clearTimeout(peer.timer);
       peer.timer = undefined;
     }
     connection.onClose((reason) => this.closed(connection, reason));

@@ -5,7 +5,7 @@ import {
   type BroadcastChannelConstructor,
   type BroadcastChannelLike,
 } from './broadcast-channel-like.js';
-import { Listeners } from './listeners.js';
+import { DiscoveryRoster } from './discovery-roster.js';
 import { consoleLogger, type NetLogger } from './logger.js';
 import type { DiscoveryEvent, PeerDiscovery, SignalingChannel } from './peer-discovery.js';
 import { PeerLiveness } from './peer-liveness.js';
@@ -58,9 +58,7 @@ export class LocalNetworkDiscovery implements PeerDiscovery, SignalingChannel {
   private readonly BroadcastChannelImpl: BroadcastChannelConstructor;
   private readonly logger: NetLogger;
   private readonly liveness: PeerLiveness;
-  private readonly events: Listeners<[DiscoveryEvent]>;
-  private readonly signals: Listeners<[NodeId, unknown]>;
-  private readonly known = new Set<NodeId>();
+  private readonly roster: DiscoveryRoster;
   private channel: BroadcastChannelLike | undefined;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private unwatchPage: (() => void) | undefined;
@@ -80,8 +78,7 @@ export class LocalNetworkDiscovery implements PeerDiscovery, SignalingChannel {
     this.BroadcastChannelImpl = options.BroadcastChannelImpl ?? defaultBroadcastChannel('LocalNetworkDiscovery');
     this.logger = options.logger ?? consoleLogger;
     this.liveness = new PeerLiveness(2 * this.heartbeatMs, this.heartbeatMs / 2, options.now);
-    this.events = new Listeners(this.logger, 'discovery event');
-    this.signals = new Listeners(this.logger, 'signal');
+    this.roster = new DiscoveryRoster(this.via, this.logger);
   }
 
   /** Incoming messages that were malformed, or came from a tab using this tab's own node id. */
@@ -120,16 +117,16 @@ export class LocalNetworkDiscovery implements PeerDiscovery, SignalingChannel {
     this.unwatchPage?.();
     this.unwatchPage = undefined;
     this.liveness.clear();
-    for (const peer of [...this.known]) this.lose(peer, 'discovery stopped');
+    this.roster.loseAll('discovery stopped');
     return Promise.resolve();
   }
 
   discoverPeers(): Promise<PeerAddress[]> {
-    return Promise.resolve([...this.known].map((nodeId) => this.address(nodeId)));
+    return Promise.resolve(this.roster.addresses());
   }
 
   onEvent(listener: (event: DiscoveryEvent) => void): () => void {
-    return this.events.add(listener);
+    return this.roster.onEvent(listener);
   }
 
   sendSignal(to: NodeId, data: unknown): void {
@@ -146,7 +143,7 @@ export class LocalNetworkDiscovery implements PeerDiscovery, SignalingChannel {
   }
 
   onSignal(listener: (from: NodeId, data: unknown) => void): () => void {
-    return this.signals.add(listener);
+    return this.roster.onSignal(listener);
   }
 
   private handle(raw: unknown): void {
@@ -168,7 +165,7 @@ export class LocalNetworkDiscovery implements PeerDiscovery, SignalingChannel {
       return;
     }
     this.liveness.heard(message.from);
-    this.see(message.from);
+    this.roster.see(message.from);
     switch (message.t) {
       case 'hello':
         this.post({ t: 'here', from: this.nodeId, to: message.from });
@@ -179,7 +176,7 @@ export class LocalNetworkDiscovery implements PeerDiscovery, SignalingChannel {
       case 'signal': {
         const json = toJson(message.data, this.maxSignalBytes);
         if (typeof json !== 'string') this.ignore(`signal from ${message.from}: ${json.error}`);
-        else this.signals.emit(message.from, JSON.parse(json));
+        else this.roster.signal(message.from, JSON.parse(json));
         break;
       }
       case 'here':
@@ -195,16 +192,9 @@ export class LocalNetworkDiscovery implements PeerDiscovery, SignalingChannel {
     for (const peer of vanished) this.lose(peer, 'stopped answering (tab closed or crashed)');
   }
 
-  private see(peer: NodeId): void {
-    if (this.known.has(peer)) return;
-    this.known.add(peer);
-    this.events.emit({ type: 'peer-discovered', peerAddress: this.address(peer) });
-  }
-
   private lose(peer: NodeId, reason: string): void {
     this.liveness.forget(peer);
-    if (!this.known.delete(peer)) return;
-    this.events.emit({ type: 'peer-disconnected', peerAddress: this.address(peer), reason });
+    this.roster.lose(peer, reason);
   }
 
   private post(message: DiscoveryMessage): void {
@@ -218,10 +208,6 @@ export class LocalNetworkDiscovery implements PeerDiscovery, SignalingChannel {
   private ignore(reason: string): void {
     this.ignored++;
     this.logger.debug?.(`local discovery ignored a message: ${reason}`);
-  }
-
-  private address(nodeId: NodeId): PeerAddress {
-    return { nodeId, via: this.via };
   }
 }
 

@@ -1,5 +1,5 @@
 import type { NodeId } from '../crdt/dot.js';
-import { Listeners } from './listeners.js';
+import { DiscoveryRoster } from './discovery-roster.js';
 import { consoleLogger, type NetLogger } from './logger.js';
 import type { MemoryNetwork } from './memory-network.js';
 import type { DiscoveryEvent, PeerDiscovery, SignalingChannel } from './peer-discovery.js';
@@ -24,9 +24,7 @@ export class MemoryDiscovery implements PeerDiscovery, SignalingChannel {
   readonly nodeId: NodeId;
   readonly via: string;
   private readonly logger: NetLogger;
-  private readonly events: Listeners<[DiscoveryEvent]>;
-  private readonly signals: Listeners<[NodeId, unknown]>;
-  private readonly known = new Set<NodeId>();
+  private readonly roster: DiscoveryRoster;
   private started = false;
 
   constructor(
@@ -38,8 +36,7 @@ export class MemoryDiscovery implements PeerDiscovery, SignalingChannel {
     this.nodeId = options.nodeId;
     this.via = options.via ?? network.kind;
     this.logger = options.logger ?? consoleLogger;
-    this.events = new Listeners(this.logger, 'discovery event');
-    this.signals = new Listeners(this.logger, 'signal');
+    this.roster = new DiscoveryRoster(this.via, this.logger);
   }
 
   start(): Promise<void> {
@@ -66,16 +63,16 @@ export class MemoryDiscovery implements PeerDiscovery, SignalingChannel {
     const members = this.network.roomMembers(this.room);
     members.delete(this.nodeId);
     for (const member of members.values()) queueMicrotask(() => member.peerLeft(this.nodeId, 'left the room'));
-    for (const peer of [...this.known]) this.peerLeft(peer, 'discovery stopped');
+    this.roster.loseAll('discovery stopped');
     return Promise.resolve();
   }
 
   discoverPeers(): Promise<PeerAddress[]> {
-    return Promise.resolve([...this.known].map((nodeId) => this.address(nodeId)));
+    return Promise.resolve(this.roster.addresses());
   }
 
   onEvent(listener: (event: DiscoveryEvent) => void): () => void {
-    return this.events.add(listener);
+    return this.roster.onEvent(listener);
   }
 
   sendSignal(to: NodeId, data: unknown): void {
@@ -99,25 +96,18 @@ export class MemoryDiscovery implements PeerDiscovery, SignalingChannel {
   }
 
   onSignal(listener: (from: NodeId, data: unknown) => void): () => void {
-    return this.signals.add(listener);
+    return this.roster.onSignal(listener);
   }
 
   private peerJoined(peer: NodeId, member: MemoryDiscovery): void {
-    if (!this.started || !member.started || this.known.has(peer)) return;
-    this.known.add(peer);
-    this.events.emit({ type: 'peer-discovered', peerAddress: this.address(peer) });
+    if (this.started && member.started) this.roster.see(peer);
   }
 
   private peerLeft(peer: NodeId, reason: string): void {
-    if (!this.known.delete(peer)) return;
-    this.events.emit({ type: 'peer-disconnected', peerAddress: this.address(peer), reason });
+    this.roster.lose(peer, reason);
   }
 
   private signalFrom(from: NodeId, data: unknown): void {
-    if (this.started) this.signals.emit(from, data);
-  }
-
-  private address(nodeId: NodeId): PeerAddress {
-    return { nodeId, via: this.via };
+    if (this.started) this.roster.signal(from, data);
   }
 }

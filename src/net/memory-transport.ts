@@ -1,5 +1,5 @@
 import type { NodeId } from '../crdt/dot.js';
-import { Listeners } from './listeners.js';
+import { Listeners } from '../util/listeners.js';
 import { consoleLogger, type NetLogger } from './logger.js';
 import type { MemoryConnection } from './memory-connection.js';
 import type { MemoryNetwork } from './memory-network.js';

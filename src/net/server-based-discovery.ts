@@ -1,9 +1,10 @@
 import type { NodeId } from '../crdt/dot.js';
 import { backoffDelay, checkBackoff, type BackoffOptions } from './backoff.js';
-import { Listeners } from './listeners.js';
+import { DiscoveryRoster } from './discovery-roster.js';
+import { Listeners } from '../util/listeners.js';
 import { consoleLogger, type NetLogger } from './logger.js';
 import type { DiscoveryEvent, PeerDiscovery, SignalingChannel } from './peer-discovery.js';
-import { decodeServerFrame, isFrameError, type ClientFrame, type ServerFrame } from './signaling-frames.js';
+import { decodeServerFrame, isFrameError, PROTOCOL_VERSION, type ClientFrame, type ServerFrame } from '../protocol/signaling-protocol.js';
 import type { PeerAddress } from './transport.js';
 import { assertNodeId, assertPositive, isNodeId, isRoom } from './wire-guards.js';
 
@@ -74,7 +75,6 @@ export interface DeviceProof {
 }
 
 const OPEN = 1;
-const PROTOCOL = 2;
 
 /** The signaling URL served next to the app: `ws(s)://<host>/signaling`. */
 export function signalingUrl(location: { readonly protocol: string; readonly host: string }): string {
@@ -103,10 +103,8 @@ export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
   private readonly logger: NetLogger;
   private readonly random: () => number;
   private readonly proveDevice: ((challenge: string) => Promise<DeviceProof>) | undefined;
-  private readonly events: Listeners<[DiscoveryEvent]>;
-  private readonly signals: Listeners<[NodeId, unknown]>;
+  private readonly roster: DiscoveryRoster;
   private readonly stateListeners: Listeners<[SignalingState]>;
-  private readonly known = new Set<NodeId>();
   private state: SignalingState = SignalingState.disconnected;
   private running = false;
   private socket: WebSocketLike | undefined;
@@ -151,8 +149,7 @@ export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
     this.logger = options.logger ?? consoleLogger;
     this.random = options.random ?? Math.random;
     this.proveDevice = options.proveDevice;
-    this.events = new Listeners(this.logger, 'discovery event');
-    this.signals = new Listeners(this.logger, 'signal');
+    this.roster = new DiscoveryRoster(this.via, this.logger);
     this.stateListeners = new Listeners(this.logger, 'signaling state');
   }
 
@@ -207,18 +204,18 @@ export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
     } catch (error) {
       this.logger.debug?.('closing the signaling socket failed', error);
     }
-    this.loseAll('discovery stopped');
+    this.roster.loseAll('discovery stopped');
     this.setState(SignalingState.disconnected);
     this.settleStart();
     return Promise.resolve();
   }
 
   discoverPeers(): Promise<PeerAddress[]> {
-    return Promise.resolve([...this.known].map((nodeId) => this.address(nodeId)));
+    return Promise.resolve(this.roster.addresses());
   }
 
   onEvent(listener: (event: DiscoveryEvent) => void): () => void {
-    return this.events.add(listener);
+    return this.roster.onEvent(listener);
   }
 
   sendSignal(to: NodeId, data: unknown): void {
@@ -234,7 +231,7 @@ export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
   }
 
   onSignal(listener: (from: NodeId, data: unknown) => void): () => void {
-    return this.signals.add(listener);
+    return this.roster.onSignal(listener);
   }
 
   private open(): void {
@@ -299,7 +296,7 @@ export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
   private handle(frame: ServerFrame): void {
     switch (frame.type) {
       case 'welcome':
-        if (frame.protocol !== PROTOCOL) this.logger.warn(`signaling server speaks protocol ${frame.protocol}, this client ${PROTOCOL}`);
+        if (frame.protocol !== PROTOCOL_VERSION) this.logger.warn(`signaling server speaks protocol ${frame.protocol}, this client ${PROTOCOL_VERSION}`);
         if (frame.challenge !== undefined && this.proveDevice) this.prove(frame.challenge);
         else this.join();
         break;
@@ -322,10 +319,10 @@ export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
         if (this.joined) this.see(frame.peer);
         break;
       case 'peer-left':
-        this.lose(frame.peer, frame.reason);
+        this.roster.lose(frame.peer, frame.reason);
         break;
       case 'signal':
-        if (this.joined) this.signals.emit(frame.from, frame.data);
+        if (this.joined) this.roster.signal(frame.from, frame.data);
         break;
       case 'pong':
         break;
@@ -372,7 +369,7 @@ export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
 
   private lost(reason: string): void {
     this.release();
-    this.loseAll(`signaling server connection lost: ${reason}`);
+    this.roster.loseAll(`signaling server connection lost: ${reason}`);
     this.setState(SignalingState.disconnected);
     this.settleStart();
     if (!this.running) return;
@@ -428,18 +425,7 @@ export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
   }
 
   private see(peer: NodeId): void {
-    if (peer === this.nodeId || this.known.has(peer)) return;
-    this.known.add(peer);
-    this.events.emit({ type: 'peer-discovered', peerAddress: this.address(peer) });
-  }
-
-  private lose(peer: NodeId, reason: string): void {
-    if (!this.known.delete(peer)) return;
-    this.events.emit({ type: 'peer-disconnected', peerAddress: this.address(peer), reason });
-  }
-
-  private loseAll(reason: string): void {
-    for (const peer of [...this.known]) this.lose(peer, reason);
+    if (peer !== this.nodeId) this.roster.see(peer);
   }
 
   private setState(state: SignalingState): void {
@@ -456,9 +442,5 @@ export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
   private ignore(reason: string): void {
     this.ignored++;
     this.logger.warn(`ignored a signaling frame: ${reason}`);
-  }
-
-  private address(nodeId: NodeId): PeerAddress {
-    return { nodeId, via: this.via };
   }
 }

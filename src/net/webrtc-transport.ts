@@ -2,7 +2,7 @@ import type { NodeId } from '../crdt/dot.js';
 import type { BackpressureOptions } from './backpressured-sender.js';
 import { watchPageLifecycle } from './broadcast-channel-like.js';
 import { IceGatheringWatch, type IceProblem } from './ice-gathering-watch.js';
-import { Listeners } from './listeners.js';
+import { Listeners } from '../util/listeners.js';
 import { consoleLogger, type NetLogger } from './logger.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './message-framer.js';
 import type { SignalingChannel } from './peer-discovery.js';

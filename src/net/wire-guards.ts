@@ -1,17 +1,12 @@
-import type { NodeId } from '../crdt/dot.js';
+import { customAlphabet } from 'nanoid';
+import { isNodeId, type NodeId } from '../crdt/dot.js';
 
-/** Node ids as the signaling protocol allows them: 1–64 of `[A-Za-z0-9_-]`. */
-export const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-/** Rooms as the signaling protocol allows them: 1–128 of `[A-Za-z0-9_.:-]`. */
-export const ROOM_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+// Node ids as the CRDT layer defines them, rooms as the signaling protocol does: re-exported
+// beside the net layer's other guards.
+export { isNodeId };
+export { ROOM_PATTERN, isRoom } from '../protocol/signaling-protocol.js';
+
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{1,100}$/;
-
-/** True for a well-formed node id. */
-export const isNodeId = (value: unknown): value is NodeId =>
-  typeof value === 'string' && NODE_ID_PATTERN.test(value);
-
-/** True for a well-formed room name. */
-export const isRoom = (value: unknown): value is string => typeof value === 'string' && ROOM_PATTERN.test(value);
 
 /** True for a short opaque identifier (connection and session ids). */
 export const isToken = (value: unknown): value is string => typeof value === 'string' && TOKEN_PATTERN.test(value);
@@ -24,13 +19,15 @@ export const isRecord = (value: unknown): value is Record<string, unknown> =>
 export const isStringUpTo = (value: unknown, max: number): value is string =>
   typeof value === 'string' && value.length <= max;
 
-/** A random id of `length` characters from `[A-Za-z0-9]`, for connection and session ids. */
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * A random id of `length` characters from `[A-Za-z0-9]`, for connection and session ids.
+ * nanoid's generator masks and rejects bytes, so every character is equally likely (a plain
+ * `byte % 62` favours the first eight).
+ */
 export function randomToken(length = 16): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  const bytes = crypto.getRandomValues(new Uint8Array(length));
-  let token = '';
-  for (const byte of bytes) token += alphabet[byte % alphabet.length];
-  return token;
+  return customAlphabet(ALPHANUMERIC, length)();
 }
 
 /** Throws (a programmer error) unless `value` is a well-formed node id. */

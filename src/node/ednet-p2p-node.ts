@@ -20,7 +20,7 @@ import {
 import { DomainModelRegistry } from './domain-model-registry.js';
 import { EventBus } from './event-bus.js';
 import type { EDNetEvents, InputRefusedEvent, NodeStatus, PeerInfo, RoomStatus, SyncProgressEvent } from './node-events.js';
-import { unsentOwnChanges } from './unsent-own-changes.js';
+import { type UnsentOwnChanges, unsentOwnChanges } from './unsent-own-changes.js';
 
 /** Two FNV-1a hashes of `text`, as 16 hex digits: a digest short enough to gossip for every member. */
 function digestOf(text: string): string {
@@ -110,7 +110,7 @@ interface ModelEntry {
   readonly persistence: PersistenceStatusSource | undefined;
   readonly unsubscribe: Array<() => void>;
   /** The last unsent count, valid while our own seq and what peers confirmed stay the same. */
-  unsent: { readonly ownSeq: number; readonly acknowledged: number; readonly count: number } | undefined;
+  unsent: { readonly ownSeq: number; readonly acknowledged: number; readonly count: UnsentOwnChanges } | undefined;
 }
 
 /**
@@ -427,8 +427,13 @@ export class EDNetP2PNode {
 
   /** Own changes of `modelId` that no peer has confirmed holding. */
   unsentChanges(modelId: string): number {
+    return this.unsentOwn(modelId).changes;
+  }
+
+  /** Own changes of `modelId` no peer has confirmed, as changes and as the user's edits. */
+  private unsentOwn(modelId: string): UnsentOwnChanges {
     const entry = this.models.get(modelId);
-    if (!entry) return 0;
+    if (!entry) return { changes: 0, edits: 0 };
     const ownSeq = entry.model.version.get(this.nodeId);
     const acknowledged = ownSeq - this.sync.unsentChanges(modelId);
     // Counting walks the unsent changes; remote changes leave the count as it was, so skip it then.
@@ -620,9 +625,12 @@ export class EDNetP2PNode {
         lastRefusal: this.lastRefusals.get(peer.peerId) ?? null,
       }));
     let unsent = 0;
+    let edits = 0;
     let unsaved = 0;
     for (const [modelId, entry] of this.models) {
-      unsent += this.unsentChanges(modelId);
+      const own = this.unsentOwn(modelId);
+      unsent += own.changes;
+      edits += own.edits;
       unsaved += entry.persistence?.pending ?? 0;
     }
     return {
@@ -633,6 +641,7 @@ export class EDNetP2PNode {
       signaling: !this.signaling ? 'off' : !this.discoveriesRunning ? 'off' : this.signaling.connectionState,
       peers,
       unsentChanges: unsent,
+      unsentEdits: edits,
       unsavedChanges: unsaved,
       receiving: this.receiving,
       persistence: this.persistence,

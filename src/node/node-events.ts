@@ -74,6 +74,11 @@ export interface NodeStatus {
   readonly peers: readonly PeerInfo[];
   /** Local changes no peer has confirmed holding yet. */
   readonly unsentChanges: number;
+  /**
+   * The user's edits among them: entities changed, each counted once. Always set by
+   * `EDNetP2PNode`; without it the status counts changes.
+   */
+  readonly unsentEdits?: number;
   /** Local changes not yet durably stored. */
   readonly unsavedChanges: number;
   /** A large room being received, if any. */

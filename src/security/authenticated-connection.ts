@@ -1,5 +1,5 @@
 import type { NodeId } from '../crdt/dot.js';
-import { Listeners } from '../net/listeners.js';
+import { Listeners } from '../util/listeners.js';
 import { consoleLogger, type NetLogger } from '../net/logger.js';
 import { ConnectionState, type PeerConnection } from '../net/transport.js';
 import {

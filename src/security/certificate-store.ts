@@ -1,6 +1,8 @@
 import type { Dot, NodeId } from '../crdt/dot.js';
 import type { ChangeCertificate } from './change-certificate.js';
 import { ITEM_HASH_BYTES } from './change-items.js';
+import { Listeners } from '../util/listeners.js';
+import { consoleLoggerFor, type Logger } from '../util/logger.js';
 
 /**
  * The certificates of one model's items, indexed by dot. Holds only certificates that were made
@@ -14,7 +16,12 @@ export class CertificateStore {
   // Per author, the certificate listing its highest signed seq: the proof of how far a version
   // may claim that author's operations. Kept even when all its items are gone.
   readonly #frontier = new Map<NodeId, ChangeCertificate>();
-  readonly #listeners = new Set<(added: readonly ChangeCertificate[]) => void>();
+  // A listener that throws is reported, never thrown out of `add()`: the certificates are held by then.
+  readonly #listeners: Listeners<[readonly ChangeCertificate[]]>;
+
+  constructor(logger: Logger = consoleLoggerFor('security')) {
+    this.#listeners = new Listeners(logger, 'certificate');
+  }
 
   /** Certificates held. */
   get size(): number {
@@ -81,7 +88,7 @@ export class CertificateStore {
       if (maxSeq(certificate) > this.frontier(certificate.node)) this.#frontier.set(certificate.node, certificate);
     }
     if (!added.length) return;
-    for (const listener of [...this.#listeners]) listener(added);
+    this.#listeners.emit(added);
   }
 
   /**
@@ -109,8 +116,7 @@ export class CertificateStore {
 
   /** Hears of certificates added from now on; returns the unsubscribe function. */
   onAdded(listener: (added: readonly ChangeCertificate[]) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#listeners.add(listener);
   }
 }
 

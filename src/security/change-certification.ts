@@ -2,7 +2,7 @@ import { type Dot, type NodeId, dotKey } from '../crdt/dot.js';
 import { VersionVector } from '../crdt/version-vector.js';
 import type { ChangeBatch, ModelChange } from '../domain/model-change.js';
 import type { WorkSlicer } from '../domain/work-slicer.js';
-import { fromBase64Url, toBase64Url } from './base64url.js';
+import { fromBase64Url, toBase64Url } from '../util/base64url.js';
 import {
   type ChangeCertificate,
   type ElidedCertificate,

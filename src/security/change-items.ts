@@ -1,6 +1,6 @@
 import type { Dot } from '../crdt/dot.js';
 import type { AttributeValue, ModelChange } from '../domain/model-change.js';
-import { sha256Into } from './sha256.js';
+import { sha256Into } from '../util/sha256.js';
 
 /**
  * Bytes of an item hash: SHA-256 cut to 128 bits. What a hash must resist here is a second

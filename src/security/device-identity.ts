@@ -1,6 +1,6 @@
 import { openDB, type DBSchema } from 'idb';
 import { type NodeId, asNodeId, isNodeId } from '../crdt/dot.js';
-import { toBase64Url } from './base64url.js';
+import { toBase64Url } from '../util/base64url.js';
 
 /** The database holding this device's key pair (one per origin, shared by every room). */
 export const DEVICE_DB_NAME = 'ednet-p2p-device';

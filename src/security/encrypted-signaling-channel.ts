@@ -1,5 +1,5 @@
 import type { NodeId } from '../crdt/dot.js';
-import { Listeners } from '../net/listeners.js';
+import { Listeners } from '../util/listeners.js';
 import { consoleLogger, type NetLogger } from '../net/logger.js';
 import type { SignalingChannel } from '../net/peer-discovery.js';
 import { assertNodeId, isNodeId, isRecord, isToken, randomToken } from '../net/wire-guards.js';

@@ -1,8 +1,6 @@
 // Security: signed changes (certificates, their store and verification), room keys from the link's secret, sealed signaling and BroadcastChannel traffic, the
 // device's signing key, peer connections authenticated with it, and the app's
 // Content-Security-Policy. WebCrypto only.
-export { BASE64URL_PATTERN, fromBase64Url, toBase64Url } from './base64url.js';
-export { sha256, sha256Into } from './sha256.js';
 export { ITEM_FORMAT, ITEM_HASH_BYTES, type ItemVisitor, forEachDot, forEachItem, keepItems } from './change-items.js';
 export {
   CERTIFICATE_SIGNATURE_BYTES,

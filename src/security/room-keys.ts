@@ -1,5 +1,5 @@
 import { ROOM_PATTERN } from '../net/wire-guards.js';
-import { fromBase64Url, toBase64Url } from './base64url.js';
+import { fromBase64Url, toBase64Url } from '../util/base64url.js';
 
 /**
  * What one room's secret gives a node: where to meet, and the key that protects every message

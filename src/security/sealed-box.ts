@@ -1,4 +1,4 @@
-import { fromBase64Url, toBase64Url } from './base64url.js';
+import { fromBase64Url, toBase64Url } from '../util/base64url.js';
 import type { SealingKeys } from './room-keys.js';
 
 /** Format version of sealed messages. */

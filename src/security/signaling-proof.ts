@@ -1,5 +1,5 @@
 import type { DeviceProof } from '../net/server-based-discovery.js';
-import { fromBase64Url, toBase64Url } from './base64url.js';
+import { fromBase64Url, toBase64Url } from '../util/base64url.js';
 import type { DeviceIdentity } from './device-identity.js';
 
 /** What a device signs to prove its node ids to the signaling server (signaling/device-proof.js checks it). */

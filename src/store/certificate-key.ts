@@ -1,5 +1,5 @@
-import { toBase64Url } from '../security/base64url.js';
-import { sha256 } from '../security/sha256.js';
+import { toBase64Url } from '../util/base64url.js';
+import { sha256 } from '../util/sha256.js';
 
 /**
  * The key a stored certificate is kept under: 128 bits of SHA-256 of its bytes, base64url. Keyed by

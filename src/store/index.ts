@@ -13,6 +13,7 @@ export {
   describeStorageProblem,
 } from './quarantine.js';
 export { IndexedDbStorageAdapter, type IndexedDbStorageAdapterOptions } from './indexeddb-storage-adapter.js';
+export { ELECTION_KEYS_DB_NAME, IndexedDbElectionKeyStore } from './indexeddb-election-key-store.js';
 export { DB_VERSION, roomDatabaseName } from './room-database-schema.js';
 export { type LockManagerLike, NodeIdentity, type NodeIdentityOptions } from './node-identity.js';
 export { ModelPersistence, type ModelPersistenceOptions, type PersistableModel, type PersistenceEvent, type PersistenceTimers } from './model-persistence.js';

@@ -4,7 +4,8 @@ import { VersionVector } from '../crdt/version-vector.js';
 import type { EntityState } from '../domain/model-change.js';
 import { certificateKey } from './certificate-key.js';
 import { joinStoredEntity } from './join-stored-entity.js';
-import { ListenerSet } from './listener-set.js';
+import { Listeners } from '../util/listeners.js';
+import { storeLogger } from './store-logger.js';
 import {
   type ClaimsToForget,
   type QuarantineRequest,
@@ -80,8 +81,8 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
   readonly #durability: IDBTransactionDurability;
   readonly #entitiesPerTask: number;
   readonly #onSaveTask: ((entities: number) => void) | undefined;
-  readonly #externalChange = new ListenerSet<string | null>();
-  readonly #problem = new ListenerSet<StorageError>();
+  readonly #externalChange = new Listeners<[string | null]>(storeLogger, 'external change');
+  readonly #problem = new Listeners<[StorageError]>(storeLogger, 'storage problem');
   readonly #problems: StorageProblem[] = [];
   readonly #channel: BroadcastChannel | null;
   #opening: Promise<IDBPDatabase<RoomDatabase>> | null = null;

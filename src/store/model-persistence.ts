@@ -4,7 +4,8 @@ import type { ApplyChangesResult, EntityState, ModelChangedDetail } from '../dom
 import { type WorkSlicer, changedOids, workSlicer } from '../domain/index.js';
 import { type ChangeCertificate, decodeCertificate, encodeCertificate, isCertificateError } from '../security/change-certificate.js';
 import type { CertificateStore } from '../security/certificate-store.js';
-import { ListenerSet } from './listener-set.js';
+import { Listeners } from '../util/listeners.js';
+import { storeLogger } from './store-logger.js';
 import type { NodeIdentity } from './node-identity.js';
 import { type LoadScreening, screenLoad } from './load-screening.js';
 import { type StorageProblem, forgetClaims, forgetsNothing } from './quarantine.js';
@@ -101,7 +102,7 @@ const MAX_SAVE_DELAY_MS = 400;
  * keep their changes pending and are retried; nothing is dropped.
  */
 export class ModelPersistence {
-  readonly #events = new ListenerSet<PersistenceEvent>();
+  readonly #events = new Listeners<[PersistenceEvent]>(storeLogger, 'persistence event');
   readonly #dirty = new Set<string>();
   /** Certificates not yet stored. */
   #unsavedCertificates: ChangeCertificate[] = [];
@@ -130,7 +131,7 @@ export class ModelPersistence {
   /** The model's version grew with no entity to save (`#onVersionAdopted`). */
   #versionUnsaved = false;
   #claimable: VersionVector | null = null;
-  readonly #durableListeners = new ListenerSet<VersionVector>();
+  readonly #durableListeners = new Listeners<[VersionVector]>(storeLogger, 'durable');
   /** Damaged records kept aside since this model was loaded. */
   readonly #problems: StorageProblem[] = [];
   #applying = false;

@@ -4,7 +4,7 @@ import { stateToChanges } from '../domain/entity-record.js';
 import { CHANGE_FORMAT, type ChangeBatch, type ModelSnapshot } from '../domain/model-change.js';
 import type { SynchronizableDomainModel } from '../domain/synchronizable-domain-model.js';
 import { DECODE_LIMITS, DomainModel, decodeSnapshot, isDecodeError } from '../domain/index.js';
-import { BASE64URL_PATTERN } from '../security/base64url.js';
+import { BASE64URL_PATTERN } from '../util/base64url.js';
 import { type ChangeCertificate, MAX_CERTIFICATE_BYTES } from '../security/change-certificate.js';
 import { ChangeCertification } from '../security/change-certification.js';
 

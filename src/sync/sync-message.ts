@@ -1,6 +1,6 @@
-import { DIGEST_BUCKETS, VersionVector, bucketListProblem } from '../crdt/index.js';
+import { DIGEST_BUCKETS, VersionVector, bucketListProblem, isNodeId } from '../crdt/index.js';
 import { type ChangeBatch, DECODE_LIMITS, type VersionVectorJSON, MODEL_ID_PATTERN, decodeChangeBatch } from '../domain/index.js';
-import { BASE64URL_PATTERN } from '../security/base64url.js';
+import { BASE64URL_PATTERN } from '../util/base64url.js';
 import { MAX_CERTIFICATE_BYTES } from '../security/change-certificate.js';
 import { packBatch, unpackBatch } from './compact-batch.js';
 import { type BroadcastMessage, decodeBroadcastMessage } from './broadcast/broadcast-message.js';
@@ -158,7 +158,6 @@ export interface SyncDecodeError {
   readonly error: string;
 }
 
-const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_MODELS = 64;
 const MAX_PARTS = 1_000_000;
 // A part has at most as many certificates as items; a generous bound on both.
@@ -238,7 +237,7 @@ function decodeHello(raw: Record<string, unknown>): HelloMessage | SyncDecodeErr
   if (!Array.isArray(protocols) || protocols.length === 0 || protocols.length > 16)
     return { error: 'hello: protocols must be a short non-empty list' };
   if (!protocols.every((p) => Number.isSafeInteger(p) && p > 0)) return { error: 'hello: bad protocol number' };
-  if (typeof node !== 'string' || !NODE_ID.test(node)) return { error: 'hello: bad node id' };
+  if (!isNodeId(node)) return { error: 'hello: bad node id' };
   if (!isRecord(models)) return { error: 'hello: models must be an object' };
   const entries = Object.entries(models);
   if (entries.length > MAX_MODELS) return { error: `hello: more than ${MAX_MODELS} models` };

@@ -9,6 +9,7 @@ import type { RoomRef, RoomSession } from '../../src/app/room-session.js';
 import { ElectoralSystemModel } from '../../src/models/electoral/index.js';
 import type { EDNetP2PNode } from '../../src/node/ednet-p2p-node.js';
 import type { NodeStatus } from '../../src/node/node-events.js';
+import { eventually as until } from '../eventually.js';
 
 const secret = 'aGVsbG8td29ybGQtMTIzNDU2Nzg5MA';
 
@@ -50,10 +51,6 @@ function memoryStorage(): KeyValueStorage {
 
 const hashOf = (room: RoomRef) => new URL(roomLink(location.href, room)).hash;
 const nextHashChange = () => new Promise((resolve) => window.addEventListener('hashchange', resolve, { once: true }));
-
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 
 describe('ednet-app', () => {
   let app: EDNetApp;

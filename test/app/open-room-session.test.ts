@@ -7,11 +7,7 @@ import '../../src/ui/audit/ednet-audit-view.js';
 import '../../src/ui/ednet-status-bar.js';
 import { deleteTestDb, uniqueDbName } from '../store/unique-db-name.js';
 import { mount, unmountAll } from '../ui/ui-test-helpers.js';
-
-/** Resolves once `check` holds (the test timeout bounds it). */
-async function eventually(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
+import { eventually } from '../eventually.js';
 
 describe('openRoomSession with damaged storage', () => {
   let dbName: string;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { NodeId } from '../../src/crdt/dot.js';
-import { ConnectionManager, type ConnectionStateEvent } from '../../src/net/connection-manager.js';
+import { ConnectionManager, type ConnectionStateEvent, type RetryTimers } from '../../src/net/connection-manager.js';
 import { MemoryNetwork } from '../../src/net/memory-network.js';
 import { MemoryTransport } from '../../src/net/memory-transport.js';
 import type { PeerConnection } from '../../src/net/transport.js';
@@ -14,6 +14,22 @@ interface Peer {
 }
 
 const fastBackoff = { initialMs: 5, maxMs: 20 };
+
+/** Retry timers run by the test: what is scheduled can be counted, so "no retry" needs no waiting. */
+class ManualTimers implements RetryTimers {
+  readonly #scheduled = new Map<number, () => void>();
+  #next = 0;
+  get scheduled(): number {
+    return this.#scheduled.size;
+  }
+  setTimeout(callback: () => void): unknown {
+    this.#scheduled.set(++this.#next, callback);
+    return this.#next;
+  }
+  clearTimeout(handle: unknown): void {
+    this.#scheduled.delete(handle as number);
+  }
+}
 
 describe('ConnectionManager', () => {
   let preferred: MemoryNetwork;
@@ -29,7 +45,7 @@ describe('ConnectionManager', () => {
     fallback.close();
   });
 
-  function peer(id: NodeId, options: { maxConnections?: number; only?: 'preferred' } = {}): Peer {
+  function peer(id: NodeId, options: { maxConnections?: number; only?: 'preferred'; timers?: RetryTimers } = {}): Peer {
     const logger = recordingLogger();
     const transports = [new MemoryTransport(preferred, id, { logger })];
     if (options.only === undefined) transports.push(new MemoryTransport(fallback, id, { logger }));
@@ -40,6 +56,7 @@ describe('ConnectionManager', () => {
       backoff: fastBackoff,
       logger,
       random: () => 0.5,
+      timers: options.timers,
     });
     managers.push(manager);
     const events: ConnectionStateEvent[] = [];
@@ -139,7 +156,8 @@ describe('ConnectionManager', () => {
   });
 
   it('stops reconnecting a peer once it is released', async () => {
-    const a = peer(alice, { only: 'preferred' });
+    const timers = new ManualTimers();
+    const a = peer(alice, { only: 'preferred', timers });
     const b = peer(bob, { only: 'preferred' });
     a.manager.keepConnected({ nodeId: bob, via: 'webrtc' });
     await linkedOnce(a, b, 'webrtc');
@@ -148,11 +166,17 @@ describe('ConnectionManager', () => {
     const dropped = closed(a.manager.connections[0]!);
     preferred.disconnect(alice, bob);
     await dropped;
-    preferred.heal();
-    const attemptsBefore = a.events.filter((event) => event.state === 'connecting').length;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(a.events.filter((event) => event.state === 'connecting').length).to.equal(attemptsBefore);
+    // A lost connection is retried only from a timer; a released peer gets none.
+    expect(timers.scheduled, 'retries scheduled').to.equal(0);
     expect(a.manager.connections).to.have.length(0);
+    // Kept connected, the same loss is retried: the count above can see a retry.
+    preferred.heal();
+    a.manager.keepConnected({ nodeId: bob, via: 'webrtc' });
+    await eventually(() => a.manager.connections.length === 1, 'alice connected again');
+    const droppedAgain = closed(a.manager.connections[0]!);
+    preferred.disconnect(alice, bob);
+    await droppedAgain;
+    expect(timers.scheduled, 'retries scheduled').to.equal(1);
   });
 
   it('pause closes everything and refuses, resume reconnects every wanted peer', async () => {
@@ -189,16 +213,17 @@ describe('ConnectionManager', () => {
   });
 
   it('stop closes every connection and cancels retries', async () => {
-    const a = peer(alice, { only: 'preferred' });
+    const timers = new ManualTimers();
+    const a = peer(alice, { only: 'preferred', timers });
     const b = peer(bob, { only: 'preferred' });
     a.manager.keepConnected({ nodeId: bob, via: 'webrtc' });
+    a.manager.keepConnected({ nodeId: carol, via: 'webrtc' }); // never there: its retry waits
     await linkedOnce(a, b, 'webrtc');
+    await eventually(() => timers.scheduled === 1, 'a retry for carol');
     const atBob = closed(b.manager.connections[0]!);
     a.manager.stop();
     expect(await atBob).to.contain('node stopped');
-    const eventsBefore = a.events.length;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(a.events.length).to.equal(eventsBefore);
+    expect(timers.scheduled, 'retries left after stop').to.equal(0);
     expect(await a.manager.connectToPeer({ nodeId: bob, via: 'webrtc' })).to.equal(false);
   });
 

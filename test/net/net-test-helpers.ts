@@ -1,6 +1,7 @@
 import { asNodeId, type NodeId } from '../../src/crdt/dot.js';
 import type { NetLogger } from '../../src/net/logger.js';
 import type { PeerConnection } from '../../src/net/transport.js';
+export { eventually } from '../eventually.js';
 
 export const alice: NodeId = asNodeId('alice');
 export const bob: NodeId = asNodeId('bob');
@@ -14,11 +15,6 @@ export function uniqueIds(...names: string[]): NodeId[] {
 
 /** A room name unique to one test. */
 export const uniqueRoom = (): string => `room-${Math.random().toString(36).slice(2, 12)}`;
-
-/** Resolves once `check` holds, re-checking every few milliseconds (hang guard: the test timeout). */
-export async function eventually(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 10));
-}
 
 /** A logger that keeps what it is told, for tests that check refusals are reported. */
 export function recordingLogger(): NetLogger & { readonly warnings: string[] } {

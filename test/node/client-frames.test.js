@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeClientFrame, isRefusal, MAX_DATA_DEPTH } from '../../signaling/client-frames.js';
+import { decodeClientFrame } from '../../signaling/client-frames.js';
+import { isRefusal, MAX_DATA_DEPTH } from '../../src/protocol/signaling-protocol.js';
 
 const decode = (/** @type {unknown} */ frame, maxFrameBytes = 1024) =>
   decodeClientFrame(Buffer.from(typeof frame === 'string' ? frame : JSON.stringify(frame)), false, maxFrameBytes);

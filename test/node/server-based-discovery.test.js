@@ -24,6 +24,9 @@ before(async () => {
     bundle: true,
     format: 'esm',
     platform: 'neutral',
+    // As the browser build resolves packages (nanoid's browser entry uses the global crypto).
+    conditions: ['browser'],
+    mainFields: ['browser', 'module', 'main'],
     target: 'es2022',
     outfile,
     logLevel: 'silent',

@@ -13,8 +13,8 @@ import {
   forEachItem,
   isCertificateError,
   keepItems,
-  sha256,
 } from '../../src/security/index.js';
+import { sha256 } from '../../src/util/index.js';
 import type { ModelChange } from '../../src/domain/index.js';
 
 const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
@@ -176,6 +176,21 @@ describe('CertificateStore', () => {
     expect(store.conflict(other)).to.equal(2);
     expect(store.conflict(certificate([1]))).to.equal(undefined);
     expect(heard).to.deep.equal([1]);
+  });
+
+  it('a listener that throws is reported; add() still holds the certificates and the other listeners hear of them', () => {
+    const warnings: string[] = [];
+    const store = new CertificateStore({ warn: (message) => warnings.push(message) });
+    store.onAdded(() => {
+      throw new Error('a broken view');
+    });
+    const heard: number[] = [];
+    store.onAdded((added) => heard.push(added.length));
+    const held = certificate([1, 2]);
+    expect(() => store.add([held])).to.not.throw();
+    expect(store.certificateOf({ node, seq: 1 })).to.equal(held);
+    expect(heard).to.deep.equal([1]);
+    expect(warnings).to.deep.equal(['a certificate listener threw']);
   });
 });
 

@@ -10,17 +10,13 @@ import {
   type BroadcastRejection,
 } from '../../src/security/encrypted-broadcast-channel.js';
 import { deriveRoomKeys, generateRoomSecret, type RoomKeys } from '../../src/security/room-keys.js';
+import { eventually as until } from '../eventually.js';
 
 const alice = asNodeId('alice');
 const bob = asNodeId('bob');
 const quiet = { warn: () => undefined };
 let rooms = 0;
 const freshRoom = () => `enc-${Date.now().toString(36)}-${++rooms}-${Math.random().toString(36).slice(2, 8)}`;
-
-/** Resolves when `predicate` holds, checking after every macrotask; the mocha timeout bounds it. */
-async function until(predicate: () => boolean | Promise<boolean>): Promise<void> {
-  while (!(await predicate())) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 
 describe('binary JSON', () => {
   it('round-trips JSON values with byte arrays anywhere', () => {

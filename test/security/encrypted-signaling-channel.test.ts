@@ -5,7 +5,7 @@ import { MemoryNetwork } from '../../src/net/memory-network.js';
 import type { SignalingChannel } from '../../src/net/peer-discovery.js';
 import { EncryptedSignalingChannel, type SignalRejection } from '../../src/security/encrypted-signaling-channel.js';
 import { deriveRoomKeys, generateRoomSecret, type RoomKeys } from '../../src/security/room-keys.js';
-import { fromBase64Url, toBase64Url } from '../../src/security/base64url.js';
+import { fromBase64Url, toBase64Url } from '../../src/util/base64url.js';
 
 const alice = asNodeId('alice');
 const bob = asNodeId('bob');

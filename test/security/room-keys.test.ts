@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { isRoom } from '../../src/net/wire-guards.js';
-import { fromBase64Url, toBase64Url } from '../../src/security/base64url.js';
+import { fromBase64Url, toBase64Url } from '../../src/util/base64url.js';
 import {
   RoomKeyError,
   deriveRoomKeys,

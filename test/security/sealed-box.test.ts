@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { fromBase64Url, toBase64Url } from '../../src/security/base64url.js';
+import { fromBase64Url, toBase64Url } from '../../src/util/base64url.js';
 import { deriveRoomKeys, generateRoomSecret } from '../../src/security/room-keys.js';
 import { IV_BYTES, open, openBytes, seal, sealBytes } from '../../src/security/sealed-box.js';
 

@@ -22,14 +22,10 @@ import { type SyncEngineEvent, SynchronizationEngine } from '../../src/sync/inde
 import { election, entitiesOf } from './election-model.js';
 import { deleteTestDb, uniqueDbName } from './unique-db-name.js';
 import { testIdentities } from '../security/test-identities.js';
+import { eventually } from '../eventually.js';
 
 const MODEL = 'election';
 const quiet = { warn: () => {} };
-
-/** Resolves once `check` holds (signing, verification and saving are asynchronous; the test timeout bounds it). */
-async function eventually(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 
 /** A certificate-shaped value: storage and persistence neither check signatures nor hashes. */
 function fakeCertificate(node: string, seqs: number[], fill = 7): ChangeCertificate {

@@ -15,6 +15,7 @@ import {
 import { election, entitiesOf } from './election-model.js';
 import { lockReleased } from './lock-released.js';
 import { deleteTestDb, uniqueDbName } from './unique-db-name.js';
+import { eventually } from '../eventually.js';
 
 /** One open tab of a room: storage connection, identity, model and persistence. */
 interface Tab {
@@ -23,11 +24,6 @@ interface Tab {
   readonly model: DomainModel;
   readonly persistence: ModelPersistence;
   readonly events: PersistenceEvent[];
-}
-
-/** Resolves once `check` holds, re-checking after every event-loop turn (hang guard: the test timeout). */
-async function eventually(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 /** What a brand-new tab loads from `storage` (closed afterwards). */

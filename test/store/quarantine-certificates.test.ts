@@ -8,13 +8,10 @@ import { MemoryStorageAdapter, ModelPersistence } from '../../src/store/index.js
 import { SynchronizationEngine } from '../../src/sync/index.js';
 import { testIdentities } from '../security/test-identities.js';
 import { election, entitiesOf } from './election-model.js';
+import { eventually } from '../eventually.js';
 
 const MODEL = 'election';
 const quiet = { warn: () => {} };
-
-async function eventually(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 
 describe('A damaged stored certificate comes back from a peer, so its items can be passed on again', () => {
   const identities = testIdentities('quarantine-certificates', ['alice', 'bob', 'carol']);

@@ -7,14 +7,10 @@ import { IndexedDbStorageAdapter, MemoryStorageAdapter, ModelPersistence, NodeId
 import { SynchronizationEngine } from '../../src/sync/index.js';
 import { election, entitiesOf } from './election-model.js';
 import { deleteTestDb, uniqueDbName } from './unique-db-name.js';
+import { eventually } from '../eventually.js';
 
 const MODEL = 'election';
 const quiet = { warn: () => {} };
-
-/** Resolves once `check` holds (the test timeout bounds it). */
-async function eventually(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 
 interface Peer {
   readonly model: DomainModel;

@@ -3,11 +3,7 @@ import { IndexedDbStorageAdapter, ModelPersistence } from '../../src/store/index
 import { election, entitiesOf } from './election-model.js';
 import type { IframeTab } from './iframe-tab.js';
 import { deleteTestDb, uniqueDbName } from './unique-db-name.js';
-
-/** Resolves once `check` holds, re-checking every few milliseconds (hang guard: the test timeout). */
-async function eventually(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 10));
-}
+import { eventually } from '../eventually.js';
 
 /** Opens a same-origin iframe running one tab of the room; resolves with it once loaded. */
 function openPage(dbName: string, onMessage: (data: { type: string; saved?: Array<[string, string]> }) => void = () => undefined) {

@@ -7,16 +7,13 @@ import { testIdentities } from '../security/test-identities.js';
 import { type SignedMember, signedMember } from './signed-member.js';
 import { throughHooks } from './sync-peers.js';
 import { ScriptedConnection } from '../security/scripted-connection.js';
+import { eventually as until } from '../eventually.js';
 
 const MODEL = 'election';
 const quiet = { warn: () => {} };
 
 type Member = SignedMember;
 const member = (network: MemoryNetwork, identity: DeviceIdentity): Member => signedMember(network, identity, { modelId: MODEL });
-
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 
 const offences = (peer: Member): string[] =>
   peer.events.filter((event) => event.type === 'peer-offence').map((event) => (event as { reason: string }).reason);

@@ -17,15 +17,12 @@ import { DeviceIdentity } from '../../src/security/index.js';
 import { exportRoom } from '../../src/store/room-file.js';
 import { Hostile } from '../models/electoral/roles-fixture.js';
 import { type SignedMember, signedMember } from './signed-member.js';
+import { eventually as until } from '../eventually.js';
 
 const MODEL = 'election-2024';
 
 type Member = SignedMember;
 const member = (network: MemoryNetwork, identity: DeviceIdentity, hostile = false): Member => signedMember(network, identity, { modelId: MODEL, hostile });
-
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 
 async function connectAll(members: readonly Member[]): Promise<void> {
   for (let i = 0; i < members.length; i++)

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { VersionVector } from '../../src/crdt/index.js';
-import { fromBase64Url } from '../../src/security/base64url.js';
+import { fromBase64Url } from '../../src/util/base64url.js';
 import { decodeSentCertificate, isCertificateError } from '../../src/security/change-certificate.js';
 import { ChangeCertification } from '../../src/security/change-certification.js';
 import { library } from '../domain/library-schema.js';

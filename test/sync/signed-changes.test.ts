@@ -9,16 +9,16 @@ import {
   CERTIFICATE_VERSION,
   DeviceIdentity,
   ELIDED_CERTIFICATE_VERSION,
-  fromBase64Url,
   ITEM_HASH_BYTES,
   certificateSignedBytes,
   encodeCertificate,
   forEachItem,
-  toBase64Url,
 } from '../../src/security/index.js';
+import { fromBase64Url, toBase64Url } from '../../src/util/index.js';
 import { type DeltaMessage, type SyncEngineEvent, SynchronizationEngine } from '../../src/sync/index.js';
 import { library } from '../domain/library-schema.js';
 import { testIdentities } from '../security/test-identities.js';
+import { eventually as until } from '../eventually.js';
 
 const MODEL = 'library';
 const quiet = { warn: () => {} };
@@ -52,11 +52,6 @@ function signedPeer(network: MemoryNetwork, identity: DeviceIdentity, signing = 
 
 async function link(a: SignedPeer, b: SignedPeer): Promise<void> {
   a.engine.addConnection(await a.transport.connect(b.id));
-}
-
-/** Waits until `condition` holds (signing and verification are asynchronous); the test timeout bounds it. */
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 /** Lets queued verification and delivery finish. */

@@ -5,15 +5,12 @@ import { MemoryNetwork } from '../../src/net/memory-network.js';
 import { DeviceIdentity } from '../../src/security/index.js';
 import { Hostile } from '../models/electoral/roles-fixture.js';
 import { type SignedMember, signedMember } from './signed-member.js';
+import { eventually as until } from '../eventually.js';
 
 const MODEL = 'election-2024';
 
 type Member = SignedMember;
 const member = (network: MemoryNetwork, identity: DeviceIdentity, hostile = false): Member => signedMember(network, identity, { modelId: MODEL, hostile });
-
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 
 async function quiesce(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 5));

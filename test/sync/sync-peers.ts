@@ -4,6 +4,7 @@ import type { MemoryNetwork } from '../../src/net/memory-network.js';
 import { MemoryTransport } from '../../src/net/memory-transport.js';
 import type { PeerConnection } from '../../src/net/transport.js';
 import { type SyncEngineEvent, SynchronizationEngine, type SynchronizationEngineOptions } from '../../src/sync/index.js';
+export { eventually as until } from '../eventually.js';
 
 /** The model every test peer holds. */
 export const MODEL = 'election';
@@ -50,11 +51,6 @@ export async function link(a: SyncPeer, b: SyncPeer, wrap?: (connection: PeerCon
  * the microtask queue drains before the next task runs, so after this the system is quiet.
  */
 export const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
-
-/** Waits (checking every few ms) until `condition` holds; the test's timeout bounds it. */
-export async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 
 /** The model's whole state, canonical: equal strings mean equal replicas. */
 export const canonical = (peer: SyncPeer): string => JSON.stringify(peer.model.getSnapshot());

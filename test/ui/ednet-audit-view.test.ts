@@ -12,7 +12,7 @@ import type { EDNetEvents, NodeStatus } from '../../src/node/node-events.js';
 import { CertificateStore } from '../../src/security/certificate-store.js';
 import { certificateSignedBytes, encodeCertificate } from '../../src/security/change-certificate.js';
 import { ITEM_HASH_BYTES, forEachItem } from '../../src/security/change-items.js';
-import { toBase64Url } from '../../src/security/base64url.js';
+import { toBase64Url } from '../../src/util/base64url.js';
 import { DeviceIdentity } from '../../src/security/device-identity.js';
 import type { AuditNode } from '../../src/ui/audit/audit-node-controller.js';
 import '../../src/ui/audit/ednet-audit-view.js';
@@ -21,6 +21,7 @@ import { fakeClock } from '../crdt/fake-clock.js';
 import { electoral, nodeOf } from '../models/electoral/electoral-fixture.js';
 import { axeViolations, find, findAll, mount, settle, textOf, unmountAll } from './ui-test-helpers.js';
 import { testIdentities } from '../security/test-identities.js';
+import { eventually as until } from '../eventually.js';
 
 const MODEL = 'election-2024';
 const ROOM = 'audit-room';
@@ -56,10 +57,6 @@ async function device(network: MemoryNetwork, identity: DeviceIdentity, displayN
 }
 
 /** Waits until `condition` holds (sync, signing and verification are asynchronous); the test timeout bounds it. */
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
-
 const snapshot = (device: Device) => JSON.stringify(device.model.getSnapshot());
 const entries = (view: EdnetAuditView) => findAll(view, [], 'ol.activity li').map((li) => textOf(li));
 const refused = (view: EdnetAuditView) => findAll(view, [], '[aria-labelledby="refused-heading"] li').map((li) => textOf(li));

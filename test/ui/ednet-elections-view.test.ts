@@ -5,6 +5,7 @@ import type { EdnetElectionsView } from '../../src/ui/index.js';
 import { fakeClock } from '../crdt/fake-clock.js';
 import { electoral, openElection, sync } from '../models/electoral/electoral-fixture.js';
 import { axeViolations, button, fill, find, findAll, mount, settle, submitForm, textOf, unmountAll } from './ui-test-helpers.js';
+import { eventually as until } from '../eventually.js';
 
 const EDITOR = ['ednet-election-editor'];
 const BALLOT = ['ednet-ballot-form'];
@@ -30,10 +31,6 @@ async function castBallot(view: EdnetElectionsView, voterNumber: string, candida
   if (candidate) chooseCandidate(view, candidate);
   else for (const radio of findAll<HTMLInputElement>(view, BALLOT, 'input[type="radio"]')) radio.checked = false;
   await submitForm(view, BALLOT, 'form', { voterNumber });
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 function results(view: EdnetElectionsView): string[] {

@@ -1,6 +1,11 @@
 import type { AxeResults } from 'axe-core';
 import type { LitElement } from 'lit';
+import { MemoryElectionKeyStore } from '../../src/models/electoral/index.js';
+import { useElectionKeyStore } from '../../src/ui/elections/election-keys.js';
 import { themeTokens } from '../../src/ui/shared/theme.js';
+
+// Views find the device's election keys where the composition root put them; here, in memory.
+useElectionKeyStore(new MemoryElectionKeyStore());
 
 const mounted: HTMLElement[] = [];
 let tokensAdopted = false;

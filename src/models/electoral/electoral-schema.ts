@@ -1,4 +1,4 @@
-import { type DomainSchema, defineSchema } from '../../domain/index.js';
+import { type DomainSchema, OID_PATTERN, defineSchema } from '../../domain/index.js';
 import { roomConcepts } from './room-schema.js';
 
 /** Lifecycle of an election: draft (being prepared) → open (accepting ballots) → closed. */
@@ -28,7 +28,7 @@ export type VotingAction = (typeof VotingAction)[keyof typeof VotingAction];
 /** Characters a voting event's causal context may take (about 2,000 nodes). */
 export const MAX_CONTEXT_CHARS = 100_000;
 
-const OID = '^[A-Za-z0-9_-]{1,64}$';
+const OID = OID_PATTERN.source;
 
 /**
  * The seed's electoral model, declared with the meta-model. Managed attributes are written only by

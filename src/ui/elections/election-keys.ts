@@ -1,14 +1,17 @@
 import type { ElectionKeyStore } from '../../models/electoral/index.js';
-import { IndexedDbElectionKeyStore } from '../../security/indexeddb-election-key-store.js';
 
 let store: ElectionKeyStore | undefined;
 
-/** Where this device keeps the keys of sealed rounds it opens: IndexedDB, made on first use. */
+/**
+ * Where this device keeps the keys of sealed rounds it opens. The composition root sets it
+ * (`openRoomSession`: IndexedDB); the views never choose storage themselves.
+ */
 export function electionKeyStore(): ElectionKeyStore {
-  return (store ??= new IndexedDbElectionKeyStore());
+  if (!store) throw new Error('No election key store: call useElectionKeyStore() when the room opens.');
+  return store;
 }
 
-/** Replaces the key store (tests use a `MemoryElectionKeyStore` or their own database). */
+/** Sets the key store (the app: IndexedDB; tests: a `MemoryElectionKeyStore` or their own database). */
 export function useElectionKeyStore(keys: ElectionKeyStore): void {
   store = keys;
 }

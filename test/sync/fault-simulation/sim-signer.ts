@@ -1,5 +1,5 @@
 import { type NodeId, asNodeId } from '../../../src/crdt/dot.js';
-import { fromBase64Url } from '../../../src/security/base64url.js';
+import { fromBase64Url } from '../../../src/util/base64url.js';
 import type { ChangeSigner } from '../../../src/security/change-certification.js';
 import { DEVICE_ID_CHARS, DeviceIdentity, NODE_ID_SUFFIX_CHARS } from '../../../src/security/device-identity.js';
 

@@ -1,14 +1,15 @@
-import type { NetLogger } from './logger.js';
+import type { Logger } from './logger.js';
 
 /**
- * A set of callbacks. `emit` calls each one and reports what it throws instead of rethrowing, so
- * one faulty subscriber cannot break the transport that emits, nor the other subscribers.
+ * The project's one emitter: a set of callbacks. `emit` calls each in subscription order and
+ * reports what one throws to the logger instead of rethrowing, so a faulty subscriber (a broken
+ * view, say) breaks neither the code that emits nor the other subscribers.
  */
 export class Listeners<Args extends unknown[]> {
   private readonly listeners = new Set<(...args: Args) => void>();
 
   constructor(
-    private readonly logger: NetLogger,
+    private readonly logger: Logger,
     private readonly what: string,
   ) {}
 
