@@ -17,6 +17,14 @@ export interface SignedMember {
 
 const quiet = { warn: () => {} };
 
+// Engines started here stop after each test of any file that uses this module (a root-level hook:
+// each test file runs in its own page).
+const running = new Set<SynchronizationEngine>();
+afterEach(() => {
+  for (const engine of running) engine.stop();
+  running.clear();
+});
+
 /**
  * A device with `identity` on `network`, signing its changes, election roles enforced; `hostile`:
  * a model that ignores the rules locally (`Hostile`, model id `election-2024`).
@@ -28,7 +36,11 @@ export function signedMember(
 ): SignedMember {
   const id = identity.newNodeId();
   const model = options.hostile ? new Hostile(id) : new ElectoralSystemModel({ modelId: options.modelId ?? 'election-2024', nodeId: id });
-  const engine = new SynchronizationEngine({ nodeId: id, antiEntropyIntervalMs: 0, logger: quiet, signer: identity, ...options.engine });
+  // Anti-entropy runs, with a short period: the epidemic broadcast leaves a device its tree does not
+  // reach to announcements and anti-entropy (docs/protocol.md), as the app does every 30 s.
+  const engine = new SynchronizationEngine({ nodeId: id, antiEntropyIntervalMs: 500, logger: quiet, signer: identity, ...options.engine });
+  engine.start();
+  running.add(engine);
   engine.registerModel(model.modelId, model);
   const transport = new MemoryTransport(network, id, { logger: quiet });
   transport.onConnection((connection) => engine.addConnection(connection));
