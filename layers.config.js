@@ -1,5 +1,5 @@
 // The layer rules of src/, written once. `npm test` checks every import against them
-// (test/node/layer-rules.test.js) and checks that docs/architecture.md shows them
+// (test/scripts/layer-rules.test.js) and checks that docs/architecture.md shows them
 // (`npm run layers -- --write-docs` rewrites its table). Each folder of src/ is a layer; it may
 // import the layers listed under `imports`, and only types (`import type`) from `types`.
 

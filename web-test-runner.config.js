@@ -7,7 +7,7 @@ import { chromiumPath, chromiumArgs } from './test/chromium.js';
 import { signalingServerPlugin } from './test/net/signaling-server-plugin.js';
 
 export default {
-  files: ['test/**/*.test.ts', '!test/node/**', '!test/e2e/**'],
+  files: ['test/**/*.test.ts', '!test/signaling/**', '!test/scripts/**', '!test/e2e/**'],
   nodeResolve: { exportConditions: ['browser', 'production'] },
   plugins: [
     esbuildPlugin({ ts: true, target: 'es2022', tsconfig: './tsconfig.json' }),

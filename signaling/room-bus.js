@@ -2,7 +2,7 @@
  * The room bus: where the signaling hub keeps room membership and sends what crosses it, so that
  * several server instances can share rooms. `InProcessRoomBus` holds everything in this process
  * (the default); `RedisRoomBus` shares it between instances through Redis. Both pass
- * test/node/room-bus-contract.js. The hub owns the WebSockets; a bus only knows peer ids and the
+ * test/signaling/room-bus-contract.js. The hub owns the WebSockets; a bus only knows peer ids and the
  * inbox each joined peer gave it.
  *
  * Guarantees every implementation keeps:

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { asNodeId, type NodeId } from '../../src/crdt/dot.js';
 import { HyParView, type HyParViewConfig } from '../../src/overlay/hyparview.js';
 import type { OverlayMessage } from '../../src/overlay/overlay-message.js';
-import { seededRandom } from '../peer/overlay-room.js';
+import { seededRandom } from '../node/overlay-room.js';
 
 type Sent = { from: NodeId; to: NodeId; message: OverlayMessage };
 

@@ -14,7 +14,7 @@ export function recordingLogger() {
 /**
  * A signaling server on a free port with a quiet logger; `options` override the defaults. Device
  * proofs are off unless asked for: these clients join under short made-up ids
- * (test/node/signaling-auth.test.js tests the proofs).
+ * (test/signaling/signaling-auth.test.js tests the proofs).
  * @param {import('../../signaling/signaling-options.js').SignalingServerOptions} [options]
  */
 export function startServer(options = {}) {
