@@ -148,8 +148,16 @@ describe('EDNetP2PNode', () => {
     expect(offline.online).to.equal(false);
     await statusWhere(b!.node, (s) => s.peers.length === 0);
     const election = a!.model.createElection({ title: 'Offline' });
-    // Discovery is stopped too: the peer cannot reach us while we are offline.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // A peer that tries anyway is refused before any sync message: b sees the connection end
+    // and holds nothing of a's (no waiting for something not to happen).
+    const ended = new Promise<string | undefined>((resolve) =>
+      b!.node.connections.onStateChange((event) => {
+        if (event.peerId === a!.node.nodeId && (event.state === 'closed' || event.state === 'failed')) resolve(event.reason);
+      }),
+    );
+    await b!.node.connectToPeer({ nodeId: a!.node.nodeId, via: 'memory' });
+    expect(await ended, 'why b lost a').to.be.a('string');
+    expect(a!.node.status.peers, 'a connected while offline').to.deep.equal([]);
     expect(b!.model.get(election.oid)).to.equal(undefined);
     expect(a!.node.status.unsentChanges).to.be.greaterThan(0);
     await a!.node.setWorkOffline(false);

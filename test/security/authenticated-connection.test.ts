@@ -289,7 +289,7 @@ describe('authenticateConnection', () => {
     void toBob.send(encoder.encode('{"n":4}'));
     await new Promise((resolve) => setTimeout(resolve, 20));
     const received = inbox(authenticated);
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await eventually(() => received.length >= 4, 'four messages');
     expect(received.map(text)).to.deep.equal(['{"n":1}', '{"n":2}', '{"n":3}', '{"n":4}']);
   });
 
@@ -302,7 +302,7 @@ describe('authenticateConnection', () => {
     const authenticated = await atBob;
     await new Promise((resolve) => setTimeout(resolve, 20));
     const received = inbox(authenticated);
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await eventually(() => received.length >= 3, 'three messages');
     expect(received.map(text)).to.deep.equal(['{"n":1}', '{"n":2}', '{"n":3}']);
   });
 
