@@ -10,6 +10,7 @@ import { ElectoralSystemModel } from '../../src/models/electoral/index.js';
 import type { EDNetP2PNode } from '../../src/node/ednet-p2p-node.js';
 import type { NodeStatus } from '../../src/node/node-events.js';
 import { eventually as until } from '../eventually.js';
+import { expectNone } from '../expectations.js';
 
 const secret = 'aGVsbG8td29ybGQtMTIzNDU2Nzg5MA';
 
@@ -245,7 +246,7 @@ describe('ednet-app', () => {
     [...question.shadowRoot!.querySelectorAll('button')].find((button) => button.textContent!.trim() === 'Skip')!.click();
     expect(app.askingName).to.equal(false);
     expect(app.displayNames.asked).to.equal(true);
-    expect(log.some((line) => line.startsWith('name'))).to.equal(false);
+    expectNone(log, (line) => line.startsWith('name'));
   });
 
   it('follows the work-offline choice another tab of this device makes for the room', async () => {

@@ -3,6 +3,7 @@ import { VersionVector } from '../../src/crdt/index.js';
 import { type ChangeBatch, type ModelChangedDetail, decodeChangeBatch } from '../../src/domain/index.js';
 import { fakeClock } from '../crdt/fake-clock.js';
 import { canonical, library, sync } from './library-schema.js';
+import { expectEvery } from '../expectations.js';
 
 describe('DomainModel: synchronization', () => {
   it('a delta brings a replica up to date, and nothing is sent twice', () => {
@@ -349,7 +350,7 @@ describe('DomainModel: synchronization', () => {
     sync(alice, bob);
     expect(seen).to.have.length(1);
     expect(seen[0]!.origin).to.equal('remote');
-    expect(seen[0]!.changes.every((c) => c.oid === ada.oid)).to.equal(true);
+    expectEvery(seen[0]!.changes, (c) => c.oid === ada.oid);
   });
 
   it('entity mergeWith joins another replica\'s copy', () => {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { type ChangeBatch, CHANGE_FORMAT, type ModelChange } from '../../src/domain/index.js';
 import { fakeClock } from '../crdt/fake-clock.js';
 import { canonical, library, sync } from './library-schema.js';
+import { expectEvery } from '../expectations.js';
 
 const write = (value: unknown, node = 'mallory', seq = 1, ms = 1_700_000_000_000) => ({ value, ts: { ms, c: 0 }, dot: { node, seq } });
 const attribute = (over: Record<string, unknown> = {}) => ({
@@ -88,7 +89,7 @@ describe('DomainModel: malformed and hostile changes', () => {
     alice.create('Author', { name: 'Ada' });
     const delta = alice.getDelta(bob.version);
     const result = bob.applyChanges({ ...delta, version: {} });
-    expect(result.rejected.every((r) => /not covered by the batch version/.test(r.reason))).to.equal(true);
+    expectEvery(result.rejected, (r) => /not covered by the batch version/.test(r.reason));
     expect(result.applied).to.equal(0);
   });
 

@@ -4,6 +4,7 @@ import { BucketDigest, asNodeId, bucketOf, differingBuckets } from '../../src/cr
 import { type DomainModel, type EntityState, ValidationError, entityStateHash } from '../../src/domain/index.js';
 import { fakeClock } from '../crdt/fake-clock.js';
 import { canonical, library, sync } from './library-schema.js';
+import { expectEvery } from '../expectations.js';
 
 /** The digest recomputed from scratch from the canonical entity states, with nothing cached. */
 function scratch(model: DomainModel) {
@@ -325,7 +326,7 @@ describe('DomainModel: repair by digest', () => {
     expect(alice.entityStatesInBuckets([-1, 256, 1.5, NaN])).to.deep.equal([]);
     const some = [bucketOf('alice-1'), bucketOf('alice-2')];
     expect(alice.entityStatesInBuckets(some).map((s) => s.oid)).to.include.members(['alice-1', 'alice-2']);
-    expect(alice.entityStatesInBuckets(some).every((s) => some.includes(bucketOf(s.oid)))).to.equal(true);
+    expectEvery(alice.entityStatesInBuckets(some), (s) => some.includes(bucketOf(s.oid)));
     expect(alice.entityDigestsInBuckets(all).map(([oid, hash]) => [oid, hash])).to.deep.equal(
       alice.getEntityStates().map((s) => [s.oid, entityStateHash(s)]),
     );

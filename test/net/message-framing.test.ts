@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { CHUNK_HEADER_BYTES, encodeCloseFrame, MessageFramer, PING_FRAME, PONG_FRAME } from '../../src/net/message-framer.js';
 import { MessageReassembler, type FrameResult } from '../../src/net/message-reassembler.js';
-import { patterned, sameBytes } from './net-test-helpers.js';
+import { patterned } from './net-test-helpers.js';
+import { expectSameBytes, expectEvery } from '../expectations.js';
 
 /** A chunk frame written by hand: `[1][id][index][count][total][payload]`. */
 function chunk(id: number, index: number, count: number, total: number, payload: Uint8Array = new Uint8Array(0)): Uint8Array {
@@ -29,9 +30,9 @@ describe('Message framing', () => {
       for (const frame of frames) expect(frame.byteLength).to.be.at.most(CHUNK_HEADER_BYTES + 100);
       const results = frames.map((frame) => reassembler.push(frame));
       const last = results.pop()!;
-      expect(kinds(results).every((kind) => kind === 'pending')).to.equal(true);
+      expectEvery(kinds(results), (kind) => kind === 'pending');
       expect(last.kind).to.equal('message');
-      expect(sameBytes((last as { message: Uint8Array }).message, message)).to.equal(true);
+      expectSameBytes((last as { message: Uint8Array }).message, message);
     }
     expect(reassembler.bufferedBytes).to.equal(0);
   });

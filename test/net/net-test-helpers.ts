@@ -51,13 +51,6 @@ export function patterned(length: number, seed = 0): Uint8Array {
   return bytes;
 }
 
-/** True if `a` and `b` hold the same bytes. */
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** The rejection of `promise` (fails the test if it resolves). */
 export async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { asNodeId, type NodeId } from '../../src/crdt/dot.js';
 import type { PeerConnection, Transport } from '../../src/net/transport.js';
-import { alice, bob, carol, closed, eventually, inbox, nextConnection, patterned, rejection, sameBytes } from './net-test-helpers.js';
+import { alice, bob, carol, closed, eventually, inbox, nextConnection, patterned, rejection } from './net-test-helpers.js';
+import { expectSameBytes } from '../expectations.js';
 
 /** Per-transport options the contract needs to set. */
 export interface ContractTransportOptions {
@@ -64,8 +65,8 @@ export function runTransportContract(name: string, setup: () => TransportFixture
       await Promise.all([...sent.map((message) => atAlice.send(message)), ...sent.map((message) => atBob.send(message))]);
       await eventually(() => toBob.length === sizes.length && toAlice.length === sizes.length);
       for (let i = 0; i < sizes.length; i++) {
-        expect(sameBytes(toBob[i]!, sent[i]!), `message ${i} to bob`).to.equal(true);
-        expect(sameBytes(toAlice[i]!, sent[i]!), `message ${i} to alice`).to.equal(true);
+        expectSameBytes(toBob[i]!, sent[i]!, `message ${i} to bob`);
+        expectSameBytes(toAlice[i]!, sent[i]!, `message ${i} to alice`);
       }
     });
 
@@ -77,7 +78,7 @@ export function runTransportContract(name: string, setup: () => TransportFixture
       message.fill(0);
       await sending;
       await eventually(() => toBob.length === 1);
-      expect(sameBytes(toBob[0]!, patterned(40_000, 1))).to.equal(true);
+      expectSameBytes(toBob[0]!, patterned(40_000, 1));
     });
 
     it(`carries a large message (${largeMessageBytes} bytes) intact, followed by a small one`, async () => {
@@ -87,8 +88,8 @@ export function runTransportContract(name: string, setup: () => TransportFixture
       await Promise.all([atAlice.send(large), atAlice.send(patterned(10, 4))]);
       await eventually(() => toBob.length === 2);
       expect(toBob[0]!.byteLength).to.equal(largeMessageBytes);
-      expect(sameBytes(toBob[0]!, large)).to.equal(true);
-      expect(sameBytes(toBob[1]!, patterned(10, 4))).to.equal(true);
+      expectSameBytes(toBob[0]!, large);
+      expectSameBytes(toBob[1]!, patterned(10, 4));
     });
 
     it('keeps messages that arrive before anyone listens', async () => {

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { closed, eventually, inbox, patterned, sameBytes, uniqueIds, uniqueRoom } from './net-test-helpers.js';
+import { closed, eventually, inbox, patterned, uniqueIds, uniqueRoom } from './net-test-helpers.js';
 import { startRtcNode, type RtcNode } from './rtc-node.js';
 import { signalingServerUrl } from './signaling-server-url.js';
+import { expectSameBytes } from '../expectations.js';
 
 describe('WebRTC peers found and introduced by the real signaling server', () => {
   const nodes: RtcNode[] = [];
@@ -33,7 +34,7 @@ describe('WebRTC peers found and introduced by the real signaling server', () =>
     const large = patterned(2 * 1024 * 1024, 8);
     await b.connectionTo(a.nodeId)!.send(large);
     await eventually(() => toA.length === 1);
-    expect(sameBytes(toA[0]!, large)).to.equal(true);
+    expectSameBytes(toA[0]!, large);
   });
 
   it('three peers make a full mesh, one connection per pair', async () => {

@@ -6,7 +6,8 @@ import type { SignalingChannel } from '../../src/net/peer-discovery.js';
 import type { PeerConnection } from '../../src/net/transport.js';
 import { WebRtcTransport, type WebRtcTransportOptions } from '../../src/net/webrtc-transport.js';
 import { decodeRtcEnvelope, encodeRtcEnvelope } from '../../src/net/webrtc-signal.js';
-import { alice, bob, closed, eventually, inbox, nextConnection, patterned, recordingLogger, rejection, sameBytes, uniqueRoom } from './net-test-helpers.js';
+import { alice, bob, closed, eventually, inbox, nextConnection, patterned, recordingLogger, rejection, uniqueRoom } from './net-test-helpers.js';
+import { expectSameBytes } from '../expectations.js';
 
 /** Records the configuration of every RTCPeerConnection made while installed. */
 function recordPeerConnections(): { readonly configs: RTCConfiguration[]; restore(): void } {
@@ -162,7 +163,7 @@ describe('WebRtcTransport', () => {
     expect(frames).to.equal(640);
     // A frame is only handed over while at most the high-water mark waits.
     expect(mostQueued).to.be.at.most(highWaterMark);
-    expect(sameBytes(toBob[0]!, large)).to.equal(true);
+    expectSameBytes(toBob[0]!, large);
   });
 
   it('ignores malformed, stale and out-of-protocol signals, and still connects', async () => {

@@ -5,6 +5,7 @@ import { MemoryTransport } from '../../src/net/memory-transport.js';
 import { FallbackSignalingChannel, RelayedSignaling } from '../../src/overlay/relayed-signaling.js';
 import { EncryptedSignalingChannel, deriveRoomKeys, generateRoomSecret, type RoomKeys } from '../../src/security/index.js';
 import { ROOM, converged, eventually, groups, roomMember, type RoomMember } from './overlay-room.js';
+import { expectSome } from '../expectations.js';
 
 describe('Overlay without the signaling server', function () {
   this.timeout(120_000);
@@ -85,7 +86,7 @@ describe('Overlay without the signaling server', function () {
     await back.node.start();
     const remoteLinks = (): number => back.node.connections.connections.filter((connection) => connection.via === network.kind).length;
     await eventually(members, () => groups(members) === 1 && remoteLinks() >= 1, () => `${state()}; dev-0 has ${remoteLinks()} links to other devices`);
-    expect(back.node.connections.connections.some((connection) => connection.via === 'broadcast')).to.equal(true);
+    expectSome(back.node.connections.connections, (connection) => connection.via === 'broadcast');
 
     // Edits flow both ways, without any server.
     const fromBack = back.model.createElection({ title: 'from the device that came back' }).oid;

@@ -3,6 +3,7 @@ import { asNodeId, type NodeId } from '../../src/crdt/dot.js';
 import { HyParView, type HyParViewConfig } from '../../src/overlay/hyparview.js';
 import type { OverlayMessage } from '../../src/overlay/overlay-message.js';
 import { seededRandom } from '../node/overlay-room.js';
+import { expectSome, expectNone } from '../expectations.js';
 
 type Sent = { from: NodeId; to: NodeId; message: OverlayMessage };
 
@@ -154,7 +155,7 @@ describe('HyParView', () => {
     }
     expect(sim.connected()).to.equal(true);
     for (const node of sim.live()) {
-      expect(node.activeView.some((peer) => sim.crashed.has(peer))).to.equal(false);
+      expectNone(node.activeView, (peer) => sim.crashed.has(peer));
       expect(node.activeView.length).to.be.at.least(2);
     }
   });
@@ -166,12 +167,12 @@ describe('HyParView', () => {
     sim.run();
     a!.receive(c!.me, { t: 'neighbor', priority: 'low', reply: false });
     expect(a!.activeView).to.deep.equal([b!.me]);
-    expect(sim.queue.some((sent) => sent.to === c!.me && sent.message.t === 'disconnect')).to.equal(true);
+    expectSome(sim.queue, (sent) => sent.to === c!.me && sent.message.t === 'disconnect');
     sim.queue.length = 0;
     a!.receive(c!.me, { t: 'neighbor', priority: 'high', reply: false });
     expect(a!.activeView).to.deep.equal([c!.me]);
     // b was dropped to make room: it is told, and kept as a passive member.
-    expect(sim.queue.some((sent) => sent.to === b!.me && sent.message.t === 'disconnect')).to.equal(true);
+    expectSome(sim.queue, (sent) => sent.to === b!.me && sent.message.t === 'disconnect');
     expect(a!.passiveView).to.include(b!.me);
   });
 

@@ -21,8 +21,9 @@ import {
 } from '../../src/security/authenticated-connection.js';
 import { EDNetP2PNode } from '../../src/node/ednet-p2p-node.js';
 import { DeviceIdentity } from '../../src/security/device-identity.js';
-import { closed, eventually, inbox, nextConnection, recordingLogger, rejection, sameBytes } from '../net/net-test-helpers.js';
+import { closed, eventually, inbox, nextConnection, recordingLogger, rejection } from '../net/net-test-helpers.js';
 import { uniqueDbName } from '../store/unique-db-name.js';
+import { expectSameBytes } from '../expectations.js';
 
 const encoder = new TextEncoder();
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
@@ -95,8 +96,8 @@ describe('authenticateConnection', () => {
     ]);
     expect(atAlice.peerId).to.equal(bobId);
     expect(atBob.peerId).to.equal(aliceId);
-    expect(sameBytes(atAlice.peerPublicKey, bob.publicKey)).to.equal(true);
-    expect(sameBytes(atBob.peerPublicKey, alice.publicKey)).to.equal(true);
+    expectSameBytes(atAlice.peerPublicKey, bob.publicKey);
+    expectSameBytes(atBob.peerPublicKey, alice.publicKey);
     expect(atAlice.state).to.equal('open');
 
     const toBobMessage = nextMessage(atBob);
@@ -408,16 +409,17 @@ describe('auth frames', () => {
     expect(bytes[0]).to.equal(0xff);
     const decoded = decodeAuthFrame(bytes) as AuthHello;
     expect(decoded.node).to.equal('node-1');
-    expect(sameBytes(decoded.publicKey, hello.publicKey) && sameBytes(decoded.nonce, hello.nonce)).to.equal(true);
+    expectSameBytes(decoded.publicKey, hello.publicKey, 'public key');
+    expectSameBytes(decoded.nonce, hello.nonce, 'nonce');
     bytes.fill(0);
-    expect(sameBytes(decoded.nonce, hello.nonce)).to.equal(true);
+    expectSameBytes(decoded.nonce, hello.nonce);
   });
 
   it('give both sides the same transcript, which differs by signer', () => {
     const a: AuthHello = { t: 'auth-hello', v: AUTH_VERSION, node: asNodeId('a'), publicKey: randomBytes(32), nonce: randomBytes(32) };
     const b: AuthHello = { t: 'auth-hello', v: AUTH_VERSION, node: asNodeId('b'), publicKey: randomBytes(32), nonce: randomBytes(32) };
-    expect(sameBytes(authTranscript(a, b, a.node), authTranscript(b, a, a.node))).to.equal(true);
-    expect(sameBytes(authTranscript(a, b, a.node), authTranscript(a, b, b.node))).to.equal(false);
-    expect(sameBytes(authTranscript(a, b, a.node), authTranscript(a, b, a.node, Uint8Array.of(1)))).to.equal(false);
+    expectSameBytes(authTranscript(a, b, a.node), authTranscript(b, a, a.node));
+    expect(authTranscript(a, b, a.node)).to.not.deep.equal(authTranscript(a, b, b.node));
+    expect(authTranscript(a, b, a.node)).to.not.deep.equal(authTranscript(a, b, a.node, Uint8Array.of(1)));
   });
 });

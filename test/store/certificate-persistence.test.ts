@@ -23,6 +23,7 @@ import { election, entitiesOf } from './election-model.js';
 import { deleteTestDb, uniqueDbName } from './unique-db-name.js';
 import { testIdentities } from '../security/test-identities.js';
 import { eventually } from '../eventually.js';
+import { expectSameVersion, expectSome } from '../expectations.js';
 
 const MODEL = 'election';
 const quiet = { warn: () => {} };
@@ -159,7 +160,7 @@ for (const [backend, makeBackend] of backends) {
       expect(since.entities).to.deep.equal([]);
       expect(since.certificates.map((bytes) => bytes.join(','))).to.deep.equal(encodings([fakeCertificate('alice', [1])]));
       // The version stored with a certificate-only commit is still exact.
-      expect(since.version.equals(tab.model.version)).to.equal(true);
+      expectSameVersion(since.version, tab.model.version);
     });
 
     it("loads another tab's new certificates when it commits, and does not save them back", async () => {
@@ -314,7 +315,7 @@ describe('Stored certificates let a reloaded replica relay signed changes', () =
     bob.model.get(board.oid)!.addChild('candidates', bob.model.create('Candidate', { name: 'Bob' }));
     await eventually(() => storeOf(bob).certificates().some((certificate) => certificate.node === bob.id));
     await bobSession.persistence!.whenSaved();
-    expect(storeOf(bob).certificates().some((certificate) => certificate.node === alice.id)).to.equal(true);
+    expectSome(storeOf(bob).certificates(), (certificate) => certificate.node === alice.id);
     const bobHolds = entitiesOf(bob.model);
 
     const covered = new Set<string>();
@@ -337,13 +338,13 @@ describe('Stored certificates let a reloaded replica relay signed changes', () =
     const all = bobAgain.model.getChangesSince(new VersionVector());
     const sendable = bobAgain.engine.certification!.sendable(MODEL, all, bobAgain.model.version);
     expect(sendable.changes).to.deep.equal(all);
-    expect(sendable.version.equals(bobAgain.model.version)).to.equal(true);
+    expectSameVersion(sendable.version, bobAgain.model.version);
 
     // Carol meets only the reloaded bob: alice's items reach her with alice's own signatures.
     const { peer: carol } = await peer(carolKey, carolKey.newNodeId());
     await link(carol, bobAgain);
     await eventually(() => entitiesOf(carol.model) === bobHolds);
-    expect(carol.model.version.equals(bobAgain.model.version)).to.equal(true);
+    expectSameVersion(carol.model.version, bobAgain.model.version);
     expect(offences(carol)).to.deep.equal([]);
     const authors = new Set(storeOf(carol).certificates().map((certificate) => certificate.node));
     expect([...authors].sort()).to.deep.equal([alice.id, bob.id].sort());

@@ -6,6 +6,7 @@ import { DB_VERSION, IndexedDbStorageAdapter, type StorageAdapter, StorageError 
 import { election, entitiesOf } from './election-model.js';
 import { runStorageAdapterContractTests } from './storage-adapter-contract.js';
 import { deleteTestDb, uniqueDbName } from './unique-db-name.js';
+import { expectSameVersion } from '../expectations.js';
 
 runStorageAdapterContractTests('IndexedDbStorageAdapter', async () => {
   const dbName = uniqueDbName();
@@ -105,7 +106,7 @@ describe('IndexedDbStorageAdapter', () => {
       const model = election('zed');
       model.loadState(stored.entities, stored.version);
       expect(entitiesOf(model)).to.equal(expected);
-      expect(stored.version.equals(expectedVersion)).to.equal(true);
+      expectSameVersion(stored.version, expectedVersion);
       expect(await storage.identities()).to.deep.equal([{ nodeId: 'alice', reservedUpTo: 3000, lastClaimedAt: 0 }]);
       expect((await storage.readMetadata()).createdAt).to.equal(42);
       // Commits continue above the migrated data, and partial loads see only later writes.
@@ -166,7 +167,7 @@ describe('IndexedDbStorageAdapter', () => {
       const stored = await storage.load('election');
       expect(stored.commit).to.equal(2);
       expect(stored.certificates).to.deep.equal([]);
-      expect(stored.version.equals(alice.version)).to.equal(true);
+      expectSameVersion(stored.version, alice.version);
       const model = election('zed');
       model.loadState(stored.entities, stored.version);
       expect(entitiesOf(model)).to.equal(entitiesOf(alice));
@@ -248,7 +249,7 @@ describe('IndexedDbStorageAdapter', () => {
       const after = await storage.load('election');
       expect(after.entities).to.deep.equal(before.entities);
       expect(after.commit).to.equal(before.commit);
-      expect(after.version.equals(before.version)).to.equal(true);
+      expectSameVersion(after.version, before.version);
     });
 
     it('never stores entities without their certificates: a failed certificate write stores nothing of the batch', async () => {

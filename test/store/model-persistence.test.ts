@@ -16,6 +16,7 @@ import { election, entitiesOf } from './election-model.js';
 import { lockReleased } from './lock-released.js';
 import { deleteTestDb, uniqueDbName } from './unique-db-name.js';
 import { eventually } from '../eventually.js';
+import { expectSome } from '../expectations.js';
 
 /** One open tab of a room: storage connection, identity, model and persistence. */
 interface Tab {
@@ -291,7 +292,7 @@ for (const [backend, makeBackend] of backends) {
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(tabB.events.filter((event) => event.type === 'saved')).to.deep.equal([]);
       expect(tabB.persistence.pending).to.equal(0);
-      expect(tabB.events.some((event) => event.type === 'loaded' && event.source === 'other-tab')).to.equal(true);
+      expectSome(tabB.events, (event) => event.type === 'loaded' && event.source === 'other-tab');
       const storage = room.open();
       expect((await storage.load('election')).commit).to.equal(1);
       storage.close();

@@ -13,6 +13,7 @@ import {
 } from '../../src/store/index.js';
 import { election, entitiesOf } from './election-model.js';
 import { deleteTestDb, uniqueDbName } from './unique-db-name.js';
+import { expectSameVersion } from '../expectations.js';
 
 const MODEL = 'election';
 
@@ -157,7 +158,7 @@ for (const [backend, makeRoom] of backends) {
       await tab.persistence.whenSaved();
       const stored = await tab.storage.load(MODEL);
       expect(stored.damaged).to.equal(undefined);
-      expect(stored.version.equals(tab.model.version)).to.equal(true);
+      expectSameVersion(stored.version, tab.model.version);
     });
 
     it('a damaged stored version of a model without identity: own seqs found in the entities are never reused', async () => {

@@ -17,6 +17,7 @@ import {
 import { ElectoralSystemModel } from '../../src/models/electoral/index.js';
 import { Hostile } from '../models/electoral/roles-fixture.js';
 import { election, entitiesOf } from './election-model.js';
+import { expectSameVersion } from '../expectations.js';
 
 const lookup = (...models: DomainModel[]) => ({
   get: (modelId: string): SynchronizableDomainModel | undefined => models.find((model) => model.modelId === modelId),
@@ -46,7 +47,7 @@ describe('Room files: export and import', () => {
     const result = await importRoom(blob, lookup(bob), { roomId: 'r' });
     expect(result).to.deep.equal({ ok: true, value: [{ modelId: 'election', entities: 2 }] });
     expect(entitiesOf(bob)).to.equal(entitiesOf(alice));
-    expect(bob.version.equals(alice.version)).to.equal(true);
+    expectSameVersion(bob.version, alice.version);
   });
 
   it('merges: an older file never overwrites newer data, and local-only data stays', async () => {
@@ -73,7 +74,7 @@ describe('Room files: export and import', () => {
     await persistence.whenSaved();
     const stored = await storage.load('election');
     expect(stored.entities).to.have.length(1);
-    expect(stored.version.equals(alice.version)).to.equal(true);
+    expectSameVersion(stored.version, alice.version);
   });
 
   describe('refuses bad files with a clear message and changes nothing', () => {

@@ -3,6 +3,7 @@ import type { WorkSlicer } from '../../src/domain/index.js';
 import { IndexedDbStorageAdapter, MemoryStorageAdapter, ModelPersistence } from '../../src/store/index.js';
 import { election, entitiesOf } from './election-model.js';
 import { deleteTestDb, uniqueDbName } from './unique-db-name.js';
+import { expectSameVersion } from '../expectations.js';
 
 /** A slicer of `itemsPerSlice` that counts its pauses and runs `onPause` inside each (another task's work). */
 function countingSlicer(itemsPerSlice: number, onPause: (pauses: number) => void = () => {}) {
@@ -36,7 +37,7 @@ describe('saving a large arrival a slice at a time', () => {
       const reloaded = election('zed');
       reloaded.loadState(stored.entities, stored.version);
       expect(entitiesOf(reloaded)).to.equal(entitiesOf(model));
-      expect(stored.version.equals(model.version)).to.equal(true);
+      expectSameVersion(stored.version, model.version);
     } finally {
       storage.close();
       await deleteTestDb(dbName);
@@ -75,7 +76,7 @@ describe('saving a large arrival a slice at a time', () => {
     reloaded.loadState(stored.entities, stored.version);
     expect(reloaded.get(changed!)?.getAttribute('title')).to.equal('Renamed meanwhile');
     expect(entitiesOf(reloaded)).to.equal(entitiesOf(writer));
-    expect(stored.version.equals(model.version)).to.equal(true);
+    expectSameVersion(stored.version, model.version);
     persistence.close();
   });
 });

@@ -3,6 +3,7 @@ import { VersionVector, asNodeId } from '../../src/crdt/index.js';
 import type { DomainModel, EntityState } from '../../src/domain/index.js';
 import { StorageError, type StorageAdapter, type StoredModel } from '../../src/store/index.js';
 import { election, entitiesOf } from './election-model.js';
+import { expectSameVersion } from '../expectations.js';
 
 /** One storage to test: adapters opened on it act as tabs of one room. */
 export interface StorageAdapterHarness {
@@ -66,7 +67,7 @@ export function runStorageAdapterContractTests(name: string, setup: () => Promis
       const other = await harness.open();
       const stored = await other.load('election');
       expect(stored.commit).to.equal(1);
-      expect(stored.version.equals(alice.version)).to.equal(true);
+      expectSameVersion(stored.version, alice.version);
       expect(entitiesOf(reloaded(stored))).to.equal(entitiesOf(alice));
     });
 
@@ -81,7 +82,7 @@ export function runStorageAdapterContractTests(name: string, setup: () => Promis
       const since = await storage.load('election', 1);
       expect(since.commit).to.equal(2);
       expect(since.entities.map((entity) => entity.oid)).to.deep.equal([a.oid]);
-      expect(since.version.equals(alice.version)).to.equal(true);
+      expectSameVersion(since.version, alice.version);
       expect((await storage.load('election', 2)).entities).to.deep.equal([]);
       expect((await storage.load('election')).entities.map((entity) => entity.oid).sort()).to.deep.equal([a.oid, b.oid].sort());
     });
@@ -101,7 +102,7 @@ export function runStorageAdapterContractTests(name: string, setup: () => Promis
       const stored = await tabA.load('election');
       const names = stored.entities[0]!.attributes.name!.map((write) => write.value).sort();
       expect(names).to.deep.equal(['Ada Lovelace', 'Countess']);
-      expect(stored.version.equals(alice.version.mergeWith(bob.version))).to.equal(true);
+      expectSameVersion(stored.version, alice.version.mergeWith(bob.version));
     });
 
     it('drops a stored write that the incoming version has seen and replaced', async () => {
@@ -129,7 +130,7 @@ export function runStorageAdapterContractTests(name: string, setup: () => Promis
       await storage.merge('election', alice.getEntityStates(), alice.version);
       const twice = await storage.load('election');
       expect(twice.entities).to.deep.equal(once.entities);
-      expect(twice.version.equals(once.version)).to.equal(true);
+      expectSameVersion(twice.version, once.version);
       expect(twice.commit).to.equal(once.commit + 1);
     });
 
@@ -153,7 +154,7 @@ export function runStorageAdapterContractTests(name: string, setup: () => Promis
       expect(new Set(await Promise.all(merges)).size).to.equal(merges.length);
       const stored = await tabB.load('election');
       const expected = writers.reduce((version, model) => version.mergeWith(model.version), base.version);
-      expect(stored.version.equals(expected)).to.equal(true);
+      expectSameVersion(stored.version, expected);
       // Each writer's last write to each register is concurrent with the others: all four survive.
       for (const entity of stored.entities) {
         const votes = entity.attributes.votes!.map((write) => write.value).sort();

@@ -7,6 +7,7 @@ import { MemoryTransport } from '../../src/net/memory-transport.js';
 import type { PeerConnection } from '../../src/net/transport.js';
 import { PACK_MIN_CHANGES, packBatch } from '../../src/sync/index.js';
 import { MODEL, canonical, eventsOf, inSyncWith, link, registerVoters, settle, statusOf, syncPeer, throughHooks } from './sync-peers.js';
+import { expectSome, expectEvery } from '../expectations.js';
 
 type Frame = Record<string, unknown>;
 const encoder = new TextEncoder();
@@ -85,7 +86,7 @@ describe('SynchronizationEngine: compact deltas (protocol 2) and older peers', (
     expect(received.length).to.be.greaterThanOrEqual(2);
     for (const frame of [...sent, ...received]) expect(packedUnlessSmall(frame), JSON.stringify(frame).slice(0, 200)).to.equal(true);
     expect(sent.filter((frame) => 'packed' in frame).length).to.be.greaterThan(2);
-    expect(sent.some((frame) => (frame.parts as number) > 1)).to.equal(true);
+    expectSome(sent, (frame) => (frame.parts as number) > 1);
     expect(eventsOf(alice, 'peer-offence')).to.deep.equal([]);
     expect(eventsOf(bob, 'peer-offence')).to.deep.equal([]);
   });
@@ -131,8 +132,8 @@ describe('SynchronizationEngine: compact deltas (protocol 2) and older peers', (
     expect(carol.model.entities('Election').count).to.equal(1);
     expect(alice.model.entities('Voter').count).to.equal(1);
     expect(unreadable).to.deep.equal([]);
-    expect([...deltas(old.sent), ...deltas(old.received)].every((frame) => 'batch' in frame)).to.equal(true);
-    expect([...deltas(modern.sent), ...deltas(modern.received)].every(packedUnlessSmall)).to.equal(true);
+    expectEvery([...deltas(old.sent), ...deltas(old.received)], (frame) => 'batch' in frame);
+    expectEvery([...deltas(modern.sent), ...deltas(modern.received)], packedUnlessSmall);
     expect(deltas(modern.received).length).to.be.greaterThan(0);
   });
 
@@ -150,7 +151,7 @@ describe('SynchronizationEngine: compact deltas (protocol 2) and older peers', (
     };
     await send({ t: 'hello', protocols: [1, 2], node: 'mallory', models: { [MODEL]: {} } });
     expect(statusOf(alice, { id: asNodeId('mallory') }).ready).to.equal(true);
-    expect(deltas(received).every(packedUnlessSmall)).to.equal(true);
+    expectEvery(deltas(received), packedUnlessSmall);
 
     const source = new ElectoralSystemModel({ modelId: MODEL, nodeId: asNodeId('mallory'), roles: 'open' });
     source.registerVoter({ name: 'Mal', voterNumber: 'M-1' });
@@ -180,7 +181,7 @@ describe('SynchronizationEngine: compact deltas (protocol 2) and older peers', (
     }
     const reasons = eventsOf(alice, 'peer-offence').map((event) => event.reason);
     expect(reasons).to.have.length(hostile.length);
-    expect(reasons.slice(0, -1).every((reason) => /packed batch/.test(reason))).to.equal(true);
+    expectEvery(reasons.slice(0, -1), (reason) => /packed batch/.test(reason));
     expect(reasons.at(-1)).to.match(/unknown concept Nope/);
 
     await send({ t: 'delta', seq: ++seq, part: 1, parts: 1, packed: valid });

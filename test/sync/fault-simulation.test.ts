@@ -13,6 +13,7 @@ import {
   formatFailure,
   runSeed,
 } from './fault-simulation/fault-simulation.js';
+import { expectSome } from '../expectations.js';
 
 /**
  * Checks the slice below (seeds 1–20, 200 fault steps) still fails, by fault profile, as pending
@@ -84,8 +85,8 @@ describe('Fault simulation: a fast slice of seeds (the long run is `npm run faul
 
   it('covers every fault profile, signed and unsigned seeds, crashes and 3 to 7 nodes', () => {
     expect(new Set(results.map((result) => result.profile))).to.have.lengthOf(FAULT_PROFILES.length);
-    expect(results.some((result) => result.signed)).to.equal(true);
-    expect(results.some((result) => !result.signed)).to.equal(true);
+    expectSome(results, (result) => result.signed);
+    expectSome(results, (result) => !result.signed);
     expect(results.reduce((sum, result) => sum + result.stats.crashes, 0)).to.be.greaterThan(20);
     expect(Math.min(...results.map((result) => result.nodes))).to.be.at.least(3);
     expect(Math.max(...results.map((result) => result.nodes))).to.be.at.most(7);

@@ -11,6 +11,7 @@ import {
   isCompressedFrame,
 } from '../../src/sync/index.js';
 import { canonical, eventsOf, link, registerVoters, syncPeer, throughHooks, until } from './sync-peers.js';
+import { expectSome, expectNone } from '../expectations.js';
 
 const decoder = new TextDecoder();
 
@@ -97,8 +98,8 @@ describe('compressed frames (sync protocol 3)', () => {
     // Bob's side is the old one: its hello offers 1 and 2, and alice must not compress to it.
     await link(bob, alice, recorded(wire, [1, 2]));
     await until(() => canonical(bob) === canonical(alice));
-    expect(wire.received.some(isCompressedFrame)).to.equal(false);
-    expect(wire.received.some((bytes) => bytes.length >= COMPRESS_MIN_BYTES)).to.equal(true);
+    expectNone(wire.received, isCompressedFrame);
+    expectSome(wire.received, (bytes) => bytes.length >= COMPRESS_MIN_BYTES);
   });
 
   it('a compressed frame where protocol 3 was not agreed is an offence and changes nothing', async () => {

@@ -5,6 +5,7 @@ import { MemoryTransport } from '../../src/net/memory-transport.js';
 import type { PeerConnection } from '../../src/net/transport.js';
 import { type SyncMessage, encodeSyncMessage } from '../../src/sync/index.js';
 import { MODEL, type SyncPeer, canonical, eventsOf, link, settle, statusOf, syncPeer } from './sync-peers.js';
+import { expectSameVersion, expectEvery } from '../expectations.js';
 
 /** A peer that speaks raw frames: what it sends is not checked, what it gets is kept. */
 async function mallory(network: MemoryNetwork, target: SyncPeer, name = 'mallory') {
@@ -103,13 +104,13 @@ describe('SynchronizationEngine: hostile and broken peers', () => {
     for (const frame of bad.slice(0, 4)) {
       await m.send(frame);
       expect(canonical(alice)).to.equal(state);
-      expect(alice.model.version.equals(version)).to.equal(true);
+      expectSameVersion(alice.model.version, version);
     }
     const acks = m.received.slice(received).filter((message) => message.t === 'ack');
     expect(acks).to.have.length(4);
     for (const ack of acks) expect(ack).to.include({ complete: false });
     expect(eventsOf(alice, 'peer-offence').map((e) => e.reason).join('\n')).to.match(/unknown concept Nope[^]*unknown attribute[^]*Election.title[^]*not covered/);
-    expect(eventsOf(alice, 'changes-applied').every((e) => e.result.applied === 0 && e.result.rejected.length === 1)).to.equal(true);
+    expectEvery(eventsOf(alice, 'changes-applied'), (e) => e.result.applied === 0 && e.result.rejected.length === 1);
     await m.send(bad[4]);
     expect(canonical(alice)).to.equal(state);
     expect(m.connection.state).to.equal('closed');

@@ -6,6 +6,7 @@ import { DeviceIdentity } from '../../src/security/index.js';
 import { Hostile } from '../models/electoral/roles-fixture.js';
 import { type SignedMember, signedMember } from './signed-member.js';
 import { eventually as until } from '../eventually.js';
+import { expectSome } from '../expectations.js';
 
 const MODEL = 'election-2024';
 
@@ -88,6 +89,6 @@ describe('election roles between signing engines', () => {
     // Every replica reached the same result, and the refusals were reported with the reason.
     const tallies = honest.map((peer) => JSON.stringify(peer.model.tally(election)));
     expect(new Set(tallies).size).to.equal(1);
-    for (const peer of honest) expect(offences(peer).some((reason) => reason.includes('may change Election')), peer.id).to.equal(true);
+    for (const peer of honest) expectSome(offences(peer), (reason) => reason.includes('may change Election'), peer.id);
   });
 });

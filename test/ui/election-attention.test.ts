@@ -6,6 +6,7 @@ import { electionAttention, markResultsSeen } from '../../src/ui/elections/elect
 import { fakeClock } from '../crdt/fake-clock.js';
 import { electoral, nodeOf, sync } from '../models/electoral/electoral-fixture.js';
 import { findAll, mount, textOf, unmountAll } from './ui-test-helpers.js';
+import { expectSome } from '../expectations.js';
 
 /** Alice organises; Bob votes; Carol's device is another tab of Alice's. */
 function room() {
@@ -96,7 +97,7 @@ describe('only what this device may do', () => {
     sync(alice, bob);
     const own = await mount('ednet-conflicts-panel', { model: alice });
     expect(textOf(own)).to.contain('Changed in two tabs of this device at the same time.');
-    expect(findAll(own, [], 'button').map((b) => textOf(b)).some((text) => text.startsWith('Keep'))).to.equal(true);
+    expectSome(findAll(own, [], 'button').map((b) => textOf(b)), (text) => text.startsWith('Keep'));
     const other = await mount('ednet-conflicts-panel', { model: bob });
     expect(textOf(other)).to.contain('Changed in two tabs of one device at the same time.');
     expect(textOf(other)).to.match(/Only the organiser, device alice___…, can change the election “(Board 2026|The Board)”\. It can settle this conflict; this device cannot\./);
