@@ -1,20 +1,10 @@
 import { LitElement, css, html } from 'lit';
 import type { NodeStatus } from '../node/node-events.js';
 import { baseStyles, cardStyles } from '../ui/shared/theme.js';
+import { type Timers, globalTimers } from '../util/index.js';
 
 /** How long the server must have found nobody before the page says nobody is online. */
 export const NOBODY_ONLINE_AFTER_MS = 20_000;
-
-/** The timers the page waits with; tests give their own to decide when "a while" has passed. */
-export interface ArrivalClock {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-const realClock: ArrivalClock = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 /**
  * What a device sees in a room it has never held, until a first peer connects: that it is looking
@@ -43,7 +33,8 @@ export class EDNetRoomArrival extends LitElement {
   declare status: NodeStatus | undefined;
   declare nobody: boolean;
   /** Replaced by tests before the element is connected. */
-  clock: ArrivalClock = realClock;
+  /** The timers the page waits with; tests give their own to decide when "a while" has passed. */
+  clock: Timers = globalTimers;
   #timer: unknown;
 
   constructor() {

@@ -1,6 +1,7 @@
 import type { NodeId } from '../crdt/dot.js';
 import { backoffDelay, checkBackoff, type BackoffOptions } from './backoff.js';
 import { Listeners } from '../util/listeners.js';
+import { type Timers, globalTimers } from '../util/timers.js';
 import { consoleLogger, type NetLogger } from './logger.js';
 import type { PeerAddress, PeerConnection, Transport } from './transport.js';
 
@@ -21,19 +22,8 @@ export interface ConnectionManagerOptions {
   /** Source of backoff jitter, for tests. */
   readonly random?: () => number;
   /** Where retries wait; default the global timers (tests run them by hand). */
-  readonly timers?: RetryTimers;
+  readonly timers?: Timers;
 }
-
-/** The timers retries wait on. */
-export interface RetryTimers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-const globalTimers: RetryTimers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 /** What happened to one peer's connection. */
 export interface ConnectionStateEvent {
@@ -66,7 +56,7 @@ export class ConnectionManager {
   private readonly backoff: BackoffOptions;
   private readonly logger: NetLogger;
   private readonly random: () => number;
-  private readonly timers: RetryTimers;
+  private readonly timers: Timers;
   private readonly open = new Map<NodeId, PeerConnection>();
   private readonly attempts = new Map<NodeId, Promise<boolean>>();
   private readonly wanted = new Map<NodeId, WantedPeer>();

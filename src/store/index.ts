@@ -16,7 +16,7 @@ export { IndexedDbStorageAdapter, type IndexedDbStorageAdapterOptions } from './
 export { ELECTION_KEYS_DB_NAME, IndexedDbElectionKeyStore } from './indexeddb-election-key-store.js';
 export { DB_VERSION, roomDatabaseName } from './room-database-schema.js';
 export { type LockManagerLike, NodeIdentity, type NodeIdentityOptions } from './node-identity.js';
-export { ModelPersistence, type ModelPersistenceOptions, type PersistableModel, type PersistenceEvent, type PersistenceTimers } from './model-persistence.js';
+export { ModelPersistence, type ModelPersistenceOptions, type PersistableModel, type PersistenceEvent } from './model-persistence.js';
 export { type PersistentStorageManager, requestPersistentStorage } from './persistent-storage.js';
 export {
   type ExportRoomOptions,

@@ -5,6 +5,7 @@ import { type WorkSlicer, changedOids, workSlicer } from '../domain/index.js';
 import { type ChangeCertificate, decodeCertificate, encodeCertificate, isCertificateError } from '../security/change-certificate.js';
 import type { CertificateStore } from '../security/certificate-store.js';
 import { Listeners } from '../util/listeners.js';
+import { type Timers, globalTimers } from '../util/timers.js';
 import { storeLogger } from './store-logger.js';
 import type { NodeIdentity } from './node-identity.js';
 import { type LoadScreening, screenLoad } from './load-screening.js';
@@ -71,21 +72,10 @@ export interface ModelPersistenceOptions {
    * Where the save and retry timers run. Default the global `setTimeout` and `clearTimeout`; a
    * test or simulation passes its own to decide when they fire.
    */
-  readonly timers?: PersistenceTimers;
+  readonly timers?: Timers;
   /** How reading a large save's entity states from the model is cut up (`workSlicer()` by default). */
   readonly slicer?: WorkSlicer;
 }
-
-/** The timers `ModelPersistence` uses (`setTimeout`/`clearTimeout` fit). */
-export interface PersistenceTimers {
-  setTimeout(callback: () => void, delayMs: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-const GLOBAL_TIMERS: PersistenceTimers = {
-  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 const MAX_RETRY_DELAY_MS = 60_000;
 /** Rounds of reading what changed while a large save read states, before the rest is read at once. */
@@ -140,7 +130,7 @@ export class ModelPersistence {
   #retryDelay: number;
   #slicer: WorkSlicer | undefined;
   #retryTimer: unknown;
-  readonly #timers: PersistenceTimers;
+  readonly #timers: Timers;
   readonly #unsubscribe: Array<() => void>;
 
   constructor(
@@ -151,7 +141,7 @@ export class ModelPersistence {
     if (options.identity && options.identity.nodeId !== model.nodeId)
       throw new Error(`model ${model.modelId} belongs to node ${model.nodeId}, not to identity ${options.identity.nodeId}`);
     this.#retryDelay = options.retryDelayMs ?? 2000;
-    this.#timers = options.timers ?? GLOBAL_TIMERS;
+    this.#timers = options.timers ?? globalTimers;
     this.#unsubscribe = [
       model.onChange((detail) => this.#onModelChange(detail)),
       storage.onExternalChange((modelId) => {

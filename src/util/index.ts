@@ -5,3 +5,4 @@ export { consoleLoggerFor, type Logger } from './logger.js';
 export { BASE64URL_PATTERN, fromBase64Url, toBase64Url } from './base64url.js';
 export { sha256, sha256Into } from './sha256.js';
 export { ID_PATTERN, isId } from './ids.js';
+export { type Timers, globalTimers } from './timers.js';

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { NodeId } from '../../src/crdt/dot.js';
-import { NOBODY_ONLINE_AFTER_MS, type ArrivalClock } from '../../src/app/ednet-room-arrival.js';
+import { NOBODY_ONLINE_AFTER_MS } from '../../src/app/ednet-room-arrival.js';
+import { ManualTimers } from '../manual-timers.js';
 import '../../src/app/ednet-room-page.js';
 import type { RoomSession } from '../../src/app/room-session.js';
 import { ElectoralSystemModel } from '../../src/models/electoral/index.js';
@@ -29,26 +30,6 @@ function status(patch: Partial<NodeStatus> = {}): NodeStatus {
 }
 
 const alice: PeerInfo = { peerId: 'alice-node' as NodeId, displayName: 'Alice', via: 'webrtc', inSync: true, refused: 0, lastRefusal: null };
-
-/** A clock whose timers run only when the test says "a while has passed". */
-class ManualClock implements ArrivalClock {
-  readonly timers = new Map<number, { callback: () => void; ms: number }>();
-  #next = 1;
-  setTimeout(callback: () => void, ms: number): unknown {
-    const handle = this.#next++;
-    this.timers.set(handle, { callback, ms });
-    return handle;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-  /** Runs every pending timer. */
-  pass(): void {
-    const due = [...this.timers.values()];
-    this.timers.clear();
-    for (const timer of due) timer.callback();
-  }
-}
 
 /** A session of a room this device never held; the test drives its status and `held`. */
 function arrivingSession() {
@@ -80,7 +61,7 @@ describe('a room this device never held', () => {
   afterEach(() => unmountAll());
 
   it('looks for the room’s devices, and says nobody is online only after a while with the server reached', async () => {
-    const clock = new ManualClock();
+    const clock = new ManualTimers();
     const arrival = document.createElement('ednet-room-arrival');
     arrival.clock = clock;
     arrival.status = status({ signaling: 'connecting' });
@@ -88,13 +69,13 @@ describe('a room this device never held', () => {
     await settle();
     expect(textOf(arrival)).to.contain('Looking for the other devices of this room…');
     // Without the server nobody can be found, so there is nothing to time yet.
-    expect(clock.timers.size).to.equal(0);
+    expect(clock.scheduled).to.equal(0);
 
     arrival.status = status({ signaling: 'connected' });
     await settle();
-    expect([...clock.timers.values()].map((timer) => timer.ms)).to.deep.equal([NOBODY_ONLINE_AFTER_MS]);
+    expect(clock.delays).to.deep.equal([NOBODY_ONLINE_AFTER_MS]);
     expect(textOf(arrival)).to.contain('Looking for the other devices of this room…');
-    clock.pass();
+    clock.runAll();
     await settle();
     expect(textOf(arrival)).to.contain('Nobody from this room is online.');
     expect(textOf(arrival)).to.contain('The room appears when one of them opens it.');
@@ -104,12 +85,12 @@ describe('a room this device never held', () => {
     arrival.status = status({ signaling: 'disconnected' });
     await settle();
     expect(textOf(arrival)).to.contain('Looking for the other devices of this room…');
-    expect(clock.timers.size).to.equal(0);
+    expect(clock.scheduled).to.equal(0);
     arrival.status = status({ signaling: 'connected' });
     await settle();
-    expect(clock.timers.size).to.equal(1);
+    expect(clock.scheduled).to.equal(1);
     arrival.remove();
-    expect(clock.timers.size).to.equal(0);
+    expect(clock.scheduled).to.equal(0);
   });
 
   it('shows no tabs inviting to create until a first peer connects, then the room', async () => {

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import type { NodeId } from '../../src/crdt/dot.js';
-import { ConnectionManager, type ConnectionStateEvent, type RetryTimers } from '../../src/net/connection-manager.js';
+import { ConnectionManager, type ConnectionStateEvent } from '../../src/net/connection-manager.js';
+import type { Timers } from '../../src/util/index.js';
+import { ManualTimers } from '../manual-timers.js';
 import { MemoryNetwork } from '../../src/net/memory-network.js';
 import { MemoryTransport } from '../../src/net/memory-transport.js';
 import type { PeerConnection } from '../../src/net/transport.js';
@@ -14,22 +16,6 @@ interface Peer {
 }
 
 const fastBackoff = { initialMs: 5, maxMs: 20 };
-
-/** Retry timers run by the test: what is scheduled can be counted, so "no retry" needs no waiting. */
-class ManualTimers implements RetryTimers {
-  readonly #scheduled = new Map<number, () => void>();
-  #next = 0;
-  get scheduled(): number {
-    return this.#scheduled.size;
-  }
-  setTimeout(callback: () => void): unknown {
-    this.#scheduled.set(++this.#next, callback);
-    return this.#next;
-  }
-  clearTimeout(handle: unknown): void {
-    this.#scheduled.delete(handle as number);
-  }
-}
 
 describe('ConnectionManager', () => {
   let preferred: MemoryNetwork;
@@ -45,7 +31,7 @@ describe('ConnectionManager', () => {
     fallback.close();
   });
 
-  function peer(id: NodeId, options: { maxConnections?: number; only?: 'preferred'; timers?: RetryTimers } = {}): Peer {
+  function peer(id: NodeId, options: { maxConnections?: number; only?: 'preferred'; timers?: Timers } = {}): Peer {
     const logger = recordingLogger();
     const transports = [new MemoryTransport(preferred, id, { logger })];
     if (options.only === undefined) transports.push(new MemoryTransport(fallback, id, { logger }));

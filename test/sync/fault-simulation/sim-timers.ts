@@ -1,4 +1,4 @@
-import type { PersistenceTimers } from '../../../src/store/model-persistence.js';
+import type { Timers } from '../../../src/util/index.js';
 import type { SeededRandom } from './random.js';
 
 /**
@@ -8,7 +8,7 @@ import type { SeededRandom } from './random.js';
  * delay (the simulation sets every save delay far away) never fire; saves then start when the
  * simulation asks (`whenSaved`).
  */
-export class SimTimers implements PersistenceTimers {
+export class SimTimers implements Timers {
   readonly #pending = new Map<number, { readonly callback: () => void; readonly delayMs: number }>();
   #next = 0;
 
