@@ -1,22 +1,9 @@
 import { expect } from 'chai';
-import type { WorkSlicer } from '../../src/domain/index.js';
 import { IndexedDbStorageAdapter, MemoryStorageAdapter, ModelPersistence } from '../../src/store/index.js';
 import { election, entitiesOf } from './election-model.js';
 import { deleteTestDb, uniqueDbName } from './unique-db-name.js';
 import { expectSameVersion } from '../expectations.js';
-
-/** A slicer of `itemsPerSlice` that counts its pauses and runs `onPause` inside each (another task's work). */
-function countingSlicer(itemsPerSlice: number, onPause: (pauses: number) => void = () => {}) {
-  const slicer = {
-    itemsPerSlice,
-    pauses: 0,
-    pause(): Promise<void> {
-      onPause(++slicer.pauses);
-      return new Promise((resolve) => setTimeout(resolve, 0));
-    },
-  } satisfies WorkSlicer & { pauses: number };
-  return slicer;
-}
+import { countingSlicer } from '../counting-slicer.js';
 
 describe('saving a large arrival a slice at a time', () => {
   it('IndexedDB joins and writes at most entitiesPerTask entities per task, all in one transaction', async () => {

@@ -9,26 +9,11 @@ import type { DeviceIdentity } from '../../src/security/index.js';
 import { type SyncEngineEvent, SynchronizationEngine } from '../../src/sync/index.js';
 import { testIdentities } from '../security/test-identities.js';
 import { type SyncPeer, canonical, inSyncWith, link, registerVoters, until } from './sync-peers.js';
+import { countingSlicer } from '../counting-slicer.js';
 
 const MODEL = 'election';
 const SLICE = 100;
 const quiet = { warn: () => {} };
-
-/**
- * A slicer that counts: every pause, and the changes each `applyChanges` call of the watched
- * model got. `onPause` runs inside a pause, between two slices (another task's work there).
- */
-function countingSlicer(onPause: (pauses: number) => void = () => {}) {
-  const slicer = {
-    itemsPerSlice: SLICE,
-    pauses: 0,
-    pause(): Promise<void> {
-      onPause(++slicer.pauses);
-      return new Promise((resolve) => setTimeout(resolve, 0));
-    },
-  } satisfies WorkSlicer & { pauses: number };
-  return slicer;
-}
 
 /** Records how many changes each `applyChanges` call on `model` held. */
 function watchApplies(model: ElectoralSystemModel): number[] {
@@ -71,7 +56,7 @@ describe('receiving a large delta a slice at a time', () => {
       const total = alice.model.getChangesSince(new VersionVector()).length;
       let claimedEarly = 0;
       let bob: SyncPeer | undefined;
-      const slicer = countingSlicer(() => {
+      const slicer = countingSlicer(SLICE, () => {
         // Between two slices: nothing of alice's version adopted yet, and bob's own edits go on.
         if (bob!.model.version.includes(wanted)) claimedEarly++;
       });
@@ -95,7 +80,7 @@ describe('receiving a large delta a slice at a time', () => {
     registerVoters(alice, 400);
     let bob: SyncPeer | undefined;
     let election: string | undefined;
-    const slicer = countingSlicer((pauses) => {
+    const slicer = countingSlicer(SLICE, (pauses) => {
       if (pauses === 2) election = bob!.model.createElection({ title: 'Meanwhile' }).oid;
     });
     bob = peer(network, 'bob', slicer);
@@ -112,7 +97,7 @@ describe('receiving a large delta a slice at a time', () => {
     registerVoters(alice, 600);
     const wanted = alice.model.version;
     let bob: SyncPeer | undefined;
-    const slicer = countingSlicer((pauses) => {
+    const slicer = countingSlicer(SLICE, (pauses) => {
       if (pauses === 3) network.disconnect(bob!.id, alice.id);
     });
     bob = peer(network, 'bob', slicer);
