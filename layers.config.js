@@ -28,15 +28,4 @@ export const server = ['protocol', 'util'];
  * of these is gone (remove it here) as much as when a new one appears.
  * @type {Array<{ from: string, to: string, why: string }>}
  */
-export const exceptions = [
-  {
-    from: 'src/ui/audit/ednet-audit-view.ts',
-    to: 'security',
-    why: 'reads certificates itself; the node should answer “how is this item signed” (see item-signature.ts)',
-  },
-  {
-    from: 'src/ui/audit/item-signature.ts',
-    to: 'security',
-    why: 'signature states computed in the view from the certificate store; belongs behind the node API',
-  },
-];
+export const exceptions = [];

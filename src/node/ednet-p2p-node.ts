@@ -19,6 +19,7 @@ import {
 } from '../sync/synchronization-engine.js';
 import { DomainModelRegistry } from './domain-model-registry.js';
 import { EventBus } from './event-bus.js';
+import { ItemSignatures } from './item-signatures.js';
 import type { EDNetEvents, InputRefusedEvent, NodeStatus, PeerInfo, RoomStatus, SyncProgressEvent } from './node-events.js';
 import { type UnsentOwnChanges, unsentOwnChanges } from './unsent-own-changes.js';
 
@@ -343,6 +344,15 @@ export class EDNetP2PNode {
     this.sync.unregisterModel(modelId);
     this.registry.unregister(modelId);
     this.scheduleStatus();
+  }
+
+  /**
+   * How `modelId`'s items are signed here, for views (an audit); undefined when this room's changes
+   * are not signed.
+   */
+  signatures(modelId: string): ItemSignatures | undefined {
+    const certification = this.sync.certification;
+    return certification && new ItemSignatures(certification.store(modelId), (node) => certification.signer.ownsNodeId(node));
   }
 
   /** The seed's `connectToPeer`: one attempt to reach `address`; true once connected. */

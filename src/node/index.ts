@@ -9,6 +9,7 @@ export {
   type SignalingStatusSource,
 } from './ednet-p2p-node.js';
 export { EventBus } from './event-bus.js';
+export { ItemSignatures, SignatureState } from './item-signatures.js';
 export type {
   ConflictDetectedEvent,
   EDNetEvents,

@@ -8,6 +8,7 @@ import { MemoryNetwork } from '../../src/net/memory-network.js';
 import { MemoryTransport } from '../../src/net/memory-transport.js';
 import { EDNetP2PNode } from '../../src/node/ednet-p2p-node.js';
 import { EventBus } from '../../src/node/event-bus.js';
+import { ItemSignatures } from '../../src/node/item-signatures.js';
 import type { EDNetEvents, NodeStatus } from '../../src/node/node-events.js';
 import { CertificateStore } from '../../src/security/certificate-store.js';
 import { certificateSignedBytes, encodeCertificate } from '../../src/security/change-certificate.js';
@@ -285,7 +286,7 @@ function fakeNode(store: CertificateStore): AuditNode {
     refusals: [],
     status,
     events: new EventBus<EDNetEvents>(),
-    sync: { certification: { store: () => store, signer: { ownsNodeId: () => false } } },
+    signatures: () => new ItemSignatures(store, () => false),
   };
 }
 

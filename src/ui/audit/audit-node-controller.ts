@@ -1,6 +1,6 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { EDNetEvents, InputRefusedEvent, NodeStatus } from '../../node/node-events.js';
-import type { SignatureSource } from './item-signature.js';
+import type { ItemSignatures } from '../../node/index.js';
 
 /** What the audit view reads of an `EDNetP2PNode` (which is one). */
 export interface AuditNode {
@@ -10,8 +10,8 @@ export interface AuditNode {
   readonly events: {
     on<K extends 'input-refused' | 'status-changed'>(type: K, listener: (event: EDNetEvents[K]) => void): () => void;
   };
-  /** `certification` is undefined when changes are not signed. */
-  readonly sync: { readonly certification: SignatureSource | undefined };
+  /** How a model's items are signed here; undefined when the room's changes are not signed. */
+  signatures(modelId: string): ItemSignatures | undefined;
 }
 
 /**
@@ -29,11 +29,17 @@ export class AuditNodeController implements ReactiveController {
   #connected = false;
   #pending = false;
   #revision = 0;
+  #signatures: ItemSignatures | undefined;
 
   constructor(host: ReactiveControllerHost, source: () => { node: AuditNode | undefined; modelId: string | undefined }) {
     this.#host = host;
     this.#source = source;
     host.addController(this);
+  }
+
+  /** The followed model's signatures (the same object while the node and model stay), if signed. */
+  get signatures(): ItemSignatures | undefined {
+    return this.#signatures;
   }
 
   /** Grows with every change heard: what a host derives from the node stays valid while it stays the same. */
@@ -51,6 +57,7 @@ export class AuditNodeController implements ReactiveController {
     this.#stop();
     this.#node = undefined;
     this.#modelId = undefined;
+    this.#signatures = undefined;
   }
 
   hostUpdate(): void {
@@ -63,12 +70,12 @@ export class AuditNodeController implements ReactiveController {
     this.#stop();
     this.#node = node;
     this.#modelId = modelId;
+    this.#signatures = node && modelId !== undefined ? node.signatures(modelId) : undefined;
     this.#revision++;
     if (!node) return;
     const changed = () => this.#changed();
     this.#unsubscribe.push(node.events.on('input-refused', changed), node.events.on('status-changed', changed));
-    const certification = node.sync.certification;
-    if (certification && modelId !== undefined) this.#unsubscribe.push(certification.store(modelId).onAdded(changed));
+    if (this.#signatures) this.#unsubscribe.push(this.#signatures.onChange(changed));
   }
 
   #stop(): void {

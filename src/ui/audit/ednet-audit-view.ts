@@ -1,21 +1,22 @@
 import { LitElement, type TemplateResult, css, html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
-import type { NodeId } from '../../crdt/index.js';
 import { type BallotReason, BallotStatus, type BallotVerdict, type ElectoralSystemModel, type UnsealedChoices, unsealElection } from '../../models/electoral/index.js';
 import type { InputRefusedEvent } from '../../node/node-events.js';
+import type { ItemSignatures, SignatureState } from '../../node/index.js';
 import { formatIsoDate, formatTime, shortId } from '../shared/format.js';
 import { Memo } from '../shared/memo.js';
 import { ModelController } from '../shared/model-controller.js';
 import { baseStyles, cardStyles, controlStyles } from '../shared/theme.js';
-import type { CertificateStore } from '../../security/certificate-store.js';
 import { AuditNodeController, type AuditNode } from './audit-node-controller.js';
 import { type AuthorName, AuthorNames } from './author-names.js';
 import { type ActivityEntry, ActivityTiming, electionActivity } from './election-activity.js';
-import { SignatureState, signatureOf } from './item-signature.js';
 
 const PAGE = 500;
 
-const SIGNATURE_TEXT: Record<SignatureState, string> = {
+/** An entry's signature state; `off` where the room's changes are not signed. */
+type EntrySignature = SignatureState | 'off';
+
+const SIGNATURE_TEXT: Record<EntrySignature, string> = {
   valid: 'valid signature',
   invalid: 'signature invalid',
   missing: 'no certificate',
@@ -66,8 +67,10 @@ export class EdnetAuditView extends LitElement {
   readonly #activity = new Memo((model: ElectoralSystemModel, _revision: number, electionId: string) => electionActivity(model, electionId));
   // Hashing items costs: only the entries shown, again only when they or the certificates change.
   readonly #signatures = new Memo(
-    (entries: readonly ActivityEntry[], limit: number, _revision: number, store: CertificateStore | undefined) =>
-      new Map(entries.slice(0, limit).map((entry) => [entry.key, signatureOf(entry.items, store, this.#ownsNode)])),
+    (entries: readonly ActivityEntry[], limit: number, _revision: number, signatures: ItemSignatures | undefined) =>
+      new Map<string, EntrySignature>(
+        entries.slice(0, limit).map((entry) => [entry.key, signatures ? signatures.stateOf(entry.items.map((item) => item.change)) : 'off']),
+      ),
   );
   readonly #names = new Memo(
     (model: ElectoralSystemModel, _modelRevision: number, node: AuditNode | undefined, _nodeRevision: number, electionId: string | undefined) =>
@@ -194,7 +197,7 @@ export class EdnetAuditView extends LitElement {
     return html`<section aria-labelledby="audit-heading">
       <h2 id="audit-heading">Audit</h2>
       <p class="muted">Who did what in an election, when, and whether their signature checks out; ballots the count leaves out; input this device refused.</p>
-      ${this.node && !this.node.sync.certification
+      ${model && this.node && !this.node.signatures(model.modelId)
         ? html`<p class="notice">Changes in this room are not signed: authors are who the changes claim, not proven by a device key.</p>`
         : nothing}
       ${election
@@ -218,9 +221,7 @@ export class EdnetAuditView extends LitElement {
 
   #activitySection(model: ElectoralSystemModel, electionId: string, names: AuthorNames): TemplateResult {
     const entries = this.#activity.get(model, this.#modelChanges.revision, electionId);
-    const certification = this.node?.sync.certification;
-    const store = certification?.store(model.modelId);
-    const signatures = this.#signatures.get(entries, this.limit, this.#nodeChanges.revision, store);
+    const signatures = this.#signatures.get(entries, this.limit, this.#nodeChanges.revision, this.#nodeChanges.signatures);
     return html`<section class="card" aria-labelledby="activity-heading">
       <h3 id="activity-heading">Activity <span class="muted">(${entries.length.toLocaleString()})</span></h3>
       <p class="hint">
@@ -245,7 +246,7 @@ export class EdnetAuditView extends LitElement {
     </section>`;
   }
 
-  #entry(entry: ActivityEntry, author: AuthorName, signature: SignatureState): TemplateResult {
+  #entry(entry: ActivityEntry, author: AuthorName, signature: EntrySignature): TemplateResult {
     return html`<li class="entry">
       ${this.#time(entry)}
       <span class="who wrap"><span class="visually-hidden">by </span>${author.name}${author.detail ? html`<span class="detail">${author.detail}</span>` : nothing}</span>
@@ -341,8 +342,6 @@ export class EdnetAuditView extends LitElement {
   #refusals(): readonly InputRefusedEvent[] {
     return this.node?.refusals ?? [];
   }
-
-  readonly #ownsNode = (node: NodeId): boolean => this.node?.sync.certification?.signer.ownsNodeId(node) ?? false;
 
   #choose(event: Event): void {
     this.electionId = (event.target as HTMLSelectElement).value;
