@@ -1,4 +1,5 @@
 import { nanoid } from 'nanoid';
+import { Listeners } from '../util/listeners.js';
 import { type CausalContext, DIGEST_BUCKETS, HybridLogicalClock, type NodeId, VersionVector, bucketOf, isNodeId } from '../crdt/index.js';
 import { ValidationError, isOid, ruleViolation, typeProblem } from './attribute-rules.js';
 import { AdoptionGuard } from './adoption-guard.js';
@@ -75,9 +76,10 @@ export class DomainModel implements SynchronizableDomainModel {
   readonly clock: HybridLogicalClock;
   readonly #state: ReplicaState;
   readonly #newId: () => string;
-  readonly #onListenerError: (error: unknown) => void;
-  readonly #listeners = new Set<(detail: ModelChangedDetail) => void>();
-  readonly #versionListeners = new Set<() => void>();
+  // A failing listener must break neither the model nor the other listeners: what it throws goes
+  // to `onListenerError`.
+  readonly #listeners: Listeners<[ModelChangedDetail]>;
+  readonly #versionListeners: Listeners<[]>;
   readonly #adoption = new AdoptionGuard();
 
   constructor(options: DomainModelOptions) {
@@ -91,7 +93,10 @@ export class DomainModel implements SynchronizableDomainModel {
     this.clock = new HybridLogicalClock({ getNow: options.getNow, maxDriftMs: options.maxDriftMs });
     this.#state = new ReplicaState(this.schema, this.nodeId, this.clock, firstSeq, options.maxEntities ?? 1_000_000);
     this.#newId = options.newId ?? nanoid;
-    this.#onListenerError = options.onListenerError ?? rethrowLater;
+    const onListenerError = options.onListenerError ?? rethrowLater;
+    const report = { warn: (_message: string, error?: unknown) => onListenerError(error) };
+    this.#listeners = new Listeners(report, 'change');
+    this.#versionListeners = new Listeners(report, 'version');
   }
 
   /** What this replica has seen. A copy: mutating it changes nothing. */
@@ -464,14 +469,12 @@ export class DomainModel implements SynchronizableDomainModel {
    * must keep the larger version too. Returns the unsubscribe function.
    */
   onVersionAdopted(listener: () => void): () => void {
-    this.#versionListeners.add(listener);
-    return () => this.#versionListeners.delete(listener);
+    return this.#versionListeners.add(listener);
   }
 
   /** Subscribes to local edits and applied remote changes; returns the unsubscribe function. */
   onChange(listener: (detail: ModelChangedDetail) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#listeners.add(listener);
   }
 
   // ---------------------------------------------------------------- storage
@@ -666,23 +669,14 @@ export class DomainModel implements SynchronizableDomainModel {
     if (!this.#listeners.size && !this.#versionListeners.size) return;
     const changes = changesOf(touched);
     if (!changes.length) {
-      if (adopted) for (const listener of [...this.#versionListeners]) this.#notify(listener);
+      if (adopted) this.#versionListeners.emit();
       return;
     }
     const detail: ModelChangedDetail =
       origin === 'local'
         ? { modelId: this.modelId, origin, changes, nodeId: this.nodeId, superseded: touched.superseded, ...(undo && { undo }) }
         : { modelId: this.modelId, origin, changes };
-    for (const listener of [...this.#listeners]) this.#notify(() => listener(detail));
-  }
-
-  #notify(call: () => void): void {
-    try {
-      call();
-    } catch (error) {
-      // A failing listener must not break the model or the other listeners.
-      this.#onListenerError(error);
-    }
+    this.#listeners.emit(detail);
   }
 
   #handle(record: EntityRecord): CRDTEntity {

@@ -17,6 +17,7 @@ import { sendableChanges } from './sendable-changes.js';
 import { splitBatch } from './split-batch.js';
 import { applyInSlices } from './sliced-apply.js';
 import { type WorkSlicer, workSlicer } from '../domain/work-slicer.js';
+import { Listeners } from '../util/listeners.js';
 import { type PeerStatus, type SyncCounters, type SyncEngineEvent, type SyncResult, emptyCounters } from './sync-engine-event.js';
 import {
   MAX_DISPLAY_NAME_CHARS,
@@ -106,7 +107,7 @@ export class SynchronizationEngine {
     { model: SynchronizableDomainModel; durability: ModelDurability | undefined; unsubscribe: () => void }
   >();
   private readonly peers = new Map<NodeId, PeerLink>();
-  private readonly listeners = new Set<(event: SyncEngineEvent) => void>();
+  private readonly listeners: Listeners<[SyncEngineEvent]>;
   private readonly dirty = new Set<string>();
   private readonly acknowledgedOwnSeq = new Map<string, number>();
   /** Changes of this event-loop turn waiting to be signed together, per model. */
@@ -141,6 +142,7 @@ export class SynchronizationEngine {
     this.bans = new OffenderBans(options.bans);
     this.verificationOptions = options.verification;
     this.logger = options.logger ?? { warn: (message, details) => console.warn(`[sync] ${message}`, details ?? '') };
+    this.listeners = new Listeners(this.logger, 'sync event');
     this.broadcast = new EpidemicBroadcast(this.broadcastHost(), options.broadcast);
     if (!(this.antiEntropyIntervalMs >= 0)) throw new RangeError('antiEntropyIntervalMs must be 0 or more');
     for (const [name, value] of [
@@ -168,8 +170,7 @@ export class SynchronizationEngine {
 
   /** Subscribes to engine events; returns the unsubscribe function. */
   onEvent(listener: (event: SyncEngineEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   /** Starts syncing `model` with every peer that holds a model of the same id. */
@@ -843,13 +844,7 @@ export class SynchronizationEngine {
   }
 
   private emit(event: SyncEngineEvent): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.logger.warn('a sync event listener threw', error);
-      }
-    }
+    this.listeners.emit(event);
   }
 }
 
