@@ -24,7 +24,7 @@ import { VersionVector } from './src/crdt/index.ts';
 import { ElectoralSystemModel } from './src/models/electoral/index.ts';
 import { BaseConnection } from './src/net/base-connection.ts';
 import { DeviceIdentity } from './src/security/index.ts';
-import { IndexedDbStorageAdapter, ModelPersistence } from './src/store/index.ts';
+import { IndexedDbDeviceKeyStore, IndexedDbStorageAdapter, ModelPersistence } from './src/store/index.ts';
 import { SynchronizationEngine, decodeSyncMessage } from './src/sync/index.ts';
 import { buildOurs } from './bench/lib/electoral-workload.js';
 
@@ -56,7 +56,7 @@ let identities;
 let databases = 0;
 
 async function devices() {
-  identities ??= await Promise.all(['bench-receive-alice', 'bench-receive-bob'].map((name) => DeviceIdentity.load(name)));
+  identities ??= await Promise.all(['bench-receive-alice', 'bench-receive-bob'].map((name) => DeviceIdentity.load(new IndexedDbDeviceKeyStore(name))));
   return identities;
 }
 

@@ -21,6 +21,7 @@ import {
   generateRoomSecret,
 } from '../security/index.js';
 import {
+  IndexedDbDeviceKeyStore,
   IndexedDbElectionKeyStore,
   IndexedDbStorageAdapter,
   ModelPersistence,
@@ -89,7 +90,7 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
   try {
     // A bad secret fails here, before anything is stored or sent.
     const keys = await deriveRoomKeys(room.roomId, room.secret);
-    const device = await DeviceIdentity.load();
+    const device = await DeviceIdentity.load(new IndexedDbDeviceKeyStore());
     const identity = await NodeIdentity.claim(storage, {
       newNodeId: () => device.newNodeId(),
       canReuse: (nodeId) => device.ownsNodeId(nodeId),
@@ -285,6 +286,6 @@ function persistenceState(granted: boolean | 'unsupported' | undefined): NodeSta
  * characters), so every member can tell who may rename it; with a fresh 256-bit secret.
  */
 export async function createOwnedRoom(): Promise<RoomRef> {
-  const device = await DeviceIdentity.load();
+  const device = await DeviceIdentity.load(new IndexedDbDeviceKeyStore());
   return { roomId: ownedOid(device.deviceId), secret: generateRoomSecret() };
 }

@@ -1,9 +1,7 @@
-import { openDB, type DBSchema } from 'idb';
 import { type NodeId, asNodeId, isNodeId } from '../crdt/dot.js';
 import { toBase64Url } from '../util/base64url.js';
+import type { DeviceKeyStore, StoredDeviceKey } from './device-key-store.js';
 
-/** The database holding this device's key pair (one per origin, shared by every room). */
-export const DEVICE_DB_NAME = 'ednet-p2p-device';
 /** Characters of the device id: base64url of 192 bits of SHA-256 of the public key. */
 export const DEVICE_ID_CHARS = 32;
 /** Random characters `newNodeId` appends to the device id, one id per tab. */
@@ -11,18 +9,6 @@ export const NODE_ID_SUFFIX_CHARS = 8;
 /** Bytes of a raw Ed25519 public key. */
 export const PUBLIC_KEY_BYTES = 32;
 
-/** What is stored: the key pair as `CryptoKey`s (IndexedDB keeps them; the private one stays opaque). */
-interface StoredDeviceKey {
-  readonly privateKey: CryptoKey;
-  readonly publicKey: CryptoKey;
-  readonly createdAt: number;
-}
-
-interface DeviceDatabase extends DBSchema {
-  keys: { key: string; value: StoredDeviceKey };
-}
-
-const DEVICE_KEY = 'device';
 const SUFFIX_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const encoder = new TextEncoder();
 
@@ -42,33 +28,14 @@ export class DeviceIdentity {
     readonly deviceId: NodeId,
   ) {}
 
-  /** Loads the device's key pair from `dbName`, making and storing it on first use. */
-  static async load(dbName: string = DEVICE_DB_NAME): Promise<DeviceIdentity> {
-    const db = await openDB<DeviceDatabase>(dbName, 1, {
-      upgrade(database) {
-        database.createObjectStore('keys');
-      },
+  /** Loads the device's key pair from `keys`, making and storing it on first use. */
+  static async load(keys: DeviceKeyStore): Promise<DeviceIdentity> {
+    const stored = await keys.getOrCreate(async (): Promise<StoredDeviceKey> => {
+      const pair = await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
+      return { privateKey: pair.privateKey, publicKey: pair.publicKey, createdAt: Date.now() };
     });
-    try {
-      let stored = await db.get('keys', DEVICE_KEY);
-      if (!stored) {
-        // Made outside the transaction (IndexedDB transactions end at an await on anything else);
-        // if another tab stored a key meanwhile, that one wins and this one is dropped.
-        const pair = await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
-        const candidate: StoredDeviceKey = { privateKey: pair.privateKey, publicKey: pair.publicKey, createdAt: Date.now() };
-        const tx = db.transaction('keys', 'readwrite');
-        stored = await tx.store.get(DEVICE_KEY);
-        if (!stored) {
-          await tx.store.add(candidate, DEVICE_KEY);
-          stored = candidate;
-        }
-        await tx.done;
-      }
-      const publicKey = new Uint8Array(await crypto.subtle.exportKey('raw', stored.publicKey));
-      return new DeviceIdentity(stored.privateKey, publicKey, await DeviceIdentity.deviceIdOf(publicKey));
-    } finally {
-      db.close();
-    }
+    const publicKey = new Uint8Array(await crypto.subtle.exportKey('raw', stored.publicKey));
+    return new DeviceIdentity(stored.privateKey, publicKey, await DeviceIdentity.deviceIdOf(publicKey));
   }
 
   /** The device id belonging to a raw Ed25519 public key. */

@@ -64,8 +64,8 @@ export {
   encryptedBroadcastChannel,
 } from './encrypted-broadcast-channel.js';
 export { type BinaryJsonError, decodeBinaryJson, encodeBinaryJson } from './binary-json.js';
+export { type DeviceKeyStore, MemoryDeviceKeyStore, type StoredDeviceKey } from './device-key-store.js';
 export {
-  DEVICE_DB_NAME,
   DEVICE_ID_CHARS,
   DeviceIdentity,
   NODE_ID_SUFFIX_CHARS,

@@ -14,6 +14,7 @@ export {
 } from './quarantine.js';
 export { IndexedDbStorageAdapter, type IndexedDbStorageAdapterOptions } from './indexeddb-storage-adapter.js';
 export { ELECTION_KEYS_DB_NAME, IndexedDbElectionKeyStore } from './indexeddb-election-key-store.js';
+export { DEVICE_DB_NAME, IndexedDbDeviceKeyStore } from './indexeddb-device-key-store.js';
 export { DB_VERSION, roomDatabaseName } from './room-database-schema.js';
 export { type LockManagerLike, NodeIdentity, type NodeIdentityOptions } from './node-identity.js';
 export { ModelPersistence, type ModelPersistenceOptions, type PersistableModel, type PersistenceEvent } from './model-persistence.js';

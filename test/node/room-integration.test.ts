@@ -6,6 +6,7 @@ import { DeviceIdentity, EncryptedSignalingChannel, deriveRoomKeys, signalingPro
 import { eventually, uniqueRoom } from '../net/net-test-helpers.js';
 import { privateSignalingServer, signalingServerUrl } from '../net/signaling-server-url.js';
 import type { RoomPage } from './room-page.js';
+import { IndexedDbDeviceKeyStore } from '../../src/store/indexeddb-device-key-store.js';
 
 interface Page {
   readonly frame: HTMLIFrameElement;
@@ -204,7 +205,7 @@ describe('rooms across pages', function () {
     // It knows the topic but seals with another key, as a rotated-away key or a forging server would.
     const topic = (await deriveRoomKeys(room, SECRET)).topic;
     const otherKeys = await deriveRoomKeys(room, 'Zz9mXb7V0yJ4kR2dT8wL1nC6hF3sA9eG0uP4zK7iM2o');
-    const device = await DeviceIdentity.load();
+    const device = await DeviceIdentity.load(new IndexedDbDeviceKeyStore());
     const nodeId = await device.newNodeId();
     const discovery = new ServerBasedDiscovery({ urls: [url], room: topic, nodeId, proveDevice: signalingProof(device) });
     const signaling = new EncryptedSignalingChannel(discovery, nodeId, otherKeys);

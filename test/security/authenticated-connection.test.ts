@@ -24,6 +24,7 @@ import { DeviceIdentity } from '../../src/security/device-identity.js';
 import { closed, eventually, inbox, nextConnection, recordingLogger, rejection } from '../net/net-test-helpers.js';
 import { uniqueDbName } from '../store/unique-db-name.js';
 import { expectSameBytes } from '../expectations.js';
+import { IndexedDbDeviceKeyStore } from '../../src/store/indexeddb-device-key-store.js';
 
 const encoder = new TextEncoder();
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
@@ -72,7 +73,7 @@ describe('authenticateConnection', () => {
   let network: MemoryNetwork;
 
   before(async () => {
-    [alice, bob, mallory] = await Promise.all(dbNames.map((name) => DeviceIdentity.load(name))) as [DeviceIdentity, DeviceIdentity, DeviceIdentity];
+    [alice, bob, mallory] = await Promise.all(dbNames.map((name) => DeviceIdentity.load(new IndexedDbDeviceKeyStore(name)))) as [DeviceIdentity, DeviceIdentity, DeviceIdentity];
   });
 
   after(async () => {
@@ -352,7 +353,7 @@ describe('EDNetP2PNode with authenticate', () => {
   let bob: DeviceIdentity;
 
   before(async () => {
-    [alice, bob] = (await Promise.all(dbNames.map((name) => DeviceIdentity.load(name)))) as [DeviceIdentity, DeviceIdentity];
+    [alice, bob] = (await Promise.all(dbNames.map((name) => DeviceIdentity.load(new IndexedDbDeviceKeyStore(name))))) as [DeviceIdentity, DeviceIdentity];
   });
 
   after(async () => {

@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { deleteDB } from 'idb';
 import { isNodeId } from '../../src/crdt/dot.js';
 import { DEVICE_ID_CHARS, DeviceIdentity } from '../../src/security/device-identity.js';
+import { MemoryDeviceKeyStore } from '../../src/security/device-key-store.js';
 import { uniqueDbName } from '../store/unique-db-name.js';
+import { IndexedDbDeviceKeyStore } from '../../src/store/indexeddb-device-key-store.js';
 
 describe('DeviceIdentity', () => {
   let dbName: string;
@@ -16,8 +18,8 @@ describe('DeviceIdentity', () => {
   });
 
   it('makes an Ed25519 key pair once and loads the same one again (a reload)', async () => {
-    const first = await DeviceIdentity.load(dbName);
-    const second = await DeviceIdentity.load(dbName);
+    const first = await DeviceIdentity.load(new IndexedDbDeviceKeyStore(dbName));
+    const second = await DeviceIdentity.load(new IndexedDbDeviceKeyStore(dbName));
     expect(second.deviceId).to.equal(first.deviceId);
     expect(second.publicKey).to.deep.equal(first.publicKey);
     expect(first.publicKey).to.have.length(32);
@@ -26,23 +28,30 @@ describe('DeviceIdentity', () => {
   });
 
   it('keeps one key when several tabs load at the same time on first use', async () => {
-    const loaded = await Promise.all([1, 2, 3, 4].map(() => DeviceIdentity.load(dbName)));
+    const loaded = await Promise.all([1, 2, 3, 4].map(() => DeviceIdentity.load(new IndexedDbDeviceKeyStore(dbName))));
     expect(new Set(loaded.map((identity) => identity.deviceId)).size).to.equal(1);
   });
 
   it('gives different devices different keys and ids', async () => {
     const otherDb = uniqueDbName();
     try {
-      const a = await DeviceIdentity.load(dbName);
-      const b = await DeviceIdentity.load(otherDb);
+      const a = await DeviceIdentity.load(new IndexedDbDeviceKeyStore(dbName));
+      const b = await DeviceIdentity.load(new IndexedDbDeviceKeyStore(otherDb));
       expect(a.deviceId).not.to.equal(b.deviceId);
     } finally {
       await deleteDB(otherDb);
     }
   });
 
+  it('keeps one key per memory key store (a device in tests), and another store is another device', async () => {
+    const keys = new MemoryDeviceKeyStore();
+    const [a, again] = await Promise.all([DeviceIdentity.load(keys), DeviceIdentity.load(keys)]);
+    expect(again.deviceId).to.equal(a.deviceId);
+    expect((await DeviceIdentity.load(new MemoryDeviceKeyStore())).deviceId).not.to.equal(a.deviceId);
+  });
+
   it('keeps the private key non-extractable, also as stored', async () => {
-    const identity = await DeviceIdentity.load(dbName);
+    const identity = await DeviceIdentity.load(new IndexedDbDeviceKeyStore(dbName));
     expect(identity.privateKeyExtractable).to.equal(false);
     const { openDB } = await import('idb');
     const db = await openDB(dbName);
@@ -60,7 +69,7 @@ describe('DeviceIdentity', () => {
   });
 
   it('derives node ids from the public key that validate and belong to it only', async () => {
-    const identity = await DeviceIdentity.load(dbName);
+    const identity = await DeviceIdentity.load(new IndexedDbDeviceKeyStore(dbName));
     expect(identity.deviceId).to.have.length(DEVICE_ID_CHARS);
     expect(identity.deviceId).to.equal(await DeviceIdentity.deviceIdOf(identity.publicKey));
     const tab1 = identity.newNodeId();
@@ -80,7 +89,7 @@ describe('DeviceIdentity', () => {
   });
 
   it('refuses tampered signatures, messages and keys without throwing', async () => {
-    const identity = await DeviceIdentity.load(dbName);
+    const identity = await DeviceIdentity.load(new IndexedDbDeviceKeyStore(dbName));
     const message = new TextEncoder().encode('ballot for Ann');
     const signature = await identity.sign(message);
     expect(signature).to.have.length(64);

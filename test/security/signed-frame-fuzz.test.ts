@@ -10,6 +10,7 @@ import { fakeClock } from '../crdt/fake-clock.js';
 import { electoral, openElection } from '../models/electoral/electoral-fixture.js';
 import { FrameMutator, seededRandom } from './frame-mutator.js';
 import { ScriptedConnection } from './scripted-connection.js';
+import { IndexedDbDeviceKeyStore } from '../../src/store/indexeddb-device-key-store.js';
 
 // Fewer frames than the unsigned fuzz (each may cost a signature check), and a stronger claim:
 // no mutated frame changes any entity, because every item must match its author's signature.
@@ -60,7 +61,7 @@ describe('fuzzing a signing sync engine with mutated signed frames', function ()
   });
 
   it(`applies no item of ${FRAMES.toLocaleString('en')} mutated frames and keeps syncing`, async () => {
-    const [malloryKey, aliceKey, bobKey] = await Promise.all(dbNames.map((name) => DeviceIdentity.load(name)));
+    const [malloryKey, aliceKey, bobKey] = await Promise.all(dbNames.map((name) => DeviceIdentity.load(new IndexedDbDeviceKeyStore(name))));
     const clock = fakeClock();
     const mallory = replica(malloryKey!, clock);
     const ids = openElection(mallory.model);

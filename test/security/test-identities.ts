@@ -1,5 +1,6 @@
 import { deleteDB } from 'idb';
 import { DeviceIdentity } from '../../src/security/index.js';
+import { IndexedDbDeviceKeyStore } from '../../src/store/indexeddb-device-key-store.js';
 
 /**
  * One `DeviceIdentity` per name, each in a fresh database: loaded before the suite runs (the
@@ -9,7 +10,7 @@ export function testIdentities(prefix: string, names: readonly string[]): Device
   const dbNames = names.map((name) => `${prefix}-${name}-${Math.random().toString(36).slice(2)}`);
   const identities: DeviceIdentity[] = [];
   before(async () => {
-    identities.push(...(await Promise.all(dbNames.map((name) => DeviceIdentity.load(name)))));
+    identities.push(...(await Promise.all(dbNames.map((name) => DeviceIdentity.load(new IndexedDbDeviceKeyStore(name))))));
   });
   after(async () => {
     await Promise.all(dbNames.map((name) => deleteDB(name)));

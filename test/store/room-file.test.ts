@@ -18,6 +18,7 @@ import { ElectoralSystemModel } from '../../src/models/electoral/index.js';
 import { Hostile } from '../models/electoral/roles-fixture.js';
 import { election, entitiesOf } from './election-model.js';
 import { expectSameVersion } from '../expectations.js';
+import { IndexedDbDeviceKeyStore } from '../../src/store/indexeddb-device-key-store.js';
 
 const lookup = (...models: DomainModel[]) => ({
   get: (modelId: string): SynchronizableDomainModel | undefined => models.find((model) => model.modelId === modelId),
@@ -138,7 +139,7 @@ describe('Room files with signed changes', () => {
   let aliceKey: DeviceIdentity;
   let bobKey: DeviceIdentity;
   before(async () => {
-    [aliceKey, bobKey] = (await Promise.all(dbNames.map((name) => DeviceIdentity.load(name)))) as [DeviceIdentity, DeviceIdentity];
+    [aliceKey, bobKey] = (await Promise.all(dbNames.map((name) => DeviceIdentity.load(new IndexedDbDeviceKeyStore(name))))) as [DeviceIdentity, DeviceIdentity];
   });
   after(async () => {
     await Promise.all(dbNames.map((name) => deleteDB(name)));

@@ -18,6 +18,7 @@ import { exportRoom } from '../../src/store/room-file.js';
 import { Hostile } from '../models/electoral/roles-fixture.js';
 import { type SignedMember, signedMember } from './signed-member.js';
 import { eventually as until } from '../eventually.js';
+import { IndexedDbDeviceKeyStore } from '../../src/store/indexeddb-device-key-store.js';
 
 const MODEL = 'election-2024';
 
@@ -60,7 +61,7 @@ describe('closing an election seals the count, between signing engines', functio
       names.map(async (name) => {
         const db = `election-close-${name}-${Math.random().toString(36).slice(2)}`;
         dbNames.push(db);
-        return member(network, await DeviceIdentity.load(db), hostile.includes(name));
+        return member(network, await DeviceIdentity.load(new IndexedDbDeviceKeyStore(db)), hostile.includes(name));
       }),
     );
     await connectAll(members);

@@ -7,6 +7,7 @@ import { Hostile } from '../models/electoral/roles-fixture.js';
 import { type SignedMember, signedMember } from './signed-member.js';
 import { eventually as until } from '../eventually.js';
 import { expectSome } from '../expectations.js';
+import { IndexedDbDeviceKeyStore } from '../../src/store/indexeddb-device-key-store.js';
 
 const MODEL = 'election-2024';
 
@@ -29,7 +30,7 @@ describe('election roles between signing engines', () => {
 
   it('a member with a valid key cannot edit another organiser election, approve itself or vote for another voter; every replica tallies alike', async () => {
     network = new MemoryNetwork();
-    const keys = await Promise.all(dbNames.map((name) => DeviceIdentity.load(name)));
+    const keys = await Promise.all(dbNames.map((name) => DeviceIdentity.load(new IndexedDbDeviceKeyStore(name))));
     const [alice, bob, carol] = keys.slice(0, 3).map((key) => member(network, key!));
     const mallory = member(network, keys[3]!, true);
     const all = [alice!, bob!, carol!, mallory];
