@@ -1,6 +1,16 @@
 // The storage layer: the storage port with in-memory and IndexedDB implementations, the glue that
 // keeps a model and its stored copy in step, node identities, and room export and import.
-export type { RoomMetadata, SequenceReservation, StorageAdapter, StoredIdentity, StoredModel } from './storage-adapter.js';
+export type {
+  IdentityStorage,
+  MetadataStorage,
+  ModelStorage,
+  RoomMetadata,
+  RoomStorage,
+  SequenceReservation,
+  StorageAdapter,
+  StoredIdentity,
+  StoredModel,
+} from './storage-adapter.js';
 export { StorageError, StorageErrorCode, isStorageError, toStorageError } from './storage-error.js';
 export { MemoryStorageAdapter, type RawPlace } from './memory-storage-adapter.js';
 export {

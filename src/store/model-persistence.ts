@@ -10,7 +10,7 @@ import { storeLogger } from './store-logger.js';
 import type { NodeIdentity } from './node-identity.js';
 import { type LoadScreening, screenLoad } from './load-screening.js';
 import { type StorageProblem, forgetClaims, forgetsNothing } from './quarantine.js';
-import type { StorageAdapter, StoredModel } from './storage-adapter.js';
+import type { ModelStorage, StoredModel } from './storage-adapter.js';
 import { StorageError, toStorageError } from './storage-error.js';
 
 /** What `ModelPersistence` needs from a model; `DomainModel` fits. */
@@ -38,7 +38,7 @@ export type PersistenceEvent =
   /** Stored state was joined into the model: at startup, or written by another tab. */
   | { readonly type: 'loaded'; readonly modelId: string; readonly oids: readonly string[]; readonly source: 'storage' | 'other-tab' }
   /**
-   * Stored records that could not be read were kept aside (`StorageAdapter.quarantine`); the model
+   * Stored records that could not be read were kept aside (`ModelStorage.quarantine`); the model
    * opened without them and claims less, so peers send what they held again.
    */
   | { readonly type: 'quarantined'; readonly modelId: string; readonly problems: readonly StorageProblem[] }
@@ -135,7 +135,7 @@ export class ModelPersistence {
 
   constructor(
     readonly model: PersistableModel,
-    readonly storage: StorageAdapter,
+    readonly storage: ModelStorage,
     private readonly options: ModelPersistenceOptions = {},
   ) {
     if (options.identity && options.identity.nodeId !== model.nodeId)

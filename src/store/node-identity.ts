@@ -1,6 +1,6 @@
 import { nanoid } from 'nanoid';
 import { type NodeId, asNodeId } from '../crdt/dot.js';
-import type { StorageAdapter } from './storage-adapter.js';
+import type { IdentityStorage } from './storage-adapter.js';
 
 /** The part of the Web Locks API used here; `navigator.locks` fits. */
 export interface LockManagerLike {
@@ -39,7 +39,7 @@ export class NodeIdentity {
   ) {}
 
   /** Claims a free stored identity of the room (one no open tab holds), or creates one. */
-  static async claim(storage: StorageAdapter, options: NodeIdentityOptions = {}): Promise<NodeIdentity> {
+  static async claim(storage: IdentityStorage, options: NodeIdentityOptions = {}): Promise<NodeIdentity> {
     const locks = options.locks ?? defaultLocks();
     const stored = (await storage.identities()).sort((a, b) => b.lastClaimedAt - a.lastClaimedAt);
     for (const { nodeId } of stored) {
@@ -56,7 +56,7 @@ export class NodeIdentity {
   }
 
   // Stores the identity (or its claim time), so a later tab finds it.
-  static async #record(storage: StorageAdapter, nodeId: NodeId, unlock: () => void): Promise<NodeIdentity> {
+  static async #record(storage: IdentityStorage, nodeId: NodeId, unlock: () => void): Promise<NodeIdentity> {
     try {
       await storage.reserveSequences(nodeId, 0, 0);
       return new NodeIdentity(nodeId, unlock);
@@ -74,7 +74,7 @@ export class NodeIdentity {
   }
 }
 
-const lockName = (storage: StorageAdapter, nodeId: NodeId): string => `ednet-node:${storage.name}:${nodeId}`;
+const lockName = (storage: IdentityStorage, nodeId: NodeId): string => `ednet-node:${storage.name}:${nodeId}`;
 
 // Resolves with the release function if the lock was free, or null if someone holds it.
 function tryLock(locks: LockManagerLike, name: string): Promise<(() => void) | null> {

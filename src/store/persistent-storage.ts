@@ -1,4 +1,4 @@
-import type { StorageAdapter } from './storage-adapter.js';
+import type { MetadataStorage } from './storage-adapter.js';
 
 /** The part of `StorageManager` used here; `navigator.storage` fits. */
 export interface PersistentStorageManager {
@@ -14,7 +14,7 @@ export interface PersistentStorageManager {
  * a refusal; only recording the answer can reject (with a `StorageError`).
  */
 export async function requestPersistentStorage(
-  storage: StorageAdapter,
+  storage: MetadataStorage,
   manager: PersistentStorageManager | null = defaultManager(),
 ): Promise<boolean | 'unsupported'> {
   let granted: boolean | 'unsupported';

@@ -49,14 +49,23 @@ export interface RoomMetadata {
   readonly firstPeerAt?: number;
 }
 
-/**
- * The storage port: one room's models, node identities and metadata. Every write is atomic, and
- * its promise resolves only once it is durable; a failure rejects with a `StorageError` and
- * leaves the stored data as it was. Several adapters may open the same room at once (tabs).
- */
-export interface StorageAdapter {
+/** What each part of the storage port has: the room's storage name, its problems, and closing. */
+export interface RoomStorage {
   /** Names the room's storage; used for tab-wide lock and channel names. */
   readonly name: string;
+  /**
+   * Damaged records this adapter found and worked around since it was created (kept aside,
+   * replaced by defaults, a reservation made afresh), oldest first: state for the UI to read.
+   */
+  readonly problems: readonly StorageProblem[];
+  /** Closes this adapter; later calls reject with `closed`. */
+  close(): void;
+  /** Problems not tied to one call: `blocked`, `deleted`, `outdated`. Returns the unsubscribe function. */
+  onProblem(listener: (problem: StorageError) => void): () => void;
+}
+
+/** Storage of a room's models: what `ModelPersistence` needs. */
+export interface ModelStorage extends RoomStorage {
   /**
    * Reads a model in one transaction: everything, or with `sinceCommit` only the entities and
    * certificates written by later commits (the version and commit are always the current ones).
@@ -74,19 +83,6 @@ export interface StorageAdapter {
    * items the stored state no longer holds. Not a commit: no other tab needs to read anything.
    */
   forgetCertificates(modelId: string, certificates: readonly Uint8Array[]): Promise<void>;
-  /** Every node identity stored for this room (records without a valid node id are left out and reported). */
-  identities(): Promise<StoredIdentity[]>;
-  /**
-   * Atomically sets `nodeId`'s reservation to `max(stored, above) + count` (creating the identity
-   * if new) and returns the reservation before and after. A damaged stored reservation is kept
-   * aside and replaced by one a block beyond every seq of `nodeId` found in storage (reported in
-   * `problems`).
-   */
-  reserveSequences(nodeId: NodeId, above: number, count: number): Promise<SequenceReservation>;
-  /** The metadata; a damaged record is kept aside, replaced by what of it was valid, and reported in `problems`. */
-  readMetadata(): Promise<RoomMetadata>;
-  /** Shallow-merges `patch` into the metadata. */
-  writeMetadata(patch: RoomMetadata): Promise<void>;
   /**
    * Moves damaged records of a model into the quarantine store (kept aside, never deleted) and, in
    * the same transaction, gives up the stored version's `forget` claims, so peers send what was
@@ -96,19 +92,40 @@ export interface StorageAdapter {
   /** Every record kept aside in the quarantine store, oldest first. */
   quarantined(): Promise<QuarantinedRecord[]>;
   /**
-   * Damaged records this adapter found and worked around since it was created (kept aside,
-   * replaced by defaults, a reservation made afresh), oldest first: state for the UI to read.
-   */
-  readonly problems: readonly StorageProblem[];
-  /** Deletes everything stored for the room; other open adapters report `deleted`. */
-  deleteRoom(): Promise<void>;
-  /** Closes this adapter; later calls reject with `closed`. */
-  close(): void;
-  /**
    * Another adapter (usually another tab) committed to `modelId`, or to anything (`null`, e.g.
    * after this tab was frozen). Returns the unsubscribe function.
    */
   onExternalChange(listener: (modelId: string | null) => void): () => void;
-  /** Problems not tied to one call: `blocked`, `deleted`, `outdated`. Returns the unsubscribe function. */
-  onProblem(listener: (problem: StorageError) => void): () => void;
+}
+
+/** Storage of the node identities used in a room and their reserved sequences: what `NodeIdentity` needs. */
+export interface IdentityStorage extends RoomStorage {
+  /** Every node identity stored for this room (records without a valid node id are left out and reported). */
+  identities(): Promise<StoredIdentity[]>;
+  /**
+   * Atomically sets `nodeId`'s reservation to `max(stored, above) + count` (creating the identity
+   * if new) and returns the reservation before and after. A damaged stored reservation is kept
+   * aside and replaced by one a block beyond every seq of `nodeId` found in storage (reported in
+   * `problems`).
+   */
+  reserveSequences(nodeId: NodeId, above: number, count: number): Promise<SequenceReservation>;
+}
+
+/** Storage of a room's metadata. */
+export interface MetadataStorage {
+  /** The metadata; a damaged record is kept aside, replaced by what of it was valid, and reported in `problems`. */
+  readMetadata(): Promise<RoomMetadata>;
+  /** Shallow-merges `patch` into the metadata. */
+  writeMetadata(patch: RoomMetadata): Promise<void>;
+}
+
+/**
+ * The storage port: one room's models, node identities and metadata. Every write is atomic, and
+ * its promise resolves only once it is durable; a failure rejects with a `StorageError` and
+ * leaves the stored data as it was. Several adapters may open the same room at once (tabs).
+ * Its consumers take only the part they use (`ModelStorage`, `IdentityStorage`, `MetadataStorage`).
+ */
+export interface StorageAdapter extends ModelStorage, IdentityStorage, MetadataStorage {
+  /** Deletes everything stored for the room; other open adapters report `deleted`. */
+  deleteRoom(): Promise<void>;
 }
