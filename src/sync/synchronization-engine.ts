@@ -615,11 +615,8 @@ export class SynchronizationEngine {
       // An ack says the changes are stored here: one for a delta that was taken waits until the
       // save holding it committed (`durable`). One that could not be taken goes at once.
       state.awaitingAck = peerVersion;
-      // A delta that brought nothing new prunes its link (the ack says so, or a `prune` if the ack
-      // waits). An empty one (a connection's first exchange with nothing to send) is no duplicate:
-      // it came by no other path, and pruning on it could leave a device with no eager link at all.
-      const duplicate = batch.changes.length > 0 || fresh;
-      const prune = !refused && result.rejected.length === 0 && duplicate && this.broadcast.duplicate(peer, batch.modelId, fresh || result.applied > 0, message.hops);
+      // A delta that brought nothing new prunes its link (the ack says so, or a `prune` if the ack waits).
+      const prune = !refused && result.rejected.length === 0 && this.broadcast.duplicate(peer, batch.modelId, fresh || result.applied > 0, message.hops);
       if (!model.version.includes(peerVersion) || this.claimable(batch.modelId)!.includes(peerVersion)) this.sendAck(peer, batch.modelId, prune);
       else if (prune) peer.send({ t: 'prune' });
       this.updateSyncState(peer, batch.modelId);
