@@ -20,6 +20,7 @@ import {
 import { DomainModelRegistry } from './domain-model-registry.js';
 import { EventBus } from './event-bus.js';
 import { ItemSignatures } from './item-signatures.js';
+import { NodeReports } from './node-reports.js';
 import type { EDNetEvents, InputRefusedEvent, NodeStatus, PeerInfo, RoomStatus, SyncProgressEvent } from './node-events.js';
 import { type UnsentOwnChanges, unsentOwnChanges } from './unsent-own-changes.js';
 
@@ -34,9 +35,6 @@ function digestOf(text: string): string {
   }
   return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
 }
-
-/** Refusals the node keeps for the audit view; older ones are dropped. */
-const MAX_REFUSALS = 200;
 
 /** The connection state of a signaling server client, as the status bar shows it. */
 export interface SignalingStatusSource {
@@ -147,16 +145,11 @@ export class EDNetP2PNode {
   private running = false;
   private discoveriesRunning = false;
   private receiving: SyncProgressEvent | null = null;
-  private persistence: NodeStatus['persistence'] = 'unknown';
-  private storageError: string | null = null;
-  private readonly storageProblems: StorageProblem[] = [];
-  private roomKeyProblem: string | null = null;
-  private connectionProblem: string | null = null;
-  /** The last refusal of each connected peer's input, for the status. */
-  private readonly lastRefusals = new Map<NodeId, string>();
-  private readonly refusalLog: InputRefusedEvent[] = [];
-  /** When each sender with another room key was last noted, so one line stands for a burst. */
-  private readonly otherKeyNoted = new Map<NodeId, number>();
+  /** Problems reported to the node and input refused from peers (status and audit log). */
+  private readonly reports = new NodeReports(
+    () => this.scheduleStatus(),
+    (refusal) => this.events.emit('input-refused', refusal),
+  );
   private lastStatus: NodeStatus;
   private lastStatusKey = '';
   private statusScheduled = false;
@@ -212,7 +205,7 @@ export class EDNetP2PNode {
   /** Everything the status bar shows, now. */
   /** The latest input refused from peers, oldest first (at most 200; see `InputRefusedEvent`). */
   get refusals(): readonly InputRefusedEvent[] {
-    return [...this.refusalLog];
+    return this.reports.refusals;
   }
 
   get status(): NodeStatus {
@@ -229,8 +222,7 @@ export class EDNetP2PNode {
     this.unsubscribe.push(
       this.connections.onConnection((connection) => {
         // Connections only open between holders of the same room key: the key works.
-        this.roomKeyProblem = null;
-        this.connectionProblem = null;
+        this.reports.connected();
         if (!this.authenticate) {
           this.addConnection(connection);
           return;
@@ -316,9 +308,9 @@ export class EDNetP2PNode {
     if (options.persistence) {
       entry.unsubscribe.push(
         options.persistence.onEvent((event) => {
-          if (event.type === 'error') this.storageError = event.error.message;
-          else if (event.type === 'saved') this.storageError = null;
-          else if (event.type === 'quarantined') this.reportStorageProblems(event.problems);
+          if (event.type === 'error') this.reports.setStorageError(event.error.message);
+          else if (event.type === 'saved') this.reports.setStorageError(null);
+          else if (event.type === 'quarantined') this.reports.reportStorageProblems(event.problems);
           this.scheduleStatus();
         }),
       );
@@ -327,12 +319,8 @@ export class EDNetP2PNode {
     this.scheduleStatus();
   }
 
-  private logRefusal(peerId: NodeId, reason: string): void {
-    const name = this.sync.peerStatus().find((peer) => peer.peerId === peerId)?.name ?? null;
-    const refusal: InputRefusedEvent = { at: Date.now(), peerId, peerName: name, reason };
-    this.refusalLog.push(refusal);
-    if (this.refusalLog.length > MAX_REFUSALS) this.refusalLog.shift();
-    this.events.emit('input-refused', refusal);
+  private peerName(peerId: NodeId): string | null {
+    return this.sync.peerStatus().find((peer) => peer.peerId === peerId)?.name ?? null;
   }
 
   /** Stops syncing a model. */
@@ -385,14 +373,12 @@ export class EDNetP2PNode {
 
   /** Records whether the browser granted persistent storage, for the status. */
   setPersistence(persistence: NodeStatus['persistence']): void {
-    this.persistence = persistence;
-    this.scheduleStatus();
+    this.reports.setPersistence(persistence);
   }
 
   /** Records a storage problem (or its end, with null), for the status. */
   setStorageError(message: string | null): void {
-    this.storageError = message;
-    this.scheduleStatus();
+    this.reports.setStorageError(message);
   }
 
   /**
@@ -400,10 +386,7 @@ export class EDNetP2PNode {
    * listed for the rest of the session.
    */
   reportStorageProblems(problems: readonly StorageProblem[]): void {
-    const fresh = problems.filter((problem) => !this.storageProblems.includes(problem));
-    if (!fresh.length) return;
-    this.storageProblems.push(...fresh);
-    this.scheduleStatus();
+    this.reports.reportStorageProblems(problems);
   }
 
   /**
@@ -411,8 +394,7 @@ export class EDNetP2PNode {
    * peer of the room was reached after all), for the status.
    */
   setRoomKeyProblem(message: string | null): void {
-    this.roomKeyProblem = message;
-    this.scheduleStatus();
+    this.reports.setRoomKeyProblem(message);
   }
 
   /**
@@ -422,17 +404,12 @@ export class EDNetP2PNode {
    * may be anyone, so the alert would only alarm members about nothing they can fix.
    */
   noteOtherKey(peerId: NodeId): void {
-    const now = Date.now();
-    if (now - (this.otherKeyNoted.get(peerId) ?? -Infinity) < 60_000) return;
-    if (this.otherKeyNoted.size >= MAX_REFUSALS) this.otherKeyNoted.clear();
-    this.otherKeyNoted.set(peerId, now);
-    this.logRefusal(peerId, 'A device with another key tried to join; nothing it sent was opened');
+    this.reports.otherKey(peerId, this.peerName(peerId));
   }
 
   /** Records why a device of the room could not be reached (null: forget it), for the status. */
   setConnectionProblem(message: string | null): void {
-    this.connectionProblem = message;
-    this.scheduleStatus();
+    this.reports.setConnectionProblem(message);
   }
 
   /** Own changes of `modelId` that no peer has confirmed holding. */
@@ -572,13 +549,12 @@ export class EDNetP2PNode {
     } else if (event.type === 'changes-applied' && event.result.conflicts.length > 0) {
       this.events.emit('conflict-detected', { modelId: event.modelId, conflicts: event.result.conflicts });
     } else if (event.type === 'peer-offence') {
-      this.lastRefusals.set(event.peerId, event.reason);
-      this.logRefusal(event.peerId, event.reason);
+      this.reports.offence(event.peerId, this.peerName(event.peerId), event.reason);
     } else if (event.type === 'state-mismatch') {
       // Not the peer's fault as such, but what the Audit tab is for: a difference versions hid.
-      this.logRefusal(event.peerId, 'held the same version as this device but different data: exchanging the differing entities to repair it');
+      this.reports.log(event.peerId, this.peerName(event.peerId), 'held the same version as this device but different data: exchanging the differing entities to repair it');
     } else if (event.type === 'peer-removed') {
-      this.lastRefusals.delete(event.peerId);
+      this.reports.peerGone(event.peerId);
       if (this.receiving?.peerId === event.peerId) this.receiving = null;
     }
     this.scheduleStatus();
@@ -632,7 +608,7 @@ export class EDNetP2PNode {
         via: peer.via,
         inSync: peer.models.every((model) => model.inSync),
         refused: peer.offences,
-        lastRefusal: this.lastRefusals.get(peer.peerId) ?? null,
+        lastRefusal: this.reports.lastRefusalOf(peer.peerId),
       }));
     let unsent = 0;
     let edits = 0;
@@ -654,11 +630,7 @@ export class EDNetP2PNode {
       unsentEdits: edits,
       unsavedChanges: unsaved,
       receiving: this.receiving,
-      persistence: this.persistence,
-      storageError: this.storageError,
-      storageProblems: [...this.storageProblems],
-      roomKeyProblem: this.roomKeyProblem,
-      connectionProblem: this.connectionProblem,
+      ...this.reports.status(),
     };
   }
 }
