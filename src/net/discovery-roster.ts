@@ -1,7 +1,7 @@
 import type { NodeId } from '../crdt/dot.js';
 import { Listeners } from '../util/listeners.js';
 import type { NetLogger } from './logger.js';
-import type { DiscoveryEvent } from './peer-discovery.js';
+import type { DiscoveryEvent, PeerDiscovery, SignalingChannel } from './peer-discovery.js';
 import type { PeerAddress } from './transport.js';
 
 /**
@@ -64,5 +64,38 @@ export class DiscoveryRoster {
 
   private address(nodeId: NodeId): PeerAddress {
     return { nodeId, via: this.via };
+  }
+}
+
+/**
+ * The base of the discoveries: the roster's part of `PeerDiscovery` and `SignalingChannel` (known
+ * peers, events, relayed signals), alike in all. A subclass says how it joins and leaves the room,
+ * hears of peers (telling `roster`) and sends signals.
+ */
+export abstract class RosterDiscovery implements PeerDiscovery, SignalingChannel {
+  protected readonly roster: DiscoveryRoster;
+
+  constructor(
+    /** The transport kind the peers it finds are reached by. */
+    readonly via: string,
+    protected readonly logger: NetLogger,
+  ) {
+    this.roster = new DiscoveryRoster(via, logger);
+  }
+
+  abstract start(): Promise<void>;
+  abstract stop(): Promise<void>;
+  abstract sendSignal(to: NodeId, data: unknown): void;
+
+  discoverPeers(): Promise<PeerAddress[]> {
+    return Promise.resolve(this.roster.addresses());
+  }
+
+  onEvent(listener: (event: DiscoveryEvent) => void): () => void {
+    return this.roster.onEvent(listener);
+  }
+
+  onSignal(listener: (from: NodeId, data: unknown) => void): () => void {
+    return this.roster.onSignal(listener);
   }
 }

@@ -5,11 +5,9 @@ import {
   type BroadcastChannelConstructor,
   type BroadcastChannelLike,
 } from './broadcast-channel-like.js';
-import { DiscoveryRoster } from './discovery-roster.js';
+import { RosterDiscovery } from './discovery-roster.js';
 import { consoleLogger, type NetLogger } from './logger.js';
-import type { DiscoveryEvent, PeerDiscovery, SignalingChannel } from './peer-discovery.js';
 import { PeerLiveness } from './peer-liveness.js';
-import type { PeerAddress } from './transport.js';
 import { assertNodeId, assertPositive, isNodeId, isRecord, isRoom } from './wire-guards.js';
 
 /** Options of `LocalNetworkDiscovery`. */
@@ -48,17 +46,14 @@ export const discoveryChannelName = (room: string): string => `ednet-p2p/discove
  * WebRTC can be negotiated between tabs with no server. Every incoming message is checked; bad
  * ones are counted in `ignoredMessages` and otherwise ignored.
  */
-export class LocalNetworkDiscovery implements PeerDiscovery, SignalingChannel {
+export class LocalNetworkDiscovery extends RosterDiscovery {
   readonly room: string;
   readonly nodeId: NodeId;
-  readonly via: string;
   private readonly heartbeatMs: number;
   private readonly maxSignalBytes: number;
   private readonly watchPage: boolean;
   private readonly BroadcastChannelImpl: BroadcastChannelConstructor;
-  private readonly logger: NetLogger;
   private readonly liveness: PeerLiveness;
-  private readonly roster: DiscoveryRoster;
   private channel: BroadcastChannelLike | undefined;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private unwatchPage: (() => void) | undefined;
@@ -67,18 +62,16 @@ export class LocalNetworkDiscovery implements PeerDiscovery, SignalingChannel {
 
   constructor(options: LocalNetworkDiscoveryOptions) {
     assertNodeId(options.nodeId, 'LocalNetworkDiscovery');
+    super(options.via ?? 'broadcast', options.logger ?? consoleLogger);
     if (!isRoom(options.room)) throw new TypeError(`LocalNetworkDiscovery: invalid room ${JSON.stringify(options.room)}`);
     this.room = options.room;
     this.nodeId = options.nodeId;
-    this.via = options.via ?? 'broadcast';
     this.heartbeatMs = options.heartbeatMs ?? 5000;
     assertPositive(this.heartbeatMs, 'LocalNetworkDiscovery heartbeatMs');
     this.maxSignalBytes = options.maxSignalBytes ?? 64 * 1024;
     this.watchPage = options.watchPage ?? typeof window !== 'undefined';
     this.BroadcastChannelImpl = options.BroadcastChannelImpl ?? defaultBroadcastChannel('LocalNetworkDiscovery');
-    this.logger = options.logger ?? consoleLogger;
     this.liveness = new PeerLiveness(2 * this.heartbeatMs, this.heartbeatMs / 2, options.now);
-    this.roster = new DiscoveryRoster(this.via, this.logger);
   }
 
   /** Incoming messages that were malformed, or came from a tab using this tab's own node id. */
@@ -121,14 +114,6 @@ export class LocalNetworkDiscovery implements PeerDiscovery, SignalingChannel {
     return Promise.resolve();
   }
 
-  discoverPeers(): Promise<PeerAddress[]> {
-    return Promise.resolve(this.roster.addresses());
-  }
-
-  onEvent(listener: (event: DiscoveryEvent) => void): () => void {
-    return this.roster.onEvent(listener);
-  }
-
   sendSignal(to: NodeId, data: unknown): void {
     if (!this.channel) {
       this.logger.warn(`signal to ${to} dropped: local discovery is not started`);
@@ -140,10 +125,6 @@ export class LocalNetworkDiscovery implements PeerDiscovery, SignalingChannel {
       return;
     }
     this.post({ t: 'signal', from: this.nodeId, to, data: JSON.parse(json) });
-  }
-
-  onSignal(listener: (from: NodeId, data: unknown) => void): () => void {
-    return this.roster.onSignal(listener);
   }
 
   private handle(raw: unknown): void {

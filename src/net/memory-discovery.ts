@@ -1,9 +1,7 @@
 import type { NodeId } from '../crdt/dot.js';
-import { DiscoveryRoster } from './discovery-roster.js';
+import { RosterDiscovery } from './discovery-roster.js';
 import { consoleLogger, type NetLogger } from './logger.js';
 import type { MemoryNetwork } from './memory-network.js';
-import type { DiscoveryEvent, PeerDiscovery, SignalingChannel } from './peer-discovery.js';
-import type { PeerAddress } from './transport.js';
 import { assertNodeId } from './wire-guards.js';
 
 /** Options of `MemoryDiscovery`. */
@@ -19,12 +17,9 @@ export interface MemoryDiscoveryOptions {
  * In-memory discovery for one room of a `MemoryNetwork`: started discoveries of the room see each
  * other join and leave, and relay signals (as JSON, like a server would) to each other.
  */
-export class MemoryDiscovery implements PeerDiscovery, SignalingChannel {
+export class MemoryDiscovery extends RosterDiscovery {
   readonly room: string;
   readonly nodeId: NodeId;
-  readonly via: string;
-  private readonly logger: NetLogger;
-  private readonly roster: DiscoveryRoster;
   private started = false;
 
   constructor(
@@ -32,11 +27,9 @@ export class MemoryDiscovery implements PeerDiscovery, SignalingChannel {
     options: MemoryDiscoveryOptions,
   ) {
     assertNodeId(options.nodeId, 'MemoryDiscovery');
+    super(options.via ?? network.kind, options.logger ?? consoleLogger);
     this.room = options.room;
     this.nodeId = options.nodeId;
-    this.via = options.via ?? network.kind;
-    this.logger = options.logger ?? consoleLogger;
-    this.roster = new DiscoveryRoster(this.via, this.logger);
   }
 
   start(): Promise<void> {
@@ -67,14 +60,6 @@ export class MemoryDiscovery implements PeerDiscovery, SignalingChannel {
     return Promise.resolve();
   }
 
-  discoverPeers(): Promise<PeerAddress[]> {
-    return Promise.resolve(this.roster.addresses());
-  }
-
-  onEvent(listener: (event: DiscoveryEvent) => void): () => void {
-    return this.roster.onEvent(listener);
-  }
-
   sendSignal(to: NodeId, data: unknown): void {
     if (!this.started) {
       this.logger.warn(`signal to ${to} dropped: discovery is not started`);
@@ -93,10 +78,6 @@ export class MemoryDiscovery implements PeerDiscovery, SignalingChannel {
       return;
     }
     queueMicrotask(() => target.signalFrom(this.nodeId, copy));
-  }
-
-  onSignal(listener: (from: NodeId, data: unknown) => void): () => void {
-    return this.roster.onSignal(listener);
   }
 
   private peerJoined(peer: NodeId, member: MemoryDiscovery): void {

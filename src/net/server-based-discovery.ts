@@ -1,11 +1,9 @@
 import type { NodeId } from '../crdt/dot.js';
 import { backoffDelay, checkBackoff, type BackoffOptions } from './backoff.js';
-import { DiscoveryRoster } from './discovery-roster.js';
+import { RosterDiscovery } from './discovery-roster.js';
 import { Listeners } from '../util/listeners.js';
 import { consoleLogger, type NetLogger } from './logger.js';
-import type { DiscoveryEvent, PeerDiscovery, SignalingChannel } from './peer-discovery.js';
 import { decodeServerFrame, isFrameError, PROTOCOL_VERSION, type ClientFrame, type ServerFrame } from '../protocol/signaling-protocol.js';
-import type { PeerAddress } from './transport.js';
 import { assertNodeId, assertPositive, isNodeId, isRoom } from './wire-guards.js';
 
 /** The connection to the signaling server, as the status bar shows it. */
@@ -88,22 +86,19 @@ export function signalingUrl(location: { readonly protocol: string; readonly hos
  * connection drops), relays WebRTC signals, pings to notice a dead server, and exposes its
  * connection state. Every server frame is checked; bad ones are logged, counted and ignored.
  */
-export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
+export class ServerBasedDiscovery extends RosterDiscovery {
   /** Every endpoint it may use, in the order tried. */
   readonly urls: readonly string[];
   readonly room: string;
   readonly nodeId: NodeId;
-  readonly via: string;
   private readonly WebSocketImpl: WebSocketConstructor;
   private readonly backoff: BackoffOptions;
   private readonly pingIntervalMs: number;
   private readonly openTimeoutMs: number;
   private readonly maxFrameBytes: number;
   private readonly reconnectOnOnline: boolean;
-  private readonly logger: NetLogger;
   private readonly random: () => number;
   private readonly proveDevice: ((challenge: string) => Promise<DeviceProof>) | undefined;
-  private readonly roster: DiscoveryRoster;
   private readonly stateListeners: Listeners<[SignalingState]>;
   private state: SignalingState = SignalingState.disconnected;
   private running = false;
@@ -125,6 +120,7 @@ export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
 
   constructor(options: ServerBasedDiscoveryOptions) {
     assertNodeId(options.nodeId, 'ServerBasedDiscovery');
+    super(options.via ?? 'webrtc', options.logger ?? consoleLogger);
     if (!isRoom(options.room)) throw new TypeError(`ServerBasedDiscovery: invalid room ${JSON.stringify(options.room)}`);
     if ((options.url === undefined) === (options.urls === undefined)) throw new TypeError('ServerBasedDiscovery: give either url or urls');
     const urls = options.urls ?? [options.url as string];
@@ -134,7 +130,6 @@ export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
     this.untried = this.urls.length - 1;
     this.room = options.room;
     this.nodeId = options.nodeId;
-    this.via = options.via ?? 'webrtc';
     const Impl = options.WebSocketImpl ?? (globalThis.WebSocket as unknown as WebSocketConstructor | undefined);
     if (!Impl) throw new Error('ServerBasedDiscovery: this environment has no WebSocket; pass WebSocketImpl');
     this.WebSocketImpl = Impl;
@@ -146,10 +141,8 @@ export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
     assertPositive(this.openTimeoutMs, 'ServerBasedDiscovery openTimeoutMs');
     assertPositive(this.maxFrameBytes, 'ServerBasedDiscovery maxFrameBytes');
     this.reconnectOnOnline = options.reconnectOnOnline ?? typeof window !== 'undefined';
-    this.logger = options.logger ?? consoleLogger;
     this.random = options.random ?? Math.random;
     this.proveDevice = options.proveDevice;
-    this.roster = new DiscoveryRoster(this.via, this.logger);
     this.stateListeners = new Listeners(this.logger, 'signaling state');
   }
 
@@ -210,14 +203,6 @@ export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
     return Promise.resolve();
   }
 
-  discoverPeers(): Promise<PeerAddress[]> {
-    return Promise.resolve(this.roster.addresses());
-  }
-
-  onEvent(listener: (event: DiscoveryEvent) => void): () => void {
-    return this.roster.onEvent(listener);
-  }
-
   sendSignal(to: NodeId, data: unknown): void {
     if (!this.joined) {
       this.logger.warn(`signal to ${to} dropped: not connected to the signaling server`);
@@ -228,10 +213,6 @@ export class ServerBasedDiscovery implements PeerDiscovery, SignalingChannel {
       return;
     }
     this.send({ type: 'signal', room: this.room, to, data });
-  }
-
-  onSignal(listener: (from: NodeId, data: unknown) => void): () => void {
-    return this.roster.onSignal(listener);
   }
 
   private open(): void {
