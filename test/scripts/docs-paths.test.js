@@ -10,7 +10,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const documents = ['README.md', ...readdirSync(join(root, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
 const PATH = /(?<![\w./-])((?:src|test|bench|signaling|scripts|public)\/[\w./*-]*[\w*])/g;
 
-/** Whether `path` names something in the tree: a file or folder, a `.js` import of a `.ts` source, or a `*` pattern matching a file. */
+/**
+ * Whether `path` names something in the tree: a file or folder, a `.js` import of a `.ts` source, or a `*` pattern matching a file.
+ * @param {string} path
+ */
 function exists(path) {
   if (path.includes('*')) {
     const folder = dirname(path);
@@ -21,6 +24,7 @@ function exists(path) {
 }
 
 test('every project path the README and docs name exists', () => {
+  /** @type {string[]} */
   const missing = [];
   for (const document of documents) {
     for (const [, path] of readFileSync(join(root, document), 'utf8').matchAll(PATH)) if (!exists(path)) missing.push(`${document}: ${path}`);
