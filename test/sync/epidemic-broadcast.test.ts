@@ -86,6 +86,36 @@ describe('SynchronizationEngine: epidemic broadcast (protocol 4)', () => {
     expect(alice.engine.broadcastStatus()).to.deep.equal({ eager: ['dora'], lazy: [], scheduled: 0 });
   });
 
+  it('announcement rounds and grafts wait on the injected timers, and stopping clears them there', async () => {
+    const pending = new Map<number, { callback: () => void; delayMs: number }>();
+    let next = 0;
+    const timers = {
+      setTimeout: (callback: () => void, delayMs: number) => (pending.set(++next, { callback, delayMs }), next),
+      clearTimeout: (handle: unknown) => void pending.delete(handle as number),
+    };
+    const fire = (delayMs: number) => {
+      const [id, timer] = [...pending].find(([, entry]) => entry.delayMs === delayMs)!;
+      pending.delete(id);
+      timer.callback();
+    };
+    const alice = syncPeer(network, 'alice', { broadcast: { lazyIntervalMs: 700, lazyFanout: 1, graftTimeoutMs: 900, timers } });
+    const dora = await handPeer(network, alice, [4]);
+    await dora.send({ t: 'prune' });
+    dora.received.length = 0;
+    await dora.send({ t: 'ihave', model: MODEL, have: { dora: 1 } });
+    alice.model.createElection({ title: 'Board' });
+    await settle();
+    // A graft timer and an announcement round, both on the injected timers: nothing goes before they fire.
+    expect([...pending.values()].map((timer) => timer.delayMs).sort()).to.deep.equal([700, 900]);
+    expect(dora.types()).to.deep.equal([]);
+    fire(900);
+    await settle();
+    expect(dora.types()).to.deep.equal(['graft']);
+    alice.engine.stop();
+    expect(pending.size).to.equal(0);
+    expect(alice.engine.broadcastStatus().scheduled).to.equal(0);
+  });
+
   it('an announcement already held costs no graft, and tells the engine what the peer holds', async () => {
     const alice = syncPeer(network, 'alice', fast);
     alice.model.createElection({ title: 'Board' });

@@ -19,7 +19,20 @@ export interface EpidemicBroadcastOptions {
   readonly antiEntropyPeers?: number;
   /** Randomness for choosing peers (injectable for tests). Default `Math.random`. */
   readonly random?: () => number;
+  /** Where announcement rounds and grafts wait. Default the global timers; a simulation fires them itself. */
+  readonly timers?: BroadcastTimers;
 }
+
+/** The timers the broadcast waits on (`setTimeout`/`clearTimeout` fit). */
+export interface BroadcastTimers {
+  setTimeout(callback: () => void, delayMs: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const GLOBAL_TIMERS: BroadcastTimers = {
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
 
 /** What the broadcast needs of the engine. */
 export interface BroadcastHost {
@@ -71,10 +84,11 @@ export class EpidemicBroadcast {
   /** Per model, the claimable version last announced, so a round never repeats itself. */
   readonly #announced = new Map<string, VersionVector>();
   /** Per model, announcers of changes not received yet, and the timer to graft one. */
-  readonly #missing = new Map<string, { timer: ReturnType<typeof setTimeout>; announcers: NodeId[] }>();
+  readonly #missing = new Map<string, { timer: unknown; announcers: NodeId[] }>();
   /** Per model, how many links the newest change we hold crossed to get here, and from whom (null: our own). */
   readonly #arrival = new Map<string, { hops: number; from: NodeId | null; own: number }>();
-  #round: ReturnType<typeof setTimeout> | undefined;
+  readonly #timers: BroadcastTimers;
+  #round: unknown;
   #stopped = false;
 
   constructor(host: BroadcastHost, options: EpidemicBroadcastOptions = {}) {
@@ -84,6 +98,7 @@ export class EpidemicBroadcast {
     this.#graftTimeoutMs = options.graftTimeoutMs ?? 3_000;
     this.#antiEntropyPeers = options.antiEntropyPeers ?? 3;
     this.#random = options.random ?? Math.random;
+    this.#timers = options.timers ?? GLOBAL_TIMERS;
     if (!(this.#lazyFanout >= 0 && this.#lazyFanout <= 1_000)) throw new RangeError('broadcast.lazyFanout must be between 0 and 1,000');
     for (const [name, value] of [
       ['graftTimeoutMs', this.#graftTimeoutMs],
@@ -230,9 +245,9 @@ export class EpidemicBroadcast {
   /** Cancels every timer. */
   stop(): void {
     this.#stopped = true;
-    clearTimeout(this.#round);
+    this.#timers.clearTimeout(this.#round);
     this.#round = undefined;
-    for (const { timer } of this.#missing.values()) clearTimeout(timer);
+    for (const { timer } of this.#missing.values()) this.#timers.clearTimeout(timer);
     this.#missing.clear();
   }
 
@@ -243,7 +258,7 @@ export class EpidemicBroadcast {
 
   #schedule(): void {
     if (this.#round !== undefined || this.#stopped) return;
-    this.#round = setTimeout(() => {
+    this.#round = this.#timers.setTimeout(() => {
       this.#round = undefined;
       this.#announce();
     }, this.#lazyIntervalMs);
@@ -285,7 +300,7 @@ export class EpidemicBroadcast {
       return;
     }
     if (this.#stopped) return;
-    const entry = { announcers: [announcer], timer: setTimeout(() => this.#graft(modelId), this.#graftTimeoutMs) };
+    const entry = { announcers: [announcer], timer: this.#timers.setTimeout(() => this.#graft(modelId), this.#graftTimeoutMs) };
     this.#missing.set(modelId, entry);
   }
 
