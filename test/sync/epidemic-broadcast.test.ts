@@ -20,6 +20,22 @@ async function handPeer(network: MemoryNetwork, target: SyncPeer, protocols: num
   return { id: asNodeId(name), received, send, types: () => received.map((message) => message.t) };
 }
 
+/** Timers fired by hand: `fire(delayMs)` runs the oldest one armed with that delay. */
+function handTimers() {
+  const pending = new Map<number, { callback: () => void; delayMs: number }>();
+  let next = 0;
+  const timers = {
+    setTimeout: (callback: () => void, delayMs: number) => (pending.set(++next, { callback, delayMs }), next),
+    clearTimeout: (handle: unknown) => void pending.delete(handle as number),
+  };
+  const fire = (delayMs: number) => {
+    const [id, timer] = [...pending].find(([, entry]) => entry.delayMs === delayMs)!;
+    pending.delete(id);
+    timer.callback();
+  };
+  return { pending, timers, fire };
+}
+
 const fast = { broadcast: { lazyIntervalMs: 0, lazyFanout: 1, graftTimeoutMs: 20 } };
 
 describe('SynchronizationEngine: epidemic broadcast (protocol 4)', () => {
@@ -87,17 +103,7 @@ describe('SynchronizationEngine: epidemic broadcast (protocol 4)', () => {
   });
 
   it('announcement rounds and grafts wait on the injected timers, and stopping clears them there', async () => {
-    const pending = new Map<number, { callback: () => void; delayMs: number }>();
-    let next = 0;
-    const timers = {
-      setTimeout: (callback: () => void, delayMs: number) => (pending.set(++next, { callback, delayMs }), next),
-      clearTimeout: (handle: unknown) => void pending.delete(handle as number),
-    };
-    const fire = (delayMs: number) => {
-      const [id, timer] = [...pending].find(([, entry]) => entry.delayMs === delayMs)!;
-      pending.delete(id);
-      timer.callback();
-    };
+    const { pending, timers, fire } = handTimers();
     const alice = syncPeer(network, 'alice', { broadcast: { lazyIntervalMs: 700, lazyFanout: 1, graftTimeoutMs: 900, timers } });
     const dora = await handPeer(network, alice, [4]);
     await dora.send({ t: 'prune' });
@@ -114,6 +120,31 @@ describe('SynchronizationEngine: epidemic broadcast (protocol 4)', () => {
     alice.engine.stop();
     expect(pending.size).to.equal(0);
     expect(alice.engine.broadcastStatus().scheduled).to.equal(0);
+  });
+
+  // Seen in a signed three-device room with no anti-entropy: every link had been pruned to lazy,
+  // the one round after an edit drew no peer (a fanout of 0.5 is one peer every other round), and
+  // the edit reached nobody, ever.
+  it('a device whose every link is lazy announces its edit whatever the fanout draws, one peer per round, each once', async () => {
+    const { pending, timers, fire } = handTimers();
+    // Every draw says "no peer this round".
+    const alice = syncPeer(network, 'alice', { broadcast: { lazyIntervalMs: 700, lazyFanout: 0.5, timers, random: () => 0.9 } });
+    const dora = await handPeer(network, alice, [4], 'dora');
+    const erin = await handPeer(network, alice, [4], 'erin');
+    for (const peer of [dora, erin]) await peer.send({ t: 'prune' });
+    expect(alice.engine.broadcastStatus().eager).to.deep.equal([]);
+    for (const peer of [dora, erin]) peer.received.length = 0;
+    alice.model.createElection({ title: 'Board' });
+    await settle();
+    fire(700);
+    await settle();
+    expect([...dora.types(), ...erin.types()]).to.deep.equal(['ihave']);
+    expect([...pending.values()].map((timer) => timer.delayMs)).to.deep.equal([700]);
+    fire(700);
+    await settle();
+    expect([dora.types(), erin.types()]).to.deep.equal([['ihave'], ['ihave']]);
+    // Each told once: no round is left.
+    expect(pending.size).to.equal(0);
   });
 
   it('an announcement already held costs no graft, and tells the engine what the peer holds', async () => {

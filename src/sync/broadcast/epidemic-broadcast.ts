@@ -10,7 +10,9 @@ export interface EpidemicBroadcastOptions {
   readonly lazyIntervalMs?: number;
   /**
    * Lazy peers announced to per round, among those that lack our version as far as we know; a
-   * fraction is a probability (0.5: one peer every other round, on average). Default 0.5.
+   * fraction is a probability (0.5: one peer every other round, on average). Where no link is
+   * eager, or no eager peer holds our own latest changes, rounds go on (at least one peer each)
+   * until each peer lacking them was told. Default 0.5.
    */
   readonly lazyFanout?: number;
   /** How long an announced change may take to arrive by the tree before it is asked for (GRAFT). Default 3 s. */
@@ -61,7 +63,7 @@ export interface BroadcastHost {
  * link to lazy, both ways, so the eager links settle into a spanning tree and a change crosses
  * each tree link once. Lazy links carry announcements (`ihave`: the version entries that changed,
  * never a whole vector), sent after `lazyIntervalMs` to a few lazy peers that lack them as far as
- * we know; a node that was announced a change and has not received it by the tree within
+ * we know (where the tree cannot carry them, until each was told); a node that was announced a change and has not received it by the tree within
  * `graftTimeoutMs` grafts the announcer's link into the tree and gets the change. The engine's
  * `known` versions still decide what a delta carries, so nothing is sent to a peer known to hold
  * it. Anti-entropy with a few random peers per period catches whatever all of this missed.
@@ -280,8 +282,26 @@ export class EpidemicBroadcast {
       const fresh = !announced?.equals(claimable);
       const targets = new Set(lacking.filter((peer) => owed.has(peer.peerId)));
       const fanout = Math.floor(this.#lazyFanout) + (this.#random() < this.#lazyFanout % 1 ? 1 : 0);
-      if (fresh) for (const peer of this.#sample(lacking.filter((peer) => !targets.has(peer)), fanout)) targets.add(peer);
+      // Some lazy peers must hear of what we hold, however the draws fall: where no link of ours
+      // is eager (we are cut off from the tree), every lacking one; and while no eager peer holds
+      // our own latest changes (one refused part of our batch, so it cannot relay the rest), every
+      // one lacking those. Rounds go on, at least one peer each, until each was told once.
+      // Otherwise a round that drew no peer kept the change from them until anti-entropy (forever,
+      // without it). In a working tree this adds nothing: an eager peer acknowledges our edit.
+      const eager = this.#host.sharingPeers(modelId).filter((peer) => this.isEager(peer));
+      const isolated = eager.length === 0;
+      const self = this.#host.nodeId;
+      const own = claimable.get(self);
+      const ownInTree = eager.some((peer) => peer.model(modelId)!.known.get(self) >= own);
+      const mustHear = lacking.filter((peer) => {
+        if (targets.has(peer) || peer.told.get(modelId)?.includes(claimable)) return false;
+        if (isolated) return true;
+        return !ownInTree && peer.model(modelId)!.known.get(self) < own && (peer.told.get(modelId)?.get(self) ?? 0) < own;
+      });
+      const pool = fresh ? lacking.filter((peer) => !targets.has(peer)) : mustHear;
+      for (const peer of this.#sample(pool, mustHear.length ? Math.max(1, fanout) : fanout)) targets.add(peer);
       if (fresh) this.#announced.set(modelId, claimable.clone());
+      if (mustHear.some((peer) => !targets.has(peer))) this.#pending.add(modelId);
       if (targets.size === 0) continue;
       const digest = this.#host.ownDigest(modelId);
       for (const peer of targets) {
@@ -290,6 +310,7 @@ export class EpidemicBroadcast {
         peer.told.set(modelId, claimable);
       }
     }
+    if (this.#pending.size) this.#schedule();
   }
 
   /** An announced change of `modelId` is not here yet: graft an announcer if it does not come by the tree in time. */
