@@ -147,6 +147,28 @@ describe('SynchronizationEngine: epidemic broadcast (protocol 4)', () => {
     expect(pending.size).to.equal(0);
   });
 
+  it('an edit the eager peer did not take is announced to the lazy ones whatever the fanout draws', async () => {
+    const { timers, fire } = handTimers();
+    const alice = syncPeer(network, 'alice', { broadcast: { lazyIntervalMs: 700, lazyFanout: 0.5, timers, random: () => 0.9 } });
+    const dora = await handPeer(network, alice, [4], 'dora');
+    const erin = await handPeer(network, alice, [4], 'erin');
+    await erin.send({ t: 'prune' });
+    expect(alice.engine.broadcastStatus()).to.deep.include({ eager: ['dora'], lazy: ['erin'] });
+    for (const peer of [dora, erin]) peer.received.length = 0;
+    alice.model.createElection({ title: 'Board' });
+    await settle();
+    // dora, the tree, refuses it (as an honest relay refuses a batch breaking the rules), also when
+    // it is sent again: she cannot pass it on.
+    for (let refusal = 0; refusal < 2; refusal++) {
+      const deltas = dora.received.filter((message) => message.t === 'delta') as unknown as Array<{ seq: number }>;
+      expect(deltas).to.have.lengthOf(refusal + 1);
+      await dora.send({ t: 'ack', model: MODEL, version: {}, complete: false, seen: deltas[refusal]!.seq });
+    }
+    fire(700);
+    await settle();
+    expect(erin.types()).to.deep.equal(['ihave']);
+  });
+
   it('an announcement already held costs no graft, and tells the engine what the peer holds', async () => {
     const alice = syncPeer(network, 'alice', fast);
     alice.model.createElection({ title: 'Board' });
