@@ -4,7 +4,7 @@
 // the same simulation runs in `npm test`.
 //
 //   npm run fault-sim -- --seeds 500 [--from 1] [--steps 400] [--profile crash-unsaved]
-//                        [--signed | --unsigned] [--nodes 5] [--seed 17] [--verbose]
+//                        [--signed | --unsigned] [--nodes 5] [--items-per-slice 2] [--seed 17] [--verbose]
 //
 // Exits with 1 if any seed failed a check. `--seed N` replays one seed and prints its trace.
 import { build } from 'esbuild';
@@ -28,6 +28,7 @@ const first = single !== undefined ? Number(single) : from;
 const steps = Number(option('steps', 400));
 const profile = option('profile', undefined);
 const nodes = option('nodes', undefined) === undefined ? undefined : Number(option('nodes'));
+const itemsPerSlice = option('items-per-slice', undefined) === undefined ? undefined : Number(option('items-per-slice'));
 const signed = flag('signed') ? true : flag('unsigned') ? false : undefined;
 const verbose = flag('verbose') || single !== undefined;
 for (const [name, value] of [['seeds', seeds], ['from', first], ['steps', steps]])
@@ -54,7 +55,7 @@ try {
   const seedsByCheck = new Map(CHECKS.map((check) => [check, []]));
   const started = Date.now();
   for (let seed = first; seed < first + seeds; seed++) {
-    const result = await runSeed({ seed, steps, profile, signed, nodes });
+    const result = await runSeed({ seed, steps, profile, signed, nodes, itemsPerSlice });
     const rows = [table.get(result.profile), table.get(result.signed ? 'signed' : 'unsigned'), table.get('all')];
     for (const row of rows) {
       row.seeds++;

@@ -59,6 +59,9 @@ describe('a signaling server restart', () => {
       await answerFirstRun(b, { name: 'Bob', created: false });
       await waitUntil(a, () => window.ednet.session?.status.peers.length === 1);
       await waitUntil(b, () => window.ednet.session?.status.peers.length === 1);
+      // Bob's reload below, with the server down, gets the app from the service worker: only once
+      // it controls his page (installed and claimed; before that a reload finds no server).
+      await waitUntil(b, () => navigator.serviceWorker.controller !== null);
 
       const port = Number(new URL(running().url).port);
       await running().close();

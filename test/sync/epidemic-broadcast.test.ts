@@ -20,6 +20,22 @@ async function handPeer(network: MemoryNetwork, target: SyncPeer, protocols: num
   return { id: asNodeId(name), received, send, types: () => received.map((message) => message.t) };
 }
 
+/** Timers fired by hand: `fire(delayMs)` runs the oldest one armed with that delay. */
+function handTimers() {
+  const pending = new Map<number, { callback: () => void; delayMs: number }>();
+  let next = 0;
+  const timers = {
+    setTimeout: (callback: () => void, delayMs: number) => (pending.set(++next, { callback, delayMs }), next),
+    clearTimeout: (handle: unknown) => void pending.delete(handle as number),
+  };
+  const fire = (delayMs: number) => {
+    const [id, timer] = [...pending].find(([, entry]) => entry.delayMs === delayMs)!;
+    pending.delete(id);
+    timer.callback();
+  };
+  return { pending, timers, fire };
+}
+
 const fast = { broadcast: { lazyIntervalMs: 0, lazyFanout: 1, graftTimeoutMs: 20 } };
 
 describe('SynchronizationEngine: epidemic broadcast (protocol 4)', () => {
@@ -84,6 +100,73 @@ describe('SynchronizationEngine: epidemic broadcast (protocol 4)', () => {
     await until(() => dora.received.length > 0);
     expect(dora.types()).to.deep.equal(['graft']);
     expect(alice.engine.broadcastStatus()).to.deep.equal({ eager: ['dora'], lazy: [], scheduled: 0 });
+  });
+
+  it('announcement rounds and grafts wait on the injected timers, and stopping clears them there', async () => {
+    const { pending, timers, fire } = handTimers();
+    const alice = syncPeer(network, 'alice', { broadcast: { lazyIntervalMs: 700, lazyFanout: 1, graftTimeoutMs: 900, timers } });
+    const dora = await handPeer(network, alice, [4]);
+    await dora.send({ t: 'prune' });
+    dora.received.length = 0;
+    await dora.send({ t: 'ihave', model: MODEL, have: { dora: 1 } });
+    alice.model.createElection({ title: 'Board' });
+    await settle();
+    // A graft timer and an announcement round, both on the injected timers: nothing goes before they fire.
+    expect([...pending.values()].map((timer) => timer.delayMs).sort()).to.deep.equal([700, 900]);
+    expect(dora.types()).to.deep.equal([]);
+    fire(900);
+    await settle();
+    expect(dora.types()).to.deep.equal(['graft']);
+    alice.engine.stop();
+    expect(pending.size).to.equal(0);
+    expect(alice.engine.broadcastStatus().scheduled).to.equal(0);
+  });
+
+  // Seen in a signed three-device room with no anti-entropy: every link had been pruned to lazy,
+  // the one round after an edit drew no peer (a fanout of 0.5 is one peer every other round), and
+  // the edit reached nobody, ever.
+  it('a device whose every link is lazy announces its edit whatever the fanout draws, one peer per round, each once', async () => {
+    const { pending, timers, fire } = handTimers();
+    // Every draw says "no peer this round".
+    const alice = syncPeer(network, 'alice', { broadcast: { lazyIntervalMs: 700, lazyFanout: 0.5, timers, random: () => 0.9 } });
+    const dora = await handPeer(network, alice, [4], 'dora');
+    const erin = await handPeer(network, alice, [4], 'erin');
+    for (const peer of [dora, erin]) await peer.send({ t: 'prune' });
+    expect(alice.engine.broadcastStatus().eager).to.deep.equal([]);
+    for (const peer of [dora, erin]) peer.received.length = 0;
+    alice.model.createElection({ title: 'Board' });
+    await settle();
+    fire(700);
+    await settle();
+    expect([...dora.types(), ...erin.types()]).to.deep.equal(['ihave']);
+    expect([...pending.values()].map((timer) => timer.delayMs)).to.deep.equal([700]);
+    fire(700);
+    await settle();
+    expect([dora.types(), erin.types()]).to.deep.equal([['ihave'], ['ihave']]);
+    // Each told once: no round is left.
+    expect(pending.size).to.equal(0);
+  });
+
+  it('an edit the eager peer did not take is announced to the lazy ones whatever the fanout draws', async () => {
+    const { timers, fire } = handTimers();
+    const alice = syncPeer(network, 'alice', { broadcast: { lazyIntervalMs: 700, lazyFanout: 0.5, timers, random: () => 0.9 } });
+    const dora = await handPeer(network, alice, [4], 'dora');
+    const erin = await handPeer(network, alice, [4], 'erin');
+    await erin.send({ t: 'prune' });
+    expect(alice.engine.broadcastStatus()).to.deep.include({ eager: ['dora'], lazy: ['erin'] });
+    for (const peer of [dora, erin]) peer.received.length = 0;
+    alice.model.createElection({ title: 'Board' });
+    await settle();
+    // dora, the tree, refuses it (as an honest relay refuses a batch breaking the rules), also when
+    // it is sent again: she cannot pass it on.
+    for (let refusal = 0; refusal < 2; refusal++) {
+      const deltas = dora.received.filter((message) => message.t === 'delta') as unknown as Array<{ seq: number }>;
+      expect(deltas).to.have.lengthOf(refusal + 1);
+      await dora.send({ t: 'ack', model: MODEL, version: {}, complete: false, seen: deltas[refusal]!.seq });
+    }
+    fire(700);
+    await settle();
+    expect(erin.types()).to.deep.equal(['ihave']);
   });
 
   it('an announcement already held costs no graft, and tells the engine what the peer holds', async () => {

@@ -10,7 +10,9 @@ export interface EpidemicBroadcastOptions {
   readonly lazyIntervalMs?: number;
   /**
    * Lazy peers announced to per round, among those that lack our version as far as we know; a
-   * fraction is a probability (0.5: one peer every other round, on average). Default 0.5.
+   * fraction is a probability (0.5: one peer every other round, on average). Where no link is
+   * eager, or no eager peer holds our own latest changes, rounds go on (at least one peer each)
+   * until each peer lacking them was told. Default 0.5.
    */
   readonly lazyFanout?: number;
   /** How long an announced change may take to arrive by the tree before it is asked for (GRAFT). Default 3 s. */
@@ -19,7 +21,20 @@ export interface EpidemicBroadcastOptions {
   readonly antiEntropyPeers?: number;
   /** Randomness for choosing peers (injectable for tests). Default `Math.random`. */
   readonly random?: () => number;
+  /** Where announcement rounds and grafts wait. Default the global timers; a simulation fires them itself. */
+  readonly timers?: BroadcastTimers;
 }
+
+/** The timers the broadcast waits on (`setTimeout`/`clearTimeout` fit). */
+export interface BroadcastTimers {
+  setTimeout(callback: () => void, delayMs: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const GLOBAL_TIMERS: BroadcastTimers = {
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
 
 /** What the broadcast needs of the engine. */
 export interface BroadcastHost {
@@ -48,7 +63,7 @@ export interface BroadcastHost {
  * link to lazy, both ways, so the eager links settle into a spanning tree and a change crosses
  * each tree link once. Lazy links carry announcements (`ihave`: the version entries that changed,
  * never a whole vector), sent after `lazyIntervalMs` to a few lazy peers that lack them as far as
- * we know; a node that was announced a change and has not received it by the tree within
+ * we know (where the tree cannot carry them, until each was told); a node that was announced a change and has not received it by the tree within
  * `graftTimeoutMs` grafts the announcer's link into the tree and gets the change. The engine's
  * `known` versions still decide what a delta carries, so nothing is sent to a peer known to hold
  * it. Anti-entropy with a few random peers per period catches whatever all of this missed.
@@ -71,10 +86,11 @@ export class EpidemicBroadcast {
   /** Per model, the claimable version last announced, so a round never repeats itself. */
   readonly #announced = new Map<string, VersionVector>();
   /** Per model, announcers of changes not received yet, and the timer to graft one. */
-  readonly #missing = new Map<string, { timer: ReturnType<typeof setTimeout>; announcers: NodeId[] }>();
+  readonly #missing = new Map<string, { timer: unknown; announcers: NodeId[] }>();
   /** Per model, how many links the newest change we hold crossed to get here, and from whom (null: our own). */
   readonly #arrival = new Map<string, { hops: number; from: NodeId | null; own: number }>();
-  #round: ReturnType<typeof setTimeout> | undefined;
+  readonly #timers: BroadcastTimers;
+  #round: unknown;
   #stopped = false;
 
   constructor(host: BroadcastHost, options: EpidemicBroadcastOptions = {}) {
@@ -84,6 +100,7 @@ export class EpidemicBroadcast {
     this.#graftTimeoutMs = options.graftTimeoutMs ?? 3_000;
     this.#antiEntropyPeers = options.antiEntropyPeers ?? 3;
     this.#random = options.random ?? Math.random;
+    this.#timers = options.timers ?? GLOBAL_TIMERS;
     if (!(this.#lazyFanout >= 0 && this.#lazyFanout <= 1_000)) throw new RangeError('broadcast.lazyFanout must be between 0 and 1,000');
     for (const [name, value] of [
       ['graftTimeoutMs', this.#graftTimeoutMs],
@@ -230,9 +247,9 @@ export class EpidemicBroadcast {
   /** Cancels every timer. */
   stop(): void {
     this.#stopped = true;
-    clearTimeout(this.#round);
+    this.#timers.clearTimeout(this.#round);
     this.#round = undefined;
-    for (const { timer } of this.#missing.values()) clearTimeout(timer);
+    for (const { timer } of this.#missing.values()) this.#timers.clearTimeout(timer);
     this.#missing.clear();
   }
 
@@ -243,7 +260,7 @@ export class EpidemicBroadcast {
 
   #schedule(): void {
     if (this.#round !== undefined || this.#stopped) return;
-    this.#round = setTimeout(() => {
+    this.#round = this.#timers.setTimeout(() => {
       this.#round = undefined;
       this.#announce();
     }, this.#lazyIntervalMs);
@@ -265,8 +282,26 @@ export class EpidemicBroadcast {
       const fresh = !announced?.equals(claimable);
       const targets = new Set(lacking.filter((peer) => owed.has(peer.peerId)));
       const fanout = Math.floor(this.#lazyFanout) + (this.#random() < this.#lazyFanout % 1 ? 1 : 0);
-      if (fresh) for (const peer of this.#sample(lacking.filter((peer) => !targets.has(peer)), fanout)) targets.add(peer);
+      // Some lazy peers must hear of what we hold, however the draws fall: where no link of ours
+      // is eager (we are cut off from the tree), every lacking one; and while no eager peer holds
+      // our own latest changes (one refused part of our batch, so it cannot relay the rest), every
+      // one lacking those. Rounds go on, at least one peer each, until each was told once.
+      // Otherwise a round that drew no peer kept the change from them until anti-entropy (forever,
+      // without it). In a working tree this adds nothing: an eager peer acknowledges our edit.
+      const eager = this.#host.sharingPeers(modelId).filter((peer) => this.isEager(peer));
+      const isolated = eager.length === 0;
+      const self = this.#host.nodeId;
+      const own = claimable.get(self);
+      const ownInTree = eager.some((peer) => peer.model(modelId)!.known.get(self) >= own);
+      const mustHear = lacking.filter((peer) => {
+        if (targets.has(peer) || peer.told.get(modelId)?.includes(claimable)) return false;
+        if (isolated) return true;
+        return !ownInTree && peer.model(modelId)!.known.get(self) < own && (peer.told.get(modelId)?.get(self) ?? 0) < own;
+      });
+      const pool = fresh ? lacking.filter((peer) => !targets.has(peer)) : mustHear;
+      for (const peer of this.#sample(pool, mustHear.length ? Math.max(1, fanout) : fanout)) targets.add(peer);
       if (fresh) this.#announced.set(modelId, claimable.clone());
+      if (mustHear.some((peer) => !targets.has(peer))) this.#pending.add(modelId);
       if (targets.size === 0) continue;
       const digest = this.#host.ownDigest(modelId);
       for (const peer of targets) {
@@ -275,6 +310,7 @@ export class EpidemicBroadcast {
         peer.told.set(modelId, claimable);
       }
     }
+    if (this.#pending.size) this.#schedule();
   }
 
   /** An announced change of `modelId` is not here yet: graft an announcer if it does not come by the tree in time. */
@@ -285,7 +321,7 @@ export class EpidemicBroadcast {
       return;
     }
     if (this.#stopped) return;
-    const entry = { announcers: [announcer], timer: setTimeout(() => this.#graft(modelId), this.#graftTimeoutMs) };
+    const entry = { announcers: [announcer], timer: this.#timers.setTimeout(() => this.#graft(modelId), this.#graftTimeoutMs) };
     this.#missing.set(modelId, entry);
   }
 

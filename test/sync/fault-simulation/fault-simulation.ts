@@ -2,6 +2,7 @@ import { type NodeId, asNodeId } from '../../../src/crdt/dot.js';
 import { DomainModel } from '../../../src/domain/domain-model.js';
 import { VersionVector } from '../../../src/crdt/version-vector.js';
 import type { EntityState } from '../../../src/domain/model-change.js';
+import { ITEMS_PER_SLICE } from '../../../src/domain/work-slicer.js';
 import { decodeSyncMessage, isDecodeError } from '../../../src/sync/sync-message.js';
 import { MemoryStorageAdapter } from '../../../src/store/memory-storage-adapter.js';
 import { ModelPersistence } from '../../../src/store/model-persistence.js';
@@ -13,6 +14,7 @@ import { GroundTruth } from './ground-truth.js';
 import { SeededRandom } from './random.js';
 import { type SimConnection, SimNetwork } from './sim-network.js';
 import { SimSigner } from './sim-signer.js';
+import { SimSlicer } from './sim-slicer.js';
 import { SimTimers } from './sim-timers.js';
 
 const MODEL = 'library';
@@ -67,6 +69,8 @@ export interface SeedOptions {
   readonly signed?: boolean;
   /** 3–7; default chosen by the seed. */
   readonly nodes?: number;
+  /** Items per slice of sliced work (receive, verify, save); default chosen by the seed (1–4, or the shipped 250). */
+  readonly itemsPerSlice?: number;
   /** Trace lines kept for the failure report. Default 80. */
   readonly traceLines?: number;
 }
@@ -81,16 +85,37 @@ export interface SeedResult {
   readonly profile: FaultProfile;
   readonly signed: boolean;
   readonly nodes: number;
+  readonly itemsPerSlice: number;
   readonly failures: Failure[];
   /** The last steps, for a failure report. */
   readonly trace: string[];
-  readonly stats: { operations: number; crashes: number; resets: number; partitions: number; delivered: number; steps: number };
+  readonly stats: {
+    operations: number;
+    crashes: number;
+    resets: number;
+    partitions: number;
+    delivered: number;
+    steps: number;
+    /** Pauses of sliced work the simulation ended (receive, verification, save reads). */
+    slices: number;
+    /** Save timers fired. */
+    saveTimers: number;
+    /** Epidemic broadcast timers fired (announcement rounds, grafts). */
+    broadcastTimers: number;
+  };
 }
 
-/** The profile, signing and node count a seed uses unless told otherwise. */
-export function seedSetup(seed: number): { profile: FaultProfile; signed: boolean; nodes: number } {
+/**
+ * The profile, signing, node count and slice size a seed uses unless told otherwise. Most seeds
+ * cut work into slices of 1–4 items, so the sliced receive, verification and save paths pause
+ * often (under the simulation's control); a quarter keep the shipped size, where they never do.
+ */
+export function seedSetup(seed: number): { profile: FaultProfile; signed: boolean; nodes: number; itemsPerSlice: number } {
   const random = new SeededRandom(seed ^ 0x5eed);
-  return { profile: FAULT_PROFILES[seed % FAULT_PROFILES.length]!, signed: random.chance(0.35), nodes: random.int(3, 7) };
+  const signed = random.chance(0.35);
+  const nodes = random.int(3, 7);
+  const itemsPerSlice = random.chance(0.25) ? ITEMS_PER_SLICE : random.int(1, 4);
+  return { profile: FAULT_PROFILES[seed % FAULT_PROFILES.length]!, signed, nodes, itemsPerSlice };
 }
 
 /** One simulated device: its storage survives crashes; the rest is one incarnation of the tab. */
@@ -106,6 +131,12 @@ class SimNode {
   persistence!: ModelPersistence;
   /** The persistence's save timers: the simulation fires them. */
   timers!: SimTimers;
+  /** The epidemic broadcast's timers (announcement rounds, grafts): the simulation fires them too. */
+  broadcastTimers!: SimTimers;
+  /** Pauses of the engine's and the persistence's sliced work: the simulation ends them. */
+  slicer!: SimSlicer;
+  /** Pauses of certificate verification (counted apart: verification parked here is idle). */
+  verifySlicer!: SimSlicer;
   offences: string[] = [];
   /** The version its storage holds (committed merges only). */
   storedVersion = new VersionVector();
@@ -121,6 +152,21 @@ class SimNode {
 
   newId(): string {
     return `${this.name}i${this.incarnation}x${++this.#ids}`;
+  }
+
+  /** Sliced work waiting for the simulation to go on. */
+  get parked(): number {
+    return this.slicer.parked + this.verifySlicer.parked;
+  }
+
+  /** Ends one pause of sliced work, picked by `random`. */
+  resumeOne(random: SeededRandom): boolean {
+    return random.int(1, this.parked) <= this.slicer.parked ? this.slicer.resumeOne(random) : this.verifySlicer.resumeOne(random);
+  }
+
+  /** Timers that may fire (saves, broadcast rounds and grafts). */
+  get dueTimers(): number {
+    return this.timers.due + this.broadcastTimers.due;
   }
 }
 
@@ -146,13 +192,14 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
   const profile = options.profile ?? setup.profile;
   const signed = options.signed ?? setup.signed;
   const count = options.nodes ?? setup.nodes;
+  const itemsPerSlice = options.itemsPerSlice ?? setup.itemsPerSlice;
   const steps = options.steps ?? 400;
   const random = new SeededRandom(options.seed);
   const truth = new GroundTruth();
   const network = new SimNetwork();
   const trace: string[] = [];
   const traceLines = options.traceLines ?? 80;
-  const stats = { operations: 0, crashes: 0, resets: 0, partitions: 0, delivered: 0, steps: 0 };
+  const stats = { operations: 0, crashes: 0, resets: 0, partitions: 0, delivered: 0, steps: 0, slices: 0, saveTimers: 0, broadcastTimers: 0 };
   let step = 0;
   let clock = 1_700_000_000_000;
   let groups: Map<NodeId, number> | null = null;
@@ -186,7 +233,9 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
     const result = promise.finally(() => (done = true));
     while (!done) {
       await idle();
-      if (!done && !(await node.storage.commitNext())) await macrotask();
+      if (done || (await node.storage.commitNext())) continue;
+      if (node.parked > 0) node.resumeOne(random);
+      else await macrotask();
     }
     return result;
   };
@@ -198,6 +247,11 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
       node.storedVersion = node.storedVersion.mergeWith(version);
     });
     node.storedVersion = (await node.room.load(MODEL)).version;
+    node.timers = new SimTimers(NEVER_MS);
+    node.broadcastTimers = new SimTimers(NEVER_MS);
+    node.slicer = new SimSlicer(itemsPerSlice);
+    // Verification parked between slices waits for the simulation, not for crypto: idle.
+    node.verifySlicer = new SimSlicer(itemsPerSlice, { parked: () => verifying--, resumed: () => verifying++ });
     node.identity = await drive(node, NodeIdentity.claim(node.storage, { newNodeId: () => node.id, canReuse: (id) => id === node.id }));
     if (node.identity.nodeId !== node.id) throw new Error(`${node.name} claimed ${node.identity.nodeId}`);
     node.model = new DomainModel({
@@ -212,22 +266,25 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
       antiEntropyIntervalMs: 0,
       maxChangesPerMessage: 5,
       logger: { warn: () => undefined },
+      slicer: node.slicer,
+      // Announcement rounds and grafts at steps the seed picks; peers sampled by the seed.
+      broadcast: { timers: node.broadcastTimers, random: () => random.next() },
       ...(node.signer ? { signer: node.signer } : {}),
     });
     const certification = node.engine.certification;
     if (certification) {
       const verify = certification.verify.bind(certification);
-      certification.verify = (...args) => {
+      certification.verify = (modelId, batch, certificates) => {
         verifying++;
-        return verify(...args).finally(() => verifying--);
+        return verify(modelId, batch, certificates, node.verifySlicer).finally(() => verifying--);
       };
     }
     node.engine.onEvent((event) => {
       if (event.type === 'peer-offence') node.offences.push(`${short(event.peerId)}: ${event.reason}`);
     });
-    node.timers = new SimTimers(NEVER_MS);
     node.persistence = new ModelPersistence(node.model, node.storage, {
       timers: node.timers,
+      slicer: node.slicer,
       identity: node.identity,
       saveDelayMs: NEVER_MS,
       maxSaveDelayMs: NEVER_MS,
@@ -235,6 +292,8 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
       ...(certification ? { certificates: certification.store(MODEL) } : {}),
     });
     await drive(node, node.persistence.load());
+    // As `openRoomSession` does: the digest of what was loaded, a slice at a time, before the first hello.
+    while (!node.model.refreshDigest(itemsPerSlice)) continue;
     // Own seqs continue after the stored ones (what an unsaved write used never left the node).
     node.firstSeq = node.model.nextSeq;
     node.engine.registerModel(MODEL, node.model, { durability: node.persistence });
@@ -459,6 +518,7 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
       edit: 12,
       save: 5,
       timer: 8,
+      slice: 10,
       commit: 10,
       fail: profile === 'storage-failures' || profile === 'mixed' ? 2 : 0,
       reset: profile === 'network' || profile === 'mixed' ? 2.5 : 0.7,
@@ -469,6 +529,13 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
       crash: crashes,
       restart: nodes.some((node) => !node.alive) ? 3 : 0,
     };
+  };
+
+  // Fires one of the node's due timers: a save or a broadcast round or graft.
+  const fireTimer = (node: SimNode): void => {
+    if (random.int(1, node.dueTimers) <= node.timers.due) {
+      if (node.timers.fireOne(random)) stats.saveTimers++;
+    } else if (node.broadcastTimers.fireOne(random)) stats.broadcastTimers++;
   };
 
   // Delivers one message; slow links (a third of them) are picked a tenth as often.
@@ -509,9 +576,15 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
       }
       case 'timer': {
         // A local edit arms its save with a zero-delay timer (durable before visible); it starts
-        // at a step the seed picks, with whatever arrived meanwhile.
-        const node = random.pick(alive.filter((n) => n.timers.due > 0));
-        if (node) node.timers.fireOne(random);
+        // at a step the seed picks, with whatever arrived meanwhile. So do the broadcast's rounds.
+        const node = random.pick(alive.filter((n) => n.dueTimers > 0));
+        if (node) fireTimer(node);
+        break;
+      }
+      case 'slice': {
+        // Sliced work goes on at a step the seed picks: deliveries, edits, crashes land in between.
+        const node = random.pick(alive.filter((n) => n.parked > 0));
+        if (node && node.resumeOne(random)) stats.slices++;
         break;
       }
       case 'save': {
@@ -595,13 +668,23 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
     for (let i = 0; i < 20_000; i++) {
       for (const [a, b] of missingPairs()) connect(a, b);
       if (!deliverOne()) {
-        const writing = nodes.find((node) => node.storage.pendingWrites > 0);
-        const unsaved = nodes.find((node) => node.persistence.pending > 0 || node.persistence.versionUnsaved);
-        const timed = nodes.find((node) => node.alive && node.timers.due > 0);
-        if (timed) timed.timers.fireOne(random);
-        else if (writing) await writing.storage.commitNext();
-        else if (unsaved) save(unsaved);
-        else return true;
+        // Whatever else waits, one kind picked at random: a timer that keeps arming another (two
+        // nodes announcing to each other while neither has stored what the other holds) must not
+        // starve the saves that end it.
+        const work = {
+          slice: nodes.find((node) => node.alive && node.parked > 0),
+          timer: nodes.find((node) => node.alive && node.dueTimers > 0),
+          commit: nodes.find((node) => node.storage.pendingWrites > 0),
+          save: nodes.find((node) => node.persistence.pending > 0 || node.persistence.versionUnsaved),
+        };
+        const kinds = (Object.keys(work) as Array<keyof typeof work>).filter((kind) => work[kind] !== undefined);
+        const kind = random.pick(kinds);
+        if (kind === undefined) return true;
+        const node = work[kind]!;
+        if (kind === 'slice' && node.resumeOne(random)) stats.slices++;
+        else if (kind === 'timer') fireTimer(node);
+        else if (kind === 'commit') await node.storage.commitNext();
+        else if (kind === 'save') save(node);
       }
       await idle();
     }
@@ -621,7 +704,12 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
   const fail = (check: CheckName, detail: string): void => {
     failures.push({ check, detail });
   };
-  if (!quiet) fail('quiesced', `still busy after the step bound: ${network.inFlight} messages in flight`);
+  if (!quiet) {
+    const busy = nodes
+      .map((node) => `${node.name}: ${node.timers.due} save / ${node.broadcastTimers.due} broadcast timer(s), ${node.parked} slice(s), ${node.storage.pendingWrites} write(s), ${node.persistence.pending} unsaved`)
+      .join('; ');
+    fail('quiesced', `still busy after the step bound: ${network.inFlight} messages in flight; ${busy}`);
+  }
   const entitiesOf = (node: SimNode): string => JSON.stringify(node.model.getEntityStates());
   const states = nodes.map(entitiesOf);
   const reference = nodes[0]!;
@@ -670,7 +758,7 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
   for (const node of nodes) if (node.offences.length) fail('no-offences', `${node.name} counted ${node.offences.length}: ${node.offences[0]}`);
 
   for (const node of nodes) if (node.alive) crash(node, true);
-  return { seed: options.seed, profile, signed, nodes: count, failures: firstOfEach(failures, 3), trace: trace.map((line) => replaceIds(line, nodes)), stats };
+  return { seed: options.seed, profile, signed, nodes: count, itemsPerSlice, failures: firstOfEach(failures, 3), trace: trace.map((line) => replaceIds(line, nodes)), stats };
 }
 
 /** Registers holding a write next to one its writer had replaced, in words. */
@@ -730,7 +818,7 @@ function describeDifference(a: readonly EntityState[], b: readonly EntityState[]
 /** A seed's result as text: what failed, how to replay it, and the last steps. */
 export function formatFailure(result: SeedResult): string {
   return [
-    `seed ${result.seed} (${result.profile}, ${result.signed ? 'signed' : 'unsigned'}, ${result.nodes} nodes) failed — replay: runSeed({ seed: ${result.seed} })`,
+    `seed ${result.seed} (${result.profile}, ${result.signed ? 'signed' : 'unsigned'}, ${result.nodes} nodes, ${result.itemsPerSlice} items per slice) failed — replay: runSeed({ seed: ${result.seed} })`,
     ...result.failures.map((failure) => `  ${failure.check}: ${failure.detail}`),
     '  last steps:',
     ...result.trace.map((line) => `    ${line}`),

@@ -2,8 +2,9 @@ import type { Timers } from '../../../src/util/index.js';
 import type { SeededRandom } from './random.js';
 
 /**
- * Timers for one node's `ModelPersistence` that fire only when the simulation says so: a save
- * armed by a local edit (delay 0) starts at a step the seed picks, before or after whatever the
+ * Timers for one node's `ModelPersistence` (or its engine's epidemic broadcast) that fire only
+ * when the simulation says so: a save armed by a local edit (delay 0), or a broadcast's
+ * announcement round or graft, runs at a step the seed picks, before or after whatever the
  * network delivers meanwhile, and a seed replays the same way on any machine. Timers of a long
  * delay (the simulation sets every save delay far away) never fire; saves then start when the
  * simulation asks (`whenSaved`).
