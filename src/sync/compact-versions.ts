@@ -50,6 +50,15 @@ export function compactVersions(version: VersionVector, told: VersionVector | un
   return { ...compact, s };
 }
 
+/**
+ * Whether the compact form is shorter on the wire than the whole versions it stands for (with
+ * few authors it is not: the check alone is 16 digits). Either form may go; the receiver reads both.
+ */
+export function isShorter(compact: CompactVersions, version: VersionVector, since?: VersionVector): boolean {
+  const whole = JSON.stringify(version.toJSON()).length + (since ? JSON.stringify(since.toJSON()).length : 0);
+  return JSON.stringify(compact).length < whole;
+}
+
 /** What a compact form gives back: the versions, or `mismatch` when the base went astray. */
 export type ExpandedVersions = { readonly version: VersionVector; readonly since: VersionVector | undefined } | 'mismatch' | { readonly error: string };
 

@@ -13,7 +13,7 @@ import { OffenderBans, type OffenderBanOptions } from './offender-bans.js';
 import { PeerLink } from './peer-link.js';
 import { VerificationBudget, type VerificationBudgetOptions } from './verification-budget.js';
 import { decompressFrame, isCompressedFrame } from './frame-compression.js';
-import { compactVersions, compactsVersions, expandVersions } from './compact-versions.js';
+import { compactVersions, compactsVersions, expandVersions, isShorter } from './compact-versions.js';
 import { sendableChanges } from './sendable-changes.js';
 import { splitBatch } from './split-batch.js';
 import { applyInSlices } from './sliced-apply.js';
@@ -390,7 +390,8 @@ export class SynchronizationEngine {
     const sentCertificates = new Set<string>();
     const proven = new Map<NodeId, number>();
     // Protocol 5: both versions as differences (from what we told the peer, and from the version).
-    const cv = compactsVersions(peer.protocol) ? compactVersions(version, peer.told.get(modelId), state.known) : undefined;
+    const compact = compactsVersions(peer.protocol) ? compactVersions(version, peer.told.get(modelId), state.known) : undefined;
+    const cv = compact && isShorter(compact, version, state.known) ? compact : undefined;
     parts.forEach((batch, index) => {
       peer.count('changesSent', batch.changes.length);
       let certs: { certs: string[] } | undefined;
@@ -680,7 +681,8 @@ export class SynchronizationEngine {
     if (!state || !awaited) return;
     state.awaitingAck = null;
     const ours = this.claimable(modelId)!;
-    const cv = compactsVersions(peer.protocol) ? compactVersions(ours, peer.told.get(modelId)) : undefined;
+    const compact = compactsVersions(peer.protocol) ? compactVersions(ours, peer.told.get(modelId)) : undefined;
+    const cv = compact && isShorter(compact, ours) ? compact : undefined;
     peer.claim(modelId, ours);
     const digest = this.ownDigest(modelId);
     const ack = {

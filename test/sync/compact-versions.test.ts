@@ -5,7 +5,7 @@ import { ElectoralSystemModel } from '../../src/models/electoral/index.js';
 import { MemoryNetwork } from '../../src/net/memory-network.js';
 import { MemoryTransport } from '../../src/net/memory-transport.js';
 import type { PeerConnection } from '../../src/net/transport.js';
-import { compactVersions, decodeCompactVersions, expandVersions, versionCheck } from '../../src/sync/compact-versions.js';
+import { compactVersions, decodeCompactVersions, expandVersions, isShorter, versionCheck } from '../../src/sync/compact-versions.js';
 import { decodeSyncMessage } from '../../src/sync/index.js';
 import { MODEL, type SyncPeer, canonical, eventsOf, inSyncWith, link, settle, syncPeer, throughHooks, until } from './sync-peers.js';
 
@@ -80,6 +80,15 @@ describe('compact versions (sync protocol 5)', () => {
     // A delta capped below an earlier claim (items still being signed): no compact form.
     expect(compactVersions(vv({ a: 2, b: 2 }), told)).to.equal(undefined);
     expect(compactVersions(vv({ a: 4 }), undefined)).to.equal(undefined);
+  });
+
+  it('the compact form goes only where it is shorter than the whole versions', () => {
+    const few = vv({ a: 3, b: 2 });
+    expect(isShorter(compactVersions(vv({ a: 4, b: 2 }), few, few)!, vv({ a: 4, b: 2 }), few)).to.equal(false);
+    const many = vv(Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`device-${i}`, 5])));
+    const next = many.clone();
+    next.add({ node: asNodeId('device-0'), seq: 6 });
+    expect(isShorter(compactVersions(next, many, many)!, next, many)).to.equal(true);
   });
 
   it('malformed compact versions are refused by the decoder', () => {
