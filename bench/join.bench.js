@@ -14,6 +14,16 @@ import { serveBundledPage } from './lib/serve-bundled-page.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const TABS = 10;
 const TIMEOUT_MS = 180_000;
+/** What each mark of `openRoomSession` ends. @type {Record<string, string>} */
+const STEP_MEANING = {
+  keys: 'room keys derived from the secret',
+  device: 'device key loaded or made, in IndexedDB',
+  identity: 'node id claimed in storage',
+  loaded: 'model and certificates loaded, digest',
+  registered: 'node built, model registered',
+  ice: 'ICE server list fetched',
+  started: 'node started: transports, discovery',
+};
 
 /** @param {number[]} values */
 const median = (values) => (values.length ? Math.round([...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]) : NaN);
@@ -64,6 +74,13 @@ export async function run({ quick = false } = {}) {
     rows.push(
       { name: `join: ${TABS} tabs at once until every tab reaches all ${TABS} and holds their state`, unit: 'ms', value: median(totals), runs, max: max(totals) },
       { name: 'join: a tab opening its session (keys, device identity, storage)', unit: 'ms', value: median(all.map((tab) => tab.openMs)), max: max(all.map((tab) => tab.openMs)) },
+      // Opening taken apart by the session's marks: each step from the end of the one before.
+      ...['keys', 'device', 'identity', 'loaded', 'registered', 'ice', 'started'].map((step) => ({
+        name: `join: opening step "${step}" (${STEP_MEANING[step]})`,
+        unit: 'ms',
+        value: median(all.map((tab) => tab.steps[step] ?? NaN).filter((ms) => !Number.isNaN(ms))),
+        max: max(all.map((tab) => tab.steps[step] ?? NaN).filter((ms) => !Number.isNaN(ms))),
+      })),
       { name: 'join: until the signaling server answered', unit: 'ms', value: median(all.map((tab) => tab.signalingMs)), max: max(all.map((tab) => tab.signalingMs)) },
       { name: 'join: WebRTC setup per connection (signaling round trips, ICE, DTLS)', unit: 'ms', value: median(all.flatMap((tab) => tab.setupMs)), max: max(all.flatMap((tab) => tab.setupMs)) },
       { name: 'join: from an open connection to a connected peer (authentication, sync hello)', unit: 'ms', value: median(all.flatMap((tab) => tab.readyMs)), max: max(all.flatMap((tab) => tab.readyMs)) },

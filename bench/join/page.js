@@ -15,6 +15,15 @@ const now = () => performance.timeOrigin + performance.now();
     const started = now();
     const session = await openRoomSession({ roomId, secret }, { signalingUrl, storage: new MemoryStorageAdapter(), localTabs: false, displayName: null });
     const opened = now();
+    // The session's own marks (src/app/open-room-session.ts): how long each step of opening took.
+    /** @type {Record<string, number>} */
+    const steps = {};
+    let previous = started - performance.timeOrigin;
+    for (const mark of performance.getEntriesByType('mark')) {
+      if (!mark.name.startsWith('ednet:open:') || mark.startTime < previous) continue;
+      steps[mark.name.slice('ednet:open:'.length)] = mark.startTime - previous;
+      previous = mark.startTime;
+    }
     /** @type {Map<string, number>} */
     const connecting = new Map();
     /** @type {number[]} */ const setupMs = [];
@@ -61,6 +70,7 @@ const now = () => performance.timeOrigin + performance.now();
     return {
       startedAt: started,
       openMs: opened - started,
+      steps,
       signalingMs: signalingAt ? signalingAt - started : null,
       setupMs,
       readyMs,
