@@ -3,7 +3,7 @@
 // every tab reaches all ten devices and holds their state, and splits a tab's way there: opening
 // the session (storage, keys, device identity), the signaling server's answer, WebRTC setup per
 // connection (signaling round trips, ICE, DTLS) and, after a connection opens, authentication and
-// the sync handshake until the peer counts as connected.
+// the sync handshake until the peer counts as connected; then one edit until every other tab holds it.
 import { chromium } from 'playwright-core';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +44,8 @@ export async function run({ quick = false } = {}) {
   try {
     /** @type {any[][]} */
     const results = [];
+    /** Per run, from the edit to its arrival in each other tab. @type {number[][]} */
+    const latencies = [];
     for (let run = 0; run < runs; run++) {
       const contexts = await Promise.all(Array.from({ length: TABS }, () => browser.newContext()));
       try {
@@ -65,6 +67,17 @@ export async function run({ quick = false } = {}) {
             ),
           ),
         );
+        // Once joined: one edit in the first tab, and when each other tab holds it.
+        const [writer, ...readers] = tabs;
+        const next = await writer.evaluate(() => {
+          const session = /** @type {any} */ (window).session;
+          return { node: session.node.nodeId, seq: session.model.version.get(session.node.nodeId) + 1 };
+        });
+        await Promise.all(readers.map((tab) => tab.evaluate(([node, seq]) => /** @type {any} */ (window).joinBench.watch(node, seq), /** @type {const} */ ([next.node, next.seq]))));
+        const edit = await writer.evaluate(() => /** @type {any} */ (window).joinBench.edit());
+        if (edit.seq !== next.seq) throw new Error('the writer made another edit meanwhile');
+        const arrivals = await Promise.all(readers.map((tab) => tab.evaluate(() => /** @type {any} */ (window).joinBench.arrival())));
+        latencies.push(arrivals.map((at) => at - edit.at));
       } finally {
         await Promise.all(contexts.map((context) => context.close()));
       }
@@ -84,6 +97,13 @@ export async function run({ quick = false } = {}) {
       { name: 'join: until the signaling server answered', unit: 'ms', value: median(all.map((tab) => tab.signalingMs)), max: max(all.map((tab) => tab.signalingMs)) },
       { name: 'join: WebRTC setup per connection (signaling round trips, ICE, DTLS)', unit: 'ms', value: median(all.flatMap((tab) => tab.setupMs)), max: max(all.flatMap((tab) => tab.setupMs)) },
       { name: 'join: from an open connection to a connected peer (authentication, sync hello)', unit: 'ms', value: median(all.flatMap((tab) => tab.readyMs)), max: max(all.flatMap((tab) => tab.readyMs)) },
+      {
+        name: `join: one edit, once joined, until all ${TABS - 1} other tabs hold it`,
+        unit: 'ms',
+        value: median(latencies.map((run) => Math.max(...run))),
+        'median tab': median(latencies.flat()),
+        max: max(latencies.flat()),
+      },
       { name: 'join: connections per tab once all are reached', unit: 'connections', value: median(all.map((tab) => tab.connected)), max: max(all.map((tab) => tab.connected)) },
       {
         name: 'join: failed connection attempts per tab',

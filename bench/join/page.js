@@ -80,4 +80,39 @@ const now = () => performance.timeOrigin + performance.now();
       failures,
     };
   },
+
+  /**
+   * Before an edit elsewhere: records when this tab first holds operation `seq` of `node`
+   * (checked on every change of the model, so the time is that of arrival, not of a poll).
+   * @param {string} node @param {number} seq
+   */
+  watch(node, seq) {
+    const session = /** @type {any} */ (window).session;
+    /** @type {any} */ (window).arrival = new Promise((resolve) => {
+      const check = () => {
+        if (session.model.version.get(node) < seq) return false;
+        resolve(now());
+        return true;
+      };
+      if (check()) return;
+      const off = session.model.onChange(() => {
+        if (check()) off();
+      });
+    });
+  },
+
+  /** Makes one edit here; its node id, seq and time. */
+  edit() {
+    const session = /** @type {any} */ (window).session;
+    const node = session.node.nodeId;
+    const seq = session.model.version.get(node) + 1;
+    const at = now();
+    session.model.createElection({ title: 'Latency' });
+    return { node, seq, at };
+  },
+
+  /** When this tab got the watched edit (waits for it). */
+  arrival() {
+    return /** @type {any} */ (window).arrival;
+  },
 };
