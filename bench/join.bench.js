@@ -3,7 +3,7 @@
 // every tab reaches all ten devices and holds their state, and splits a tab's way there: opening
 // the session (storage, keys, device identity), the signaling server's answer, WebRTC setup per
 // connection (signaling round trips, ICE, DTLS) and, after a connection opens, authentication and
-// the sync handshake until the peer counts as connected.
+// the sync handshake until the peer counts as connected; then one edit until every other tab holds it.
 import { chromium } from 'playwright-core';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,16 @@ import { serveBundledPage } from './lib/serve-bundled-page.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const TABS = 10;
 const TIMEOUT_MS = 180_000;
+/** What each mark of `openRoomSession` ends. @type {Record<string, string>} */
+const STEP_MEANING = {
+  keys: 'room keys derived from the secret',
+  device: 'device key loaded or made, in IndexedDB',
+  identity: 'node id claimed in storage',
+  loaded: 'model and certificates loaded, digest',
+  registered: 'node built, model registered',
+  ice: 'ICE server list fetched',
+  started: 'node started: transports, discovery',
+};
 
 /** @param {number[]} values */
 const median = (values) => (values.length ? Math.round([...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]) : NaN);
@@ -34,6 +44,8 @@ export async function run({ quick = false } = {}) {
   try {
     /** @type {any[][]} */
     const results = [];
+    /** Per run, from the edit to its arrival in each other tab. @type {number[][]} */
+    const latencies = [];
     for (let run = 0; run < runs; run++) {
       const contexts = await Promise.all(Array.from({ length: TABS }, () => browser.newContext()));
       try {
@@ -55,6 +67,17 @@ export async function run({ quick = false } = {}) {
             ),
           ),
         );
+        // Once joined: one edit in the first tab, and when each other tab holds it.
+        const [writer, ...readers] = tabs;
+        const next = await writer.evaluate(() => {
+          const session = /** @type {any} */ (window).session;
+          return { node: session.node.nodeId, seq: session.model.version.get(session.node.nodeId) + 1 };
+        });
+        await Promise.all(readers.map((tab) => tab.evaluate(([node, seq]) => /** @type {any} */ (window).joinBench.watch(node, seq), /** @type {const} */ ([next.node, next.seq]))));
+        const edit = await writer.evaluate(() => /** @type {any} */ (window).joinBench.edit());
+        if (edit.seq !== next.seq) throw new Error('the writer made another edit meanwhile');
+        const arrivals = await Promise.all(readers.map((tab) => tab.evaluate(() => /** @type {any} */ (window).joinBench.arrival())));
+        latencies.push(arrivals.map((at) => at - edit.at));
       } finally {
         await Promise.all(contexts.map((context) => context.close()));
       }
@@ -64,9 +87,23 @@ export async function run({ quick = false } = {}) {
     rows.push(
       { name: `join: ${TABS} tabs at once until every tab reaches all ${TABS} and holds their state`, unit: 'ms', value: median(totals), runs, max: max(totals) },
       { name: 'join: a tab opening its session (keys, device identity, storage)', unit: 'ms', value: median(all.map((tab) => tab.openMs)), max: max(all.map((tab) => tab.openMs)) },
+      // Opening taken apart by the session's marks: each step from the end of the one before.
+      ...['keys', 'device', 'identity', 'loaded', 'registered', 'ice', 'started'].map((step) => ({
+        name: `join: opening step "${step}" (${STEP_MEANING[step]})`,
+        unit: 'ms',
+        value: median(all.map((tab) => tab.steps[step] ?? NaN).filter((ms) => !Number.isNaN(ms))),
+        max: max(all.map((tab) => tab.steps[step] ?? NaN).filter((ms) => !Number.isNaN(ms))),
+      })),
       { name: 'join: until the signaling server answered', unit: 'ms', value: median(all.map((tab) => tab.signalingMs)), max: max(all.map((tab) => tab.signalingMs)) },
       { name: 'join: WebRTC setup per connection (signaling round trips, ICE, DTLS)', unit: 'ms', value: median(all.flatMap((tab) => tab.setupMs)), max: max(all.flatMap((tab) => tab.setupMs)) },
       { name: 'join: from an open connection to a connected peer (authentication, sync hello)', unit: 'ms', value: median(all.flatMap((tab) => tab.readyMs)), max: max(all.flatMap((tab) => tab.readyMs)) },
+      {
+        name: `join: one edit, once joined, until all ${TABS - 1} other tabs hold it`,
+        unit: 'ms',
+        value: median(latencies.map((run) => Math.max(...run))),
+        'median tab': median(latencies.flat()),
+        max: max(latencies.flat()),
+      },
       { name: 'join: connections per tab once all are reached', unit: 'connections', value: median(all.map((tab) => tab.connected)), max: max(all.map((tab) => tab.connected)) },
       {
         name: 'join: failed connection attempts per tab',

@@ -146,9 +146,26 @@ const idle = (members) =>
 /** @param {number} ms */
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** @param {any} code @param {number} size */
-async function measureRoom(code, size) {
+/**
+ * Every device made one change, each under its own author id, before the room opened (a room
+ * whose members have all written): every version vector holds `count` entries more.
+ * @param {any} code @param {number} count
+ */
+function priorChanges(code, count) {
+  return Array.from({ length: count }, (_, index) => {
+    const author = new code.ElectoralSystemModel({ modelId: MODEL, nodeId: `author-${index}`, roles: 'open' });
+    author.createElection({ title: `Written by author ${index}` });
+    return author.getDelta(new author.version.constructor());
+  });
+}
+
+/**
+ * @param {any} code @param {number} size
+ * @param {{ priorAuthors?: number, editOnly?: boolean }} [options] `editOnly`: only what one edit costs (no roster, burst or heap)
+ */
+async function measureRoom(code, size, { priorAuthors = 0, editOnly = false } = {}) {
   const network = new code.MemoryNetwork();
+  const prior = priorChanges(code, priorAuthors);
   const quiet = { warn: () => undefined };
   gc();
   const heapBefore = process.memoryUsage().heapUsed;
@@ -168,6 +185,7 @@ async function measureRoom(code, size) {
       overlay: { random: seeded(index + 1), tickIntervalMs: 200, shuffleIntervalMs: 2_000 },
       sync: { antiEntropyIntervalMs: 0, broadcast: { random: seeded(10_000 + index) } },
     });
+    for (const changes of prior) model.applyChanges(changes);
     node.registerDomainModel(MODEL, model);
     return { id, node, model };
   });
@@ -221,6 +239,11 @@ async function measureRoom(code, size) {
   const depth = (id, seen = 0) => (id === writer.id || seen > size ? 0 : 1 + depth(deliveredBy.get(id) ?? writer.id, seen + 1));
   const broadcastHops = Math.max(...members.map((member) => depth(member.id)));
   const links = members.reduce((sum, member) => { const status = member.node.sync.broadcastStatus(); return { eager: sum.eager + status.eager.length, lazy: sum.lazy + status.lazy.length }; }, { eager: 0, lazy: 0 });
+  if (editOnly) {
+    await Promise.all(members.map((member) => member.node.stop()));
+    network.close();
+    return { size, entries: [...writer.model.version.nodes()].length, syncMessages: linkMessages, syncBytes: linkBytes, broadcastHops, editMs };
+  }
   const networkAfter = network.stats;
   const overlayAfter = overlayTraffic(members);
   const overlayMessages = overlayAfter.messages - overlayBefore.messages;
@@ -273,14 +296,14 @@ async function measureRoom(code, size) {
 }
 
 /**
- * Runs the benchmark; `quick` stops at 50 nodes.
- * @param {{ quick?: boolean, sizes?: number[] }} [options]
+ * Runs the benchmark; `quick` stops at 50 nodes; `writtenOnly`: only the rooms where every device has written.
+ * @param {{ quick?: boolean, sizes?: number[], writtenOnly?: boolean }} [options]
  */
-export async function run({ quick = false, sizes = quick ? [10, 25, 50] : [10, 25, 50, 100, 200] } = {}) {
+export async function run({ quick = false, sizes = quick ? [10, 25, 50] : [10, 25, 50, 100, 200], writtenOnly = false } = {}) {
   const code = await loadRoomCode();
   const rows = [];
-  for (const size of sizes) {
-    const r = await measureRoom(code, size);
+  for (const size of writtenOnly ? [] : sizes) {
+    const r = /** @type {any} */ (await measureRoom(code, size));
     const median = r.degrees[Math.floor(r.degrees.length / 2)];
     const n = `N = ${size}`;
     const sizeRows = [
@@ -323,6 +346,22 @@ export async function run({ quick = false, sizes = quick ? [10, 25, 50] : [10, 2
     // A run of every size takes minutes: each size is reported as soon as it is measured.
     for (const row of sizeRows) console.error(`scale: ${JSON.stringify(row)}`);
     rows.push(...sizeRows);
+  }
+  // The same edit in a room where every device has written (before it opened): version vectors
+  // of N + 2 entries. Deltas and acks carried whole vectors before sync protocol 5, so bytes per
+  // device grew with N; with compact versions they should stay about flat.
+  for (const size of sizes) {
+    const r = await measureRoom(code, size, { priorAuthors: size, editOnly: true });
+    const row = {
+      name: `scale N = ${size}, every device having written: sync bytes per one-attribute edit`,
+      unit: 'bytes',
+      value: r.syncBytes,
+      'per node': Math.round(r.syncBytes / size),
+      messages: r.syncMessages,
+      'version entries': r.entries,
+    };
+    console.error(`scale: ${JSON.stringify(row)}`);
+    rows.push(row);
   }
   return rows;
 }

@@ -15,6 +15,15 @@ const now = () => performance.timeOrigin + performance.now();
     const started = now();
     const session = await openRoomSession({ roomId, secret }, { signalingUrl, storage: new MemoryStorageAdapter(), localTabs: false, displayName: null });
     const opened = now();
+    // The session's own marks (src/app/open-room-session.ts): how long each step of opening took.
+    /** @type {Record<string, number>} */
+    const steps = {};
+    let previous = started - performance.timeOrigin;
+    for (const mark of performance.getEntriesByType('mark')) {
+      if (!mark.name.startsWith('ednet:open:') || mark.startTime < previous) continue;
+      steps[mark.name.slice('ednet:open:'.length)] = mark.startTime - previous;
+      previous = mark.startTime;
+    }
     /** @type {Map<string, number>} */
     const connecting = new Map();
     /** @type {number[]} */ const setupMs = [];
@@ -61,6 +70,7 @@ const now = () => performance.timeOrigin + performance.now();
     return {
       startedAt: started,
       openMs: opened - started,
+      steps,
       signalingMs: signalingAt ? signalingAt - started : null,
       setupMs,
       readyMs,
@@ -69,5 +79,40 @@ const now = () => performance.timeOrigin + performance.now();
       connected: session.status.peers.length,
       failures,
     };
+  },
+
+  /**
+   * Before an edit elsewhere: records when this tab first holds operation `seq` of `node`
+   * (checked on every change of the model, so the time is that of arrival, not of a poll).
+   * @param {string} node @param {number} seq
+   */
+  watch(node, seq) {
+    const session = /** @type {any} */ (window).session;
+    /** @type {any} */ (window).arrival = new Promise((resolve) => {
+      const check = () => {
+        if (session.model.version.get(node) < seq) return false;
+        resolve(now());
+        return true;
+      };
+      if (check()) return;
+      const off = session.model.onChange(() => {
+        if (check()) off();
+      });
+    });
+  },
+
+  /** Makes one edit here; its node id, seq and time. */
+  edit() {
+    const session = /** @type {any} */ (window).session;
+    const node = session.node.nodeId;
+    const seq = session.model.version.get(node) + 1;
+    const at = now();
+    session.model.createElection({ title: 'Latency' });
+    return { node, seq, at };
+  },
+
+  /** When this tab got the watched edit (waits for it). */
+  arrival() {
+    return /** @type {any} */ (window).arrival;
   },
 };

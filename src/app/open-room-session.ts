@@ -76,6 +76,15 @@ export interface OpenRoomSessionOptions {
  * storage with its change certificates — and only then the network, so peers are sent deltas
  * against what this tab really holds.
  */
+/**
+ * Marks each step of opening a session on the performance timeline (`ednet:open:<step>`), so the
+ * way into a room can be taken apart where it is slow (bench/join.bench.js reads them). A mark
+ * costs microseconds; the timeline keeps at most a few per session.
+ */
+function openingMark(step: string): void {
+  globalThis.performance?.mark?.(`ednet:open:${step}`);
+}
+
 export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOptions = {}): Promise<RoomSession> {
   if (!ROOM_ID_PATTERN.test(room.roomId)) throw new TypeError(`"${room.roomId}" is not a room id`);
   if (options.localTabs === false && (options.signalingUrl === null || options.signalingUrl?.length === 0)) throw new Error('a room needs a signaling server or local tabs to reach peers');
@@ -90,12 +99,15 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
   try {
     // A bad secret fails here, before anything is stored or sent.
     const keys = await deriveRoomKeys(room.roomId, room.secret);
+    openingMark('keys');
     const device = await DeviceIdentity.load(new IndexedDbDeviceKeyStore());
+    openingMark('device');
     const identity = await NodeIdentity.claim(storage, {
       newNodeId: () => device.newNodeId(),
       canReuse: (nodeId) => device.ownsNodeId(nodeId),
     });
     cleanups.push(() => identity.release());
+    openingMark('identity');
     const names = new DisplayNameStore();
     // Own seqs continue after the highest one stored: an edit leaves this device only once stored
     // (see `ModelPersistence.claimableVersion`), so one lost in a crash was never seen elsewhere.
@@ -169,6 +181,7 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
     // would hold the page, so it is brought up to date a slice per task now.
     const slicer = workSlicer();
     while (!model.refreshDigest(slicer.itemsPerSlice)) await slicer.pause();
+    openingMark('loaded');
     const metadata = await storage.readMetadata();
     // Held before: created here (the room id names its creator), a peer met once, or others' data
     // stored (this device's own edits, such as its name, do not make it hold the room).
@@ -215,8 +228,11 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
       });
       cleanups.push(stopWatching);
     }
+    openingMark('registered');
     await iceFetched;
+    openingMark('ice');
     await node.start();
+    openingMark('started');
 
     let closed = false;
     const session: RoomSession = {
