@@ -44,6 +44,9 @@ async function badgeIs(page, expected) {
   else await page.locator('#tab-elections .count', { hasText: new RegExp(`^${expected}$`) }).waitFor({ timeout: 90_000 });
 }
 
+/** What the Elections tab's badge stands for, in words (its title). @param {import('playwright-core').Page} page */
+const badgeTitle = (page) => page.locator('#tab-elections .count').getAttribute('title');
+
 /**
  * On a phone an election opens on its own view: opens it from the list if the list is showing.
  * @param {import('playwright-core').Page} page
@@ -110,10 +113,16 @@ describe('an election on three phones', () => {
       assert.deepEqual(heads.map((head) => head.split(/\s/)[0]).sort(), ['Vic', 'Wes']);
       for (const head of heads) assert.doesNotMatch(head, /device|[A-Za-z0-9_-]{20}/);
       await screenshot(olive, 'flow-organiser-waiting-phone');
-      for (const voter of VOTERS) await olive.getByRole('button', { name: `Approve ${voter.name}` }).click();
-      await badgeIs(olive, 0);
       // Wes looks at the Room tab meanwhile: his badges must reach him there.
       await wes.getByRole('tab', { name: 'Room' }).click();
+      for (const voter of VOTERS) await olive.getByRole('button', { name: `Approve ${voter.name}` }).click();
+      await badgeIs(olive, 0);
+      // Wes is told he was approved; Vic, looking at the election, reads it on his registration card.
+      await badgeIs(wes, 1);
+      assert.equal(await badgeTitle(wes), `You are approved to vote in “${ELECTION}”`);
+      await vic.locator('ednet-voter-registration').getByText('You can vote once voting opens.').waitFor();
+      await screenshot(vic, 'flow-voter-approved-phone');
+      assert.equal(await badge(vic), 0);
       await olive.getByRole('button', { name: 'Open voting' }).click();
       await waitUntil(olive, () => {
         const model = window.ednet.model;
@@ -127,6 +136,7 @@ describe('an election on three phones', () => {
         [wes, VOTERS[1]],
       ])) {
         await badgeIs(page, 1);
+        await page.locator('#tab-elections .count[title^="Voting is open"]').waitFor({ timeout: 90_000 });
         if (page === vic) await screenshot(vic, 'flow-voter-voting-open-phone');
         await page.getByRole('tab', { name: 'Elections' }).click();
         await openElectionOnPhone(page);

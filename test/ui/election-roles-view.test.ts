@@ -66,7 +66,7 @@ describe('ednet-elections-view with election roles', () => {
     sync(alice, bob);
     await settle();
 
-    expect(textOf(find(voter, ...REGISTRATION))).to.contain('Approved See “Your ballot”.');
+    expect(textOf(find(voter, ...REGISTRATION))).to.contain('Approved Voting is open: see “Your ballot”.');
     // The registration's earlier message ("the organiser can now approve you") is gone with the state it answered.
     expect(textOf(find(voter, ...REGISTRATION))).to.not.contain('can now approve you');
     expect(textOf(find(voter, ...BALLOT))).to.match(/Voting as Bob V-1 ?, from this device\./);
@@ -76,6 +76,9 @@ describe('ednet-elections-view with election roles', () => {
     await settle();
     expect(textOf(find(voter, ...BALLOT, '[role="status"]'))).to.equal('Your ballot is in, for Ann. Results at the close.');
     expect(textOf(find(voter, ...REGISTRATION))).to.not.contain('You can vote now');
+    // One state, the current one: the registration says so too, not "see your ballot".
+    expect(textOf(find(voter, ...REGISTRATION))).to.contain('Approved You have voted.');
+    expect(textOf(find(voter, ...REGISTRATION))).to.not.contain('see “Your ballot”');
     sync(bob, alice);
     await settle();
     expect(textOf(find(organiser, ...RESULTS))).to.contain('1 ballot cast so far.');
