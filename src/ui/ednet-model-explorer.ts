@@ -5,6 +5,7 @@ import type { EntityDeletedDetail, EntitySavedDetail } from './explorer/ednet-en
 import { whyReadOnly } from './shared/write-permission.js';
 import './explorer/ednet-entity-form.js';
 import { fieldErrorOf } from './shared/error-message.js';
+import { idsInWords } from './shared/ids-in-words.js';
 import { Memo } from './shared/memo.js';
 import { entityLabel, formatIsoDate, formatValue, plural } from './shared/format.js';
 import { ModelController } from './shared/model-controller.js';
@@ -273,7 +274,7 @@ export class EdnetModelExplorer extends LitElement {
       this.model?.restore(oid);
       this.notice = `Restored ${label}.`;
     } catch (error) {
-      this.notice = fieldErrorOf(error).message;
+      this.notice = idsInWords(this.model, fieldErrorOf(error).message);
     }
   }
 

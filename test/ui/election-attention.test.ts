@@ -2,10 +2,10 @@ import { expect } from 'chai';
 import '../../src/ui/index.js';
 import { ElectionRoles } from '../../src/models/electoral/index.js';
 import { AttentionNotifier } from '../../src/ui/elections/attention-notifier.js';
-import { electionAttention, markResultsSeen } from '../../src/ui/elections/election-attention.js';
+import { electionAttention, markApprovalSeen, markResultsSeen } from '../../src/ui/elections/election-attention.js';
 import { fakeClock } from '../crdt/fake-clock.js';
 import { electoral, nodeOf, sync } from '../models/electoral/electoral-fixture.js';
-import { findAll, mount, textOf, unmountAll } from './ui-test-helpers.js';
+import { find, findAll, mount, settle, textOf, unmountAll } from './ui-test-helpers.js';
 
 /** Alice organises; Bob votes; Carol's device is another tab of Alice's. */
 function room() {
@@ -37,6 +37,13 @@ describe('what waits for this device', () => {
     expect(electionAttention(bob)).to.deep.equal([]);
     alice.approveVoter(election, voter);
     expect(electionAttention(alice)).to.deep.equal([]);
+    // The voter is told it was approved until it looked at the election.
+    sync(alice, bob);
+    expect(texts(electionAttention(bob))).to.deep.equal([['You are approved to vote in “Board”', 1]]);
+    expect(markApprovalSeen(alice, election)).to.equal(false);
+    expect(markApprovalSeen(bob, election)).to.equal(true);
+    expect(markApprovalSeen(bob, election)).to.equal(false);
+    expect(electionAttention(bob)).to.deep.equal([]);
     alice.openElection(election);
     sync(alice, bob);
     expect(texts(electionAttention(bob))).to.deep.equal([['Voting is open in “Board”', 1]]);
@@ -50,6 +57,29 @@ describe('what waits for this device', () => {
     expect(markResultsSeen(bob, election)).to.equal(false);
     // Seen on this browser: every tab of it, and the organiser's device in this test too (one localStorage).
     expect(electionAttention(bob)).to.deep.equal([]);
+  });
+
+  it('the voter\'s registration card, once shown, clears its "approved" badge', async () => {
+    const { alice, bob } = room();
+    const election = alice.createElection({ title: 'Board' }).oid;
+    sync(alice, bob);
+    const voter = bob.registerVoter({ name: 'Bob', voterNumber: 'V-1' }).oid;
+    bob.registerForElection(voter, election);
+    sync(bob, alice);
+    alice.approveVoter(election, voter);
+    sync(alice, bob);
+    expect(electionAttention(bob)).to.have.length(1);
+    let changed = 0;
+    const count = () => changed++;
+    document.addEventListener('attention-changed', count);
+    try {
+      const view = await mount('ednet-elections-view', { model: bob });
+      expect(textOf(findAll(view, ['ednet-voter-registration'], 'p')[1]!)).to.equal('Approved You can vote once voting opens.');
+      expect(electionAttention(bob)).to.deep.equal([]);
+      expect(changed).to.equal(1);
+    } finally {
+      document.removeEventListener('attention-changed', count);
+    }
   });
 
   it('notifies only new items, only in the background and only when allowed; never what waited at load', () => {
@@ -101,5 +131,25 @@ describe('only what this device may do', () => {
     expect(textOf(other)).to.contain('Changed in two tabs of one device at the same time.');
     expect(textOf(other)).to.match(/Only the organiser, device alice___…, can change the election “(Board 2026|The Board)”\. It can settle this conflict; this device cannot\./);
     expect(findAll(other, [], 'button')).to.have.length(0);
+  });
+
+  it('a choice that became impossible after the card was drawn is refused in words, and another tab\'s write is "you, in another tab"', async () => {
+    const { alice, aliceTab } = room();
+    const election = alice.createElection({ title: 'Board' }).oid;
+    const ann = alice.addCandidate(election, { name: 'Ann' }).oid;
+    sync(alice, aliceTab);
+    alice.update(ann, { party: 'Blue' });
+    aliceTab.update(ann, { party: 'Green' });
+    sync(aliceTab, alice);
+    const panel = await mount('ednet-conflicts-panel', { model: alice });
+    expect(textOf(panel)).to.match(/by you, in another tab,/);
+    const keep = findAll<HTMLButtonElement>(panel, [], 'button').find((b) => textOf(b).startsWith('Keep'))!;
+    // Voting opens (candidates lock) before the panel has drawn again; the click still comes.
+    alice.openElection(election);
+    keep.click();
+    await settle();
+    const error = textOf(find(panel, 'p.error'));
+    expect(error).to.equal('Voting in the election “Board” is open: its candidates stay as they are.');
+    expect(findAll(panel, [], 'button').some((b) => textOf(b).startsWith('Keep'))).to.equal(false);
   });
 });

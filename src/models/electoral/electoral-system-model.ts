@@ -1,10 +1,14 @@
 import type { NodeId } from '../../crdt/index.js';
 import {
+  type AttributeChange,
+  type AttributeValue,
   type CRDTEntity,
+  type ConflictResolution,
   DEVICE_ID_CHARS,
   DomainModel,
   type DomainModelOptions,
   Entities,
+  type ModelChange,
   ValidationError,
   deviceOf,
   isIsoDate,
@@ -160,6 +164,13 @@ export class ElectoralSystemModel extends DomainModel {
   override restore(oid: string): boolean {
     this.#unlocked(oid);
     return super.restore(oid);
+  }
+
+  // Settling a conflict writes the entity like an edit does: a lock refuses it alike (settling a
+  // deletion deletes nothing new, so an election's own deletion rule does not apply).
+  override resolveConflicts(conflictingChanges: readonly ModelChange[], choose?: (change: AttributeChange) => AttributeValue): ConflictResolution {
+    for (const change of conflictingChanges) if (change.kind === 'attribute') this.#unlocked(change.oid);
+    return super.resolveConflicts(conflictingChanges, choose);
   }
 
   override addChild(oid: string, relation: string, child: string): boolean {
