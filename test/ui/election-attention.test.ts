@@ -116,6 +116,27 @@ describe('only what this device may do', () => {
     expect(findAll(explorer, [], 'tbody button')).to.have.length(0);
   });
 
+  it('the Explorer offers New only for what this device may make there, and says where the rest is made', async () => {
+    const { alice, bob } = room();
+    alice.createElection({ title: 'Board' });
+    sync(alice, bob);
+    const show = async (explorer: Element, concept: string) => {
+      findAll<HTMLButtonElement>(explorer, [], 'nav button').find((b) => textOf(b).startsWith(concept))!.click();
+      await settle();
+      return { buttons: findAll(explorer, [], '.actions button').map((b) => textOf(b)), why: findAll(explorer, [], '.not-creatable').map((p) => textOf(p)) };
+    };
+    const voter = await mount('ednet-model-explorer', { model: bob });
+    expect(await show(voter, 'Ballot')).to.deep.equal({ buttons: [], why: ['Ballots are cast under “Your ballot” in the Elections tab, by each voter’s own device.'] });
+    expect((await show(voter, 'VotingEvent')).buttons).to.deep.equal([]);
+    expect((await show(voter, 'Approval')).buttons).to.deep.equal([]);
+    expect(await show(voter, 'Candidate')).to.deep.equal({ buttons: [], why: ['Only the organiser of an election still in draft can add candidates to it.'] });
+    expect((await show(voter, 'Election')).buttons).to.deep.equal(['New Election']);
+    expect((await show(voter, 'Voter')).buttons).to.deep.equal(['New Voter']);
+    const organiser = await mount('ednet-model-explorer', { model: alice });
+    expect((await show(organiser, 'Candidate')).buttons).to.deep.equal(['New Candidate']);
+    expect((await show(organiser, 'Ballot')).buttons).to.deep.equal([]);
+  });
+
   it('the Conflicts tab offers no choice where this device cannot write, and tells two tabs of one device from two devices', async () => {
     const { alice, aliceTab, bob } = room();
     const election = alice.createElection({ title: 'Board' }).oid;
