@@ -48,6 +48,44 @@ async function badgeIs(page, expected) {
 const badgeTitle = (page) => page.locator('#tab-elections .count').getAttribute('title');
 
 /**
+ * Every record of every IndexedDB database of the page, as text: how many records name a ballot
+ * (its oid), and those of them that also name a candidate's oid (a choice, readable).
+ * @param {import('playwright-core').Page} page
+ */
+const storedChoices = (page) =>
+  page.evaluate(async () => {
+    const model = window.ednet.model;
+    if (!model) throw new Error('no model on the page');
+    const ballots = [...model.entities('Ballot')].map((b) => b.oid);
+    const candidates = [...model.entities('Candidate')].map((c) => c.oid);
+    const withChoice = [];
+    let named = 0;
+    for (const { name } of await indexedDB.databases()) {
+      if (!name) continue;
+      const db = await new Promise((resolve, reject) => {
+        const request = indexedDB.open(name);
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+      for (const store of db.objectStoreNames) {
+        const records = await new Promise((resolve, reject) => {
+          const request = db.transaction(store).objectStore(store).getAll();
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(request.error);
+        });
+        for (const record of records) {
+          const text = JSON.stringify(record) ?? '';
+          if (!ballots.some((oid) => text.includes(oid))) continue;
+          named++;
+          if (candidates.some((oid) => text.includes(oid))) withChoice.push(`${name}/${store}`);
+        }
+      }
+      db.close();
+    }
+    return { ballots: named, withChoice };
+  });
+
+/**
  * On a phone an election opens on its own view: opens it from the list if the list is showing.
  * @param {import('playwright-core').Page} page
  */
@@ -155,6 +193,11 @@ describe('an election on three phones', () => {
         return model != null && election !== undefined && model.ballots(election.oid).count === 2;
       });
       await olive.getByText('2 ballots cast so far. Choices are sealed until voting closes.').waitFor();
+      // Before the close no phone stores a choice: no stored record that names a ballot names a candidate.
+      for (const page of [olive, vic, wes]) {
+        await waitUntil(page, () => window.ednet.model?.entities('Ballot').count === 2);
+        assert.deepEqual(await storedChoices(page), { ballots: 2, withChoice: [] });
+      }
       // The organiser's Explorer holds both ballots, with no choice to read, and offers no edit of them.
       await olive.getByRole('tab', { name: 'Explorer' }).click();
       await olive.locator('ednet-model-explorer nav').getByRole('button', { name: /^Ballot/ }).click();

@@ -91,7 +91,10 @@ export class EdnetVoterRegistration extends ElectionFormPart {
             : votedIn(model, election.oid, voter.oid)
               ? 'You have voted.'
               : 'Voting is open: see “Your ballot”.'}
-      </p>`;
+      </p>
+      ${status === ElectionStatus.draft
+        ? html`<button type="button" class="secondary" @click=${() => this.#withdraw(voter.oid, 'Withdrawn from this election.')}>Withdraw from this election</button>`
+        : nothing}`;
     else if (asked)
       state = html`<p><span class="badge draft">Waiting</span> ${this.organising() ? 'Approve yourself under “Voters”.' : 'Waiting for the organiser to approve you.'}</p>
         ${status === ElectionStatus.draft ? html`<button type="button" class="secondary" @click=${() => this.#withdraw(voter.oid)}>Withdraw my request</button>` : nothing}`;
@@ -149,10 +152,10 @@ export class EdnetVoterRegistration extends ElectionFormPart {
     }
   }
 
-  #withdraw(voterId: string): void {
+  #withdraw(voterId: string, done = 'Request withdrawn.'): void {
     try {
       this.model!.unregisterFromElection(voterId, this.electionId!);
-      this.succeeded('Request withdrawn.');
+      this.succeeded(done);
     } catch (error) {
       this.refused(new Map([['', fieldErrorOf(error).message]]), false);
     }

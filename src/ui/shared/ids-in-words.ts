@@ -23,8 +23,11 @@ export function idsInWords(model: DomainModel | undefined, text: string, peers: 
       return `${prefix ?? ''}${label === entity.oid ? `${id.slice(0, 8)}…` : `“${label}”`}`;
     }
     const device = id.length === DEVICE_ID_CHARS || prefix ? deviceOf(id) : undefined;
-    // The name stands alone ("“Alice”", not "device “Alice”"); an unnamed one reads "device AbCdEfGh…".
-    if (device !== undefined) return deviceInWords(model, device, peers);
+    if (device !== undefined) {
+      // "device “Alice”" (a node's too: its device is what people know), "this device", "device AbCdEfGh…".
+      const words = deviceInWords(model, device, peers);
+      return prefix && words.startsWith('“') ? `device ${words}` : words;
+    }
     return `${prefix ?? ''}${id.slice(0, 8)}…`;
   });
 }
