@@ -5,7 +5,7 @@ import { AttentionNotifier } from '../../src/ui/elections/attention-notifier.js'
 import { electionAttention, markApprovalSeen, markResultsSeen } from '../../src/ui/elections/election-attention.js';
 import { fakeClock } from '../crdt/fake-clock.js';
 import { electoral, nodeOf, sync } from '../models/electoral/electoral-fixture.js';
-import { find, findAll, mount, settle, textOf, unmountAll } from './ui-test-helpers.js';
+import { axeViolations, find, findAll, mount, settle, textOf, unmountAll } from './ui-test-helpers.js';
 
 /** Alice organises; Bob votes; Carol's device is another tab of Alice's. */
 function room() {
@@ -127,6 +127,7 @@ describe('only what this device may do', () => {
     };
     const voter = await mount('ednet-model-explorer', { model: bob });
     expect(await show(voter, 'Ballot')).to.deep.equal({ buttons: [], why: ['Ballots are cast under “Your ballot” in the Elections tab, by each voter’s own device.'] });
+    expect(await axeViolations(voter)).to.deep.equal([]);
     expect((await show(voter, 'VotingEvent')).buttons).to.deep.equal([]);
     expect((await show(voter, 'Approval')).buttons).to.deep.equal([]);
     expect(await show(voter, 'Candidate')).to.deep.equal({ buttons: [], why: ['Only the organiser of an election still in draft can add candidates to it.'] });

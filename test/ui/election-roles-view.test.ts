@@ -100,6 +100,7 @@ describe('ednet-elections-view with election roles', () => {
     sync(alice, bob);
     const voter = await mount('ednet-elections-view', { model: bob });
     expect(textOf(find(voter, ...REGISTRATION))).to.contain('Approved You can vote once voting opens.');
+    expect(await axeViolations(voter)).to.deep.equal([]);
     button(voter, REGISTRATION, 'Withdraw from this election').click();
     await settle();
     expect(textOf(find(voter, ...REGISTRATION))).to.contain('You have not asked to vote in this election.');
