@@ -174,4 +174,17 @@ describe('only what this device may do', () => {
     expect(error).to.equal('Voting in the election “Board” is open: its candidates stay as they are.');
     expect(findAll(panel, [], 'button').some((b) => textOf(b).startsWith('Keep'))).to.equal(false);
   });
+
+  it('a deletion racing an edit in another tab of this device says so, not "another device"', async () => {
+    const { alice, aliceTab } = room();
+    const election = alice.createElection({ title: 'Board' }).oid;
+    const ann = alice.addCandidate(election, { name: 'Ann' }).oid;
+    sync(alice, aliceTab);
+    alice.delete(ann);
+    aliceTab.update(ann, { party: 'Green' });
+    sync(aliceTab, alice);
+    const panel = await mount('ednet-conflicts-panel', { model: alice });
+    expect(textOf(panel)).to.contain('1 change made at the same time in another tab of the same device:');
+    expect(textOf(panel)).to.not.contain('another device');
+  });
 });
