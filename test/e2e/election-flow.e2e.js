@@ -151,6 +151,15 @@ describe('an election on three phones', () => {
       assert.deepEqual(heads.map((head) => head.split(/\s/)[0]).sort(), ['Vic', 'Wes']);
       for (const head of heads) assert.doesNotMatch(head, /device|[A-Za-z0-9_-]{20}/);
       await screenshot(olive, 'flow-organiser-waiting-phone');
+      // Where voting opens she reads that two voters wait; "Show voters" takes her to the roll.
+      await olive.locator('ednet-election-editor p.waiting').getByText('2 voters waiting for approval.').waitFor();
+      await olive.getByRole('button', { name: 'Show voters' }).click();
+      await waitUntil(olive, () => {
+        /** @type {Element | null} */
+        let focused = document.activeElement;
+        while (focused?.shadowRoot?.activeElement) focused = focused.shadowRoot.activeElement;
+        return focused?.id === 'voters-heading';
+      });
       // Wes looks at the Room tab meanwhile: his badges must reach him there.
       await wes.getByRole('tab', { name: 'Room' }).click();
       for (const voter of VOTERS) await olive.getByRole('button', { name: `Approve ${voter.name}` }).click();

@@ -54,6 +54,11 @@ describe('ednet-elections-view with election roles', () => {
     await settle();
 
     expect(textOf(find(organiser, ...VOTERS))).to.contain('(0 approved, 1 waiting)');
+    // Where voting opens, the organiser is told voters wait, and taken to them.
+    expect(textOf(find(organiser, ...EDITOR, 'p.waiting'))).to.equal('1 voter waiting for approval. Show voters');
+    button(organiser, EDITOR, 'Show voters').click();
+    await settle();
+    expect(find(organiser, ...VOTERS).shadowRoot!.activeElement?.id).to.equal('voters-heading');
     // People by name; the device id only under "Details".
     const row = find(organiser, ...VOTERS, 'li.voter');
     expect(textOf(row.querySelector('.head')!)).to.match(/^Bob V-1 ?Waiting for approval$/);
@@ -61,6 +66,7 @@ describe('ednet-elections-view with election roles', () => {
     button(organiser, VOTERS, 'Approve').click();
     await settle();
     expect(textOf(find(organiser, ...VOTERS))).to.contain('(1 approved, 0 waiting)');
+    expect(findAll(organiser, EDITOR, 'p.waiting')).to.have.length(0);
     button(organiser, EDITOR, 'Open voting').click();
     await settle();
     sync(alice, bob);
