@@ -24,11 +24,7 @@ import { eventually as until } from '../eventually.js';
 const MODEL = 'election-2024';
 
 type Member = SignedMember;
-// Anti-entropy is off, so every change must travel by the broadcast: lazy links announce to every
-// peer lacking it (not to a random few), or a device whose links all went lazy at a reconnection
-// would wait for an anti-entropy round that never comes.
-const broadcast = { lazyFanout: 1_000, lazyIntervalMs: 50, graftTimeoutMs: 200 };
-const member = (network: MemoryNetwork, identity: DeviceIdentity, hostile = false): Member => signedMember(network, identity, { modelId: MODEL, hostile, engine: { broadcast } });
+const member = (network: MemoryNetwork, identity: DeviceIdentity, hostile = false): Member => signedMember(network, identity, { modelId: MODEL, hostile });
 
 async function connectAll(members: readonly Member[]): Promise<void> {
   for (let i = 0; i < members.length; i++)

@@ -16,6 +16,11 @@ export interface SignedMember {
 }
 
 const quiet = { warn: () => {} };
+// Anti-entropy is off, so every change must travel by the broadcast: lazy links announce to every
+// peer lacking it (not to a random few), or a device whose links all went lazy (at a reconnection,
+// or when its first deltas all brought duplicates) would wait for an anti-entropy round that
+// never comes.
+const broadcast = { lazyFanout: 1_000, lazyIntervalMs: 50, graftTimeoutMs: 200 };
 
 /**
  * A device with `identity` on `network`, signing its changes, election roles enforced; `hostile`:
@@ -28,7 +33,7 @@ export function signedMember(
 ): SignedMember {
   const id = identity.newNodeId();
   const model = options.hostile ? new Hostile(id) : new ElectoralSystemModel({ modelId: options.modelId ?? 'election-2024', nodeId: id });
-  const engine = new SynchronizationEngine({ nodeId: id, antiEntropyIntervalMs: 0, logger: quiet, signer: identity, ...options.engine });
+  const engine = new SynchronizationEngine({ nodeId: id, antiEntropyIntervalMs: 0, logger: quiet, signer: identity, broadcast, ...options.engine });
   engine.registerModel(model.modelId, model);
   const transport = new MemoryTransport(network, id, { logger: quiet });
   transport.onConnection((connection) => engine.addConnection(connection));
