@@ -6,6 +6,7 @@ import { deviceDisplayName } from './shared/device-names.js';
 import { fieldErrorOf } from './shared/error-message.js';
 import { entityLabel, formatTime, formatValue, plural, shortId } from './shared/format.js';
 import { ModelController } from './shared/model-controller.js';
+import { idsInWords } from './shared/ids-in-words.js';
 import { whyReadOnly } from './shared/write-permission.js';
 import { baseStyles, cardStyles, controlStyles } from './shared/theme.js';
 
@@ -163,7 +164,7 @@ export class EdnetConflictsPanel extends LitElement {
       <p>Deleted by ${this.#writer(conflict.winner)}, ${formatTime(conflict.winner.ts.ms)}.</p>
       ${restores.map((write) => html`<p>Restored at the same time by ${this.#writer(write)}, ${formatTime(write.ts.ms)}.</p>`)}
       ${edits.length
-        ? html`<p>${plural(edits.length, 'change')} made at the same time on another device:</p>
+        ? html`<p>${plural(edits.length, 'change')} made at the same time ${this.#elsewhere(conflict)}:</p>
             <ul class="edits">
               ${edits.map(
                 (edit) =>
@@ -193,6 +194,13 @@ export class EdnetConflictsPanel extends LitElement {
     return [...devices][0] === deviceOf(this.model!.nodeId) ? 'Changed in two tabs of this device at the same time.' : 'Changed in two tabs of one device at the same time.';
   }
 
+  // Where the edits racing a deletion were made: another tab of the deleting device, or another device.
+  #elsewhere(conflict: Conflict): string {
+    const deleter = deviceOf(conflict.winner.dot.node);
+    const edits = conflict.concurrentEdits ?? [];
+    return deleter !== undefined && edits.every((edit) => deviceOf(edit.write.dot.node) === deleter) ? 'in another tab of the same device' : 'on another device';
+  }
+
   // "Concept “label”", the label read from the entity even when it is deleted.
   #subject(conflict: Conflict): string {
     const model = this.model!;
@@ -205,6 +213,7 @@ export class EdnetConflictsPanel extends LitElement {
   #writer(write: AttributeWrite): string {
     const node = write.dot.node;
     if (node === this.model?.nodeId) return 'you';
+    if (this.model && deviceOf(node) !== undefined && deviceOf(node) === deviceOf(this.model.nodeId)) return 'you, in another tab';
     const name = deviceDisplayName(this.model, this.peers, deviceOf(node)) ?? this.peers.find((candidate) => candidate.peerId === node)?.displayName;
     return name || `device ${shortId(node)}`;
   }
@@ -221,7 +230,8 @@ export class EdnetConflictsPanel extends LitElement {
         () => value,
       );
     } catch (error) {
-      errors.set(key, fieldErrorOf(error).message);
+      // Rights may have changed since the card was drawn: say who may, in words, as the card would.
+      errors.set(key, whyReadOnly(model, conflict.entityType, conflict.oid, this.peers) ?? idsInWords(model, fieldErrorOf(error).message, this.peers));
       this.errors = errors;
       return;
     }

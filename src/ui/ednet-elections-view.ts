@@ -253,7 +253,7 @@ export class EdnetElectionsView extends LitElement {
               <button type="button" class="back secondary" @click=${this.#back}>← All elections</button>
               <h2 id="election-view-heading" tabindex="-1">${String(model.get(selected)?.getAttribute('title') ?? '')}</h2>
             </div>
-            <div class="parts">
+            <div class="parts" @show-voters=${this.#showVoters}>
             <ednet-election-editor .model=${model} .electionId=${selected} .peers=${this.peers}></ednet-election-editor>
             ${this.#stage(model, selected).results ? html`<ednet-election-results .model=${model} .electionId=${selected}></ednet-election-results>` : nothing}
             ${model.roles === ElectionRoles.enforced
@@ -269,6 +269,11 @@ export class EdnetElectionsView extends LitElement {
           </div>`
         : nothing}
     </div>`;
+  }
+
+  // "Show voters" on the election's card: the roll, with its approvals, into view and focus.
+  #showVoters(): void {
+    this.renderRoot.querySelector('ednet-voter-roll')?.showHeading();
   }
 
   #electionRow(model: ElectoralSystemModel, election: CRDTEntity, selected: string | undefined): TemplateResult {

@@ -2,9 +2,10 @@ import { LitElement, type PropertyValues, type TemplateResult, css, html, nothin
 import { repeat } from 'lit/directives/repeat.js';
 import type { AttributeSchema, CRDTEntity, ConceptSchema, DomainModel } from '../domain/index.js';
 import type { EntityDeletedDetail, EntitySavedDetail } from './explorer/ednet-entity-form.js';
-import { whyReadOnly } from './shared/write-permission.js';
+import { whyNotCreatable, whyReadOnly } from './shared/write-permission.js';
 import './explorer/ednet-entity-form.js';
 import { fieldErrorOf } from './shared/error-message.js';
+import { idsInWords } from './shared/ids-in-words.js';
 import { Memo } from './shared/memo.js';
 import { entityLabel, formatIsoDate, formatValue, plural } from './shared/format.js';
 import { ModelController } from './shared/model-controller.js';
@@ -173,9 +174,13 @@ export class EdnetModelExplorer extends LitElement {
     const attributes = [...concept.attributes.values()];
     const relations = [...concept.children.values()];
     const headingId = `concept-${concept.name}`;
+    // Offered only where this device may make one; else where and by whom it is made, in words.
+    const notCreatable = whyNotCreatable(model, concept.name);
     return html`<h3 id=${headingId}>${concept.name} <span class="muted">(${plural(count, 'entity', 'entities')})</span></h3>
       <div class="actions">
-        <button type="button" @click=${() => this.#edit(undefined)}>New ${concept.name}</button>
+        ${notCreatable
+          ? html`<p class="muted wrap not-creatable">${notCreatable}</p>`
+          : html`<button type="button" @click=${() => this.#edit(undefined)}>New ${concept.name}</button>`}
         <label class="check"><input type="checkbox" .checked=${this.showDeleted} @change=${this.#toggleDeleted} /> Show deleted</label>
       </div>
       <p class="muted" role="status">${this.notice}</p>
@@ -273,7 +278,7 @@ export class EdnetModelExplorer extends LitElement {
       this.model?.restore(oid);
       this.notice = `Restored ${label}.`;
     } catch (error) {
-      this.notice = fieldErrorOf(error).message;
+      this.notice = idsInWords(this.model, fieldErrorOf(error).message);
     }
   }
 

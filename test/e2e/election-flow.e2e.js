@@ -44,6 +44,47 @@ async function badgeIs(page, expected) {
   else await page.locator('#tab-elections .count', { hasText: new RegExp(`^${expected}$`) }).waitFor({ timeout: 90_000 });
 }
 
+/** What the Elections tab's badge stands for, in words (its title). @param {import('playwright-core').Page} page */
+const badgeTitle = (page) => page.locator('#tab-elections .count').getAttribute('title');
+
+/**
+ * Every record of every IndexedDB database of the page, as text: how many records name a ballot
+ * (its oid), and those of them that also name a candidate's oid (a choice, readable).
+ * @param {import('playwright-core').Page} page
+ */
+const storedChoices = (page) =>
+  page.evaluate(async () => {
+    const model = window.ednet.model;
+    if (!model) throw new Error('no model on the page');
+    const ballots = [...model.entities('Ballot')].map((b) => b.oid);
+    const candidates = [...model.entities('Candidate')].map((c) => c.oid);
+    const withChoice = [];
+    let named = 0;
+    for (const { name } of await indexedDB.databases()) {
+      if (!name) continue;
+      const db = await new Promise((resolve, reject) => {
+        const request = indexedDB.open(name);
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+      for (const store of db.objectStoreNames) {
+        const records = await new Promise((resolve, reject) => {
+          const request = db.transaction(store).objectStore(store).getAll();
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(request.error);
+        });
+        for (const record of records) {
+          const text = JSON.stringify(record) ?? '';
+          if (!ballots.some((oid) => text.includes(oid))) continue;
+          named++;
+          if (candidates.some((oid) => text.includes(oid))) withChoice.push(`${name}/${store}`);
+        }
+      }
+      db.close();
+    }
+    return { ballots: named, withChoice };
+  });
+
 /**
  * On a phone an election opens on its own view: opens it from the list if the list is showing.
  * @param {import('playwright-core').Page} page
@@ -110,10 +151,25 @@ describe('an election on three phones', () => {
       assert.deepEqual(heads.map((head) => head.split(/\s/)[0]).sort(), ['Vic', 'Wes']);
       for (const head of heads) assert.doesNotMatch(head, /device|[A-Za-z0-9_-]{20}/);
       await screenshot(olive, 'flow-organiser-waiting-phone');
-      for (const voter of VOTERS) await olive.getByRole('button', { name: `Approve ${voter.name}` }).click();
-      await badgeIs(olive, 0);
+      // Where voting opens she reads that two voters wait; "Show voters" takes her to the roll.
+      await olive.locator('ednet-election-editor p.waiting').getByText('2 voters waiting for approval.').waitFor();
+      await olive.getByRole('button', { name: 'Show voters' }).click();
+      await waitUntil(olive, () => {
+        /** @type {Element | null} */
+        let focused = document.activeElement;
+        while (focused?.shadowRoot?.activeElement) focused = focused.shadowRoot.activeElement;
+        return focused?.id === 'voters-heading';
+      });
       // Wes looks at the Room tab meanwhile: his badges must reach him there.
       await wes.getByRole('tab', { name: 'Room' }).click();
+      for (const voter of VOTERS) await olive.getByRole('button', { name: `Approve ${voter.name}` }).click();
+      await badgeIs(olive, 0);
+      // Wes is told he was approved; Vic, looking at the election, reads it on his registration card.
+      await badgeIs(wes, 1);
+      assert.equal(await badgeTitle(wes), `You are approved to vote in “${ELECTION}”`);
+      await vic.locator('ednet-voter-registration').getByText('You can vote once voting opens.').waitFor();
+      await screenshot(vic, 'flow-voter-approved-phone');
+      assert.equal(await badge(vic), 0);
       await olive.getByRole('button', { name: 'Open voting' }).click();
       await waitUntil(olive, () => {
         const model = window.ednet.model;
@@ -127,6 +183,7 @@ describe('an election on three phones', () => {
         [wes, VOTERS[1]],
       ])) {
         await badgeIs(page, 1);
+        await page.locator('#tab-elections .count[title^="Voting is open"]').waitFor({ timeout: 90_000 });
         if (page === vic) await screenshot(vic, 'flow-voter-voting-open-phone');
         await page.getByRole('tab', { name: 'Elections' }).click();
         await openElectionOnPhone(page);
@@ -145,6 +202,11 @@ describe('an election on three phones', () => {
         return model != null && election !== undefined && model.ballots(election.oid).count === 2;
       });
       await olive.getByText('2 ballots cast so far. Choices are sealed until voting closes.').waitFor();
+      // Before the close no phone stores a choice: no stored record that names a ballot names a candidate.
+      for (const page of [olive, vic, wes]) {
+        await waitUntil(page, () => window.ednet.model?.entities('Ballot').count === 2);
+        assert.deepEqual(await storedChoices(page), { ballots: 2, withChoice: [] });
+      }
       // The organiser's Explorer holds both ballots, with no choice to read, and offers no edit of them.
       await olive.getByRole('tab', { name: 'Explorer' }).click();
       await olive.locator('ednet-model-explorer nav').getByRole('button', { name: /^Ballot/ }).click();

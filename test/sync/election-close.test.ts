@@ -10,8 +10,10 @@ import {
   generateElectionKeyPair,
   openSealedElection,
   publishHeldKeys,
+  sealChoice,
   unsealElection,
 } from '../../src/models/electoral/index.js';
+import { ownedOid } from '../../src/domain/index.js';
 import { MemoryNetwork } from '../../src/net/memory-network.js';
 import { DeviceIdentity } from '../../src/security/index.js';
 import { exportRoom } from '../../src/store/room-file.js';
@@ -276,5 +278,59 @@ describe('closing an election seals the count, between signing engines', functio
       expect(verdictOf(tally, garbage)).to.deep.include({ status: BallotStatus.invalid, reason: BallotReason.unreadable });
       expect(tally.keyProblems.join(' ')).to.include(garbage).and.to.match(/a second, wrong key/);
     }
+  });
+
+  it('hostile voters in a sealed election: a copied sealed choice, a plain choice, a sealed non-candidate and a second sealed ballot change nothing', async () => {
+    const members = await room(['alice', 'bob', 'carol', 'dave', 'erin'], ['carol', 'dave', 'erin']);
+    const [alice, bob, carol, dave, erin] = members as [Member, Member, Member, Member, Member];
+    const keys = new MemoryElectionKeyStore();
+    const { electionId, ann, ben, voterOf } = await election(members, [bob, carol, dave, erin], { sealed: true });
+    const opening = await openSealedElection(alice.model, electionId, keys);
+    const sealKey = String(opening.getAttribute('sealKey'));
+    await until(() => converged(members));
+    const bobs = (await bob.model.castSealedBallot({ voterId: voterOf.get(bob)!, electionId, candidateId: ben })).oid;
+    await until(() => converged(members));
+    // A hostile voter's own ballot, written with whatever choice fields it likes.
+    const forge = async (m: Member, fields: { sealedFor?: string; sealed?: string; candidate?: string }) => {
+      const oid = ownedOid(m.id);
+      const voter = voterOf.get(m)!;
+      const sealed = fields.sealedFor ? await sealChoice(sealKey, fields.sealedFor, { election: electionId, opening: opening.oid, voter, ballot: oid }) : fields.sealed;
+      const values = { voter, election: electionId, castAt: new Date().toISOString(), opening: opening.oid, ...(sealed ? { sealed } : {}), ...(fields.candidate ? { candidate: fields.candidate } : {}) };
+      return (m.model as Hostile).forge('Ballot', values, oid).oid;
+    };
+    // Carol copies Bob's sealed choice (she cannot read it, but would vote as he did).
+    const copied = await forge(carol, { sealed: String(bob.model.get(bobs)!.getAttribute('sealed')) });
+    // Dave writes his choice in plain, for all to see and for live counting.
+    const plain = await forge(dave, { candidate: ann });
+    // Erin seals a choice for a "candidate" the organiser never put up, then two valid ballots.
+    const notStanding = await forge(erin, { sealedFor: ownedOid(erin.id) });
+    const second = await forge(erin, { sealedFor: ann });
+    const third = await forge(erin, { sealedFor: ben });
+    await until(() => converged(members));
+    for (const peer of [alice, bob]) {
+      const open = peer.model.tally(electionId);
+      expect(open.counted, peer.id).to.equal(0);
+      expect(verdictOf(open, plain), peer.id).to.deep.include({ status: BallotStatus.invalid, reason: BallotReason.wrongForm });
+    }
+
+    alice.model.closeElection(electionId);
+    expect(await publishHeldKeys(alice.model, keys)).to.equal(1);
+    await until(() => converged(members));
+    const tallies: string[] = [];
+    for (const peer of [alice, bob]) {
+      const tally = peer.model.tally(electionId, await unsealElection(peer.model, electionId));
+      expect(votes(tally), peer.id).to.deep.equal([['Ann', 1], ['Ben', 1]]);
+      expect(verdictOf(tally, bobs).status).to.equal(BallotStatus.counted);
+      expect(verdictOf(tally, copied)).to.deep.include({ status: BallotStatus.invalid, reason: BallotReason.unreadable });
+      expect(verdictOf(tally, plain)).to.deep.include({ status: BallotStatus.invalid, reason: BallotReason.wrongForm });
+      expect(verdictOf(tally, notStanding)).to.deep.include({ status: BallotStatus.invalid, reason: BallotReason.candidateNotStanding });
+      // A choice of no standing candidate is no vote; of her valid ballots the first counts, the other is superseded.
+      expect(verdictOf(tally, second)).to.deep.include({ status: BallotStatus.counted, candidateId: ann });
+      expect(verdictOf(tally, third)).to.deep.include({ status: BallotStatus.superseded, reason: BallotReason.superseded });
+      const counted = tally.ballots.filter((b) => b.status === BallotStatus.counted).map((b) => b.voterId);
+      expect(new Set(counted).size, 'one counted ballot per voter').to.equal(counted.length);
+      tallies.push(decided(tally));
+    }
+    expect(new Set(tallies).size).to.equal(1);
   });
 });

@@ -74,7 +74,8 @@ describe('ednet-elections-view with co-organisers', () => {
     expect(editor).to.contain('Organised by “Alice”; co-organised by this device');
     expect(editor).to.contain('You co-organise this election: only the organiser can change its title, description and dates.');
     expect(findAll(view, EDITOR, 'form')).to.have.length(0);
-    expect(buttonsOf(view, EDITOR)).to.deep.equal(['Open voting']);
+    // Carol waits for approval: the co-organiser, who may approve, is told so and shown the way.
+    expect(buttonsOf(view, EDITOR)).to.deep.equal(['Show voters', 'Open voting']);
     expect(buttonsOf(view, CO)).to.deep.equal([]);
 
     button(view, VOTERS, 'Approve').click();

@@ -66,3 +66,42 @@ describe('electionActivity: co-organisers', () => {
     expect(new AuthorNames(alice, election, []).of(BOB).name).to.equal('device bob_____…');
   });
 });
+
+describe('electionActivity: every opening and closing', () => {
+  it('lists a close that raced another as having no effect, and the reopening as such, each by its author', () => {
+    const clock = fakeClock(Date.parse('2024-05-01T08:00:00Z'));
+    const [alice, bob] = [ALICE, BOB].map((node) => electoral(node, clock, ElectionRoles.enforced)) as [ElectoralSystemModel, ElectoralSystemModel];
+    const election = alice.createElection({ title: 'Board' }).oid;
+    alice.addCandidate(election, { name: 'Ann' });
+    alice.addCoOrganiser(election, BOB.slice(0, 32));
+    clock.advance(2000);
+    alice.openElection(election);
+    sync(alice, bob);
+    clock.advance(2000);
+    // Both close at once, neither having seen the other's closing.
+    alice.closeElection(election);
+    bob.closeElection(election);
+    sync(bob, alice);
+    sync(alice, bob);
+    clock.advance(2000);
+    alice.openElection(election);
+    clock.advance(2000);
+    alice.closeElection(election);
+    sync(alice, bob);
+    for (const model of [alice, bob]) {
+      const voting = electionActivity(model, election)
+        .filter((entry) => /voting/.test(entry.what))
+        .map((entry) => [entry.what.replace(/ — no effect: .*/, ' — no effect'), entry.author.slice(0, 5)]);
+      // Newest first; the two racing closes carry one clock reading, so their order is the list's own.
+      expect(voting.slice(0, 2)).to.deep.equal([
+        ['Closed voting', 'alice'],
+        ['Reopened voting', 'alice'],
+      ]);
+      expect(voting.slice(2, 4).sort()).to.deep.equal([
+        ['Closed voting — no effect', 'bob__'],
+        ['Closed voting', 'alice'],
+      ]);
+      expect(voting[4]).to.deep.equal(['Opened voting', 'alice']);
+    }
+  });
+});

@@ -54,6 +54,11 @@ describe('ednet-elections-view with election roles', () => {
     await settle();
 
     expect(textOf(find(organiser, ...VOTERS))).to.contain('(0 approved, 1 waiting)');
+    // Where voting opens, the organiser is told voters wait, and taken to them.
+    expect(textOf(find(organiser, ...EDITOR, 'p.waiting'))).to.equal('1 voter waiting for approval. Show voters');
+    button(organiser, EDITOR, 'Show voters').click();
+    await settle();
+    expect(find(organiser, ...VOTERS).shadowRoot!.activeElement?.id).to.equal('voters-heading');
     // People by name; the device id only under "Details".
     const row = find(organiser, ...VOTERS, 'li.voter');
     expect(textOf(row.querySelector('.head')!)).to.match(/^Bob V-1 ?Waiting for approval$/);
@@ -61,12 +66,13 @@ describe('ednet-elections-view with election roles', () => {
     button(organiser, VOTERS, 'Approve').click();
     await settle();
     expect(textOf(find(organiser, ...VOTERS))).to.contain('(1 approved, 0 waiting)');
+    expect(findAll(organiser, EDITOR, 'p.waiting')).to.have.length(0);
     button(organiser, EDITOR, 'Open voting').click();
     await settle();
     sync(alice, bob);
     await settle();
 
-    expect(textOf(find(voter, ...REGISTRATION))).to.contain('Approved See “Your ballot”.');
+    expect(textOf(find(voter, ...REGISTRATION))).to.contain('Approved Voting is open: see “Your ballot”.');
     // The registration's earlier message ("the organiser can now approve you") is gone with the state it answered.
     expect(textOf(find(voter, ...REGISTRATION))).to.not.contain('can now approve you');
     expect(textOf(find(voter, ...BALLOT))).to.match(/Voting as Bob V-1 ?, from this device\./);
@@ -76,6 +82,9 @@ describe('ednet-elections-view with election roles', () => {
     await settle();
     expect(textOf(find(voter, ...BALLOT, '[role="status"]'))).to.equal('Your ballot is in, for Ann. Results at the close.');
     expect(textOf(find(voter, ...REGISTRATION))).to.not.contain('You can vote now');
+    // One state, the current one: the registration says so too, not "see your ballot".
+    expect(textOf(find(voter, ...REGISTRATION))).to.contain('Approved You have voted.');
+    expect(textOf(find(voter, ...REGISTRATION))).to.not.contain('see “Your ballot”');
     sync(bob, alice);
     await settle();
     expect(textOf(find(organiser, ...RESULTS))).to.contain('1 ballot cast so far.');
@@ -84,6 +93,31 @@ describe('ednet-elections-view with election roles', () => {
     expect(textOf(find(organiser, ...RESULTS))).to.contain('1 ballot counted.');
     expect(await axeViolations(organiser)).to.deep.equal([]);
     expect(await axeViolations(voter)).to.deep.equal([]);
+  });
+
+  it('an approved voter withdraws from a draft on its registration card, and may ask again', async () => {
+    const { alice, bob } = devices();
+    const election = alice.createElection({ title: 'Board' }).oid;
+    sync(alice, bob);
+    const voterId = bob.registerVoter({ name: 'Bob', voterNumber: 'V-1' }).oid;
+    bob.registerForElection(voterId, election);
+    sync(bob, alice);
+    alice.approveVoter(election, voterId);
+    sync(alice, bob);
+    const voter = await mount('ednet-elections-view', { model: bob });
+    expect(textOf(find(voter, ...REGISTRATION))).to.contain('Approved You can vote once voting opens.');
+    expect(await axeViolations(voter)).to.deep.equal([]);
+    button(voter, REGISTRATION, 'Withdraw from this election').click();
+    await settle();
+    expect(textOf(find(voter, ...REGISTRATION))).to.contain('You have not asked to vote in this election.');
+    expect(textOf(find(voter, ...REGISTRATION, '[role="status"]'))).to.equal('Withdrawn from this election.');
+    sync(bob, alice);
+    expect(alice.pendingVoters(election).count).to.equal(0);
+    expect(alice.get(voterId)!.childOids('elections')).to.deep.equal([]);
+    // The organiser's approval stands: asking again in the same draft needs no second one.
+    button(voter, REGISTRATION, 'Ask to vote in').click();
+    await settle();
+    expect(textOf(find(voter, ...REGISTRATION))).to.contain('Approved You can vote once voting opens.');
   });
 
   it('shows others the election read-only, with who organises it and why the controls are missing', async () => {
@@ -134,6 +168,8 @@ describe('ednet-elections-view with election roles', () => {
     const text = textOf(find(view, ...RESULTS));
     expect(text).to.contain('0 ballots counted, 1 not counted.');
     expect(text).to.contain("Not cast from the voter's own device Bob for Ann");
-    expect(text).to.contain(`cast by device ${nodeOf('mallory').slice(0, 32)}, not by the voter's own device ${nodeOf('bob').slice(0, 32)}`);
+    // The detail names devices in words: Bob's by his voter's name, Mallory's (no name) by the start of its id.
+    expect(text).to.contain('cast by device mallory_…, not by the voter\'s own device “Bob”');
+    expect(text).to.not.match(/[A-Za-z0-9_-]{20}/);
   });
 });

@@ -1,10 +1,14 @@
 import type { NodeId } from '../../crdt/index.js';
 import {
+  type AttributeChange,
+  type AttributeValue,
   type CRDTEntity,
+  type ConflictResolution,
   DEVICE_ID_CHARS,
   DomainModel,
   type DomainModelOptions,
   Entities,
+  type ModelChange,
   ValidationError,
   deviceOf,
   isIsoDate,
@@ -147,6 +151,37 @@ export class ElectoralSystemModel extends DomainModel {
     return undefined;
   }
 
+  /**
+   * Why a generic editor (the model explorer) should not offer to create a `concept` here, in
+   * words, or undefined: with roles enforced, ballots, openings and closings, approvals,
+   * co-organisers, the room's name and a device's name are made by their own operations, which
+   * check who may; a candidate only by a device organising an election still in draft. (An entity
+   * made otherwise changes no tally: it is not the organiser's, or not cast as a ballot is.)
+   */
+  createProblem(concept: string): string | undefined {
+    if (this.roles !== ElectionRoles.enforced) return undefined;
+    switch (concept) {
+      case 'Ballot':
+        return 'Ballots are cast under “Your ballot” in the Elections tab, by each voter’s own device.';
+      case 'VotingEvent':
+        return 'Voting is opened and closed in the Elections tab, by an election’s organiser.';
+      case 'Approval':
+        return 'Voters are approved under “Voters” in the Elections tab, by an election’s organiser.';
+      case 'CoOrganiser':
+        return 'Co-organisers are added under “Co-organisers” in the Elections tab, by an election’s organiser.';
+      case 'Room':
+        return 'The room’s name is given by the device that created the room.';
+      case 'Member':
+        return 'Each device names itself, under Details at the top of the room.';
+      case 'Candidate':
+        return this.elections().find((election) => this.isOrganiser(election.oid) && this.statusOf(election.oid) === ElectionStatus.draft)
+          ? undefined
+          : 'Only the organiser of an election still in draft can add candidates to it.';
+      default:
+        return undefined;
+    }
+  }
+
   override update(oid: string, values: Parameters<DomainModel['update']>[1]): void {
     this.#unlocked(oid);
     super.update(oid, values);
@@ -160,6 +195,13 @@ export class ElectoralSystemModel extends DomainModel {
   override restore(oid: string): boolean {
     this.#unlocked(oid);
     return super.restore(oid);
+  }
+
+  // Settling a conflict writes the entity like an edit does: a lock refuses it alike (settling a
+  // deletion deletes nothing new, so an election's own deletion rule does not apply).
+  override resolveConflicts(conflictingChanges: readonly ModelChange[], choose?: (change: AttributeChange) => AttributeValue): ConflictResolution {
+    for (const change of conflictingChanges) if (change.kind === 'attribute') this.#unlocked(change.oid);
+    return super.resolveConflicts(conflictingChanges, choose);
   }
 
   override addChild(oid: string, relation: string, child: string): boolean {

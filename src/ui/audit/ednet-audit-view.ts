@@ -4,6 +4,7 @@ import { type BallotReason, BallotStatus, type BallotVerdict, type ElectoralSyst
 import type { InputRefusedEvent } from '../../node/node-events.js';
 import type { ItemSignatures, SignatureState } from '../../node/index.js';
 import { formatIsoDate, formatTime, shortId } from '../shared/format.js';
+import { idsInWords } from '../shared/ids-in-words.js';
 import { Memo } from '../shared/memo.js';
 import { ModelController } from '../shared/model-controller.js';
 import { baseStyles, cardStyles, controlStyles } from '../shared/theme.js';
@@ -288,7 +289,7 @@ export class EdnetAuditView extends LitElement {
           ? ` by ${caster.name}${caster.detail ? ` (${caster.detail})` : ''}`
           : ''}.
       </p>
-      ${verdict.detail ? html`<p class="hint wrap">${verdict.detail}</p>` : nothing}
+      ${verdict.detail ? html`<p class="hint wrap">${idsInWords(model, verdict.detail, this.node?.status.peers)}</p>` : nothing}
     </li>`;
   }
 
@@ -309,7 +310,7 @@ export class EdnetAuditView extends LitElement {
                 return html`<li class="entry">
                   <span class="when"><time datetime=${new Date(refusal.at).toISOString()}>${formatTime(refusal.at)}</time></span>
                   <span class="who wrap"><span class="visually-hidden">from </span>${peer.name}${peer.detail ? html`<span class="detail">${peer.detail}</span>` : nothing}</span>
-                  <span class="what wrap">${refusal.reason}</span>
+                  <span class="what wrap">${idsInWords(this.model, refusal.reason, this.node?.status.peers)}</span>
                 </li>`;
               })}
             </ol>`

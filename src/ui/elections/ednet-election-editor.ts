@@ -65,6 +65,12 @@ export class EdnetElectionEditor extends ElectionFormPart {
         border-radius: var(--ed-radius, 8px);
         padding: 8px var(--ed-gap, 12px);
       }
+      p.waiting {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 8px var(--ed-gap, 12px);
+      }
     `,
   ];
 
@@ -141,8 +147,18 @@ export class EdnetElectionEditor extends ElectionFormPart {
     } else if (this.owning())
       actions = html`<p class="muted">Reopening starts a new round of voting, for voters who have not voted yet; every device shows it in the Audit tab.</p>
         <div class="actions"><button type="button" class="secondary" ?disabled=${this.busy} @click=${this.#open}>Reopen voting</button></div>`;
+    // The approvals are far down on a phone: say here, where voting opens, that voters wait.
+    const waiting = status === ElectionStatus.closed ? 0 : model.pendingVoters(electionId).count;
     return html`<section class="voting" aria-labelledby="voting-heading">
       <h4 id="voting-heading">Voting</h4>
+      ${waiting
+        ? html`<p class="waiting wrap">
+            <strong>${plural(waiting, 'voter')} waiting for approval.</strong>
+            <button type="button" class="secondary" @click=${() => this.dispatchEvent(new CustomEvent('show-voters', { bubbles: true, composed: true }))}>
+              Show voters
+            </button>
+          </p>`
+        : nothing}
       ${actions}
       ${this.errors.get('status') ? html`<p class="error" role="alert">${this.errors.get('status')}</p>` : nothing}
       <p class="muted" role="status">${this.message}</p>

@@ -11,7 +11,8 @@ import {
   publishHeldKeys,
   unsealElection,
 } from '../../models/electoral/index.js';
-import { formatIsoDate, plural } from '../shared/format.js';
+import { formatIsoDate, plural, shortId } from '../shared/format.js';
+import { idsInWords } from '../shared/ids-in-words.js';
 import { Memo } from '../shared/memo.js';
 import { ElectionPart } from './election-part.js';
 import { markResultsSeen } from './election-attention.js';
@@ -218,12 +219,13 @@ export class EdnetElectionResults extends ElectionPart {
     const model = this.model!;
     const voter = model.get(ballot.voterId);
     const candidate = model.get(ballot.candidateId);
-    const voterName = voter ? String(voter.getAttribute('name') ?? ballot.voterId) : ballot.voterId || 'unknown voter';
-    const candidateName = candidate ? String(candidate.getAttribute('name') ?? ballot.candidateId) : ballot.candidateId || 'a sealed choice';
+    // Ids only where nothing names them (a voter deleted, a candidate never made), and then short.
+    const voterName = voter ? String(voter.getAttribute('name') ?? shortId(ballot.voterId)) : ballot.voterId ? `voter ${shortId(ballot.voterId)}` : 'unknown voter';
+    const candidateName = candidate ? String(candidate.getAttribute('name') ?? shortId(ballot.candidateId!)) : ballot.candidateId ? `candidate ${shortId(ballot.candidateId)}` : 'a sealed choice';
     return html`<li class="wrap">
       <strong>${ballot.reason ? REASON_TEXT[ballot.reason] : ballot.status}</strong><br />
       <span class="muted">${voterName} for ${candidateName}${ballot.castAt ? `, cast ${formatIsoDate(ballot.castAt)}` : ''}</span>
-      ${ballot.detail ? html`<br /><span class="hint">${ballot.detail}</span>` : nothing}
+      ${ballot.detail ? html`<br /><span class="hint">${idsInWords(model, ballot.detail, this.peers)}</span>` : nothing}
     </li>`;
   }
 }

@@ -1,8 +1,9 @@
-import { type TemplateResult, html, nothing } from 'lit';
+import { type PropertyValues, type TemplateResult, html, nothing } from 'lit';
 import type { CRDTEntity } from '../../domain/index.js';
 import { ElectionStatus, memberNames } from '../../models/electoral/index.js';
 import { fieldErrorOf } from '../shared/error-message.js';
 import { formValue, inputField } from '../shared/form-field.js';
+import { markApprovalSeen, votedIn } from './election-attention.js';
 import { ElectionFormPart } from './election-form-part.js';
 
 const FIELDS = ['name', 'voterNumber', 'email', 'district'] as const;
@@ -44,6 +45,14 @@ export class EdnetVoterRegistration extends ElectionFormPart {
     </section>`;
   }
 
+  protected override updated(changed: PropertyValues): void {
+    super.updated(changed);
+    // The card says "Approved": the Elections tab's "you are approved" badge clears.
+    const model = this.model;
+    if (model && this.election() && markApprovalSeen(model, this.electionId!))
+      this.dispatchEvent(new CustomEvent('attention-changed', { bubbles: true, composed: true }));
+  }
+
   #form(election: CRDTEntity): TemplateResult {
     const closed = this.model!.statusOf(election.oid) === ElectionStatus.closed;
     // Starts from the name this device shares with the room; the roll may need a fuller one.
@@ -73,7 +82,19 @@ export class EdnetVoterRegistration extends ElectionFormPart {
     // One state, the current one: what the voter waits for or can do next.
     let state: TemplateResult;
     if (approved && asked)
-      state = html`<p><span class="badge open">Approved</span> ${status === ElectionStatus.draft ? 'You can vote once voting opens.' : status === ElectionStatus.open ? 'See “Your ballot”.' : 'Voting has closed.'}</p>`;
+      state = html`<p>
+        <span class="badge open">Approved</span>
+        ${status === ElectionStatus.draft
+          ? 'You can vote once voting opens.'
+          : status === ElectionStatus.closed
+            ? 'Voting has closed.'
+            : votedIn(model, election.oid, voter.oid)
+              ? 'You have voted.'
+              : 'Voting is open: see “Your ballot”.'}
+      </p>
+      ${status === ElectionStatus.draft
+        ? html`<button type="button" class="secondary" @click=${() => this.#withdraw(voter.oid, 'Withdrawn from this election.')}>Withdraw from this election</button>`
+        : nothing}`;
     else if (asked)
       state = html`<p><span class="badge draft">Waiting</span> ${this.organising() ? 'Approve yourself under “Voters”.' : 'Waiting for the organiser to approve you.'}</p>
         ${status === ElectionStatus.draft ? html`<button type="button" class="secondary" @click=${() => this.#withdraw(voter.oid)}>Withdraw my request</button>` : nothing}`;
@@ -131,10 +152,10 @@ export class EdnetVoterRegistration extends ElectionFormPart {
     }
   }
 
-  #withdraw(voterId: string): void {
+  #withdraw(voterId: string, done = 'Request withdrawn.'): void {
     try {
       this.model!.unregisterFromElection(voterId, this.electionId!);
-      this.succeeded('Request withdrawn.');
+      this.succeeded(done);
     } catch (error) {
       this.refused(new Map([['', fieldErrorOf(error).message]]), false);
     }

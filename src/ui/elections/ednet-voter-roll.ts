@@ -103,6 +103,13 @@ export class EdnetVoterRoll extends ElectionFormPart {
     </section>`;
   }
 
+  /** Brings the roll's heading into view and focus (the organiser's "Show voters"). */
+  showHeading(): void {
+    const heading = this.renderRoot.querySelector<HTMLElement>('#voters-heading');
+    heading?.scrollIntoView({ block: 'start' });
+    heading?.focus({ preventScroll: true });
+  }
+
   protected override resetForElection(): void {
     this.rowErrors = new Map();
   }
@@ -115,7 +122,7 @@ export class EdnetVoterRoll extends ElectionFormPart {
     const approved = voters.filter(isApproved).length;
     const waiting = voters.filter((voter) => isRegistered(voter, election.oid) && !isApproved(voter)).length;
     return html`<section class="card" aria-labelledby="voters-heading">
-      <h3 id="voters-heading">Voters <span class="muted">(${approved.toLocaleString()} approved, ${waiting.toLocaleString()} waiting)</span></h3>
+      <h3 id="voters-heading" tabindex="-1">Voters <span class="muted">(${approved.toLocaleString()} approved, ${waiting.toLocaleString()} waiting)</span></h3>
       ${this.#search(voters.length)}
       ${voters.length === 0
         ? html`<p class="muted">Nobody has asked to vote in this election yet. Voters register themselves from their own device.</p>`

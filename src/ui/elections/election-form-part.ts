@@ -1,5 +1,6 @@
 import type { PropertyDeclarations, PropertyValues } from 'lit';
 import { focusFirstInvalid } from '../shared/form-field.js';
+import { idsInWords } from '../shared/ids-in-words.js';
 import { ElectionPart } from './election-part.js';
 
 /**
@@ -27,9 +28,12 @@ export abstract class ElectionFormPart extends ElectionPart {
     this.message = message;
   }
 
-  /** An action was refused: shows why, and (for field errors) moves focus to the first one. */
+  /**
+   * An action was refused: shows why (ids in the model's words become names and titles), and (for
+   * field errors) moves focus to the first one.
+   */
   protected refused(errors: ReadonlyMap<string, string>, focus = true): void {
-    this.errors = errors;
+    this.errors = new Map([...errors].map(([field, text]) => [field, idsInWords(this.model, text, this.peers)]));
     this.message = '';
     this.#focusInvalid = focus;
   }

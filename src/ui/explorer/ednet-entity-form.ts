@@ -1,6 +1,7 @@
 import { LitElement, type PropertyValues, type TemplateResult, css, html, nothing } from 'lit';
 import type { AttributeSchema, AttributeValue, ConceptSchema, DomainModel, RelationSchema, ValidationIssue } from '../../domain/index.js';
 import { fieldErrorOf } from '../shared/error-message.js';
+import { idsInWords } from '../shared/ids-in-words.js';
 import { whyNotDeletable } from '../shared/write-permission.js';
 import { focusFirstInvalid } from '../shared/form-field.js';
 import { entityLabel } from '../shared/format.js';
@@ -297,7 +298,8 @@ export class EdnetEntityForm extends LitElement {
   }
 
   #fail(errors: ReadonlyMap<string, string>, focus = true): void {
-    this.errors = errors;
+    // The model's reasons name devices and entities by id; people read names and titles.
+    this.errors = new Map([...errors].map(([field, text]) => [field, idsInWords(this.model, text)]));
     this.message = '';
     this.#focusInvalid = focus;
   }

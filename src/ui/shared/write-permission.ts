@@ -55,6 +55,15 @@ export function whyReadOnly(model: DomainModel, concept: string, oid: string, pe
 }
 
 /**
+ * Why this device is not offered to create a `concept` in a generic editor, in words, or
+ * undefined (a model's `createProblem`, see `ElectoralSystemModel.createProblem`; others allow all).
+ */
+export function whyNotCreatable(model: DomainModel, concept: string): string | undefined {
+  const createProblem = (model as { createProblem?: (concept: string) => string | undefined }).createProblem;
+  return typeof createProblem === 'function' ? createProblem.call(model, concept) : undefined;
+}
+
+/**
  * Why this device may not delete the entity although it may edit it (a model's `lockProblem` with
  * `deleting`: an election that opened stays), in words, or undefined.
  */
