@@ -17,8 +17,17 @@ import { loadRoomPage, type RoomViews } from './room-code.js';
 /** The room's code (room-views.ts), once loaded: a session only exists after it loaded. */
 let roomViews: RoomViews | undefined;
 
+/** What `SessionOpener` is told besides the room. */
+export interface SessionOpenerOptions {
+  /**
+   * Read just before the room's network starts: true opens it working offline. Another tab of
+   * this device may have chosen so; starting online first would send what that tab kept back.
+   */
+  readonly workOffline?: () => boolean;
+}
+
 /** Opens a room; the app uses `openRoomSession`, tests a fake. */
-export type SessionOpener = (room: RoomRef) => Promise<RoomSession>;
+export type SessionOpener = (room: RoomRef, options?: SessionOpenerOptions) => Promise<RoomSession>;
 
 /** Makes a new room's id and secret; the app's names this device as the creator. */
 export type RoomMaker = () => Promise<RoomRef>;
@@ -367,12 +376,15 @@ export class EDNetApp extends LitElement {
     const remembered = this.recentRooms.opened(route.room, pendingName);
     this.#names.delete(route.room.roomId);
     let session: RoomSession;
+    // Whether the session started working offline (if the opener asked).
+    let startedOffline = false;
     try {
       if (!this.openSession) throw new Error('The app has no way to open rooms (openSession is not set).');
       // The room's views load (once) while the room itself opens. The marks time the opening
       // (bench/app.bench.js reads them).
       performance.mark('ednet:room-opening');
-      const [opened, views] = await Promise.allSettled([this.openSession(route.room), loadRoomPage()]);
+      const workOffline = (): boolean => (startedOffline = this.recentRooms.get(route.room.roomId)?.workOffline ?? remembered.workOffline);
+      const [opened, views] = await Promise.allSettled([this.openSession(route.room, { workOffline }), loadRoomPage()]);
       if (opened.status === 'rejected') throw opened.reason;
       session = opened.value;
       if (views.status === 'rejected') {
@@ -392,7 +404,7 @@ export class EDNetApp extends LitElement {
     performance.mark('ednet:room-opened');
     // Read again: another tab of this device may have switched while this one was opening.
     this.#offline = this.recentRooms.get(route.room.roomId)?.workOffline ?? remembered.workOffline;
-    if (this.#offline) session.setWorkOffline(true);
+    if (this.#offline !== startedOffline) session.setWorkOffline(this.#offline);
     // The name typed when creating the room becomes its shared name (only its creator can set it).
     if (pendingName?.trim() && roomViews.canNameRoom(session.model, route.room.roomId) && !roomViews.roomInfoOf(session.model, route.room.roomId))
       roomViews.setRoomInfo(session.model, route.room.roomId, { name: pendingName });
