@@ -98,12 +98,19 @@ export class EDNetApp extends LitElement {
         text-overflow: ellipsis;
         white-space: nowrap;
       }
+      /* A phone's one row: the room's name gets the room the brand and the buttons leave. */
       @media (max-width: 420px) {
+        header {
+          column-gap: 8px;
+        }
         header .long {
           display: none;
         }
         header h1 {
           font-size: 1rem;
+        }
+        header button {
+          padding-inline: 0.7em;
         }
       }
       header button {
@@ -246,7 +253,7 @@ export class EDNetApp extends LitElement {
     const session = this.session;
     return html`
       <header>
-        <h1><a href="#/" aria-label="EDNet P2P, all rooms">EDNet P2P</a></h1>
+        <h1><a href="#/" aria-label="EDNet P2P, all rooms">EDNet<span class="long"> P2P</span></a></h1>
         <span class="room-name">${roomName}</span>
         ${session ? html`<button type="button" @click=${() => (this.sharing = true)}>Invite</button>` : nothing}
         ${this.installAvailable
