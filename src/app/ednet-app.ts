@@ -461,7 +461,9 @@ export class EDNetApp extends LitElement {
       shown = shared;
     };
     const unsubscribe = session.model.onChange(sync);
-    const recorder = new EditRecorder(session.model, (edit) => this.renderRoot.querySelector('ednet-undo-toast')?.push(edit, edit.deletion));
+    const recorder = new EditRecorder(session.model, (edit) => this.renderRoot.querySelector('ednet-undo-toast')?.push(edit, edit.deletion), {
+      notRecorded: ['Member'],
+    });
     this.#unsubscribeRoom = () => {
       unsubscribe();
       recorder.dispose();

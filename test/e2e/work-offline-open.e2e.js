@@ -1,6 +1,7 @@
 // "Work offline" is the device's choice for a room, and it holds from the first moment a tab opens
 // the room: a tab reloaded, or a new tab opened, while the device works offline never goes online
-// first (it would send the edits the device kept back before the choice was applied).
+// first (it would send the edits the device kept back before the choice was applied). On the way,
+// naming oneself is not an edit the undo stack offers to take back.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { answerFirstRun, launchBrowser, openPage, startServer, viewports, waitUntil } from './harness.js';
@@ -61,6 +62,9 @@ describe('work offline from the first moment', () => {
     await a.getByLabel(/Room name/).fill('Offline club');
     await a.getByRole('button', { name: 'Create room' }).click();
     await answerFirstRun(a, { name: 'Alice' });
+    // Her name is a setting of the device, not an edit Ctrl+Z would take back (unnaming her for everyone).
+    const undoDepth = () => a.evaluate(() => /** @type {any} */ (document.querySelector('ednet-app')?.shadowRoot?.querySelector('ednet-undo-toast'))?.depth);
+    assert.equal(await undoDepth(), 0);
     const bob = await openPage(bobDevice);
     const b = bob.page;
     await b.goto(a.url());
