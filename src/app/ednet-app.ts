@@ -461,7 +461,9 @@ export class EDNetApp extends LitElement {
       shown = shared;
     };
     const unsubscribe = session.model.onChange(sync);
-    const recorder = new EditRecorder(session.model, (edit) => this.renderRoot.querySelector('ednet-undo-toast')?.push(edit, edit.deletion), {
+    // A touch screen has no Ctrl+Z: there every edit offers its undo on screen, not only deletions.
+    const touchOnly = typeof matchMedia === 'function' && matchMedia('(hover: none) and (pointer: coarse)').matches;
+    const recorder = new EditRecorder(session.model, (edit) => this.renderRoot.querySelector('ednet-undo-toast')?.push(edit, edit.deletion || touchOnly), {
       notRecorded: ['Member'],
     });
     this.#unsubscribeRoom = () => {
