@@ -253,7 +253,7 @@ export class EDNetApp extends LitElement {
     const session = this.session;
     return html`
       <header>
-        <h1><a href="#/" aria-label="EDNet P2P, all rooms">EDNet<span class="long"> P2P</span></a></h1>
+        <h1><a href="#/" aria-label="EDNet P2P, all rooms">EDNet<span class="long">&nbsp;P2P</span></a></h1>
         <span class="room-name">${roomName}</span>
         ${session ? html`<button type="button" @click=${() => (this.sharing = true)}>Invite</button>` : nothing}
         ${this.installAvailable

@@ -95,7 +95,7 @@ function savedLine(status: NodeStatus, context: StatusContext): StatusLine {
     return {
       text: `Receiving the room from ${name}: part ${part.toLocaleString('en')} of ${parts.toLocaleString('en')}`,
       tone: 'warn',
-      short: `Receiving the room: part ${part.toLocaleString('en')} of ${parts.toLocaleString('en')}`,
+      short: `Receiving part ${part.toLocaleString('en')} of ${parts.toLocaleString('en')}`,
     };
   }
   // Nothing unconfirmed means nothing waiting, whatever an older count of edits said.

@@ -88,5 +88,24 @@ describe('ednet-app header on a 360 px phone', () => {
     expect(new Set(tops).size, `middles ${tops.join(', ')}`).to.equal(1);
     // Room for about ten characters of the name, not two and an ellipsis.
     expect(name.getBoundingClientRect().width).to.be.at.least(85);
+    expect(header.querySelector('h1')!.innerText.trim()).to.equal('EDNet');
+    // Wider, the brand is whole, its words apart.
+    await setViewport({ width: 1280, height: 800 });
+    const link = header.querySelector('h1 a')!;
+    expect(link.textContent!.replace(/\s/g, ' ')).to.equal('EDNet P2P');
+    // A space shows between the words (one at the start of a flex item would be dropped).
+    const rectOf = (text: string) => {
+      const walker = document.createTreeWalker(link, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const at = node.textContent!.indexOf(text);
+        if (at < 0) continue;
+        const range = document.createRange();
+        range.setStart(node, at);
+        range.setEnd(node, at + text.length);
+        return range.getBoundingClientRect();
+      }
+      throw new Error(`no "${text}" in the brand`);
+    };
+    expect(rectOf('P2P').left - rectOf('EDNet').right).to.be.at.least(3);
   });
 });

@@ -41,6 +41,7 @@ describe('ednet-status-bar on a 390 px phone', () => {
     await setViewport({ width: 390, height: 844 });
     const cases: Array<[Partial<NodeStatus>, boolean, string, string]> = [
       [{ peers: [bob], receiving: { modelId: 'm', peerId: bob.peerId, part: 3, parts: 10, items: 3_000 } }, false, 'Receiving 3,000 of ~10,000 items', 'Receiving the room from Bob: 3,000 of about 10,000 items'],
+      [{ peers: [bob], receiving: { modelId: 'm', peerId: bob.peerId, part: 4, parts: 10 } }, false, 'Receiving part 4 of 10', 'Receiving the room from Bob: part 4 of 10'],
       [{ unsentChanges: 900, unsentEdits: 402 }, false, '402 edits waiting to be sent', '402 of your edits are waiting to be sent'],
       [{ signaling: 'disconnected' }, false, 'Can’t reach the server', 'Can’t reach the server to find others'],
       [{ online: false, signaling: 'off', unsentChanges: 1, unsentEdits: 1 }, true, 'Working offline on this device', 'Working offline on this device (every tab of this room)'],
