@@ -176,7 +176,8 @@ export class EDNetApp extends LitElement {
     if (event.key !== RECENT_ROOMS_KEY && event.key !== null) return;
     const session = this.session;
     if (!session) return;
-    const offline = this.recentRooms.get(session.room.roomId)?.workOffline ?? false;
+    // A room forgotten in another tab's list keeps the choice this tab follows (forgetting is no switch).
+    const offline = this.recentRooms.get(session.room.roomId)?.workOffline ?? this.#offline;
     if (offline === this.#offline) return;
     this.#offline = offline;
     session.setWorkOffline(offline);
