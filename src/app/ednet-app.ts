@@ -103,7 +103,8 @@ export class EDNetApp extends LitElement {
         header {
           column-gap: 8px;
         }
-        header .long {
+        header button .long,
+        header.in-room h1 .long {
           display: none;
         }
         header h1 {
@@ -253,7 +254,7 @@ export class EDNetApp extends LitElement {
     const roomName = room ? this.#roomName(room.roomId) : '';
     const session = this.session;
     return html`
-      <header>
+      <header class=${room ? 'in-room' : ''}>
         <h1><a href="#/" aria-label="EDNet P2P, all rooms">EDNet<span class="long">&nbsp;P2P</span></a></h1>
         <span class="room-name">${roomName}</span>
         ${session ? html`<button type="button" @click=${() => (this.sharing = true)}>Invite</button>` : nothing}

@@ -89,6 +89,11 @@ describe('ednet-app header on a 360 px phone', () => {
     // Room for about ten characters of the name, not two and an ellipsis.
     expect(name.getBoundingClientRect().width).to.be.at.least(85);
     expect(header.querySelector('h1')!.innerText.trim()).to.equal('EDNet');
+    // Without a room's name beside it, the brand is whole on a phone too.
+    location.hash = '#/';
+    await eventually(() => app.page.kind === 'landing', 'the landing page');
+    await app.updateComplete;
+    expect(header.querySelector('h1')!.innerText.replace(/\s+/g, ' ').trim()).to.equal('EDNet P2P');
     // Wider, the brand is whole, its words apart.
     await setViewport({ width: 1280, height: 800 });
     const link = header.querySelector('h1 a')!;
