@@ -17,8 +17,17 @@ import { loadRoomPage, type RoomViews } from './room-code.js';
 /** The room's code (room-views.ts), once loaded: a session only exists after it loaded. */
 let roomViews: RoomViews | undefined;
 
+/** What `SessionOpener` is told besides the room. */
+export interface SessionOpenerOptions {
+  /**
+   * Read just before the room's network starts: true opens it working offline. Another tab of
+   * this device may have chosen so; starting online first would send what that tab kept back.
+   */
+  readonly workOffline?: () => boolean;
+}
+
 /** Opens a room; the app uses `openRoomSession`, tests a fake. */
-export type SessionOpener = (room: RoomRef) => Promise<RoomSession>;
+export type SessionOpener = (room: RoomRef, options?: SessionOpenerOptions) => Promise<RoomSession>;
 
 /** Makes a new room's id and secret; the app's names this device as the creator. */
 export type RoomMaker = () => Promise<RoomRef>;
@@ -89,12 +98,20 @@ export class EDNetApp extends LitElement {
         text-overflow: ellipsis;
         white-space: nowrap;
       }
+      /* A phone's one row: the room's name gets the room the brand and the buttons leave. */
       @media (max-width: 420px) {
-        header .long {
+        header {
+          column-gap: 8px;
+        }
+        header button .long,
+        header.in-room h1 .long {
           display: none;
         }
         header h1 {
           font-size: 1rem;
+        }
+        header button {
+          padding-inline: 0.7em;
         }
       }
       header button {
@@ -160,7 +177,8 @@ export class EDNetApp extends LitElement {
     if (event.key !== RECENT_ROOMS_KEY && event.key !== null) return;
     const session = this.session;
     if (!session) return;
-    const offline = this.recentRooms.get(session.room.roomId)?.workOffline ?? false;
+    // A room forgotten in another tab's list keeps the choice this tab follows (forgetting is no switch).
+    const offline = this.recentRooms.get(session.room.roomId)?.workOffline ?? this.#offline;
     if (offline === this.#offline) return;
     this.#offline = offline;
     session.setWorkOffline(offline);
@@ -236,8 +254,8 @@ export class EDNetApp extends LitElement {
     const roomName = room ? this.#roomName(room.roomId) : '';
     const session = this.session;
     return html`
-      <header>
-        <h1><a href="#/" aria-label="EDNet P2P, all rooms">EDNet P2P</a></h1>
+      <header class=${room ? 'in-room' : ''}>
+        <h1><a href="#/" aria-label="EDNet P2P, all rooms">EDNet<span class="long">&nbsp;P2P</span></a></h1>
         <span class="room-name">${roomName}</span>
         ${session ? html`<button type="button" @click=${() => (this.sharing = true)}>Invite</button>` : nothing}
         ${this.installAvailable
@@ -367,12 +385,15 @@ export class EDNetApp extends LitElement {
     const remembered = this.recentRooms.opened(route.room, pendingName);
     this.#names.delete(route.room.roomId);
     let session: RoomSession;
+    // Whether the session started working offline (if the opener asked).
+    let startedOffline = false;
     try {
       if (!this.openSession) throw new Error('The app has no way to open rooms (openSession is not set).');
       // The room's views load (once) while the room itself opens. The marks time the opening
       // (bench/app.bench.js reads them).
       performance.mark('ednet:room-opening');
-      const [opened, views] = await Promise.allSettled([this.openSession(route.room), loadRoomPage()]);
+      const workOffline = (): boolean => (startedOffline = this.recentRooms.get(route.room.roomId)?.workOffline ?? remembered.workOffline);
+      const [opened, views] = await Promise.allSettled([this.openSession(route.room, { workOffline }), loadRoomPage()]);
       if (opened.status === 'rejected') throw opened.reason;
       session = opened.value;
       if (views.status === 'rejected') {
@@ -392,7 +413,7 @@ export class EDNetApp extends LitElement {
     performance.mark('ednet:room-opened');
     // Read again: another tab of this device may have switched while this one was opening.
     this.#offline = this.recentRooms.get(route.room.roomId)?.workOffline ?? remembered.workOffline;
-    if (this.#offline) session.setWorkOffline(true);
+    if (this.#offline !== startedOffline) session.setWorkOffline(this.#offline);
     // The name typed when creating the room becomes its shared name (only its creator can set it).
     if (pendingName?.trim() && roomViews.canNameRoom(session.model, route.room.roomId) && !roomViews.roomInfoOf(session.model, route.room.roomId))
       roomViews.setRoomInfo(session.model, route.room.roomId, { name: pendingName });
@@ -442,7 +463,11 @@ export class EDNetApp extends LitElement {
       shown = shared;
     };
     const unsubscribe = session.model.onChange(sync);
-    const recorder = new EditRecorder(session.model, (edit) => this.renderRoot.querySelector('ednet-undo-toast')?.push(edit, edit.deletion));
+    // A touch screen has no Ctrl+Z: there every edit offers its undo on screen, not only deletions.
+    const touchOnly = typeof matchMedia === 'function' && matchMedia('(hover: none) and (pointer: coarse)').matches;
+    const recorder = new EditRecorder(session.model, (edit) => this.renderRoot.querySelector('ednet-undo-toast')?.push(edit, edit.deletion || touchOnly), {
+      notRecorded: ['Member'],
+    });
     this.#unsubscribeRoom = () => {
       unsubscribe();
       recorder.dispose();

@@ -33,7 +33,7 @@ function showAdvice(text: string): void {
 /** The app itself: rooms opened with `openRoomSession`, the service worker, installation. */
 function startApp(): void {
   const app = document.createElement('ednet-app') as EDNetApp;
-  app.openSession = async (room) => (await loadRoomSession()).openRoomSession(room);
+  app.openSession = async (room, options) => (await loadRoomSession()).openRoomSession(room, options);
   app.newRoom = async () => (await loadRoomSession()).createOwnedRoom();
   app.install = new InstallPrompt();
   // The service worker exists only in a build (`vite build`); the dev server serves sources.

@@ -67,6 +67,12 @@ export interface OpenRoomSessionOptions {
   readonly displayName?: string | null;
   /** Where this device keeps the keys of sealed voting rounds it opens; default IndexedDB (one database per origin). */
   readonly electionKeys?: ElectionKeyStore;
+  /**
+   * Asked just before the network starts: true starts the room working offline, so nothing is
+   * sent or received until `setWorkOffline(false)`. The choice belongs to the device (its tabs
+   * share the room's storage): a tab opening online first would send what the others kept back.
+   */
+  readonly workOffline?: () => boolean;
 }
 
 
@@ -231,6 +237,7 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
     openingMark('registered');
     await iceFetched;
     openingMark('ice');
+    if (options.workOffline?.()) await node.setWorkOffline(true);
     await node.start();
     openingMark('started');
 

@@ -8,6 +8,9 @@ import { baseStyles, controlStyles } from './shared/theme.js';
 /** Longest display name the field accepts (peers see it next to every change they receive). */
 export const MAX_DISPLAY_NAME_LENGTH = 64;
 
+/** The bar's width (CSS px) up to which each line shows its short words: a phone's, beside "Details". */
+const NARROW_PX = 480;
+
 /** Detail of `work-offline-change`. */
 export interface WorkOfflineChangeDetail {
   readonly offline: boolean;
@@ -47,6 +50,7 @@ export class EdnetStatusBar extends LitElement {
     unsentEdits: { attribute: false },
     names: { attribute: false },
     expanded: { state: true },
+    narrow: { state: true },
   };
 
   /** The node's status; until it is set the bar says it is starting. */
@@ -58,12 +62,21 @@ export class EdnetStatusBar extends LitElement {
   /** Names of the room's members by device id. */
   declare names: ReadonlyMap<string, string>;
   private declare expanded: boolean;
+  /** The bar is as narrow as a phone's: each line shows its short words (the whole ones are read out). */
+  private declare narrow: boolean;
   #sentName: string | undefined;
+  // Width decides the words, not only the layout, so it is followed here rather than in CSS alone.
+  #width = new ResizeObserver((entries) => {
+    const width = entries[0]?.contentRect.width ?? 0;
+    const narrow = width > 0 && width <= NARROW_PX;
+    if (narrow !== this.narrow) this.narrow = narrow;
+  });
 
   constructor() {
     super();
     this.workOffline = false;
     this.expanded = false;
+    this.narrow = false;
     this.names = new Map();
     this.addEventListener('keydown', (event) => {
       if (event.key !== 'Escape' || !this.expanded) return;
@@ -71,6 +84,16 @@ export class EdnetStatusBar extends LitElement {
       this.expanded = false;
       void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>('button.toggle')?.focus());
     });
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.#width.observe(this);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#width.disconnect();
   }
 
   static override styles = [
@@ -186,8 +209,12 @@ export class EdnetStatusBar extends LitElement {
         transform: translateX(1.1em);
         background: var(--ed-accent-text, #ffffff);
       }
+      /* Opened under a sticky bar, the details would otherwise cover a phone's screen and hide their own end. */
       .details {
         flex-basis: 100%;
+        max-height: 60vh;
+        overflow-y: auto;
+        overscroll-behavior: contain;
         display: grid;
         gap: 8px 24px;
         grid-template-columns: repeat(auto-fit, minmax(min(100%, 18rem), 1fr));
@@ -253,6 +280,12 @@ export class EdnetStatusBar extends LitElement {
       }
       /* Phones: the two lines stacked (always two, whatever they say); the switch behind Details. */
       @container (max-width: 640px) {
+        .bar {
+          column-gap: 8px;
+        }
+        .toggle {
+          padding-inline: 0.6em;
+        }
         .lines {
           flex-direction: column;
           gap: 0;
@@ -299,7 +332,7 @@ export class EdnetStatusBar extends LitElement {
       <button class="toggle secondary" type="button" aria-expanded=${this.expanded ? 'true' : 'false'} aria-controls="details" @click=${() => (this.expanded = !this.expanded)}>
         Details
       </button>
-      <div id="details" class="details" ?hidden=${!this.expanded}>${this.#details(status)}</div>
+      <div id="details" class="details" role="region" aria-label="Status details" tabindex="0" ?hidden=${!this.expanded}>${this.#details(status)}</div>
       ${status.storageError ? html`<p class="storage-error error" role="alert">Storage problem: ${status.storageError}</p>` : nothing}
       ${this.#storageProblems(status)}
       ${status.roomKeyProblem ? html`<p class="room-key-problem error" role="alert">${status.roomKeyProblem}</p>` : nothing}
@@ -318,7 +351,11 @@ export class EdnetStatusBar extends LitElement {
   }
 
   #line(kind: string, line: StatusLine): TemplateResult {
-    return html`<span class=${`line ${kind} ${line.tone}`} title=${line.text}><span class="dot" aria-hidden="true"></span><span class="text">${line.text}</span></span>`;
+    const words =
+      this.narrow && line.short
+        ? html`<span class="text" aria-hidden="true">${line.short}</span><span class="visually-hidden">${line.text}</span>`
+        : html`<span class="text">${line.text}</span>`;
+    return html`<span class=${`line ${kind} ${line.tone}`} title=${line.text}><span class="dot" aria-hidden="true"></span>${words}</span>`;
   }
 
   #details(status: NodeStatus): TemplateResult {

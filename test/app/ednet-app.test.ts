@@ -260,6 +260,32 @@ describe('ednet-app', () => {
     expect(log).to.deep.equal(['open alpha', 'offline alpha true', 'offline alpha false']);
   });
 
+  it('stays offline when another tab forgets the room from its list (forgetting is no switch)', async () => {
+    location.hash = hashOf({ roomId: 'alpha', secret });
+    await until(() => app.session !== null);
+    new RecentRooms(storage).setWorkOffline('alpha', true);
+    window.dispatchEvent(new StorageEvent('storage', { key: RECENT_ROOMS_KEY }));
+    new RecentRooms(storage).forget('alpha');
+    window.dispatchEvent(new StorageEvent('storage', { key: RECENT_ROOMS_KEY }));
+    expect(log).to.deep.equal(['open alpha', 'offline alpha true']);
+  });
+
+  it('asks for the device’s work-offline choice just before the room’s network starts', async () => {
+    const asked: boolean[] = [];
+    app.openSession = async (room, options) => {
+      // Another tab switched while this one was loading the room.
+      new RecentRooms(storage).setWorkOffline(room.roomId, true);
+      asked.push(options?.workOffline?.() ?? false);
+      log.push(`open ${room.roomId}`);
+      return fakeSession(room, log);
+    };
+    location.hash = hashOf({ roomId: 'alpha', secret });
+    await until(() => app.session !== null);
+    expect(asked).to.deep.equal([true]);
+    // Started offline: not switched again.
+    expect(log).to.deep.equal(['open alpha']);
+  });
+
   it('forgets a room only when confirmed, and can take it back', async () => {
     app.recentRooms.opened({ roomId: 'alpha', secret }, 'Board vote');
     app.requestUpdate();

@@ -25,7 +25,7 @@ await withTwoDeviceRoom('co-organisers', async ({ alice, bob }) => {
 
   // Through the UI: Alice picks the phone, the one other connected device.
   const coOrganisers = alice.locator('ednet-co-organisers');
-  await coOrganisers.getByLabel('A connected device').selectOption({ index: 1 });
+  await coOrganisers.getByLabel('A person in this room').selectOption({ index: 1 });
   await coOrganisers.getByRole('button', { name: 'Add co-organiser' }).click();
   await coOrganisers.getByText('is now a co-organiser').waitFor();
 

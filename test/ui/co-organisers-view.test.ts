@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import '../../src/ui/index.js';
-import { ElectionRoles } from '../../src/models/electoral/index.js';
+import { ElectionRoles, setMemberName } from '../../src/models/electoral/index.js';
 import { fakeClock } from '../crdt/fake-clock.js';
 import { electoral, nodeOf, sync } from '../models/electoral/electoral-fixture.js';
 import { axeViolations, button, find, findAll, mount, settle, submitForm, textOf, unmountAll } from './ui-test-helpers.js';
@@ -42,9 +42,9 @@ describe('ednet-elections-view with co-organisers', () => {
     const view = await mount('ednet-elections-view', { model: alice, peers });
     const select = find<HTMLSelectElement>(view, ...CO, 'select[name="peer"]');
     // Bob's two tabs are one device; Alice's other tab is the organiser itself.
-    expect([...select.options].map((option) => option.textContent!.trim())).to.deep.equal(['Choose a device', `${MARKUP_NAME} (device bob_____…)`]);
+    expect([...select.options].map((option) => option.textContent!.trim())).to.deep.equal(['Choose a person', MARKUP_NAME]);
     await submitForm(view, CO, 'form', {});
-    expect(textOf(find(view, ...CO))).to.contain('Choose a device or enter its id.');
+    expect(textOf(find(view, ...CO))).to.contain('Choose a person or enter their device id.');
     await submitForm(view, CO, 'form', { device: 'too-short' });
     expect(textOf(find(view, ...CO, '#co-organiser-device-error'))).to.match(/A device id is 32 letters/);
     expect(alice.coOrganisersOf(alice.elections().first()!.oid)).to.deep.equal([]);
@@ -62,6 +62,29 @@ describe('ednet-elections-view with co-organisers', () => {
     await settle();
     expect(textOf(find(view, ...CO, 'h3'))).to.contain('(1)');
     expect(alice.coOrganisersOf(alice.elections().first()!.oid)).to.deep.equal([BOB.slice(0, 32)]);
+    expect(await axeViolations(view)).to.deep.equal([]);
+  });
+
+  it('offers the people of the room by name, also while they are away; ids only to tell two of one name apart', async () => {
+    const { alice, bob, carol, election } = room();
+    setMemberName(bob, 'Bob');
+    setMemberName(carol, 'Sam');
+    const dave = electoral(nodeOf('dave'), fakeClock(), ElectionRoles.enforced);
+    setMemberName(dave, 'Sam');
+    for (const other of [bob, carol, dave]) sync(other, alice);
+    // Nobody is connected: Bob, Carol and Dave left, their names stay.
+    const view = await mount('ednet-elections-view', { model: alice, peers: [] });
+    const select = find<HTMLSelectElement>(view, ...CO, 'select[name="peer"]');
+    expect(textOf(find(view, ...CO, 'label[for="co-organiser-peer"]'))).to.equal('A person in this room');
+    expect([...select.options].map((option) => option.textContent!.trim())).to.deep.equal([
+      'Choose a person',
+      'Bob · not connected now',
+      'Sam (device carol___…) · not connected now',
+      'Sam (device dave____…) · not connected now',
+    ]);
+    await submitForm(view, CO, 'form', { peer: BOB.slice(0, 32), device: '' });
+    expect(alice.coOrganisersOf(election)).to.deep.equal([BOB.slice(0, 32)]);
+    expect(textOf(find(view, ...CO, '[role="status"]'))).to.equal('“Bob” is now a co-organiser.');
     expect(await axeViolations(view)).to.deep.equal([]);
   });
 

@@ -28,6 +28,9 @@ const violations = [];
  * @param {{ fullPage?: boolean }} [options]
  */
 async function shoot(page, name, { fullPage = true } = {}) {
+  // On a touch screen every edit offers "Undo" for a few seconds; the views are shown without it
+  // (phone-undo shows it), once the offers of the script's own edits have gone.
+  if (name !== 'phone-undo') await page.locator('ednet-undo-toast .label').waitFor({ state: 'detached', timeout: 30_000 });
   for (const scheme of /** @type {const} */ (['light', 'dark'])) {
     await page.emulateMedia({ colorScheme: scheme });
     if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: axeSource });

@@ -1,6 +1,7 @@
 import { type TemplateResult, html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { deviceOf } from '../../domain/index.js';
+import { memberNames } from '../../models/electoral/index.js';
 import { fieldErrorOf } from '../shared/error-message.js';
 import { type SelectOption, formValue, inputField, selectField } from '../shared/form-field.js';
 import { ElectionFormPart } from './election-form-part.js';
@@ -8,7 +9,7 @@ import { shortDevice } from './election-part.js';
 
 /**
  * An election's co-organisers, where election roles are enforced: who they are, for everyone; for
- * the organiser, adding one (a connected device, or any device by its id) and removing one. Others
+ * the organiser, adding one (a person of the room, connected or not, or any device by its id) and removing one. Others
  * see their own device id, to give to the organiser.
  */
 export class EdnetCoOrganisers extends ElectionFormPart {
@@ -48,21 +49,34 @@ export class EdnetCoOrganisers extends ElectionFormPart {
   }
 
   #form(electionId: string, current: readonly string[]): TemplateResult {
-    const organiser = this.model!.organiserOf(electionId);
-    const choices: SelectOption[] = [];
-    const others = this.peers.some((peer) => deviceOf(peer.peerId) !== this.model!.deviceId);
-    const seen = new Set<string>([...current, organiser ?? '', this.model!.deviceId ?? '']);
+    const model = this.model!;
+    const organiser = model.organiserOf(electionId);
+    // The people of the room by the names they share (also while they are away), then connected
+    // devices that gave none; the id only where two would read the same.
+    const members = memberNames(model);
+    const candidates = new Map<string, string>();
+    for (const [device, name] of members) candidates.set(device, name);
     for (const peer of this.peers) {
       const device = deviceOf(peer.peerId);
-      if (device === undefined || seen.has(device)) continue;
-      seen.add(device);
-      choices.push({ value: device, label: `${peer.displayName || 'Unnamed'} (device ${shortDevice(device)})` });
+      if (device !== undefined && !candidates.has(device)) candidates.set(device, peer.displayName || '');
     }
+    const others = [...candidates.keys()].some((device) => device !== model.deviceId);
+    const seen = new Set<string>([...current, organiser ?? '', model.deviceId ?? '']);
+    const open = [...candidates].filter(([device]) => !seen.has(device));
+    const count = new Map<string, number>();
+    for (const [, name] of open) count.set(name, (count.get(name) ?? 0) + 1);
+    const connected = new Set(this.peers.map((peer) => deviceOf(peer.peerId)));
+    const choices: SelectOption[] = open
+      .map(([device, name]) => ({
+        value: device,
+        label: `${name || 'Unnamed device'}${!name || count.get(name)! > 1 ? ` (device ${shortDevice(device)})` : ''}${connected.has(device) ? '' : ' · not connected now'}`,
+      }))
+      .sort((a, b) => a.label.localeCompare(b.label));
     return html`<form novalidate @submit=${this.#add}>
       <h4>Add a co-organiser</h4>
       ${choices.length
-        ? selectField({ id: 'co-organiser-peer', name: 'peer', label: 'A connected device', choices, placeholder: 'Choose a device', error: this.errors.get('peer') })
-        : html`<p class="muted">${others ? 'Every other connected device co-organises already.' : 'No other device is connected now.'}</p>`}
+        ? selectField({ id: 'co-organiser-peer', name: 'peer', label: 'A person in this room', choices, placeholder: 'Choose a person', error: this.errors.get('peer') })
+        : html`<p class="muted">${others ? 'Everyone else in this room co-organises already.' : 'Nobody else has joined this room yet.'}</p>`}
       ${inputField({
         id: 'co-organiser-device',
         name: 'device',
@@ -82,7 +96,7 @@ export class EdnetCoOrganisers extends ElectionFormPart {
     const typed = formValue(form, 'device').trim();
     const device = typed || formValue(form, 'peer');
     if (!device) {
-      this.refused(new Map([[formValue(form, 'peer') === '' && form.elements.namedItem('peer') ? 'peer' : 'device', 'Choose a device or enter its id.']]));
+      this.refused(new Map([[formValue(form, 'peer') === '' && form.elements.namedItem('peer') ? 'peer' : 'device', 'Choose a person or enter their device id.']]));
       return;
     }
     try {

@@ -105,10 +105,10 @@ export class EdnetVoterRegistration extends ElectionFormPart {
     return html`<p class="wrap">You are registered as <strong>${name}</strong> <span class="muted">${number}</span>.</p>
       ${state}
       <details ?open=${this.errors.has('name')}>
-        <summary>Change my name</summary>
+        <summary>Change my name on the voter roll</summary>
         <form novalidate @submit=${(event: SubmitEvent) => this.#rename(event, voter)}>
-          ${inputField({ id: 'self-rename', name: 'name', label: 'Your name', value: name, error: this.errors.get('name'), required: true, maxLength: 200, autocomplete: 'name' })}
-          <button type="submit" class="secondary">Save my name</button>
+          ${inputField({ id: 'self-rename', name: 'name', label: 'Name on the voter roll', value: name, error: this.errors.get('name'), required: true, maxLength: 200, autocomplete: 'name' })}
+          <button type="submit" class="secondary">Save name on the roll</button>
         </form>
       </details>`;
   }
@@ -118,7 +118,7 @@ export class EdnetVoterRegistration extends ElectionFormPart {
     const name = formValue(event.target as HTMLFormElement, 'name').trim();
     try {
       this.model!.update(voter.oid, { name });
-      this.succeeded(`Your name is now ${name}.`);
+      this.succeeded(`Your name on the voter roll is now ${name}.`);
     } catch (error) {
       const { field, message } = fieldErrorOf(error);
       this.refused(new Map([[field === 'name' ? 'name' : '', message]]));

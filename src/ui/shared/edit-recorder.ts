@@ -18,6 +18,16 @@ export interface RecordedEdit extends UndoableDetail {
   readonly deletion: boolean;
 }
 
+/** Options of `EditRecorder`. */
+export interface EditRecorderOptions {
+  /**
+   * Concepts whose edits are settings made elsewhere, not edits of the room to take back: a
+   * device's `Member` (its display name, set in the name question or Details; undoing it there
+   * would unname the device for everyone while the device still shows the name).
+   */
+  readonly notRecorded?: readonly string[];
+}
+
 // Taking back a group: restores first (a restored entity can be linked again), deletions last.
 const UNDO_ORDER: Record<LocalUndo['kind'], number> = { restore: 0, update: 1, 'add-child': 2, 'remove-child': 3, delete: 4 };
 
@@ -36,10 +46,12 @@ export class EditRecorder {
   #group: LocalUndo[] | undefined;
   #undoable = true;
   #replaying = false;
+  readonly #notRecorded: ReadonlySet<string>;
 
-  constructor(model: RecordableModel, onRecord: (edit: RecordedEdit) => void) {
+  constructor(model: RecordableModel, onRecord: (edit: RecordedEdit) => void, options: EditRecorderOptions = {}) {
     this.#model = model;
     this.#onRecord = onRecord;
+    this.#notRecorded = new Set(options.notRecorded ?? []);
     this.#unsubscribe = model.onChange((detail) => this.#onChange(detail));
   }
 
@@ -64,6 +76,7 @@ export class EditRecorder {
     const steps = this.#group;
     this.#group = undefined;
     if (!steps?.length || !this.#undoable) return;
+    if (steps.every((step) => this.#notRecorded.has(this.#model.get(step.oid, { includeDeleted: true })?.concept ?? ''))) return;
     const ordered = [...steps].reverse().sort((a, b) => UNDO_ORDER[a.kind] - UNDO_ORDER[b.kind]);
     this.#onRecord({ label: this.#describe(steps), deletion: steps.some((step) => step.kind === 'restore'), undo: () => this.#replay(ordered) });
   }

@@ -134,7 +134,13 @@ export class EdnetVirtualList<T = unknown> extends LitElement {
     const [first, end] = this.range;
     const list = this.querySelector<HTMLElement>(':scope > ul');
     if (list) Object.assign(list.style, { margin: '0', padding: `${first * this.#rowHeight}px 0 ${(this.items.length - end) * this.#rowHeight}px` });
-    this.#viewport = this.clientHeight;
+    // The list grew (a search cleared: its padding made it tall again) or shrank: the range was
+    // computed for the old height, and no scroll or resize will come to compute it again.
+    if (this.clientHeight !== this.#viewport) {
+      this.#viewport = this.clientHeight;
+      const [nextFirst, nextEnd] = this.range;
+      if (nextFirst !== first || nextEnd !== end) this.requestUpdate();
+    }
     // A shorter list (a search) clamps the scroll position: the range follows it.
     if (this.scrollTop !== this.#scrollTop) {
       this.#scrollTop = this.scrollTop;
