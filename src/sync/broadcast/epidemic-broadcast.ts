@@ -3,6 +3,7 @@ import { VersionVector } from '../../crdt/index.js';
 import type { PeerLink } from '../peer-link.js';
 import { BROADCAST_PROTOCOL, type BroadcastMessage } from './broadcast-message.js';
 import { versionSummary } from './version-summary.js';
+import { type Timers, globalTimers } from '../../util/timers.js';
 
 /** Options of the epidemic broadcast (`SynchronizationEngineOptions.broadcast`). */
 export interface EpidemicBroadcastOptions {
@@ -22,19 +23,8 @@ export interface EpidemicBroadcastOptions {
   /** Randomness for choosing peers (injectable for tests). Default `Math.random`. */
   readonly random?: () => number;
   /** Where announcement rounds and grafts wait. Default the global timers; a simulation fires them itself. */
-  readonly timers?: BroadcastTimers;
+  readonly timers?: Timers;
 }
-
-/** The timers the broadcast waits on (`setTimeout`/`clearTimeout` fit). */
-export interface BroadcastTimers {
-  setTimeout(callback: () => void, delayMs: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-const GLOBAL_TIMERS: BroadcastTimers = {
-  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 /** What the broadcast needs of the engine. */
 export interface BroadcastHost {
@@ -89,7 +79,7 @@ export class EpidemicBroadcast {
   readonly #missing = new Map<string, { timer: unknown; announcers: NodeId[] }>();
   /** Per model, how many links the newest change we hold crossed to get here, and from whom (null: our own). */
   readonly #arrival = new Map<string, { hops: number; from: NodeId | null; own: number }>();
-  readonly #timers: BroadcastTimers;
+  readonly #timers: Timers;
   #round: unknown;
   #stopped = false;
 
@@ -100,7 +90,7 @@ export class EpidemicBroadcast {
     this.#graftTimeoutMs = options.graftTimeoutMs ?? 3_000;
     this.#antiEntropyPeers = options.antiEntropyPeers ?? 3;
     this.#random = options.random ?? Math.random;
-    this.#timers = options.timers ?? GLOBAL_TIMERS;
+    this.#timers = options.timers ?? globalTimers;
     if (!(this.#lazyFanout >= 0 && this.#lazyFanout <= 1_000)) throw new RangeError('broadcast.lazyFanout must be between 0 and 1,000');
     for (const [name, value] of [
       ['graftTimeoutMs', this.#graftTimeoutMs],
