@@ -115,7 +115,7 @@ describe('IndexedDbStorageAdapter', () => {
       const db = await openRaw(dbName);
       raw.push(db);
       expect(db.version).to.equal(DB_VERSION);
-      expect([...db.objectStoreNames].sort()).to.deep.equal(['certificates', 'entities', 'identities', 'meta', 'models', 'quarantine']);
+      expect([...db.objectStoreNames].sort()).to.deep.equal(['certificates', 'chunks', 'identities', 'meta', 'models', 'quarantine']);
     });
 
     it('reports "blocked" while a tab holds the old version open, and upgrades once it closes', async () => {
@@ -183,8 +183,8 @@ describe('IndexedDbStorageAdapter', () => {
       const db = await openRaw(dbName);
       raw.push(db);
       expect(db.version).to.equal(DB_VERSION);
-      expect(DB_VERSION).to.equal(4);
-      expect([...db.objectStoreNames].sort()).to.deep.equal(['certificates', 'entities', 'identities', 'meta', 'models', 'quarantine']);
+      expect(DB_VERSION).to.equal(5);
+      expect([...db.objectStoreNames].sort()).to.deep.equal(['certificates', 'chunks', 'identities', 'meta', 'models', 'quarantine']);
     });
   });
 
@@ -200,7 +200,7 @@ describe('IndexedDbStorageAdapter', () => {
     const error = await rejectionOf(storage.load('election'));
     expect(error).to.be.instanceOf(StorageError);
     expect((error as StorageError).code).to.equal('outdated');
-    expect(await newer.count('entities')).to.equal(1);
+    expect(await newer.count('chunks')).to.equal(1);
     newer.close();
   });
 
@@ -223,7 +223,7 @@ describe('IndexedDbStorageAdapter', () => {
     });
 
     // Makes the `n`-th put into `store` fail as a full disk does.
-    function failNthPut(n: number, store = 'entities'): void {
+    function failNthPut(n: number, store = 'chunks'): void {
       let calls = 0;
       IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
         if (this.name === store && ++calls === n) throw new DOMException('The disk is full', 'QuotaExceededError');
@@ -239,7 +239,8 @@ describe('IndexedDbStorageAdapter', () => {
       const before = await storage.load('election');
       a.setAttribute('name', 'Ada Lovelace');
       alice.create('Candidate', { name: 'Bob' });
-      failNthPut(2);
+      // The last write of the batch (the version, after the chunk).
+      failNthPut(1, 'models');
       const error = await rejectionOf(storage.merge('election', alice.getEntityStates(), alice.version));
       expect(error).to.be.instanceOf(StorageError);
       expect((error as StorageError).code).to.equal('quota-exceeded');
