@@ -3,7 +3,7 @@ import { type NodeId, isNodeId } from '../crdt/dot.js';
 import { VersionVector } from '../crdt/version-vector.js';
 import type { EntityState } from '../domain/model-change.js';
 import { certificateKey } from './certificate-key.js';
-import { type ChunkEntry, type ChunkRecord, chunkEntries, chunkIndexOf, chunkRecords, parseEntry, readChunk } from './entity-chunks.js';
+import { type ChunkEntry, type ChunkRecord, NodeTable, chunkEntries, chunkIndexOf, chunkRecords, decodeEntry, encodeEntity, readChunk } from './entity-chunks.js';
 import { joinStoredEntity } from './join-stored-entity.js';
 import { Listeners } from '../util/listeners.js';
 import { storeLogger } from './store-logger.js';
@@ -189,9 +189,10 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
           for (const [k, index] of slice.entries()) {
             const start = index < 0 ? '' : starts[index]!;
             let existing: ChunkEntry[] = [];
+            let nodes: readonly string[] = [];
             if (stored[k] !== undefined) {
               const entries = chunkEntries(stored[k]);
-              if (entries.problem === undefined) existing = entries.entries;
+              if (entries.problem === undefined) ({ entries: existing, nodes } = entries);
               else {
                 // Its entities cannot be told apart: kept aside whole, and the stored version claims nothing.
                 aside.put('entity', modelId, chunkLabel(start), entries.problem, stored[k]);
@@ -199,12 +200,13 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
               }
             }
             const byOid = new Map(existing.map((entry) => [entry.oid, entry]));
+            const table = new NodeTable(nodes);
             let added = false;
             for (const entity of groups.get(index)!) {
               const entry = byOid.get(entity.oid);
               let state: EntityState | undefined;
               if (entry) {
-                const parsed = entry.json === undefined ? { ok: true as const, value: entry.value } : parseEntry(entry.json);
+                const parsed = decodeEntry(entry, table.nodes);
                 const value = parsed.ok ? parsed.value : entry.json;
                 const damage = parsed.ok ? entityRecordProblem(entity.oid, value) : parsed.reason;
                 if (damage) aside.put('entity', modelId, entity.oid, damage, value);
@@ -212,13 +214,14 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
               } else added = true;
               // A damaged record holds nothing to join: nothing of it may drop what the model sends.
               const result = entry && !state ? joinStoredEntity(undefined, new VersionVector(), entity, version) : joinStoredEntity(state, storedVersion, entity, version);
-              byOid.set(entity.oid, { oid: entity.oid, commit, json: JSON.stringify(result) });
+              const json = encodeEntity(result, table);
+              byOid.set(entity.oid, json === undefined ? { oid: entity.oid, commit, value: result } : { oid: entity.oid, commit, json });
               if (++joined >= this.#entitiesPerTask) await pause();
             }
             const all = [...byOid.values()];
             if (added) all.sort((a, b) => (a.oid < b.oid ? -1 : a.oid > b.oid ? 1 : 0));
             let pieces = 0;
-            for (const record of chunkRecords(modelId, start, commit, all)) {
+            for (const record of chunkRecords(modelId, start, commit, all, table.nodes)) {
               writes.push(observed(chunks.put(record)));
               // A chunk that grew to many pieces (a first save) is encoded a few pieces per task.
               if (++pieces % 50 === 0) await pause();
@@ -276,16 +279,17 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
             const index = chunkIndexOf(starts, request.key);
             if (index < 0) continue;
             const record = await chunks.get([modelId, starts[index]!]);
-            const entries = record === undefined ? undefined : chunkEntries(record).entries;
+            const read = record === undefined ? undefined : chunkEntries(record);
+            const entries = read?.entries;
             const entry = entries?.find((candidate) => candidate.oid === request.key);
             if (!record || !entries || !entry) continue;
-            const parsed = entry.json === undefined ? { ok: true as const, value: entry.value } : parseEntry(entry.json);
+            const parsed = decodeEntry(entry, read!.nodes!);
             const value = parsed.ok ? parsed.value : entry.json;
             if ('value' in request && !stillHolds(value, request.value)) continue;
             aside.put('entity', modelId, request.key, request.reason, value);
             // Not a commit: the chunk keeps its commit number (nothing was written for other tabs to read).
             const rest = entries.filter((candidate) => candidate !== entry);
-            for (const rewritten of chunkRecords(modelId, record.start, record.commit, rest)) await chunks.put(rewritten);
+            for (const rewritten of chunkRecords(modelId, record.start, record.commit, rest, read!.nodes!)) await chunks.put(rewritten);
             continue;
           }
           let key = request.key;
@@ -622,11 +626,7 @@ function entitiesOfChunks(chunks: readonly unknown[], sinceCommit: number): { re
       }
       for (const entry of read.entries) {
         if (entry.commit <= sinceCommit) continue;
-        if (entry.json === undefined) {
-          records.push({ oid: entry.oid, entity: entry.value });
-          continue;
-        }
-        const parsed = parseEntry(entry.json);
+        const parsed = decodeEntry(entry, read.nodes);
         if (parsed.ok) records.push({ oid: entry.oid, entity: parsed.value });
         else damaged.push({ kind: 'entity', key: entry.oid, reason: parsed.reason, value: entry.json });
       }

@@ -1,7 +1,7 @@
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
 import type { VersionVectorJSON } from '../crdt/version-vector.js';
 import type { EntityState } from '../domain/model-change.js';
-import { CHUNK_TARGET_ENTITIES, type ChunkEntry, type ChunkRecord, chunkRecords } from './entity-chunks.js';
+import { CHUNK_TARGET_ENTITIES, type ChunkEntry, type ChunkRecord, NodeTable, chunkRecords, encodeEntity } from './entity-chunks.js';
 import { type QuarantinedRecord, entityRecordProblem } from './quarantine.js';
 import type { RoomMetadata, StoredIdentity } from './storage-adapter.js';
 
@@ -153,35 +153,26 @@ function createVersion4(db: IDBPDatabase): void {
 async function migrateToVersion5(db: IDBPDatabase, tx: IDBPTransaction<unknown, string[], 'versionchange'>): Promise<void> {
   const chunks = db.createObjectStore('chunks', { keyPath: ['modelId', 'start'] });
   chunks.createIndex('by-commit', ['modelId', 'commit']);
-  const byModel = new Map<string, ChunkEntry[]>();
+  const byModel = new Map<string, { entries: ChunkEntry[]; table: NodeTable }>();
   // Keys `[modelId, oid]`: the records come sorted by model, then oid.
   for (const raw of (await tx.objectStore('entities').getAll()) as Array<Partial<EntityRecord>>) {
     const { modelId, oid, entity } = raw;
     if (typeof modelId !== 'string' || typeof oid !== 'string') continue;
     const commit = Number.isSafeInteger(raw.commit) && (raw.commit as number) >= 0 ? (raw.commit as number) : 1;
-    let entries = byModel.get(modelId);
-    if (!entries) byModel.set(modelId, (entries = []));
-    const json = entityRecordProblem(oid, entity) === undefined ? toJson(entity) : undefined;
-    entries.push(json === undefined ? { oid, commit, value: entity } : { oid, commit, json });
+    let model = byModel.get(modelId);
+    if (!model) byModel.set(modelId, (model = { entries: [], table: new NodeTable() }));
+    const json = entityRecordProblem(oid, entity) === undefined ? encodeEntity(entity as EntityState, model.table) : undefined;
+    model.entries.push(json === undefined ? { oid, commit, value: entity } : { oid, commit, json });
   }
   const store = tx.objectStore('chunks');
   const writes: Promise<unknown>[] = [];
-  for (const [modelId, entries] of byModel) {
+  for (const [modelId, { entries, table }] of byModel) {
     for (let start = 0; start < entries.length; start += CHUNK_TARGET_ENTITIES) {
       const piece = entries.slice(start, start + CHUNK_TARGET_ENTITIES);
       const commit = piece.reduce((highest, entry) => Math.max(highest, entry.commit), 0);
-      for (const record of chunkRecords(modelId, start === 0 ? '' : piece[0]!.oid, commit, piece)) writes.push(store.put(record));
+      for (const record of chunkRecords(modelId, start === 0 ? '' : piece[0]!.oid, commit, piece, table.nodes)) writes.push(store.put(record));
     }
   }
   await Promise.all(writes);
   db.deleteObjectStore('entities');
-}
-
-// An entity state as JSON, or undefined if it has none (a damaged value: kept loose instead).
-function toJson(entity: unknown): string | undefined {
-  try {
-    return JSON.stringify(entity);
-  } catch {
-    return undefined;
-  }
 }

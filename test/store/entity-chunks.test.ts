@@ -1,14 +1,52 @@
 import { expect } from 'chai';
 import { openDB } from 'idb';
 import { asNodeId } from '../../src/crdt/index.js';
-import type { DomainModel } from '../../src/domain/index.js';
+import type { DomainModel, EntityState } from '../../src/domain/index.js';
 import { IndexedDbStorageAdapter, ModelPersistence, NodeIdentity, type StorageAdapter } from '../../src/store/index.js';
-import { CHUNK_MAX_ENTITIES, type ChunkRecord, chunkEntries } from '../../src/store/entity-chunks.js';
+import { CHUNK_MAX_ENTITIES, type ChunkRecord, NodeTable, chunkEntries, decodeEntity, encodeEntity } from '../../src/store/entity-chunks.js';
 import { election, entitiesOf } from './election-model.js';
 import { putRawEntity } from './put-raw-entity.js';
 import { deleteTestDb, uniqueDbName } from './unique-db-name.js';
 
 const MODEL = 'election';
+
+describe('the compact entity encoding of chunks', () => {
+  it('writes and reads back entity states exactly: conflicts, children with several dots, removal marks', () => {
+    const alice = election('alice');
+    const board = alice.create('Election', { title: 'Board' });
+    const [ada, bob] = [alice.create('Candidate', { name: 'Ada', votes: 3 }), alice.create('Candidate', { name: 'Bob' })];
+    board.addChild('candidates', ada);
+    board.addChild('candidates', bob);
+    const carol = election('carol');
+    carol.loadState(alice.getEntityStates(), alice.version);
+    carol.get(board.oid)!.addChild('candidates', ada.oid);
+    carol.get(board.oid)!.setAttribute('title', 'Council');
+    board.setAttribute('title', 'Committee');
+    board.removeChild('candidates', bob);
+    alice.applyChanges(carol.getDelta(alice.version));
+    const states = alice.getEntityStates();
+    const boardState = states.find((state) => state.oid === board.oid)!;
+    expect(boardState.attributes.title).to.have.length(2);
+    expect(boardState.removals).to.not.equal(undefined);
+    const table = new NodeTable();
+    for (const state of states) {
+      const json = encodeEntity(state, table);
+      expect(json).to.be.a('string');
+      expect(json!.length).to.be.below(JSON.stringify(state).length / 1.5);
+      expect(decodeEntity(state.oid, JSON.parse(json!), table.nodes)).to.deep.equal(state);
+    }
+    expect(table.nodes.sort()).to.deep.equal(['alice', 'carol']);
+  });
+
+  it('refuses what it cannot write exactly (kept loose instead), and reports damaged data instead of throwing', () => {
+    const write = (value: unknown) => ({ value, ts: { ms: 5, c: 0 }, dot: { node: 'alice', seq: 1 } });
+    const state = (value: unknown) => ({ entityType: 'Candidate', oid: 'x', attributes: { votes: [write(value)] }, children: {} }) as unknown as EntityState;
+    for (const value of [-0, Number.NaN, Infinity, { nested: 1 }, undefined]) expect(encodeEntity(state(value), new NodeTable()), String(value)).to.equal(undefined);
+    expect(encodeEntity(state(1.5), new NodeTable())).to.be.a('string');
+    for (const damaged of [null, 'x', [], ['Candidate', 0, ['votes', [1, 0, 0, 7, 1]], []], ['Candidate', 0, ['__proto__', []], []], ['Candidate', 0, [], ['candidates', ['c', [0]]]]])
+      expect(decodeEntity('x', damaged, ['alice']), JSON.stringify(damaged)).to.match(/damaged/);
+  });
+});
 
 describe('IndexedDB layout: entities in chunk records', () => {
   let dbName: string;

@@ -14,10 +14,11 @@ export async function putRawEntity(dbName: string, modelId: string, oid: string,
     const index = chunkIndexOf(starts, oid);
     const start = index < 0 ? '' : starts[index]!;
     const record = index < 0 ? undefined : await tx.store.get([modelId, start]);
-    const entries: ChunkEntry[] = record ? chunkEntries(record).entries!.filter((entry) => entry.oid !== oid) : [];
+    const read = record ? chunkEntries(record) : undefined;
+    const entries: ChunkEntry[] = read ? read.entries!.filter((entry) => entry.oid !== oid) : [];
     entries.push(asJson ? { oid, commit, json: value as string } : { oid, commit, value });
     entries.sort((a, b) => (a.oid < b.oid ? -1 : a.oid > b.oid ? 1 : 0));
-    for (const chunk of chunkRecords(modelId, start, Math.max(commit, record?.commit ?? 0), entries)) await tx.store.put(chunk);
+    for (const chunk of chunkRecords(modelId, start, Math.max(commit, record?.commit ?? 0), entries, read?.nodes ?? [])) await tx.store.put(chunk);
     await tx.done;
   } finally {
     db.close();
