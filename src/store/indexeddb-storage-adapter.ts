@@ -3,12 +3,15 @@ import { type NodeId, isNodeId } from '../crdt/dot.js';
 import { VersionVector } from '../crdt/version-vector.js';
 import type { EntityState } from '../domain/model-change.js';
 import { certificateKey } from './certificate-key.js';
+import { type ChunkEntry, type ChunkRecord, NodeTable, chunkEntries, chunkIndexOf, chunkRecords, decodeEntry, encodeEntity, readChunk } from './entity-chunks.js';
 import { joinStoredEntity } from './join-stored-entity.js';
 import { Listeners } from '../util/listeners.js';
 import { storeLogger } from './store-logger.js';
 import {
   type ClaimsToForget,
+  type DamagedRecord,
   type QuarantineRequest,
+  type RawEntityRecord,
   type QuarantinedRecord,
   type StorageProblem,
   type StorageProblemKind,
@@ -26,7 +29,6 @@ import {
 } from './quarantine.js';
 import {
   DB_VERSION,
-  type EntityRecord,
   type QuarantineRecord,
   ROOM_META_KEY,
   type RoomDatabase,
@@ -112,21 +114,23 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
 
   async load(modelId: string, sinceCommit = 0): Promise<StoredModel> {
     return this.#run(async (db) => {
-      const tx = db.transaction(['models', 'entities', 'certificates'], 'readonly');
-      const entities = tx.objectStore('entities');
+      const tx = db.transaction(['models', 'chunks', 'certificates'], 'readonly');
+      const chunks = tx.objectStore('chunks');
       const certificates = tx.objectStore('certificates');
       const since = IDBKeyRange.bound([modelId, sinceCommit], [modelId, Infinity], true);
       const all = IDBKeyRange.bound([modelId], [modelId, []]);
       // One getAll per store over a key range: the load path costs one transaction, whatever the size.
-      const [model, records, certificateRecords] = await inTransaction(tx, () =>
+      const [model, chunkRecords, certificateRecords] = await inTransaction(tx, () =>
         Promise.all([
           tx.objectStore('models').get(modelId),
-          sinceCommit > 0 ? entities.index('by-commit').getAll(since) : entities.getAll(all),
+          sinceCommit > 0 ? chunks.index('by-commit').getAll(since) : chunks.getAll(all),
           sinceCommit > 0 ? certificates.index('by-commit').getAll(since) : certificates.getAll(all),
         ]),
       );
+      const { records, damaged } = entitiesOfChunks(chunkRecords, sinceCommit);
       // Read leniently: a damaged record is left out and listed, never thrown (see `quarantine.ts`).
-      return screenStoredModel(modelId, model, records, certificateRecords);
+      const screened = screenStoredModel(modelId, model, records, certificateRecords);
+      return damaged.length ? { ...screened, damaged: [...(screened.damaged ?? []), ...damaged] } : screened;
     });
   }
 
@@ -140,53 +144,100 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
     const version = incomingVersion.clone();
     let afterCommit: StorageProblem[] = [];
     const commit = await this.#run(async (db) => {
-      const stores = certificates.length ? (['models', 'entities', 'quarantine', 'certificates'] as const) : (['models', 'entities', 'quarantine'] as const);
+      const stores = certificates.length ? (['models', 'chunks', 'quarantine', 'certificates'] as const) : (['models', 'chunks', 'quarantine'] as const);
       const tx = db.transaction([...stores], 'readwrite', { durability: this.#durability });
       return inTransaction(tx, async () => {
         const models = tx.objectStore('models');
-        const store = tx.objectStore('entities');
+        const chunks = tx.objectStore('chunks');
         const aside = new KeepAside(tx.objectStore('quarantine'));
         const writes: Promise<unknown>[] = [];
-        let storedVersion = new VersionVector();
-        let commit = 0;
-        // A slice of entities at a time: its reads resolve in a later task, so the page runs
-        // other tasks between slices, and the transaction stays open since a request of it is
-        // pending all the while. Still one transaction: all of the save or none of it.
-        for (let start = 0; start === 0 || start < entities.length; start += this.#entitiesPerTask) {
-          const slice = entities.slice(start, start + this.#entitiesPerTask);
-          const [model, ...stored] = await Promise.all([
-            start === 0 ? observed(models.get(modelId)) : undefined,
-            ...slice.map((entity) => observed(store.get([modelId, entity.oid]))),
-          ]);
-          if (start === 0) {
-            // A damaged stored version or entity is kept aside, not joined: a damaged version claims
-            // nothing (the join then keeps every stored dot), a damaged entity counts as not stored.
-            const read = readModelRecord(model);
-            if (read.problem) aside.put('version', modelId, modelId, read.problem, model);
-            storedVersion = read.version;
-            commit = read.commit + 1;
-          }
-          if (slice.length) this.#onSaveTask?.(slice.length);
-          slice.forEach((entity, i) => {
-            const damage = stored[i] && entityRecordProblem(entity.oid, stored[i].entity);
-            if (damage) aside.put('entity', modelId, entity.oid, damage, stored[i]!.entity);
-            const record: EntityRecord = {
-              modelId,
-              oid: entity.oid,
-              commit,
-              // A damaged record holds nothing to join: nothing of it may drop what the model sends.
-              entity: damage ? joinStoredEntity(undefined, new VersionVector(), entity, version) : joinStoredEntity(stored[i]?.entity, storedVersion, entity, version),
-            };
-            writes.push(observed(store.put(record)));
-          });
+        const [model, keys] = await Promise.all([observed(models.get(modelId)), observed(chunks.getAllKeys(IDBKeyRange.bound([modelId], [modelId, []])))]);
+        // A damaged stored version or entity is kept aside, not joined: a damaged version claims
+        // nothing (the join then keeps every stored dot), a damaged entity counts as not stored.
+        const read = readModelRecord(model);
+        if (read.problem) aside.put('version', modelId, modelId, read.problem, model);
+        const storedVersion = read.version;
+        const commit = read.commit + 1;
+        let chunkLost = false;
+        // Incoming entities by the chunk covering them (-1: below every chunk, a new first chunk).
+        const starts = keys.map((key) => key[1]);
+        const groups = new Map<number, EntityState[]>();
+        for (const entity of entities) {
+          const index = chunkIndexOf(starts, entity.oid);
+          const group = groups.get(index);
+          if (group) group.push(entity);
+          else groups.set(index, [entity]);
         }
+        // At most `entitiesPerTask` joins per task. Work pauses on a pending request of the
+        // transaction (its reply comes in a later task), so the page runs other tasks between
+        // slices and the transaction stays open all the while: still all of the save or none of it.
+        let joined = 0;
+        const pause = async (): Promise<void> => {
+          if (joined) this.#onSaveTask?.(joined);
+          joined = 0;
+          await observed(models.count(modelId));
+        };
+        const order = [...groups.keys()].sort((a, b) => a - b);
+        for (let next = 0; next < order.length; ) {
+          // The chunks of one slice are read together.
+          const slice: number[] = [];
+          for (let incoming = 0; next < order.length && (!slice.length || (incoming + groups.get(order[next]!)!.length <= this.#entitiesPerTask && slice.length < 16)); next++) {
+            slice.push(order[next]!);
+            incoming += groups.get(order[next]!)!.length;
+          }
+          const stored = await Promise.all(slice.map((index) => (index < 0 ? undefined : observed(chunks.get([modelId, starts[index]!])))));
+          for (const [k, index] of slice.entries()) {
+            const start = index < 0 ? '' : starts[index]!;
+            let existing: ChunkEntry[] = [];
+            let nodes: readonly string[] = [];
+            if (stored[k] !== undefined) {
+              const entries = chunkEntries(stored[k]);
+              if (entries.problem === undefined) ({ entries: existing, nodes } = entries);
+              else {
+                // Its entities cannot be told apart: kept aside whole, and the stored version claims nothing.
+                aside.put('entity', modelId, chunkLabel(start), entries.problem, stored[k]);
+                chunkLost = true;
+              }
+            }
+            const byOid = new Map(existing.map((entry) => [entry.oid, entry]));
+            const table = new NodeTable(nodes);
+            let added = false;
+            for (const entity of groups.get(index)!) {
+              const entry = byOid.get(entity.oid);
+              let state: EntityState | undefined;
+              if (entry) {
+                const parsed = decodeEntry(entry, table.nodes);
+                const value = parsed.ok ? parsed.value : entry.json;
+                const damage = parsed.ok ? entityRecordProblem(entity.oid, value) : parsed.reason;
+                if (damage) aside.put('entity', modelId, entity.oid, damage, value);
+                else state = value as EntityState;
+              } else added = true;
+              // A damaged record holds nothing to join: nothing of it may drop what the model sends.
+              const result = entry && !state ? joinStoredEntity(undefined, new VersionVector(), entity, version) : joinStoredEntity(state, storedVersion, entity, version);
+              const json = encodeEntity(result, table);
+              byOid.set(entity.oid, json === undefined ? { oid: entity.oid, commit, value: result } : { oid: entity.oid, commit, json });
+              if (++joined >= this.#entitiesPerTask) await pause();
+            }
+            const all = [...byOid.values()];
+            if (added) all.sort((a, b) => (a.oid < b.oid ? -1 : a.oid > b.oid ? 1 : 0));
+            let pieces = 0;
+            for (const record of chunkRecords(modelId, start, commit, all, table.nodes)) {
+              writes.push(observed(chunks.put(record)));
+              // A chunk that grew to many pieces (a first save) is encoded a few pieces per task.
+              if (++pieces % 50 === 0) await pause();
+            }
+          }
+        }
+        if (joined) this.#onSaveTask?.(joined);
         writes.push(...aside.writes);
         afterCommit = aside.problems;
         if (certificates.length) {
           const certificateStore = tx.objectStore('certificates');
           for (const bytes of certificates) writes.push(observed(certificateStore.put({ modelId, key: certificateKey(bytes), commit, bytes: ownBuffer(bytes) })));
         }
-        writes.push(observed(models.put({ modelId, version: storedVersion.mergeWith(version).toJSON(), commit })));
+        // Entities of a chunk kept aside are no longer stored: their claims are given up (peers send them again).
+        const stored = chunkLost ? new VersionVector() : storedVersion.mergeWith(version);
+        writes.push(observed(models.put({ modelId, version: stored.toJSON(), commit })));
         await Promise.all(writes);
         return commit;
       });
@@ -198,32 +249,59 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
 
   async quarantine(modelId: string, requests: readonly QuarantineRequest[], forget: ClaimsToForget): Promise<StorageProblem[]> {
     const found = await this.#run(async (db) => {
-      const tx = db.transaction(['models', 'entities', 'certificates', 'quarantine'], 'readwrite', { durability: this.#durability });
+      const tx = db.transaction(['models', 'chunks', 'certificates', 'quarantine'], 'readwrite', { durability: this.#durability });
       return inTransaction(tx, async () => {
         const aside = new KeepAside(tx.objectStore('quarantine'));
         const models = tx.objectStore('models');
         const model = await models.get(modelId);
         if (model === undefined) return [];
         const certificates = tx.objectStore('certificates');
+        const chunks = tx.objectStore('chunks');
         let byKey: Map<string, { bytes: unknown }> | undefined;
+        let starts: string[] | undefined;
         for (const request of requests) {
           if (request.kind === 'version') {
             // Unless another tab wrote a valid version since (its claims are given up all the same).
             if (readModelRecord(model).problem) aside.put('version', modelId, modelId, request.reason, model);
             continue;
           }
+          if (request.kind === 'entity') {
+            if (request.chunk !== undefined) {
+              // A chunk whose entities cannot be told apart: moved aside whole, unless rewritten healthy since.
+              const record: unknown = await chunks.get([modelId, request.chunk]);
+              if (record === undefined || chunkEntries(record).problem === undefined) continue;
+              aside.put('entity', modelId, chunkLabel(request.chunk), request.reason, record);
+              await chunks.delete([modelId, request.chunk]);
+              continue;
+            }
+            if (request.key === undefined) continue;
+            starts ??= (await chunks.getAllKeys(IDBKeyRange.bound([modelId], [modelId, []]))).map((key) => key[1]);
+            const index = chunkIndexOf(starts, request.key);
+            if (index < 0) continue;
+            const record = await chunks.get([modelId, starts[index]!]);
+            const read = record === undefined ? undefined : chunkEntries(record);
+            const entries = read?.entries;
+            const entry = entries?.find((candidate) => candidate.oid === request.key);
+            if (!record || !entries || !entry) continue;
+            const parsed = decodeEntry(entry, read!.nodes!);
+            const value = parsed.ok ? parsed.value : entry.json;
+            if ('value' in request && !stillHolds(value, request.value)) continue;
+            aside.put('entity', modelId, request.key, request.reason, value);
+            // Not a commit: the chunk keeps its commit number (nothing was written for other tabs to read).
+            const rest = entries.filter((candidate) => candidate !== entry);
+            for (const rewritten of chunkRecords(modelId, record.start, record.commit, rest, read!.nodes!)) await chunks.put(rewritten);
+            continue;
+          }
           let key = request.key;
-          if (key === undefined && request.kind === 'certificate') {
+          if (key === undefined) {
             byKey ??= new Map((await certificates.getAll(IDBKeyRange.bound([modelId], [modelId, []]))).map((record) => [record.key, record]));
             key = findCertificateKey(byKey, request.bytes);
           }
           if (key === undefined) continue;
-          const store = request.kind === 'entity' ? tx.objectStore('entities') : certificates;
-          const record = await store.get([modelId, key]);
-          const value: unknown = record === undefined ? undefined : 'entity' in record ? record.entity : record.bytes;
-          if (record === undefined || ('value' in request && !stillHolds(value, request.value))) continue;
-          aside.put(request.kind, modelId, key, request.reason, value);
-          await store.delete([modelId, key]);
+          const record = await certificates.get([modelId, key]);
+          if (record === undefined || ('value' in request && !stillHolds(record.bytes, request.value))) continue;
+          aside.put(request.kind, modelId, key, request.reason, record.bytes);
+          await certificates.delete([modelId, key]);
         }
         const { version, commit } = readModelRecord(model);
         await Promise.all([...aside.writes, observed(models.put({ modelId, version: forgetClaims(version, forget).toJSON(), commit }))]);
@@ -285,14 +363,14 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
     // The stored reservation is damaged: recover it from every seq of this node found in storage.
     let found: StorageProblem[] = [];
     const recovered = await this.#run(async (db) => {
-      const tx = db.transaction(['identities', 'models', 'entities', 'quarantine'], 'readwrite', { durability: 'strict' });
+      const tx = db.transaction(['identities', 'models', 'chunks', 'quarantine'], 'readwrite', { durability: 'strict' });
       return inTransaction(tx, async () => {
         const aside = new KeepAside(tx.objectStore('quarantine'));
         const raw = await tx.objectStore('identities').get(nodeId);
         let previous = raw === undefined ? 0 : readReservation(raw);
         if (previous === undefined) {
-          const [models, entities] = await Promise.all([tx.objectStore('models').getAll(), tx.objectStore('entities').getAll()]);
-          previous = highestStoredSeq(nodeId, models, entities.map((record) => record.entity)) + count;
+          const [models, chunks] = await Promise.all([tx.objectStore('models').getAll(), tx.objectStore('chunks').getAll()]);
+          previous = highestStoredSeq(nodeId, models, entitiesOfChunks(chunks, 0).records.map((record) => record.entity)) + count;
           aside.put('reservation', null, nodeId, 'the sequence reservation is damaged', raw, recoveredReservation(previous));
         }
         const { write, result } = reserve(tx.objectStore('identities'), previous);
@@ -525,4 +603,43 @@ class KeepAside {
     this.problems.push(problem);
     this.writes.push(observed(this.store.add({ ...problem, value })));
   }
+}
+
+/** How a chunk is named in problems and the quarantine: by the lowest oid it covers. */
+const chunkLabel = (start: string): string => `chunk from ${start || 'the first oid'}`;
+
+/**
+ * The entities of stored chunks (with `sinceCommit`, only those written after it), read
+ * leniently: an entity whose JSON does not parse, or a chunk whose entities cannot be told apart,
+ * is listed as damaged instead (entities of the wrong shape are found by `screenStoredModel`).
+ */
+function entitiesOfChunks(chunks: readonly unknown[], sinceCommit: number): { records: RawEntityRecord[]; damaged: DamagedRecord[] } {
+  const records: RawEntityRecord[] = [];
+  const damaged: DamagedRecord[] = [];
+  for (const chunk of chunks) {
+    const start = String((chunk as Partial<ChunkRecord> | null)?.start ?? '');
+    if (sinceCommit > 0) {
+      const read = chunkEntries(chunk);
+      if (read.problem !== undefined) {
+        damaged.push({ kind: 'entity', key: chunkLabel(start), chunk: start, reason: read.problem, value: chunk });
+        continue;
+      }
+      for (const entry of read.entries) {
+        if (entry.commit <= sinceCommit) continue;
+        const parsed = decodeEntry(entry, read.nodes);
+        if (parsed.ok) records.push({ oid: entry.oid, entity: parsed.value });
+        else damaged.push({ kind: 'entity', key: entry.oid, reason: parsed.reason, value: entry.json });
+      }
+      continue;
+    }
+    const read = readChunk(chunk);
+    if (read.problem !== undefined) {
+      damaged.push({ kind: 'entity', key: chunkLabel(start), chunk: start, reason: read.problem, value: chunk });
+      continue;
+    }
+    for (const entity of read.entities)
+      if (entity.unreadable === undefined) records.push({ oid: entity.oid, entity: entity.entity });
+      else damaged.push({ kind: 'entity', key: entity.oid, reason: entity.unreadable, value: entity.entity });
+  }
+  return { records, damaged };
 }

@@ -48,6 +48,8 @@ export interface DamagedRecord {
   readonly reason: string;
   /** The entity or certificate bytes as loaded. */
   readonly value?: unknown;
+  /** Set when a whole chunk of entities could not be read (IndexedDB layout): the chunk's `start`. */
+  readonly chunk?: string;
 }
 
 /** A record of a model to move aside: by key, or (certificates) by content. */
@@ -62,6 +64,8 @@ export interface QuarantineRequest {
    * may have stored a healthy copy in between, which must stay).
    */
   readonly value?: unknown;
+  /** A whole chunk of entities to move aside (IndexedDB layout): the chunk's `start`, from `DamagedRecord.chunk`. */
+  readonly chunk?: string;
   readonly reason: string;
 }
 

@@ -1,14 +1,15 @@
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
 import type { VersionVectorJSON } from '../crdt/version-vector.js';
 import type { EntityState } from '../domain/model-change.js';
-import type { QuarantinedRecord } from './quarantine.js';
+import { CHUNK_TARGET_ENTITIES, type ChunkEntry, type ChunkRecord, NodeTable, chunkRecords, encodeEntity } from './entity-chunks.js';
+import { type QuarantinedRecord, entityRecordProblem } from './quarantine.js';
 import type { RoomMetadata, StoredIdentity } from './storage-adapter.js';
 
 /**
  * The schema version this code writes. Raise it by one for every change of the stored format and
  * add a migration step below: an app update must open every older database, never wipe it.
  */
-export const DB_VERSION = 4;
+export const DB_VERSION = 5;
 
 /** The database of a room: one per room per origin, shared by every tab of that room. */
 export const roomDatabaseName = (roomId: string): string => `ednet-room-${roomId}`;
@@ -20,7 +21,7 @@ export interface ModelRecord {
   readonly commit: number;
 }
 
-/** One entity's whole state, with the commit that last wrote it. */
+/** One entity's whole state, with the commit that last wrote it (schema versions 1–4; see `ChunkRecord` since). */
 export interface EntityRecord {
   readonly modelId: string;
   readonly oid: string;
@@ -45,12 +46,12 @@ export interface QuarantineRecord extends QuarantinedRecord {
 }
 
 /**
- * The current (version 4) format, from which every store name, key and value type follows. Values
+ * The current (version 5) format, from which every store name, key and value type follows. Values
  * are read back leniently (`quarantine.ts`): what is stored may have been damaged since.
  */
 export interface RoomDatabase extends DBSchema {
   models: { key: string; value: ModelRecord };
-  entities: { key: [string, string]; value: EntityRecord; indexes: { 'by-commit': [string, number] } };
+  chunks: { key: [string, string]; value: ChunkRecord; indexes: { 'by-commit': [string, number] } };
   certificates: { key: [string, string]; value: CertificateRecord; indexes: { 'by-commit': [string, number] } };
   identities: { key: string; value: StoredIdentity };
   meta: { key: string; value: RoomMetadata };
@@ -75,6 +76,7 @@ export async function upgradeRoomDatabase(db: IDBPDatabase<RoomDatabase>, oldVer
   if (oldVersion < 2) await migrateToVersion2(raw, rawTx);
   if (oldVersion < 3) createVersion3(raw);
   if (oldVersion < 4) createVersion4(raw);
+  if (oldVersion < 5) await migrateToVersion5(raw, rawTx);
 }
 
 /**
@@ -137,4 +139,40 @@ function createVersion3(db: IDBPDatabase): void {
  */
 function createVersion4(db: IDBPDatabase): void {
   db.createObjectStore('quarantine', { keyPath: 'id', autoIncrement: true });
+}
+
+/**
+ * Version 5 keeps a model's entities in chunk records of a few hundred, sorted by oid
+ * (`entity-chunks.ts`), instead of one record per entity: opening a room reads a few strings
+ * instead of cloning every object of every entity. Every entity moves into a chunk with the commit
+ * that last wrote it, so partial loads of other tabs still see exactly what later commits wrote;
+ * a record that holds no entity state at all (damaged) moves unchanged, as a loose entry, and is
+ * found and kept aside by the next load as before. `entities` is deleted in the same upgrade
+ * transaction: if anything fails, the upgrade aborts and the version 4 database stays as it was.
+ */
+async function migrateToVersion5(db: IDBPDatabase, tx: IDBPTransaction<unknown, string[], 'versionchange'>): Promise<void> {
+  const chunks = db.createObjectStore('chunks', { keyPath: ['modelId', 'start'] });
+  chunks.createIndex('by-commit', ['modelId', 'commit']);
+  const byModel = new Map<string, { entries: ChunkEntry[]; table: NodeTable }>();
+  // Keys `[modelId, oid]`: the records come sorted by model, then oid.
+  for (const raw of (await tx.objectStore('entities').getAll()) as Array<Partial<EntityRecord>>) {
+    const { modelId, oid, entity } = raw;
+    if (typeof modelId !== 'string' || typeof oid !== 'string') continue;
+    const commit = Number.isSafeInteger(raw.commit) && (raw.commit as number) >= 0 ? (raw.commit as number) : 1;
+    let model = byModel.get(modelId);
+    if (!model) byModel.set(modelId, (model = { entries: [], table: new NodeTable() }));
+    const json = entityRecordProblem(oid, entity) === undefined ? encodeEntity(entity as EntityState, model.table) : undefined;
+    model.entries.push(json === undefined ? { oid, commit, value: entity } : { oid, commit, json });
+  }
+  const store = tx.objectStore('chunks');
+  const writes: Promise<unknown>[] = [];
+  for (const [modelId, { entries, table }] of byModel) {
+    for (let start = 0; start < entries.length; start += CHUNK_TARGET_ENTITIES) {
+      const piece = entries.slice(start, start + CHUNK_TARGET_ENTITIES);
+      const commit = piece.reduce((highest, entry) => Math.max(highest, entry.commit), 0);
+      for (const record of chunkRecords(modelId, start === 0 ? '' : piece[0]!.oid, commit, piece, table.nodes)) writes.push(store.put(record));
+    }
+  }
+  await Promise.all(writes);
+  db.deleteObjectStore('entities');
 }

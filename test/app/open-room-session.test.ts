@@ -5,6 +5,7 @@ import { generateRoomSecret } from '../../src/security/index.js';
 import { IndexedDbStorageAdapter } from '../../src/store/index.js';
 import '../../src/ui/audit/ednet-audit-view.js';
 import '../../src/ui/ednet-status-bar.js';
+import { putRawEntity } from '../store/put-raw-entity.js';
 import { deleteTestDb, uniqueDbName } from '../store/unique-db-name.js';
 import { mount, unmountAll } from '../ui/ui-test-helpers.js';
 import { eventually } from '../eventually.js';
@@ -36,8 +37,8 @@ describe('openRoomSession with damaged storage', () => {
 
     // An entity stored as null, a damaged reservation and damaged metadata: each used to keep the
     // room from opening ("The room could not be opened").
+    await putRawEntity(dbName, ELECTORAL_MODEL_ID, election.oid, null);
     const db = await openDB(dbName);
-    await db.put('entities', { modelId: ELECTORAL_MODEL_ID, oid: election.oid, commit: 1, entity: null });
     await db.put('identities', { nodeId, reservedUpTo: null, lastClaimedAt: Date.now() });
     await db.put('meta', 'garbage', 'room');
     db.close();

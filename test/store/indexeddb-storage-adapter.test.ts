@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { openDB } from 'idb';
 import { VersionVector, asNodeId } from '../../src/crdt/index.js';
 import type { DomainModel } from '../../src/domain/index.js';
-import { DB_VERSION, IndexedDbStorageAdapter, type StorageAdapter, StorageError } from '../../src/store/index.js';
+import { DB_VERSION, IndexedDbStorageAdapter, ModelPersistence, type StorageAdapter, StorageError } from '../../src/store/index.js';
 import { election, entitiesOf } from './election-model.js';
 import { runStorageAdapterContractTests } from './storage-adapter-contract.js';
 import { deleteTestDb, uniqueDbName } from './unique-db-name.js';
@@ -116,7 +116,7 @@ describe('IndexedDbStorageAdapter', () => {
       const db = await openRaw(dbName);
       raw.push(db);
       expect(db.version).to.equal(DB_VERSION);
-      expect([...db.objectStoreNames].sort()).to.deep.equal(['certificates', 'entities', 'identities', 'meta', 'models', 'quarantine']);
+      expect([...db.objectStoreNames].sort()).to.deep.equal(['certificates', 'chunks', 'identities', 'meta', 'models', 'quarantine']);
     });
 
     it('reports "blocked" while a tab holds the old version open, and upgrades once it closes', async () => {
@@ -184,8 +184,101 @@ describe('IndexedDbStorageAdapter', () => {
       const db = await openRaw(dbName);
       raw.push(db);
       expect(db.version).to.equal(DB_VERSION);
-      expect(DB_VERSION).to.equal(4);
-      expect([...db.objectStoreNames].sort()).to.deep.equal(['certificates', 'entities', 'identities', 'meta', 'models', 'quarantine']);
+      expect(DB_VERSION).to.equal(5);
+      expect([...db.objectStoreNames].sort()).to.deep.equal(['certificates', 'chunks', 'identities', 'meta', 'models', 'quarantine']);
+    });
+  });
+
+  describe('migration from schema version 4 (one record per entity) to chunks', () => {
+    // The version 4 format, written by hand with the raw API as the previous release wrote it.
+    async function writeVersion4(models: ReadonlyArray<readonly [string, DomainModel, (oid: string) => number]>, extra: (tx: IDBTransaction) => void): Promise<void> {
+      const db = await openRaw(dbName, 4, (upgrade) => {
+        upgrade.createObjectStore('models', { keyPath: 'modelId' });
+        upgrade.createObjectStore('entities', { keyPath: ['modelId', 'oid'] }).createIndex('by-commit', ['modelId', 'commit']);
+        upgrade.createObjectStore('certificates', { keyPath: ['modelId', 'key'] }).createIndex('by-commit', ['modelId', 'commit']);
+        upgrade.createObjectStore('identities', { keyPath: 'nodeId' });
+        upgrade.createObjectStore('meta');
+        upgrade.createObjectStore('quarantine', { keyPath: 'id', autoIncrement: true });
+      });
+      await new Promise<void>((resolve, reject) => {
+        const tx = db.transaction(['models', 'entities', 'certificates', 'identities', 'meta', 'quarantine'], 'readwrite');
+        for (const [modelId, model, commitOf] of models) {
+          for (const entity of model.getEntityStates()) tx.objectStore('entities').put({ modelId, oid: entity.oid, commit: commitOf(entity.oid), entity });
+          tx.objectStore('models').put({ modelId, version: model.version.toJSON(), commit: 2 });
+        }
+        tx.objectStore('identities').put({ nodeId: 'alice', reservedUpTo: 2000, lastClaimedAt: 7 });
+        tx.objectStore('meta').put({ createdAt: 42 }, 'room');
+        extra(tx);
+        tx.oncomplete = () => resolve();
+        tx.onerror = () => reject(tx.error);
+      });
+      db.close();
+    }
+
+    it('moves every entity into chunks with its commit, keeps certificates, identities and the quarantine, and loses nothing', async () => {
+      const alice = election('alice');
+      const oids = Array.from({ length: 450 }, (_, i) => alice.create('Candidate', { name: `c${i}`, votes: i }).oid);
+      const later = new Set(oids.filter((_, i) => i % 3 === 0));
+      const other = election('bob', { modelId: 'election-2' });
+      other.create('Election', { title: 'Treasurer' });
+      const certificate = Uint8Array.from([9, 8, 7]);
+      await writeVersion4(
+        [
+          ['election', alice, (oid) => (later.has(oid) ? 2 : 1)],
+          ['election-2', other, () => 1],
+        ],
+        (tx) => {
+          // A record damaged under version 4 moves unchanged and is found by the next load.
+          tx.objectStore('entities').put({ modelId: 'election', oid: 'broken', commit: 2, entity: null });
+          tx.objectStore('certificates').put({ modelId: 'election', key: 'k1', commit: 1, bytes: certificate });
+          tx.objectStore('quarantine').add({ kind: 'metadata', modelId: null, key: 'room', reason: 'old', recovery: 'kept', at: 1, value: 'x' });
+        },
+      );
+      const storage = adapter();
+      const stored = await storage.load('election');
+      expect(stored.commit).to.equal(2);
+      expect(stored.version.equals(alice.version)).to.equal(true);
+      const model = election('zed');
+      expect(model.loadState(stored.entities, stored.version).rejected).to.deep.equal([]);
+      expect(entitiesOf(model)).to.equal(entitiesOf(alice));
+      expect(stored.damaged?.map((record) => [record.kind, record.key, record.value])).to.deep.equal([['entity', 'broken', null]]);
+      expect(stored.certificates.map((bytes) => [...bytes])).to.deep.equal([[9, 8, 7]]);
+      // Commit numbers survived: a tab that had seen commit 1 reads exactly what commit 2 wrote.
+      const since = await storage.load('election', 1);
+      expect(since.entities.map((entity) => entity.oid).sort()).to.deep.equal([...later].sort());
+      expect(since.damaged?.map((record) => record.key)).to.deep.equal(['broken']);
+      const second = await storage.load('election-2');
+      const secondModel = election('zed', { modelId: 'election-2' });
+      secondModel.loadState(second.entities, second.version);
+      expect(entitiesOf(secondModel)).to.equal(entitiesOf(other));
+      expect(await storage.identities()).to.deep.equal([{ nodeId: 'alice', reservedUpTo: 2000, lastClaimedAt: 7 }]);
+      expect((await storage.quarantined()).map((record) => record.reason)).to.deep.equal(['old']);
+      // The damaged record is kept aside like any other, and saves continue above commit 2.
+      expect((await storage.quarantine('election', [{ kind: 'entity', key: 'broken', value: null, reason: 'stored as null' }], new Map())).map((problem) => problem.key)).to.deep.equal(['broken']);
+      expect((await storage.load('election')).damaged).to.equal(undefined);
+      alice.update(oids[7]!, { votes: 1000 });
+      expect(await storage.merge('election', alice.getEntityStates([oids[7]!]), alice.version)).to.equal(3);
+      expect((await storage.load('election', 2)).entities.map((entity) => entity.oid)).to.deep.equal([oids[7]]);
+      const db = await openRaw(dbName);
+      raw.push(db);
+      expect(db.version).to.equal(DB_VERSION);
+      expect([...db.objectStoreNames].sort()).to.deep.equal(['certificates', 'chunks', 'identities', 'meta', 'models', 'quarantine']);
+    });
+
+    it('a tab opening a migrated room with ModelPersistence gets every entity and keeps the damaged one aside', async () => {
+      const alice = election('alice');
+      for (let i = 0; i < 300; i++) alice.create('Candidate', { name: `c${i}` });
+      await writeVersion4([['election', alice, () => 1]], (tx) => {
+        tx.objectStore('entities').put({ modelId: 'election', oid: 'broken', commit: 1, entity: 'garbage' });
+      });
+      const storage = adapter();
+      const model = election('zed');
+      const persistence = new ModelPersistence(model, storage);
+      await persistence.load();
+      persistence.close();
+      expect(entitiesOf(model)).to.equal(entitiesOf(alice));
+      expect(persistence.problems.map((problem) => [problem.kind, problem.key])).to.deep.equal([['entity', 'broken']]);
+      expect((await storage.quarantined()).map((record) => record.value)).to.deep.equal(['garbage']);
     });
   });
 
@@ -201,7 +294,7 @@ describe('IndexedDbStorageAdapter', () => {
     const error = await rejectionOf(storage.load('election'));
     expect(error).to.be.instanceOf(StorageError);
     expect((error as StorageError).code).to.equal('outdated');
-    expect(await newer.count('entities')).to.equal(1);
+    expect(await newer.count('chunks')).to.equal(1);
     newer.close();
   });
 
@@ -224,7 +317,7 @@ describe('IndexedDbStorageAdapter', () => {
     });
 
     // Makes the `n`-th put into `store` fail as a full disk does.
-    function failNthPut(n: number, store = 'entities'): void {
+    function failNthPut(n: number, store = 'chunks'): void {
       let calls = 0;
       IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
         if (this.name === store && ++calls === n) throw new DOMException('The disk is full', 'QuotaExceededError');
@@ -240,7 +333,8 @@ describe('IndexedDbStorageAdapter', () => {
       const before = await storage.load('election');
       a.setAttribute('name', 'Ada Lovelace');
       alice.create('Candidate', { name: 'Bob' });
-      failNthPut(2);
+      // The last write of the batch (the version, after the chunk).
+      failNthPut(1, 'models');
       const error = await rejectionOf(storage.merge('election', alice.getEntityStates(), alice.version));
       expect(error).to.be.instanceOf(StorageError);
       expect((error as StorageError).code).to.equal('quota-exceeded');

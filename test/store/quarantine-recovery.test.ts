@@ -6,6 +6,7 @@ import { MemoryTransport } from '../../src/net/memory-transport.js';
 import { IndexedDbStorageAdapter, MemoryStorageAdapter, ModelPersistence, NodeIdentity, type StorageAdapter } from '../../src/store/index.js';
 import { SynchronizationEngine } from '../../src/sync/index.js';
 import { election, entitiesOf } from './election-model.js';
+import { putRawEntity } from './put-raw-entity.js';
 import { deleteTestDb, uniqueDbName } from './unique-db-name.js';
 import { eventually } from '../eventually.js';
 
@@ -39,20 +40,7 @@ const backends: Array<[string, () => { open(): StorageAdapter; damage(oid: strin
       const dbName = uniqueDbName();
       return {
         open: () => new IndexedDbStorageAdapter({ roomId: 'r', dbName }),
-        async damage(oid) {
-          const request = indexedDB.open(dbName);
-          const db = await new Promise<IDBDatabase>((resolve, reject) => {
-            request.onsuccess = () => resolve(request.result);
-            request.onerror = () => reject(request.error);
-          });
-          const tx = db.transaction('entities', 'readwrite');
-          tx.objectStore('entities').put({ modelId: MODEL, oid, commit: 1, entity: null });
-          await new Promise((resolve, reject) => {
-            tx.oncomplete = resolve;
-            tx.onerror = () => reject(tx.error);
-          });
-          db.close();
-        },
+        damage: (oid) => putRawEntity(dbName, MODEL, oid, null),
         teardown: () => deleteTestDb(dbName),
       };
     },

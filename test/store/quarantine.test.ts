@@ -12,6 +12,7 @@ import {
   type StorageAdapter,
 } from '../../src/store/index.js';
 import { election, entitiesOf } from './election-model.js';
+import { putRawEntity } from './put-raw-entity.js';
 import { deleteTestDb, uniqueDbName } from './unique-db-name.js';
 import { expectSameVersion } from '../expectations.js';
 
@@ -49,7 +50,7 @@ const backends: Array<[string, () => DamageableRoom]> = [
             if (place.store === 'meta') await db.put('meta', value, 'room');
             else if (place.store === 'identities') await db.put('identities', value);
             else if (place.store === 'models') await db.put('models', { ...(value as object), modelId: place.modelId });
-            else if (place.store === 'entities') await db.put('entities', { modelId: place.modelId, oid: place.oid, commit: 1, entity: value });
+            else if (place.store === 'entities') await putRawEntity(dbName, place.modelId, place.oid, value);
             else await db.put('certificates', { modelId: place.modelId, key: place.key, commit: 1, bytes: value });
           } finally {
             db.close();
