@@ -11,6 +11,7 @@ import type { RoomRef, RoomSession } from '../../src/app/room-session.js';
 import { ElectoralSystemModel } from '../../src/models/electoral/index.js';
 import type { EDNetP2PNode } from '../../src/node/ednet-p2p-node.js';
 import { eventually } from '../eventually.js';
+import { nodeStatus } from '../node-status.js';
 
 const room: RoomRef = { roomId: 'council', secret: 'aGVsbG8td29ybGQtMTIzNDU2Nzg5MA' };
 
@@ -20,20 +21,7 @@ function fakeSession(ref: RoomRef): RoomSession {
     room: ref,
     node: { nodeId } as unknown as EDNetP2PNode,
     model: new ElectoralSystemModel({ modelId: 'electoral', nodeId, roles: 'open' }),
-    status: {
-      nodeId,
-      displayName: 'Alice',
-      online: true,
-      signaling: 'connected',
-      peers: [],
-      unsentChanges: 0,
-      unsavedChanges: 0,
-      receiving: null,
-      persistence: 'granted',
-      storageError: null,
-      roomKeyProblem: null,
-      connectionProblem: null,
-    },
+    status: nodeStatus({ nodeId }),
     onStatus: () => () => {},
     setDisplayName: () => {},
     setWorkOffline: () => {},

@@ -8,29 +8,16 @@ import { roomLink } from '../../src/app/room-link.js';
 import type { RoomRef, RoomSession } from '../../src/app/room-session.js';
 import { ElectoralSystemModel } from '../../src/models/electoral/index.js';
 import type { EDNetP2PNode } from '../../src/node/ednet-p2p-node.js';
-import type { NodeStatus } from '../../src/node/node-events.js';
 import { eventually as until } from '../eventually.js';
 import { expectNone } from '../expectations.js';
+import { nodeStatus } from '../node-status.js';
 
 const secret = 'aGVsbG8td29ybGQtMTIzNDU2Nzg5MA';
 
 /** A session that records what the app asks of it. */
 function fakeSession(room: RoomRef, log: string[]): RoomSession {
   const nodeId = 'alice' as NodeId;
-  const status: NodeStatus = {
-    nodeId,
-    displayName: null,
-    online: true,
-    signaling: 'connected',
-    peers: [],
-    unsentChanges: 0,
-    unsavedChanges: 0,
-    receiving: null,
-    persistence: 'granted',
-    storageError: null,
-    roomKeyProblem: null,
-    connectionProblem: null,
-  };
+  const status = nodeStatus({ nodeId, displayName: null });
   return {
     room,
     node: { nodeId } as unknown as EDNetP2PNode,

@@ -8,25 +8,12 @@ import { ElectoralSystemModel } from '../../src/models/electoral/index.js';
 import type { EDNetP2PNode } from '../../src/node/ednet-p2p-node.js';
 import type { NodeStatus, PeerInfo } from '../../src/node/node-events.js';
 import { find, mount, settle, textOf, unmountAll } from '../ui/ui-test-helpers.js';
+import { nodeStatus } from '../node-status.js';
 
 const nodeId = 'bob-node' as NodeId;
 
 function status(patch: Partial<NodeStatus> = {}): NodeStatus {
-  return {
-    nodeId,
-    displayName: null,
-    online: true,
-    signaling: 'connecting',
-    peers: [],
-    unsentChanges: 0,
-    unsavedChanges: 0,
-    receiving: null,
-    persistence: 'granted',
-    storageError: null,
-    roomKeyProblem: null,
-    connectionProblem: null,
-    ...patch,
-  };
+  return nodeStatus({ nodeId, displayName: null, signaling: 'connecting', ...patch });
 }
 
 const alice: PeerInfo = { peerId: 'alice-node' as NodeId, displayName: 'Alice', via: 'webrtc', inSync: true, refused: 0, lastRefusal: null };

@@ -5,13 +5,10 @@ import type { NodeStatus } from '../../src/node/node-events.js';
 import '../../src/ui/index.js';
 import type { EdnetStatusBar } from '../../src/ui/index.js';
 import { axeViolations, find, mount, settle, textOf, unmountAll } from './ui-test-helpers.js';
+import { nodeStatus } from '../node-status.js';
 
 function status(overrides: Partial<NodeStatus> = {}): NodeStatus {
-  return {
-    nodeId: 'alice-node-0123456789' as NodeId,
-    displayName: 'Alice',
-    online: true,
-    signaling: 'connected',
+  return nodeStatus({
     peers: [
       { peerId: 'bob-node-0123456789' as NodeId, displayName: 'Bob', via: 'webrtc', inSync: true, refused: 0, lastRefusal: null },
       { peerId: 'carol-node-0123456789' as NodeId, displayName: null, via: 'broadcast-channel', inSync: false, refused: 0, lastRefusal: null },
@@ -19,12 +16,8 @@ function status(overrides: Partial<NodeStatus> = {}): NodeStatus {
     unsentChanges: 3,
     unsavedChanges: 1,
     receiving: { modelId: 'election-2024', peerId: 'bob-node-0123456789' as NodeId, part: 3, parts: 10 },
-    persistence: 'granted',
-    storageError: null,
-    roomKeyProblem: null,
-    connectionProblem: null,
     ...overrides,
-  };
+  });
 }
 
 describe('ednet-status-bar', () => {

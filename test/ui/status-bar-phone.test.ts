@@ -5,24 +5,9 @@ import type { NodeStatus, PeerInfo } from '../../src/node/node-events.js';
 import '../../src/ui/index.js';
 import { eventually } from '../eventually.js';
 import { axeViolations, find, findAll, mount, settle, textOf, unmountAll } from './ui-test-helpers.js';
+import { nodeStatus } from '../node-status.js';
 
-function status(overrides: Partial<NodeStatus> = {}): NodeStatus {
-  return {
-    nodeId: 'alice-node-0123456789' as NodeId,
-    displayName: 'Alice',
-    online: true,
-    signaling: 'connected',
-    peers: [],
-    unsentChanges: 0,
-    unsavedChanges: 0,
-    receiving: null,
-    persistence: 'granted',
-    storageError: null,
-    roomKeyProblem: null,
-    connectionProblem: null,
-    ...overrides,
-  };
-}
+const status = nodeStatus;
 
 const bob: PeerInfo = { peerId: 'bob-node-0123456789' as NodeId, displayName: 'Bob', via: 'webrtc', inSync: true, refused: 0, lastRefusal: null };
 

@@ -3,24 +3,11 @@ import type { NodeId } from '../../src/crdt/index.js';
 import type { NodeStatus, RoomStatus } from '../../src/node/node-events.js';
 import '../../src/ui/index.js';
 import { mount, textOf, unmountAll } from './ui-test-helpers.js';
+import { nodeStatus } from '../node-status.js';
 
 function status(room: RoomStatus): NodeStatus {
   const peers = Array.from({ length: room.connected }, (_, i) => ({ peerId: `peer-${i}` as NodeId, displayName: null, via: 'webrtc', inSync: true, refused: 0, lastRefusal: null }));
-  return {
-    nodeId: 'alice-node' as NodeId,
-    room,
-    displayName: null,
-    online: true,
-    signaling: 'connected',
-    peers,
-    unsentChanges: 0,
-    unsavedChanges: 0,
-    receiving: null,
-    persistence: 'granted',
-    storageError: null,
-    roomKeyProblem: null,
-    connectionProblem: null,
-  };
+  return nodeStatus({ nodeId: 'alice-node' as NodeId, room, displayName: null, peers });
 }
 
 describe('ednet-status-bar: the whole room', () => {
