@@ -36,18 +36,8 @@ export class PeerLink {
    */
   inbox: Promise<void> = Promise.resolve();
   waiting = 0;
-  /**
-   * Per model, what this node claimed to the peer: its last `hello` or `version` (a fresh start),
-   * joined with every delta, ack and announcement after it (`claim`). Compact versions (protocol
-   * 5) are differences from it.
-   */
+  /** Per model, the version this node last claimed to the peer (hello, delta, ack or report). */
   readonly told = new Map<string, VersionVector>();
-  /**
-   * Per model, the same from the peer's side, built from what arrived in order (`hear`): the base
-   * the peer's compact versions are rebuilt from. Only a base for decompression, never a belief
-   * about what the peer holds (that is `PeerModelSync`).
-   */
-  readonly heard = new Map<string, VersionVector>();
   readonly #models = new Map<string, PeerModelSync>();
   #incoming: IncomingDelta | null = null;
   // The last send waiting for a compression, if any: later sends queue behind it.
@@ -88,24 +78,9 @@ export class PeerLink {
     return state;
   }
 
-  /** Records a claim sent to the peer; `fresh` (a hello or version): the base starts again from it. */
-  claim(modelId: string, version: VersionVector, fresh = false): void {
-    const told = this.told.get(modelId);
-    if (fresh || !told) this.told.set(modelId, version.clone());
-    else told.mergeWith(version);
-  }
-
-  /** Records a claim the peer made, in arrival order; `fresh` as in `claim`. */
-  hear(modelId: string, version: VersionVector, fresh = false): void {
-    const heard = this.heard.get(modelId);
-    if (fresh || !heard) this.heard.set(modelId, version.clone());
-    else heard.mergeWith(version);
-  }
-
   /** Forgets `modelId` (it was unregistered here). */
   unshare(modelId: string): void {
     this.#models.delete(modelId);
-    this.heard.delete(modelId);
   }
 
   /**

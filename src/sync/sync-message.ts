@@ -4,16 +4,14 @@ import { BASE64URL_PATTERN } from '../util/base64url.js';
 import { MAX_CERTIFICATE_BYTES } from '../security/change-certificate.js';
 import { packBatch, unpackBatch } from './compact-batch.js';
 import { type BroadcastMessage, decodeBroadcastMessage } from './broadcast/broadcast-message.js';
-import { type CompactVersions, decodeCompactVersions } from './compact-versions.js';
 
 /**
  * Sync protocol versions this build speaks; the handshake picks the highest both sides know.
  * Protocol 2 is protocol 1 with deltas in the compact form (`packBatch`); protocol 3 is protocol 2
  * with large frames compressed (`compressFrame`); protocol 4 is protocol 3 with epidemic
- * broadcast (`ihave`, `graft`, `prune`; src/sync/broadcast/); protocol 5 is protocol 4 with the
- * versions of deltas and acks sent as differences (`cv`, src/sync/compact-versions.ts).
+ * broadcast (`ihave`, `graft`, `prune`; src/sync/broadcast/).
  */
-export const SYNC_PROTOCOLS: readonly number[] = [1, 2, 3, 4, 5];
+export const SYNC_PROTOCOLS: readonly number[] = [1, 2, 3, 4];
 
 /** Whether an agreed protocol lets large frames travel compressed. */
 export const compressesFrames = (protocol: number | null): boolean => protocol !== null && protocol >= 3;
@@ -81,11 +79,6 @@ export interface DeltaMessage {
   readonly digest?: string;
   /** Protocol 4, on the last part: links the newest change in it has crossed, this one included (see `EpidemicBroadcast`). */
   readonly hops?: number;
-  /**
-   * Protocol 5: the batch's `since` and `version` as differences (the batch carries both empty);
-   * the engine rebuilds them on arrival, before anything else reads the delta.
-   */
-  readonly cv?: CompactVersions;
 }
 
 /**
@@ -101,8 +94,6 @@ export interface AckMessage extends DigestReport {
   readonly seen: number;
   /** Protocol 4: the delta brought nothing new (it came by another path first), so the link turns lazy (a `prune`). */
   readonly prune?: boolean;
-  /** Protocol 5: `version` as differences (`version` is then absent on the wire), rebuilt on arrival. */
-  readonly cv?: CompactVersions;
 }
 
 /**
@@ -118,12 +109,6 @@ export interface VersionMessage extends DigestReport {
   readonly request: boolean;
   readonly sent: number;
   readonly seen: number;
-  /**
-   * Protocol 5, on a request: the compact versions the receiver sent here did not add up (a frame
-   * lost or refused on the way), so it answers with its full version before anything else, and
-   * both sides start again from it.
-   */
-  readonly rebase?: boolean;
 }
 
 /** "Our versions are equal, our digests are not": the sender's 256 bucket hashes of `model`. */
@@ -295,19 +280,7 @@ function decodeDelta(raw: Record<string, unknown>): DeltaMessage | SyncDecodeErr
   if (part !== parts && !batch.partial) return { error: 'delta: a part before the last must be partial' };
   if (raw.digest !== undefined && !isDigest(raw.digest)) return { error: 'delta: bad digest' };
   if (raw.hops !== undefined && !(isCount(raw.hops) && raw.hops <= 1_000_000)) return { error: 'delta: bad hops' };
-  let cv: CompactVersions | undefined;
-  if (raw.cv !== undefined) {
-    const decoded = decodeCompactVersions(raw.cv, true);
-    if ('error' in decoded) return { error: `delta: ${decoded.error}` };
-    // The batch's own versions stay empty, so nothing reads a half-built one by mistake.
-    if (Object.keys(batch.since).length > 0 || Object.keys(batch.version).length > 0) return { error: 'delta: cv with a batch that has versions' };
-    cv = decoded;
-  }
-  const digest = {
-    ...(raw.digest === undefined ? {} : { digest: raw.digest as string }),
-    ...(raw.hops === undefined ? {} : { hops: raw.hops as number }),
-    ...(cv ? { cv } : {}),
-  };
+  const digest = { ...(raw.digest === undefined ? {} : { digest: raw.digest as string }), ...(raw.hops === undefined ? {} : { hops: raw.hops as number }) };
   if (raw.certs === undefined) return { t: 'delta', seq, part, parts, batch, ...digest };
   // Only the shape here; each certificate is decoded and verified before the batch is applied.
   const { certs } = raw;
@@ -320,15 +293,7 @@ function decodeDelta(raw: Record<string, unknown>): DeltaMessage | SyncDecodeErr
 function decodeVersionLike(raw: Record<string, unknown>): AckMessage | VersionMessage | SyncDecodeError {
   const { model, seen } = raw;
   if (typeof model !== 'string' || !MODEL_ID_PATTERN.test(model)) return { error: `${raw.t}: bad model id` };
-  let cv: CompactVersions | undefined;
-  if (raw.t === 'ack' && raw.cv !== undefined) {
-    if (raw.version !== undefined) return { error: 'ack: version and cv together' };
-    const decoded = decodeCompactVersions(raw.cv, false);
-    if ('error' in decoded) return { error: `ack: ${decoded.error}` };
-    cv = decoded;
-  }
-  // An ack in the compact form has its version rebuilt by the engine; empty until then.
-  const version = cv ? {} : parseVersion(raw.version);
+  const version = parseVersion(raw.version);
   if ('error' in version) return { error: `${raw.t}: ${version.error}` };
   if (!isCount(seen)) return { error: `${raw.t}: seen must be a non-negative integer` };
   if (raw.digest !== undefined && !isDigest(raw.digest)) return { error: `${raw.t}: bad digest` };
@@ -336,11 +301,10 @@ function decodeVersionLike(raw: Record<string, unknown>): AckMessage | VersionMe
   if (raw.t === 'version') {
     if (!isCount(raw.sent)) return { error: 'version: sent must be a non-negative integer' };
     if (typeof raw.request !== 'boolean') return { error: 'version: request must be a boolean' };
-    if (raw.rebase !== undefined && !(raw.rebase === true && raw.request)) return { error: 'version: rebase must be true, on a request' };
-    return { t: 'version', model, version, request: raw.request, sent: raw.sent, seen, ...digest, ...(raw.rebase ? { rebase: true } : {}) };
+    return { t: 'version', model, version, request: raw.request, sent: raw.sent, seen, ...digest };
   }
   if (typeof raw.complete !== 'boolean') return { error: 'ack: complete must be a boolean' };
-  return { t: 'ack', model, version, complete: raw.complete, seen, ...digest, ...(raw.prune === true ? { prune: true } : {}), ...(cv ? { cv } : {}) };
+  return { t: 'ack', model, version, complete: raw.complete, seen, ...digest, ...(raw.prune === true ? { prune: true } : {}) };
 }
 
 function decodeBuckets(raw: Record<string, unknown>): BucketsMessage | SyncDecodeError {

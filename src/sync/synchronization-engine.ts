@@ -2,7 +2,7 @@ import type { NodeId } from '../crdt/dot.js';
 import { VersionVector, differingBuckets } from '../crdt/index.js';
 import { stateToChanges } from '../domain/entity-record.js';
 import { type ApplyChangesResult, CHANGE_FORMAT, type ChangeBatch, type EntityState } from '../domain/model-change.js';
-import { decodeEntityState, isDecodeError as isStateError, withDecodedVersions } from '../domain/index.js';
+import { decodeEntityState, isDecodeError as isStateError } from '../domain/index.js';
 import type { ModelChange } from '../domain/model-change.js';
 import type { SynchronizableDomainModel } from '../domain/synchronizable-domain-model.js';
 import type { PeerConnection } from '../net/transport.js';
@@ -13,7 +13,6 @@ import { OffenderBans, type OffenderBanOptions } from './offender-bans.js';
 import { PeerLink } from './peer-link.js';
 import { VerificationBudget, type VerificationBudgetOptions } from './verification-budget.js';
 import { decompressFrame, isCompressedFrame } from './frame-compression.js';
-import { compactVersions, compactsVersions, expandVersions, isShorter } from './compact-versions.js';
 import { sendableChanges } from './sendable-changes.js';
 import { splitBatch } from './split-batch.js';
 import { applyInSlices } from './sliced-apply.js';
@@ -390,9 +389,6 @@ export class SynchronizationEngine {
     // part was refused, refuses the rest of the delta anyway).
     const sentCertificates = new Set<string>();
     const proven = new Map<NodeId, number>();
-    // Protocol 5: both versions as differences (from what we told the peer, and from the version).
-    const compact = compactsVersions(peer.protocol) ? compactVersions(version, peer.told.get(modelId), state.known) : undefined;
-    const cv = compact && isShorter(compact, version, state.known) ? compact : undefined;
     parts.forEach((batch, index) => {
       peer.count('changesSent', batch.changes.length);
       let certs: { certs: string[] } | undefined;
@@ -405,20 +401,18 @@ export class SynchronizationEngine {
       // The last part says what the sender's state is, where it is exactly that of the version sent.
       const digest = index === parts.length - 1 && version.equals(entry.model.version) ? this.ownDigest(modelId) : undefined;
       const hops = index === parts.length - 1 && this.broadcast.speaks(peer) ? { hops: this.broadcast.outgoingHops(modelId) } : {};
-      const wire = cv ? { batch: { ...batch, since: {}, version: {} }, cv } : { batch };
-      peer.send({ t: 'delta', seq, part: index + 1, parts: parts.length, ...wire, ...certs, ...(digest ? { digest } : {}), ...hops });
+      peer.send({ t: 'delta', seq, part: index + 1, parts: parts.length, batch, ...certs, ...(digest ? { digest } : {}), ...hops });
     });
     state.sent(seq, version);
-    peer.claim(modelId, version);
+    peer.told.set(modelId, version);
   }
 
-  /** Our whole version (a fresh base for compact versions); `rebase`: we ask the peer for its whole version too. */
-  private sendVersion(peer: PeerLink, modelId: string, request: boolean, rebase = false): void {
+  private sendVersion(peer: PeerLink, modelId: string, request: boolean): void {
     const version = this.claimable(modelId);
     if (!version) return;
-    peer.claim(modelId, version, true);
+    peer.told.set(modelId, version);
     const digest = this.ownDigest(modelId);
-    peer.send({ t: 'version', model: modelId, version: version.toJSON(), request, sent: peer.sentSeq, seen: peer.seenSeq, ...(digest ? { digest } : {}), ...(rebase ? { rebase } : {}) });
+    peer.send({ t: 'version', model: modelId, version: version.toJSON(), request, sent: peer.sentSeq, seen: peer.seenSeq, ...(digest ? { digest } : {}) });
   }
 
   private receive(peer: PeerLink, bytes: Uint8Array): void {
@@ -432,10 +426,7 @@ export class SynchronizationEngine {
       if (isDecodeError(decoded)) return this.offence(peer, decoded.error);
       message = decoded;
       // The common case: nothing asynchronous before it, nothing to verify. Handled at once.
-      if (peer.waiting === 0 && !this.mustVerify(message) && !this.mustSlice(message)) {
-        const expanded = this.expand(peer, message);
-        return void (expanded && this.process(peer, expanded));
-      }
+      if (peer.waiting === 0 && !this.mustVerify(message) && !this.mustSlice(message)) return void this.process(peer, message);
     }
     // Inflating and verifying are asynchronous; every message of the peer waits its turn, so an
     // ack or version never overtakes the delta before it.
@@ -446,8 +437,6 @@ export class SynchronizationEngine {
           message = await this.inflate(peer, bytes);
           if (!message) return;
         }
-        message = this.expand(peer, message);
-        if (!message) return;
         if (!this.mustVerify(message)) return this.process(peer, message);
         const batch = message.t === 'repair' ? this.repairBatch(message) : (message as DeltaMessage).batch;
         if (!batch) return this.offence(peer, 'repair: an entity does not decode');
@@ -465,41 +454,6 @@ export class SynchronizationEngine {
       })
       .catch((error) => this.logger.warn(`could not handle a message from ${peer.peerId}`, error))
       .finally(() => peer.waiting--);
-  }
-
-  /**
-   * Rebuilds the compact versions of a delta or ack (protocol 5) from what the peer claimed
-   * before, and records the claim, in arrival order (before verification, which reads them).
-   * Undefined if the message is dropped: compact versions without protocol 5 (an offence), or a
-   * rebuilt version failing its check. That is not the peer's fault as such (a frame lost or
-   * refused on the way leaves the bases apart): nothing is applied, the delta counts as seen so
-   * its changes are sent again, and a `version` request with `rebase` asks for the peer's whole
-   * version, from which both sides start again.
-   */
-  private expand(peer: PeerLink, message: SyncMessage): SyncMessage | undefined {
-    if (peer.protocol === null || (message.t !== 'delta' && message.t !== 'ack')) return message;
-    const modelId = message.t === 'delta' ? message.batch.modelId : message.model;
-    if (!this.models.has(modelId)) return message; // Ignored by its handler.
-    if (!message.cv) {
-      peer.hear(modelId, VersionVector.fromJSON(message.t === 'delta' ? message.batch.version : message.version));
-      return message;
-    }
-    if (!compactsVersions(peer.protocol)) return void this.offence(peer, `${message.t}: compact versions without protocol 5`);
-    const expanded = expandVersions(message.cv, peer.heard.get(modelId));
-    if (typeof expanded === 'object' && 'error' in expanded) return void this.offence(peer, `${message.t}: ${expanded.error}`);
-    if (expanded === 'mismatch') {
-      const last = message.t === 'ack' || message.part === message.parts;
-      if (message.t === 'delta') peer.receivedPart(message.seq, message.part, message.parts, true);
-      if (last) {
-        this.logger.warn(`compact versions from ${peer.peerId} do not add up for ${modelId}: asking for its whole version`);
-        this.sendVersion(peer, modelId, true, true);
-      }
-      return undefined;
-    }
-    peer.hear(modelId, expanded.version);
-    const { cv: _compact, ...rest } = message;
-    if (rest.t === 'ack') return { ...rest, version: expanded.version.toJSON() };
-    return { ...rest, batch: withDecodedVersions(rest.batch, expanded.since ?? new VersionVector(), expanded.version) };
   }
 
   private budgetOf(peer: PeerLink): VerificationBudget {
@@ -571,16 +525,12 @@ export class SynchronizationEngine {
     if (peer.protocol === null) return void this.offence(peer, `${message.t} before hello`);
     if (message.t === 'delta') return this.handleDelta(peer, message, verified);
     if (message.t === 'ack') return void this.handleAck(peer, message);
-    if (message.t === 'version') {
-      if (message.rebase && !compactsVersions(peer.protocol)) return void this.offence(peer, 'version: rebase without protocol 5');
-      return void this.handleVersion(peer, message);
-    }
+    if (message.t === 'version') return void this.handleVersion(peer, message);
     if (message.t === 'buckets') return void this.handleBuckets(peer, message);
     if (message.t === 'repair') return void this.handleRepair(peer, message, verified);
     if (isBroadcastMessage(message)) {
       if (!this.broadcast.speaks(peer)) return void this.offence(peer, `${message.t} without protocol 4`);
       if (message.t !== 'prune' && !this.models.has(message.model)) return;
-      if (message.t !== 'prune') peer.hear(message.model, VersionVector.fromJSON(message.have));
       return void this.broadcast.handle(peer, message);
     }
     peer.name = message.name;
@@ -604,7 +554,6 @@ export class SynchronizationEngine {
     peer.protocol = Math.max(...common);
     peer.name = hello.name ?? null;
     for (const [modelId, version] of shared) {
-      peer.hear(modelId, version, true);
       peer.share(modelId, version);
       this.noteConfirmed(modelId, version);
       this.noteDigest(peer, modelId, version, hello.digests?.[modelId]);
@@ -682,21 +631,18 @@ export class SynchronizationEngine {
     if (!state || !awaited) return;
     state.awaitingAck = null;
     const ours = this.claimable(modelId)!;
-    const compact = compactsVersions(peer.protocol) ? compactVersions(ours, peer.told.get(modelId)) : undefined;
-    const cv = compact && isShorter(compact, ours) ? compact : undefined;
-    peer.claim(modelId, ours);
+    peer.told.set(modelId, ours);
     const digest = this.ownDigest(modelId);
-    const ack = {
+    const ack: AckMessage = {
       t: 'ack',
       model: modelId,
-      ...(cv ? { cv } : { version: ours.toJSON() }),
+      version: ours.toJSON(),
       complete: ours.includes(awaited),
       seen: peer.seenSeq,
       ...(digest ? { digest } : {}),
       ...(prune ? { prune } : {}),
     };
-    // In the compact form `version` is left out on the wire; the type has it once rebuilt on arrival.
-    peer.send(ack as AckMessage);
+    peer.send(ack);
   }
 
   /** More of `modelId` is stored: acks that waited for it go, and so do the changes stored. */
@@ -737,15 +683,11 @@ export class SynchronizationEngine {
     const lost = peer.sentUpTo(message.sent);
     const state = peer.share(message.model);
     const version = VersionVector.fromJSON(message.version);
-    peer.hear(message.model, version, true);
     state.reported(version, message.seen);
     state.progressed();
     this.noteConfirmed(message.model, version);
     this.noteDigest(peer, message.model, version, message.digest);
-    // Asked to start compact versions afresh: our whole version goes before the delta it bases.
-    if (message.rebase) this.sendVersion(peer, message.model, false);
     this.sendDelta(peer, message.model);
-    if (message.rebase) return this.updateSyncState(peer, message.model);
     // A request always gets our version. So does a reply that revealed lost deltas: our `seen`
     // tells the peer they are lost, not in flight, and it sends their changes again. Nothing
     // else is answered, so two peers that keep differing (one refuses the other's changes)

@@ -297,7 +297,7 @@ export class EpidemicBroadcast {
       for (const peer of targets) {
         const hops = this.outgoingHops(modelId);
         peer.send({ t: 'ihave', model: modelId, have: versionSummary(claimable, peer.told.get(modelId)), hops, ...(digest ? { digest } : {}) });
-        peer.claim(modelId, claimable);
+        peer.told.set(modelId, claimable);
       }
     }
     if (this.#pending.size) this.#schedule();
@@ -336,7 +336,7 @@ export class EpidemicBroadcast {
 
   #sendGraft(peer: PeerLink, modelId: string, claimable: VersionVector): void {
     peer.send({ t: 'graft', model: modelId, have: versionSummary(claimable, peer.told.get(modelId)) });
-    peer.claim(modelId, claimable);
+    peer.told.set(modelId, claimable);
   }
 
   /** Up to `count` of `peers`, chosen at random. */
