@@ -79,8 +79,11 @@ describe('WebRtcTransport', () => {
     expect(await gone).to.equal('the peer stopped answering');
   });
 
-  it('keeps a quiet but present peer: probes are answered whatever its timers do', async () => {
-    const [, , atAlice, atBob] = await pair({ heartbeatMs: 30 });
+  it('keeps a quiet but present peer: probes are answered whatever its timers do', async function () {
+    // A slow machine may starve the page for longer than a short heartbeat; 200 ms keeps the
+    // probes frequent enough for the test while a loaded machine does not look like a dead peer.
+    this.timeout(60_000);
+    const [, , atAlice, atBob] = await pair({ heartbeatMs: 200 });
     // Bob's own heartbeat stops (a background tab whose timers barely run); it still answers.
     clearInterval((atBob as unknown as { heartbeat: ReturnType<typeof setInterval> }).heartbeat);
     const pings: number[] = [];
