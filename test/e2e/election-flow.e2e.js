@@ -48,8 +48,9 @@ async function badgeIs(page, expected) {
 const badgeTitle = (page) => page.locator('#tab-elections .count').getAttribute('title');
 
 /**
- * Every record of every IndexedDB database of the page, as text: how many records name a ballot
- * (its oid), and those of them that also name a candidate's oid (a choice, readable).
+ * Every record of every IndexedDB database of the page, as text (an entity of a chunk record on its
+ * own): how many name a ballot (its oid), and those of them that also name a candidate's oid (a
+ * choice, readable).
  * @param {import('playwright-core').Page} page
  */
 const storedChoices = (page) =>
@@ -74,10 +75,23 @@ const storedChoices = (page) =>
           request.onerror = () => reject(request.error);
         });
         for (const record of records) {
-          const text = JSON.stringify(record) ?? '';
-          if (!ballots.some((oid) => text.includes(oid))) continue;
-          named++;
-          if (candidates.some((oid) => text.includes(oid))) withChoice.push(`${name}/${store}`);
+          // A chunk record (storage schema 5) holds many entities: each is judged on its own, by
+          // its slice of the chunk's text and its oid (kept beside the text, not in it).
+          /** @type {Array<{ oid?: string, text: string }>} */
+          const units = [];
+          if (record && typeof record.data === 'string' && Array.isArray(record.lengths) && Array.isArray(record.oids)) {
+            let at = 1;
+            record.lengths.forEach((/** @type {number} */ length, /** @type {number} */ i) => {
+              units.push({ oid: record.oids[i], text: record.data.slice(at, at + length) });
+              at += length + 1;
+            });
+            for (const loose of record.loose ?? []) units.push({ oid: loose.oid, text: JSON.stringify(loose.entity) ?? '' });
+          } else units.push({ text: JSON.stringify(record) ?? '' });
+          for (const { oid, text } of units) {
+            if (!ballots.some((ballot) => ballot === oid || text.includes(ballot))) continue;
+            named++;
+            if (candidates.some((candidate) => text.includes(candidate))) withChoice.push(`${name}/${store}`);
+          }
         }
       }
       db.close();
