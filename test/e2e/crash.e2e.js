@@ -116,8 +116,9 @@ describe('a device that dies in the middle of a burst', () => {
         await waitUntil(a, () => window.ednet.session?.status.peers.length === 1);
         await waitUntil(b, () => window.ednet.session?.status.peers.length === 1);
 
-        await startBurst(a, 400);
-        // B has part of the burst, A is still writing: now A dies.
+        // A burst longer than the test: A is still writing when it dies, however fast the machine.
+        await startBurst(a, 100_000);
+        // B has part of the burst: now A dies.
         await waitUntil(b, () => (window.ednet.model?.elections().count ?? 0) >= 40);
         let received;
         if (how === 'the browser process is killed') {
@@ -128,7 +129,7 @@ describe('a device that dies in the middle of a burst', () => {
           await a.close();
           received = await burstTitles(b);
         }
-        assert.ok(received.length >= 40 && received.length < 400, `B holds part of the burst (${received.length})`);
+        assert.ok(received.length >= 40, `B holds part of the burst (${received.length})`);
 
         const { page: restarted } = await openRoom(device.context, link);
         const state = await converged(restarted, b);
