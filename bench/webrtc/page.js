@@ -33,7 +33,8 @@ function byteSize(data) {
   return 0;
 }
 
-// Both libraries send with `channel.send` and receive through `channel.onmessage` (simple-peer).
+// Both libraries send with `channel.send`; y-webrtc (simple-peer) receives through
+// `channel.onmessage`, ours through `addEventListener('message')`: both are counted.
 const send = RTCDataChannel.prototype.send;
 RTCDataChannel.prototype.send = function (/** @type {any} */ data) {
   try {
@@ -49,6 +50,22 @@ RTCDataChannel.prototype.send = function (/** @type {any} */ data) {
     writtenAt = 0;
   }
 };
+/** @param {MessageEvent} event */
+function noteReceived(event) {
+  wire.lastReceivedAt = now();
+  if (!wire.firstReceivedAt) wire.firstReceivedAt = wire.lastReceivedAt;
+  wire.received += byteSize(event.data);
+}
+const addEventListener = RTCDataChannel.prototype.addEventListener;
+RTCDataChannel.prototype.addEventListener = function (/** @type {string} */ type, /** @type {any} */ listener, /** @type {any} */ options) {
+  if (type !== 'message' || typeof listener !== 'function') return addEventListener.call(this, type, listener, options);
+  /** @this {RTCDataChannel} @param {Event} event */
+  const counted = function (event) {
+    noteReceived(/** @type {MessageEvent} */ (event));
+    return listener.call(this, event);
+  };
+  return addEventListener.call(this, type, counted, options);
+};
 const onmessage = /** @type {PropertyDescriptor} */ (Object.getOwnPropertyDescriptor(RTCDataChannel.prototype, 'onmessage'));
 Object.defineProperty(RTCDataChannel.prototype, 'onmessage', {
   configurable: true,
@@ -59,9 +76,7 @@ Object.defineProperty(RTCDataChannel.prototype, 'onmessage', {
       this,
       handler &&
         ((/** @type {MessageEvent} */ event) => {
-          wire.lastReceivedAt = now();
-          if (!wire.firstReceivedAt) wire.firstReceivedAt = wire.lastReceivedAt;
-          wire.received += byteSize(event.data);
+          noteReceived(event);
           handler.call(this, event);
         }),
     );

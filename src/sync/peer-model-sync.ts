@@ -25,6 +25,8 @@ export class PeerModelSync {
   lastInSync = false;
   /** The version of the peer's last delta, while its ack waits for the delta to be stored here. */
   awaitingAck: VersionVector | null = null;
+  /** The seq of that delta. */
+  awaitingAckSeq = 0;
   /** The peer's last digest report, with the version it holds exactly (null: none since its last version). */
   reportedDigest: { readonly root: string; readonly version: VersionVector } | null = null;
   /** The version at which a repair with this peer was last started (one try per version). */
@@ -68,6 +70,16 @@ export class PeerModelSync {
     this.#known = version.clone();
     for (const delta of this.#pending) this.#known.mergeWith(delta.version);
     this.#confirm(version);
+  }
+
+  /**
+   * The `seen` a version report of ours may carry, given the highest delta seq received on the
+   * connection: a report says what is stored here, so a delta still being stored (its ack waits)
+   * counts as not seen yet. Else the peer, finding its delta missing from the report, takes it as
+   * lost and sends it again, and the duplicate prunes the link.
+   */
+  reportableSeen(seenSeq: number): number {
+    return this.awaitingAck ? Math.min(seenSeq, this.awaitingAckSeq - 1) : seenSeq;
   }
 
   /**

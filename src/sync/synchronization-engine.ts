@@ -412,7 +412,8 @@ export class SynchronizationEngine {
     if (!version) return;
     peer.told.set(modelId, version);
     const digest = this.ownDigest(modelId);
-    peer.send({ t: 'version', model: modelId, version: version.toJSON(), request, sent: peer.sentSeq, seen: peer.seenSeq, ...(digest ? { digest } : {}) });
+    const seen = peer.model(modelId)?.reportableSeen(peer.seenSeq) ?? peer.seenSeq;
+    peer.send({ t: 'version', model: modelId, version: version.toJSON(), request, sent: peer.sentSeq, seen, ...(digest ? { digest } : {}) });
   }
 
   private receive(peer: PeerLink, bytes: Uint8Array): void {
@@ -615,6 +616,7 @@ export class SynchronizationEngine {
       // An ack says the changes are stored here: one for a delta that was taken waits until the
       // save holding it committed (`durable`). One that could not be taken goes at once.
       state.awaitingAck = peerVersion;
+      state.awaitingAckSeq = message.seq;
       // A delta that brought nothing new prunes its link (the ack says so, or a `prune` if the ack waits).
       const prune = !refused && result.rejected.length === 0 && this.broadcast.duplicate(peer, batch.modelId, fresh || result.applied > 0, message.hops);
       if (!model.version.includes(peerVersion) || this.claimable(batch.modelId)!.includes(peerVersion)) this.sendAck(peer, batch.modelId, prune);

@@ -110,6 +110,30 @@ describe('Durable before visible', () => {
     await until(() => alice.engine.unsentChanges(MODEL) === 0);
   });
 
+  // Seen over WebRTC: a peer whose save of one delta committed while the next was being stored
+  // reported the stored version as if it had seen both deltas; the sender took the second as lost,
+  // sent it again, and the duplicate pruned the only link, so later edits waited for announcements.
+  it('a peer still storing a delta reports what it stored without making the sender send the delta again', async () => {
+    const network = new MemoryNetwork();
+    const alice = await device(network, 'alice', new GatedStorage());
+    const bobStorage = new GatedStorage();
+    const bob = await device(network, 'bob', bobStorage);
+    await connect(alice, bob);
+    bobStorage.gated = true;
+    alice.model.createElection({ title: 'First' });
+    await until(() => titles(bob).length === 1 && bobStorage.waiting > 0);
+    alice.model.createElection({ title: 'Second' });
+    await until(() => titles(bob).length === 2);
+    const sent = alice.engine.totals.changesSent;
+    // The first save commits (the second waits behind it, then commits too).
+    bobStorage.release();
+    await until(() => alice.engine.unsentChanges(MODEL) === 0);
+    await settle();
+    expect(alice.engine.totals.changesSent - sent, 'changes sent again').to.equal(0);
+    expect(alice.engine.broadcastStatus().lazy, 'links pruned').to.deep.equal([]);
+    expect(bob.engine.broadcastStatus().lazy, 'links pruned').to.deep.equal([]);
+  });
+
   it('a peer that crashes after applying but before saving gets the change again on restart', async () => {
     const network = new MemoryNetwork();
     const alice = await device(network, 'alice', new GatedStorage());
