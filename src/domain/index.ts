@@ -35,7 +35,8 @@ export {
 export { ITEMS_PER_SLICE, type WorkSlicer, workSlicer } from './work-slicer.js';
 export { CRDTEntity } from './crdt-entity.js';
 export { Entities } from './entities.js';
-export { type AttributeValues, type CreateOptions, DomainModel, type DomainModelOptions } from './domain-model.js';
+export { DomainModel } from './domain-model.js';
+export type { AttributeValues, CreateOptions, DomainModelOptions } from './domain-model-options.js';
 export type { ValidationIssue } from './model-rules.js';
 export { DEVICE_ID_CHARS, OWNED_OID_CHARS, deviceOf, ownedOid, ownerOf } from './ownership.js';
 export { mergeEntityStates } from './merge-entity-states.js';

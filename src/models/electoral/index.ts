@@ -25,14 +25,10 @@ export {
   standingCandidatesOf,
   votingStampsOf,
 } from './election-authority.js';
-export {
-  type BallotInput,
-  type CandidateInput,
-  type ElectionInput,
-  ElectoralSystemModel,
-  type ElectoralSystemModelOptions,
-  type VoterInput,
-} from './electoral-system-model.js';
+export { ElectoralSystemModel, type ElectoralSystemModelOptions } from './electoral-system-model.js';
+export type { CandidateInput, ElectionInput } from './elections.js';
+export type { VoterInput } from './voter-roll.js';
+export type { BallotInput } from './ballot-box.js';
 export {
   BallotReason,
   BallotStatus,
