@@ -33,10 +33,12 @@ export type { RegisterModelOptions, SynchronizationEngineOptions } from './synch
  * correct what the engine believes a peer holds, so nothing lost stays missing. The protocol is
  * described in docs/protocol.md.
  *
- * The engine holds the models and the connections and wires its parts, which share only a
- * `SyncContext`: `SyncSender` (what goes out), `SyncScheduler` (when it goes), `InboundPipeline`
- * (decoding and verifying what comes in, in order), `SyncMessageHandlers` (what each message
- * does), `StateRepair` (digests and repairs) and `OwnChangeCertifier` (signing own changes).
+ * The engine holds the connections, bans and events and wires its parts, which share a small
+ * `SyncContext` (never the engine) and take of one another only the methods they call:
+ * `SyncedModels` (what this node may claim), `SyncSender` (what goes out), `SyncScheduler` (when
+ * it goes), `InboundPipeline` (decoding and verifying what comes in, in order),
+ * `SyncMessageHandlers` (what each message does), `StateRepair` (digests and repairs) and
+ * `OwnChangeCertifier` (signing own changes).
  */
 export class SynchronizationEngine {
   readonly nodeId: NodeId;
@@ -95,7 +97,7 @@ export class SynchronizationEngine {
       isCurrent: (peer) => this.peers.get(peer.peerId) === peer,
       readyPeers: () => this.readyPeers(),
       sharingPeers: (modelId) => this.sharingPeers(modelId),
-      emit: (event) => this.listeners.emit(event),
+      emit: (event) => this.emit(event),
       offence: (peer, reason) => this.offence(peer, reason),
     };
     this.sender = new SyncSender(context, maxChangesPerMessage);
