@@ -1,0 +1,129 @@
+import type { NodeId } from '../crdt/dot.js';
+import type { WorkSlicer } from '../domain/work-slicer.js';
+import type { VerifiedBatch } from '../security/change-certification.js';
+import { decompressFrame, isCompressedFrame } from './frame-compression.js';
+import type { PeerLink } from './peer-link.js';
+import { repairBatch } from './state-repair.js';
+import type { SyncContext } from './sync-context.js';
+import { type DeltaMessage, type RepairMessage, type SyncMessage, compressesFrames, decodeSyncMessage, isDecodeError } from './sync-message.js';
+import { VerificationBudget, type VerificationBudgetOptions } from './verification-budget.js';
+
+/**
+ * Handles one decoded message; `verified`: what checking a signed delta or repair found. A promise
+ * where a large delta is applied in slices (the peer's next message waits for it).
+ */
+export type MessageHandler = (peer: PeerLink, message: SyncMessage, verified: VerifiedBatch | undefined) => Promise<void> | undefined;
+
+/** Limits of the inbound pipeline (from `SynchronizationEngineOptions`). */
+export interface InboundPipelineOptions {
+  readonly maxMessageBytes: number;
+  readonly slicer: WorkSlicer;
+  readonly verification: VerificationBudgetOptions | undefined;
+}
+
+/**
+ * Every frame a peer sends, from bytes to a handled message: decoded (inflated first if
+ * compressed), verified where changes are signed (within the peer's `VerificationBudget`), then
+ * handed to the message handlers. The asynchronous steps keep the peer's order: a message that
+ * needs one queues on the link's inbox, and so does every later message of that peer, so an ack
+ * or version never overtakes the delta before it. Bad input is an offence, never a throw.
+ */
+export class InboundPipeline {
+  /** Per peer node id for the whole session, so reconnecting does not refill it. */
+  readonly #budgets = new Map<NodeId, VerificationBudget>();
+
+  constructor(
+    private readonly context: Pick<SyncContext, 'models' | 'certification' | 'logger' | 'isCurrent' | 'offence'>,
+    private readonly options: InboundPipelineOptions,
+    private readonly handle: MessageHandler,
+  ) {}
+
+  receive(peer: PeerLink, bytes: Uint8Array): void {
+    const context = this.context;
+    if (!context.isCurrent(peer)) return;
+    peer.count('messagesReceived', 1);
+    peer.count('bytesReceived', bytes.byteLength);
+    const compressed = isCompressedFrame(bytes);
+    let message: SyncMessage | undefined;
+    if (!compressed) {
+      const decoded = decodeSyncMessage(bytes, this.options.maxMessageBytes);
+      if (isDecodeError(decoded)) return context.offence(peer, decoded.error);
+      message = decoded;
+      // The common case: nothing asynchronous before it, nothing to verify. Handled at once.
+      if (peer.waiting === 0 && !this.mustVerify(message) && !this.mustSlice(message)) return void this.process(peer, message);
+    }
+    // Inflating and verifying are asynchronous; every message of the peer waits its turn, so an
+    // ack or version never overtakes the delta before it.
+    peer.waiting++;
+    peer.inbox = peer.inbox
+      .then(async () => {
+        if (!message) {
+          message = await this.inflate(peer, bytes);
+          if (!message) return;
+        }
+        if (!this.mustVerify(message)) return this.process(peer, message);
+        const batch = message.t === 'repair' ? repairBatch(message) : (message as DeltaMessage).batch;
+        if (!batch) return context.offence(peer, 'repair: an entity does not decode');
+        const certs = (message as DeltaMessage | RepairMessage).certs;
+        // Past the peer's budget of certificate checks, its stream waits (never the page).
+        const wait = this.budgetOf(peer).spend(certs?.length ?? 0);
+        if (wait > 0) {
+          await new Promise((resolve) => setTimeout(resolve, wait));
+          if (!context.isCurrent(peer)) return;
+        }
+        const verified = await context.certification!.verify(batch.modelId, batch, certs ?? [], this.options.slicer);
+        if (!context.isCurrent(peer)) return;
+        for (const problem of verified.problems) context.offence(peer, problem);
+        return this.process(peer, message.t === 'delta' ? { ...message, batch: verified.batch } : message, verified);
+      })
+      .catch((error) => context.logger.warn(`could not handle a message from ${peer.peerId}`, error))
+      .finally(() => peer.waiting--);
+  }
+
+  private budgetOf(peer: PeerLink): VerificationBudget {
+    let budget = this.#budgets.get(peer.peerId);
+    if (!budget) this.#budgets.set(peer.peerId, (budget = new VerificationBudget(this.options.verification)));
+    return budget;
+  }
+
+  /** A delta applied a slice at a time: it waits its turn like a verified one, so nothing overtakes it. */
+  private mustSlice(message: SyncMessage): boolean {
+    return message.t === 'delta' && message.batch.changes.length > this.options.slicer.itemsPerSlice;
+  }
+
+  /** A delta of a model held here, where changes are signed: checked before it is handled. */
+  private mustVerify(message: SyncMessage): boolean {
+    const { certification, models } = this.context;
+    if (!certification) return false;
+    if (message.t === 'delta') return models.has(message.batch.modelId);
+    return message.t === 'repair' && models.has(message.model);
+  }
+
+  /** The message inside a compressed frame, or undefined (an offence) if it has none. */
+  private async inflate(peer: PeerLink, bytes: Uint8Array): Promise<SyncMessage | undefined> {
+    const { maxMessageBytes } = this.options;
+    if (!compressesFrames(peer.protocol)) {
+      this.context.offence(peer, 'a compressed frame, but protocol 3 was not agreed');
+      return undefined;
+    }
+    const frame = await decompressFrame(bytes, maxMessageBytes);
+    if (!this.context.isCurrent(peer)) return undefined;
+    const message = 'error' in frame ? frame : decodeSyncMessage(frame, maxMessageBytes);
+    if (!isDecodeError(message)) return message;
+    this.context.offence(peer, message.error);
+    return undefined;
+  }
+
+  /** Hands a message to the handlers; a failure there is a bug, counted against the peer, never thrown. */
+  private process(peer: PeerLink, message: SyncMessage, verified?: VerifiedBatch): Promise<void> | undefined {
+    if (!this.context.isCurrent(peer)) return;
+    // Decoding validated the message; a failure here is a bug, but it must not break the
+    // connection's event loop. It is the peer's input that triggered it, so it counts.
+    const failed = (error: unknown) => this.context.offence(peer, `could not process ${message.t}: ${(error as Error).message}`);
+    try {
+      return this.handle(peer, message, verified)?.catch(failed);
+    } catch (error) {
+      failed(error);
+    }
+  }
+}
