@@ -58,6 +58,12 @@ export abstract class ElectionPart extends LitElement {
         justify-content: space-between;
         gap: 4px 12px;
       }
+      /* A row's text takes the room the button leaves, so a long name wraps beside the button
+         instead of pushing it onto a line of its own (every row then looks the same). */
+      .head > .wrap:first-child {
+        flex: 1 1 10rem;
+        min-width: 0;
+      }
       .grid {
         display: grid;
         grid-template-columns: repeat(auto-fill, minmax(min(100%, 12rem), 1fr));
