@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { httpsFront } from './https-front.js';
 import { attachSignalingServer, closeHttpServer, listen } from './signaling-server.js';
 import { ICE_SERVERS_PATH, NO_ICE_SERVERS, iceConfigFromEnv, iceServersAnswer } from './ice-servers.js';
 import { answer, createStaticHandler } from './static-files.js';
@@ -60,16 +61,19 @@ export async function createAppServer({ port = 8080, host = '127.0.0.1', root = 
       else response.destroy();
     });
   };
-  const server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handle) : createServer(handle);
+  const secure = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handle) : undefined;
+  const server = secure ?? createServer(handle);
   const signaling = attachSignalingServer(server, { ...signalingOptions, path: SIGNALING_PATH });
+  // With TLS, what listens is a front that hands TLS to `secure` and redirects plain http.
+  const listener = secure ? httpsFront(secure) : server;
   try {
     await signaling.ready;
-    await listen(server, port, host);
+    await listen(listener, port, host);
   } catch (error) {
     await signaling.close();
     throw error;
   }
-  const address = server.address();
+  const address = listener.address();
   if (address === null || typeof address === 'string') throw new Error('createAppServer: the server is not listening on TCP');
   const origin = `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   return {
@@ -79,9 +83,23 @@ export async function createAppServer({ port = 8080, host = '127.0.0.1', root = 
     stats: signaling.stats,
     async close() {
       await signaling.close();
-      await closeHttpServer(server);
+      await (secure ? closeFront(listener, secure) : closeHttpServer(server));
     },
   };
+}
+
+/**
+ * Stops the front accepting and resolves once every connection it took is closed (idle
+ * keep-alive ones are dropped at once).
+ * @param {import('node:net').Server} front
+ * @param {import('node:https').Server} server
+ * @returns {Promise<void>}
+ */
+function closeFront(front, server) {
+  return new Promise((resolve, reject) => {
+    front.close((error) => (error ? reject(error) : resolve()));
+    server.closeIdleConnections();
+  });
 }
 
 /**

@@ -156,7 +156,7 @@ function refuseUpgrade(socket, status, text) {
 }
 
 /**
- * @param {import('node:http').Server} server
+ * @param {import('node:net').Server} server
  * @param {number} port
  * @param {string} host
  * @returns {Promise<void>}

@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { request as plainRequest } from 'node:http';
 import { request } from 'node:https';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +72,23 @@ function getHttps(url, ca) {
 }
 
 /**
+ * GET over plain http.
+ * @param {string} url
+ * @param {Record<string, string>} [headers]
+ * @returns {Promise<{ status: number | undefined, location: string | undefined }>}
+ */
+function getPlain(url, headers = {}) {
+  return new Promise((resolve, reject) => {
+    plainRequest(url, { agent: false, headers }, (response) => {
+      response.resume();
+      response.on('end', () => resolve({ status: response.statusCode, location: response.headers.location }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+/**
  * Runs `node signaling/serve.js` with `env` until it prints its address (then stops it) or exits.
  * @param {Record<string, string>} env
  * @returns {Promise<{ code: number | null, output: string }>}
@@ -119,6 +138,26 @@ test('TLS_CERT and TLS_KEY serve https and wss on one port', async () => {
     client.close();
     // A client that does not trust the certificate is refused by TLS, not served in plain text.
     await assert.rejects(getHttps(`${app.url}healthz`, (await certificate('localhost')).cert), /self[- ]signed|unable to verify|certificate/i);
+  } finally {
+    await app.close();
+  }
+});
+
+test('plain http to the https port is redirected to https; a malformed Host gets 400; a silent connection changes nothing', async () => {
+  const tls = await readTlsFiles(files.certPath, files.keyPath);
+  const app = await createAppServer({ port: 0, host: '127.0.0.1', root, tls, signaling: { logger: recordingLogger(), requireDeviceProof: false } });
+  try {
+    const plain = `http://127.0.0.1:${app.port}/room?x=1`;
+    const redirected = await getPlain(plain);
+    assert.equal(redirected.status, 308);
+    assert.equal(redirected.location, `https://127.0.0.1:${app.port}/room?x=1`);
+    assert.equal((await getPlain(plain, { host: 'evil.example/path' })).status, 400);
+    // A connection that closes before saying anything, then https still serves.
+    await new Promise((resolve) => {
+      const socket = connect(app.port, '127.0.0.1', () => socket.end());
+      socket.on('close', resolve);
+    });
+    assert.deepEqual(await getHttps(`${app.url}healthz`, files.cert), { status: 200, body: 'ok\n' });
   } finally {
     await app.close();
   }
