@@ -228,6 +228,7 @@ export class EDNetRoomPage extends LitElement {
       .status=${this.status}
       .workOffline=${this.workOffline}
       .names=${this.#names.get(session.model, this.#changes.revision)}
+      .model=${session.model}
       .unsentEdits=${this.status?.unsentEdits}
     ></ednet-status-bar>`;
     // A room never held here has nothing to show yet: no tabs inviting to create in an empty room.

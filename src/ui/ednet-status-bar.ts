@@ -1,7 +1,9 @@
 import { LitElement, type TemplateResult, css, html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
+import type { DomainModel } from '../domain/index.js';
 import type { NodeStatus, PeerInfo } from '../node/node-events.js';
 import { plural } from './shared/format.js';
+import { idsInWords } from './shared/ids-in-words.js';
 import { type StatusLine, peerName, statusWords } from './status-words.js';
 import { baseStyles, controlStyles } from './shared/theme.js';
 
@@ -49,6 +51,7 @@ export class EdnetStatusBar extends LitElement {
     workOffline: { type: Boolean, attribute: 'work-offline', reflect: true },
     unsentEdits: { attribute: false },
     names: { attribute: false },
+    model: { attribute: false },
     expanded: { state: true },
     narrow: { state: true },
   };
@@ -61,6 +64,8 @@ export class EdnetStatusBar extends LitElement {
   declare unsentEdits: number | undefined;
   /** Names of the room's members by device id. */
   declare names: ReadonlyMap<string, string>;
+  /** The room's model, to name the people and items a peer's refusal mentions by id. */
+  declare model: DomainModel | undefined;
   private declare expanded: boolean;
   /** The bar is as narrow as a phone's: each line shows its short words (the whole ones are read out). */
   private declare narrow: boolean;
@@ -415,7 +420,7 @@ export class EdnetStatusBar extends LitElement {
             <span>${peerName(peer, this.names)}</span>
             <span class="muted">— ${peer.peerId}, via ${peer.via}, ${peer.inSync ? 'up to date' : 'catching up'}</span>
             ${peer.refused > 0
-              ? html`<span class="refused error">${plural(peer.refused, 'message')} refused${peer.lastRefusal ? html`, last: ${peer.lastRefusal}` : nothing}</span>`
+              ? html`<span class="refused error">${plural(peer.refused, 'message')} refused${peer.lastRefusal ? html`, last: ${idsInWords(this.model, peer.lastRefusal, peers)}` : nothing}</span>`
               : nothing}
           </li>`,
       )}

@@ -1,10 +1,13 @@
 import { expect } from 'chai';
+import type { NodeId } from '../../src/crdt/index.js';
 import '../../src/ui/index.js';
 import { ElectionRoles, setMemberName } from '../../src/models/electoral/index.js';
 import { fieldErrorOf } from '../../src/ui/shared/error-message.js';
 import { idsInWords } from '../../src/ui/shared/ids-in-words.js';
 import { fakeClock } from '../crdt/fake-clock.js';
 import { electoral, nodeOf, sync } from '../models/electoral/electoral-fixture.js';
+import { nodeStatus } from '../node-status.js';
+import { find, mount, textOf, unmountAll } from './ui-test-helpers.js';
 
 const LONG_ID = /[A-Za-z0-9_-]{20,}/;
 
@@ -47,5 +50,17 @@ describe('idsInWords', () => {
     expect(idsInWords(alice, `node ${nodeOf('alice')} wrote ${election}`)).to.equal('this device wrote “Board”');
     expect(idsInWords(alice, 'a plain sentence, with no id at all')).to.equal('a plain sentence, with no id at all');
     expect(idsInWords(undefined, `as is ${election}`)).to.equal(`as is ${election}`);
+  });
+
+  it('names people and items in the status bar’s last refusal of a peer', async () => {
+    const { alice, bob, election } = room();
+    const reason = `1 change(s) rejected: only the organiser (device ${nodeOf('alice').slice(0, 32)}) may change Election ${election}`;
+    const peer = { peerId: bob.nodeId as NodeId, displayName: 'Bob', via: 'webrtc' as const, inSync: true, refused: 1, lastRefusal: reason };
+    try {
+      const bar = await mount('ednet-status-bar', { status: nodeStatus({ peers: [peer] }), model: alice });
+      expect(textOf(find(bar, '.refused'))).to.equal('1 message refused, last: 1 change(s) rejected: only the organiser (this device) may change Election “Board”');
+    } finally {
+      unmountAll();
+    }
   });
 });
