@@ -78,6 +78,17 @@ const titles = (device: Device): string[] =>
     .map((election) => String(election.getAttribute('title')))
     .sort();
 
+/** Alice and Bob connected; Bob's saves wait until the test releases them. */
+async function withBobSavingHeld(): Promise<{ alice: Device; bob: Device; bobStorage: GatedStorage }> {
+  const network = new MemoryNetwork();
+  const alice = await device(network, 'alice', new GatedStorage());
+  const bobStorage = new GatedStorage();
+  const bob = await device(network, 'bob', bobStorage);
+  await connect(alice, bob);
+  bobStorage.gated = true;
+  return { alice, bob, bobStorage };
+}
+
 describe('Durable before visible', () => {
   it('sends an own edit only once the save holding it committed', async () => {
     const network = new MemoryNetwork();
@@ -96,12 +107,7 @@ describe('Durable before visible', () => {
   });
 
   it('acknowledges a change only once it is stored, so "unsent" counts it until then', async () => {
-    const network = new MemoryNetwork();
-    const alice = await device(network, 'alice', new GatedStorage());
-    const bobStorage = new GatedStorage();
-    const bob = await device(network, 'bob', bobStorage);
-    await connect(alice, bob);
-    bobStorage.gated = true;
+    const { alice, bob, bobStorage } = await withBobSavingHeld();
     alice.model.createElection({ title: 'Board' });
     await until(() => titles(bob).length === 1 && bobStorage.waiting > 0);
     await settle();
@@ -114,12 +120,7 @@ describe('Durable before visible', () => {
   // reported the stored version as if it had seen both deltas; the sender took the second as lost,
   // sent it again, and the duplicate pruned the only link, so later edits waited for announcements.
   it('a peer still storing a delta reports what it stored without making the sender send the delta again', async () => {
-    const network = new MemoryNetwork();
-    const alice = await device(network, 'alice', new GatedStorage());
-    const bobStorage = new GatedStorage();
-    const bob = await device(network, 'bob', bobStorage);
-    await connect(alice, bob);
-    bobStorage.gated = true;
+    const { alice, bob, bobStorage } = await withBobSavingHeld();
     alice.model.createElection({ title: 'First' });
     await until(() => titles(bob).length === 1 && bobStorage.waiting > 0);
     alice.model.createElection({ title: 'Second' });
