@@ -11,6 +11,7 @@
  * `count - 1`. The total is announced up front so the receiver can refuse an oversized message at
  * its first chunk instead of after buffering it.
  */
+import { encodeUtf8 } from '../util/utf8.js';
 
 /** Frame kind byte of a message chunk. */
 export const CHUNK_FRAME = 1;
@@ -62,7 +63,7 @@ export class MessageFramer {
 
 /** A close notice telling the other side why the connection ends. */
 export function encodeCloseFrame(reason: string): Uint8Array<ArrayBuffer> {
-  const text = new TextEncoder().encode(reason.slice(0, MAX_CLOSE_REASON_CHARS));
+  const text = encodeUtf8(reason.slice(0, MAX_CLOSE_REASON_CHARS));
   const frame = new Uint8Array(1 + text.byteLength);
   frame[0] = CLOSE_FRAME;
   frame.set(text, 1);

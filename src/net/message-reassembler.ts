@@ -8,6 +8,7 @@ import {
   PING_FRAME,
   PONG_FRAME,
 } from './message-framer.js';
+import { decodeUtf8Lenient } from '../util/utf8.js';
 
 /** What one incoming frame amounted to. Nothing here throws: bad frames become `error`. */
 export type FrameResult =
@@ -139,7 +140,7 @@ export class MessageReassembler {
   }
 
   private closeNotice(frame: Uint8Array): FrameResult {
-    const text = new TextDecoder().decode(frame.subarray(1, 1 + 4 * MAX_CLOSE_REASON_CHARS));
+    const text = decodeUtf8Lenient(frame.subarray(1, 1 + 4 * MAX_CLOSE_REASON_CHARS));
     return { kind: 'close', reason: text.slice(0, MAX_CLOSE_REASON_CHARS) };
   }
 

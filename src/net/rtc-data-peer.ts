@@ -1,4 +1,5 @@
 import type { RtcSignalData } from './webrtc-signal.js';
+import { encodeUtf8 } from '../util/utf8.js';
 
 /** What `RtcDataPeer` reports; each listener list is called in order, errors are the caller's. */
 interface RtcDataPeerEvents {
@@ -147,7 +148,7 @@ export class RtcDataPeer {
       if (this.#destroyed) return;
       const data = event.data as unknown;
       if (data instanceof ArrayBuffer) this.#emit('data', new Uint8Array(data));
-      else if (typeof data === 'string') this.#emit('data', new TextEncoder().encode(data));
+      else if (typeof data === 'string') this.#emit('data', encodeUtf8(data));
     });
     channel.addEventListener('open', () => this.#opened());
     channel.addEventListener('close', () => this.destroy());

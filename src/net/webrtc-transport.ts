@@ -11,6 +11,7 @@ import type { PeerConnection, Transport } from './transport.js';
 import { WebRtcConnection } from './webrtc-connection.js';
 import { decodeRtcEnvelope, encodeRtcEnvelope, type RtcEnvelope, type RtcSignalData } from './webrtc-signal.js';
 import { assertNodeId, assertPositive, isNodeId, randomToken } from './wire-guards.js';
+import { encodeUtf8 } from '../util/utf8.js';
 
 /** Options of `WebRtcTransport`. */
 export interface WebRtcTransportOptions {
@@ -477,7 +478,7 @@ function dtlsBinding(pc: RTCPeerConnection | null): Uint8Array | undefined {
   const local = fingerprintOf(pc?.localDescription?.sdp);
   const remote = fingerprintOf(pc?.remoteDescription?.sdp);
   if (!local || !remote) return undefined;
-  return new TextEncoder().encode(`ednet-p2p/dtls\u0000${[local, remote].sort().join('\u0000')}`);
+  return encodeUtf8(`ednet-p2p/dtls\u0000${[local, remote].sort().join('\u0000')}`);
 }
 
 function fingerprintOf(sdp: string | undefined): string | undefined {

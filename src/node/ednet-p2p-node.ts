@@ -1,123 +1,30 @@
 import type { NodeId } from '../crdt/dot.js';
 import { attributeChangedEvents } from '../domain/model-events.js';
 import type { SynchronizableDomainModel } from '../domain/synchronizable-domain-model.js';
-import type { BackoffOptions } from '../net/backoff.js';
 import { ConnectionManager } from '../net/connection-manager.js';
 import type { DiscoveryEvent, PeerDiscovery } from '../net/peer-discovery.js';
 import type { PeerAddress, PeerConnection, Transport } from '../net/transport.js';
-import { RoomOverlay, type RoomOverlayOptions } from '../overlay/room-overlay.js';
+import { RoomOverlay } from '../overlay/room-overlay.js';
 import type { RelayedSignaling } from '../overlay/relayed-signaling.js';
-import type { PersistenceEvent } from '../store/model-persistence.js';
 import type { StorageProblem } from '../store/quarantine.js';
-import {
-  type ModelDurability,
-  SynchronizationEngine,
-  type SyncEngineEvent,
-  type SyncLogger,
-  type SyncResult,
-  type SynchronizationEngineOptions,
-} from '../sync/synchronization-engine.js';
+import { SynchronizationEngine, type SyncEngineEvent, type SyncLogger, type SyncResult } from '../sync/synchronization-engine.js';
 import { DomainModelRegistry } from './domain-model-registry.js';
+import type { EDNetP2PNodeOptions, RegisterModelOptions, SignalingStatusSource } from './ednet-p2p-node-options.js';
 import { EventBus } from './event-bus.js';
 import { ItemSignatures } from './item-signatures.js';
 import { NodeReports } from './node-reports.js';
-import type { EDNetEvents, InputRefusedEvent, NodeStatus, PeerInfo, RoomStatus, SyncProgressEvent } from './node-events.js';
-import { type UnsentOwnChanges, unsentOwnChanges } from './unsent-own-changes.js';
+import type { EDNetEvents, InputRefusedEvent, NodeStatus } from './node-events.js';
+import { NodeStatusTracker } from './node-status-tracker.js';
+import { OnlineController } from './online-controller.js';
 
-/** Two FNV-1a hashes of `text`, as 16 hex digits: a digest short enough to gossip for every member. */
-function digestOf(text: string): string {
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ 0x5bd1e995;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    a = Math.imul(a ^ code, 0x01000193);
-    b = Math.imul(b ^ code, 0x01000193) ^ (b >>> 13);
-  }
-  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
-}
-
-/** The connection state of a signaling server client, as the status bar shows it. */
-export interface SignalingStatusSource {
-  readonly connectionState: 'connecting' | 'connected' | 'disconnected';
-  onConnectionState(listener: (state: 'connecting' | 'connected' | 'disconnected') => void): () => void;
-}
-
-/**
- * What the node needs of a model's persistence (`ModelPersistence` fits): unsaved changes and
- * problems for the status, and what is stored, so the sync engine claims and sends only that.
- */
-export interface PersistenceStatusSource extends ModelDurability {
-  readonly pending: number;
-  /** Damaged stored records kept aside while loading (`ModelPersistence` fits). */
-  readonly problems?: readonly StorageProblem[];
-  onEvent(listener: (event: PersistenceEvent) => void): () => void;
-}
-
-/** Options of `EDNetP2PNode`. */
-export interface EDNetP2PNodeOptions {
-  readonly nodeId: NodeId;
-  /** The transports, most preferred first (see `ConnectionManager`). */
-  readonly transports: readonly Transport[];
-  /** How peers are found; each reports addresses whose `via` names one of the transports. */
-  readonly discoveries?: readonly PeerDiscovery[];
-  /** The signaling client among the discoveries, if any, for the status. */
-  readonly signaling?: SignalingStatusSource;
-  readonly displayName?: string | null;
-  /**
-   * Open connections at most (incoming ones past it are refused). Default: the overlay's active
-   * view plus 8 for connections being set up; 32 without the overlay.
-   */
-  readonly maxConnections?: number;
-  /**
-   * The room's partial mesh (`RoomOverlay`: HyParView, the member roster, relayed signaling).
-   * Default on; `false` connects to every discovered peer instead, as before the overlay.
-   */
-  readonly overlay?: false | Omit<RoomOverlayOptions, 'me' | 'port' | 'digest' | 'logger'>;
-  /** Attached to the overlay, so transports built with it signal through other members. */
-  readonly relayedSignaling?: RelayedSignaling;
-  /**
-   * Transport kinds that can reach any room member, given signaling (relayed by the overlay when
-   * the server does not list it); the overlay connects members it heard of through them. Default: all.
-   */
-  readonly relayedTransports?: readonly string[];
-  readonly backoff?: BackoffOptions;
-  readonly sync?: Omit<SynchronizationEngineOptions, 'nodeId' | 'displayName' | 'logger'>;
-  /**
-   * Go offline when the browser reports `offline`, and back on `online`. Default: in a window.
-   * Open WebRTC channels keep delivering while the browser says it is offline, so following the
-   * browser means closing them: the user's "offline" then really is offline.
-   */
-  readonly followBrowserOnline?: boolean;
-  readonly logger?: SyncLogger;
-  /**
-   * Runs on every new connection before the sync engine sees it (say, `authenticateConnection`);
-   * a rejected connection is closed and never synced with.
-   */
-  readonly authenticate?: (connection: PeerConnection) => Promise<PeerConnection>;
-}
-
-/** Options of `registerDomainModel`. */
-export interface RegisterModelOptions {
-  /** Reports unsaved changes and storage problems of this model in the node's status. */
-  readonly persistence?: PersistenceStatusSource;
-  /** Own changes peers confirmed holding in an earlier session (so unsent counts survive reloads). */
-  readonly acknowledgedOwnSeq?: number;
-}
-
-interface ModelEntry {
-  readonly model: SynchronizableDomainModel;
-  readonly persistence: PersistenceStatusSource | undefined;
-  readonly unsubscribe: Array<() => void>;
-  /** The last unsent count, valid while our own seq and what peers confirmed stay the same. */
-  unsent: { readonly ownSeq: number; readonly acknowledged: number; readonly count: UnsentOwnChanges } | undefined;
-}
+export type { EDNetP2PNodeOptions, PersistenceStatusSource, RegisterModelOptions, SignalingStatusSource } from './ednet-p2p-node-options.js';
 
 /**
  * The seed's `EDNetP2PNode`: one peer. It finds peers through its discoveries, keeps one
  * connection per peer through the `ConnectionManager`, and hands every connection to the
  * `SynchronizationEngine`, which keeps each registered model in sync with every peer that holds
- * it. Everything a UI needs to show is one `NodeStatus` value, recomputed at most once per
- * event-loop turn and announced as `status-changed` when it differs.
+ * it. Going offline and online is the `OnlineController`'s; everything a UI needs to show is one
+ * `NodeStatus` value, kept by the `NodeStatusTracker` and announced as `status-changed`.
  */
 export class EDNetP2PNode {
   readonly nodeId: NodeId;
@@ -128,31 +35,24 @@ export class EDNetP2PNode {
   /** The room's partial mesh, unless turned off (`overlay: false`). */
   readonly overlay: RoomOverlay | undefined;
   private readonly transports: readonly Transport[];
-  private readonly relayedTransports: readonly string[];
   private readonly relayedSignaling: RelayedSignaling | undefined;
-  /** Transport kinds each peer was discovered on. */
-  private readonly discoveredVia = new Map<NodeId, Set<string>>();
   private readonly discoveries: readonly PeerDiscovery[];
   private readonly signaling: SignalingStatusSource | undefined;
   private readonly followBrowserOnline: boolean;
   private readonly authenticate: EDNetP2PNodeOptions['authenticate'];
   private readonly logger: SyncLogger;
-  private readonly models = new Map<string, ModelEntry>();
+  /** What unregistering each model unsubscribes. */
+  private readonly modelSubscriptions = new Map<string, Array<() => void>>();
   private readonly unsubscribe: Array<() => void> = [];
   private displayNameValue: string | null;
-  private workOffline = false;
-  private browserOnline = true;
   private running = false;
-  private discoveriesRunning = false;
-  private receiving: SyncProgressEvent | null = null;
   /** Problems reported to the node and input refused from peers (status and audit log). */
   private readonly reports = new NodeReports(
     () => this.scheduleStatus(),
     (refusal) => this.events.emit('input-refused', refusal),
   );
-  private lastStatus: NodeStatus;
-  private lastStatusKey = '';
-  private statusScheduled = false;
+  private readonly onlineControl: OnlineController;
+  private readonly statusTracker: NodeStatusTracker;
 
   constructor(options: EDNetP2PNodeOptions) {
     this.nodeId = options.nodeId;
@@ -163,7 +63,6 @@ export class EDNetP2PNode {
     this.followBrowserOnline = options.followBrowserOnline ?? typeof window !== 'undefined';
     this.authenticate = options.authenticate;
     this.logger = options.logger ?? { warn: (message, details) => console.warn(`[node] ${message}`, details ?? '') };
-    this.relayedTransports = options.relayedTransports ?? options.transports.map((transport) => transport.kind);
     this.relayedSignaling = options.relayedSignaling;
     this.overlay =
       options.overlay === false
@@ -171,9 +70,9 @@ export class EDNetP2PNode {
         : new RoomOverlay({
             ...options.overlay,
             me: options.nodeId,
-            port: { connect: (peer) => this.connectForOverlay(peer) },
-            digest: () => this.stateDigest(),
-            contacts: () => [...this.discoveredVia.keys()],
+            port: { connect: (peer) => this.onlineControl.connectForOverlay(peer) },
+            digest: () => this.statusTracker.stateDigest(),
+            contacts: () => this.onlineControl.contacts(),
             logger: this.logger,
           });
     const activeViewSize = this.overlay?.hyparview.config.activeViewSize;
@@ -189,7 +88,27 @@ export class EDNetP2PNode {
       displayName: this.displayNameValue,
       logger: options.logger,
     });
-    this.lastStatus = this.computeStatus();
+    this.onlineControl = new OnlineController({
+      nodeId: options.nodeId,
+      connections: this.connections,
+      overlay: this.overlay,
+      discoveries: this.discoveries,
+      transports: options.transports,
+      relayedTransports: options.relayedTransports ?? options.transports.map((transport) => transport.kind),
+      running: () => this.running,
+      changed: () => this.scheduleStatus(),
+    });
+    this.statusTracker = new NodeStatusTracker({
+      nodeId: options.nodeId,
+      sync: this.sync,
+      reports: this.reports,
+      overlay: this.overlay,
+      running: () => this.running,
+      online: () => this.online,
+      displayName: () => this.displayNameValue,
+      signaling: () => (!this.signaling ? 'off' : !this.onlineControl.discovering ? 'off' : this.signaling.connectionState),
+      announce: (status) => this.events.emit('status-changed', { status }),
+    });
   }
 
   /** The name peers see for this device. */
@@ -199,17 +118,17 @@ export class EDNetP2PNode {
 
   /** False while the browser is offline or the user chose to work offline. */
   get online(): boolean {
-    return this.browserOnline && !this.workOffline;
+    return this.onlineControl.online;
   }
 
-  /** Everything the status bar shows, now. */
   /** The latest input refused from peers, oldest first (at most 200; see `InputRefusedEvent`). */
   get refusals(): readonly InputRefusedEvent[] {
     return this.reports.refusals;
   }
 
+  /** Everything the status bar shows, now. */
   get status(): NodeStatus {
-    return this.lastStatus;
+    return this.statusTracker.status;
   }
 
   /**
@@ -249,23 +168,13 @@ export class EDNetP2PNode {
         this.unsubscribe.push(overlay.onSignal((from, data) => relayed.deliver(from, data)), () => relayed.attach(undefined));
       }
     }
-    if (this.followBrowserOnline) {
-      this.browserOnline = navigator.onLine !== false;
-      const offline = (): void => void this.setBrowserOnline(false);
-      const online = (): void => void this.setBrowserOnline(true);
-      window.addEventListener('offline', offline);
-      window.addEventListener('online', online);
-      this.unsubscribe.push(() => {
-        window.removeEventListener('offline', offline);
-        window.removeEventListener('online', online);
-      });
-    }
+    if (this.followBrowserOnline) this.unsubscribe.push(this.onlineControl.followBrowser());
     this.connections.start();
     this.sync.start();
     if (this.online) this.overlay?.start();
     // Finding peers goes on in the background: a slow or absent signaling server must not keep
     // the models (already usable) or the UI waiting. The status tells how it goes.
-    if (this.online) void this.startDiscoveries();
+    if (this.online) void this.onlineControl.startDiscoveries();
     else this.connections.pause();
     this.scheduleStatus();
   }
@@ -277,7 +186,7 @@ export class EDNetP2PNode {
     // Neighbors hear that we leave before the connections close.
     this.overlay?.stop();
     for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
-    await this.stopDiscoveries();
+    await this.onlineControl.stopDiscoveries();
     this.connections.stop();
     this.sync.stop();
     for (const transport of this.transports) transport.close();
@@ -294,10 +203,10 @@ export class EDNetP2PNode {
       throw error;
     }
     if (options.acknowledgedOwnSeq !== undefined) this.sync.setAcknowledgedOwnChanges(modelId, options.acknowledgedOwnSeq);
-    const entry: ModelEntry = { model, persistence: options.persistence, unsubscribe: [], unsent: undefined };
+    const subscriptions: Array<() => void> = [];
     // Found while loading, before anyone listened: kept as state, so they are not lost.
     if (options.persistence?.problems) this.reportStorageProblems(options.persistence.problems);
-    entry.unsubscribe.push(
+    subscriptions.push(
       model.onChange((detail) => {
         this.overlay?.stateChanged();
         this.events.emit('model-changed', detail);
@@ -306,7 +215,7 @@ export class EDNetP2PNode {
       }),
     );
     if (options.persistence) {
-      entry.unsubscribe.push(
+      subscriptions.push(
         options.persistence.onEvent((event) => {
           if (event.type === 'error') this.reports.setStorageError(event.error.message);
           else if (event.type === 'saved') this.reports.setStorageError(null);
@@ -315,7 +224,8 @@ export class EDNetP2PNode {
         }),
       );
     }
-    this.models.set(modelId, entry);
+    this.modelSubscriptions.set(modelId, subscriptions);
+    this.statusTracker.track(modelId, model, options.persistence);
     this.scheduleStatus();
   }
 
@@ -325,10 +235,11 @@ export class EDNetP2PNode {
 
   /** Stops syncing a model. */
   unregisterDomainModel(modelId: string): void {
-    const entry = this.models.get(modelId);
-    if (!entry) return;
-    for (const unsubscribe of entry.unsubscribe) unsubscribe();
-    this.models.delete(modelId);
+    const subscriptions = this.modelSubscriptions.get(modelId);
+    if (!subscriptions) return;
+    for (const unsubscribe of subscriptions) unsubscribe();
+    this.modelSubscriptions.delete(modelId);
+    this.statusTracker.untrack(modelId);
     this.sync.unregisterModel(modelId);
     this.registry.unregister(modelId);
     this.scheduleStatus();
@@ -357,11 +268,8 @@ export class EDNetP2PNode {
    * Works offline on purpose (true) or goes back online (false). Offline closes every peer
    * connection and leaves the signaling server; edits keep being stored and are sent on return.
    */
-  async setWorkOffline(offline: boolean): Promise<void> {
-    if (this.workOffline === offline) return;
-    const wasOnline = this.online;
-    this.workOffline = offline;
-    await this.applyOnline(wasOnline);
+  setWorkOffline(offline: boolean): Promise<void> {
+    return this.onlineControl.setWorkOffline(offline);
   }
 
   /** Changes the name peers see for this device (trimmed; empty means none). */
@@ -414,99 +322,24 @@ export class EDNetP2PNode {
 
   /** Own changes of `modelId` that no peer has confirmed holding. */
   unsentChanges(modelId: string): number {
-    return this.unsentOwn(modelId).changes;
-  }
-
-  /** Own changes of `modelId` no peer has confirmed, as changes and as the user's edits. */
-  private unsentOwn(modelId: string): UnsentOwnChanges {
-    const entry = this.models.get(modelId);
-    if (!entry) return { changes: 0, edits: 0 };
-    const ownSeq = entry.model.version.get(this.nodeId);
-    const acknowledged = ownSeq - this.sync.unsentChanges(modelId);
-    // Counting walks the unsent changes; remote changes leave the count as it was, so skip it then.
-    const cached = entry.unsent;
-    if (cached && cached.ownSeq === ownSeq && cached.acknowledged === acknowledged) return cached.count;
-    const count = unsentOwnChanges(entry.model, this.nodeId, acknowledged);
-    entry.unsent = { ownSeq, acknowledged, count };
-    return count;
+    return this.statusTracker.unsentOwn(modelId).changes;
   }
 
   /** The own sequence number up to which peers confirmed holding our changes of `modelId`. */
   acknowledgedOwnSeq(modelId: string): number {
-    const entry = this.models.get(modelId);
-    return entry ? entry.model.version.get(this.nodeId) - this.sync.unsentChanges(modelId) : 0;
-  }
-
-  private async setBrowserOnline(online: boolean): Promise<void> {
-    if (this.browserOnline === online) return;
-    const wasOnline = this.online;
-    this.browserOnline = online;
-    await this.applyOnline(wasOnline);
-  }
-
-  private async applyOnline(wasOnline: boolean): Promise<void> {
-    const online = this.online;
-    if (online !== wasOnline && this.running) {
-      if (online) {
-        this.connections.resume();
-        this.overlay?.start();
-        for (const peer of this.discoveredVia.keys()) this.overlay?.learn(peer);
-        await this.startDiscoveries();
-      } else {
-        // Leaving the overlay first: its neighbors hear it, and it does not try to replace them.
-        this.overlay?.stop();
-        this.connections.pause();
-        await this.stopDiscoveries();
-      }
-    }
-    this.scheduleStatus();
-  }
-
-  private async startDiscoveries(): Promise<void> {
-    if (this.discoveriesRunning) return;
-    this.discoveriesRunning = true;
-    // One discovery failing to start (say, no signaling server) must not keep the others from working.
-    await Promise.all(this.discoveries.map((discovery) => discovery.start().catch((error: unknown) => console.warn('[node] discovery failed to start', error))));
-    // Peers reported before we subscribed, or while a discovery restarted.
-    for (const discovery of this.discoveries) {
-      const peers = await discovery.discoverPeers().catch(() => []);
-      for (const address of peers) this.peerFound(address);
-    }
-  }
-
-  private async stopDiscoveries(): Promise<void> {
-    if (!this.discoveriesRunning) return;
-    this.discoveriesRunning = false;
-    await Promise.all(this.discoveries.map((discovery) => discovery.stop().catch(() => undefined)));
+    return this.statusTracker.acknowledgedOwnSeq(modelId);
   }
 
   private onDiscoveryEvent(event: DiscoveryEvent): void {
     if (event.peerAddress.nodeId === this.nodeId) return;
     if (event.type === 'peer-discovered') {
-      this.peerFound(event.peerAddress);
+      this.onlineControl.peerFound(event.peerAddress);
       this.events.emit('peer-discovered', event);
     } else {
-      const vias = this.discoveredVia.get(event.peerAddress.nodeId);
-      vias?.delete(event.peerAddress.via);
-      if (vias?.size === 0) this.discoveredVia.delete(event.peerAddress.nodeId);
-      this.connections.release(event.peerAddress.nodeId, event.peerAddress.via);
+      this.onlineControl.peerLost(event.peerAddress);
       this.events.emit('peer-disconnected', event);
     }
     this.scheduleStatus();
-  }
-
-  /**
-   * A peer discovery reports: with the overlay, a member to know of (the overlay decides whether to
-   * connect); without it, a peer to keep connected.
-   */
-  private peerFound(address: PeerAddress): void {
-    if (address.nodeId === this.nodeId) return;
-    let vias = this.discoveredVia.get(address.nodeId);
-    if (!vias) this.discoveredVia.set(address.nodeId, (vias = new Set()));
-    vias.add(address.via);
-    if (!this.online) return;
-    if (this.overlay) this.overlay.learn(address.nodeId);
-    else this.connections.keepConnected(address);
   }
 
   /** Every open connection, once authenticated: the overlay takes its frames, the sync engine the rest. */
@@ -514,38 +347,9 @@ export class EDNetP2PNode {
     this.sync.addConnection(this.overlay ? this.overlay.attach(connection) : connection);
   }
 
-  /**
-   * Opens a connection the overlay asked for: over the transports the peer was discovered on, then
-   * those that reach any member through relayed signaling, in the order of preference.
-   */
-  private async connectForOverlay(peer: NodeId): Promise<boolean> {
-    const vias = new Set([...(this.discoveredVia.get(peer) ?? []), ...this.relayedTransports]);
-    for (const transport of this.transports) {
-      if (!vias.has(transport.kind)) continue;
-      if (await this.connections.connectToPeer({ nodeId: peer, via: transport.kind })) return true;
-    }
-    return false;
-  }
-
-  /**
-   * A short summary of every registered model's version: members whose digests are equal hold the
-   * same changes. Not a security measure (a member can claim any digest); it only lets the status
-   * count members beyond direct connections as in sync.
-   */
-  private stateDigest(): string {
-    let text = '';
-    for (const modelId of [...this.models.keys()].sort()) {
-      text += `${modelId}\u0000${JSON.stringify(this.models.get(modelId)!.model.version.toJSON())}\u0000`;
-    }
-    return text === '' ? '' : digestOf(text);
-  }
-
   private onSyncEvent(event: SyncEngineEvent): void {
     if (event.type === 'sync-progress') {
-      const earlier = event.part > 1 && this.receiving?.peerId === event.peerId && this.receiving.modelId === event.modelId ? (this.receiving.items ?? 0) : 0;
-      const progress: SyncProgressEvent = { modelId: event.modelId, peerId: event.peerId, part: event.part, parts: event.parts, items: earlier + event.items };
-      this.receiving = event.part < event.parts ? progress : null;
-      this.events.emit('sync-progress', progress);
+      this.events.emit('sync-progress', this.statusTracker.received(event));
     } else if (event.type === 'changes-applied' && event.result.conflicts.length > 0) {
       this.events.emit('conflict-detected', { modelId: event.modelId, conflicts: event.result.conflicts });
     } else if (event.type === 'peer-offence') {
@@ -555,82 +359,12 @@ export class EDNetP2PNode {
       this.reports.log(event.peerId, this.peerName(event.peerId), 'held the same version as this device but different data: exchanging the differing entities to repair it');
     } else if (event.type === 'peer-removed') {
       this.reports.peerGone(event.peerId);
-      if (this.receiving?.peerId === event.peerId) this.receiving = null;
+      this.statusTracker.peerRemoved(event.peerId);
     }
     this.scheduleStatus();
   }
 
   private scheduleStatus(): void {
-    if (this.statusScheduled) return;
-    this.statusScheduled = true;
-    queueMicrotask(() => {
-      this.statusScheduled = false;
-      const status = this.computeStatus();
-      const key = JSON.stringify(status);
-      if (key === this.lastStatusKey) return;
-      this.lastStatusKey = key;
-      this.lastStatus = status;
-      this.events.emit('status-changed', { status });
-    });
-  }
-
-  /** Who is in the room beyond direct connections, from the overlay's roster. */
-  private roomStatus(peers: readonly PeerInfo[]): RoomStatus {
-    const connected = peers.length;
-    const inSyncConnected = peers.filter((peer) => peer.inSync).length;
-    if (!this.overlay || !this.running) {
-      return { devices: connected + 1, reached: connected + 1, inSync: inSyncConnected, connected };
-    }
-    const counts = this.overlay.roster.counts();
-    const byId = new Map(peers.map((peer) => [peer.peerId, peer]));
-    const digest = this.stateDigest();
-    let inSync = inSyncConnected;
-    let reached = counts.reached;
-    const reachedMembers = new Set(this.overlay.roster.reachedMembers());
-    for (const member of reachedMembers) {
-      // A connected peer the engine has not confirmed (a lazy broadcast link hears of our changes
-      // by the tree, not from us) counts by its gossiped digest, as members beyond connections do.
-      if (byId.get(member)?.inSync) continue;
-      if (digest !== '' && this.overlay.roster.digestOf(member) === digest) inSync++;
-    }
-    // A connected peer the roster has not counted yet (it just connected) is reached all the same.
-    for (const peer of peers) if (!reachedMembers.has(peer.peerId)) reached++;
-    return { devices: Math.max(counts.known, reached), reached, inSync, connected };
-  }
-
-  private computeStatus(): NodeStatus {
-    const peers: PeerInfo[] = this.sync
-      .peerStatus()
-      .filter((peer) => peer.ready)
-      .map((peer) => ({
-        peerId: peer.peerId,
-        displayName: peer.name,
-        via: peer.via,
-        inSync: peer.models.every((model) => model.inSync),
-        refused: peer.offences,
-        lastRefusal: this.reports.lastRefusalOf(peer.peerId),
-      }));
-    let unsent = 0;
-    let edits = 0;
-    let unsaved = 0;
-    for (const [modelId, entry] of this.models) {
-      const own = this.unsentOwn(modelId);
-      unsent += own.changes;
-      edits += own.edits;
-      unsaved += entry.persistence?.pending ?? 0;
-    }
-    return {
-      nodeId: this.nodeId,
-      room: this.roomStatus(peers),
-      displayName: this.displayNameValue,
-      online: this.online,
-      signaling: !this.signaling ? 'off' : !this.discoveriesRunning ? 'off' : this.signaling.connectionState,
-      peers,
-      unsentChanges: unsent,
-      unsentEdits: edits,
-      unsavedChanges: unsaved,
-      receiving: this.receiving,
-      ...this.reports.status(),
-    };
+    this.statusTracker.schedule();
   }
 }

@@ -1,5 +1,6 @@
 import type { NodeId } from '../crdt/dot.js';
 import { isNodeId, isRecord, isToken } from '../net/wire-guards.js';
+import { decodeUtf8, encodeUtf8 } from '../util/utf8.js';
 
 /**
  * The first byte of every overlay frame on a peer connection. It never starts UTF-8 JSON (sync
@@ -70,13 +71,11 @@ export interface OverlayDecodeError {
   readonly error: string;
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** The frame for `message`: the overlay byte, then the message as UTF-8 JSON with its version. */
 export function encodeOverlayMessage(message: OverlayMessage): Uint8Array {
   const wire = message.t === 'roster' ? { ...message, entries: rosterTuples(message.entries) } : message;
-  const json = encoder.encode(JSON.stringify({ v: OVERLAY_VERSION, ...wire }));
+  const json = encodeUtf8(JSON.stringify({ v: OVERLAY_VERSION, ...wire }));
   const frame = new Uint8Array(json.length + 1);
   frame[0] = OVERLAY_FRAME_BYTE;
   frame.set(json, 1);
@@ -92,7 +91,7 @@ export function decodeOverlayMessage(frame: Uint8Array): OverlayMessage | Overla
   if (frame.length > MAX_OVERLAY_FRAME_BYTES + 1) return { error: `frame of ${frame.length} bytes is over ${MAX_OVERLAY_FRAME_BYTES}` };
   let value: unknown;
   try {
-    value = JSON.parse(decoder.decode(frame.subarray(1)));
+    value = JSON.parse(decodeUtf8(frame.subarray(1)));
   } catch {
     return { error: 'not UTF-8 JSON' };
   }

@@ -7,6 +7,7 @@
  */
 import { type NodeId, asNodeId, isNodeId } from '../crdt/dot.js';
 import { PUBLIC_KEY_BYTES } from './device-identity.js';
+import { decodeAscii, encodeUtf8 } from '../util/utf8.js';
 
 /** The only handshake version this build speaks. */
 export const AUTH_VERSION = 1;
@@ -49,8 +50,7 @@ export interface AuthFrameError {
   readonly error: string;
 }
 
-const encoder = new TextEncoder();
-const DOMAIN = encoder.encode('ednet-p2p/auth/v1\u0000');
+const DOMAIN = encodeUtf8('ednet-p2p/auth/v1\u0000');
 
 /** Serializes a handshake frame. Throws a `TypeError` for a malformed one (a programmer error). */
 export function encodeAuthFrame(frame: AuthFrame): Uint8Array<ArrayBuffer> {
@@ -58,7 +58,7 @@ export function encodeAuthFrame(frame: AuthFrame): Uint8Array<ArrayBuffer> {
     if (!isNodeId(frame.node)) throw new TypeError(`auth-hello: ${JSON.stringify(frame.node)} is not a node id`);
     assertBytes(frame.publicKey, PUBLIC_KEY_BYTES, 'auth-hello: public key');
     assertBytes(frame.nonce, AUTH_NONCE_BYTES, 'auth-hello: nonce');
-    const node = encoder.encode(frame.node);
+    const node = encodeUtf8(frame.node);
     const bytes = new Uint8Array(HELLO_FIXED_BYTES + node.byteLength);
     bytes.set([AUTH_FRAME_MARKER, HELLO_KIND, AUTH_VERSION]);
     bytes.set(frame.publicKey, HEADER_BYTES);
@@ -84,9 +84,8 @@ export function decodeAuthFrame(bytes: Uint8Array): AuthFrame | AuthFrameError {
   if (bytes[1] === HELLO_KIND) {
     const nodeBytes = bytes.byteLength - HELLO_FIXED_BYTES;
     if (nodeBytes < 1) return { error: 'auth-hello: too short' };
-    let node = '';
-    for (const byte of bytes.subarray(HELLO_FIXED_BYTES)) node += String.fromCharCode(byte);
-    if (!isNodeId(node)) return { error: 'auth-hello: bad node id' };
+    const node = decodeAscii(bytes.subarray(HELLO_FIXED_BYTES));
+    if (node === undefined || !isNodeId(node)) return { error: 'auth-hello: bad node id' };
     return {
       t: 'auth-hello',
       v: AUTH_VERSION,
@@ -119,7 +118,7 @@ export function authTranscript(a: AuthHello, b: AuthHello, signer: NodeId, chann
   const [low, high] = a.node < b.node ? [a, b] : [b, a];
   const parts: Uint8Array[] = [DOMAIN];
   for (const hello of [low, high]) {
-    const node = encoder.encode(hello.node);
+    const node = encodeUtf8(hello.node);
     parts.push(Uint8Array.of(node.byteLength), node, hello.publicKey, hello.nonce);
   }
   const length = new Uint8Array(4);

@@ -6,6 +6,7 @@
  * In the JSON, a Uint8Array is `{"$u8":[offset,length]}` into the trailing bytes, and any object
  * key starting with `$` gets one more `$`, so no application object can pass for a byte array.
  */
+import { decodeUtf8, encodeUtf8 } from '../util/utf8.js';
 
 /** Why bytes could not be decoded. */
 export interface BinaryJsonError {
@@ -14,8 +15,6 @@ export interface BinaryJsonError {
 
 const MAX_DEPTH = 64;
 const BYTES_TAG = '$u8';
-const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Encodes JSON values and `Uint8Array`s (copied, so the caller may reuse them at once). Throws a
@@ -45,7 +44,7 @@ export function encodeBinaryJson(value: unknown): Uint8Array<ArrayBuffer> {
     }
     throw new TypeError(`a ${describe(item)} cannot be encoded`);
   };
-  const json = encoder.encode(JSON.stringify(walk(value, 0)));
+  const json = encodeUtf8(JSON.stringify(walk(value, 0)));
   const bytes = new Uint8Array(4 + json.byteLength + offset);
   new DataView(bytes.buffer).setUint32(0, json.byteLength);
   bytes.set(json, 4);
@@ -65,7 +64,7 @@ export function decodeBinaryJson(bytes: Uint8Array): { readonly value: unknown }
   const blobs = bytes.subarray(4 + jsonLength);
   let raw: unknown;
   try {
-    raw = JSON.parse(decoder.decode(bytes.subarray(4, 4 + jsonLength)));
+    raw = JSON.parse(decodeUtf8(bytes.subarray(4, 4 + jsonLength)));
   } catch {
     return { error: 'not UTF-8 JSON' };
   }

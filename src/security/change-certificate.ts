@@ -2,6 +2,7 @@ import { type NodeId, asNodeId, isNodeId } from '../crdt/dot.js';
 import { VersionVector } from '../crdt/version-vector.js';
 import { ITEM_HASH_BYTES } from './change-items.js';
 import { PUBLIC_KEY_BYTES } from './device-identity.js';
+import { decodeAscii, decodeUtf8, encodeUtf8 } from '../util/utf8.js';
 
 /** Items one certificate may list: large commits get several, so a relay forwarding one item never carries more than this many hashes with it. */
 export const MAX_CERTIFIED_ITEMS = 256;
@@ -58,9 +59,7 @@ export interface CertificateError {
   readonly error: string;
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
-const SIGNED_PREFIX = encoder.encode('ednet-p2p/certificate/v1\u0000');
+const SIGNED_PREFIX = encodeUtf8('ednet-p2p/certificate/v1\u0000');
 
 /** The encoded certificate: `[version][node length][node][public key][count u16][seq deltas, LEB128][hashes][signature]`. */
 export function encodeCertificate(certificate: ChangeCertificate): Uint8Array {
@@ -83,7 +82,7 @@ function encode(certificate: ChangeCertificate, elideHashes: boolean): Uint8Arra
 
 /** What the author signs: a domain label and the model id, then the certificate without its signature. */
 export function certificateSignedBytes(modelId: string, certificate: Omit<ChangeCertificate, 'signature'>): Uint8Array {
-  const model = encoder.encode(modelId);
+  const model = encodeUtf8(modelId);
   const body = encodeBody(certificate);
   const out = new Uint8Array(SIGNED_PREFIX.length + 1 + model.length + body.length);
   out.set(SIGNED_PREFIX);
@@ -110,10 +109,9 @@ export function decodeSentCertificate(bytes: Uint8Array): ChangeCertificate | El
   const withContext = version >= CONTEXT_CERTIFICATE_VERSION;
   const nodeLength = bytes[at++] ?? 0;
   if (at + nodeLength + PUBLIC_KEY_BYTES + 2 > bytes.length) return fail('truncated');
-  let node = '';
-  for (let i = 0; i < nodeLength; i++) node += String.fromCharCode(bytes[at + i]!);
+  const node = decodeAscii(bytes.subarray(at, at + nodeLength));
   at += nodeLength;
-  if (!isNodeId(node)) return fail('bad node id');
+  if (node === undefined || !isNodeId(node)) return fail('bad node id');
   const publicKey = bytes.slice(at, at + PUBLIC_KEY_BYTES);
   at += PUBLIC_KEY_BYTES;
   const count = (bytes[at]! << 8) | bytes[at + 1]!;
@@ -147,12 +145,12 @@ export function decodeSentCertificate(bytes: Uint8Array): ChangeCertificate | El
     const text = bytes.subarray(at, at + length);
     at += length;
     try {
-      context = VersionVector.fromJSON(JSON.parse(decoder.decode(text)));
+      context = VersionVector.fromJSON(JSON.parse(decodeUtf8(text)));
     } catch {
       return fail('bad context');
     }
     // One encoding per context: the signed bytes must be the canonical ones.
-    if (decoder.decode(text) !== JSON.stringify(context.toJSON())) return fail('context not canonical');
+    if (decodeUtf8(text) !== JSON.stringify(context.toJSON())) return fail('context not canonical');
   }
   const hashBytes = elided ? 0 : count * ITEM_HASH_BYTES;
   if (bytes.length !== at + hashBytes + CERTIFICATE_SIGNATURE_BYTES) return fail('wrong length');
@@ -170,7 +168,7 @@ export function isCertificateError(value: ChangeCertificate | ElidedCertificate 
 // Version 1 or 3 (with a context), as signed; `encodeCertificate` marks the elided form.
 function encodeBody(certificate: Omit<ChangeCertificate, 'signature'>, elideHashes = false): Uint8Array {
   const { node, publicKey, seqs, hashes } = certificate;
-  const context = certificate.context ? encoder.encode(JSON.stringify(certificate.context.toJSON())) : undefined;
+  const context = certificate.context ? encodeUtf8(JSON.stringify(certificate.context.toJSON())) : undefined;
   if (context && context.length > MAX_CONTEXT_BYTES) throw new RangeError(`a certificate's context has at most ${MAX_CONTEXT_BYTES} bytes`);
   const out = new Uint8Array(2 + node.length + PUBLIC_KEY_BYTES + 2 + seqs.length * 8 + (context ? 4 + context.length : 0) + (elideHashes ? 0 : hashes.length));
   let at = 0;

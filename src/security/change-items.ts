@@ -1,6 +1,7 @@
 import type { Dot } from '../crdt/dot.js';
 import type { AttributeValue, ModelChange } from '../domain/model-change.js';
 import { sha256Into } from '../util/sha256.js';
+import { encodeUtf8 } from '../util/utf8.js';
 
 /**
  * Bytes of an item hash: SHA-256 cut to 128 bits. What a hash must resist here is a second
@@ -118,7 +119,6 @@ let buffer = new Uint8Array(1024);
 let view = new DataView(buffer.buffer);
 let length = 0;
 const digest = new Uint8Array(32);
-const encoder = new TextEncoder();
 
 function ensure(extra: number): void {
   if (length + extra <= buffer.length) return;
@@ -181,7 +181,7 @@ function writeString(text: string): void {
       return;
     }
   }
-  const bytes = encoder.encode(text);
+  const bytes = encodeUtf8(text);
   let size = bytes.length;
   while (size >= 0x80) {
     buffer[length++] = (size & 0x7f) | 0x80;

@@ -1,6 +1,7 @@
 import { type NodeId, asNodeId, isNodeId } from '../crdt/dot.js';
 import { toBase64Url } from '../util/base64url.js';
 import type { DeviceKeyStore, StoredDeviceKey } from './device-key-store.js';
+import { encodeUtf8 } from '../util/utf8.js';
 
 /** Characters of the device id: base64url of 192 bits of SHA-256 of the public key. */
 export const DEVICE_ID_CHARS = 32;
@@ -10,7 +11,6 @@ export const NODE_ID_SUFFIX_CHARS = 8;
 export const PUBLIC_KEY_BYTES = 32;
 
 const SUFFIX_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-const encoder = new TextEncoder();
 
 /**
  * This device's long-lived Ed25519 key pair, made once with WebCrypto and kept in IndexedDB. The
@@ -40,7 +40,7 @@ export class DeviceIdentity {
 
   /** The device id belonging to a raw Ed25519 public key. */
   static async deviceIdOf(publicKey: Uint8Array): Promise<NodeId> {
-    const input = new Uint8Array([...encoder.encode('ednet-p2p/node-id\u0000'), ...publicKey]);
+    const input = new Uint8Array([...encodeUtf8('ednet-p2p/node-id\u0000'), ...publicKey]);
     const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', input));
     return asNodeId(toBase64Url(hash.subarray(0, (DEVICE_ID_CHARS * 3) / 4)));
   }

@@ -1,5 +1,6 @@
 import { ROOM_PATTERN } from '../net/wire-guards.js';
 import { fromBase64Url, toBase64Url } from '../util/base64url.js';
+import { encodeUtf8 } from '../util/utf8.js';
 
 /**
  * What one room's secret gives a node: where to meet, and the key that protects every message
@@ -33,7 +34,6 @@ export class RoomKeyError extends Error {
   override readonly name = 'RoomKeyError';
 }
 
-const encoder = new TextEncoder();
 const TOPIC_BYTES = 24;
 const KEY_ID_BYTES = 9;
 
@@ -66,11 +66,11 @@ export async function deriveRoomKeys(roomId: string, secret: string): Promise<Ro
     );
   }
   const material = await crypto.subtle.importKey('raw', secretBytes, 'HKDF', false, ['deriveKey', 'deriveBits']);
-  const salt = encoder.encode(`ednet-p2p/room/${roomId}`);
+  const salt = encodeUtf8(`ednet-p2p/room/${roomId}`);
   const [topic, sealKey, keyId] = await Promise.all([
     hkdfBytes(material, salt, 'ednet-p2p topic v2', TOPIC_BYTES),
     crypto.subtle.deriveKey(
-      { name: 'HKDF', hash: 'SHA-256', salt, info: encoder.encode('ednet-p2p seal key v1') },
+      { name: 'HKDF', hash: 'SHA-256', salt, info: encodeUtf8('ednet-p2p seal key v1') },
       material,
       { name: 'AES-GCM', length: 256 },
       false,
@@ -89,7 +89,7 @@ function checkRoomId(roomId: unknown): asserts roomId is string {
 
 async function hkdfBytes(material: CryptoKey, salt: string | Uint8Array<ArrayBuffer>, info: string, length: number) {
   const bits = await crypto.subtle.deriveBits(
-    { name: 'HKDF', hash: 'SHA-256', salt: typeof salt === 'string' ? encoder.encode(salt) : salt, info: encoder.encode(info) },
+    { name: 'HKDF', hash: 'SHA-256', salt: typeof salt === 'string' ? encodeUtf8(salt) : salt, info: encodeUtf8(info) },
     material,
     length * 8,
   );

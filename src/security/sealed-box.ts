@@ -1,5 +1,6 @@
 import { fromBase64Url, toBase64Url } from '../util/base64url.js';
 import type { SealingKeys } from './room-keys.js';
+import { decodeUtf8, encodeUtf8 } from '../util/utf8.js';
 
 /** Format version of sealed messages. */
 export const SEALED_VERSION = 1;
@@ -49,8 +50,6 @@ export interface OpenFailure {
 /** True for a refused message. */
 export const isOpenFailure = (value: object): value is OpenFailure => 'error' in value;
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
 const MAX_KEY_ID_CHARS = 64;
 
 /**
@@ -60,7 +59,7 @@ const MAX_KEY_ID_CHARS = 64;
 export async function sealBytes(keys: SealingKeys, bytes: Uint8Array, aad = ''): Promise<SealedBytes> {
   const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
   const ct = await crypto.subtle.encrypt(
-    { name: 'AES-GCM', iv, additionalData: encoder.encode(aad) },
+    { name: 'AES-GCM', iv, additionalData: encodeUtf8(aad) },
     keys.sealKey,
     bytes as Uint8Array<ArrayBuffer>,
   );
@@ -86,7 +85,7 @@ export async function openBytes(
 export async function seal(keys: SealingKeys, value: unknown, aad = ''): Promise<SealedBox> {
   const json = JSON.stringify(value);
   if (json === undefined) throw new TypeError('seal: the value cannot be written as JSON');
-  const sealed = await sealBytes(keys, encoder.encode(json), aad);
+  const sealed = await sealBytes(keys, encodeUtf8(json), aad);
   return { v: sealed.v, kid: sealed.kid, iv: toBase64Url(sealed.iv), ct: toBase64Url(sealed.ct) };
 }
 
@@ -116,7 +115,7 @@ export async function open(
   const plain = await decrypt(keys, ivBytes, ctBytes, aad, maxBytes);
   if (isOpenFailure(plain)) return plain;
   try {
-    return { value: JSON.parse(decoder.decode(plain)) as unknown };
+    return { value: JSON.parse(decodeUtf8(plain)) as unknown };
   } catch {
     return failure('malformed', 'the sealed payload is not UTF-8 JSON');
   }
@@ -143,7 +142,7 @@ async function decrypt(
   if (ct.byteLength < 16 || ct.byteLength - 16 > maxBytes) return failure('tampered', `ciphertext of ${ct.byteLength} bytes`);
   try {
     const plain = await crypto.subtle.decrypt(
-      { name: 'AES-GCM', iv: iv as Uint8Array<ArrayBuffer>, additionalData: encoder.encode(aad) },
+      { name: 'AES-GCM', iv: iv as Uint8Array<ArrayBuffer>, additionalData: encodeUtf8(aad) },
       keys.sealKey,
       ct as Uint8Array<ArrayBuffer>,
     );

@@ -4,6 +4,7 @@ import { BASE64URL_PATTERN } from '../util/base64url.js';
 import { MAX_CERTIFICATE_BYTES } from '../security/change-certificate.js';
 import { packBatch, unpackBatch } from './compact-batch.js';
 import { type BroadcastMessage, decodeBroadcastMessage } from './broadcast/broadcast-message.js';
+import { decodeUtf8, encodeUtf8 } from '../util/utf8.js';
 
 /**
  * Sync protocol versions this build speaks; the handshake picks the highest both sides know.
@@ -164,8 +165,6 @@ const MAX_PARTS = 1_000_000;
 const MAX_CERTIFICATES_PER_DELTA = 1_000_000;
 const MAX_ENCODED_CERTIFICATE = Math.ceil((MAX_CERTIFICATE_BYTES * 4) / 3);
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Deltas with fewer changes travel as plain JSON even between protocol-2 peers: a live edit is a
@@ -182,9 +181,9 @@ export const PACK_MIN_CHANGES = 8;
 export function encodeSyncMessage(message: SyncMessage, encoding: DeltaEncoding = 'json'): Uint8Array {
   if (encoding === 'compact' && message.t === 'delta' && message.batch.changes.length >= PACK_MIN_CHANGES) {
     const { batch, ...envelope } = message;
-    return encoder.encode(JSON.stringify({ ...envelope, packed: packBatch(batch) }));
+    return encodeUtf8(JSON.stringify({ ...envelope, packed: packBatch(batch) }));
   }
-  return encoder.encode(JSON.stringify(message));
+  return encodeUtf8(JSON.stringify(message));
 }
 
 /**
@@ -195,7 +194,7 @@ export function decodeSyncMessage(bytes: Uint8Array, maxBytes: number): SyncMess
   if (bytes.byteLength > maxBytes) return { error: `frame of ${bytes.byteLength} bytes exceeds ${maxBytes}` };
   let raw: unknown;
   try {
-    raw = JSON.parse(decoder.decode(bytes));
+    raw = JSON.parse(decodeUtf8(bytes));
   } catch {
     return { error: 'frame is not UTF-8 JSON' };
   }

@@ -126,9 +126,9 @@ describe('ednet-app', () => {
     page.dispatchEvent(new CustomEvent('work-offline-change', { detail: { offline: true }, bubbles: true, composed: true }));
     page.dispatchEvent(new CustomEvent('display-name-change', { detail: { name: 'Alice' }, bubbles: true, composed: true }));
     expect(log).to.deep.equal(['open alpha', 'offline alpha true', 'name alpha Alice']);
-    expect(app.recentRooms.get('alpha')?.workOffline).to.equal(true);
+    expect(app.recentRooms.get('alpha')).to.include({ workOffline: true });
     await app.updateComplete;
-    expect(page.workOffline).to.equal(true);
+    expect(page.workOffline, "the page's workOffline").to.equal(true);
     // Reopening the room restores the choice before anything is shown.
     location.hash = '#/';
     await until(() => app.session === null);
@@ -200,17 +200,17 @@ describe('ednet-app', () => {
     await app.updateComplete;
     const question = app.shadowRoot!.querySelector('ednet-name-dialog')!;
     await question.updateComplete;
-    expect(question.shadowRoot!.querySelector('dialog')!.open).to.equal(true);
-    expect(app.sharing).to.equal(false);
+    expect(question.shadowRoot!.querySelector('dialog')!.open, 'the name dialog is open').to.equal(true);
+    expect(app.sharing, 'sharing while the name is asked').to.equal(false);
     question.shadowRoot!.querySelector<HTMLInputElement>('#name')!.value = '  Ada  ';
     question.shadowRoot!.querySelector<HTMLButtonElement>('button[type="submit"]')!.click();
     await app.updateComplete;
     expect(log).to.include(`name ${opened[0]!.roomId} Ada`);
     expect(app.displayNames.read()).to.equal('Ada');
-    expect(app.sharing).to.equal(true);
+    expect(app.sharing, 'sharing after the name is given').to.equal(true);
     const invite = app.shadowRoot!.querySelector('ednet-share-dialog')!;
     await invite.updateComplete;
-    expect(invite.shadowRoot!.querySelector('dialog')!.open).to.equal(true);
+    expect(invite.shadowRoot!.querySelector('dialog')!.open, 'the share dialog is open').to.equal(true);
     expect(invite.link).to.equal(roomLink(location.href, opened[0]!));
     // Escape or "Done" closes the dialog; its close event (a task later) tells the app.
     invite.shadowRoot!.querySelector('dialog')!.close();
@@ -219,20 +219,20 @@ describe('ednet-app', () => {
     location.hash = hashOf({ roomId: 'beta', secret });
     await until(() => app.session?.room.roomId === 'beta');
     await app.updateComplete;
-    expect(app.askingName).to.equal(false);
-    expect(app.sharing).to.equal(false);
+    expect(app.askingName, 'asking the name in a second room').to.equal(false);
+    expect(app.sharing, 'sharing on joining a room').to.equal(false);
   });
 
   it('a skipped question is not asked again', async () => {
     location.hash = hashOf({ roomId: 'alpha', secret });
     await until(() => app.session !== null);
     await app.updateComplete;
-    expect(app.askingName).to.equal(true);
+    expect(app.askingName, 'asking the name in the first room').to.equal(true);
     const question = app.shadowRoot!.querySelector('ednet-name-dialog')!;
     await question.updateComplete;
     [...question.shadowRoot!.querySelectorAll('button')].find((button) => button.textContent!.trim() === 'Skip')!.click();
-    expect(app.askingName).to.equal(false);
-    expect(app.displayNames.asked).to.equal(true);
+    expect(app.askingName, 'asking the name after Skip').to.equal(false);
+    expect(app.displayNames.asked, 'the question is recorded as asked').to.equal(true);
     expectNone(log, (line) => line.startsWith('name'));
   });
 

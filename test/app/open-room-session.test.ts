@@ -85,7 +85,7 @@ describe('openRoomSession: whether this device holds the room', () => {
     const room = await createOwnedRoom();
     const session = await open(room.roomId, room.secret, dbName);
     try {
-      expect(session.held).to.equal(true);
+      expect(session.held, 'a room created here is held').to.equal(true);
     } finally {
       await session.close();
     }
@@ -97,13 +97,13 @@ describe('openRoomSession: whether this device holds the room', () => {
     const roomId = `held-${first.slice(-6)}`;
     const secret = generateRoomSecret();
     const alone = await open(roomId, secret, first);
-    expect(alone.held).to.equal(false);
+    expect(alone.held, 'a room opened from a link, alone, is held').to.equal(false);
     // Its own edits (its name in the room) do not make it hold the room.
     alone.setDisplayName('Bruno');
     await alone.close();
     const arriving = await open(roomId, secret, first);
-    expect(arriving.model.version.isEmpty()).to.equal(false);
-    expect(arriving.held).to.equal(false);
+    expect(arriving.model.version.toJSON(), 'the version stored with its own edits').to.not.deep.equal({});
+    expect(arriving.held, 'a room with only its own edits is held').to.equal(false);
     const member = await open(roomId, secret, second);
     await eventually(() => arriving.held === true && arriving.status.peers.length === 1);
     await member.close();
@@ -112,7 +112,7 @@ describe('openRoomSession: whether this device holds the room', () => {
     const again = await open(roomId, secret, first);
     try {
       expect(again.status.peers).to.deep.equal([]);
-      expect(again.held).to.equal(true);
+      expect(again.held, 'a room held once is held after reopening alone').to.equal(true);
     } finally {
       await again.close();
     }

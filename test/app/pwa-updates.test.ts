@@ -53,7 +53,7 @@ describe('PwaUpdates', () => {
     await updates.applyUpdate();
     expect(workbox.skipWaitingMessages).to.equal(0);
     workbox.fire('activated', { isUpdate: false });
-    expect(updates.offlineReady).to.equal(true);
+    expect(updates.offlineReady, 'offlineReady after the first activation').to.equal(true);
     workbox.fire('controlling', { isUpdate: false });
     expect(updates.state).to.equal(UpdateState.current);
     workbox.fire('controlling', { isUpdate: true });
@@ -89,11 +89,11 @@ describe('InstallPrompt', () => {
       userChoice: Promise.resolve({ outcome: 'accepted' as const }),
     });
     target.dispatchEvent(offer);
-    expect(offer.defaultPrevented).to.equal(true);
-    expect(prompt.available).to.equal(true);
+    expect(offer.defaultPrevented, "the browser's own install offer is prevented").to.equal(true);
+    expect(prompt.available, 'install available after the offer').to.equal(true);
     expect(await prompt.install()).to.equal('accepted');
     expect(prompted).to.equal(1);
-    expect(prompt.available).to.equal(false);
+    expect(prompt.available, 'install available after installing').to.equal(false);
     target.dispatchEvent(offer);
     target.dispatchEvent(new Event('appinstalled'));
     expect(seen).to.deep.equal([true, false, true, false]);

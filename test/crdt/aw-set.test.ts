@@ -16,7 +16,7 @@ describe('AWSet', () => {
     const set = new AWSet<string>();
     set.add('x', dot('alice', 1));
     set.add('y', dot('alice', 2));
-    expect(set.has('x')).to.equal(true);
+    expect(set.has('x'), "has('x') after add").to.equal(true);
     expect(set.size).to.equal(2);
     expect(set.remove('x')).to.deep.equal([dot('alice', 1)]);
     expect(set.remove('x')).to.deep.equal([]);
@@ -67,16 +67,16 @@ describe('AWSet', () => {
     set.markRemoval(dot('alice', 2));
     set.markRemoval(dot('bob', 1));
     expect(set.removals()).to.deep.equal([dot('alice', 3), dot('bob', 1)]);
-    expect(set.hasMark(dot('alice', 3))).to.equal(true);
-    expect(set.hasMark(dot('alice', 2))).to.equal(false);
+    expect(set.hasMark(dot('alice', 3)), 'the latest mark alice:3 is kept').to.equal(true);
+    expect(set.hasMark(dot('alice', 2)), 'the older mark alice:2 is dropped').to.equal(false);
   });
 
   it('joinAdd adds a remote dot unless it was seen (and so removed) already', () => {
     const set = new AWSet<string>();
     const seen = context(dot('alice', 1));
-    expect(set.joinAdd('x', dot('alice', 1), seen)).to.equal(false);
-    expect(set.joinAdd('x', dot('bob', 1), seen)).to.equal(true);
-    expect(set.joinAdd('x', dot('carol', 1), seen)).to.equal(true);
+    expect(set.joinAdd('x', dot('alice', 1), seen), 'joinAdd of a seen dot adds nothing').to.equal(false);
+    expect(set.joinAdd('x', dot('bob', 1), seen), 'joinAdd of an unseen dot bob:1 adds it').to.equal(true);
+    expect(set.joinAdd('x', dot('carol', 1), seen), 'joinAdd of an unseen dot carol:1 adds it').to.equal(true);
     expect(set.dotsOf('x')).to.deep.equal([dot('bob', 1), dot('carol', 1)]);
   });
 

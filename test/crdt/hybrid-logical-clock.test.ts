@@ -31,8 +31,8 @@ describe('HybridLogicalClock', () => {
     const wall = fakeClock(1000);
     const clock = new HybridLogicalClock({ getNow: wall.now, maxDriftMs: 100 });
     clock.now();
-    expect(clock.accepts({ ms: 1100, c: 0 })).to.equal(true);
-    expect(clock.accepts({ ms: 1101, c: 0 })).to.equal(false);
+    expect(clock.accepts({ ms: 1100, c: 0 }), 'accepts a timestamp exactly maxDriftMs ahead').to.equal(true);
+    expect(clock.accepts({ ms: 1101, c: 0 }), 'accepts a timestamp past maxDriftMs ahead').to.equal(false);
     expect(() => clock.receive({ ms: 1101, c: 0 })).to.throw(ClockDriftError, /ahead/);
     expect(clock.last).to.deep.equal({ ms: 1000, c: 0 });
   });
@@ -40,8 +40,8 @@ describe('HybridLogicalClock', () => {
   it('defaults to a five-minute drift limit', () => {
     const wall = fakeClock(0);
     const clock = new HybridLogicalClock({ getNow: wall.now });
-    expect(clock.accepts({ ms: 5 * 60 * 1000, c: 0 })).to.equal(true);
-    expect(clock.accepts({ ms: 5 * 60 * 1000 + 1, c: 0 })).to.equal(false);
+    expect(clock.accepts({ ms: 5 * 60 * 1000, c: 0 }), 'accepts a timestamp five minutes ahead').to.equal(true);
+    expect(clock.accepts({ ms: 5 * 60 * 1000 + 1, c: 0 }), 'accepts a timestamp past five minutes ahead').to.equal(false);
   });
 
   it('witnesses trusted timestamps without a drift check', () => {

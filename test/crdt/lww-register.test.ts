@@ -20,7 +20,7 @@ describe('LWWRegister', () => {
     const r = new LWWRegister([write('a', 'alice', 1, 10), write('b', 'bob', 1, 10), write('c', 'carol', 1, 9)]);
     expect(r.value).to.equal('b');
     expect(r.conflicts.map((w) => w.value)).to.deep.equal(['a', 'c']);
-    expect(r.hasConflicts).to.equal(true);
+    expect(r.hasConflicts, 'a register holding concurrent writes has conflicts').to.equal(true);
   });
 
   it('set replaces the winner and keeps unresolved conflicts', () => {
@@ -34,7 +34,7 @@ describe('LWWRegister', () => {
     const r = new LWWRegister([write('a', 'alice', 1, 10), write('b', 'bob', 1, 11)]);
     expect(r.resolve(write('c', 'alice', 2, 12))).to.have.length(2);
     expect(r.writes.map((w) => w.value)).to.deep.equal(['c']);
-    expect(r.hasConflicts).to.equal(false);
+    expect(r.hasConflicts, 'a resolved register has no conflicts').to.equal(false);
   });
 
   describe('join: concurrent or causally after', () => {

@@ -15,9 +15,9 @@ describe('VersionVector', () => {
     expect(v.increment(alice)).to.deep.equal(dot('alice', 2));
     expect(v.get(alice)).to.equal(2);
     expect(v.get(bob)).to.equal(0);
-    expect(v.covers(dot('alice', 2))).to.equal(true);
-    expect(v.covers(dot('alice', 3))).to.equal(false);
-    expect(v.covers(dot('bob', 1))).to.equal(false);
+    expect(v.covers(dot('alice', 2)), 'covers alice:2').to.equal(true);
+    expect(v.covers(dot('alice', 3)), 'covers alice:3').to.equal(false);
+    expect(v.covers(dot('bob', 1)), 'covers bob:1').to.equal(false);
   });
 
   it('keeps seqs past a gap exactly and folds them when the gap fills', () => {
@@ -27,8 +27,8 @@ describe('VersionVector', () => {
     v.add(dot('alice', 3));
     expect(v.get(alice)).to.equal(1);
     expect(v.maxSeen(alice)).to.equal(4);
-    expect(v.covers(dot('alice', 2))).to.equal(false);
-    expect(v.covers(dot('alice', 3))).to.equal(true);
+    expect(v.covers(dot('alice', 2)), 'covers alice:2').to.equal(false);
+    expect(v.covers(dot('alice', 3)), 'covers alice:3').to.equal(true);
     expect(v.toJSON()).to.deep.equal({ alice: [1, 3, 4] });
     v.add(dot('alice', 2));
     expect(v.toJSON()).to.deep.equal({ alice: 4 });
@@ -95,7 +95,7 @@ describe('VersionVector', () => {
     expect(a.toJSON()).to.deep.equal({ alice: [2, 5] });
     expect(copy.toJSON()).to.deep.equal({ alice: [3, 5] });
     expect([...copy.nodes()]).to.deep.equal(['alice']);
-    expect(new VersionVector().isEmpty()).to.equal(true);
+    expect(new VersionVector().isEmpty(), 'a new vector is empty').to.equal(true);
   });
 
   it('serializes nodes in sorted order', () => {

@@ -82,7 +82,7 @@ describe('DomainModel: authorization of authors', () => {
     const versionBefore = JSON.stringify(bob.version.toJSON());
     const result = bob.applyChanges({ format: 1, modelId: 'library', since: {}, version: { [malloryTab]: 1, [aliceTab]: alice.version.maxSeen(aliceTab as NodeId) }, changes: [forged] });
     expect(result.applied).to.equal(0);
-    expect(result.complete).to.equal(false);
+    expect(result).to.include({ complete: false });
     expect(result.rejected).to.have.length(1);
     expect(result.rejected[0]!.reason).to.match(new RegExp(`belongs to device ${ALICE}, not to ${MALLORY}`));
     expect(canonical(bob)).to.equal(before);
@@ -155,9 +155,9 @@ describe('DomainModel: authorization of authors', () => {
     sync(alice, lax);
     lax.update(author.oid, { name: 'Mallory' });
     const bob = new OwnedLibrary(device('b') + 'tab00001');
-    expect(bob.initializeFromSnapshot(lax.getSnapshot())).to.equal(false);
+    expect(bob.initializeFromSnapshot(lax.getSnapshot()), 'initializeFromSnapshot took a snapshot with writes the rules forbid').to.equal(false);
     expect(bob.entities('Author').count).to.equal(0);
-    expect(bob.initializeFromSnapshot(alice.getSnapshot())).to.equal(true);
+    expect(bob.initializeFromSnapshot(alice.getSnapshot()), 'initializeFromSnapshot took a lawful snapshot').to.equal(true);
     const before = canonical(bob);
     expectRefused(() => bob.mergeEntity(lax.get(author.oid)!.toState(), lax.version));
     expect(canonical(bob)).to.equal(before);

@@ -135,16 +135,16 @@ describe('DomainModel: local operations', () => {
   it('delete hides the entity, refuses edits, and restore brings it back', () => {
     const model = library('alice');
     const ada = model.create('Author', { name: 'Ada' });
-    expect(model.delete(ada.oid)).to.equal(true);
-    expect(model.delete(ada.oid)).to.equal(false);
+    expect(model.delete(ada.oid), 'the first delete deletes').to.equal(true);
+    expect(model.delete(ada.oid), 'a second delete deletes').to.equal(false);
     expect(model.get(ada.oid)).to.equal(undefined);
     expect(model.get(ada.oid, { includeDeleted: true })).to.equal(ada);
     expect(model.entities('Author').count).to.equal(0);
-    expect(ada.isDeleted).to.equal(true);
+    expect(ada.isDeleted, 'isDeleted after delete').to.equal(true);
     expectValidationError(() => ada.setAttribute('name', 'X'), 'Author', undefined, 'deleted');
     expectValidationError(() => model.create('Book', { title: 'T', author: ada.oid }), 'Book', 'author', 'reference');
-    expect(model.restore(ada.oid)).to.equal(true);
-    expect(model.restore(ada.oid)).to.equal(false);
+    expect(model.restore(ada.oid), 'the first restore restores').to.equal(true);
+    expect(model.restore(ada.oid), 'a second restore restores').to.equal(false);
     expect(model.get(ada.oid)?.getAttribute('name')).to.equal('Ada');
     expectValidationError(() => model.delete('missing'), undefined, undefined, 'exists');
   });
@@ -154,17 +154,17 @@ describe('DomainModel: local operations', () => {
     const ada = model.create('Author', { name: 'Ada' });
     const b1 = model.create('Book', { title: 'One' });
     const b2 = model.create('Book', { title: 'Two' });
-    expect(ada.addChild('works', b2)).to.equal(true);
-    expect(ada.addChild('works', b1.oid)).to.equal(true);
-    expect(ada.addChild('works', b1.oid)).to.equal(false);
+    expect(ada.addChild('works', b2), 'adding a new child by entity adds it').to.equal(true);
+    expect(ada.addChild('works', b1.oid), 'adding a new child by oid adds it').to.equal(true);
+    expect(ada.addChild('works', b1.oid), 'adding a child again adds it').to.equal(false);
     expect(ada.childOids('works')).to.deep.equal([b1.oid, b2.oid].sort());
     expect(ada.getChild('works').map((b) => b.getAttribute('title'))).to.deep.equal(['One', 'Two']);
     expectValidationError(() => ada.addChild('works', ada.oid), 'Author', 'works', 'reference');
     expectValidationError(() => ada.addChild('fans', b1.oid), 'Author', 'fans', 'unknown');
     b2.delete();
     expect(ada.getChild('works').count).to.equal(1);
-    expect(ada.removeChild('works', b1)).to.equal(true);
-    expect(ada.removeChild('works', b1)).to.equal(false);
+    expect(ada.removeChild('works', b1), 'removing a child removes it').to.equal(true);
+    expect(ada.removeChild('works', b1), 'removing it again removes it').to.equal(false);
     expect(ada.childOids('works')).to.deep.equal([b2.oid]);
   });
 
@@ -174,7 +174,7 @@ describe('DomainModel: local operations', () => {
     const authors = model.entities('Author');
     expect(authors.count).to.equal(4);
     expect(authors.get('alice-1')?.getAttribute('name')).to.equal('Cy');
-    expect(authors.has('nope')).to.equal(false);
+    expect(authors.has('nope'), "has('nope')").to.equal(false);
     expect(authors.sortBy('name').map((a) => a.getAttribute('name'))).to.deep.equal(['Ada', 'Bo', 'Cy', 'Di']);
     expect(authors.sortBy('rating', 'desc').map((a) => a.getAttribute('name'))).to.deep.equal(['Ada', 'Cy', 'Bo', 'Di']);
     expect(authors.filter((a) => (a.getAttribute('rating') as number) > 2).count).to.equal(2);

@@ -13,7 +13,7 @@ describe('DomainModel: snapshots and storage hooks', () => {
     ada.addChild('works', book);
     book.delete();
     const copy = library('bob');
-    expect(copy.initializeFromSnapshot(JSON.parse(JSON.stringify(alice.getSnapshot())))).to.equal(true);
+    expect(copy.initializeFromSnapshot(JSON.parse(JSON.stringify(alice.getSnapshot()))), 'initializeFromSnapshot took the snapshot through JSON').to.equal(true);
     expect(canonical(copy)).to.equal(canonical(alice));
     expect(copy.findBy('Author', 'email', 'a@x.org').first()?.oid).to.equal(ada.oid);
     expect(alice.getChangesSince(copy.version)).to.deep.equal([]);
@@ -24,7 +24,7 @@ describe('DomainModel: snapshots and storage hooks', () => {
     const bob = library('bob');
     alice.create('Author', { name: 'Ada' });
     const bobs = bob.create('Author', { name: 'Bob' });
-    expect(bob.initializeFromSnapshot(alice.getSnapshot())).to.equal(true);
+    expect(bob.initializeFromSnapshot(alice.getSnapshot()), 'initializeFromSnapshot took the snapshot').to.equal(true);
     expect(bob.entities('Author').count).to.equal(2);
     expect(bob.get(bobs.oid)!.getAttribute('name')).to.equal('Bob');
   });
@@ -47,11 +47,11 @@ describe('DomainModel: snapshots and storage hooks', () => {
     bob.create('Author', { name: 'Bob' });
     const before = canonical(bob);
     const snapshot = alice.getSnapshot();
-    expect(bob.initializeFromSnapshot({ ...snapshot, modelId: 'other' })).to.equal(false);
+    expect(bob.initializeFromSnapshot({ ...snapshot, modelId: 'other' }), "initializeFromSnapshot took another model's snapshot").to.equal(false);
     const entity = snapshot.entities[0]!;
     const hostile: EntityState = { ...entity, attributes: { ...entity.attributes, rating: [{ value: 'five', ts: { ms: 1, c: 0 }, dot: { node: asNodeId('alice'), seq: 9 } }] } };
-    expect(bob.initializeFromSnapshot({ ...snapshot, version: { alice: 9 }, entities: [hostile] })).to.equal(false);
-    expect(bob.initializeFromSnapshot({ ...snapshot, version: { ...snapshot.version, bob: 100 } })).to.equal(false);
+    expect(bob.initializeFromSnapshot({ ...snapshot, version: { alice: 9 }, entities: [hostile] }), 'initializeFromSnapshot took a hostile entity').to.equal(false);
+    expect(bob.initializeFromSnapshot({ ...snapshot, version: { ...snapshot.version, bob: 100 } }), "initializeFromSnapshot took a version claiming this node's own seqs").to.equal(false);
     expect(canonical(bob)).to.equal(before);
   });
 

@@ -112,7 +112,7 @@ describe('DomainModel: state digest', () => {
     const bob = library('bob');
     bob.create('Author', { name: 'Bea' }, { oid: ada.oid });
     const merged = bob.get(ada.oid)!.mergeWith(ada);
-    expect(merged).to.equal(true);
+    expect(merged, 'mergeWith changed the entity').to.equal(true);
     expectDigestTrue(bob);
   });
 

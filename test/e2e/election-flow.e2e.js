@@ -129,7 +129,7 @@ describe('an election on three phones', () => {
       // Olive: a sealed election (the default) with two candidates.
       await olive.getByRole('tab', { name: 'Elections' }).click();
       await olive.locator('#new-title').fill(ELECTION);
-      assert.equal(await olive.getByRole('radio', { name: /Sealed until voting closes/ }).isChecked(), true);
+      assert.equal(await olive.getByRole('radio', { name: /Sealed until voting closes/ }).isChecked(), true, 'the Sealed radio is checked');
       await olive.getByRole('button', { name: 'Create election' }).click();
       for (const name of CANDIDATES) {
         await olive.locator('#candidate-name').fill(name);

@@ -115,7 +115,7 @@ describe('names that travel', () => {
       await toast.getByRole('button', { name: 'Undo' }).click();
       await toast.getByText('Undone: deleted candidate “Ann”.').waitFor();
       await bobHolds(true);
-      assert.equal(await b.evaluate((oid) => window.ednet.model?.candidates(String(window.ednet.model.get(oid)?.getAttribute('election'))).find((c) => c.oid === oid) !== undefined, candidate), true);
+      assert.equal(await b.evaluate((oid) => window.ednet.model?.candidates(String(window.ednet.model.get(oid)?.getAttribute('election'))).find((c) => c.oid === oid) !== undefined, candidate), true, 'the restored candidate is back in its election at bob');
       // Ctrl+Z undoes the latest deletion too.
       await a.getByRole('button', { name: 'Remove Ann' }).click();
       await bobHolds(false);
@@ -141,7 +141,7 @@ describe('names that travel', () => {
       await a.locator('ednet-room-people li', { hasText: 'Bob' }).first().waitFor();
       await a.locator('ednet-app header .room-name', { hasText: 'Club vote' }).waitFor();
       // Asked once: not again after a reload.
-      assert.equal(await a.getByRole('dialog', { name: 'What should others call you?' }).isVisible(), false);
+      assert.equal(await a.getByRole('dialog', { name: 'What should others call you?' }).isVisible(), false, 'the name question shows again after a reload');
       for (const { problems } of pages) assert.deepEqual(problems, []);
     }));
 
@@ -158,13 +158,13 @@ describe('names that travel', () => {
       await tabA.page.getByRole('switch', { name: 'Work offline' }).check();
       await waitUntil(tabB.page, () => window.ednet.session?.status.online === false && window.ednet.session.status.peers.length === 0);
       await waitUntil(bob.page, () => window.ednet.session?.status.peers.length === 0);
-      assert.equal(await tabB.page.getByRole('switch', { name: 'Work offline' }).isChecked(), true);
+      assert.equal(await tabB.page.getByRole('switch', { name: 'Work offline' }).isChecked(), true, "tab B's Work offline switch is on");
       assert.match(await statusText(tabB.page), /Working offline on this device/);
 
       // Alice's edit in tab A reaches tab B through the device's storage, and stops there.
       await tabA.page.evaluate(() => window.ednet.model?.createElection({ title: 'Made offline' }));
       await waitUntil(tabB.page, () => window.ednet.model?.elections().find((election) => election.getAttribute('title') === 'Made offline') !== undefined);
-      assert.equal(await bob.page.evaluate(() => window.ednet.model?.elections().find((election) => election.getAttribute('title') === 'Made offline') !== undefined), false);
+      assert.equal(await bob.page.evaluate(() => window.ednet.model?.elections().find((election) => election.getAttribute('title') === 'Made offline') !== undefined), false, "bob holds the election made offline");
       assert.equal(await bob.page.evaluate(() => window.ednet.session?.status.peers.length), 0);
       assert.match(await statusText(tabA.page), /1 of your edits is waiting to be sent/);
       await screenshot(tabA.page, 'working-offline-desktop');

@@ -56,7 +56,7 @@ describe('a link with another key', () => {
       // Its page does not pretend to be the room: it waits for a member, with no tabs to create in.
       await stranger.page.getByText('Looking for the other devices of this room…').waitFor();
       assert.equal(await stranger.page.getByRole('tab', { name: 'Elections' }).count(), 0);
-      assert.equal(await stranger.page.evaluate(() => window.ednet.session?.held), false);
+      assert.equal(await stranger.page.evaluate(() => window.ednet.session?.held), false, 'the stranger holds the room');
       for (const [i, { page }] of [alice, bob].entries()) {
         const status = await page.evaluate(() => window.ednet.session?.status);
         assert.equal(status?.roomKeyProblem, null);

@@ -47,7 +47,7 @@ describe('a page that is not a secure context', () => {
   it('says in words to open it over https or from localhost, and opens no room', async () => {
     const { page, problems } = await openPage(await browser.newContext());
     await page.goto(`http://ednet.test:${server.port}/`);
-    assert.equal(await page.evaluate(() => window.isSecureContext), false);
+    assert.equal(await page.evaluate(() => window.isSecureContext), false, 'a page over http from another host is a secure context');
     const alert = page.getByRole('alert');
     await alert.getByText('EDNet P2P needs a secure page').waitFor();
     const text = await alert.textContent();
@@ -67,7 +67,7 @@ describe('the same name over https with the self-signed certificate', () => {
     try {
       assert.match(httpsServer.url, /^https:/);
       await phone.page.goto(`https://ednet.test:${httpsServer.port}/`);
-      assert.equal(await phone.page.evaluate(() => window.isSecureContext), true);
+      assert.equal(await phone.page.evaluate(() => window.isSecureContext), true, 'the page over https is a secure context');
       await phone.page.getByLabel(/Room name/).fill('Over https');
       await phone.page.getByRole('button', { name: 'Create room' }).click();
       await answerFirstRun(phone.page);

@@ -109,7 +109,7 @@ describe('a browser killed during a large IndexedDB save', () => {
       await tab.evaluate(() => /** @type {any} */ (window).storageCrash.startBigSave(20_000));
       // The save's transaction is under way (a few dozen of its 420 tasks done), not committed.
       await tab.waitForFunction(() => /** @type {any} */ (window).storageCrash.tasks() >= 30, undefined, { timeout: 120_000, polling: 5 });
-      assert.equal(await tab.evaluate(() => /** @type {any} */ (window).storageCrash.done()), false);
+      assert.equal(await tab.evaluate(() => /** @type {any} */ (window).storageCrash.done()), false, 'the big save is done before the crash');
       await device.kill();
 
       device = await startDevice(profile);

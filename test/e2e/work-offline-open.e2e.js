@@ -80,7 +80,7 @@ describe('work offline from the first moment', () => {
     await a.reload();
     await waitUntil(a, () => window.ednet.session != null);
     await waitUntil(a, (title) => window.ednet.model?.elections().find((election) => election.getAttribute('title') === title) !== undefined, 'Kept back');
-    assert.equal(await a.getByRole('switch', { name: 'Work offline' }).isChecked(), true);
+    assert.equal(await a.getByRole('switch', { name: 'Work offline' }).isChecked(), true, 'the Work offline switch is on after a reload');
     assert.deepEqual(await a.evaluate(() => /** @type {any} */ (window).__connections), { signaling: 0, peers: 0 });
     assert.equal(await a.evaluate(() => window.ednet.session?.status.signaling), 'off');
 
@@ -88,9 +88,9 @@ describe('work offline from the first moment', () => {
     const second = await openPage(aliceDevice);
     await second.page.goto(a.url());
     await waitUntil(second.page, () => window.ednet.session != null);
-    assert.equal(await second.page.getByRole('switch', { name: 'Work offline' }).isChecked(), true);
+    assert.equal(await second.page.getByRole('switch', { name: 'Work offline' }).isChecked(), true, "a new tab's Work offline switch is on");
     assert.deepEqual(await second.page.evaluate(() => /** @type {any} */ (window).__connections), { signaling: 0, peers: 0 });
-    assert.equal(await b.evaluate(holds, 'Kept back'), false);
+    assert.equal(await b.evaluate(holds, 'Kept back'), false, 'bob holds the edit kept back');
 
     // Switched back: the edit reaches Bob.
     await second.page.getByRole('switch', { name: 'Work offline' }).uncheck();

@@ -50,7 +50,7 @@ describe('BackpressuredSender', () => {
     channel.drain();
     await turn();
     expect(channel.sent).to.have.length(4);
-    expect(firstDone).to.equal(false);
+    expect(firstDone, 'the first write resolved while three of its frames wait').to.equal(false);
     channel.drain();
     await turn();
     channel.drain();

@@ -75,7 +75,7 @@ describe('ConnectionManager', () => {
     await linkedOnce(a, b, 'webrtc');
     expect(a.opened).to.have.length(1);
     expect(b.opened).to.have.length(1);
-    expect(await a.manager.connectToPeer({ nodeId: bob, via: 'broadcast' })).to.equal(true);
+    expect(await a.manager.connectToPeer({ nodeId: bob, via: 'broadcast' }), 'connectToPeer resolves connected').to.equal(true);
     expect(a.manager.connections).to.have.length(1);
   });
 
@@ -113,14 +113,14 @@ describe('ConnectionManager', () => {
     const a = peer(alice, { maxConnections: 1 });
     const b = peer(bob);
     const c = peer(carol);
-    expect(await b.manager.connectToPeer({ nodeId: alice, via: 'webrtc' })).to.equal(true);
+    expect(await b.manager.connectToPeer({ nodeId: alice, via: 'webrtc' }), 'connectToPeer resolves connected').to.equal(true);
     await c.manager.connectToPeer({ nodeId: alice, via: 'webrtc' });
     await eventually(() => c.events.some((event) => event.state === 'closed'));
     const refusal = c.events.find((event) => event.state === 'closed');
     expect(refusal?.reason).to.contain('too many connections');
     expect(a.manager.connections.map((connection) => connection.peerId)).to.deep.equal([bob]);
     // Reaching out is refused too while full.
-    expect(await a.manager.connectToPeer({ nodeId: carol, via: 'webrtc' })).to.equal(false);
+    expect(await a.manager.connectToPeer({ nodeId: carol, via: 'webrtc' }), 'connectToPeer past maxConnections resolves connected').to.equal(false);
     expect(a.events.at(-1)).to.deep.include({ peerId: carol, state: 'failed' });
   });
 
@@ -174,7 +174,7 @@ describe('ConnectionManager', () => {
     await eventually(() => a.manager.connections.length === 2);
     const ends = a.manager.connections.map((connection) => closed(connection));
     a.manager.pause();
-    expect(a.manager.isPaused).to.equal(true);
+    expect(a.manager.isPaused, 'isPaused after pause()').to.equal(true);
     expect(await Promise.all(ends)).to.deep.equal(['working offline', 'working offline']);
     expect(a.manager.connections).to.have.length(0);
     // Peers reaching in are refused while paused.
@@ -210,12 +210,12 @@ describe('ConnectionManager', () => {
     a.manager.stop();
     expect(await atBob).to.contain('node stopped');
     expect(timers.scheduled, 'retries left after stop').to.equal(0);
-    expect(await a.manager.connectToPeer({ nodeId: bob, via: 'webrtc' })).to.equal(false);
+    expect(await a.manager.connectToPeer({ nodeId: bob, via: 'webrtc' }), 'connectToPeer after stop resolves connected').to.equal(false);
   });
 
   it('a route over a transport the node lacks fails with a reason', async () => {
     const a = peer(alice, { only: 'preferred' });
-    expect(await a.manager.connectToPeer({ nodeId: bob, via: 'carrier-pigeon' })).to.equal(false);
+    expect(await a.manager.connectToPeer({ nodeId: bob, via: 'carrier-pigeon' }), 'connectToPeer over an unknown transport resolves connected').to.equal(false);
     expect(a.events.at(-1)).to.deep.include({ peerId: bob, state: 'failed', reason: 'no transport for carrier-pigeon' });
   });
 

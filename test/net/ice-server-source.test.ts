@@ -21,12 +21,12 @@ describe('IceServerSource', () => {
     const store = memoryStore();
     const first = new IceServerSource({ url: '/ice-servers', fetchImpl: answering(ANSWER), store, logger: recordingLogger() });
     expect(first.current()).to.deep.equal(NO_ICE);
-    expect(await first.refresh()).to.equal(true);
+    expect(await first.refresh(), 'refresh() took the answer').to.equal(true);
     expect(first.current()).to.deep.equal(ANSWER);
 
     const offline = new IceServerSource({ url: '/ice-servers', fetchImpl: failing, store, logger: recordingLogger() });
     expect(offline.current(), 'the stored answer, before any fetch').to.deep.equal(ANSWER);
-    expect(await offline.refresh()).to.equal(false);
+    expect(await offline.refresh(), 'refresh() took an answer from a failing fetch').to.equal(false);
     expect(offline.current()).to.deep.equal(ANSWER);
   });
 
@@ -45,11 +45,11 @@ describe('IceServerSource', () => {
     for (const body of bad) expect(parseIceConfiguration(body), JSON.stringify(body)).to.have.property('error');
     const store = memoryStore();
     const source = new IceServerSource({ url: '/ice-servers', fetchImpl: answering({ iceServers: [{ urls: 'http://evil.test' }] }), store, logger: recordingLogger() });
-    expect(await source.refresh()).to.equal(false);
+    expect(await source.refresh(), 'refresh() took a hostile answer').to.equal(false);
     expect(source.current()).to.deep.equal(NO_ICE);
     expect(store.items.size).to.equal(0);
     const notFound = new IceServerSource({ url: '/ice-servers', fetchImpl: answering('nope', 404), store, logger: recordingLogger() });
-    expect(await notFound.refresh()).to.equal(false);
+    expect(await notFound.refresh(), 'refresh() took a 404 answer').to.equal(false);
   });
 
   it('an unconfigured server changes nothing: no ICE servers, all candidates', () => {

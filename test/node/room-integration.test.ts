@@ -180,7 +180,7 @@ describe('rooms across pages', function () {
       expect(outsider.session.status.peers).to.deep.equal([]);
       expect(outsider.session.model.elections().count).to.equal(0);
       // The outsider never held the room: its page keeps looking (ednet-room-arrival), the members hold it.
-      expect(outsider.session.held).to.equal(false);
+      expect(outsider.session.held, 'the outsider holds the room').to.equal(false);
       expect([a.session.held, b.session.held]).to.deep.equal([true, true]);
     });
   }
@@ -191,7 +191,7 @@ describe('rooms across pages', function () {
     const options: OpenRoomSessionOptions = { signalingUrl: url, localTabs: false, iceServers: [] };
     const a = await openPage(room, options);
     await eventually(() => a.session.status.signaling === 'connected');
-    expect(a.session.held).to.equal(false);
+    expect(a.session.held, 'a device alone holds the room').to.equal(false);
     const b = await openPage(room, options);
     await eventually(() => a.session.held === true && b.session.held === true);
     expect(a.session.status.peers.length).to.equal(1);

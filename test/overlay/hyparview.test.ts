@@ -78,8 +78,8 @@ class Simulation {
     return [...this.nodes.values()].filter((node) => !this.crashed.has(node.me));
   }
 
-  /** Edges both ends agree on; true if they connect every live node. */
-  connected(): boolean {
+  /** Live nodes the first one cannot reach over edges both ends agree on (none: one connected overlay). */
+  unreached(): NodeId[] {
     const live = this.live();
     const seen = new Set<NodeId>([live[0]!.me]);
     const queue = [live[0]!];
@@ -92,12 +92,14 @@ class Simulation {
         queue.push(other);
       }
     }
-    return seen.size === live.length;
+    return live.map((node) => node.me).filter((id) => !seen.has(id));
   }
 
-  /** Every active link is symmetric (both ends hold each other). */
-  symmetric(): boolean {
-    return this.live().every((node) => node.activeView.every((peer) => this.crashed.has(peer) || this.nodes.get(peer)!.isActive(node.me)));
+  /** Active links only one end holds, as `from -> to` (none: every link is symmetric). */
+  oneSidedLinks(): string[] {
+    return this.live().flatMap((node) =>
+      node.activeView.filter((peer) => !this.crashed.has(peer) && !this.nodes.get(peer)!.isActive(node.me)).map((peer) => `${node.me} -> ${peer}`),
+    );
   }
 }
 
@@ -113,7 +115,7 @@ describe('HyParView', () => {
     sim.run();
     // a's only other neighbor ends the walk at once (an active view of one) and takes c too.
     expect([...c!.activeView].sort()).to.deep.equal([a!.me, b!.me]);
-    expect(sim.symmetric()).to.equal(true);
+    expect(sim.oneSidedLinks(), 'one-sided active links').to.deep.equal([]);
   });
 
   for (const size of [50, 200]) {
@@ -129,8 +131,8 @@ describe('HyParView', () => {
         node.shuffle();
       }
       sim.run();
-      expect(sim.connected()).to.equal(true);
-      expect(sim.symmetric()).to.equal(true);
+      expect(sim.unreached(), 'nodes cut off from the overlay').to.deep.equal([]);
+      expect(sim.oneSidedLinks(), 'one-sided active links').to.deep.equal([]);
       for (const node of nodes) expect(node.activeView.length).to.be.within(1, 5);
     });
   }
@@ -153,7 +155,7 @@ describe('HyParView', () => {
       for (const node of sim.live()) node.tick();
       sim.run();
     }
-    expect(sim.connected()).to.equal(true);
+    expect(sim.unreached(), 'nodes cut off from the overlay').to.deep.equal([]);
     for (const node of sim.live()) {
       expectNone(node.activeView, (peer) => sim.crashed.has(peer));
       expect(node.activeView.length).to.be.at.least(2);
@@ -181,13 +183,13 @@ describe('HyParView', () => {
     const a = sim.add('a');
     a.learn(asNodeId('ghost'));
     a.fill();
-    expect(a.wants(asNodeId('ghost'))).to.equal(true);
+    expect(a.wants(asNodeId('ghost')), 'still wants the unanswered member').to.equal(true);
     sim.now += 19_999;
     a.tick();
-    expect(a.wants(asNodeId('ghost'))).to.equal(true);
+    expect(a.wants(asNodeId('ghost')), 'still wants the member 1 ms before giving up').to.equal(true);
     sim.now += 1;
     a.tick();
-    expect(a.wants(asNodeId('ghost'))).to.equal(false);
+    expect(a.wants(asNodeId('ghost')), 'wants the member after giving up').to.equal(false);
     expect(a.passiveView).to.deep.equal([]);
   });
 

@@ -57,7 +57,7 @@ describe('Overlay messages', () => {
     ];
     for (const [bytes, reason] of bad) {
       const result = decodeOverlayMessage(bytes);
-      expect(isOverlayDecodeError(result), reason).to.equal(true);
+      expect(result, reason).to.have.property('error');
       expect((result as { error: string }).error).to.include(reason);
     }
   });

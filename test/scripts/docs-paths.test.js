@@ -33,8 +33,14 @@ test('every project path the README and docs name exists', () => {
 });
 
 test('the check sees a missing path', () => {
-  assert.equal(exists('src/no-such-file.ts'), false);
-  assert.equal(exists('test/node/*.nothing.ts'), false);
-  assert.equal(exists('src/util/index.js'), true);
-  assert.equal(exists('test/signaling/*.test.js'), true);
+  const paths = ['src/no-such-file.ts', 'test/node/*.nothing.ts', 'src/util/index.js', 'test/signaling/*.test.js'];
+  assert.deepEqual(
+    paths.map((path) => [path, exists(path)]),
+    [
+      ['src/no-such-file.ts', false],
+      ['test/node/*.nothing.ts', false],
+      ['src/util/index.js', true],
+      ['test/signaling/*.test.js', true],
+    ],
+  );
 });

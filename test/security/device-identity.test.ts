@@ -24,7 +24,7 @@ describe('DeviceIdentity', () => {
     expect(second.publicKey).to.deep.equal(first.publicKey);
     expect(first.publicKey).to.have.length(32);
     const signature = await second.sign(new TextEncoder().encode('hello'));
-    expect(await DeviceIdentity.verify(first.publicKey, signature, new TextEncoder().encode('hello'))).to.equal(true);
+    expect(await DeviceIdentity.verify(first.publicKey, signature, new TextEncoder().encode('hello')), 'verify accepts the signature').to.equal(true);
   });
 
   it('keeps one key when several tabs load at the same time on first use', async () => {
@@ -52,13 +52,13 @@ describe('DeviceIdentity', () => {
 
   it('keeps the private key non-extractable, also as stored', async () => {
     const identity = await DeviceIdentity.load(new IndexedDbDeviceKeyStore(dbName));
-    expect(identity.privateKeyExtractable).to.equal(false);
+    expect(identity.privateKeyExtractable, 'privateKeyExtractable').to.equal(false);
     const { openDB } = await import('idb');
     const db = await openDB(dbName);
     const stored = (await db.get('keys', 'device')) as { privateKey: CryptoKey };
     db.close();
     expect(stored.privateKey).to.be.instanceOf(CryptoKey);
-    expect(stored.privateKey.extractable).to.equal(false);
+    expect(stored.privateKey.extractable, 'the stored private key is extractable').to.equal(false);
     let thrown: unknown;
     try {
       await crypto.subtle.exportKey('pkcs8', stored.privateKey);
@@ -76,16 +76,16 @@ describe('DeviceIdentity', () => {
     const tab2 = identity.newNodeId();
     expect(tab1).not.to.equal(tab2);
     for (const id of [identity.deviceId, tab1, tab2]) {
-      expect(isNodeId(id)).to.equal(true);
-      expect(identity.ownsNodeId(id)).to.equal(true);
-      expect(await DeviceIdentity.nodeIdBelongsTo(id, identity.publicKey)).to.equal(true);
+      expect(isNodeId(id), `${id} is a node id`).to.equal(true);
+      expect(identity.ownsNodeId(id), `ownsNodeId(${id})`).to.equal(true);
+      expect(await DeviceIdentity.nodeIdBelongsTo(id, identity.publicKey), `${id} belongs to its key`).to.equal(true);
     }
     const stranger = crypto.getRandomValues(new Uint8Array(32));
-    expect(await DeviceIdentity.nodeIdBelongsTo(tab1, stranger)).to.equal(false);
-    expect(await DeviceIdentity.nodeIdBelongsTo(`${identity.deviceId}x`, identity.publicKey)).to.equal(false);
-    expect(await DeviceIdentity.nodeIdBelongsTo('alice', identity.publicKey)).to.equal(false);
-    expect(identity.ownsNodeId('alice')).to.equal(false);
-    expect(identity.ownsNodeId(`${identity.deviceId}!`)).to.equal(false);
+    expect(await DeviceIdentity.nodeIdBelongsTo(tab1, stranger), 'a node id belongs to a stranger key').to.equal(false);
+    expect(await DeviceIdentity.nodeIdBelongsTo(`${identity.deviceId}x`, identity.publicKey), 'a device id with a suffix that is no tab belongs to the key').to.equal(false);
+    expect(await DeviceIdentity.nodeIdBelongsTo('alice', identity.publicKey), "'alice' belongs to the key").to.equal(false);
+    expect(identity.ownsNodeId('alice'), "ownsNodeId('alice')").to.equal(false);
+    expect(identity.ownsNodeId(`${identity.deviceId}!`), 'ownsNodeId of the device id with a bad suffix').to.equal(false);
   });
 
   it('refuses tampered signatures, messages and keys without throwing', async () => {
@@ -99,11 +99,11 @@ describe('DeviceIdentity', () => {
     badMessage[3]! ^= 1;
     const badKey = identity.publicKey.slice();
     badKey[0]! ^= 1;
-    expect(await DeviceIdentity.verify(identity.publicKey, badSignature, message)).to.equal(false);
-    expect(await DeviceIdentity.verify(identity.publicKey, signature, badMessage)).to.equal(false);
-    expect(await DeviceIdentity.verify(badKey, signature, message)).to.equal(false);
-    expect(await DeviceIdentity.verify(identity.publicKey.subarray(1), signature, message)).to.equal(false);
-    expect(await DeviceIdentity.verify(identity.publicKey, signature.subarray(1), message)).to.equal(false);
-    expect(await DeviceIdentity.verify('key' as never, signature, message)).to.equal(false);
+    expect(await DeviceIdentity.verify(identity.publicKey, badSignature, message), 'verify accepts a changed signature').to.equal(false);
+    expect(await DeviceIdentity.verify(identity.publicKey, signature, badMessage), 'verify accepts a changed message').to.equal(false);
+    expect(await DeviceIdentity.verify(badKey, signature, message), 'verify accepts a changed key').to.equal(false);
+    expect(await DeviceIdentity.verify(identity.publicKey.subarray(1), signature, message), 'verify accepts a short key').to.equal(false);
+    expect(await DeviceIdentity.verify(identity.publicKey, signature.subarray(1), message), 'verify accepts a short signature').to.equal(false);
+    expect(await DeviceIdentity.verify('key' as never, signature, message), 'verify accepts a key that is no bytes').to.equal(false);
   });
 });

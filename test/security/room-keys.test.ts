@@ -25,7 +25,7 @@ describe('room keys', () => {
     expect(a).to.match(/^[A-Za-z0-9_-]{43}$/);
     expect(fromBase64Url(a)).to.have.length(32);
     expect(a).not.to.equal(b);
-    expect(isRoomSecret(a)).to.equal(true);
+    expect(isRoomSecret(a), `${a} is a room secret`).to.equal(true);
   });
 
   it('derives the same topic and key id from the same room and secret', async () => {
@@ -40,7 +40,7 @@ describe('room keys', () => {
 
   it('gives a topic that is a valid room name and hides the room id', async () => {
     const keys = await deriveRoomKeys('board-2024', generateRoomSecret());
-    expect(isRoom(keys.topic)).to.equal(true);
+    expect(isRoom(keys.topic), `the topic ${keys.topic} is a room`).to.equal(true);
     expect(keys.topic).not.to.contain('board');
     expect(keys.topic).to.have.length(32);
   });
@@ -67,7 +67,7 @@ describe('room keys', () => {
 
   it('separates topic, key id and key material', async () => {
     const keys = await deriveRoomKeys('room-a', generateRoomSecret());
-    expect(keys.sealKey.extractable).to.equal(false);
+    expect(keys.sealKey.extractable, 'the seal key is extractable').to.equal(false);
     expect(keys.sealKey.algorithm).to.deep.include({ name: 'AES-GCM', length: 256 });
     expect(keys.sealKey.usages.slice().sort()).to.deep.equal(['decrypt', 'encrypt']);
     expect(keys.keyId).not.to.equal(keys.topic.slice(0, keys.keyId.length));
@@ -86,9 +86,9 @@ describe('room keys', () => {
       const error = await rejection(deriveRoomKeys('room-a', secret as string));
       expect(error).to.be.instanceOf(RoomKeyError);
       expect(error.message).to.match(message);
-      if (typeof secret === 'string') expect(isRoomSecret(secret)).to.equal(false);
+      if (typeof secret === 'string') expect(isRoomSecret(secret), `${secret} is a room secret`).to.equal(false);
     }
-    expect(isRoomSecret(toBase64Url(new Uint8Array(16)))).to.equal(true);
+    expect(isRoomSecret(toBase64Url(new Uint8Array(16))), '16 zero bytes make a room secret').to.equal(true);
   });
 
   it('refuses invalid room ids', async () => {

@@ -7,10 +7,10 @@ test('a burst is allowed at once, then tokens come back at the rate', () => {
   const limiter = new RateLimiter({ perSecond: 2, burst: 3, now: () => now });
   assert.deepEqual([limiter.take(), limiter.take(), limiter.take(), limiter.take()], [true, true, true, false]);
   now += 499;
-  assert.equal(limiter.take(), false);
+  assert.equal(limiter.take(), false, 'a token 1 ms before it is due');
   now += 1;
-  assert.equal(limiter.take(), true);
-  assert.equal(limiter.take(), false);
+  assert.equal(limiter.take(), true, 'the token when it is due');
+  assert.equal(limiter.take(), false, 'a second token when one is due');
 });
 
 test('tokens never accumulate past the burst', () => {
@@ -23,11 +23,11 @@ test('tokens never accumulate past the burst', () => {
 test('a clock stepping back mints no tokens and does not freeze the bucket', () => {
   let now = 10_000;
   const limiter = new RateLimiter({ perSecond: 1, burst: 1, now: () => now });
-  assert.equal(limiter.take(), true);
+  assert.equal(limiter.take(), true, 'the burst token');
   now = 0;
-  assert.equal(limiter.take(), false);
+  assert.equal(limiter.take(), false, 'a token minted by the clock stepping back');
   now = 1000;
-  assert.equal(limiter.take(), true);
+  assert.equal(limiter.take(), true, 'the token a second after the step back');
 });
 
 test('bad settings throw', () => {

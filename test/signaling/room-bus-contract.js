@@ -92,12 +92,12 @@ export function roomBusContract(name, setup) {
     const bob = recorder();
     await a.join('r', 'alice', alice.inbox);
     await b.join('r', 'bob', bob.inbox);
-    assert.equal(await a.signal('r', 'alice', 'bob', { sdp: 'offer', n: [1, 2] }), true);
-    assert.equal(await b.signal('r', 'bob', 'alice', 'answer'), true);
+    assert.equal(await a.signal('r', 'alice', 'bob', { sdp: 'offer', n: [1, 2] }), true, 'a signal to a member is delivered');
+    assert.equal(await b.signal('r', 'bob', 'alice', 'answer'), true, 'the answer to a member is delivered');
     assert.deepEqual(await bob.count(1), [{ type: 'signal', from: 'alice', data: { sdp: 'offer', n: [1, 2] } }]);
     assert.deepEqual((await alice.count(2))[1], { type: 'signal', from: 'bob', data: 'answer' });
-    assert.equal(await a.signal('r', 'alice', 'nobody', 1), false);
-    assert.equal(await a.signal('other-room', 'alice', 'bob', 1), false);
+    assert.equal(await a.signal('r', 'alice', 'nobody', 1), false, 'a signal to a non-member is delivered');
+    assert.equal(await a.signal('other-room', 'alice', 'bob', 1), false, 'a signal in a room the sender did not join is delivered');
     await b.leave('r', 'bob', 'left');
     assert.equal(await a.signal('r', 'alice', 'bob', 1), false, 'a member that left is absent');
   });

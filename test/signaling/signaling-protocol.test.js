@@ -268,7 +268,7 @@ test('attached to an existing HTTP server, it shares the port and leaves the ser
 
   await signaling.close();
   assert.equal((await alice.closed).code, 1001);
-  assert.equal(http.listening, true);
+  assert.equal(http.listening, true, 'the HTTP server it was given still listens');
   assert.deepEqual(await get(`http://127.0.0.1:${signaling.port}/anything`), { status: 200, body: 'app' });
 });
 

@@ -6,6 +6,7 @@ import { IndexedDbStorageAdapter, ModelPersistence, NodeIdentity, type StorageAd
 import { CHUNK_MAX_ENTITIES, type ChunkRecord, NodeTable, chunkEntries, decodeEntity, encodeEntity } from '../../src/store/entity-chunks.js';
 import { election, entitiesOf } from './election-model.js';
 import { putRawEntity } from './put-raw-entity.js';
+import { expectEvery } from '../expectations.js';
 import { deleteTestDb, uniqueDbName } from './unique-db-name.js';
 
 const MODEL = 'election';
@@ -92,8 +93,8 @@ describe('IndexedDB layout: entities in chunk records', () => {
     for (const [i, chunk] of chunks.entries()) {
       expect(chunk.oids.length).to.be.within(1, CHUNK_MAX_ENTITIES);
       expect([...chunk.oids]).to.deep.equal([...chunk.oids].sort());
-      expect(chunk.oids[0]! >= chunk.start).to.equal(true);
-      if (i + 1 < chunks.length) expect(chunk.oids.at(-1)! < chunks[i + 1]!.start).to.equal(true);
+      expect(chunk.oids[0]! >= chunk.start, `chunk ${i}: its first oid ${chunk.oids[0]} is not before its start ${chunk.start}`).to.equal(true);
+      if (i + 1 < chunks.length) expect(chunk.oids.at(-1)! < chunks[i + 1]!.start, `chunk ${i}: its last oid ${chunk.oids.at(-1)} is before the next start ${chunks[i + 1]!.start}`).to.equal(true);
       expect(chunkEntries(chunk).problem).to.equal(undefined);
     }
     expect(entitiesOf(await reloaded(adapter()))).to.equal(entitiesOf(alice));
@@ -122,7 +123,7 @@ describe('IndexedDB layout: entities in chunk records', () => {
       expect(entitiesOf(await reloaded(storage))).to.equal(entitiesOf(alice));
     }
     const chunks = await chunksOf();
-    expect(chunks.every((chunk) => chunk.oids.length <= CHUNK_MAX_ENTITIES)).to.equal(true);
+    expectEvery(chunks, (chunk) => chunk.oids.length <= CHUNK_MAX_ENTITIES, `every chunk to hold at most ${CHUNK_MAX_ENTITIES} entities`);
     expect(chunks.reduce((sum, chunk) => sum + chunk.oids.length, 0)).to.equal(1_500);
     // A concurrent writer's edits to every entity join with what is stored (both writes kept).
     const bob = election('bob');
@@ -187,10 +188,12 @@ describe('IndexedDB layout: entities in chunk records', () => {
       await persistence.load();
       return { storage, model, persistence };
     }
-    const claimsAny = (model: { version: { covers(dot: { node: string; seq: number }): boolean } }, state: ReturnType<DomainModel['getEntityStates']>[number]) =>
+    /** The dots of `state` that `model`'s version claims, as `node:seq`. */
+    const claimedDots = (model: { version: { covers(dot: { node: string; seq: number }): boolean } }, state: ReturnType<DomainModel['getEntityStates']>[number]) =>
       Object.values(state.attributes)
         .flat()
-        .some((write) => model.version.covers(write.dot));
+        .filter((write) => model.version.covers(write.dot))
+        .map((write) => `${write.dot.node}:${write.dot.seq}`);
 
     it("an entity whose JSON does not parse costs only itself: kept aside as text, its claims given up", async () => {
       const { alice, oids } = await savedRoom();
@@ -201,7 +204,7 @@ describe('IndexedDB layout: entities in chunk records', () => {
       expect(tab.model.entities('Candidate').count).to.equal(599);
       expect(tab.persistence.problems.map((problem) => [problem.kind, problem.key])).to.deep.equal([['entity', victim]]);
       expect(tab.persistence.problems[0]!.reason).to.match(/does not parse/);
-      expect(claimsAny(tab.model, alice.get(victim)!.toState())).to.equal(false);
+      expect(claimedDots(tab.model, alice.get(victim)!.toState()), 'dots of the unreadable entity the model still claims').to.deep.equal([]);
       expect((await tab.storage.quarantined()).map((record) => record.value)).to.deep.equal(['{"entityType":"Candid']);
       const stored = await tab.storage.load(MODEL);
       expect(stored.damaged).to.equal(undefined);
@@ -243,7 +246,7 @@ describe('IndexedDB layout: entities in chunk records', () => {
       await storage.merge(MODEL, alice.getEntityStates([last]), alice.version);
       const stored = await storage.load(MODEL);
       expect(stored.damaged).to.equal(undefined);
-      expect(stored.version.isEmpty()).to.equal(true);
+      expect(stored.version.toJSON(), 'stored version').to.deep.equal({});
       expect(stored.entities.find((entity) => entity.oid === last)!.attributes.votes!.map((write) => write.value)).to.deep.equal([9]);
       expect(stored.entities).to.have.length(oids.length - chunks.at(-1)!.oids.length + 1);
       expect((await storage.quarantined()).map((record) => record.kind)).to.deep.equal(['entity']);

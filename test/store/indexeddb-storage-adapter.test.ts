@@ -237,7 +237,7 @@ describe('IndexedDbStorageAdapter', () => {
       const storage = adapter();
       const stored = await storage.load('election');
       expect(stored.commit).to.equal(2);
-      expect(stored.version.equals(alice.version)).to.equal(true);
+      expectSameVersion(stored.version, alice.version, 'stored version');
       const model = election('zed');
       expect(model.loadState(stored.entities, stored.version).rejected).to.deep.equal([]);
       expect(entitiesOf(model)).to.equal(entitiesOf(alice));

@@ -31,7 +31,7 @@ describe('NodeIdentity', () => {
   it('gives two open tabs distinct ids, and a later tab reuses a released one', async () => {
     const tabA = await claim(open());
     const tabB = await claim(open());
-    expect(isNodeId(tabA.nodeId)).to.equal(true);
+    expect(isNodeId(tabA.nodeId), `${tabA.nodeId} is a node id`).to.equal(true);
     expect(tabB.nodeId).to.not.equal(tabA.nodeId);
     tabA.release();
     await lockReleased(tabA.nodeId);

@@ -44,6 +44,6 @@ describe('requestPersistentStorage', () => {
 
   it('uses navigator.storage by default', async () => {
     const answer = await requestPersistentStorage(new MemoryStorageAdapter());
-    expect(answer === true || answer === false).to.equal(true);
+    expect(answer).to.be.oneOf([true, false]);
   });
 });

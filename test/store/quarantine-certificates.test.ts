@@ -73,7 +73,7 @@ describe('A damaged stored certificate comes back from a peer, so its items can 
 
     const bobAgain = await peer(bobKey, bobId, room.openAnother());
     expect(entitiesOf(bobAgain.model)).to.equal(entitiesOf(alice.model));
-    expect(certifiedBy(bobAgain, alice.id)).to.equal(false);
+    expect(certifiedBy(bobAgain, alice.id), "bob holds a certificate of alice's before she sends it again").to.equal(false);
     expect(bobAgain.persistence!.problems.map((problem) => problem.kind)).to.deep.equal(['certificate']);
     // Bob no longer claims alice's items, so alice sends them again with her certificate.
     expect(bobAgain.model.version.maxSeen(alice.id)).to.equal(0);

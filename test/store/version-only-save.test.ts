@@ -22,8 +22,8 @@ describe('ModelPersistence: a version adopted with no entity changed', () => {
     const persistence = new ModelPersistence(b, room.openAnother(), { saveDelayMs: 0, maxSaveDelayMs: 0 });
     await persistence.load();
     // The deltas out of order: b holds the second book without adopting the second version.
-    expect(b.applyChanges(second).complete).to.equal(false);
-    expect(b.applyChanges(first).complete).to.equal(true);
+    expect(b.applyChanges(second)).to.include({ complete: false });
+    expect(b.applyChanges(first)).to.include({ complete: true });
     await persistence.whenSaved();
     expect(b.version).to.not.include(a.version);
 
@@ -31,14 +31,14 @@ describe('ModelPersistence: a version adopted with no entity changed', () => {
     // version grows.
     const events: string[] = [];
     const unsubscribe = b.onChange(() => events.push('change'));
-    expect(b.applyChanges(second).complete).to.equal(true);
+    expect(b.applyChanges(second)).to.include({ complete: true });
     unsubscribe();
     expect(events, 'no entity changed').to.deep.equal([]);
     expect(b.version).to.include(a.version);
-    expect(persistence.versionUnsaved).to.equal(true);
+    expect(persistence.versionUnsaved, 'versionUnsaved before the save').to.equal(true);
 
     await persistence.whenSaved();
-    expect(persistence.versionUnsaved).to.equal(false);
+    expect(persistence.versionUnsaved, 'versionUnsaved after the save').to.equal(false);
     expectSameVersion(persistence.claimableVersion(), b.version);
     expectSameVersion((await room.load('library')).version, b.version);
     persistence.close();
@@ -56,7 +56,7 @@ describe('ModelPersistence: a version adopted with no entity changed', () => {
     const grown = new Promise<VersionVector>((resolve) => persistence.onDurable(resolve));
     // A snapshot whose version covers one more seq of a that left nothing in any entity.
     a.markOwnSequenceUsedUpTo(a.version.get(a.nodeId) + 1);
-    expect(b.initializeFromSnapshot(a.getSnapshot())).to.equal(true);
+    expect(b.initializeFromSnapshot(a.getSnapshot()), 'initializeFromSnapshot took the snapshot').to.equal(true);
     expectSameVersion((await grown), b.version);
     persistence.close();
   });

@@ -48,7 +48,7 @@ describe('CrashableStorage: the fault simulation’s storage', () => {
     void storage.merge('m', [entity('y', 2)], VersionVector.fromJSON({ a: 2 }));
     expect(storage.pendingWrites).to.equal(2);
     expect((await room.load('m')).entities).to.deep.equal([]);
-    expect(await storage.commitNext()).to.equal(true);
+    expect(await storage.commitNext(), 'commitNext had a write to commit').to.equal(true);
     expect(await first).to.equal(1);
     storage.crash();
     const stored = await room.load('m');
@@ -65,7 +65,7 @@ describe('CrashableStorage: the fault simulation’s storage', () => {
     const room = new MemoryStorageAdapter();
     const storage = new CrashableStorage(room.openAnother(), () => undefined);
     const write = storage.merge('m', [entity('x', 1)], VersionVector.fromJSON({ a: 1 }));
-    expect(storage.failNext()).to.equal(true);
+    expect(storage.failNext(), 'failNext had a write to fail').to.equal(true);
     await write.then(
       () => expect.fail('a failed write resolved'),
       (error: Error) => expect(error.name).to.equal('StorageError'),
@@ -92,7 +92,7 @@ describe('Fault simulation: a fast slice of seeds (the long run is `npm run faul
     expect(Math.max(...results.map((result) => result.nodes))).to.be.at.most(7);
     // The sliced receive, verification and save paths pause, and the broadcast's timers fire, all
     // at steps of the simulation (a seed of the shipped slice size never pauses).
-    expect(results.some((result) => result.itemsPerSlice < 250 && result.signed)).to.equal(true);
+    expectSome(results, (result) => result.itemsPerSlice < 250 && result.signed, 'a signed seed with slices under 250 items');
     expect(results.reduce((sum, result) => sum + result.stats.slices, 0)).to.be.greaterThan(100);
     expect(results.reduce((sum, result) => sum + result.stats.broadcastTimers, 0)).to.be.greaterThan(20);
   });
@@ -148,7 +148,7 @@ describe('Fault simulation: a fast slice of seeds (the long run is `npm run faul
       this.timeout(5 * 60_000);
       const first = await runSeed({ seed: 4, steps: 120, itemsPerSlice, traceLines: 100_000 });
       const again = await runSeed({ seed: 4, steps: 120, itemsPerSlice, traceLines: 100_000 });
-      expect(first.signed).to.equal(true);
+      expect(first.signed, 'seed 4 signs its changes').to.equal(true);
       expect(first.stats.crashes).to.be.greaterThan(0);
       if (itemsPerSlice < 250) expect(first.stats.slices).to.be.greaterThan(0);
       expect(again.trace).to.deep.equal(first.trace);

@@ -22,7 +22,7 @@ describe('SynchronizationEngine: convergence', () => {
     expect(bob.model.get(election.oid)?.getAttribute('title')).to.equal('Mayor');
     expect(bob.model.entities('Voter').count).to.equal(7);
     expect(eventsOf(alice, 'peer-ready').map((e) => e.peerId)).to.deep.equal(['bob']);
-    expect(inSyncWith(alice, bob) && inSyncWith(bob, alice)).to.equal(true);
+    expect({ aliceWithBob: inSyncWith(alice, bob), bobWithAlice: inSyncWith(bob, alice) }).to.deep.equal({ aliceWithBob: true, bobWithAlice: true });
   });
 
   it('three engines converge after concurrent edits of the same attribute, with the same conflict everywhere', async () => {
@@ -194,8 +194,8 @@ describe('SynchronizationEngine: convergence', () => {
     expect(canonical(carol)).to.equal(canonical(alice));
     expect(eventsOf(carol, 'sync-progress').length).to.be.greaterThan(1);
     for (const peer of [alice, bob, carol]) expect(eventsOf(peer, 'peer-offence')).to.deep.equal([]);
-    expect(inSyncWith(bob, alice) && inSyncWith(alice, bob) && inSyncWith(carol, bob) && inSyncWith(bob, carol)).to.equal(true);
-    expect(eventsOf(bob, 'peer-sync-state').filter((e) => e.peerId === 'alice').at(-1)?.inSync).to.equal(true);
+    expect({ bobWithAlice: inSyncWith(bob, alice), aliceWithBob: inSyncWith(alice, bob), carolWithBob: inSyncWith(carol, bob), bobWithCarol: inSyncWith(bob, carol) }).to.deep.equal({ bobWithAlice: true, aliceWithBob: true, carolWithBob: true, bobWithCarol: true });
+    expect(eventsOf(bob, 'peer-sync-state').filter((e) => e.peerId === 'alice').at(-1)?.inSync, "bob's last peer-sync-state for alice says in sync").to.equal(true);
   });
 });
 
@@ -254,22 +254,22 @@ describe('SynchronizationEngine: status and results', () => {
     expect(alice.engine.peerStatus()).to.deep.equal([]);
     await link(alice, bob);
     await settle();
-    expect(inSyncWith(alice, bob) && inSyncWith(bob, alice)).to.equal(true);
+    expect({ aliceWithBob: inSyncWith(alice, bob), bobWithAlice: inSyncWith(bob, alice) }).to.deep.equal({ aliceWithBob: true, bobWithAlice: true });
     const election = alice.model.createElection({ title: 'Mayor' });
     // The edit is made; the peer has not confirmed it yet.
-    expect(inSyncWith(alice, bob)).to.equal(false);
+    expect(inSyncWith(alice, bob), 'alice counts bob in sync before he confirmed her edit').to.equal(false);
     await settle();
-    expect(inSyncWith(alice, bob) && inSyncWith(bob, alice)).to.equal(true);
+    expect({ aliceWithBob: inSyncWith(alice, bob), bobWithAlice: inSyncWith(bob, alice) }).to.deep.equal({ aliceWithBob: true, bobWithAlice: true });
     network.partition([alice.id], [bob.id]);
     await settle();
     bob.model.update(election.oid, { description: 'Offline edit' });
     network.heal();
     await link(alice, bob);
     await settle();
-    expect(inSyncWith(alice, bob) && inSyncWith(bob, alice)).to.equal(true);
+    expect({ aliceWithBob: inSyncWith(alice, bob), bobWithAlice: inSyncWith(bob, alice) }).to.deep.equal({ aliceWithBob: true, bobWithAlice: true });
     const status = statusOf(alice, bob);
     expect(status).to.include({ peerId: 'bob', via: 'memory', ready: true, offences: 0 });
-    expect(status.models[0]!.confirmed?.equals(alice.model.version)).to.equal(true);
+    expect(status.models[0]!.confirmed?.equals(alice.model.version), `confirmed ${JSON.stringify(status.models[0]!.confirmed?.toJSON())} equals ${JSON.stringify(alice.model.version.toJSON())}`).to.equal(true);
     expect(status.models[0]!.unacked).to.equal(0);
     const states = eventsOf(alice, 'peer-sync-state').map((e) => e.inSync);
     expect(states).to.deep.equal([true, false, true, true]);
@@ -328,7 +328,7 @@ describe('SynchronizationEngine: status and results', () => {
       await settle();
       expect(dropper!.dropped).to.deep.equal(['delta']);
       expect(bob.model.get(election.oid)).to.equal(undefined);
-      expect(inSyncWith(alice, bob)).to.equal(false);
+      expect(inSyncWith(alice, bob), 'alice counts bob in sync while he misses her delta').to.equal(false);
       // Without anti-entropy it stays missing, however long we wait.
       await settle();
       expect(bob.model.get(election.oid)).to.equal(undefined);
@@ -354,7 +354,7 @@ describe('SynchronizationEngine: status and results', () => {
     alice.model.update(election.oid, { description: 'Second edit' });
     await settle();
     expect(canonical(bob)).to.equal(canonical(alice));
-    expect(inSyncWith(alice, bob) && inSyncWith(bob, alice)).to.equal(true);
+    expect({ aliceWithBob: inSyncWith(alice, bob), bobWithAlice: inSyncWith(bob, alice) }).to.deep.equal({ aliceWithBob: true, bobWithAlice: true });
   });
 
   it('a lost part: the rest is joined but not adopted, and the incomplete ack brings a resend', async () => {

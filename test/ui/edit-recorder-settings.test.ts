@@ -11,7 +11,7 @@ describe('EditRecorder and settings', () => {
     const model = electoral(nodeOf('alice'), fakeClock(), ElectionRoles.enforced);
     const edits: RecordedEdit[] = [];
     const recorder = new EditRecorder(model, (edit) => edits.push(edit), { notRecorded: ['Member'] });
-    expect(setMemberName(model, 'Alice')).to.equal(true);
+    expect(setMemberName(model, 'Alice'), 'setMemberName changed the name').to.equal(true);
     await taskEnds();
     setMemberName(model, 'Alicia');
     await taskEnds();

@@ -99,8 +99,8 @@ describe('ednet-undo-toast stack', () => {
       expect(undone).to.deep.equal(['Third', 'Second']);
       await settle();
       expect(toast.shadowRoot!.textContent).to.include('Undone: second.');
-      expect(toast.undoLast()).to.equal(true);
-      expect(toast.undoLast()).to.equal(false);
+      expect(toast.undoLast(), 'undoLast with an edit left').to.equal(true);
+      expect(toast.undoLast(), 'undoLast with nothing left').to.equal(false);
       expect(undone).to.deep.equal(['Third', 'Second', 'First']);
     } finally {
       input.remove();

@@ -117,7 +117,7 @@ describe('ednet-status-bar', () => {
       const toggle = find<HTMLInputElement>(bar, 'input[role="switch"]');
       toggle.click();
       await settle();
-      expect(bar.workOffline).to.equal(true);
+      expect(bar.workOffline, "the bar's workOffline after the switch").to.equal(true);
       bar.status = status({ online: false });
       await settle();
       expect(textOf(bar)).to.contain('Working offline on this device (every tab of this room)');

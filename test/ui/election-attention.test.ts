@@ -6,7 +6,7 @@ import { electionAttention, markApprovalSeen, markResultsSeen } from '../../src/
 import { fakeClock } from '../crdt/fake-clock.js';
 import { electoral, nodeOf, sync } from '../models/electoral/electoral-fixture.js';
 import { axeViolations, find, findAll, mount, settle, textOf, unmountAll } from './ui-test-helpers.js';
-import { expectSome } from '../expectations.js';
+import { expectNone, expectSome } from '../expectations.js';
 
 /** Alice organises; Bob votes; Carol's device is another tab of Alice's. */
 function room() {
@@ -41,9 +41,9 @@ describe('what waits for this device', () => {
     // The voter is told it was approved until it looked at the election.
     sync(alice, bob);
     expect(texts(electionAttention(bob))).to.deep.equal([['You are approved to vote in “Board”', 1]]);
-    expect(markApprovalSeen(alice, election)).to.equal(false);
-    expect(markApprovalSeen(bob, election)).to.equal(true);
-    expect(markApprovalSeen(bob, election)).to.equal(false);
+    expect(markApprovalSeen(alice, election), 'markApprovalSeen for the organiser recorded something new').to.equal(false);
+    expect(markApprovalSeen(bob, election), 'markApprovalSeen for the approved voter recorded something new').to.equal(true);
+    expect(markApprovalSeen(bob, election), 'markApprovalSeen a second time recorded something new').to.equal(false);
     expect(electionAttention(bob)).to.deep.equal([]);
     alice.openElection(election);
     sync(alice, bob);
@@ -54,8 +54,8 @@ describe('what waits for this device', () => {
     alice.closeElection(election);
     sync(alice, bob);
     for (const model of [alice, bob]) expect(texts(electionAttention(model))).to.deep.equal([['Results of “Board” are in', 1]]);
-    expect(markResultsSeen(bob, election)).to.equal(true);
-    expect(markResultsSeen(bob, election)).to.equal(false);
+    expect(markResultsSeen(bob, election), 'markResultsSeen recorded something new').to.equal(true);
+    expect(markResultsSeen(bob, election), 'markResultsSeen a second time recorded something new').to.equal(false);
     // Seen on this browser: every tab of it, and the organiser's device in this test too (one localStorage).
     expect(electionAttention(bob)).to.deep.equal([]);
   });
@@ -173,7 +173,7 @@ describe('only what this device may do', () => {
     await settle();
     const error = textOf(find(panel, 'p.error'));
     expect(error).to.equal('Voting in the election “Board” is open: its candidates stay as they are.');
-    expect(findAll(panel, [], 'button').some((b) => textOf(b).startsWith('Keep'))).to.equal(false);
+    expectNone(findAll(panel, [], 'button').map(textOf), (text) => text.startsWith('Keep'), 'no Keep button');
   });
 
   it('a deletion racing an edit in another tab of this device says so, not "another device"', async () => {

@@ -20,12 +20,12 @@ describe('ednet-elections-view on a phone', () => {
     for (let n = 1; n <= 5; n++) model.createElection({ title: `Election ${n}` });
     const view = await mount('ednet-elections-view', { model });
     const list = find(view, 'section.list');
-    expect(visible(list)).to.equal(true);
-    expect(visible(find(view, '.election-view'))).to.equal(false);
+    expect(visible(list), 'the list is visible').to.equal(true);
+    expect(visible(find(view, '.election-view')), 'the election view is visible with the list').to.equal(false);
     const depth = history.length;
     findAll<HTMLButtonElement>(view, [], 'button.election')[3]!.click();
     await settle();
-    expect(visible(list)).to.equal(false);
+    expect(visible(list), 'the list is visible with an election open').to.equal(false);
     expect(textOf(find(view, '#election-view-heading'))).to.equal('Election 4');
     expect(view.shadowRoot!.activeElement?.id).to.equal('election-view-heading');
     expect(find(view, '#election-view-heading').getBoundingClientRect().top).to.be.within(-1, 844);
@@ -35,7 +35,7 @@ describe('ednet-elections-view on a phone', () => {
     history.back();
     await back;
     await settle();
-    expect(visible(list)).to.equal(true);
+    expect(visible(list), 'the list is visible after Back').to.equal(true);
     find<HTMLButtonElement>(view, '.back').click(); // harmless when already on the list
   });
 

@@ -4,6 +4,7 @@ import { ElectionRoles } from '../../src/models/electoral/index.js';
 import { fakeClock } from '../crdt/fake-clock.js';
 import { electoral, nodeOf, sync } from '../models/electoral/electoral-fixture.js';
 import { find, findAll, mount, settle, submitForm, textOf, unmountAll } from './ui-test-helpers.js';
+import { expectNone } from '../expectations.js';
 
 const REGISTRATION = ['ednet-voter-registration'];
 
@@ -28,7 +29,7 @@ describe('one label per meaning of "name"', () => {
     // Registered: the name can be changed, under the same words.
     expect(textOf(find(view, ...REGISTRATION, 'details summary'))).to.equal('Change my name on the voter roll');
     expect(labelsOf(view, REGISTRATION)).to.deep.equal(['Name on the voter roll *']);
-    expect(labelsOf(view, REGISTRATION).some((label) => /^Your (display )?name\b/.test(label))).to.equal(false);
+    expectNone(labelsOf(view, REGISTRATION), (label) => /^Your (display )?name\b/.test(label), 'no label asking for the display name');
     await submitForm(view, REGISTRATION, 'details form', { name: 'Bob Smith' });
     expect(textOf(find(view, ...REGISTRATION, '[role="status"]'))).to.equal('Your name on the voter roll is now Bob Smith.');
   });

@@ -5,6 +5,7 @@ import { BallotReason, ElectionRoles, ElectoralSystemModel } from '../../../src/
 import { fakeClock } from '../../crdt/fake-clock.js';
 import { electoral, nodeOf, sync } from './electoral-fixture.js';
 import { Hostile, expectRule } from './roles-fixture.js';
+import { expectSome } from '../../expectations.js';
 
 const ALICE = nodeOf('alice');
 const BOB = nodeOf('bob');
@@ -43,13 +44,13 @@ describe('ElectoralSystemModel: co-organisers', () => {
     const { clock, alice, bob, carol, dave, election, ann, carolsVoter, davesVoter } = room();
     expect(alice.coOrganisersOf(election)).to.deep.equal([device(BOB)]);
     for (const replica of [alice, bob, carol]) expect(replica.isOrganiser(election, BOB), replica.nodeId).to.equal(true);
-    expect(bob.isOwner(election)).to.equal(false);
-    expect(bob.isOrganiser(election)).to.equal(true);
-    expect(carol.isOrganiser(election)).to.equal(false);
+    expect(bob.isOwner(election), 'the co-organiser owns the election').to.equal(false);
+    expect(bob.isOrganiser(election), 'the co-organiser organises').to.equal(true);
+    expect(carol.isOrganiser(election), 'a voter organises').to.equal(false);
 
     const bea = bob.addCandidate(election, { name: 'Bea' }).oid;
-    expect(bob.approveVoter(election, carolsVoter)).to.equal(true);
-    expect(bob.approveVoter(election, carolsVoter)).to.equal(false);
+    expect(bob.approveVoter(election, carolsVoter), 'the first approval approves').to.equal(true);
+    expect(bob.approveVoter(election, carolsVoter), 'a second approval approves').to.equal(false);
     alice.approveVoter(election, davesVoter);
     syncAll([alice, bob, carol, dave]);
     expect(alice.pendingVoters(election).count).to.equal(0);
@@ -119,18 +120,18 @@ describe('ElectoralSystemModel: co-organisers', () => {
       sync(bob, replica);
       for (const oid of [selfGrant, approval, stranger, closing, bobsGrant]) expect(replica.get(oid), oid).to.not.equal(undefined);
       expect(replica.coOrganisersOf(election)).to.deep.equal([device(BOB)]);
-      expect(replica.isOrganiser(election, MALLORY)).to.equal(false);
-      expect(replica.isOrganiser(election, CAROL)).to.equal(false);
-      expect(replica.isApproved(election, davesVoter)).to.equal(false);
-      expect(replica.approvedVoters(election).has(davesVoter)).to.equal(false);
-      expect(replica.candidates(election).has(stranger)).to.equal(false);
+      expect(replica.isOrganiser(election, MALLORY), `${replica.nodeId}: Mallory organises`).to.equal(false);
+      expect(replica.isOrganiser(election, CAROL), `${replica.nodeId}: Carol organises`).to.equal(false);
+      expect(replica.isApproved(election, davesVoter), `${replica.nodeId}: Dave's voter is approved`).to.equal(false);
+      expect([...replica.approvedVoters(election)], `${replica.nodeId}: approved voters`).to.not.include(davesVoter);
+      expect(replica.candidates(election).map((c) => c.oid), `${replica.nodeId}: candidates`).to.not.include(stranger);
       expect(replica.statusOf(election)).to.equal('open');
       expect(replica.tally(election)).to.deep.include({ status: 'open', closedAt: null });
     }
     // And Mallory cannot write Alice's grant (nor delete it): the oid names Alice's device.
     mallory.delete(grant);
     const refused = sync(mallory, alice).rejected.map((r) => r.reason);
-    expect(refused.some((reason) => /only the organiser's device that granted it .* may change CoOrganiser/.test(reason))).to.equal(true);
+    expectSome(refused, (reason) => /only the organiser's device that granted it .* may change CoOrganiser/.test(reason), "a refusal naming the granting organiser's device");
     expect(alice.coOrganisersOf(election)).to.deep.equal([device(BOB)]);
   });
 
@@ -147,16 +148,16 @@ describe('ElectoralSystemModel: co-organisers', () => {
     syncAll([alice, bob, carol, dave]);
     expect(alice.tally(election).counted).to.equal(2);
 
-    expect(alice.removeCoOrganiser(election, device(BOB))).to.equal(true);
-    expect(alice.removeCoOrganiser(election, device(BOB))).to.equal(false);
+    expect(alice.removeCoOrganiser(election, device(BOB)), 'the first removal removes').to.equal(true);
+    expect(alice.removeCoOrganiser(election, device(BOB)), 'a second removal removes').to.equal(false);
     syncAll([alice, bob, carol, dave]);
     for (const replica of [alice, bob, carol, dave]) {
       expect(replica.coOrganisersOf(election)).to.deep.equal([]);
-      expect(replica.isOrganiser(election, BOB)).to.equal(false);
+      expect(replica.isOrganiser(election, BOB), `${replica.nodeId}: Bob organises after his removal`).to.equal(false);
       // Bob opened voting while he co-organised: that stands (only the organiser's closing or reopening changes it).
       expect(replica.statusOf(election)).to.equal('open');
       expect(replica.candidates(election).map((c) => c.oid)).to.deep.equal([ann]);
-      expect(replica.isApproved(election, carolsVoter)).to.equal(false);
+      expect(replica.isApproved(election, carolsVoter), `${replica.nodeId}: Carol's voter, approved only by Bob, is approved`).to.equal(false);
       const reasons = Object.fromEntries(replica.tally(election).ballots.map((b) => [b.voterId, b.reason]));
       expect(reasons).to.deep.equal({ [carolsVoter]: BallotReason.notApproved, [davesVoter]: undefined });
       expect(replica.tally(election)).to.deep.equal(alice.tally(election));
@@ -173,13 +174,13 @@ describe('ElectoralSystemModel: co-organisers', () => {
     alice.approveVoter(election, carolsVoter);
     sync(bob, alice);
     sync(alice, bob);
-    expect(bob.revokeVoter(election, carolsVoter)).to.equal(true);
-    expect(bob.revokeVoter(election, carolsVoter)).to.equal(false);
+    expect(bob.revokeVoter(election, carolsVoter), "Bob's first revocation revokes").to.equal(true);
+    expect(bob.revokeVoter(election, carolsVoter), "Bob's second revocation revokes").to.equal(false);
     // The organiser's own approval stays.
-    expect(bob.isApproved(election, carolsVoter)).to.equal(true);
-    expect(alice.revokeVoter(election, carolsVoter)).to.equal(true);
+    expect(bob.isApproved(election, carolsVoter), "approved by the organiser's approval").to.equal(true);
+    expect(alice.revokeVoter(election, carolsVoter), "the organiser's revocation revokes").to.equal(true);
     sync(alice, bob);
-    expect(bob.isApproved(election, carolsVoter)).to.equal(false);
+    expect(bob.isApproved(election, carolsVoter), 'approved after both revocations').to.equal(false);
     expect(bob.pendingVoters(election).map((v) => v.oid)).to.include(carolsVoter);
   });
 
@@ -212,7 +213,7 @@ describe('ElectoralSystemModel: co-organisers', () => {
     for (const change of rest.slice().reverse()) expect(grantLast.applyChanges([change]).rejected, change.oid).to.deep.equal([]);
     // Before the grant, none of Bob's work counts (and nothing was refused).
     expect(grantLast.tally(election)).to.deep.include({ status: 'draft', counted: 0 });
-    expect(grantLast.candidates(election).has(bea)).to.equal(false);
+    expect(grantLast.candidates(election).map((c) => c.oid), 'candidates before the grant').to.not.include(bea);
     expect(grantLast.applyChanges(grant).rejected).to.deep.equal([]);
 
     const grantFirst = electoral(nodeOf('fred'), clock, ElectionRoles.enforced);

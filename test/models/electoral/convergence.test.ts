@@ -161,7 +161,7 @@ for (const roles of [ElectionRoles.open, ElectionRoles.enforced])
           // A snapshot brings a fresh replica to the same state.
           const latest = Math.max(...walls.map((w) => w.t));
           const fresh = electoral(roles === ElectionRoles.open ? 'frank' : nodeOf('frank'), { now: () => latest, advance: () => undefined, set: () => undefined }, roles);
-          expect(fresh.initializeFromSnapshot(JSON.parse(snapshot))).to.equal(true);
+          expect(fresh.initializeFromSnapshot(JSON.parse(snapshot)), 'initializeFromSnapshot took the snapshot').to.equal(true);
           expect(canonical(fresh)).to.equal(snapshot);
           expect(JSON.stringify(tallies(fresh))).to.equal(tally);
           expect(fresh.digest()).to.deep.equal(replicas[0]!.digest());

@@ -43,8 +43,8 @@ describe('ElectoralSystemModel: election roles', () => {
   it('runs the real flow across three replicas: register yourself, the organiser approves, each votes from its own device', () => {
     const { clock, alice, bob, carol, election, ann, ben, bobsVoter, carolsVoter } = roomOfThree();
     expect(alice.organiserOf(election)).to.equal(ownerOf(election)).and.to.equal(ALICE.slice(0, 32));
-    expect(alice.isOrganiser(election)).to.equal(true);
-    expect(bob.isOrganiser(election)).to.equal(false);
+    expect(alice.isOrganiser(election), 'the creator organises').to.equal(true);
+    expect(bob.isOrganiser(election), 'a voter organises').to.equal(false);
     expect(bob.myVoter()!.oid).to.equal(bobsVoter);
     expect(alice.myVoter()).to.equal(undefined);
     expect(alice.pendingVoters(election).map((v) => v.oid).sort()).to.deep.equal([bobsVoter, carolsVoter].sort());
@@ -97,10 +97,10 @@ describe('ElectoralSystemModel: election roles', () => {
     expectRule(() => alice.approveVoter(election, bobsVoter), 'registered', /has not registered/);
     bob.registerForElection(bobsVoter, election);
     sync(bob, alice);
-    expect(alice.approveVoter(election, bobsVoter)).to.equal(true);
-    expect(alice.approveVoter(election, bobsVoter)).to.equal(false);
-    expect(alice.revokeVoter(election, bobsVoter)).to.equal(true);
-    expect(alice.isApproved(election, bobsVoter)).to.equal(false);
+    expect(alice.approveVoter(election, bobsVoter), 'the first approval approves').to.equal(true);
+    expect(alice.approveVoter(election, bobsVoter), 'a second approval approves').to.equal(false);
+    expect(alice.revokeVoter(election, bobsVoter), 'the revocation revokes').to.equal(true);
+    expect(alice.isApproved(election, bobsVoter), 'approved after the revocation').to.equal(false);
   });
 
   it('a hostile replica writing to another\'s election, approving itself and voting for another: refused or excluded everywhere, with the reason', () => {
@@ -126,7 +126,7 @@ describe('ElectoralSystemModel: election roles', () => {
     const refused = new Map<string, string>();
     for (const replica of [alice, bob, carol]) {
       const result = replica.applyChanges(delta);
-      expect(result.complete).to.equal(false);
+      expect(result, replica.nodeId).to.include({ complete: false });
       for (const { change, reason } of result.rejected) refused.set(`${(change as ModelChange).oid}/${(change as { attribute?: string; relation?: string }).attribute ?? (change as { relation?: string }).relation}`, reason);
     }
     expect(refused.get(`${election}/title`)).to.match(/only the organiser's device .* may change Election/);
@@ -192,14 +192,14 @@ describe('ElectoralSystemModel: election roles', () => {
     expect(late.tally(election)).to.deep.equal(carol.tally(election));
     expect(carol.tally(election).counted).to.equal(1);
     expect(reasonsOf(carol, election)).to.deep.equal({ [ballot.oid]: 'counted' });
-    expect(carol.isApproved(election, carolsVoter)).to.equal(false);
+    expect(carol.isApproved(election, carolsVoter), "Carol's voter is approved").to.equal(false);
   });
 
   it('needs device node ids unless roles are open', () => {
     expect(() => electoral('alice', fakeClock(), ElectionRoles.enforced)).to.throw(/device id.*roles: 'open'/);
     const open = electoral('alice');
     expect(open.roles).to.equal('open');
-    expect(open.isOrganiser('anything')).to.equal(true);
+    expect(open.isOrganiser('anything'), 'with open roles, anyone organises').to.equal(true);
     expect(open.organiserOf('anything')).to.equal(undefined);
   });
 });

@@ -28,8 +28,8 @@ describe('Room and members', () => {
   it('the creator names the room; everyone else sees the name and cannot change it', () => {
     const [alice, bob] = pair();
     const roomId = ownedOid(ALICE);
-    expect(canNameRoom(alice, roomId)).to.equal(true);
-    expect(canNameRoom(bob, roomId)).to.equal(false);
+    expect(canNameRoom(alice, roomId), 'the creator can name the room').to.equal(true);
+    expect(canNameRoom(bob, roomId), 'another member can name the room').to.equal(false);
     setRoomInfo(alice, roomId, { name: '  Board   elections ', description: 'Spring vote' });
     sync(alice, bob);
     expect(roomInfoOf(bob, roomId)).to.deep.equal({ name: 'Board elections', description: 'Spring vote', creator: DEVICE(ALICE) });
@@ -53,7 +53,7 @@ describe('Room and members', () => {
 
   it('a room with an older id (no owner) has no shared name', () => {
     const [alice] = pair();
-    expect(canNameRoom(alice, 'V1StGXR8_Z5jdHi6B-myT')).to.equal(false);
+    expect(canNameRoom(alice, 'V1StGXR8_Z5jdHi6B-myT'), 'a room with an older id can be named').to.equal(false);
     expectRule(() => setRoomInfo(alice, 'V1StGXR8_Z5jdHi6B-myT', { name: 'Board' }), 'owner', /before rooms had shared names/);
     expect(roomInfoOf(alice, 'V1StGXR8_Z5jdHi6B-myT')).to.equal(undefined);
   });
@@ -61,8 +61,8 @@ describe('Room and members', () => {
   it('each device names itself once for all its tabs; names stay in the room and only the owner writes them', () => {
     const [alice, bob] = pair();
     const aliceTab2 = electoral(nodeOf('alice', 'tab00002'), clock, ElectionRoles.enforced);
-    expect(setMemberName(alice, ' Alice ')).to.equal(true);
-    expect(setMemberName(alice, 'Alice')).to.equal(false);
+    expect(setMemberName(alice, ' Alice '), 'setting a new name changes it').to.equal(true);
+    expect(setMemberName(alice, 'Alice'), 'setting the same name (trimmed) changes it').to.equal(false);
     sync(alice, aliceTab2);
     clock.advance(1000);
     setMemberName(aliceTab2, 'Alice L.');
@@ -77,14 +77,14 @@ describe('Room and members', () => {
     expect(memberNames(bob).size).to.equal(2);
     // An empty name removes it.
     setMemberName(bob, '');
-    expect(memberNames(bob).has(DEVICE(BOB))).to.equal(false);
+    expect([...memberNames(bob).keys()], 'named devices').to.not.include(DEVICE(BOB));
     setMemberName(bob, 'Bob again');
     expect(memberNames(bob).get(DEVICE(BOB))).to.equal('Bob again');
   });
 
   it('without device ids (open roles) there are no members', () => {
     const model = electoral('alice');
-    expect(setMemberName(model, 'Alice')).to.equal(false);
+    expect(setMemberName(model, 'Alice'), 'setMemberName without device ids changes a name').to.equal(false);
     expect(memberNames(model).size).to.equal(0);
   });
 });
