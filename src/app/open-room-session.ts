@@ -43,6 +43,9 @@ const loadRoomFile = lazyModule('Room export and import', () => import('../store
 export const ELECTORAL_MODEL_ID = 'electoral';
 
 /** Options of `openRoomSession`. */
+/** How long acknowledgements of own edits gather before the latest is written to the room's metadata. */
+const ACK_SAVE_DELAY_MS = 500;
+
 export interface OpenRoomSessionOptions {
   /**
    * The signaling server; default the one serving the app (`/signaling` on the same host). Several
@@ -212,18 +215,27 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
       .catch(() => undefined);
 
     // Remember what peers confirmed, so a reload does not count those changes as unsent again.
+    // Written at most once per ACK_SAVE_DELAY_MS, the latest figure: written on every ack, each
+    // acknowledged edit cost two more transactions (one a durable commit) beside its own save. A
+    // figure not yet written when the page goes only makes a reload count those changes as unsent.
     let savedAck = metadata.acknowledgedOwnSeq?.[ackKey] ?? 0;
+    let ackTimer: ReturnType<typeof setTimeout> | undefined;
+    const writeAck = (): void => {
+      ackTimer = undefined;
+      const ack = node.acknowledgedOwnSeq(ELECTORAL_MODEL_ID);
+      if (ack <= savedAck) return;
+      savedAck = ack;
+      // Other tabs keep their own entries in the same record: read it again just before writing.
+      storage
+        .readMetadata()
+        .then((now) => storage.writeMetadata({ acknowledgedOwnSeq: { ...now.acknowledgedOwnSeq, [ackKey]: ack } }))
+        .catch(() => undefined);
+    };
     cleanups.push(
       node.events.on('status-changed', () => {
-        const ack = node.acknowledgedOwnSeq(ELECTORAL_MODEL_ID);
-        if (ack <= savedAck) return;
-        savedAck = ack;
-        // Other tabs keep their own entries in the same record: read it again just before writing.
-        storage
-          .readMetadata()
-          .then((now) => storage.writeMetadata({ acknowledgedOwnSeq: { ...now.acknowledgedOwnSeq, [ackKey]: ack } }))
-          .catch(() => undefined);
+        if (ackTimer === undefined && node.acknowledgedOwnSeq(ELECTORAL_MODEL_ID) > savedAck) ackTimer = setTimeout(writeAck, ACK_SAVE_DELAY_MS);
       }),
+      () => clearTimeout(ackTimer),
     );
     if (!held) {
       const stopWatching = node.events.on('status-changed', ({ status }) => {

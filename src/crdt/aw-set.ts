@@ -76,6 +76,11 @@ export class AWSet<T> {
     return [...this.#marks].map(([node, seq]) => ({ node, seq })).sort(compareDots);
   }
 
+  /** Number of removal marks (what `removals()` would list, without building it). */
+  get markCount(): number {
+    return this.#marks.size;
+  }
+
   /** True if `dot` is a current removal mark. */
   hasMark(dot: Dot): boolean {
     return this.#marks.get(dot.node) === dot.seq;

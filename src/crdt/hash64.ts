@@ -13,43 +13,48 @@ export class Hash64 {
   hi = 0;
   /** Low 32 bits of the last `finish()`, unsigned. */
   lo = 0;
-  #a = 0;
-  #b = 0;
-  #words = 0;
+  // Plain fields, not `#private`: Chromium's V8 reads and writes private fields about twice as
+  // slowly in this loop, and the digest of a 10,000-entity arrival feeds millions of words.
+  /** @internal */ _a = 0;
+  /** @internal */ _b = 0;
+  /** @internal */ _words = 0;
 
   /** Starts a new hash. Different seeds give unrelated hashes of the same input (domain separation). */
   reset(seed = 0): this {
-    this.#a = seed ^ 0x9747b28c;
-    this.#b = Math.imul(seed, 0x5bd1e995) ^ 0x3c6ef372;
-    this.#words = 0;
+    this._a = seed ^ 0x9747b28c;
+    this._b = Math.imul(seed, 0x5bd1e995) ^ 0x3c6ef372;
+    this._words = 0;
     return this;
   }
 
   /** Feeds one 32-bit word (its low 32 bits). */
   word(w: number): this {
-    let k = Math.imul(w, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    let a = this.#a ^ k;
-    a = (a << 13) | (a >>> 19);
-    this.#a = (Math.imul(a, 5) + 0xe6546b64) | 0;
-    let j = Math.imul(w, 0x85ebca77);
-    j = (j << 17) | (j >>> 15);
-    j = Math.imul(j, 0xc2b2ae3d);
-    let b = this.#b ^ j;
-    b = (b << 15) | (b >>> 17);
-    this.#b = (Math.imul(b, 5) + 0x561ccd1b) | 0;
-    this.#words++;
+    this._a = laneA(this._a, w);
+    this._b = laneB(this._b, w);
+    this._words++;
     return this;
   }
 
   /** Feeds a string: its length, then its UTF-16 code units two per word. */
   string(s: string): this {
+    // The lanes stay in locals for the whole string: one field read and write per string, not per word.
     const length = s.length;
-    this.word(length);
+    let a = laneA(this._a, length);
+    let b = laneB(this._b, length);
     let i = 0;
-    for (; i + 1 < length; i += 2) this.word(s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16));
-    if (i < length) this.word(s.charCodeAt(i));
+    for (; i + 1 < length; i += 2) {
+      const w = s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16);
+      a = laneA(a, w);
+      b = laneB(b, w);
+    }
+    if (i < length) {
+      const w = s.charCodeAt(i);
+      a = laneA(a, w);
+      b = laneB(b, w);
+    }
+    this._a = a;
+    this._b = b;
+    this._words += 1 + ((length + 1) >> 1);
     return this;
   }
 
@@ -77,8 +82,8 @@ export class Hash64 {
 
   /** Ends the hash; the result is in `hi` and `lo`. */
   finish(): this {
-    let a = this.#a ^ this.#words;
-    let b = this.#b ^ this.#words;
+    let a = this._a ^ this._words;
+    let b = this._b ^ this._words;
     a = (a + b) | 0;
     b = (b + a) | 0;
     a = fmix(a);
@@ -105,6 +110,25 @@ export function hex64(hi: number, lo: number): string {
     HEX[(hi >>> 24) & 255]! + HEX[(hi >>> 16) & 255]! + HEX[(hi >>> 8) & 255]! + HEX[hi & 255]! +
     HEX[(lo >>> 24) & 255]! + HEX[(lo >>> 16) & 255]! + HEX[(lo >>> 8) & 255]! + HEX[lo & 255]!
   );
+}
+
+// One MurmurHash3 round of each lane (with its own constants) for the word `w`.
+function laneA(a: number, w: number): number {
+  let k = Math.imul(w, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  a ^= k;
+  a = (a << 13) | (a >>> 19);
+  return (Math.imul(a, 5) + 0xe6546b64) | 0;
+}
+
+function laneB(b: number, w: number): number {
+  let j = Math.imul(w, 0x85ebca77);
+  j = (j << 17) | (j >>> 15);
+  j = Math.imul(j, 0xc2b2ae3d);
+  b ^= j;
+  b = (b << 15) | (b >>> 17);
+  return (Math.imul(b, 5) + 0x561ccd1b) | 0;
 }
 
 // MurmurHash3's finalizer: every input bit affects every output bit.

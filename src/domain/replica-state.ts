@@ -549,7 +549,7 @@ export class ReplicaState {
       for (const register of record.registers.values()) live += register.writes.length;
       for (const set of record.relations.values()) {
         for (const [, dots] of set.entries()) live += dots.length;
-        live += set.removals().length;
+        live += set.markCount;
       }
     }
     return live;

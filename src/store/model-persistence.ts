@@ -118,6 +118,8 @@ export class ModelPersistence {
   #unsavedEdits = 0;
   /** A local edit waits: the next save starts without waiting for a pause. */
   #localWaiting = false;
+  /** A save of own edits is queued as a microtask (`#saveSoon`). */
+  #soon = false;
   /** The model's version grew with no entity to save (`#onVersionAdopted`). */
   #versionUnsaved = false;
   #claimable: VersionVector | null = null;
@@ -304,8 +306,22 @@ export class ModelPersistence {
     this.#waitingSince ??= time;
     // While a save runs, it looks at what waits when it ends.
     if (this.#saving) return;
-    if (this.#localWaiting) this.#arm(0);
+    if (this.#localWaiting) this.#saveSoon();
     else if (this.#timer === undefined) this.#arm(Math.min(this.options.saveDelayMs ?? SAVE_DELAY_MS, this.options.maxSaveDelayMs ?? MAX_SAVE_DELAY_MS));
+  }
+
+  // An own edit may not leave the device before it is stored, so its save starts as soon as the
+  // current task's synchronous work is done (edits made together are saved together): a timer
+  // of 0 ms waits at least 4 ms once timers nest (an edit made from a timer callback).
+  #saveSoon(): void {
+    this.#timers.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#soon) return;
+    this.#soon = true;
+    queueMicrotask(() => {
+      this.#soon = false;
+      this.#saveWhenDue();
+    });
   }
 
   #arm(delay: number): void {

@@ -111,6 +111,22 @@ for (const [backend, makeBackend] of backends) {
       expect(entitiesOf(await freshLoad(room.open()))).to.equal(entitiesOf(tab.model));
     });
 
+    it("starts an own edit's save without waiting for a timer (an edit leaves the device only once stored)", async () => {
+      const storage = room.open();
+      const identity = await NodeIdentity.claim(storage);
+      const model = election(identity.nodeId);
+      // Timers that never fire: the save of an own edit must not depend on one.
+      const persistence = new ModelPersistence(model, storage, { identity, timers: { setTimeout: () => 0, clearTimeout: () => undefined } });
+      const events: PersistenceEvent[] = [];
+      persistence.onEvent((event) => events.push(event));
+      tabs.push({ storage, identity, model, persistence, events });
+      await persistence.load();
+      model.create('Candidate', { name: 'Ada' });
+      await eventually(() => events.some((event) => event.type === 'saved'), 'the edit saved');
+      expect(persistence.pending).to.equal(0);
+      expect(entitiesOf(await freshLoad(room.open()))).to.equal(entitiesOf(model));
+    });
+
     it('loads what is stored before anything else: a reopened tab has everything, with no network', async () => {
       const first = await openTab();
       first.model.create('Candidate', { name: 'Ada', votes: 4 });
