@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import '../../src/ui/index.js';
 import { ElectionRoles, type ElectoralSystemModel } from '../../src/models/electoral/index.js';
 import { fakeClock } from '../crdt/fake-clock.js';
-import { electoral, nodeOf, sync } from '../models/electoral/electoral-fixture.js';
+import { bobRegistersFor, electoral, nodeOf, sync } from '../models/electoral/electoral-fixture.js';
 import { axeViolations, button, find, findAll, mount, settle, textOf, unmountAll } from './ui-test-helpers.js';
 
 /** Alice organises "Board" with Ann and Ben; Bob votes for Ann; Alice closes. */
@@ -13,9 +13,7 @@ function closedBoard() {
   const ann = alice.addCandidate(election, { name: 'Ann' }).oid;
   alice.addCandidate(election, { name: 'Ben' });
   sync(alice, bob);
-  const voter = bob.registerVoter({ name: 'Bob', voterNumber: 'V-1' }).oid;
-  bob.registerForElection(voter, election);
-  sync(bob, alice);
+  const voter = bobRegistersFor(election, bob, alice);
   alice.approveVoter(election, voter);
   alice.openElection(election);
   sync(alice, bob);

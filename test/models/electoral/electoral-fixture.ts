@@ -36,3 +36,11 @@ export function openElection(model: ElectoralSystemModel) {
   model.openElection(election.oid);
   return { election: election.oid, ann: ann.oid, ben: ben.oid, vera: vera.oid, walt: walt.oid };
 }
+
+/** Bob, on his own replica, registers himself (voter V-1) for `election` and Alice hears of it; returns his voter's oid. */
+export function bobRegistersFor(election: string, bob: ElectoralSystemModel, alice: ElectoralSystemModel): string {
+  const voter = bob.registerVoter({ name: 'Bob', voterNumber: 'V-1' }).oid;
+  bob.registerForElection(voter, election);
+  sync(bob, alice);
+  return voter;
+}
