@@ -3,7 +3,7 @@ import { VersionVector } from '../../../src/crdt/index.js';
 import type { ModelChange } from '../../../src/domain/index.js';
 import { BallotReason, ElectionRoles, ElectoralSystemModel } from '../../../src/models/electoral/index.js';
 import { fakeClock } from '../../crdt/fake-clock.js';
-import { electoral, nodeOf, sync } from './electoral-fixture.js';
+import { electoral, enforcedReplicas, nodeOf, sync } from './electoral-fixture.js';
 import { Hostile, expectRule } from './roles-fixture.js';
 import { expectSome } from '../../expectations.js';
 
@@ -21,12 +21,7 @@ function syncAll(replicas: readonly ElectoralSystemModel[]): void {
 /** Alice organises and makes Bob a co-organiser; Carol and Dave register themselves and ask to vote. */
 function room() {
   const clock = fakeClock(Date.parse('2024-05-01T08:00:00Z'));
-  const [alice, bob, carol, dave] = [ALICE, BOB, CAROL, DAVE].map((node) => electoral(node, clock, ElectionRoles.enforced)) as [
-    ElectoralSystemModel,
-    ElectoralSystemModel,
-    ElectoralSystemModel,
-    ElectoralSystemModel,
-  ];
+  const [alice, bob, carol, dave] = enforcedReplicas(clock, ALICE, BOB, CAROL, DAVE);
   const election = alice.createElection({ title: 'Board' }).oid;
   const ann = alice.addCandidate(election, { name: 'Ann' }).oid;
   const grant = alice.addCoOrganiser(election, device(BOB)).oid;

@@ -44,3 +44,11 @@ export function bobRegistersFor(election: string, bob: ElectoralSystemModel, ali
   sync(bob, alice);
   return voter;
 }
+
+/** One replica with election roles enforced per node (made with `nodeOf`), all on `clock`. */
+export function enforcedReplicas<const Nodes extends readonly string[]>(
+  clock: ReturnType<typeof fakeClock>,
+  ...nodes: Nodes
+): { -readonly [K in keyof Nodes]: ElectoralSystemModel } {
+  return nodes.map((node) => electoral(node, clock, ElectionRoles.enforced)) as { -readonly [K in keyof Nodes]: ElectoralSystemModel };
+}
