@@ -11,6 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { seededRandom } from '../test/seeded-random.js';
 import { importBundledModule } from './lib/load-core.js';
 
 // A full collection before each heap reading, so the difference is what the nodes hold.
@@ -30,18 +31,6 @@ function loadRoomCode() {
 }
 
 /** @typedef {{ id: string, node: any, model: any }} Member */
-
-/** mulberry32 @param {number} seed */
-function seeded(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Resolves once `condition()` holds (checked every few ms); rejects after `timeoutMs`.
@@ -160,8 +149,8 @@ async function measureRoom(code, size, { priorAuthors = 0, editOnly = false } = 
       logger: quiet,
       // Upkeep and shuffles sped up so the room settles in seconds; the roster's gossip periods
       // (10 s heartbeats, news passed on after 1 s) are the defaults, since they cost the most.
-      overlay: { random: seeded(index + 1), tickIntervalMs: 200, shuffleIntervalMs: 2_000 },
-      sync: { antiEntropyIntervalMs: 0, broadcast: { random: seeded(10_000 + index) } },
+      overlay: { random: seededRandom(index + 1), tickIntervalMs: 200, shuffleIntervalMs: 2_000 },
+      sync: { antiEntropyIntervalMs: 0, broadcast: { random: seededRandom(10_000 + index) } },
     });
     for (const changes of prior) model.applyChanges(changes);
     node.registerDomainModel(MODEL, model);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { MemoryNetwork } from '../../src/net/memory-network.js';
 import type { PeerConnection } from '../../src/net/transport.js';
-import { seededRandom } from '../security/frame-mutator.js';
+import { seededRandom } from '../seeded-random.js';
 import { type SyncPeer, canonical, eventsOf, inSyncWith, link, messageType, settle, syncPeer, throughHooks, until } from './sync-peers.js';
 
 /**

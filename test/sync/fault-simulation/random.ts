@@ -1,4 +1,4 @@
-import { seededRandom } from '../../security/frame-mutator.js';
+import { seededRandom } from '../../seeded-random.js';
 
 /** A small seeded generator (mulberry32) and the picks the simulation needs, so a seed replays exactly. */
 export class SeededRandom {
