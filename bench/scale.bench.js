@@ -8,15 +8,11 @@
 // deltas along a tree of eager links, compact announcements on a few lazy ones. Anti-entropy is off
 // here so every message counted is the edit's own (in a room, each device also compares versions
 // with 3 random peers every 30 s).
-import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { root } from './lib/load-core.js';
+import { seededRandom } from '../test/seeded-random.js';
+import { importBundledModule } from './lib/load-core.js';
 
 // A full collection before each heap reading, so the difference is what the nodes hold.
 v8.setFlagsFromString('--expose-gc');
@@ -25,45 +21,16 @@ const gc = /** @type {() => void} */ (runInNewContext('gc'));
 const ROOM = 'scale';
 const MODEL = 'election';
 
-async function loadRoomCode() {
-  const path = join(tmpdir(), `ednet-scale-bench-${process.pid}-${Date.now()}.mjs`);
-  await build({
-    stdin: {
-      contents: [
-        "export { ElectoralSystemModel } from './src/models/electoral/index.ts';",
-        "export { MemoryNetwork, MemoryTransport, MemoryDiscovery } from './src/net/index.ts';",
-        "export { EDNetP2PNode } from './src/node/index.ts';",
-      ].join('\n'),
-      resolveDir: root,
-      loader: 'ts',
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: path,
-    logLevel: 'error',
-  });
-  try {
-    return await import(pathToFileURL(path).href);
-  } finally {
-    rmSync(path, { force: true });
-  }
+/** The node, the election model and in-memory networking, bundled for plain Node. */
+function loadRoomCode() {
+  return importBundledModule('scale-bench', [
+    "export { ElectoralSystemModel } from './src/models/electoral/index.ts';",
+    "export { MemoryNetwork, MemoryTransport, MemoryDiscovery } from './src/net/index.ts';",
+    "export { EDNetP2PNode } from './src/node/index.ts';",
+  ]);
 }
 
 /** @typedef {{ id: string, node: any, model: any }} Member */
-
-/** mulberry32 @param {number} seed */
-function seeded(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Resolves once `condition()` holds (checked every few ms); rejects after `timeoutMs`.
@@ -182,8 +149,8 @@ async function measureRoom(code, size, { priorAuthors = 0, editOnly = false } = 
       logger: quiet,
       // Upkeep and shuffles sped up so the room settles in seconds; the roster's gossip periods
       // (10 s heartbeats, news passed on after 1 s) are the defaults, since they cost the most.
-      overlay: { random: seeded(index + 1), tickIntervalMs: 200, shuffleIntervalMs: 2_000 },
-      sync: { antiEntropyIntervalMs: 0, broadcast: { random: seeded(10_000 + index) } },
+      overlay: { random: seededRandom(index + 1), tickIntervalMs: 200, shuffleIntervalMs: 2_000 },
+      sync: { antiEntropyIntervalMs: 0, broadcast: { random: seededRandom(10_000 + index) } },
     });
     for (const changes of prior) model.applyChanges(changes);
     node.registerDomainModel(MODEL, model);

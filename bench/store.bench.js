@@ -43,6 +43,14 @@ function closeTab(tab) {
   tab.storage.close();
 }
 
+// Closes a tab after a timed save, checks it stored all \`count\` voters, and deletes its database.
+async function closeCheckAndDelete(tab, name, count) {
+  const stored = (await tab.storage.load('electoral')).entities.length;
+  closeTab(tab);
+  await deleteDB(name);
+  if (stored !== count) throw new Error('stored ' + stored + ' of ' + count + ' entities');
+}
+
 function registerVoter(model, v) {
   return model.registerVoter({
     name: 'Voter ' + v,
@@ -64,10 +72,7 @@ async function save(count, perTurn, durability) {
   }
   await tab.persistence.whenSaved();
   const ms = performance.now() - started;
-  const stored = (await tab.storage.load('electoral')).entities.length;
-  closeTab(tab);
-  await deleteDB(name);
-  if (stored !== count) throw new Error('stored ' + stored + ' of ' + count + ' entities');
+  await closeCheckAndDelete(tab, name, count);
   return ms;
 }
 
@@ -88,10 +93,7 @@ async function firstSave(count) {
   const started = performance.now();
   await tab.persistence.whenSaved();
   const ms = performance.now() - started;
-  const stored = (await tab.storage.load('electoral')).entities.length;
-  closeTab(tab);
-  await deleteDB(name);
-  if (stored !== count) throw new Error('stored ' + stored + ' of ' + count + ' entities');
+  await closeCheckAndDelete(tab, name, count);
   return ms;
 }
 
@@ -145,42 +147,42 @@ async function openYjs(name) {
   return { doc, persistence };
 }
 
-// Registers \`count\` voters in one burst and times until y-indexeddb has committed every update.
-async function yjsSave(count) {
-  const name = dbName();
-  const writer = await openYjs(name);
-  const started = performance.now();
-  for (let v = 0; v < count; v++) registerYjsVoter(writer.doc, v);
-  await yjsFlushed(writer.persistence);
-  const ms = performance.now() - started;
-  await writer.persistence.destroy();
+// Reopens y-indexeddb database \`name\` to check it holds all \`count\` voters, then deletes it.
+async function checkYjsStoredAndDelete(name, count) {
   const reader = await openYjs(name);
   const stored = reader.doc.getMap('entities').size;
   await reader.persistence.destroy();
   await deleteDB(name);
   if (stored !== count) throw new Error('stored ' + stored + ' of ' + count + ' Yjs entities');
+}
+
+// Runs \`write\` on a fresh y-indexeddb document and times until every update it made is committed.
+async function yjsTimedSave(count, write) {
+  const name = dbName();
+  const writer = await openYjs(name);
+  const started = performance.now();
+  write(writer.doc);
+  await yjsFlushed(writer.persistence);
+  const ms = performance.now() - started;
+  await writer.persistence.destroy();
+  await checkYjsStoredAndDelete(name, count);
   return ms;
 }
 
+// Registers \`count\` voters in one burst and times until y-indexeddb has committed every update.
+const yjsSave = (count) =>
+  yjsTimedSave(count, (doc) => {
+    for (let v = 0; v < count; v++) registerYjsVoter(doc, v);
+  });
+
 // The same burst saved the way ours is, in one IndexedDB transaction: every voter in one
 // doc.transact, so y-indexeddb writes one update.
-async function yjsSaveOneTransaction(count) {
-  const name = dbName();
-  const writer = await openYjs(name);
-  const started = performance.now();
-  writer.doc.transact(() => {
-    for (let v = 0; v < count; v++) registerYjsVoter(writer.doc, v);
-  });
-  await yjsFlushed(writer.persistence);
-  const ms = performance.now() - started;
-  await writer.persistence.destroy();
-  const reader = await openYjs(name);
-  const stored = reader.doc.getMap('entities').size;
-  await reader.persistence.destroy();
-  await deleteDB(name);
-  if (stored !== count) throw new Error('stored ' + stored + ' of ' + count + ' Yjs entities');
-  return ms;
-}
+const yjsSaveOneTransaction = (count) =>
+  yjsTimedSave(count, (doc) =>
+    doc.transact(() => {
+      for (let v = 0; v < count; v++) registerYjsVoter(doc, v);
+    }),
+  );
 
 // A document holding \`count\` voters, each registered in its own transaction.
 function yjsRoomOf(count) {
@@ -200,11 +202,7 @@ async function yjsFirstSave(count) {
   await yjsFlushed(persistence);
   const ms = performance.now() - started;
   await persistence.destroy();
-  const reader = await openYjs(name);
-  const stored = reader.doc.getMap('entities').size;
-  await reader.persistence.destroy();
-  await deleteDB(name);
-  if (stored !== count) throw new Error('stored ' + stored + ' of ' + count + ' Yjs entities');
+  await checkYjsStoredAndDelete(name, count);
   return ms;
 }
 

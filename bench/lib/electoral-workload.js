@@ -19,7 +19,7 @@ function shape(n) {
 
 /**
  * Builds our model of `n` entities.
- * @param {Core} core
+ * @param {Pick<Core, 'ElectoralSystemModel'>} core
  * @param {number} n
  * @param {string} nodeId
  */

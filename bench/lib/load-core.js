@@ -1,5 +1,6 @@
-// Bundles the core (crdt, domain, electoral model, change certificates) with esbuild (types stripped, not checked) into
-// a temporary module, so the benchmarks and the heap probe run our TypeScript in plain Node.
+// Bundles the core (crdt, domain, electoral model, change certificates), or any other set of modules a
+// benchmark names, with esbuild (types stripped, not checked) into a temporary module, so the
+// benchmarks and the heap probe run our TypeScript in plain Node.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,25 +21,27 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 /** The repository root. */
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** What the core bundle exports. */
+const CORE_EXPORTS = [
+  "export { VersionVector } from './src/crdt/index.ts';",
+  "export { decodeChangeBatch } from './src/domain/index.ts';",
+  "export { ElectoralSystemModel } from './src/models/electoral/index.ts';",
+  "export { encodeSyncMessage, decodeSyncMessage } from './src/sync/sync-message.ts';",
+  "export { ChangeCertification } from './src/security/change-certification.ts';",
+  "export { DeviceIdentity } from './src/security/device-identity.ts';",
+];
+
 /**
- * Writes the core bundle to a temporary file; `dispose` removes it.
+ * Bundles a module of `exportLines` (re-exports from the repository's TypeScript) into a
+ * temporary file named after `name`; `dispose` removes it.
+ * @param {string} name
+ * @param {string[]} exportLines
  * @returns {Promise<{ path: string, dispose: () => void }>}
  */
-export async function bundleCore() {
-  const path = join(tmpdir(), `ednet-core-bench-${process.pid}-${Date.now()}.mjs`);
+export async function bundleModule(name, exportLines) {
+  const path = join(tmpdir(), `ednet-${name}-${process.pid}-${Date.now()}.mjs`);
   await build({
-    stdin: {
-      contents: [
-        "export { VersionVector } from './src/crdt/index.ts';",
-        "export { decodeChangeBatch } from './src/domain/index.ts';",
-        "export { ElectoralSystemModel } from './src/models/electoral/index.ts';",
-        "export { encodeSyncMessage, decodeSyncMessage } from './src/sync/sync-message.ts';",
-        "export { ChangeCertification } from './src/security/change-certification.ts';",
-        "export { DeviceIdentity } from './src/security/device-identity.ts';",
-      ].join('\n'),
-      resolveDir: root,
-      loader: 'ts',
-    },
+    stdin: { contents: exportLines.join('\n'), resolveDir: root, loader: 'ts' },
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -47,6 +50,29 @@ export async function bundleCore() {
     logLevel: 'error',
   });
   return { path, dispose: () => rmSync(path, { force: true }) };
+}
+
+/**
+ * Bundles and imports a module of `exportLines` in one step (the bundle file is removed once imported).
+ * @param {string} name
+ * @param {string[]} exportLines
+ * @returns {Promise<any>}
+ */
+export async function importBundledModule(name, exportLines) {
+  const bundle = await bundleModule(name, exportLines);
+  try {
+    return await import(pathToFileURL(bundle.path).href);
+  } finally {
+    bundle.dispose();
+  }
+}
+
+/**
+ * Writes the core bundle to a temporary file; `dispose` removes it.
+ * @returns {Promise<{ path: string, dispose: () => void }>}
+ */
+export function bundleCore() {
+  return bundleModule('core-bench', CORE_EXPORTS);
 }
 
 /**
@@ -62,11 +88,6 @@ export async function importCore(path) {
  * Bundles and imports the core in one step (the bundle file is removed once imported).
  * @returns {Promise<Core>}
  */
-export async function loadCore() {
-  const bundle = await bundleCore();
-  try {
-    return await importCore(bundle.path);
-  } finally {
-    bundle.dispose();
-  }
+export function loadCore() {
+  return importBundledModule('core-bench', CORE_EXPORTS);
 }

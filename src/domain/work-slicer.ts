@@ -1,3 +1,5 @@
+import { nextMessageTurn } from '../util/message-turn.js';
+
 /**
  * How long work on the page's main thread is cut up: at most `itemsPerSlice` items (changes,
  * entities, hashes) in one task, then `pause()` lets the browser run other tasks (input,
@@ -28,15 +30,6 @@ export function workSlicer(itemsPerSlice = ITEMS_PER_SLICE): WorkSlicer {
 function yieldToEventLoop(): Promise<void> {
   const scheduler = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
   if (typeof scheduler?.yield === 'function') return scheduler.yield();
-  if (typeof MessageChannel === 'function') {
-    return new Promise((resolve) => {
-      const channel = new MessageChannel();
-      channel.port1.onmessage = () => {
-        channel.port1.close();
-        resolve();
-      };
-      channel.port2.postMessage(null);
-    });
-  }
+  if (typeof MessageChannel === 'function') return nextMessageTurn();
   return new Promise((resolve) => setTimeout(resolve, 0));
 }

@@ -1,5 +1,6 @@
 import type { NodeId } from '../crdt/dot.js';
 import { Listeners } from '../util/listeners.js';
+import { HeldMessages } from './held-messages.js';
 import type { NetLogger } from './logger.js';
 import { ConnectionState, type PeerConnection } from './transport.js';
 
@@ -16,18 +17,16 @@ const DEFAULT_MAX_EARLY_BYTES = 64 * 1024 * 1024;
 export abstract class BaseConnection implements PeerConnection {
   private currentState: ConnectionState = ConnectionState.connecting;
   private closeReason: string | undefined;
-  private readonly messageListeners: Listeners<[Uint8Array]>;
+  private readonly messages: HeldMessages;
   private readonly closeListeners: Listeners<[string]>;
-  private early: Uint8Array[] | undefined;
-  private earlyBytes = 0;
 
   protected constructor(
     readonly peerId: NodeId,
     readonly via: string,
     protected readonly logger: NetLogger,
-    private readonly maxEarlyBytes: number = DEFAULT_MAX_EARLY_BYTES,
+    maxEarlyBytes: number = DEFAULT_MAX_EARLY_BYTES,
   ) {
-    this.messageListeners = new Listeners(logger, `${via} message`);
+    this.messages = new HeldMessages(logger, `${via} message`, maxEarlyBytes, (reason) => this.close(reason));
     this.closeListeners = new Listeners(logger, `${via} close`);
   }
 
@@ -39,9 +38,7 @@ export abstract class BaseConnection implements PeerConnection {
   abstract close(reason?: string): void;
 
   onMessage(listener: (message: Uint8Array) => void): () => void {
-    const unsubscribe = this.messageListeners.add(listener);
-    if (this.early && this.messageListeners.size === 1) queueMicrotask(() => this.flushEarly());
-    return unsubscribe;
+    return this.messages.add(listener);
   }
 
   onClose(listener: (reason: string) => void): () => void {
@@ -67,16 +64,7 @@ export abstract class BaseConnection implements PeerConnection {
   /** Hands a whole incoming message to the listeners, or keeps it until there is one. */
   protected receive(message: Uint8Array): void {
     if (this.currentState === ConnectionState.closed) return;
-    if (this.early || this.messageListeners.size === 0) {
-      this.early ??= [];
-      this.early.push(message);
-      this.earlyBytes += message.byteLength;
-      if (this.earlyBytes > this.maxEarlyBytes) {
-        this.close(`more than ${this.maxEarlyBytes} bytes arrived with nobody reading them`);
-      }
-      return;
-    }
-    this.messageListeners.emit(message);
+    this.messages.deliver(message);
   }
 
   /** Marks the connection closed and tells the close listeners; false if it already was closed. */
@@ -84,20 +72,10 @@ export abstract class BaseConnection implements PeerConnection {
     if (this.currentState === ConnectionState.closed) return false;
     this.currentState = ConnectionState.closed;
     this.closeReason = reason;
-    this.early = undefined;
     this.closeListeners.emit(reason);
     this.closeListeners.clear();
-    this.messageListeners.clear();
+    this.messages.clear();
     return true;
-  }
-
-  private flushEarly(): void {
-    while (this.early && this.early.length > 0 && this.messageListeners.size > 0) {
-      const message = this.early.shift() as Uint8Array;
-      this.earlyBytes -= message.byteLength;
-      this.messageListeners.emit(message);
-    }
-    if (this.early && this.early.length === 0) this.early = undefined;
   }
 }
 

@@ -1,6 +1,7 @@
 import type { NodeId } from '../crdt/dot.js';
 import { Listeners } from '../util/listeners.js';
 import { consoleLogger, type NetLogger } from '../net/logger.js';
+import { HeldMessages } from '../net/held-messages.js';
 import { ConnectionState, type PeerConnection } from '../net/transport.js';
 import {
   AUTH_NONCE_BYTES,
@@ -220,10 +221,8 @@ class Handshake {
  * messages that arrived after the peer's proof, keeping them until the first listener subscribes.
  */
 export class AuthenticatedConnection implements PeerConnection {
-  private readonly messageListeners: Listeners<[Uint8Array]>;
+  private readonly messages: HeldMessages;
   private readonly closeListeners: Listeners<[string]>;
-  private early: Uint8Array[] | undefined;
-  private earlyBytes = 0;
   private closeReason: string | undefined;
 
   /** @internal Made by `authenticateConnection`. */
@@ -233,7 +232,7 @@ export class AuthenticatedConnection implements PeerConnection {
     readonly peerPublicKey: Uint8Array<ArrayBuffer>,
     private readonly logger: NetLogger,
   ) {
-    this.messageListeners = new Listeners(logger, 'authenticated message');
+    this.messages = new HeldMessages(logger, 'authenticated message', MAX_EARLY_BYTES, (reason) => this.close(reason));
     this.closeListeners = new Listeners(logger, 'authenticated close');
     inner.onClose((reason) => this.closed(reason));
   }
@@ -259,9 +258,7 @@ export class AuthenticatedConnection implements PeerConnection {
   }
 
   onMessage(listener: (message: Uint8Array) => void): () => void {
-    const unsubscribe = this.messageListeners.add(listener);
-    if (this.early && this.messageListeners.size === 1) queueMicrotask(() => this.flushEarly());
-    return unsubscribe;
+    return this.messages.add(listener);
   }
 
   onClose(listener: (reason: string) => void): () => void {
@@ -289,31 +286,14 @@ export class AuthenticatedConnection implements PeerConnection {
   /** @internal A message from the peer, after its proof. */
   deliver(message: Uint8Array): void {
     if (this.closeReason !== undefined) return;
-    if (this.early || this.messageListeners.size === 0) {
-      this.early ??= [];
-      this.early.push(message);
-      this.earlyBytes += message.byteLength;
-      if (this.earlyBytes > MAX_EARLY_BYTES) this.close(`more than ${MAX_EARLY_BYTES} bytes arrived with nobody reading them`);
-      return;
-    }
-    this.messageListeners.emit(message);
-  }
-
-  private flushEarly(): void {
-    while (this.early && this.early.length > 0 && this.messageListeners.size > 0) {
-      const message = this.early.shift() as Uint8Array;
-      this.earlyBytes -= message.byteLength;
-      this.messageListeners.emit(message);
-    }
-    if (this.early && this.early.length === 0) this.early = undefined;
+    this.messages.deliver(message);
   }
 
   private closed(reason: string): void {
     if (this.closeReason !== undefined) return;
     this.closeReason = reason;
-    this.early = undefined;
     this.closeListeners.emit(reason);
     this.closeListeners.clear();
-    this.messageListeners.clear();
+    this.messages.clear();
   }
 }

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { VersionVector } from '../../src/crdt/index.js';
-import { type ChangeBatch, type ModelChangedDetail, decodeChangeBatch } from '../../src/domain/index.js';
+import { type ChangeBatch, type DomainModel, type ModelChangedDetail, decodeChangeBatch } from '../../src/domain/index.js';
 import { fakeClock } from '../crdt/fake-clock.js';
-import { canonical, library, sync } from './library-schema.js';
+import { aliceAndBobWithAda, canonical, library, sync } from './library-schema.js';
 import { expectEvery } from '../expectations.js';
 
 describe('DomainModel: synchronization', () => {
@@ -58,10 +58,7 @@ describe('DomainModel: synchronization', () => {
 
   it('concurrent writes both survive: the last writer shows, the other is a conflict on every replica', () => {
     const clock = fakeClock();
-    const alice = library('alice', clock);
-    const bob = library('bob', clock);
-    const ada = alice.create('Author', { name: 'Ada' });
-    sync(alice, bob);
+    const { alice, bob, ada } = aliceAndBobWithAda(clock);
     clock.advance(10);
     ada.setAttribute('name', 'Ada A');
     clock.advance(10);
@@ -80,10 +77,7 @@ describe('DomainModel: synchronization', () => {
   });
 
   it('a write made after seeing the old value replaces it without a conflict', () => {
-    const alice = library('alice');
-    const bob = library('bob');
-    const ada = alice.create('Author', { name: 'Ada' });
-    sync(alice, bob);
+    const { alice, bob, ada } = aliceAndBobWithAda();
     bob.get(ada.oid)!.setAttribute('name', 'Ada B');
     sync(bob, alice);
     expect(alice.get(ada.oid)!.getAttribute('name')).to.equal('Ada B');
@@ -92,10 +86,7 @@ describe('DomainModel: synchronization', () => {
 
   it('editing a conflicted value keeps the conflict until it is resolved; resolution travels', () => {
     const clock = fakeClock();
-    const alice = library('alice', clock);
-    const bob = library('bob', clock);
-    const ada = alice.create('Author', { name: 'Ada' });
-    sync(alice, bob);
+    const { alice, bob, ada } = aliceAndBobWithAda(clock);
     ada.setAttribute('rating', 1);
     bob.get(ada.oid)!.setAttribute('rating', 2);
     sync(alice, bob);
@@ -116,10 +107,7 @@ describe('DomainModel: synchronization', () => {
   });
 
   it('resolveConflicts validates the pick before writing anything', () => {
-    const alice = library('alice');
-    const bob = library('bob');
-    const ada = alice.create('Author', { name: 'Ada' });
-    sync(alice, bob);
+    const { alice, bob, ada } = aliceAndBobWithAda();
     ada.setAttribute('rating', 1);
     bob.get(ada.oid)!.setAttribute('rating', 2);
     sync(bob, alice);
@@ -134,10 +122,7 @@ describe('DomainModel: synchronization', () => {
   describe('deletion', () => {
     it('an edit concurrent with a delete is kept inside and reported; restore brings it back', () => {
       const clock = fakeClock();
-      const alice = library('alice', clock);
-      const bob = library('bob', clock);
-      const ada = alice.create('Author', { name: 'Ada' });
-      sync(alice, bob);
+      const { alice, bob, ada } = aliceAndBobWithAda(clock);
       clock.advance(10);
       alice.delete(ada.oid);
       clock.advance(10);
@@ -159,10 +144,7 @@ describe('DomainModel: synchronization', () => {
 
     it('resolving a deletion conflict with true keeps the entity deleted and settles it everywhere', () => {
       const clock = fakeClock();
-      const alice = library('alice', clock);
-      const bob = library('bob', clock);
-      const ada = alice.create('Author', { name: 'Ada' });
-      sync(alice, bob);
+      const { alice, bob, ada } = aliceAndBobWithAda(clock);
       alice.delete(ada.oid);
       clock.advance(5);
       bob.get(ada.oid)!.setAttribute('name', 'Edited');
@@ -177,10 +159,7 @@ describe('DomainModel: synchronization', () => {
     });
 
     it('an edit that happened before the delete is no conflict', () => {
-      const alice = library('alice');
-      const bob = library('bob');
-      const ada = alice.create('Author', { name: 'Ada' });
-      sync(alice, bob);
+      const { alice, bob, ada } = aliceAndBobWithAda();
       bob.get(ada.oid)!.setAttribute('rating', 2);
       sync(bob, alice);
       alice.delete(ada.oid);
@@ -210,33 +189,32 @@ describe('DomainModel: synchronization', () => {
   });
 
   describe('child relations', () => {
-    it('a removal reaches a third replica through a relay', () => {
-      const [alice, bob, carol] = ['alice', 'bob', 'carol'].map((n) => library(n));
-      const ada = alice!.create('Author', { name: 'Ada' });
-      const book = alice!.create('Book', { title: 'T' });
+    /** Ada's book reached Bob and Carol; then Alice removed it from Ada's works and told only Bob. */
+    function removalSyncedToBobOnly() {
+      const [alice, bob, carol] = ['alice', 'bob', 'carol'].map((n) => library(n)) as [DomainModel, DomainModel, DomainModel];
+      const ada = alice.create('Author', { name: 'Ada' });
+      const book = alice.create('Book', { title: 'T' });
       ada.addChild('works', book);
-      sync(alice!, bob!);
-      sync(alice!, carol!);
+      sync(alice, bob);
+      sync(alice, carol);
       ada.removeChild('works', book);
-      sync(alice!, bob!);
-      sync(bob!, carol!);
-      expect(carol!.get(ada.oid)!.childOids('works')).to.deep.equal([]);
-      expect(canonical(carol!)).to.equal(canonical(alice!));
+      sync(alice, bob);
+      return { alice, bob, carol, ada };
+    }
+
+    it('a removal reaches a third replica through a relay', () => {
+      const { bob, carol, ada, alice } = removalSyncedToBobOnly();
+      sync(bob, carol);
+      expect(carol.get(ada.oid)!.childOids('works')).to.deep.equal([]);
+      expect(canonical(carol)).to.equal(canonical(alice));
     });
 
     it('a removal still travels after the relay reloaded from a snapshot', () => {
-      const [alice, bob, carol] = ['alice', 'bob', 'carol'].map((n) => library(n));
-      const ada = alice!.create('Author', { name: 'Ada' });
-      const book = alice!.create('Book', { title: 'T' });
-      ada.addChild('works', book);
-      sync(alice!, bob!);
-      sync(alice!, carol!);
-      ada.removeChild('works', book);
-      sync(alice!, bob!);
+      const { bob, carol, ada } = removalSyncedToBobOnly();
       const reloaded = library('bob');
-      reloaded.loadState(bob!.getEntityStates(), bob!.version);
-      sync(reloaded, carol!);
-      expect(carol!.get(ada.oid)!.childOids('works')).to.deep.equal([]);
+      reloaded.loadState(bob.getEntityStates(), bob.version);
+      sync(reloaded, carol);
+      expect(carol.get(ada.oid)!.childOids('works')).to.deep.equal([]);
     });
 
     it('concurrent add and remove of the same child: the add wins', () => {
@@ -315,10 +293,7 @@ describe('DomainModel: synchronization', () => {
     });
 
     it('a plain array of changes is a union: nothing dropped, no version adopted', () => {
-      const alice = library('alice');
-      const bob = library('bob');
-      const ada = alice.create('Author', { name: 'Ada' });
-      sync(alice, bob);
+      const { alice, bob, ada } = aliceAndBobWithAda();
       ada.setAttribute('name', 'Ada 2');
       const result = bob.applyChanges(alice.getChangesSince(bob.version));
       expect(result).to.deep.include({ applied: 1, complete: true });
@@ -354,10 +329,7 @@ describe('DomainModel: synchronization', () => {
   });
 
   it('entity mergeWith joins another replica\'s copy', () => {
-    const alice = library('alice');
-    const bob = library('bob');
-    const ada = alice.create('Author', { name: 'Ada' });
-    sync(alice, bob);
+    const { alice, bob, ada } = aliceAndBobWithAda();
     bob.get(ada.oid)!.setAttribute('rating', 4);
     expect(ada.mergeWith(bob.get(ada.oid)!), "merging bob's newer rating changes the entity").to.equal(true);
     expect(ada.getAttribute('rating')).to.equal(4);

@@ -43,3 +43,12 @@ export function sync(from: DomainModel, to: DomainModel) {
 export function canonical(model: DomainModel): string {
   return JSON.stringify(model.getSnapshot());
 }
+
+/** Alice and Bob on one clock, Bob holding the author Ada that Alice created and synced to him. */
+export function aliceAndBobWithAda(clock = fakeClock()) {
+  const alice = library('alice', clock);
+  const bob = library('bob', clock);
+  const ada = alice.create('Author', { name: 'Ada' });
+  sync(alice, bob);
+  return { alice, bob, ada };
+}

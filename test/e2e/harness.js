@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 import { createAppServer } from '../../signaling/serve.js';
 import { chromiumArgs, chromiumPath } from '../chromium.js';
@@ -29,6 +30,24 @@ export const viewports = {
 export async function startServer(port = 0, root = dist, options = {}) {
   if (!existsSync(join(root, 'index.html'))) throw new Error(`${root} holds no build: run \`npm run build\` (npm run test:e2e does) first.`);
   return createAppServer({ ...options, port, host: '127.0.0.1', root });
+}
+
+/**
+ * The system Chromium and an app server shared by a whole test file: started before its first
+ * test, closed after its last. Read `browser` and `server` only inside tests and hooks.
+ */
+export function browserAndServerForFile() {
+  /** @type {{ browser: import('playwright-core').Browser, server: Awaited<ReturnType<typeof startServer>> }} */
+  const shared = /** @type {any} */ ({});
+  before(async () => {
+    shared.browser = await launchBrowser();
+    shared.server = await startServer();
+  });
+  after(async () => {
+    await shared.browser?.close();
+    await shared.server?.close();
+  });
+  return shared;
 }
 
 /** The system Chromium with the project's flags. */

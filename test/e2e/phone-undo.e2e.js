@@ -2,30 +2,17 @@
 // for a few seconds; on a desktop, ordinary edits are taken back with Ctrl+Z and only deletions
 // show the offer.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { answerFirstRun, launchBrowser, openPage, startServer, viewports, waitUntil } from './harness.js';
+import { describe, it } from 'node:test';
+import { answerFirstRun, browserAndServerForFile, openPage, viewports, waitUntil } from './harness.js';
 
-/** @type {import('playwright-core').Browser} */
-let browser;
-/** @type {Awaited<ReturnType<typeof startServer>>} */
-let server;
-
-before(async () => {
-  browser = await launchBrowser();
-  server = await startServer();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = browserAndServerForFile();
 
 /**
  * Opens a new room named `name` and adds an election through the form.
  * @param {import('playwright-core').Page} page
  */
 async function roomWithElection(page) {
-  await page.goto(server.url);
+  await page.goto(app.server.url);
   await page.getByLabel(/Room name/).fill('Undo club');
   await page.getByRole('button', { name: 'Create room' }).click();
   await answerFirstRun(page, { name: 'Ana' });
@@ -38,7 +25,7 @@ const titleOf = () => String(window.ednet.model?.elections().first()?.getAttribu
 
 describe('undo of ordinary edits', () => {
   it('on a phone, a changed title offers Undo on screen, and Undo takes it back', async () => {
-    const context = await browser.newContext({ viewport: viewports.phone, isMobile: true, hasTouch: true });
+    const context = await app.browser.newContext({ viewport: viewports.phone, isMobile: true, hasTouch: true });
     const { page, problems } = await openPage(context);
     await roomWithElection(page);
     const toast = page.locator('ednet-undo-toast');
@@ -56,7 +43,7 @@ describe('undo of ordinary edits', () => {
   });
 
   it('on a desktop, the same edit is taken back with Ctrl+Z, without an offer on screen', async () => {
-    const context = await browser.newContext({ viewport: viewports.desktop });
+    const context = await app.browser.newContext({ viewport: viewports.desktop });
     const { page, problems } = await openPage(context);
     await roomWithElection(page);
     const editor = page.locator('ednet-election-editor');

@@ -31,12 +31,33 @@ const createRoom = async (page, name = '') => {
   await answerFirstRun(page);
 };
 
+/**
+ * Runs `use` with a page (and what went wrong in it) in a new browser context, next to a fresh
+ * app server serving `build`; closes both afterwards, whatever happened. A test that stops the
+ * server itself calls `stopServer`.
+ * @param {import('playwright-core').BrowserContextOptions} contextOptions
+ * @param {(opened: Awaited<ReturnType<typeof openPage>> & { server: Awaited<ReturnType<typeof startServer>>, stopServer: () => Promise<void> }) => Promise<void>} use
+ * @param {string} [build]
+ */
+async function withAppPage(contextOptions, use, build) {
+  const server = await startServer(0, build);
+  let stopped = false;
+  const stopServer = async () => {
+    stopped = true;
+    await server.close();
+  };
+  const context = await browser.newContext(contextOptions);
+  try {
+    await use({ ...(await openPage(context)), server, stopServer });
+  } finally {
+    await context.close();
+    if (!stopped) await server.close();
+  }
+}
+
 describe('the app shell', () => {
   it('creates a room whose id and key live only in the fragment, and lists it on the landing page', async () => {
-    const server = await startServer();
-    const context = await browser.newContext({ viewport: viewports.desktop });
-    try {
-      const { page, problems } = await openPage(context);
+    await withAppPage({ viewport: viewports.desktop }, async ({ page, problems, server }) => {
       /** @type {string[]} */
       const requested = [];
       page.on('request', (request) => requested.push(request.url()));
@@ -53,17 +74,11 @@ describe('the app shell', () => {
       await page.getByRole('button', { name: 'Open Board election' }).click();
       await waitUntil(page, (id) => window.ednet.session?.room.roomId === id, roomId);
       assert.deepEqual(problems, []);
-    } finally {
-      await context.close();
-      await server.close();
-    }
+    });
   });
 
   it('explains a malformed link and changes nothing', async () => {
-    const server = await startServer();
-    const context = await browser.newContext({ viewport: viewports.phone });
-    try {
-      const { page, problems } = await openPage(context);
+    await withAppPage({ viewport: viewports.phone }, async ({ page, problems, server }) => {
       await page.goto(`${server.url}#/room/abc?k=not-a-key`);
       await page.getByRole('alert').filter({ hasText: 'This link cannot be opened' }).waitFor();
       assert.equal(await page.evaluate(() => window.ednet.session), null);
@@ -73,10 +88,7 @@ describe('the app shell', () => {
       await screenshot(page, 'bad-link-phone');
       assert.equal(await page.evaluate(() => localStorage.getItem('ednet.recentRooms')), null);
       assert.deepEqual(problems, []);
-    } finally {
-      await context.close();
-      await server.close();
-    }
+    });
   });
   it('has no accessibility violations axe can find on any view, phone and desktop, light and dark', async () => {
     const server = await startServer();
@@ -146,10 +158,7 @@ describe('the app shell', () => {
     }
   });
   it('exports the room as a file and imports room files, explaining the ones it refuses', async () => {
-    const server = await startServer();
-    const context = await browser.newContext({ viewport: viewports.desktop, acceptDownloads: true });
-    try {
-      const { page, problems } = await openPage(context);
+    await withAppPage({ viewport: viewports.desktop, acceptDownloads: true }, async ({ page, problems, server }) => {
       await page.goto(server.url);
       await createRoom(page);
       await page.evaluate(() => window.ednet.model?.createElection({ title: 'Exported' }));
@@ -170,10 +179,7 @@ describe('the app shell', () => {
       assert.equal(await page.evaluate(() => window.ednet.model?.elections().count), 1);
       await screenshot(page, 'share-import-desktop');
       assert.deepEqual(problems, []);
-    } finally {
-      await context.close();
-      await server.close();
-    }
+    });
   });
 });
 
@@ -239,17 +245,14 @@ describe('the PWA', () => {
   });
 
   it('reloads an open room with the server stopped: the app from the service worker, the data from IndexedDB', async () => {
-    const server = await startServer();
-    const context = await browser.newContext({ viewport: viewports.phone });
-    try {
-      const { page, problems } = await openPage(context);
+    await withAppPage({ viewport: viewports.phone }, async ({ page, problems, server, stopServer }) => {
       await page.goto(server.url);
       await createRoom(page);
       await waitUntil(page, () => navigator.serviceWorker.controller !== null);
       await page.evaluate(() => window.ednet.model?.createElection({ title: 'Kept offline' }));
       await waitUntil(page, () => window.ednet.session?.status.unsavedChanges === 0);
       const roomUrl = page.url();
-      await server.close();
+      await stopServer();
       await page.reload();
       await waitUntil(page, () => window.ednet?.model?.elections().count === 1);
       assert.equal(page.url(), roomUrl);
@@ -257,10 +260,7 @@ describe('the PWA', () => {
       await page.getByRole('button', { name: /Kept offline/ }).waitFor();
       await screenshot(page, 'offline-reload-phone');
       assert.deepEqual(problems, []);
-    } finally {
-      await context.close();
-      await server.close().catch(() => undefined);
-    }
+    });
   });
 });
 
@@ -273,31 +273,32 @@ describe('a new version', () => {
         env: { ...process.env, EDNET_BUILD_ID: id },
       });
     await build('first');
-    const server = await startServer(0, outDir);
-    const context = await browser.newContext({ viewport: viewports.phone });
     try {
-      const { page, problems } = await openPage(context);
-      await page.goto(server.url);
-      await createRoom(page);
-      await waitUntil(page, () => navigator.serviceWorker.controller !== null);
-      assert.equal(await page.evaluate(() => document.documentElement.dataset.build), 'first');
-      const roomUrl = page.url();
+      await withAppPage(
+        { viewport: viewports.phone },
+        async ({ page, problems, server }) => {
+          await page.goto(server.url);
+          await createRoom(page);
+          await waitUntil(page, () => navigator.serviceWorker.controller !== null);
+          assert.equal(await page.evaluate(() => document.documentElement.dataset.build), 'first');
+          const roomUrl = page.url();
 
-      await build('second');
-      // The app checks for a new version whenever the tab becomes visible (and hourly).
-      await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
-      const banner = page.getByRole('status').filter({ hasText: 'A new version of the app is available' });
-      await banner.waitFor({ timeout: 90_000 });
-      // Until the user says so, the old version keeps running.
-      assert.equal(await page.evaluate(() => document.documentElement.dataset.build), 'first');
-      await screenshot(page, 'update-prompt-phone');
-      await Promise.all([page.waitForEvent('load', { timeout: 90_000 }), banner.getByRole('button', { name: 'Reload' }).click()]);
-      await waitUntil(page, () => document.documentElement.dataset.build === 'second' && window.ednet?.session != null);
-      assert.equal(page.url(), roomUrl);
-      assert.deepEqual(problems, []);
+          await build('second');
+          // The app checks for a new version whenever the tab becomes visible (and hourly).
+          await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+          const banner = page.getByRole('status').filter({ hasText: 'A new version of the app is available' });
+          await banner.waitFor({ timeout: 90_000 });
+          // Until the user says so, the old version keeps running.
+          assert.equal(await page.evaluate(() => document.documentElement.dataset.build), 'first');
+          await screenshot(page, 'update-prompt-phone');
+          await Promise.all([page.waitForEvent('load', { timeout: 90_000 }), banner.getByRole('button', { name: 'Reload' }).click()]);
+          await waitUntil(page, () => document.documentElement.dataset.build === 'second' && window.ednet?.session != null);
+          assert.equal(page.url(), roomUrl);
+          assert.deepEqual(problems, []);
+        },
+        outDir,
+      );
     } finally {
-      await context.close();
-      await server.close();
       rmSync(outDir, { recursive: true, force: true });
     }
   });

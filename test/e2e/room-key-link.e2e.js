@@ -3,39 +3,26 @@
 // never silently replaces the key the member holds: the app asks which one to keep.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import { launchBrowser, openPage, startServer, waitUntil } from './harness.js';
+import { describe, it } from 'node:test';
+import { browserAndServerForFile, openPage, waitUntil } from './harness.js';
 
-/** @type {import('playwright-core').Browser} */
-let browser;
-/** @type {Awaited<ReturnType<typeof startServer>>} */
-let server;
-
-before(async () => {
-  browser = await launchBrowser();
-  server = await startServer();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = browserAndServerForFile();
 
 /** The same link with another, well-formed key. @param {string} link */
 const tampered = (link) => link.replace(/([?&]k=)[A-Za-z0-9_-]+/, `$1${randomBytes(32).toString('base64url')}`);
 
 describe('a link with another key', () => {
   it('opened by a stranger leaves the members unchanged; opened by a member, asks which key to keep', async () => {
-    const [alice, bob, stranger] = await Promise.all([1, 2, 3].map(async () => openPage(await browser.newContext())));
+    const [alice, bob, stranger] = await Promise.all([1, 2, 3].map(async () => openPage(await app.browser.newContext())));
     try {
-      await alice.page.goto(server.url);
+      await alice.page.goto(app.server.url);
       await alice.page.getByLabel(/Room name/).fill('Key room');
       await alice.page.getByRole('button', { name: 'Create room' }).click();
       await waitUntil(alice.page, () => window.ednet?.session != null);
       const link = alice.page.url();
       await bob.page.goto(link);
       for (const { page } of [alice, bob]) await waitUntil(page, () => window.ednet.session?.status.peers.length === 1);
-      assert.equal(server.stats().rooms, 1);
+      assert.equal(app.server.stats().rooms, 1);
 
       // What each member sees: the status bar's words and the Audit tab's refused input.
       const screen = async (/** @type {import('playwright-core').Page} */ page) => ({
@@ -51,8 +38,8 @@ describe('a link with another key', () => {
       await stranger.page.goto(altered);
       await waitUntil(stranger.page, () => window.ednet?.session?.status.signaling === 'connected');
       // The stranger is in the server's rooms, but in a topic of its own.
-      assert.equal(server.stats().rooms, 2);
-      assert.equal(server.stats().memberships, 3);
+      assert.equal(app.server.stats().rooms, 2);
+      assert.equal(app.server.stats().memberships, 3);
       // Its page does not pretend to be the room: it waits for a member, with no tabs to create in.
       await stranger.page.getByText('Looking for the other devices of this room…').waitFor();
       assert.equal(await stranger.page.getByRole('tab', { name: 'Elections' }).count(), 0);

@@ -3,23 +3,10 @@
 // first (it would send the edits the device kept back before the choice was applied). On the way,
 // naming oneself is not an edit the undo stack offers to take back.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { answerFirstRun, launchBrowser, openPage, startServer, viewports, waitUntil } from './harness.js';
+import { describe, it } from 'node:test';
+import { answerFirstRun, browserAndServerForFile, openPage, viewports, waitUntil } from './harness.js';
 
-/** @type {import('playwright-core').Browser} */
-let browser;
-/** @type {Awaited<ReturnType<typeof startServer>>} */
-let server;
-
-before(async () => {
-  browser = await launchBrowser();
-  server = await startServer();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = browserAndServerForFile();
 
 /**
  * Counts, in every page of `context`, the signaling connections and peer connections it makes,
@@ -53,12 +40,12 @@ const holds = (/** @type {string} */ title) => window.ednet.model?.elections().f
 
 describe('work offline from the first moment', () => {
   it('a tab reloaded or opened while the device works offline connects to nothing, and the edits wait', async () => {
-    const aliceDevice = await browser.newContext({ viewport: viewports.desktop });
+    const aliceDevice = await app.browser.newContext({ viewport: viewports.desktop });
     await countConnections(aliceDevice);
-    const bobDevice = await browser.newContext({ viewport: viewports.phone, isMobile: true, hasTouch: true });
+    const bobDevice = await app.browser.newContext({ viewport: viewports.phone, isMobile: true, hasTouch: true });
     const alice = await openPage(aliceDevice);
     const a = alice.page;
-    await a.goto(server.url);
+    await a.goto(app.server.url);
     await a.getByLabel(/Room name/).fill('Offline club');
     await a.getByRole('button', { name: 'Create room' }).click();
     await answerFirstRun(a, { name: 'Alice' });

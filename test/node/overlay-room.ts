@@ -11,7 +11,7 @@ import type { Transport } from '../../src/net/transport.js';
 import { EDNetP2PNode, type EDNetP2PNodeOptions } from '../../src/node/ednet-p2p-node.js';
 import type { HyParViewConfig } from '../../src/overlay/hyparview.js';
 import type { RelayedSignaling } from '../../src/overlay/relayed-signaling.js';
-import { seededRandom } from '../security/frame-mutator.js';
+import { seededRandom } from '../seeded-random.js';
 
 export const MODEL = 'election';
 export const ROOM = 'overlay-room';

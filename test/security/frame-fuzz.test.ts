@@ -7,7 +7,8 @@ import { decodeSyncMessage, isDecodeError, type SyncMessage } from '../../src/sy
 import { SynchronizationEngine } from '../../src/sync/synchronization-engine.js';
 import { fakeClock } from '../crdt/fake-clock.js';
 import { electoral, openElection } from '../models/electoral/electoral-fixture.js';
-import { FrameMutator, seededRandom } from './frame-mutator.js';
+import { FrameMutator } from './frame-mutator.js';
+import { seededRandom } from '../seeded-random.js';
 import { ScriptedConnection } from './scripted-connection.js';
 import { decodeBinaryJson, encodeBinaryJson } from '../../src/security/binary-json.js';
 import { deriveRoomKeys } from '../../src/security/room-keys.js';

@@ -8,7 +8,8 @@ import { decodeSyncMessage, isDecodeError } from '../../src/sync/sync-message.js
 import { SynchronizationEngine } from '../../src/sync/synchronization-engine.js';
 import { fakeClock } from '../crdt/fake-clock.js';
 import { electoral, openElection } from '../models/electoral/electoral-fixture.js';
-import { FrameMutator, seededRandom } from './frame-mutator.js';
+import { FrameMutator } from './frame-mutator.js';
+import { seededRandom } from '../seeded-random.js';
 import { ScriptedConnection } from './scripted-connection.js';
 import { IndexedDbDeviceKeyStore } from '../../src/store/indexeddb-device-key-store.js';
 

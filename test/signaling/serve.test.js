@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { createAppServer } from '../../signaling/serve.js';
-import { recordingLogger, TestClient } from './signaling-test-client.js';
+import { recordingLogger, responseText, TestClient } from './signaling-test-client.js';
 
 const SECRET = 'secret-outside-the-root';
 const POLICY = "default-src 'self'; script-src 'self'; object-src 'none'";
@@ -49,16 +49,7 @@ after(async () => {
  * @returns {Promise<{ status: number | undefined, headers: import('node:http').IncomingHttpHeaders, body: string }>}
  */
 function fetchRaw(path, { method = 'GET', headers = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port: app.port, path, method, headers, agent: false }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode, headers: response.headers, body }));
-    })
-      .on('error', reject)
-      .end();
-  });
+  return responseText((onResponse) => request({ host: '127.0.0.1', port: app.port, path, method, headers, agent: false }, onResponse));
 }
 
 const PAGE = { headers: { Accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } };

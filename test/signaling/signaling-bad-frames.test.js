@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, TestClient } from './signaling-test-client.js';
+import { joinedClients, serverForTest, TestClient } from './signaling-test-client.js';
 
 /** Frames a client might send that the server must refuse, with the code it answers. */
 const BAD_FRAMES = /** @type {const} */ ([
@@ -34,12 +34,8 @@ const BAD_FRAMES = /** @type {const} */ ([
 ]);
 
 test('every kind of bad frame is answered with its error code and changes nothing', async (t) => {
-  const server = await startServer({ maxRefusedFrames: 1000 });
-  t.after(() => server.close());
-  const alice = await TestClient.connect(server.url);
-  const bob = await TestClient.connect(server.url);
-  await alice.join('r', 'alice');
-  await bob.join('r', 'bob');
+  const server = await serverForTest(t, { maxRefusedFrames: 1000 });
+  const [alice, bob] = await joinedClients(server, 'r', 'alice', 'bob');
   await alice.next('peer-joined');
 
   for (const [what, frame, code, ref] of BAD_FRAMES) {
@@ -62,8 +58,7 @@ test('every kind of bad frame is answered with its error code and changes nothin
 });
 
 test('binary frames are refused, even when they hold valid JSON', async (t) => {
-  const server = await startServer();
-  t.after(() => server.close());
+  const server = await serverForTest(t);
   const alice = await TestClient.connect(server.url);
   alice.send(Buffer.from(JSON.stringify({ type: 'ping' })));
   assert.deepEqual(await alice.error(), { type: 'error', code: 'bad-frame', message: 'binary frames are not accepted: send JSON text' });
@@ -71,12 +66,8 @@ test('binary frames are refused, even when they hold valid JSON', async (t) => {
 });
 
 test('invalid UTF-8 in a text frame closes that connection with a reason; the server stays up', async (t) => {
-  const server = await startServer();
-  t.after(() => server.close());
-  const alice = await TestClient.connect(server.url);
-  const bob = await TestClient.connect(server.url);
-  await alice.join('r', 'alice');
-  await bob.join('r', 'bob');
+  const server = await serverForTest(t);
+  const [alice, bob] = await joinedClients(server, 'r', 'alice', 'bob');
   // Bypass the client's own encoding to put raw bytes in a text frame.
   bob.socket.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
   assert.equal((await bob.closed).code, 1007);
@@ -86,10 +77,8 @@ test('invalid UTF-8 in a text frame closes that connection with a reason; the se
 });
 
 test('a flood of bad frames from many connections leaves the server serving others', async (t) => {
-  const server = await startServer({ maxRefusedFrames: 5 });
-  t.after(() => server.close());
-  const alice = await TestClient.connect(server.url);
-  await alice.join('r', 'alice');
+  const server = await serverForTest(t, { maxRefusedFrames: 5 });
+  const [alice] = await joinedClients(server, 'r', 'alice');
   const attackers = await Promise.all(Array.from({ length: 10 }, () => TestClient.connect(server.url)));
   for (const attacker of attackers) {
     for (const [, frame] of BAD_FRAMES) attacker.send(frame);

@@ -2,11 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { WebSocket } from 'ws';
-import { hubCounts, startServer, TestClient } from './signaling-test-client.js';
+import { hubCounts, joinedClients, responseText, serverForTest, startServer, TestClient } from './signaling-test-client.js';
 
 test('welcome announces the protocol version and the limits in force', async (t) => {
-  const server = await startServer({ maxPeersPerRoom: 5, messagesPerSecond: 7 });
-  t.after(() => server.close());
+  const server = await serverForTest(t, { maxPeersPerRoom: 5, messagesPerSecond: 7 });
   const alice = await TestClient.connect(server.url);
   assert.equal(alice.welcome.protocol, 2);
   assert.match(alice.welcome.challenge, /^[A-Za-z0-9_-]{43}$/);
@@ -23,8 +22,7 @@ test('welcome announces the protocol version and the limits in force', async (t)
 });
 
 test('joining lists the peers already there and tells them', async (t) => {
-  const server = await startServer();
-  t.after(() => server.close());
+  const server = await serverForTest(t);
   const alice = await TestClient.connect(server.url);
   const bob = await TestClient.connect(server.url);
   const carol = await TestClient.connect(server.url);
@@ -40,8 +38,7 @@ test('joining lists the peers already there and tells them', async (t) => {
 });
 
 test('rooms are separate: nobody hears of peers or signals of another room', async (t) => {
-  const server = await startServer();
-  t.after(() => server.close());
+  const server = await serverForTest(t);
   const alice = await TestClient.connect(server.url);
   const bob = await TestClient.connect(server.url);
   await alice.join('room:a', 'alice');
@@ -55,14 +52,8 @@ test('rooms are separate: nobody hears of peers or signals of another room', asy
 });
 
 test('a signal reaches only its recipient, stamped with the sender the server bound', async (t) => {
-  const server = await startServer();
-  t.after(() => server.close());
-  const alice = await TestClient.connect(server.url);
-  const bob = await TestClient.connect(server.url);
-  const carol = await TestClient.connect(server.url);
-  await alice.join('room-1', 'alice');
-  await bob.join('room-1', 'bob');
-  await carol.join('room-1', 'carol');
+  const server = await serverForTest(t);
+  const [alice, bob, carol] = await joinedClients(server, 'room-1', 'alice', 'bob', 'carol');
   const offer = { t: 'rtc', v: 1, kind: 'signal', session: 's1', data: { type: 'offer', sdp: 'v=0\r\n' } };
 
   bob.send({ type: 'signal', room: 'room-1', to: 'alice', data: offer });
@@ -74,12 +65,8 @@ test('a signal reaches only its recipient, stamped with the sender the server bo
 });
 
 test('nobody can speak as another peer: a `from` in the frame is ignored', async (t) => {
-  const server = await startServer();
-  t.after(() => server.close());
-  const alice = await TestClient.connect(server.url);
-  const bob = await TestClient.connect(server.url);
-  await alice.join('room-1', 'alice');
-  await bob.join('room-1', 'bob');
+  const server = await serverForTest(t);
+  const [alice, bob] = await joinedClients(server, 'room-1', 'alice', 'bob');
 
   bob.send({ type: 'signal', room: 'room-1', to: 'alice', from: 'carol', data: 'hello' });
   assert.equal((await alice.next('signal')).from, 'bob');
@@ -88,13 +75,9 @@ test('nobody can speak as another peer: a `from` in the frame is ignored', async
 });
 
 test('a connection in two rooms speaks in each under the id it joined with', async (t) => {
-  const server = await startServer();
-  t.after(() => server.close());
-  const alice = await TestClient.connect(server.url);
-  const bob = await TestClient.connect(server.url);
-  await alice.join('room-1', 'alice');
+  const server = await serverForTest(t);
+  const [alice, bob] = await joinedClients(server, 'room-1', 'alice', 'bob');
   await alice.join('room-2', 'alice');
-  await bob.join('room-1', 'bob');
   await bob.join('room-2', 'bob-at-work');
 
   bob.send({ type: 'signal', room: 'room-2', to: 'alice', data: 1 });
@@ -104,8 +87,7 @@ test('a connection in two rooms speaks in each under the id it joined with', asy
 });
 
 test('signals need the sender in the room and the recipient in the same room', async (t) => {
-  const server = await startServer();
-  t.after(() => server.close());
+  const server = await serverForTest(t);
   const alice = await TestClient.connect(server.url);
   const bob = await TestClient.connect(server.url);
   const carol = await TestClient.connect(server.url);
@@ -127,12 +109,8 @@ test('signals need the sender in the room and the recipient in the same room', a
 });
 
 test('leaving tells the room, frees the id, and a room left empty is forgotten', async (t) => {
-  const server = await startServer();
-  t.after(() => server.close());
-  const alice = await TestClient.connect(server.url);
-  const bob = await TestClient.connect(server.url);
-  await alice.join('room-1', 'alice');
-  await bob.join('room-1', 'bob');
+  const server = await serverForTest(t);
+  const [alice, bob] = await joinedClients(server, 'room-1', 'alice', 'bob');
 
   bob.send({ type: 'leave', room: 'room-1' });
   assert.deepEqual(await alice.next('peer-left'), { type: 'peer-left', room: 'room-1', peer: 'bob', reason: 'left' });
@@ -152,13 +130,9 @@ test('leaving tells the room, frees the id, and a room left empty is forgotten',
 });
 
 test('a closed connection leaves all its rooms, and its peers are told', async (t) => {
-  const server = await startServer();
-  t.after(() => server.close());
-  const alice = await TestClient.connect(server.url);
-  const bob = await TestClient.connect(server.url);
-  await alice.join('room-1', 'alice');
+  const server = await serverForTest(t);
+  const [alice, bob] = await joinedClients(server, 'room-1', 'alice', 'bob');
   await alice.join('room-2', 'alice');
-  await bob.join('room-1', 'bob');
   await bob.join('room-2', 'bob');
 
   await bob.close();
@@ -173,8 +147,7 @@ test('a closed connection leaves all its rooms, and its peers are told', async (
 });
 
 test('an id bound to a live connection cannot be taken by another', async (t) => {
-  const server = await startServer();
-  t.after(() => server.close());
+  const server = await serverForTest(t);
   const alice = await TestClient.connect(server.url);
   const mallory = await TestClient.connect(server.url);
   await alice.join('room-1', 'alice');
@@ -191,12 +164,8 @@ test('an id bound to a live connection cannot be taken by another', async (t) =>
 });
 
 test('joining again under the same id repeats `joined`; under another id it is refused', async (t) => {
-  const server = await startServer();
-  t.after(() => server.close());
-  const alice = await TestClient.connect(server.url);
-  const bob = await TestClient.connect(server.url);
-  await alice.join('room-1', 'alice');
-  await bob.join('room-1', 'bob');
+  const server = await serverForTest(t);
+  const [alice, bob] = await joinedClients(server, 'room-1', 'alice', 'bob');
   await alice.next('peer-joined');
 
   assert.deepEqual(await bob.join('room-1', 'bob'), { type: 'joined', room: 'room-1', peer: 'bob', peers: ['alice'] });
@@ -210,20 +179,15 @@ test('joining again under the same id repeats `joined`; under another id it is r
 });
 
 test('ping is answered with pong', async (t) => {
-  const server = await startServer();
-  t.after(() => server.close());
+  const server = await serverForTest(t);
   const alice = await TestClient.connect(server.url);
   alice.send({ type: 'ping' });
   assert.deepEqual(await alice.next('pong'), { type: 'pong' });
 });
 
 test('signal data of any JSON kind is relayed as it was sent', async (t) => {
-  const server = await startServer();
-  t.after(() => server.close());
-  const alice = await TestClient.connect(server.url);
-  const bob = await TestClient.connect(server.url);
-  await alice.join('r', 'alice');
-  await bob.join('r', 'bob');
+  const server = await serverForTest(t);
+  const [alice, bob] = await joinedClients(server, 'r', 'alice', 'bob');
   for (const data of [null, 0, 'text', [1, [2]], { nested: { unicode: 'Grüße ✓', list: [true, false] } }]) {
     bob.send({ type: 'signal', room: 'r', to: 'alice', data });
     assert.deepEqual((await alice.next('signal')).data, data);
@@ -241,8 +205,7 @@ test('closing the server closes every connection with 1001 and frees the port', 
 });
 
 test('the own HTTP server answers /healthz, explains the endpoint, and refuses other upgrades', async (t) => {
-  const server = await startServer();
-  t.after(() => server.close());
+  const server = await serverForTest(t);
   const base = `http://127.0.0.1:${server.port}`;
   assert.deepEqual(await get(`${base}/healthz`), { status: 200, body: 'ok\n' });
   assert.equal((await get(`${base}/signaling`)).status, 426);
@@ -273,15 +236,7 @@ test('attached to an existing HTTP server, it shares the port and leaves the ser
 });
 
 /** @param {string} url @returns {Promise<{ status: number | undefined, body: string }>} */
-function get(url) {
-  return new Promise((resolve, reject) => {
-    request(url, { agent: false }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode, body }));
-    })
-      .on('error', reject)
-      .end();
-  });
+async function get(url) {
+  const { status, body } = await responseText((onResponse) => request(url, { agent: false }, onResponse));
+  return { status, body };
 }

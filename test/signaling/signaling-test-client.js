@@ -135,3 +135,51 @@ export class TestClient {
     for (const wake of this.wakers.splice(0)) wake();
   }
 }
+
+/**
+ * A server for one test, closed when the test ends.
+ * @param {import('node:test').TestContext} t
+ * @param {import('../../signaling/signaling-options.js').SignalingServerOptions} [options]
+ */
+export async function serverForTest(t, options) {
+  const server = await startServer(options);
+  t.after(() => server.close());
+  return server;
+}
+
+/**
+ * Connects one client per name and joins each to `room` under that name, in order, so each
+ * later peer's `joined` lists the earlier ones and the earlier ones hold its `peer-joined`.
+ * @param {{ url: string }} server
+ * @param {string} room
+ * @param {string[]} names
+ */
+export async function joinedClients(server, room, ...names) {
+  const clients = [];
+  for (const name of names) {
+    const client = await TestClient.connect(server.url);
+    const joined = await client.join(room, name);
+    if (joined.type !== 'joined') throw new Error(`${name} could not join ${room}: ${JSON.stringify(joined)}`);
+    clients.push(client);
+  }
+  return clients;
+}
+
+/**
+ * Sends the request `start` makes (node:http's or node:https's `request`, given the response
+ * callback) and reads the response to its end as UTF-8 text.
+ * @param {(onResponse: (response: import('node:http').IncomingMessage) => void) => import('node:http').ClientRequest} start
+ * @returns {Promise<{ status: number | undefined, headers: import('node:http').IncomingHttpHeaders, body: string }>}
+ */
+export function responseText(start) {
+  return new Promise((resolve, reject) => {
+    start((response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode, headers: response.headers, body }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}

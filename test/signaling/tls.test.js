@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { generate } from 'selfsigned';
 import { EXIT_CONFIG, createAppServer } from '../../signaling/serve.js';
 import { TlsConfigError, certificateNames, isLoopbackHost, readTlsFiles, selfSignedTls, tlsFromEnv } from '../../signaling/tls-certificate.js';
-import { recordingLogger, TestClient } from './signaling-test-client.js';
+import { recordingLogger, responseText, TestClient } from './signaling-test-client.js';
 
 const SERVE = fileURLToPath(new URL('../../signaling/serve.js', import.meta.url));
 
@@ -58,17 +58,9 @@ after(async () => {
  * @param {string} ca
  * @returns {Promise<{ status: number | undefined, body: string }>}
  */
-function getHttps(url, ca) {
-  return new Promise((resolve, reject) => {
-    request(url, { ca, agent: false, servername: 'localhost' }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode, body }));
-    })
-      .on('error', reject)
-      .end();
-  });
+async function getHttps(url, ca) {
+  const { status, body } = await responseText((onResponse) => request(url, { ca, agent: false, servername: 'localhost' }, onResponse));
+  return { status, body };
 }
 
 /**

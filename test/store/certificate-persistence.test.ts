@@ -20,6 +20,7 @@ import {
 } from '../../src/store/index.js';
 import { type SyncEngineEvent, SynchronizationEngine } from '../../src/sync/index.js';
 import { election, entitiesOf } from './election-model.js';
+import { signingPeer } from './signing-peer.js';
 import { deleteTestDb, uniqueDbName } from './unique-db-name.js';
 import { testIdentities } from '../security/test-identities.js';
 import { eventually } from '../eventually.js';
@@ -267,25 +268,7 @@ describe('Stored certificates let a reloaded replica relay signed changes', () =
    * the engine, as a room session does.
    */
   async function peer(identity: DeviceIdentity, id: NodeId, storage?: StorageAdapter) {
-    const model = election(id);
-    const engine = new SynchronizationEngine({ nodeId: id, antiEntropyIntervalMs: 0, logger: quiet, signer: identity });
-    let persistence: ModelPersistence | undefined;
-    if (storage) {
-      persistence = new ModelPersistence(model, storage, { certificates: engine.certification!.store(MODEL) });
-      await persistence.load();
-    }
-    engine.registerModel(MODEL, model);
-    const transport = new MemoryTransport(network, id, { logger: quiet });
-    transport.onConnection((connection) => engine.addConnection(connection));
-    const events: SyncEngineEvent[] = [];
-    engine.onEvent((event) => events.push(event));
-    const close = () => {
-      persistence?.close();
-      engine.stop();
-      transport.close();
-      storage?.close();
-    };
-    cleanups.push(close);
+    const { model, engine, transport, events, persistence, close } = await signingPeer(network, identity, id, storage, cleanups);
     return { peer: { id, model, engine, transport, events } satisfies Peer, persistence, close };
   }
 

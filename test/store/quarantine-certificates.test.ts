@@ -4,10 +4,10 @@ import { MemoryNetwork } from '../../src/net/memory-network.js';
 import { MemoryTransport } from '../../src/net/memory-transport.js';
 import { type DeviceIdentity, decodeCertificate, isCertificateError } from '../../src/security/index.js';
 import { certificateKey } from '../../src/store/certificate-key.js';
-import { MemoryStorageAdapter, ModelPersistence } from '../../src/store/index.js';
-import { SynchronizationEngine } from '../../src/sync/index.js';
+import { MemoryStorageAdapter } from '../../src/store/index.js';
 import { testIdentities } from '../security/test-identities.js';
-import { election, entitiesOf } from './election-model.js';
+import { entitiesOf } from './election-model.js';
+import { signingPeer } from './signing-peer.js';
 import { eventually } from '../eventually.js';
 
 const MODEL = 'election';
@@ -27,23 +27,7 @@ describe('A damaged stored certificate comes back from a peer, so its items can 
   });
 
   /** A signing peer; with `storage`, loaded from it before registration, as a room session does. */
-  async function peer(identity: DeviceIdentity, id: NodeId, storage?: MemoryStorageAdapter) {
-    const model = election(id);
-    const engine = new SynchronizationEngine({ nodeId: id, antiEntropyIntervalMs: 0, logger: quiet, signer: identity });
-    const persistence = storage && new ModelPersistence(model, storage, { certificates: engine.certification!.store(MODEL) });
-    await persistence?.load();
-    engine.registerModel(MODEL, model);
-    const transport = new MemoryTransport(network, id, { logger: quiet });
-    transport.onConnection((connection) => engine.addConnection(connection));
-    const close = () => {
-      persistence?.close();
-      engine.stop();
-      transport.close();
-      storage?.close();
-    };
-    cleanups.push(close);
-    return { id, model, engine, transport, persistence, close };
-  }
+  const peer = (identity: DeviceIdentity, id: NodeId, storage?: MemoryStorageAdapter) => signingPeer(network, identity, id, storage, cleanups);
   type Peer = Awaited<ReturnType<typeof peer>>;
   const link = async (a: Peer, b: Peer) => a.engine.addConnection(await a.transport.connect(b.id));
   const certifiedBy = (p: Peer, author: NodeId) => p.engine.certification!.store(MODEL).certificates().some((certificate) => certificate.node === author);

@@ -1,63 +1,20 @@
 import { expect } from 'chai';
 import { MemoryNetwork } from '../../src/net/memory-network.js';
 import type { PeerConnection } from '../../src/net/transport.js';
-import { type SyncPeer, canonical, eventsOf, inSyncWith, link, settle, syncPeer, until } from './sync-peers.js';
+import { seededRandom } from '../seeded-random.js';
+import { type SyncPeer, canonical, eventsOf, inSyncWith, link, messageType, settle, syncPeer, throughHooks, until } from './sync-peers.js';
 
-/** A small seeded generator, so a failing run can be replayed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+/**
+ * Loses deltas, acks and version messages, both ways, when `lose()` says so. Only messages a
+ * reliable channel could lose with the connection staying up in a buggy transport; a lost hello
+ * would leave the connection unusable, which is not what is tested.
+ */
+function lossy(connection: PeerConnection, lose: () => boolean): PeerConnection {
+  const maybeLost = (bytes: Uint8Array) => {
+    const type = messageType(bytes);
+    return (type === 'delta' || type === 'ack' || type === 'version') && lose() ? undefined : bytes;
   };
-}
-
-/** Loses deltas, acks and version messages, both ways, while `lossy` says so. */
-class LossyConnection implements PeerConnection {
-  constructor(
-    private readonly inner: PeerConnection,
-    private readonly lose: () => boolean,
-  ) {}
-
-  get peerId() {
-    return this.inner.peerId;
-  }
-
-  get via() {
-    return this.inner.via;
-  }
-
-  get state() {
-    return this.inner.state;
-  }
-
-  send(message: Uint8Array): Promise<void> {
-    return this.dropped(message) ? Promise.resolve() : this.inner.send(message);
-  }
-
-  onMessage(listener: (message: Uint8Array) => void): () => void {
-    return this.inner.onMessage((message) => {
-      if (!this.dropped(message)) listener(message);
-    });
-  }
-
-  onClose(listener: (reason: string) => void): () => void {
-    return this.inner.onClose(listener);
-  }
-
-  close(reason?: string): void {
-    this.inner.close(reason);
-  }
-
-  // Only messages a reliable channel could lose with the connection staying up in a buggy
-  // transport; a lost hello would leave the connection unusable, which is not what is tested.
-  private dropped(message: Uint8Array): boolean {
-    const type = (JSON.parse(new TextDecoder().decode(message)) as { t: string }).t;
-    return (type === 'delta' || type === 'ack' || type === 'version') && this.lose();
-  }
+  return throughHooks(connection, maybeLost, maybeLost);
 }
 
 /** One random edit by `peer`; some are refused by the model's rules, which is fine. */
@@ -116,17 +73,17 @@ describe('SynchronizationEngine: random edits, partitions and lost messages', ()
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) {
     it(`every replica converges once the network is whole again (seed ${seed})`, async function () {
       this.timeout(60_000);
-      const random = mulberry32(seed);
+      const random = seededRandom(seed);
       const network = new MemoryNetwork();
       const options = { antiEntropyIntervalMs: 5, maxChangesPerMessage: 7 };
       const peers = ['alice', 'bob', 'carol'].map((name) => syncPeer(network, name, options));
-      let lossy = true;
+      let losing = true;
       const connectMissing = async () => {
         for (let i = 0; i < peers.length; i++)
           for (let j = i + 1; j < peers.length; j++) {
             const [a, b] = [peers[i]!, peers[j]!];
             if (!a.engine.peerStatus().some((status) => status.peerId === b.id) && network.canReach(a.id, b.id))
-              await link(a, b, (connection) => new LossyConnection(connection, () => lossy && random() < 0.2));
+              await link(a, b, (connection) => lossy(connection, () => losing && random() < 0.2));
           }
       };
       await connectMissing();
@@ -146,7 +103,7 @@ describe('SynchronizationEngine: random edits, partitions and lost messages', ()
         if (random() < 0.2) peers[Math.floor(random() * peers.length)]!.engine.start();
         await settle();
       }
-      lossy = false;
+      losing = false;
       network.heal();
       await settle();
       await connectMissing();

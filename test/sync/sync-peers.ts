@@ -78,12 +78,13 @@ export function eventsOf<T extends SyncEngineEvent['type']>(peer: SyncPeer, type
 
 /**
  * `connection` as its engine sees it through two hooks: `sent` gets (and may rewrite) every frame
- * the engine sends, `received` every frame before the engine gets it.
+ * the engine sends, `received` every frame before the engine gets it; a hook that returns
+ * `undefined` loses the frame.
  */
 export function throughHooks(
   connection: PeerConnection,
-  sent: (bytes: Uint8Array) => Uint8Array,
-  received: (bytes: Uint8Array) => Uint8Array,
+  sent: (bytes: Uint8Array) => Uint8Array | undefined,
+  received: (bytes: Uint8Array) => Uint8Array | undefined,
 ): PeerConnection {
   return {
     peerId: connection.peerId,
@@ -93,9 +94,19 @@ export function throughHooks(
     get state() {
       return connection.state;
     },
-    send: (bytes) => connection.send(sent(bytes)),
-    onMessage: (listener) => connection.onMessage((bytes) => listener(received(bytes))),
+    send: (bytes) => {
+      const out = sent(bytes);
+      return out ? connection.send(out) : Promise.resolve();
+    },
+    onMessage: (listener) =>
+      connection.onMessage((bytes) => {
+        const delivered = received(bytes);
+        if (delivered) listener(delivered);
+      }),
     onClose: (listener) => connection.onClose(listener),
     close: (reason) => connection.close(reason),
   };
 }
+
+/** The type (`t`) of a sync message as the memory network carries it (JSON). */
+export const messageType = (bytes: Uint8Array): string => (JSON.parse(new TextDecoder().decode(bytes)) as { t: string }).t;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { MemoryNetwork } from '../../src/net/memory-network.js';
 import type { PeerConnection } from '../../src/net/transport.js';
-import { MODEL, canonical, eventsOf, inSyncWith, link, registerVoters, settle, statusOf, syncPeer, until } from './sync-peers.js';
+import { MODEL, canonical, eventsOf, inSyncWith, link, messageType, registerVoters, settle, statusOf, syncPeer, throughHooks, until } from './sync-peers.js';
 
 describe('SynchronizationEngine: convergence', () => {
   let network: MemoryNetwork;
@@ -320,13 +320,13 @@ describe('SynchronizationEngine: status and results', () => {
       const net = new MemoryNetwork();
       const alice = syncPeer(net, 'alice', { antiEntropyIntervalMs: 10 });
       const bob = syncPeer(net, 'bob', { antiEntropyIntervalMs: 10 });
-      let dropper: DroppingConnection | undefined;
-      await link(alice, bob, (connection) => (dropper = new DroppingConnection(connection)));
+      const dropper = new MessageDropper();
+      await link(alice, bob, (connection) => dropper.wrap(connection));
       await settle();
-      dropper!.dropOutgoing.push('delta');
+      dropper.dropOutgoing.push('delta');
       const election = alice.model.createElection({ title: 'Mayor' });
       await settle();
-      expect(dropper!.dropped).to.deep.equal(['delta']);
+      expect(dropper.dropped).to.deep.equal(['delta']);
       expect(bob.model.get(election.oid)).to.equal(undefined);
       expect(inSyncWith(alice, bob), 'alice counts bob in sync while he misses her delta').to.equal(false);
       // Without anti-entropy it stays missing, however long we wait.
@@ -344,10 +344,10 @@ describe('SynchronizationEngine: status and results', () => {
   it('a delta after a lost one is answered as incomplete, and the sender resends from the ack at once', async () => {
     const alice = syncPeer(network, 'alice');
     const bob = syncPeer(network, 'bob');
-    let dropper: DroppingConnection | undefined;
-    await link(alice, bob, (connection) => (dropper = new DroppingConnection(connection)));
+    const dropper = new MessageDropper();
+    await link(alice, bob, (connection) => dropper.wrap(connection));
     await settle();
-    dropper!.dropOutgoing.push('delta');
+    dropper.dropOutgoing.push('delta');
     const election = alice.model.createElection({ title: 'Mayor' });
     await settle();
     expect(bob.model.get(election.oid)).to.equal(undefined);
@@ -361,13 +361,13 @@ describe('SynchronizationEngine: status and results', () => {
     const options = { maxChangesPerMessage: 100 };
     const alice = syncPeer(network, 'alice', options);
     const bob = syncPeer(network, 'bob', options);
-    let dropper: DroppingConnection | undefined;
-    await link(alice, bob, (connection) => (dropper = new DroppingConnection(connection)));
+    const dropper = new MessageDropper();
+    await link(alice, bob, (connection) => dropper.wrap(connection));
     await settle();
-    dropper!.dropOutgoing.push('delta');
+    dropper.dropOutgoing.push('delta');
     registerVoters(alice, 150);
     await settle();
-    expect(dropper!.dropped).to.deep.equal(['delta']);
+    expect(dropper.dropped).to.deep.equal(['delta']);
     expect(eventsOf(bob, 'sync-progress').map((e) => `${e.part}/${e.parts}`)).to.deep.equal(['2/3', '3/3', '1/3', '2/3', '3/3']);
     expect(canonical(bob)).to.equal(canonical(alice));
   });
@@ -378,15 +378,15 @@ describe('SynchronizationEngine: status and results', () => {
     const bob = syncPeer(network, 'bob', options);
     const carol = syncPeer(network, 'carol', options);
     await link(bob, carol);
-    let dropper: DroppingConnection | undefined;
-    await link(bob, alice, (connection) => (dropper = new DroppingConnection(connection)));
+    const dropper = new MessageDropper();
+    await link(bob, alice, (connection) => dropper.wrap(connection));
     await settle();
     // Bob loses the first part of alice's delta, and alice loses bob's ack.
-    dropper!.dropIncoming.push('delta');
-    dropper!.dropOutgoing.push('ack');
+    dropper.dropIncoming.push('delta');
+    dropper.dropOutgoing.push('ack');
     registerVoters(alice, 150);
     await settle();
-    expect(dropper!.dropped).to.deep.equal(['delta', 'ack']);
+    expect(dropper.dropped).to.deep.equal(['delta', 'ack']);
     expect(bob.model.entities('Voter').count).to.be.greaterThan(0);
     expect(bob.model.version.get(alice.id)).to.equal(0);
     const election = bob.model.createElection({ title: 'Meanwhile' });
@@ -424,52 +424,27 @@ describe('SynchronizationEngine: status and results', () => {
   });
 });
 
-/** Stands between an engine and its connection and loses the next messages of the listed types. */
-class DroppingConnection implements PeerConnection {
+/** Stands between an engine and its connection (`wrap`) and loses the next messages of the listed types. */
+class MessageDropper {
   /** Types of messages to lose on the way out, in order (each entry loses one message). */
   readonly dropOutgoing: string[] = [];
   readonly dropIncoming: string[] = [];
   /** Types of the messages lost so far. */
   readonly dropped: string[] = [];
 
-  constructor(private readonly inner: PeerConnection) {}
-
-  get peerId() {
-    return this.inner.peerId;
+  wrap(connection: PeerConnection): PeerConnection {
+    return throughHooks(
+      connection,
+      (bytes) => this.lose(this.dropOutgoing, bytes),
+      (bytes) => this.lose(this.dropIncoming, bytes),
+    );
   }
 
-  get via() {
-    return this.inner.via;
-  }
-
-  get state() {
-    return this.inner.state;
-  }
-
-  send(message: Uint8Array): Promise<void> {
-    if (this.lose(this.dropOutgoing, message)) return Promise.resolve();
-    return this.inner.send(message);
-  }
-
-  onMessage(listener: (message: Uint8Array) => void): () => void {
-    return this.inner.onMessage((message) => {
-      if (!this.lose(this.dropIncoming, message)) listener(message);
-    });
-  }
-
-  onClose(listener: (reason: string) => void): () => void {
-    return this.inner.onClose(listener);
-  }
-
-  close(reason?: string): void {
-    this.inner.close(reason);
-  }
-
-  private lose(types: string[], message: Uint8Array): boolean {
-    const type = (JSON.parse(new TextDecoder().decode(message)) as { t: string }).t;
-    if (types[0] !== type) return false;
+  private lose(types: string[], message: Uint8Array): Uint8Array | undefined {
+    const type = messageType(message);
+    if (types[0] !== type) return message;
     types.shift();
     this.dropped.push(type);
-    return true;
+    return undefined;
   }
 }

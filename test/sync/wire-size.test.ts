@@ -1,45 +1,12 @@
 import { expect } from 'chai';
-import { asNodeId } from '../../src/crdt/dot.js';
 import { VersionVector } from '../../src/crdt/index.js';
 import type { ChangeBatch } from '../../src/domain/index.js';
 import { ElectoralSystemModel } from '../../src/models/electoral/index.js';
 import { type DeltaEncoding, decodeSyncMessage, encodeSyncMessage, isDecodeError } from '../../src/sync/index.js';
+import { buildOurs } from '../../bench/lib/electoral-workload.js';
 
 const ENTITIES = 10_000;
 const EDITS = 100;
-
-/** The benchmark's electoral workload: 10 elections of 4 candidates, voters, a ballot from all voters but 50. */
-function electoralModel() {
-  const model = new ElectoralSystemModel({ modelId: 'bench', nodeId: asNodeId('alice'), roles: 'open' });
-  const elections = Array.from({ length: 10 }, (_, i) => {
-    const election = model.createElection({
-      title: `Election ${i}`,
-      description: 'Annual election of the board of the cooperative.',
-      opensAt: '2024-05-01T08:00:00.000Z',
-      closesAt: '2024-05-01T20:00:00.000Z',
-    });
-    const candidates = Array.from({ length: 4 }, (_, c) =>
-      model.addCandidate(election.oid, { name: `Candidate ${i}.${c}`, party: `Party ${c}`, statement: 'For a fair budget.' }),
-    );
-    return { election, candidates };
-  });
-  for (const { election } of elections) model.openElection(election.oid);
-  const voters = Array.from({ length: ENTITIES / 2 }, (_, v) => {
-    const { election, candidates } = elections[v % 10]!;
-    const voter = model.registerVoter({
-      name: `Voter ${v}`,
-      voterNumber: `V-${v}`,
-      email: `voter${v}@example.org`,
-      district: `District ${v % 50}`,
-      address: `${v} Main Street, Springfield`,
-      birthDate: '1980-01-01',
-    });
-    model.registerForElection(voter.oid, election.oid);
-    if (v >= 50) model.castBallot({ voterId: voter.oid, electionId: election.oid, candidateId: candidates[v % 4]!.oid, channel: 'in-person' });
-    return voter;
-  });
-  return { model, voters };
-}
 
 async function deflatedBytes(bytes: Uint8Array): Promise<number> {
   const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream('deflate-raw'));
@@ -58,7 +25,8 @@ describe('delta bytes on the wire, 10,000-entity electoral model (prints the siz
   this.timeout(5 * 60 * 1000);
 
   it('after 100 attribute edits, and the whole model for a fresh peer: packed against JSON', async () => {
-    const { model, voters } = electoralModel();
+    // The benchmarks' electoral workload: 10 elections of 4 candidates, voters, a ballot from all voters but 50.
+    const { model, voters } = buildOurs({ ElectoralSystemModel }, ENTITIES, 'alice');
     const whole = model.getDelta(new VersionVector());
     const since = model.version.clone();
     for (let i = 0; i < EDITS; i++) voters[(i * 37) % voters.length]!.setAttribute('name', `Renamed ${i}`);

@@ -1,21 +1,18 @@
 import { expect } from 'chai';
 import '../../src/ui/index.js';
-import { ElectionRoles, type ElectoralSystemModel } from '../../src/models/electoral/index.js';
 import { fakeClock } from '../crdt/fake-clock.js';
-import { electoral, nodeOf, sync } from '../models/electoral/electoral-fixture.js';
+import { bobRegistersFor, enforcedReplicas, nodeOf, sync } from '../models/electoral/electoral-fixture.js';
 import { axeViolations, button, find, findAll, mount, settle, textOf, unmountAll } from './ui-test-helpers.js';
 
 /** Alice organises "Board" with Ann and Ben; Bob votes for Ann; Alice closes. */
 function closedBoard() {
   const clock = fakeClock(Date.parse('2024-05-01T08:00:00Z'));
-  const [alice, bob] = [nodeOf('alice'), nodeOf('bob')].map((node) => electoral(node, clock, ElectionRoles.enforced)) as [ElectoralSystemModel, ElectoralSystemModel];
+  const [alice, bob] = enforcedReplicas(clock, nodeOf('alice'), nodeOf('bob'));
   const election = alice.createElection({ title: 'Board' }).oid;
   const ann = alice.addCandidate(election, { name: 'Ann' }).oid;
   alice.addCandidate(election, { name: 'Ben' });
   sync(alice, bob);
-  const voter = bob.registerVoter({ name: 'Bob', voterNumber: 'V-1' }).oid;
-  bob.registerForElection(voter, election);
-  sync(bob, alice);
+  const voter = bobRegistersFor(election, bob, alice);
   alice.approveVoter(election, voter);
   alice.openElection(election);
   sync(alice, bob);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import '../../src/ui/index.js';
 import { ElectionRoles, setMemberName } from '../../src/models/electoral/index.js';
 import { fakeClock } from '../crdt/fake-clock.js';
-import { electoral, nodeOf, sync } from '../models/electoral/electoral-fixture.js';
+import { electoral, enforcedReplicas, nodeOf, sync } from '../models/electoral/electoral-fixture.js';
 import { axeViolations, button, find, findAll, mount, settle, submitForm, textOf, unmountAll } from './ui-test-helpers.js';
 
 const EDITOR = ['ednet-election-editor'];
@@ -19,7 +19,7 @@ const buttonsOf = (host: Element, path: readonly string[]) => findAll(host, path
 /** Alice organises a draft election with one candidate; Carol asked to vote in it. */
 function room() {
   const clock = fakeClock(Date.parse('2024-05-01T08:00:00Z'));
-  const [alice, bob, carol] = [ALICE, BOB, CAROL].map((node) => electoral(node, clock, ElectionRoles.enforced));
+  const [alice, bob, carol] = enforcedReplicas(clock, ALICE, BOB, CAROL);
   const election = alice!.createElection({ title: 'Board' }).oid;
   alice!.addCandidate(election, { name: 'Ann' });
   sync(alice!, carol!);

@@ -30,6 +30,21 @@ function nameOf(model: DomainModel, oid: string) {
   return model.get(oid)?.getAttribute('name');
 }
 
+/** Alice deletes the author Ann while Bob, later by his clock, rates her 4; neither has heard of the other's change. */
+function deletionRacingAnEdit() {
+  const aliceClock = fakeClock();
+  const bobClock = fakeClock();
+  const alice = library('alice', aliceClock);
+  const bob = library('bob', bobClock);
+  const ann = alice.create('Author', { name: 'Ann' }).oid;
+  sync(alice, bob);
+  aliceClock.advance(1_000);
+  alice.delete(ann);
+  bobClock.advance(2_000);
+  bob.update(ann, { rating: 4 });
+  return { alice, bob, ann };
+}
+
 describe('ednet-conflicts-panel', () => {
   afterEach(unmountAll);
 
@@ -87,16 +102,7 @@ describe('ednet-conflicts-panel', () => {
   });
 
   it('shows a deletion that raced with an edit, and restores the entity with the edit', async () => {
-    const aliceClock = fakeClock();
-    const bobClock = fakeClock();
-    const alice = library('alice', aliceClock);
-    const bob = library('bob', bobClock);
-    const ann = alice.create('Author', { name: 'Ann' }).oid;
-    sync(alice, bob);
-    aliceClock.advance(1_000);
-    alice.delete(ann);
-    bobClock.advance(2_000);
-    bob.update(ann, { rating: 4 });
+    const { alice, bob, ann } = deletionRacingAnEdit();
     const panel = await mount('ednet-conflicts-panel', { model: alice });
     sync(bob, alice);
     await settle();
@@ -113,16 +119,7 @@ describe('ednet-conflicts-panel', () => {
   });
 
   it('"keep deleted" leaves the entity deleted and the conflict settled', async () => {
-    const aliceClock = fakeClock();
-    const bobClock = fakeClock();
-    const alice = library('alice', aliceClock);
-    const bob = library('bob', bobClock);
-    const ann = alice.create('Author', { name: 'Ann' }).oid;
-    sync(alice, bob);
-    aliceClock.advance(1_000);
-    alice.delete(ann);
-    bobClock.advance(2_000);
-    bob.update(ann, { rating: 4 });
+    const { alice, bob, ann } = deletionRacingAnEdit();
     sync(bob, alice);
     const panel = await mount('ednet-conflicts-panel', { model: alice });
     button(panel, [], 'Keep deleted').click();

@@ -20,6 +20,18 @@ function fieldError(explorer: EdnetModelExplorer, attribute: string): string {
   return find(explorer, ...FORM, `#${errorId}`).textContent!;
 }
 
+/** Alice and Bob both hold the author Ann (rating 1); Alice's explorer has Ann's edit form open. */
+async function aliceEditsSharedAuthor() {
+  const alice = library('alice');
+  const bob = library('bob');
+  const ann = alice.create('Author', { name: 'Ann', rating: 1 }).oid;
+  sync(alice, bob);
+  const explorer = await mount('ednet-model-explorer', { model: alice });
+  button(explorer, [], 'Edit').click();
+  await settle();
+  return { alice, bob, ann, explorer };
+}
+
 describe('ednet-model-explorer', () => {
   afterEach(async () => {
     unmountAll();
@@ -95,13 +107,7 @@ describe('ednet-model-explorer', () => {
   });
 
   it('edits only what the user changed, so a peer\'s concurrent edit of another field survives', async () => {
-    const alice = library('alice');
-    const bob = library('bob');
-    const ann = alice.create('Author', { name: 'Ann', rating: 1 }).oid;
-    sync(alice, bob);
-    const explorer = await mount('ednet-model-explorer', { model: alice });
-    button(explorer, [], 'Edit').click();
-    await settle();
+    const { alice, bob, ann, explorer } = await aliceEditsSharedAuthor();
     bob.update(ann, { name: 'Ann B.' });
     sync(bob, alice);
     await settle();
@@ -112,13 +118,7 @@ describe('ednet-model-explorer', () => {
   });
 
   it('keeps what the user is typing when a peer changes the same field, says so, and saves the user\'s value', async () => {
-    const alice = library('alice');
-    const bob = library('bob');
-    const ann = alice.create('Author', { name: 'Ann', rating: 1 }).oid;
-    sync(alice, bob);
-    const explorer = await mount('ednet-model-explorer', { model: alice });
-    button(explorer, [], 'Edit').click();
-    await settle();
+    const { alice, bob, ann, explorer } = await aliceEditsSharedAuthor();
     const name = find<HTMLInputElement>(explorer, ...FORM, '#field-name');
     name.value = 'Ann Alice';
     name.dispatchEvent(new Event('input', { bubbles: true, composed: true }));

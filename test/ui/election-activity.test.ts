@@ -3,7 +3,7 @@ import { ElectionRoles, type ElectoralSystemModel } from '../../src/models/elect
 import { AuthorNames } from '../../src/ui/audit/author-names.js';
 import { electionActivity } from '../../src/ui/audit/election-activity.js';
 import { fakeClock } from '../crdt/fake-clock.js';
-import { electoral, nodeOf, sync } from '../models/electoral/electoral-fixture.js';
+import { electoral, enforcedReplicas, nodeOf, sync } from '../models/electoral/electoral-fixture.js';
 
 const ALICE = nodeOf('alice');
 const BOB = nodeOf('bob');
@@ -12,11 +12,7 @@ const CAROL = nodeOf('carol');
 describe('electionActivity: co-organisers', () => {
   it('lists the grant, the co-organiser\'s approval, candidate, opening and closing, and the revocation, each by its author', () => {
     const clock = fakeClock(Date.parse('2024-05-01T08:00:00Z'));
-    const [alice, bob, carol] = [ALICE, BOB, CAROL].map((node) => electoral(node, clock, ElectionRoles.enforced)) as [
-      ElectoralSystemModel,
-      ElectoralSystemModel,
-      ElectoralSystemModel,
-    ];
+    const [alice, bob, carol] = enforcedReplicas(clock, ALICE, BOB, CAROL);
     const election = alice.createElection({ title: 'Board' }).oid;
     alice.addCandidate(election, { name: 'Ann' });
     clock.advance(2000);
@@ -70,7 +66,7 @@ describe('electionActivity: co-organisers', () => {
 describe('electionActivity: every opening and closing', () => {
   it('lists a close that raced another as having no effect, and the reopening as such, each by its author', () => {
     const clock = fakeClock(Date.parse('2024-05-01T08:00:00Z'));
-    const [alice, bob] = [ALICE, BOB].map((node) => electoral(node, clock, ElectionRoles.enforced)) as [ElectoralSystemModel, ElectoralSystemModel];
+    const [alice, bob] = enforcedReplicas(clock, ALICE, BOB);
     const election = alice.createElection({ title: 'Board' }).oid;
     alice.addCandidate(election, { name: 'Ann' });
     alice.addCoOrganiser(election, BOB.slice(0, 32));

@@ -4,7 +4,7 @@ import { ElectionRoles } from '../../src/models/electoral/index.js';
 import { AttentionNotifier } from '../../src/ui/elections/attention-notifier.js';
 import { electionAttention, markApprovalSeen, markResultsSeen } from '../../src/ui/elections/election-attention.js';
 import { fakeClock } from '../crdt/fake-clock.js';
-import { electoral, nodeOf, sync } from '../models/electoral/electoral-fixture.js';
+import { bobRegistersFor, electoral, nodeOf, sync } from '../models/electoral/electoral-fixture.js';
 import { axeViolations, find, findAll, mount, settle, textOf, unmountAll } from './ui-test-helpers.js';
 import { expectNone, expectSome } from '../expectations.js';
 
@@ -31,9 +31,7 @@ describe('what waits for this device', () => {
     const election = alice.createElection({ title: 'Board' }).oid;
     const ann = alice.addCandidate(election, { name: 'Ann' }).oid;
     sync(alice, bob);
-    const voter = bob.registerVoter({ name: 'Bob', voterNumber: 'V-1' }).oid;
-    bob.registerForElection(voter, election);
-    sync(bob, alice);
+    const voter = bobRegistersFor(election, bob, alice);
     expect(texts(electionAttention(alice))).to.deep.equal([['1 voter waiting for approval in “Board”', 1]]);
     expect(electionAttention(bob)).to.deep.equal([]);
     alice.approveVoter(election, voter);
@@ -64,9 +62,7 @@ describe('what waits for this device', () => {
     const { alice, bob } = room();
     const election = alice.createElection({ title: 'Board' }).oid;
     sync(alice, bob);
-    const voter = bob.registerVoter({ name: 'Bob', voterNumber: 'V-1' }).oid;
-    bob.registerForElection(voter, election);
-    sync(bob, alice);
+    const voter = bobRegistersFor(election, bob, alice);
     alice.approveVoter(election, voter);
     sync(alice, bob);
     expect(electionAttention(bob)).to.have.length(1);

@@ -3,7 +3,7 @@ import '../../src/ui/index.js';
 import { type AttributeValues, type CRDTEntity, ownedOid } from '../../src/domain/index.js';
 import { ElectionRoles, ElectoralSystemModel } from '../../src/models/electoral/index.js';
 import { fakeClock } from '../crdt/fake-clock.js';
-import { electoral, nodeOf, sync } from '../models/electoral/electoral-fixture.js';
+import { bobRegistersFor, electoral, nodeOf, sync } from '../models/electoral/electoral-fixture.js';
 import { axeViolations, button, find, findAll, mount, settle, submitForm, textOf, unmountAll } from './ui-test-helpers.js';
 
 const EDITOR = ['ednet-election-editor'];
@@ -99,9 +99,7 @@ describe('ednet-elections-view with election roles', () => {
     const { alice, bob } = devices();
     const election = alice.createElection({ title: 'Board' }).oid;
     sync(alice, bob);
-    const voterId = bob.registerVoter({ name: 'Bob', voterNumber: 'V-1' }).oid;
-    bob.registerForElection(voterId, election);
-    sync(bob, alice);
+    const voterId = bobRegistersFor(election, bob, alice);
     alice.approveVoter(election, voterId);
     sync(alice, bob);
     const voter = await mount('ednet-elections-view', { model: bob });
@@ -146,9 +144,7 @@ describe('ednet-elections-view with election roles', () => {
     const election = alice.createElection({ title: 'Board' }).oid;
     const ann = alice.addCandidate(election, { name: 'Ann' }).oid;
     sync(alice, bob);
-    const bobsVoter = bob.registerVoter({ name: 'Bob', voterNumber: 'V-1' }).oid;
-    bob.registerForElection(bobsVoter, election);
-    sync(bob, alice);
+    const bobsVoter = bobRegistersFor(election, bob, alice);
     alice.approveVoter(election, bobsVoter);
     alice.openElection(election);
     // Mallory's replica keeps no rules and casts a ballot, under its own device, for Bob's voter.

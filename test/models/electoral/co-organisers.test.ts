@@ -3,7 +3,7 @@ import { VersionVector } from '../../../src/crdt/index.js';
 import type { ModelChange } from '../../../src/domain/index.js';
 import { BallotReason, ElectionRoles, ElectoralSystemModel } from '../../../src/models/electoral/index.js';
 import { fakeClock } from '../../crdt/fake-clock.js';
-import { electoral, nodeOf, sync } from './electoral-fixture.js';
+import { electoral, enforcedReplicas, nodeOf, sync } from './electoral-fixture.js';
 import { Hostile, expectRule } from './roles-fixture.js';
 import { expectSome } from '../../expectations.js';
 
@@ -21,12 +21,7 @@ function syncAll(replicas: readonly ElectoralSystemModel[]): void {
 /** Alice organises and makes Bob a co-organiser; Carol and Dave register themselves and ask to vote. */
 function room() {
   const clock = fakeClock(Date.parse('2024-05-01T08:00:00Z'));
-  const [alice, bob, carol, dave] = [ALICE, BOB, CAROL, DAVE].map((node) => electoral(node, clock, ElectionRoles.enforced)) as [
-    ElectoralSystemModel,
-    ElectoralSystemModel,
-    ElectoralSystemModel,
-    ElectoralSystemModel,
-  ];
+  const [alice, bob, carol, dave] = enforcedReplicas(clock, ALICE, BOB, CAROL, DAVE);
   const election = alice.createElection({ title: 'Board' }).oid;
   const ann = alice.addCandidate(election, { name: 'Ann' }).oid;
   const grant = alice.addCoOrganiser(election, device(BOB)).oid;
@@ -37,6 +32,24 @@ function room() {
   dave.registerForElection(davesVoter, election);
   syncAll([alice, bob, carol, dave]);
   return { clock, alice, bob, carol, dave, election, ann, grant, carolsVoter, davesVoter };
+}
+
+/**
+ * Bob adds the candidate Bea, approves Carol's voter (`davesApprover` approves Dave's) and opens
+ * voting; Carol votes for Bea, Dave for Ann, and every replica hears of it. Returns Bea's oid.
+ */
+function bobOpensAndBothVote(opened: ReturnType<typeof room>, davesApprover: ElectoralSystemModel): string {
+  const { clock, alice, bob, carol, dave, election, ann, carolsVoter, davesVoter } = opened;
+  const bea = bob.addCandidate(election, { name: 'Bea' }).oid;
+  bob.approveVoter(election, carolsVoter);
+  davesApprover.approveVoter(election, davesVoter);
+  bob.openElection(election);
+  syncAll([alice, bob, carol, dave]);
+  clock.advance(1000);
+  carol.castBallot({ voterId: carolsVoter, electionId: election, candidateId: bea });
+  dave.castBallot({ voterId: davesVoter, electionId: election, candidateId: ann });
+  syncAll([alice, bob, carol, dave]);
+  return bea;
 }
 
 describe('ElectoralSystemModel: co-organisers', () => {
@@ -136,16 +149,9 @@ describe('ElectoralSystemModel: co-organisers', () => {
   });
 
   it('revoking a co-organiser while voting is open stops its candidates and approvals from counting, not its opening; granting again brings them back', () => {
-    const { clock, alice, bob, carol, dave, election, ann, carolsVoter, davesVoter } = room();
-    const bea = bob.addCandidate(election, { name: 'Bea' }).oid;
-    bob.approveVoter(election, carolsVoter);
-    alice.approveVoter(election, davesVoter);
-    bob.openElection(election);
-    syncAll([alice, bob, carol, dave]);
-    clock.advance(1000);
-    carol.castBallot({ voterId: carolsVoter, electionId: election, candidateId: bea });
-    dave.castBallot({ voterId: davesVoter, electionId: election, candidateId: ann });
-    syncAll([alice, bob, carol, dave]);
+    const opened = room();
+    const { alice, bob, carol, dave, election, ann, carolsVoter, davesVoter } = opened;
+    bobOpensAndBothVote(opened, alice);
     expect(alice.tally(election).counted).to.equal(2);
 
     expect(alice.removeCoOrganiser(election, device(BOB)), 'the first removal removes').to.equal(true);
@@ -185,17 +191,10 @@ describe('ElectoralSystemModel: co-organisers', () => {
   });
 
   it('decides alike in any delivery order: the grant before or after the co-organiser\'s entities', () => {
-    const { clock, alice, bob, carol, dave, election, ann, carolsVoter, davesVoter } = room();
-    const bea = bob.addCandidate(election, { name: 'Bea' }).oid;
-    bob.approveVoter(election, carolsVoter);
-    bob.approveVoter(election, davesVoter);
-    bob.openElection(election);
-    syncAll([alice, bob, carol, dave]);
-    clock.advance(1000);
-    carol.castBallot({ voterId: carolsVoter, electionId: election, candidateId: bea });
-    dave.castBallot({ voterId: davesVoter, electionId: election, candidateId: ann });
+    const opened = room();
+    const { clock, alice, bob, carol, dave, election } = opened;
     // The ballots reach bob before he closes: exactly what the closing device holds counts.
-    syncAll([alice, bob, carol, dave]);
+    const bea = bobOpensAndBothVote(opened, bob);
     clock.advance(1000);
     bob.closeElection(election);
     syncAll([alice, bob, carol, dave]);

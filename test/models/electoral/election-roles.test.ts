@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { type ModelChange, ownedOid, ownerOf } from '../../../src/domain/index.js';
 import { BallotReason, BallotStatus, ElectionRoles, ElectoralSystemModel } from '../../../src/models/electoral/index.js';
 import { fakeClock } from '../../crdt/fake-clock.js';
-import { electoral, nodeOf, sync } from './electoral-fixture.js';
+import { electoral, enforcedReplicas, nodeOf, sync } from './electoral-fixture.js';
 import { Hostile, expectRule } from './roles-fixture.js';
 
 const ALICE = nodeOf('alice');
@@ -16,11 +16,7 @@ const reasonsOf = (model: ElectoralSystemModel, electionId: string) =>
 /** Alice organises an election; Bob and Carol register themselves from their own devices; Alice approves them. */
 function roomOfThree() {
   const clock = fakeClock(Date.parse('2024-05-01T08:00:00Z'));
-  const [alice, bob, carol] = [ALICE, BOB, CAROL].map((node) => electoral(node, clock, ElectionRoles.enforced)) as [
-    ElectoralSystemModel,
-    ElectoralSystemModel,
-    ElectoralSystemModel,
-  ];
+  const [alice, bob, carol] = enforcedReplicas(clock, ALICE, BOB, CAROL);
   const election = alice.createElection({ title: 'Board' }).oid;
   const ann = alice.addCandidate(election, { name: 'Ann' }).oid;
   const ben = alice.addCandidate(election, { name: 'Ben' }).oid;

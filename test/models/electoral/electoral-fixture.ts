@@ -36,3 +36,19 @@ export function openElection(model: ElectoralSystemModel) {
   model.openElection(election.oid);
   return { election: election.oid, ann: ann.oid, ben: ben.oid, vera: vera.oid, walt: walt.oid };
 }
+
+/** Bob, on his own replica, registers himself (voter V-1) for `election` and Alice hears of it; returns his voter's oid. */
+export function bobRegistersFor(election: string, bob: ElectoralSystemModel, alice: ElectoralSystemModel): string {
+  const voter = bob.registerVoter({ name: 'Bob', voterNumber: 'V-1' }).oid;
+  bob.registerForElection(voter, election);
+  sync(bob, alice);
+  return voter;
+}
+
+/** One replica with election roles enforced per node (made with `nodeOf`), all on `clock`. */
+export function enforcedReplicas<const Nodes extends readonly string[]>(
+  clock: ReturnType<typeof fakeClock>,
+  ...nodes: Nodes
+): { -readonly [K in keyof Nodes]: ElectoralSystemModel } {
+  return nodes.map((node) => electoral(node, clock, ElectionRoles.enforced)) as { -readonly [K in keyof Nodes]: ElectoralSystemModel };
+}

@@ -16,6 +16,16 @@ function expectRule(action: () => unknown, rule: string, message?: RegExp) {
   expect.fail(`expected a ValidationError (${rule})`);
 }
 
+/** Alice opens an election (two candidates, two voters) and Bob's device holds it too, both on one clock. */
+function openOnTwoDevices() {
+  const clock = fakeClock(Date.parse('2024-05-01T08:00:00Z'));
+  const alice = electoral('alice', clock);
+  const bob = electoral('bob', clock);
+  const ids = openElection(alice);
+  sync(alice, bob);
+  return { clock, alice, bob, ids };
+}
+
 describe('ElectoralSystemModel', () => {
   it('runs an election: candidates, registration, opening, ballots, closing, tally', () => {
     const clock = fakeClock(Date.parse('2024-05-01T08:00:00Z'));
@@ -79,11 +89,7 @@ describe('ElectoralSystemModel', () => {
 
   describe('offline devices, settled identically everywhere', () => {
     it('two devices accept a ballot for the same voter: the earlier counts, the other is superseded', () => {
-      const clock = fakeClock(Date.parse('2024-05-01T08:00:00Z'));
-      const alice = electoral('alice', clock);
-      const bob = electoral('bob', clock);
-      const ids = openElection(alice);
-      sync(alice, bob);
+      const { clock, alice, bob, ids } = openOnTwoDevices();
       clock.advance(1000);
       const first = bob.castBallot({ voterId: ids.vera, electionId: ids.election, candidateId: ids.ben });
       clock.advance(1000);
@@ -105,11 +111,7 @@ describe('ElectoralSystemModel', () => {
     });
 
     it('a ballot cast offline after the election closed elsewhere is invalid', () => {
-      const clock = fakeClock(Date.parse('2024-05-01T08:00:00Z'));
-      const alice = electoral('alice', clock);
-      const bob = electoral('bob', clock);
-      const ids = openElection(alice);
-      sync(alice, bob);
+      const { clock, alice, bob, ids } = openOnTwoDevices();
       clock.advance(1000);
       alice.closeElection(ids.election);
       clock.advance(1000);

@@ -8,6 +8,7 @@ import { MemoryStorageAdapter } from '../../../src/store/memory-storage-adapter.
 import { ModelPersistence } from '../../../src/store/model-persistence.js';
 import { NodeIdentity } from '../../../src/store/node-identity.js';
 import { SynchronizationEngine } from '../../../src/sync/synchronization-engine.js';
+import { nextMessageTurn } from '../../../src/util/message-turn.js';
 import { librarySchema } from '../../domain/library-schema.js';
 import { CrashableStorage } from './crashable-storage.js';
 import { GroundTruth } from './ground-truth.js';
@@ -173,14 +174,7 @@ class SimNode {
 /** Yields to the event loop once (not clamped like nested `setTimeout`). */
 function macrotask(): Promise<void> {
   if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(null);
-  });
+  return nextMessageTurn();
 }
 
 /** Signature checks under way in any engine (counted by wrapping `certification.verify`). */
