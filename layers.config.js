@@ -5,7 +5,7 @@
 
 /** @type {Record<string, { imports: string[], types?: string[], why: string }>} */
 export const layers = {
-  util: { imports: [], why: 'what every layer uses and nothing of the domain: the emitter, the logger and timers ports, ids, base64url, UTF-8, SHA-256' },
+  util: { imports: [], why: 'what every layer uses and nothing of the domain: the emitter, the logger and timers ports, ids, base64url, UTF-8, SHA-256, the next message turn' },
   protocol: { imports: ['util'], types: ['crdt'], why: 'the signaling frames, shared with the server (plain JavaScript)' },
   crdt: { imports: ['util'], why: 'pure CRDTs with an injected clock' },
   domain: { imports: ['util', 'crdt'], why: 'the meta-model and DomainModel' },
