@@ -26,6 +26,13 @@ export interface EpidemicBroadcastOptions {
   readonly timers?: Timers;
 }
 
+/**
+ * How a delta's content stood when it arrived: `news` (something not held here), `duplicate` (all
+ * held already, and not all brought by this link: it came another way first), `resent` (all held
+ * already, brought by this link before, or held when the link's exchange began).
+ */
+export type DeltaArrival = 'news' | 'duplicate' | 'resent';
+
 /** What the broadcast needs of the engine. */
 export interface BroadcastHost {
   /** This node's id: its own edits start a broadcast (hop 0). */
@@ -49,8 +56,8 @@ export interface BroadcastHost {
 /**
  * Plumtree (Leitão, Pereira, Rodrigues, "Epidemic Broadcast Trees", SRDS 2007) over the sync
  * engine's connections, which are the overlay's active view. Every link starts eager: changes are
- * pushed as deltas. A delta that brings nothing new (it came by another path first) prunes its
- * link to lazy, both ways, so the eager links settle into a spanning tree and a change crosses
+ * pushed as deltas. A delta that brings nothing new because it came by another path first (not a
+ * resend over the same link) prunes its link to lazy, both ways, so the eager links settle into a spanning tree and a change crosses
  * each tree link once. Lazy links carry announcements (`ihave`: the version entries that changed,
  * never a whole vector), sent after `lazyIntervalMs` to a few lazy peers that lack them as far as
  * we know (where the tree cannot carry them, until each was told); a node that was announced a change and has not received it by the tree within
@@ -127,15 +134,15 @@ export class EpidemicBroadcast {
   }
 
   /**
-   * A delta from `peer` was handled; `fresh`: it brought something we did not hold. One that
-   * brought nothing new came by another path first: the link is pruned (lazy both ways); true if
-   * the peer must be told (with the ack, or a `prune`). One that brought news over a lazy link
-   * (anti-entropy, a graft, a connection's first exchange) means the tree did not reach us: the
-   * link is grafted back, both ways.
+   * A delta from `peer` was handled. A duplicate came by another path first: the link is pruned
+   * (lazy both ways); true if the peer must be told (with the ack, or a `prune`). A resend on the
+   * same link says nothing about other paths (in a two-device room there is none) and changes
+   * nothing. One that brought news over a lazy link (anti-entropy, a graft, a connection's first
+   * exchange) means the tree did not reach us: the link is grafted back, both ways.
    */
-  duplicate(peer: PeerLink, modelId: string, fresh: boolean, hops?: number): boolean {
-    if (!this.speaks(peer)) return false;
-    if (!fresh) {
+  delivered(peer: PeerLink, modelId: string, arrival: DeltaArrival, hops?: number): boolean {
+    if (!this.speaks(peer) || arrival === 'resent') return false;
+    if (arrival === 'duplicate') {
       this.#lazy.add(peer.peerId);
       this.#upstream.delete(peer.peerId);
       return true;
