@@ -26,6 +26,9 @@ export interface EpidemicBroadcastOptions {
   readonly timers?: Timers;
 }
 
+/** Lazy links grafted when the link up the tree is lost. */
+const UPSTREAM_LOSS_GRAFTS = 2;
+
 /**
  * How a delta's content stood when it arrived: `news` (something not held here), `duplicate` (all
  * held already, and not all brought by this link: it came another way first), `resent` (all held
@@ -219,16 +222,21 @@ export class EpidemicBroadcast {
 
   /**
    * The peer's connection is gone. If it was our way up the tree, the part of the tree below us
-   * may now be cut off from the rest (the overlay's replacement link may lead into it): every lazy
-   * link is grafted, so the next change reaches us whichever side it starts from, and the
-   * duplicates that follow prune the tree back into shape.
+   * may now be cut off from the rest (the overlay's replacement link may lead into it): a few lazy
+   * links (`UPSTREAM_LOSS_GRAFTS`, at random) are grafted, so the next change most likely reaches
+   * us whichever side it starts from, and the duplicates that follow prune the tree back into
+   * shape. Not every lazy link: under churn (a slow device's heartbeats late, the overlay
+   * replacing links) each grafted link costs the next edit a duplicate delta and its ack both
+   * ways, and grafting all of them made an edit after churn cost over 4N messages. A part cut off
+   * anyway hears of changes by announcements, and anti-entropy catches the rest.
    */
   peerRemoved(peerId: NodeId, remaining: readonly PeerLink[]): void {
     this.#lazy.delete(peerId);
     for (const owed of this.#owed.values()) owed.delete(peerId);
     if (!this.#upstream.delete(peerId) || this.#stopped) return;
-    for (const peer of remaining) {
-      if (!this.speaks(peer) || !this.#lazy.delete(peer.peerId)) continue;
+    const lazy = remaining.filter((peer) => this.speaks(peer) && this.#lazy.has(peer.peerId));
+    for (const peer of this.#sample(lazy, UPSTREAM_LOSS_GRAFTS)) {
+      this.#lazy.delete(peer.peerId);
       for (const modelId of this.#host.models()) {
         const claimable = this.#host.claimable(modelId);
         if (claimable && peer.shares(modelId)) this.#sendGraft(peer, modelId, claimable);
