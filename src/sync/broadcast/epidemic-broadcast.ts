@@ -168,9 +168,18 @@ export class EpidemicBroadcast {
     }
     const have = VersionVector.fromJSON(message.have);
     if (message.t === 'graft') {
-      this.#lazy.delete(peer.peerId);
+      const wasLazy = this.#lazy.delete(peer.peerId);
       this.#host.claimed(peer, message.model, have, undefined, false);
+      const sentSeq = peer.sentSeq;
       this.#host.sendDelta(peer, message.model);
+      // A graft can cross our `prune` on the way: the peer then takes the link for lazy while we
+      // push on it, and if we have nothing to push, it stays so. A peer all of whose neighbors
+      // take it for lazy while it takes one of them for eager hears of changes only by chance
+      // announcements (seen after many devices wrote at once). So a graft that found the link
+      // lazy here is answered, by the delta or else by a graft, so the peer sets the link the
+      // way we do whatever crossed; a graft that finds the link eager is not, so this ends.
+      const claimable = this.#host.claimable(message.model);
+      if (wasLazy && peer.sentSeq === sentSeq && claimable) this.#sendGraft(peer, message.model, claimable);
       return;
     }
     this.#host.claimed(peer, message.model, have, message.digest, true);
