@@ -21,6 +21,7 @@ export class PeerModelSync {
   #confirmed: VersionVector | null;
   #pending: PendingDelta[] = [];
   #stalledAt: VersionVector | null = null;
+  #delivered = new VersionVector();
   /** The in-sync state last reported by an event, so only changes are reported. */
   lastInSync = false;
   /** The version of the peer's last delta, while its ack waits for the delta to be stored here. */
@@ -56,6 +57,21 @@ export class PeerModelSync {
   sent(seq: number, version: VersionVector): void {
     this.#pending.push({ seq, version: version.clone() });
     this.#known.mergeWith(version);
+  }
+
+  /**
+   * What this link accounts for: what this node held when the connection's exchange began, and
+   * every delta the peer sent since. A delta within it that brings nothing new is a resend, or an
+   * answer to a claim that lagged behind what was held (changes still being stored): not a
+   * change that came another way first, so it must not prune the link.
+   */
+  get delivered(): VersionVector {
+    return this.#delivered;
+  }
+
+  /** `version` came over this link, or was held here when its exchange began. */
+  deliveredHere(version: VersionVector): void {
+    this.#delivered.mergeWith(version);
   }
 
   /** The peer sent a delta with `version` as its context: it holds all of it. */

@@ -4,6 +4,7 @@ import type { SynchronizableDomainModel } from '../domain/synchronizable-domain-
 import type { WorkSlicer } from '../domain/work-slicer.js';
 import type { VerifiedBatch } from '../security/change-certification.js';
 import { isBroadcastMessage } from './broadcast/broadcast-message.js';
+import type { DeltaArrival } from './broadcast/epidemic-broadcast.js';
 import type { PeerLink } from './peer-link.js';
 import { applyInSlices } from './sliced-apply.js';
 import type { StateRepair } from './state-repair.js';
@@ -76,7 +77,9 @@ export class SyncMessageHandlers {
     peer.protocol = Math.max(...common);
     peer.name = hello.name ?? null;
     for (const [modelId, version] of shared) {
-      peer.share(modelId, version);
+      // What we hold now accounts for itself on this link: a delta answering our hello that
+      // carries it (our claim lagged behind, changes were still being stored) is no duplicate.
+      peer.share(modelId, version).deliveredHere(models.get(modelId)!.model.version);
       models.noteConfirmed(modelId, version);
       this.repair.noteDigest(peer, modelId, version, hello.digests?.[modelId]);
     }
@@ -96,8 +99,10 @@ export class SyncMessageHandlers {
     const broken = peer.receivedPart(seq, part, parts, refused);
     const entry = models.get(batch.modelId);
     if (!entry) return; // A model we do not hold: not an offence, the peer may not know yet.
-    // Whether the delta claims anything this replica lacked, taken before applying it (Plumtree's duplicate test).
-    const fresh = !entry.model.version.includes(VersionVector.fromJSON(batch.version));
+    // Whether the delta claims anything this replica lacked, taken before applying it, and if not,
+    // whether this link had brought it all already (Plumtree's duplicate test).
+    const version = VersionVector.fromJSON(batch.version);
+    const arrival: DeltaArrival = !entry.model.version.includes(version) ? 'news' : peer.model(batch.modelId)?.delivered.includes(version) ? 'resent' : 'duplicate';
     // Where changes are signed, only signed evidence drops what this replica holds.
     const options = verified ? { evidence: verified.evidence } : {};
     const applying = applyInSlices(entry.model, batch, {
@@ -108,16 +113,16 @@ export class SyncMessageHandlers {
       stillWanted: () => this.context.isCurrent(peer) && models.get(batch.modelId) === entry,
     });
     if (!(applying instanceof Promise)) {
-      this.deltaApplied(peer, message, refused, entry.model, applying, fresh);
+      this.deltaApplied(peer, message, refused, entry.model, applying, arrival);
       return;
     }
     return applying.then((result) => {
-      if (result) this.deltaApplied(peer, message, refused, entry.model, result, fresh);
+      if (result) this.deltaApplied(peer, message, refused, entry.model, result, arrival);
     });
   }
 
   /** The rest of a delta once its changes are applied: counts, what the peer holds, events, the ack. */
-  private deltaApplied(peer: PeerLink, message: DeltaMessage, refused: boolean, model: SynchronizableDomainModel, result: ApplyChangesResult, fresh: boolean): void {
+  private deltaApplied(peer: PeerLink, message: DeltaMessage, refused: boolean, model: SynchronizableDomainModel, result: ApplyChangesResult, arrival: DeltaArrival): void {
     const { models, broadcast } = this.context;
     const { batch, part, parts } = message;
     const state = peer.share(batch.modelId);
@@ -136,12 +141,13 @@ export class SyncMessageHandlers {
     this.context.emit({ type: 'changes-applied', peerId, modelId: batch.modelId, result });
     if (parts > 1) this.context.emit({ type: 'sync-progress', peerId, modelId: batch.modelId, part, parts, items: new Set(batch.changes.map((change) => change.oid)).size });
     if (part === parts) {
+      if (!refused) state.deliveredHere(peerVersion);
       // An ack says the changes are stored here: one for a delta that was taken waits until the
       // save holding it committed (`SyncScheduler.durable`). One that could not be taken goes at once.
       state.awaitingAck = peerVersion;
       state.awaitingAckSeq = message.seq;
-      // A delta that brought nothing new prunes its link (the ack says so, or a `prune` if the ack waits).
-      const prune = !refused && result.rejected.length === 0 && broadcast.duplicate(peer, batch.modelId, fresh || result.applied > 0, message.hops);
+      // A delta whose content came another way first prunes its link (the ack says so, or a `prune` if the ack waits).
+      const prune = !refused && result.rejected.length === 0 && broadcast.delivered(peer, batch.modelId, result.applied > 0 ? 'news' : arrival, message.hops);
       if (!model.version.includes(peerVersion) || models.claimable(batch.modelId)!.includes(peerVersion)) this.sender.sendAck(peer, batch.modelId, prune);
       else if (prune) peer.send({ t: 'prune' });
       this.repair.updateSyncState(peer, batch.modelId);

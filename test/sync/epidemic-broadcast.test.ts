@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { asNodeId } from '../../src/crdt/dot.js';
+import { VersionVector } from '../../src/crdt/index.js';
+import { ElectoralSystemModel } from '../../src/models/electoral/index.js';
 import { MemoryNetwork } from '../../src/net/memory-network.js';
 import { MemoryTransport } from '../../src/net/memory-transport.js';
 import type { PeerConnection } from '../../src/net/transport.js';
@@ -67,6 +69,23 @@ describe('SynchronizationEngine: epidemic broadcast (protocol 4)', () => {
     // bob → alice → carol: two deltas, two acks; carol may announce to bob on the lazy link.
     expect(sent).to.be.at.most(5);
     expect(eventsOf(bob, 'peer-offence')).to.deep.equal([]);
+  });
+
+  // Plumtree's duplicate means "arrived first by another path". A sender that takes its delta as
+  // lost sends it again over the same link; taking that for a duplicate pruned the only link of a
+  // two-device room, and its live edits then waited for announcements.
+  it('a delta sent again over the link that brought it does not prune the link', async () => {
+    const alice = syncPeer(network, 'alice', fast);
+    const dora = await handPeer(network, alice, [4]);
+    const doraModel = new ElectoralSystemModel({ modelId: MODEL, nodeId: dora.id, roles: 'open' });
+    doraModel.createElection({ title: 'Board' });
+    const batch = doraModel.getDelta(new VersionVector());
+    for (const seq of [1, 2]) await dora.send({ t: 'delta', seq, part: 1, parts: 1, batch, hops: 1 });
+    await until(() => dora.received.filter((message) => message.t === 'ack').length === 2);
+    await settle();
+    const answers = dora.received.filter((message) => message.t === 'ack' || message.t === 'prune');
+    expect(answers.map((message) => `${message.t}${'prune' in message ? ' prune' : ''}`)).to.deep.equal(['ack', 'ack']);
+    expect(alice.engine.broadcastStatus()).to.deep.include({ eager: ['dora'], lazy: [] });
   });
 
   it('on a pruned link an edit is announced with only the entries that changed; a graft brings the delta and makes the link eager', async () => {

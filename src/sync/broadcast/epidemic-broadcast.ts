@@ -26,6 +26,16 @@ export interface EpidemicBroadcastOptions {
   readonly timers?: Timers;
 }
 
+/** Lazy links grafted when the link up the tree is lost. */
+const UPSTREAM_LOSS_GRAFTS = 2;
+
+/**
+ * How a delta's content stood when it arrived: `news` (something not held here), `duplicate` (all
+ * held already, and not all brought by this link: it came another way first), `resent` (all held
+ * already, brought by this link before, or held when the link's exchange began).
+ */
+export type DeltaArrival = 'news' | 'duplicate' | 'resent';
+
 /** What the broadcast needs of the engine. */
 export interface BroadcastHost {
   /** This node's id: its own edits start a broadcast (hop 0). */
@@ -49,8 +59,8 @@ export interface BroadcastHost {
 /**
  * Plumtree (Leitão, Pereira, Rodrigues, "Epidemic Broadcast Trees", SRDS 2007) over the sync
  * engine's connections, which are the overlay's active view. Every link starts eager: changes are
- * pushed as deltas. A delta that brings nothing new (it came by another path first) prunes its
- * link to lazy, both ways, so the eager links settle into a spanning tree and a change crosses
+ * pushed as deltas. A delta that brings nothing new because it came by another path first (not a
+ * resend over the same link) prunes its link to lazy, both ways, so the eager links settle into a spanning tree and a change crosses
  * each tree link once. Lazy links carry announcements (`ihave`: the version entries that changed,
  * never a whole vector), sent after `lazyIntervalMs` to a few lazy peers that lack them as far as
  * we know (where the tree cannot carry them, until each was told); a node that was announced a change and has not received it by the tree within
@@ -127,15 +137,15 @@ export class EpidemicBroadcast {
   }
 
   /**
-   * A delta from `peer` was handled; `fresh`: it brought something we did not hold. One that
-   * brought nothing new came by another path first: the link is pruned (lazy both ways); true if
-   * the peer must be told (with the ack, or a `prune`). One that brought news over a lazy link
-   * (anti-entropy, a graft, a connection's first exchange) means the tree did not reach us: the
-   * link is grafted back, both ways.
+   * A delta from `peer` was handled. A duplicate came by another path first: the link is pruned
+   * (lazy both ways); true if the peer must be told (with the ack, or a `prune`). A resend on the
+   * same link says nothing about other paths (in a two-device room there is none) and changes
+   * nothing. One that brought news over a lazy link (anti-entropy, a graft, a connection's first
+   * exchange) means the tree did not reach us: the link is grafted back, both ways.
    */
-  duplicate(peer: PeerLink, modelId: string, fresh: boolean, hops?: number): boolean {
-    if (!this.speaks(peer)) return false;
-    if (!fresh) {
+  delivered(peer: PeerLink, modelId: string, arrival: DeltaArrival, hops?: number): boolean {
+    if (!this.speaks(peer) || arrival === 'resent') return false;
+    if (arrival === 'duplicate') {
       this.#lazy.add(peer.peerId);
       this.#upstream.delete(peer.peerId);
       return true;
@@ -158,9 +168,18 @@ export class EpidemicBroadcast {
     }
     const have = VersionVector.fromJSON(message.have);
     if (message.t === 'graft') {
-      this.#lazy.delete(peer.peerId);
+      const wasLazy = this.#lazy.delete(peer.peerId);
       this.#host.claimed(peer, message.model, have, undefined, false);
+      const sentSeq = peer.sentSeq;
       this.#host.sendDelta(peer, message.model);
+      // A graft can cross our `prune` on the way: the peer then takes the link for lazy while we
+      // push on it, and if we have nothing to push, it stays so. A peer all of whose neighbors
+      // take it for lazy while it takes one of them for eager hears of changes only by chance
+      // announcements (seen after many devices wrote at once). So a graft that found the link
+      // lazy here is answered, by the delta or else by a graft, so the peer sets the link the
+      // way we do whatever crossed; a graft that finds the link eager is not, so this ends.
+      const claimable = this.#host.claimable(message.model);
+      if (wasLazy && peer.sentSeq === sentSeq && claimable) this.#sendGraft(peer, message.model, claimable);
       return;
     }
     this.#host.claimed(peer, message.model, have, message.digest, true);
@@ -212,16 +231,21 @@ export class EpidemicBroadcast {
 
   /**
    * The peer's connection is gone. If it was our way up the tree, the part of the tree below us
-   * may now be cut off from the rest (the overlay's replacement link may lead into it): every lazy
-   * link is grafted, so the next change reaches us whichever side it starts from, and the
-   * duplicates that follow prune the tree back into shape.
+   * may now be cut off from the rest (the overlay's replacement link may lead into it): a few lazy
+   * links (`UPSTREAM_LOSS_GRAFTS`, at random) are grafted, so the next change most likely reaches
+   * us whichever side it starts from, and the duplicates that follow prune the tree back into
+   * shape. Not every lazy link: under churn (a slow device's heartbeats late, the overlay
+   * replacing links) each grafted link costs the next edit a duplicate delta and its ack both
+   * ways, and grafting all of them made an edit after churn cost over 4N messages. A part cut off
+   * anyway hears of changes by announcements, and anti-entropy catches the rest.
    */
   peerRemoved(peerId: NodeId, remaining: readonly PeerLink[]): void {
     this.#lazy.delete(peerId);
     for (const owed of this.#owed.values()) owed.delete(peerId);
     if (!this.#upstream.delete(peerId) || this.#stopped) return;
-    for (const peer of remaining) {
-      if (!this.speaks(peer) || !this.#lazy.delete(peer.peerId)) continue;
+    const lazy = remaining.filter((peer) => this.speaks(peer) && this.#lazy.has(peer.peerId));
+    for (const peer of this.#sample(lazy, UPSTREAM_LOSS_GRAFTS)) {
+      this.#lazy.delete(peer.peerId);
       for (const modelId of this.#host.models()) {
         const claimable = this.#host.claimable(modelId);
         if (claimable && peer.shares(modelId)) this.#sendGraft(peer, modelId, claimable);
