@@ -5,7 +5,7 @@ import { MemoryTransport } from '../../src/net/memory-transport.js';
 import type { PeerConnection } from '../../src/net/transport.js';
 import { SynchronizationEngine, type SynchronizationEngineOptions } from '../../src/sync/index.js';
 import type { Timers } from '../../src/util/index.js';
-import { seededRandom } from '../security/frame-mutator.js';
+import { seededRandom } from '../seeded-random.js';
 import { MODEL } from './sync-peers.js';
 
 /**
