@@ -88,6 +88,21 @@ describe('SynchronizationEngine: epidemic broadcast (protocol 4)', () => {
     expect(alice.engine.broadcastStatus()).to.deep.include({ eager: ['dora'], lazy: [] });
   });
 
+  it('a change announced and then brought by the tree leaves no graft timer waiting', async () => {
+    const alice = syncPeer(network, 'alice', { broadcast: { lazyIntervalMs: 0, lazyFanout: 1, graftTimeoutMs: 600_000 } });
+    const dora = await handPeer(network, alice, [4], 'dora');
+    const erin = await handPeer(network, alice, [4], 'erin');
+    const frank = new ElectoralSystemModel({ modelId: MODEL, nodeId: asNodeId('frank'), roles: 'open' });
+    frank.createElection({ title: 'Board' });
+    const batch = frank.getDelta(new VersionVector());
+    await dora.send({ t: 'ihave', model: MODEL, have: batch.version, hops: 2 });
+    await until(() => alice.engine.broadcastStatus().scheduled > 0);
+    await erin.send({ t: 'delta', seq: 1, part: 1, parts: 1, batch, hops: 1 });
+    await until(() => alice.model.entities('Election').count === 1);
+    await settle();
+    expect(alice.engine.broadcastStatus().scheduled, 'timers left').to.equal(0);
+  });
+
   it('on a pruned link an edit is announced with only the entries that changed; a graft brings the delta and makes the link eager', async () => {
     const alice = syncPeer(network, 'alice', fast);
     alice.model.createElection({ title: 'Board' });

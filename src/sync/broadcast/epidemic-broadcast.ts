@@ -151,6 +151,7 @@ export class EpidemicBroadcast {
       return true;
     }
     this.#upstream.add(peer.peerId);
+    this.#settleMissing(modelId);
     if (hops !== undefined) this.#arrival.set(modelId, { hops, from: peer.peerId, own: this.#ownSeq(modelId) });
     if (this.#lazy.delete(peer.peerId)) {
       const claimable = this.#host.claimable(modelId);
@@ -337,6 +338,24 @@ export class EpidemicBroadcast {
     if (this.#stopped) return;
     const entry = { announcers: [announcer], timer: this.#timers.setTimeout(() => this.#graft(modelId), this.#graftTimeoutMs) };
     this.#missing.set(modelId, entry);
+  }
+
+  /**
+   * What announcements made us wait for has come (by the tree): the graft timer goes now rather
+   * than firing later to find nothing missing, so an idle broadcast has no timer left.
+   */
+  #settleMissing(modelId: string): void {
+    const entry = this.#missing.get(modelId);
+    const ours = this.#host.held(modelId);
+    if (!entry || !ours) return;
+    const peers = new Map(this.#host.sharingPeers(modelId).map((peer) => [peer.peerId, peer]));
+    const missing = entry.announcers.some((id) => {
+      const confirmed = peers.get(id)?.model(modelId)?.confirmed;
+      return confirmed !== undefined && confirmed !== null && !ours.includes(confirmed);
+    });
+    if (missing) return;
+    this.#timers.clearTimeout(entry.timer);
+    this.#missing.delete(modelId);
   }
 
   #graft(modelId: string): void {
