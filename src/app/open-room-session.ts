@@ -42,10 +42,10 @@ const loadRoomFile = lazyModule('Room export and import', () => import('../store
 /** The id under which a room's election model is stored and synced. */
 export const ELECTORAL_MODEL_ID = 'electoral';
 
-/** Options of `openRoomSession`. */
 /** How long acknowledgements of own edits gather before the latest is written to the room's metadata. */
 const ACK_SAVE_DELAY_MS = 500;
 
+/** Options of `openRoomSession`. */
 export interface OpenRoomSessionOptions {
   /**
    * The signaling server; default the one serving the app (`/signaling` on the same host). Several
