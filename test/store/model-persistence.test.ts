@@ -305,7 +305,8 @@ for (const [backend, makeBackend] of backends) {
       tabA.model.create('Candidate', { name: 'Ada' });
       await tabA.persistence.whenSaved();
       await eventually(() => tabB.model.entities('Candidate').count === 1);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      // An echo would have marked the loaded entity unsaved as it was applied: this saves it now.
+      await tabB.persistence.whenSaved();
       expect(tabB.events.filter((event) => event.type === 'saved')).to.deep.equal([]);
       expect(tabB.persistence.pending).to.equal(0);
       expectSome(tabB.events, (event) => event.type === 'loaded' && event.source === 'other-tab');
