@@ -79,14 +79,14 @@ const titles = (device: Device): string[] =>
     .sort();
 
 /** Alice and Bob connected; Bob's saves wait until the test releases them. */
-async function withBobSavingHeld(): Promise<{ alice: Device; bob: Device; bobStorage: GatedStorage }> {
+async function withBobSavingHeld(): Promise<{ network: MemoryNetwork; alice: Device; bob: Device; bobStorage: GatedStorage }> {
   const network = new MemoryNetwork();
   const alice = await device(network, 'alice', new GatedStorage());
   const bobStorage = new GatedStorage();
   const bob = await device(network, 'bob', bobStorage);
   await connect(alice, bob);
   bobStorage.gated = true;
-  return { alice, bob, bobStorage };
+  return { network, alice, bob, bobStorage };
 }
 
 describe('Durable before visible', () => {
@@ -139,12 +139,7 @@ describe('Durable before visible', () => {
   // hello did not claim, and a device still storing a change it got over the previous connection
   // claims less than it holds. Taken for a duplicate, it pruned the only link of the room.
   it('a delta answering a hello that lagged behind what was held does not prune the new link', async () => {
-    const network = new MemoryNetwork();
-    const alice = await device(network, 'alice', new GatedStorage());
-    const bobStorage = new GatedStorage();
-    const bob = await device(network, 'bob', bobStorage);
-    await connect(alice, bob);
-    bobStorage.gated = true;
+    const { network, alice, bob, bobStorage } = await withBobSavingHeld();
     alice.model.createElection({ title: 'Board' });
     await until(() => titles(bob).length === 1 && bobStorage.waiting > 0);
     // The connection drops before bob stored (or acknowledged) the change, and a new one opens.

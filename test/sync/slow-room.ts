@@ -6,7 +6,7 @@ import type { PeerConnection } from '../../src/net/transport.js';
 import { SynchronizationEngine, type SynchronizationEngineOptions } from '../../src/sync/index.js';
 import type { Timers } from '../../src/util/index.js';
 import { seededRandom } from '../seeded-random.js';
-import { MODEL } from './sync-peers.js';
+import { MODEL, relayed } from './sync-peers.js';
 
 /**
  * Virtual time for a room of sync engines: message deliveries and the broadcast's timers wait on
@@ -67,21 +67,8 @@ export interface SlowDevice {
 }
 
 /** `connection` whose messages reach its engine `latencyMs()` later on `clock` (in order: equal delays keep it). */
-function delayed(connection: PeerConnection, clock: VirtualClock, latencyMs: () => number): PeerConnection {
-  return {
-    peerId: connection.peerId,
-    get via() {
-      return connection.via;
-    },
-    get state() {
-      return connection.state;
-    },
-    send: (bytes) => connection.send(bytes),
-    onMessage: (listener) => connection.onMessage((bytes) => void clock.setTimeout(() => listener(bytes), latencyMs())),
-    onClose: (listener) => connection.onClose(listener),
-    close: (reason) => connection.close(reason),
-  };
-}
+const delayed = (connection: PeerConnection, clock: VirtualClock, latencyMs: () => number): PeerConnection =>
+  relayed(connection, (bytes) => bytes, (bytes, deliver) => void clock.setTimeout(() => deliver(bytes), latencyMs()));
 
 /**
  * `size` devices over `network`, each linked to the next (a ring) and to `chords` others drawn by

@@ -86,6 +86,21 @@ export function throughHooks(
   sent: (bytes: Uint8Array) => Uint8Array | undefined,
   received: (bytes: Uint8Array) => Uint8Array | undefined,
 ): PeerConnection {
+  return relayed(connection, sent, (bytes, deliver) => {
+    const delivered = received(bytes);
+    if (delivered) deliver(delivered);
+  });
+}
+
+/**
+ * `connection` with every frame it sends passed through `sent` (`undefined` loses it), and every
+ * frame it receives handed to `receive`, which delivers it to the engine when and if it will.
+ */
+export function relayed(
+  connection: PeerConnection,
+  sent: (bytes: Uint8Array) => Uint8Array | undefined,
+  receive: (bytes: Uint8Array, deliver: (bytes: Uint8Array) => void) => void,
+): PeerConnection {
   return {
     peerId: connection.peerId,
     get via() {
@@ -98,11 +113,7 @@ export function throughHooks(
       const out = sent(bytes);
       return out ? connection.send(out) : Promise.resolve();
     },
-    onMessage: (listener) =>
-      connection.onMessage((bytes) => {
-        const delivered = received(bytes);
-        if (delivered) listener(delivered);
-      }),
+    onMessage: (listener) => connection.onMessage((bytes) => receive(bytes, listener)),
     onClose: (listener) => connection.onClose(listener),
     close: (reason) => connection.close(reason),
   };
