@@ -91,13 +91,18 @@ export class DomainModel implements SynchronizableDomainModel {
     return new Entities(found);
   }
 
-  /** Live entities of `concept` whose `attribute` shows `value`; unique attributes and references are looked up, not scanned. */
-  findBy(concept: string, attribute: string, value: AttributeValue): Entities {
+  /**
+   * Live entities of `concept` (deleted ones too with `includeDeleted`) whose `attribute` shows
+   * `value`; unique attributes and references are looked up, not scanned (a deleted entity keeps
+   * its values, so the index holds it too).
+   */
+  findBy(concept: string, attribute: string, value: AttributeValue, options: { includeDeleted?: boolean } = {}): Entities {
     const schema = conceptNamed(this.schema, concept).attributes.get(attribute);
     if (!schema) throw new ValidationError(concept, attribute, 'unknown', 'no such attribute');
     const candidates = schema.indexed ? this.#state.index.lookup(schema, value) : this.#state.conceptRecords(concept)!.values();
     const found: CRDTEntity[] = [];
-    for (const record of candidates) if (!record.deleted && record.value(attribute) === value) found.push(this.#handle(record));
+    for (const record of candidates)
+      if ((options.includeDeleted || !record.deleted) && !record.isEmpty() && record.value(attribute) === value) found.push(this.#handle(record));
     return new Entities(found);
   }
 

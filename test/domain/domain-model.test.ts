@@ -93,6 +93,8 @@ describe('DomainModel: local operations', () => {
     ada.delete();
     model.create('Author', { name: 'Third', email: 'b@x.org' });
     expect(model.findBy('Author', 'email', 'b@x.org').map((e) => e.getAttribute('name'))).to.deep.equal(['Third']);
+    // A deleted entity keeps its values: looked up with includeDeleted, it is found by them.
+    expect(model.findBy('Author', 'email', 'b@x.org', { includeDeleted: true }).map((e) => e.getAttribute('name')).sort()).to.deep.equal(['Ada', 'Third']);
   });
 
   it('findBy follows a reference shared by several entities as values move, are merged in and are cleared', () => {

@@ -73,9 +73,10 @@ export class BallotBox {
     const window = votingWindow(this.model, election.oid);
     if (!window.standing.has(input.candidateId))
       throw new ValidationError('Ballot', 'candidate', 'candidate', `${input.candidateId} does not stand in this election`);
-    // Deleted ballots too: a cast ballot stays (see `tallyElection`).
-    const voted = this.model.entities('Ballot', { includeDeleted: true }).find((ballot) => {
-      if (ballot.getAttribute('election') !== election.oid || ballot.getAttribute('voter') !== voter.oid) return false;
+    // Deleted ballots too: a cast ballot stays (see `tallyElection`). Looked up by voter, not
+    // scanned: a scan of every ballot per cast made filling a room quadratic.
+    const voted = this.model.findBy('Ballot', 'voter', voter.oid, { includeDeleted: true }).find((ballot) => {
+      if (ballot.getAttribute('election') !== election.oid) return false;
       const flaw = ballotFlaw(this.model, window, ballot);
       return flaw === undefined || flaw === SEALED;
     });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ValidationError } from '../../../src/domain/index.js';
+import { DomainModel, ValidationError } from '../../../src/domain/index.js';
 import { BallotReason, BallotStatus, ElectionStatus } from '../../../src/models/electoral/index.js';
 import { fakeClock } from '../../crdt/fake-clock.js';
 import { electoral, openElection, sync } from './electoral-fixture.js';
@@ -75,6 +75,21 @@ describe('ElectoralSystemModel', () => {
     const ballot = model.ballots(ids.election).first()!;
     expectRule(() => model.update(ballot.oid, { candidate: ids.ben }), 'locked', /stays as it was cast/);
     expectRule(() => model.tally('nope'), 'exists');
+  });
+
+  it('a voter whose ballot was deleted still cannot vote again, in this election only', () => {
+    const model = electoral('alice');
+    const ids = openElection(model);
+    const other = model.createElection({ title: 'Other' }).oid;
+    const olga = model.addCandidate(other, { name: 'Olga' }).oid;
+    model.registerForElection(ids.vera, other);
+    model.openElection(other);
+    // The app refuses to delete a cast ballot; an altered one (the generic delete) does it anyway.
+    DomainModel.prototype.delete.call(model, model.castBallot({ voterId: ids.vera, electionId: ids.election, candidateId: ids.ann }).oid);
+    expect(model.ballots(ids.election).count).to.equal(0);
+    expectRule(() => model.castBallot({ voterId: ids.vera, electionId: ids.election, candidateId: ids.ben }), 'already-voted');
+    model.castBallot({ voterId: ids.vera, electionId: other, candidateId: olga });
+    expect(model.ballots(other).count).to.equal(1);
   });
 
   it('candidates come and go only while the election is a draft', () => {
