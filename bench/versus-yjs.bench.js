@@ -1,14 +1,17 @@
-// Side by side with Yjs, in Node, on the electoral workload (bench/lib/electoral-workload.js) of
-// 1,000 and 10,000 entities: local attribute writes (workload 1), remote changes applied from wire
-// bytes (2), delta and snapshot bytes (3), and retained heap per entity (4, in child processes
-// started with --expose-gc). Every figure is a median of several runs after a warm-up.
+// Side by side with Yjs and Automerge, in Node, on the electoral workload
+// (bench/lib/electoral-workload.js) of 1,000 and 10,000 entities: local attribute writes (workload
+// 1), remote changes applied from wire bytes (2), delta and snapshot bytes (3), and retained heap
+// per entity (4, in child processes started with --expose-gc; ours and Yjs only: Automerge keeps
+// its state in WebAssembly memory, which V8's heap does not count). Every figure is a median of
+// several runs after a warm-up, the sides measured in turns.
 import { execFile } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import * as A from '@automerge/automerge';
 import * as Y from 'yjs';
-import { buildOurs, buildYjs } from './lib/electoral-workload.js';
+import { AUTOMERGE_BATCH, buildAutomerge, buildOurs, buildYjs } from './lib/electoral-workload.js';
 import { bundleCore, importCore } from './lib/load-core.js';
 import { comparison, repeatAsync, repeatInTurns } from './lib/stats.js';
 
@@ -17,6 +20,8 @@ const MODEL_ONLY = 'model only: unsigned, no storage or sync attached';
 
 const SIZES = [1_000, 10_000];
 const EDITS = 100;
+/** The whole-state size row of the issue that set the Automerge target (full runs only: Automerge builds it in minutes). */
+const LARGE = 100_000;
 const probe = fileURLToPath(new URL('./lib/heap-probe.js', import.meta.url));
 
 /** @param {number} n */
@@ -64,24 +69,50 @@ export async function run({ quick = false } = {}) {
     for (const n of SIZES) {
       let ours = buildOurs(core, n, 'alice');
       let yjs = buildYjs(n);
-      const [oursWrites, yjsWrites] = repeatInTurns(
+      let automerge = buildAutomerge(n);
+      // Automerge's document is an immutable JS value: a change copies the objects on its path,
+      // here the map of all entities, so a write costs time in proportion to the room. It gets
+      // fewer writes to keep the run short; the row compares rates.
+      const automergeWrites = quick ? 20 : 100;
+      const [oursWrites, yjsWrites, automergeRate] = repeatInTurns(
         runs,
         writeRate(writes, (v, value) => ours.voters[v].setAttribute('district', value), ours.voters.length),
         writeRate(writes, (v, value) => yjs.voters[v].set('district', value), yjs.voters.length),
+        writeRate(
+          automergeWrites,
+          (v, value) => {
+            automerge.doc = A.change(automerge.doc, (d) => {
+              d.entities[automerge.voters[v]].district = value;
+            });
+          },
+          automerge.voters.length,
+        ),
       );
-      results.push(comparison({ workload: 1, name: `local attribute writes, ${entities(n)} entities (${MODEL_ONLY})`, unit: 'writes/s', ours: oursWrites, theirs: yjsWrites, target: { of: 'ratio', op: '>=', limit: 1 } }));
+      results.push(
+        comparison({
+          workload: 1,
+          name: `local attribute writes, ${entities(n)} entities (${MODEL_ONLY}; each write its own transaction or change; Automerge ${automergeWrites} writes a run, the others ${writes.toLocaleString('en-US')})`,
+          unit: 'writes/s',
+          ours: oursWrites,
+          theirs: yjsWrites,
+          automerge: automergeRate,
+          target: { of: 'ratio', op: '>=', limit: 1 },
+        }),
+      );
 
       // The other workloads start from fresh builds: Yjs keeps every overwritten write in its
       // delete set, which the write loop above would have grown far past a typical document.
       ours = buildOurs(core, n, 'alice');
       yjs = buildYjs(n);
+      automerge = buildAutomerge(n);
 
       // From the bytes a peer receives to merged state: parse, unpack, validate and apply (the
       // packed delta message protocol-2 peers send), against Yjs's decode-and-integrate of the
       // equivalent update.
       const wire = toWire(core, ours.model.getDelta(new core.VersionVector()));
       const update = Y.encodeStateAsUpdate(yjs.doc);
-      const [oursWhole, yjsWhole] = repeatInTurns(
+      const saved = A.save(automerge.doc);
+      const [oursWhole, yjsWhole, automergeWhole] = repeatInTurns(
         runs,
         () => {
           const bob = new core.ElectoralSystemModel({ modelId: 'bench', nodeId: 'bob', roles: 'open' });
@@ -100,14 +131,22 @@ export async function run({ quick = false } = {}) {
           if (doc.getMap('entities').size !== n) throw new Error('the update was not applied whole');
           return n / seconds;
         },
+        () => {
+          const start = performance.now();
+          const doc = A.load(saved);
+          const seconds = (performance.now() - start) / 1000;
+          if (Object.keys(doc.entities).length !== n) throw new Error('the document was not loaded whole');
+          return n / seconds;
+        },
       );
       results.push(
         comparison({
           workload: 2,
-          name: `remote changes applied, whole ${entities(n)}-entity state as one delta, from wire bytes (${MODEL_ONLY}; the engine would send it in 2,000-change parts)`,
+          name: `remote changes applied, whole ${entities(n)}-entity state as one delta, from wire bytes (${MODEL_ONLY}; the engine would send it in 2,000-change parts; Automerge: load() of its saved document, its fastest path)`,
           unit: 'entities/s',
           ours: oursWhole,
           theirs: yjsWhole,
+          automerge: automergeWhole,
           target: { of: 'ratio', op: '>=', limit: 1 },
           extra: { changes: ours.model.getChangesSince(new core.VersionVector()).length },
         }),
@@ -124,6 +163,10 @@ export async function run({ quick = false } = {}) {
       /** @type {Uint8Array[]} */
       const yjsEdits = [];
       const onUpdate = (/** @type {Uint8Array} */ update) => yjsEdits.push(update);
+      const automergeBase = A.save(automerge.doc);
+      const automergeSince = A.getHeads(automerge.doc);
+      /** @type {Uint8Array[]} */
+      const automergeEdits = [];
       yjs.doc.on('update', onUpdate);
       for (let i = 0; i < EDITS; i++) {
         const before = ours.model.version;
@@ -131,9 +174,13 @@ export async function run({ quick = false } = {}) {
         ours.voters[voter].setAttribute('name', `Edited ${i}`);
         oursEdits.push(toWire(core, ours.model.getDelta(before)));
         yjs.voters[voter].set('name', `Edited ${i}`);
+        automerge.doc = A.change(automerge.doc, (d) => {
+          d.entities[automerge.voters[voter]].name = `Edited ${i}`;
+        });
+        automergeEdits.push(/** @type {Uint8Array} */ (A.getLastLocalChange(automerge.doc)));
       }
       yjs.doc.off('update', onUpdate);
-      const [oursLive, yjsLive] = repeatInTurns(
+      const [oursLive, yjsLive, automergeLive] = repeatInTurns(
         runs,
         () => {
           const bob = new core.ElectoralSystemModel({ modelId: 'bench', nodeId: 'bob', roles: 'open' });
@@ -153,6 +200,12 @@ export async function run({ quick = false } = {}) {
           for (const update of yjsEdits) Y.applyUpdate(doc, update);
           return EDITS / ((performance.now() - start) / 1000);
         },
+        () => {
+          let doc = A.load(automergeBase);
+          const start = performance.now();
+          for (const change of automergeEdits) [doc] = A.applyChanges(doc, [change]);
+          return EDITS / ((performance.now() - start) / 1000);
+        },
       );
       results.push(
         comparison({
@@ -161,6 +214,7 @@ export async function run({ quick = false } = {}) {
           unit: 'deltas/s',
           ours: oursLive,
           theirs: yjsLive,
+          automerge: automergeLive,
           target: { of: 'ratio', op: '>=', limit: 1 },
         }),
       );
@@ -168,19 +222,23 @@ export async function run({ quick = false } = {}) {
       if (n === 10_000) {
         const delta = Buffer.from(toWire(core, ours.model.getDelta(oursSince)));
         const yjsDelta = Y.encodeStateAsUpdate(yjs.doc, yjsSince);
+        const automergeDelta = A.saveSince(automerge.doc, automergeSince);
         const snapshot = Buffer.from(toWire(core, ours.model.getDelta(new core.VersionVector())));
         const exported = Buffer.from(JSON.stringify(ours.model.getSnapshot()));
         const yjsSnapshot = Y.encodeStateAsUpdate(yjs.doc);
+        const automergeSnapshot = A.save(automerge.doc);
         const bytes = { of: /** @type {const} */ ('ratio'), op: /** @type {const} */ ('<='), limit: 1 };
         results.push(
-          comparison({ workload: 3, name: `delta bytes after ${EDITS} attribute edits, ${entities(n)} entities (ours: delta message as sent, packed, unsigned, before frame compression; Yjs: update from a state vector; both uncompressed)`, unit: 'bytes', ours: delta.length, theirs: yjsDelta.length, target: bytes }),
-          comparison({ workload: 3, name: `snapshot bytes, ${entities(n)} entities (ours: whole-state delta message, packed, unsigned, one message, before frame compression; Yjs: whole-state update; both uncompressed)`, unit: 'bytes', ours: snapshot.length, theirs: yjsSnapshot.length, target: bytes }),
+          comparison({ workload: 3, name: `delta bytes after ${EDITS} attribute edits, ${entities(n)} entities (ours: delta message as sent, packed, unsigned, before frame compression; Yjs: update from a state vector; both uncompressed; Automerge: saveSince() of the edits, its own compression)`, unit: 'bytes', ours: delta.length, theirs: yjsDelta.length, automerge: automergeDelta.length, target: bytes }),
+          comparison({ workload: 3, name: `snapshot bytes, ${entities(n)} entities (ours: whole-state delta message, packed, unsigned, one message, before frame compression; Yjs: whole-state update; both uncompressed; Automerge: save(), columnar with its own compression)`, unit: 'bytes', ours: snapshot.length, theirs: yjsSnapshot.length, automerge: automergeSnapshot.length, target: bytes }),
           comparison({ workload: 3, name: `room file bytes, ${entities(n)} entities (ours: JSON snapshot export; Yjs: whole-state update; for information)`, unit: 'bytes', ours: exported.length, theirs: yjsSnapshot.length }),
-          comparison({ workload: 3, name: `delta bytes gzipped, ${EDITS} attribute edits, ${entities(n)} entities (both gzipped; for information)`, unit: 'bytes', ours: gzipSync(delta).length, theirs: gzipSync(yjsDelta).length }),
-          comparison({ workload: 3, name: `snapshot bytes gzipped, ${entities(n)} entities (both gzipped; for information)`, unit: 'bytes', ours: gzipSync(snapshot).length, theirs: gzipSync(yjsSnapshot).length }),
+          comparison({ workload: 3, name: `delta bytes gzipped, ${EDITS} attribute edits, ${entities(n)} entities (all three gzipped; for information)`, unit: 'bytes', ours: gzipSync(delta).length, theirs: gzipSync(yjsDelta).length, automerge: gzipSync(automergeDelta).length }),
+          comparison({ workload: 3, name: `snapshot bytes gzipped, ${entities(n)} entities (all three gzipped; for information)`, unit: 'bytes', ours: gzipSync(snapshot).length, theirs: gzipSync(yjsSnapshot).length, automerge: gzipSync(automergeSnapshot).length }),
         );
       }
     }
+
+    if (!quick) results.push(largeSnapshot(core));
 
     for (const n of SIZES) {
       const probes = quick ? 1 : 3;
@@ -200,6 +258,26 @@ export async function run({ quick = false } = {}) {
   } finally {
     bundle.dispose();
   }
+}
+
+/**
+ * Whole-state bytes of a 100,000-entity room: ours gzipped against Automerge's saved document
+ * (columnar, as it stores and sends it) and Yjs's update gzipped.
+ * @param {import('./lib/load-core.js').Core} core
+ */
+function largeSnapshot(core) {
+  const ours = gzipSync(toWire(core, buildOurs(core, LARGE, 'alice').model.getDelta(new core.VersionVector()))).length;
+  const yjs = gzipSync(Y.encodeStateAsUpdate(buildYjs(LARGE).doc)).length;
+  const automerge = A.save(buildAutomerge(LARGE).doc).length;
+  return comparison({
+    workload: 3,
+    name: `whole state bytes, ${entities(LARGE)} entities (ours: whole-state delta message, packed, unsigned, gzipped; Yjs: whole-state update, gzipped; Automerge: save(), columnar with its own compression, built in changes of ${AUTOMERGE_BATCH.toLocaleString('en-US')} operations)`,
+    unit: 'bytes',
+    ours,
+    theirs: yjs,
+    automerge,
+    target: { of: 'automerge', op: '<=', limit: 1 },
+  });
 }
 
 /**

@@ -31,23 +31,18 @@ export function repeat(runs, measure) {
 }
 
 /**
- * `repeat` for two measurements taken in turns (a, b, a, b, ...), so a change in the machine's
- * load during the runs weighs on both sides alike.
+ * `repeat` for measurements taken in turns (a, b, a, b, ...), so a change in the machine's load
+ * during the runs weighs on every side alike.
  * @param {number} runs
- * @param {() => number} a
- * @param {() => number} b
- * @returns {[Sample, Sample]}
+ * @param {...(() => number)} measures
+ * @returns {Sample[]}
  */
-export function repeatInTurns(runs, a, b) {
-  a();
-  b();
-  const as = [];
-  const bs = [];
-  for (let i = 0; i < runs; i++) {
-    as.push(a());
-    bs.push(b());
-  }
-  return [summarize(as), summarize(bs)];
+export function repeatInTurns(runs, ...measures) {
+  for (const measure of measures) measure();
+  /** @type {number[][]} */
+  const values = measures.map(() => []);
+  for (let i = 0; i < runs; i++) measures.forEach((measure, side) => values[side].push(measure()));
+  return values.map(summarize);
 }
 
 /**
@@ -88,25 +83,29 @@ export async function repeatAsync(runs, measure, { warmUp = true } = {}) {
 
 /**
  * @typedef {object} Target
- * @property {'ratio' | 'ours'} of which figure the target applies to
+ * @property {'ratio' | 'automerge' | 'ours'} of which figure the target applies to: ours / Yjs, ours / Automerge, or ours
  * @property {'>=' | '<=' | '<'} op
  * @property {number} limit
  */
 
 /**
- * A side-by-side row: ours and theirs (Yjs) with ratio ours/theirs, medians and spreads.
+ * A side-by-side row: ours and theirs (Yjs) with ratio ours/theirs, medians and spreads; with
+ * `automerge`, a third side (Automerge) and its ratio ours/Automerge.
  * @param {object} row
  * @param {number} row.workload
  * @param {string} row.name
  * @param {string} row.unit
  * @param {Sample | number} row.ours
  * @param {Sample | number} row.theirs
- * @param {Target} [row.target]
+ * @param {Sample | number} [row.automerge]
+ * @param {Target} [row.target] on the ratio to Yjs, or on ours
  * @param {Record<string, unknown>} [row.extra]
  */
-export function comparison({ workload, name, unit, ours, theirs, target, extra = {} }) {
-  const a = typeof ours === 'number' ? { median: ours, spread: 0, runs: 1 } : ours;
-  const b = typeof theirs === 'number' ? { median: theirs, spread: 0, runs: 1 } : theirs;
+export function comparison({ workload, name, unit, ours, theirs, automerge, target, extra = {} }) {
+  const sample = (/** @type {Sample | number} */ value) => (typeof value === 'number' ? { median: value, spread: 0, runs: 1 } : value);
+  const a = sample(ours);
+  const b = sample(theirs);
+  const c = automerge === undefined ? undefined : sample(automerge);
   return {
     workload,
     name,
@@ -115,8 +114,9 @@ export function comparison({ workload, name, unit, ours, theirs, target, extra =
     ours: round(a.median),
     theirs: round(b.median),
     ratio: +(a.median / b.median).toFixed(3),
-    spread: `${a.spread} / ${b.spread}`,
+    spread: `${a.spread} / ${b.spread}${c ? ` / ${c.spread}` : ''}`,
     runs: a.runs,
+    ...(c ? { automerge: round(c.median), automergeRatio: +(a.median / c.median).toFixed(3) } : {}),
     ...(target ? { target } : {}),
     ...extra,
   };
