@@ -11,7 +11,8 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import * as A from '@automerge/automerge';
 import * as Y from 'yjs';
-import { AUTOMERGE_BATCH, buildAutomerge, buildOurs, buildYjs } from './lib/electoral-workload.js';
+import { AUTOMERGE_BATCH, buildAutomerge } from './lib/automerge-workload.js';
+import { buildOurs, buildYjs } from './lib/electoral-workload.js';
 import { bundleCore, importCore } from './lib/load-core.js';
 import { comparison, repeatAsync, repeatInTurns } from './lib/stats.js';
 
