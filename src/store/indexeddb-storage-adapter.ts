@@ -208,7 +208,8 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
     // Read now: the caller may go on changing its vector while the transaction runs.
     const version = incomingVersion.clone();
     let commit: number | undefined;
-    if (entities.length > 0 && entities.length <= LOG_ENTITIES) commit = await this.#append(modelId, entities, version, certificates);
+    // (With no entity, a certificate or a version saved alone, nothing is joined: no log record either.)
+    if (entities.length <= LOG_ENTITIES) commit = await this.#append(modelId, entities, version, certificates);
     if (commit === undefined) commit = await this.#joinIntoChunks(modelId, entities, version, certificates, false);
     this.#channel?.postMessage({ type: 'commit', modelId } satisfies CommitNotice);
     return commit;
@@ -228,7 +229,7 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
     return folded;
   }
 
-  // A small save: one log record and the model record, after reading only the model record.
+  // A small save: one log record (none without entities) and the model record, after reading only the model record.
   // Undefined if it must be joined into the chunks instead (a damaged stored version, which that
   // path keeps aside; an entity that is not written compactly; a log grown long).
   async #append(modelId: string, entities: readonly EntityState[], version: VersionVector, certificates: readonly Uint8Array[]): Promise<number | undefined> {
@@ -242,9 +243,10 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
         const read = readModelRecord(model);
         if (read.problem || records >= LOG_MAX_RECORDS) return undefined;
         const commit = read.commit + 1;
-        const record = logRecord(modelId, commit, entities, read.version, version);
-        if (!record) return undefined;
-        const writes: Promise<unknown>[] = [observed(log.put(record)), observed(models.put({ modelId, version: read.version.clone().mergeWith(version).toJSON(), commit }))];
+        const record = entities.length ? logRecord(modelId, commit, entities, read.version, version) : null;
+        if (record === undefined) return undefined;
+        const writes: Promise<unknown>[] = [observed(models.put({ modelId, version: read.version.clone().mergeWith(version).toJSON(), commit }))];
+        if (record) writes.push(observed(log.put(record)));
         if (certificates.length) {
           const certificateStore = tx.objectStore('certificates');
           for (const bytes of certificates) writes.push(observed(certificateStore.put({ modelId, key: certificateKey(bytes), commit, bytes: ownBuffer(bytes) })));
@@ -254,6 +256,7 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
       });
     });
     if (commit === undefined) return undefined;
+    if (!entities.length) return commit;
     const state = this.#unfolded.get(modelId) ?? { appended: 0, timer: undefined };
     this.#unfolded.set(modelId, state);
     if (++state.appended >= LOG_FOLD_AT) void this.#foldQuietly(modelId);
