@@ -1,4 +1,4 @@
-import { type IDBPDatabase, type IDBPTransaction, deleteDB, openDB } from 'idb';
+import { type IDBPDatabase, type IDBPTransaction, deleteDB, openDB, unwrap } from 'idb';
 import { type NodeId, isNodeId } from '../crdt/dot.js';
 import { VersionVector } from '../crdt/version-vector.js';
 import type { EntityState } from '../domain/model-change.js';
@@ -76,7 +76,7 @@ const ENTITIES_PER_TASK = 100;
 const LOG_ENTITIES = 32;
 /** Records this adapter appends before it folds without waiting for a pause. */
 const LOG_FOLD_AT = 32;
-/** With this many records in the log (several tabs, or folds failing), saves join into the chunks, which folds. */
+/** After this many records appended without a successful fold (folds failing), saves join into the chunks, which folds. */
 const LOG_MAX_RECORDS = 256;
 const FOLD_DELAY_MS = 250;
 /**
@@ -223,40 +223,21 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
   async fold(modelId: string): Promise<number> {
     const state = this.#unfolded.get(modelId);
     if (state) this.#timers.clearTimeout(state.timer);
-    this.#unfolded.delete(modelId);
     let folded = 0;
     await this.#joinIntoChunks(modelId, [], new VersionVector(), [], true, (count) => (folded = count));
+    // Counted again from here (only once a fold succeeded: while folds fail, saves stop appending).
+    if (state) state.appended = 0;
     return folded;
   }
 
-  // A small save: one log record (none without entities) and the model record, after reading only the model record.
-  // Undefined if it must be joined into the chunks instead (a damaged stored version, which that
-  // path keeps aside; an entity that is not written compactly; a log grown long).
+  // A small save: one log record (none without entities) and the model record, after reading only
+  // the model record. Undefined if it must be joined into the chunks instead (a damaged stored
+  // version, which that path keeps aside; an entity that is not written compactly; a log that
+  // folds have not kept short).
   async #append(modelId: string, entities: readonly EntityState[], version: VersionVector, certificates: readonly Uint8Array[]): Promise<number | undefined> {
-    const commit = await this.#run(async (db) => {
-      const stores = certificates.length ? (['models', 'log', 'certificates'] as const) : (['models', 'log'] as const);
-      const tx = db.transaction([...stores], 'readwrite', { durability: this.#durability });
-      return inTransaction(tx, async () => {
-        const models = tx.objectStore('models');
-        const log = tx.objectStore('log');
-        const [model, records] = await Promise.all([observed(models.get(modelId)), observed(log.count(IDBKeyRange.bound([modelId], [modelId, []])))]);
-        const read = readModelRecord(model);
-        if (read.problem || records >= LOG_MAX_RECORDS) return undefined;
-        const commit = read.commit + 1;
-        const record = entities.length ? logRecord(modelId, commit, entities, read.version, version) : null;
-        if (record === undefined) return undefined;
-        const writes: Promise<unknown>[] = [observed(models.put({ modelId, version: read.version.clone().mergeWith(version).toJSON(), commit }))];
-        if (record) writes.push(observed(log.put(record)));
-        if (certificates.length) {
-          const certificateStore = tx.objectStore('certificates');
-          for (const bytes of certificates) writes.push(observed(certificateStore.put({ modelId, key: certificateKey(bytes), commit, bytes: ownBuffer(bytes) })));
-        }
-        await Promise.all(writes);
-        return commit;
-      });
-    });
-    if (commit === undefined) return undefined;
-    if (!entities.length) return commit;
+    if (entities.length && (this.#unfolded.get(modelId)?.appended ?? 0) >= LOG_MAX_RECORDS) return undefined;
+    const commit = await this.#run((db) => appendToLog(unwrap(db), this.#durability, modelId, entities, version, certificates));
+    if (commit === undefined || !entities.length) return commit;
     const state = this.#unfolded.get(modelId) ?? { appended: 0, timer: undefined };
     this.#unfolded.set(modelId, state);
     if (++state.appended >= LOG_FOLD_AT) void this.#foldQuietly(modelId);
@@ -748,6 +729,49 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
     if (event.type === 'pageshow' && !(event as PageTransitionEvent).persisted) return;
     this.#externalChange.emit(null);
   };
+}
+
+/**
+ * The append of a small save, on the raw IndexedDB API: one request round trip (the model record)
+ * and one callback that issues every write, with no promise or listener per request (the `idb`
+ * wrappers cost more main-thread time here than the writes). Resolves once the transaction
+ * committed, with the commit written, or undefined if nothing was written (see `#append`); all or
+ * nothing, since an error in any request aborts the transaction.
+ */
+function appendToLog(
+  db: IDBDatabase,
+  durability: IDBTransactionDurability,
+  modelId: string,
+  entities: readonly EntityState[],
+  version: VersionVector,
+  certificates: readonly Uint8Array[],
+): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction(certificates.length ? ['models', 'log', 'certificates'] : ['models', 'log'], 'readwrite', { durability });
+    let commit: number | undefined;
+    let failure: unknown;
+    const request = tx.objectStore('models').get(modelId);
+    request.onsuccess = () => {
+      try {
+        const read = readModelRecord(request.result);
+        if (read.problem) return;
+        const next = read.commit + 1;
+        const record = entities.length ? logRecord(modelId, next, entities, read.version, version) : null;
+        if (record === undefined) return;
+        tx.objectStore('models').put({ modelId, version: read.version.clone().mergeWith(version).toJSON(), commit: next });
+        if (record) tx.objectStore('log').put(record);
+        const certificateStore = certificates.length ? tx.objectStore('certificates') : undefined;
+        for (const bytes of certificates) certificateStore!.put({ modelId, key: certificateKey(bytes), commit: next, bytes: ownBuffer(bytes) });
+        commit = next;
+      } catch (error) {
+        failure = error;
+        abortQuietly(tx);
+      }
+    };
+    tx.oncomplete = () => resolve(commit);
+    // The transaction's own error (a quota error at commit time) when it has one, else what threw.
+    tx.onabort = () => reject(tx.error ?? failure ?? new DOMException('The save was aborted', 'AbortError'));
+  });
 }
 
 // Structured clone stores a view's whole buffer: a certificate cut out of a larger one is copied.
