@@ -715,6 +715,9 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
     if (this.#connection !== db) return;
     this.#connection = null;
     this.#opening = null;
+    // A fold due later would open (so re-create) a deleted database: only a save may do that.
+    for (const { timer } of this.#unfolded.values()) this.#timers.clearTimeout(timer);
+    this.#unfolded.clear();
     if (!this.#closed) this.#problem.emit(new StorageError(code));
   }
 

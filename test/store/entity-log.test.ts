@@ -8,6 +8,7 @@ import { IndexedDbStorageAdapter, MemoryStorageAdapter, ModelPersistence, type S
 import { election } from './election-model.js';
 import { deleteTestDb, uniqueDbName } from './unique-db-name.js';
 import { eventually } from '../eventually.js';
+import { ManualTimers } from '../manual-timers.js';
 import { expectSameVersion } from '../expectations.js';
 
 const MODEL = 'election';
@@ -194,6 +195,20 @@ describe('IndexedDbStorageAdapter: the change log', () => {
     const reopened = adapter({ foldDelayMs: 20 });
     expect((await reopened.load(MODEL)).entities).to.deep.equal(alice.getEntityStates());
     await eventually(async () => (await logCount()) === 0, 'the fold after opening');
+  });
+
+  it('a fold still due when another tab deletes the room is dropped (it would create the database again)', async () => {
+    const timers = new ManualTimers();
+    const storage = new IndexedDbStorageAdapter({ roomId: 'log', dbName, timers });
+    opened.push(storage);
+    const { alice, oids } = await savedRoom(storage);
+    alice.update(oids[0]!, { votes: 1 });
+    await storage.merge(MODEL, alice.getEntityStates([oids[0]!]), alice.version);
+    expect(timers.scheduled).to.equal(1);
+    const deleted = new Promise((resolve) => storage.onProblem((problem) => problem.code === 'deleted' && resolve(undefined)));
+    await adapter().deleteRoom();
+    await deleted;
+    expect(timers.scheduled).to.equal(0);
   });
 
   it('another tab reading since a commit gets an entity a later log record wrote, whole', async () => {
