@@ -176,10 +176,16 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
             const index = chunkIndexOf(starts, oid);
             if (index >= 0) wanted.add(starts[index]!);
           }
-          const read = await Promise.all([...wanted].map((start) => chunks.get([modelId, start])));
-          for (const chunk of read) {
+          const starting = [...wanted];
+          const read = await Promise.all(starting.map((start) => chunks.get([modelId, start])));
+          for (const [i, chunk] of read.entries()) {
             const entries = chunkEntries(chunk);
-            if (entries.problem !== undefined) continue; // reported by a full load, which hands it out
+            if (entries.problem !== undefined) {
+              // Listed like a damaged chunk of a full load: the load then claims nothing, so what
+              // is handed out without the chunk's part drops nothing the model holds.
+              damaged.push({ kind: 'entity', key: chunkLabel(starting[i]!), chunk: starting[i]!, reason: entries.problem, value: chunk });
+              continue;
+            }
             for (const entry of entries.entries) {
               if (!missing.has(entry.oid)) continue;
               const parsed = decodeEntry(entry, entries.nodes);

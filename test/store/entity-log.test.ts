@@ -226,6 +226,21 @@ describe('IndexedDbStorageAdapter: the change log', () => {
     expect((await tab.load(MODEL, seen + 2)).entities).to.deep.equal([]);
   });
 
+  it('another tab reading since a commit is told of a damaged chunk under a later log record (so it claims nothing)', async () => {
+    const storage = adapter();
+    const { alice, oids } = await savedRoom(storage);
+    const tab = adapter();
+    const seen = (await tab.load(MODEL)).commit;
+    alice.update(oids[5]!, { votes: 5 });
+    await storage.merge(MODEL, alice.getEntityStates([oids[5]!]), alice.version);
+    await raw(async (db) => {
+      const [chunk] = (await db.getAll('chunks')) as Array<{ start: string }>;
+      await db.put('chunks', { ...chunk, data: 42 });
+    });
+    const since = await tab.load(MODEL, seen);
+    expect(since.damaged?.map((record) => [record.kind, record.chunk])).to.deep.equal([['entity', '']]);
+  });
+
   describe('a damaged log record', () => {
     // Stores `value` as the log record of the next commit, unchecked, as a torn write might leave it.
     async function putRawLogRecord(value: (commit: number) => Record<string, unknown>): Promise<number> {
