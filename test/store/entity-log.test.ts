@@ -211,13 +211,19 @@ describe('IndexedDbStorageAdapter: the change log', () => {
     expect(timers.scheduled).to.equal(0);
   });
 
-  it('another tab reading since a commit gets an entity a later log record wrote, whole', async () => {
+  // A saved room, another tab that loaded it, and then one edit appended to the log.
+  async function editSeenByAnotherTab() {
     const storage = adapter();
     const { alice, oids } = await savedRoom(storage);
     const tab = adapter();
     const seen = (await tab.load(MODEL)).commit;
     alice.update(oids[5]!, { votes: 5 });
     await storage.merge(MODEL, alice.getEntityStates([oids[5]!]), alice.version);
+    return { storage, alice, oids, tab, seen };
+  }
+
+  it('another tab reading since a commit gets an entity a later log record wrote, whole', async () => {
+    const { storage, alice, oids, tab, seen } = await editSeenByAnotherTab();
     alice.update(oids[5]!, { name: 'renamed' });
     await storage.merge(MODEL, alice.getEntityStates([oids[5]!]), alice.version);
     const since = await tab.load(MODEL, seen);
@@ -227,12 +233,7 @@ describe('IndexedDbStorageAdapter: the change log', () => {
   });
 
   it('another tab reading since a commit is told of a damaged chunk under a later log record (so it claims nothing)', async () => {
-    const storage = adapter();
-    const { alice, oids } = await savedRoom(storage);
-    const tab = adapter();
-    const seen = (await tab.load(MODEL)).commit;
-    alice.update(oids[5]!, { votes: 5 });
-    await storage.merge(MODEL, alice.getEntityStates([oids[5]!]), alice.version);
+    const { tab, seen } = await editSeenByAnotherTab();
     await raw(async (db) => {
       const [chunk] = (await db.getAll('chunks')) as Array<{ start: string }>;
       await db.put('chunks', { ...chunk, data: 42 });
