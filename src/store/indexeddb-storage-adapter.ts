@@ -1,11 +1,13 @@
-import { type IDBPDatabase, deleteDB, openDB } from 'idb';
+import { type IDBPDatabase, type IDBPTransaction, deleteDB, openDB, unwrap } from 'idb';
 import { type NodeId, isNodeId } from '../crdt/dot.js';
 import { VersionVector } from '../crdt/version-vector.js';
 import type { EntityState } from '../domain/model-change.js';
 import { certificateKey } from './certificate-key.js';
 import { type ChunkEntry, type ChunkRecord, NodeTable, chunkEntries, chunkIndexOf, chunkRecords, decodeEntry, encodeEntity, readChunk } from './entity-chunks.js';
+import { type LogStep, logLabel, logRecord, readLogRecord } from './entity-log.js';
 import { joinStoredEntity } from './join-stored-entity.js';
 import { Listeners } from '../util/listeners.js';
+import { type Timers, globalTimers } from '../util/timers.js';
 import { storeLogger } from './store-logger.js';
 import {
   type ClaimsToForget,
@@ -56,9 +58,27 @@ export interface IndexedDbStorageAdapterOptions {
   readonly entitiesPerTask?: number;
   /** Called with the number of entities each such task joined and wrote (tests count them). */
   readonly onSaveTask?: (entities: number) => void;
+  /**
+   * The change log is folded into the chunks once no save was appended to it for this long
+   * (default 250 ms), and at once when this adapter appended `LOG_FOLD_AT` records since its last
+   * fold. A fold is one transaction that competes with saves, so it waits for a pause.
+   */
+  readonly foldDelayMs?: number;
+  /** Where the fold timer runs (default the global timers). */
+  readonly timers?: Timers;
 }
 
 const ENTITIES_PER_TASK = 100;
+/**
+ * Saves of up to this many entities are appended to the log (`entity-log.ts`) instead of joined
+ * into the chunks: live edits, small deltas from peers. Larger saves read their chunks anyway.
+ */
+const LOG_ENTITIES = 32;
+/** Records this adapter appends before it folds without waiting for a pause. */
+const LOG_FOLD_AT = 32;
+/** After this many records appended without a successful fold (folds failing), saves join into the chunks, which folds. */
+const LOG_MAX_RECORDS = 256;
+const FOLD_DELAY_MS = 250;
 /**
  * Puts (chunk pieces, certificates) issued per task of a save. Each put clones its record on the
  * page's thread, 0.3–1 ms apiece on a loaded machine: the 235 certificates of a 10,000-entity
@@ -89,6 +109,10 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
   readonly #durability: IDBTransactionDurability;
   readonly #entitiesPerTask: number;
   readonly #onSaveTask: ((entities: number) => void) | undefined;
+  readonly #foldDelayMs: number;
+  readonly #timers: Timers;
+  /** Per model: records appended since this adapter last folded, and the pending fold's timer. */
+  readonly #unfolded = new Map<string, { appended: number; timer: unknown }>();
   readonly #externalChange = new Listeners<[string | null]>(storeLogger, 'external change');
   readonly #problem = new Listeners<[StorageError]>(storeLogger, 'storage problem');
   readonly #problems: StorageProblem[] = [];
@@ -102,6 +126,8 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
     this.#durability = options.durability ?? 'strict';
     this.#entitiesPerTask = options.entitiesPerTask ?? ENTITIES_PER_TASK;
     this.#onSaveTask = options.onSaveTask;
+    this.#foldDelayMs = options.foldDelayMs ?? FOLD_DELAY_MS;
+    this.#timers = options.timers ?? globalTimers;
     if (!Number.isSafeInteger(this.#entitiesPerTask) || this.#entitiesPerTask < 1) throw new RangeError('entitiesPerTask must be a positive integer');
     this.#channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(`ednet-store-${this.name}`) : null;
     if (this.#channel) this.#channel.onmessage = (event) => this.#onNotice(event.data);
@@ -119,25 +145,64 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
   }
 
   async load(modelId: string, sinceCommit = 0): Promise<StoredModel> {
-    return this.#run(async (db) => {
-      const tx = db.transaction(['models', 'chunks', 'certificates'], 'readonly');
+    const loaded = await this.#run(async (db) => {
+      const tx = db.transaction(['models', 'chunks', 'certificates', 'log'], 'readonly');
       const chunks = tx.objectStore('chunks');
       const certificates = tx.objectStore('certificates');
       const since = IDBKeyRange.bound([modelId, sinceCommit], [modelId, Infinity], true);
       const all = IDBKeyRange.bound([modelId], [modelId, []]);
       // One getAll per store over a key range: the load path costs one transaction, whatever the size.
-      const [model, chunkRecords, certificateRecords] = await inTransaction(tx, () =>
-        Promise.all([
+      return inTransaction(tx, async () => {
+        const [model, chunkRecords, certificateRecords, logged, keys] = await Promise.all([
           tx.objectStore('models').get(modelId),
           sinceCommit > 0 ? chunks.index('by-commit').getAll(since) : chunks.getAll(all),
           sinceCommit > 0 ? certificates.index('by-commit').getAll(since) : certificates.getAll(all),
-        ]),
-      );
-      const { records, damaged } = entitiesOfChunks(chunkRecords, sinceCommit);
-      // Read leniently: a damaged record is left out and listed, never thrown (see `quarantine.ts`).
-      const screened = screenStoredModel(modelId, model, records, certificateRecords);
-      return damaged.length ? { ...screened, damaged: [...(screened.damaged ?? []), ...damaged] } : screened;
+          tx.objectStore('log').getAll(all),
+          sinceCommit > 0 ? chunks.getAllKeys(all) : [],
+        ]);
+        const { records, damaged } = entitiesOfChunks(chunkRecords, sinceCommit);
+        const steps = readLog(logged, damaged);
+        let only: Set<string> | undefined;
+        if (sinceCommit > 0) {
+          // An entity a later log record wrote is handed out whole: its chunk entry (of any commit)
+          // with every log record joined in, so the entry is read too if no later commit wrote it.
+          only = new Set(records.map((record) => record.oid));
+          const missing = new Set<string>();
+          for (const step of steps) if (step.commit > sinceCommit) for (const entity of step.entities) if (!only.has(entity.oid)) missing.add(entity.oid);
+          const starts = keys.map((key) => key[1]);
+          const wanted = new Set<string>();
+          for (const oid of missing) {
+            only.add(oid);
+            const index = chunkIndexOf(starts, oid);
+            if (index >= 0) wanted.add(starts[index]!);
+          }
+          const starting = [...wanted];
+          const read = await Promise.all(starting.map((start) => chunks.get([modelId, start])));
+          for (const [i, chunk] of read.entries()) {
+            const entries = chunkEntries(chunk);
+            if (entries.problem !== undefined) {
+              // Listed like a damaged chunk of a full load: the load then claims nothing, so what
+              // is handed out without the chunk's part drops nothing the model holds.
+              damaged.push({ kind: 'entity', key: chunkLabel(starting[i]!), chunk: starting[i]!, reason: entries.problem, value: chunk });
+              continue;
+            }
+            for (const entry of entries.entries) {
+              if (!missing.has(entry.oid)) continue;
+              const parsed = decodeEntry(entry, entries.nodes);
+              if (parsed.ok) records.push({ oid: entry.oid, entity: parsed.value });
+            }
+          }
+        }
+        replayLog(records, steps, only);
+        return { model, records, damaged, certificateRecords, logged: logged.length };
+      });
     });
+    // Read leniently: a damaged record is left out and listed, never thrown (see `quarantine.ts`).
+    const { model, records, damaged, certificateRecords, logged } = loaded;
+    const screened = screenStoredModel(modelId, model, records, certificateRecords);
+    // What an earlier session appended is folded once this one has settled (not before it opens).
+    if (sinceCommit === 0 && logged > 0) this.#foldLater(modelId);
+    return damaged.length ? { ...screened, damaged: [...(screened.damaged ?? []), ...damaged] } : screened;
   }
 
   async merge(
@@ -148,119 +213,233 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
   ): Promise<number> {
     // Read now: the caller may go on changing its vector while the transaction runs.
     const version = incomingVersion.clone();
+    let commit: number | undefined;
+    // (With no entity, a certificate or a version saved alone, nothing is joined: no log record either.)
+    if (entities.length <= LOG_ENTITIES) commit = await this.#append(modelId, entities, version, certificates);
+    if (commit === undefined) commit = await this.#joinIntoChunks(modelId, entities, version, certificates, false);
+    this.#channel?.postMessage({ type: 'commit', modelId } satisfies CommitNotice);
+    return commit;
+  }
+
+  /**
+   * Folds the model's change log into its chunks in one transaction: the chunks rewritten and the
+   * folded records deleted together, so a crash leaves either the log or its fold, never neither.
+   * Not a commit (what is stored does not change, only where). Resolves with the records folded.
+   */
+  async fold(modelId: string): Promise<number> {
+    const state = this.#unfolded.get(modelId);
+    if (state) this.#timers.clearTimeout(state.timer);
+    let folded = 0;
+    await this.#joinIntoChunks(modelId, [], new VersionVector(), [], true, (count) => (folded = count));
+    // Counted again from here (only once a fold succeeded: while folds fail, saves stop appending).
+    if (state) state.appended = 0;
+    return folded;
+  }
+
+  // A small save: one log record (none without entities) and the model record, after reading only
+  // the model record. Undefined if it must be joined into the chunks instead (a damaged stored
+  // version, which that path keeps aside; an entity that is not written compactly; a log that
+  // folds have not kept short).
+  async #append(modelId: string, entities: readonly EntityState[], version: VersionVector, certificates: readonly Uint8Array[]): Promise<number | undefined> {
+    if (entities.length && (this.#unfolded.get(modelId)?.appended ?? 0) >= LOG_MAX_RECORDS) return undefined;
+    const commit = await this.#run((db) => appendToLog(unwrap(db), this.#durability, modelId, entities, version, certificates));
+    if (commit === undefined || !entities.length) return commit;
+    const state = this.#unfolded.get(modelId) ?? { appended: 0, timer: undefined };
+    this.#unfolded.set(modelId, state);
+    if (++state.appended >= LOG_FOLD_AT) void this.#foldQuietly(modelId);
+    else this.#foldLater(modelId);
+    return commit;
+  }
+
+  // (Re)arms the model's fold for when saves pause.
+  #foldLater(modelId: string): void {
+    if (this.#closed) return;
+    const state = this.#unfolded.get(modelId) ?? { appended: 0, timer: undefined };
+    this.#unfolded.set(modelId, state);
+    this.#timers.clearTimeout(state.timer);
+    state.timer = this.#timers.setTimeout(() => void this.#foldQuietly(modelId), this.#foldDelayMs);
+  }
+
+  // A fold that fails loses nothing (the log stays and is replayed); the next save or fold retries.
+  async #foldQuietly(modelId: string): Promise<void> {
+    if (this.#closed) return;
+    await this.fold(modelId).catch((error: unknown) => storeLogger.warn('folding the change log failed', error));
+  }
+
+  /**
+   * Joins `entities` (with the log, folded in the same transaction) into the chunks: one
+   * read–merge–write transaction. With `fold`, only the log is joined and no commit is made.
+   */
+  async #joinIntoChunks(
+    modelId: string,
+    entities: readonly EntityState[],
+    version: VersionVector,
+    certificates: readonly Uint8Array[],
+    fold: boolean,
+    onFolded?: (records: number) => void,
+  ): Promise<number> {
     let afterCommit: StorageProblem[] = [];
     const commit = await this.#run(async (db) => {
-      const stores = certificates.length ? (['models', 'chunks', 'quarantine', 'certificates'] as const) : (['models', 'chunks', 'quarantine'] as const);
+      const stores = certificates.length ? (['models', 'chunks', 'quarantine', 'log', 'certificates'] as const) : (['models', 'chunks', 'quarantine', 'log'] as const);
       const tx = db.transaction([...stores], 'readwrite', { durability: this.#durability });
       return inTransaction(tx, async () => {
-        const models = tx.objectStore('models');
-        const chunks = tx.objectStore('chunks');
         const aside = new KeepAside(tx.objectStore('quarantine'));
-        const writes: Promise<unknown>[] = [];
-        const [model, keys] = await Promise.all([observed(models.get(modelId)), observed(chunks.getAllKeys(IDBKeyRange.bound([modelId], [modelId, []])))]);
-        // A damaged stored version or entity is kept aside, not joined: a damaged version claims
-        // nothing (the join then keeps every stored dot), a damaged entity counts as not stored.
-        const read = readModelRecord(model);
-        if (read.problem) aside.put('version', modelId, modelId, read.problem, model);
-        const storedVersion = read.version;
-        const commit = read.commit + 1;
-        let chunkLost = false;
-        // Incoming entities by the chunk covering them (-1: below every chunk, a new first chunk).
-        const starts = keys.map((key) => key[1]);
-        const groups = new Map<number, EntityState[]>();
-        for (const entity of entities) {
-          const index = chunkIndexOf(starts, entity.oid);
-          const group = groups.get(index);
-          if (group) group.push(entity);
-          else groups.set(index, [entity]);
-        }
-        // At most `entitiesPerTask` joins per task. Work pauses on a pending request of the
-        // transaction (its reply comes in a later task), so the page runs other tasks between
-        // slices and the transaction stays open all the while: still all of the save or none of it.
-        let joined = 0;
-        let puts = 0;
-        const pause = async (): Promise<void> => {
-          if (joined) this.#onSaveTask?.(joined);
-          joined = 0;
-          await observed(models.count(modelId));
-        };
-        const order = [...groups.keys()].sort((a, b) => a - b);
-        for (let next = 0; next < order.length; ) {
-          // The chunks of one slice are read together.
-          const slice: number[] = [];
-          for (let incoming = 0; next < order.length && (!slice.length || (incoming + groups.get(order[next]!)!.length <= this.#entitiesPerTask && slice.length < 16)); next++) {
-            slice.push(order[next]!);
-            incoming += groups.get(order[next]!)!.length;
-          }
-          const stored = await Promise.all(slice.map((index) => (index < 0 ? undefined : observed(chunks.get([modelId, starts[index]!])))));
-          for (const [k, index] of slice.entries()) {
-            const start = index < 0 ? '' : starts[index]!;
-            let existing: ChunkEntry[] = [];
-            let nodes: readonly string[] = [];
-            if (stored[k] !== undefined) {
-              const entries = chunkEntries(stored[k]);
-              if (entries.problem === undefined) ({ entries: existing, nodes } = entries);
-              else {
-                // Its entities cannot be told apart: kept aside whole, and the stored version claims nothing.
-                aside.put('entity', modelId, chunkLabel(start), entries.problem, stored[k]);
-                chunkLost = true;
-              }
-            }
-            const byOid = new Map(existing.map((entry) => [entry.oid, entry]));
-            const table = new NodeTable(nodes);
-            let added = false;
-            for (const entity of groups.get(index)!) {
-              const entry = byOid.get(entity.oid);
-              let state: EntityState | undefined;
-              if (entry) {
-                const parsed = decodeEntry(entry, table.nodes);
-                const value = parsed.ok ? parsed.value : entry.json;
-                const damage = parsed.ok ? entityRecordProblem(entity.oid, value) : parsed.reason;
-                if (damage) aside.put('entity', modelId, entity.oid, damage, value);
-                else state = value as EntityState;
-              } else added = true;
-              // A damaged record holds nothing to join: nothing of it may drop what the model sends.
-              const result = entry && !state ? joinStoredEntity(undefined, new VersionVector(), entity, version) : joinStoredEntity(state, storedVersion, entity, version);
-              const json = encodeEntity(result, table);
-              byOid.set(entity.oid, json === undefined ? { oid: entity.oid, commit, value: result } : { oid: entity.oid, commit, json });
-              if (++joined >= this.#entitiesPerTask) await pause();
-            }
-            const all = [...byOid.values()];
-            if (added) all.sort((a, b) => (a.oid < b.oid ? -1 : a.oid > b.oid ? 1 : 0));
-            for (const record of chunkRecords(modelId, start, commit, all, table.nodes)) {
-              writes.push(observed(chunks.put(record)));
-              // A chunk that grew to many pieces (a first save) is encoded a few pieces per task.
-              if (++puts % PUTS_PER_TASK === 0) await pause();
-            }
-          }
-        }
-        if (joined) this.#onSaveTask?.(joined);
-        writes.push(...aside.writes);
-        afterCommit = aside.problems;
+        const commit = await this.#joinInTransaction(tx, aside, modelId, entities, version, fold, onFolded);
         if (certificates.length) {
           const certificateStore = tx.objectStore('certificates');
-          for (const bytes of certificates) {
+          const writes: Promise<unknown>[] = [];
+          for (const [i, bytes] of certificates.entries()) {
             writes.push(observed(certificateStore.put({ modelId, key: certificateKey(bytes), commit, bytes: ownBuffer(bytes) })));
-            if (++puts % PUTS_PER_TASK === 0) await pause();
+            if ((i + 1) % PUTS_PER_TASK === 0) await observed(tx.objectStore('models').count(modelId));
           }
+          await Promise.all(writes);
         }
-        // Entities of a chunk kept aside are no longer stored: their claims are given up (peers send them again).
-        const stored = chunkLost ? new VersionVector() : storedVersion.mergeWith(version);
-        writes.push(observed(models.put({ modelId, version: stored.toJSON(), commit })));
-        await Promise.all(writes);
+        afterCommit = aside.problems;
         return commit;
       });
     });
     this.#problems.push(...afterCommit);
-    this.#channel?.postMessage({ type: 'commit', modelId } satisfies CommitNotice);
+    return commit;
+  }
+
+  // The body of `#joinIntoChunks` inside its transaction (also the start of `quarantine`, which
+  // folds the log first). Resolves with the commit written (the current one for a fold).
+  async #joinInTransaction(
+    tx: IDBPTransaction<RoomDatabase, Array<'models' | 'chunks' | 'quarantine' | 'log' | 'certificates'>, 'readwrite'>,
+    aside: KeepAside,
+    modelId: string,
+    entities: readonly EntityState[],
+    version: VersionVector,
+    fold: boolean,
+    onFolded?: (records: number) => void,
+  ): Promise<number> {
+    const models = tx.objectStore('models');
+    const chunks = tx.objectStore('chunks');
+    const log = tx.objectStore('log');
+    const all = IDBKeyRange.bound([modelId], [modelId, []]);
+    const writes: Promise<unknown>[] = [];
+    const [model, keys, logged] = await Promise.all([observed(models.get(modelId)), observed(chunks.getAllKeys(all)), observed(log.getAll(all))]);
+    if (fold && !logged.length) return readModelRecord(model).commit;
+    // A damaged stored version or entity is kept aside, not joined: a damaged version claims
+    // nothing (the join then keeps every stored dot), a damaged entity counts as not stored.
+    const read = readModelRecord(model);
+    if (read.problem) aside.put('version', modelId, modelId, read.problem, model);
+    const storedVersion = read.version;
+    const commit = fold ? read.commit : read.commit + 1;
+    let chunkLost = false;
+    // The log first, in commit order, each record with its own contexts; then what is saved now.
+    const steps: LogStep[] = [];
+    for (const raw of logged) {
+      const step = readLogRecord(raw);
+      if ('problem' in step) {
+        // Its entities cannot be joined: kept aside, and the stored version claims nothing.
+        aside.put('entity', modelId, logLabel((raw as { commit: number }).commit), step.problem, raw);
+        chunkLost = true;
+      } else steps.push(step);
+    }
+    if (!fold) steps.push({ commit, entities, base: storedVersion, version });
+    // Incoming entities by the chunk covering them (-1: below every chunk, a new first chunk).
+    const starts = keys.map((key) => key[1]);
+    const groups = new Map<number, Array<{ readonly entity: EntityState; readonly step: LogStep }>>();
+    for (const step of steps) {
+      for (const entity of step.entities) {
+        const index = chunkIndexOf(starts, entity.oid);
+        const group = groups.get(index);
+        if (group) group.push({ entity, step });
+        else groups.set(index, [{ entity, step }]);
+      }
+    }
+    // At most `entitiesPerTask` joins per task. Work pauses on a pending request of the
+    // transaction (its reply comes in a later task), so the page runs other tasks between
+    // slices and the transaction stays open all the while: still all of the save or none of it.
+    let joined = 0;
+    let puts = 0;
+    const pause = async (): Promise<void> => {
+      if (joined) this.#onSaveTask?.(joined);
+      joined = 0;
+      await observed(models.count(modelId));
+    };
+    const order = [...groups.keys()].sort((a, b) => a - b);
+    for (let next = 0; next < order.length; ) {
+      // The chunks of one slice are read together.
+      const slice: number[] = [];
+      for (let incoming = 0; next < order.length && (!slice.length || (incoming + groups.get(order[next]!)!.length <= this.#entitiesPerTask && slice.length < 16)); next++) {
+        slice.push(order[next]!);
+        incoming += groups.get(order[next]!)!.length;
+      }
+      const stored = await Promise.all(slice.map((index) => (index < 0 ? undefined : observed(chunks.get([modelId, starts[index]!])))));
+      for (const [k, index] of slice.entries()) {
+        const start = index < 0 ? '' : starts[index]!;
+        let existing: ChunkEntry[] = [];
+        let nodes: readonly string[] = [];
+        if (stored[k] !== undefined) {
+          const entries = chunkEntries(stored[k]);
+          if (entries.problem === undefined) ({ entries: existing, nodes } = entries);
+          else {
+            // Its entities cannot be told apart: kept aside whole, and the stored version claims nothing.
+            aside.put('entity', modelId, chunkLabel(start), entries.problem, stored[k]);
+            chunkLost = true;
+          }
+        }
+        const byOid = new Map(existing.map((entry) => [entry.oid, entry]));
+        const table = new NodeTable(nodes);
+        // Each entity's state as joined so far, and the commit that last joined into it.
+        const joinedStates = new Map<string, { state: EntityState; commit: number }>();
+        let added = false;
+        for (const { entity, step } of groups.get(index)!) {
+          let state = joinedStates.get(entity.oid)?.state;
+          let base = step.base;
+          if (!joinedStates.has(entity.oid)) {
+            const entry = byOid.get(entity.oid);
+            if (entry) {
+              const parsed = decodeEntry(entry, table.nodes);
+              const value = parsed.ok ? parsed.value : entry.json;
+              const damage = parsed.ok ? entityRecordProblem(entity.oid, value) : parsed.reason;
+              if (damage) {
+                aside.put('entity', modelId, entity.oid, damage, value);
+                // A damaged record holds nothing to join: nothing of it may drop what the model sends.
+                base = new VersionVector();
+              } else state = value as EntityState;
+            } else added = true;
+          }
+          joinedStates.set(entity.oid, { state: joinStoredEntity(state, base, entity, step.version), commit: step.commit });
+          if (++joined >= this.#entitiesPerTask) await pause();
+        }
+        for (const [oid, { state, commit: written }] of joinedStates) {
+          const json = encodeEntity(state, table);
+          byOid.set(oid, json === undefined ? { oid, commit: written, value: state } : { oid, commit: written, json });
+        }
+        const all = [...byOid.values()];
+        if (added) all.sort((a, b) => (a.oid < b.oid ? -1 : a.oid > b.oid ? 1 : 0));
+        // The chunk's commit is its latest entry's: a fold writes nothing new for other tabs to read.
+        const chunkCommit = all.reduce((latest, entry) => Math.max(latest, entry.commit), 0);
+        for (const record of chunkRecords(modelId, start, chunkCommit, all, table.nodes)) {
+          writes.push(observed(chunks.put(record)));
+          // A chunk that grew to many pieces (a first save) is encoded a few pieces per task.
+          if (++puts % PUTS_PER_TASK === 0) await pause();
+        }
+      }
+    }
+    if (joined) this.#onSaveTask?.(joined);
+    // The folded records go in the same transaction as the chunks that now hold them.
+    if (logged.length) writes.push(observed(log.delete(all)));
+    onFolded?.(logged.length);
+    // Entities of a chunk or log record kept aside are no longer stored: their claims are given up (peers send them again).
+    const stored = chunkLost ? new VersionVector() : storedVersion.mergeWith(version);
+    writes.push(observed(models.put({ modelId, version: stored.toJSON(), commit })));
+    writes.push(...aside.writes);
+    await Promise.all(writes);
     return commit;
   }
 
   async quarantine(modelId: string, requests: readonly QuarantineRequest[], forget: ClaimsToForget): Promise<StorageProblem[]> {
     const found = await this.#run(async (db) => {
-      const tx = db.transaction(['models', 'chunks', 'certificates', 'quarantine'], 'readwrite', { durability: this.#durability });
+      const tx = db.transaction(['models', 'chunks', 'quarantine', 'log', 'certificates'], 'readwrite', { durability: this.#durability });
       return inTransaction(tx, async () => {
         const aside = new KeepAside(tx.objectStore('quarantine'));
+        // The log is folded first, so every entity is in its chunk (a damaged log record is kept
+        // aside by the fold itself, and reported with the rest).
+        await this.#joinInTransaction(tx, aside, modelId, [], new VersionVector(), true);
         const models = tx.objectStore('models');
         const model = await models.get(modelId);
         if (model === undefined) return [];
@@ -372,14 +551,15 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
     // The stored reservation is damaged: recover it from every seq of this node found in storage.
     let found: StorageProblem[] = [];
     const recovered = await this.#run(async (db) => {
-      const tx = db.transaction(['identities', 'models', 'chunks', 'quarantine'], 'readwrite', { durability: 'strict' });
+      const tx = db.transaction(['identities', 'models', 'chunks', 'log', 'quarantine'], 'readwrite', { durability: 'strict' });
       return inTransaction(tx, async () => {
         const aside = new KeepAside(tx.objectStore('quarantine'));
         const raw = await tx.objectStore('identities').get(nodeId);
         let previous = raw === undefined ? 0 : readReservation(raw);
         if (previous === undefined) {
-          const [models, chunks] = await Promise.all([tx.objectStore('models').getAll(), tx.objectStore('chunks').getAll()]);
-          previous = highestStoredSeq(nodeId, models, entitiesOfChunks(chunks, 0).records.map((record) => record.entity)) + count;
+          const [models, chunks, logged] = await Promise.all([tx.objectStore('models').getAll(), tx.objectStore('chunks').getAll(), tx.objectStore('log').getAll()]);
+          const entities = [...entitiesOfChunks(chunks, 0).records.map((record) => record.entity), ...readLog(logged, []).flatMap((step) => step.entities)];
+          previous = highestStoredSeq(nodeId, models, entities) + count;
           aside.put('reservation', null, nodeId, 'the sequence reservation is damaged', raw, recoveredReservation(previous));
         }
         const { write, result } = reserve(tx.objectStore('identities'), previous);
@@ -442,6 +622,7 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const { timer } of this.#unfolded.values()) this.#timers.clearTimeout(timer);
     void this.#opening?.then((db) => db.close(), () => undefined);
     this.#opening = null;
     this.#connection = null;
@@ -540,6 +721,9 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
     if (this.#connection !== db) return;
     this.#connection = null;
     this.#opening = null;
+    // A fold due later would open (so re-create) a deleted database: only a save may do that.
+    for (const { timer } of this.#unfolded.values()) this.#timers.clearTimeout(timer);
+    this.#unfolded.clear();
     if (!this.#closed) this.#problem.emit(new StorageError(code));
   }
 
@@ -554,6 +738,49 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
     if (event.type === 'pageshow' && !(event as PageTransitionEvent).persisted) return;
     this.#externalChange.emit(null);
   };
+}
+
+/**
+ * The append of a small save, on the raw IndexedDB API: one request round trip (the model record)
+ * and one callback that issues every write, with no promise or listener per request (the `idb`
+ * wrappers cost more main-thread time here than the writes). Resolves once the transaction
+ * committed, with the commit written, or undefined if nothing was written (see `#append`); all or
+ * nothing, since an error in any request aborts the transaction.
+ */
+function appendToLog(
+  db: IDBDatabase,
+  durability: IDBTransactionDurability,
+  modelId: string,
+  entities: readonly EntityState[],
+  version: VersionVector,
+  certificates: readonly Uint8Array[],
+): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction(certificates.length ? ['models', 'log', 'certificates'] : ['models', 'log'], 'readwrite', { durability });
+    let commit: number | undefined;
+    let failure: unknown;
+    const request = tx.objectStore('models').get(modelId);
+    request.onsuccess = () => {
+      try {
+        const read = readModelRecord(request.result);
+        if (read.problem) return;
+        const next = read.commit + 1;
+        const record = entities.length ? logRecord(modelId, next, entities, read.version, version) : null;
+        if (record === undefined) return;
+        tx.objectStore('models').put({ modelId, version: read.version.clone().mergeWith(version).toJSON(), commit: next });
+        if (record) tx.objectStore('log').put(record);
+        const certificateStore = certificates.length ? tx.objectStore('certificates') : undefined;
+        for (const bytes of certificates) certificateStore!.put({ modelId, key: certificateKey(bytes), commit: next, bytes: ownBuffer(bytes) });
+        commit = next;
+      } catch (error) {
+        failure = error;
+        abortQuietly(tx);
+      }
+    };
+    tx.oncomplete = () => resolve(commit);
+    // The transaction's own error (a quota error at commit time) when it has one, else what threw.
+    tx.onabort = () => reject(tx.error ?? failure ?? new DOMException('The save was aborted', 'AbortError'));
+  });
 }
 
 // Structured clone stores a view's whole buffer: a certificate cut out of a larger one is copied.
@@ -651,4 +878,43 @@ function entitiesOfChunks(chunks: readonly unknown[], sinceCommit: number): { re
       else damaged.push({ kind: 'entity', key: entity.oid, reason: entity.unreadable, value: entity.entity });
   }
   return { records, damaged };
+}
+
+/**
+ * The readable records of a model's log, in commit order; a damaged one is listed in `damaged`
+ * instead (its entities cannot be joined, so the load claims nothing: peers send them again).
+ */
+function readLog(logged: readonly unknown[], damaged: DamagedRecord[]): LogStep[] {
+  const steps: LogStep[] = [];
+  for (const raw of logged) {
+    const step = readLogRecord(raw);
+    if (!('problem' in step)) {
+      steps.push(step);
+      continue;
+    }
+    const commit = (raw as { commit: number }).commit;
+    damaged.push({ kind: 'entity', key: logLabel(commit), log: commit, reason: step.problem, value: raw });
+  }
+  return steps;
+}
+
+/**
+ * Joins the log into loaded entity records, in commit order, exactly as a fold would (with `only`,
+ * only into those entities). A stored record that is no entity state is joined as nothing stored
+ * (the fold keeps it aside then).
+ */
+function replayLog(records: RawEntityRecord[], steps: readonly LogStep[], only?: ReadonlySet<string>): void {
+  if (!steps.length) return;
+  const at = new Map(records.map((record, i) => [record.oid, i]));
+  for (const step of steps) {
+    for (const entity of step.entities) {
+      if (only && !only.has(entity.oid)) continue;
+      const i = at.get(entity.oid);
+      const stored = i === undefined ? undefined : records[i]!.entity;
+      const usable = stored !== undefined && entityRecordProblem(entity.oid, stored) === undefined ? (stored as EntityState) : undefined;
+      const joined = joinStoredEntity(usable, stored !== undefined && !usable ? new VersionVector() : step.base, entity, step.version);
+      if (i === undefined) at.set(entity.oid, records.push({ oid: entity.oid, entity: joined }) - 1);
+      else records[i] = { oid: entity.oid, entity: joined };
+    }
+  }
 }

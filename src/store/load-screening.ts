@@ -41,7 +41,14 @@ export function screenLoad(
   // model above them anyway (`forgetOwn`), else a new write could reuse a seq a peer holds.
   const limit = (claims: ClaimsToForget): ClaimsToForget => (forgetOwn ? claims : keepClaimsOf(claims, model.nodeId, stored.version));
   const damaged = stored.damaged ?? [];
-  const requests: QuarantineRequest[] = damaged.map(({ kind, key, reason, value, chunk }) => (chunk === undefined ? { kind, key, reason, value } : { kind, key, reason, value, chunk }));
+  const requests: QuarantineRequest[] = damaged.map(({ kind, key, reason, value, chunk, log }) => ({
+    kind,
+    key,
+    reason,
+    value,
+    ...(chunk === undefined ? {} : { chunk }),
+    ...(log === undefined ? {} : { log }),
+  }));
   for (const { bytes, reason } of malformed) requests.push({ kind: 'certificate', bytes, reason, value: bytes });
   let forget: ClaimsToForget = damaged.some((record) => record.kind !== 'certificate') ? 'all' : new Map();
   const lostCertificates = malformed.length > 0 || damaged.some((record) => record.kind === 'certificate');

@@ -81,6 +81,12 @@ const MAX_RETRY_DELAY_MS = 60_000;
 /** Rounds of reading what changed while a large save read states, before the rest is read at once. */
 const MAX_READ_ROUNDS = 4;
 const SAVE_DELAY_MS = 10;
+/**
+ * Own certificates alone wait this long for a pause: an own edit's certificate is signed just
+ * after the edit's save began, and saved alone 10 ms later it took a transaction of its own that
+ * the next edit's save then waited behind; while edits go on, it rides along with the next one.
+ */
+const CERTIFICATE_SAVE_DELAY_MS = 100;
 const MAX_SAVE_DELAY_MS = 400;
 
 /**
@@ -100,6 +106,8 @@ export class ModelPersistence {
   #queue: Promise<unknown> = Promise.resolve();
   #saving: Promise<StorageError | null> | null = null;
   #timer: unknown;
+  /** When `#timer` fires. */
+  #timerAt = 0;
   /** When the oldest change not yet in a save arrived. */
   #waitingSince: number | undefined;
   /** When the latest change arrived. */
@@ -307,7 +315,19 @@ export class ModelPersistence {
     // While a save runs, it looks at what waits when it ends.
     if (this.#saving) return;
     if (this.#localWaiting) this.#saveSoon();
-    else if (this.#timer === undefined) this.#arm(Math.min(this.options.saveDelayMs ?? SAVE_DELAY_MS, this.options.maxSaveDelayMs ?? MAX_SAVE_DELAY_MS));
+    else {
+      // An armed timer is not put off by later changes (the save is due a pause after the first),
+      // only brought forward (a change that may not wait as long as certificates alone).
+      const delay = Math.min(this.#quietDelay(), this.options.maxSaveDelayMs ?? MAX_SAVE_DELAY_MS);
+      if (this.#timer === undefined || time + delay < this.#timerAt) this.#arm(delay);
+    }
+  }
+
+  // How long changes must pause before a save: longer when only own certificates wait.
+  #quietDelay(): number {
+    const delay = this.options.saveDelayMs ?? SAVE_DELAY_MS;
+    const certificatesOnly = this.#dirty.size === 0 && !this.#versionUnsaved && this.#unsavedCertificates.length > 0;
+    return certificatesOnly ? Math.max(delay, CERTIFICATE_SAVE_DELAY_MS) : delay;
   }
 
   // An own edit may not leave the device before it is stored, so its save starts as soon as the
@@ -326,6 +346,7 @@ export class ModelPersistence {
 
   #arm(delay: number): void {
     this.#timers.clearTimeout(this.#timer);
+    this.#timerAt = now() + delay;
     this.#timer = this.#timers.setTimeout(() => {
       this.#timer = undefined;
       this.#saveWhenDue();
@@ -336,7 +357,7 @@ export class ModelPersistence {
   #saveWhenDue(): void {
     if (this.#closed || this.#saving || !this.#hasUnsaved()) return;
     const time = now();
-    const quietIn = (this.options.saveDelayMs ?? SAVE_DELAY_MS) - (time - this.#lastChangeAt);
+    const quietIn = this.#quietDelay() - (time - this.#lastChangeAt);
     const capIn = (this.options.maxSaveDelayMs ?? MAX_SAVE_DELAY_MS) - (time - (this.#waitingSince ?? time));
     const wait = Math.min(quietIn, capIn);
     if (wait > 0 && !this.#urgent && !this.#localWaiting) this.#arm(wait);

@@ -50,6 +50,8 @@ export interface DamagedRecord {
   readonly value?: unknown;
   /** Set when a whole chunk of entities could not be read (IndexedDB layout): the chunk's `start`. */
   readonly chunk?: string;
+  /** Set when a log record could not be read (IndexedDB layout): its commit. */
+  readonly log?: number;
 }
 
 /** A record of a model to move aside: by key, or (certificates) by content. */
@@ -66,6 +68,8 @@ export interface QuarantineRequest {
   readonly value?: unknown;
   /** A whole chunk of entities to move aside (IndexedDB layout): the chunk's `start`, from `DamagedRecord.chunk`. */
   readonly chunk?: string;
+  /** A log record to move aside (IndexedDB layout): its commit, from `DamagedRecord.log`. */
+  readonly log?: number;
   readonly reason: string;
 }
 

@@ -2,6 +2,7 @@ import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
 import type { VersionVectorJSON } from '../crdt/version-vector.js';
 import type { EntityState } from '../domain/model-change.js';
 import { CHUNK_TARGET_ENTITIES, type ChunkEntry, type ChunkRecord, NodeTable, chunkRecords, encodeEntity } from './entity-chunks.js';
+import type { LogRecord } from './entity-log.js';
 import { type QuarantinedRecord, entityRecordProblem } from './quarantine.js';
 import type { RoomMetadata, StoredIdentity } from './storage-adapter.js';
 
@@ -9,7 +10,7 @@ import type { RoomMetadata, StoredIdentity } from './storage-adapter.js';
  * The schema version this code writes. Raise it by one for every change of the stored format and
  * add a migration step below: an app update must open every older database, never wipe it.
  */
-export const DB_VERSION = 5;
+export const DB_VERSION = 6;
 
 /** The database of a room: one per room per origin, shared by every tab of that room. */
 export const roomDatabaseName = (roomId: string): string => `ednet-room-${roomId}`;
@@ -46,12 +47,13 @@ export interface QuarantineRecord extends QuarantinedRecord {
 }
 
 /**
- * The current (version 5) format, from which every store name, key and value type follows. Values
+ * The current (version 6) format, from which every store name, key and value type follows. Values
  * are read back leniently (`quarantine.ts`): what is stored may have been damaged since.
  */
 export interface RoomDatabase extends DBSchema {
   models: { key: string; value: ModelRecord };
   chunks: { key: [string, string]; value: ChunkRecord; indexes: { 'by-commit': [string, number] } };
+  log: { key: [string, number]; value: LogRecord };
   certificates: { key: [string, string]; value: CertificateRecord; indexes: { 'by-commit': [string, number] } };
   identities: { key: string; value: StoredIdentity };
   meta: { key: string; value: RoomMetadata };
@@ -77,6 +79,7 @@ export async function upgradeRoomDatabase(db: IDBPDatabase<RoomDatabase>, oldVer
   if (oldVersion < 3) createVersion3(raw);
   if (oldVersion < 4) createVersion4(raw);
   if (oldVersion < 5) await migrateToVersion5(raw, rawTx);
+  if (oldVersion < 6) createVersion6(raw);
 }
 
 /**
@@ -175,4 +178,13 @@ async function migrateToVersion5(db: IDBPDatabase, tx: IDBPTransaction<unknown, 
   }
   await Promise.all(writes);
   db.deleteObjectStore('entities');
+}
+
+/**
+ * Version 6 adds `log`: small saves (live edits) are appended there, keyed by `[modelId, commit]`,
+ * without reading or rewriting a chunk, and folded into the chunks later (`entity-log.ts`). Nothing
+ * older changes: a version 5 database holds no log, and its chunks are read as before.
+ */
+function createVersion6(db: IDBPDatabase): void {
+  db.createObjectStore('log', { keyPath: ['modelId', 'commit'] });
 }

@@ -24,6 +24,7 @@ import { signingPeer } from './signing-peer.js';
 import { deleteTestDb, uniqueDbName } from './unique-db-name.js';
 import { testIdentities } from '../security/test-identities.js';
 import { eventually } from '../eventually.js';
+import { ManualTimers } from '../manual-timers.js';
 import { expectSameVersion, expectSome } from '../expectations.js';
 
 const MODEL = 'election';
@@ -246,6 +247,28 @@ interface Peer {
   readonly transport: MemoryTransport;
   readonly events: SyncEngineEvent[];
 }
+
+describe('When certificates alone are saved', () => {
+  it('an own certificate alone waits for a longer pause (it rides along with the next edit), and a change from a peer brings the save forward again', async () => {
+    const timers = new ManualTimers();
+    const model = election('alice');
+    const certificates = new CertificateStore();
+    const storage = new MemoryStorageAdapter();
+    const persistence = new ModelPersistence(model, storage, { certificates, timers });
+    await persistence.load();
+    certificates.add([fakeCertificate('alice', [1])]);
+    expect(timers.delays).to.deep.equal([100]);
+    // A peer's change (its certificate comes with it) may not wait that long: its ack waits for the save.
+    const bob = election('bob');
+    bob.create('Candidate', { name: 'Bo' });
+    model.applyChanges(bob.getDelta(new VersionVector()));
+    expect(timers.delays).to.deep.equal([10]);
+    timers.runAll();
+    await persistence.whenSaved();
+    expect((await storage.load(MODEL)).certificates).to.have.length(1);
+    persistence.close();
+  });
+});
 
 describe('Stored certificates let a reloaded replica relay signed changes', () => {
   const identities = testIdentities('certificate-persistence', ['alice', 'bob', 'carol']);

@@ -15,6 +15,7 @@ import { election, entitiesOf } from './election-model.js';
 import { putRawEntity } from './put-raw-entity.js';
 import { deleteTestDb, uniqueDbName } from './unique-db-name.js';
 import { expectSameVersion } from '../expectations.js';
+import { eventually } from '../eventually.js';
 
 const MODEL = 'election';
 
@@ -252,7 +253,10 @@ for (const [backend, makeRoom] of backends) {
       const stored = await tab.storage.load(MODEL);
       expect(stored.damaged).to.equal(undefined);
       expect(stored.entities.find((entity) => entity.oid === saved.ada)).to.deep.equal(tab.model.get(saved.ada)!.toState());
-      expect((await tab.storage.quarantined()).map((record) => [record.kind, record.key, record.value])).to.deep.equal([['entity', saved.ada, null]]);
+      // (IndexedDB: a live edit's save is appended to the change log; the fold that joins it into
+      // the chunk, once saves pause, keeps the damaged record aside.)
+      const keptAside = async () => JSON.stringify((await tab.storage.quarantined()).map((record) => [record.kind, record.key, record.value]));
+      await eventually(async () => (await keptAside()) === JSON.stringify([['entity', saved.ada, null]]), 'the damaged record kept aside');
     });
   });
 }
