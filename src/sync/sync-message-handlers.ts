@@ -147,7 +147,7 @@ export class SyncMessageHandlers {
       state.awaitingAck = peerVersion;
       state.awaitingAckSeq = message.seq;
       // A delta whose content came another way first prunes its link (the ack says so, or a `prune` if the ack waits).
-      const prune = !refused && result.rejected.length === 0 && broadcast.delivered(peer, batch.modelId, result.applied > 0 ? 'news' : arrival, message.hops);
+      const prune = !refused && result.rejected.length === 0 && broadcast.delivered(peer, batch.modelId, result.applied > 0 ? 'news' : arrival);
       if (!model.version.includes(peerVersion) || models.claimable(batch.modelId)!.includes(peerVersion)) this.sender.sendAck(peer, batch.modelId, prune);
       else if (prune) peer.send({ t: 'prune' });
       this.repair.updateSyncState(peer, batch.modelId);
@@ -166,8 +166,10 @@ export class SyncMessageHandlers {
     if (ack.prune && broadcast.speaks(peer)) broadcast.handle(peer, { t: 'prune' });
     if (ack.complete) state.progressed();
     // An incomplete ack: the peer lacked what the delta assumed, or refused some of it. Send
-    // again from what it reports, unless the last resend got exactly this answer already.
-    if (ack.complete || state.shouldResend(version)) this.sender.sendDelta(peer, ack.model);
+    // again from what it reports, unless the last resend got exactly this answer already. A
+    // complete one lets more follow on an eager link only: on a lazy one (the ack of an
+    // anti-entropy delta, say) the tree brings the rest, and a delta would come a second way.
+    if (ack.complete ? broadcast.isEager(peer) : state.shouldResend(version)) this.sender.sendDelta(peer, ack.model);
     this.repair.updateSyncState(peer, ack.model);
   }
 
