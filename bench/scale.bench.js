@@ -48,7 +48,8 @@ function countMessageTypes(code) {
 }
 
 /** What `sentByType` grew by since `before`. @param {Map<string, number>} before */
-const typesSince = (before) => Object.fromEntries([...sentByType].map(([t, n]) => [t, n - (before.get(t) ?? 0)]).filter(([, n]) => n > 0));
+const typesSince = (before) =>
+  Object.fromEntries([...sentByType].map(([t, n]) => /** @type {[string, number]} */ ([t, n - (before.get(t) ?? 0)])).filter(([, n]) => n > 0));
 
 /** @typedef {{ id: string, node: any, model: any }} Member */
 

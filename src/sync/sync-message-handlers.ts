@@ -167,9 +167,11 @@ export class SyncMessageHandlers {
     if (ack.complete) state.progressed();
     // An incomplete ack: the peer lacked what the delta assumed, or refused some of it. Send
     // again from what it reports, unless the last resend got exactly this answer already. A
-    // complete one lets more follow on an eager link only: on a lazy one (the ack of an
-    // anti-entropy delta, say) the tree brings the rest, and a delta would come a second way.
-    if (ack.complete ? broadcast.isEager(peer) : state.shouldResend(version)) this.sender.sendDelta(peer, ack.model);
+    // complete one lets more follow, on a lazy link too: there it can be a second copy of what
+    // the tree brings, but with devices writing at once it often comes first (and grafts the
+    // link), and it is what let a three-device room confirm its lazy link; without it, per-peer
+    // "in sync" waited for anti-entropy in most runs (docs/benchmark-findings.md, round 6).
+    if (ack.complete || state.shouldResend(version)) this.sender.sendDelta(peer, ack.model);
     this.repair.updateSyncState(peer, ack.model);
   }
 

@@ -233,27 +233,6 @@ describe('SynchronizationEngine: epidemic broadcast (protocol 4)', () => {
     expect(alice.engine.broadcastStatus()).to.deep.equal({ eager: ['dora'], lazy: ['erin'], scheduled: 0 });
   });
 
-  // An anti-entropy delta on a lazy link is acknowledged; a delta that followed the ack brought the
-  // peer a second copy of what the tree brings it.
-  it('a complete ack on a lazy link sends no delta: what the peer lacks is announced', async () => {
-    const { timers, fire } = handTimers();
-    const alice = syncPeer(network, 'alice', { broadcast: { lazyIntervalMs: 700, lazyFanout: 1, timers } });
-    alice.model.createElection({ title: 'Board' });
-    const dora = await handPeer(network, alice, [4]);
-    await settle();
-    expect(dora.types()).to.deep.equal(['hello', 'delta']);
-    const first = alice.model.version.toJSON();
-    await dora.send({ t: 'prune' });
-    alice.model.createElection({ title: 'Treasurer' });
-    await settle();
-    dora.received.length = 0;
-    await dora.send({ t: 'ack', model: MODEL, version: first, complete: true, seen: 1 });
-    expect(dora.types()).to.deep.equal([]);
-    fire(700);
-    await settle();
-    expect(dora.types()).to.deep.equal(['ihave']);
-  });
-
   // The peer announced a change before the tree brought it here: it takes us for behind until we
   // say otherwise, and nothing else on a lazy link would.
   it('a lazy peer that announced what the tree then brought is told we hold it, at the next round', async () => {
