@@ -27,8 +27,29 @@ function loadRoomCode() {
     "export { ElectoralSystemModel } from './src/models/electoral/index.ts';",
     "export { MemoryNetwork, MemoryTransport, MemoryDiscovery } from './src/net/index.ts';",
     "export { EDNetP2PNode } from './src/node/index.ts';",
+    "export { PeerLink } from './src/sync/peer-link.ts';",
   ]);
 }
+
+/** Sync messages sent by every node of the process so far, by type (`t`), every connection counted. */
+const sentByType = /** @type {Map<string, number>} */ (new Map());
+
+/**
+ * Counts each sync message by type where every node's engine sends it (`PeerLink.send` of this
+ * bundle): what an edit's messages are (deltas, acks, announcements, grafts, prunes, handshakes).
+ * @param {any} code
+ */
+function countMessageTypes(code) {
+  const send = code.PeerLink.prototype.send;
+  code.PeerLink.prototype.send = function (/** @type {{ t: string }} */ message) {
+    sentByType.set(message.t, (sentByType.get(message.t) ?? 0) + 1);
+    return send.call(this, message);
+  };
+}
+
+/** What `sentByType` grew by since `before`. @param {Map<string, number>} before */
+const typesSince = (before) =>
+  Object.fromEntries([...sentByType].map(([t, n]) => /** @type {[string, number]} */ ([t, n - (before.get(t) ?? 0)])).filter(([, n]) => n > 0));
 
 /** @typedef {{ id: string, node: any, model: any }} Member */
 
@@ -187,11 +208,13 @@ async function measureRoom(code, size, { priorAuthors = 0, editOnly = false } = 
       if (event.type === 'changes-applied' && event.result.applied > 0 && !deliveredBy.has(member.id)) deliveredBy.set(member.id, event.peerId);
     }),
   );
+  const typesBefore = new Map(sentByType);
   const editStarted = performance.now();
   writer.model.update(first.oid, { title: 'Board of trustees' });
   await until(() => converged(members), 'edit converged');
   const editMs = performance.now() - editStarted;
   await until(() => idle(members), 'edit settled');
+  const messageTypes = typesSince(typesBefore);
   for (const off of offs) off();
   // Counted on every connection open at the end (those opened meanwhile from zero, their
   // handshake included); `allMessages` below also counts connections opened and closed meanwhile.
@@ -209,7 +232,7 @@ async function measureRoom(code, size, { priorAuthors = 0, editOnly = false } = 
   if (editOnly) {
     await Promise.all(members.map((member) => member.node.stop()));
     network.close();
-    return { size, entries: [...writer.model.version.nodes()].length, syncMessages: linkMessages, syncBytes: linkBytes, broadcastHops, editMs };
+    return { size, entries: [...writer.model.version.nodes()].length, syncMessages: linkMessages, syncBytes: linkBytes, broadcastHops, editMs, messageTypes };
   }
   const networkAfter = network.stats;
   const overlayAfter = overlayTraffic(members);
@@ -251,6 +274,7 @@ async function measureRoom(code, size, { priorAuthors = 0, editOnly = false } = 
     syncMessages: linkMessages,
     syncBytes: linkBytes,
     windowMessages: allMessages - overlayMessages,
+    messageTypes,
     windowBytes: allBytes - overlayBytes,
     overlayMessages,
     overlayBytes,
@@ -268,6 +292,7 @@ async function measureRoom(code, size, { priorAuthors = 0, editOnly = false } = 
  */
 export async function run({ quick = false, sizes = quick ? [10, 25, 50] : [10, 25, 50, 100, 200], writtenOnly = false } = {}) {
   const code = await loadRoomCode();
+  countMessageTypes(code);
   const rows = [];
   for (const size of writtenOnly ? [] : sizes) {
     const r = /** @type {any} */ (await measureRoom(code, size));
@@ -283,6 +308,7 @@ export async function run({ quick = false, sizes = quick ? [10, 25, 50] : [10, 2
         goal: `≤ 3N = ${3 * size}`,
         'per node': +(r.syncMessages / size).toFixed(2),
         'in the window, with connections opened and closed meanwhile': r.windowMessages,
+        'by type, in the window': Object.entries(r.messageTypes).map(([t, n]) => `${t} ${n}`).join(', '),
       },
       {
         name: `scale ${n}: sync bytes per one-attribute edit`,
@@ -325,6 +351,7 @@ export async function run({ quick = false, sizes = quick ? [10, 25, 50] : [10, 2
       value: r.syncBytes,
       'per node': Math.round(r.syncBytes / size),
       messages: r.syncMessages,
+      'by type, in the window': Object.entries(r.messageTypes).map(([t, n]) => `${t} ${n}`).join(', '),
       'version entries': r.entries,
     };
     console.error(`scale: ${JSON.stringify(row)}`);

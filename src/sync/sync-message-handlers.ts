@@ -147,7 +147,7 @@ export class SyncMessageHandlers {
       state.awaitingAck = peerVersion;
       state.awaitingAckSeq = message.seq;
       // A delta whose content came another way first prunes its link (the ack says so, or a `prune` if the ack waits).
-      const prune = !refused && result.rejected.length === 0 && broadcast.delivered(peer, batch.modelId, result.applied > 0 ? 'news' : arrival, message.hops);
+      const prune = !refused && result.rejected.length === 0 && broadcast.delivered(peer, batch.modelId, result.applied > 0 ? 'news' : arrival);
       if (!model.version.includes(peerVersion) || models.claimable(batch.modelId)!.includes(peerVersion)) this.sender.sendAck(peer, batch.modelId, prune);
       else if (prune) peer.send({ t: 'prune' });
       this.repair.updateSyncState(peer, batch.modelId);
@@ -166,7 +166,11 @@ export class SyncMessageHandlers {
     if (ack.prune && broadcast.speaks(peer)) broadcast.handle(peer, { t: 'prune' });
     if (ack.complete) state.progressed();
     // An incomplete ack: the peer lacked what the delta assumed, or refused some of it. Send
-    // again from what it reports, unless the last resend got exactly this answer already.
+    // again from what it reports, unless the last resend got exactly this answer already. A
+    // complete one lets more follow, on a lazy link too: there it can be a second copy of what
+    // the tree brings, but with devices writing at once it often comes first (and grafts the
+    // link), and it is what let a three-device room confirm its lazy link; without it, per-peer
+    // "in sync" waited for anti-entropy in most runs (docs/benchmark-findings.md, round 6).
     if (ack.complete || state.shouldResend(version)) this.sender.sendDelta(peer, ack.model);
     this.repair.updateSyncState(peer, ack.model);
   }

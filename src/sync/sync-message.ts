@@ -78,8 +78,6 @@ export interface DeltaMessage {
   readonly certs?: readonly string[];
   /** On the last part: the sender's digest, where it holds exactly the batch's version. */
   readonly digest?: string;
-  /** Protocol 4, on the last part: links the newest change in it has crossed, this one included (see `EpidemicBroadcast`). */
-  readonly hops?: number;
 }
 
 /**
@@ -278,8 +276,7 @@ function decodeDelta(raw: Record<string, unknown>): DeltaMessage | SyncDecodeErr
   // The last part may be partial too: then its version is context only, never adopted.
   if (part !== parts && !batch.partial) return { error: 'delta: a part before the last must be partial' };
   if (raw.digest !== undefined && !isDigest(raw.digest)) return { error: 'delta: bad digest' };
-  if (raw.hops !== undefined && !(isCount(raw.hops) && raw.hops <= 1_000_000)) return { error: 'delta: bad hops' };
-  const digest = { ...(raw.digest === undefined ? {} : { digest: raw.digest as string }), ...(raw.hops === undefined ? {} : { hops: raw.hops as number }) };
+  const digest = raw.digest === undefined ? {} : { digest: raw.digest as string };
   if (raw.certs === undefined) return { t: 'delta', seq, part, parts, batch, ...digest };
   // Only the shape here; each certificate is decoded and verified before the batch is applied.
   const { certs } = raw;

@@ -65,8 +65,14 @@ export class SyncScheduler {
       const claimable = models.claimable(modelId);
       for (const peer of this.context.readyPeers()) {
         if (!broadcast.isEager(peer)) {
-          // A lazy link: the change is announced to a few such peers at the next round.
-          if (claimable && peer.shares(modelId) && !peer.model(modelId)!.known.includes(claimable)) broadcast.changed(modelId);
+          // A lazy link: the change is announced to a few such peers at the next round. A peer
+          // that holds it already (it announced it to us before the tree brought it) is told we
+          // hold it too, or it shows us as behind until anti-entropy.
+          if (claimable && peer.shares(modelId)) {
+            const told = peer.told.get(modelId);
+            if (!peer.model(modelId)!.known.includes(claimable)) broadcast.changed(modelId);
+            else if (told && !told.includes(claimable)) broadcast.caughtUp(peer, modelId);
+          }
           this.repair.updateSyncState(peer, modelId);
           continue;
         }

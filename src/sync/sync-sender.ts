@@ -13,7 +13,7 @@ import { type AckMessage, type HelloMessage, SYNC_PROTOCOLS } from './sync-messa
  */
 export class SyncSender {
   constructor(
-    private readonly context: Pick<SyncContext, 'nodeId' | 'models' | 'certification' | 'broadcast'>,
+    private readonly context: Pick<SyncContext, 'nodeId' | 'models' | 'certification'>,
     private readonly maxChangesPerMessage: number,
   ) {}
 
@@ -34,7 +34,7 @@ export class SyncSender {
 
   /** Sends the peer whatever of `modelId` it does not hold yet, in parts if large. */
   sendDelta(peer: PeerLink, modelId: string): void {
-    const { models, broadcast } = this.context;
+    const { models } = this.context;
     const entry = models.get(modelId);
     const state = peer.model(modelId);
     if (!entry || !state) return;
@@ -65,8 +65,7 @@ export class SyncSender {
       }
       // The last part says what the sender's state is, where it is exactly that of the version sent.
       const digest = index === parts.length - 1 && version.equals(entry.model.version) ? models.ownDigest(modelId) : undefined;
-      const hops = index === parts.length - 1 && broadcast.speaks(peer) ? { hops: broadcast.outgoingHops(modelId) } : {};
-      peer.send({ t: 'delta', seq, part: index + 1, parts: parts.length, batch, ...certs, ...(digest ? { digest } : {}), ...hops });
+      peer.send({ t: 'delta', seq, part: index + 1, parts: parts.length, batch, ...certs, ...(digest ? { digest } : {}) });
     });
     state.sent(seq, version);
     peer.told.set(modelId, version);

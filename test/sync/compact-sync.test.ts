@@ -53,8 +53,8 @@ const tap = (): Tap => ({ sent: [], received: [] });
 
 /** Between protocol-2 peers a delta is packed, unless it is too small for packing to pay. */
 function packedUnlessSmall(frame: Frame): boolean {
-  // A last part may also carry the sender's digest and (protocol 4) the hops of its newest change.
-  if ('packed' in frame) return Object.keys(frame).filter((key) => key !== 'digest' && key !== 'hops').join() === 't,seq,part,parts,packed';
+  // A last part may also carry the sender's digest.
+  if ('packed' in frame) return Object.keys(frame).filter((key) => key !== 'digest').join() === 't,seq,part,parts,packed';
   const batch = frame.batch as { changes: unknown[] } | undefined;
   return batch !== undefined && batch.changes.length < PACK_MIN_CHANGES;
 }

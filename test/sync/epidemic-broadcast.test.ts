@@ -80,7 +80,7 @@ describe('SynchronizationEngine: epidemic broadcast (protocol 4)', () => {
     const doraModel = new ElectoralSystemModel({ modelId: MODEL, nodeId: dora.id, roles: 'open' });
     doraModel.createElection({ title: 'Board' });
     const batch = doraModel.getDelta(new VersionVector());
-    for (const seq of [1, 2]) await dora.send({ t: 'delta', seq, part: 1, parts: 1, batch, hops: 1 });
+    for (const seq of [1, 2]) await dora.send({ t: 'delta', seq, part: 1, parts: 1, batch });
     await until(() => dora.received.filter((message) => message.t === 'ack').length === 2);
     await settle();
     const answers = dora.received.filter((message) => message.t === 'ack' || message.t === 'prune');
@@ -95,9 +95,9 @@ describe('SynchronizationEngine: epidemic broadcast (protocol 4)', () => {
     const frank = new ElectoralSystemModel({ modelId: MODEL, nodeId: asNodeId('frank'), roles: 'open' });
     frank.createElection({ title: 'Board' });
     const batch = frank.getDelta(new VersionVector());
-    await dora.send({ t: 'ihave', model: MODEL, have: batch.version, hops: 2 });
+    await dora.send({ t: 'ihave', model: MODEL, have: batch.version });
     await until(() => alice.engine.broadcastStatus().scheduled > 0);
-    await erin.send({ t: 'delta', seq: 1, part: 1, parts: 1, batch, hops: 1 });
+    await erin.send({ t: 'delta', seq: 1, part: 1, parts: 1, batch });
     await until(() => alice.model.entities('Election').count === 1);
     await settle();
     expect(alice.engine.broadcastStatus().scheduled, 'timers left').to.equal(0);
@@ -115,8 +115,7 @@ describe('SynchronizationEngine: epidemic broadcast (protocol 4)', () => {
     dora.received.length = 0;
     alice.model.createElection({ title: 'Treasurer' });
     await until(() => dora.received.length > 0);
-    // One hop: alice's own edit, announced straight to dora.
-    expect(dora.received).to.deep.equal([{ t: 'ihave', model: MODEL, have: { alice: alice.model.version.get(alice.id) }, hops: 1, digest: (dora.received[0] as { digest: string }).digest }]);
+    expect(dora.received).to.deep.equal([{ t: 'ihave', model: MODEL, have: { alice: alice.model.version.get(alice.id) }, digest: (dora.received[0] as { digest: string }).digest }]);
 
     await dora.send({ t: 'graft', model: MODEL, have: {} });
     expect(dora.types()).to.deep.equal(['ihave', 'delta']);
@@ -215,6 +214,48 @@ describe('SynchronizationEngine: epidemic broadcast (protocol 4)', () => {
     expect(dora.received).to.deep.equal([]);
   });
 
+  // One tree carries every device's edits: swapping links toward whoever announced a shorter path
+  // made the tree deeper for the other writers, at a graft, a graft back and a prune per swap.
+  it('an announcement of a shorter path (hops, as earlier versions sent) moves no link of the tree', async () => {
+    const alice = syncPeer(network, 'alice', fast);
+    const dora = await handPeer(network, alice, [4], 'dora');
+    const erin = await handPeer(network, alice, [4], 'erin');
+    await erin.send({ t: 'prune' });
+    const frank = new ElectoralSystemModel({ modelId: MODEL, nodeId: asNodeId('frank'), roles: 'open' });
+    frank.createElection({ title: 'Board' });
+    const batch = frank.getDelta(new VersionVector());
+    await dora.send({ t: 'delta', seq: 1, part: 1, parts: 1, batch, hops: 6 });
+    await until(() => alice.model.entities('Election').count === 1);
+    for (const peer of [dora, erin]) peer.received.length = 0;
+    await erin.send({ t: 'ihave', model: MODEL, have: batch.version, hops: 1 });
+    await settle();
+    expect([dora.types(), erin.types()]).to.deep.equal([[], []]);
+    expect(alice.engine.broadcastStatus()).to.deep.equal({ eager: ['dora'], lazy: ['erin'], scheduled: 0 });
+  });
+
+  // The peer announced a change before the tree brought it here: it takes us for behind until we
+  // say otherwise, and nothing else on a lazy link would.
+  it('a lazy peer that announced what the tree then brought is told we hold it, at the next round', async () => {
+    const { pending, timers, fire } = handTimers();
+    const alice = syncPeer(network, 'alice', { broadcast: { lazyIntervalMs: 700, lazyFanout: 1, graftTimeoutMs: 900, timers } });
+    const dora = await handPeer(network, alice, [4], 'dora');
+    const erin = await handPeer(network, alice, [4], 'erin');
+    await dora.send({ t: 'prune' });
+    const frank = new ElectoralSystemModel({ modelId: MODEL, nodeId: asNodeId('frank'), roles: 'open' });
+    frank.createElection({ title: 'Board' });
+    const batch = frank.getDelta(new VersionVector());
+    await dora.send({ t: 'ihave', model: MODEL, have: batch.version });
+    await erin.send({ t: 'delta', seq: 1, part: 1, parts: 1, batch });
+    await until(() => alice.model.entities('Election').count === 1);
+    await settle();
+    dora.received.length = 0;
+    expect([...pending.values()].map((timer) => timer.delayMs), 'an announcement round').to.deep.equal([700]);
+    fire(700);
+    await settle();
+    expect(dora.received).to.deep.equal([{ t: 'ihave', model: MODEL, have: batch.version, digest: (dora.received[0] as { digest: string }).digest }]);
+    expect(alice.engine.broadcastStatus().scheduled).to.equal(0);
+  });
+
   it('broadcast messages from a peer that did not agree on protocol 4 are offences and change nothing', async () => {
     const alice = syncPeer(network, 'alice', fast);
     const dora = await handPeer(network, alice, [1, 2, 3]);
@@ -230,7 +271,8 @@ describe('SynchronizationEngine: epidemic broadcast (protocol 4)', () => {
     expect(decode({ t: 'ihave', model: MODEL, have: { a: -1 } })).to.have.property('error').that.matches(/^ihave: have: /);
     expect(decode({ t: 'ihave', model: MODEL, have: {}, digest: 'xyz' })).to.deep.equal({ error: 'ihave: bad digest' });
     expect(decode({ t: 'graft', model: MODEL })).to.have.property('error').that.matches(/^graft: have: /);
-    expect(decode({ t: 'ihave', model: MODEL, have: {}, hops: -1 })).to.deep.equal({ error: 'ihave: bad hops' });
+    // Hop counts, sent by earlier versions of protocol 4, are ignored.
+    expect(decode({ t: 'ihave', model: MODEL, have: {}, hops: -1 })).to.deep.equal({ t: 'ihave', model: MODEL, have: {} });
     expect(decode({ t: 'prune', extra: 1 })).to.deep.equal({ t: 'prune' });
     expect(decode({ t: 'ack', model: MODEL, version: {}, complete: true, seen: 0, prune: 'yes' })).to.deep.equal({ t: 'ack', model: MODEL, version: {}, complete: true, seen: 0 });
   });

@@ -34,7 +34,7 @@ describe('Epidemic broadcast with slow devices and churn (virtual time)', functi
     ['a third of the devices take 3 s per message, the others 20 ms', (_, index) => (index % 3 === 0 ? 3_000 : 20)],
   ];
   for (const [name, latency] of latencies) {
-    it(`${size} devices, ${name}: an edit costs at most 3N messages, at most 3.6N right after five links were replaced`, async () => {
+    it(`${size} devices, ${name}: an edit costs at most 3N messages, at most 3.75N right after five links were replaced`, async () => {
       const clock = new VirtualClock();
       const devices = await slowRoom(network, clock, size, { seed: 7, chords: 2, latencyMs: 5, broadcast: { lazyIntervalMs: 200, graftTimeoutMs: 2_000 } });
       devices.forEach((device, index) => (device.latencyMs = latency(device, index)));
@@ -57,9 +57,12 @@ describe('Epidemic broadcast with slow devices and churn (virtual time)', functi
       // The edit after churn pays for the new links and the lazy links grafted in repair (a
       // duplicate delta and its ack each, both ways); grafting every lazy link of a device that
       // lost its link up the tree made it 4–4.3N here. Two edits later the tree has settled again.
+      // Which lazy peers the announcements draw moves the count by a few messages: over seeds 1–8
+      // of the two slow profiles it was at most 3.7N (4.2N before the tree stopped moving toward
+      // each writer's shorter paths), so the bound is 3.75N, not the 3.6N seed 7 once measured.
       const afterChurn: number[] = [];
       for (const writer of [size / 4, 33, 12]) afterChurn.push(await edit(devices, clock, devices[writer]!, election.oid));
-      expect(afterChurn[0], `messages per edit: ${afterChurn.join(', ')}`).to.be.at.most(3.6 * size);
+      expect(afterChurn[0], `messages per edit: ${afterChurn.join(', ')}`).to.be.at.most(3.75 * size);
       expect(afterChurn[2], `messages per edit: ${afterChurn.join(', ')}`).to.be.at.most(3 * size);
     });
   }

@@ -20,8 +20,6 @@ export interface IHaveMessage {
   readonly model: string;
   readonly have: VersionVectorJSON;
   readonly digest?: string;
-  /** Links the newest change announced has crossed to reach the receiver this way. */
-  readonly hops?: number;
 }
 
 /**
@@ -63,6 +61,5 @@ export function decodeBroadcastMessage(raw: Record<string, unknown>): BroadcastM
   }
   if (raw.t === 'graft') return { t: 'graft', model, have };
   if (raw.digest !== undefined && !(typeof raw.digest === 'string' && /^[0-9a-f]{16}$/.test(raw.digest))) return { error: 'ihave: bad digest' };
-  if (raw.hops !== undefined && !(Number.isSafeInteger(raw.hops) && (raw.hops as number) >= 0 && (raw.hops as number) <= 1_000_000)) return { error: 'ihave: bad hops' };
-  return { t: 'ihave', model, have, ...(raw.digest === undefined ? {} : { digest: raw.digest as string }), ...(raw.hops === undefined ? {} : { hops: raw.hops as number }) };
+  return { t: 'ihave', model, have, ...(raw.digest === undefined ? {} : { digest: raw.digest as string }) };
 }

@@ -38,7 +38,7 @@ export type DeltaArrival = 'news' | 'duplicate' | 'resent';
 
 /** What the broadcast needs of the engine. */
 export interface BroadcastHost {
-  /** This node's id: its own edits start a broadcast (hop 0). */
+  /** This node's id: announcements make sure its own edits reach the lazy peers the tree cannot. */
   readonly nodeId: NodeId;
   /** Every registered model. */
   models(): Iterable<string>;
@@ -67,6 +67,11 @@ export interface BroadcastHost {
  * `graftTimeoutMs` grafts the announcer's link into the tree and gets the change. The engine's
  * `known` versions still decide what a delta carries, so nothing is sent to a peer known to hold
  * it. Anti-entropy with a few random peers per period catches whatever all of this missed.
+ *
+ * The paper's optimization (an announcement that came a path two links shorter than the tree's
+ * swaps the links) is left out: one tree here carries every device's edits, and moving it toward
+ * each writer in turn made it deeper for the others while each swap cost a graft, a graft back
+ * and a prune (docs/benchmark-findings.md, *Hops*).
  */
 export class EpidemicBroadcast {
   readonly #host: BroadcastHost;
@@ -83,12 +88,12 @@ export class EpidemicBroadcast {
   readonly #pending = new Set<string>();
   /** Per model, lazy peers known to lack what we hold: announced to at the next round whatever the fanout. */
   readonly #owed = new Map<string, Set<NodeId>>();
+  /** Per model, lazy peers that hold all we hold but were not told we do: told at the next round. */
+  readonly #caughtUp = new Map<string, Set<NodeId>>();
   /** Per model, the claimable version last announced, so a round never repeats itself. */
   readonly #announced = new Map<string, VersionVector>();
   /** Per model, announcers of changes not received yet, and the timer to graft one. */
   readonly #missing = new Map<string, { timer: unknown; announcers: NodeId[] }>();
-  /** Per model, how many links the newest change we hold crossed to get here, and from whom (null: our own). */
-  readonly #arrival = new Map<string, { hops: number; from: NodeId | null; own: number }>();
   readonly #timers: Timers;
   #round: unknown;
   #stopped = false;
@@ -137,13 +142,26 @@ export class EpidemicBroadcast {
   }
 
   /**
+   * `modelId` grew here to what the lazy `peer` holds already (it announced it before the tree
+   * brought it): the peer is told at the next round, with the announcements, so its view of us
+   * does not wait for anti-entropy.
+   */
+  caughtUp(peer: PeerLink, modelId: string): void {
+    let peers = this.#caughtUp.get(modelId);
+    if (!peers) this.#caughtUp.set(modelId, (peers = new Set()));
+    peers.add(peer.peerId);
+    this.#pending.add(modelId);
+    this.#schedule();
+  }
+
+  /**
    * A delta from `peer` was handled. A duplicate came by another path first: the link is pruned
    * (lazy both ways); true if the peer must be told (with the ack, or a `prune`). A resend on the
    * same link says nothing about other paths (in a two-device room there is none) and changes
    * nothing. One that brought news over a lazy link (anti-entropy, a graft, a connection's first
    * exchange) means the tree did not reach us: the link is grafted back, both ways.
    */
-  delivered(peer: PeerLink, modelId: string, arrival: DeltaArrival, hops?: number): boolean {
+  delivered(peer: PeerLink, modelId: string, arrival: DeltaArrival): boolean {
     if (!this.speaks(peer) || arrival === 'resent') return false;
     if (arrival === 'duplicate') {
       this.#lazy.add(peer.peerId);
@@ -152,7 +170,6 @@ export class EpidemicBroadcast {
     }
     this.#upstream.add(peer.peerId);
     this.#settleMissing(modelId);
-    if (hops !== undefined) this.#arrival.set(modelId, { hops, from: peer.peerId, own: this.#ownSeq(modelId) });
     if (this.#lazy.delete(peer.peerId)) {
       const claimable = this.#host.claimable(modelId);
       if (claimable) this.#sendGraft(peer, modelId, claimable);
@@ -189,7 +206,6 @@ export class EpidemicBroadcast {
     const claimable = this.#host.claimable(message.model);
     if (!state?.confirmed || !ours || !claimable) return;
     if (!ours.includes(state.confirmed)) this.#awaitChange(message.model, peer.peerId);
-    else if (message.hops !== undefined && state.confirmed.includes(ours)) this.#shorten(peer, message.model, message.hops);
     // The announcer lacks what we hold: it hears of it at our next round, whatever the fanout.
     if (!this.isEager(peer) && !state.known.includes(claimable)) {
       let owed = this.#owed.get(message.model);
@@ -198,36 +214,6 @@ export class EpidemicBroadcast {
       this.#announced.delete(message.model);
       this.changed(message.model);
     }
-  }
-
-  /** What a delta or announcement to a peer says of hops: those of the newest change we hold, plus this link. */
-  outgoingHops(modelId: string): number {
-    const own = this.#ownSeq(modelId);
-    let arrival = this.#arrival.get(modelId);
-    if (!arrival || own > arrival.own) this.#arrival.set(modelId, (arrival = { hops: 0, from: null, own }));
-    return arrival.hops + 1;
-  }
-
-  /**
-   * The paper's optimization: an announcement of what we hold that came a path at least two
-   * links shorter than the tree's means the tree is long here. The announcer's link joins the
-   * tree and the link it came by leaves it, so the tree follows where changes are made.
-   */
-  #shorten(announcer: PeerLink, modelId: string, hops: number): void {
-    const arrival = this.#arrival.get(modelId);
-    if (!arrival || arrival.from === null || arrival.from === announcer.peerId || hops + 1 >= arrival.hops) return;
-    const upstream = this.#host.sharingPeers(modelId).find((peer) => peer.peerId === arrival.from);
-    if (!upstream || !this.speaks(upstream)) return;
-    this.#lazy.delete(announcer.peerId);
-    this.#sendGraft(announcer, modelId, this.#host.claimable(modelId)!);
-    this.#lazy.add(upstream.peerId);
-    this.#upstream.delete(upstream.peerId);
-    upstream.send({ t: 'prune' });
-    this.#arrival.set(modelId, { ...arrival, hops, from: announcer.peerId });
-  }
-
-  #ownSeq(modelId: string): number {
-    return this.#host.held(modelId)?.get(this.#host.nodeId) ?? 0;
   }
 
   /**
@@ -242,7 +228,7 @@ export class EpidemicBroadcast {
    */
   peerRemoved(peerId: NodeId, remaining: readonly PeerLink[]): void {
     this.#lazy.delete(peerId);
-    for (const owed of this.#owed.values()) owed.delete(peerId);
+    for (const owed of [...this.#owed.values(), ...this.#caughtUp.values()]) owed.delete(peerId);
     if (!this.#upstream.delete(peerId) || this.#stopped) return;
     const lazy = remaining.filter((peer) => this.speaks(peer) && this.#lazy.has(peer.peerId));
     for (const peer of this.#sample(lazy, UPSTREAM_LOSS_GRAFTS)) {
@@ -290,6 +276,8 @@ export class EpidemicBroadcast {
       if (!claimable) continue;
       const owed = this.#owed.get(modelId) ?? new Set<NodeId>();
       this.#owed.delete(modelId);
+      const caughtUp = this.#caughtUp.get(modelId);
+      this.#caughtUp.delete(modelId);
       const lacking = this.#host
         .sharingPeers(modelId)
         .filter((peer) => !this.isEager(peer) && !peer.model(modelId)!.known.includes(claimable));
@@ -317,11 +305,12 @@ export class EpidemicBroadcast {
       for (const peer of this.#sample(pool, mustHear.length ? Math.max(1, fanout) : fanout)) targets.add(peer);
       if (fresh) this.#announced.set(modelId, claimable.clone());
       if (mustHear.some((peer) => !targets.has(peer))) this.#pending.add(modelId);
+      for (const peer of this.#host.sharingPeers(modelId))
+        if (caughtUp?.has(peer.peerId) && !this.isEager(peer) && !peer.told.get(modelId)?.includes(claimable)) targets.add(peer);
       if (targets.size === 0) continue;
       const digest = this.#host.ownDigest(modelId);
       for (const peer of targets) {
-        const hops = this.outgoingHops(modelId);
-        peer.send({ t: 'ihave', model: modelId, have: versionSummary(claimable, peer.told.get(modelId)), hops, ...(digest ? { digest } : {}) });
+        peer.send({ t: 'ihave', model: modelId, have: versionSummary(claimable, peer.told.get(modelId)), ...(digest ? { digest } : {}) });
         peer.told.set(modelId, claimable);
       }
     }
