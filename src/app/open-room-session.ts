@@ -20,15 +20,15 @@ import {
   signalingProof,
   generateRoomSecret,
 } from '../security/index.js';
-import {
-  IndexedDbDeviceKeyStore,
-  IndexedDbElectionKeyStore,
-  IndexedDbStorageAdapter,
-  ModelPersistence,
-  NodeIdentity,
-  requestPersistentStorage,
-  type StorageAdapter,
-} from '../store/index.js';
+// From their modules, not the store's index: the index also names room-file.ts, which would then
+// ship in this chunk instead of loading on first use.
+import { IndexedDbDeviceKeyStore } from '../store/indexeddb-device-key-store.js';
+import { IndexedDbElectionKeyStore } from '../store/indexeddb-election-key-store.js';
+import { IndexedDbStorageAdapter } from '../store/indexeddb-storage-adapter.js';
+import { ModelPersistence } from '../store/model-persistence.js';
+import { NodeIdentity } from '../store/node-identity.js';
+import { requestPersistentStorage } from '../store/persistent-storage.js';
+import type { StorageAdapter } from '../store/storage-adapter.js';
 import { useElectionKeyStore } from '../ui/elections/election-keys.js';
 import { DisplayNameStore } from './display-name-store.js';
 import { lazyModule } from './lazy-module.js';

@@ -9,6 +9,15 @@ export const loadRoomPage = lazyModule('The room page', () => import('./room-vie
 /** What `loadRoomPage` gives: the room directory's functions, for an open room's shared name. */
 export type RoomViews = Awaited<ReturnType<typeof loadRoomPage>>;
 
+/**
+ * `<ednet-elections-view>`, the tab a room shows first once this device holds it. Not part of the
+ * room page's chunk: a room link never opened here shows only the arrival screen.
+ */
+export const loadElectionsView = lazyModule('The elections view', () => import('../ui/ednet-elections-view.js'));
+
+/** The invitation sheet (`<ednet-share-dialog>`): shown after creating a room, or on "Invite". */
+export const loadShareDialog = lazyModule('The invitation sheet', () => import('./ednet-share-dialog.js'));
+
 /** `openRoomSession` and everything a room runs on (node, sync, storage, network, security). */
 export const loadRoomSession = lazyModule('The room engine', () => import('./open-room-session.js'));
 
@@ -22,6 +31,7 @@ export function preloadRoomCode(): void {
   const load = (): void => {
     loadRoomPage().catch(() => undefined);
     loadRoomSession().catch(() => undefined);
+    loadElectionsView().catch(() => undefined);
   };
   const whenIdle = (): void => {
     if ('requestIdleCallback' in window) requestIdleCallback(load, { timeout: 2_000 });
