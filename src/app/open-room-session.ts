@@ -9,7 +9,8 @@ import type { PeerDiscovery } from '../net/peer-discovery.js';
 import type { Transport } from '../net/transport.js';
 import { WebRtcTransport } from '../net/webrtc-transport.js';
 import { EDNetP2PNode } from '../node/ednet-p2p-node.js';
-import { FallbackSignalingChannel, RelayedSignaling } from '../overlay/index.js';
+// From its module, not the overlay's index, which would bring the overlay the node loads later.
+import { FallbackSignalingChannel, RelayedSignaling } from '../overlay/relayed-signaling.js';
 import type { NodeStatus } from '../node/node-events.js';
 import {
   DeviceIdentity,
