@@ -7,7 +7,6 @@ import { LocalNetworkDiscovery } from '../net/local-network-discovery.js';
 import { ServerBasedDiscovery, signalingUrl } from '../net/server-based-discovery.js';
 import type { PeerDiscovery } from '../net/peer-discovery.js';
 import type { Transport } from '../net/transport.js';
-import { WebRtcTransport } from '../net/webrtc-transport.js';
 import { EDNetP2PNode } from '../node/ednet-p2p-node.js';
 // From its module, not the overlay's index, which would bring the overlay the node loads later.
 import { FallbackSignalingChannel, RelayedSignaling } from '../overlay/relayed-signaling.js';
@@ -31,6 +30,7 @@ import { NodeIdentity } from '../store/node-identity.js';
 import { requestPersistentStorage } from '../store/persistent-storage.js';
 import type { StorageAdapter } from '../store/storage-adapter.js';
 import { useElectionKeyStore } from '../ui/elections/election-keys.js';
+import { DeferredWebRtcTransport } from './deferred-webrtc-transport.js';
 import { DisplayNameStore } from './display-name-store.js';
 import { lazyModule } from './lazy-module.js';
 import { ROOM_ID_PATTERN } from './room-link.js';
@@ -155,7 +155,8 @@ export async function openRoomSession(room: RoomRef, options: OpenRoomSessionOpt
       const fallback = new FallbackSignalingChannel(server, relayed);
       const signaling = new EncryptedSignalingChannel(fallback, identity.nodeId, keys);
       cleanups.push(signaling.onKeyMismatch((rejection) => keyMismatch(rejection.from)), () => signaling.close(), () => fallback.close());
-      const webrtc = new WebRtcTransport({
+      // Its code loads once another device is around (connected to, or signalling).
+      const webrtc = new DeferredWebRtcTransport({
         localId: identity.nodeId,
         signaling,
         iceServers: options.iceServers ?? [],
