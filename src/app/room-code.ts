@@ -23,7 +23,8 @@ export const loadRoomSession = lazyModule('The room engine', () => import('./ope
 
 /**
  * Loads the room's code after the page's `load` event, once the browser is idle, so it never
- * competes with what the landing page needs. Besides opening the first room sooner, it keeps a
+ * competes with what the landing page needs (the elections view loads with a room that shows it,
+ * see ednet-app.ts and ednet-room-page.ts). Besides opening the first room sooner, it keeps a
  * tab whole: once loaded, a module never needs the network again, even after a new version of the
  * app has replaced the files this tab came with.
  */
@@ -31,7 +32,6 @@ export function preloadRoomCode(): void {
   const load = (): void => {
     loadRoomPage().catch(() => undefined);
     loadRoomSession().catch(() => undefined);
-    loadElectionsView().catch(() => undefined);
   };
   const whenIdle = (): void => {
     if ('requestIdleCallback' in window) requestIdleCallback(load, { timeout: 2_000 });
