@@ -129,7 +129,8 @@ export class PwaUpdates {
 
 /**
  * The app's service worker (generated at build time next to index.html), driven by workbox-window,
- * whose code loads when `register` is called: no page needs it for its first paint. Listeners
+ * whose code loads when `register` is called, after the page's load event: no page needs it for
+ * its first paint. Listeners
  * added before are handed to it then; nothing else can happen before it registers.
  */
 export function appServiceWorker(base: string): WorkboxLike {
@@ -142,6 +143,8 @@ export function appServiceWorker(base: string): WorkboxLike {
     },
     async register() {
       if (!workbox) {
+        // Registering waits for the page's load event (as workbox-window does): so does its code.
+        if (document.readyState !== 'complete') await new Promise((loaded) => window.addEventListener('load', loaded, { once: true }));
         const { Workbox } = await import('workbox-window');
         workbox = new Workbox(`${base}sw.js`, { scope: base });
         for (const [type, listener] of early.splice(0)) workbox.addEventListener(type, listener);
