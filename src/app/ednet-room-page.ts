@@ -23,7 +23,8 @@ const TABS = Object.values(RoomTab);
 /**
  * Each tab's views load when the tab is first shown; their elements upgrade in place once defined.
  * A room link never opened here shows only the arrival screen, so its first paint needs none of
- * them; the elections view then loads when the browser is idle, ready for the first peer.
+ * them; the elections view loads when the first peer has made the room this device's (the
+ * service worker has it precached), not while the arrival screen is still the page's first work.
  */
 const TAB_CODE: Record<RoomTab, () => Promise<unknown>> = {
   elections: loadElectionsView,
@@ -202,7 +203,6 @@ export class EDNetRoomPage extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (this.isConnected) this.#follow(this.session);
-    if (this.session?.held === false) this.#preloadElections();
     // Undefined while no panel shows (no session, or the arrival screen).
     const shown = this.session && this.session.held !== false ? this.tab : undefined;
     if (shown !== this.#shownTab || changed.has('tab')) {
@@ -212,17 +212,6 @@ export class EDNetRoomPage extends LitElement {
   }
 
   #shownTab: RoomTab | undefined;
-  #preloading = false;
-
-  /** The arrival screen turns into the elections tab when the first peer comes: load it ahead. */
-  #preloadElections(): void {
-    if (this.#preloading) return;
-    this.#preloading = true;
-    // A failure shows when the tab does (#loadTab tries again).
-    const load = (): void => void TAB_CODE.elections().catch(() => undefined);
-    if ('requestIdleCallback' in window) requestIdleCallback(load, { timeout: 2_000 });
-    else setTimeout(load, 500);
-  }
 
   /** Why a tab's code could not load, shown in its panel (a reload gets the current version). */
   #tabFailure = new Map<RoomTab, string>();
