@@ -1,4 +1,5 @@
 import type { NodeId } from '../crdt/index.js';
+import { consoleLogger } from '../net/logger.js';
 import type { SignalingChannel } from '../net/peer-discovery.js';
 import type { PeerConnection, Transport } from '../net/transport.js';
 import type { UnreachableEvent, WebRtcTransport, WebRtcTransportOptions } from '../net/webrtc-transport.js';
@@ -38,7 +39,8 @@ export class DeferredWebRtcTransport implements Transport {
     this.#options = options;
     this.#stopHearing = options.signaling.onSignal((from, data) => {
       this.#held.push([from, data]);
-      this.#load().catch(() => undefined);
+      // Held signals stay: the next one tries loading again.
+      this.#load().catch((error: unknown) => (options.logger ?? consoleLogger).warn('the WebRTC transport could not be loaded', error));
     });
   }
 
