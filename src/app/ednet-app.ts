@@ -1,4 +1,4 @@
-import { LitElement, css, html, nothing } from 'lit';
+import { LitElement, type PropertyValues, css, html, nothing } from 'lit';
 import { baseStyles, controlStyles } from '../ui/shared/theme.js';
 import { generateRoomSecret } from '../security/room-keys.js';
 import { createRoom } from './create-room.js';
@@ -12,7 +12,7 @@ import { RECENT_ROOMS_KEY, RecentRooms } from './recent-rooms.js';
 import { type Route, roomLink, routeFromHash } from './room-link.js';
 import type { RoomRef, RoomSession } from './room-session.js';
 import { EditRecorder } from '../ui/shared/edit-recorder.js';
-import { loadRoomPage, type RoomViews } from './room-code.js';
+import { loadElectionsView, loadRoomPage, loadShareDialog, type RoomViews } from './room-code.js';
 
 /** The room's code (room-views.ts), once loaded: a session only exists after it loaded. */
 let roomViews: RoomViews | undefined;
@@ -54,6 +54,7 @@ export class EDNetApp extends LitElement {
     installAvailable: { state: true },
     askingName: { state: true },
     sharing: { state: true },
+    shareFailure: { state: true },
   };
   static override styles = [
     baseStyles,
@@ -153,6 +154,8 @@ export class EDNetApp extends LitElement {
   declare askingName: boolean;
   /** The invitation sheet is showing. */
   declare sharing: boolean;
+  /** Why the invitation sheet's code could not load (a reload gets the current version). */
+  declare shareFailure: string | null;
   /** How new rooms are made; main.ts names this device as their creator. */
   newRoom: RoomMaker = async () => createRoom();
   /** This device's display name and whether it was asked for one. */
@@ -207,6 +210,7 @@ export class EDNetApp extends LitElement {
     this.installAvailable = false;
     this.askingName = false;
     this.sharing = false;
+    this.shareFailure = null;
   }
 
   override connectedCallback(): void {
@@ -249,6 +253,16 @@ export class EDNetApp extends LitElement {
     await session?.close();
   }
 
+  // The invitation sheet's code loads when it is first asked for; the element opens once defined.
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (!changed.has('sharing') || !this.sharing) return;
+    this.shareFailure = null;
+    loadShareDialog().catch((error: unknown) => {
+      this.sharing = false;
+      this.shareFailure = error instanceof Error ? error.message : String(error);
+    });
+  }
+
   override render() {
     const room = this.page.kind === 'room' ? this.page.session.room : this.page.kind === 'landing' ? null : this.page.room;
     const roomName = room ? this.#roomName(room.roomId) : '';
@@ -270,6 +284,12 @@ export class EDNetApp extends LitElement {
               “Copy link” button), or paste it under “Join a room”.</span
             >
             <button type="button" class="secondary" @click=${this.#dismissLinkError}>${this.session ? 'Back to the room' : 'OK'}</button>
+          </div>`
+        : nothing}
+      ${this.shareFailure
+        ? html`<div class="banner error" role="alert">
+            <span class="wrap">${this.shareFailure}</span>
+            <button type="button" class="secondary" @click=${() => (this.shareFailure = null)}>OK</button>
           </div>`
         : nothing}
       <main
@@ -393,6 +413,9 @@ export class EDNetApp extends LitElement {
       // (bench/app.bench.js reads them).
       performance.mark('ednet:room-opening');
       const workOffline = (): boolean => (startedOffline = this.recentRooms.get(route.room.roomId)?.workOffline ?? remembered.workOffline);
+      // A room opened here before, or just created, shows its elections tab first: its code
+      // loads alongside (a failure shows in the tab, which tries again).
+      if (known || this.#invite.has(route.room.roomId)) loadElectionsView().catch(() => undefined);
       const [opened, views] = await Promise.allSettled([this.openSession(route.room, { workOffline }), loadRoomPage()]);
       if (opened.status === 'rejected') throw opened.reason;
       session = opened.value;

@@ -4,17 +4,14 @@ import { plural } from '../ui/shared/format.js';
 import { Memo } from '../ui/shared/memo.js';
 import { ModelController } from '../ui/shared/model-controller.js';
 import { baseStyles, cardStyles, controlStyles } from '../ui/shared/theme.js';
-import '../ui/ednet-elections-view.js';
 import '../ui/ednet-status-bar.js';
 import { AttentionNotifier } from '../ui/elections/attention-notifier.js';
 import { electionAttention } from '../ui/elections/election-attention.js';
 import { memberNames } from '../models/electoral/index.js';
 import './ednet-room-arrival.js';
-import './ednet-room-details.js';
-import './ednet-room-people.js';
-import './ednet-share-panel.js';
 import type { RoomSession } from './room-session.js';
 import { lazyModule } from './lazy-module.js';
+import { loadElectionsView } from './room-code.js';
 
 /** The sections of a room, in tab order. */
 export const RoomTab = { elections: 'elections', conflicts: 'conflicts', explorer: 'explorer', audit: 'audit', room: 'room' } as const;
@@ -24,13 +21,17 @@ const TAB_LABELS: Record<RoomTab, string> = { elections: 'Elections', conflicts:
 const TABS = Object.values(RoomTab);
 
 /**
- * Tabs that few visits open load their code when first shown, so a room's first paint waits only
- * for the elections view; their elements upgrade in place once defined.
+ * Each tab's views load when the tab is first shown; their elements upgrade in place once defined.
+ * A room link never opened here shows only the arrival screen, so its first paint needs none of
+ * them; the elections view loads when the first peer has made the room this device's (the
+ * service worker has it precached), not while the arrival screen is still the page's first work.
  */
-const TAB_CODE: Partial<Record<RoomTab, () => Promise<unknown>>> = {
+const TAB_CODE: Record<RoomTab, () => Promise<unknown>> = {
+  elections: loadElectionsView,
   conflicts: lazyModule('The conflicts view', () => import('../ui/ednet-conflicts-panel.js')),
   explorer: lazyModule('The model explorer', () => import('../ui/ednet-model-explorer.js')),
   audit: lazyModule('The audit view', () => import('../ui/audit/ednet-audit-view.js')),
+  room: lazyModule('The room tab', () => Promise.all([import('./ednet-room-details.js'), import('./ednet-room-people.js'), import('./ednet-share-panel.js')])),
 };
 
 const PERSISTENCE_TEXT: Record<NodeStatus['persistence'], string> = {
@@ -202,15 +203,22 @@ export class EDNetRoomPage extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (this.isConnected) this.#follow(this.session);
-    if (changed.has('tab')) this.#loadTab(this.tab);
+    // Undefined while no panel shows (no session, or the arrival screen).
+    const shown = this.session && this.session.held !== false ? this.tab : undefined;
+    if (shown !== this.#shownTab || changed.has('tab')) {
+      this.#shownTab = shown;
+      if (shown) this.#loadTab(shown);
+    }
   }
+
+  #shownTab: RoomTab | undefined;
 
   /** Why a tab's code could not load, shown in its panel (a reload gets the current version). */
   #tabFailure = new Map<RoomTab, string>();
 
   #loadTab(tab: RoomTab): void {
     this.#tabFailure.delete(tab);
-    TAB_CODE[tab]?.().catch((error: unknown) => {
+    TAB_CODE[tab]().catch((error: unknown) => {
       this.#tabFailure.set(tab, messageOf(error));
       this.requestUpdate();
     });

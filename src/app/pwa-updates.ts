@@ -1,5 +1,3 @@
-import { Workbox } from 'workbox-window';
-
 /** What the app shows about its own version. */
 export const UpdateState = {
   /** Running the newest version the browser knows. */
@@ -129,7 +127,35 @@ export class PwaUpdates {
   }
 }
 
-/** The app's service worker (generated at build time next to index.html), driven by workbox-window. */
+/**
+ * The app's service worker (generated at build time next to index.html), driven by workbox-window,
+ * whose code loads when `register` is called, after the page's load event: no page needs it for
+ * its first paint. Listeners
+ * added before are handed to it then; nothing else can happen before it registers.
+ */
 export function appServiceWorker(base: string): WorkboxLike {
-  return new Workbox(`${base}sw.js`, { scope: base });
+  const early: Array<Parameters<WorkboxLike['addEventListener']>> = [];
+  let workbox: WorkboxLike | undefined;
+  return {
+    addEventListener(type, listener) {
+      if (workbox) workbox.addEventListener(type, listener);
+      else early.push([type, listener]);
+    },
+    async register() {
+      if (!workbox) {
+        // Registering waits for the page's load event (as workbox-window does): so does its code.
+        if (document.readyState !== 'complete') await new Promise((loaded) => window.addEventListener('load', loaded, { once: true }));
+        const { Workbox } = await import('workbox-window');
+        workbox = new Workbox(`${base}sw.js`, { scope: base });
+        for (const [type, listener] of early.splice(0)) workbox.addEventListener(type, listener);
+      }
+      return workbox.register();
+    },
+    async update() {
+      await workbox?.update();
+    },
+    messageSkipWaiting() {
+      workbox?.messageSkipWaiting();
+    },
+  };
 }

@@ -208,9 +208,9 @@ describe('ednet-app', () => {
     expect(log).to.include(`name ${opened[0]!.roomId} Ada`);
     expect(app.displayNames.read()).to.equal('Ada');
     expect(app.sharing, 'sharing after the name is given').to.equal(true);
+    // The sheet's code loads when first asked for; the element opens once defined.
     const invite = app.shadowRoot!.querySelector('ednet-share-dialog')!;
-    await invite.updateComplete;
-    expect(invite.shadowRoot!.querySelector('dialog')!.open, 'the share dialog is open').to.equal(true);
+    await until(() => invite.shadowRoot?.querySelector('dialog')?.open === true, 'the share dialog opens');
     expect(invite.link).to.equal(roomLink(location.href, opened[0]!));
     // Escape or "Done" closes the dialog; its close event (a task later) tells the app.
     invite.shadowRoot!.querySelector('dialog')!.close();
