@@ -16,7 +16,7 @@ import * as Y from 'yjs';
  * How many of each entity the workload of `n` entities holds.
  * @param {number} n
  */
-export function shape(n) {
+function shape(n) {
   if (n < 100 || n % 2) throw new Error('the workload needs an even number of at least 100 entities');
   return { elections: 10, candidatesPerElection: 4, voters: (n - 50 + 50) / 2, unvoted: 50 };
 }
@@ -66,31 +66,22 @@ export function buildOurs(core, n, nodeId) {
 }
 
 /**
- * Builds the same `n` entities as a Yjs document.
- * @param {number} n
+ * The operations of the workload for a document of maps (the Yjs and Automerge sides): each entity
+ * a map with its concept under `type`, its attributes, and a map of child oids per relation.
+ * @typedef {object} MapOperations
+ * @property {(type: string, attributes: Record<string, string>, relations?: string[]) => string} create a new entity; returns its oid
+ * @property {(parent: string, relation: string, child: string) => void} addChild
+ * @property {(oid: string, values: Record<string, string>) => void} set attributes of one entity, in one operation
  */
-export function buildYjs(n) {
+
+/**
+ * Runs the workload of `n` entities as map operations, in the order an app would make them;
+ * returns the voters' oids.
+ * @param {number} n
+ * @param {MapOperations} operations
+ */
+export function buildMaps(n, { create, addChild, set }) {
   const { elections: e, candidatesPerElection, voters: voterCount, unvoted } = shape(n);
-  const doc = new Y.Doc();
-  const entities = doc.getMap('entities');
-  /**
-   * @param {string} type
-   * @param {Record<string, string>} attributes
-   * @param {string[]} relations
-   */
-  const create = (type, attributes, relations = []) => {
-    const oid = nanoid();
-    const entity = new Y.Map();
-    doc.transact(() => {
-      entities.set(oid, entity);
-      entity.set('type', type);
-      for (const [name, value] of Object.entries(attributes)) entity.set(name, value);
-      for (const relation of relations) entity.set(relation, new Y.Map());
-    });
-    return { oid, entity };
-  };
-  /** @param {Y.Map<any>} parent @param {string} relation @param {string} child */
-  const addChild = (parent, relation, child) => doc.transact(() => parent.get(relation).set(child, true));
   const elections = [];
   for (let i = 0; i < e; i++) {
     const election = create(
@@ -99,18 +90,14 @@ export function buildYjs(n) {
       ['candidates'],
     );
     const candidates = Array.from({ length: candidatesPerElection }, (_, c) => {
-      const candidate = create('Candidate', { name: `Candidate ${i}.${c}`, party: `Party ${c}`, statement: 'For a fair budget.', election: election.oid });
-      addChild(election.entity, 'candidates', candidate.oid);
+      const candidate = create('Candidate', { name: `Candidate ${i}.${c}`, party: `Party ${c}`, statement: 'For a fair budget.', election });
+      addChild(election, 'candidates', candidate);
       return candidate;
     });
     elections.push({ election, candidates });
   }
-  for (const { election } of elections)
-    doc.transact(() => {
-      election.entity.set('status', 'open');
-      election.entity.set('openedAt', new Date().toISOString());
-    });
-  /** @type {Y.Map<any>[]} */
+  for (const { election } of elections) set(election, { status: 'open', openedAt: new Date().toISOString() });
+  /** @type {string[]} */
   const voters = [];
   for (let v = 0; v < voterCount; v++) {
     const { election, candidates } = elections[v % e];
@@ -119,11 +106,38 @@ export function buildYjs(n) {
       { name: `Voter ${v}`, voterNumber: `V-${v}`, email: `voter${v}@example.org`, district: `District ${v % 50}`, address: `${v} Main Street, Springfield`, birthDate: '1980-01-01' },
       ['elections'],
     );
-    addChild(voter.entity, 'elections', election.oid);
-    if (v >= unvoted)
-      create('Ballot', { voter: voter.oid, election: election.oid, candidate: candidates[v % candidatesPerElection].oid, castAt: new Date().toISOString(), channel: 'in-person' });
-    voters.push(voter.entity);
+    addChild(voter, 'elections', election);
+    if (v >= unvoted) create('Ballot', { voter, election, candidate: candidates[v % candidatesPerElection], castAt: new Date().toISOString(), channel: 'in-person' });
+    voters.push(voter);
   }
-  return { doc, voters };
+  return voters;
 }
 
+/**
+ * Builds the same `n` entities as a Yjs document, each operation in its own transaction.
+ * @param {number} n
+ */
+export function buildYjs(n) {
+  const doc = new Y.Doc();
+  /** @type {Y.Map<Y.Map<any>>} */
+  const entities = doc.getMap('entities');
+  const voters = buildMaps(n, {
+    create(type, attributes, relations = []) {
+      const oid = nanoid();
+      const entity = new Y.Map();
+      doc.transact(() => {
+        entities.set(oid, entity);
+        entity.set('type', type);
+        for (const [name, value] of Object.entries(attributes)) entity.set(name, value);
+        for (const relation of relations) entity.set(relation, new Y.Map());
+      });
+      return oid;
+    },
+    addChild: (parent, relation, child) => doc.transact(() => entities.get(parent)?.get(relation).set(child, true)),
+    set: (oid, values) =>
+      doc.transact(() => {
+        for (const [name, value] of Object.entries(values)) entities.get(oid)?.set(name, value);
+      }),
+  });
+  return { doc, voters: voters.map((oid) => /** @type {Y.Map<any>} */ (entities.get(oid))) };
+}
