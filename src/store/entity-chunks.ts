@@ -1,5 +1,6 @@
 import type { Dot } from '../crdt/dot.js';
 import type { AttributeWrite, EntityState } from '../domain/model-change.js';
+import type { DamagedRecord, RawEntityRecord } from './quarantine.js';
 
 /**
  * The stored layout of a model's entities (schema version 5): entities sorted by oid and kept in
@@ -349,4 +350,43 @@ function chunkRecord(modelId: string, start: string, commit: number, entries: re
 
 function isCount(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+/** How a chunk is named in problems and the quarantine: by the lowest oid it covers. */
+export const chunkLabel = (start: string): string => `chunk from ${start || 'the first oid'}`;
+
+/**
+ * The entities of stored chunks (with `sinceCommit`, only those written after it), read
+ * leniently: an entity whose JSON does not parse, or a chunk whose entities cannot be told apart,
+ * is listed as damaged instead (entities of the wrong shape are found by `screenStoredModel`).
+ */
+export function entitiesOfChunks(chunks: readonly unknown[], sinceCommit: number): { records: RawEntityRecord[]; damaged: DamagedRecord[] } {
+  const records: RawEntityRecord[] = [];
+  const damaged: DamagedRecord[] = [];
+  for (const chunk of chunks) {
+    const start = String((chunk as Partial<ChunkRecord> | null)?.start ?? '');
+    if (sinceCommit > 0) {
+      const read = chunkEntries(chunk);
+      if (read.problem !== undefined) {
+        damaged.push({ kind: 'entity', key: chunkLabel(start), chunk: start, reason: read.problem, value: chunk });
+        continue;
+      }
+      for (const entry of read.entries) {
+        if (entry.commit <= sinceCommit) continue;
+        const parsed = decodeEntry(entry, read.nodes);
+        if (parsed.ok) records.push({ oid: entry.oid, entity: parsed.value });
+        else damaged.push({ kind: 'entity', key: entry.oid, reason: parsed.reason, value: entry.json });
+      }
+      continue;
+    }
+    const read = readChunk(chunk);
+    if (read.problem !== undefined) {
+      damaged.push({ kind: 'entity', key: chunkLabel(start), chunk: start, reason: read.problem, value: chunk });
+      continue;
+    }
+    for (const entity of read.entities)
+      if (entity.unreadable === undefined) records.push({ oid: entity.oid, entity: entity.entity });
+      else damaged.push({ kind: 'entity', key: entity.oid, reason: entity.unreadable, value: entity.entity });
+  }
+  return { records, damaged };
 }

@@ -1,6 +1,8 @@
 import { VersionVector, type VersionVectorJSON } from '../crdt/version-vector.js';
 import type { EntityState } from '../domain/model-change.js';
 import { type ChunkEntry, type ChunkRecord, NodeTable, chunkEntries, chunkRecords, decodeEntry, encodeEntity } from './entity-chunks.js';
+import { joinStoredEntity } from './join-stored-entity.js';
+import { type DamagedRecord, type RawEntityRecord, entityRecordProblem } from './quarantine.js';
 
 /**
  * The change log of a model (schema version 6): one small record per small save (a live edit),
@@ -79,3 +81,42 @@ function readVersion(json: unknown): VersionVector | undefined {
 
 /** How a log record is named in problems and the quarantine. */
 export const logLabel = (commit: number): string => `log record of commit ${commit}`;
+
+/**
+ * The readable records of a model's log, in commit order; a damaged one is listed in `damaged`
+ * instead (its entities cannot be joined, so the load claims nothing: peers send them again).
+ */
+export function readLog(logged: readonly unknown[], damaged: DamagedRecord[]): LogStep[] {
+  const steps: LogStep[] = [];
+  for (const raw of logged) {
+    const step = readLogRecord(raw);
+    if (!('problem' in step)) {
+      steps.push(step);
+      continue;
+    }
+    const commit = (raw as { commit: number }).commit;
+    damaged.push({ kind: 'entity', key: logLabel(commit), log: commit, reason: step.problem, value: raw });
+  }
+  return steps;
+}
+
+/**
+ * Joins the log into loaded entity records, in commit order, exactly as a fold would (with `only`,
+ * only into those entities). A stored record that is no entity state is joined as nothing stored
+ * (the fold keeps it aside then).
+ */
+export function replayLog(records: RawEntityRecord[], steps: readonly LogStep[], only?: ReadonlySet<string>): void {
+  if (!steps.length) return;
+  const at = new Map(records.map((record, i) => [record.oid, i]));
+  for (const step of steps) {
+    for (const entity of step.entities) {
+      if (only && !only.has(entity.oid)) continue;
+      const i = at.get(entity.oid);
+      const stored = i === undefined ? undefined : records[i]!.entity;
+      const usable = stored !== undefined && entityRecordProblem(entity.oid, stored) === undefined ? (stored as EntityState) : undefined;
+      const joined = joinStoredEntity(usable, stored !== undefined && !usable ? new VersionVector() : step.base, entity, step.version);
+      if (i === undefined) at.set(entity.oid, records.push({ oid: entity.oid, entity: joined }) - 1);
+      else records[i] = { oid: entity.oid, entity: joined };
+    }
+  }
+}

@@ -3,17 +3,15 @@ import { type NodeId, isNodeId } from '../crdt/dot.js';
 import { VersionVector } from '../crdt/version-vector.js';
 import type { EntityState } from '../domain/model-change.js';
 import { certificateKey } from './certificate-key.js';
-import { type ChunkEntry, type ChunkRecord, NodeTable, chunkEntries, chunkIndexOf, chunkRecords, decodeEntry, encodeEntity, readChunk } from './entity-chunks.js';
-import { type LogStep, logLabel, logRecord, readLogRecord } from './entity-log.js';
+import { type ChunkEntry, NodeTable, chunkEntries, chunkIndexOf, chunkLabel, chunkRecords, decodeEntry, encodeEntity, entitiesOfChunks } from './entity-chunks.js';
+import { type LogStep, logLabel, logRecord, readLog, readLogRecord, replayLog } from './entity-log.js';
 import { joinStoredEntity } from './join-stored-entity.js';
 import { Listeners } from '../util/listeners.js';
 import { type Timers, globalTimers } from '../util/timers.js';
 import { storeLogger } from './store-logger.js';
 import {
   type ClaimsToForget,
-  type DamagedRecord,
   type QuarantineRequest,
-  type RawEntityRecord,
   type QuarantinedRecord,
   type StorageProblem,
   type StorageProblemKind,
@@ -838,83 +836,5 @@ class KeepAside {
     const problem: StorageProblem = { kind, modelId, key, reason, recovery, at: Date.now() };
     this.problems.push(problem);
     this.writes.push(observed(this.store.add({ ...problem, value })));
-  }
-}
-
-/** How a chunk is named in problems and the quarantine: by the lowest oid it covers. */
-const chunkLabel = (start: string): string => `chunk from ${start || 'the first oid'}`;
-
-/**
- * The entities of stored chunks (with `sinceCommit`, only those written after it), read
- * leniently: an entity whose JSON does not parse, or a chunk whose entities cannot be told apart,
- * is listed as damaged instead (entities of the wrong shape are found by `screenStoredModel`).
- */
-function entitiesOfChunks(chunks: readonly unknown[], sinceCommit: number): { records: RawEntityRecord[]; damaged: DamagedRecord[] } {
-  const records: RawEntityRecord[] = [];
-  const damaged: DamagedRecord[] = [];
-  for (const chunk of chunks) {
-    const start = String((chunk as Partial<ChunkRecord> | null)?.start ?? '');
-    if (sinceCommit > 0) {
-      const read = chunkEntries(chunk);
-      if (read.problem !== undefined) {
-        damaged.push({ kind: 'entity', key: chunkLabel(start), chunk: start, reason: read.problem, value: chunk });
-        continue;
-      }
-      for (const entry of read.entries) {
-        if (entry.commit <= sinceCommit) continue;
-        const parsed = decodeEntry(entry, read.nodes);
-        if (parsed.ok) records.push({ oid: entry.oid, entity: parsed.value });
-        else damaged.push({ kind: 'entity', key: entry.oid, reason: parsed.reason, value: entry.json });
-      }
-      continue;
-    }
-    const read = readChunk(chunk);
-    if (read.problem !== undefined) {
-      damaged.push({ kind: 'entity', key: chunkLabel(start), chunk: start, reason: read.problem, value: chunk });
-      continue;
-    }
-    for (const entity of read.entities)
-      if (entity.unreadable === undefined) records.push({ oid: entity.oid, entity: entity.entity });
-      else damaged.push({ kind: 'entity', key: entity.oid, reason: entity.unreadable, value: entity.entity });
-  }
-  return { records, damaged };
-}
-
-/**
- * The readable records of a model's log, in commit order; a damaged one is listed in `damaged`
- * instead (its entities cannot be joined, so the load claims nothing: peers send them again).
- */
-function readLog(logged: readonly unknown[], damaged: DamagedRecord[]): LogStep[] {
-  const steps: LogStep[] = [];
-  for (const raw of logged) {
-    const step = readLogRecord(raw);
-    if (!('problem' in step)) {
-      steps.push(step);
-      continue;
-    }
-    const commit = (raw as { commit: number }).commit;
-    damaged.push({ kind: 'entity', key: logLabel(commit), log: commit, reason: step.problem, value: raw });
-  }
-  return steps;
-}
-
-/**
- * Joins the log into loaded entity records, in commit order, exactly as a fold would (with `only`,
- * only into those entities). A stored record that is no entity state is joined as nothing stored
- * (the fold keeps it aside then).
- */
-function replayLog(records: RawEntityRecord[], steps: readonly LogStep[], only?: ReadonlySet<string>): void {
-  if (!steps.length) return;
-  const at = new Map(records.map((record, i) => [record.oid, i]));
-  for (const step of steps) {
-    for (const entity of step.entities) {
-      if (only && !only.has(entity.oid)) continue;
-      const i = at.get(entity.oid);
-      const stored = i === undefined ? undefined : records[i]!.entity;
-      const usable = stored !== undefined && entityRecordProblem(entity.oid, stored) === undefined ? (stored as EntityState) : undefined;
-      const joined = joinStoredEntity(usable, stored !== undefined && !usable ? new VersionVector() : step.base, entity, step.version);
-      if (i === undefined) at.set(entity.oid, records.push({ oid: entity.oid, entity: joined }) - 1);
-      else records[i] = { oid: entity.oid, entity: joined };
-    }
   }
 }
