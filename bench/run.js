@@ -1,5 +1,6 @@
 // `npm run bench [-- --quick] [-- --only=prefix[,prefix...]]`: runs every bench/*.bench.js, prints one JSON
-// object per measurement on stdout, and writes docs/benchmarks.md with the machine it ran on: the
+// object per measurement on stdout, and writes docs/benchmarks.md with the machine it ran on (with
+// --only, the other benches' rows of earlier runs are kept from docs/benchmark-rows.json): the
 // side-by-side comparison with Yjs by workload, with targets passed or failed, then the other
 // measurements, then the hand-written findings kept in docs/benchmark-findings.md (regenerating
 // never touches them). The numbers are measured in this run, never typed in.
@@ -16,7 +17,7 @@ const docs = join(here, '..', 'docs');
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 
-/** What each workload measures; 5 is measured over WebRTC by bench/webrtc.bench.js once it exists. */
+/** What each workload measures (5 over WebRTC, by bench/webrtc.bench.js). */
 const WORKLOADS = new Map([
   [1, 'Local attribute writes per second'],
   [2, 'Remote changes applied per second (our decode + applyChanges vs Y.applyUpdate)'],
@@ -26,7 +27,6 @@ const WORKLOADS = new Map([
   [6, 'IndexedDB save and load (Chromium)'],
   [7, 'First-load JavaScript + CSS, gzipped'],
 ]);
-const PENDING = new Map([[5, 'Not measured yet: a `bench/webrtc.bench.js` returning rows with `workload: 5` (edit-to-remote-apply latency between two peers, bootstrap of a 10,000-entity room) fills this section.']]);
 
 const files = readdirSync(here)
   .filter((name) => name.endsWith('.bench.js'))
@@ -58,6 +58,38 @@ for (const file of files) {
   }
   console.error(`${file}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
+
+const cpus = os.cpus();
+const machine = `${cpus[0]?.model ?? 'unknown CPU'} × ${cpus.length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}, Node ${process.version}; 1-minute load average ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end`;
+const command = `npm run bench${quick || only ? ' --' : ''}${quick ? ' --quick' : ''}${only ? ` --only=${only}` : ''}`;
+const today = new Date().toISOString().slice(0, 10);
+
+// A run of some benches (--only) keeps the other benches' rows from earlier runs, saying where
+// they came from, so docs/benchmarks.md always shows every bench as last measured.
+const rowsPath = join(docs, 'benchmark-rows.json');
+const ran = new Set(files.map((file) => file.replace(/\.bench\.js$/, '')));
+/** @typedef {{ date: string, command: string, machine: string }} RunInfo */
+/** @type {{ runs: Record<string, RunInfo>, rows: Row[] }} */
+let previous = { runs: {}, rows: [] };
+if (only && existsSync(rowsPath)) {
+  try {
+    const read = JSON.parse(readFileSync(rowsPath, 'utf8'));
+    if (!read || typeof read.runs !== 'object' || !Array.isArray(read.rows)) throw new Error('not { runs, rows }');
+    previous = read;
+  } catch (error) {
+    console.error(`docs/benchmark-rows.json is unreadable (${/** @type {Error} */ (error).message}): only this run's rows are reported`);
+  }
+}
+/** @type {Record<string, RunInfo>} */
+const runs = Object.fromEntries([
+  ...Object.entries(previous.runs).filter(([bench]) => !ran.has(bench) && previous.rows.some((row) => row.bench === bench)),
+  ...[...ran].map((bench) => [bench, { date: today, command, machine }]),
+]);
+results.push(...previous.rows.filter((row) => !ran.has(row.bench) && runs[row.bench]));
+// Stable: each bench's rows keep their order.
+results.sort((a, b) => (a.bench < b.bench ? -1 : a.bench > b.bench ? 1 : 0));
+writeFileSync(rowsPath, `${JSON.stringify({ runs, rows: results }, null, 1)}\n`);
+const carried = Object.entries(runs).filter(([bench]) => !ran.has(bench));
 
 /** @param {unknown} value */
 const cell = (value) =>
@@ -93,8 +125,7 @@ const sections = [];
 for (const [workload, title] of WORKLOADS) {
   const rows = compared.filter((row) => row.workload === workload);
   if (!rows.length) {
-    if (PENDING.has(workload)) sections.push(`### ${workload}. ${title}\n\n${PENDING.get(workload)}`);
-    else if (!only) sections.push(`### ${workload}. ${title}\n\nNo rows in this run.`);
+    if (!only) sections.push(`### ${workload}. ${title}\n\nNo rows in this run.`);
     continue;
   }
   sections.push(
@@ -126,15 +157,14 @@ const summary = targeted.length
 const findingsPath = join(docs, 'benchmark-findings.md');
 const findings = existsSync(findingsPath) ? readFileSync(findingsPath, 'utf8').trim() : '## Findings\n\nNone recorded yet.';
 
-const cpus = os.cpus();
-const machine = `${cpus[0]?.model ?? 'unknown CPU'} × ${cpus.length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}, Node ${process.version}; 1-minute load average ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end`;
-const command = `npm run bench${quick || only ? ' --' : ''}${quick ? ' --quick' : ''}${only ? ` --only=${only}` : ''}`;
-
 writeFileSync(
   join(docs, 'benchmarks.md'),
   [
     '# Benchmarks',
-    `Generated by \`${command}\` on ${new Date().toISOString().slice(0, 10)} (do not edit: findings go in docs/benchmark-findings.md).\nMachine: ${machine}.`,
+    `Generated by \`${command}\` on ${today} (do not edit: findings go in docs/benchmark-findings.md).\nMachine: ${machine}.` +
+      (carried.length
+        ? `\n\nRows of benches this run left out are kept from the run that last measured them:\n${carried.map(([bench, run]) => `- ${bench}: \`${run.command}\` on ${run.date}; ${run.machine}.`).join('\n')}`
+        : ''),
     'Every figure is a median of several runs after a warm-up (sizes are measured once); spread is (max − min) / median. ' +
       'Ours and Yjs run the same electoral workload: 10 open elections with 4 candidates each, voters (6 attributes) registered for one election, ' +
       'a ballot from each voter but 50; Yjs holds one `Y.Map` per entity. Automerge, where a row has it (the in-Node workloads 1–3), holds the same map of maps, ' +
