@@ -8,8 +8,7 @@ import { ServerBasedDiscovery, signalingUrl } from '../net/server-based-discover
 import type { PeerDiscovery } from '../net/peer-discovery.js';
 import type { Transport } from '../net/transport.js';
 import { EDNetP2PNode } from '../node/ednet-p2p-node.js';
-// From its module, not the overlay's index, which would bring the overlay the node loads later.
-import { FallbackSignalingChannel, RelayedSignaling } from '../overlay/relayed-signaling.js';
+import { FallbackSignalingChannel, RelayedSignaling } from '../overlay/index.js';
 import type { NodeStatus } from '../node/node-events.js';
 import {
   DeviceIdentity,

@@ -4,12 +4,10 @@ import type { SynchronizableDomainModel } from '../domain/synchronizable-domain-
 import { ConnectionManager } from '../net/connection-manager.js';
 import type { DiscoveryEvent, PeerDiscovery } from '../net/peer-discovery.js';
 import type { PeerAddress, PeerConnection, Transport } from '../net/transport.js';
-import { DEFAULT_HYPARVIEW_CONFIG } from '../overlay/hyparview-config.js';
-import type { RoomOverlay } from '../overlay/room-overlay.js';
+import { RoomOverlay } from '../overlay/room-overlay.js';
 import type { RelayedSignaling } from '../overlay/relayed-signaling.js';
 import type { StorageProblem } from '../store/quarantine.js';
 import { SynchronizationEngine, type SyncEngineEvent, type SyncLogger, type SyncResult } from '../sync/synchronization-engine.js';
-import { DeferredOverlay } from './deferred-overlay.js';
 import { DomainModelRegistry } from './domain-model-registry.js';
 import type { EDNetP2PNodeOptions, RegisterModelOptions, SignalingStatusSource } from './ednet-p2p-node-options.js';
 import { EventBus } from './event-bus.js';
@@ -34,8 +32,8 @@ export class EDNetP2PNode {
   readonly registry = new DomainModelRegistry();
   readonly connections: ConnectionManager;
   readonly sync: SynchronizationEngine;
-  /** The room's partial mesh, unless turned off (`overlay: false`); loaded once a peer is around. */
-  private readonly deferredOverlay: DeferredOverlay | undefined;
+  /** The room's partial mesh, unless turned off (`overlay: false`). */
+  readonly overlay: RoomOverlay | undefined;
   private readonly transports: readonly Transport[];
   private readonly relayedSignaling: RelayedSignaling | undefined;
   private readonly discoveries: readonly PeerDiscovery[];
@@ -66,26 +64,18 @@ export class EDNetP2PNode {
     this.authenticate = options.authenticate;
     this.logger = options.logger ?? { warn: (message, details) => console.warn(`[node] ${message}`, details ?? '') };
     this.relayedSignaling = options.relayedSignaling;
-    const overlayOptions = options.overlay;
-    this.deferredOverlay =
-      overlayOptions === false
+    this.overlay =
+      options.overlay === false
         ? undefined
-        : new DeferredOverlay(
-            async () =>
-              new (await import('../overlay/room-overlay.js')).RoomOverlay({
-                ...overlayOptions,
-                me: options.nodeId,
-                port: { connect: (peer) => this.onlineControl.connectForOverlay(peer) },
-                digest: () => this.statusTracker.stateDigest(),
-                contacts: () => this.onlineControl.contacts(),
-                logger: this.logger,
-              }),
-            (overlay) => {
-              if (this.running) this.followOverlay(overlay);
-            },
-            (error) => this.logger.warn('the overlay could not be loaded', error),
-          );
-    const activeViewSize = overlayOptions === false ? undefined : (overlayOptions?.hyparview?.activeViewSize ?? DEFAULT_HYPARVIEW_CONFIG.activeViewSize);
+        : new RoomOverlay({
+            ...options.overlay,
+            me: options.nodeId,
+            port: { connect: (peer) => this.onlineControl.connectForOverlay(peer) },
+            digest: () => this.statusTracker.stateDigest(),
+            contacts: () => this.onlineControl.contacts(),
+            logger: this.logger,
+          });
+    const activeViewSize = this.overlay?.hyparview.config.activeViewSize;
     this.connections = new ConnectionManager({
       localId: options.nodeId,
       transports: options.transports,
@@ -101,33 +91,24 @@ export class EDNetP2PNode {
     this.onlineControl = new OnlineController({
       nodeId: options.nodeId,
       connections: this.connections,
-      overlay: this.deferredOverlay,
+      overlay: this.overlay,
       discoveries: this.discoveries,
       transports: options.transports,
       relayedTransports: options.relayedTransports ?? options.transports.map((transport) => transport.kind),
       running: () => this.running,
       changed: () => this.scheduleStatus(),
     });
-    const deferredOverlay = this.deferredOverlay;
     this.statusTracker = new NodeStatusTracker({
       nodeId: options.nodeId,
       sync: this.sync,
       reports: this.reports,
-      // Not loaded yet, nobody is around: the status counts this device alone, as the roster would.
-      get overlay() {
-        return deferredOverlay?.current;
-      },
+      overlay: this.overlay,
       running: () => this.running,
       online: () => this.online,
       displayName: () => this.displayNameValue,
       signaling: () => (!this.signaling ? 'off' : !this.onlineControl.discovering ? 'off' : this.signaling.connectionState),
       announce: (status) => this.events.emit('status-changed', { status }),
     });
-  }
-
-  /** The room's partial mesh once loaded (a peer was around); undefined before, or when turned off. */
-  get overlay(): RoomOverlay | undefined {
-    return this.deferredOverlay?.current;
   }
 
   /** The name peers see for this device. */
@@ -178,11 +159,19 @@ export class EDNetP2PNode {
       ...this.discoveries.map((discovery) => discovery.onEvent((event) => this.onDiscoveryEvent(event))),
     );
     if (this.signaling) this.unsubscribe.push(this.signaling.onConnectionState(() => this.scheduleStatus()));
-    if (this.overlay) this.followOverlay(this.overlay);
+    if (this.overlay) {
+      const overlay = this.overlay;
+      this.unsubscribe.push(overlay.onChange(() => this.scheduleStatus()));
+      if (this.relayedSignaling) {
+        const relayed = this.relayedSignaling;
+        relayed.attach(overlay);
+        this.unsubscribe.push(overlay.onSignal((from, data) => relayed.deliver(from, data)), () => relayed.attach(undefined));
+      }
+    }
     if (this.followBrowserOnline) this.unsubscribe.push(this.onlineControl.followBrowser());
     this.connections.start();
     this.sync.start();
-    if (this.online) this.deferredOverlay?.start();
+    if (this.online) this.overlay?.start();
     // Finding peers goes on in the background: a slow or absent signaling server must not keep
     // the models (already usable) or the UI waiting. The status tells how it goes.
     if (this.online) void this.onlineControl.startDiscoveries();
@@ -195,7 +184,7 @@ export class EDNetP2PNode {
     if (!this.running) return;
     this.running = false;
     // Neighbors hear that we leave before the connections close.
-    this.deferredOverlay?.stop();
+    this.overlay?.stop();
     for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
     await this.onlineControl.stopDiscoveries();
     this.connections.stop();
@@ -219,7 +208,7 @@ export class EDNetP2PNode {
     if (options.persistence?.problems) this.reportStorageProblems(options.persistence.problems);
     subscriptions.push(
       model.onChange((detail) => {
-        this.deferredOverlay?.stateChanged();
+        this.overlay?.stateChanged();
         this.events.emit('model-changed', detail);
         for (const event of attributeChangedEvents(detail)) this.events.emit('entity-attribute-changed', { modelId, ...event });
         this.scheduleStatus();
@@ -353,30 +342,9 @@ export class EDNetP2PNode {
     this.scheduleStatus();
   }
 
-  /** While running: the status follows the overlay, and signals relayed over it reach the transports. */
-  private followOverlay(overlay: RoomOverlay): void {
-    this.unsubscribe.push(overlay.onChange(() => this.scheduleStatus()));
-    if (this.relayedSignaling) {
-      const relayed = this.relayedSignaling;
-      relayed.attach(overlay);
-      this.unsubscribe.push(overlay.onSignal((from, data) => relayed.deliver(from, data)), () => relayed.attach(undefined));
-    }
-  }
-
-  /**
-   * Every open connection, once authenticated: the overlay takes its frames, the sync engine the
-   * rest. The first one may wait for the overlay's code (its messages are held meanwhile).
-   */
+  /** Every open connection, once authenticated: the overlay takes its frames, the sync engine the rest. */
   private addConnection(connection: PeerConnection): void {
-    const attached = this.deferredOverlay ? this.deferredOverlay.attach(connection) : connection;
-    if (!(attached instanceof Promise)) {
-      this.sync.addConnection(attached);
-      return;
-    }
-    attached.then(
-      (syncSide) => this.sync.addConnection(syncSide),
-      (error: unknown) => connection.close(`the overlay could not be loaded: ${(error as Error)?.message ?? error}`),
-    );
+    this.sync.addConnection(this.overlay ? this.overlay.attach(connection) : connection);
   }
 
   private onSyncEvent(event: SyncEngineEvent): void {
