@@ -305,8 +305,9 @@ export class EpidemicBroadcast {
       for (const peer of this.#sample(pool, mustHear.length ? Math.max(1, fanout) : fanout)) targets.add(peer);
       if (fresh) this.#announced.set(modelId, claimable.clone());
       if (mustHear.some((peer) => !targets.has(peer))) this.#pending.add(modelId);
-      for (const peer of this.#host.sharingPeers(modelId))
-        if (caughtUp?.has(peer.peerId) && !this.isEager(peer) && !peer.told.get(modelId)?.includes(claimable)) targets.add(peer);
+      if (caughtUp)
+        for (const peer of this.#host.sharingPeers(modelId))
+          if (caughtUp.has(peer.peerId) && !this.isEager(peer) && !peer.told.get(modelId)?.includes(claimable)) targets.add(peer);
       if (targets.size === 0) continue;
       const digest = this.#host.ownDigest(modelId);
       for (const peer of targets) {
