@@ -1,7 +1,7 @@
 import { type CausalContext, DIGEST_BUCKETS, type HybridLogicalClock, type NodeId, VersionVector, bucketOf } from '../crdt/index.js';
 import { ValidationError } from './attribute-rules.js';
 import { AdoptionGuard } from './adoption-guard.js';
-import { batchEnvelopeProblem, decodeChange, decodeEntityState, decodeSnapshot, decodedVersions, isDecodeError } from './change-decoder.js';
+import { DECODE_LIMITS, batchEnvelopeProblem, decodeChange, decodeEntityState, decodeSnapshot, decodedVersions, isDecodeError } from './change-decoder.js';
 import { type EntityRecord, stateToChanges } from './entity-record.js';
 import { type ApplyChangesResult, CHANGE_FORMAT, type ChangeBatch, type EntityState, type ModelChange, type ModelSnapshot, type RejectedChange } from './model-change.js';
 import type { ModelNotifier } from './model-notifier.js';
@@ -196,14 +196,16 @@ export class ModelReplica implements Omit<SynchronizableDomainModel, 'resolveCon
    * context, then adopts `version`. `entities` must hold every entity with a dot of `version` this
    * model lacks (all stored entities, or the ones written since the last load). Stored state is
    * this replica's own: no clock-drift check, but structure and schema are checked and bad
-   * entities skipped (then the version is not adopted). Emits a `remote` change.
+   * entities skipped (then the version is not adopted). Emits a `remote` change. The entities are
+   * handed over: the model keeps their writes and dots (storage hands out fresh objects on every
+   * load), so nothing may change them afterwards.
    */
   loadState(entities: readonly EntityState[], version: VersionVector): ApplyChangesResult {
     const rejected: RejectedChange[] = [];
     const touched = newTouched();
     const counts = { applied: 0, ignored: 0 };
     for (const raw of entities) {
-      const state = decodeEntityState(raw);
+      const state = decodeEntityState(raw, DECODE_LIMITS, { inPlace: true });
       if (isDecodeError(state)) {
         rejected.push({ change: raw, reason: state.error });
         continue;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CHANGE_FORMAT, DECODE_LIMITS, decodeChangeBatch, decodeSnapshot } from '../../src/domain/index.js';
+import { CHANGE_FORMAT, DECODE_LIMITS, type EntityState, decodeChangeBatch, decodeEntityState, decodeSnapshot } from '../../src/domain/index.js';
 import { library } from './library-schema.js';
 
 describe('decodeChangeBatch and decodeSnapshot', () => {
@@ -68,5 +68,22 @@ describe('decodeChangeBatch and decodeSnapshot', () => {
     expect(decodeSnapshot(snapshot)).to.deep.equal(snapshot);
     const doubled = { ...snapshot, entities: [snapshot.entities[0], snapshot.entities[0]] };
     expect((decodeSnapshot(doubled) as { error: string }).error).to.match(/appears twice/);
+  });
+
+  it('keeps a handed-over entity state in place, checked exactly as a copy would be', () => {
+    const alice = library('alice');
+    const ada = alice.create('Author', { name: 'Ada' });
+    ada.addChild('works', alice.create('Book', { title: 'T' }));
+    const [state] = JSON.parse(JSON.stringify(alice.getEntityStates([ada.oid]))) as EntityState[];
+    const kept = decodeEntityState(state, DECODE_LIMITS, { inPlace: true }) as EntityState;
+    expect(kept).to.deep.equal(decodeEntityState(state));
+    expect(kept.attributes.name![0]).to.equal(state!.attributes.name![0]);
+    expect(kept.children.works).to.equal(state!.children.works);
+    const damaged = JSON.parse(JSON.stringify(state));
+    damaged.attributes.name[0].dot.seq = 0;
+    expect(decodeEntityState(damaged, DECODE_LIMITS, { inPlace: true })).to.have.property('error').that.matches(/seq must be a positive/);
+    damaged.attributes.name[0].dot.seq = 1;
+    damaged.attributes.name[0].ts.c = -1;
+    expect(decodeEntityState(damaged, DECODE_LIMITS, { inPlace: true })).to.have.property('error').that.matches(/ms and c/);
   });
 });
