@@ -218,14 +218,19 @@ export class ModelPersistence {
   async load(): Promise<void> {
     await this.#enqueue(async () => {
       const stored = await this.storage.load(this.model.modelId);
+      // A model that held nothing before holds exactly what was stored (less what it refused).
+      const fresh = this.model.version.isEmpty();
       // Claims of damaged records are given up, own ones too, so peers send them back; own seqs
       // up to the highest stored claim are never used again all the same (a peer may hold them).
       // (The stored entities count too: the stored version itself may be what is damaged.)
-      let ownMax = stored.version.maxSeen(this.model.nodeId);
-      for (const seq of heldDots(stored.entities).get(this.model.nodeId) ?? []) ownMax = Math.max(ownMax, seq);
+      const { nodeId } = this.model;
+      let ownMax = stored.version.maxSeen(nodeId);
+      forEachHeldDot(stored.entities, (dot) => {
+        if (dot.node === nodeId && dot.seq > ownMax) ownMax = dot.seq;
+      });
       this.model.skipOwnSequencesUpTo(ownMax);
       await this.#quarantine(this.#apply(stored, 'storage', true));
-      await this.#pruneCertificates();
+      await this.#pruneCertificates(() => heldDots(fresh ? stored.entities : this.model.getEntityStates()));
     });
     this.#loaded = true;
   }
@@ -537,10 +542,10 @@ export class ModelPersistence {
   // Certificates whose items are all gone since they were stored (overwritten, removed) are dropped
   // at startup, here and in storage, so they do not pile up with every edit ever made. Failing to
   // delete them loses nothing: they are dropped again next time.
-  async #pruneCertificates(): Promise<void> {
+  async #pruneCertificates(heldNow: () => ReadonlyMap<NodeId, ReadonlySet<number>>): Promise<void> {
     const store = this.options.certificates;
     if (!store?.size) return;
-    const held = heldDots(this.model.getEntityStates());
+    const held = heldNow();
     const dropped = store.prune((dot) => held.get(dot.node)?.has(dot.seq) ?? false);
     if (dropped.length) await this.storage.forgetCertificates(this.model.modelId, dropped.map(encodeCertificate)).catch(() => undefined);
   }
@@ -605,18 +610,22 @@ function watchPageHidden(save: () => void): () => void {
   };
 }
 
-/** Every dot the entities hold: their writes, child adds and removal marks, by node. */
+/** Every dot the entities hold, by node. */
 function heldDots(entities: readonly EntityState[]): Map<NodeId, Set<number>> {
   const held = new Map<NodeId, Set<number>>();
-  const add = (dot: Dot) => {
+  forEachHeldDot(entities, (dot) => {
     let seqs = held.get(dot.node);
     if (!seqs) held.set(dot.node, (seqs = new Set()));
     seqs.add(dot.seq);
-  };
-  for (const entity of entities) {
-    for (const writes of Object.values(entity.attributes)) for (const write of writes) add(write.dot);
-    for (const items of Object.values(entity.children)) for (const [, dots] of items) dots.forEach(add);
-    for (const marks of Object.values(entity.removals ?? {})) marks.forEach(add);
-  }
+  });
   return held;
+}
+
+/** Visits every dot the entities hold: their writes, child adds and removal marks. */
+function forEachHeldDot(entities: readonly EntityState[], visit: (dot: Dot) => void): void {
+  for (const entity of entities) {
+    for (const writes of Object.values(entity.attributes)) for (const write of writes) visit(write.dot);
+    for (const items of Object.values(entity.children)) for (const [, dots] of items) dots.forEach(visit);
+    for (const marks of Object.values(entity.removals ?? {})) marks.forEach(visit);
+  }
 }
