@@ -14,6 +14,8 @@ interface NodeLog {
   kinds: TouchKind[];
   children: Array<string | undefined>;
   sorted: boolean;
+  /** The highest seq logged: a `since` covering it skips the node without sorting its log. */
+  max: number;
 }
 
 /**
@@ -43,9 +45,10 @@ export class TouchLog {
   /** Logs one operation. Seqs may arrive out of order (remote dots); the log sorts lazily. */
   record(node: NodeId, seq: number, record: EntityRecord, field: string, kind: TouchKind, child?: string): void {
     let log = this.#nodes.get(node);
-    if (!log) this.#nodes.set(node, (log = { seqs: [], records: [], fields: [], kinds: [], children: [], sorted: true }));
+    if (!log) this.#nodes.set(node, (log = { seqs: [], records: [], fields: [], kinds: [], children: [], sorted: true, max: 0 }));
     const seqs = log.seqs;
     if (seqs.length && seqs[seqs.length - 1]! > seq) log.sorted = false;
+    if (seq > log.max) log.max = seq;
     seqs.push(seq);
     log.records.push(record);
     log.fields.push(field);
@@ -64,6 +67,8 @@ export class TouchLog {
     visit: (node: NodeId, seq: number, record: EntityRecord, field: string, kind: TouchKind, child: string | undefined) => void,
   ): void {
     for (const [node, log] of this.#nodes) {
+      // A room opened from storage logs in storage order; sorting waits until a delta needs it.
+      if (since.get(node) >= log.max) continue;
       if (!log.sorted) sortBySeq(log);
       const { seqs, records, fields, kinds, children } = log;
       const gaps = since.extrasOf(node).length > 0;

@@ -150,8 +150,14 @@ export class SynchronizationEngine {
       unsubscribeDurable?.();
     };
     this.models.add(modelId, { model, durability, unsubscribe });
-    // Own items from before (storage, or this device's other tabs) may lack certificates.
-    this.certifier.certify(modelId, model.getChangesSince(new VersionVector()));
+    // Own items from before (storage, or this device's other tabs) may lack certificates. Only the
+    // changes of node ids this device owns are read: the rest of a 10,000-entity room took 200 ms.
+    const signer = this.certification?.signer;
+    if (signer) {
+      const others = new VersionVector();
+      for (const node of model.version.nodes()) if (!signer.ownsNodeId(node)) others.update(node, model.version.maxSeen(node));
+      this.certifier.certify(modelId, model.getChangesSince(others));
+    }
     // Peers that hold it answer with their version, and the exchange starts as after a hello.
     for (const peer of this.readyPeers()) this.sender.sendVersion(peer, modelId, true);
   }
