@@ -89,6 +89,19 @@ export function sliceDecodedBatch(batch: ChangeBatch, start: number, end: number
   return slice;
 }
 
+/**
+ * A decoded batch with other `since` and `version`, still counting as decoded. Sync protocol 5
+ * sends a delta's versions apart from its batch, as differences (src/sync/compact-versions.ts); the
+ * sync layer rebuilds and checks them, then puts them in here. The vectors must be valid (parsed by
+ * `VersionVector.fromJSON` within the decode limits); the changes were checked already.
+ */
+export function withDecodedVersions(batch: ChangeBatch, since: VersionVector, version: VersionVector): ChangeBatch {
+  if (!decodedBatches.has(batch)) throw new Error('withDecodedVersions takes a batch made by decodeChangeBatch');
+  const rebuilt: ChangeBatch = { ...batch, since: since.toJSON(), version: version.toJSON() };
+  decodedBatches.set(rebuilt, { since, version });
+  return rebuilt;
+}
+
 class Malformed extends Error {}
 
 // Hot loops decode each item with an empty location and name it only when something is wrong:

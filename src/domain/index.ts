@@ -31,6 +31,7 @@ export {
   isDecodeError,
   sliceDecodedBatch,
   wasDecoded,
+  withDecodedVersions,
 } from './change-decoder.js';
 export { ITEMS_PER_SLICE, type WorkSlicer, workSlicer } from './work-slicer.js';
 export { CRDTEntity } from './crdt-entity.js';

@@ -36,6 +36,8 @@ export class InboundPipeline {
     private readonly context: Pick<SyncContext, 'models' | 'certification' | 'logger' | 'isCurrent' | 'offence'>,
     private readonly options: InboundPipelineOptions,
     private readonly handle: MessageHandler,
+    /** Asks `peer` for its whole version of a model (a `version` request with `rebase`). */
+    private readonly rebase: (peer: PeerLink, modelId: string) => void,
   ) {}
 
   receive(peer: PeerLink, bytes: Uint8Array): void {
@@ -50,7 +52,10 @@ export class InboundPipeline {
       if (isDecodeError(decoded)) return context.offence(peer, decoded.error);
       message = decoded;
       // The common case: nothing asynchronous before it, nothing to verify. Handled at once.
-      if (peer.waiting === 0 && !this.mustVerify(message) && !this.mustSlice(message)) return void this.process(peer, message);
+      if (peer.waiting === 0 && !this.mustVerify(message) && !this.mustSlice(message)) {
+        const whole = this.rebuild(peer, message);
+        return void (whole && this.process(peer, whole));
+      }
     }
     // Inflating and verifying are asynchronous; every message of the peer waits its turn, so an
     // ack or version never overtakes the delta before it.
@@ -61,6 +66,9 @@ export class InboundPipeline {
           message = await this.inflate(peer, bytes);
           if (!message) return;
         }
+        // Versions sent as differences are rebuilt here, in the order the peer sent them.
+        message = this.rebuild(peer, message);
+        if (!message) return;
         if (!this.mustVerify(message)) return this.process(peer, message);
         const batch = message.t === 'repair' ? repairBatch(message) : (message as DeltaMessage).batch;
         if (!batch) return context.offence(peer, 'repair: an entity does not decode');
@@ -111,6 +119,25 @@ export class InboundPipeline {
     const message = 'error' in frame ? frame : decodeSyncMessage(frame, maxMessageBytes);
     if (!isDecodeError(message)) return message;
     this.context.offence(peer, message.error);
+    return undefined;
+  }
+
+  /**
+   * The message with its versions rebuilt (`VersionCodec`); undefined if they are malformed (an
+   * offence) or do not add up here (dropped like a lost frame; the peer is asked for a whole
+   * version, and the engine's usual recovery of lost deltas and acks does the rest).
+   */
+  private rebuild(peer: PeerLink, message: SyncMessage): SyncMessage | undefined {
+    const whole = peer.versions.incoming(message);
+    if ('astray' in whole) {
+      if (whole.ask) {
+        this.context.logger.warn(`compact versions of ${whole.astray} from ${peer.peerId} do not add up: asking for a whole version`);
+        this.rebase(peer, whole.astray);
+      }
+      return undefined;
+    }
+    if (!isDecodeError(whole)) return whole;
+    this.context.offence(peer, whole.error);
     return undefined;
   }
 

@@ -4,6 +4,7 @@ import type { PeerConnection } from '../net/transport.js';
 import { PeerModelSync } from './peer-model-sync.js';
 import { type PeerModelStatus, type PeerStatus, type SyncCounters, emptyCounters } from './sync-engine-event.js';
 import { COMPRESS_MIN_BYTES, compressFrame } from './frame-compression.js';
+import { VersionCodec, compactsVersions } from './compact-versions.js';
 import { type SyncMessage, compressesFrames, deltaEncodingFor, encodeSyncMessage } from './sync-message.js';
 
 /** The parts of a delta arriving so far. */
@@ -38,6 +39,8 @@ export class PeerLink {
   waiting = 0;
   /** Per model, the version this node last claimed to the peer (hello, delta, ack or report). */
   readonly told = new Map<string, VersionVector>();
+  /** The versions sent and heard on this connection, so each message carries only what changed (protocol 5). */
+  readonly versions = new VersionCodec();
   readonly #models = new Map<string, PeerModelSync>();
   #incoming: IncomingDelta | null = null;
   // The last send waiting for a compression, if any: later sends queue behind it.
@@ -114,7 +117,7 @@ export class PeerLink {
    * so the peer gets everything in the order it was sent.
    */
   send(message: SyncMessage): void {
-    const bytes = encodeSyncMessage(message, deltaEncodingFor(this.protocol));
+    const bytes = encodeSyncMessage(this.versions.outgoing(message, compactsVersions(this.protocol)), deltaEncodingFor(this.protocol));
     this.count('messagesSent', 1);
     const compress = compressesFrames(this.protocol) && bytes.byteLength >= COMPRESS_MIN_BYTES;
     if (!compress && !this.#sending) return this.#transmit(bytes);

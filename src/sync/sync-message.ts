@@ -4,15 +4,17 @@ import { BASE64URL_PATTERN } from '../util/base64url.js';
 import { MAX_CERTIFICATE_BYTES } from '../security/change-certificate.js';
 import { packBatch, unpackBatch } from './compact-batch.js';
 import { type BroadcastMessage, decodeBroadcastMessage } from './broadcast/broadcast-message.js';
+import { type CompactVersions, decodeCompactVersions } from './compact-versions.js';
 import { decodeUtf8, encodeUtf8 } from '../util/utf8.js';
 
 /**
  * Sync protocol versions this build speaks; the handshake picks the highest both sides know.
  * Protocol 2 is protocol 1 with deltas in the compact form (`packBatch`); protocol 3 is protocol 2
  * with large frames compressed (`compressFrame`); protocol 4 is protocol 3 with epidemic
- * broadcast (`ihave`, `graft`, `prune`; src/sync/broadcast/).
+ * broadcast (`ihave`, `graft`, `prune`; src/sync/broadcast/); protocol 5 is protocol 4 with the
+ * versions of deltas, acks and version reports sent as differences (`cv`, src/sync/compact-versions.ts).
  */
-export const SYNC_PROTOCOLS: readonly number[] = [1, 2, 3, 4];
+export const SYNC_PROTOCOLS: readonly number[] = [1, 2, 3, 4, 5];
 
 /** Whether an agreed protocol lets large frames travel compressed. */
 export const compressesFrames = (protocol: number | null): boolean => protocol !== null && protocol >= 3;
@@ -78,6 +80,11 @@ export interface DeltaMessage {
   readonly certs?: readonly string[];
   /** On the last part: the sender's digest, where it holds exactly the batch's version. */
   readonly digest?: string;
+  /**
+   * Protocol 5: the batch's `since` and `version` as differences (the batch carries both empty),
+   * rebuilt on arrival (`VersionCodec`) before anything else reads the delta.
+   */
+  readonly cv?: CompactVersions;
 }
 
 /**
@@ -93,6 +100,8 @@ export interface AckMessage extends DigestReport {
   readonly seen: number;
   /** Protocol 4: the delta brought nothing new (it came by another path first), so the link turns lazy (a `prune`). */
   readonly prune?: boolean;
+  /** Protocol 5: `version` as differences (`version` is then empty on the wire), rebuilt on arrival. */
+  readonly cv?: CompactVersions;
 }
 
 /**
@@ -108,6 +117,13 @@ export interface VersionMessage extends DigestReport {
   readonly request: boolean;
   readonly sent: number;
   readonly seen: number;
+  /** Protocol 5: `version` as differences (`version` is then empty on the wire), rebuilt on arrival. */
+  readonly cv?: CompactVersions;
+  /**
+   * Protocol 5, on a request: the compact versions the receiver sent here did not add up (a frame
+   * lost or refused on the way), so it answers with its whole version, and both sides go on from it.
+   */
+  readonly rebase?: boolean;
 }
 
 /** "Our versions are equal, our digests are not": the sender's 256 bucket hashes of `model`. */
@@ -276,7 +292,15 @@ function decodeDelta(raw: Record<string, unknown>): DeltaMessage | SyncDecodeErr
   // The last part may be partial too: then its version is context only, never adopted.
   if (part !== parts && !batch.partial) return { error: 'delta: a part before the last must be partial' };
   if (raw.digest !== undefined && !isDigest(raw.digest)) return { error: 'delta: bad digest' };
-  const digest = raw.digest === undefined ? {} : { digest: raw.digest as string };
+  let cv: CompactVersions | undefined;
+  if (raw.cv !== undefined) {
+    const decoded = decodeCompactVersions(raw.cv, true);
+    if ('error' in decoded) return { error: `delta: ${decoded.error}` };
+    // The batch's own versions stay empty, so nothing reads a half-built one by mistake.
+    if (Object.keys(batch.since).length > 0 || Object.keys(batch.version).length > 0) return { error: 'delta: cv with a batch that has versions' };
+    cv = decoded;
+  }
+  const digest = { ...(raw.digest === undefined ? {} : { digest: raw.digest as string }), ...(cv ? { cv } : {}) };
   if (raw.certs === undefined) return { t: 'delta', seq, part, parts, batch, ...digest };
   // Only the shape here; each certificate is decoded and verified before the batch is applied.
   const { certs } = raw;
@@ -289,15 +313,24 @@ function decodeDelta(raw: Record<string, unknown>): DeltaMessage | SyncDecodeErr
 function decodeVersionLike(raw: Record<string, unknown>): AckMessage | VersionMessage | SyncDecodeError {
   const { model, seen } = raw;
   if (typeof model !== 'string' || !MODEL_ID_PATTERN.test(model)) return { error: `${raw.t}: bad model id` };
+  let cv: CompactVersions | undefined;
+  if (raw.cv !== undefined) {
+    const decoded = decodeCompactVersions(raw.cv, false);
+    if ('error' in decoded) return { error: `${raw.t}: ${decoded.error}` };
+    cv = decoded;
+  }
   const version = parseVersion(raw.version);
   if ('error' in version) return { error: `${raw.t}: ${version.error}` };
+  // In the compact form the version is rebuilt on arrival; empty until then.
+  if (cv && Object.keys(version).length > 0) return { error: `${raw.t}: version and cv together` };
   if (!isCount(seen)) return { error: `${raw.t}: seen must be a non-negative integer` };
   if (raw.digest !== undefined && !isDigest(raw.digest)) return { error: `${raw.t}: bad digest` };
-  const digest = raw.digest === undefined ? {} : { digest: raw.digest as string };
+  const digest = { ...(raw.digest === undefined ? {} : { digest: raw.digest as string }), ...(cv ? { cv } : {}) };
   if (raw.t === 'version') {
     if (!isCount(raw.sent)) return { error: 'version: sent must be a non-negative integer' };
     if (typeof raw.request !== 'boolean') return { error: 'version: request must be a boolean' };
-    return { t: 'version', model, version, request: raw.request, sent: raw.sent, seen, ...digest };
+    if (raw.rebase !== undefined && !(raw.rebase === true && raw.request)) return { error: 'version: rebase must be true, on a request' };
+    return { t: 'version', model, version, request: raw.request, sent: raw.sent, seen, ...digest, ...(raw.rebase ? { rebase: true } : {}) };
   }
   if (typeof raw.complete !== 'boolean') return { error: 'ack: complete must be a boolean' };
   return { t: 'ack', model, version, complete: raw.complete, seen, ...digest, ...(raw.prune === true ? { prune: true } : {}) };

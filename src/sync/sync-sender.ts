@@ -71,15 +71,18 @@ export class SyncSender {
     peer.told.set(modelId, version);
   }
 
-  /** Tells the peer what of `modelId` this node holds; `request` asks for its version back. */
-  sendVersion(peer: PeerLink, modelId: string, request: boolean): void {
+  /**
+   * Tells the peer what of `modelId` this node holds; `request` asks for its version back, and
+   * `rebase` for it whole (compact versions from the peer did not add up here).
+   */
+  sendVersion(peer: PeerLink, modelId: string, request: boolean, rebase = false): void {
     const { models } = this.context;
     const version = models.claimable(modelId);
     if (!version) return;
     peer.told.set(modelId, version);
     const digest = models.ownDigest(modelId);
     const seen = peer.model(modelId)?.reportableSeen(peer.seenSeq) ?? peer.seenSeq;
-    peer.send({ t: 'version', model: modelId, version: version.toJSON(), request, sent: peer.sentSeq, seen, ...(digest ? { digest } : {}) });
+    peer.send({ t: 'version', model: modelId, version: version.toJSON(), request, sent: peer.sentSeq, seen, ...(digest ? { digest } : {}), ...(rebase ? { rebase } : {}) });
   }
 
   /** Acknowledges the last delta received from `peer`: what is stored here now. */

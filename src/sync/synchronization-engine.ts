@@ -105,8 +105,11 @@ export class SynchronizationEngine {
     this.scheduler = new SyncScheduler(context, this.sender, this.repair, antiEntropyIntervalMs);
     this.certifier = new OwnChangeCertifier(context, (modelId) => this.scheduler.markDirty(modelId));
     this.handlers = new SyncMessageHandlers(context, this.sender, this.repair, slicer);
-    this.inbound = new InboundPipeline(context, { maxMessageBytes, slicer, verification: options.verification }, (peer, message, verified) =>
-      this.handlers.handle(peer, message, verified),
+    this.inbound = new InboundPipeline(
+      context,
+      { maxMessageBytes, slicer, verification: options.verification },
+      (peer, message, verified) => this.handlers.handle(peer, message, verified),
+      (peer, modelId) => this.sender.sendVersion(peer, modelId, true, true),
     );
     if (!(antiEntropyIntervalMs >= 0)) throw new RangeError('antiEntropyIntervalMs must be 0 or more');
     for (const [name, value] of [
