@@ -115,11 +115,9 @@ export class AWSet<T> {
    * Records a local removal as this node's latest removal mark, naming the dots it `removed` and
    * every dot this node's earlier mark named (so the latest mark alone proves all its removals).
    */
-  markRemoval(dot: Dot, removed: readonly Dot[]): RemovalMark {
+  markRemoval(dot: Dot, removed: readonly Dot[]): void {
     const earlier = this.#marks.get(dot.node)?.removed ?? NO_DOTS;
-    const mark = { node: dot.node, seq: dot.seq, removed: unionOfDots(earlier, removed) };
-    this.#mark(mark);
-    return mark;
+    this.#mark({ node: dot.node, seq: dot.seq, removed: unionOfDots(earlier, removed) });
   }
 
   /**

@@ -293,8 +293,7 @@ export class ModelReplica implements Omit<SynchronizableDomainModel, 'resolveCon
    * Each state is joined as `ReplicaState.repairState` says: what it holds comes back, and what
    * this replica holds is dropped only where the other state shows a later write or removal
    * marks (so a repair drops nothing a delta with that version could not; with `options.evidence`,
-   * a child only on a signed mark naming it). This replica's
-   * version is not changed. Never throws.
+   * a child only on a signed mark naming it). This replica's version is not changed. Never throws.
    */
   repairEntities(states: readonly unknown[], version: VersionVector, options: ApplyChangesOptions = {}): ApplyChangesResult {
     if (version.maxSeen(this.nodeId) >= this.nextSeq) {

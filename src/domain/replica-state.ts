@@ -405,8 +405,8 @@ export class ReplicaState {
    * only if its replica holds removal marks on that relation (every removal leaves one); otherwise
    * the dot is kept on both sides. So nothing held is dropped without evidence in the other
    * state, and what the other state holds comes back. With `evidence` (signed rooms), a child's
-   * dot leaves only on a mark that names it, as for a delta (`evidencedContext`). With honest versions this is the same join
-   * as `ingest`. Counts each register and relation in `counts`.
+   * dot leaves only on a mark that names it, as for a delta (`evidencedContext`). With honest
+   * versions this is the same join as `ingest`. Counts each register and relation in `counts`.
    */
   repairState(
     state: EntityState,

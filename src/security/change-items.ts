@@ -50,9 +50,9 @@ export function forEachDot(change: ModelChange, visit: (dot: Dot) => void): void
  * Calls `visit` for every item of `change` with its hash. The hashed form holds everything that
  * decides the item's effect: where it applies (concept, oid, attribute or relation, child), its
  * value and timestamp (so no relay can move a write ahead in last-writer-wins), for a removal mark
- * the adds it names, and its seq, in a
- * binary form with length-prefixed strings, so it is unambiguous. The author's node id is not in
- * it: an item is only ever checked against a certificate of the item's own node.
+ * the adds it names, and its seq, in a binary form with length-prefixed strings, so it is
+ * unambiguous. The author's node id is not in it: an item is only ever checked against a
+ * certificate of the item's own node.
  */
 export function forEachItem(change: ModelChange, visit: ItemVisitor): void {
   const { entityType, oid } = change;

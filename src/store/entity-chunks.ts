@@ -186,8 +186,9 @@ export class NodeTable {
  * numbers and a value (`value, ms - firstMs, c, node index, seq`), `children` is
  * `[relation, [child, dots, …], …]` and `removals` `[relation, dots, …]`, each dot as `node index,
  * seq`; then, if a mark names what it removed, `removed` `[relation, [dots or 0 per mark], …]`
- * (0 for a legacy mark without a list; states stored before lists have no `removed`). Undefined if the state cannot be written so exactly (a value or number JSON would change):
- * such an entity is kept loose instead.
+ * (0 for a legacy mark without a list; states stored before lists have no `removed`). Undefined
+ * if the state cannot be written so exactly (a value or number JSON would change): such an entity
+ * is kept loose instead.
  */
 export function encodeEntity(state: EntityState, table: NodeTable): string | undefined {
   let first: number | undefined;

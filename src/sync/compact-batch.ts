@@ -8,7 +8,7 @@ import {
   type ModelChange,
   decodeChangeBatch,
 } from '../domain/index.js';
-import { type Dot, compareDots } from '../crdt/dot.js';
+import type { Dot } from '../crdt/dot.js';
 import type { RemovalMark } from '../crdt/aw-set.js';
 
 /**
@@ -244,7 +244,7 @@ class Unpacker {
   }
 
   // Sets, in place, what each of `marks` removed (`packChange` wrote one entry per mark: 0, or its
-  // dots). Checked like any decoded mark: sorted, without repeats, at most `maxRemoved`.
+  // dots), at most `maxRemoved` each; `decodeChangeBatch` then checks them like any mark's.
   private removedLists(json: unknown, marks: RemovalMark[]): void {
     const lists = tuple(json, 'removed', marks.length, marks.length);
     for (let m = 0; m < marks.length; m++) {
@@ -252,11 +252,7 @@ class Unpacker {
       const flat = tuple(lists[m], `removed[${m}]`, 0, 2 * this.limits.maxRemoved);
       if (flat.length % 2 !== 0) throw new Malformed(`removed[${m}]: expected node, seq pairs`);
       const removed: Dot[] = [];
-      for (let d = 0; d < flat.length; d += 2) {
-        const next = this.dot(flat, d);
-        if (removed.length && compareDots(removed[removed.length - 1]!, next) >= 0) throw new Malformed(`removed[${m}]: dots must be sorted, without repeats`);
-        removed.push(next);
-      }
+      for (let d = 0; d < flat.length; d += 2) removed.push(this.dot(flat, d));
       marks[m] = { ...marks[m]!, removed };
     }
   }
