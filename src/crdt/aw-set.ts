@@ -2,10 +2,19 @@ import { type CausalContext, type Dot, type NodeId, compareDots } from './dot.js
 
 const NO_DOTS: readonly Dot[] = [];
 
+/**
+ * A removal mark: the dot of a node's latest removal from a set, with the add dots that node has
+ * removed from the set so far (sorted, cumulative: each mark lists what the node's earlier marks
+ * did). `removed` is absent on marks made before marks named what they removed (legacy marks).
+ */
+export interface RemovalMark extends Dot {
+  readonly removed?: readonly Dot[];
+}
+
 /** A set's elements, each with the dots that added it, plus its removal marks: the serializable state. */
 export interface AWSetState<T> {
   readonly items: Iterable<readonly [T, readonly Dot[]]>;
-  readonly removals: readonly Dot[];
+  readonly removals: readonly RemovalMark[];
 }
 
 /** What a join changed. */
@@ -15,7 +24,7 @@ export interface SetJoin<T> {
   /** Dots dropped because the other side had seen and removed them. */
   readonly removed: ReadonlyArray<readonly [T, Dot]>;
   /** Removal marks that are new or newer. */
-  readonly marks: readonly Dot[];
+  readonly marks: readonly RemovalMark[];
 }
 
 /**
@@ -25,13 +34,16 @@ export interface SetJoin<T> {
  * tombstones are needed: the version vector remembers which dots were seen and removed.
  *
  * The set also keeps *removal marks*, the dot of the latest removal by each node. They play no
- * part in deciding membership; they let a replica tell, from state alone, that the set lost
+ * part in deciding membership here; they let a replica tell, from state alone, that the set lost
  * elements since some version, so the whole set must be sent (a removal leaves nothing else
- * behind). At most one mark per node, so they stay as small as a version vector.
+ * behind). At most one mark per node, so they stay as few as a version vector's entries. Each
+ * mark also names the add dots its node removed (`RemovalMark.removed`): where removals need
+ * evidence (signed rooms), a held add leaves only on a mark that names it, so nobody can make a
+ * replica drop a child its remover kept by sending the relation without it.
  */
 export class AWSet<T> {
   readonly #items = new Map<T, readonly Dot[]>();
-  readonly #marks = new Map<NodeId, number>();
+  readonly #marks = new Map<NodeId, RemovalMark>();
 
   /** A set holding `state` (as produced by `toState` or sent over the wire). */
   constructor(state?: AWSetState<T>) {
@@ -71,9 +83,9 @@ export class AWSet<T> {
     return dots !== undefined && dots.some((d) => d.seq === dot.seq && d.node === dot.node);
   }
 
-  /** The latest removal dot of each node, sorted. */
-  removals(): Dot[] {
-    return [...this.#marks].map(([node, seq]) => ({ node, seq })).sort(compareDots);
+  /** The latest removal mark of each node, sorted by dot. */
+  removals(): RemovalMark[] {
+    return [...this.#marks.values()].sort(compareDots);
   }
 
   /** Number of removal marks (what `removals()` would list, without building it). */
@@ -83,7 +95,7 @@ export class AWSet<T> {
 
   /** True if `dot` is a current removal mark. */
   hasMark(dot: Dot): boolean {
-    return this.#marks.get(dot.node) === dot.seq;
+    return this.#marks.get(dot.node)?.seq === dot.seq;
   }
 
   /** A local add. The new dot replaces the observed ones, which the local context covers. */
@@ -99,9 +111,13 @@ export class AWSet<T> {
     return dots;
   }
 
-  /** Records the dot of a local removal as this node's latest removal mark. */
-  markRemoval(dot: Dot): void {
-    this.#mark(dot);
+  /**
+   * Records a local removal as this node's latest removal mark, naming the dots it `removed` and
+   * every dot this node's earlier mark named (so the latest mark alone proves all its removals).
+   */
+  markRemoval(dot: Dot, removed: readonly Dot[]): void {
+    const earlier = this.#marks.get(dot.node)?.removed ?? NO_DOTS;
+    this.#mark({ node: dot.node, seq: dot.seq, removed: unionOfDots(earlier, removed) });
   }
 
   /**
@@ -157,9 +173,18 @@ export class AWSet<T> {
     return { items: [...this.#items].map(([element, dots]) => [element, [...dots]] as const), removals: this.removals() };
   }
 
-  #mark(dot: Dot): boolean {
-    if ((this.#marks.get(dot.node) ?? 0) >= dot.seq) return false;
-    this.#marks.set(dot.node, dot.seq);
+  // Keeps the later mark per node. One dot is one signed item, so two marks with the same dot
+  // differ only if one came without its list (legacy) or from an unsigned, broken peer: the union
+  // of their lists keeps the join commutative and idempotent.
+  #mark(mark: RemovalMark): boolean {
+    const held = this.#marks.get(mark.node);
+    if (held && held.seq > mark.seq) return false;
+    if (held && held.seq === mark.seq) {
+      if (!mark.removed || (held.removed && mark.removed.every((dot) => containsDot(held.removed!, dot)))) return false;
+      this.#marks.set(mark.node, { node: mark.node, seq: mark.seq, removed: unionOfDots(held.removed ?? NO_DOTS, mark.removed) });
+      return true;
+    }
+    this.#marks.set(mark.node, mark.removed ? { node: mark.node, seq: mark.seq, removed: [...mark.removed].sort(compareDots) } : { node: mark.node, seq: mark.seq });
     return true;
   }
 }
@@ -173,6 +198,26 @@ export function mergeSets<T>(a: AWSet<T>, contextA: CausalContext, b: AWSet<T>, 
   const merged = a.clone();
   merged.join({ items: b.entries(), removals: b.removals() }, contextA, contextB);
   return merged;
+}
+
+/** True if the sorted `dots` hold `dot` (binary search: removal lists grow with every removal). */
+export function containsDot(dots: readonly Dot[], dot: Dot): boolean {
+  let low = 0;
+  let high = dots.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const order = compareDots(dots[middle]!, dot);
+    if (order === 0) return true;
+    if (order < 0) low = middle + 1;
+    else high = middle - 1;
+  }
+  return false;
+}
+
+// The sorted union of two dot lists, without duplicates.
+function unionOfDots(a: readonly Dot[], b: readonly Dot[]): Dot[] {
+  const all = [...a, ...b].sort(compareDots);
+  return all.filter((dot, i) => i === 0 || compareDots(all[i - 1]!, dot) !== 0);
 }
 
 // Dots of one element after the join, in a canonical order so equal states compare equal.

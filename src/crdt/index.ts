@@ -28,6 +28,6 @@ export {
   mergeVersionVectors,
 } from './version-vector.js';
 export { LWWRegister, type RegisterJoin, type RegisterWrite, compareWrites, joinWrites, mergeRegisters } from './lww-register.js';
-export { AWSet, type AWSetState, type SetJoin, mergeSets } from './aw-set.js';
+export { AWSet, type AWSetState, type RemovalMark, type SetJoin, containsDot, mergeSets } from './aw-set.js';
 export { Hash64, hex64 } from './hash64.js';
 export { BucketDigest, DIGEST_BUCKETS, EMPTY_BUCKET, bucketListProblem, bucketOf, differingBuckets } from './bucket-digest.js';

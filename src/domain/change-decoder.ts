@@ -1,7 +1,9 @@
 import {
   type Dot,
   InvalidVersionVectorError,
+  compareDots,
   type NodeId,
+  type RemovalMark,
   type Timestamp,
   VERSION_VECTOR_LIMITS,
   VersionVector,
@@ -35,6 +37,11 @@ export interface DecodeLimits {
   readonly maxChildren: number;
   /** Dots adding one child. */
   readonly maxDots: number;
+  /**
+   * Adds one removal mark names (what its author removed from one relation, over the relation's
+   * life: marks are cumulative). Past it a mark is refused whole.
+   */
+  readonly maxRemoved: number;
   readonly maxAttributes: number;
   readonly maxRelations: number;
   /** Hard cap on any string value; each model applies its own, lower cap too. */
@@ -49,6 +56,7 @@ export const DECODE_LIMITS: DecodeLimits = {
   maxWrites: 256,
   maxChildren: 100_000,
   maxDots: 256,
+  maxRemoved: 100_000,
   maxAttributes: 256,
   maxRelations: 64,
   maxStringLength: 1_000_000,
@@ -363,10 +371,22 @@ function children(json: unknown, where: string, limits: DecodeLimits, inPlace = 
   return inPlace ? (list as Array<readonly [string, readonly Dot[]]>) : decoded;
 }
 
-function marks(json: unknown, where: string, limits: DecodeLimits): Dot[] {
-  const list = array(json, where, 0, limits.version.maxNodes).map((d, i) => dot(d, `${where}[${i}]`));
+function marks(json: unknown, where: string, limits: DecodeLimits): RemovalMark[] {
+  const list = array(json, where, 0, limits.version.maxNodes).map((d, i) => mark(d, `${where}[${i}]`, limits));
   if (new Set(list.map((d) => d.node)).size !== list.length) throw new Malformed(`${where}: more than one mark for a node`);
   return list;
+}
+
+// A removal mark: a dot, and (but for legacy marks) the adds it removed, strictly sorted so one
+// mark has one hashed form.
+function mark(json: unknown, where: string, limits: DecodeLimits): RemovalMark {
+  const at = dot(json, where);
+  const raw = (json as Record<string, unknown>).removed;
+  if (raw === undefined) return at;
+  const removed = array(raw, `${where}.removed`, 0, limits.maxRemoved).map((d, i) => dot(d, `${where}.removed[${i}]`));
+  for (let i = 1; i < removed.length; i++)
+    if (compareDots(removed[i - 1]!, removed[i]!) >= 0) throw new Malformed(`${where}.removed: dots must be sorted, without repeats`);
+  return { ...at, removed };
 }
 
 function value(json: unknown, where: string, limits: DecodeLimits): AttributeValue {

@@ -380,8 +380,8 @@ export class DomainModel implements SynchronizableDomainModel {
     return this.#replica.entityStatesInBuckets(buckets);
   }
 
-  repairEntities(states: readonly unknown[], version: VersionVector): ApplyChangesResult {
-    return this.#replica.repairEntities(states, version);
+  repairEntities(states: readonly unknown[], version: VersionVector, options?: ApplyChangesOptions): ApplyChangesResult {
+    return this.#replica.repairEntities(states, version, options);
   }
 
   // ---------------------------------------------------------------- internals

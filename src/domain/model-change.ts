@@ -1,3 +1,4 @@
+import type { RemovalMark } from '../crdt/aw-set.js';
 import type { Dot, NodeId, Timestamp } from '../crdt/dot.js';
 
 /**
@@ -55,9 +56,11 @@ export interface ChildrenChange {
   /**
    * The latest removal dot of each node in this relation. Removals leave nothing else in state,
    * so these marks are how every replica (also one relaying the change, or one reloaded from
-   * storage) knows the relation lost children since some version and must send it whole.
+   * storage) knows the relation lost children since some version and must send it whole. Each
+   * mark names the add dots its node removed from the relation (`RemovalMark.removed`): the
+   * evidence, in signed rooms, that lets a replica drop those adds and nothing else.
    */
-  readonly removals?: readonly Dot[];
+  readonly removals?: readonly RemovalMark[];
 }
 
 /** The seed's `ModelChange`: one piece of a model's state, as sent between peers. */
@@ -89,7 +92,7 @@ export interface EntityState {
   readonly attributes: Readonly<Record<string, readonly AttributeWrite[]>>;
   readonly children: Readonly<Record<string, ReadonlyArray<readonly [child: string, dots: readonly Dot[]]>>>;
   /** Per child relation that lost children, its removal marks (see `ChildrenChange.removals`). */
-  readonly removals?: Readonly<Record<string, readonly Dot[]>>;
+  readonly removals?: Readonly<Record<string, readonly RemovalMark[]>>;
 }
 
 /** The seed's `ModelSnapshot`: the whole model with its version vector. */

@@ -294,10 +294,10 @@ export class ModelReplica implements Omit<SynchronizableDomainModel, 'resolveCon
    * nothing), and a `version` claiming operations of this node it never made rejects everything.
    * Each state is joined as `ReplicaState.repairState` says: what it holds comes back, and what
    * this replica holds is dropped only where the other state shows a later write or removal
-   * marks (so a repair drops nothing a delta with that version could not). This replica's
-   * version is not changed. Never throws.
+   * marks (so a repair drops nothing a delta with that version could not; with `options.evidence`,
+   * a child only on a signed mark naming it). This replica's version is not changed. Never throws.
    */
-  repairEntities(states: readonly unknown[], version: VersionVector): ApplyChangesResult {
+  repairEntities(states: readonly unknown[], version: VersionVector, options: ApplyChangesOptions = {}): ApplyChangesResult {
     if (version.maxSeen(this.nodeId) >= this.nextSeq) {
       const reason = `the version claims operations of ${this.nodeId} that it never made`;
       return { applied: 0, ignored: 0, rejected: [{ change: version.toJSON(), reason }], conflicts: [], complete: false };
@@ -317,7 +317,7 @@ export class ModelReplica implements Omit<SynchronizableDomainModel, 'resolveCon
         this.#state.conceptProblem(state.entityType) ??
         changes.map((change) => this.#state.changeProblem(change, undefined, limitMs) ?? this.#authorProblem(change)).find(Boolean);
       if (problem) rejected.push({ change: raw, reason: problem });
-      else this.#state.repairState(state, version, touched, counts);
+      else this.#state.repairState(state, version, touched, counts, options.evidence);
     }
     const conflicts = this.#state.settle(touched);
     this.#notifier.emit('remote', touched);

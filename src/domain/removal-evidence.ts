@@ -1,4 +1,4 @@
-import { type CausalContext, type Dot, compareWrites } from '../crdt/index.js';
+import { type CausalContext, type Dot, compareWrites, containsDot } from '../crdt/index.js';
 import type { AttributeValue, AttributeWrite, ModelChange } from './model-change.js';
 
 /**
@@ -16,9 +16,14 @@ export type RemovalEvidence = (dot: Dot) => CausalContext | undefined;
  *   (later by `(ts, node)`). An honest overwrite always does: its author's hybrid clock had seen
  *   the overwritten write, so its stamp is later; and a register's current writes always include
  *   such a descendant. A claim with an old write and a context covering the newer one drops nothing.
- * - a held child add leaves a relation only where a sent removal mark's signed context covers it:
- *   the remover had seen it. An empty relation with a context covering every child (no mark, or
- *   only marks signed before the children were added) removes nothing.
+ * - a held child add leaves a relation only where a sent removal mark names it (its signed list of
+ *   the adds its author removed) and the mark's signed context covers it (the remover had seen it,
+ *   so no author can name adds yet to come). A relation sent without a child its remover kept, or
+ *   an empty relation with a context covering every child, removes nothing; nor does a mark
+ *   signed before the child was added.
+ * - a legacy mark (signed before marks named what they removed, so its hash has no list and no
+ *   list can have been stripped from it) proves what it always did: any add its signed context
+ *   covers. It cannot tell a removed child from a kept one (docs/security.md).
  *
  * `held` gives the register's writes held here (attribute changes only).
  */
@@ -40,6 +45,13 @@ export function evidencedContext(
     };
   }
   if (change.kind === 'child-add') return context;
-  const marks = (change.removals ?? []).map(evidence).filter((signed) => signed !== undefined);
-  return { covers: (dot) => context.covers(dot) && marks.some((signed) => signed.covers(dot)) };
+  const proofs: Array<{ readonly removed: readonly Dot[] | undefined; readonly signed: CausalContext }> = [];
+  for (const mark of change.removals ?? []) {
+    const signed = evidence(mark);
+    if (signed) proofs.push({ removed: mark.removed, signed });
+  }
+  return {
+    covers: (dot) =>
+      context.covers(dot) && proofs.some(({ removed, signed }) => signed.covers(dot) && (removed === undefined || containsDot(removed, dot))),
+  };
 }

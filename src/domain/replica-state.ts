@@ -15,6 +15,7 @@ import { EntityRecord } from './entity-record.js';
 import { StateDigest } from './state-digest.js';
 import type { AttributeChange, AttributeValue, AttributeWrite, ChildAddChange, Conflict, EntityState, ModelChange } from './model-change.js';
 import { TouchKind, TouchLog } from './touch-log.js';
+import { type RemovalEvidence, evidencedContext } from './removal-evidence.js';
 
 /** What one local operation or one merge touched: for events, conflicts and results. */
 export interface Touched {
@@ -161,7 +162,7 @@ export class ReplicaState {
     const removed = set.remove(child);
     touched.superseded.push(...removed);
     for (const old of removed) this.#witnessReplaced(old);
-    set.markRemoval(dot);
+    set.markRemoval(dot, removed);
     this.#log.record(dot.node, dot.seq, record, relation, TouchKind.removal);
     touched.relations.set(set, [record, relation]);
   }
@@ -403,10 +404,17 @@ export class ReplicaState {
    * the same register (every overwrite leaves one), and as having seen and removed a child's dot
    * only if its replica holds removal marks on that relation (every removal leaves one); otherwise
    * the dot is kept on both sides. So nothing held is dropped without evidence in the other
-   * state, and what the other state holds comes back. With honest versions this is the same join
-   * as `ingest`. Counts each register and relation in `counts`.
+   * state, and what the other state holds comes back. With `evidence` (signed rooms), a child's
+   * dot leaves only on a mark that names it, as for a delta (`evidencedContext`). With honest
+   * versions this is the same join as `ingest`. Counts each register and relation in `counts`.
    */
-  repairState(state: EntityState, context: VersionVector, touched: Touched, counts: { applied: number; ignored: number }): void {
+  repairState(
+    state: EntityState,
+    context: VersionVector,
+    touched: Touched,
+    counts: { applied: number; ignored: number },
+    evidence?: RemovalEvidence,
+  ): void {
     const { entityType, oid } = state;
     const record = this.records.get(oid) ?? new EntityRecord(oid, this.schema.concepts.get(entityType)!);
     for (const attribute of Object.keys(state.attributes)) {
@@ -429,7 +437,10 @@ export class ReplicaState {
       const items = Object.hasOwn(state.children, relation) ? state.children[relation]! : [];
       const marks = Object.hasOwn(removals, relation) ? removals[relation]! : [];
       const own = set.removals().length ? this.version : NOTHING;
-      const result = set.join({ items, removals: marks }, own, marks.length ? context : NOTHING);
+      // Where removals need signed evidence, only adds the sent marks name leave (as in a delta).
+      const change: ModelChange = { kind: 'children', entityType, oid, relation, items, removals: marks };
+      const theirs = !marks.length ? NOTHING : evidence ? evidencedContext(change, context, evidence, () => []) : context;
+      const result = set.join({ items, removals: marks }, own, theirs);
       if (!result) {
         counts.ignored++;
         continue;

@@ -1,4 +1,4 @@
-import { BucketDigest, type Dot, Hash64, bucketOf, hex64 } from '../crdt/index.js';
+import { BucketDigest, type Dot, Hash64, type RemovalMark, bucketOf, hex64 } from '../crdt/index.js';
 import type { EntityRecord } from './entity-record.js';
 import type { AttributeWrite, EntityState } from './model-change.js';
 
@@ -165,8 +165,13 @@ function hashItem(relation: string, child: string, dot: Dot): void {
   part.reset(ITEM).string(relation).string(child).string(dot.node).int(dot.seq).finish();
 }
 
-function hashMark(relation: string, mark: Dot): void {
-  part.reset(MARK).string(relation).string(mark.node).int(mark.seq).finish();
+// A mark with what it names: replicas holding one mark with different lists must differ here.
+function hashMark(relation: string, mark: RemovalMark): void {
+  part.reset(MARK).string(relation).string(mark.node).int(mark.seq);
+  // 0 for a legacy mark, else the list's length plus one, then its dots.
+  part.int(mark.removed ? mark.removed.length + 1 : 0);
+  for (const dot of mark.removed ?? []) part.string(dot.node).int(dot.seq);
+  part.finish();
 }
 
 // The parts' hashes are summed mod 2^32 per half. An entity holding nothing hashes to zero, which

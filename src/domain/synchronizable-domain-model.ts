@@ -58,8 +58,11 @@ export interface SynchronizableDomainModel {
   entityDigestsInBuckets(buckets: readonly number[]): Array<readonly [oid: string, hash: string]>;
   /** The states of the entities in `buckets`, sorted by oid, for a peer whose buckets differ. */
   entityStatesInBuckets(buckets: readonly number[]): EntityState[];
-  /** Joins another replica's entity states for a repair, with its version (untrusted input, validated; never throws). */
-  repairEntities(states: readonly unknown[], version: VersionVector): ApplyChangesResult;
+  /**
+   * Joins another replica's entity states for a repair, with its version (untrusted input,
+   * validated; never throws). `options.evidence` as for `applyChanges`.
+   */
+  repairEntities(states: readonly unknown[], version: VersionVector, options?: ApplyChangesOptions): ApplyChangesResult;
   /** Subscribes to local edits and applied remote changes; returns the unsubscribe function. */
   onChange(listener: (detail: ModelChangedDetail) => void): () => void;
 }

@@ -18,7 +18,10 @@ export const ITEM_FORMAT = 1;
 const enum Kind {
   write = 1,
   add = 2,
+  /** A legacy removal mark (no list of what it removed). */
   removal = 3,
+  /** A removal mark with the add dots it removed. */
+  namedRemoval = 4,
 }
 
 /**
@@ -46,9 +49,10 @@ export function forEachDot(change: ModelChange, visit: (dot: Dot) => void): void
 /**
  * Calls `visit` for every item of `change` with its hash. The hashed form holds everything that
  * decides the item's effect: where it applies (concept, oid, attribute or relation, child), its
- * value and timestamp (so no relay can move a write ahead in last-writer-wins) and its seq, in a
- * binary form with length-prefixed strings, so it is unambiguous. The author's node id is not in
- * it: an item is only ever checked against a certificate of the item's own node.
+ * value and timestamp (so no relay can move a write ahead in last-writer-wins), for a removal mark
+ * the adds it names, and its seq, in a binary form with length-prefixed strings, so it is
+ * unambiguous. The author's node id is not in it: an item is only ever checked against a
+ * certificate of the item's own node.
  */
 export function forEachItem(change: ModelChange, visit: ItemVisitor): void {
   const { entityType, oid } = change;
@@ -74,9 +78,18 @@ export function forEachItem(change: ModelChange, visit: ItemVisitor): void {
           writeString(child);
           visit(dot, finish(dot.seq));
         }
-      for (const dot of change.removals ?? []) {
-        begin(Kind.removal, entityType, oid, change.relation);
-        visit(dot, finish(dot.seq));
+      for (const mark of change.removals ?? []) {
+        // The list is part of what is signed, under its own kind: a relay can neither shorten it
+        // nor strip it to pass the mark off as a legacy one (whose hash has no list).
+        begin(mark.removed ? Kind.namedRemoval : Kind.removal, entityType, oid, change.relation);
+        if (mark.removed) {
+          writeNumber(mark.removed.length);
+          for (const dot of mark.removed) {
+            writeString(dot.node);
+            writeNumber(dot.seq);
+          }
+        }
+        visit(mark, finish(mark.seq));
       }
       return;
   }

@@ -1,3 +1,4 @@
+import type { RemovalMark } from '../crdt/aw-set.js';
 import type { Dot } from '../crdt/dot.js';
 import type { AttributeWrite, EntityState } from '../domain/model-change.js';
 import type { DamagedRecord, RawEntityRecord } from './quarantine.js';
@@ -184,8 +185,10 @@ export class NodeTable {
  * if the state has them), where `attributes` is `[name, writes, …]` with each write as five
  * numbers and a value (`value, ms - firstMs, c, node index, seq`), `children` is
  * `[relation, [child, dots, …], …]` and `removals` `[relation, dots, …]`, each dot as `node index,
- * seq`. Undefined if the state cannot be written so exactly (a value or number JSON would change):
- * such an entity is kept loose instead.
+ * seq`; then, if a mark names what it removed, `removed` `[relation, [dots or 0 per mark], …]`
+ * (0 for a legacy mark without a list; states stored before lists have no `removed`). Undefined
+ * if the state cannot be written so exactly (a value or number JSON would change): such an entity
+ * is kept loose instead.
  */
 export function encodeEntity(state: EntityState, table: NodeTable): string | undefined {
   let first: number | undefined;
@@ -218,12 +221,23 @@ export function encodeEntity(state: EntityState, table: NodeTable): string | und
   const compact: unknown[] = [state.entityType, first ?? 0, attributes, children];
   if (state.removals !== undefined) {
     const removals: unknown[] = [];
+    const lists: unknown[] = [];
     for (const relation of Object.keys(state.removals)) {
-      const dots = flatDots(state.removals[relation], table);
+      const marks = state.removals[relation];
+      const dots = flatDots(marks, table);
       if (!dots) return undefined;
       removals.push(relation, dots);
+      if (!(marks as readonly RemovalMark[]).some((mark) => mark.removed !== undefined)) continue;
+      const removed: unknown[] = [];
+      for (const mark of marks as readonly RemovalMark[]) {
+        const flat = mark.removed === undefined ? 0 : flatDots(mark.removed, table);
+        if (flat === undefined) return undefined;
+        removed.push(flat);
+      }
+      lists.push(relation, removed);
     }
     compact.push(removals);
+    if (lists.length) compact.push(lists);
   }
   return typeof state.entityType === 'string' ? JSON.stringify(compact) : undefined;
 }
@@ -231,8 +245,8 @@ export function encodeEntity(state: EntityState, table: NodeTable): string | und
 /** The entity state `encodeEntity` wrote, or why `compact` is not one (then the entry is damaged). */
 export function decodeEntity(oid: string, compact: unknown, nodes: readonly string[]): EntityState | string {
   const damaged = `the stored data of entity ${oid} is damaged`;
-  if (!Array.isArray(compact) || compact.length < 4 || compact.length > 5) return damaged;
-  const [entityType, first, attributeList, childList, removalList] = compact as unknown[];
+  if (!Array.isArray(compact) || compact.length < 4 || compact.length > 6) return damaged;
+  const [entityType, first, attributeList, childList, removalList, removedList] = compact as unknown[];
   if (typeof entityType !== 'string' || !isInteger(first) || !Array.isArray(attributeList) || !Array.isArray(childList)) return damaged;
   const attributes: Record<string, AttributeWrite[]> = {};
   for (let i = 0; i < attributeList.length; i += 2) {
@@ -263,12 +277,26 @@ export function decodeEntity(oid: string, compact: unknown, nodes: readonly stri
   const state: EntityState = { entityType, oid, attributes, children };
   if (removalList === undefined) return state;
   if (!Array.isArray(removalList)) return damaged;
-  const removals: Record<string, Dot[]> = {};
+  const removals: Record<string, RemovalMark[]> = {};
   for (let i = 0; i < removalList.length; i += 2) {
     const relation: unknown = removalList[i];
     const dots = readDots(removalList[i + 1], nodes);
     if (!isKey(relation) || !dots) return damaged;
     removals[relation] = dots;
+  }
+  if (removedList === undefined) return { ...state, removals };
+  if (!Array.isArray(removedList)) return damaged;
+  for (let i = 0; i < removedList.length; i += 2) {
+    const relation: unknown = removedList[i];
+    const lists: unknown = removedList[i + 1];
+    const marks = isKey(relation) && Object.hasOwn(removals, relation) ? removals[relation]! : undefined;
+    if (!marks || !Array.isArray(lists) || lists.length !== marks.length) return damaged;
+    for (let m = 0; m < marks.length; m++) {
+      if (lists[m] === 0) continue;
+      const removed = readDots(lists[m], nodes);
+      if (!removed) return damaged;
+      marks[m] = { ...marks[m]!, removed };
+    }
   }
   return { ...state, removals };
 }

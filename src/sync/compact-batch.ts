@@ -9,6 +9,7 @@ import {
   decodeChangeBatch,
 } from '../domain/index.js';
 import type { Dot } from '../crdt/dot.js';
+import type { RemovalMark } from '../crdt/aw-set.js';
 
 /**
  * The compact wire form of a `ChangeBatch` (sync protocol 2), a JSON array:
@@ -105,7 +106,16 @@ function packChange(
       });
       const removals: unknown[] = [];
       for (const d of change.removals ?? []) dot(removals, d);
-      return [Kind.children, names.ref(change.relation), items, removals];
+      const packed = [Kind.children, names.ref(change.relation), items, removals];
+      // What each mark removed, one entry per mark (0 for a legacy mark); absent if all are legacy.
+      if (!change.removals?.some((mark) => mark.removed)) return packed;
+      const lists = change.removals.map((mark) => {
+        if (!mark.removed) return 0;
+        const list: unknown[] = [];
+        for (const d of mark.removed) dot(list, d);
+        return list;
+      });
+      return [...packed, lists];
     }
   }
 }
@@ -212,7 +222,7 @@ class Unpacker {
         return { kind: 'child-add', entityType, oid, relation, child, dot: this.dot(change, 3) };
       }
       case Kind.children: {
-        if (change.length !== 4) throw new Malformed(`a children change has 4 items, not ${change.length}`);
+        if (change.length !== 4 && change.length !== 5) throw new Malformed(`a children change has 4 or 5 items, not ${change.length}`);
         const relation = at(this.names, change[1], 'relation');
         const items = tuple(change[2], 'items', 0, this.limits.maxChildren).map((json, i) => {
           const item = tuple(json, `items[${i}]`, 3, 1 + 2 * this.limits.maxDots);
@@ -223,12 +233,27 @@ class Unpacker {
         });
         const flat = tuple(change[3], 'removals', 0, 2 * this.limits.version.maxNodes);
         if (flat.length % 2 !== 0) throw new Malformed('removals: expected node, seq pairs');
-        const removals: Dot[] = [];
+        const removals: RemovalMark[] = [];
         for (let d = 0; d < flat.length; d += 2) removals.push(this.dot(flat, d));
+        if (change.length === 5) this.removedLists(change[4], removals);
         return { kind: 'children', entityType, oid, relation, items, ...(removals.length ? { removals } : {}) };
       }
       default:
         throw new Malformed(`unknown change kind ${show(change[0])}`);
+    }
+  }
+
+  // Sets, in place, what each of `marks` removed (`packChange` wrote one entry per mark: 0, or its
+  // dots), at most `maxRemoved` each; `decodeChangeBatch` then checks them like any mark's.
+  private removedLists(json: unknown, marks: RemovalMark[]): void {
+    const lists = tuple(json, 'removed', marks.length, marks.length);
+    for (let m = 0; m < marks.length; m++) {
+      if (lists[m] === 0) continue;
+      const flat = tuple(lists[m], `removed[${m}]`, 0, 2 * this.limits.maxRemoved);
+      if (flat.length % 2 !== 0) throw new Malformed(`removed[${m}]: expected node, seq pairs`);
+      const removed: Dot[] = [];
+      for (let d = 0; d < flat.length; d += 2) removed.push(this.dot(flat, d));
+      marks[m] = { ...marks[m]!, removed };
     }
   }
 

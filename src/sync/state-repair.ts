@@ -79,7 +79,9 @@ export class StateRepair {
     const { models } = this.context;
     const entry = models.get(message.model);
     if (!entry || (verified && !verified.ok)) return;
-    const result = entry.model.repairEntities(message.entities, VersionVector.fromJSON(message.version));
+    // Where changes are signed, only signed evidence drops what this replica holds.
+    const options = verified ? { evidence: verified.evidence } : {};
+    const result = entry.model.repairEntities(message.entities, VersionVector.fromJSON(message.version), options);
     verified?.keep(new Set());
     if (result.rejected.length) this.context.offence(peer, `repair: ${result.rejected.length} entities refused: ${result.rejected[0]!.reason}`);
     this.context.emit({ type: 'state-repaired', peerId: peer.peerId, modelId: message.model, entities: result.applied });

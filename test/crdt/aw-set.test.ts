@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { AWSet, VersionVector, asNodeId, mergeSets } from '../../src/crdt/index.js';
+import { AWSet, VersionVector, asNodeId, containsDot, mergeSets } from '../../src/crdt/index.js';
 import type { Dot } from '../../src/crdt/index.js';
 
 const dot = (node: string, seq: number): Dot => ({ node: asNodeId(node), seq });
@@ -36,8 +36,7 @@ describe('AWSet', () => {
     const alice = new AWSet<string>();
     alice.add('x', dot('alice', 1));
     const bob = alice.clone();
-    alice.remove('x');
-    alice.markRemoval(dot('alice', 2));
+    alice.markRemoval(dot('alice', 2), alice.remove('x'));
     const aliceContext = start.clone().mergeWith(context(dot('alice', 2)));
     bob.add('x', dot('bob', 1));
     const bobContext = start.clone().mergeWith(context(dot('bob', 1)));
@@ -52,23 +51,48 @@ describe('AWSet', () => {
     const alice = new AWSet<string>();
     alice.add('x', dot('alice', 1));
     const bob = alice.clone();
-    alice.remove('x');
-    alice.markRemoval(dot('alice', 2));
+    alice.markRemoval(dot('alice', 2), alice.remove('x'));
     const change = bob.join({ items: alice.entries(), removals: alice.removals() }, ctxBoth, context(dot('alice', 1), dot('alice', 2)));
     expect(sorted(bob)).to.deep.equal([]);
     expect(change?.removed).to.deep.equal([['x', dot('alice', 1)]]);
-    expect(change?.marks).to.deep.equal([dot('alice', 2)]);
-    expect(bob.removals()).to.deep.equal([dot('alice', 2)]);
+    expect(change?.marks).to.deep.equal([{ ...dot('alice', 2), removed: [dot('alice', 1)] }]);
+    expect(bob.removals()).to.deep.equal([{ ...dot('alice', 2), removed: [dot('alice', 1)] }]);
   });
 
   it('keeps one removal mark per node, the latest', () => {
     const set = new AWSet<string>();
-    set.markRemoval(dot('alice', 3));
-    set.markRemoval(dot('alice', 2));
-    set.markRemoval(dot('bob', 1));
-    expect(set.removals()).to.deep.equal([dot('alice', 3), dot('bob', 1)]);
+    set.markRemoval(dot('alice', 3), []);
+    set.markRemoval(dot('alice', 2), []);
+    set.markRemoval(dot('bob', 1), []);
+    expect(set.removals().map(({ node, seq }) => ({ node, seq }))).to.deep.equal([dot('alice', 3), dot('bob', 1)]);
     expect(set.hasMark(dot('alice', 3)), 'the latest mark alice:3 is kept').to.equal(true);
     expect(set.hasMark(dot('alice', 2)), 'the older mark alice:2 is dropped').to.equal(false);
+  });
+
+  it('a removal mark names every add its node removed from the set, cumulatively', () => {
+    const set = new AWSet<string>();
+    set.add('x', dot('alice', 1));
+    set.joinAdd('x', dot('bob', 1), context());
+    set.add('y', dot('alice', 2));
+    set.markRemoval(dot('alice', 3), set.remove('x'));
+    expect(set.removals()).to.deep.equal([{ ...dot('alice', 3), removed: [dot('alice', 1), dot('bob', 1)] }]);
+    set.markRemoval(dot('alice', 4), set.remove('y'));
+    expect(set.removals(), 'the later mark also lists what the earlier one removed').to.deep.equal([
+      { ...dot('alice', 4), removed: [dot('alice', 1), dot('alice', 2), dot('bob', 1)] },
+    ]);
+    expect(containsDot(set.removals()[0]!.removed!, dot('bob', 1))).to.equal(true);
+    expect(containsDot(set.removals()[0]!.removed!, dot('bob', 2))).to.equal(false);
+  });
+
+  it('marks of one dot join to the union of their lists (a legacy mark without a list adds nothing)', () => {
+    const legacy = new AWSet<string>({ items: [], removals: [dot('alice', 3)] });
+    const listed = new AWSet<string>({ items: [], removals: [{ ...dot('alice', 3), removed: [dot('bob', 1)] }] });
+    const none = context();
+    const ab = mergeSets(legacy, none, listed, none).removals();
+    const ba = mergeSets(listed, none, legacy, none).removals();
+    expect(ab).to.deep.equal([{ ...dot('alice', 3), removed: [dot('bob', 1)] }]);
+    expect(ba).to.deep.equal(ab);
+    expect(listed.join({ items: [], removals: [dot('alice', 3)] }, none, none), 'a legacy copy of a held mark changes nothing').to.equal(null);
   });
 
   it('joinAdd adds a remote dot unless it was seen (and so removed) already', () => {

@@ -27,8 +27,8 @@ class Replica {
   }
   remove(element: string): void {
     if (this.set.has(element)) {
-      this.set.remove(element);
-      this.set.markRemoval(this.context.increment(this.node));
+      const removed = this.set.remove(element);
+      this.set.markRemoval(this.context.increment(this.node), removed);
     }
   }
   message(): Message {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CHANGE_FORMAT, DECODE_LIMITS, type EntityState, decodeChangeBatch, decodeEntityState, decodeSnapshot } from '../../src/domain/index.js';
+import { CHANGE_FORMAT, type ChangeBatch, DECODE_LIMITS, type EntityState, decodeChangeBatch, decodeEntityState, decodeSnapshot } from '../../src/domain/index.js';
 import { library } from './library-schema.js';
 
 describe('decodeChangeBatch and decodeSnapshot', () => {
@@ -54,6 +54,48 @@ describe('decodeChangeBatch and decodeSnapshot', () => {
       error: 'changes[0].writes[0].dot: malformed node id',
     });
     expect(decodeChangeBatch(json)).to.not.have.property('error');
+  });
+
+  describe('what a removal mark names', () => {
+    const alice = library('alice');
+    const ada = alice.create('Author', { name: 'Ada' });
+    const book = alice.create('Book', { title: 'T' });
+    ada.addChild('works', book);
+    ada.removeChild('works', book);
+    const json = JSON.parse(JSON.stringify(alice.getDelta(library('bob').version)));
+    const index = json.changes.findIndex((change: { kind: string }) => change.kind === 'children');
+    const withRemoved = (removed: unknown, limits = DECODE_LIMITS) => {
+      const change = json.changes[index];
+      const changes = [...json.changes];
+      changes[index] = { ...change, removals: [{ ...change.removals[0], removed }] };
+      return decodeChangeBatch({ ...json, changes }, limits);
+    };
+
+    it('keeps the list of a removal mark', () => {
+      const decoded = decodeChangeBatch(json);
+      expect(decoded).to.not.have.property('error');
+      const mark = json.changes[index].removals[0];
+      expect(mark.removed, 'the mark names the add it removed').to.have.length(1);
+      const change = (decoded as ChangeBatch).changes[index] as { removals?: unknown };
+      expect(change.removals).to.deep.equal([mark]);
+    });
+
+    it('refuses a list that is not sorted, repeats a dot, holds a bad dot or exceeds the limit', () => {
+      const a = { node: 'alice', seq: 1 };
+      const b = { node: 'alice', seq: 2 };
+      expect(withRemoved([b, a])).to.deep.equal({ error: `changes[${index}].removals[0].removed: dots must be sorted, without repeats` });
+      expect(withRemoved([a, a])).to.deep.equal({ error: `changes[${index}].removals[0].removed: dots must be sorted, without repeats` });
+      expect(withRemoved([{ node: 'alice', seq: 0 }])).to.have.property('error').that.matches(/removed\[0\]: seq must be a positive/);
+      expect(withRemoved('all')).to.have.property('error').that.matches(/removed: expected an array/);
+      expect(withRemoved([a, b], { ...DECODE_LIMITS, maxRemoved: 1 })).to.deep.equal({ error: `changes[${index}].removals[0].removed: expected 0–1 items, got 2` });
+      expect(withRemoved([a, b])).to.not.have.property('error');
+    });
+
+    it('decodes a legacy mark (no list) as one', () => {
+      const decoded = withRemoved(undefined) as ChangeBatch;
+      expect(decoded).to.not.have.property('error');
+      expect((decoded.changes[index] as { removals: readonly object[] }).removals[0]).to.not.have.property('removed');
+    });
   });
 
   it('never throws, even on hostile getters', () => {

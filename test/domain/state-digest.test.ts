@@ -53,6 +53,19 @@ function expectDigestsTell(a: DomainModel, b: DomainModel) {
 }
 
 describe('DomainModel: state digest', () => {
+  it('tells apart states whose removal marks name different adds', () => {
+    const node = asNodeId('alice');
+    const state = (removed?: Array<{ node: typeof node; seq: number }>): EntityState => ({
+      entityType: 'Author',
+      oid: 'a',
+      attributes: {},
+      children: {},
+      removals: { works: [{ node, seq: 3, ...(removed ? { removed } : {}) }] },
+    });
+    const hashes = [state(), state([]), state([{ node, seq: 1 }]), state([{ node, seq: 1 }, { node, seq: 2 }])].map(entityStateHash);
+    expect(new Set(hashes).size).to.equal(4);
+  });
+
   it('changes with every kind of edit and is the recomputed one after each', () => {
     const alice = library('alice');
     expect(alice.digest().entities).to.equal(0);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { asNodeId } from '../../src/crdt/dot.js';
+import { type NodeId, asNodeId } from '../../src/crdt/dot.js';
 import { VersionVector } from '../../src/crdt/version-vector.js';
 import {
   type ChangeCertificate,
@@ -139,6 +139,15 @@ describe('change items', () => {
     expect(new Set(hashes).size).to.equal(4);
     const add: ModelChange = { kind: 'child-add', entityType: 'Author', oid: 'a1', relation: 'works', child: 'b1', dot: { node, seq: 3 } };
     expect(hashesOf(add)).to.deep.equal([hashes[0]]);
+  });
+
+  it('hash what a removal mark names, so a relay can neither shorten nor strip the list', () => {
+    const markHash = (removed?: Array<{ node: NodeId; seq: number }>) =>
+      hashesOf({ ...children, items: [], removals: [{ node, seq: 6, ...(removed ? { removed } : {}) }] })[0];
+    const named = markHash([{ node, seq: 1 }, { node, seq: 2 }]);
+    const all = new Set([named, markHash([{ node, seq: 1 }]), markHash([]), markHash(undefined), markHash([{ node, seq: 1 }, { node, seq: 3 }])]);
+    expect(all.size, 'a shortened, emptied, stripped (legacy) or altered list hashes differently').to.equal(5);
+    expect(markHash(undefined), 'a legacy mark hashes as before lists').to.equal(hashesOf(children)[3]);
   });
 
   it('keepItems keeps the whole change, a part of it, or nothing', () => {

@@ -39,6 +39,29 @@ describe('the compact entity encoding of chunks', () => {
     expect(table.nodes.sort()).to.deep.equal(['alice', 'carol']);
   });
 
+  it('keeps what each removal mark names, reads states stored before marks had lists, and reports damaged lists', () => {
+    const mark = (seq: number, removed?: Array<{ node: string; seq: number }>) => ({ node: 'alice', seq, ...(removed ? { removed } : {}) });
+    const state = {
+      entityType: 'Election',
+      oid: 'e',
+      attributes: {},
+      children: { candidates: [['c2', [{ node: 'alice', seq: 2 }]]] },
+      removals: { candidates: [mark(4, [{ node: 'alice', seq: 1 }, { node: 'bob', seq: 3 }])], approvedVoters: [mark(5)] },
+    } as unknown as EntityState;
+    const table = new NodeTable();
+    const json = encodeEntity(state, table)!;
+    expect(decodeEntity('e', JSON.parse(json), table.nodes)).to.deep.equal(state);
+    const legacy = { ...state, removals: { candidates: [mark(4)] } } as unknown as EntityState;
+    const stored = JSON.parse(encodeEntity(legacy, new NodeTable())!) as unknown[];
+    expect(stored, 'a state without lists is stored as before').to.have.length(5);
+    expect(decodeEntity('e', stored, ['alice'])).to.deep.equal(legacy);
+    const compact = JSON.parse(json) as unknown[];
+    for (const removed of [['candidates', [[0, 1]], 'other', [0]], ['candidates', []], ['candidates', [[0]]], 'x']) {
+      const damaged = [...compact.slice(0, 5), removed];
+      expect(decodeEntity('e', damaged, table.nodes), JSON.stringify(removed)).to.match(/damaged/);
+    }
+  });
+
   it('refuses what it cannot write exactly (kept loose instead), and reports damaged data instead of throwing', () => {
     const write = (value: unknown) => ({ value, ts: { ms: 5, c: 0 }, dot: { node: 'alice', seq: 1 } });
     const state = (value: unknown) => ({ entityType: 'Candidate', oid: 'x', attributes: { votes: [write(value)] }, children: {} }) as unknown as EntityState;

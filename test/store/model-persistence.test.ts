@@ -140,6 +140,33 @@ for (const [backend, makeBackend] of backends) {
       expect(reopened.events.filter((event) => event.type === 'saved')).to.deep.equal([]);
     });
 
+    it('keeps what removal marks name through saves and a reopen, and a later removal adds to the list', async () => {
+      const first = await openTab();
+      const board = first.model.create('Election', { title: 'Board' });
+      const [ada, bob, cy] = ['Ada', 'Bob', 'Cy'].map((name) => first.model.create('Candidate', { name }));
+      for (const candidate of [ada!, bob!, cy!]) board.addChild('candidates', candidate);
+      const dotOf = (oid: string) => first.model.get(board.oid)!.toState().children.candidates!.find(([child]) => child === oid)![1];
+      const adaDots = dotOf(ada!.oid);
+      const bobDots = dotOf(bob!.oid);
+      board.removeChild('candidates', ada!);
+      await first.persistence.whenSaved();
+      const firstNode = first.identity.nodeId;
+      closeTab(first);
+      const second = await openTab();
+      const marks = () => second.model.get(board.oid)!.toState().removals!.candidates!;
+      expect(marks().map((mark) => mark.removed)).to.deep.equal([adaDots]);
+      second.model.get(board.oid)!.removeChild('candidates', bob!.oid);
+      await second.persistence.whenSaved();
+      const reloaded = await freshLoad(room.open());
+      // Under the first tab's node id again, the new mark also names what the mark from before the
+      // reopen named (cumulative); under a new one, each node's mark names its own removal.
+      const secondNode = second.identity.nodeId;
+      const expected =
+        secondNode === firstNode ? [[...adaDots, ...bobDots]] : firstNode < secondNode ? [adaDots, bobDots] : [bobDots, adaDots];
+      expect(reloaded.get(board.oid)!.toState().removals!.candidates!.map((mark) => mark.removed)).to.deep.equal(expected);
+      expect(entitiesOf(reloaded)).to.equal(entitiesOf(second.model));
+    });
+
     it('saves remote changes applied to the model', async () => {
       const tab = await openTab();
       const bob = election('bob');

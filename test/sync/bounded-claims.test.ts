@@ -154,6 +154,50 @@ describe('removal only on signed evidence', () => {
     expect(offences(bob).concat(offences(carol))).to.deep.equal([]);
   });
 
+  it('a relay that leaves a kept child out of a genuine removal removes only what the organiser removed', async () => {
+    const [alice, bob, carol, mallory] = identities.map((identity) => member(network, identity)) as [Member, Member, Member, Member];
+    // alice – mallory – bob – carol: everything of alice reaches bob and carol through mallory.
+    alice.engine.addConnection(await alice.transport.connect(mallory.id));
+    bob.engine.addConnection(await bob.transport.connect(carol.id));
+    let omitted: string | undefined;
+    let tampered = 0;
+    mallory.engine.addConnection(
+      throughHooks(
+        await mallory.transport.connect(bob.id),
+        tampering((delta) => {
+          const batch = delta.batch as { changes: Array<Record<string, unknown>> } | undefined;
+          for (const change of batch?.changes ?? []) {
+            const items = change.items as Array<[string, unknown]> | undefined;
+            if (!omitted || change.relation !== 'candidates' || !items?.some(([child]) => child === omitted)) continue;
+            change.items = items.filter(([child]) => child !== omitted);
+            tampered++;
+          }
+        }),
+        (bytes) => bytes,
+      ),
+    );
+    const election = alice.model.createElection({ title: 'Board' });
+    const ada = alice.model.addCandidate(election.oid, { name: 'Ada' });
+    const grace = alice.model.addCandidate(election.oid, { name: 'Grace' });
+    await until(() => candidates(carol, election.oid).length === 2);
+    // The organiser removes Grace and keeps Ada (her signed context covers Ada's add); mallory
+    // relays the relation without Ada, with the organiser's genuine removal mark.
+    omitted = ada.oid;
+    alice.model.removeCandidate(election.oid, grace.oid);
+    await until(() => candidates(bob, election.oid).length === 1 && candidates(carol, election.oid).length === 1);
+    expect(tampered, 'mallory left Ada out of a relayed relation').to.be.greaterThan(0);
+    expect(candidates(bob, election.oid)).to.deep.equal(['Ada']);
+    expect(candidates(carol, election.oid)).to.deep.equal(['Ada']);
+    // Honest replicas keep syncing, and end identical to the organiser.
+    alice.model.addCandidate(election.oid, { name: 'Hedy' });
+    await until(() => candidates(carol, election.oid).length === 2);
+    alice.engine.addConnection(await alice.transport.connect(bob.id));
+    const snapshot = () => JSON.stringify(alice.model.getSnapshot().entities);
+    await until(() => JSON.stringify(bob.model.getSnapshot().entities) === snapshot() && JSON.stringify(carol.model.getSnapshot().entities) === snapshot());
+    expect(candidates(carol, election.oid)).to.deep.equal(['Ada', 'Hedy']);
+    expect(offences(bob).concat(offences(carol), offences(alice))).to.deep.equal([]);
+  });
+
   it('a register is never reverted by an old write with a context covering the newer one', async () => {
     const [alice, bob, mallory] = [identities[0]!, identities[1]!, identities[3]!].map((identity) => member(network, identity)) as [Member, Member, Member];
     alice.engine.addConnection(await alice.transport.connect(bob.id));

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { asNodeId } from '../../src/crdt/dot.js';
+import { asNodeId, compareDots } from '../../src/crdt/dot.js';
 import { type ChangeBatch, DECODE_LIMITS, type ModelChange, decodeChangeBatch } from '../../src/domain/index.js';
 import {
   type DeltaMessage,
@@ -59,6 +59,11 @@ const childAddArb = fc.record({ entity: entityArb, relation: nameArb, child: oid
   ({ entity, relation, child, dot: d }): ModelChange => ({ kind: 'child-add', ...entity, relation, child, dot: d }),
 );
 
+// A removal mark, legacy (no list) or naming the adds it removed (sorted, each once).
+const markArb = fc
+  .tuple(dotArb, fc.option(fc.uniqueArray(dotArb, { maxLength: 4, selector: dotKey }), { nil: undefined }))
+  .map(([d, removed]) => (removed ? { ...d, removed: removed.sort(compareDots) } : d));
+
 const childrenArb = fc
   .record({
     entity: entityArb,
@@ -67,7 +72,7 @@ const childrenArb = fc
       maxLength: 5,
       selector: ([child]) => child,
     }),
-    removals: fc.option(fc.uniqueArray(dotArb, { maxLength: 3, selector: (d) => d.node }), { nil: undefined }),
+    removals: fc.option(fc.uniqueArray(markArb, { maxLength: 3, selector: (d) => d.node }), { nil: undefined }),
   })
   // A dot adds one child only.
   .filter(({ items }) => new Set(items.flatMap(([, dots]) => dots.map(dotKey))).size === items.reduce((n, [, dots]) => n + dots.length, 0))
@@ -223,7 +228,8 @@ describe('compact batches (sync protocol 2)', () => {
       [packedWith((p) => (p[7][0][3] = [1, 2, 1, 0])), /a child-add change has 5 items, not 4/],
       [packedWith((p) => (p[7][0][3][2] = 3)), /child: index 3 is not in its table of 3/],
       [packedWith((p) => (p[7][0][3][4] = Number.MAX_SAFE_INTEGER)), /seq out of range/],
-      [packedWith((p) => (p[7][1][2] = [2, 4, [], [], 0])), /a children change has 4 items, not 5/],
+      [packedWith((p) => (p[7][1][2] = [2, 4, [], [], 0, 0])), /a children change has 4 or 5 items, not 6/],
+      [packedWith((p) => (p[7][1][2] = [2, 4, [], [], 0])), /removed: expected an array/],
       [packedWith((p) => (p[7][1][2][2] = 'c1')), /items: expected an array/],
       [packedWith((p) => (p[7][1][2][2] = [[2]])), /items\[0\]: expected 3–/],
       [packedWith((p) => (p[7][1][2][2] = [[2, 1, 1, 0]])), /items\[0\]: expected a child and node, seq pairs/],
@@ -246,6 +252,37 @@ describe('compact batches (sync protocol 2)', () => {
       expect(decoded, label).to.have.property('error');
       expect((decoded as { error: string }).error, label).to.match(reason).and.match(/^delta: /);
     }
+  });
+
+  it('carries what each removal mark names, and refuses lists that are malformed, unsorted or too long', () => {
+    const named: ChangeBatch = {
+      ...sample,
+      changes: [
+        ...sample.changes.slice(0, 2),
+        {
+          kind: 'children',
+          entityType: 'Election',
+          oid: 'e1',
+          relation: 'candidates',
+          items: [['c1', [dot('alice', 4)]]],
+          removals: [{ ...dot('bob', 2), removed: [dot('alice', 1), dot('bob', 1)] }],
+        },
+      ],
+    };
+    expect(decodePackedBatch(packBatch(named))).to.deep.equal(decodeChangeBatch(JSON.parse(JSON.stringify(named))));
+    const packed = packBatch(named) as any[];
+    const change = () => (packed[7] as any[])[1][2] as unknown[];
+    expect(change()).to.have.length(5);
+    const edited = (edit: (lists: any[]) => void) => {
+      const copy = structuredClone(packed);
+      edit((copy[7] as any[])[1][2][4]);
+      return decodePackedBatch(copy);
+    };
+    expect(edited((lists) => lists.push(0))).to.have.property('error').that.matches(/removed: expected 1–1 items/);
+    expect(edited((lists) => lists[0].push(0))).to.have.property('error').that.matches(/removed\[0\]: expected node, seq pairs/);
+    expect(edited((lists) => (lists[0] = [lists[0][0], lists[0][1], lists[0][0], 0]))).to.have.property('error').that.matches(/changes\[2\]\.removals\[0\]\.removed: dots must be sorted, without repeats/);
+    expect(decodePackedBatch(packed, { ...DECODE_LIMITS, maxRemoved: 1 })).to.have.property('error').that.matches(/removed\[0\]: expected 0–2 items, got 4/);
+    expect(edited((lists) => (lists[0] = 0)), 'a legacy mark').to.not.have.property('error');
   });
 
   it('caps the number of changes and refuses a frame with both forms', () => {
