@@ -78,6 +78,15 @@ interface Session {
   explained: boolean;
   /** The peer sent a signal for this attempt: it is there, and ICE is what failed. */
   heard: boolean;
+  /**
+   * The offer or answer each side sent for this attempt: the DTLS fingerprints of the channel
+   * binding come from them, as signalled. The peer connection's own `localDescription` and
+   * `remoteDescription` are not read at open: the channel may open before a `remoteDescription`
+   * being applied shows there, and a binding computed without it differs from the peer's, so
+   * both proofs fail to verify.
+   */
+  localSdp: string | undefined;
+  remoteSdp: string | undefined;
 }
 
 /** A peer could not be reached, and why in words (`IceProblem`). */
@@ -229,13 +238,14 @@ export class WebRtcTransport implements Transport {
       this.explain(session, true);
       this.abandon(session, `could not reach ${peerId}: ${problem}`, problem);
     });
-    const session: Session = { id, peerId, peer, waiters, timer: undefined, connection: undefined, error: undefined, early: [], earlyBytes: 0, ice, explained: false, heard: false };
+    const session: Session = { id, peerId, peer, waiters, timer: undefined, connection: undefined, error: undefined, early: [], earlyBytes: 0, ice, explained: false, heard: false, localSdp: undefined, remoteSdp: undefined };
     session.timer = setTimeout(() => {
       const problem = this.explain(session);
       this.abandon(session, `could not connect to ${peerId} within ${this.connectTimeoutMs} ms${problem ? `: ${problem}` : ''}`, 'timed out');
     }, this.connectTimeoutMs);
     this.sessions.set(peerId, session);
     peer.on('signal', (data) => {
+      if (data.type !== 'candidate') session.localSdp = data.sdp;
       if (this.sessions.get(peerId) === session) this.sendEnvelope(peerId, { kind: 'signal', session: id, data });
     });
     peer.on('connect', () => this.opened(session));
@@ -260,7 +270,7 @@ export class WebRtcTransport implements Transport {
       logger: this.logger,
       session: session.id,
       channel,
-      channelBinding: dtlsBinding(session.peer.pc),
+      channelBinding: dtlsBinding(session),
       maxMessageBytes: this.maxMessageBytes,
       chunkBytes: this.chunkBytes,
       backpressure: this.backpressure,
@@ -442,6 +452,7 @@ export class WebRtcTransport implements Transport {
 
   private feed(session: Session, data: RtcSignalData): void {
     session.heard = true;
+    if (data.type !== 'candidate') session.remoteSdp = data.sdp;
     try {
       session.peer.signal(data);
     } catch (error) {
@@ -471,12 +482,13 @@ export class WebRtcTransport implements Transport {
 }
 
 /**
- * Both DTLS certificate fingerprints of a peer connection, sorted so both ends compute the same
- * bytes, or undefined when a description lacks one (then nothing is bound).
+ * Both DTLS certificate fingerprints of an attempt, from the offer and answer as signalled, sorted
+ * so both ends compute the same bytes, or undefined when a description lacks one (then nothing is
+ * bound).
  */
-function dtlsBinding(pc: RTCPeerConnection | null): Uint8Array | undefined {
-  const local = fingerprintOf(pc?.localDescription?.sdp);
-  const remote = fingerprintOf(pc?.remoteDescription?.sdp);
+function dtlsBinding(session: Pick<Session, 'localSdp' | 'remoteSdp'>): Uint8Array | undefined {
+  const local = fingerprintOf(session.localSdp);
+  const remote = fingerprintOf(session.remoteSdp);
   if (!local || !remote) return undefined;
   return encodeUtf8(`ednet-p2p/dtls\u0000${[local, remote].sort().join('\u0000')}`);
 }

@@ -151,6 +151,7 @@ export class EDNetP2PNode {
           (error: unknown) => {
             this.logger.warn(`refused the connection to ${connection.peerId}`, error);
             connection.close(`authentication failed: ${(error as Error)?.message ?? error}`);
+            this.overlay?.connectionRefused(connection.peerId);
           },
         );
       }),

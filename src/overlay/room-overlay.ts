@@ -322,7 +322,22 @@ export class RoomOverlay implements SignalRelay {
 
   private connectSettled(peer: NodeId, open: boolean): void {
     this.connecting.delete(peer);
-    if (open || !this.running) return;
+    if (!open) this.failed(peer);
+  }
+
+  /**
+   * A connection with `peer` opened but was closed before it could be attached: its
+   * authentication failed, or it closed during the handshake. For HyParView that attempt failed
+   * like one that never opened (the port reported it open already); unreported, a JOIN or
+   * NEIGHBOR request sent through it would wait out `neighborTimeoutMs` before anything is tried
+   * again, and a room of two would stay apart that long.
+   */
+  connectionRefused(peer: NodeId): void {
+    if (!this.isConnected(peer)) this.failed(peer);
+  }
+
+  private failed(peer: NodeId): void {
+    if (!this.running) return;
     this.outbox.delete(peer);
     this.router.forget(peer);
     this.hyparview.connectFailed(peer);

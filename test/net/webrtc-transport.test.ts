@@ -69,6 +69,19 @@ describe('WebRtcTransport', () => {
     expect(new TextDecoder().decode(atAliceToCarol.channelBinding)).to.not.equal(binding);
   });
 
+  it('binds from the offer and answer as signalled, even when the channel opens before the peer connection shows its remote description', async () => {
+    // On a loaded machine the data channel of the offering end opened while the answer, applied
+    // already, did not show as `remoteDescription` yet: that end bound nothing, the other end bound
+    // both fingerprints, and both authentication proofs failed. Here no remote description shows.
+    const descriptor = Object.getOwnPropertyDescriptor(RTCPeerConnection.prototype, 'remoteDescription')!;
+    Object.defineProperty(RTCPeerConnection.prototype, 'remoteDescription', { configurable: true, get: () => null });
+    cleanups.push(() => Object.defineProperty(RTCPeerConnection.prototype, 'remoteDescription', descriptor));
+    const [, , atAlice, atBob] = await pair();
+    const binding = new TextDecoder().decode(atAlice.channelBinding);
+    expect(binding).to.match(/^ednet-p2p\/dtls\u0000sha-256 [0-9A-F:]{95}\u0000sha-256 [0-9A-F:]{95}$/);
+    expect(new TextDecoder().decode(atBob.channelBinding)).to.equal(binding);
+  });
+
   it('ends a connection whose peer stops answering, long before ICE would notice', async () => {
     const [, , atAlice, atBob] = await pair({ heartbeatMs: 50 });
     const gone = closed(atAlice);
