@@ -36,6 +36,8 @@ export class PeerLink {
    */
   inbox: Promise<void> = Promise.resolve();
   waiting = 0;
+  /** The last few of those, each settling once handled: the inbound pipeline prepares later ones ahead only so far. */
+  readonly handling: Array<Promise<void>> = [];
   /** Per model, the version this node last claimed to the peer (hello, delta, ack or report). */
   readonly told = new Map<string, VersionVector>();
   readonly #models = new Map<string, PeerModelSync>();
