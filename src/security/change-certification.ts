@@ -45,6 +45,29 @@ export interface VerifiedBatch {
   readonly evidence: (dot: Dot) => VersionVector | undefined;
 }
 
+/** A received batch checked as far as it can be before the batches ahead of it are applied (`ChangeCertification.prepare`). */
+export interface PreparedBatch {
+  /** The rest of the checks, against the certificates held now: call once the batches before it are applied and kept. */
+  finish(): VerifiedBatch;
+}
+
+// What `prepare` found, for `#finish`.
+interface Prepared {
+  readonly dots: readonly Dot[];
+  readonly hashes: Uint8Array;
+  readonly version: VersionVector;
+  readonly claimed: readonly NodeId[];
+  readonly itemsOf: ReadonlyMap<ChangeCertificate, readonly number[]>;
+  /** Per certificate sent: held already, refused (why), or its key and signature checked. */
+  readonly signed: ReadonlyArray<string | { held: ChangeCertificate } | ChangeCertificate>;
+}
+
+/**
+ * Items hashed per slice, as a multiple of the slicer's items per slice: hashing an item costs
+ * about a fifth of applying it, so a slice of 1,000 takes a few ms where one of 250 changes does.
+ */
+export const HASH_SLICE_FACTOR = 4;
+
 /** Counts since the start, for status and benchmarks. */
 export interface CertificationCounters {
   /** Certificates made here. */
@@ -219,12 +242,25 @@ export class ChangeCertification {
    * items are hashed a slice at a time, pausing in between, so a large batch never holds the page.
    */
   async verify(modelId: string, batch: ChangeBatch, encoded: readonly string[], slicer?: WorkSlicer): Promise<VerifiedBatch> {
-    const store = this.store(modelId);
-    const problems: string[] = [];
-    const refuse = (problem: string): VerifiedBatch => {
-      this.counters.refused++;
-      return { ok: false, batch: { ...batch, changes: [], partial: true }, problems: [problem], keep: () => undefined, evidence: () => undefined };
-    };
+    return (await this.prepare(modelId, batch, encoded, slicer)).finish();
+  }
+
+  /**
+   * `verify` in two steps, so a peer's next batches can be checked while the one before is still
+   * being applied: `prepare` does the work that depends on the batch alone (hashing its items,
+   * decoding its certificates, the key and signature checks, on WebCrypto's threads), and may run
+   * ahead of the batches before it; `finish`, called once those are applied and their
+   * certificates kept, decides against what is held then (a certificate known by now, equivocation,
+   * items vouched for by held certificates, version claims), exactly as `verify` at that moment
+   * would. Never throws.
+   */
+  async prepare(modelId: string, batch: ChangeBatch, encoded: readonly string[], slicer?: WorkSlicer): Promise<PreparedBatch> {
+    const refuse = (problem: string): PreparedBatch => ({
+      finish: () => {
+        this.counters.refused++;
+        return refused(batch, [problem]);
+      },
+    });
     // Every item hashed once, in order: the dots, and their hashes end to end.
     const dots: Dot[] = [];
     for (const change of batch.changes) forEachDot(change, (dot) => dots.push(dot));
@@ -238,17 +274,16 @@ export class ChangeCertification {
     const hashes = new Uint8Array(dots.length * ITEM_HASH_BYTES);
     let index = 0;
     let slice = 0;
+    // Hashing costs a few µs per item, less than applying it: slices of it are longer.
+    const hashesPerSlice = slicer ? slicer.itemsPerSlice * HASH_SLICE_FACTOR : 0;
     for (const change of batch.changes) {
       forEachItem(change, (_, hash) => hashes.set(hash, index++ * ITEM_HASH_BYTES));
-      if (slicer && index - slice >= slicer.itemsPerSlice && index < dots.length) {
+      if (slicer && index - slice >= hashesPerSlice && index < dots.length) {
         slice = index;
         await slicer.pause();
       }
     }
     let itemIndex: Map<NodeId, Map<number, number>> | undefined;
-    // The batch's new certificates, checked; held ones agree with them (no equivocation).
-    const fresh = new CertificateStore();
-    const texts = new Map<ChangeCertificate, string>();
     // Where an elided certificate's list was built from this batch, its items need no lookup.
     const itemsOf = new Map<ChangeCertificate, number[]>();
     const parsed = encoded.map((text) => {
@@ -268,9 +303,27 @@ export class ChangeCertification {
       itemsOf.set(certificate, items);
       return certificate;
     });
-    const checked = await Promise.all(
-      parsed.map((result) => (typeof result === 'string' || 'held' in result ? result : this.#check(modelId, store, result))),
-    );
+    const signed = await Promise.all(parsed.map((result) => (typeof result === 'string' || 'held' in result ? result : this.#checkSignature(modelId, result))));
+    return { finish: () => this.#finish(modelId, batch, encoded, { dots, hashes, version, claimed, itemsOf, signed }) };
+  }
+
+  // The second step of `verify`, against what is held now (see `prepare`).
+  #finish(modelId: string, batch: ChangeBatch, encoded: readonly string[], prepared: Prepared): VerifiedBatch {
+    const { dots, hashes, version, claimed, itemsOf } = prepared;
+    const store = this.store(modelId);
+    const problems: string[] = [];
+    // A certificate kept since it was prepared (a batch before this one brought it) counts as held,
+    // as it would have been had this batch been checked only now.
+    const checked = prepared.signed.map((result, at) => {
+      if (typeof result === 'string' || 'held' in result) return result;
+      const held = this.#byEncoding.get(encoded[at]!);
+      if (held) return { held };
+      const seq = store.conflict(result);
+      return seq === undefined ? result : `certificate of ${result.node}: a different operation ${result.node}:${seq} was signed before (equivocation)`;
+    });
+    // The batch's new certificates, checked; held ones agree with them (no equivocation).
+    const fresh = new CertificateStore();
+    const texts = new Map<ChangeCertificate, string>();
     const vouchedBy: Array<ChangeCertificate | undefined> = new Array(dots.length);
     // The highest seq of each author that this delta's certificates or the held ones prove.
     const proven = new Map<NodeId, number>();
@@ -328,7 +381,7 @@ export class ChangeCertification {
       if (batch.partial || proofs.has(node) || version.maxSeen(node) === 0) problems.push(`a certificate of ${node} vouches for nothing in the delta`);
       proofs.add(node);
     }
-    if (problems.length) return { ok: false, batch: { ...batch, changes: [], partial: true }, problems, keep: () => undefined, evidence: () => undefined };
+    if (problems.length) return refused(batch, problems);
     const kept = new Set<ChangeCertificate>();
     // Where each change's items start among `dots`, for slices (built at the first one).
     let firstItem: number[] | undefined;
@@ -382,14 +435,15 @@ export class ChangeCertification {
     return isCertificateError(certificate) ? certificate.error : certificate;
   }
 
-  /** The certificate if it may be used, or why not: key owns the node, signature, no equivocation. */
-  async #check(modelId: string, store: CertificateStore, certificate: ChangeCertificate): Promise<ChangeCertificate | string> {
+  /**
+   * The certificate if its key owns the node and its signature verifies, or why not. (Whether it
+   * equivocates depends on what is held when the batch is finished, so that is checked there.)
+   */
+  async #checkSignature(modelId: string, certificate: ChangeCertificate): Promise<ChangeCertificate | string> {
     const { node, publicKey, signature } = certificate;
     if (!(await this.#ownsNode(node, publicKey))) return `certificate: node ${node} is not derived from the key that signed it`;
     if (!(await this.#verifySignature(publicKey, signature, certificateSignedBytes(modelId, certificate))))
       return `certificate of ${node}: the signature does not verify`;
-    const seq = store.conflict(certificate);
-    if (seq !== undefined) return `certificate of ${node}: a different operation ${node}:${seq} was signed before (equivocation)`;
     return certificate;
   }
 
@@ -433,6 +487,11 @@ export class ChangeCertification {
     }
     return text;
   }
+}
+
+// A batch refused: the same envelope with no changes, `partial` so it is never adopted.
+function refused(batch: ChangeBatch, problems: string[]): VerifiedBatch {
+  return { ok: false, batch: { ...batch, changes: [], partial: true }, problems, keep: () => undefined, evidence: () => undefined };
 }
 
 // Item positions by dot, to fill in elided hash lists.

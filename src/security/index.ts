@@ -23,6 +23,7 @@ export {
   type CertificationCounters,
   ChangeCertification,
   type ChangeSigner,
+  type PreparedBatch,
   type VerifiedBatch,
 } from './change-certification.js';
 export {

@@ -16,8 +16,7 @@ export const isCompressedFrame = (bytes: Uint8Array): boolean => bytes[0] === CO
 
 /** `bytes` deflated (raw DEFLATE, CompressionStream), after the marker byte. */
 export async function compressFrame(bytes: Uint8Array): Promise<Uint8Array> {
-  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream('deflate-raw'));
-  const deflated = new Uint8Array(await new Response(stream).arrayBuffer());
+  const deflated = new Uint8Array(await new Response(streamThrough(new CompressionStream('deflate-raw'), bytes)).arrayBuffer());
   const frame = new Uint8Array(deflated.length + 1);
   frame[0] = COMPRESSED_FRAME_MARKER;
   frame.set(deflated, 1);
@@ -30,7 +29,7 @@ export async function compressFrame(bytes: Uint8Array): Promise<Uint8Array> {
  * refused as soon as it shows, without holding more than `maxBytes`. Never throws.
  */
 export async function decompressFrame(bytes: Uint8Array, maxBytes: number): Promise<Uint8Array | { error: string }> {
-  const reader = new Blob([bytes.subarray(1) as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate-raw')).getReader();
+  const reader = streamThrough(new DecompressionStream('deflate-raw'), bytes.subarray(1)).getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   try {
@@ -54,4 +53,17 @@ export async function decompressFrame(bytes: Uint8Array, maxBytes: number): Prom
     at += chunk.byteLength;
   }
   return frame;
+}
+
+/**
+ * What `transform` makes of `bytes`, to be read. The bytes are written to it directly: a `Blob`'s
+ * stream (the obvious way) hands them to the browser's blob store and reads them back, round trips
+ * that made inflating each part of a large delta wait for other tasks (docs/benchmark-findings.md).
+ */
+function streamThrough(transform: CompressionStream | DecompressionStream, bytes: Uint8Array): ReadableStream<Uint8Array> {
+  const writer = transform.writable.getWriter();
+  // A failure shows on the readable side (a frame that does not inflate); these would only repeat it.
+  writer.write(bytes as Uint8Array<ArrayBuffer>).catch(() => undefined);
+  writer.close().catch(() => undefined);
+  return transform.readable;
 }

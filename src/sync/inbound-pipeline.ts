@@ -1,6 +1,6 @@
 import type { NodeId } from '../crdt/dot.js';
 import type { WorkSlicer } from '../domain/work-slicer.js';
-import type { VerifiedBatch } from '../security/change-certification.js';
+import type { PreparedBatch, VerifiedBatch } from '../security/change-certification.js';
 import { decompressFrame, isCompressedFrame } from './frame-compression.js';
 import type { PeerLink } from './peer-link.js';
 import { repairBatch } from './state-repair.js';
@@ -13,6 +13,19 @@ import { VerificationBudget, type VerificationBudgetOptions } from './verificati
  * where a large delta is applied in slices (the peer's next message waits for it).
  */
 export type MessageHandler = (peer: PeerLink, message: SyncMessage, verified: VerifiedBatch | undefined) => Promise<void> | undefined;
+
+/**
+ * Messages of one peer prepared (inflated, hashed, signatures checked) ahead of the one being
+ * handled: enough to keep those waits off the path while a part is applied, few enough that a peer
+ * cannot make this replica hold many inflated frames at once.
+ */
+export const PREPARED_AHEAD = 4;
+
+// A message ready to be handled in its turn; `checks`, where its changes are signed, to finish then.
+interface Prepared {
+  readonly message: SyncMessage;
+  readonly checks?: PreparedBatch;
+}
 
 /** Limits of the inbound pipeline (from `SynchronizationEngineOptions`). */
 export interface InboundPipelineOptions {
@@ -57,35 +70,76 @@ export class InboundPipeline {
         return void (whole && this.process(peer, whole));
       }
     }
-    // Inflating and verifying are asynchronous; every message of the peer waits its turn, so an
-    // ack or version never overtakes the delta before it.
+    // Inflating and verifying are asynchronous. What needs no earlier message (hashing, checking
+    // signatures) starts now for a few messages ahead; what does (the checks against the
+    // certificates held, applying, every other message) happens in the peer's order, so an ack or
+    // version never overtakes the delta before it, and a part is checked against what the parts
+    // before it left. Inflating and rebuilding versions sent as differences (`VersionCodec`) take
+    // their turn too: a compressed frame is read before the frames after it. A message is read once
+    // the one `PREPARED_AHEAD` places before it is handled, so a peer never has more than that many
+    // inflated frames waiting here.
     peer.waiting++;
-    peer.inbox = peer.inbox
+    const ahead = peer.handling.length >= PREPARED_AHEAD ? peer.handling[peer.handling.length - PREPARED_AHEAD]! : Promise.resolve();
+    const warn = (error: unknown) => {
+      context.logger.warn(`could not handle a message from ${peer.peerId}`, error);
+      return undefined;
+    };
+    let read: Promise<SyncMessage | undefined>;
+    if (message && peer.reading === 0) {
+      // Nothing before it is still being read: its versions are rebuilt now.
+      const whole = this.rebuild(peer, message);
+      read = ahead.then(() => whole);
+    } else {
+      peer.reading++;
+      read = peer.read = peer.read
+        .then(() => ahead)
+        .then(async () => {
+          const whole = message ?? (context.isCurrent(peer) ? await this.inflate(peer, bytes) : undefined);
+          return whole && context.isCurrent(peer) ? this.rebuild(peer, whole) : undefined;
+        })
+        .catch(warn)
+        .finally(() => peer.reading--);
+    }
+    const prepared = read.then((whole) => whole && this.prepare(peer, whole)).catch(warn);
+    const handled = peer.inbox
       .then(async () => {
-        if (!message) {
-          message = await this.inflate(peer, bytes);
-          if (!message) return;
-        }
-        // Versions sent as differences are rebuilt here, in the order the peer sent them.
-        message = this.rebuild(peer, message);
-        if (!message) return;
-        if (!this.mustVerify(message)) return this.process(peer, message);
-        const batch = message.t === 'repair' ? repairBatch(message) : (message as DeltaMessage).batch;
-        if (!batch) return context.offence(peer, 'repair: an entity does not decode');
-        const certs = (message as DeltaMessage | RepairMessage).certs;
-        // Past the peer's budget of certificate checks, its stream waits (never the page).
-        const wait = this.budgetOf(peer).spend(certs?.length ?? 0);
-        if (wait > 0) {
-          await new Promise((resolve) => setTimeout(resolve, wait));
-          if (!context.isCurrent(peer)) return;
-        }
-        const verified = await context.certification!.verify(batch.modelId, batch, certs ?? [], this.options.slicer);
-        if (!context.isCurrent(peer)) return;
+        let ready = await prepared;
+        if (!ready || !context.isCurrent(peer)) return;
+        // A model registered while the message waited: its changes are checked now, before any apply.
+        if (!ready.checks && this.mustVerify(ready.message)) ready = await this.prepare(peer, ready.message);
+        if (!ready || !context.isCurrent(peer)) return;
+        if (!ready.checks) return this.process(peer, ready.message);
+        const verified = ready.checks.finish();
         for (const problem of verified.problems) context.offence(peer, problem);
-        return this.process(peer, message.t === 'delta' ? { ...message, batch: verified.batch } : message, verified);
+        return this.process(peer, ready.message.t === 'delta' ? { ...ready.message, batch: verified.batch } : ready.message, verified);
       })
       .catch((error) => context.logger.warn(`could not handle a message from ${peer.peerId}`, error))
       .finally(() => peer.waiting--);
+    peer.inbox = handled;
+    peer.handling.push(handled);
+    if (peer.handling.length > PREPARED_AHEAD) peer.handling.shift();
+  }
+
+  /**
+   * The part of handling a message that may run ahead of the messages before it: where its
+   * changes are signed, spending the peer's verification budget (waiting past it) and
+   * `ChangeCertification.prepare`. Undefined where there is nothing to handle (an offence).
+   */
+  private async prepare(peer: PeerLink, message: SyncMessage): Promise<Prepared | undefined> {
+    const context = this.context;
+    if (!context.isCurrent(peer)) return undefined;
+    if (!this.mustVerify(message)) return { message };
+    const batch = message.t === 'repair' ? repairBatch(message) : (message as DeltaMessage).batch;
+    if (!batch) return void context.offence(peer, 'repair: an entity does not decode');
+    const certs = (message as DeltaMessage | RepairMessage).certs;
+    // Past the peer's budget of certificate checks, its stream waits (never the page).
+    const wait = this.budgetOf(peer).spend(certs?.length ?? 0);
+    if (wait > 0) {
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      if (!context.isCurrent(peer)) return undefined;
+    }
+    const checks = await context.certification!.prepare(batch.modelId, batch, certs ?? [], this.options.slicer);
+    return { message, checks };
   }
 
   private budgetOf(peer: PeerLink): VerificationBudget {

@@ -37,6 +37,11 @@ export class PeerLink {
    */
   inbox: Promise<void> = Promise.resolve();
   waiting = 0;
+  /** The last few of those, each settling once handled: the inbound pipeline prepares later ones ahead only so far. */
+  readonly handling: Array<Promise<void>> = [];
+  /** The tail of those messages being read (inflated, versions rebuilt), which happens in order; `reading` counts them. */
+  read: Promise<unknown> = Promise.resolve();
+  reading = 0;
   /** Per model, the version this node last claimed to the peer (hello, delta, ack or report). */
   readonly told = new Map<string, VersionVector>();
   /** The versions sent and heard on this connection, so each message carries only what changed (protocol 5). */

@@ -308,4 +308,128 @@ describe('signed changes between sync engines', () => {
     expect(canonical(carol!)).to.equal(canonical(alice!));
     expect(offences(carol!)).to.deep.equal([]);
   });
+
+  describe('parts checked ahead of the ones being applied', () => {
+    /** Alice's delta in parts of at most 100 changes, as sent to a fresh peer, and her peer. */
+    async function partsOfAlice(): Promise<{ alice: SignedPeer; parts: DeltaMessage[] }> {
+      const alice = signedPeer(network, identities[0]!, true, 100);
+      const tap = await rawPeer(network, asNodeId(identities[2]!.newNodeId()), alice);
+      const author = alice.model.create('Author', { name: 'Tove' });
+      for (let i = 0; i < 120; i++) alice.model.create('Book', { title: `Book ${i}`, author: author.oid });
+      const deltas = () => tap.received.filter((m) => m.t === 'delta') as unknown as DeltaMessage[];
+      await until(() => deltas().some((part) => part.part === part.parts));
+      const parts = deltas();
+      expect(parts.length).to.be.at.least(4);
+      return { alice, parts };
+    }
+
+    /** Bob, recording the order in which his model applies changes and in which his certification prepares and finishes parts. */
+    function watchedBob() {
+      const bob = signedPeer(network, identities[1]!);
+      const log: string[] = [];
+      const applied: string[] = [];
+      const certification = bob.engine.certification!;
+      const prepare = certification.prepare.bind(certification);
+      let prepared = 0;
+      certification.prepare = async (...args) => {
+        const part = ++prepared;
+        log.push(`prepare ${part}`);
+        const checks = await prepare(...args);
+        return { finish: () => (log.push(`finish ${part}`), checks.finish()) };
+      };
+      const apply = bob.model.applyChanges.bind(bob.model);
+      bob.model.applyChanges = (input, options) => {
+        const changes = Array.isArray(input) ? input : (input as { changes: ReadonlyArray<{ oid: string; attribute?: string }> }).changes;
+        log.push(`apply ${changes.length}`);
+        for (const change of changes) applied.push(`${change.oid}/${change.attribute ?? ''}`);
+        return apply(input, options);
+      };
+      return { bob, log, applied };
+    }
+
+    /** Sends every delta at once (none waits for the one before to be handled), then waits until each was handled. */
+    async function sendAll(target: SignedPeer, frames: unknown[]): Promise<void> {
+      const before = handled(target);
+      const transport = new MemoryTransport(network, asNodeId(identities[3]!.newNodeId()), { logger: quiet });
+      const connection = await transport.connect(target.id);
+      const encode = (frame: unknown) => new TextEncoder().encode(JSON.stringify(frame));
+      await Promise.all([{ t: 'hello', protocols: [1], node: transport.localId, models: { [MODEL]: {} } }, ...frames].map((frame) => connection.send(encode(frame))));
+      await until(() => handled(target) === before + frames.length);
+    }
+
+    /** Deltas the peer handled (applied, or refused), each reported by one event. */
+    const handled = (peer: SignedPeer) => peer.events.filter((event) => event.type === 'changes-applied').length;
+
+    const changeKeys = (parts: readonly DeltaMessage[]) => parts.flatMap((part) => part.batch.changes.map((change) => `${change.oid}/${'attribute' in change ? change.attribute : ''}`));
+
+    it('applies the parts in their order, each after it was checked, preparing later ones meanwhile', async function () {
+      this.timeout(30_000);
+      const { alice, parts } = await partsOfAlice();
+      const { bob, log, applied } = watchedBob();
+      await sendAll(bob, parts);
+      await until(() => bob.model.version.equals(alice.model.version));
+      expect(canonical(bob)).to.equal(canonical(alice));
+      expect(offences(bob)).to.deep.equal([]);
+      expect(applied).to.deep.equal(changeKeys(parts));
+      // Each part's checks finished, in order, right before its changes were applied (and nothing else)...
+      const steps = log.filter((entry) => !entry.startsWith('prepare'));
+      const perPart: number[] = [];
+      for (const step of steps) {
+        if (step.startsWith('finish')) {
+          expect(step).to.equal(`finish ${perPart.length + 1}`);
+          perPart.push(0);
+        } else perPart[perPart.length - 1]! += Number(step.split(' ')[1]);
+      }
+      expect(perPart).to.deep.equal(parts.map((part) => part.batch.changes.length));
+      // ...and the second was being prepared before the first was applied.
+      expect(log.indexOf('prepare 2')).to.be.lessThan(log.findIndex((entry) => entry.startsWith('apply')));
+    });
+
+    it('a refused later part refuses as when the parts are handled one at a time: nothing of it applied, the version not adopted', async function () {
+      this.timeout(30_000);
+      const { alice, parts } = await partsOfAlice();
+      // The third part with one item changed on the way: its genuine certificate no longer matches.
+      const tampered = JSON.parse(JSON.stringify(parts)) as DeltaMessage[];
+      const title = tampered[2]!.batch.changes.find((change) => change.kind === 'attribute' && change.attribute === 'title');
+      (title as unknown as { writes: Array<{ value: unknown }> }).writes[0]!.value = 'Tampered';
+      const { bob, log, applied } = watchedBob();
+      await sendAll(bob, tampered);
+      // The same frames to another replica, each handled before the next is sent.
+      const serial = signedPeer(network, identities[1]!);
+      const one = await rawPeer(network, asNodeId(identities[3]!.newNodeId()), serial);
+      for (const [at, part] of tampered.entries()) {
+        await one.send(part);
+        await until(() => handled(serial) === at + 1);
+      }
+      expect(canonical(bob)).to.equal(canonical(serial));
+      expect(bob.model.version.toJSON()).to.deep.equal(serial.model.version.toJSON());
+      expect(bob.model.version.includes(alice.model.version)).to.equal(false);
+      expect(offences(bob)).to.deep.equal(offences(serial));
+      expect(offences(bob).join('\n')).to.match(/does not verify|does not match/);
+      // None of the third part's changes applied; the parts before it in order.
+      const third = new Set(changeKeys([tampered[2]!]));
+      expect(applied.filter((key) => third.has(key))).to.deep.equal([]);
+      expect(applied.slice(0, changeKeys(tampered.slice(0, 2)).length)).to.deep.equal(changeKeys(tampered.slice(0, 2)));
+      expect(log.indexOf('prepare 3')).to.be.lessThan(log.findIndex((entry) => entry.startsWith('apply')));
+    });
+
+    it('a part whose certificate equivocates with one of an earlier part is refused, though it was checked before that part was applied', async function () {
+      this.timeout(30_000);
+      const { parts } = await partsOfAlice();
+      // A second, different operation under the dot of one of the first part's items, signed by its author.
+      const [first] = JSON.parse(JSON.stringify(parts)) as DeltaMessage[];
+      const change = JSON.parse(JSON.stringify(first!.batch.changes.find((c) => c.kind === 'attribute' && c.attribute === 'title')));
+      change.writes[0].value = 'Equivocated';
+      let itemHash = new Uint8Array();
+      forEachItem(change, (_, hash) => (itemHash = hash.slice()));
+      const unsigned = { node: change.writes[0].dot.node, publicKey: identities[0]!.publicKey, seqs: [change.writes[0].dot.seq], hashes: itemHash };
+      const signature = await identities[0]!.sign(certificateSignedBytes(MODEL, unsigned));
+      const second: DeltaMessage = { ...first!, seq: first!.seq + 1, part: 1, parts: 1, batch: { ...first!.batch, changes: [change] }, certs: [toBase64Url(encodeCertificate({ ...unsigned, signature }))] };
+      const { bob, log } = watchedBob();
+      await sendAll(bob, [{ ...first!, parts: 1 }, second]);
+      expect(offences(bob).join('\n')).to.include('equivocation');
+      expect(bob.model.get(change.oid)?.getAttribute('title')).to.not.equal('Equivocated');
+      expect(log.indexOf('prepare 2')).to.be.lessThan(log.findIndex((entry) => entry.startsWith('apply')));
+    });
+  });
 });
