@@ -219,7 +219,11 @@ describe('an election on three phones', () => {
       // Before the close no phone stores a choice: no stored record that names a ballot names a candidate.
       for (const page of [olive, vic, wes]) {
         await waitUntil(page, () => window.ednet.model?.entities('Ballot').count === 2);
-        assert.deepEqual(await storedChoices(page), { ballots: 2, withChoice: [] });
+        // A ballot that just arrived may still wait for its save: read until storage holds both.
+        let stored = await storedChoices(page);
+        for (const deadline = Date.now() + 30_000; stored.ballots < 2 && Date.now() < deadline; stored = await storedChoices(page))
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.deepEqual(stored, { ballots: 2, withChoice: [] });
       }
       // The organiser's Explorer holds both ballots, with no choice to read, and offers no edit of them.
       await olive.getByRole('tab', { name: 'Explorer' }).click();
