@@ -3,6 +3,7 @@
 // message and never finishes it (the attack of issue 14: 2,000 of them grew the server by 547 MiB).
 // The server runs in a child process; clients are plain `ws` sockets in this one.
 import { fork } from 'node:child_process';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 
@@ -33,14 +34,37 @@ async function startInstance(options) {
   };
 }
 
-/** Opens a connection, waits for `welcome`, joins `room` and waits for `joined`. @param {string} url @param {string} room @param {string} peer */
-function joinedClient(url, room, peer) {
+const PROOF_LABEL = 'ednet-p2p/signaling-auth v1\u0000';
+
+/** A device as a browser makes one: an Ed25519 key pair and a tab's node id derived from it (src/security/device-identity.ts). */
+function device() {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const raw = Buffer.from(/** @type {string} */ (publicKey.export({ format: 'jwk' }).x), 'base64url');
+  const id = createHash('sha256').update('ednet-p2p/node-id\u0000').update(raw).digest().subarray(0, 24).toString('base64url');
+  return {
+    peer: `${id}tab00001`,
+    /** The `auth` frame answering `challenge`. @param {string} challenge */
+    proof: (challenge) => ({
+      type: 'auth',
+      key: raw.toString('base64url'),
+      signature: sign(null, Buffer.concat([Buffer.from(PROOF_LABEL), Buffer.from(challenge, 'base64url')]), privateKey).toString('base64url'),
+    }),
+  };
+}
+
+/**
+ * Opens a connection as a new device, proves it (the server's default), joins `room` and waits
+ * for `joined`. @param {string} url @param {string} room
+ */
+function joinedClient(url, room) {
+  const as = device();
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url);
     socket.on('error', reject);
     socket.on('message', (data) => {
       const frame = JSON.parse(String(data));
-      if (frame.type === 'welcome') socket.send(JSON.stringify({ type: 'join', room, peer }));
+      if (frame.type === 'welcome') socket.send(JSON.stringify(as.proof(frame.challenge)));
+      else if (frame.type === 'authenticated') socket.send(JSON.stringify({ type: 'join', room, peer: as.peer }));
       else if (frame.type === 'joined') resolve(socket);
       else if (frame.type === 'error') reject(new Error(frame.message));
     });
@@ -59,7 +83,7 @@ export async function run({ quick = false } = {}) {
     const sockets = [];
     // In batches, so the listen backlog is never the limit being measured.
     for (let i = 0; i < connections; i += 100) {
-      const batch = Array.from({ length: Math.min(100, connections - i) }, (_, j) => joinedClient(instance.url, `room-${Math.floor((i + j) / 8)}`, `peer-${i + j}`));
+      const batch = Array.from({ length: Math.min(100, connections - i) }, (_, j) => joinedClient(instance.url, String(Math.floor((i + j) / 8)).padStart(32, 'A')));
       sockets.push(...(/** @type {WebSocket[]} */ (await Promise.all(batch))));
     }
     const seconds = (performance.now() - started) / 1000;
