@@ -205,8 +205,21 @@ function received(value) {
       const { voters } = buildOurs(core, n, session.node.nodeId);
       target = voters[0].oid;
       // A peer that has been open a while: everything stored, nothing left over from the build.
+      // The build's changes reach storage's count a moment after the build (0 right after it), so
+      // the wait is for that count to have been above 0 and be back at 0: otherwise page A was
+      // still saving its whole room while B joined, and B's delta waited for that save.
       const open = session;
-      await until((check) => open.onStatus(check), () => open.status.unsavedChanges === 0, 60_000, 'the model saved');
+      let counted = false;
+      await until(
+        (check) =>
+          open.onStatus(() => {
+            counted ||= open.status.unsavedChanges > 0;
+            check();
+          }),
+        () => counted && open.status.unsavedChanges === 0,
+        60_000,
+        'the model saved',
+      );
       await new Promise((resolve) => setTimeout(resolve, 100));
       return { target, version: model.version.toJSON() };
     }

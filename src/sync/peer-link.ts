@@ -119,17 +119,40 @@ export class PeerLink {
   /**
    * Encodes, counts and sends one message; a failed send is reported, never thrown. Large frames
    * are compressed where the protocol allows, which takes a moment: messages sent meanwhile wait,
-   * so the peer gets everything in the order it was sent.
+   * and are encoded only in their turn (each in its own task after the compression before it), so
+   * the peer gets everything in the order it was sent, versions sent as differences are taken in
+   * that order, and the first part of a large delta leaves while the next ones are still encoded
+   * instead of after all of them.
    */
   send(message: SyncMessage): void {
-    const bytes = encodeSyncMessage(this.versions.outgoing(message, compactsVersions(this.protocol)), deltaEncodingFor(this.protocol));
     this.count('messagesSent', 1);
-    const compress = compressesFrames(this.protocol) && bytes.byteLength >= COMPRESS_MIN_BYTES;
-    if (!compress && !this.#sending) return this.#transmit(bytes);
+    if (!this.#sending) {
+      const bytes = this.#encode(message);
+      if (!this.#compresses(bytes)) return this.#transmit(bytes);
+      return this.#queue(() => bytes);
+    }
+    this.#queue(() => this.#encode(message));
+  }
+
+  #encode(message: SyncMessage): Uint8Array {
+    return encodeSyncMessage(this.versions.outgoing(message, compactsVersions(this.protocol)), deltaEncodingFor(this.protocol));
+  }
+
+  #compresses(bytes: Uint8Array): boolean {
+    return compressesFrames(this.protocol) && bytes.byteLength >= COMPRESS_MIN_BYTES;
+  }
+
+  /** Sends what `encode` makes once every send queued before it went. */
+  #queue(encode: () => Uint8Array): void {
     const queued = (this.#sending ?? Promise.resolve()).then(async () => {
-      let frame = bytes;
-      if (compress) frame = await compressFrame(bytes).catch(() => bytes);
-      this.#transmit(frame);
+      try {
+        const bytes = encode();
+        const frame = this.#compresses(bytes) ? await compressFrame(bytes).catch(() => bytes) : bytes;
+        this.#transmit(frame);
+      } catch (error) {
+        // Reported like a failed send; the messages queued after it still go.
+        this.onSendError(error);
+      }
     });
     this.#sending = queued;
     void queued.then(() => {
