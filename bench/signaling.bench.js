@@ -3,9 +3,9 @@
 // message and never finishes it (the attack of issue 14: 2,000 of them grew the server by 547 MiB).
 // The server runs in a child process; clients are plain `ws` sockets in this one.
 import { fork } from 'node:child_process';
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
+import { device } from '../test/signaling/signaling-device.js';
 
 const INSTANCE = fileURLToPath(new URL('./lib/signaling-instance.js', import.meta.url));
 const MIB = 1024 * 1024;
@@ -34,24 +34,6 @@ async function startInstance(options) {
   };
 }
 
-const PROOF_LABEL = 'ednet-p2p/signaling-auth v1\u0000';
-
-/** A device as a browser makes one: an Ed25519 key pair and a tab's node id derived from it (src/security/device-identity.ts). */
-function device() {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const raw = Buffer.from(/** @type {string} */ (publicKey.export({ format: 'jwk' }).x), 'base64url');
-  const id = createHash('sha256').update('ednet-p2p/node-id\u0000').update(raw).digest().subarray(0, 24).toString('base64url');
-  return {
-    peer: `${id}tab00001`,
-    /** The `auth` frame answering `challenge`. @param {string} challenge */
-    proof: (challenge) => ({
-      type: 'auth',
-      key: raw.toString('base64url'),
-      signature: sign(null, Buffer.concat([Buffer.from(PROOF_LABEL), Buffer.from(challenge, 'base64url')]), privateKey).toString('base64url'),
-    }),
-  };
-}
-
 /**
  * Opens a connection as a new device, proves it (the server's default), joins `room` and waits
  * for `joined`. @param {string} url @param {string} room
@@ -64,7 +46,7 @@ function joinedClient(url, room) {
     socket.on('message', (data) => {
       const frame = JSON.parse(String(data));
       if (frame.type === 'welcome') socket.send(JSON.stringify(as.proof(frame.challenge)));
-      else if (frame.type === 'authenticated') socket.send(JSON.stringify({ type: 'join', room, peer: as.peer }));
+      else if (frame.type === 'authenticated') socket.send(JSON.stringify({ type: 'join', room, peer: as.tab('tab00001') }));
       else if (frame.type === 'joined') resolve(socket);
       else if (frame.type === 'error') reject(new Error(frame.message));
     });

@@ -53,12 +53,12 @@ export function versionCheck(version: VersionVectorJSON): string {
  * WebRTC data channel is reliable and ordered; a reset closes it and the next connection starts
  * with a fresh codec and a `hello` carrying whole versions). So the receiver rebuilds exactly the
  * vectors the sender had, and the engine above reads the same messages as in protocol 4. The
- * check catches a codec that went astray anyway (a bug, a hostile peer): that message is refused.
+ * check catches a base that went astray anyway (a buggy transport, a hostile peer): see `incoming`.
  */
 export class VersionCodec {
   readonly #sent = new Map<string, VersionVectorJSON>();
   readonly #heard = new Map<string, VersionVectorJSON>();
-  /** Models whose base went astray here, with the compact versions dropped since: until a whole one comes. */
+  /** Models whose base went astray here, with the compact versions dropped since: until one adds up again. */
   readonly #astray = new Map<string, number>();
 
   /**
@@ -128,46 +128,45 @@ export class VersionCodec {
 
   #delta(message: DeltaMessage): DeltaMessage | SyncDecodeError | AstrayVersions {
     const { batch, cv } = message;
-    if (!cv) {
-      this.#heard.set(batch.modelId, batch.version);
-      this.#astray.delete(batch.modelId);
-      return message;
-    }
-    const version = this.#rebuild(batch.modelId, cv);
+    const version = this.#read(batch.modelId, batch.version, cv);
+    if (version === null) return message;
     if (version === 'astray') return this.#astrayAt(batch.modelId);
     if ('error' in version) return { error: `delta: ${version.error}` };
     let since: VersionVector;
     try {
-      since = VersionVector.fromJSON(applyDifferences(version.toJSON(), cv.s ?? {}), DECODE_LIMITS.version);
+      since = VersionVector.fromJSON(applyDifferences(version.toJSON(), cv!.s ?? {}), DECODE_LIMITS.version);
     } catch (error) {
       return { error: `delta: compact since: ${(error as Error).message}` };
     }
-    this.#heard.set(batch.modelId, version.toJSON());
     const { cv: _, ...rest } = message;
     return { ...rest, batch: withDecodedVersions(batch, since, version) };
   }
 
   #versionLike(message: AckMessage | VersionMessage): AckMessage | VersionMessage | SyncDecodeError | AstrayVersions {
-    const { cv } = message;
-    if (!cv) {
-      this.#heard.set(message.model, message.version);
-      this.#astray.delete(message.model);
-      return message;
-    }
-    const version = this.#rebuild(message.model, cv);
+    const version = this.#read(message.model, message.version, message.cv);
+    if (version === null) return message;
     if (version === 'astray') return this.#astrayAt(message.model);
     if ('error' in version) return { error: `${message.t}: ${version.error}` };
-    const json = version.toJSON();
-    this.#heard.set(message.model, json);
     const { cv: _, ...rest } = message;
-    return { ...rest, version: json };
+    return { ...rest, version: version.toJSON() };
   }
 
-  #rebuild(model: string, cv: CompactVersions): VersionVector | SyncDecodeError | 'astray' {
-    if (this.#astray.has(model)) return 'astray';
+  /**
+   * Records the version a message carries as heard: `whole` (null returned: nothing to rebuild), or
+   * rebuilt from `cv`. A rebuilt version that matches its check proves the base right again.
+   */
+  #read(model: string, whole: VersionVectorJSON, cv: CompactVersions | undefined): VersionVector | null | SyncDecodeError | 'astray' {
+    if (!cv) {
+      this.#heard.set(model, whole);
+      this.#astray.delete(model);
+      return null;
+    }
     try {
       const version = VersionVector.fromJSON(applyDifferences(this.#heard.get(model) ?? {}, cv.v), DECODE_LIMITS.version);
-      if (versionCheck(version.toJSON()) !== cv.h) return 'astray';
+      const json = version.toJSON();
+      if (versionCheck(json) !== cv.h) return 'astray';
+      this.#heard.set(model, json);
+      this.#astray.delete(model);
       return version;
     } catch (error) {
       return { error: `compact version: ${(error as Error).message}` };

@@ -3,28 +3,10 @@
 // WebSocket clients against the real server; device keys made here, ids derived as browsers do.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { device } from './signaling-device.js';
 import { startServer, TestClient } from './signaling-test-client.js';
 
-const LABEL = 'ednet-p2p/signaling-auth v1\u0000';
 const TOPIC = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
-
-/** A device: an Ed25519 key pair and the node ids derived from it (as src/security/device-identity.ts does). */
-function device() {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const raw = Buffer.from(/** @type {string} */ (publicKey.export({ format: 'jwk' }).x), 'base64url');
-  const id = createHash('sha256').update('ednet-p2p/node-id\u0000').update(raw).digest().subarray(0, 24).toString('base64url');
-  return {
-    id,
-    tab: (/** @type {string} */ suffix) => `${id}${suffix}`,
-    /** The `auth` frame answering `challenge`. @param {string} challenge */
-    proof: (challenge) => ({
-      type: 'auth',
-      key: raw.toString('base64url'),
-      signature: sign(null, Buffer.concat([Buffer.from(LABEL), Buffer.from(challenge, 'base64url')]), privateKey).toString('base64url'),
-    }),
-  };
-}
 
 /**
  * Connects from `address` (the server trusts X-Forwarded-For in these tests) and, given a device,
