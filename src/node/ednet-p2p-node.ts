@@ -355,6 +355,8 @@ export class EDNetP2PNode {
       this.events.emit('conflict-detected', { modelId: event.modelId, conflicts: event.result.conflicts });
     } else if (event.type === 'peer-offence') {
       this.reports.offence(event.peerId, this.peerName(event.peerId), event.reason);
+    } else if (event.type === 'equivocation') {
+      this.reports.equivocation(event.modelId, event.author, this.peerName(event.author), event.seq, event.peerId);
     } else if (event.type === 'state-mismatch') {
       // Not the peer's fault as such, but what the Audit tab is for: a difference versions hid.
       this.reports.log(event.peerId, this.peerName(event.peerId), 'held the same version as this device but different data: exchanging the differing entities to repair it');

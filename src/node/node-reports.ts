@@ -26,6 +26,8 @@ export class NodeReports {
   readonly #log: InputRefusedEvent[] = [];
   /** When each sender with another room key was last noted. */
   readonly #otherKeyNoted = new Map<NodeId, number>();
+  /** Equivocations logged (`model/author:seq`), each once per session however many relays bring it. */
+  readonly #equivocations = new Set<string>();
 
   constructor(
     private readonly changed: () => void,
@@ -105,6 +107,22 @@ export class NodeReports {
     if (this.#otherKeyNoted.size >= MAX_REFUSALS) this.#otherKeyNoted.clear();
     this.#otherKeyNoted.set(peerId, now);
     this.log(peerId, peerName, 'A device with another key tried to join; nothing it sent was opened');
+  }
+
+  /**
+   * `author` signed two different operations under one dot and `relay` passed on the copy this
+   * device does not hold: a line against the author, once per dot; the relay is not blamed.
+   */
+  equivocation(modelId: string, author: NodeId, authorName: string | null, seq: number, relay: NodeId): void {
+    const key = `${modelId}/${author}:${seq}`;
+    if (this.#equivocations.has(key)) return;
+    if (this.#equivocations.size >= MAX_REFUSALS) this.#equivocations.clear();
+    this.#equivocations.add(key);
+    this.log(
+      author,
+      authorName,
+      `signed two different operations as ${author}:${seq} (equivocation). The second copy, relayed by ${relay}, was not taken: devices holding either copy stay apart on it`,
+    );
   }
 
   /** Adds a line to the refused-input log and announces it. */

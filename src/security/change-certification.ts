@@ -15,7 +15,7 @@ import {
 } from './change-certificate.js';
 import { ITEM_HASH_BYTES, forEachDot, forEachItem, keepItems } from './change-items.js';
 import { CertificateStore, listsHash, maxSeq } from './certificate-store.js';
-import { DeviceIdentity } from './device-identity.js';
+import { DEVICE_ID_CHARS, DeviceIdentity } from './device-identity.js';
 
 /** What certifies this device's changes: `DeviceIdentity` is one. */
 export interface ChangeSigner {
@@ -43,12 +43,29 @@ export interface VerifiedBatch {
   readonly keep: (refused: ReadonlySet<unknown>, changes?: { readonly from: number; readonly to: number }) => void;
   /** The signed context of an item of the batch, where its certificate carries one (removal marks). */
   readonly evidence: (dot: Dot) => VersionVector | undefined;
+  /**
+   * Authors that signed, for one of their dots, another operation than the one held here, in a
+   * certificate a relay passed on (see `PreparedBatch.finish`): the relay is not to blame, and the
+   * batch holds none of those certificates' items that are not vouched for by a held certificate.
+   */
+  readonly equivocations: readonly Equivocation[];
+}
+
+/** Proof that an author signed two different operations under one dot: its certificate and the held one disagree at `seq`. */
+export interface Equivocation {
+  readonly node: NodeId;
+  readonly seq: number;
 }
 
 /** A received batch checked as far as it can be before the batches ahead of it are applied (`ChangeCertification.prepare`). */
 export interface PreparedBatch {
-  /** The rest of the checks, against the certificates held now: call once the batches before it are applied and kept. */
-  finish(): VerifiedBatch;
+  /**
+   * The rest of the checks, against the certificates held now: call once the batches before it
+   * are applied and kept. `from` is the peer that sent the batch: a certificate equivocating with
+   * a held one refuses the whole batch where `from` is the author's own device (or unknown), and
+   * only that certificate's items where it merely relayed it (`VerifiedBatch.equivocations`).
+   */
+  finish(from?: NodeId): VerifiedBatch;
 }
 
 // What `prepare` found, for `#finish`.
@@ -241,8 +258,8 @@ export class ChangeCertification {
    * sent is taken. Never throws. The caller applies the batch, then calls `keep`. With `slicer`,
    * items are hashed a slice at a time, pausing in between, so a large batch never holds the page.
    */
-  async verify(modelId: string, batch: ChangeBatch, encoded: readonly string[], slicer?: WorkSlicer): Promise<VerifiedBatch> {
-    return (await this.prepare(modelId, batch, encoded, slicer)).finish();
+  async verify(modelId: string, batch: ChangeBatch, encoded: readonly string[], slicer?: WorkSlicer, from?: NodeId): Promise<VerifiedBatch> {
+    return (await this.prepare(modelId, batch, encoded, slicer)).finish(from);
   }
 
   /**
@@ -304,14 +321,21 @@ export class ChangeCertification {
       return certificate;
     });
     const signed = await Promise.all(parsed.map((result) => (typeof result === 'string' || 'held' in result ? result : this.#checkSignature(modelId, result))));
-    return { finish: () => this.#finish(modelId, batch, encoded, { dots, hashes, version, claimed, itemsOf, signed }) };
+    return { finish: (from) => this.#finish(modelId, batch, encoded, { dots, hashes, version, claimed, itemsOf, signed }, from) };
   }
 
   // The second step of `verify`, against what is held now (see `prepare`).
-  #finish(modelId: string, batch: ChangeBatch, encoded: readonly string[], prepared: Prepared): VerifiedBatch {
+  #finish(modelId: string, batch: ChangeBatch, encoded: readonly string[], prepared: Prepared, from?: NodeId): VerifiedBatch {
     const { dots, hashes, version, claimed, itemsOf } = prepared;
     const store = this.store(modelId);
     const problems: string[] = [];
+    // Genuine certificates of an author that signed another operation under a dot held here. Sent
+    // by the author's own device, that is its offence; relayed, it is the author's alone: an honest
+    // relay holds the other copy and cannot know (blaming it would let one member who signs twice
+    // turn honest devices against each other). They are kept as evidence, never stored, and their
+    // items are taken only where a held certificate vouches for the same operation.
+    const equivocating = new Set<ChangeCertificate>();
+    const equivocations: Equivocation[] = [];
     // A certificate kept since it was prepared (a batch before this one brought it) counts as held,
     // as it would have been had this batch been checked only now.
     const checked = prepared.signed.map((result, at) => {
@@ -319,12 +343,17 @@ export class ChangeCertification {
       const held = this.#byEncoding.get(encoded[at]!);
       if (held) return { held };
       const seq = store.conflict(result);
-      return seq === undefined ? result : `certificate of ${result.node}: a different operation ${result.node}:${seq} was signed before (equivocation)`;
+      if (seq === undefined) return result;
+      if (from === undefined || sameDevice(from, result.node))
+        return `certificate of ${result.node}: a different operation ${result.node}:${seq} was signed before (equivocation)`;
+      equivocating.add(result);
+      equivocations.push({ node: result.node, seq });
+      return result;
     });
     // The batch's new certificates, checked; held ones agree with them (no equivocation).
     const fresh = new CertificateStore();
     const texts = new Map<ChangeCertificate, string>();
-    const vouchedBy: Array<ChangeCertificate | undefined> = new Array(dots.length);
+    let vouchedBy: Array<ChangeCertificate | undefined> = new Array(dots.length);
     // The highest seq of each author that this delta's certificates or the held ones prove.
     const proven = new Map<NodeId, number>();
     checked.forEach((result, at) => {
@@ -344,7 +373,21 @@ export class ChangeCertification {
     const used = new Set<ChangeCertificate>();
     let failed = 0;
     const contexts = new Map<string, VersionVector>();
+    // Items of the batch not taken: vouched for only by an equivocating certificate.
+    const skipped = new Set<number>();
     dots.forEach((dot, at) => {
+      if (equivocating.size) {
+        const certificate = vouchedBy[at] ?? fresh.certificateOf(dot);
+        if (certificate && equivocating.has(certificate)) {
+          used.add(certificate);
+          const held = store.certificateOf(dot);
+          if (!held || !listsHash(held, dot.seq, hashes, at * ITEM_HASH_BYTES)) {
+            skipped.add(at);
+            return;
+          }
+          vouchedBy[at] = held;
+        }
+      }
       const built = vouchedBy[at];
       if (built) {
         used.add(built);
@@ -382,6 +425,7 @@ export class ChangeCertification {
       proofs.add(node);
     }
     if (problems.length) return refused(batch, problems);
+    if (skipped.size) ({ batch, vouchedBy } = withoutItems(batch, vouchedBy, skipped));
     const kept = new Set<ChangeCertificate>();
     // Where each change's items start among `dots`, for slices (built at the first one).
     let firstItem: number[] | undefined;
@@ -414,7 +458,10 @@ export class ChangeCertification {
       // Proofs of an author's frontier go with the last slice: that is the one adopting the version.
       const last = to >= batch.changes.length;
       const added = [...texts.keys()].filter(
-        (certificate) => !kept.has(certificate) && (vouched.has(certificate) || (last && proofs.has(certificate.node) && !used.has(certificate))),
+        (certificate) =>
+          !kept.has(certificate) &&
+          !equivocating.has(certificate) &&
+          (vouched.has(certificate) || (last && proofs.has(certificate.node) && !used.has(certificate))),
       );
       for (const certificate of added) kept.add(certificate);
       store.add(added);
@@ -422,7 +469,7 @@ export class ChangeCertification {
       for (const certificate of added) this.#byEncoding.set(texts.get(certificate)!, certificate);
       this.counters.verified += added.length;
     };
-    return { ok: true, batch, problems, keep, evidence: (dot) => contexts.get(dotKey(dot)) };
+    return { ok: true, batch, problems, keep, evidence: (dot) => contexts.get(dotKey(dot)), equivocations };
   }
 
   /** A held certificate by its encoding, or the decoded one, or why it cannot be read. */
@@ -491,7 +538,7 @@ export class ChangeCertification {
 
 // A batch refused: the same envelope with no changes, `partial` so it is never adopted.
 function refused(batch: ChangeBatch, problems: string[]): VerifiedBatch {
-  return { ok: false, batch: { ...batch, changes: [], partial: true }, problems, keep: () => undefined, evidence: () => undefined };
+  return { ok: false, batch: { ...batch, changes: [], partial: true }, problems, keep: () => undefined, evidence: () => undefined, equivocations: [] };
 }
 
 // Item positions by dot, to fill in elided hash lists.
@@ -508,4 +555,33 @@ function indexByDot(dots: readonly Dot[]): Map<NodeId, Map<number, number>> {
 // The node of a `node:seq` key (node ids contain no colon).
 function nodeOf(key: string): NodeId {
   return key.slice(0, key.lastIndexOf(':')) as NodeId;
+}
+
+// True if two node ids are of one device (ids are the device id plus an optional per-tab suffix).
+function sameDevice(a: NodeId, b: NodeId): boolean {
+  return a.slice(0, DEVICE_ID_CHARS) === b.slice(0, DEVICE_ID_CHARS);
+}
+
+// The batch without the items at `skipped` (positions in item order), and the certificates by
+// position that go with what is left.
+function withoutItems(
+  batch: ChangeBatch,
+  vouchedBy: ReadonlyArray<ChangeCertificate | undefined>,
+  skipped: ReadonlySet<number>,
+): { batch: ChangeBatch; vouchedBy: Array<ChangeCertificate | undefined> } {
+  const left: Array<ChangeCertificate | undefined> = [];
+  const dropped = new Set<string>();
+  let at = 0;
+  for (const change of batch.changes)
+    forEachDot(change, (dot) => {
+      if (skipped.has(at)) dropped.add(dotKey(dot));
+      else left.push(vouchedBy[at]);
+      at++;
+    });
+  const changes: ModelChange[] = [];
+  for (const change of batch.changes) {
+    const kept = keepItems(change, (dot) => !dropped.has(dotKey(dot)));
+    if (kept) changes.push(kept);
+  }
+  return { batch: { ...batch, changes }, vouchedBy: left };
 }

@@ -46,7 +46,7 @@ export class InboundPipeline {
   readonly #budgets = new Map<NodeId, VerificationBudget>();
 
   constructor(
-    private readonly context: Pick<SyncContext, 'models' | 'certification' | 'logger' | 'isCurrent' | 'offence'>,
+    private readonly context: Pick<SyncContext, 'models' | 'certification' | 'logger' | 'isCurrent' | 'offence' | 'emit'>,
     private readonly options: InboundPipelineOptions,
     private readonly handle: MessageHandler,
     /** Asks `peer` for its whole version of a model (a `version` request with `rebase`). */
@@ -109,8 +109,10 @@ export class InboundPipeline {
         if (!ready.checks && this.mustVerify(ready.message)) ready = await this.prepare(peer, ready.message);
         if (!ready || !context.isCurrent(peer)) return;
         if (!ready.checks) return this.process(peer, ready.message);
-        const verified = ready.checks.finish();
+        const verified = ready.checks.finish(peer.peerId);
         for (const problem of verified.problems) context.offence(peer, problem);
+        const modelId = ready.message.t === 'repair' ? ready.message.model : (ready.message as DeltaMessage).batch.modelId;
+        for (const { node, seq } of verified.equivocations) context.emit({ type: 'equivocation', peerId: peer.peerId, modelId, author: node, seq });
         return this.process(peer, ready.message.t === 'delta' ? { ...ready.message, batch: verified.batch } : ready.message, verified);
       })
       .catch((error) => context.logger.warn(`could not handle a message from ${peer.peerId}`, error))

@@ -79,6 +79,9 @@ export class StateRepair {
     const { models } = this.context;
     const entry = models.get(message.model);
     if (!entry || (verified && !verified.ok)) return;
+    // Entities carry whole states, so the copy of an equivocated operation cannot be taken out of
+    // them: such a repair is not taken (the event says why the replicas stay apart).
+    if (verified?.equivocations.length) return;
     // Where changes are signed, only signed evidence drops what this replica holds.
     const options = verified ? { evidence: verified.evidence } : {};
     const result = entry.model.repairEntities(message.entities, VersionVector.fromJSON(message.version), options);

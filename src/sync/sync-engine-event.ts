@@ -87,6 +87,11 @@ export type SyncEngineEvent =
       readonly result: ApplyChangesResult;
     }
   | { readonly type: 'peer-offence'; readonly peerId: NodeId; readonly reason: string }
+  /**
+   * `author` signed two different operations as `author:seq`; `peerId` relayed the copy this node
+   * does not hold, and is not blamed for it. That copy was not taken (docs/security.md).
+   */
+  | { readonly type: 'equivocation'; readonly peerId: NodeId; readonly modelId: string; readonly author: NodeId; readonly seq: number }
   /** The peer holds the same version as this node but another state (digests differ): a repair starts. */
   | { readonly type: 'state-mismatch'; readonly peerId: NodeId; readonly modelId: string }
   /** Entities of the peer were joined to repair a mismatch; `entities` how many changed anything. */
