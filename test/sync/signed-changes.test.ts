@@ -88,6 +88,15 @@ describe('signed changes between sync engines', () => {
   });
   afterEach(() => network.close());
 
+  /** Mallory (a signed peer) creates an author named Honest; its own signed delta is captured as it goes out. */
+  async function malloryWritesAnAuthor() {
+    const mallory = signedPeer(network, identities[3]!, true);
+    const author = mallory.model.create('Author', { name: 'Honest' });
+    const tap = await rawPeer(network, asNodeId(identities[2]!.newNodeId()), mallory);
+    await until(() => tap.received.some((m) => m.t === 'delta'));
+    return { mallory, author, delta: tap.received.find((m) => m.t === 'delta') as unknown as DeltaMessage };
+  }
+
   it('signs local edits, verifies them on arrival, and converges', async () => {
     const [alice, bob] = [signedPeer(network, identities[0]!), signedPeer(network, identities[1]!)];
     const author = alice.model.create('Author', { name: 'Ursula' });
@@ -155,12 +164,7 @@ describe('signed changes between sync engines', () => {
 
   it('refuses a tampered item whose certificate is genuine, and a second, different operation signed under the same dot', async () => {
     const [alice, bob] = [signedPeer(network, identities[0]!), signedPeer(network, identities[1]!)];
-    const mallory = signedPeer(network, identities[3]!, true);
-    const author = mallory.model.create('Author', { name: 'Honest' });
-    // Capture mallory's own signed delta as it goes out, through a raw listener on bob's side.
-    const tap = await rawPeer(network, asNodeId(identities[2]!.newNodeId()), mallory);
-    await until(() => tap.received.some((m) => m.t === 'delta'));
-    const delta = tap.received.find((m) => m.t === 'delta') as unknown as DeltaMessage;
+    const { mallory, author, delta } = await malloryWritesAnAuthor();
     expect(delta.certs).to.have.length(1);
     await link(alice, bob);
     const before = canonical(bob);
@@ -197,11 +201,7 @@ describe('signed changes between sync engines', () => {
 
   it('an author that signs two versions of one operation cannot turn honest replicas against each other: each keeps its copy, names the author, and they keep syncing', async () => {
     const [alice, bob] = [signedPeer(network, identities[0]!), signedPeer(network, identities[1]!)];
-    const mallory = signedPeer(network, identities[3]!, true);
-    const author = mallory.model.create('Author', { name: 'Honest' });
-    const tap = await rawPeer(network, asNodeId(identities[2]!.newNodeId()), mallory);
-    await until(() => tap.received.some((m) => m.t === 'delta'));
-    const delta = tap.received.find((m) => m.t === 'delta') as unknown as DeltaMessage;
+    const { mallory, author, delta } = await malloryWritesAnAuthor();
     // The same operations, the name's write replaced, all signed again by mallory's key.
     const forged = JSON.parse(JSON.stringify(delta.batch)) as DeltaMessage['batch'];
     const name = forged.changes.find((c) => c.kind === 'attribute' && c.attribute === 'name') as unknown as { writes: Array<{ value: unknown; dot: { seq: number } }> };
