@@ -133,7 +133,10 @@ export class PwaUpdates {
  * API itself: the events `PwaUpdates` needs, as workbox-window's `Workbox` gives them, without
  * that library on every first visit (2 KB gzipped, two thirds of it unused here).
  */
-export function appServiceWorker(base: string): WorkboxLike {
+/** The part of `navigator.serviceWorker` that `appServiceWorker` uses (structural, so tests can drive it). */
+export type ServiceWorkerHost = Pick<ServiceWorkerContainer, 'controller' | 'register' | 'addEventListener'>;
+
+export function appServiceWorker(base: string, host?: ServiceWorkerHost): WorkboxLike {
   type Listener = Parameters<WorkboxLike['addEventListener']>[1];
   const listeners = new Map<string, Listener[]>();
   const fire = (type: 'waiting' | 'controlling' | 'activated', isUpdate: boolean): void => {
@@ -147,7 +150,8 @@ export function appServiceWorker(base: string): WorkboxLike {
     async register() {
       if (registration) return registration;
       if (document.readyState !== 'complete') await new Promise((loaded) => window.addEventListener('load', loaded, { once: true }));
-      const container = navigator.serviceWorker;
+      // Undefined where service workers are not offered (an insecure context): registering fails.
+      const container = host ?? navigator.serviceWorker;
       // As workbox-window decides it: a page a worker already serves gets any new one as an update.
       const isUpdate = container.controller !== null;
       const registered = await container.register(`${base}sw.js`, { scope: base });
