@@ -11,7 +11,7 @@ export const UpdateState = {
 } as const;
 export type UpdateState = (typeof UpdateState)[keyof typeof UpdateState];
 
-/** The part of workbox-window's `Workbox` API used here (structural, so tests can drive it; `appServiceWorker` implements it). */
+/** The part of workbox-window's `Workbox` used here (structural, so tests can drive it). */
 export interface WorkboxLike {
   addEventListener(type: 'waiting' | 'controlling' | 'activated', listener: (event: { readonly isUpdate?: boolean; readonly isExternal?: boolean }) => void): void;
   register(): Promise<unknown>;
@@ -128,57 +128,34 @@ export class PwaUpdates {
 }
 
 /**
- * The app's service worker (generated at build time next to index.html), registered after the
- * page's load event (no page needs it for its first paint) and followed with the service worker
- * API itself: the events `PwaUpdates` needs, as workbox-window's `Workbox` gives them, without
- * that library on every first visit (2 KB gzipped, two thirds of it unused here).
+ * The app's service worker (generated at build time next to index.html), driven by workbox-window,
+ * whose code loads when `register` is called, after the page's load event: no page needs it for
+ * its first paint. Listeners
+ * added before are handed to it then; nothing else can happen before it registers.
  */
-/** The part of `navigator.serviceWorker` that `appServiceWorker` uses (structural, so tests can drive it). */
-export type ServiceWorkerHost = Pick<ServiceWorkerContainer, 'controller' | 'register' | 'addEventListener'>;
-
-export function appServiceWorker(base: string, host?: ServiceWorkerHost): WorkboxLike {
-  type Listener = Parameters<WorkboxLike['addEventListener']>[1];
-  const listeners = new Map<string, Listener[]>();
-  const fire = (type: 'waiting' | 'controlling' | 'activated', isUpdate: boolean): void => {
-    for (const listener of listeners.get(type) ?? []) listener({ isUpdate });
-  };
-  let registration: ServiceWorkerRegistration | undefined;
+export function appServiceWorker(base: string): WorkboxLike {
+  const early: Array<Parameters<WorkboxLike['addEventListener']>> = [];
+  let workbox: WorkboxLike | undefined;
   return {
     addEventListener(type, listener) {
-      listeners.set(type, [...(listeners.get(type) ?? []), listener]);
+      if (workbox) workbox.addEventListener(type, listener);
+      else early.push([type, listener]);
     },
     async register() {
-      if (registration) return registration;
-      if (document.readyState !== 'complete') await new Promise((loaded) => window.addEventListener('load', loaded, { once: true }));
-      // Undefined where service workers are not offered (an insecure context): registering fails.
-      const container = host ?? navigator.serviceWorker;
-      // As workbox-window decides it: a page a worker already serves gets any new one as an update.
-      const isUpdate = container.controller !== null;
-      const registered = await container.register(`${base}sw.js`, { scope: base });
-      registration = registered;
-      // The installing worker shows up both here and in `updatefound`: followed once.
-      const followed = new WeakSet<ServiceWorker>();
-      const follow = (worker: ServiceWorker | null): void => {
-        if (!worker || followed.has(worker)) return;
-        followed.add(worker);
-        worker.addEventListener('statechange', () => {
-          // Installed while another worker serves the page: it waits for consent (skipWaiting is off).
-          if (worker.state === 'installed' && container.controller) fire('waiting', true);
-          else if (worker.state === 'activated') fire('activated', isUpdate);
-        });
-      };
-      if (registered.waiting) fire('waiting', true);
-      follow(registered.installing);
-      registered.addEventListener('updatefound', () => follow(registered.installing));
-      container.addEventListener('controllerchange', () => fire('controlling', isUpdate));
-      return registered;
+      if (!workbox) {
+        // Registering waits for the page's load event (as workbox-window does): so does its code.
+        if (document.readyState !== 'complete') await new Promise((loaded) => window.addEventListener('load', loaded, { once: true }));
+        const { Workbox } = await import('workbox-window');
+        workbox = new Workbox(`${base}sw.js`, { scope: base });
+        for (const [type, listener] of early.splice(0)) workbox.addEventListener(type, listener);
+      }
+      return workbox.register();
     },
     async update() {
-      await registration?.update();
+      await workbox?.update();
     },
     messageSkipWaiting() {
-      // What the generated worker listens for (vite-plugin-pwa's `registerType: 'prompt'`).
-      registration?.waiting?.postMessage({ type: 'SKIP_WAITING' });
+      workbox?.messageSkipWaiting();
     },
   };
 }

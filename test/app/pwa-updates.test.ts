@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { InstallPrompt } from '../../src/app/install-prompt.js';
-import { PwaUpdates, type ServiceWorkerHost, UpdateState, type WorkboxLike, appServiceWorker } from '../../src/app/pwa-updates.js';
+import { PwaUpdates, UpdateState, type WorkboxLike } from '../../src/app/pwa-updates.js';
 
 type Listener = (event: { isUpdate?: boolean; isExternal?: boolean }) => void;
 
@@ -98,114 +98,5 @@ describe('InstallPrompt', () => {
     target.dispatchEvent(new Event('appinstalled'));
     expect(seen).to.deep.equal([true, false, true, false]);
     prompt.dispose();
-  });
-});
-
-/** A service worker as `appServiceWorker` sees it: a state, its changes, and messages posted to it. */
-class FakeWorker extends EventTarget {
-  state: ServiceWorkerState = 'installing';
-  readonly messages: unknown[] = [];
-  postMessage(message: unknown): void {
-    this.messages.push(message);
-  }
-  become(state: ServiceWorkerState): void {
-    this.state = state;
-    this.dispatchEvent(new Event('statechange'));
-  }
-}
-
-class FakeRegistration extends EventTarget {
-  installing: FakeWorker | null = null;
-  waiting: FakeWorker | null = null;
-  updates = 0;
-  async update(): Promise<void> {
-    this.updates++;
-  }
-  /** A new worker starts installing (as after `update()` found a new version). */
-  found(worker: FakeWorker): void {
-    this.installing = worker;
-    this.dispatchEvent(new Event('updatefound'));
-  }
-}
-
-class FakeContainer extends EventTarget {
-  controller: FakeWorker | null = null;
-  readonly registration = new FakeRegistration();
-  readonly registered: Array<[string, RegistrationOptions | undefined]> = [];
-  async register(url: string, options?: RegistrationOptions): Promise<ServiceWorkerRegistration> {
-    this.registered.push([url, options]);
-    return this.registration as unknown as ServiceWorkerRegistration;
-  }
-}
-
-/** `appServiceWorker` on a fake container, with every event it fires, in order. */
-function followed(container: FakeContainer) {
-  const worker = appServiceWorker('/app/', container as unknown as ServiceWorkerHost);
-  const events: string[] = [];
-  for (const type of ['waiting', 'activated', 'controlling'] as const) worker.addEventListener(type, (event) => events.push(`${type} ${event.isUpdate ? 'update' : 'first'}`));
-  return { worker, events };
-}
-
-describe('appServiceWorker', () => {
-  it('registers the worker of the base path and reports a first install as no update', async () => {
-    const container = new FakeContainer();
-    const first = new FakeWorker();
-    container.registration.installing = first;
-    const { worker, events } = followed(container);
-    await worker.register();
-    expect(container.registered).to.deep.equal([['/app/sw.js', { scope: '/app/' }]]);
-    // The same installing worker also arrives through `updatefound`: followed once.
-    container.registration.found(first);
-    first.become('installed');
-    first.become('activating');
-    first.become('activated');
-    container.controller = first;
-    container.dispatchEvent(new Event('controllerchange'));
-    expect(events).to.deep.equal(['activated first', 'controlling first']);
-  });
-
-  it('reports a new version waiting behind the controlling one, and tells that one to skip waiting', async () => {
-    const container = new FakeContainer();
-    container.controller = new FakeWorker();
-    const { worker, events } = followed(container);
-    await worker.register();
-    worker.messageSkipWaiting();
-    await worker.update();
-    expect(container.registration.updates).to.equal(1);
-    const next = new FakeWorker();
-    container.registration.found(next);
-    next.become('installed');
-    expect(events).to.deep.equal(['waiting update']);
-    container.registration.installing = null;
-    container.registration.waiting = next;
-    worker.messageSkipWaiting();
-    expect(next.messages).to.deep.equal([{ type: 'SKIP_WAITING' }]);
-    next.become('activating');
-    next.become('activated');
-    container.dispatchEvent(new Event('controllerchange'));
-    expect(events).to.deep.equal(['waiting update', 'activated update', 'controlling update']);
-  });
-
-  it('reports a version that was already waiting when the page registered', async () => {
-    const container = new FakeContainer();
-    container.controller = new FakeWorker();
-    container.registration.waiting = new FakeWorker();
-    const { worker, events } = followed(container);
-    await worker.register();
-    expect(events).to.deep.equal(['waiting update']);
-  });
-
-  it('fails to register where no service worker is offered, so the app says it works online only', async () => {
-    const worker = appServiceWorker('/');
-    // As in an insecure context: the page's own property hides the prototype's getter until deleted.
-    Object.defineProperty(navigator, 'serviceWorker', { value: undefined, configurable: true });
-    try {
-      let failed = false;
-      await worker.register().catch(() => (failed = true));
-      expect(failed).to.equal(true);
-    } finally {
-      delete (navigator as { serviceWorker?: unknown }).serviceWorker;
-    }
-    expect(navigator.serviceWorker).to.not.equal(undefined);
   });
 });
