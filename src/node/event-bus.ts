@@ -31,6 +31,11 @@ export class EventBus<Events extends { [K in keyof Events]: unknown }> {
     });
   }
 
+  /** True while `type` has a listener: lets a sender skip building events nobody hears. */
+  has<K extends keyof Events>(type: K): boolean {
+    return (this.listeners.get(type)?.size ?? 0) > 0;
+  }
+
   /** Delivers `event` to every listener of `type`, in subscription order. */
   emit<K extends keyof Events>(type: K, event: Events[K]): void {
     this.listeners.get(type)?.emit(event as never);

@@ -20,7 +20,8 @@ export interface SlicedApplyOptions {
  * for long. The slices act exactly as smaller parts of the delta would: each is joined with the
  * delta's version as context, only the last may adopt it (and only if the whole batch may), and
  * each item's certificate is kept in the same step that applies it, so storage saves the two
- * together. The digest is brought up to date slice by slice too, not all at the next `digest()`.
+ * together. The digest is not rehashed here: nothing reads it until the arrival is stored, and
+ * `DigestKeeper` brings it up to date in idle time meanwhile.
  *
  * Returns the result synchronously when the batch fits in one slice, else a promise of it, or of
  * undefined if `stillWanted` turned false (the slices applied stay: none adopted the version).
@@ -54,7 +55,6 @@ export function applyInSlices(
       const end = Math.min(batch.changes.length, start + size);
       const result = model.applyChanges(sliceDecodedBatch(batch, start, end, options.partial), options.apply);
       verified?.keep(refusedChanges(result.rejected), { from: start, to: end });
-      model.refreshDigest?.(size);
       applied += result.applied;
       ignored += result.ignored;
       complete &&= result.complete;

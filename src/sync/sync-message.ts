@@ -287,7 +287,8 @@ function decodeDelta(raw: Record<string, unknown>): DeltaMessage | SyncDecodeErr
     if ('error' in unpacked) return { error: `delta: ${unpacked.error}` };
     json = unpacked.batch;
   }
-  const batch = decodeChangeBatch(json);
+  // What `unpackBatch` built is held by nothing else and has only the known fields: checked in place.
+  const batch = decodeChangeBatch(json, DECODE_LIMITS, { inPlace: raw.packed !== undefined });
   if ('error' in batch) return { error: `delta: ${batch.error}` };
   // The last part may be partial too: then its version is context only, never adopted.
   if (part !== parts && !batch.partial) return { error: 'delta: a part before the last must be partial' };

@@ -45,4 +45,6 @@ export interface SynchronizationEngineOptions {
   readonly broadcast?: EpidemicBroadcastOptions;
   /** How received deltas are cut up so no task holds the page long (`workSlicer()` by default; tests inject one). */
   readonly slicer?: WorkSlicer;
+  /** When models' state digests are brought up to date between changes (`idleSlicer()` by default: in idle time; see `DigestKeeper`). */
+  readonly digestSlicer?: WorkSlicer;
 }

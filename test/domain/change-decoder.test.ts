@@ -17,6 +17,38 @@ describe('decodeChangeBatch and decodeSnapshot', () => {
     expect(decoded).to.deep.equal(JSON.parse(JSON.stringify(delta)));
   });
 
+  it('in place: checks the same, gives the same batch, and keeps the writes, dots and children handed over', () => {
+    const alice = library('alice');
+    const ada = alice.create('Author', { name: 'Ada' });
+    const book = alice.create('Book', { title: 'T' });
+    ada.addChild('works', book);
+    ada.setAttribute('name', 'Ada L.');
+    const json = () => JSON.parse(JSON.stringify(alice.getDelta(library('bob').version)));
+    const handed = json();
+    const decoded = decodeChangeBatch(handed, DECODE_LIMITS, { inPlace: true }) as ChangeBatch;
+    expect(decoded).to.deep.equal(decodeChangeBatch(json()));
+    const at = handed.changes.findIndex((change: { kind: string }) => change.kind === 'attribute');
+    expect((decoded.changes[at] as unknown as { writes: unknown[] }).writes[0]).to.equal(handed.changes[at].writes[0]);
+    const [change] = json().changes.filter((change: { kind: string }) => change.kind === 'attribute');
+    const write = change.writes[0];
+    const cases: unknown[] = [
+      { ...write, value: { nested: true } },
+      { ...write, value: 'x'.repeat(DECODE_LIMITS.maxStringLength + 1) },
+      { ...write, ts: { ms: -1, c: 0 } },
+      { ...write, dot: { node: 'not a node', seq: 1 } },
+      { ...write, dot: { node: write.dot.node, seq: 0 } },
+    ];
+    for (const bad of cases) {
+      const batch = () => ({ ...json(), changes: [{ ...change, writes: [JSON.parse(JSON.stringify(bad))] }] });
+      const copied = decodeChangeBatch(batch());
+      expect(copied).to.have.property('error');
+      expect(decodeChangeBatch(batch(), DECODE_LIMITS, { inPlace: true })).to.deep.equal(copied);
+    }
+    const twice = { ...json(), changes: [{ ...change, writes: [write, { ...write, value: 'other' }] }] };
+    expect(decodeChangeBatch(twice, DECODE_LIMITS, { inPlace: true })).to.deep.equal(decodeChangeBatch(JSON.parse(JSON.stringify(twice))));
+    expect(decodeChangeBatch(twice, DECODE_LIMITS, { inPlace: true })).to.have.property('error');
+  });
+
   const bad: Array<[string, unknown, RegExp]> = [
     ['a non-object', 'hello', /expected an object/],
     ['another format', { format: 99, modelId: 'm', since: {}, version: {}, changes: [] }, /unsupported format/],

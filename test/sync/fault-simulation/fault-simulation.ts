@@ -261,6 +261,8 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
       maxChangesPerMessage: 5,
       logger: { warn: () => undefined },
       slicer: node.slicer,
+      // The digest kept up to date between changes at steps the seed picks, like the rest.
+      digestSlicer: node.slicer,
       // Announcement rounds and grafts at steps the seed picks; peers sampled by the seed.
       broadcast: { timers: node.broadcastTimers, random: () => random.next() },
       ...(node.signer ? { signer: node.signer } : {}),
