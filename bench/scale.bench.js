@@ -148,6 +148,42 @@ function priorChanges(code, count) {
 }
 
 /**
+ * One edit of `oid` by `writer`, counted on every connection open at the end (those opened
+ * meanwhile from zero, their handshake included) until every node holds it and nothing of it is
+ * pending; the hops it took (who first delivered it to whom).
+ * @param {Member[]} members @param {Member} writer @param {string} oid @param {string} title
+ */
+async function measureEdit(members, writer, oid, title) {
+  const linksBefore = linkCounts(members);
+  /** Who first delivered the edit to each node: the path it took. @type {Map<string, string>} */
+  const deliveredBy = new Map();
+  const offs = members.map((member) =>
+    member.node.sync.onEvent((/** @type {any} */ event) => {
+      if (event.type === 'changes-applied' && event.result.applied > 0 && !deliveredBy.has(member.id)) deliveredBy.set(member.id, event.peerId);
+    }),
+  );
+  const typesBefore = new Map(sentByType);
+  const editStarted = performance.now();
+  writer.model.update(oid, { title });
+  await until(() => converged(members), 'edit converged');
+  const editMs = performance.now() - editStarted;
+  await until(() => idle(members), 'edit settled');
+  const messageTypes = typesSince(typesBefore);
+  for (const off of offs) off();
+  let linkMessages = 0;
+  let linkBytes = 0;
+  for (const [key, count] of linkCounts(members)) {
+    linkMessages += count.messages - (linksBefore.get(key)?.messages ?? 0);
+    linkBytes += count.bytes - (linksBefore.get(key)?.bytes ?? 0);
+  }
+  const size = members.length;
+  /** @param {string} id @returns {number} */
+  const depth = (id, seen = 0) => (id === writer.id || seen > size ? 0 : 1 + depth(deliveredBy.get(id) ?? writer.id, seen + 1));
+  const broadcastHops = Math.max(...members.map((member) => depth(member.id)));
+  return { linkMessages, linkBytes, broadcastHops, editMs, messageTypes };
+}
+
+/**
  * @param {any} code @param {number} size
  * @param {{ priorAuthors?: number, editOnly?: boolean }} [options] `editOnly`: only what one edit costs (no roster, burst or heap)
  */
@@ -197,45 +233,21 @@ async function measureRoom(code, size, { priorAuthors = 0, editOnly = false } = 
   await until(() => converged(members) && idle(members), 'first edit settled');
 
   // One one-attribute edit: messages and bytes until every node holds it and nothing of it is
-  // left to send (announcements, grafts, acks).
+  // left to send (announcements, grafts, acks). With a tree per writer (sync protocol 6) this is
+  // the writer's first edit, which floods and prunes its tree; its next edit travels that tree.
   const networkBefore = network.stats;
   const overlayBefore = overlayTraffic(members);
-  const linksBefore = linkCounts(members);
-  /** Who first delivered the edit to each node: the path it took. @type {Map<string, string>} */
-  const deliveredBy = new Map();
-  const offs = members.map((member) =>
-    member.node.sync.onEvent((/** @type {any} */ event) => {
-      if (event.type === 'changes-applied' && event.result.applied > 0 && !deliveredBy.has(member.id)) deliveredBy.set(member.id, event.peerId);
-    }),
-  );
-  const typesBefore = new Map(sentByType);
-  const editStarted = performance.now();
-  writer.model.update(first.oid, { title: 'Board of trustees' });
-  await until(() => converged(members), 'edit converged');
-  const editMs = performance.now() - editStarted;
-  await until(() => idle(members), 'edit settled');
-  const messageTypes = typesSince(typesBefore);
-  for (const off of offs) off();
-  // Counted on every connection open at the end (those opened meanwhile from zero, their
-  // handshake included); `allMessages` below also counts connections opened and closed meanwhile.
-  const linksAfter = linkCounts(members);
-  let linkMessages = 0;
-  let linkBytes = 0;
-  for (const [key, count] of linksAfter) {
-    linkMessages += count.messages - (linksBefore.get(key)?.messages ?? 0);
-    linkBytes += count.bytes - (linksBefore.get(key)?.bytes ?? 0);
-  }
-  /** @param {string} id @returns {number} */
-  const depth = (id, seen = 0) => (id === writer.id || seen > size ? 0 : 1 + depth(deliveredBy.get(id) ?? writer.id, seen + 1));
-  const broadcastHops = Math.max(...members.map((member) => depth(member.id)));
-  const links = members.reduce((sum, member) => { const status = member.node.sync.broadcastStatus(); return { eager: sum.eager + status.eager.length, lazy: sum.lazy + status.lazy.length }; }, { eager: 0, lazy: 0 });
+  const edit = await measureEdit(members, writer, first.oid, 'Board of trustees');
+  const { linkMessages, linkBytes, broadcastHops, editMs, messageTypes } = edit;
+  const networkAfter = network.stats;
+  const overlayAfter = overlayTraffic(members);
+  const next = await measureEdit(members, writer, first.oid, 'Board of the trust');
+  const links = members.reduce((sum, member) => { const status = member.node.sync.broadcastStatus(writer.id); return { eager: sum.eager + status.eager.length, lazy: sum.lazy + status.lazy.length }; }, { eager: 0, lazy: 0 });
   if (editOnly) {
     await Promise.all(members.map((member) => member.node.stop()));
     network.close();
-    return { size, entries: [...writer.model.version.nodes()].length, syncMessages: linkMessages, syncBytes: linkBytes, broadcastHops, editMs, messageTypes };
+    return { size, entries: [...writer.model.version.nodes()].length, syncMessages: linkMessages, syncBytes: linkBytes, broadcastHops, editMs, messageTypes, next };
   }
-  const networkAfter = network.stats;
-  const overlayAfter = overlayTraffic(members);
   const overlayMessages = overlayAfter.messages - overlayBefore.messages;
   const overlayBytes = overlayAfter.bytes - overlayBefore.bytes;
   const allMessages = networkAfter.messages - networkBefore.messages;
@@ -270,6 +282,7 @@ async function measureRoom(code, size, { priorAuthors = 0, editOnly = false } = 
     degrees,
     hops,
     broadcastHops,
+    next,
     links,
     syncMessages: linkMessages,
     syncBytes: linkBytes,
@@ -331,6 +344,17 @@ export async function run({ quick = false, sizes = quick ? [10, 25, 50] : [10, 2
         'bytes/s': Math.round(r.background.bytes),
       },
       { name: `scale ${n}: hops the edit took to the farthest node (broadcast tree)`, unit: 'hops', value: r.broadcastHops, goal: size === 100 ? '≤ 6' : '', 'shortest path in the overlay': r.hops },
+      {
+        name: `scale ${n}: the same writer's next edit (its own tree, protocol 6): messages, hops`,
+        unit: 'messages',
+        value: r.next.linkMessages,
+        goal: `≤ 3N = ${3 * size}`,
+        'per node': +(r.next.linkMessages / size).toFixed(2),
+        hops: r.next.broadcastHops,
+        'hops goal': size === 100 ? '≤ 6' : '',
+        bytes: r.next.linkBytes,
+        'by type, in the window': Object.entries(r.next.messageTypes).map(([t, n]) => `${t} ${n}`).join(', '),
+      },
       { name: `scale ${n}: broadcast links, whole room (each end counts)`, unit: 'eager', value: r.links.eager, lazy: r.links.lazy },
       { name: `scale ${n}: edit to all nodes`, unit: 'ms', value: Math.round(r.editMs) },
       { name: `scale ${n}: converge after a burst (10 nodes × 10 edits)`, unit: 'ms', value: Math.round(r.burstMs) },
@@ -353,6 +377,8 @@ export async function run({ quick = false, sizes = quick ? [10, 25, 50] : [10, 2
       messages: r.syncMessages,
       'by type, in the window': Object.entries(r.messageTypes).map(([t, n]) => `${t} ${n}`).join(', '),
       'version entries': r.entries,
+      'next edit of the same writer: bytes': r.next.linkBytes,
+      'its messages': r.next.linkMessages,
     };
     console.error(`scale: ${JSON.stringify(row)}`);
     rows.push(row);

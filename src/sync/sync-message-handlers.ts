@@ -4,7 +4,8 @@ import type { SynchronizableDomainModel } from '../domain/synchronizable-domain-
 import type { WorkSlicer } from '../domain/work-slicer.js';
 import type { VerifiedBatch } from '../security/change-certification.js';
 import { isBroadcastMessage } from './broadcast/broadcast-message.js';
-import type { DeltaArrival } from './broadcast/epidemic-broadcast.js';
+import type { DeltaArrival, DeltaRoots } from './broadcast/epidemic-broadcast.js';
+import { rootsBeyond } from './broadcast/roots-beyond.js';
 import type { PeerLink } from './peer-link.js';
 import { applyInSlices } from './sliced-apply.js';
 import type { StateRepair } from './state-repair.js';
@@ -103,6 +104,8 @@ export class SyncMessageHandlers {
     // whether this link had brought it all already (Plumtree's duplicate test).
     const version = VersionVector.fromJSON(batch.version);
     const arrival: DeltaArrival = !entry.model.version.includes(version) ? 'news' : peer.model(batch.modelId)?.delivered.includes(version) ? 'resent' : 'duplicate';
+    // The writers whose changes it carries and brings: the broadcast trees it travelled.
+    const roots: DeltaRoots = { carried: rootsBeyond(version, VersionVector.fromJSON(batch.since)), news: arrival === 'news' ? rootsBeyond(version, entry.model.version) : [] };
     // Where changes are signed, only signed evidence drops what this replica holds.
     const options = verified ? { evidence: verified.evidence } : {};
     const applying = applyInSlices(entry.model, batch, {
@@ -113,16 +116,16 @@ export class SyncMessageHandlers {
       stillWanted: () => this.context.isCurrent(peer) && models.get(batch.modelId) === entry,
     });
     if (!(applying instanceof Promise)) {
-      this.deltaApplied(peer, message, refused, entry.model, applying, arrival);
+      this.deltaApplied(peer, message, refused, entry.model, applying, arrival, roots);
       return;
     }
     return applying.then((result) => {
-      if (result) this.deltaApplied(peer, message, refused, entry.model, result, arrival);
+      if (result) this.deltaApplied(peer, message, refused, entry.model, result, arrival, roots);
     });
   }
 
   /** The rest of a delta once its changes are applied: counts, what the peer holds, events, the ack. */
-  private deltaApplied(peer: PeerLink, message: DeltaMessage, refused: boolean, model: SynchronizableDomainModel, result: ApplyChangesResult, arrival: DeltaArrival): void {
+  private deltaApplied(peer: PeerLink, message: DeltaMessage, refused: boolean, model: SynchronizableDomainModel, result: ApplyChangesResult, arrival: DeltaArrival, roots: DeltaRoots): void {
     const { models, broadcast } = this.context;
     const { batch, part, parts } = message;
     const state = peer.share(batch.modelId);
@@ -147,9 +150,10 @@ export class SyncMessageHandlers {
       state.awaitingAck = peerVersion;
       state.awaitingAckSeq = message.seq;
       // A delta whose content came another way first prunes its link (the ack says so, or a `prune` if the ack waits).
-      const prune = !refused && result.rejected.length === 0 && broadcast.delivered(peer, batch.modelId, result.applied > 0 ? 'news' : arrival);
+      const prune = refused || result.rejected.length > 0 ? undefined : broadcast.delivered(peer, batch.modelId, result.applied > 0 ? 'news' : arrival, roots);
+      const named = prune?.length ? { roots: prune } : {};
       if (!model.version.includes(peerVersion) || models.claimable(batch.modelId)!.includes(peerVersion)) this.sender.sendAck(peer, batch.modelId, prune);
-      else if (prune) peer.send({ t: 'prune' });
+      else if (prune) peer.send({ t: 'prune', ...named });
       this.repair.updateSyncState(peer, batch.modelId);
     }
     if (result.rejected.length > 0) this.context.offence(peer, `${result.rejected.length} change(s) rejected: ${result.rejected[0]!.reason}`);
@@ -163,7 +167,7 @@ export class SyncMessageHandlers {
     state.reported(version, ack.seen);
     models.noteConfirmed(ack.model, version);
     this.repair.noteDigest(peer, ack.model, version, ack.digest);
-    if (ack.prune && broadcast.speaks(peer)) broadcast.handle(peer, { t: 'prune' });
+    if (ack.prune && broadcast.speaks(peer)) broadcast.handle(peer, { t: 'prune', ...(ack.roots ? { roots: ack.roots } : {}) });
     if (ack.complete) state.progressed();
     // An incomplete ack: the peer lacked what the delta assumed, or refused some of it. Send
     // again from what it reports, unless the last resend got exactly this answer already. A

@@ -1,9 +1,9 @@
-import { DIGEST_BUCKETS, VersionVector, bucketListProblem, isNodeId } from '../crdt/index.js';
+import { DIGEST_BUCKETS, type NodeId, VersionVector, bucketListProblem, isNodeId } from '../crdt/index.js';
 import { type ChangeBatch, DECODE_LIMITS, type VersionVectorJSON, MODEL_ID_PATTERN, decodeChangeBatch } from '../domain/index.js';
 import { BASE64URL_PATTERN } from '../util/base64url.js';
 import { MAX_CERTIFICATE_BYTES } from '../security/change-certificate.js';
 import { packBatch, unpackBatch } from './compact-batch.js';
-import { type BroadcastMessage, decodeBroadcastMessage } from './broadcast/broadcast-message.js';
+import { type BroadcastMessage, decodeBroadcastMessage, decodeRoots } from './broadcast/broadcast-message.js';
 import { type CompactVersions, decodeCompactVersions } from './compact-versions.js';
 import { decodeUtf8, encodeUtf8 } from '../util/utf8.js';
 
@@ -12,9 +12,10 @@ import { decodeUtf8, encodeUtf8 } from '../util/utf8.js';
  * Protocol 2 is protocol 1 with deltas in the compact form (`packBatch`); protocol 3 is protocol 2
  * with large frames compressed (`compressFrame`); protocol 4 is protocol 3 with epidemic
  * broadcast (`ihave`, `graft`, `prune`; src/sync/broadcast/); protocol 5 is protocol 4 with the
- * versions of deltas, acks and version reports sent as differences (`cv`, src/sync/compact-versions.ts).
+ * versions of deltas, acks and version reports sent as differences (`cv`, src/sync/compact-versions.ts);
+ * protocol 6 is protocol 5 with a broadcast tree per writer (`roots` on `graft`, `prune` and acks).
  */
-export const SYNC_PROTOCOLS: readonly number[] = [1, 2, 3, 4, 5];
+export const SYNC_PROTOCOLS: readonly number[] = [1, 2, 3, 4, 5, 6];
 
 /** Whether an agreed protocol lets large frames travel compressed. */
 export const compressesFrames = (protocol: number | null): boolean => protocol !== null && protocol >= 3;
@@ -100,6 +101,8 @@ export interface AckMessage extends DigestReport {
   readonly seen: number;
   /** Protocol 4: the delta brought nothing new (it came by another path first), so the link turns lazy (a `prune`). */
   readonly prune?: boolean;
+  /** Protocol 6, with `prune`: the writers whose trees lose the link (absent: the shared tree). */
+  readonly roots?: readonly NodeId[];
   /** Protocol 5: `version` as differences (`version` is then empty on the wire), rebuilt on arrival. */
   readonly cv?: CompactVersions;
 }
@@ -334,7 +337,9 @@ function decodeVersionLike(raw: Record<string, unknown>): AckMessage | VersionMe
     return { t: 'version', model, version, request: raw.request, sent: raw.sent, seen, ...digest, ...(raw.rebase ? { rebase: true } : {}) };
   }
   if (typeof raw.complete !== 'boolean') return { error: 'ack: complete must be a boolean' };
-  return { t: 'ack', model, version, complete: raw.complete, seen, ...digest, ...(raw.prune === true ? { prune: true } : {}) };
+  const roots = decodeRoots(raw.roots);
+  if (roots !== undefined && ('error' in roots || raw.prune !== true)) return { error: `ack: ${roots && 'error' in roots ? roots.error : 'roots without prune'}` };
+  return { t: 'ack', model, version, complete: raw.complete, seen, ...digest, ...(raw.prune === true ? { prune: true } : {}), ...(roots ? { roots: roots.roots } : {}) };
 }
 
 function decodeBuckets(raw: Record<string, unknown>): BucketsMessage | SyncDecodeError {

@@ -64,8 +64,9 @@ export class SyncScheduler {
     for (const modelId of dirty) {
       const claimable = models.claimable(modelId);
       for (const peer of this.context.readyPeers()) {
-        if (!broadcast.isEager(peer)) {
-          // A lazy link: the change is announced to a few such peers at the next round. A peer
+        if (!broadcast.pushes(peer, modelId)) {
+          // Lazy in the tree of every writer whose changes the peer lacks: the change is
+          // announced to a few such peers at the next round. A peer
           // that holds it already (it announced it to us before the tree brought it) is told we
           // hold it too, or it shows us as behind until anti-entropy.
           if (claimable && peer.shares(modelId)) {

@@ -85,8 +85,11 @@ export class SyncSender {
     peer.send({ t: 'version', model: modelId, version: version.toJSON(), request, sent: peer.sentSeq, seen, ...(digest ? { digest } : {}), ...(rebase ? { rebase } : {}) });
   }
 
-  /** Acknowledges the last delta received from `peer`: what is stored here now. */
-  sendAck(peer: PeerLink, modelId: string, prune = false): void {
+  /**
+   * Acknowledges the last delta received from `peer`: what is stored here now. With `prune`, the
+   * delta was a duplicate: the link turns lazy in the trees of the writers named (none named: the shared tree).
+   */
+  sendAck(peer: PeerLink, modelId: string, prune?: readonly NodeId[]): void {
     const { models } = this.context;
     const state = peer.model(modelId);
     const awaited = state?.awaitingAck;
@@ -102,7 +105,8 @@ export class SyncSender {
       complete: ours.includes(awaited),
       seen: peer.seenSeq,
       ...(digest ? { digest } : {}),
-      ...(prune ? { prune } : {}),
+      ...(prune ? { prune: true } : {}),
+      ...(prune?.length ? { roots: prune } : {}),
     };
     peer.send(ack);
   }

@@ -253,9 +253,12 @@ export class SynchronizationEngine {
     return { ...this.counters };
   }
 
-  /** The epidemic broadcast's links (eager: changes pushed; lazy: announced) and its timers pending. */
-  broadcastStatus(): { eager: NodeId[]; lazy: NodeId[]; scheduled: number } {
-    return { ...this.broadcast.links(this.readyPeers()), scheduled: this.broadcast.scheduled };
+  /**
+   * The epidemic broadcast's links in `root`'s tree (default: the shared tree; eager: changes
+   * pushed, lazy: announced), its timers pending, and the writers with a tree of their own here.
+   */
+  broadcastStatus(root?: NodeId): { eager: NodeId[]; lazy: NodeId[]; scheduled: number; roots: NodeId[] } {
+    return { ...this.broadcast.links(this.readyPeers(), root), scheduled: this.broadcast.scheduled, roots: this.broadcast.sourceRoots };
   }
 
   /** Every connected peer, whether we are in sync with it per shared model, and its traffic. */

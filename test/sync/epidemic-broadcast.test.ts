@@ -47,7 +47,7 @@ describe('SynchronizationEngine: epidemic broadcast (protocol 4)', () => {
   });
   afterEach(() => network.close());
 
-  it('a triangle prunes the duplicate of the first edit, and later edits cross each tree link once', async () => {
+  it("a triangle prunes the duplicate of a writer's first edit in that writer's tree, and its later edits cross each tree link once", async () => {
     const [alice, bob, carol] = ['alice', 'bob', 'carol'].map((name) => syncPeer(network, name, fast)) as [SyncPeer, SyncPeer, SyncPeer];
     await link(alice, bob);
     await link(bob, carol);
@@ -56,17 +56,17 @@ describe('SynchronizationEngine: epidemic broadcast (protocol 4)', () => {
     const election = alice.model.createElection({ title: 'Board' });
     await until(() => canonical(bob) === canonical(alice) && canonical(carol) === canonical(alice));
     await settle();
-    const lazy = [alice, bob, carol].flatMap((peer) => peer.engine.broadcastStatus().lazy.map((other) => `${peer.id}-${other}`));
+    const lazy = [alice, bob, carol].flatMap((peer) => peer.engine.broadcastStatus(alice.id).lazy.map((other) => `${peer.id}-${other}`));
     // bob and carol each got the edit from alice and then from each other: their link is lazy, both ways.
     expect(lazy.sort()).to.deep.equal(['bob-carol', 'carol-bob']);
 
     const deltasBefore = [alice, bob, carol].reduce((sum, peer) => sum + peer.engine.totals.messagesSent, 0);
-    bob.model.update(election.oid, { title: 'Board of trustees' });
-    await until(() => canonical(alice) === canonical(bob) && canonical(carol) === canonical(bob));
+    alice.model.update(election.oid, { title: 'Board of trustees' });
+    await until(() => canonical(bob) === canonical(alice) && canonical(carol) === canonical(alice));
     await until(() => [alice, bob, carol].every((peer) => peer.engine.broadcastStatus().scheduled === 0));
     await settle();
     const sent = [alice, bob, carol].reduce((sum, peer) => sum + peer.engine.totals.messagesSent, 0) - deltasBefore;
-    // bob → alice → carol: two deltas, two acks; carol may announce to bob on the lazy link.
+    // alice → bob and alice → carol: two deltas, two acks; bob or carol may announce on the lazy link.
     expect(sent).to.be.at.most(5);
     expect(eventsOf(bob, 'peer-offence')).to.deep.equal([]);
   });
@@ -132,7 +132,7 @@ describe('SynchronizationEngine: epidemic broadcast (protocol 4)', () => {
     expect(alice.engine.broadcastStatus().scheduled).to.equal(1);
     await until(() => dora.received.length > 0);
     expect(dora.types()).to.deep.equal(['graft']);
-    expect(alice.engine.broadcastStatus()).to.deep.equal({ eager: ['dora'], lazy: [], scheduled: 0 });
+    expect(alice.engine.broadcastStatus()).to.deep.include({ eager: ['dora'], lazy: [], scheduled: 0 });
   });
 
   it('announcement rounds and grafts wait on the injected timers, and stopping clears them there', async () => {
@@ -230,7 +230,7 @@ describe('SynchronizationEngine: epidemic broadcast (protocol 4)', () => {
     await erin.send({ t: 'ihave', model: MODEL, have: batch.version, hops: 1 });
     await settle();
     expect([dora.types(), erin.types()]).to.deep.equal([[], []]);
-    expect(alice.engine.broadcastStatus()).to.deep.equal({ eager: ['dora'], lazy: ['erin'], scheduled: 0 });
+    expect(alice.engine.broadcastStatus()).to.deep.include({ eager: ['dora'], lazy: ['erin'], scheduled: 0 });
   });
 
   // The peer announced a change before the tree brought it here: it takes us for behind until we
@@ -262,7 +262,7 @@ describe('SynchronizationEngine: epidemic broadcast (protocol 4)', () => {
     await dora.send({ t: 'prune' });
     await dora.send({ t: 'ihave', model: MODEL, have: { dora: 1 } });
     expect(eventsOf(alice, 'peer-offence').map((event) => event.reason)).to.deep.equal(['prune without protocol 4', 'ihave without protocol 4']);
-    expect(alice.engine.broadcastStatus()).to.deep.equal({ eager: ['dora'], lazy: [], scheduled: 0 });
+    expect(alice.engine.broadcastStatus()).to.deep.include({ eager: ['dora'], lazy: [], scheduled: 0 });
   });
 
   it('malformed broadcast messages are refused by the decoder', () => {

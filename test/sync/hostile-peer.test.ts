@@ -122,7 +122,7 @@ describe('SynchronizationEngine: hostile and broken peers', () => {
     const m = await mallory(network, alice, 'future');
     await m.send({ t: 'hello', protocols: [7, 8], node: 'future', models: {} });
     expect(m.received.at(-1)).to.deep.include({ t: 'error' });
-    expect((m.received.at(-1) as { reason: string }).reason).to.match(/no common sync protocol \(ours 1,2,3,4,5, theirs 7,8\)/);
+    expect((m.received.at(-1) as { reason: string }).reason).to.match(/no common sync protocol \(ours 1,2,3,4,5,6, theirs 7,8\)/);
     expect(m.connection.state).to.equal('closed');
     expect(eventsOf(alice, 'peer-removed')).to.have.length(1);
     expect(eventsOf(alice, 'peer-offence')).to.deep.equal([]);

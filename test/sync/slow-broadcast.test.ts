@@ -38,32 +38,33 @@ describe('Epidemic broadcast with slow devices and churn (virtual time)', functi
       const clock = new VirtualClock();
       const devices = await slowRoom(network, clock, size, { seed: 7, chords: 2, latencyMs: 5, broadcast: { lazyIntervalMs: 200, graftTimeoutMs: 2_000 } });
       devices.forEach((device, index) => (device.latencyMs = latency(device, index)));
-      // Two edits form the tree (the first floods the room and prunes it).
+      // Each writer's first edit floods the room and prunes it into that writer's tree.
       const election = devices[0]!.model.createElection({ title: 'Board' });
       await clock.run();
-      await edit(devices, clock, devices[size - 1]!, election.oid);
+      // (370 messages each here, 9.25N: a delta and an ack over about every link.)
+      for (const writer of [size / 2, 3, size / 4, 33, 12]) await edit(devices, clock, devices[writer]!, election.oid);
       const steady = [await edit(devices, clock, devices[size / 2]!, election.oid), await edit(devices, clock, devices[3]!, election.oid)];
       expect(Math.max(...steady), `messages per edit: ${steady.join(', ')}`).to.be.at.most(3 * size);
 
-      // Churn: five devices lose a tree link each, and the overlay opens another link for each.
+      // Churn: five devices lose a link of the next writer's tree each, and the overlay opens
+      // another link for each.
       for (const index of [5, 11, 17, 23, 29]) {
         const device = devices[index]!;
-        network.disconnect(device.id, device.engine.broadcastStatus().eager[0]!);
+        network.disconnect(device.id, device.engine.broadcastStatus(devices[size / 4]!.id).eager[0]!);
       }
       network.heal();
       await clock.run();
       for (const [a, b] of [[5, 30], [11, 2], [17, 36], [23, 8], [29, 14]] as const) await addLink(devices[a]!, devices[b]!, clock);
       await clock.run();
-      // The edit after churn pays for the new links and the lazy links grafted in repair (a
-      // duplicate delta and its ack each, both ways); grafting every lazy link of a device that
-      // lost its link up the tree made it 4–4.3N here. Two edits later the tree has settled again.
-      // Which lazy peers the announcements draw moves the count by a few messages: over seeds 1–8
-      // of the two slow profiles it was at most 3.7N (4.2N before the tree stopped moving toward
-      // each writer's shorter paths), so the bound is 3.75N, not the 3.6N seed 7 once measured.
+      // Each writer's edit after churn pays for the new links and the lazy links grafted in
+      // repair in its own tree (a duplicate delta and its ack each, both ways): 2.9–3.6N over
+      // seeds 1–8 and the three profiles (3.4–3.7N with one tree for every writer, 4–4.3N when a
+      // device that lost its link up the tree grafted every lazy link). Its next edit runs on a
+      // settled tree again: at most 2.65N there.
       const afterChurn: number[] = [];
-      for (const writer of [size / 4, 33, 12]) afterChurn.push(await edit(devices, clock, devices[writer]!, election.oid));
+      for (const writer of [size / 4, 33, 12, size / 4, 33, 12]) afterChurn.push(await edit(devices, clock, devices[writer]!, election.oid));
       expect(afterChurn[0], `messages per edit: ${afterChurn.join(', ')}`).to.be.at.most(3.75 * size);
-      expect(afterChurn[2], `messages per edit: ${afterChurn.join(', ')}`).to.be.at.most(3 * size);
+      expect(Math.max(...afterChurn.slice(3)), `messages per edit: ${afterChurn.join(', ')}`).to.be.at.most(3 * size);
     });
   }
 });

@@ -37,6 +37,10 @@ describe('sync messages', () => {
       { t: 'delta', seq: 3, part: 2, parts: 2, batch: batch([], true) },
       { t: 'ack', model: 'm', version: { a: 1 }, complete: false, seen: 4 },
       { t: 'version', model: 'm', version: {}, request: true, sent: 2, seen: 0 },
+      { t: 'ack', model: 'm', version: { a: 1 }, complete: true, seen: 4, prune: true, roots: [asNodeId('alice'), asNodeId('bob')] },
+      { t: 'graft', model: 'm', have: { a: 1 }, roots: [asNodeId('alice')] },
+      { t: 'prune', roots: [asNodeId('alice')] },
+      { t: 'prune' },
       { t: 'info', name: null },
       { t: 'error', reason: 'bye' },
     ];
@@ -74,6 +78,11 @@ describe('sync messages', () => {
       [{ t: 'version', model: 'm', version: {}, sent: 0, seen: 0 }, /request/],
       [{ t: 'version', model: '', version: {}, request: false, sent: 0, seen: 0 }, /model id/],
       [{ t: 'version', model: 'm', version: { 'x:y': 1 }, request: false, sent: 0, seen: 0 }, /version/],
+      [{ t: 'ack', model: 'm', version: {}, complete: true, seen: 0, roots: ['a'] }, /roots without prune/],
+      [{ t: 'ack', model: 'm', version: {}, complete: true, seen: 0, prune: true, roots: [] }, /roots/],
+      [{ t: 'prune', roots: ['a b'] }, /roots/],
+      [{ t: 'prune', roots: 'a' }, /roots/],
+      [{ t: 'graft', model: 'm', have: {}, roots: Array.from({ length: 257 }, (_, i) => `n${i}`) }, /roots/],
       [{ t: 'info', name: 5 }, /name/],
       [{ t: 'error' }, /reason/],
     ];

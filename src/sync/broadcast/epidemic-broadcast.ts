@@ -1,7 +1,8 @@
 import type { NodeId } from '../../crdt/dot.js';
 import { VersionVector } from '../../crdt/index.js';
 import type { PeerLink } from '../peer-link.js';
-import { BROADCAST_PROTOCOL, type BroadcastMessage } from './broadcast-message.js';
+import { BROADCAST_PROTOCOL, type BroadcastMessage, keepsSourceTrees } from './broadcast-message.js';
+import { rootsBeyond } from './roots-beyond.js';
 import { versionSummary } from './version-summary.js';
 import { type Timers, globalTimers } from '../../util/timers.js';
 
@@ -24,6 +25,27 @@ export interface EpidemicBroadcastOptions {
   readonly random?: () => number;
   /** Where announcement rounds and grafts wait. Default the global timers; a simulation fires them itself. */
   readonly timers?: Timers;
+  /**
+   * Writers with a tree of their own (protocol 6), the most recently seen; the others' changes
+   * share one tree. 0: one tree for every writer, as before protocol 6. Default 32.
+   */
+  readonly sourceTrees?: number;
+}
+
+/** The key of the tree that writers without a tree of their own share (no node id is empty). */
+const SHARED = '';
+
+/**
+ * A delta bringing news of more writers than this is a catch-up (a connection's first exchange,
+ * anti-entropy), not edits spreading: it makes no new trees, so it does not push out the trees
+ * of the writers at work.
+ */
+const FRESH_ROOTS_PER_DELTA = 8;
+
+/** What a delta carried: the writers of its changes, and those of them it brought news of. */
+export interface DeltaRoots {
+  readonly carried: readonly NodeId[];
+  readonly news: readonly NodeId[];
 }
 
 /** Lazy links grafted when the link up the tree is lost. */
@@ -68,10 +90,21 @@ export interface BroadcastHost {
  * `known` versions still decide what a delta carries, so nothing is sent to a peer known to hold
  * it. Anti-entropy with a few random peers per period catches whatever all of this missed.
  *
+ * A tree per writer (sync protocol 6; Plumtree's per-source trees, as in Thicket, Ferreira,
+ * Leitão, Rodrigues, SRDS 2010): eager and lazy are kept per (writer, link), so each writer's
+ * changes travel its own tree, which its first change builds by flooding and pruning: the paths
+ * of first arrival from that writer, about breadth-first, so an edit takes about the writer's
+ * distance to the farthest device, not up and down one shared tree (docs/benchmark-findings.md,
+ * *Hops*). A delta carrying several writers' changes goes where any of their trees is eager; a
+ * duplicate prunes the trees of every writer it carried; news over a link lazy in all their trees
+ * grafts it into all of them. Memory is bounded: trees for the `sourceTrees` most recently seen
+ * writers, the others (and every writer on links to peers before protocol 6) share one tree. Both
+ * ends of a link name writers, never trees; a writer one end keeps no tree for stands for the
+ * shared tree there, and a disagreement costs at most a duplicate and its prune, or a graft.
+ *
  * The paper's optimization (an announcement that came a path two links shorter than the tree's
- * swaps the links) is left out: one tree here carries every device's edits, and moving it toward
- * each writer in turn made it deeper for the others while each swap cost a graft, a graft back
- * and a prune (docs/benchmark-findings.md, *Hops*).
+ * swaps the links) is left out: with one tree for every writer it made the tree deeper, and per
+ * writer the first-arrival tree is short already.
  */
 export class EpidemicBroadcast {
   readonly #host: BroadcastHost;
@@ -80,10 +113,14 @@ export class EpidemicBroadcast {
   readonly #graftTimeoutMs: number;
   readonly #antiEntropyPeers: number;
   readonly #random: () => number;
-  /** Peers whose link is lazy; every other link is eager. */
-  readonly #lazy = new Set<NodeId>();
-  /** Peers that pushed us something new over an eager link: our way up the tree, for some root. */
-  readonly #upstream = new Set<NodeId>();
+  readonly #sourceTrees: number;
+  /**
+   * Per tree (a writer's id, or `SHARED`), the peers whose link is lazy in it; every other link
+   * is eager. Writers' trees in the order they were last seen, oldest first.
+   */
+  readonly #trees = new Map<string, Set<NodeId>>([[SHARED, new Set()]]);
+  /** Per peer, the trees in which it pushed us something new over an eager link: our way up them. */
+  readonly #upstream = new Map<NodeId, Set<string>>();
   /** Models with changes to announce at the next round. */
   readonly #pending = new Set<string>();
   /** Per model, lazy peers known to lack what we hold: announced to at the next round whatever the fanout. */
@@ -106,10 +143,12 @@ export class EpidemicBroadcast {
     this.#antiEntropyPeers = options.antiEntropyPeers ?? 3;
     this.#random = options.random ?? Math.random;
     this.#timers = options.timers ?? globalTimers;
+    this.#sourceTrees = options.sourceTrees ?? 32;
     if (!(this.#lazyFanout >= 0 && this.#lazyFanout <= 1_000)) throw new RangeError('broadcast.lazyFanout must be between 0 and 1,000');
     for (const [name, value] of [
       ['graftTimeoutMs', this.#graftTimeoutMs],
       ['antiEntropyPeers', this.#antiEntropyPeers],
+      ['sourceTrees', this.#sourceTrees],
     ] as const)
       if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`broadcast.${name} must be a non-negative integer`);
   }
@@ -119,15 +158,38 @@ export class EpidemicBroadcast {
     return peer.protocol !== null && peer.protocol >= BROADCAST_PROTOCOL;
   }
 
-  /** Whether changes are pushed to the peer as deltas (else announced). */
-  isEager(peer: PeerLink): boolean {
-    return !this.speaks(peer) || !this.#lazy.has(peer.peerId);
+  /** Whether `root`'s changes (without `root`, those of writers that share a tree) are pushed to the peer as deltas, else announced. */
+  isEager(peer: PeerLink, root?: NodeId): boolean {
+    return !this.speaks(peer) || !this.#lazyIn(this.#keyOf(peer, root)).has(peer.peerId);
   }
 
-  /** Lazy links and eager links, for tests and the benchmark. */
-  links(peers: readonly PeerLink[]): { eager: NodeId[]; lazy: NodeId[] } {
-    const eager = peers.filter((peer) => this.isEager(peer)).map((peer) => peer.peerId);
-    return { eager, lazy: peers.filter((peer) => !this.isEager(peer)).map((peer) => peer.peerId) };
+  /**
+   * Whether what the peer lacks of `modelId` goes to it as a delta: its link is eager in the tree
+   * of a writer whose changes it lacks (the delta then carries all it lacks, the union of those
+   * trees). Where it lacks nothing, the shared tree's link decides (a version report, or an
+   * announcement, tells it we hold as much).
+   */
+  pushes(peer: PeerLink, modelId: string): boolean {
+    const claimable = this.#host.claimable(modelId);
+    const state = peer.model(modelId);
+    if (!this.speaks(peer) || !claimable || !state) return this.isEager(peer);
+    const roots = rootsBeyond(claimable, state.known);
+    const self = this.#host.nodeId;
+    // Our own edits make our tree (it floods the first time): the one writer seen here first.
+    if (roots.includes(self)) this.#track(self);
+    if (roots.length === 0) return this.isEager(peer);
+    return roots.some((root) => this.isEager(peer, root));
+  }
+
+  /** Lazy links and eager links in `root`'s tree (without `root`, the shared tree), for tests and the benchmark. */
+  links(peers: readonly PeerLink[], root?: NodeId): { eager: NodeId[]; lazy: NodeId[] } {
+    const eager = peers.filter((peer) => this.isEager(peer, root)).map((peer) => peer.peerId);
+    return { eager, lazy: peers.filter((peer) => !this.isEager(peer, root)).map((peer) => peer.peerId) };
+  }
+
+  /** Writers with a tree of their own here, oldest sighting first. */
+  get sourceRoots(): NodeId[] {
+    return [...this.#trees.keys()].filter((key) => key !== SHARED) as NodeId[];
   }
 
   /** Announcement rounds and graft timers scheduled (0 when the broadcast is idle). */
@@ -156,37 +218,56 @@ export class EpidemicBroadcast {
 
   /**
    * A delta from `peer` was handled. A duplicate came by another path first: the link is pruned
-   * (lazy both ways); true if the peer must be told (with the ack, or a `prune`). A resend on the
-   * same link says nothing about other paths (in a two-device room there is none) and changes
-   * nothing. One that brought news over a lazy link (anti-entropy, a graft, a connection's first
-   * exchange) means the tree did not reach us: the link is grafted back, both ways.
+   * (lazy both ways) in the tree of every writer it carried; returns the `roots` to tell the peer
+   * of (with the ack, or a `prune`; an empty list for a peer before protocol 6, which keeps one
+   * tree), or undefined if nothing was pruned. A resend on the same link says nothing about other
+   * paths (in a two-device room there is none) and changes nothing. News makes trees for writers
+   * seen the first time (a catch-up of many writers excepted), and the link is our way up their
+   * trees. News over a link lazy in every tree it came for (anti-entropy, a graft, a connection's
+   * first exchange) means no tree reached us: the link is grafted back into them, both ways. News
+   * over a link eager in one of them and lazy in another rode along with the first (a delta
+   * carries all the peer lacks) and grafts nothing.
    */
-  delivered(peer: PeerLink, modelId: string, arrival: DeltaArrival): boolean {
-    if (!this.speaks(peer) || arrival === 'resent') return false;
+  delivered(peer: PeerLink, modelId: string, arrival: DeltaArrival, roots: DeltaRoots): readonly NodeId[] | undefined {
+    if (!this.speaks(peer) || arrival === 'resent') return undefined;
     if (arrival === 'duplicate') {
-      this.#lazy.add(peer.peerId);
-      this.#upstream.delete(peer.peerId);
-      return true;
+      const keys = this.#keysOf(peer, roots.carried);
+      for (const key of keys) {
+        this.#lazyIn(key).add(peer.peerId);
+        this.#upstream.get(peer.peerId)?.delete(key);
+      }
+      return this.#wireRoots(peer, keys, roots.carried) ?? [];
     }
-    this.#upstream.add(peer.peerId);
+    const news = roots.news.length ? roots.news : roots.carried;
+    if (news.length <= FRESH_ROOTS_PER_DELTA) for (const root of news) this.#track(root);
+    const keys = this.#keysOf(peer, news);
     this.#settleMissing(modelId);
-    if (this.#lazy.delete(peer.peerId)) {
-      const claimable = this.#host.claimable(modelId);
-      if (claimable) this.#sendGraft(peer, modelId, claimable);
+    const grafting = keys.every((key) => this.#lazyIn(key).has(peer.peerId));
+    let upstream = this.#upstream.get(peer.peerId);
+    if (!upstream) this.#upstream.set(peer.peerId, (upstream = new Set()));
+    for (const key of keys) {
+      if (grafting) this.#lazyIn(key).delete(peer.peerId);
+      if (!this.#lazyIn(key).has(peer.peerId)) upstream.add(key);
     }
-    return false;
+    const claimable = this.#host.claimable(modelId);
+    if (grafting && claimable) this.#sendGraft(peer, modelId, claimable, this.#wireRoots(peer, keys, news));
+    return undefined;
   }
 
   /** Handles a broadcast message from a ready peer. */
   handle(peer: PeerLink, message: BroadcastMessage): void {
+    const keys = this.#keysOf(peer, message.t === 'ihave' ? [] : (message.roots ?? []));
     if (message.t === 'prune') {
-      this.#lazy.add(peer.peerId);
-      this.#upstream.delete(peer.peerId);
+      for (const key of keys) {
+        this.#lazyIn(key).add(peer.peerId);
+        this.#upstream.get(peer.peerId)?.delete(key);
+      }
       return;
     }
     const have = VersionVector.fromJSON(message.have);
     if (message.t === 'graft') {
-      const wasLazy = this.#lazy.delete(peer.peerId);
+      let wasLazy = false;
+      for (const key of keys) wasLazy = this.#lazyIn(key).delete(peer.peerId) || wasLazy;
       this.#host.claimed(peer, message.model, have, undefined, false);
       const sentSeq = peer.sentSeq;
       this.#host.sendDelta(peer, message.model);
@@ -197,7 +278,7 @@ export class EpidemicBroadcast {
       // lazy here is answered, by the delta or else by a graft, so the peer sets the link the
       // way we do whatever crossed; a graft that finds the link eager is not, so this ends.
       const claimable = this.#host.claimable(message.model);
-      if (wasLazy && peer.sentSeq === sentSeq && claimable) this.#sendGraft(peer, message.model, claimable);
+      if (wasLazy && peer.sentSeq === sentSeq && claimable) this.#sendGraft(peer, message.model, claimable, message.roots);
       return;
     }
     this.#host.claimed(peer, message.model, have, message.digest, true);
@@ -207,7 +288,7 @@ export class EpidemicBroadcast {
     if (!state?.confirmed || !ours || !claimable) return;
     if (!ours.includes(state.confirmed)) this.#awaitChange(message.model, peer.peerId);
     // The announcer lacks what we hold: it hears of it at our next round, whatever the fanout.
-    if (!this.isEager(peer) && !state.known.includes(claimable)) {
+    if (!this.pushes(peer, message.model) && !state.known.includes(claimable)) {
       let owed = this.#owed.get(message.model);
       if (!owed) this.#owed.set(message.model, (owed = new Set()));
       owed.add(peer.peerId);
@@ -227,15 +308,30 @@ export class EpidemicBroadcast {
    * anyway hears of changes by announcements, and anti-entropy catches the rest.
    */
   peerRemoved(peerId: NodeId, remaining: readonly PeerLink[]): void {
-    this.#lazy.delete(peerId);
+    for (const lazy of this.#trees.values()) lazy.delete(peerId);
     for (const owed of [...this.#owed.values(), ...this.#caughtUp.values()]) owed.delete(peerId);
-    if (!this.#upstream.delete(peerId) || this.#stopped) return;
-    const lazy = remaining.filter((peer) => this.speaks(peer) && this.#lazy.has(peer.peerId));
-    for (const peer of this.#sample(lazy, UPSTREAM_LOSS_GRAFTS)) {
-      this.#lazy.delete(peer.peerId);
-      for (const modelId of this.#host.models()) {
-        const claimable = this.#host.claimable(modelId);
-        if (claimable && peer.shares(modelId)) this.#sendGraft(peer, modelId, claimable);
+    const upstream = this.#upstream.get(peerId);
+    this.#upstream.delete(peerId);
+    if (!upstream?.size || this.#stopped) return;
+    // Per tree we lost our way up, a few of its lazy links; one graft per peer names them all.
+    const grafts = new Map<PeerLink, string[]>();
+    for (const key of upstream) {
+      const lazy = this.#trees.get(key);
+      if (!lazy) continue;
+      const candidates = remaining.filter((peer) => this.speaks(peer) && this.#keyOf(peer, (key || undefined) as NodeId | undefined) === key && lazy.has(peer.peerId));
+      for (const peer of this.#sample(candidates, UPSTREAM_LOSS_GRAFTS)) {
+        lazy.delete(peer.peerId);
+        grafts.set(peer, [...(grafts.get(peer) ?? []), key]);
+      }
+    }
+    for (const [peer, keys] of grafts) {
+      const own = keys.filter((key) => key !== SHARED) as NodeId[];
+      for (const roots of [keys.includes(SHARED) ? undefined : null, own.length ? own : null]) {
+        if (roots === null) continue;
+        for (const modelId of this.#host.models()) {
+          const claimable = this.#host.claimable(modelId);
+          if (claimable && peer.shares(modelId)) this.#sendGraft(peer, modelId, claimable, roots);
+        }
       }
     }
   }
@@ -280,7 +376,7 @@ export class EpidemicBroadcast {
       this.#caughtUp.delete(modelId);
       const lacking = this.#host
         .sharingPeers(modelId)
-        .filter((peer) => !this.isEager(peer) && !peer.model(modelId)!.known.includes(claimable));
+        .filter((peer) => !this.pushes(peer, modelId) && !peer.model(modelId)!.known.includes(claimable));
       const announced = this.#announced.get(modelId);
       const fresh = !announced?.equals(claimable);
       const targets = new Set(lacking.filter((peer) => owed.has(peer.peerId)));
@@ -291,9 +387,10 @@ export class EpidemicBroadcast {
       // one lacking those. Rounds go on, at least one peer each, until each was told once.
       // Otherwise a round that drew no peer kept the change from them until anti-entropy (forever,
       // without it). In a working tree this adds nothing: an eager peer acknowledges our edit.
-      const eager = this.#host.sharingPeers(modelId).filter((peer) => this.isEager(peer));
-      const isolated = eager.length === 0;
       const self = this.#host.nodeId;
+      const sharing = this.#host.sharingPeers(modelId);
+      const eager = sharing.filter((peer) => this.isEager(peer, self));
+      const isolated = !sharing.some((peer) => [...this.#trees.keys()].some((key) => this.isEager(peer, (key || undefined) as NodeId | undefined)));
       const own = claimable.get(self);
       const ownInTree = eager.some((peer) => peer.model(modelId)!.known.get(self) >= own);
       const mustHear = lacking.filter((peer) => {
@@ -307,7 +404,7 @@ export class EpidemicBroadcast {
       if (mustHear.some((peer) => !targets.has(peer))) this.#pending.add(modelId);
       if (caughtUp)
         for (const peer of this.#host.sharingPeers(modelId))
-          if (caughtUp.has(peer.peerId) && !this.isEager(peer) && !peer.told.get(modelId)?.includes(claimable)) targets.add(peer);
+          if (caughtUp.has(peer.peerId) && !this.pushes(peer, modelId) && !peer.told.get(modelId)?.includes(claimable)) targets.add(peer);
       if (targets.size === 0) continue;
       const digest = this.#host.ownDigest(modelId);
       for (const peer of targets) {
@@ -362,14 +459,67 @@ export class EpidemicBroadcast {
     });
     const [first, ...rest] = holders;
     if (first === undefined) return;
-    this.#lazy.delete(first);
-    this.#sendGraft(peers.get(first)!, modelId, claimable);
+    // The link joins the trees of the writers whose changes the announcer holds and we lack.
+    const peer = peers.get(first)!;
+    const missed = rootsBeyond(peer.model(modelId)!.confirmed!, ours);
+    const keys = this.#keysOf(peer, missed);
+    for (const key of keys) this.#lazyIn(key).delete(first);
+    this.#sendGraft(peer, modelId, claimable, this.#wireRoots(peer, keys, missed));
     for (const id of rest) this.#awaitChange(modelId, id);
   }
 
-  #sendGraft(peer: PeerLink, modelId: string, claimable: VersionVector): void {
-    peer.send({ t: 'graft', model: modelId, have: versionSummary(claimable, peer.told.get(modelId)) });
+  #sendGraft(peer: PeerLink, modelId: string, claimable: VersionVector, roots: readonly NodeId[] | undefined): void {
+    const named = roots && keepsSourceTrees(peer.protocol) ? { roots } : {};
+    peer.send({ t: 'graft', model: modelId, have: versionSummary(claimable, peer.told.get(modelId)), ...named });
     peer.told.set(modelId, claimable);
+  }
+
+  /** The tree `root`'s changes travel on the link to `peer`: its own if kept here and the peer keeps trees per writer, else the shared one. */
+  #keyOf(peer: PeerLink, root: NodeId | undefined): string {
+    return root !== undefined && keepsSourceTrees(peer.protocol) && this.#trees.has(root) ? root : SHARED;
+  }
+
+  /** The trees of `roots` on the link to `peer`, each once (the shared tree where `roots` is empty). */
+  #keysOf(peer: PeerLink, roots: readonly NodeId[]): string[] {
+    return roots.length === 0 ? [SHARED] : [...new Set(roots.map((root) => this.#keyOf(peer, root)))];
+  }
+
+  #lazyIn(key: string): Set<NodeId> {
+    return this.#trees.get(key) ?? this.#trees.get(SHARED)!;
+  }
+
+  /**
+   * The writers to name to `peer` for `keys`: each writer's own tree by its id, the shared tree
+   * by a writer among `roots` that has none here (the peer maps each name to its own tree the
+   * same way). Undefined where the shared tree alone is meant and no writer stands for it, and
+   * for a peer before protocol 6.
+   */
+  #wireRoots(peer: PeerLink, keys: readonly string[], roots: readonly NodeId[]): readonly NodeId[] | undefined {
+    if (!keepsSourceTrees(peer.protocol)) return undefined;
+    const named = keys.filter((key) => key !== SHARED) as NodeId[];
+    if (keys.includes(SHARED)) {
+      const standIn = roots.find((root) => this.#keyOf(peer, root) === SHARED);
+      // Only an empty `roots` has none, and then the shared tree is all that is meant.
+      if (standIn !== undefined) named.push(standIn);
+    }
+    return named.length ? named : undefined;
+  }
+
+  /**
+   * `root` was seen writing: its tree is kept, as the most recently seen. A new one starts with
+   * every link eager, so the root's next change floods and its duplicates prune the tree into
+   * the paths of first arrival. Past `sourceTrees`, the least recently seen writer's tree is
+   * dropped and its changes go by the shared tree (until it makes a new one by writing again).
+   */
+  #track(root: NodeId): void {
+    if (this.#sourceTrees === 0) return;
+    const tree = this.#trees.get(root);
+    this.#trees.delete(root);
+    this.#trees.set(root, tree ?? new Set());
+    if (tree || this.#trees.size - 1 <= this.#sourceTrees) return;
+    const oldest = [...this.#trees.keys()].find((key) => key !== SHARED)!;
+    this.#trees.delete(oldest);
+    for (const keys of this.#upstream.values()) keys.delete(oldest);
   }
 
   /** Up to `count` of `peers`, chosen at random. */
