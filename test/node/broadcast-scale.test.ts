@@ -65,8 +65,8 @@ describe('Epidemic broadcast at scale (real nodes and sync engines, in-memory ne
       await Promise.all(members.map((member) => member.node.start()));
       await eventually(members, () => groups(members) === 1 && degreeRange(members)[0] >= 2, state);
 
-      // Two edits from different devices first: each writer's first edit floods every link and
-      // prunes the duplicates, leaving that writer's tree; both reach everyone without anti-entropy.
+      // Two edits from different devices first: the room's first edit floods every link and prunes
+      // the duplicates into the broadcast tree; both reach everyone without anti-entropy.
       stage = 'first edit';
       const election = members[0]!.model.createElection({ title: 'Board' });
       await eventually(members, () => converged(members) && idle(), state);
@@ -74,10 +74,10 @@ describe('Epidemic broadcast at scale (real nodes and sync engines, in-memory ne
       members[size - 1]!.model.update(election.oid, { title: 'Board of trustees' });
       await eventually(members, () => converged(members) && idle(), state);
 
-      // The measured edit, from a third device, once its first edit built its tree (sync protocol
-      // 6 keeps a tree per writer, and a writer's first edit floods). A connection opened during it (the overlay
+      // The measured edit, from a third device, after its first (where devices keep a tree per
+      // writer, `sourceTrees`, a writer's first edit floods to build it). A connection opened during it (the overlay
       // replacing a neighbor whose heartbeats a starved machine delayed) would mix its handshake
-      // into the count, so the edit is measured again, from the same device (its tree is built),
+      // into the count, so the edit is measured again, from the same device,
       // until one runs with the same connections open at its start and end. (Connections opened and closed within it,
       // a neighbor request refused, are left out: their handshake is not the edit's.)
       const writer = members[Math.floor(size / 2)]!;

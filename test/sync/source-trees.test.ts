@@ -60,7 +60,7 @@ describe('Epidemic broadcast: a tree per writer (virtual time)', function () {
 
   async function room(sourceTrees?: number) {
     const clock = new VirtualClock();
-    const broadcast = { lazyIntervalMs: 200, graftTimeoutMs: 2_000, ...(sourceTrees === undefined ? {} : { sourceTrees }) };
+    const broadcast = { lazyIntervalMs: 200, graftTimeoutMs: 2_000, sourceTrees: sourceTrees ?? 32 };
     const devices = await slowRoom(network, clock, size, { seed: 3, chords: 1, latencyMs: 10, broadcast });
     return { clock, devices };
   }

@@ -27,7 +27,11 @@ export interface EpidemicBroadcastOptions {
   readonly timers?: Timers;
   /**
    * Writers with a tree of their own (protocol 6), the most recently seen; the others' changes
-   * share one tree. 0: one tree for every writer, as before protocol 6. Default 32.
+   * share one tree. 0 (the default): one tree for every writer. A writer's own tree halves the
+   * hops of its edits (4 instead of 8 at N = 100), but its first edit floods the room to build it
+   * (about 9.7N messages instead of 2.6N): worth it where few devices write often (say 32, for
+   * collaborative editing), not in the app's elections, where most devices write a few times
+   * (a registration, a ballot) and every one would flood (docs/benchmark-findings.md).
    */
   readonly sourceTrees?: number;
 }
@@ -143,7 +147,7 @@ export class EpidemicBroadcast {
     this.#antiEntropyPeers = options.antiEntropyPeers ?? 3;
     this.#random = options.random ?? Math.random;
     this.#timers = options.timers ?? globalTimers;
-    this.#sourceTrees = options.sourceTrees ?? 32;
+    this.#sourceTrees = options.sourceTrees ?? 0;
     if (!(this.#lazyFanout >= 0 && this.#lazyFanout <= 1_000)) throw new RangeError('broadcast.lazyFanout must be between 0 and 1,000');
     for (const [name, value] of [
       ['graftTimeoutMs', this.#graftTimeoutMs],
