@@ -295,18 +295,18 @@ export class ChangeCertification {
         if (to < batch.changes.length) await slicer.pause();
       }
     }
-    let itemIndex: Map<NodeId, Map<number, number>> | undefined;
+    let itemAt: ((node: NodeId, seq: number) => number | undefined) | undefined;
     // Where an elided certificate's list was built from this batch, its items need no lookup.
     const itemsOf = new Map<ChangeCertificate, number[]>();
     const parsed = encoded.map((text) => {
       const result = this.#parse(text);
       if (typeof result === 'string' || 'held' in result || result.hashes) return result;
       // Elided: the hash list is the listed items' hashes, all of which must be in this batch.
-      itemIndex ??= indexByDot(dots);
+      itemAt ??= indexByDot(dots);
       const list = new Uint8Array(result.seqs.length * ITEM_HASH_BYTES);
       const items: number[] = [];
       for (let i = 0; i < result.seqs.length; i++) {
-        const at = itemIndex.get(result.node)?.get(result.seqs[i]!);
+        const at = itemAt(result.node, result.seqs[i]!);
         if (at === undefined) return `certificate of ${result.node}: lists operation ${result.node}:${result.seqs[i]} without its hash, but the delta lacks it`;
         // A byte loop: a subarray per item costs more (a certificate lists up to hundreds).
         for (let b = 0; b < ITEM_HASH_BYTES; b++) list[i * ITEM_HASH_BYTES + b] = hashes[at * ITEM_HASH_BYTES + b]!;
@@ -507,15 +507,31 @@ function refused(batch: ChangeBatch, problems: string[]): VerifiedBatch {
   return { ok: false, batch: { ...batch, changes: [], partial: true }, problems, keep: () => undefined, evidence: () => undefined };
 }
 
-// Item positions by dot, to fill in elided hash lists.
-function indexByDot(dots: readonly Dot[]): Map<NodeId, Map<number, number>> {
-  const index = new Map<NodeId, Map<number, number>>();
-  dots.forEach((dot, at) => {
-    let seqs = index.get(dot.node);
-    if (!seqs) index.set(dot.node, (seqs = new Map()));
-    seqs.set(dot.seq, at);
+// Item positions by dot, to fill in elided hash lists. Per node an array indexed by seq (position
+// + 1) where its seqs are dense, as a bootstrap's are: one allocation instead of a map entry per
+// item. Sparse seqs (a hostile sender's, say) get a map, so the memory stays bounded by the batch.
+function indexByDot(dots: readonly Dot[]): (node: NodeId, seq: number) => number | undefined {
+  const extent = new Map<NodeId, { count: number; max: number }>();
+  for (const { node, seq } of dots) {
+    const seen = extent.get(node);
+    if (seen) {
+      seen.count++;
+      if (seq > seen.max) seen.max = seq;
+    } else extent.set(node, { count: 1, max: seq });
+  }
+  const index = new Map<NodeId, Int32Array | Map<number, number>>();
+  for (const [node, { count, max }] of extent) index.set(node, max < 4 * count + 1024 ? new Int32Array(max + 1) : new Map());
+  dots.forEach(({ node, seq }, at) => {
+    const seqs = index.get(node)!;
+    if (seqs instanceof Int32Array) seqs[seq] = at + 1;
+    else seqs.set(seq, at);
   });
-  return index;
+  return (node, seq) => {
+    const seqs = index.get(node);
+    if (!(seqs instanceof Int32Array)) return seqs?.get(seq);
+    const at = Number.isInteger(seq) && seq >= 0 && seq < seqs.length ? seqs[seq]! : 0;
+    return at ? at - 1 : undefined;
+  };
 }
 
 // The node of a `node:seq` key (node ids contain no colon).

@@ -68,9 +68,18 @@ export function forEachItem(change: ModelChange, visit: ItemVisitor): void {
  * at a time where WebAssembly can (`Sha256Batch`): a bootstrap hashes tens of thousands.
  */
 export function hashItems(changes: readonly ModelChange[], from: number, to: number, out: Uint8Array, index: number): number {
-  batch ??= new Sha256Batch(ITEM_HASH_BYTES);
+  if (!batch) {
+    batch = new Sha256Batch(ITEM_HASH_BYTES);
+    // Items are encoded straight into the batch's scratch area (a longer one moves to a buffer of its own).
+    if (batch.scratch.length >= buffer.length) useBuffer(batch.scratch);
+  }
   const hasher = batch;
-  for (let i = from; i < to; i++) encodeItems(changes[i]!, () => hasher.add(buffer, length, out, index++ * ITEM_HASH_BYTES));
+  const scratch = hasher.scratch;
+  for (let i = from; i < to; i++)
+    encodeItems(changes[i]!, () => {
+      if (buffer === scratch) hasher.addScratch(length, out, index++ * ITEM_HASH_BYTES);
+      else hasher.add(buffer, length, out, index++ * ITEM_HASH_BYTES);
+    });
   hasher.flush();
   return index;
 }
@@ -156,8 +165,8 @@ export function keepItems(change: ModelChange, keep: (dot: Dot) => boolean): Mod
 }
 
 // One scratch buffer for the item being hashed: hashing allocates nothing per item.
-let buffer = new Uint8Array(1024);
-let view = new DataView(buffer.buffer);
+let buffer: Uint8Array = new Uint8Array(1024);
+let view: DataView = new DataView(buffer.buffer);
 let length = 0;
 const digest = new Uint8Array(32);
 
@@ -165,8 +174,12 @@ function ensure(extra: number): void {
   if (length + extra <= buffer.length) return;
   const grown = new Uint8Array(Math.max(buffer.length * 2, length + extra));
   grown.set(buffer.subarray(0, length));
-  buffer = grown;
-  view = new DataView(buffer.buffer);
+  useBuffer(grown);
+}
+
+function useBuffer(bytes: Uint8Array): void {
+  buffer = bytes;
+  view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function begin(kind: Kind, entityType: string, oid: string, field: string): void {

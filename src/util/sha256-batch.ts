@@ -13,21 +13,24 @@ const MAX_BLOCKS = 8;
 // region of four slots of b blocks.
 const DIGESTS_AT = 0;
 const REGIONS_AT = 1024;
+// Then (from 10,240) a scratch area the caller may encode a message into (`scratch`).
+const SCRATCH_AT = 16384;
+const SCRATCH_BYTES = 16384;
 
-let module: Hash4 | null | undefined;
+let compiled: WebAssembly.Module | null | undefined;
 
-// The module once per page, or null where WebAssembly (with SIMD) cannot run: the
-// Content-Security-Policy of an old cached page without 'wasm-unsafe-eval', or an engine without
-// SIMD. The module is small (about 18 KB), so compiling it synchronously is allowed on a page's main thread.
-function hash4Module(): Hash4 | null {
-  if (module !== undefined) return module;
-  try {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(sha256WasmModule()));
-    module = instance.exports as unknown as Hash4;
-  } catch {
-    module = null;
-  }
-  return module;
+// An instance (with a memory of its own) of the module compiled once per page, or null where
+// WebAssembly with SIMD cannot run: the Content-Security-Policy of an old cached page without
+// 'wasm-unsafe-eval', or an engine without SIMD. The module is small (about 18 KB), so compiling
+// it synchronously is allowed on a page's main thread.
+function hash4Instance(): Hash4 | null {
+  if (compiled === undefined)
+    try {
+      compiled = new WebAssembly.Module(sha256WasmModule());
+    } catch {
+      compiled = null;
+    }
+  return compiled && (new WebAssembly.Instance(compiled).exports as unknown as Hash4);
 }
 
 /**
@@ -52,8 +55,27 @@ export class Sha256Batch {
     options: { readonly wasm?: boolean } = {},
   ) {
     if (!(digestBytes > 0 && digestBytes <= 32)) throw new RangeError('digestBytes must be 1 to 32');
-    this.#module = options.wasm === false ? null : hash4Module();
+    this.#module = options.wasm === false ? null : hash4Instance();
     this.#memory = this.#module ? new Uint8Array(this.#module.memory.buffer) : new Uint8Array(0);
+  }
+
+  /**
+   * A buffer to write a message into before `addScratch`, which copies it with one `copyWithin`
+   * (inside the module's memory) instead of byte by byte.
+   */
+  get scratch(): Uint8Array {
+    return (this.#scratch ??= this.#module ? this.#memory.subarray(SCRATCH_AT, SCRATCH_AT + SCRATCH_BYTES) : new Uint8Array(SCRATCH_BYTES));
+  }
+
+  #scratch: Uint8Array | undefined;
+
+  /** `add(scratch, length, out, offset)`. */
+  addScratch(length: number, out: Uint8Array, offset: number): void {
+    const blocks = (length + 72) >>> 6;
+    if (!this.#module || blocks > MAX_BLOCKS) return this.add(this.scratch, length, out, offset);
+    const k = this.#waiting[blocks - 1]!.length;
+    this.#memory.copyWithin(slotAt(blocks, k), SCRATCH_AT, SCRATCH_AT + length);
+    this.#queue(blocks, length, out, offset);
   }
 
   /** True if messages are hashed in WebAssembly. */
@@ -70,12 +92,19 @@ export class Sha256Batch {
       out.set(this.#digest.subarray(0, this.digestBytes), offset);
       return;
     }
+    const at = slotAt(blocks, this.#waiting[blocks - 1]!.length);
+    const memory = this.#memory;
+    // A byte loop: these messages are short, where `subarray` + `set` costs more.
+    for (let i = 0; i < length; i++) memory[at + i] = data[i]!;
+    this.#queue(blocks, length, out, offset);
+  }
+
+  // Pads the message just written to the next slot of its region and queues it.
+  #queue(blocks: number, length: number, out: Uint8Array, offset: number): void {
     const waiting = this.#waiting[blocks - 1]!;
     const k = waiting.length;
     const at = slotAt(blocks, k);
     const memory = this.#memory;
-    // Byte loops: these messages are short, where `subarray` + `set` and `fill` cost more.
-    for (let i = 0; i < length; i++) memory[at + i] = data[i]!;
     const end = at + blocks * 64;
     memory[at + length] = 0x80;
     for (let i = at + length + 1; i < end - 5; i++) memory[i] = 0;
