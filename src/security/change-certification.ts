@@ -426,9 +426,12 @@ export class ChangeCertification {
       }
       // Proofs of an author's frontier go with the last slice: that is the one adopting the version.
       const last = to >= batch.changes.length;
-      const added = [...texts.keys()].filter(
-        (certificate) => !kept.has(certificate) && (vouched.has(certificate) || (last && proofs.has(certificate.node) && !used.has(certificate))),
-      );
+      // A slice's certificates are found from its items, not by going through all of the batch's
+      // (a bootstrap's part is applied in a few hundred slices). Held ones (not in `texts`) stay out.
+      const added: ChangeCertificate[] = [];
+      for (const certificate of vouched) if (texts.has(certificate) && !kept.has(certificate)) added.push(certificate);
+      // Proofs vouch for no item, so none is in `used`, of which `vouched` is a part.
+      if (last) for (const certificate of texts.keys()) if (!kept.has(certificate) && proofs.has(certificate.node) && !used.has(certificate)) added.push(certificate);
       for (const certificate of added) kept.add(certificate);
       store.add(added);
       // Known by this encoding from now on: the same certificate again is not verified again.
