@@ -9,14 +9,8 @@
 // already padded to `blocks` whole 64-byte blocks, and writes word j of lane k's digest at
 // `out + 16 j + 4 k`, big-endian. Export `memory`: its first page is free for the caller.
 
-const K = [
-  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be,
-  0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa,
-  0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85,
-  0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3,
-  0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f,
-  0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-];
+import { SHA256_ROUND_CONSTANTS } from './sha256.js';
+
 const INITIAL = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
 
 // Opcodes used (WebAssembly 2.0; SIMD ones follow the 0xfd prefix).
@@ -122,7 +116,7 @@ function hash4Body(): number[] {
     // T1 = h + Σ1(e) + Ch(e, f, g) + K[i] + W[i], with Ch = g ^ (e & (f ^ g)).
     code.push(...get(h), ...rotr(e, 6), ...rotr(e, 11), ...v(simd.xor), ...rotr(e, 25), ...v(simd.xor), ...v(simd.add));
     code.push(...get(g), ...get(e), ...get(f), ...get(g), ...v(simd.xor), ...v(simd.and), ...v(simd.xor), ...v(simd.add));
-    code.push(...splatConst(K[round]!), ...v(simd.add), ...get(w), ...v(simd.add), ...set(T1));
+    code.push(...splatConst(SHA256_ROUND_CONSTANTS[round]!), ...v(simd.add), ...get(w), ...v(simd.add), ...set(T1));
     // d += T1; h = T1 + Σ0(a) + Maj(a, b, c), with Maj = (a & b) | (c & (a | b)).
     code.push(...get(d), ...get(T1), ...v(simd.add), ...set(d));
     code.push(...get(T1), ...rotr(a, 2), ...rotr(a, 13), ...v(simd.xor), ...rotr(a, 22), ...v(simd.xor), ...v(simd.add));
