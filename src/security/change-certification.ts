@@ -63,11 +63,10 @@ interface Prepared {
 }
 
 /**
- * Items hashed per slice, as a multiple of the slicer's items per slice: hashing an item (four at
- * a time in WebAssembly) costs about a tenth of applying it, so a slice of 2,000, a whole part of
- * a bootstrap, takes a few ms where one of 250 changes does, and a part is hashed without a pause.
+ * Items hashed per slice, as a multiple of the slicer's items per slice: hashing an item costs
+ * about a fifth of applying it, so a slice of 1,000 takes a few ms where one of 250 changes does.
  */
-export const HASH_SLICE_FACTOR = 8;
+export const HASH_SLICE_FACTOR = 4;
 
 /** Counts since the start, for status and benchmarks. */
 export interface CertificationCounters {
