@@ -13,7 +13,7 @@ import {
   encodeElidedCertificate,
   isCertificateError,
 } from './change-certificate.js';
-import { ITEM_HASH_BYTES, forEachDot, forEachItem, keepItems } from './change-items.js';
+import { ITEM_HASH_BYTES, forEachDot, forEachItem, hashItems, keepItems } from './change-items.js';
 import { CertificateStore, listsHash, maxSeq } from './certificate-store.js';
 import { DEVICE_ID_CHARS, DeviceIdentity } from './device-identity.js';
 
@@ -137,7 +137,15 @@ export class ChangeCertification {
     let inFlight = this.#inFlight.get(modelId);
     if (!inFlight) this.#inFlight.set(modelId, (inFlight = new Set()));
     const byNode = new Map<NodeId, Array<[seq: number, hash: Uint8Array, key: string]>>();
-    const owned = (dot: Dot) => this.signer.ownsNodeId(dot.node) && !store.certificateOf(dot) && !inFlight.has(dotKey(dot));
+    // Asked per node, not per item: every change a replica applies comes here, received ones too
+    // (a 10,000-entity bootstrap: 65,000 items of one author, none of them this device's).
+    const ownsNode = new Map<NodeId, boolean>();
+    const owns = (node: NodeId) => {
+      let owned = ownsNode.get(node);
+      if (owned === undefined) ownsNode.set(node, (owned = this.signer.ownsNodeId(node)));
+      return owned;
+    };
+    const owned = (dot: Dot) => owns(dot.node) && !store.certificateOf(dot) && !inFlight.has(dotKey(dot));
     for (const change of changes) {
       // Hashing costs more than lookups: done only for changes with something to sign.
       let any = false;
@@ -289,31 +297,36 @@ export class ChangeCertification {
       return refuse(`${encoded.length} certificates for a delta of ${dots.length} operation(s) of ${claimed.length} author(s)`);
     if (new Set(encoded).size !== encoded.length) return refuse('the same certificate twice in one delta');
     const hashes = new Uint8Array(dots.length * ITEM_HASH_BYTES);
-    let index = 0;
-    let slice = 0;
-    // Hashing costs a few µs per item, less than applying it: slices of it are longer.
-    const hashesPerSlice = slicer ? slicer.itemsPerSlice * HASH_SLICE_FACTOR : 0;
-    for (const change of batch.changes) {
-      forEachItem(change, (_, hash) => hashes.set(hash, index++ * ITEM_HASH_BYTES));
-      if (slicer && index - slice >= hashesPerSlice && index < dots.length) {
-        slice = index;
-        await slicer.pause();
+    if (!slicer) hashItems(batch.changes, 0, batch.changes.length, hashes, 0);
+    else {
+      // Hashing costs less per item than applying it: slices of it are longer.
+      const hashesPerSlice = slicer.itemsPerSlice * HASH_SLICE_FACTOR;
+      let index = 0;
+      let from = 0;
+      let counted = 0;
+      for (let to = 1; to <= batch.changes.length; to++) {
+        forEachDot(batch.changes[to - 1]!, () => counted++);
+        if (counted - index < hashesPerSlice && to < batch.changes.length) continue;
+        index = hashItems(batch.changes, from, to, hashes, index);
+        from = to;
+        if (to < batch.changes.length) await slicer.pause();
       }
     }
-    let itemIndex: Map<NodeId, Map<number, number>> | undefined;
+    let itemAt: ((node: NodeId, seq: number) => number | undefined) | undefined;
     // Where an elided certificate's list was built from this batch, its items need no lookup.
     const itemsOf = new Map<ChangeCertificate, number[]>();
     const parsed = encoded.map((text) => {
       const result = this.#parse(text);
       if (typeof result === 'string' || 'held' in result || result.hashes) return result;
       // Elided: the hash list is the listed items' hashes, all of which must be in this batch.
-      itemIndex ??= indexByDot(dots);
+      itemAt ??= indexByDot(dots);
       const list = new Uint8Array(result.seqs.length * ITEM_HASH_BYTES);
       const items: number[] = [];
       for (let i = 0; i < result.seqs.length; i++) {
-        const at = itemIndex.get(result.node)?.get(result.seqs[i]!);
+        const at = itemAt(result.node, result.seqs[i]!);
         if (at === undefined) return `certificate of ${result.node}: lists operation ${result.node}:${result.seqs[i]} without its hash, but the delta lacks it`;
-        list.set(hashes.subarray(at * ITEM_HASH_BYTES, (at + 1) * ITEM_HASH_BYTES), i * ITEM_HASH_BYTES);
+        // A byte loop: a subarray per item costs more (a certificate lists up to hundreds).
+        for (let b = 0; b < ITEM_HASH_BYTES; b++) list[i * ITEM_HASH_BYTES + b] = hashes[at * ITEM_HASH_BYTES + b]!;
         items.push(at);
       }
       const certificate = { ...result, hashes: list };
@@ -457,12 +470,15 @@ export class ChangeCertification {
       }
       // Proofs of an author's frontier go with the last slice: that is the one adopting the version.
       const last = to >= batch.changes.length;
-      const added = [...texts.keys()].filter(
-        (certificate) =>
-          !kept.has(certificate) &&
-          !equivocating.has(certificate) &&
-          (vouched.has(certificate) || (last && proofs.has(certificate.node) && !used.has(certificate))),
-      );
+      // A slice's certificates are found from its items, not by going through all of the batch's
+      // (a bootstrap's part is applied in a few hundred slices). Held ones (not in `texts`) stay
+      // out, and so do equivocating ones (evidence only, never stored).
+      const added: ChangeCertificate[] = [];
+      for (const certificate of vouched) if (texts.has(certificate) && !kept.has(certificate) && !equivocating.has(certificate)) added.push(certificate);
+      // Proofs vouch for no item, so none is in `used`, of which `vouched` is a part.
+      if (last)
+        for (const certificate of texts.keys())
+          if (!kept.has(certificate) && !equivocating.has(certificate) && proofs.has(certificate.node) && !used.has(certificate)) added.push(certificate);
       for (const certificate of added) kept.add(certificate);
       store.add(added);
       // Known by this encoding from now on: the same certificate again is not verified again.
@@ -541,15 +557,31 @@ function refused(batch: ChangeBatch, problems: string[]): VerifiedBatch {
   return { ok: false, batch: { ...batch, changes: [], partial: true }, problems, keep: () => undefined, evidence: () => undefined, equivocations: [] };
 }
 
-// Item positions by dot, to fill in elided hash lists.
-function indexByDot(dots: readonly Dot[]): Map<NodeId, Map<number, number>> {
-  const index = new Map<NodeId, Map<number, number>>();
-  dots.forEach((dot, at) => {
-    let seqs = index.get(dot.node);
-    if (!seqs) index.set(dot.node, (seqs = new Map()));
-    seqs.set(dot.seq, at);
+// Item positions by dot, to fill in elided hash lists. Per node an array indexed by seq (position
+// + 1) where its seqs are dense, as a bootstrap's are: one allocation instead of a map entry per
+// item. Sparse seqs (a hostile sender's, say) get a map, so the memory stays bounded by the batch.
+function indexByDot(dots: readonly Dot[]): (node: NodeId, seq: number) => number | undefined {
+  const extent = new Map<NodeId, { count: number; max: number }>();
+  for (const { node, seq } of dots) {
+    const seen = extent.get(node);
+    if (seen) {
+      seen.count++;
+      if (seq > seen.max) seen.max = seq;
+    } else extent.set(node, { count: 1, max: seq });
+  }
+  const index = new Map<NodeId, Int32Array | Map<number, number>>();
+  for (const [node, { count, max }] of extent) index.set(node, max < 4 * count + 1024 ? new Int32Array(max + 1) : new Map());
+  dots.forEach(({ node, seq }, at) => {
+    const seqs = index.get(node)!;
+    if (seqs instanceof Int32Array) seqs[seq] = at + 1;
+    else seqs.set(seq, at);
   });
-  return index;
+  return (node, seq) => {
+    const seqs = index.get(node);
+    if (!(seqs instanceof Int32Array)) return seqs?.get(seq);
+    const at = Number.isInteger(seq) && seq >= 0 && seq < seqs.length ? seqs[seq]! : 0;
+    return at ? at - 1 : undefined;
+  };
 }
 
 // The node of a `node:seq` key (node ids contain no colon).

@@ -1,6 +1,6 @@
 /**
  * The app's Content-Security-Policy, as directives. Scripts only from the app's own origin: no
- * inline script, no `eval` or `new Function` (Lit needs neither). Styles only from the origin or
+ * inline script, no `eval` or `new Function` (Lit needs neither); WebAssembly may be compiled. Styles only from the origin or
  * constructed stylesheets, which is how Lit's `static styles` are adopted, so no inline `<style>`
  * and no `style="…"` attributes in templates (use classes, or `styleMap`, which sets properties
  * through the CSSOM). `connect-src` allows WebSockets to the signaling server; WebRTC is not
@@ -8,7 +8,9 @@
  */
 export const CONTENT_SECURITY_POLICY_DIRECTIVES: Readonly<Record<string, readonly string[]>> = {
   'default-src': ["'self'"],
-  'script-src': ["'self'"],
+  // 'wasm-unsafe-eval' lets the page compile WebAssembly only (item hashing, `Sha256Batch`); script
+  // evaluation (`eval`, `new Function`) stays refused.
+  'script-src': ["'self'", "'wasm-unsafe-eval'"],
   'style-src': ["'self'"],
   'connect-src': ["'self'", 'ws:', 'wss:'],
   'img-src': ["'self'", 'data:', 'blob:'],

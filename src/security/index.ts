@@ -1,7 +1,7 @@
 // Security: signed changes (certificates, their store and verification), room keys from the link's secret, sealed signaling and BroadcastChannel traffic, the
 // device's signing key, peer connections authenticated with it, and the app's
 // Content-Security-Policy. WebCrypto only.
-export { ITEM_FORMAT, ITEM_HASH_BYTES, type ItemVisitor, forEachDot, forEachItem, keepItems } from './change-items.js';
+export { ITEM_FORMAT, ITEM_HASH_BYTES, type ItemVisitor, forEachDot, forEachItem, hashItems, keepItems } from './change-items.js';
 export {
   CERTIFICATE_SIGNATURE_BYTES,
   CERTIFICATE_VERSION,

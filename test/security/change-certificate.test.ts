@@ -11,6 +11,7 @@ import {
   encodeCertificate,
   encodeElidedCertificate,
   forEachItem,
+  hashItems,
   keepItems,
 } from '../../src/security/index.js';
 import { sha256 } from '../../src/util/index.js';
@@ -148,6 +149,25 @@ describe('change items', () => {
     const all = new Set([named, markHash([{ node, seq: 1 }]), markHash([]), markHash(undefined), markHash([{ node, seq: 1 }, { node, seq: 3 }])]);
     expect(all.size, 'a shortened, emptied, stripped (legacy) or altered list hashes differently').to.equal(5);
     expect(markHash(undefined), 'a legacy mark hashes as before lists').to.equal(hashesOf(children)[3]);
+  });
+
+  it('hashItems gives forEachItem\'s hashes, in order, from any item index', () => {
+    // Enough items of each length to fill groups of four and leave some waiting, a long value
+    // hashed on its own, and a removal mark naming what it removed.
+    const changes: ModelChange[] = [];
+    for (let i = 0; i < 9; i++) {
+      changes.push({ ...attribute, oid: `b${i}`, writes: [write('Dune'.repeat(i), 2 * i + 1), write('x'.repeat(40 * i), 2 * i + 2)] });
+      changes.push({ ...children, oid: `a${i}`, removals: [{ node, seq: 6, removed: [{ node, seq: 3 }] }] });
+    }
+    changes.push({ ...attribute, writes: [write('Düne ✓ ' + 'y'.repeat(900), 1)] });
+    const want = changes.flatMap(hashesOf);
+    const out = new Uint8Array((want.length + 3) * ITEM_HASH_BYTES);
+    expect(hashItems(changes, 0, 5, out, 3)).to.equal(3 + changes.slice(0, 5).flatMap(hashesOf).length);
+    const next = hashItems(changes, 5, changes.length, out, 3 + changes.slice(0, 5).flatMap(hashesOf).length);
+    expect(next).to.equal(want.length + 3);
+    const got = Array.from({ length: want.length }, (_, i) => hex(out.subarray((i + 3) * ITEM_HASH_BYTES, (i + 4) * ITEM_HASH_BYTES)));
+    expect(got).to.deep.equal(want);
+    expect([...out.subarray(0, 3 * ITEM_HASH_BYTES)].every((byte) => byte === 0)).to.equal(true);
   });
 
   it('keepItems keeps the whole change, a part of it, or nothing', () => {

@@ -1,5 +1,6 @@
 // Runs inside a frame that carries the app's Content-Security-Policy and reports what worked.
 import { LitElement, css, html } from 'lit';
+import { Sha256Batch } from '../../src/util/sha256-batch.js';
 
 class CspProbe extends LitElement {
   static override styles = css`
@@ -45,6 +46,8 @@ parent.postMessage(
     evalBlocked: blocked(() => eval('1 + 1')),
     functionBlocked: blocked(() => new Function('return 1')()),
     inlineScriptRan: (window as unknown as { inlineRan?: boolean }).inlineRan === true,
+    // Item hashing compiles its WebAssembly under the policy (or falls back to JavaScript).
+    wasmHashing: new Sha256Batch(16).wasm,
     violations,
   },
   '*',

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { VersionVector } from '../../src/crdt/version-vector.js';
-import { type ChangeBatch, type WorkSlicer, decodeChangeBatch, isDecodeError } from '../../src/domain/index.js';
+import { CHANGE_FORMAT, type ChangeBatch, type ModelChange, type WorkSlicer, decodeChangeBatch, isDecodeError } from '../../src/domain/index.js';
 import { ElectoralSystemModel } from '../../src/models/electoral/index.js';
 import { HASH_SLICE_FACTOR } from '../../src/security/change-certification.js';
 import { ChangeCertification, forEachItem } from '../../src/security/index.js';
@@ -61,5 +61,32 @@ describe('verifying a large batch a slice at a time', () => {
     const partly = new ChangeCertification(identities[1]!);
     (await partly.verify(MODEL, batch, certificates)).keep(new Set(), { from: 0, to: step });
     expect(partly.store(MODEL).size).to.be.greaterThan(0).and.lessThan(atOnce.store(MODEL).size);
+  });
+
+  it('finds the items of certificates sent without hash lists whether an author\'s seqs are dense or far apart', async () => {
+    const [alice, bob] = [identities[0]!, identities[1]!];
+    const node = alice.newNodeId();
+    const write = (oid: string, seq: number): ModelChange => ({
+      kind: 'attribute',
+      entityType: 'Voter',
+      oid,
+      attribute: 'name',
+      writes: [{ value: `name ${seq}`, ts: { ms: seq, c: 0 }, dot: { node, seq } }],
+    });
+    for (const seqs of [[1, 2, 3], [3, 5_000_000, 9_000_000_000]]) {
+      const changes = seqs.map((seq, i) => write(`v${i}`, seq));
+      const signer = new ChangeCertification(alice);
+      await signer.certify(MODEL, changes);
+      const certificates = signer.certificatesFor(MODEL, changes);
+      const version = new VersionVector();
+      for (const seq of seqs) version.update(node, seq);
+      const batch: ChangeBatch = { format: CHANGE_FORMAT, modelId: MODEL, since: {}, version: version.toJSON(), changes };
+      const verified = await new ChangeCertification(bob).verify(MODEL, batch, certificates);
+      expect(verified.problems, `seqs ${seqs.join(', ')}`).to.deep.equal([]);
+      // The same certificates for a delta lacking one of the items are refused.
+      const short = await new ChangeCertification(bob).verify(MODEL, { ...batch, changes: changes.slice(1), partial: true }, certificates);
+      expect(short.ok).to.equal(false);
+      expect(short.problems.join('\n')).to.include('but the delta lacks it');
+    }
   });
 });
