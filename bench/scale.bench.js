@@ -300,6 +300,25 @@ async function measureRoom(code, size, { priorAuthors = 0, editOnly = false, sou
 }
 
 /**
+ * The row of one measured edit: its messages against the ≤ 3N goal, its hops against ≤ 6 at N = 100.
+ * @param {string} name @param {number} size
+ * @param {{ linkMessages: number, linkBytes: number, broadcastHops: number, messageTypes: Record<string, number> }} edit
+ */
+function editRow(name, size, edit) {
+  return {
+    name,
+    unit: 'messages',
+    value: edit.linkMessages,
+    goal: `≤ 3N = ${3 * size}`,
+    'per node': +(edit.linkMessages / size).toFixed(2),
+    hops: edit.broadcastHops,
+    'hops goal': size === 100 ? '≤ 6' : '',
+    bytes: edit.linkBytes,
+    'by type, in the window': Object.entries(edit.messageTypes).map(([t, c]) => `${t} ${c}`).join(', '),
+  };
+}
+
+/**
  * Runs the benchmark; `quick` stops at 50 nodes; `writtenOnly`: only the rooms where every device has written.
  * @param {{ quick?: boolean, sizes?: number[], writtenOnly?: boolean }} [options]
  */
@@ -344,17 +363,7 @@ export async function run({ quick = false, sizes = quick ? [10, 25, 50] : [10, 2
         'bytes/s': Math.round(r.background.bytes),
       },
       { name: `scale ${n}: hops the edit took to the farthest node (broadcast tree)`, unit: 'hops', value: r.broadcastHops, goal: size === 100 ? '≤ 6' : '', 'shortest path in the overlay': r.hops },
-      {
-        name: `scale ${n}: the same writer's next edit: messages, hops`,
-        unit: 'messages',
-        value: r.next.linkMessages,
-        goal: `≤ 3N = ${3 * size}`,
-        'per node': +(r.next.linkMessages / size).toFixed(2),
-        hops: r.next.broadcastHops,
-        'hops goal': size === 100 ? '≤ 6' : '',
-        bytes: r.next.linkBytes,
-        'by type, in the window': Object.entries(r.next.messageTypes).map(([t, n]) => `${t} ${n}`).join(', '),
-      },
+      editRow(`scale ${n}: the same writer's next edit: messages, hops`, size, r.next),
       { name: `scale ${n}: broadcast links, whole room (each end counts)`, unit: 'eager', value: r.links.eager, lazy: r.links.lazy },
       { name: `scale ${n}: edit to all nodes`, unit: 'ms', value: Math.round(r.editMs) },
       { name: `scale ${n}: converge after a burst (10 nodes × 10 edits)`, unit: 'ms', value: Math.round(r.burstMs) },
@@ -390,27 +399,10 @@ export async function run({ quick = false, sizes = quick ? [10, 25, 50] : [10, 2
   if (!writtenOnly) {
     const r = /** @type {any} */ (await measureRoom(code, treeSize, { editOnly: true, sourceTrees: 32 }));
     const n = `N = ${treeSize}, a tree per writer (sourceTrees 32)`;
+    const first = { linkMessages: r.syncMessages, linkBytes: r.syncBytes, broadcastHops: r.broadcastHops, messageTypes: r.messageTypes };
     const treeRows = [
-      {
-        name: `scale ${n}: a writer's first edit (builds its tree): messages, hops`,
-        unit: 'messages',
-        value: r.syncMessages,
-        goal: `≤ 3N = ${3 * treeSize}`,
-        'per node': +(r.syncMessages / treeSize).toFixed(2),
-        hops: r.broadcastHops,
-        'hops goal': treeSize === 100 ? '≤ 6' : '',
-        'by type, in the window': Object.entries(r.messageTypes).map(([t, c]) => `${t} ${c}`).join(', '),
-      },
-      {
-        name: `scale ${n}: the same writer's next edit: messages, hops`,
-        unit: 'messages',
-        value: r.next.linkMessages,
-        goal: `≤ 3N = ${3 * treeSize}`,
-        'per node': +(r.next.linkMessages / treeSize).toFixed(2),
-        hops: r.next.broadcastHops,
-        'hops goal': treeSize === 100 ? '≤ 6' : '',
-        bytes: r.next.linkBytes,
-      },
+      editRow(`scale ${n}: a writer's first edit (builds its tree): messages, hops`, treeSize, first),
+      editRow(`scale ${n}: the same writer's next edit: messages, hops`, treeSize, r.next),
     ];
     for (const row of treeRows) console.error(`scale: ${JSON.stringify(row)}`);
     rows.push(...treeRows);
