@@ -31,8 +31,8 @@ const MAX_SERVERS = 16;
  * @returns {IceConfig}
  */
 export function iceConfigFromEnv(env) {
-  const stunUrls = urlList(env.STUN_URLS, STUN_URL, 'STUN_URLS', 'stun:host:3478');
-  const turnUrls = urlList(env.TURN_URLS, TURN_URL, 'TURN_URLS', 'turn:host:3478?transport=udp');
+  const stunUrls = urlList(env.STUN_URLS, STUN_URL, 'STUN_URLS', 'stun:<host>:<port>');
+  const turnUrls = urlList(env.TURN_URLS, TURN_URL, 'TURN_URLS', 'turn:<host>:<port>?transport=udp');
   const turnSecret = env.TURN_SECRET || undefined;
   if (turnUrls.length > 0 && turnSecret === undefined) throw new Error('TURN_URLS needs TURN_SECRET (the static-auth-secret of the TURN server)');
   if (turnSecret !== undefined && turnUrls.length === 0) throw new Error('TURN_SECRET is set but TURN_URLS is empty');
@@ -99,7 +99,7 @@ function staticServers(text) {
   try {
     raw = JSON.parse(text);
   } catch {
-    throw new Error('ICE_SERVERS is not JSON: give an array like [{"urls":"stun:host:3478"}]');
+    throw new Error('ICE_SERVERS is not JSON: give an array like [{"urls":"stun:<host>:<port>"}]');
   }
   if (!Array.isArray(raw) || raw.length > MAX_SERVERS) throw new Error(`ICE_SERVERS must be a JSON array of at most ${MAX_SERVERS} servers`);
   return raw.map((server, index) => {
