@@ -177,7 +177,7 @@ function macrotask(): Promise<void> {
   return nextMessageTurn();
 }
 
-/** Signature checks under way in any engine (counted by wrapping `certification.verify`). */
+/** Signature checks under way in any engine (counted by wrapping `certification.prepare`). */
 let verifying = 0;
 
 /** Runs one seed and checks the end state. Never throws for a failed check: it reports it. */
@@ -269,10 +269,22 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
     });
     const certification = node.engine.certification;
     if (certification) {
-      const verify = certification.verify.bind(certification);
-      certification.verify = (modelId, batch, certificates) => {
+      // The engine checks signatures in `prepare` (hashing and WebCrypto, a few messages ahead).
+      // WebCrypto answers on Node's thread pool in whatever order the machine's load gives, so
+      // each node's checks are handed back in the order they were asked for: the seed alone
+      // decides what happens, on any machine. Hashing pauses in the verification slicer (idle).
+      const prepare = certification.prepare.bind(certification);
+      let previous: Promise<unknown> = Promise.resolve();
+      certification.prepare = (modelId, batch, certificates) => {
         verifying++;
-        return verify(modelId, batch, certificates, node.verifySlicer).finally(() => verifying--);
+        const own = prepare(modelId, batch, certificates, node.verifySlicer).finally(() => verifying--);
+        const before = previous;
+        const ordered = own.then(async (prepared) => {
+          await before;
+          return prepared;
+        });
+        previous = ordered.catch(() => undefined);
+        return ordered;
       };
     }
     node.engine.onEvent((event) => {
