@@ -42,31 +42,68 @@ const VOID = 0x40;
 const I32 = 0x7f;
 const V128 = 0x7b;
 
-function uleb(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = value & 0x7f;
-    value >>>= 7;
-    if (value) byte |= 0x80;
-    out.push(byte);
-  } while (value);
-  return out;
-}
+/**
+ * Bytes written one at a time into a growing buffer. The module is built once per page on the
+ * main thread, in the task that hashes the first signed delta: built from arrays spread into
+ * arrays, it took 30–70 ms there, far more than compiling it (1 ms).
+ */
+class Writer {
+  #bytes = new Uint8Array(1 << 15);
+  length = 0;
 
-function sleb(value: number): number[] {
-  const out: number[] = [];
-  value |= 0;
-  for (;;) {
-    const byte = value & 0x7f;
-    value >>= 7;
-    if ((value === 0 && !(byte & 0x40)) || (value === -1 && byte & 0x40)) return [...out, byte];
-    out.push(byte | 0x80);
+  byte(byte: number): void {
+    if (this.length === this.#bytes.length) {
+      const grown = new Uint8Array(this.#bytes.length * 2);
+      grown.set(this.#bytes);
+      this.#bytes = grown;
+    }
+    this.#bytes[this.length++] = byte;
+  }
+
+  bytes(bytes: ArrayLike<number>): void {
+    for (let i = 0; i < bytes.length; i++) this.byte(bytes[i]!);
+  }
+
+  uleb(value: number): void {
+    do {
+      let byte = value & 0x7f;
+      value >>>= 7;
+      if (value) byte |= 0x80;
+      this.byte(byte);
+    } while (value);
+  }
+
+  sleb(value: number): void {
+    value |= 0;
+    for (;;) {
+      const byte = value & 0x7f;
+      value >>= 7;
+      if ((value === 0 && !(byte & 0x40)) || (value === -1 && byte & 0x40)) return this.byte(byte);
+      this.byte(byte | 0x80);
+    }
+  }
+
+  /** `length`-prefixed: what `write` writes, after its byte count. */
+  sized(write: (w: Writer) => void): void {
+    const inner = new Writer();
+    write(inner);
+    this.uleb(inner.length);
+    this.bytes(inner.written());
+  }
+
+  written(): Uint8Array<ArrayBuffer> {
+    return this.#bytes.slice(0, this.length);
   }
 }
 
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const vector = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const name = (text: string): number[] => [...uleb(text.length), ...[...text].map((c) => c.charCodeAt(0))];
+const section = (w: Writer, id: number, write: (w: Writer) => void): void => {
+  w.byte(id);
+  w.sized(write);
+};
+const name = (w: Writer, text: string): void => {
+  w.uleb(text.length);
+  for (let i = 0; i < text.length; i++) w.byte(text.charCodeAt(i));
+};
 
 // Locals: the parameters, then vectors (lane k of each belongs to message k).
 const AT = [0, 1, 2, 3];
@@ -79,66 +116,185 @@ const T1 = 22;
 const W0 = 23;
 const VECTOR_LOCALS = 33;
 
-const get = (local: number) => [LOCAL_GET, local];
-const set = (local: number) => [LOCAL_SET, local];
-const i32 = (value: number) => [I32_CONST, ...sleb(value)];
-const v = (opcode: number) => [SIMD, ...uleb(opcode)];
+const get = (w: Writer, local: number): void => {
+  w.byte(LOCAL_GET);
+  w.uleb(local);
+};
+const set = (w: Writer, local: number): void => {
+  w.byte(LOCAL_SET);
+  w.uleb(local);
+};
+const i32 = (w: Writer, value: number): void => {
+  w.byte(I32_CONST);
+  w.sleb(value);
+};
+const v = (w: Writer, opcode: number): void => {
+  w.byte(SIMD);
+  w.uleb(opcode);
+};
 // A vector with `word` in every lane.
-const splatConst = (word: number) => [...v(simd.const), ...[0, 1, 2, 3].flatMap(() => [word & 0xff, (word >>> 8) & 0xff, (word >>> 16) & 0xff, word >>> 24])];
+const splatConst = (w: Writer, word: number): void => {
+  v(w, simd.const);
+  for (let lane = 0; lane < 4; lane++) w.bytes([word & 0xff, (word >>> 8) & 0xff, (word >>> 16) & 0xff, word >>> 24]);
+};
 // Reverses the bytes of each lane: little-endian loads to SHA-256's big-endian words, and back.
-const byteSwap = () => [...v(simd.const), 3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12, ...v(simd.swizzle)];
+const BYTE_SWAP = [3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12];
+const byteSwap = (w: Writer): void => {
+  v(w, simd.const);
+  w.bytes(BYTE_SWAP);
+  v(w, simd.swizzle);
+};
 // Lanes rotated right by `bits`: SIMD has shifts, not rotations.
-const rotr = (local: number, bits: number) => [...get(local), ...i32(bits), ...v(simd.shrU), ...get(local), ...i32(32 - bits), ...v(simd.shl), ...v(simd.or)];
+const rotr = (w: Writer, local: number, bits: number): void => {
+  get(w, local);
+  i32(w, bits);
+  v(w, simd.shrU);
+  get(w, local);
+  i32(w, 32 - bits);
+  v(w, simd.shl);
+  v(w, simd.or);
+};
+// Σ / σ of SHA-256: the xor of `local` rotated by each of `rotations`, and (σ) shifted by `shift`.
+const sigma = (w: Writer, local: number, rotations: readonly number[], shift?: number): void => {
+  rotations.forEach((bits, i) => {
+    rotr(w, local, bits);
+    if (i > 0) v(w, simd.xor);
+  });
+  if (shift === undefined) return;
+  get(w, local);
+  i32(w, shift);
+  v(w, simd.shrU);
+  v(w, simd.xor);
+};
 
-function hash4Body(): number[] {
-  const code: number[] = [];
-  INITIAL.forEach((word, i) => code.push(...splatConst(word), ...set(STATE[i]!)));
-  code.push(LOOP, VOID);
-  STATE.forEach((state, i) => code.push(...get(state), ...set([A, B, C, D, E, F, G, H][i]!)));
+function hash4Body(w: Writer): void {
+  // One group of 33 vector locals.
+  w.uleb(1);
+  w.uleb(VECTOR_LOCALS);
+  w.byte(V128);
+  INITIAL.forEach((word, i) => {
+    splatConst(w, word);
+    set(w, STATE[i]!);
+  });
+  w.bytes([LOOP, VOID]);
   const names = [A, B, C, D, E, F, G, H];
+  STATE.forEach((state, i) => {
+    get(w, state);
+    set(w, names[i]!);
+  });
   for (let round = 0; round < 64; round++) {
     // The variables of a..h in this round: each round shifts them by one instead of moving values.
-    const [a, b, c, d, e, f, g, h] = names.map((_, k) => names[(k - round + 64) % 8]!);
-    const w = W0 + (round % 16);
+    const [a, b, c, d, e, f, g, h] = names.map((_, k) => names[(k - round + 64) % 8]!) as [number, number, number, number, number, number, number, number];
+    const word = W0 + (round % 16);
     if (round < 16) {
       // Word `round` of each message's block, one message per lane.
-      code.push(...get(AT[0]!), I32_LOAD, 2, ...uleb(round * 4), ...v(simd.splat));
-      for (let lane = 1; lane < 4; lane++) code.push(...get(AT[lane]!), I32_LOAD, 2, ...uleb(round * 4), ...v(simd.replaceLane), lane);
-      code.push(...byteSwap(), ...set(w));
+      for (let lane = 0; lane < 4; lane++) {
+        get(w, AT[lane]!);
+        w.bytes([I32_LOAD, 2]);
+        w.uleb(round * 4);
+        if (lane === 0) v(w, simd.splat);
+        else {
+          v(w, simd.replaceLane);
+          w.byte(lane);
+        }
+      }
+      byteSwap(w);
+      set(w, word);
     } else {
       // W[i] = W[i-16] + σ0(W[i-15]) + W[i-7] + σ1(W[i-2]); W[i-16] is the slot being replaced.
-      const x = W0 + ((round - 15) % 16);
-      const y = W0 + ((round - 2) % 16);
-      code.push(...get(w), ...rotr(x, 7), ...rotr(x, 18), ...v(simd.xor), ...get(x), ...i32(3), ...v(simd.shrU), ...v(simd.xor), ...v(simd.add));
-      code.push(...get(W0 + ((round - 7) % 16)), ...v(simd.add));
-      code.push(...rotr(y, 17), ...rotr(y, 19), ...v(simd.xor), ...get(y), ...i32(10), ...v(simd.shrU), ...v(simd.xor), ...v(simd.add), ...set(w));
+      get(w, word);
+      sigma(w, W0 + ((round - 15) % 16), [7, 18], 3);
+      v(w, simd.add);
+      get(w, W0 + ((round - 7) % 16));
+      v(w, simd.add);
+      sigma(w, W0 + ((round - 2) % 16), [17, 19], 10);
+      v(w, simd.add);
+      set(w, word);
     }
     // T1 = h + Σ1(e) + Ch(e, f, g) + K[i] + W[i], with Ch = g ^ (e & (f ^ g)).
-    code.push(...get(h), ...rotr(e, 6), ...rotr(e, 11), ...v(simd.xor), ...rotr(e, 25), ...v(simd.xor), ...v(simd.add));
-    code.push(...get(g), ...get(e), ...get(f), ...get(g), ...v(simd.xor), ...v(simd.and), ...v(simd.xor), ...v(simd.add));
-    code.push(...splatConst(SHA256_ROUND_CONSTANTS[round]!), ...v(simd.add), ...get(w), ...v(simd.add), ...set(T1));
+    get(w, h);
+    sigma(w, e, [6, 11, 25]);
+    v(w, simd.add);
+    get(w, g);
+    get(w, e);
+    get(w, f);
+    get(w, g);
+    v(w, simd.xor);
+    v(w, simd.and);
+    v(w, simd.xor);
+    v(w, simd.add);
+    splatConst(w, SHA256_ROUND_CONSTANTS[round]!);
+    v(w, simd.add);
+    get(w, word);
+    v(w, simd.add);
+    set(w, T1);
     // d += T1; h = T1 + Σ0(a) + Maj(a, b, c), with Maj = (a & b) | (c & (a | b)).
-    code.push(...get(d), ...get(T1), ...v(simd.add), ...set(d));
-    code.push(...get(T1), ...rotr(a, 2), ...rotr(a, 13), ...v(simd.xor), ...rotr(a, 22), ...v(simd.xor), ...v(simd.add));
-    code.push(...get(a), ...get(b), ...v(simd.and), ...get(c), ...get(a), ...get(b), ...v(simd.or), ...v(simd.and), ...v(simd.or), ...v(simd.add), ...set(h));
+    get(w, d);
+    get(w, T1);
+    v(w, simd.add);
+    set(w, d);
+    get(w, T1);
+    sigma(w, a, [2, 13, 22]);
+    v(w, simd.add);
+    get(w, a);
+    get(w, b);
+    v(w, simd.and);
+    get(w, c);
+    get(w, a);
+    get(w, b);
+    v(w, simd.or);
+    v(w, simd.and);
+    v(w, simd.or);
+    v(w, simd.add);
+    set(w, h);
   }
   // 64 rounds are eight whole turns of the names: A..H hold a..h again.
-  names.forEach((work, i) => code.push(...get(STATE[i]!), ...get(work), ...v(simd.add), ...set(STATE[i]!)));
-  for (const at of AT) code.push(...get(at), ...i32(64), I32_ADD, ...set(at));
-  code.push(...get(BLOCKS), ...i32(1), I32_SUB, LOCAL_TEE, BLOCKS, BR_IF, 0, END);
-  STATE.forEach((state, j) => code.push(...get(OUT), ...get(state), ...byteSwap(), ...v(simd.store), 4, ...uleb(16 * j)));
-  return [...vector([[VECTOR_LOCALS, V128]]), ...code, END];
+  names.forEach((work, i) => {
+    get(w, STATE[i]!);
+    get(w, work);
+    v(w, simd.add);
+    set(w, STATE[i]!);
+  });
+  for (const at of AT) {
+    get(w, at);
+    i32(w, 64);
+    w.byte(I32_ADD);
+    set(w, at);
+  }
+  get(w, BLOCKS);
+  i32(w, 1);
+  w.bytes([I32_SUB, LOCAL_TEE, BLOCKS, BR_IF, 0, END]);
+  STATE.forEach((state, j) => {
+    get(w, OUT);
+    get(w, state);
+    byteSwap(w);
+    v(w, simd.store);
+    w.byte(4);
+    w.uleb(16 * j);
+  });
+  w.byte(END);
 }
 
 /** The module's bytes. */
 export function sha256WasmModule(): Uint8Array<ArrayBuffer> {
-  const body = hash4Body();
-  return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vector([[0x60, ...vector([[I32], [I32], [I32], [I32], [I32], [I32]]), 0]])), // type: (i32 × 6) -> ()
-    ...section(3, vector([[0]])), // function 0 has type 0
-    ...section(5, vector([[0x00, 1]])), // one memory, at least one page
-    ...section(7, vector([[...name('memory'), 0x02, 0], [...name('hash4'), 0x00, 0]])),
-    ...section(10, vector([[...uleb(body.length), ...body]])),
-  ]);
+  const w = new Writer();
+  w.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+  // type 0: (i32 × 6) -> ()
+  section(w, 1, (s) => s.bytes([1, 0x60, 6, I32, I32, I32, I32, I32, I32, 0]));
+  // function 0 has type 0
+  section(w, 3, (s) => s.bytes([1, 0]));
+  // one memory, at least one page
+  section(w, 5, (s) => s.bytes([1, 0x00, 1]));
+  section(w, 7, (s) => {
+    s.uleb(2);
+    name(s, 'memory');
+    s.bytes([0x02, 0]);
+    name(s, 'hash4');
+    s.bytes([0x00, 0]);
+  });
+  section(w, 10, (s) => {
+    s.uleb(1);
+    s.sized(hash4Body);
+  });
+  return w.written();
 }
