@@ -3,6 +3,7 @@ import { type NodeId, isNodeId } from '../crdt/dot.js';
 import { VersionVector } from '../crdt/version-vector.js';
 import type { EntityState } from '../domain/model-change.js';
 import { certificateKey } from './certificate-key.js';
+import { bundleRange, certificateRecords, parseMemberKey, storedCertificates } from './certificate-records.js';
 import { type ChunkEntry, NodeTable, chunkEntries, chunkIndexOf, chunkLabel, chunkRecords, decodeEntry, encodeEntity, entitiesOfChunks } from './entity-chunks.js';
 import { type LogStep, logLabel, logRecord, readLog, readLogRecord, replayLog } from './entity-log.js';
 import { joinStoredEntity } from './join-stored-entity.js';
@@ -78,9 +79,9 @@ const LOG_FOLD_AT = 32;
 const LOG_MAX_RECORDS = 256;
 const FOLD_DELAY_MS = 250;
 /**
- * Puts (chunk pieces, certificates) issued per task of a save. Each put clones its record on the
- * page's thread, 0.3–1 ms apiece on a loaded machine: the 235 certificates of a 10,000-entity
- * arrival, put in one go, made a task of 70–80 ms.
+ * Chunk pieces put per task of a save. Each put clones its record on the page's thread, 0.3–1 ms
+ * apiece on a loaded machine (the 235 certificates of a 10,000-entity arrival, one record each
+ * then, put in one go, made a task of 70–80 ms; they are bundled since).
  */
 const PUTS_PER_TASK = 24;
 
@@ -197,7 +198,7 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
     });
     // Read leniently: a damaged record is left out and listed, never thrown (see `quarantine.ts`).
     const { model, records, damaged, certificateRecords, logged } = loaded;
-    const screened = screenStoredModel(modelId, model, records, certificateRecords);
+    const screened = screenStoredModel(modelId, model, records, certificateRecords.flatMap(storedCertificates));
     // What an earlier session appended is folded once this one has settled (not before it opens).
     if (sinceCommit === 0 && logged > 0) this.#foldLater(modelId);
     return damaged.length ? { ...screened, damaged: [...(screened.damaged ?? []), ...damaged] } : screened;
@@ -285,12 +286,7 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
         const commit = await this.#joinInTransaction(tx, aside, modelId, entities, version, fold, onFolded);
         if (certificates.length) {
           const certificateStore = tx.objectStore('certificates');
-          const writes: Promise<unknown>[] = [];
-          for (const [i, bytes] of certificates.entries()) {
-            writes.push(observed(certificateStore.put({ modelId, key: certificateKey(bytes), commit, bytes: ownBuffer(bytes) })));
-            if ((i + 1) % PUTS_PER_TASK === 0) await observed(tx.objectStore('models').count(modelId));
-          }
-          await Promise.all(writes);
+          await Promise.all(certificateRecords(modelId, commit, certificates).map((record) => observed(certificateStore.put(record))));
         }
         afterCommit = aside.problems;
         return commit;
@@ -489,10 +485,24 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
           }
           let key = request.key;
           if (key === undefined) {
-            byKey ??= new Map((await certificates.getAll(IDBKeyRange.bound([modelId], [modelId, []]))).map((record) => [record.key, record]));
+            byKey ??= new Map((await certificates.getAll(IDBKeyRange.bound([modelId], [modelId, []]))).flatMap(storedCertificates).map((stored) => [stored.key, stored]));
             key = findCertificateKey(byKey, request.bytes);
           }
           if (key === undefined) continue;
+          const member = parseMemberKey(key);
+          if (member) {
+            // One certificate of a bundle: the bundle is written back without it. Found by what was
+            // loaded where possible, since an earlier request may have taken out one before it.
+            const bundle = await certificates.get([modelId, member.record]);
+            if (bundle === undefined || !Array.isArray(bundle.bytes)) continue;
+            const members = bundle.bytes as readonly unknown[];
+            const at = 'value' in request ? members.findIndex((stored) => stillHolds(stored, request.value)) : member.position;
+            if (at < 0 || at >= members.length) continue;
+            aside.put(request.kind, modelId, key, request.reason, members[at]);
+            const kept = members.filter((_, i) => i !== at) as Uint8Array[];
+            await (kept.length ? certificates.put({ ...bundle, bytes: kept }) : certificates.delete([modelId, member.record]));
+            continue;
+          }
           const record = await certificates.get([modelId, key]);
           if (record === undefined || ('value' in request && !stillHolds(record.bytes, request.value))) continue;
           aside.put(request.kind, modelId, key, request.reason, record.bytes);
@@ -514,9 +524,22 @@ export class IndexedDbStorageAdapter implements StorageAdapter {
 
   async forgetCertificates(modelId: string, certificates: readonly Uint8Array[]): Promise<void> {
     if (!certificates.length) return;
+    const keys = new Set(certificates.map(certificateKey));
+    // Only members of these sizes can be among them: the others' digests are not worth taking.
+    const sizes = new Set(certificates.map((bytes) => bytes.length));
     await this.#run(async (db) => {
       const tx = db.transaction('certificates', 'readwrite', { durability: this.#durability });
-      await inTransaction(tx, () => Promise.all(certificates.map((bytes) => observed(tx.store.delete([modelId, certificateKey(bytes)])))));
+      await inTransaction(tx, async () => {
+        const writes: Promise<unknown>[] = [...keys].map((key) => observed(tx.store.delete([modelId, key])));
+        for (const bundle of await tx.store.getAll(bundleRange(modelId))) {
+          if (!Array.isArray(bundle.bytes)) continue;
+          const members = bundle.bytes as readonly unknown[];
+          const kept = members.filter((member) => !(member instanceof Uint8Array && sizes.has(member.length) && keys.has(certificateKey(member))));
+          if (kept.length === members.length) continue;
+          writes.push(kept.length ? observed(tx.store.put({ ...bundle, bytes: kept as Uint8Array[] })) : observed(tx.store.delete([modelId, bundle.key])));
+        }
+        await Promise.all(writes);
+      });
     });
   }
 
@@ -776,8 +799,7 @@ function appendToLog(
         if (record === undefined) return;
         tx.objectStore('models').put({ modelId, version: read.version.clone().mergeWith(version).toJSON(), commit: next });
         if (record) tx.objectStore('log').put(record);
-        const certificateStore = certificates.length ? tx.objectStore('certificates') : undefined;
-        for (const bytes of certificates) certificateStore!.put({ modelId, key: certificateKey(bytes), commit: next, bytes: ownBuffer(bytes) });
+        if (certificates.length) for (const stored of certificateRecords(modelId, next, certificates)) tx.objectStore('certificates').put(stored);
         commit = next;
       } catch (error) {
         failure = error;
@@ -788,11 +810,6 @@ function appendToLog(
     // The transaction's own error (a quota error at commit time) when it has one, else what threw.
     tx.onabort = () => reject(tx.error ?? failure ?? new DOMException('The save was aborted', 'AbortError'));
   });
-}
-
-// Structured clone stores a view's whole buffer: a certificate cut out of a larger one is copied.
-function ownBuffer(bytes: Uint8Array): Uint8Array {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
 }
 
 /**

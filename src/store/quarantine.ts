@@ -2,6 +2,7 @@ import { type Dot, type NodeId, isNodeId, isSeq } from '../crdt/dot.js';
 import { VersionVector } from '../crdt/version-vector.js';
 import type { EntityState } from '../domain/model-change.js';
 import { certificateKey } from './certificate-key.js';
+import { uniqueCertificates } from './certificate-records.js';
 import type { RoomMetadata } from './storage-adapter.js';
 
 /** Which kind of stored record was damaged. */
@@ -321,10 +322,11 @@ export function screenStoredModel(
     if (reason) damaged.push({ kind: 'entity', key: record.oid, reason, value: record.entity });
     else good.push(record.entity as EntityState);
   }
-  const bytes: Uint8Array[] = [];
+  const found: Uint8Array[] = [];
   for (const record of certificates)
-    if (record.bytes instanceof Uint8Array) bytes.push(record.bytes);
+    if (record.bytes instanceof Uint8Array) found.push(record.bytes);
     else damaged.push({ kind: 'certificate', key: record.key, reason: `the certificate is stored as ${describe(record.bytes)}`, value: record.bytes });
+  const bytes = uniqueCertificates(found);
   return damaged.length ? { version, commit, entities: good, certificates: bytes, damaged } : { version, commit, entities: good, certificates: bytes };
 }
 

@@ -10,7 +10,7 @@ import type { RoomMetadata, StoredIdentity } from './storage-adapter.js';
  * The schema version this code writes. Raise it by one for every change of the stored format and
  * add a migration step below: an app update must open every older database, never wipe it.
  */
-export const DB_VERSION = 6;
+export const DB_VERSION = 7;
 
 /** The database of a room: one per room per origin, shared by every tab of that room. */
 export const roomDatabaseName = (roomId: string): string => `ednet-room-${roomId}`;
@@ -31,14 +31,15 @@ export interface EntityRecord {
 }
 
 /**
- * One change certificate, encoded (`encodeCertificate`), keyed by a digest of its bytes
- * (`certificateKey`), with the commit that last wrote it.
+ * Change certificates, encoded (`encodeCertificate`), with the commit that last wrote them. A save
+ * of one certificate writes it alone, keyed by a digest of its bytes (`certificateKey`); a save of
+ * several writes them together in bundles keyed `@<commit>.<n>` (`bytes` a list, since version 7).
  */
 export interface CertificateRecord {
   readonly modelId: string;
   readonly key: string;
   readonly commit: number;
-  readonly bytes: Uint8Array;
+  readonly bytes: Uint8Array | readonly Uint8Array[];
 }
 
 /** A damaged record kept aside, with an auto-incremented `id`. */
@@ -47,7 +48,7 @@ export interface QuarantineRecord extends QuarantinedRecord {
 }
 
 /**
- * The current (version 6) format, from which every store name, key and value type follows. Values
+ * The current (version 7) format, from which every store name, key and value type follows. Values
  * are read back leniently (`quarantine.ts`): what is stored may have been damaged since.
  */
 export interface RoomDatabase extends DBSchema {
@@ -80,6 +81,9 @@ export async function upgradeRoomDatabase(db: IDBPDatabase<RoomDatabase>, oldVer
   if (oldVersion < 4) createVersion4(raw);
   if (oldVersion < 5) await migrateToVersion5(raw, rawTx);
   if (oldVersion < 6) createVersion6(raw);
+  // Version 7 changes no store: it adds certificate bundles (`CertificateRecord`), which code of
+  // version 6 would read as damaged certificates and keep aside. The version bump makes such code
+  // stop at `outdated` instead.
 }
 
 /**

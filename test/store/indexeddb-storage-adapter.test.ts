@@ -184,7 +184,7 @@ describe('IndexedDbStorageAdapter', () => {
       const db = await openRaw(dbName);
       raw.push(db);
       expect(db.version).to.equal(DB_VERSION);
-      expect(DB_VERSION).to.equal(6);
+      expect(DB_VERSION).to.equal(7);
       expect([...db.objectStoreNames].sort()).to.deep.equal(['certificates', 'chunks', 'identities', 'log', 'meta', 'models', 'quarantine']);
     });
   });
@@ -311,6 +311,80 @@ describe('IndexedDbStorageAdapter', () => {
     expect(await storage.merge('election', alice.getEntityStates(), alice.version)).to.equal(1);
   });
 
+  describe('certificate bundles', () => {
+    const certificate = (n: number) => Uint8Array.from({ length: 40 }, (_, i) => (n * 7 + i) & 0xff);
+    const bundleKey = '@1.0';
+
+    async function rawBundle(): Promise<unknown> {
+      const db = await openRaw(dbName);
+      try {
+        return await new Promise((resolve, reject) => {
+          const request = db.transaction('certificates').objectStore('certificates').get(['election', bundleKey]);
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(request.error);
+        });
+      } finally {
+        db.close();
+      }
+    }
+
+    async function damageBundle(bytes: unknown[]): Promise<void> {
+      const db = await openRaw(dbName);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          const tx = db.transaction('certificates', 'readwrite');
+          tx.objectStore('certificates').put({ modelId: 'election', key: bundleKey, commit: 1, bytes });
+          tx.oncomplete = () => resolve();
+          tx.onerror = () => reject(tx.error);
+        });
+      } finally {
+        db.close();
+      }
+    }
+
+    it('stores the certificates of one save in one record, loads each once, and forgets them one by one', async () => {
+      const storage = adapter();
+      const [a, b, c] = [certificate(1), certificate(2), certificate(3)];
+      await storage.merge('election', [], new VersionVector(), [a, b, c]);
+      expect(((await rawBundle()) as { bytes: Uint8Array[] }).bytes.map((bytes) => [...bytes])).to.deep.equal([a, b, c].map((bytes) => [...bytes]));
+      // Stored again, alone and in another bundle (two tabs saved what both received): loaded once each.
+      await storage.merge('election', [], new VersionVector(), [b.slice()]);
+      await storage.merge('election', [], new VersionVector(), [c.slice(), a.slice()]);
+      expect((await storage.load('election')).certificates.map((bytes) => bytes[0]).sort()).to.deep.equal([a, b, c].map((bytes) => bytes[0]).sort());
+      await storage.forgetCertificates('election', [b]);
+      expect(((await rawBundle()) as { bytes: Uint8Array[] }).bytes.map((bytes) => bytes[0])).to.deep.equal([a[0], c[0]]);
+      expect((await storage.load('election')).certificates.map((bytes) => bytes[0]).sort()).to.deep.equal([a[0], c[0]].sort());
+      await storage.forgetCertificates('election', [a, c]);
+      expect(await rawBundle()).to.equal(undefined);
+      expect((await storage.load('election')).certificates).to.deep.equal([]);
+    });
+
+    it('keeps aside one damaged member of a bundle, by key or by content, and the rest stay stored', async () => {
+      const storage = adapter();
+      const [a, b, c] = [certificate(1), certificate(2), certificate(3)];
+      await storage.merge('election', [], new VersionVector(), [a, b, c]);
+      await damageBundle([a, 'not bytes', b, c]);
+      const loaded = await storage.load('election');
+      expect(loaded.certificates.map((bytes) => bytes[0])).to.deep.equal([a[0], b[0], c[0]]);
+      expect(loaded.damaged?.map((record) => [record.kind, record.key])).to.deep.equal([['certificate', `${bundleKey}#1`]]);
+      // The damaged member, as the load reported it; then `b`, found by its bytes (one that does not decode).
+      const problems = await storage.quarantine(
+        'election',
+        [
+          { kind: 'certificate', key: `${bundleKey}#1`, value: 'not bytes', reason: 'stored as a string' },
+          { kind: 'certificate', bytes: b, value: b, reason: 'does not decode' },
+        ],
+        new Map(),
+      );
+      // A member is reported at its position when it was moved: `b` was third, then second.
+      expect(problems.map((problem) => problem.key)).to.deep.equal([`${bundleKey}#1`, `${bundleKey}#1`]);
+      expect((await storage.quarantined()).map((record) => (record.value instanceof Uint8Array ? record.value[0] : record.value))).to.deep.equal(['not bytes', b[0]]);
+      const after = await storage.load('election');
+      expect(after.certificates.map((bytes) => bytes[0])).to.deep.equal([a[0], c[0]]);
+      expect(after.damaged).to.equal(undefined);
+    });
+  });
+
   describe('quota exceeded', () => {
     const put = IDBObjectStore.prototype.put;
     afterEach(() => {
@@ -354,7 +428,11 @@ describe('IndexedDbStorageAdapter', () => {
       await storage.merge('election', alice.getEntityStates(), alice.version, [Uint8Array.from([1])]);
       const before = await storage.load('election');
       a.setAttribute('name', 'Ada Lovelace');
+      // The certificates of one save are bundled, 512 to a record: the second record's put fails.
+      const many = Array.from({ length: 513 }, (_, i) => Uint8Array.from([2, i >> 8, i & 0xff]));
       failNthPut(2, 'certificates');
+      expect((await rejectionOf(storage.merge('election', alice.getEntityStates(), alice.version, many)) as StorageError).code).to.equal('quota-exceeded');
+      failNthPut(1, 'certificates');
       const error = await rejectionOf(storage.merge('election', alice.getEntityStates(), alice.version, [Uint8Array.from([2]), Uint8Array.from([3])]));
       expect((error as StorageError).code).to.equal('quota-exceeded');
       IDBObjectStore.prototype.put = put;
