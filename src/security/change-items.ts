@@ -182,13 +182,38 @@ function useBuffer(bytes: Uint8Array): void {
   view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+// What the buffer starts with since the last `begin`: consecutive items mostly share their
+// entity (an entity's attributes, a relation's adds), whose strings are then not written again
+// (test/security/change-items.test.ts pins the bytes).
+let prefixBuffer: Uint8Array | undefined;
+let prefixType = '';
+let prefixOid = '';
+let prefixField = '';
+let afterOid = 0;
+let afterField = 0;
+
 function begin(kind: Kind, entityType: string, oid: string, field: string): void {
-  length = 0;
-  buffer[length++] = ITEM_FORMAT;
-  buffer[length++] = kind;
-  writeString(entityType);
-  writeString(oid);
+  buffer[0] = ITEM_FORMAT;
+  buffer[1] = kind;
+  if (buffer === prefixBuffer && entityType === prefixType && oid === prefixOid) {
+    if (field === prefixField) {
+      length = afterField;
+      return;
+    }
+    length = afterOid;
+  } else {
+    length = 2;
+    writeString(entityType);
+    writeString(oid);
+    prefixType = entityType;
+    prefixOid = oid;
+    afterOid = length;
+  }
   writeString(field);
+  // Taken after the writes: one that grew the buffer moved the prefix with it.
+  prefixBuffer = buffer;
+  prefixField = field;
+  afterField = length;
 }
 
 function writeValue(value: AttributeValue): void {
