@@ -116,21 +116,17 @@ const T1 = 22;
 const W0 = 23;
 const VECTOR_LOCALS = 33;
 
-const get = (w: Writer, local: number): void => {
-  w.byte(LOCAL_GET);
-  w.uleb(local);
+// An opcode and its unsigned immediate (a local's index; a SIMD opcode after its prefix).
+const instr = (w: Writer, opcode: number, immediate: number): void => {
+  w.byte(opcode);
+  w.uleb(immediate);
 };
-const set = (w: Writer, local: number): void => {
-  w.byte(LOCAL_SET);
-  w.uleb(local);
-};
+const get = (w: Writer, local: number): void => instr(w, LOCAL_GET, local);
+const set = (w: Writer, local: number): void => instr(w, LOCAL_SET, local);
+const v = (w: Writer, opcode: number): void => instr(w, SIMD, opcode);
 const i32 = (w: Writer, value: number): void => {
   w.byte(I32_CONST);
   w.sleb(value);
-};
-const v = (w: Writer, opcode: number): void => {
-  w.byte(SIMD);
-  w.uleb(opcode);
 };
 // A vector with `word` in every lane.
 const splatConst = (w: Writer, word: number): void => {
