@@ -10,8 +10,8 @@ export const DEFAULT_TURN_TTL_SECONDS = 12 * 3600;
 
 /**
  * @typedef {object} IceConfig
- * @property {string[]} stunUrls `stun:` URLs, served as they are.
- * @property {string[]} turnUrls `turn:`/`turns:` URLs; served with fresh credentials when `turnSecret` is set.
+ * @property {string[]} stunUrls STUN URLs (scheme stun or stuns), served as they are.
+ * @property {string[]} turnUrls TURN URLs (scheme turn or turns); served with fresh credentials when `turnSecret` is set.
  * @property {string | undefined} turnSecret coturn's `static-auth-secret`.
  * @property {number} turnTtlSeconds Lifetime of each credential.
  * @property {RTCIceServerLike[]} staticServers Servers given whole (`ICE_SERVERS`), served as they are.
@@ -31,8 +31,8 @@ const MAX_SERVERS = 16;
  * @returns {IceConfig}
  */
 export function iceConfigFromEnv(env) {
-  const stunUrls = urlList(env.STUN_URLS, STUN_URL, 'STUN_URLS', 'stun:<host>:<port>');
-  const turnUrls = urlList(env.TURN_URLS, TURN_URL, 'TURN_URLS', 'turn:<host>:<port>?transport=udp');
+  const stunUrls = urlList(env.STUN_URLS, STUN_URL, 'STUN_URLS', 'STUN URL (scheme stun or stuns, then host and port)');
+  const turnUrls = urlList(env.TURN_URLS, TURN_URL, 'TURN_URLS', 'TURN URL (scheme turn or turns, then host, port and optionally ?transport=udp or tcp)');
   const turnSecret = env.TURN_SECRET || undefined;
   if (turnUrls.length > 0 && turnSecret === undefined) throw new Error('TURN_URLS needs TURN_SECRET (the static-auth-secret of the TURN server)');
   if (turnSecret !== undefined && turnUrls.length === 0) throw new Error('TURN_SECRET is set but TURN_URLS is empty');
@@ -86,7 +86,7 @@ export function turnCredential(secret, username) {
 function urlList(text, pattern, name, example) {
   if (text === undefined || text.trim() === '') return [];
   const urls = text.split(/[\s,]+/).filter((url) => url !== '');
-  for (const url of urls) if (!pattern.test(url)) throw new Error(`${name}: ${JSON.stringify(url)} is not a URL like ${example}`);
+  for (const url of urls) if (!pattern.test(url)) throw new Error(`${name}: ${JSON.stringify(url)} is not a ${example}`);
   if (urls.length > MAX_SERVERS) throw new Error(`${name}: at most ${MAX_SERVERS} URLs`);
   return urls;
 }
@@ -99,7 +99,7 @@ function staticServers(text) {
   try {
     raw = JSON.parse(text);
   } catch {
-    throw new Error('ICE_SERVERS is not JSON: give an array like [{"urls":"stun:<host>:<port>"}]');
+    throw new Error('ICE_SERVERS is not JSON: give an array of RTCIceServer objects, each with "urls" (STUN or TURN URLs)');
   }
   if (!Array.isArray(raw) || raw.length > MAX_SERVERS) throw new Error(`ICE_SERVERS must be a JSON array of at most ${MAX_SERVERS} servers`);
   return raw.map((server, index) => {

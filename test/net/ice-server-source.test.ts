@@ -3,7 +3,7 @@ import { IceServerSource, NO_ICE, parseIceConfiguration, type KeyValueStore } fr
 import { recordingLogger } from './net-test-helpers.js';
 
 const ANSWER = {
-  iceServers: [{ urls: ['stun:stun.test:3478'] }, { urls: ['turn:turn.test:3478'], username: '1900000000:abc', credential: 'c2VjcmV0' }],
+  iceServers: [{ urls: ['stun:127.0.0.1:3478'] }, { urls: ['turn:127.0.0.1:3478'], username: '1900000000:abc', credential: 'c2VjcmV0' }],
   iceTransportPolicy: 'all',
   expiresAt: 1_900_000_000,
 };

@@ -35,8 +35,8 @@ test('unconfigured: /ice-servers answers an empty list, uncached', async () => {
 
 test('configured: STUN as given, TURN with a credential that is the HMAC of its username and expires after the TTL', async () => {
   const ice = iceConfigFromEnv({
-    STUN_URLS: 'stun:stun.example.org:3478',
-    TURN_URLS: 'turn:turn.example.org:3478?transport=udp, turns:turn.example.org:5349?transport=tcp',
+    STUN_URLS: 'stun:127.0.0.1:3478',
+    TURN_URLS: 'turn:127.0.0.1:3478?transport=udp, turns:127.0.0.1:5349?transport=tcp',
     TURN_SECRET: SECRET,
     TURN_TTL: '600',
   });
@@ -44,9 +44,9 @@ test('configured: STUN as given, TURN with a credential that is the HMAC of its 
     const before = Math.floor(Date.now() / 1000);
     const answer = await (await fetch(new URL('/ice-servers', url))).json();
     const after = Math.floor(Date.now() / 1000);
-    assert.deepEqual(answer.iceServers[0], { urls: ['stun:stun.example.org:3478'] });
+    assert.deepEqual(answer.iceServers[0], { urls: ['stun:127.0.0.1:3478'] });
     const turn = answer.iceServers[1];
-    assert.deepEqual(turn.urls, ['turn:turn.example.org:3478?transport=udp', 'turns:turn.example.org:5349?transport=tcp']);
+    assert.deepEqual(turn.urls, ['turn:127.0.0.1:3478?transport=udp', 'turns:127.0.0.1:5349?transport=tcp']);
     const [expiry, id] = turn.username.split(':');
     assert.ok(Number(expiry) >= before + 600 && Number(expiry) <= after + 600, `expiry ${expiry}`);
     assert.match(id, /^[A-Za-z0-9_-]{8,}$/);
@@ -59,11 +59,11 @@ test('configured: STUN as given, TURN with a credential that is the HMAC of its 
 });
 
 test('ICE_SERVERS (JSON) is served as given; bad configuration refuses to start', () => {
-  const servers = [{ urls: 'turn:relay.example.org:3478', username: 'u', credential: 'p' }];
+  const servers = [{ urls: 'turn:127.0.0.1:3479', username: 'u', credential: 'p' }];
   assert.deepEqual(iceServersAnswer(iceConfigFromEnv({ ICE_SERVERS: JSON.stringify(servers) })).iceServers, servers);
   assert.throws(() => iceConfigFromEnv({ TURN_URLS: 'turn:127.0.0.1:3478' }), /TURN_SECRET/);
   assert.throws(() => iceConfigFromEnv({ TURN_SECRET: SECRET }), /TURN_URLS/);
-  assert.throws(() => iceConfigFromEnv({ STUN_URLS: 'http://example.org' }), /STUN_URLS/);
+  assert.throws(() => iceConfigFromEnv({ STUN_URLS: 'http://127.0.0.1' }), /STUN_URLS/);
   assert.throws(() => iceConfigFromEnv({ ICE_SERVERS: '{' }), /not JSON/);
   assert.throws(() => iceConfigFromEnv({ ICE_SERVERS: '[{"urls":"turn:h"}]' }), /username and credential/);
   assert.throws(() => iceConfigFromEnv({ TURN_URLS: 'turn:h', TURN_SECRET: SECRET, TURN_TTL: '5' }), /TURN_TTL/);
